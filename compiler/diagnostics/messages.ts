@@ -18,7 +18,7 @@ export const messages = {
   // ── names and declarations ──────────────────────────────────────────
   NN2001: "'{0}' is not defined",
   NN2002: "'{0}' is already defined",
-  NN2003: "'{0}' is a {1} and cannot be assigned",
+  NN2003: "'{0}' is {1} and cannot be assigned",
   NN2004: "there is no loss: add 'loss <expression>'",
   NN2005: "there can be only one 'loss'",
   NN2006: "'model' may be given only once",
@@ -35,6 +35,7 @@ export const messages = {
   NN2017: "argument '{0}' given twice",
   NN2018: "the loss does not depend on any parameter",
   NN2019: "'{0}' is a reserved word",
+  NN2020: "output '{0}' depends on the target '{1}': predict() only sees the inputs",
   // ── shapes and types ────────────────────────────────────────────────
   NN3001: "shapes {0} and {1} do not match for '{2}'",
   NN3002: "'@' needs a matrix on the left, found {0}",

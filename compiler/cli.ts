@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+/**
+ * The `nnc` command line: compile, check, explain. Every failure the user can cause ends in a
+ * diagnostic and exit status 1; nothing writes a partial file; no stack trace reaches the user
+ * (set NNC_DEBUG=1 to see one for an internal error).
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { renderDiagnostics } from "./diagnostics/render.js";
+import { format } from "./diagnostics/diagnostic.js";
+import { DEFAULT_UNROLL } from "./codegen/emit-module.js";
+import { explain } from "./explain.js";
+import { writeFileAtomic } from "./io.js";
+import { check, compile, stem, VERSION, type CompileOptions } from "./pipeline.js";
+import { gradCheck } from "../runtime/gradcheck.js";
+import { loadModule } from "../runtime/load-module.js";
+
+class UserError extends Error {}
+
+function readSource(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UserError(`nnc: error NN9001: ${format("NN9001", [file, (e as NodeJS.ErrnoException).code ?? String(e)])}`);
+  }
+}
+
+function collectSet(value: string, previous: Record<string, number>): Record<string, number> {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(value);
+  const v = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isFinite(v)) throw new InvalidArgumentError(format("NN9003", [value]));
+  return { ...previous, [m[1]!]: v };
+}
+
+function positiveInt(value: string): number {
+  const v = Number(value);
+  if (!Number.isInteger(v) || v < 0) throw new InvalidArgumentError("expected a non-negative integer");
+  return v;
+}
+
+function positiveNumber(value: string): number {
+  const v = Number(value);
+  if (!(v > 0)) throw new InvalidArgumentError("expected a positive number");
+  return v;
+}
+
+interface CommonOpts {
+  set?: Record<string, number>;
+  unroll?: number;
+}
+
+function compileOptions(file: string, o: CommonOpts, emit: "ts" | "js" = "ts"): CompileOptions {
+  return { file, set: o.set ?? {}, unroll: o.unroll ?? DEFAULT_UNROLL, emit };
+}
+
+/** Prints diagnostics (errors and warnings) to stderr; true when there were errors. */
+function report(file: string, source: string, diags: { sorted(): readonly import("./diagnostics/diagnostic.js").Diagnostic[]; hasErrors: boolean }): boolean {
+  const text = renderDiagnostics(file, source, diags.sorted());
+  if (text) process.stderr.write(text);
+  return diags.hasErrors;
+}
+
+async function runCompile(file: string, o: CommonOpts & { output?: string; emit: "ts" | "js" }): Promise<number> {
+  const source = readSource(file);
+  const result = await compile(source, compileOptions(file, o, o.emit));
+  if (report(file, source, result.diagnostics) || result.ts === null) return 1;
+  const base = o.output && o.output !== "-" ? o.output.replace(/\.(ts|js)$/, "") : join(dirname(file), stem(file));
+  if (o.emit === "js") {
+    if (o.output === "-") process.stdout.write(result.js!.js);
+    else {
+      writeOutput(`${base}.js`, result.js!.js);
+      writeOutput(`${base}.d.ts`, result.js!.dts);
+    }
+  } else if (o.output === "-") process.stdout.write(result.ts);
+  else writeOutput(o.output ?? `${base}.ts`, result.ts);
+  return 0;
+}
+
+function writeOutput(path: string, text: string): void {
+  try {
+    writeFileAtomic(path, text);
+  } catch (e) {
+    throw new UserError(`nnc: error NN9002: ${format("NN9002", [path, (e as NodeJS.ErrnoException).code ?? String(e)])}`);
+  }
+}
+
+async function runCheck(file: string, o: CommonOpts & { seed: number; tolerance: number; samples: number }): Promise<number> {
+  const source = readSource(file);
+  const result = await compile(source, compileOptions(file, o));
+  if (report(file, source, result.diagnostics) || result.ts === null) return 1;
+  const mod = await loadModule(result.ts);
+  const r = gradCheck(mod, { seed: o.seed, samples: o.samples });
+  const width = Math.max(9, ...r.params.map((p) => p.name.length));
+  const lines = [`gradient check of ${result.model!.name}: central differences in float64, ${o.samples} samples, seed ${o.seed}`];
+  lines.push(`${"parameter".padEnd(width)}  ${"size".padStart(7)}  ${"checked".padStart(7)}  worst relative error`);
+  for (const p of r.params) {
+    const flag = p.worst > o.tolerance ? `  ✗ above ${o.tolerance} (element ${p.at}: analytic ${p.analytic}, numeric ${p.numeric})` : "";
+    lines.push(`${p.name.padEnd(width)}  ${String(p.size).padStart(7)}  ${String(p.checked).padStart(7)}  ${p.worst.toExponential(2)}${flag}`);
+  }
+  const ok = r.worst <= o.tolerance;
+  lines.push(ok ? `ok: worst ${r.worst.toExponential(2)} ≤ tolerance ${o.tolerance}` : `FAILED: worst ${r.worst.toExponential(2)} > tolerance ${o.tolerance}`);
+  (ok ? process.stdout : process.stderr).write(lines.join("\n") + "\n");
+  return ok ? 0 : 1;
+}
+
+async function runExplain(file: string, o: CommonOpts): Promise<number> {
+  const source = readSource(file);
+  const { diagnostics, model } = check(source, compileOptions(file, o));
+  if (report(file, source, diagnostics) || model === null) return 1;
+  process.stdout.write(explain(model));
+  return 0;
+}
+
+export function program(): Command {
+  const cmd = new Command();
+  cmd
+    .name("nnc")
+    .description("Compile a .nn neural-network model into a TypeScript module with its exact gradient.")
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)");
+  const common = (c: Command) =>
+    c
+      .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
+      .option("--unroll <N>", `fully unroll layers with at most N weights (default ${DEFAULT_UNROLL}); larger ones use loops`, positiveInt);
+  common(
+    cmd
+      .command("compile")
+      .description("write the generated module (model.ts next to model.nn unless -o is given)")
+      .argument("<model.nn>", "the model source")
+      .option("-o, --output <file>", "output file; '-' prints to stdout")
+      .option("--emit <kind>", "ts (default) or js (writes .js and .d.ts)", (v) => {
+        if (v !== "ts" && v !== "js") throw new InvalidArgumentError("expected ts or js");
+        return v;
+      }, "ts"),
+  ).action(async (file: string, o) => setExit(await runCompile(file, o)));
+  common(
+    cmd
+      .command("check")
+      .description("compare the emitted gradient with central finite differences at random parameters")
+      .argument("<model.nn>", "the model source")
+      .option("--seed <n>", "seed for parameters and samples", positiveInt, 1)
+      .option("--samples <n>", "samples in the checked batch", positiveInt, 3)
+      .option("--tolerance <t>", "largest accepted relative error", positiveNumber, 1e-6),
+  ).action(async (file: string, o) => setExit(await runCheck(file, o)));
+  common(
+    cmd
+      .command("explain")
+      .description("print the derived backward equations, layer by layer")
+      .argument("<model.nn>", "the model source"),
+  ).action(async (file: string, o) => setExit(await runExplain(file, o)));
+  return cmd;
+}
+
+function setExit(code: number): void {
+  process.exitCode = code;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(e.message + "\n");
+      process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(`nnc: internal error: ${(e as Error).message}\n(this is a bug in nnc; rerun with NNC_DEBUG=1 for details)\n`);
+    if (process.env.NNC_DEBUG) process.stderr.write(String((e as Error).stack) + "\n");
+    process.exitCode = 2;
+  }
+}
+
+await main(process.argv);

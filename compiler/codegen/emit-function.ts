@@ -1,0 +1,529 @@
+/**
+ * Emits one straight-line TypeScript function from a graph: the forward values it needs, the
+ * gradients it accumulates, the loss it returns.
+ *
+ * Scheduling, in three passes over the nodes the sinks reach:
+ *  1. materialize — a node used more than once (counting through inlined users), or one that needs
+ *     its input several times (log-sum-exp), is computed once into storage; every other node is
+ *     inlined into its user's expression (fusing bias, activation and the matrix product).
+ *  2. mode — a materialized node whose work (elements × inner reduction length) is at most the
+ *     unroll threshold is emitted fully unrolled with constant indices; larger ones as loops with
+ *     constant bounds.
+ *  3. storage — scalars are locals; an unrolled tensor read only by unrolled code is a group of
+ *     locals (z_0, z_1, …); any other tensor lives in a module-level scratch Float64Array, so the
+ *     function never allocates.
+ */
+import type { Graph, Node, NodeId, Origin } from "../ir/graph.js";
+import { OPS } from "../ir/ops.js";
+import { numel, strides, type Shape } from "../ir/shape.js";
+import { commentText, NameTable } from "./names.js";
+
+export type Sink =
+  | { readonly kind: "return"; readonly node: NodeId }
+  | { readonly kind: "accumulate"; readonly node: NodeId; readonly param: string }
+  | { readonly kind: "output"; readonly node: NodeId; readonly name: string };
+
+/** What the module provides to a function emitter. */
+export interface ModuleContext {
+  readonly file: string;
+  readonly unroll: number;
+  /** module-level identifier of a scratch buffer of `size` doubles, shared by name and size */
+  buffer(hint: string, size: number): string;
+  /** module-level identifier of the scratch object holding samples of one output (predict) */
+  readonly names: NameTable;
+}
+
+export interface FunctionSpec {
+  readonly name: string;
+  readonly doc: string;
+  readonly graph: Graph;
+  readonly sinks: readonly Sink[];
+  /** DSL names and shapes of the inputs and targets passed as arrays with a sample index */
+  readonly samples: readonly { readonly name: string; readonly shape: Shape }[];
+  readonly params: readonly { readonly name: string; readonly shape: Shape }[];
+  readonly grad: boolean;
+  readonly random: boolean;
+  readonly returns: "number" | "void";
+}
+
+type Ix = number | string;
+
+type Storage =
+  | { readonly kind: "scalar"; readonly name: string }
+  | { readonly kind: "locals"; readonly base: string; readonly shape: Shape }
+  | { readonly kind: "buffer"; readonly name: string; readonly shape: Shape };
+
+/** ops that are views of their input: cheap to recompute at every read, never stored */
+const VIEWS = new Set(["broadcast", "transpose", "index", "unindex", "dropout"]);
+const ATOMIC = /^(?:[A-Za-z_$][\w$]*(?:\[[^\][]*\])?|\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/;
+
+export function emitFunction(spec: FunctionSpec, mod: ModuleContext): string {
+  return new FunctionEmitter(spec, mod).emit();
+}
+
+class FunctionEmitter {
+  readonly g: Graph;
+  readonly names: NameTable;
+  readonly reach: NodeId[] = [];
+  readonly materialized = new Set<NodeId>();
+  readonly unrolled = new Map<NodeId, boolean>();
+  readonly storage = new Map<NodeId, Storage>();
+  readonly paramAlias = new Map<string, string>();
+  readonly gradAlias = new Map<string, string>();
+  readonly sampleArg = new Map<string, { arr: string; offset: string | null; shape: Shape; used: boolean }>();
+  readonly outputArg = new Map<string, string>();
+  readonly usedParams = new Set<string>();
+  readonly loopVars: string[] = [];
+  depth = 0;
+  sampleIndex = "n";
+  randomName = "random";
+  /** current context: unrolled (every index constant) or loops */
+  unrolledCtx = true;
+
+  constructor(
+    readonly spec: FunctionSpec,
+    readonly mod: ModuleContext,
+  ) {
+    this.g = spec.graph;
+    this.names = mod.names.child();
+  }
+
+  emit(): string {
+    const { spec } = this;
+    this.names.reserve("params");
+    if (spec.grad) this.names.reserve("grad");
+    if (spec.random) this.randomName = this.names.reserve("random");
+    if (spec.samples.length > 0) this.sampleIndex = this.names.reserve("n");
+    const args = ["params: Params"];
+    for (const s of spec.samples) {
+      const arr = this.names.fresh(s.name);
+      this.sampleArg.set(s.name, { arr, offset: null, shape: s.shape, used: false });
+      args.push(`${arr}: Float64Array`);
+    }
+    if (spec.samples.length > 0) args.push(`${this.sampleIndex}: number`);
+    for (const s of spec.sinks) if (s.kind === "output") {
+      const name = this.names.fresh(`${s.name}Out`);
+      this.outputArg.set(s.name, name);
+      args.push(`${name}: Float64Array`);
+    }
+    if (spec.grad) args.push("grad: Params");
+    if (spec.random) args.push(`${this.randomName}: () => number`);
+    for (const p of spec.params) this.paramAlias.set(p.name, this.names.fresh(p.name));
+
+    this.schedule();
+    const body = this.body();
+    const head: string[] = [];
+    for (const s of spec.samples) {
+      const a = this.sampleArg.get(s.name)!;
+      if (a.offset !== null) head.push(`const ${a.offset} = ${this.sampleIndex} * ${numel(a.shape)};`);
+    }
+    for (const p of spec.params) if (this.usedParams.has(p.name)) head.push(`const ${this.paramAlias.get(p.name)} = params[${JSON.stringify(p.name)}];`);
+    for (const [p, alias] of this.gradAlias) head.push(`const ${alias} = grad[${JSON.stringify(p)}];`);
+    const doc = `/** ${spec.doc} */`;
+    return `${doc}\nfunction ${spec.name}(${args.join(", ")}): ${spec.returns} {\n${[...head, ...body].join("\n")}\n}\n`;
+  }
+
+  // ── scheduling ─────────────────────────────────────────────────────
+
+  schedule(): void {
+    const g = this.g;
+    const n = g.nodes.length;
+    const need = new Uint8Array(n);
+    for (const s of this.spec.sinks) need[s.node] = 1;
+    for (let id = n - 1; id >= 0; id--) if (need[id]) for (const i of g.node(id).inputs) need[i] = 1;
+    for (let id = 0; id < n; id++) if (need[id]) this.reach.push(id);
+
+    // 1. materialize, from the sinks down: effective uses count reads through inlined users
+    const uses = new Float64Array(n);
+    const forced = new Set<NodeId>();
+    for (const s of this.spec.sinks) {
+      uses[s.node]! += 1;
+      if (s.kind === "return") forced.add(s.node);
+    }
+    for (let k = this.reach.length - 1; k >= 0; k--) {
+      const id = this.reach[k]!;
+      const node = g.node(id);
+      if (node.op === "logsumexp") forced.add(node.inputs[0]!);
+      const leaf = OPS[node.op].kind === "leaf";
+      const mat =
+        node.op === "dropout_mask" ||
+        (!leaf && !VIEWS.has(node.op) && (forced.has(id) || node.op === "logsumexp" || uses[id]! > 1 || isNamed(g, node)));
+      if (mat) this.materialized.add(id);
+      node.inputs.forEach((input, k) => {
+        uses[input]! += (mat ? 1 : uses[id]!) * readsPerElement(g, node, k);
+      });
+    }
+
+    // 2. mode: work of each node's inlined tree
+    const inner = new Float64Array(n).fill(1);
+    for (const id of this.reach) {
+      const node = g.node(id);
+      let w = 1;
+      for (const i of node.inputs) if (!this.materialized.has(i)) w = Math.max(w, inner[i]!);
+      const len = reductionLength(g, node);
+      inner[id] = w * len;
+    }
+    for (const id of this.materialized) this.unrolled.set(id, numel(g.shape(id)) * inner[id]! <= this.mod.unroll);
+    const sinkUnrolled = (s: Sink) => numel(g.shape(s.node)) * (this.materialized.has(s.node) ? 1 : inner[s.node]!) <= this.mod.unroll;
+
+    // 3. storage: which materialized tensors are read inside loops
+    const readInLoop = new Uint8Array(n);
+    for (const s of this.spec.sinks) if (!sinkUnrolled(s)) readInLoop[s.node] = 1;
+    for (let k = this.reach.length - 1; k >= 0; k--) {
+      const id = this.reach[k]!;
+      const node = g.node(id);
+      const loopHere = this.materialized.has(id) ? !this.unrolled.get(id) : readInLoop[id] === 1;
+      if (loopHere) for (const i of node.inputs) readInLoop[i] = 1;
+    }
+    for (const id of this.materialized) {
+      const node = g.node(id);
+      const hint = node.name ?? hintFor(node);
+      if (node.shape.length === 0) this.storage.set(id, { kind: "scalar", name: this.names.fresh(hint) });
+      else if (this.unrolled.get(id) && !readInLoop[id]) this.storage.set(id, { kind: "locals", base: this.names.freshGroup(hint, numel(node.shape)), shape: node.shape });
+      else this.storage.set(id, { kind: "buffer", name: this.mod.buffer(hint, numel(node.shape)), shape: node.shape });
+    }
+    this.sinkUnrolled = sinkUnrolled;
+  }
+
+  sinkUnrolled: (s: Sink) => boolean = () => true;
+
+  // ── statements ─────────────────────────────────────────────────────
+
+  body(): string[] {
+    const out: string[] = [];
+    let lastHeader = "";
+    const header = (origin: Origin | null, backward: boolean) => {
+      if (origin === null) return;
+      const h = backward
+        ? `// ── backward through line ${origin.line}: ${commentText(origin.text)}`
+        : `// ── ${commentText(origin.text)}  (${commentText(this.mod.file)}:${origin.line})`;
+      if (h !== lastHeader) {
+        if (out.length > 0) out.push("");
+        out.push(h);
+        lastHeader = h;
+      }
+    };
+    const sinksAt = new Map<NodeId, Sink[]>();
+    let ret: Sink | null = null;
+    for (const s of this.spec.sinks) {
+      if (s.kind === "return") ret = s;
+      else sinksAt.set(s.node, [...(sinksAt.get(s.node) ?? []), s]);
+    }
+    for (const id of this.reach) {
+      const node = this.g.node(id);
+      if (this.materialized.has(id)) {
+        header(node.origin, node.backward);
+        this.unrolledCtx = this.unrolled.get(id)!;
+        this.emitNode(out, node);
+      }
+      for (const s of sinksAt.get(id) ?? []) {
+        if (this.g.isConst(s.node, 0)) continue;
+        header(node.origin, node.backward);
+        this.emitSink(out, s);
+      }
+    }
+    if (ret !== null) {
+      this.unrolledCtx = true;
+      out.push(`return ${this.elem(out, ret.node, [])};`);
+    }
+    return out;
+  }
+
+  emitNode(out: string[], node: Node): void {
+    const st = this.storage.get(node.id)!;
+    if (node.op === "logsumexp") return this.emitLogSumExp(out, node, st);
+    if (node.op === "dropout_mask") {
+      const keep = 1 / (1 - node.num);
+      const value = `${this.randomName}() < ${num(node.num)} ? 0 : ${num(keep)}`;
+      this.forEachElement(out, node.shape, (_sink, idx) => value, (idx, v) => this.store(st, idx, v));
+      return;
+    }
+    this.forEachElement(out, node.shape, (sink, idx) => this.compute(sink, node, idx), (idx, v) => this.store(st, idx, v));
+  }
+
+  emitSink(out: string[], s: Sink): void {
+    this.unrolledCtx = this.sinkUnrolled(s);
+    const shape = this.g.shape(s.node);
+    if (s.kind === "accumulate") {
+      let alias = this.gradAlias.get(s.param);
+      if (alias === undefined) {
+        alias = this.names.fresh(`d${s.param}`);
+        this.gradAlias.set(s.param, alias);
+      }
+      const a = alias;
+      this.forEachElement(out, shape, (sink, idx) => this.elem(sink, s.node, idx), (idx, v) => `${a}[${flat(shape, idx)}] += ${v};`);
+    } else if (s.kind === "output") {
+      const arr = this.outputArg.get(s.name)!;
+      const size = numel(shape);
+      const base = size === 1 ? this.sampleIndex : `${this.sampleIndex} * ${size}`;
+      this.forEachElement(out, shape, (sink, idx) => this.elem(sink, s.node, idx), (idx, v) => `${arr}[${add(base, flat(shape, idx))}] = ${v};`);
+    }
+  }
+
+  /** Runs over every element of `shape`: unrolled or as nested loops, in the current mode. */
+  forEachElement(out: string[], shape: Shape, value: (sink: string[], idx: Ix[]) => string, store: (idx: Ix[], v: string) => string): void {
+    if (this.unrolledCtx || shape.length === 0) {
+      for (const idx of indices(shape)) {
+        const v = value(out, idx);
+        out.push(store(idx, v));
+      }
+      return;
+    }
+    const vars = shape.map((_, d) => this.loopVar(this.depth + d));
+    this.depth += shape.length;
+    const body: string[] = [];
+    const v = value(body, vars);
+    body.push(store(vars, v));
+    this.depth -= shape.length;
+    out.push(...wrapLoops(vars, shape, body));
+  }
+
+  store(st: Storage, idx: Ix[], v: string): string {
+    switch (st.kind) {
+      case "scalar":
+        return `const ${st.name} = ${v};`;
+      case "locals":
+        return `const ${st.base}_${flatConst(st.shape, idx)} = ${v};`;
+      case "buffer":
+        return `${st.name}[${flat(st.shape, idx)}] = ${v};`;
+    }
+  }
+
+  emitLogSumExp(out: string[], node: Node, st: Storage): void {
+    const a = node.inputs[0]!;
+    const shape = this.g.shape(a);
+    const name = st.kind === "scalar" ? st.name : "lse";
+    const m = this.names.fresh(`${name}_max`);
+    const s = this.names.fresh(`${name}_sum`);
+    if (this.unrolledCtx) {
+      const xs = indices(shape).map((idx) => this.elem(out, a, idx));
+      out.push(`const ${m} = Math.max(${xs.join(", ")});`);
+      out.push(`const ${name} = ${m} + Math.log(${xs.map((x) => `Math.exp(${x} - ${m})`).join(" + ")});`);
+      return;
+    }
+    const i = this.loopVar(this.depth);
+    const x = this.elem([], a, [i]);
+    out.push(`let ${m} = -Infinity;`);
+    out.push(`for (let ${i} = 0; ${i} < ${shape[0]}; ${i}++) if (${x} > ${m}) ${m} = ${x};`);
+    out.push(`let ${s} = 0;`);
+    out.push(`for (let ${i} = 0; ${i} < ${shape[0]}; ${i}++) ${s} += Math.exp(${x} - ${m});`);
+    out.push(`const ${name} = ${m} + Math.log(${s});`);
+  }
+
+  loopVar(depth: number): string {
+    while (this.loopVars.length <= depth) this.loopVars.push(this.names.fresh("ijklmnpq"[this.loopVars.length] ?? "r"));
+    return this.loopVars[depth]!;
+  }
+
+  // ── expressions ────────────────────────────────────────────────────
+
+  /** The expression for element `idx` of node `id`, pushing any statements it needs to `sink`. */
+  elem(sink: string[], id: NodeId, idx: readonly Ix[]): string {
+    const st = this.storage.get(id);
+    if (st !== undefined) return this.read(st, idx);
+    return this.compute(sink, this.g.node(id), idx);
+  }
+
+  read(st: Storage, idx: readonly Ix[]): string {
+    switch (st.kind) {
+      case "scalar":
+        return st.name;
+      case "locals":
+        return `${st.base}_${flatConst(st.shape, idx)}`;
+      case "buffer":
+        return `${st.name}[${flat(st.shape, idx)}]`;
+    }
+  }
+
+  compute(sink: string[], node: Node, idx: readonly Ix[]): string {
+    const g = this.g;
+    if (node.op === "const") return num(node.num);
+    if (node.op === "param") {
+      this.usedParams.add(node.ref);
+      return `${this.paramAlias.get(node.ref)}[${flat(node.shape, idx)}]`;
+    }
+    if (node.op === "input" || node.op === "target") {
+      const a = this.sampleArg.get(node.ref)!;
+      if (a.shape.length === 0) return `${a.arr}[${this.sampleIndex}]`;
+      if (a.offset === null) a.offset = this.names.fresh(`${a.arr}o`);
+      return `${a.arr}[${add(a.offset, flat(node.shape, idx))}]`;
+    }
+    if (node.op === "dropout_mask") throw new Error("internal: dropout mask not materialized");
+    const def = OPS[node.op];
+    if (def.kind === "elementwise") {
+      const args = node.inputs.map((input, k) => {
+        let a = this.elem(sink, input, g.shape(input).length === 0 ? [] : idx);
+        if (!ATOMIC.test(a) && def.reused?.includes(k)) {
+          const t = this.names.fresh("tmp");
+          sink.push(`const ${t} = ${a};`);
+          a = t;
+        }
+        return ATOMIC.test(a) ? a : `(${a})`;
+      });
+      return def.ts(args, node);
+    }
+    const [a, b] = node.inputs;
+    switch (node.op) {
+      case "dropout":
+        return this.elem(sink, a!, idx);
+      case "broadcast":
+        return this.elem(sink, a!, []);
+      case "transpose":
+        return this.elem(sink, a!, [idx[1]!, idx[0]!]);
+      case "index":
+        return this.elem(sink, a!, node.at);
+      case "unindex": {
+        const f = flat(node.shape, idx);
+        const at = flat(node.shape, node.at);
+        if (typeof f === "number") return f === at ? this.elem(sink, a!, []) : "0";
+        return `${f} === ${at} ? ${paren(this.elem(sink, a!, []))} : 0`;
+      }
+      case "outer":
+        return `${paren(this.elem(sink, a!, [idx[0]!]))} * ${paren(this.elem(sink, b!, [idx[1]!]))}`;
+      case "matmul": {
+        const k = g.shape(a!)[1]!;
+        const vec = g.shape(b!).length === 1;
+        return this.reduce(sink, [k], (s, [l]) => `${paren(this.elem(s, a!, [idx[0]!, l!]))} * ${paren(this.elem(s, b!, vec ? [l!] : [l!, idx[1]!]))}`);
+      }
+      case "sum":
+        return this.reduce(sink, g.shape(a!), (s, ix) => this.elem(s, a!, ix));
+      case "cross_entropy":
+        return `-${paren(this.reduce(sink, g.shape(a!), (s, ix) => `${paren(this.elem(s, b!, ix))} * Math.log(${this.elem(s, a!, ix)})`))}`;
+      case "binary_cross_entropy":
+        return `-${paren(
+          this.reduce(sink, g.shape(a!), (s, ix) => {
+            const p = paren(this.elem(s, a!, ix));
+            const t = paren(this.elem(s, b!, ix));
+            return `${t} * Math.log(${p}) + (1 - ${t}) * Math.log(1 - ${p})`;
+          }),
+        )}`;
+      default:
+        throw new Error(`internal: cannot inline ${node.op}`);
+    }
+  }
+
+  /** Σ over the index space `dims` of term(idx): unrolled as one sum, or an accumulator loop. */
+  reduce(sink: string[], dims: Shape, term: (sink: string[], idx: Ix[]) => string): string {
+    if (this.unrolledCtx) {
+      const terms = indices(dims).map((ix) => paren(term(sink, ix)));
+      return terms.length === 0 ? "0" : terms.join(" + ");
+    }
+    const acc = this.names.fresh("acc");
+    const vars = dims.map((_, d) => this.loopVar(this.depth + d));
+    this.depth += dims.length;
+    const body: string[] = [];
+    const t = term(body, vars);
+    body.push(`${acc} += ${t};`);
+    this.depth -= dims.length;
+    sink.push(`let ${acc} = 0;`);
+    sink.push(...wrapLoops(vars, dims, body));
+    return acc;
+  }
+}
+
+// ── helpers ──────────────────────────────────────────────────────────
+
+/**
+ * How often one evaluation of `node` reads each element of its k-th input: a matrix product reads
+ * every element of A once per column of B, a scalar broadcast is read once per element, … An
+ * inlined input would be recomputed that often, so more than one read makes it materialize.
+ */
+function readsPerElement(g: Graph, node: Node, k: number): number {
+  const input = node.inputs[k]!;
+  switch (node.op) {
+    case "matmul": {
+      const b = g.shape(node.inputs[1]!);
+      return k === 0 ? (b.length === 1 ? 1 : b[1]!) : g.shape(node.inputs[0]!)[0]!;
+    }
+    case "outer":
+      return g.shape(node.inputs[1 - k]!)[0]!;
+    case "broadcast":
+      return numel(node.shape);
+    default:
+      return OPS[node.op].kind === "elementwise" && g.shape(input).length === 0 ? numel(node.shape) : 1;
+  }
+}
+
+/** Values the user named (an equation, a layer) and their adjoints are kept as named locals, so
+ * the emitted code reads like the derivation: one block per statement. */
+function isNamed(g: Graph, node: Node): boolean {
+  if (node.name === null || node.origin === null) return false;
+  if (!node.backward) return node.name === node.origin.defines;
+  return node.name === `d${node.origin.defines}`;
+}
+
+function reductionLength(g: Graph, node: Node): number {
+  switch (node.op) {
+    case "matmul":
+      return g.shape(node.inputs[0]!)[1]!;
+    case "sum":
+    case "logsumexp":
+    case "cross_entropy":
+    case "binary_cross_entropy":
+      return numel(g.shape(node.inputs[0]!));
+    default:
+      return 1;
+  }
+}
+
+function hintFor(node: Node): string {
+  switch (node.op) {
+    case "logsumexp":
+      return "lse";
+    case "dropout_mask":
+      return "mask";
+    default:
+      return "tmp";
+  }
+}
+
+/** Every index tuple of a shape, in row-major order. */
+function indices(shape: Shape): number[][] {
+  const st = strides(shape);
+  return Array.from({ length: numel(shape) }, (_, f) => shape.map((d, k) => Math.floor(f / st[k]!) % d));
+}
+
+function wrapLoops(vars: readonly string[], dims: Shape, body: string[]): string[] {
+  let lines = body;
+  for (let d = dims.length - 1; d >= 0; d--) {
+    const v = vars[d]!;
+    lines = [`for (let ${v} = 0; ${v} < ${dims[d]}; ${v}++) {`, ...lines, "}"];
+  }
+  return lines;
+}
+
+/** Row-major flat index, folded where the parts are constant. */
+function flat(shape: Shape, idx: readonly Ix[]): Ix {
+  const st = strides(shape);
+  let c = 0;
+  const terms: string[] = [];
+  idx.forEach((v, k) => {
+    if (typeof v === "number") c += v * st[k]!;
+    else terms.push(st[k] === 1 ? v : `${v} * ${st[k]}`);
+  });
+  if (terms.length === 0) return c;
+  if (c !== 0) terms.push(String(c));
+  return terms.join(" + ");
+}
+
+function flatConst(shape: Shape, idx: readonly Ix[]): number {
+  const f = flat(shape, idx);
+  if (typeof f !== "number") throw new Error("internal: locals read with a loop index");
+  return f;
+}
+
+function add(base: string, off: Ix): string {
+  return off === 0 ? base : `${base} + ${off}`;
+}
+
+export function num(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "Infinity";
+  if (v === -Infinity) return "(-Infinity)";
+  const s = String(v);
+  return v < 0 || Object.is(v, -0) ? `(${s === "0" ? "-0" : s})` : s;
+}
+
+function paren(s: string): string {
+  return ATOMIC.test(s) ? s : `(${s})`;
+}

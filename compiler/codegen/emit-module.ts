@@ -1,0 +1,378 @@
+/**
+ * Assembles the generated module (section 6 of the language): meta, the types, createParams,
+ * initParams, the private per-sample functions emitted by emit-function.ts, and the public
+ * per-sample, batch and training-mode entry points around them.
+ */
+import { differentiate } from "../autodiff/backprop.js";
+import type { NodeId } from "../ir/graph.js";
+import { inferenceMode, specialize, trainingMode } from "../ir/specialize.js";
+import { numel, type Shape } from "../ir/shape.js";
+import type { InitSpec, Model, ParamInfo } from "../semantics/model.js";
+import { emitFunction, num, type FunctionSpec, type ModuleContext, type Sink } from "./emit-function.js";
+import { commentText, literal, NameTable } from "./names.js";
+import { splitLoss } from "./split-loss.js";
+
+export interface EmitOptions {
+  /** the .nn file name shown in comments */
+  readonly file: string;
+  /** tensors with at most this much work per layer are fully unrolled */
+  readonly unroll: number;
+  readonly version: string;
+}
+
+export const DEFAULT_UNROLL = 512;
+
+/** Public names of the module; nothing else may take them. */
+const PUBLIC = [
+  "meta", "ParamName", "Params", "Inputs", "Targets", "Outputs", "BatchInputs", "BatchTargets", "BatchOutputs",
+  "createParams", "initParams", "createRandom", "predict", "predictBatch", "loss", "gradient", "lossBatch", "gradientBatch",
+  "lossTrain", "gradientTrain", "lossBatchTrain", "gradientBatchTrain",
+  "samplePredict", "sampleLoss", "sampleGradient", "regularizerLoss", "regularizerGradient",
+  "sampleLossTrain", "sampleGradientTrain", "fillNormal", "fillUniform", "scaleAll", "zeroAll", "predictions",
+];
+
+export function emitModule(model: Model, options: EmitOptions): string {
+  const names = new NameTable();
+  for (const n of PUBLIC) names.reserve(n);
+  const buffers = new Map<string, string>();
+  const bufferDecls: string[] = [];
+  const mod: ModuleContext = {
+    file: options.file,
+    unroll: options.unroll,
+    names,
+    buffer(hint, size) {
+      const key = `${hint}:${size}`;
+      let name = buffers.get(key);
+      if (name === undefined) {
+        name = names.fresh(hint);
+        buffers.set(key, name);
+        bufferDecls.push(`const ${name} = new Float64Array(${size});`);
+      }
+      return name;
+    },
+  };
+
+  // The graphs: split the loss, make the inference (and training) graph, differentiate.
+  const src = model.graph;
+  src.origin = src.node(model.loss).origin;
+  const split = splitLoss(src, model.loss);
+  const outputs = model.outputs.map((o) => o.node);
+  const roots = [split.sample, ...(split.paramOnly === null ? [] : [split.paramOnly]), ...outputs];
+  const params = model.params.map((p) => ({ name: p.name, shape: p.shape }));
+  const samples = [...model.inputs, ...model.targets].map((t) => ({ name: t.name, shape: t.shape }));
+  const inputsOnly = model.inputs.map((t) => ({ name: t.name, shape: t.shape }));
+
+  const infer = specialize(src, roots, inferenceMode);
+  const gi = infer.graph;
+  const pnodes = (m: Map<NodeId, NodeId>) => model.params.map((p) => m.get(p.node) ?? gi.c(0, p.shape));
+  const sampleLossI = infer.map.get(split.sample)!;
+  const sampleGradsI = differentiate(gi, sampleLossI, pnodes(infer.map));
+  const accumulate = (grads: NodeId[]): Sink[] =>
+    grads.map((node, k) => ({ kind: "accumulate", node, param: model.params[k]!.name }) as const);
+
+  const fns: FunctionSpec[] = [];
+  const base = { params, grad: false, random: false } as const;
+  fns.push({
+    ...base,
+    name: "samplePredict",
+    doc: "Forward pass for sample n: writes the outputs.",
+    graph: gi,
+    samples: inputsOnly,
+    sinks: model.outputs.map((o) => ({ kind: "output", node: infer.map.get(o.node)!, name: o.name })),
+    returns: "void",
+  });
+  fns.push({ ...base, name: "sampleLoss", doc: "The loss of sample n (without parameter-only terms).", graph: gi, samples, sinks: [{ kind: "return", node: sampleLossI }], returns: "number" });
+  fns.push({
+    ...base,
+    name: "sampleGradient",
+    doc: "Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms).",
+    graph: gi,
+    samples,
+    grad: true,
+    sinks: [...accumulate(sampleGradsI), { kind: "return", node: sampleLossI }],
+    returns: "number",
+  });
+  let hasRegularizer = false;
+  if (split.paramOnly !== null) {
+    hasRegularizer = true;
+    const regI = infer.map.get(split.paramOnly)!;
+    const regGrads = differentiate(gi, regI, pnodes(infer.map));
+    fns.push({ ...base, name: "regularizerLoss", doc: "The parameter-only terms of the loss (counted once per batch).", graph: gi, samples: [], sinks: [{ kind: "return", node: regI }], returns: "number" });
+    fns.push({
+      ...base,
+      name: "regularizerGradient",
+      doc: "Adds the gradient of the parameter-only terms to grad; returns their value.",
+      graph: gi,
+      samples: [],
+      grad: true,
+      sinks: [...accumulate(regGrads), { kind: "return", node: regI }],
+      returns: "number",
+    });
+  }
+  if (model.hasDropout) {
+    const train = specialize(src, [split.sample], trainingMode);
+    const gt = train.graph;
+    const lossT = train.map.get(split.sample)!;
+    const gradsT = differentiate(gt, lossT, model.params.map((p) => train.map.get(p.node) ?? gt.c(0, p.shape)));
+    fns.push({ ...base, name: "sampleLossTrain", doc: "sampleLoss in training mode: dropout active, masks drawn from random.", graph: gt, samples, random: true, sinks: [{ kind: "return", node: lossT }], returns: "number" });
+    fns.push({
+      ...base,
+      name: "sampleGradientTrain",
+      doc: "sampleGradient in training mode: dropout active, masks drawn from random.",
+      graph: gt,
+      samples,
+      grad: true,
+      random: true,
+      sinks: [...accumulate(gradsT), { kind: "return", node: lossT }],
+      returns: "number",
+    });
+  }
+
+  const cores = fns.map((f) => emitFunction(f, mod));
+  const api = new PublicApi(model, names, hasRegularizer);
+  const nParams = model.params.reduce((s, p) => s + numel(p.shape), 0);
+  const header = [
+    `// Generated by nnc ${options.version} from ${commentText(options.file)}. Do not edit: change the model and recompile.`,
+    `//`,
+    `// Model ${commentText(model.name)}: ${nParams} parameters in ${model.params.length} tensors. Per sample, the loss is`,
+    `// ${commentText(src.node(model.loss).origin?.text ?? "")}`,
+    `// The batch functions minimize the mean of the loss over the batch; parameter-only terms count once.`,
+    `// Parameter tensors are row-major Float64Arrays; W[out, in], so z = W @ x.`,
+  ].join("\n");
+  return [
+    header,
+    api.types(),
+    api.createParams(),
+    api.initParams(),
+    RANDOM_HELPERS,
+    "// ── scratch memory, allocated once: the functions below never allocate",
+    ...bufferDecls,
+    ...api.scalarScratch(),
+    "",
+    ...cores,
+    api.entryPoints(),
+  ].join("\n\n");
+}
+
+const RANDOM_HELPERS = `/** A small seeded generator (mulberry32) of uniform numbers in [0, 1). */
+export function createRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Normal(mean, std) samples by the Box–Muller transform. */
+function fillNormal(a: Float64Array, mean: number, std: number, random: () => number): void {
+  for (let i = 0; i < a.length; i++) {
+    const u = 1 - random();
+    const v = random();
+    a[i] = mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+}
+
+function fillUniform(a: Float64Array, lo: number, hi: number, random: () => number): void {
+  for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * random();
+}`;
+
+class PublicApi {
+  /** module-level one-element arrays through which scalar inputs and outputs pass */
+  readonly scalars = new Map<string, string>();
+  readonly outputBuffers = new Map<string, string>();
+
+  constructor(
+    readonly model: Model,
+    readonly names: NameTable,
+    readonly hasRegularizer: boolean,
+  ) {
+    for (const t of [...model.inputs, ...model.targets]) if (t.shape.length === 0) this.scalars.set(t.name, names.fresh(`${t.name}Scalar`));
+    for (const o of model.outputs) this.outputBuffers.set(o.name, names.fresh(`${o.name}Prediction`));
+  }
+
+  shapeOfOutput(name: string): Shape {
+    const o = this.model.outputs.find((x) => x.name === name)!;
+    return this.model.graph.shape(o.node);
+  }
+
+  types(): string {
+    const m = this.model;
+    const rec = (xs: readonly { name: string; shape: Shape }[]) => `{ ${xs.map((x) => `${literal(x.name)}: ${JSON.stringify(x.shape)}`).join(", ")} }`;
+    const outs = m.outputs.map((o) => ({ name: o.name, shape: this.shapeOfOutput(o.name) }));
+    const sampleType = (xs: readonly { name: string; shape: Shape }[]) => `{ ${xs.map((x) => `${literal(x.name)}: ${x.shape.length === 0 ? "number" : "Float64Array"}`).join("; ")} }`;
+    const batchType = (xs: readonly { name: string }[]) => `{ ${xs.map((x) => `${literal(x.name)}: Float64Array`).join("; ")} }`;
+    const paramNames = m.params.map((p) => literal(p.name)).join(" | ") || "never";
+    return [
+      `export type ParamName = ${paramNames};`,
+      `/** Names and shapes ([] = scalar) of everything the model reads, writes and learns. */`,
+      `export const meta: {
+  name: string;
+  inputs: Record<string, number[]>;
+  targets: Record<string, number[]>;
+  outputs: Record<string, number[]>;
+  params: Record<ParamName, number[]>;
+  hasDropout: boolean;
+} = {
+  name: ${literal(m.name)},
+  inputs: ${rec(m.inputs)},
+  targets: ${rec(m.targets)},
+  outputs: ${rec(outs)},
+  params: ${rec(m.params)},
+  hasDropout: ${m.hasDropout},
+};`,
+      `/** Parameters by DSL name, each a row-major Float64Array. */\nexport type Params = Record<ParamName, Float64Array>;`,
+      `/** One sample: a scalar is a number, anything else a Float64Array. */\nexport type Inputs = ${sampleType(m.inputs)};`,
+      `export type Targets = ${sampleType(m.targets)};`,
+      `export type Outputs = ${sampleType(outs)};`,
+      `/** A batch: row-major [count, …shape] arrays (count values for a scalar). */\nexport type BatchInputs = ${batchType(m.inputs)};`,
+      `export type BatchTargets = ${batchType(m.targets)};`,
+      `export type BatchOutputs = ${batchType(outs)};`,
+    ].join("\n\n");
+  }
+
+  createParams(): string {
+    const fields = this.model.params.map((p) => `${literal(p.name)}: new Float64Array(${numel(p.shape)})`).join(", ");
+    return `/** Zero-filled parameters. */\nexport function createParams(): Params {\n  return { ${fields} };\n}`;
+  }
+
+  initParams(): string {
+    const lines = this.model.params.map((p) => `  ${initLine(p)}`);
+    return `/** Fills the parameters with their declared initializers; the same seed gives the same values. */
+export function initParams(params: Params, seed: number): void {
+  const random = createRandom(seed);
+${lines.join("\n")}
+}`;
+  }
+
+  scalarScratch(): string[] {
+    const out: string[] = [];
+    for (const [, name] of this.scalars) out.push(`const ${name} = new Float64Array(1);`);
+    for (const o of this.model.outputs) out.push(`const ${this.outputBuffers.get(o.name)} = new Float64Array(${numel(this.shapeOfOutput(o.name))});`);
+    const outs = this.model.outputs.map((o) => `${literal(o.name)}: ${this.shapeOfOutput(o.name).length === 0 ? "0" : this.outputBuffers.get(o.name)}`);
+    out.push(`/** What predict returns: reused by every call, so copy what you need to keep. */\nconst predictions: Outputs = { ${outs.join(", ")} };`);
+    return out;
+  }
+
+  /** The array through which a per-sample value reaches the private functions. */
+  arg(obj: string, t: { name: string; shape: Shape }, batch: boolean): string {
+    const get = `${obj}[${literal(t.name)}]`;
+    if (batch || t.shape.length !== 0) return get;
+    return `(${this.scalars.get(t.name)}.fill(${get}))`;
+  }
+
+  entryPoints(): string {
+    const m = this.model;
+    const ins = (batch: boolean) => m.inputs.map((t) => this.arg("inputs", t, batch));
+    const tgs = (batch: boolean) => m.targets.map((t) => this.arg("targets", t, batch));
+    const sampleArgs = (batch: boolean, n: string) => [...ins(batch), ...tgs(batch), n].join(", ");
+    const zero = m.params.map((p) => `  grad[${literal(p.name)}].fill(0);`).join("\n");
+    const scale = m.params.map((p) => `  scaleAll(grad[${literal(p.name)}], scale);`).join("\n");
+    const reg = (g: boolean) => (this.hasRegularizer ? (g ? " + regularizerGradient(params, grad)" : " + regularizerLoss(params)") : "");
+    const outBufs = m.outputs.map((o) => this.outputBuffers.get(o.name)!);
+    const copyScalars = m.outputs
+      .filter((o) => this.shapeOfOutput(o.name).length === 0)
+      .map((o) => `  predictions[${literal(o.name)}] = ${this.outputBuffers.get(o.name)}[0];`)
+      .join("\n");
+    const trainSuffix = m.hasDropout ? "Train" : "";
+    const rnd = m.hasDropout ? ", random" : "";
+    const unusedRandom = m.hasDropout ? "" : "\n  void random; // the model has no dropout: training and inference are the same";
+    return `function scaleAll(a: Float64Array, s: number): void {
+  for (let i = 0; i < a.length; i++) a[i] *= s;
+}
+
+/** The outputs for one sample. The returned object is reused by the next call. */
+export function predict(params: Params, inputs: Inputs): Outputs {
+  samplePredict(params, ${[...ins(false), "0", ...outBufs].join(", ")});
+${copyScalars}
+  return predictions;
+}
+
+/** The outputs for \`count\` samples, written row-major into \`outputs\`. */
+export function predictBatch(params: Params, inputs: BatchInputs, count: number, outputs: BatchOutputs): void {
+  for (let n = 0; n < count; n++) samplePredict(params, ${[...ins(true), "n", ...m.outputs.map((o) => `outputs[${literal(o.name)}]`)].join(", ")});
+}
+
+/** The loss of one sample. */
+export function loss(params: Params, inputs: Inputs, targets: Targets): number {
+  return sampleLoss(params, ${sampleArgs(false, "0")})${reg(false)};
+}
+
+/** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
+export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
+${zero}
+  return sampleGradient(params, ${sampleArgs(false, "0")}, grad)${reg(true)};
+}
+
+/** The mean loss over \`count\` samples (parameter-only terms once). */
+export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
+  let total = 0;
+  for (let n = 0; n < count; n++) total += sampleLoss(params, ${sampleArgs(true, "n")});
+  return total / count${reg(false)};
+}
+
+/** Overwrites grad with the gradient of the mean loss over \`count\` samples; returns that loss. */
+export function gradientBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number, grad: Params): number {
+${zero}
+  let total = 0;
+  for (let n = 0; n < count; n++) total += sampleGradient(params, ${sampleArgs(true, "n")}, grad);
+  const scale = 1 / count;
+${scale}
+  return total * scale${reg(true)};
+}
+
+/** loss in training mode (dropout active, masks drawn from \`random\`). */
+export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {${unusedRandom}
+  return sampleLoss${trainSuffix}(params, ${sampleArgs(false, "0")}${rnd})${reg(false)};
+}
+
+/** gradient in training mode (dropout active, masks drawn from \`random\`). */
+export function gradientTrain(params: Params, inputs: Inputs, targets: Targets, grad: Params, random: () => number): number {${unusedRandom}
+${zero}
+  return sampleGradient${trainSuffix}(params, ${sampleArgs(false, "0")}, grad${rnd})${reg(true)};
+}
+
+/** lossBatch in training mode (dropout active, masks drawn from \`random\`). */
+export function lossBatchTrain(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number, random: () => number): number {${unusedRandom}
+  let total = 0;
+  for (let n = 0; n < count; n++) total += sampleLoss${trainSuffix}(params, ${sampleArgs(true, "n")}${rnd});
+  return total / count${reg(false)};
+}
+
+/** gradientBatch in training mode (dropout active, masks drawn from \`random\`). */
+export function gradientBatchTrain(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number, grad: Params, random: () => number): number {${unusedRandom}
+${zero}
+  let total = 0;
+  for (let n = 0; n < count; n++) total += sampleGradient${trainSuffix}(params, ${sampleArgs(true, "n")}, grad${rnd});
+  const scale = 1 / count;
+${scale}
+  return total * scale${reg(true)};
+}
+`;
+  }
+}
+
+function initLine(p: ParamInfo): string {
+  const target = `params[${literal(p.name)}]`;
+  const fanIn = p.shape.length === 0 ? 1 : p.shape[p.shape.length - 1]!;
+  const fanOut = p.shape.length === 2 ? p.shape[0]! : 1;
+  const spec: InitSpec = p.init;
+  switch (spec.kind) {
+    case "zeros":
+      return `${target}.fill(0);`;
+    case "constant":
+      return `${target}.fill(${num(spec.value)});`;
+    case "normal":
+      return `fillNormal(${target}, ${num(spec.mean)}, ${num(spec.std)}, random);`;
+    case "uniform":
+      return `fillUniform(${target}, ${num(spec.lo)}, ${num(spec.hi)}, random);`;
+    case "lecun":
+      return `fillNormal(${target}, 0, ${num(1 / Math.sqrt(fanIn))}, random); // lecun: 1/√fan_in, fan_in = ${fanIn}`;
+    case "xavier":
+      return `fillNormal(${target}, 0, ${num(Math.sqrt(2 / (fanIn + fanOut)))}, random); // xavier: √(2/(fan_in + fan_out)) = √(2/(${fanIn} + ${fanOut}))`;
+    case "he":
+      return `fillNormal(${target}, 0, ${num(Math.sqrt(2 / fanIn))}, random); // he: √(2/fan_in), fan_in = ${fanIn}`;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Splits the loss into the terms that depend on the sample (inputs, targets, dropout) and the
+ * terms that depend on parameters only (weight decay). The batch objective is the mean over the
+ * batch of the loss, so a parameter-only term counts once per batch: the batch functions compute
+ * the sample part per sample and the parameter part once.
+ * Terms are collected through +, −, unary minus and multiplication by a constant.
+ */
+import type { Graph, NodeId } from "../ir/graph.js";
+
+export interface SplitLoss {
+  readonly sample: NodeId;
+  /** null when every term depends on the sample */
+  readonly paramOnly: NodeId | null;
+}
+
+export function splitLoss(g: Graph, loss: NodeId): SplitLoss {
+  const sampleDep = new Uint8Array(g.nodes.length);
+  for (const n of g.nodes) {
+    if (n.op === "input" || n.op === "target" || n.op === "dropout" || n.op === "dropout_mask") sampleDep[n.id] = 1;
+    else if (n.inputs.some((i) => sampleDep[i])) sampleDep[n.id] = 1;
+  }
+  const terms: { coef: number; node: NodeId }[] = [];
+  const walk = (id: NodeId, coef: number): void => {
+    const n = g.node(id);
+    const [a, b] = n.inputs;
+    if (n.op === "add") return walk(a!, coef), walk(b!, coef);
+    if (n.op === "sub") return walk(a!, coef), walk(b!, -coef);
+    if (n.op === "neg") return walk(a!, -coef);
+    if (n.op === "mul" && g.isConst(a!) && g.shape(a!).length === 0) return walk(b!, coef * g.node(a!).num);
+    if (n.op === "mul" && g.isConst(b!) && g.shape(b!).length === 0) return walk(a!, coef * g.node(b!).num);
+    terms.push({ coef, node: id });
+  };
+  walk(loss, 1);
+  const sum = (ts: typeof terms): NodeId | null => {
+    let acc: NodeId | null = null;
+    for (const t of ts) {
+      const scaled = g.add("mul", [g.c(t.coef), t.node]);
+      acc = acc === null ? scaled : g.add("add", [acc, scaled]);
+    }
+    return acc;
+  };
+  const sampleTerms = terms.filter((t) => sampleDep[t.node]);
+  const paramTerms = terms.filter((t) => !sampleDep[t.node] && !g.isConst(t.node, 0));
+  if (paramTerms.length === 0) return { sample: loss, paramOnly: null };
+  return { sample: sum(sampleTerms) ?? g.c(0), paramOnly: sum(paramTerms) };
+}

@@ -1,0 +1,311 @@
+/**
+ * THE op set. Each op's forward meaning (shape, numeric evaluation, and for element-wise ops the
+ * TypeScript expression) sits beside its derivative rule. The table is a `Record<OpKind, OpDef>`,
+ * so an op without a rule does not compile.
+ *
+ * A derivative rule gets the graph, the node and its adjoint ā (∂L/∂node, already summed over
+ * fan-out by the reverse sweep) and returns, per input, a thunk building ∂L/∂input — or null where
+ * the gradient is zero. Thunks are only called for inputs that lead to a parameter. A returned
+ * gradient may have the broadcast shape of the node; the sweep sums it down to a scalar input's
+ * shape. Rules reuse the forward output where that is cheaper (σ′ = y(1−y), tanh′ = 1 − y²).
+ */
+import type { Graph, Node, NodeId } from "./graph.js";
+import type { OpKind } from "./op-kinds.js";
+import { broadcastShapes, matmulShape, numel, strides, type Shape } from "./shape.js";
+
+export type { OpKind };
+export type Thunk = () => NodeId;
+export type Rule = (g: Graph, node: Node, adj: NodeId) => readonly (Thunk | null)[];
+
+/** A dense tensor value (used by the interpreter and constant folding). */
+export interface Tensor {
+  readonly shape: Shape;
+  readonly data: Float64Array;
+}
+
+interface Common {
+  /** human description used by `nnc explain` and in comments */
+  readonly doc: string;
+  readonly grad: Rule;
+}
+
+export interface LeafDef extends Common {
+  readonly kind: "leaf";
+}
+
+export interface ElementwiseDef extends Common {
+  readonly kind: "elementwise";
+  readonly arity: number;
+  /** the scalar function */
+  readonly f: (x: readonly number[], node: Node) => number;
+  /** the TypeScript expression for one element; args are already parenthesized as needed */
+  readonly ts: (a: readonly string[], node: Node) => string;
+  /** args that `ts` mentions more than once (codegen binds complex ones to a temporary first) */
+  readonly reused?: readonly number[];
+}
+
+export interface StructuralDef extends Common {
+  readonly kind: "structural";
+  readonly shape: (inputs: readonly Shape[], node: { at: readonly number[]; shape?: Shape }) => Shape;
+  readonly eval: (xs: readonly Tensor[], node: Node) => Float64Array;
+}
+
+export type OpDef = LeafDef | ElementwiseDef | StructuralDef;
+
+const none: Rule = () => [];
+
+// Shorthands that keep the rules one line each.
+const mul = (g: Graph, a: NodeId, b: NodeId) => g.add("mul", [a, b]);
+const sub = (g: Graph, a: NodeId, b: NodeId) => g.add("sub", [a, b]);
+const div = (g: Graph, a: NodeId, b: NodeId) => g.add("div", [a, b]);
+const neg = (g: Graph, a: NodeId) => g.add("neg", [a]);
+const c = (g: Graph, v: number) => g.c(v);
+const select = (op: "gt_select" | "ge_select", g: Graph, a: NodeId, b: NodeId, x: NodeId, y: NodeId) =>
+  g.add(op, [a, b, x, y]);
+
+function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+function softplus(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+function unary(
+  doc: string,
+  f: (x: number, node: Node) => number,
+  ts: (a: string, node: Node) => string,
+  grad: Rule,
+  reused = false,
+): ElementwiseDef {
+  return { kind: "elementwise", arity: 1, doc, f: (x, n) => f(x[0]!, n), ts: (a, n) => ts(a[0]!, n), grad, reused: reused ? [0] : [] };
+}
+
+function binary(
+  doc: string,
+  f: (a: number, b: number) => number,
+  ts: (a: string, b: string) => string,
+  grad: Rule,
+  reused: number[] = [],
+): ElementwiseDef {
+  return { kind: "elementwise", arity: 2, doc, f: (x) => f(x[0]!, x[1]!), ts: (a) => ts(a[0]!, a[1]!), grad, reused };
+}
+
+/** x > y ? a : b and x ≥ y ? a : b: the derivatives of relu, max, min, leaky_relu, elu. */
+function selectOp(doc: string, cmp: (x: number, y: number) => boolean, sym: string, op: "gt_select" | "ge_select"): ElementwiseDef {
+  return {
+    kind: "elementwise",
+    arity: 4,
+    doc,
+    f: (x) => (cmp(x[0]!, x[1]!) ? x[2]! : x[3]!),
+    ts: (a) => `${a[0]} ${sym} ${a[1]} ? ${a[2]} : ${a[3]}`,
+    // the comparison is piecewise constant: no gradient through it
+    grad: (g, n, adj) => [null, null, () => select(op, g, n.inputs[0]!, n.inputs[1]!, adj, c(g, 0)), () => select(op, g, n.inputs[0]!, n.inputs[1]!, c(g, 0), adj)],
+  };
+}
+
+function matmulEval(xs: readonly Tensor[]): Float64Array {
+  const [a, b] = xs as [Tensor, Tensor];
+  const m = a.shape[0]!, k = a.shape[1]!;
+  const p = b.shape.length === 1 ? 1 : b.shape[1]!;
+  const out = new Float64Array(m * p);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let l = 0; l < k; l++) s += a.data[i * k + l]! * b.data[l * p + j]!;
+      out[i * p + j] = s;
+    }
+  return out;
+}
+
+function flatIndex(shape: Shape, at: readonly number[]): number {
+  const st = strides(shape);
+  return at.reduce((s, v, i) => s + v * st[i]!, 0);
+}
+
+export const OPS: Record<OpKind, OpDef> = {
+  // ── leaves ─────────────────────────────────────────────────────────
+  input: { kind: "leaf", doc: "an input of one sample", grad: none },
+  target: { kind: "leaf", doc: "a target of one sample", grad: none },
+  param: { kind: "leaf", doc: "a trainable parameter", grad: none },
+  const: { kind: "leaf", doc: "a constant (every element the same)", grad: none },
+  /** training mode only: each element 0 with probability p, else 1/(1−p); drawn per sample */
+  dropout_mask: { kind: "leaf", doc: "a dropout mask", grad: none },
+
+  // ── element-wise, one argument ─────────────────────────────────────
+  neg: unary("−x", (x) => -x, (a) => `-${a}`, (g, _n, adj) => [() => neg(g, adj)]),
+  exp: unary("exp x", Math.exp, (a) => `Math.exp(${a})`, (g, n, adj) => [() => mul(g, adj, n.id)]), // exp′ = y
+  log: unary("log x", Math.log, (a) => `Math.log(${a})`, (g, n, adj) => [() => div(g, adj, n.inputs[0]!)]),
+  sqrt: unary("√x", Math.sqrt, (a) => `Math.sqrt(${a})`, (g, n, adj) => [() => div(g, adj, mul(g, c(g, 2), n.id))]), // √′ = 1/(2y)
+  abs: unary("|x|", Math.abs, (a) => `Math.abs(${a})`, (g, n, adj) => [() => mul(g, adj, g.add("sign", [n.inputs[0]!]))]), // abs′(0) = 0
+  sign: unary("sign x", (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), (a) => `Math.sign(${a})`, () => [null]),
+  tanh: unary("tanh x", Math.tanh, (a) => `Math.tanh(${a})`, (g, n, adj) => [() => mul(g, adj, sub(g, c(g, 1), mul(g, n.id, n.id)))]), // tanh′ = 1 − y²
+  sigmoid: unary("σ(x)", sigmoid, (a) => `1 / (1 + Math.exp(-${a}))`, (g, n, adj) => [() => mul(g, adj, mul(g, n.id, sub(g, c(g, 1), n.id)))]), // σ′ = y(1 − y)
+  relu: unary("max(x, 0)", (x) => (x > 0 ? x : 0), (a) => `${a} > 0 ? ${a} : 0`, (g, n, adj) => [() => select("gt_select", g, n.inputs[0]!, c(g, 0), adj, c(g, 0))], true), // relu′(0) = 0
+  softplus: unary("log(1 + eˣ)", softplus, (a) => `Math.max(${a}, 0) + Math.log1p(Math.exp(-Math.abs(${a})))`, (g, n, adj) => [() => mul(g, adj, g.add("sigmoid", [n.inputs[0]!]))], true), // softplus′ = σ
+  leaky_relu: unary("x > 0 ? x : αx", (x, n) => (x > 0 ? x : n.num * x), (a, n) => `${a} > 0 ? ${a} : ${n.num} * ${a}`,
+    (g, n, adj) => [() => select("gt_select", g, n.inputs[0]!, c(g, 0), adj, mul(g, c(g, n.num), adj))], true),
+  elu: unary("x > 0 ? x : α(eˣ − 1)", (x, n) => (x > 0 ? x : n.num * Math.expm1(x)), (a, n) => `${a} > 0 ? ${a} : ${n.num} * Math.expm1(${a})`,
+    (g, n, adj) => [() => select("gt_select", g, n.inputs[0]!, c(g, 0), adj, mul(g, adj, g.add("add", [n.id, c(g, n.num)])))], true), // elu′ = y + α for x ≤ 0
+  /** x^k for a constant k */
+  pow: unary("xᵏ", (x, n) => (n.num === 2 ? x * x : Math.pow(x, n.num)), (a, n) => (n.num === 2 ? `${a} * ${a}` : `${a} ** ${n.num}`),
+    (g, n, adj) => [() => mul(g, adj, mul(g, c(g, n.num), g.add("pow", [n.inputs[0]!], { num: n.num - 1 })))], true),
+
+  // ── element-wise, two arguments (a scalar broadcasts) ──────────────
+  add: binary("a + b", (a, b) => a + b, (a, b) => `${a} + ${b}`, (_g, _n, adj) => [() => adj, () => adj]),
+  sub: binary("a − b", (a, b) => a - b, (a, b) => `${a} - ${b}`, (g, _n, adj) => [() => adj, () => neg(g, adj)]),
+  mul: binary("a · b", (a, b) => a * b, (a, b) => `${a} * ${b}`, (g, n, adj) => [() => mul(g, adj, n.inputs[1]!), () => mul(g, adj, n.inputs[0]!)]),
+  // ∂(a/b)/∂b = −a/b² = −y/b
+  div: binary("a / b", (a, b) => a / b, (a, b) => `${a} / ${b}`, (g, n, adj) => [() => div(g, adj, n.inputs[1]!), () => neg(g, div(g, mul(g, adj, n.id), n.inputs[1]!))]),
+  // ties pick the first argument
+  max: binary("max(a, b)", (a, b) => (a >= b ? a : b), (a, b) => `${a} >= ${b} ? ${a} : ${b}`,
+    (g, n, adj) => [() => select("ge_select", g, n.inputs[0]!, n.inputs[1]!, adj, c(g, 0)), () => select("ge_select", g, n.inputs[0]!, n.inputs[1]!, c(g, 0), adj)], [0, 1]),
+  min: binary("min(a, b)", (a, b) => (a <= b ? a : b), (a, b) => `${a} <= ${b} ? ${a} : ${b}`,
+    (g, n, adj) => [() => select("ge_select", g, n.inputs[1]!, n.inputs[0]!, adj, c(g, 0)), () => select("ge_select", g, n.inputs[1]!, n.inputs[0]!, c(g, 0), adj)], [0, 1]),
+  gt_select: selectOp("x > y ? a : b", (x, y) => x > y, ">", "gt_select"),
+  ge_select: selectOp("x ≥ y ? a : b", (x, y) => x >= y, ">=", "ge_select"),
+
+  // ── structure ──────────────────────────────────────────────────────
+  /** A @ v (matrix–vector) and A @ B (matrix–matrix) */
+  matmul: {
+    kind: "structural",
+    doc: "A @ B",
+    shape: ([a, b]) => matmulShape(a!, b!)!,
+    eval: (xs) => matmulEval(xs),
+    // ∂L/∂A = ā Bᵀ (= ā vᵀ for a vector), ∂L/∂B = Aᵀ ā
+    grad: (g, n, adj) => {
+      const [a, b] = n.inputs as [NodeId, NodeId];
+      const vec = g.shape(b).length === 1;
+      return [
+        () => (vec ? g.add("outer", [adj, b]) : g.add("matmul", [adj, g.add("transpose", [b])])),
+        () => g.add("matmul", [g.add("transpose", [a]), adj]),
+      ];
+    },
+  },
+  transpose: {
+    kind: "structural",
+    doc: "Aᵀ",
+    shape: ([a]) => [a![1]!, a![0]!],
+    eval: ([a]) => {
+      const m = a!.shape[0]!, k = a!.shape[1]!;
+      const out = new Float64Array(m * k);
+      for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) out[j * m + i] = a!.data[i * k + j]!;
+      return out;
+    },
+    grad: (g, _n, adj) => [() => g.add("transpose", [adj])],
+  },
+  /** u vᵀ */
+  outer: {
+    kind: "structural",
+    doc: "u vᵀ",
+    shape: ([u, v]) => [u![0]!, v![0]!],
+    eval: ([u, v]) => {
+      const out = new Float64Array(u!.data.length * v!.data.length);
+      for (let i = 0; i < u!.data.length; i++) for (let j = 0; j < v!.data.length; j++) out[i * v!.data.length + j] = u!.data[i]! * v!.data[j]!;
+      return out;
+    },
+    grad: (g, n, adj) => [() => g.add("matmul", [adj, n.inputs[1]!]), () => g.add("matmul", [g.add("transpose", [adj]), n.inputs[0]!])],
+  },
+  /** Σ of all elements */
+  sum: {
+    kind: "structural",
+    doc: "Σ x",
+    shape: () => [],
+    eval: ([a]) => Float64Array.of(a!.data.reduce((s, v) => s + v, 0)),
+    grad: (g, n, adj) => [() => g.add("broadcast", [adj], { shape: g.shape(n.inputs[0]!) })],
+  },
+  /** a scalar repeated to a shape */
+  broadcast: {
+    kind: "structural",
+    doc: "broadcast",
+    shape: (_i, n) => n.shape!,
+    eval: ([a], n) => new Float64Array(numel(n.shape)).fill(a!.data[0]!),
+    grad: (g, _n, adj) => [() => g.add("sum", [adj])],
+  },
+  /** one element, at a constant position */
+  index: {
+    kind: "structural",
+    doc: "x[i]",
+    shape: () => [],
+    eval: ([a], n) => Float64Array.of(a!.data[flatIndex(a!.shape, n.at)]!),
+    grad: (g, n, adj) => [() => g.add("unindex", [adj], { at: n.at, shape: g.shape(n.inputs[0]!) })],
+  },
+  /** the adjoint of index: a tensor that is zero but at one position */
+  unindex: {
+    kind: "structural",
+    doc: "e_i x",
+    shape: (_i, n) => n.shape!,
+    eval: ([a], n) => {
+      const out = new Float64Array(numel(n.shape));
+      out[flatIndex(n.shape, n.at)] = a!.data[0]!;
+      return out;
+    },
+    grad: (g, n, adj) => [() => g.add("index", [adj], { at: n.at })],
+  },
+  /** log Σ exp(x), computed as m + log Σ exp(x − m) with m = max x */
+  logsumexp: {
+    kind: "structural",
+    doc: "log Σ exp x",
+    shape: () => [],
+    eval: ([a]) => {
+      const m = Math.max(...a!.data);
+      let s = 0;
+      for (const v of a!.data) s += Math.exp(v - m);
+      return Float64Array.of(m + Math.log(s));
+    },
+    // ∂/∂x = softmax(x) = exp(x − y): the same node as the user's softmax, shared by CSE
+    grad: (g, n, adj) => [() => mul(g, adj, g.add("exp", [sub(g, n.inputs[0]!, n.id)]))],
+  },
+  /** −Σ t log p (the unfused form; softmax inputs are rewritten to log-sum-exp) */
+  cross_entropy: {
+    kind: "structural",
+    doc: "−Σ t log p",
+    shape: () => [],
+    eval: ([p, t]) => Float64Array.of(-p!.data.reduce((s, v, i) => s + t!.data[i]! * Math.log(v), 0)),
+    grad: (g, n, adj) => [() => neg(g, mul(g, adj, div(g, n.inputs[1]!, n.inputs[0]!))), () => neg(g, mul(g, adj, g.add("log", [n.inputs[0]!])))],
+  },
+  /** −Σ (t log p + (1 − t) log(1 − p)) (the unfused form; sigmoid inputs are rewritten to softplus) */
+  binary_cross_entropy: {
+    kind: "structural",
+    doc: "−Σ (t log p + (1 − t) log(1 − p))",
+    shape: () => [],
+    eval: ([p, t]) => Float64Array.of(-p!.data.reduce((s, v, i) => s + t!.data[i]! * Math.log(v) + (1 - t!.data[i]!) * Math.log(1 - v), 0)),
+    // ∂/∂p = (p − t) / (p (1 − p))
+    grad: (g, n, adj) => {
+      const [p, t] = n.inputs as [NodeId, NodeId];
+      return [
+        () => mul(g, adj, div(g, sub(g, p, t), mul(g, p, sub(g, c(g, 1), p)))),
+        () => mul(g, adj, g.add("log", [div(g, sub(g, c(g, 1), p), p)])),
+      ];
+    },
+  },
+  /** inference: identity; lowered to x · mask in training mode */
+  dropout: {
+    kind: "structural",
+    doc: "dropout",
+    shape: ([a]) => a!,
+    eval: ([a]) => a!.data.slice(),
+    grad: (_g, _n, adj) => [() => adj],
+  },
+};
+
+export function opDef(op: OpKind): OpDef {
+  return OPS[op];
+}
+
+/** Output shape of a node; element-wise ops broadcast a scalar against a tensor. */
+export function shapeOf(g: Graph, op: OpKind, inputs: readonly NodeId[], attrs: { at?: readonly number[]; shape?: Shape }): Shape {
+  const def: OpDef = OPS[op];
+  const shapes = inputs.map((i) => g.shape(i));
+  switch (def.kind) {
+    case "leaf":
+      return attrs.shape ?? [];
+    case "elementwise": {
+      let s: Shape | null = [];
+      for (const x of shapes) s = s === null ? null : broadcastShapes(s, x);
+      if (s === null) throw new Error(`internal: ${op} of incompatible shapes ${JSON.stringify(shapes)}`);
+      return s;
+    }
+    case "structural":
+      return def.shape(shapes, { at: attrs.at ?? [], ...(attrs.shape ? { shape: attrs.shape } : {}) });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The compiler in one function, one line per stage:
+ *   source ─parse→ AST ─elaborate (names, shapes, lowering)→ IR ─split, differentiate, simplify→
+ *   graphs ─emit→ TypeScript ─format→ module
+ * Every stage reports into one Diagnostics collector; nothing is thrown at the user.
+ */
+import { Diagnostics } from "./diagnostics/diagnostic.js";
+import { emitJs } from "./codegen/emit-js.js";
+import { DEFAULT_UNROLL, emitModule } from "./codegen/emit-module.js";
+import { formatTs } from "./codegen/format.js";
+import type { Model } from "./semantics/model.js";
+import { elaborate } from "./semantics/elaborate.js";
+import { parse } from "./syntax/parser.js";
+
+export const VERSION = "0.1.0";
+
+export interface CompileOptions {
+  /** the file name shown in diagnostics and comments */
+  readonly file: string;
+  /** the model name when the source has no `model` line */
+  readonly defaultName?: string;
+  readonly set?: Readonly<Record<string, number>>;
+  readonly unroll?: number;
+  readonly emit?: "ts" | "js";
+}
+
+export interface CompileResult {
+  readonly diagnostics: Diagnostics;
+  readonly model: Model | null;
+  /** the formatted TypeScript module; null when there were errors */
+  readonly ts: string | null;
+  /** with emit: "js" */
+  readonly js?: { readonly js: string; readonly dts: string };
+}
+
+/** Front end only: parse and check; the model is null when there were errors. */
+export function check(source: string, options: CompileOptions): { diagnostics: Diagnostics; model: Model | null } {
+  const diagnostics = new Diagnostics();
+  const program = parse(source, diagnostics);
+  const model = elaborate(program, source, diagnostics, { defaultName: options.defaultName ?? stem(options.file), set: options.set ?? {} });
+  return { diagnostics, model: diagnostics.hasErrors ? null : model };
+}
+
+export async function compile(source: string, options: CompileOptions): Promise<CompileResult> {
+  const { diagnostics, model } = check(source, options);
+  if (model === null) return { diagnostics, model, ts: null };
+  const raw = emitModule(model, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION });
+  const ts = await formatTs(raw);
+  if (options.emit === "js") return { diagnostics, model, ts, js: emitJs(ts, stem(options.file)) };
+  return { diagnostics, model, ts };
+}
+
+export function baseName(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
+}
+
+export function stem(file: string): string {
+  return baseName(file).replace(/\.nn$/, "");
+}

@@ -1,0 +1,64 @@
+/** What the front end hands to the back end: a checked model as an IR graph plus its interface. */
+import type { Graph, NodeId } from "../ir/graph.js";
+import type { Shape } from "../ir/shape.js";
+
+export type InitSpec =
+  | { readonly kind: "zeros" }
+  | { readonly kind: "constant"; readonly value: number }
+  | { readonly kind: "normal"; readonly mean: number; readonly std: number }
+  | { readonly kind: "uniform"; readonly lo: number; readonly hi: number }
+  | { readonly kind: "lecun" | "xavier" | "he" };
+
+export interface TensorInfo {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly node: NodeId;
+  /** 1-based line of the declaration */
+  readonly line: number;
+}
+
+export interface ParamInfo extends TensorInfo {
+  readonly init: InitSpec;
+}
+
+export interface OutputInfo {
+  readonly name: string;
+  readonly node: NodeId;
+}
+
+export interface OptimizerConfig {
+  readonly name: "sgd" | "momentum" | "nesterov" | "adagrad" | "rmsprop" | "adam" | "lbfgs";
+  readonly args: Readonly<Record<string, number>>;
+}
+
+export interface ScheduleConfig {
+  readonly name: "constant" | "step" | "cosine" | "linear" | "inverse_sqrt";
+  readonly args: Readonly<Record<string, number>>;
+}
+
+/** The `train { }` block, validated; every field optional (flags and defaults fill the rest). */
+export interface TrainConfig {
+  readonly data?: string;
+  readonly validation?: string;
+  readonly split?: number;
+  readonly optimizer?: OptimizerConfig;
+  readonly schedule?: ScheduleConfig;
+  readonly batch?: number;
+  readonly epochs?: number;
+  readonly earlyStopping?: { readonly patience: number; readonly minDelta: number };
+  readonly seed?: number;
+}
+
+export interface Model {
+  readonly name: string;
+  readonly graph: Graph;
+  readonly inputs: readonly TensorInfo[];
+  readonly targets: readonly TensorInfo[];
+  readonly params: readonly ParamInfo[];
+  readonly outputs: readonly OutputInfo[];
+  readonly loss: NodeId;
+  /** the compile-time constants after --set */
+  readonly consts: Readonly<Record<string, number>>;
+  readonly train: TrainConfig;
+  readonly hasDropout: boolean;
+}

@@ -1,0 +1,133 @@
+/** Validates a `train { … }` block into a TrainConfig (section 5 of the language). */
+import type { Diagnostics } from "../diagnostics/diagnostic.js";
+import type { Arg, Expr, TrainBlock, TrainSetting } from "../syntax/ast.js";
+import type { OptimizerConfig, ScheduleConfig, TrainConfig } from "./model.js";
+
+/** Optimizers, their arguments in positional order, and the defaults of the lecture notes. */
+export const OPTIMIZERS: Readonly<Record<OptimizerConfig["name"], Readonly<Record<string, number>>>> = {
+  sgd: { lr: 0.01 },
+  momentum: { lr: 0.01, gamma: 0.9 },
+  nesterov: { lr: 0.01, mu: 0.9 },
+  adagrad: { lr: 0.01, eps: 1e-8 },
+  rmsprop: { lr: 0.001, gamma: 0.9, eps: 1e-8 },
+  adam: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+  lbfgs: { history: 10, lr: 1 },
+};
+
+export const SCHEDULES: Readonly<Record<ScheduleConfig["name"], Readonly<Record<string, number>>>> = {
+  constant: {},
+  step: { every: 30, factor: 0.1 },
+  cosine: {},
+  linear: {},
+  inverse_sqrt: {},
+};
+
+export function checkTrainBlock(block: TrainBlock, diags: Diagnostics): TrainConfig {
+  const out: Record<string, unknown> = {};
+  const seen = new Set<string>();
+  for (const s of block.settings) {
+    const key = s.key.name;
+    if (seen.has(key)) {
+      diags.error("NN4005", s.key.span, key);
+      continue;
+    }
+    seen.add(key);
+    switch (key) {
+      case "data":
+      case "validation": {
+        const v = stringValue(s, diags);
+        if (v !== null) out[key] = v;
+        break;
+      }
+      case "split": {
+        const v = numberValue(s, diags, "a number between 0 and 1", (x) => x > 0 && x < 1);
+        if (v !== null) out.split = v;
+        break;
+      }
+      case "batch":
+      case "epochs":
+      case "seed": {
+        const v = numberValue(s, diags, key === "seed" ? "a non-negative integer" : "a positive integer", (x) => Number.isInteger(x) && (key === "seed" ? x >= 0 : x > 0));
+        if (v !== null) out[key] = v;
+        break;
+      }
+      case "optimizer": {
+        const c = namedCall(s, diags, OPTIMIZERS, "NN4002");
+        if (c) out.optimizer = c;
+        break;
+      }
+      case "schedule": {
+        const c = namedCall(s, diags, SCHEDULES, "NN4003");
+        if (c) out.schedule = c;
+        break;
+      }
+      case "early_stopping": {
+        const args = bindKeywords("early_stopping", s.args ?? [], { patience: 5, min_delta: 0 }, diags);
+        if (args) out.earlyStopping = { patience: args.patience!, minDelta: args.min_delta! };
+        break;
+      }
+      default:
+        diags.error("NN4001", s.key.span, key);
+    }
+  }
+  if (out.validation !== undefined && out.split !== undefined) diags.error("NN4006", block.span);
+  return out as TrainConfig;
+}
+
+function stringValue(s: TrainSetting, diags: Diagnostics): string | null {
+  if (s.value?.kind === "string") return s.value.value;
+  diags.error("NN4004", s.value?.span ?? s.key.span, s.key.name, "a file name in double quotes");
+  return null;
+}
+
+function numberValue(s: TrainSetting, diags: Diagnostics, what: string, ok: (x: number) => boolean): number | null {
+  const v = s.value ? literal(s.value) : null;
+  if (v !== null && ok(v)) return v;
+  diags.error("NN4004", s.value?.span ?? s.key.span, s.key.name, what);
+  return null;
+}
+
+function literal(e: Expr): number | null {
+  if (e.kind === "number") return e.value;
+  if (e.kind === "unary" && e.operand.kind === "number") return e.op === "-" ? -e.operand.value : e.operand.value;
+  return null;
+}
+
+function namedCall<N extends string>(s: TrainSetting, diags: Diagnostics, table: Readonly<Record<N, Readonly<Record<string, number>>>>, code: "NN4002" | "NN4003"): { name: N; args: Record<string, number> } | null {
+  const v = s.value;
+  const name = v?.kind === "name" ? v.name : v?.kind === "call" ? v.callee.name : null;
+  if (v === null || name === null) {
+    diags.error("NN4004", v?.span ?? s.key.span, s.key.name, code === "NN4002" ? "an optimizer such as adam(lr = 0.001)" : "a schedule such as cosine");
+    return null;
+  }
+  if (!Object.hasOwn(table, name)) {
+    diags.error(code, v.span, name);
+    return null;
+  }
+  const defaults = table[name as N];
+  const args = bindKeywords(name, v.kind === "call" ? v.args : [], defaults, diags);
+  return args ? { name: name as N, args } : null;
+}
+
+/** Keyword (or positional, in the table's order) constant arguments over defaults. */
+function bindKeywords(fn: string, args: readonly Arg[], defaults: Readonly<Record<string, number>>, diags: Diagnostics): Record<string, number> | null {
+  const out: Record<string, number> = { ...defaults };
+  const names = Object.keys(defaults);
+  let ok = true;
+  args.forEach((a, i) => {
+    const key = a.name ? a.name.name : names[i];
+    if (key === undefined || !Object.hasOwn(defaults, key)) {
+      diags.error("NN2009", a.name?.span ?? a.span, key ?? `#${i + 1}`, fn);
+      ok = false;
+      return;
+    }
+    const v = literal(a.value);
+    if (v === null || !Number.isFinite(v)) {
+      diags.error("NN4004", a.value.span, key, "a number");
+      ok = false;
+      return;
+    }
+    out[key] = v;
+  });
+  return ok ? out : null;
+}

@@ -1,0 +1,40 @@
+/**
+ * Loads a generated module from its TypeScript source, in memory: transpiled to JavaScript and
+ * imported from a data: URL. `nnc check` and the tests run emitted code this way.
+ */
+import ts from "typescript";
+
+/** The public surface of every generated module (section 6 of the language). */
+export interface CompiledModule {
+  readonly meta: {
+    name: string;
+    inputs: Record<string, number[]>;
+    targets: Record<string, number[]>;
+    outputs: Record<string, number[]>;
+    params: Record<string, number[]>;
+    hasDropout: boolean;
+  };
+  createParams(): Record<string, Float64Array>;
+  initParams(params: Record<string, Float64Array>, seed: number): void;
+  createRandom(seed: number): () => number;
+  predict(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>): Record<string, Float64Array | number>;
+  predictBatch(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, count: number, outputs: Record<string, Float64Array>): void;
+  loss(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>, targets: Record<string, Float64Array | number>): number;
+  gradient(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>, targets: Record<string, Float64Array | number>, grad: Record<string, Float64Array>): number;
+  lossBatch(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number): number;
+  gradientBatch(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, grad: Record<string, Float64Array>): number;
+  lossTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>, targets: Record<string, Float64Array | number>, random: () => number): number;
+  gradientTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>, targets: Record<string, Float64Array | number>, grad: Record<string, Float64Array>, random: () => number): number;
+  lossBatchTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, random: () => number): number;
+  gradientBatchTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, grad: Record<string, Float64Array>, random: () => number): number;
+}
+
+export function transpile(code: string): string {
+  return ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText;
+}
+
+export async function loadModule(tsCode: string): Promise<CompiledModule> {
+  const js = transpile(tsCode);
+  const url = `data:text/javascript;base64,${Buffer.from(js).toString("base64")}`;
+  return (await import(url)) as CompiledModule;
+}

@@ -1,0 +1,75 @@
+/**
+ * Golden files: the emitted module of every example and case, and the rendered diagnostics of
+ * every bad source, compared byte for byte with test/baselines. `npm run test:accept` rewrites
+ * them after a deliberate change (review the git diff). A baseline without a case fails.
+ * Golden modules are also executed: loaded, gradient-checked, and type-checked under strict.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { typeCheck } from "../../compiler/codegen/emit-js.js";
+import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
+import { compile } from "../../compiler/pipeline.js";
+import { gradCheck } from "../../runtime/gradcheck.js";
+import { loadModule } from "../../runtime/load-module.js";
+import { BASELINES, invalidModels, validModels } from "../helpers/corpus.js";
+
+const ACCEPT = process.env.NNC_ACCEPT === "1";
+
+function compareBaseline(rel: string, actual: string): void {
+  const path = join(BASELINES, rel);
+  if (ACCEPT) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, actual);
+    return;
+  }
+  expect(existsSync(path), `missing baseline ${rel}: run npm run test:accept and review the diff`).toBe(true);
+  expect(actual).toBe(readFileSync(path, "utf8"));
+}
+
+/** --set values some cases are compiled with, read from a `# nnc: --set a=1` header line */
+function setOf(source: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of source.matchAll(/^# nnc: --set (\w+)=(\S+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+const valid = validModels();
+const invalid = invalidModels();
+
+describe("golden modules", () => {
+  for (const e of valid)
+    it(e.path, async () => {
+      const r = await compile(e.source, { file: e.path, set: setOf(e.source) });
+      expect(r.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
+      compareBaseline(`${e.key}.ts`, r.ts!);
+      // the same input gives the same bytes
+      const again = await compile(e.source, { file: e.path, set: setOf(e.source) });
+      expect(again.ts).toBe(r.ts);
+      // it loads, and its gradient is right
+      const mod = await loadModule(r.ts!);
+      const check = gradCheck(mod, { seed: 3, elements: 40 });
+      expect(check.worst, JSON.stringify(check.params)).toBeLessThan(1e-6);
+      expect(typeCheck(r.ts!).errors).toEqual([]);
+    });
+});
+
+describe("golden diagnostics", () => {
+  for (const e of invalid)
+    it(e.path, async () => {
+      const r = await compile(e.source, { file: e.path, set: { ...setOf(e.source), ...(e.key === "errors/no-loss" ? { nope: 1 } : {}) } });
+      expect(r.ts).toBeNull();
+      expect(r.diagnostics.hasErrors).toBe(true);
+      compareBaseline(`${e.key}.diagnostics.txt`, renderDiagnostics(e.path, e.source, r.diagnostics.sorted()));
+    });
+});
+
+describe("baselines", () => {
+  it("every baseline has a case", () => {
+    const expected = new Set([...valid.map((e) => `${e.key}.ts`), ...invalid.map((e) => `${e.key}.diagnostics.txt`)]);
+    const walk = (d: string): string[] =>
+      existsSync(d) ? readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [relative(BASELINES, join(d, f))])) : [];
+    const orphans = walk(BASELINES).filter((f) => !expected.has(f));
+    expect(orphans, "baselines without a case: delete them or restore the case").toEqual([]);
+  });
+});
