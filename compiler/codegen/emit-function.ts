@@ -472,6 +472,8 @@ function hintFor(node: Node): string {
       return "lse";
     case "dropout_mask":
       return "mask";
+    case "sum":
+      return "sum";
     default:
       return "tmp";
   }

@@ -44,7 +44,8 @@ export function emitModule(model: Model, options: EmitOptions): string {
       const key = `${hint}:${size}`;
       let name = buffers.get(key);
       if (name === undefined) {
-        name = names.fresh(hint);
+        // a suffix of its own keeps module-level buffers apart from the functions' locals
+        name = names.fresh(`${hint}_buf`);
         buffers.set(key, name);
         bufferDecls.push(`const ${name} = new Float64Array(${size});`);
       }
@@ -66,6 +67,7 @@ export function emitModule(model: Model, options: EmitOptions): string {
   const gi = infer.graph;
   const pnodes = (m: Map<NodeId, NodeId>) => model.params.map((p) => m.get(p.node) ?? gi.c(0, p.shape));
   const sampleLossI = infer.map.get(split.sample)!;
+  gi.nameIt(sampleLossI, "L");
   const sampleGradsI = differentiate(gi, sampleLossI, pnodes(infer.map));
   const accumulate = (grads: NodeId[]): Sink[] =>
     grads.map((node, k) => ({ kind: "accumulate", node, param: model.params[k]!.name }) as const);
@@ -96,6 +98,7 @@ export function emitModule(model: Model, options: EmitOptions): string {
   if (split.paramOnly !== null) {
     hasRegularizer = true;
     const regI = infer.map.get(split.paramOnly)!;
+    gi.nameIt(regI, "R");
     const regGrads = differentiate(gi, regI, pnodes(infer.map));
     fns.push({ ...base, name: "regularizerLoss", doc: "The parameter-only terms of the loss (counted once per batch).", graph: gi, samples: [], sinks: [{ kind: "return", node: regI }], returns: "number" });
     fns.push({
@@ -113,6 +116,7 @@ export function emitModule(model: Model, options: EmitOptions): string {
     const train = specialize(src, [split.sample], trainingMode);
     const gt = train.graph;
     const lossT = train.map.get(split.sample)!;
+    gt.nameIt(lossT, "L");
     const gradsT = differentiate(gt, lossT, model.params.map((p) => train.map.get(p.node) ?? gt.c(0, p.shape)));
     fns.push({ ...base, name: "sampleLossTrain", doc: "sampleLoss in training mode: dropout active, masks drawn from random.", graph: gt, samples, random: true, sinks: [{ kind: "return", node: lossT }], returns: "number" });
     fns.push({

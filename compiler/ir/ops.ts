@@ -140,12 +140,13 @@ export const OPS: Record<OpKind, OpDef> = {
   sign: unary("sign x", (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), (a) => `Math.sign(${a})`, () => [null]),
   tanh: unary("tanh x", Math.tanh, (a) => `Math.tanh(${a})`, (g, n, adj) => [() => mul(g, adj, sub(g, c(g, 1), mul(g, n.id, n.id)))]), // tanh′ = 1 − y²
   sigmoid: unary("σ(x)", sigmoid, (a) => `1 / (1 + Math.exp(-${a}))`, (g, n, adj) => [() => mul(g, adj, mul(g, n.id, sub(g, c(g, 1), n.id)))]), // σ′ = y(1 − y)
-  relu: unary("max(x, 0)", (x) => (x > 0 ? x : 0), (a) => `${a} > 0 ? ${a} : 0`, (g, n, adj) => [() => select("gt_select", g, n.inputs[0]!, c(g, 0), adj, c(g, 0))], true), // relu′(0) = 0
+  // relu′(x) = 𝟙[x > 0], read off the output (y > 0 ⇔ x > 0) so the pre-activation need not be kept; relu′(0) = 0
+  relu: unary("max(x, 0)", (x) => (x > 0 ? x : 0), (a) => `${a} > 0 ? ${a} : 0`, (g, n, adj) => [() => select("gt_select", g, n.id, c(g, 0), adj, c(g, 0))], true),
   softplus: unary("log(1 + eˣ)", softplus, (a) => `Math.max(${a}, 0) + Math.log1p(Math.exp(-Math.abs(${a})))`, (g, n, adj) => [() => mul(g, adj, g.add("sigmoid", [n.inputs[0]!]))], true), // softplus′ = σ
   leaky_relu: unary("x > 0 ? x : αx", (x, n) => (x > 0 ? x : n.num * x), (a, n) => `${a} > 0 ? ${a} : ${n.num} * ${a}`,
-    (g, n, adj) => [() => select("gt_select", g, n.inputs[0]!, c(g, 0), adj, mul(g, c(g, n.num), adj))], true),
+    (g, n, adj) => [() => select("gt_select", g, n.num > 0 ? n.id : n.inputs[0]!, c(g, 0), adj, mul(g, c(g, n.num), adj))], true), // for α > 0, y > 0 ⇔ x > 0
   elu: unary("x > 0 ? x : α(eˣ − 1)", (x, n) => (x > 0 ? x : n.num * Math.expm1(x)), (a, n) => `${a} > 0 ? ${a} : ${n.num} * Math.expm1(${a})`,
-    (g, n, adj) => [() => select("gt_select", g, n.inputs[0]!, c(g, 0), adj, mul(g, adj, g.add("add", [n.id, c(g, n.num)])))], true), // elu′ = y + α for x ≤ 0
+    (g, n, adj) => [() => select("gt_select", g, n.num > 0 ? n.id : n.inputs[0]!, c(g, 0), adj, mul(g, adj, g.add("add", [n.id, c(g, n.num)])))], true), // elu′ = y + α for x ≤ 0; for α > 0, y > 0 ⇔ x > 0
   /** x^k for a constant k */
   pow: unary("xᵏ", (x, n) => (n.num === 2 ? x * x : Math.pow(x, n.num)), (a, n) => (n.num === 2 ? `${a} * ${a}` : `${a} ** ${n.num}`),
     (g, n, adj) => [() => mul(g, adj, mul(g, c(g, n.num), g.add("pow", [n.inputs[0]!], { num: n.num - 1 })))], true),

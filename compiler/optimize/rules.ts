@@ -70,9 +70,12 @@ export const RULES: readonly RewriteRule[] = [
     name: "mul-const-assoc",
     ops: ["mul"],
     apply: (g, _op, [a, b]) => {
-      if (!isC(g, a) || !sameShape(g.shape(a!), [])) return null;
-      if (opOf(g, b!) !== "mul" || !isC(g, arg(g, b!)) || !sameShape(g.shape(arg(g, b!)), [])) return null;
-      return g.add("mul", [g.c(val(g, a!) * val(g, arg(g, b!))), arg(g, b!, 1)]);
+      for (const [k, x] of [[a!, b!], [b!, a!]] as const) {
+        if (!isC(g, k) || opOf(g, x) !== "mul" || !isC(g, arg(g, x)) || !sameShape(g.shape(arg(g, x)), [])) continue;
+        const shape = shapeOf(g, "mul", [a!, b!], {});
+        return fit(g, g.add("mul", [g.c(val(g, k) * val(g, arg(g, x)), g.shape(k)), arg(g, x, 1)]), shape);
+      }
+      return null;
     },
   },
   // x / 1 → x, 0 / x → 0, x / c → (1/c) · x

@@ -143,8 +143,8 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
 function regularizerLoss(params: Params): number {
   const w = params["w"];
   // ── loss L + lambda * R  (logistic.nn:11)
-  const tmp = 0.005 * (w[0] * w[0]);
-  return tmp;
+  const R = 0.005 * (w[0] * w[0]);
+  return R;
 }
 
 /** Adds the gradient of the parameter-only terms to grad; returns their value. */
@@ -152,11 +152,11 @@ function regularizerGradient(params: Params, grad: Params): number {
   const w = params["w"];
   const dw = grad["w"];
   // ── loss L + lambda * R  (logistic.nn:11)
-  const tmp = 0.005 * (w[0] * w[0]);
+  const R = 0.005 * (w[0] * w[0]);
 
   // ── backward through line 10: R = 0.5 * w^2
   dw[0] += 0.01 * w[0];
-  return tmp;
+  return R;
 }
 
 function scaleAll(a: Float64Array, s: number): void {

@@ -88,15 +88,13 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
-const y_z = new Float64Array(10);
+const y_z_buf = new Float64Array(10);
 
-const h = new Float64Array(128);
+const h_buf = new Float64Array(128);
 
-const dh_z = new Float64Array(128);
+const dh_z_buf = new Float64Array(128);
 
-const dy_z = new Float64Array(10);
-
-const h_z = new Float64Array(128);
+const dy_z_buf = new Float64Array(10);
 
 const yPrediction = new Float64Array(10);
 
@@ -117,42 +115,53 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
       acc += h_W[i * 784 + j] * x[xo + j];
     }
     const tmp = acc + h_b[i];
-    h[i] = tmp > 0 ? tmp : 0;
+    h_buf[i] = tmp > 0 ? tmp : 0;
   }
 
   // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
   for (let i = 0; i < 10; i++) {
     let acc_1 = 0;
     for (let j = 0; j < 128; j++) {
-      acc_1 += y_W[i * 128 + j] * h[j];
+      acc_1 += y_W[i * 128 + j] * h_buf[j];
     }
-    y_z[i] = acc_1 + y_b[i];
+    y_z_buf[i] = acc_1 + y_b[i];
   }
-  const lse_max = Math.max(y_z[0], y_z[1], y_z[2], y_z[3], y_z[4], y_z[5], y_z[6], y_z[7], y_z[8], y_z[9]);
+  const lse_max = Math.max(
+    y_z_buf[0],
+    y_z_buf[1],
+    y_z_buf[2],
+    y_z_buf[3],
+    y_z_buf[4],
+    y_z_buf[5],
+    y_z_buf[6],
+    y_z_buf[7],
+    y_z_buf[8],
+    y_z_buf[9],
+  );
   const lse =
     lse_max +
     Math.log(
-      Math.exp(y_z[0] - lse_max) +
-        Math.exp(y_z[1] - lse_max) +
-        Math.exp(y_z[2] - lse_max) +
-        Math.exp(y_z[3] - lse_max) +
-        Math.exp(y_z[4] - lse_max) +
-        Math.exp(y_z[5] - lse_max) +
-        Math.exp(y_z[6] - lse_max) +
-        Math.exp(y_z[7] - lse_max) +
-        Math.exp(y_z[8] - lse_max) +
-        Math.exp(y_z[9] - lse_max),
+      Math.exp(y_z_buf[0] - lse_max) +
+        Math.exp(y_z_buf[1] - lse_max) +
+        Math.exp(y_z_buf[2] - lse_max) +
+        Math.exp(y_z_buf[3] - lse_max) +
+        Math.exp(y_z_buf[4] - lse_max) +
+        Math.exp(y_z_buf[5] - lse_max) +
+        Math.exp(y_z_buf[6] - lse_max) +
+        Math.exp(y_z_buf[7] - lse_max) +
+        Math.exp(y_z_buf[8] - lse_max) +
+        Math.exp(y_z_buf[9] - lse_max),
     );
-  const y_0 = Math.exp(y_z[0] - lse);
-  const y_1 = Math.exp(y_z[1] - lse);
-  const y_2 = Math.exp(y_z[2] - lse);
-  const y_3 = Math.exp(y_z[3] - lse);
-  const y_4 = Math.exp(y_z[4] - lse);
-  const y_5 = Math.exp(y_z[5] - lse);
-  const y_6 = Math.exp(y_z[6] - lse);
-  const y_7 = Math.exp(y_z[7] - lse);
-  const y_8 = Math.exp(y_z[8] - lse);
-  const y_9 = Math.exp(y_z[9] - lse);
+  const y_0 = Math.exp(y_z_buf[0] - lse);
+  const y_1 = Math.exp(y_z_buf[1] - lse);
+  const y_2 = Math.exp(y_z_buf[2] - lse);
+  const y_3 = Math.exp(y_z_buf[3] - lse);
+  const y_4 = Math.exp(y_z_buf[4] - lse);
+  const y_5 = Math.exp(y_z_buf[5] - lse);
+  const y_6 = Math.exp(y_z_buf[6] - lse);
+  const y_7 = Math.exp(y_z_buf[7] - lse);
+  const y_8 = Math.exp(y_z_buf[8] - lse);
+  const y_9 = Math.exp(y_z_buf[9] - lse);
   yOut[n * 10] = y_0;
   yOut[n * 10 + 1] = y_1;
   yOut[n * 10 + 2] = y_2;
@@ -180,31 +189,42 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
       acc += h_W[i * 784 + j] * x[xo + j];
     }
     const tmp = acc + h_b[i];
-    h[i] = tmp > 0 ? tmp : 0;
+    h_buf[i] = tmp > 0 ? tmp : 0;
   }
 
   // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
   for (let i = 0; i < 10; i++) {
     let acc_1 = 0;
     for (let j = 0; j < 128; j++) {
-      acc_1 += y_W[i * 128 + j] * h[j];
+      acc_1 += y_W[i * 128 + j] * h_buf[j];
     }
-    y_z[i] = acc_1 + y_b[i];
+    y_z_buf[i] = acc_1 + y_b[i];
   }
-  const lse_max = Math.max(y_z[0], y_z[1], y_z[2], y_z[3], y_z[4], y_z[5], y_z[6], y_z[7], y_z[8], y_z[9]);
+  const lse_max = Math.max(
+    y_z_buf[0],
+    y_z_buf[1],
+    y_z_buf[2],
+    y_z_buf[3],
+    y_z_buf[4],
+    y_z_buf[5],
+    y_z_buf[6],
+    y_z_buf[7],
+    y_z_buf[8],
+    y_z_buf[9],
+  );
   const lse =
     lse_max +
     Math.log(
-      Math.exp(y_z[0] - lse_max) +
-        Math.exp(y_z[1] - lse_max) +
-        Math.exp(y_z[2] - lse_max) +
-        Math.exp(y_z[3] - lse_max) +
-        Math.exp(y_z[4] - lse_max) +
-        Math.exp(y_z[5] - lse_max) +
-        Math.exp(y_z[6] - lse_max) +
-        Math.exp(y_z[7] - lse_max) +
-        Math.exp(y_z[8] - lse_max) +
-        Math.exp(y_z[9] - lse_max),
+      Math.exp(y_z_buf[0] - lse_max) +
+        Math.exp(y_z_buf[1] - lse_max) +
+        Math.exp(y_z_buf[2] - lse_max) +
+        Math.exp(y_z_buf[3] - lse_max) +
+        Math.exp(y_z_buf[4] - lse_max) +
+        Math.exp(y_z_buf[5] - lse_max) +
+        Math.exp(y_z_buf[6] - lse_max) +
+        Math.exp(y_z_buf[7] - lse_max) +
+        Math.exp(y_z_buf[8] - lse_max) +
+        Math.exp(y_z_buf[9] - lse_max),
     );
 
   // ── loss cross_entropy(y, t)  (mnist.nn:8)
@@ -220,16 +240,16 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
       t[to + 8] +
       t[to + 9]) *
       lse -
-    (t[to] * y_z[0] +
-      t[to + 1] * y_z[1] +
-      t[to + 2] * y_z[2] +
-      t[to + 3] * y_z[3] +
-      t[to + 4] * y_z[4] +
-      t[to + 5] * y_z[5] +
-      t[to + 6] * y_z[6] +
-      t[to + 7] * y_z[7] +
-      t[to + 8] * y_z[8] +
-      t[to + 9] * y_z[9]);
+    (t[to] * y_z_buf[0] +
+      t[to + 1] * y_z_buf[1] +
+      t[to + 2] * y_z_buf[2] +
+      t[to + 3] * y_z_buf[3] +
+      t[to + 4] * y_z_buf[4] +
+      t[to + 5] * y_z_buf[5] +
+      t[to + 6] * y_z_buf[6] +
+      t[to + 7] * y_z_buf[7] +
+      t[to + 8] * y_z_buf[8] +
+      t[to + 9] * y_z_buf[9]);
   return L;
 }
 
@@ -251,173 +271,57 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
     for (let j = 0; j < 784; j++) {
       acc += h_W[i * 784 + j] * x[xo + j];
     }
-    h_z[i] = acc + h_b[i];
+    const tmp = acc + h_b[i];
+    h_buf[i] = tmp > 0 ? tmp : 0;
   }
-  h[0] = h_z[0] > 0 ? h_z[0] : 0;
-  h[1] = h_z[1] > 0 ? h_z[1] : 0;
-  h[2] = h_z[2] > 0 ? h_z[2] : 0;
-  h[3] = h_z[3] > 0 ? h_z[3] : 0;
-  h[4] = h_z[4] > 0 ? h_z[4] : 0;
-  h[5] = h_z[5] > 0 ? h_z[5] : 0;
-  h[6] = h_z[6] > 0 ? h_z[6] : 0;
-  h[7] = h_z[7] > 0 ? h_z[7] : 0;
-  h[8] = h_z[8] > 0 ? h_z[8] : 0;
-  h[9] = h_z[9] > 0 ? h_z[9] : 0;
-  h[10] = h_z[10] > 0 ? h_z[10] : 0;
-  h[11] = h_z[11] > 0 ? h_z[11] : 0;
-  h[12] = h_z[12] > 0 ? h_z[12] : 0;
-  h[13] = h_z[13] > 0 ? h_z[13] : 0;
-  h[14] = h_z[14] > 0 ? h_z[14] : 0;
-  h[15] = h_z[15] > 0 ? h_z[15] : 0;
-  h[16] = h_z[16] > 0 ? h_z[16] : 0;
-  h[17] = h_z[17] > 0 ? h_z[17] : 0;
-  h[18] = h_z[18] > 0 ? h_z[18] : 0;
-  h[19] = h_z[19] > 0 ? h_z[19] : 0;
-  h[20] = h_z[20] > 0 ? h_z[20] : 0;
-  h[21] = h_z[21] > 0 ? h_z[21] : 0;
-  h[22] = h_z[22] > 0 ? h_z[22] : 0;
-  h[23] = h_z[23] > 0 ? h_z[23] : 0;
-  h[24] = h_z[24] > 0 ? h_z[24] : 0;
-  h[25] = h_z[25] > 0 ? h_z[25] : 0;
-  h[26] = h_z[26] > 0 ? h_z[26] : 0;
-  h[27] = h_z[27] > 0 ? h_z[27] : 0;
-  h[28] = h_z[28] > 0 ? h_z[28] : 0;
-  h[29] = h_z[29] > 0 ? h_z[29] : 0;
-  h[30] = h_z[30] > 0 ? h_z[30] : 0;
-  h[31] = h_z[31] > 0 ? h_z[31] : 0;
-  h[32] = h_z[32] > 0 ? h_z[32] : 0;
-  h[33] = h_z[33] > 0 ? h_z[33] : 0;
-  h[34] = h_z[34] > 0 ? h_z[34] : 0;
-  h[35] = h_z[35] > 0 ? h_z[35] : 0;
-  h[36] = h_z[36] > 0 ? h_z[36] : 0;
-  h[37] = h_z[37] > 0 ? h_z[37] : 0;
-  h[38] = h_z[38] > 0 ? h_z[38] : 0;
-  h[39] = h_z[39] > 0 ? h_z[39] : 0;
-  h[40] = h_z[40] > 0 ? h_z[40] : 0;
-  h[41] = h_z[41] > 0 ? h_z[41] : 0;
-  h[42] = h_z[42] > 0 ? h_z[42] : 0;
-  h[43] = h_z[43] > 0 ? h_z[43] : 0;
-  h[44] = h_z[44] > 0 ? h_z[44] : 0;
-  h[45] = h_z[45] > 0 ? h_z[45] : 0;
-  h[46] = h_z[46] > 0 ? h_z[46] : 0;
-  h[47] = h_z[47] > 0 ? h_z[47] : 0;
-  h[48] = h_z[48] > 0 ? h_z[48] : 0;
-  h[49] = h_z[49] > 0 ? h_z[49] : 0;
-  h[50] = h_z[50] > 0 ? h_z[50] : 0;
-  h[51] = h_z[51] > 0 ? h_z[51] : 0;
-  h[52] = h_z[52] > 0 ? h_z[52] : 0;
-  h[53] = h_z[53] > 0 ? h_z[53] : 0;
-  h[54] = h_z[54] > 0 ? h_z[54] : 0;
-  h[55] = h_z[55] > 0 ? h_z[55] : 0;
-  h[56] = h_z[56] > 0 ? h_z[56] : 0;
-  h[57] = h_z[57] > 0 ? h_z[57] : 0;
-  h[58] = h_z[58] > 0 ? h_z[58] : 0;
-  h[59] = h_z[59] > 0 ? h_z[59] : 0;
-  h[60] = h_z[60] > 0 ? h_z[60] : 0;
-  h[61] = h_z[61] > 0 ? h_z[61] : 0;
-  h[62] = h_z[62] > 0 ? h_z[62] : 0;
-  h[63] = h_z[63] > 0 ? h_z[63] : 0;
-  h[64] = h_z[64] > 0 ? h_z[64] : 0;
-  h[65] = h_z[65] > 0 ? h_z[65] : 0;
-  h[66] = h_z[66] > 0 ? h_z[66] : 0;
-  h[67] = h_z[67] > 0 ? h_z[67] : 0;
-  h[68] = h_z[68] > 0 ? h_z[68] : 0;
-  h[69] = h_z[69] > 0 ? h_z[69] : 0;
-  h[70] = h_z[70] > 0 ? h_z[70] : 0;
-  h[71] = h_z[71] > 0 ? h_z[71] : 0;
-  h[72] = h_z[72] > 0 ? h_z[72] : 0;
-  h[73] = h_z[73] > 0 ? h_z[73] : 0;
-  h[74] = h_z[74] > 0 ? h_z[74] : 0;
-  h[75] = h_z[75] > 0 ? h_z[75] : 0;
-  h[76] = h_z[76] > 0 ? h_z[76] : 0;
-  h[77] = h_z[77] > 0 ? h_z[77] : 0;
-  h[78] = h_z[78] > 0 ? h_z[78] : 0;
-  h[79] = h_z[79] > 0 ? h_z[79] : 0;
-  h[80] = h_z[80] > 0 ? h_z[80] : 0;
-  h[81] = h_z[81] > 0 ? h_z[81] : 0;
-  h[82] = h_z[82] > 0 ? h_z[82] : 0;
-  h[83] = h_z[83] > 0 ? h_z[83] : 0;
-  h[84] = h_z[84] > 0 ? h_z[84] : 0;
-  h[85] = h_z[85] > 0 ? h_z[85] : 0;
-  h[86] = h_z[86] > 0 ? h_z[86] : 0;
-  h[87] = h_z[87] > 0 ? h_z[87] : 0;
-  h[88] = h_z[88] > 0 ? h_z[88] : 0;
-  h[89] = h_z[89] > 0 ? h_z[89] : 0;
-  h[90] = h_z[90] > 0 ? h_z[90] : 0;
-  h[91] = h_z[91] > 0 ? h_z[91] : 0;
-  h[92] = h_z[92] > 0 ? h_z[92] : 0;
-  h[93] = h_z[93] > 0 ? h_z[93] : 0;
-  h[94] = h_z[94] > 0 ? h_z[94] : 0;
-  h[95] = h_z[95] > 0 ? h_z[95] : 0;
-  h[96] = h_z[96] > 0 ? h_z[96] : 0;
-  h[97] = h_z[97] > 0 ? h_z[97] : 0;
-  h[98] = h_z[98] > 0 ? h_z[98] : 0;
-  h[99] = h_z[99] > 0 ? h_z[99] : 0;
-  h[100] = h_z[100] > 0 ? h_z[100] : 0;
-  h[101] = h_z[101] > 0 ? h_z[101] : 0;
-  h[102] = h_z[102] > 0 ? h_z[102] : 0;
-  h[103] = h_z[103] > 0 ? h_z[103] : 0;
-  h[104] = h_z[104] > 0 ? h_z[104] : 0;
-  h[105] = h_z[105] > 0 ? h_z[105] : 0;
-  h[106] = h_z[106] > 0 ? h_z[106] : 0;
-  h[107] = h_z[107] > 0 ? h_z[107] : 0;
-  h[108] = h_z[108] > 0 ? h_z[108] : 0;
-  h[109] = h_z[109] > 0 ? h_z[109] : 0;
-  h[110] = h_z[110] > 0 ? h_z[110] : 0;
-  h[111] = h_z[111] > 0 ? h_z[111] : 0;
-  h[112] = h_z[112] > 0 ? h_z[112] : 0;
-  h[113] = h_z[113] > 0 ? h_z[113] : 0;
-  h[114] = h_z[114] > 0 ? h_z[114] : 0;
-  h[115] = h_z[115] > 0 ? h_z[115] : 0;
-  h[116] = h_z[116] > 0 ? h_z[116] : 0;
-  h[117] = h_z[117] > 0 ? h_z[117] : 0;
-  h[118] = h_z[118] > 0 ? h_z[118] : 0;
-  h[119] = h_z[119] > 0 ? h_z[119] : 0;
-  h[120] = h_z[120] > 0 ? h_z[120] : 0;
-  h[121] = h_z[121] > 0 ? h_z[121] : 0;
-  h[122] = h_z[122] > 0 ? h_z[122] : 0;
-  h[123] = h_z[123] > 0 ? h_z[123] : 0;
-  h[124] = h_z[124] > 0 ? h_z[124] : 0;
-  h[125] = h_z[125] > 0 ? h_z[125] : 0;
-  h[126] = h_z[126] > 0 ? h_z[126] : 0;
-  h[127] = h_z[127] > 0 ? h_z[127] : 0;
 
   // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
   for (let i = 0; i < 10; i++) {
     let acc_1 = 0;
     for (let j = 0; j < 128; j++) {
-      acc_1 += y_W[i * 128 + j] * h[j];
+      acc_1 += y_W[i * 128 + j] * h_buf[j];
     }
-    y_z[i] = acc_1 + y_b[i];
+    y_z_buf[i] = acc_1 + y_b[i];
   }
-  const lse_max = Math.max(y_z[0], y_z[1], y_z[2], y_z[3], y_z[4], y_z[5], y_z[6], y_z[7], y_z[8], y_z[9]);
+  const lse_max = Math.max(
+    y_z_buf[0],
+    y_z_buf[1],
+    y_z_buf[2],
+    y_z_buf[3],
+    y_z_buf[4],
+    y_z_buf[5],
+    y_z_buf[6],
+    y_z_buf[7],
+    y_z_buf[8],
+    y_z_buf[9],
+  );
   const lse =
     lse_max +
     Math.log(
-      Math.exp(y_z[0] - lse_max) +
-        Math.exp(y_z[1] - lse_max) +
-        Math.exp(y_z[2] - lse_max) +
-        Math.exp(y_z[3] - lse_max) +
-        Math.exp(y_z[4] - lse_max) +
-        Math.exp(y_z[5] - lse_max) +
-        Math.exp(y_z[6] - lse_max) +
-        Math.exp(y_z[7] - lse_max) +
-        Math.exp(y_z[8] - lse_max) +
-        Math.exp(y_z[9] - lse_max),
+      Math.exp(y_z_buf[0] - lse_max) +
+        Math.exp(y_z_buf[1] - lse_max) +
+        Math.exp(y_z_buf[2] - lse_max) +
+        Math.exp(y_z_buf[3] - lse_max) +
+        Math.exp(y_z_buf[4] - lse_max) +
+        Math.exp(y_z_buf[5] - lse_max) +
+        Math.exp(y_z_buf[6] - lse_max) +
+        Math.exp(y_z_buf[7] - lse_max) +
+        Math.exp(y_z_buf[8] - lse_max) +
+        Math.exp(y_z_buf[9] - lse_max),
     );
-  const y_0 = Math.exp(y_z[0] - lse);
-  const y_1 = Math.exp(y_z[1] - lse);
-  const y_2 = Math.exp(y_z[2] - lse);
-  const y_3 = Math.exp(y_z[3] - lse);
-  const y_4 = Math.exp(y_z[4] - lse);
-  const y_5 = Math.exp(y_z[5] - lse);
-  const y_6 = Math.exp(y_z[6] - lse);
-  const y_7 = Math.exp(y_z[7] - lse);
-  const y_8 = Math.exp(y_z[8] - lse);
-  const y_9 = Math.exp(y_z[9] - lse);
+  const y_0 = Math.exp(y_z_buf[0] - lse);
+  const y_1 = Math.exp(y_z_buf[1] - lse);
+  const y_2 = Math.exp(y_z_buf[2] - lse);
+  const y_3 = Math.exp(y_z_buf[3] - lse);
+  const y_4 = Math.exp(y_z_buf[4] - lse);
+  const y_5 = Math.exp(y_z_buf[5] - lse);
+  const y_6 = Math.exp(y_z_buf[6] - lse);
+  const y_7 = Math.exp(y_z_buf[7] - lse);
+  const y_8 = Math.exp(y_z_buf[8] - lse);
+  const y_9 = Math.exp(y_z_buf[9] - lse);
 
   // ── loss cross_entropy(y, t)  (mnist.nn:8)
-  const tmp =
+  const sum =
     t[to] +
     t[to + 1] +
     t[to + 2] +
@@ -429,42 +333,42 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
     t[to + 8] +
     t[to + 9];
   const L =
-    tmp * lse -
-    (t[to] * y_z[0] +
-      t[to + 1] * y_z[1] +
-      t[to + 2] * y_z[2] +
-      t[to + 3] * y_z[3] +
-      t[to + 4] * y_z[4] +
-      t[to + 5] * y_z[5] +
-      t[to + 6] * y_z[6] +
-      t[to + 7] * y_z[7] +
-      t[to + 8] * y_z[8] +
-      t[to + 9] * y_z[9]);
+    sum * lse -
+    (t[to] * y_z_buf[0] +
+      t[to + 1] * y_z_buf[1] +
+      t[to + 2] * y_z_buf[2] +
+      t[to + 3] * y_z_buf[3] +
+      t[to + 4] * y_z_buf[4] +
+      t[to + 5] * y_z_buf[5] +
+      t[to + 6] * y_z_buf[6] +
+      t[to + 7] * y_z_buf[7] +
+      t[to + 8] * y_z_buf[8] +
+      t[to + 9] * y_z_buf[9]);
 
   // ── backward through line 7: layer y = dense(h, 10, softmax)
-  dy_z[0] = tmp * y_0 - t[to];
-  dy_z[1] = tmp * y_1 - t[to + 1];
-  dy_z[2] = tmp * y_2 - t[to + 2];
-  dy_z[3] = tmp * y_3 - t[to + 3];
-  dy_z[4] = tmp * y_4 - t[to + 4];
-  dy_z[5] = tmp * y_5 - t[to + 5];
-  dy_z[6] = tmp * y_6 - t[to + 6];
-  dy_z[7] = tmp * y_7 - t[to + 7];
-  dy_z[8] = tmp * y_8 - t[to + 8];
-  dy_z[9] = tmp * y_9 - t[to + 9];
-  dy_b[0] += dy_z[0];
-  dy_b[1] += dy_z[1];
-  dy_b[2] += dy_z[2];
-  dy_b[3] += dy_z[3];
-  dy_b[4] += dy_z[4];
-  dy_b[5] += dy_z[5];
-  dy_b[6] += dy_z[6];
-  dy_b[7] += dy_z[7];
-  dy_b[8] += dy_z[8];
-  dy_b[9] += dy_z[9];
+  dy_z_buf[0] = sum * y_0 - t[to];
+  dy_z_buf[1] = sum * y_1 - t[to + 1];
+  dy_z_buf[2] = sum * y_2 - t[to + 2];
+  dy_z_buf[3] = sum * y_3 - t[to + 3];
+  dy_z_buf[4] = sum * y_4 - t[to + 4];
+  dy_z_buf[5] = sum * y_5 - t[to + 5];
+  dy_z_buf[6] = sum * y_6 - t[to + 6];
+  dy_z_buf[7] = sum * y_7 - t[to + 7];
+  dy_z_buf[8] = sum * y_8 - t[to + 8];
+  dy_z_buf[9] = sum * y_9 - t[to + 9];
+  dy_b[0] += dy_z_buf[0];
+  dy_b[1] += dy_z_buf[1];
+  dy_b[2] += dy_z_buf[2];
+  dy_b[3] += dy_z_buf[3];
+  dy_b[4] += dy_z_buf[4];
+  dy_b[5] += dy_z_buf[5];
+  dy_b[6] += dy_z_buf[6];
+  dy_b[7] += dy_z_buf[7];
+  dy_b[8] += dy_z_buf[8];
+  dy_b[9] += dy_z_buf[9];
   for (let i = 0; i < 10; i++) {
     for (let j = 0; j < 128; j++) {
-      dy_W[i * 128 + j] += dy_z[i] * h[j];
+      dy_W[i * 128 + j] += dy_z_buf[i] * h_buf[j];
     }
   }
 
@@ -472,141 +376,141 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   for (let i = 0; i < 128; i++) {
     let acc_2 = 0;
     for (let j = 0; j < 10; j++) {
-      acc_2 += y_W[j * 128 + i] * dy_z[j];
+      acc_2 += y_W[j * 128 + i] * dy_z_buf[j];
     }
-    dh_z[i] = h_z[i] > 0 ? acc_2 : 0;
+    dh_z_buf[i] = h_buf[i] > 0 ? acc_2 : 0;
   }
-  dh_b[0] += dh_z[0];
-  dh_b[1] += dh_z[1];
-  dh_b[2] += dh_z[2];
-  dh_b[3] += dh_z[3];
-  dh_b[4] += dh_z[4];
-  dh_b[5] += dh_z[5];
-  dh_b[6] += dh_z[6];
-  dh_b[7] += dh_z[7];
-  dh_b[8] += dh_z[8];
-  dh_b[9] += dh_z[9];
-  dh_b[10] += dh_z[10];
-  dh_b[11] += dh_z[11];
-  dh_b[12] += dh_z[12];
-  dh_b[13] += dh_z[13];
-  dh_b[14] += dh_z[14];
-  dh_b[15] += dh_z[15];
-  dh_b[16] += dh_z[16];
-  dh_b[17] += dh_z[17];
-  dh_b[18] += dh_z[18];
-  dh_b[19] += dh_z[19];
-  dh_b[20] += dh_z[20];
-  dh_b[21] += dh_z[21];
-  dh_b[22] += dh_z[22];
-  dh_b[23] += dh_z[23];
-  dh_b[24] += dh_z[24];
-  dh_b[25] += dh_z[25];
-  dh_b[26] += dh_z[26];
-  dh_b[27] += dh_z[27];
-  dh_b[28] += dh_z[28];
-  dh_b[29] += dh_z[29];
-  dh_b[30] += dh_z[30];
-  dh_b[31] += dh_z[31];
-  dh_b[32] += dh_z[32];
-  dh_b[33] += dh_z[33];
-  dh_b[34] += dh_z[34];
-  dh_b[35] += dh_z[35];
-  dh_b[36] += dh_z[36];
-  dh_b[37] += dh_z[37];
-  dh_b[38] += dh_z[38];
-  dh_b[39] += dh_z[39];
-  dh_b[40] += dh_z[40];
-  dh_b[41] += dh_z[41];
-  dh_b[42] += dh_z[42];
-  dh_b[43] += dh_z[43];
-  dh_b[44] += dh_z[44];
-  dh_b[45] += dh_z[45];
-  dh_b[46] += dh_z[46];
-  dh_b[47] += dh_z[47];
-  dh_b[48] += dh_z[48];
-  dh_b[49] += dh_z[49];
-  dh_b[50] += dh_z[50];
-  dh_b[51] += dh_z[51];
-  dh_b[52] += dh_z[52];
-  dh_b[53] += dh_z[53];
-  dh_b[54] += dh_z[54];
-  dh_b[55] += dh_z[55];
-  dh_b[56] += dh_z[56];
-  dh_b[57] += dh_z[57];
-  dh_b[58] += dh_z[58];
-  dh_b[59] += dh_z[59];
-  dh_b[60] += dh_z[60];
-  dh_b[61] += dh_z[61];
-  dh_b[62] += dh_z[62];
-  dh_b[63] += dh_z[63];
-  dh_b[64] += dh_z[64];
-  dh_b[65] += dh_z[65];
-  dh_b[66] += dh_z[66];
-  dh_b[67] += dh_z[67];
-  dh_b[68] += dh_z[68];
-  dh_b[69] += dh_z[69];
-  dh_b[70] += dh_z[70];
-  dh_b[71] += dh_z[71];
-  dh_b[72] += dh_z[72];
-  dh_b[73] += dh_z[73];
-  dh_b[74] += dh_z[74];
-  dh_b[75] += dh_z[75];
-  dh_b[76] += dh_z[76];
-  dh_b[77] += dh_z[77];
-  dh_b[78] += dh_z[78];
-  dh_b[79] += dh_z[79];
-  dh_b[80] += dh_z[80];
-  dh_b[81] += dh_z[81];
-  dh_b[82] += dh_z[82];
-  dh_b[83] += dh_z[83];
-  dh_b[84] += dh_z[84];
-  dh_b[85] += dh_z[85];
-  dh_b[86] += dh_z[86];
-  dh_b[87] += dh_z[87];
-  dh_b[88] += dh_z[88];
-  dh_b[89] += dh_z[89];
-  dh_b[90] += dh_z[90];
-  dh_b[91] += dh_z[91];
-  dh_b[92] += dh_z[92];
-  dh_b[93] += dh_z[93];
-  dh_b[94] += dh_z[94];
-  dh_b[95] += dh_z[95];
-  dh_b[96] += dh_z[96];
-  dh_b[97] += dh_z[97];
-  dh_b[98] += dh_z[98];
-  dh_b[99] += dh_z[99];
-  dh_b[100] += dh_z[100];
-  dh_b[101] += dh_z[101];
-  dh_b[102] += dh_z[102];
-  dh_b[103] += dh_z[103];
-  dh_b[104] += dh_z[104];
-  dh_b[105] += dh_z[105];
-  dh_b[106] += dh_z[106];
-  dh_b[107] += dh_z[107];
-  dh_b[108] += dh_z[108];
-  dh_b[109] += dh_z[109];
-  dh_b[110] += dh_z[110];
-  dh_b[111] += dh_z[111];
-  dh_b[112] += dh_z[112];
-  dh_b[113] += dh_z[113];
-  dh_b[114] += dh_z[114];
-  dh_b[115] += dh_z[115];
-  dh_b[116] += dh_z[116];
-  dh_b[117] += dh_z[117];
-  dh_b[118] += dh_z[118];
-  dh_b[119] += dh_z[119];
-  dh_b[120] += dh_z[120];
-  dh_b[121] += dh_z[121];
-  dh_b[122] += dh_z[122];
-  dh_b[123] += dh_z[123];
-  dh_b[124] += dh_z[124];
-  dh_b[125] += dh_z[125];
-  dh_b[126] += dh_z[126];
-  dh_b[127] += dh_z[127];
+  dh_b[0] += dh_z_buf[0];
+  dh_b[1] += dh_z_buf[1];
+  dh_b[2] += dh_z_buf[2];
+  dh_b[3] += dh_z_buf[3];
+  dh_b[4] += dh_z_buf[4];
+  dh_b[5] += dh_z_buf[5];
+  dh_b[6] += dh_z_buf[6];
+  dh_b[7] += dh_z_buf[7];
+  dh_b[8] += dh_z_buf[8];
+  dh_b[9] += dh_z_buf[9];
+  dh_b[10] += dh_z_buf[10];
+  dh_b[11] += dh_z_buf[11];
+  dh_b[12] += dh_z_buf[12];
+  dh_b[13] += dh_z_buf[13];
+  dh_b[14] += dh_z_buf[14];
+  dh_b[15] += dh_z_buf[15];
+  dh_b[16] += dh_z_buf[16];
+  dh_b[17] += dh_z_buf[17];
+  dh_b[18] += dh_z_buf[18];
+  dh_b[19] += dh_z_buf[19];
+  dh_b[20] += dh_z_buf[20];
+  dh_b[21] += dh_z_buf[21];
+  dh_b[22] += dh_z_buf[22];
+  dh_b[23] += dh_z_buf[23];
+  dh_b[24] += dh_z_buf[24];
+  dh_b[25] += dh_z_buf[25];
+  dh_b[26] += dh_z_buf[26];
+  dh_b[27] += dh_z_buf[27];
+  dh_b[28] += dh_z_buf[28];
+  dh_b[29] += dh_z_buf[29];
+  dh_b[30] += dh_z_buf[30];
+  dh_b[31] += dh_z_buf[31];
+  dh_b[32] += dh_z_buf[32];
+  dh_b[33] += dh_z_buf[33];
+  dh_b[34] += dh_z_buf[34];
+  dh_b[35] += dh_z_buf[35];
+  dh_b[36] += dh_z_buf[36];
+  dh_b[37] += dh_z_buf[37];
+  dh_b[38] += dh_z_buf[38];
+  dh_b[39] += dh_z_buf[39];
+  dh_b[40] += dh_z_buf[40];
+  dh_b[41] += dh_z_buf[41];
+  dh_b[42] += dh_z_buf[42];
+  dh_b[43] += dh_z_buf[43];
+  dh_b[44] += dh_z_buf[44];
+  dh_b[45] += dh_z_buf[45];
+  dh_b[46] += dh_z_buf[46];
+  dh_b[47] += dh_z_buf[47];
+  dh_b[48] += dh_z_buf[48];
+  dh_b[49] += dh_z_buf[49];
+  dh_b[50] += dh_z_buf[50];
+  dh_b[51] += dh_z_buf[51];
+  dh_b[52] += dh_z_buf[52];
+  dh_b[53] += dh_z_buf[53];
+  dh_b[54] += dh_z_buf[54];
+  dh_b[55] += dh_z_buf[55];
+  dh_b[56] += dh_z_buf[56];
+  dh_b[57] += dh_z_buf[57];
+  dh_b[58] += dh_z_buf[58];
+  dh_b[59] += dh_z_buf[59];
+  dh_b[60] += dh_z_buf[60];
+  dh_b[61] += dh_z_buf[61];
+  dh_b[62] += dh_z_buf[62];
+  dh_b[63] += dh_z_buf[63];
+  dh_b[64] += dh_z_buf[64];
+  dh_b[65] += dh_z_buf[65];
+  dh_b[66] += dh_z_buf[66];
+  dh_b[67] += dh_z_buf[67];
+  dh_b[68] += dh_z_buf[68];
+  dh_b[69] += dh_z_buf[69];
+  dh_b[70] += dh_z_buf[70];
+  dh_b[71] += dh_z_buf[71];
+  dh_b[72] += dh_z_buf[72];
+  dh_b[73] += dh_z_buf[73];
+  dh_b[74] += dh_z_buf[74];
+  dh_b[75] += dh_z_buf[75];
+  dh_b[76] += dh_z_buf[76];
+  dh_b[77] += dh_z_buf[77];
+  dh_b[78] += dh_z_buf[78];
+  dh_b[79] += dh_z_buf[79];
+  dh_b[80] += dh_z_buf[80];
+  dh_b[81] += dh_z_buf[81];
+  dh_b[82] += dh_z_buf[82];
+  dh_b[83] += dh_z_buf[83];
+  dh_b[84] += dh_z_buf[84];
+  dh_b[85] += dh_z_buf[85];
+  dh_b[86] += dh_z_buf[86];
+  dh_b[87] += dh_z_buf[87];
+  dh_b[88] += dh_z_buf[88];
+  dh_b[89] += dh_z_buf[89];
+  dh_b[90] += dh_z_buf[90];
+  dh_b[91] += dh_z_buf[91];
+  dh_b[92] += dh_z_buf[92];
+  dh_b[93] += dh_z_buf[93];
+  dh_b[94] += dh_z_buf[94];
+  dh_b[95] += dh_z_buf[95];
+  dh_b[96] += dh_z_buf[96];
+  dh_b[97] += dh_z_buf[97];
+  dh_b[98] += dh_z_buf[98];
+  dh_b[99] += dh_z_buf[99];
+  dh_b[100] += dh_z_buf[100];
+  dh_b[101] += dh_z_buf[101];
+  dh_b[102] += dh_z_buf[102];
+  dh_b[103] += dh_z_buf[103];
+  dh_b[104] += dh_z_buf[104];
+  dh_b[105] += dh_z_buf[105];
+  dh_b[106] += dh_z_buf[106];
+  dh_b[107] += dh_z_buf[107];
+  dh_b[108] += dh_z_buf[108];
+  dh_b[109] += dh_z_buf[109];
+  dh_b[110] += dh_z_buf[110];
+  dh_b[111] += dh_z_buf[111];
+  dh_b[112] += dh_z_buf[112];
+  dh_b[113] += dh_z_buf[113];
+  dh_b[114] += dh_z_buf[114];
+  dh_b[115] += dh_z_buf[115];
+  dh_b[116] += dh_z_buf[116];
+  dh_b[117] += dh_z_buf[117];
+  dh_b[118] += dh_z_buf[118];
+  dh_b[119] += dh_z_buf[119];
+  dh_b[120] += dh_z_buf[120];
+  dh_b[121] += dh_z_buf[121];
+  dh_b[122] += dh_z_buf[122];
+  dh_b[123] += dh_z_buf[123];
+  dh_b[124] += dh_z_buf[124];
+  dh_b[125] += dh_z_buf[125];
+  dh_b[126] += dh_z_buf[126];
+  dh_b[127] += dh_z_buf[127];
   for (let i = 0; i < 128; i++) {
     for (let j = 0; j < 784; j++) {
-      dh_W[i * 784 + j] += dh_z[i] * x[xo + j];
+      dh_W[i * 784 + j] += dh_z_buf[i] * x[xo + j];
     }
   }
   return L;

@@ -88,9 +88,9 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
-const h = new Float64Array(30);
+const h_buf = new Float64Array(30);
 
-const dh_z = new Float64Array(30);
+const dh_z_buf = new Float64Array(30);
 
 const yPrediction = new Float64Array(3);
 
@@ -110,105 +110,105 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
     for (let j = 0; j < 40; j++) {
       acc += h_W[i * 40 + j] * x[xo + j];
     }
-    h[i] = Math.tanh(acc + h_b[i]);
+    h_buf[i] = Math.tanh(acc + h_b[i]);
   }
 
   // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
   const y_z_0 =
-    y_W[0] * h[0] +
-    y_W[1] * h[1] +
-    y_W[2] * h[2] +
-    y_W[3] * h[3] +
-    y_W[4] * h[4] +
-    y_W[5] * h[5] +
-    y_W[6] * h[6] +
-    y_W[7] * h[7] +
-    y_W[8] * h[8] +
-    y_W[9] * h[9] +
-    y_W[10] * h[10] +
-    y_W[11] * h[11] +
-    y_W[12] * h[12] +
-    y_W[13] * h[13] +
-    y_W[14] * h[14] +
-    y_W[15] * h[15] +
-    y_W[16] * h[16] +
-    y_W[17] * h[17] +
-    y_W[18] * h[18] +
-    y_W[19] * h[19] +
-    y_W[20] * h[20] +
-    y_W[21] * h[21] +
-    y_W[22] * h[22] +
-    y_W[23] * h[23] +
-    y_W[24] * h[24] +
-    y_W[25] * h[25] +
-    y_W[26] * h[26] +
-    y_W[27] * h[27] +
-    y_W[28] * h[28] +
-    y_W[29] * h[29] +
+    y_W[0] * h_buf[0] +
+    y_W[1] * h_buf[1] +
+    y_W[2] * h_buf[2] +
+    y_W[3] * h_buf[3] +
+    y_W[4] * h_buf[4] +
+    y_W[5] * h_buf[5] +
+    y_W[6] * h_buf[6] +
+    y_W[7] * h_buf[7] +
+    y_W[8] * h_buf[8] +
+    y_W[9] * h_buf[9] +
+    y_W[10] * h_buf[10] +
+    y_W[11] * h_buf[11] +
+    y_W[12] * h_buf[12] +
+    y_W[13] * h_buf[13] +
+    y_W[14] * h_buf[14] +
+    y_W[15] * h_buf[15] +
+    y_W[16] * h_buf[16] +
+    y_W[17] * h_buf[17] +
+    y_W[18] * h_buf[18] +
+    y_W[19] * h_buf[19] +
+    y_W[20] * h_buf[20] +
+    y_W[21] * h_buf[21] +
+    y_W[22] * h_buf[22] +
+    y_W[23] * h_buf[23] +
+    y_W[24] * h_buf[24] +
+    y_W[25] * h_buf[25] +
+    y_W[26] * h_buf[26] +
+    y_W[27] * h_buf[27] +
+    y_W[28] * h_buf[28] +
+    y_W[29] * h_buf[29] +
     y_b[0];
   const y_z_1 =
-    y_W[30] * h[0] +
-    y_W[31] * h[1] +
-    y_W[32] * h[2] +
-    y_W[33] * h[3] +
-    y_W[34] * h[4] +
-    y_W[35] * h[5] +
-    y_W[36] * h[6] +
-    y_W[37] * h[7] +
-    y_W[38] * h[8] +
-    y_W[39] * h[9] +
-    y_W[40] * h[10] +
-    y_W[41] * h[11] +
-    y_W[42] * h[12] +
-    y_W[43] * h[13] +
-    y_W[44] * h[14] +
-    y_W[45] * h[15] +
-    y_W[46] * h[16] +
-    y_W[47] * h[17] +
-    y_W[48] * h[18] +
-    y_W[49] * h[19] +
-    y_W[50] * h[20] +
-    y_W[51] * h[21] +
-    y_W[52] * h[22] +
-    y_W[53] * h[23] +
-    y_W[54] * h[24] +
-    y_W[55] * h[25] +
-    y_W[56] * h[26] +
-    y_W[57] * h[27] +
-    y_W[58] * h[28] +
-    y_W[59] * h[29] +
+    y_W[30] * h_buf[0] +
+    y_W[31] * h_buf[1] +
+    y_W[32] * h_buf[2] +
+    y_W[33] * h_buf[3] +
+    y_W[34] * h_buf[4] +
+    y_W[35] * h_buf[5] +
+    y_W[36] * h_buf[6] +
+    y_W[37] * h_buf[7] +
+    y_W[38] * h_buf[8] +
+    y_W[39] * h_buf[9] +
+    y_W[40] * h_buf[10] +
+    y_W[41] * h_buf[11] +
+    y_W[42] * h_buf[12] +
+    y_W[43] * h_buf[13] +
+    y_W[44] * h_buf[14] +
+    y_W[45] * h_buf[15] +
+    y_W[46] * h_buf[16] +
+    y_W[47] * h_buf[17] +
+    y_W[48] * h_buf[18] +
+    y_W[49] * h_buf[19] +
+    y_W[50] * h_buf[20] +
+    y_W[51] * h_buf[21] +
+    y_W[52] * h_buf[22] +
+    y_W[53] * h_buf[23] +
+    y_W[54] * h_buf[24] +
+    y_W[55] * h_buf[25] +
+    y_W[56] * h_buf[26] +
+    y_W[57] * h_buf[27] +
+    y_W[58] * h_buf[28] +
+    y_W[59] * h_buf[29] +
     y_b[1];
   const y_z_2 =
-    y_W[60] * h[0] +
-    y_W[61] * h[1] +
-    y_W[62] * h[2] +
-    y_W[63] * h[3] +
-    y_W[64] * h[4] +
-    y_W[65] * h[5] +
-    y_W[66] * h[6] +
-    y_W[67] * h[7] +
-    y_W[68] * h[8] +
-    y_W[69] * h[9] +
-    y_W[70] * h[10] +
-    y_W[71] * h[11] +
-    y_W[72] * h[12] +
-    y_W[73] * h[13] +
-    y_W[74] * h[14] +
-    y_W[75] * h[15] +
-    y_W[76] * h[16] +
-    y_W[77] * h[17] +
-    y_W[78] * h[18] +
-    y_W[79] * h[19] +
-    y_W[80] * h[20] +
-    y_W[81] * h[21] +
-    y_W[82] * h[22] +
-    y_W[83] * h[23] +
-    y_W[84] * h[24] +
-    y_W[85] * h[25] +
-    y_W[86] * h[26] +
-    y_W[87] * h[27] +
-    y_W[88] * h[28] +
-    y_W[89] * h[29] +
+    y_W[60] * h_buf[0] +
+    y_W[61] * h_buf[1] +
+    y_W[62] * h_buf[2] +
+    y_W[63] * h_buf[3] +
+    y_W[64] * h_buf[4] +
+    y_W[65] * h_buf[5] +
+    y_W[66] * h_buf[6] +
+    y_W[67] * h_buf[7] +
+    y_W[68] * h_buf[8] +
+    y_W[69] * h_buf[9] +
+    y_W[70] * h_buf[10] +
+    y_W[71] * h_buf[11] +
+    y_W[72] * h_buf[12] +
+    y_W[73] * h_buf[13] +
+    y_W[74] * h_buf[14] +
+    y_W[75] * h_buf[15] +
+    y_W[76] * h_buf[16] +
+    y_W[77] * h_buf[17] +
+    y_W[78] * h_buf[18] +
+    y_W[79] * h_buf[19] +
+    y_W[80] * h_buf[20] +
+    y_W[81] * h_buf[21] +
+    y_W[82] * h_buf[22] +
+    y_W[83] * h_buf[23] +
+    y_W[84] * h_buf[24] +
+    y_W[85] * h_buf[25] +
+    y_W[86] * h_buf[26] +
+    y_W[87] * h_buf[27] +
+    y_W[88] * h_buf[28] +
+    y_W[89] * h_buf[29] +
     y_b[2];
   const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
   const lse =
@@ -235,113 +235,113 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
     for (let j = 0; j < 40; j++) {
       acc += h_W[i * 40 + j] * x[xo + j];
     }
-    h[i] = Math.tanh(acc + h_b[i]);
+    h_buf[i] = Math.tanh(acc + h_b[i]);
   }
 
   // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
   const y_z_0 =
-    y_W[0] * h[0] +
-    y_W[1] * h[1] +
-    y_W[2] * h[2] +
-    y_W[3] * h[3] +
-    y_W[4] * h[4] +
-    y_W[5] * h[5] +
-    y_W[6] * h[6] +
-    y_W[7] * h[7] +
-    y_W[8] * h[8] +
-    y_W[9] * h[9] +
-    y_W[10] * h[10] +
-    y_W[11] * h[11] +
-    y_W[12] * h[12] +
-    y_W[13] * h[13] +
-    y_W[14] * h[14] +
-    y_W[15] * h[15] +
-    y_W[16] * h[16] +
-    y_W[17] * h[17] +
-    y_W[18] * h[18] +
-    y_W[19] * h[19] +
-    y_W[20] * h[20] +
-    y_W[21] * h[21] +
-    y_W[22] * h[22] +
-    y_W[23] * h[23] +
-    y_W[24] * h[24] +
-    y_W[25] * h[25] +
-    y_W[26] * h[26] +
-    y_W[27] * h[27] +
-    y_W[28] * h[28] +
-    y_W[29] * h[29] +
+    y_W[0] * h_buf[0] +
+    y_W[1] * h_buf[1] +
+    y_W[2] * h_buf[2] +
+    y_W[3] * h_buf[3] +
+    y_W[4] * h_buf[4] +
+    y_W[5] * h_buf[5] +
+    y_W[6] * h_buf[6] +
+    y_W[7] * h_buf[7] +
+    y_W[8] * h_buf[8] +
+    y_W[9] * h_buf[9] +
+    y_W[10] * h_buf[10] +
+    y_W[11] * h_buf[11] +
+    y_W[12] * h_buf[12] +
+    y_W[13] * h_buf[13] +
+    y_W[14] * h_buf[14] +
+    y_W[15] * h_buf[15] +
+    y_W[16] * h_buf[16] +
+    y_W[17] * h_buf[17] +
+    y_W[18] * h_buf[18] +
+    y_W[19] * h_buf[19] +
+    y_W[20] * h_buf[20] +
+    y_W[21] * h_buf[21] +
+    y_W[22] * h_buf[22] +
+    y_W[23] * h_buf[23] +
+    y_W[24] * h_buf[24] +
+    y_W[25] * h_buf[25] +
+    y_W[26] * h_buf[26] +
+    y_W[27] * h_buf[27] +
+    y_W[28] * h_buf[28] +
+    y_W[29] * h_buf[29] +
     y_b[0];
   const y_z_1 =
-    y_W[30] * h[0] +
-    y_W[31] * h[1] +
-    y_W[32] * h[2] +
-    y_W[33] * h[3] +
-    y_W[34] * h[4] +
-    y_W[35] * h[5] +
-    y_W[36] * h[6] +
-    y_W[37] * h[7] +
-    y_W[38] * h[8] +
-    y_W[39] * h[9] +
-    y_W[40] * h[10] +
-    y_W[41] * h[11] +
-    y_W[42] * h[12] +
-    y_W[43] * h[13] +
-    y_W[44] * h[14] +
-    y_W[45] * h[15] +
-    y_W[46] * h[16] +
-    y_W[47] * h[17] +
-    y_W[48] * h[18] +
-    y_W[49] * h[19] +
-    y_W[50] * h[20] +
-    y_W[51] * h[21] +
-    y_W[52] * h[22] +
-    y_W[53] * h[23] +
-    y_W[54] * h[24] +
-    y_W[55] * h[25] +
-    y_W[56] * h[26] +
-    y_W[57] * h[27] +
-    y_W[58] * h[28] +
-    y_W[59] * h[29] +
+    y_W[30] * h_buf[0] +
+    y_W[31] * h_buf[1] +
+    y_W[32] * h_buf[2] +
+    y_W[33] * h_buf[3] +
+    y_W[34] * h_buf[4] +
+    y_W[35] * h_buf[5] +
+    y_W[36] * h_buf[6] +
+    y_W[37] * h_buf[7] +
+    y_W[38] * h_buf[8] +
+    y_W[39] * h_buf[9] +
+    y_W[40] * h_buf[10] +
+    y_W[41] * h_buf[11] +
+    y_W[42] * h_buf[12] +
+    y_W[43] * h_buf[13] +
+    y_W[44] * h_buf[14] +
+    y_W[45] * h_buf[15] +
+    y_W[46] * h_buf[16] +
+    y_W[47] * h_buf[17] +
+    y_W[48] * h_buf[18] +
+    y_W[49] * h_buf[19] +
+    y_W[50] * h_buf[20] +
+    y_W[51] * h_buf[21] +
+    y_W[52] * h_buf[22] +
+    y_W[53] * h_buf[23] +
+    y_W[54] * h_buf[24] +
+    y_W[55] * h_buf[25] +
+    y_W[56] * h_buf[26] +
+    y_W[57] * h_buf[27] +
+    y_W[58] * h_buf[28] +
+    y_W[59] * h_buf[29] +
     y_b[1];
   const y_z_2 =
-    y_W[60] * h[0] +
-    y_W[61] * h[1] +
-    y_W[62] * h[2] +
-    y_W[63] * h[3] +
-    y_W[64] * h[4] +
-    y_W[65] * h[5] +
-    y_W[66] * h[6] +
-    y_W[67] * h[7] +
-    y_W[68] * h[8] +
-    y_W[69] * h[9] +
-    y_W[70] * h[10] +
-    y_W[71] * h[11] +
-    y_W[72] * h[12] +
-    y_W[73] * h[13] +
-    y_W[74] * h[14] +
-    y_W[75] * h[15] +
-    y_W[76] * h[16] +
-    y_W[77] * h[17] +
-    y_W[78] * h[18] +
-    y_W[79] * h[19] +
-    y_W[80] * h[20] +
-    y_W[81] * h[21] +
-    y_W[82] * h[22] +
-    y_W[83] * h[23] +
-    y_W[84] * h[24] +
-    y_W[85] * h[25] +
-    y_W[86] * h[26] +
-    y_W[87] * h[27] +
-    y_W[88] * h[28] +
-    y_W[89] * h[29] +
+    y_W[60] * h_buf[0] +
+    y_W[61] * h_buf[1] +
+    y_W[62] * h_buf[2] +
+    y_W[63] * h_buf[3] +
+    y_W[64] * h_buf[4] +
+    y_W[65] * h_buf[5] +
+    y_W[66] * h_buf[6] +
+    y_W[67] * h_buf[7] +
+    y_W[68] * h_buf[8] +
+    y_W[69] * h_buf[9] +
+    y_W[70] * h_buf[10] +
+    y_W[71] * h_buf[11] +
+    y_W[72] * h_buf[12] +
+    y_W[73] * h_buf[13] +
+    y_W[74] * h_buf[14] +
+    y_W[75] * h_buf[15] +
+    y_W[76] * h_buf[16] +
+    y_W[77] * h_buf[17] +
+    y_W[78] * h_buf[18] +
+    y_W[79] * h_buf[19] +
+    y_W[80] * h_buf[20] +
+    y_W[81] * h_buf[21] +
+    y_W[82] * h_buf[22] +
+    y_W[83] * h_buf[23] +
+    y_W[84] * h_buf[24] +
+    y_W[85] * h_buf[25] +
+    y_W[86] * h_buf[26] +
+    y_W[87] * h_buf[27] +
+    y_W[88] * h_buf[28] +
+    y_W[89] * h_buf[29] +
     y_b[2];
   const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
   const lse =
     lse_max + Math.log(Math.exp(y_z_0 - lse_max) + Math.exp(y_z_1 - lse_max) + Math.exp(y_z_2 - lse_max));
 
   // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
-  const tmp = (t[to] + t[to + 1] + t[to + 2]) * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
-  return tmp;
+  const L = (t[to] + t[to + 1] + t[to + 2]) * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
+  return L;
 }
 
 /** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
@@ -362,105 +362,105 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
     for (let j = 0; j < 40; j++) {
       acc += h_W[i * 40 + j] * x[xo + j];
     }
-    h[i] = Math.tanh(acc + h_b[i]);
+    h_buf[i] = Math.tanh(acc + h_b[i]);
   }
 
   // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
   const y_z_0 =
-    y_W[0] * h[0] +
-    y_W[1] * h[1] +
-    y_W[2] * h[2] +
-    y_W[3] * h[3] +
-    y_W[4] * h[4] +
-    y_W[5] * h[5] +
-    y_W[6] * h[6] +
-    y_W[7] * h[7] +
-    y_W[8] * h[8] +
-    y_W[9] * h[9] +
-    y_W[10] * h[10] +
-    y_W[11] * h[11] +
-    y_W[12] * h[12] +
-    y_W[13] * h[13] +
-    y_W[14] * h[14] +
-    y_W[15] * h[15] +
-    y_W[16] * h[16] +
-    y_W[17] * h[17] +
-    y_W[18] * h[18] +
-    y_W[19] * h[19] +
-    y_W[20] * h[20] +
-    y_W[21] * h[21] +
-    y_W[22] * h[22] +
-    y_W[23] * h[23] +
-    y_W[24] * h[24] +
-    y_W[25] * h[25] +
-    y_W[26] * h[26] +
-    y_W[27] * h[27] +
-    y_W[28] * h[28] +
-    y_W[29] * h[29] +
+    y_W[0] * h_buf[0] +
+    y_W[1] * h_buf[1] +
+    y_W[2] * h_buf[2] +
+    y_W[3] * h_buf[3] +
+    y_W[4] * h_buf[4] +
+    y_W[5] * h_buf[5] +
+    y_W[6] * h_buf[6] +
+    y_W[7] * h_buf[7] +
+    y_W[8] * h_buf[8] +
+    y_W[9] * h_buf[9] +
+    y_W[10] * h_buf[10] +
+    y_W[11] * h_buf[11] +
+    y_W[12] * h_buf[12] +
+    y_W[13] * h_buf[13] +
+    y_W[14] * h_buf[14] +
+    y_W[15] * h_buf[15] +
+    y_W[16] * h_buf[16] +
+    y_W[17] * h_buf[17] +
+    y_W[18] * h_buf[18] +
+    y_W[19] * h_buf[19] +
+    y_W[20] * h_buf[20] +
+    y_W[21] * h_buf[21] +
+    y_W[22] * h_buf[22] +
+    y_W[23] * h_buf[23] +
+    y_W[24] * h_buf[24] +
+    y_W[25] * h_buf[25] +
+    y_W[26] * h_buf[26] +
+    y_W[27] * h_buf[27] +
+    y_W[28] * h_buf[28] +
+    y_W[29] * h_buf[29] +
     y_b[0];
   const y_z_1 =
-    y_W[30] * h[0] +
-    y_W[31] * h[1] +
-    y_W[32] * h[2] +
-    y_W[33] * h[3] +
-    y_W[34] * h[4] +
-    y_W[35] * h[5] +
-    y_W[36] * h[6] +
-    y_W[37] * h[7] +
-    y_W[38] * h[8] +
-    y_W[39] * h[9] +
-    y_W[40] * h[10] +
-    y_W[41] * h[11] +
-    y_W[42] * h[12] +
-    y_W[43] * h[13] +
-    y_W[44] * h[14] +
-    y_W[45] * h[15] +
-    y_W[46] * h[16] +
-    y_W[47] * h[17] +
-    y_W[48] * h[18] +
-    y_W[49] * h[19] +
-    y_W[50] * h[20] +
-    y_W[51] * h[21] +
-    y_W[52] * h[22] +
-    y_W[53] * h[23] +
-    y_W[54] * h[24] +
-    y_W[55] * h[25] +
-    y_W[56] * h[26] +
-    y_W[57] * h[27] +
-    y_W[58] * h[28] +
-    y_W[59] * h[29] +
+    y_W[30] * h_buf[0] +
+    y_W[31] * h_buf[1] +
+    y_W[32] * h_buf[2] +
+    y_W[33] * h_buf[3] +
+    y_W[34] * h_buf[4] +
+    y_W[35] * h_buf[5] +
+    y_W[36] * h_buf[6] +
+    y_W[37] * h_buf[7] +
+    y_W[38] * h_buf[8] +
+    y_W[39] * h_buf[9] +
+    y_W[40] * h_buf[10] +
+    y_W[41] * h_buf[11] +
+    y_W[42] * h_buf[12] +
+    y_W[43] * h_buf[13] +
+    y_W[44] * h_buf[14] +
+    y_W[45] * h_buf[15] +
+    y_W[46] * h_buf[16] +
+    y_W[47] * h_buf[17] +
+    y_W[48] * h_buf[18] +
+    y_W[49] * h_buf[19] +
+    y_W[50] * h_buf[20] +
+    y_W[51] * h_buf[21] +
+    y_W[52] * h_buf[22] +
+    y_W[53] * h_buf[23] +
+    y_W[54] * h_buf[24] +
+    y_W[55] * h_buf[25] +
+    y_W[56] * h_buf[26] +
+    y_W[57] * h_buf[27] +
+    y_W[58] * h_buf[28] +
+    y_W[59] * h_buf[29] +
     y_b[1];
   const y_z_2 =
-    y_W[60] * h[0] +
-    y_W[61] * h[1] +
-    y_W[62] * h[2] +
-    y_W[63] * h[3] +
-    y_W[64] * h[4] +
-    y_W[65] * h[5] +
-    y_W[66] * h[6] +
-    y_W[67] * h[7] +
-    y_W[68] * h[8] +
-    y_W[69] * h[9] +
-    y_W[70] * h[10] +
-    y_W[71] * h[11] +
-    y_W[72] * h[12] +
-    y_W[73] * h[13] +
-    y_W[74] * h[14] +
-    y_W[75] * h[15] +
-    y_W[76] * h[16] +
-    y_W[77] * h[17] +
-    y_W[78] * h[18] +
-    y_W[79] * h[19] +
-    y_W[80] * h[20] +
-    y_W[81] * h[21] +
-    y_W[82] * h[22] +
-    y_W[83] * h[23] +
-    y_W[84] * h[24] +
-    y_W[85] * h[25] +
-    y_W[86] * h[26] +
-    y_W[87] * h[27] +
-    y_W[88] * h[28] +
-    y_W[89] * h[29] +
+    y_W[60] * h_buf[0] +
+    y_W[61] * h_buf[1] +
+    y_W[62] * h_buf[2] +
+    y_W[63] * h_buf[3] +
+    y_W[64] * h_buf[4] +
+    y_W[65] * h_buf[5] +
+    y_W[66] * h_buf[6] +
+    y_W[67] * h_buf[7] +
+    y_W[68] * h_buf[8] +
+    y_W[69] * h_buf[9] +
+    y_W[70] * h_buf[10] +
+    y_W[71] * h_buf[11] +
+    y_W[72] * h_buf[12] +
+    y_W[73] * h_buf[13] +
+    y_W[74] * h_buf[14] +
+    y_W[75] * h_buf[15] +
+    y_W[76] * h_buf[16] +
+    y_W[77] * h_buf[17] +
+    y_W[78] * h_buf[18] +
+    y_W[79] * h_buf[19] +
+    y_W[80] * h_buf[20] +
+    y_W[81] * h_buf[21] +
+    y_W[82] * h_buf[22] +
+    y_W[83] * h_buf[23] +
+    y_W[84] * h_buf[24] +
+    y_W[85] * h_buf[25] +
+    y_W[86] * h_buf[26] +
+    y_W[87] * h_buf[27] +
+    y_W[88] * h_buf[28] +
+    y_W[89] * h_buf[29] +
     y_b[2];
   const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
   const lse =
@@ -470,174 +470,174 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const y_2 = Math.exp(y_z_2 - lse);
 
   // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
-  const tmp_1 = t[to] + t[to + 1] + t[to + 2];
-  const tmp = tmp_1 * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
+  const sum = t[to] + t[to + 1] + t[to + 2];
+  const L = sum * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
 
   // ── backward through line 5: layer y = dense(h, 3, softmax)
-  const dy_z_0 = tmp_1 * y_0 - t[to];
-  const dy_z_1 = tmp_1 * y_1 - t[to + 1];
-  const dy_z_2 = tmp_1 * y_2 - t[to + 2];
+  const dy_z_0 = sum * y_0 - t[to];
+  const dy_z_1 = sum * y_1 - t[to + 1];
+  const dy_z_2 = sum * y_2 - t[to + 2];
   dy_b[0] += dy_z_0;
   dy_b[1] += dy_z_1;
   dy_b[2] += dy_z_2;
-  dy_W[0] += dy_z_0 * h[0];
-  dy_W[1] += dy_z_0 * h[1];
-  dy_W[2] += dy_z_0 * h[2];
-  dy_W[3] += dy_z_0 * h[3];
-  dy_W[4] += dy_z_0 * h[4];
-  dy_W[5] += dy_z_0 * h[5];
-  dy_W[6] += dy_z_0 * h[6];
-  dy_W[7] += dy_z_0 * h[7];
-  dy_W[8] += dy_z_0 * h[8];
-  dy_W[9] += dy_z_0 * h[9];
-  dy_W[10] += dy_z_0 * h[10];
-  dy_W[11] += dy_z_0 * h[11];
-  dy_W[12] += dy_z_0 * h[12];
-  dy_W[13] += dy_z_0 * h[13];
-  dy_W[14] += dy_z_0 * h[14];
-  dy_W[15] += dy_z_0 * h[15];
-  dy_W[16] += dy_z_0 * h[16];
-  dy_W[17] += dy_z_0 * h[17];
-  dy_W[18] += dy_z_0 * h[18];
-  dy_W[19] += dy_z_0 * h[19];
-  dy_W[20] += dy_z_0 * h[20];
-  dy_W[21] += dy_z_0 * h[21];
-  dy_W[22] += dy_z_0 * h[22];
-  dy_W[23] += dy_z_0 * h[23];
-  dy_W[24] += dy_z_0 * h[24];
-  dy_W[25] += dy_z_0 * h[25];
-  dy_W[26] += dy_z_0 * h[26];
-  dy_W[27] += dy_z_0 * h[27];
-  dy_W[28] += dy_z_0 * h[28];
-  dy_W[29] += dy_z_0 * h[29];
-  dy_W[30] += dy_z_1 * h[0];
-  dy_W[31] += dy_z_1 * h[1];
-  dy_W[32] += dy_z_1 * h[2];
-  dy_W[33] += dy_z_1 * h[3];
-  dy_W[34] += dy_z_1 * h[4];
-  dy_W[35] += dy_z_1 * h[5];
-  dy_W[36] += dy_z_1 * h[6];
-  dy_W[37] += dy_z_1 * h[7];
-  dy_W[38] += dy_z_1 * h[8];
-  dy_W[39] += dy_z_1 * h[9];
-  dy_W[40] += dy_z_1 * h[10];
-  dy_W[41] += dy_z_1 * h[11];
-  dy_W[42] += dy_z_1 * h[12];
-  dy_W[43] += dy_z_1 * h[13];
-  dy_W[44] += dy_z_1 * h[14];
-  dy_W[45] += dy_z_1 * h[15];
-  dy_W[46] += dy_z_1 * h[16];
-  dy_W[47] += dy_z_1 * h[17];
-  dy_W[48] += dy_z_1 * h[18];
-  dy_W[49] += dy_z_1 * h[19];
-  dy_W[50] += dy_z_1 * h[20];
-  dy_W[51] += dy_z_1 * h[21];
-  dy_W[52] += dy_z_1 * h[22];
-  dy_W[53] += dy_z_1 * h[23];
-  dy_W[54] += dy_z_1 * h[24];
-  dy_W[55] += dy_z_1 * h[25];
-  dy_W[56] += dy_z_1 * h[26];
-  dy_W[57] += dy_z_1 * h[27];
-  dy_W[58] += dy_z_1 * h[28];
-  dy_W[59] += dy_z_1 * h[29];
-  dy_W[60] += dy_z_2 * h[0];
-  dy_W[61] += dy_z_2 * h[1];
-  dy_W[62] += dy_z_2 * h[2];
-  dy_W[63] += dy_z_2 * h[3];
-  dy_W[64] += dy_z_2 * h[4];
-  dy_W[65] += dy_z_2 * h[5];
-  dy_W[66] += dy_z_2 * h[6];
-  dy_W[67] += dy_z_2 * h[7];
-  dy_W[68] += dy_z_2 * h[8];
-  dy_W[69] += dy_z_2 * h[9];
-  dy_W[70] += dy_z_2 * h[10];
-  dy_W[71] += dy_z_2 * h[11];
-  dy_W[72] += dy_z_2 * h[12];
-  dy_W[73] += dy_z_2 * h[13];
-  dy_W[74] += dy_z_2 * h[14];
-  dy_W[75] += dy_z_2 * h[15];
-  dy_W[76] += dy_z_2 * h[16];
-  dy_W[77] += dy_z_2 * h[17];
-  dy_W[78] += dy_z_2 * h[18];
-  dy_W[79] += dy_z_2 * h[19];
-  dy_W[80] += dy_z_2 * h[20];
-  dy_W[81] += dy_z_2 * h[21];
-  dy_W[82] += dy_z_2 * h[22];
-  dy_W[83] += dy_z_2 * h[23];
-  dy_W[84] += dy_z_2 * h[24];
-  dy_W[85] += dy_z_2 * h[25];
-  dy_W[86] += dy_z_2 * h[26];
-  dy_W[87] += dy_z_2 * h[27];
-  dy_W[88] += dy_z_2 * h[28];
-  dy_W[89] += dy_z_2 * h[29];
+  dy_W[0] += dy_z_0 * h_buf[0];
+  dy_W[1] += dy_z_0 * h_buf[1];
+  dy_W[2] += dy_z_0 * h_buf[2];
+  dy_W[3] += dy_z_0 * h_buf[3];
+  dy_W[4] += dy_z_0 * h_buf[4];
+  dy_W[5] += dy_z_0 * h_buf[5];
+  dy_W[6] += dy_z_0 * h_buf[6];
+  dy_W[7] += dy_z_0 * h_buf[7];
+  dy_W[8] += dy_z_0 * h_buf[8];
+  dy_W[9] += dy_z_0 * h_buf[9];
+  dy_W[10] += dy_z_0 * h_buf[10];
+  dy_W[11] += dy_z_0 * h_buf[11];
+  dy_W[12] += dy_z_0 * h_buf[12];
+  dy_W[13] += dy_z_0 * h_buf[13];
+  dy_W[14] += dy_z_0 * h_buf[14];
+  dy_W[15] += dy_z_0 * h_buf[15];
+  dy_W[16] += dy_z_0 * h_buf[16];
+  dy_W[17] += dy_z_0 * h_buf[17];
+  dy_W[18] += dy_z_0 * h_buf[18];
+  dy_W[19] += dy_z_0 * h_buf[19];
+  dy_W[20] += dy_z_0 * h_buf[20];
+  dy_W[21] += dy_z_0 * h_buf[21];
+  dy_W[22] += dy_z_0 * h_buf[22];
+  dy_W[23] += dy_z_0 * h_buf[23];
+  dy_W[24] += dy_z_0 * h_buf[24];
+  dy_W[25] += dy_z_0 * h_buf[25];
+  dy_W[26] += dy_z_0 * h_buf[26];
+  dy_W[27] += dy_z_0 * h_buf[27];
+  dy_W[28] += dy_z_0 * h_buf[28];
+  dy_W[29] += dy_z_0 * h_buf[29];
+  dy_W[30] += dy_z_1 * h_buf[0];
+  dy_W[31] += dy_z_1 * h_buf[1];
+  dy_W[32] += dy_z_1 * h_buf[2];
+  dy_W[33] += dy_z_1 * h_buf[3];
+  dy_W[34] += dy_z_1 * h_buf[4];
+  dy_W[35] += dy_z_1 * h_buf[5];
+  dy_W[36] += dy_z_1 * h_buf[6];
+  dy_W[37] += dy_z_1 * h_buf[7];
+  dy_W[38] += dy_z_1 * h_buf[8];
+  dy_W[39] += dy_z_1 * h_buf[9];
+  dy_W[40] += dy_z_1 * h_buf[10];
+  dy_W[41] += dy_z_1 * h_buf[11];
+  dy_W[42] += dy_z_1 * h_buf[12];
+  dy_W[43] += dy_z_1 * h_buf[13];
+  dy_W[44] += dy_z_1 * h_buf[14];
+  dy_W[45] += dy_z_1 * h_buf[15];
+  dy_W[46] += dy_z_1 * h_buf[16];
+  dy_W[47] += dy_z_1 * h_buf[17];
+  dy_W[48] += dy_z_1 * h_buf[18];
+  dy_W[49] += dy_z_1 * h_buf[19];
+  dy_W[50] += dy_z_1 * h_buf[20];
+  dy_W[51] += dy_z_1 * h_buf[21];
+  dy_W[52] += dy_z_1 * h_buf[22];
+  dy_W[53] += dy_z_1 * h_buf[23];
+  dy_W[54] += dy_z_1 * h_buf[24];
+  dy_W[55] += dy_z_1 * h_buf[25];
+  dy_W[56] += dy_z_1 * h_buf[26];
+  dy_W[57] += dy_z_1 * h_buf[27];
+  dy_W[58] += dy_z_1 * h_buf[28];
+  dy_W[59] += dy_z_1 * h_buf[29];
+  dy_W[60] += dy_z_2 * h_buf[0];
+  dy_W[61] += dy_z_2 * h_buf[1];
+  dy_W[62] += dy_z_2 * h_buf[2];
+  dy_W[63] += dy_z_2 * h_buf[3];
+  dy_W[64] += dy_z_2 * h_buf[4];
+  dy_W[65] += dy_z_2 * h_buf[5];
+  dy_W[66] += dy_z_2 * h_buf[6];
+  dy_W[67] += dy_z_2 * h_buf[7];
+  dy_W[68] += dy_z_2 * h_buf[8];
+  dy_W[69] += dy_z_2 * h_buf[9];
+  dy_W[70] += dy_z_2 * h_buf[10];
+  dy_W[71] += dy_z_2 * h_buf[11];
+  dy_W[72] += dy_z_2 * h_buf[12];
+  dy_W[73] += dy_z_2 * h_buf[13];
+  dy_W[74] += dy_z_2 * h_buf[14];
+  dy_W[75] += dy_z_2 * h_buf[15];
+  dy_W[76] += dy_z_2 * h_buf[16];
+  dy_W[77] += dy_z_2 * h_buf[17];
+  dy_W[78] += dy_z_2 * h_buf[18];
+  dy_W[79] += dy_z_2 * h_buf[19];
+  dy_W[80] += dy_z_2 * h_buf[20];
+  dy_W[81] += dy_z_2 * h_buf[21];
+  dy_W[82] += dy_z_2 * h_buf[22];
+  dy_W[83] += dy_z_2 * h_buf[23];
+  dy_W[84] += dy_z_2 * h_buf[24];
+  dy_W[85] += dy_z_2 * h_buf[25];
+  dy_W[86] += dy_z_2 * h_buf[26];
+  dy_W[87] += dy_z_2 * h_buf[27];
+  dy_W[88] += dy_z_2 * h_buf[28];
+  dy_W[89] += dy_z_2 * h_buf[29];
 
   // ── backward through line 4: layer h = dense(x, 30, tanh)
-  dh_z[0] = (y_W[0] * dy_z_0 + y_W[30] * dy_z_1 + y_W[60] * dy_z_2) * (1 - h[0] * h[0]);
-  dh_z[1] = (y_W[1] * dy_z_0 + y_W[31] * dy_z_1 + y_W[61] * dy_z_2) * (1 - h[1] * h[1]);
-  dh_z[2] = (y_W[2] * dy_z_0 + y_W[32] * dy_z_1 + y_W[62] * dy_z_2) * (1 - h[2] * h[2]);
-  dh_z[3] = (y_W[3] * dy_z_0 + y_W[33] * dy_z_1 + y_W[63] * dy_z_2) * (1 - h[3] * h[3]);
-  dh_z[4] = (y_W[4] * dy_z_0 + y_W[34] * dy_z_1 + y_W[64] * dy_z_2) * (1 - h[4] * h[4]);
-  dh_z[5] = (y_W[5] * dy_z_0 + y_W[35] * dy_z_1 + y_W[65] * dy_z_2) * (1 - h[5] * h[5]);
-  dh_z[6] = (y_W[6] * dy_z_0 + y_W[36] * dy_z_1 + y_W[66] * dy_z_2) * (1 - h[6] * h[6]);
-  dh_z[7] = (y_W[7] * dy_z_0 + y_W[37] * dy_z_1 + y_W[67] * dy_z_2) * (1 - h[7] * h[7]);
-  dh_z[8] = (y_W[8] * dy_z_0 + y_W[38] * dy_z_1 + y_W[68] * dy_z_2) * (1 - h[8] * h[8]);
-  dh_z[9] = (y_W[9] * dy_z_0 + y_W[39] * dy_z_1 + y_W[69] * dy_z_2) * (1 - h[9] * h[9]);
-  dh_z[10] = (y_W[10] * dy_z_0 + y_W[40] * dy_z_1 + y_W[70] * dy_z_2) * (1 - h[10] * h[10]);
-  dh_z[11] = (y_W[11] * dy_z_0 + y_W[41] * dy_z_1 + y_W[71] * dy_z_2) * (1 - h[11] * h[11]);
-  dh_z[12] = (y_W[12] * dy_z_0 + y_W[42] * dy_z_1 + y_W[72] * dy_z_2) * (1 - h[12] * h[12]);
-  dh_z[13] = (y_W[13] * dy_z_0 + y_W[43] * dy_z_1 + y_W[73] * dy_z_2) * (1 - h[13] * h[13]);
-  dh_z[14] = (y_W[14] * dy_z_0 + y_W[44] * dy_z_1 + y_W[74] * dy_z_2) * (1 - h[14] * h[14]);
-  dh_z[15] = (y_W[15] * dy_z_0 + y_W[45] * dy_z_1 + y_W[75] * dy_z_2) * (1 - h[15] * h[15]);
-  dh_z[16] = (y_W[16] * dy_z_0 + y_W[46] * dy_z_1 + y_W[76] * dy_z_2) * (1 - h[16] * h[16]);
-  dh_z[17] = (y_W[17] * dy_z_0 + y_W[47] * dy_z_1 + y_W[77] * dy_z_2) * (1 - h[17] * h[17]);
-  dh_z[18] = (y_W[18] * dy_z_0 + y_W[48] * dy_z_1 + y_W[78] * dy_z_2) * (1 - h[18] * h[18]);
-  dh_z[19] = (y_W[19] * dy_z_0 + y_W[49] * dy_z_1 + y_W[79] * dy_z_2) * (1 - h[19] * h[19]);
-  dh_z[20] = (y_W[20] * dy_z_0 + y_W[50] * dy_z_1 + y_W[80] * dy_z_2) * (1 - h[20] * h[20]);
-  dh_z[21] = (y_W[21] * dy_z_0 + y_W[51] * dy_z_1 + y_W[81] * dy_z_2) * (1 - h[21] * h[21]);
-  dh_z[22] = (y_W[22] * dy_z_0 + y_W[52] * dy_z_1 + y_W[82] * dy_z_2) * (1 - h[22] * h[22]);
-  dh_z[23] = (y_W[23] * dy_z_0 + y_W[53] * dy_z_1 + y_W[83] * dy_z_2) * (1 - h[23] * h[23]);
-  dh_z[24] = (y_W[24] * dy_z_0 + y_W[54] * dy_z_1 + y_W[84] * dy_z_2) * (1 - h[24] * h[24]);
-  dh_z[25] = (y_W[25] * dy_z_0 + y_W[55] * dy_z_1 + y_W[85] * dy_z_2) * (1 - h[25] * h[25]);
-  dh_z[26] = (y_W[26] * dy_z_0 + y_W[56] * dy_z_1 + y_W[86] * dy_z_2) * (1 - h[26] * h[26]);
-  dh_z[27] = (y_W[27] * dy_z_0 + y_W[57] * dy_z_1 + y_W[87] * dy_z_2) * (1 - h[27] * h[27]);
-  dh_z[28] = (y_W[28] * dy_z_0 + y_W[58] * dy_z_1 + y_W[88] * dy_z_2) * (1 - h[28] * h[28]);
-  dh_z[29] = (y_W[29] * dy_z_0 + y_W[59] * dy_z_1 + y_W[89] * dy_z_2) * (1 - h[29] * h[29]);
-  dh_b[0] += dh_z[0];
-  dh_b[1] += dh_z[1];
-  dh_b[2] += dh_z[2];
-  dh_b[3] += dh_z[3];
-  dh_b[4] += dh_z[4];
-  dh_b[5] += dh_z[5];
-  dh_b[6] += dh_z[6];
-  dh_b[7] += dh_z[7];
-  dh_b[8] += dh_z[8];
-  dh_b[9] += dh_z[9];
-  dh_b[10] += dh_z[10];
-  dh_b[11] += dh_z[11];
-  dh_b[12] += dh_z[12];
-  dh_b[13] += dh_z[13];
-  dh_b[14] += dh_z[14];
-  dh_b[15] += dh_z[15];
-  dh_b[16] += dh_z[16];
-  dh_b[17] += dh_z[17];
-  dh_b[18] += dh_z[18];
-  dh_b[19] += dh_z[19];
-  dh_b[20] += dh_z[20];
-  dh_b[21] += dh_z[21];
-  dh_b[22] += dh_z[22];
-  dh_b[23] += dh_z[23];
-  dh_b[24] += dh_z[24];
-  dh_b[25] += dh_z[25];
-  dh_b[26] += dh_z[26];
-  dh_b[27] += dh_z[27];
-  dh_b[28] += dh_z[28];
-  dh_b[29] += dh_z[29];
+  dh_z_buf[0] = (y_W[0] * dy_z_0 + y_W[30] * dy_z_1 + y_W[60] * dy_z_2) * (1 - h_buf[0] * h_buf[0]);
+  dh_z_buf[1] = (y_W[1] * dy_z_0 + y_W[31] * dy_z_1 + y_W[61] * dy_z_2) * (1 - h_buf[1] * h_buf[1]);
+  dh_z_buf[2] = (y_W[2] * dy_z_0 + y_W[32] * dy_z_1 + y_W[62] * dy_z_2) * (1 - h_buf[2] * h_buf[2]);
+  dh_z_buf[3] = (y_W[3] * dy_z_0 + y_W[33] * dy_z_1 + y_W[63] * dy_z_2) * (1 - h_buf[3] * h_buf[3]);
+  dh_z_buf[4] = (y_W[4] * dy_z_0 + y_W[34] * dy_z_1 + y_W[64] * dy_z_2) * (1 - h_buf[4] * h_buf[4]);
+  dh_z_buf[5] = (y_W[5] * dy_z_0 + y_W[35] * dy_z_1 + y_W[65] * dy_z_2) * (1 - h_buf[5] * h_buf[5]);
+  dh_z_buf[6] = (y_W[6] * dy_z_0 + y_W[36] * dy_z_1 + y_W[66] * dy_z_2) * (1 - h_buf[6] * h_buf[6]);
+  dh_z_buf[7] = (y_W[7] * dy_z_0 + y_W[37] * dy_z_1 + y_W[67] * dy_z_2) * (1 - h_buf[7] * h_buf[7]);
+  dh_z_buf[8] = (y_W[8] * dy_z_0 + y_W[38] * dy_z_1 + y_W[68] * dy_z_2) * (1 - h_buf[8] * h_buf[8]);
+  dh_z_buf[9] = (y_W[9] * dy_z_0 + y_W[39] * dy_z_1 + y_W[69] * dy_z_2) * (1 - h_buf[9] * h_buf[9]);
+  dh_z_buf[10] = (y_W[10] * dy_z_0 + y_W[40] * dy_z_1 + y_W[70] * dy_z_2) * (1 - h_buf[10] * h_buf[10]);
+  dh_z_buf[11] = (y_W[11] * dy_z_0 + y_W[41] * dy_z_1 + y_W[71] * dy_z_2) * (1 - h_buf[11] * h_buf[11]);
+  dh_z_buf[12] = (y_W[12] * dy_z_0 + y_W[42] * dy_z_1 + y_W[72] * dy_z_2) * (1 - h_buf[12] * h_buf[12]);
+  dh_z_buf[13] = (y_W[13] * dy_z_0 + y_W[43] * dy_z_1 + y_W[73] * dy_z_2) * (1 - h_buf[13] * h_buf[13]);
+  dh_z_buf[14] = (y_W[14] * dy_z_0 + y_W[44] * dy_z_1 + y_W[74] * dy_z_2) * (1 - h_buf[14] * h_buf[14]);
+  dh_z_buf[15] = (y_W[15] * dy_z_0 + y_W[45] * dy_z_1 + y_W[75] * dy_z_2) * (1 - h_buf[15] * h_buf[15]);
+  dh_z_buf[16] = (y_W[16] * dy_z_0 + y_W[46] * dy_z_1 + y_W[76] * dy_z_2) * (1 - h_buf[16] * h_buf[16]);
+  dh_z_buf[17] = (y_W[17] * dy_z_0 + y_W[47] * dy_z_1 + y_W[77] * dy_z_2) * (1 - h_buf[17] * h_buf[17]);
+  dh_z_buf[18] = (y_W[18] * dy_z_0 + y_W[48] * dy_z_1 + y_W[78] * dy_z_2) * (1 - h_buf[18] * h_buf[18]);
+  dh_z_buf[19] = (y_W[19] * dy_z_0 + y_W[49] * dy_z_1 + y_W[79] * dy_z_2) * (1 - h_buf[19] * h_buf[19]);
+  dh_z_buf[20] = (y_W[20] * dy_z_0 + y_W[50] * dy_z_1 + y_W[80] * dy_z_2) * (1 - h_buf[20] * h_buf[20]);
+  dh_z_buf[21] = (y_W[21] * dy_z_0 + y_W[51] * dy_z_1 + y_W[81] * dy_z_2) * (1 - h_buf[21] * h_buf[21]);
+  dh_z_buf[22] = (y_W[22] * dy_z_0 + y_W[52] * dy_z_1 + y_W[82] * dy_z_2) * (1 - h_buf[22] * h_buf[22]);
+  dh_z_buf[23] = (y_W[23] * dy_z_0 + y_W[53] * dy_z_1 + y_W[83] * dy_z_2) * (1 - h_buf[23] * h_buf[23]);
+  dh_z_buf[24] = (y_W[24] * dy_z_0 + y_W[54] * dy_z_1 + y_W[84] * dy_z_2) * (1 - h_buf[24] * h_buf[24]);
+  dh_z_buf[25] = (y_W[25] * dy_z_0 + y_W[55] * dy_z_1 + y_W[85] * dy_z_2) * (1 - h_buf[25] * h_buf[25]);
+  dh_z_buf[26] = (y_W[26] * dy_z_0 + y_W[56] * dy_z_1 + y_W[86] * dy_z_2) * (1 - h_buf[26] * h_buf[26]);
+  dh_z_buf[27] = (y_W[27] * dy_z_0 + y_W[57] * dy_z_1 + y_W[87] * dy_z_2) * (1 - h_buf[27] * h_buf[27]);
+  dh_z_buf[28] = (y_W[28] * dy_z_0 + y_W[58] * dy_z_1 + y_W[88] * dy_z_2) * (1 - h_buf[28] * h_buf[28]);
+  dh_z_buf[29] = (y_W[29] * dy_z_0 + y_W[59] * dy_z_1 + y_W[89] * dy_z_2) * (1 - h_buf[29] * h_buf[29]);
+  dh_b[0] += dh_z_buf[0];
+  dh_b[1] += dh_z_buf[1];
+  dh_b[2] += dh_z_buf[2];
+  dh_b[3] += dh_z_buf[3];
+  dh_b[4] += dh_z_buf[4];
+  dh_b[5] += dh_z_buf[5];
+  dh_b[6] += dh_z_buf[6];
+  dh_b[7] += dh_z_buf[7];
+  dh_b[8] += dh_z_buf[8];
+  dh_b[9] += dh_z_buf[9];
+  dh_b[10] += dh_z_buf[10];
+  dh_b[11] += dh_z_buf[11];
+  dh_b[12] += dh_z_buf[12];
+  dh_b[13] += dh_z_buf[13];
+  dh_b[14] += dh_z_buf[14];
+  dh_b[15] += dh_z_buf[15];
+  dh_b[16] += dh_z_buf[16];
+  dh_b[17] += dh_z_buf[17];
+  dh_b[18] += dh_z_buf[18];
+  dh_b[19] += dh_z_buf[19];
+  dh_b[20] += dh_z_buf[20];
+  dh_b[21] += dh_z_buf[21];
+  dh_b[22] += dh_z_buf[22];
+  dh_b[23] += dh_z_buf[23];
+  dh_b[24] += dh_z_buf[24];
+  dh_b[25] += dh_z_buf[25];
+  dh_b[26] += dh_z_buf[26];
+  dh_b[27] += dh_z_buf[27];
+  dh_b[28] += dh_z_buf[28];
+  dh_b[29] += dh_z_buf[29];
   for (let i = 0; i < 30; i++) {
     for (let j = 0; j < 40; j++) {
-      dh_W[i * 40 + j] += dh_z[i] * x[xo + j];
+      dh_W[i * 40 + j] += dh_z_buf[i] * x[xo + j];
     }
   }
-  return tmp;
+  return L;
 }
 
 /** The parameter-only terms of the loss (counted once per batch). */
@@ -650,8 +650,8 @@ function regularizerLoss(params: Params): number {
       acc += h_W[i * 40 + j] * h_W[i * 40 + j];
     }
   }
-  const tmp = 0.001 * acc;
-  return tmp;
+  const R = 0.001 * acc;
+  return R;
 }
 
 /** Adds the gradient of the parameter-only terms to grad; returns their value. */
@@ -665,15 +665,15 @@ function regularizerGradient(params: Params, grad: Params): number {
       acc += h_W[i * 40 + j] * h_W[i * 40 + j];
     }
   }
-  const tmp = 0.001 * acc;
+  const R = 0.001 * acc;
 
   // ── backward through line 6: loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)
   for (let i = 0; i < 30; i++) {
     for (let j = 0; j < 40; j++) {
-      dh_W[i * 40 + j] += 0.001 * (2 * h_W[i * 40 + j]);
+      dh_W[i * 40 + j] += 0.002 * h_W[i * 40 + j];
     }
   }
-  return tmp;
+  return R;
 }
 
 function scaleAll(a: Float64Array, s: number): void {

@@ -124,33 +124,33 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
   const W = params["W"];
   const p = params["p"];
   // ── h1 = prelu(W @ x, p)  (weight-sharing.nn:6)
-  const tmp_2_0 = W[0] * x[xo] + W[1] * x[xo + 1] + W[2] * x[xo + 2];
-  const tmp_2_1 = W[3] * x[xo] + W[4] * x[xo + 1] + W[5] * x[xo + 2];
-  const tmp_2_2 = W[6] * x[xo] + W[7] * x[xo + 1] + W[8] * x[xo + 2];
-  const tmp_3 = p[0] * tmp_2_0;
-  const h1_0 = tmp_3 >= tmp_2_0 ? tmp_3 : tmp_2_0;
-  const tmp_4 = p[0] * tmp_2_1;
-  const h1_1 = tmp_4 >= tmp_2_1 ? tmp_4 : tmp_2_1;
-  const tmp_5 = p[0] * tmp_2_2;
-  const h1_2 = tmp_5 >= tmp_2_2 ? tmp_5 : tmp_2_2;
+  const tmp_3_0 = W[0] * x[xo] + W[1] * x[xo + 1] + W[2] * x[xo + 2];
+  const tmp_3_1 = W[3] * x[xo] + W[4] * x[xo + 1] + W[5] * x[xo + 2];
+  const tmp_3_2 = W[6] * x[xo] + W[7] * x[xo + 1] + W[8] * x[xo + 2];
+  const tmp_4 = p[0] * tmp_3_0;
+  const h1_0 = tmp_4 >= tmp_3_0 ? tmp_4 : tmp_3_0;
+  const tmp_5 = p[0] * tmp_3_1;
+  const h1_1 = tmp_5 >= tmp_3_1 ? tmp_5 : tmp_3_1;
+  const tmp_6 = p[0] * tmp_3_2;
+  const h1_2 = tmp_6 >= tmp_3_2 ? tmp_6 : tmp_3_2;
 
   // ── h2 = prelu(W @ h1, p)  (weight-sharing.nn:7)
-  const tmp_1_0 = W[0] * h1_0 + W[1] * h1_1 + W[2] * h1_2;
-  const tmp_1_1 = W[3] * h1_0 + W[4] * h1_1 + W[5] * h1_2;
-  const tmp_1_2 = W[6] * h1_0 + W[7] * h1_1 + W[8] * h1_2;
-  const tmp_6 = p[0] * tmp_1_0;
-  const h2_0 = tmp_6 >= tmp_1_0 ? tmp_6 : tmp_1_0;
-  const tmp_7 = p[0] * tmp_1_1;
-  const h2_1 = tmp_7 >= tmp_1_1 ? tmp_7 : tmp_1_1;
-  const tmp_8 = p[0] * tmp_1_2;
-  const h2_2 = tmp_8 >= tmp_1_2 ? tmp_8 : tmp_1_2;
+  const tmp_0 = W[0] * h1_0 + W[1] * h1_1 + W[2] * h1_2;
+  const tmp_1 = W[3] * h1_0 + W[4] * h1_1 + W[5] * h1_2;
+  const tmp_2 = W[6] * h1_0 + W[7] * h1_1 + W[8] * h1_2;
+  const tmp_7 = p[0] * tmp_0;
+  const h2_0 = tmp_7 >= tmp_0 ? tmp_7 : tmp_0;
+  const tmp_8 = p[0] * tmp_1;
+  const h2_1 = tmp_8 >= tmp_1 ? tmp_8 : tmp_1;
+  const tmp_9 = p[0] * tmp_2;
+  const h2_2 = tmp_9 >= tmp_2 ? tmp_9 : tmp_2;
 
   // ── loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)  (weight-sharing.nn:8)
-  const tmp_9 = h2_0 - t[to];
-  const tmp_10 = h2_1 - t[to + 1];
-  const tmp_11 = h2_2 - t[to + 2];
-  const tmp = 0.5 * (tmp_9 * tmp_9 + tmp_10 * tmp_10 + tmp_11 * tmp_11);
-  return tmp;
+  const tmp_10 = h2_0 - t[to];
+  const tmp_11 = h2_1 - t[to + 1];
+  const tmp_12 = h2_2 - t[to + 2];
+  const L = 0.5 * (tmp_10 * tmp_10 + tmp_11 * tmp_11 + tmp_12 * tmp_12);
+  return L;
 }
 
 /** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
@@ -162,63 +162,58 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const dp = grad["p"];
   const dW = grad["W"];
   // ── h1 = prelu(W @ x, p)  (weight-sharing.nn:6)
-  const tmp_11_0 = W[0] * x[xo] + W[1] * x[xo + 1] + W[2] * x[xo + 2];
-  const tmp_11_1 = W[3] * x[xo] + W[4] * x[xo + 1] + W[5] * x[xo + 2];
-  const tmp_11_2 = W[6] * x[xo] + W[7] * x[xo + 1] + W[8] * x[xo + 2];
-  const tmp_10_0 = p[0] * tmp_11_0;
-  const tmp_10_1 = p[0] * tmp_11_1;
-  const tmp_10_2 = p[0] * tmp_11_2;
-  const h1_0 = tmp_10_0 >= tmp_11_0 ? tmp_10_0 : tmp_11_0;
-  const h1_1 = tmp_10_1 >= tmp_11_1 ? tmp_10_1 : tmp_11_1;
-  const h1_2 = tmp_10_2 >= tmp_11_2 ? tmp_10_2 : tmp_11_2;
-
-  // ── h2 = prelu(W @ h1, p)  (weight-sharing.nn:7)
-  const tmp_9_0 = W[0] * h1_0 + W[1] * h1_1 + W[2] * h1_2;
-  const tmp_9_1 = W[3] * h1_0 + W[4] * h1_1 + W[5] * h1_2;
-  const tmp_9_2 = W[6] * h1_0 + W[7] * h1_1 + W[8] * h1_2;
+  const tmp_9_0 = W[0] * x[xo] + W[1] * x[xo + 1] + W[2] * x[xo + 2];
+  const tmp_9_1 = W[3] * x[xo] + W[4] * x[xo + 1] + W[5] * x[xo + 2];
+  const tmp_9_2 = W[6] * x[xo] + W[7] * x[xo + 1] + W[8] * x[xo + 2];
   const tmp_8_0 = p[0] * tmp_9_0;
   const tmp_8_1 = p[0] * tmp_9_1;
   const tmp_8_2 = p[0] * tmp_9_2;
-  const h2_0 = tmp_8_0 >= tmp_9_0 ? tmp_8_0 : tmp_9_0;
-  const h2_1 = tmp_8_1 >= tmp_9_1 ? tmp_8_1 : tmp_9_1;
-  const h2_2 = tmp_8_2 >= tmp_9_2 ? tmp_8_2 : tmp_9_2;
+  const h1_0 = tmp_8_0 >= tmp_9_0 ? tmp_8_0 : tmp_9_0;
+  const h1_1 = tmp_8_1 >= tmp_9_1 ? tmp_8_1 : tmp_9_1;
+  const h1_2 = tmp_8_2 >= tmp_9_2 ? tmp_8_2 : tmp_9_2;
+
+  // ── h2 = prelu(W @ h1, p)  (weight-sharing.nn:7)
+  const tmp_7_0 = W[0] * h1_0 + W[1] * h1_1 + W[2] * h1_2;
+  const tmp_7_1 = W[3] * h1_0 + W[4] * h1_1 + W[5] * h1_2;
+  const tmp_7_2 = W[6] * h1_0 + W[7] * h1_1 + W[8] * h1_2;
+  const tmp_6_0 = p[0] * tmp_7_0;
+  const tmp_6_1 = p[0] * tmp_7_1;
+  const tmp_6_2 = p[0] * tmp_7_2;
+  const h2_0 = tmp_6_0 >= tmp_7_0 ? tmp_6_0 : tmp_7_0;
+  const h2_1 = tmp_6_1 >= tmp_7_1 ? tmp_6_1 : tmp_7_1;
+  const h2_2 = tmp_6_2 >= tmp_7_2 ? tmp_6_2 : tmp_7_2;
 
   // ── loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)  (weight-sharing.nn:8)
-  const tmp_7_0 = h2_0 - t[to];
-  const tmp_7_1 = h2_1 - t[to + 1];
-  const tmp_7_2 = h2_2 - t[to + 2];
-  const tmp_6 = 0.5 * (tmp_7_0 * tmp_7_0 + tmp_7_1 * tmp_7_1 + tmp_7_2 * tmp_7_2);
-
-  // ── backward through line 8: loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)
-  const dh2_0 = 0.5 * (2 * tmp_7_0);
-  const dh2_1 = 0.5 * (2 * tmp_7_1);
-  const dh2_2 = 0.5 * (2 * tmp_7_2);
+  const dh2_0 = h2_0 - t[to];
+  const dh2_1 = h2_1 - t[to + 1];
+  const dh2_2 = h2_2 - t[to + 2];
+  const L = 0.5 * (dh2_0 * dh2_0 + dh2_1 * dh2_1 + dh2_2 * dh2_2);
 
   // ── backward through line 7: h2 = prelu(W @ h1, p)
-  const tmp_5_0 = tmp_8_0 >= tmp_9_0 ? dh2_0 : 0;
-  const tmp_5_1 = tmp_8_1 >= tmp_9_1 ? dh2_1 : 0;
-  const tmp_5_2 = tmp_8_2 >= tmp_9_2 ? dh2_2 : 0;
-  const tmp_4_0 = (tmp_8_0 >= tmp_9_0 ? 0 : dh2_0) + tmp_5_0 * p[0];
-  const tmp_4_1 = (tmp_8_1 >= tmp_9_1 ? 0 : dh2_1) + tmp_5_1 * p[0];
-  const tmp_4_2 = (tmp_8_2 >= tmp_9_2 ? 0 : dh2_2) + tmp_5_2 * p[0];
+  const tmp_5_0 = tmp_6_0 >= tmp_7_0 ? dh2_0 : 0;
+  const tmp_5_1 = tmp_6_1 >= tmp_7_1 ? dh2_1 : 0;
+  const tmp_5_2 = tmp_6_2 >= tmp_7_2 ? dh2_2 : 0;
+  const tmp_4_0 = (tmp_6_0 >= tmp_7_0 ? 0 : dh2_0) + tmp_5_0 * p[0];
+  const tmp_4_1 = (tmp_6_1 >= tmp_7_1 ? 0 : dh2_1) + tmp_5_1 * p[0];
+  const tmp_4_2 = (tmp_6_2 >= tmp_7_2 ? 0 : dh2_2) + tmp_5_2 * p[0];
   const dh1_0 = W[0] * tmp_4_0 + W[3] * tmp_4_1 + W[6] * tmp_4_2;
   const dh1_1 = W[1] * tmp_4_0 + W[4] * tmp_4_1 + W[7] * tmp_4_2;
   const dh1_2 = W[2] * tmp_4_0 + W[5] * tmp_4_1 + W[8] * tmp_4_2;
 
   // ── backward through line 6: h1 = prelu(W @ x, p)
-  const tmp_3_0 = tmp_10_0 >= tmp_11_0 ? dh1_0 : 0;
-  const tmp_3_1 = tmp_10_1 >= tmp_11_1 ? dh1_1 : 0;
-  const tmp_3_2 = tmp_10_2 >= tmp_11_2 ? dh1_2 : 0;
-  const tmp_0 = (tmp_10_0 >= tmp_11_0 ? 0 : dh1_0) + tmp_3_0 * p[0];
-  const tmp_1 = (tmp_10_1 >= tmp_11_1 ? 0 : dh1_1) + tmp_3_1 * p[0];
-  const tmp_2 = (tmp_10_2 >= tmp_11_2 ? 0 : dh1_2) + tmp_3_2 * p[0];
+  const tmp_3_0 = tmp_8_0 >= tmp_9_0 ? dh1_0 : 0;
+  const tmp_3_1 = tmp_8_1 >= tmp_9_1 ? dh1_1 : 0;
+  const tmp_3_2 = tmp_8_2 >= tmp_9_2 ? dh1_2 : 0;
+  const tmp_0 = (tmp_8_0 >= tmp_9_0 ? 0 : dh1_0) + tmp_3_0 * p[0];
+  const tmp_1 = (tmp_8_1 >= tmp_9_1 ? 0 : dh1_1) + tmp_3_1 * p[0];
+  const tmp_2 = (tmp_8_2 >= tmp_9_2 ? 0 : dh1_2) + tmp_3_2 * p[0];
 
   // ── backward through line 5: param p ~ constant(0.25)
   dp[0] +=
-    tmp_5_0 * tmp_9_0 +
-    tmp_5_1 * tmp_9_1 +
-    tmp_5_2 * tmp_9_2 +
-    (tmp_3_0 * tmp_11_0 + tmp_3_1 * tmp_11_1 + tmp_3_2 * tmp_11_2);
+    tmp_5_0 * tmp_7_0 +
+    tmp_5_1 * tmp_7_1 +
+    tmp_5_2 * tmp_7_2 +
+    (tmp_3_0 * tmp_9_0 + tmp_3_1 * tmp_9_1 + tmp_3_2 * tmp_9_2);
 
   // ── backward through line 4: param W[3, 3] ~ normal(0, 0.5)
   dW[0] += tmp_4_0 * h1_0 + tmp_0 * x[xo];
@@ -230,14 +225,14 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dW[6] += tmp_4_2 * h1_0 + tmp_2 * x[xo];
   dW[7] += tmp_4_2 * h1_1 + tmp_2 * x[xo + 1];
   dW[8] += tmp_4_2 * h1_2 + tmp_2 * x[xo + 2];
-  return tmp_6;
+  return L;
 }
 
 /** The parameter-only terms of the loss (counted once per batch). */
 function regularizerLoss(params: Params): number {
   const W = params["W"];
   // ── loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)  (weight-sharing.nn:8)
-  const tmp =
+  const R =
     0.001 *
     (W[0] * W[0] +
       W[1] * W[1] +
@@ -248,7 +243,7 @@ function regularizerLoss(params: Params): number {
       W[6] * W[6] +
       W[7] * W[7] +
       W[8] * W[8]);
-  return tmp;
+  return R;
 }
 
 /** Adds the gradient of the parameter-only terms to grad; returns their value. */
@@ -256,7 +251,7 @@ function regularizerGradient(params: Params, grad: Params): number {
   const W = params["W"];
   const dW = grad["W"];
   // ── loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)  (weight-sharing.nn:8)
-  const tmp =
+  const R =
     0.001 *
     (W[0] * W[0] +
       W[1] * W[1] +
@@ -269,16 +264,16 @@ function regularizerGradient(params: Params, grad: Params): number {
       W[8] * W[8]);
 
   // ── backward through line 8: loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)
-  dW[0] += 0.001 * (2 * W[0]);
-  dW[1] += 0.001 * (2 * W[1]);
-  dW[2] += 0.001 * (2 * W[2]);
-  dW[3] += 0.001 * (2 * W[3]);
-  dW[4] += 0.001 * (2 * W[4]);
-  dW[5] += 0.001 * (2 * W[5]);
-  dW[6] += 0.001 * (2 * W[6]);
-  dW[7] += 0.001 * (2 * W[7]);
-  dW[8] += 0.001 * (2 * W[8]);
-  return tmp;
+  dW[0] += 0.002 * W[0];
+  dW[1] += 0.002 * W[1];
+  dW[2] += 0.002 * W[2];
+  dW[3] += 0.002 * W[3];
+  dW[4] += 0.002 * W[4];
+  dW[5] += 0.002 * W[5];
+  dW[6] += 0.002 * W[6];
+  dW[7] += 0.002 * W[7];
+  dW[8] += 0.002 * W[8];
+  return R;
 }
 
 function scaleAll(a: Float64Array, s: number): void {

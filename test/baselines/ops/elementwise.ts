@@ -146,53 +146,53 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
   const u_2 = Math.exp(0.3 * x[xo + 2]) + Math.sqrt(a[2]) + Math.log(a[2] + 2) + Math.abs(x[xo + 2] - 0.1);
 
   // ── v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)  (elementwise.nn:7)
-  const tmp_1 = u_0 * s[0];
-  const tmp_2 = x[xo] - a[0];
+  const tmp = u_0 * s[0];
+  const tmp_1 = x[xo] - a[0];
   const v_0 =
-    Math.max(tmp_1, 0) +
-    Math.log1p(Math.exp(-Math.abs(tmp_1))) -
+    Math.max(tmp, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp))) -
     (x[xo] > 0 ? x[xo] : 0.2 * x[xo]) +
-    (tmp_2 > 0 ? tmp_2 : 0.7 * Math.expm1(tmp_2));
-  const tmp_3 = u_1 * s[0];
-  const tmp_4 = x[xo + 1] - a[1];
+    (tmp_1 > 0 ? tmp_1 : 0.7 * Math.expm1(tmp_1));
+  const tmp_2 = u_1 * s[0];
+  const tmp_3 = x[xo + 1] - a[1];
   const v_1 =
-    Math.max(tmp_3, 0) +
-    Math.log1p(Math.exp(-Math.abs(tmp_3))) -
+    Math.max(tmp_2, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_2))) -
     (x[xo + 1] > 0 ? x[xo + 1] : 0.2 * x[xo + 1]) +
-    (tmp_4 > 0 ? tmp_4 : 0.7 * Math.expm1(tmp_4));
-  const tmp_5 = u_2 * s[0];
-  const tmp_6 = x[xo + 2] - a[2];
+    (tmp_3 > 0 ? tmp_3 : 0.7 * Math.expm1(tmp_3));
+  const tmp_4 = u_2 * s[0];
+  const tmp_5 = x[xo + 2] - a[2];
   const v_2 =
-    Math.max(tmp_5, 0) +
-    Math.log1p(Math.exp(-Math.abs(tmp_5))) -
+    Math.max(tmp_4, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_4))) -
     (x[xo + 2] > 0 ? x[xo + 2] : 0.2 * x[xo + 2]) +
-    (tmp_6 > 0 ? tmp_6 : 0.7 * Math.expm1(tmp_6));
+    (tmp_5 > 0 ? tmp_5 : 0.7 * Math.expm1(tmp_5));
 
   // ── w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)  (elementwise.nn:8)
-  const tmp_7 = x[xo] * a[0];
+  const tmp_6 = x[xo] * a[0];
   const w_0 =
-    (Math.tanh(v_0) * (1 / (1 + Math.exp(-u_0)))) / (1 + a[0] * a[0]) + (tmp_7 > 0 ? tmp_7 : 0) + x[xo];
-  const tmp_8 = x[xo + 1] * a[1];
+    (Math.tanh(v_0) * (1 / (1 + Math.exp(-u_0)))) / (1 + a[0] * a[0]) + (tmp_6 > 0 ? tmp_6 : 0) + x[xo];
+  const tmp_7 = x[xo + 1] * a[1];
   const w_1 =
-    (Math.tanh(v_1) * (1 / (1 + Math.exp(-u_1)))) / (1 + a[1] * a[1]) + (tmp_8 > 0 ? tmp_8 : 0) + x[xo + 1];
-  const tmp_9 = x[xo + 2] * a[2];
+    (Math.tanh(v_1) * (1 / (1 + Math.exp(-u_1)))) / (1 + a[1] * a[1]) + (tmp_7 > 0 ? tmp_7 : 0) + x[xo + 1];
+  const tmp_8 = x[xo + 2] * a[2];
   const w_2 =
-    (Math.tanh(v_2) * (1 / (1 + Math.exp(-u_2)))) / (1 + a[2] * a[2]) + (tmp_9 > 0 ? tmp_9 : 0) + x[xo + 2];
+    (Math.tanh(v_2) * (1 / (1 + Math.exp(-u_2)))) / (1 + a[2] * a[2]) + (tmp_8 > 0 ? tmp_8 : 0) + x[xo + 2];
 
   // ── m = max(w, t) + min(w, 0.5 * t) + (w - t)^3 / 10  (elementwise.nn:9)
-  const tmp_10 = 0.5 * t[to];
-  const tmp_11 = w_0 - t[to];
-  const m_0 = (w_0 >= t[to] ? w_0 : t[to]) + (w_0 <= tmp_10 ? w_0 : tmp_10) + 0.1 * tmp_11 ** 3;
-  const tmp_12 = 0.5 * t[to + 1];
-  const tmp_13 = w_1 - t[to + 1];
-  const m_1 = (w_1 >= t[to + 1] ? w_1 : t[to + 1]) + (w_1 <= tmp_12 ? w_1 : tmp_12) + 0.1 * tmp_13 ** 3;
-  const tmp_14 = 0.5 * t[to + 2];
-  const tmp_15 = w_2 - t[to + 2];
-  const m_2 = (w_2 >= t[to + 2] ? w_2 : t[to + 2]) + (w_2 <= tmp_14 ? w_2 : tmp_14) + 0.1 * tmp_15 ** 3;
+  const tmp_9 = 0.5 * t[to];
+  const tmp_10 = w_0 - t[to];
+  const m_0 = (w_0 >= t[to] ? w_0 : t[to]) + (w_0 <= tmp_9 ? w_0 : tmp_9) + 0.1 * tmp_10 ** 3;
+  const tmp_11 = 0.5 * t[to + 1];
+  const tmp_12 = w_1 - t[to + 1];
+  const m_1 = (w_1 >= t[to + 1] ? w_1 : t[to + 1]) + (w_1 <= tmp_11 ? w_1 : tmp_11) + 0.1 * tmp_12 ** 3;
+  const tmp_13 = 0.5 * t[to + 2];
+  const tmp_14 = w_2 - t[to + 2];
+  const m_2 = (w_2 >= t[to + 2] ? w_2 : t[to + 2]) + (w_2 <= tmp_13 ? w_2 : tmp_13) + 0.1 * tmp_14 ** 3;
 
   // ── loss sum(m^2) + sumabs(a)  (elementwise.nn:10)
-  const tmp = m_0 * m_0 + m_1 * m_1 + m_2 * m_2;
-  return tmp;
+  const L = m_0 * m_0 + m_1 * m_1 + m_2 * m_2;
+  return L;
 }
 
 /** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
@@ -204,75 +204,78 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const ds = grad["s"];
   const da = grad["a"];
   // ── u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)  (elementwise.nn:6)
-  const tmp_16_0 = Math.sqrt(a[0]);
-  const tmp_16_1 = Math.sqrt(a[1]);
-  const tmp_16_2 = Math.sqrt(a[2]);
-  const tmp_15_0 = a[0] + 2;
-  const tmp_15_1 = a[1] + 2;
-  const tmp_15_2 = a[2] + 2;
-  const u_0 = Math.exp(0.3 * x[xo]) + tmp_16_0 + Math.log(tmp_15_0) + Math.abs(x[xo] - 0.1);
-  const u_1 = Math.exp(0.3 * x[xo + 1]) + tmp_16_1 + Math.log(tmp_15_1) + Math.abs(x[xo + 1] - 0.1);
-  const u_2 = Math.exp(0.3 * x[xo + 2]) + tmp_16_2 + Math.log(tmp_15_2) + Math.abs(x[xo + 2] - 0.1);
+  const tmp_14_0 = Math.sqrt(a[0]);
+  const tmp_14_1 = Math.sqrt(a[1]);
+  const tmp_14_2 = Math.sqrt(a[2]);
+  const tmp_13_0 = a[0] + 2;
+  const tmp_13_1 = a[1] + 2;
+  const tmp_13_2 = a[2] + 2;
+  const u_0 = Math.exp(0.3 * x[xo]) + tmp_14_0 + Math.log(tmp_13_0) + Math.abs(x[xo] - 0.1);
+  const u_1 = Math.exp(0.3 * x[xo + 1]) + tmp_14_1 + Math.log(tmp_13_1) + Math.abs(x[xo + 1] - 0.1);
+  const u_2 = Math.exp(0.3 * x[xo + 2]) + tmp_14_2 + Math.log(tmp_13_2) + Math.abs(x[xo + 2] - 0.1);
 
   // ── v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)  (elementwise.nn:7)
-  const tmp_14_0 = u_0 * s[0];
-  const tmp_14_1 = u_1 * s[0];
-  const tmp_14_2 = u_2 * s[0];
-  const tmp_13_0 = x[xo] - a[0];
-  const tmp_13_1 = x[xo + 1] - a[1];
-  const tmp_13_2 = x[xo + 2] - a[2];
-  const tmp_12_0 = tmp_13_0 > 0 ? tmp_13_0 : 0.7 * Math.expm1(tmp_13_0);
-  const tmp_12_1 = tmp_13_1 > 0 ? tmp_13_1 : 0.7 * Math.expm1(tmp_13_1);
-  const tmp_12_2 = tmp_13_2 > 0 ? tmp_13_2 : 0.7 * Math.expm1(tmp_13_2);
+  const tmp_12_0 = u_0 * s[0];
+  const tmp_12_1 = u_1 * s[0];
+  const tmp_12_2 = u_2 * s[0];
+  const tmp_15 = x[xo] - a[0];
+  const tmp_11_0 = tmp_15 > 0 ? tmp_15 : 0.7 * Math.expm1(tmp_15);
+  const tmp_16 = x[xo + 1] - a[1];
+  const tmp_11_1 = tmp_16 > 0 ? tmp_16 : 0.7 * Math.expm1(tmp_16);
+  const tmp_17 = x[xo + 2] - a[2];
+  const tmp_11_2 = tmp_17 > 0 ? tmp_17 : 0.7 * Math.expm1(tmp_17);
   const v_0 =
-    Math.max(tmp_14_0, 0) +
-    Math.log1p(Math.exp(-Math.abs(tmp_14_0))) -
+    Math.max(tmp_12_0, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_12_0))) -
     (x[xo] > 0 ? x[xo] : 0.2 * x[xo]) +
-    tmp_12_0;
+    tmp_11_0;
   const v_1 =
-    Math.max(tmp_14_1, 0) +
-    Math.log1p(Math.exp(-Math.abs(tmp_14_1))) -
+    Math.max(tmp_12_1, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_12_1))) -
     (x[xo + 1] > 0 ? x[xo + 1] : 0.2 * x[xo + 1]) +
-    tmp_12_1;
+    tmp_11_1;
   const v_2 =
-    Math.max(tmp_14_2, 0) +
-    Math.log1p(Math.exp(-Math.abs(tmp_14_2))) -
+    Math.max(tmp_12_2, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_12_2))) -
     (x[xo + 2] > 0 ? x[xo + 2] : 0.2 * x[xo + 2]) +
-    tmp_12_2;
+    tmp_11_2;
 
   // ── w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)  (elementwise.nn:8)
-  const tmp_11_0 = Math.tanh(v_0);
-  const tmp_11_1 = Math.tanh(v_1);
-  const tmp_11_2 = Math.tanh(v_2);
-  const tmp_10_0 = 1 / (1 + Math.exp(-u_0));
-  const tmp_10_1 = 1 / (1 + Math.exp(-u_1));
-  const tmp_10_2 = 1 / (1 + Math.exp(-u_2));
-  const tmp_9_0 = 1 + a[0] * a[0];
-  const tmp_9_1 = 1 + a[1] * a[1];
-  const tmp_9_2 = 1 + a[2] * a[2];
-  const tmp_8_0 = (tmp_11_0 * tmp_10_0) / tmp_9_0;
-  const tmp_8_1 = (tmp_11_1 * tmp_10_1) / tmp_9_1;
-  const tmp_8_2 = (tmp_11_2 * tmp_10_2) / tmp_9_2;
-  const tmp_7_0 = x[xo] * a[0];
-  const tmp_7_1 = x[xo + 1] * a[1];
-  const tmp_7_2 = x[xo + 2] * a[2];
-  const w_0 = tmp_8_0 + (tmp_7_0 > 0 ? tmp_7_0 : 0) + x[xo];
-  const w_1 = tmp_8_1 + (tmp_7_1 > 0 ? tmp_7_1 : 0) + x[xo + 1];
-  const w_2 = tmp_8_2 + (tmp_7_2 > 0 ? tmp_7_2 : 0) + x[xo + 2];
+  const tmp_10_0 = Math.tanh(v_0);
+  const tmp_10_1 = Math.tanh(v_1);
+  const tmp_10_2 = Math.tanh(v_2);
+  const tmp_9_0 = 1 / (1 + Math.exp(-u_0));
+  const tmp_9_1 = 1 / (1 + Math.exp(-u_1));
+  const tmp_9_2 = 1 / (1 + Math.exp(-u_2));
+  const tmp_8_0 = 1 + a[0] * a[0];
+  const tmp_8_1 = 1 + a[1] * a[1];
+  const tmp_8_2 = 1 + a[2] * a[2];
+  const tmp_7_0 = (tmp_10_0 * tmp_9_0) / tmp_8_0;
+  const tmp_7_1 = (tmp_10_1 * tmp_9_1) / tmp_8_1;
+  const tmp_7_2 = (tmp_10_2 * tmp_9_2) / tmp_8_2;
+  const tmp_18 = x[xo] * a[0];
+  const tmp_6_0 = tmp_18 > 0 ? tmp_18 : 0;
+  const tmp_19 = x[xo + 1] * a[1];
+  const tmp_6_1 = tmp_19 > 0 ? tmp_19 : 0;
+  const tmp_20 = x[xo + 2] * a[2];
+  const tmp_6_2 = tmp_20 > 0 ? tmp_20 : 0;
+  const w_0 = tmp_7_0 + tmp_6_0 + x[xo];
+  const w_1 = tmp_7_1 + tmp_6_1 + x[xo + 1];
+  const w_2 = tmp_7_2 + tmp_6_2 + x[xo + 2];
 
   // ── m = max(w, t) + min(w, 0.5 * t) + (w - t)^3 / 10  (elementwise.nn:9)
-  const tmp_6_0 = 0.5 * t[to];
-  const tmp_6_1 = 0.5 * t[to + 1];
-  const tmp_6_2 = 0.5 * t[to + 2];
-  const tmp_5_0 = w_0 - t[to];
-  const tmp_5_1 = w_1 - t[to + 1];
-  const tmp_5_2 = w_2 - t[to + 2];
-  const m_0 = (w_0 >= t[to] ? w_0 : t[to]) + (w_0 <= tmp_6_0 ? w_0 : tmp_6_0) + 0.1 * tmp_5_0 ** 3;
-  const m_1 = (w_1 >= t[to + 1] ? w_1 : t[to + 1]) + (w_1 <= tmp_6_1 ? w_1 : tmp_6_1) + 0.1 * tmp_5_1 ** 3;
-  const m_2 = (w_2 >= t[to + 2] ? w_2 : t[to + 2]) + (w_2 <= tmp_6_2 ? w_2 : tmp_6_2) + 0.1 * tmp_5_2 ** 3;
+  const tmp_5_0 = 0.5 * t[to];
+  const tmp_5_1 = 0.5 * t[to + 1];
+  const tmp_5_2 = 0.5 * t[to + 2];
+  const tmp_4_0 = w_0 - t[to];
+  const tmp_4_1 = w_1 - t[to + 1];
+  const tmp_4_2 = w_2 - t[to + 2];
+  const m_0 = (w_0 >= t[to] ? w_0 : t[to]) + (w_0 <= tmp_5_0 ? w_0 : tmp_5_0) + 0.1 * tmp_4_0 ** 3;
+  const m_1 = (w_1 >= t[to + 1] ? w_1 : t[to + 1]) + (w_1 <= tmp_5_1 ? w_1 : tmp_5_1) + 0.1 * tmp_4_1 ** 3;
+  const m_2 = (w_2 >= t[to + 2] ? w_2 : t[to + 2]) + (w_2 <= tmp_5_2 ? w_2 : tmp_5_2) + 0.1 * tmp_4_2 ** 3;
 
   // ── loss sum(m^2) + sumabs(a)  (elementwise.nn:10)
-  const tmp_4 = m_0 * m_0 + m_1 * m_1 + m_2 * m_2;
+  const L = m_0 * m_0 + m_1 * m_1 + m_2 * m_2;
 
   // ── backward through line 10: loss sum(m^2) + sumabs(a)
   const dm_0 = 2 * m_0;
@@ -281,57 +284,57 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
 
   // ── backward through line 8: w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)
   const dw_0 =
-    dm_0 * 0.1 * (3 * (tmp_5_0 * tmp_5_0)) + (tmp_6_0 >= w_0 ? dm_0 : 0) + (w_0 >= t[to] ? dm_0 : 0);
+    0.2 * m_0 * (3 * (tmp_4_0 * tmp_4_0)) + (tmp_5_0 >= w_0 ? dm_0 : 0) + (w_0 >= t[to] ? dm_0 : 0);
   const dw_1 =
-    dm_1 * 0.1 * (3 * (tmp_5_1 * tmp_5_1)) + (tmp_6_1 >= w_1 ? dm_1 : 0) + (w_1 >= t[to + 1] ? dm_1 : 0);
+    0.2 * m_1 * (3 * (tmp_4_1 * tmp_4_1)) + (tmp_5_1 >= w_1 ? dm_1 : 0) + (w_1 >= t[to + 1] ? dm_1 : 0);
   const dw_2 =
-    dm_2 * 0.1 * (3 * (tmp_5_2 * tmp_5_2)) + (tmp_6_2 >= w_2 ? dm_2 : 0) + (w_2 >= t[to + 2] ? dm_2 : 0);
-  const tmp_3_0 = dw_0 / tmp_9_0;
-  const tmp_3_1 = dw_1 / tmp_9_1;
-  const tmp_3_2 = dw_2 / tmp_9_2;
-  const dv_0 = tmp_3_0 * tmp_10_0 * (1 - tmp_11_0 * tmp_11_0);
-  const dv_1 = tmp_3_1 * tmp_10_1 * (1 - tmp_11_1 * tmp_11_1);
-  const dv_2 = tmp_3_2 * tmp_10_2 * (1 - tmp_11_2 * tmp_11_2);
+    0.2 * m_2 * (3 * (tmp_4_2 * tmp_4_2)) + (tmp_5_2 >= w_2 ? dm_2 : 0) + (w_2 >= t[to + 2] ? dm_2 : 0);
+  const tmp_3_0 = dw_0 / tmp_8_0;
+  const tmp_3_1 = dw_1 / tmp_8_1;
+  const tmp_3_2 = dw_2 / tmp_8_2;
+  const dv_0 = tmp_3_0 * tmp_9_0 * (1 - tmp_10_0 * tmp_10_0);
+  const dv_1 = tmp_3_1 * tmp_9_1 * (1 - tmp_10_1 * tmp_10_1);
+  const dv_2 = tmp_3_2 * tmp_9_2 * (1 - tmp_10_2 * tmp_10_2);
 
   // ── backward through line 7: v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)
-  const tmp_0 = dv_0 * (1 / (1 + Math.exp(-tmp_14_0)));
-  const tmp_1 = dv_1 * (1 / (1 + Math.exp(-tmp_14_1)));
-  const tmp_2 = dv_2 * (1 / (1 + Math.exp(-tmp_14_2)));
+  const tmp_0 = dv_0 * (1 / (1 + Math.exp(-tmp_12_0)));
+  const tmp_1 = dv_1 * (1 / (1 + Math.exp(-tmp_12_1)));
+  const tmp_2 = dv_2 * (1 / (1 + Math.exp(-tmp_12_2)));
   ds[0] += tmp_0 * u_0 + tmp_1 * u_1 + tmp_2 * u_2;
 
   // ── backward through line 6: u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)
-  const du_0 = tmp_3_0 * tmp_11_0 * (tmp_10_0 * (1 - tmp_10_0)) + tmp_0 * s[0];
-  const du_1 = tmp_3_1 * tmp_11_1 * (tmp_10_1 * (1 - tmp_10_1)) + tmp_1 * s[0];
-  const du_2 = tmp_3_2 * tmp_11_2 * (tmp_10_2 * (1 - tmp_10_2)) + tmp_2 * s[0];
+  const du_0 = tmp_3_0 * tmp_10_0 * (tmp_9_0 * (1 - tmp_9_0)) + tmp_0 * s[0];
+  const du_1 = tmp_3_1 * tmp_10_1 * (tmp_9_1 * (1 - tmp_9_1)) + tmp_1 * s[0];
+  const du_2 = tmp_3_2 * tmp_10_2 * (tmp_9_2 * (1 - tmp_9_2)) + tmp_2 * s[0];
 
   // ── backward through line 4: param a[3] ~ uniform(0.5, 1.5)
   da[0] +=
-    (tmp_7_0 > 0 ? dw_0 : 0) * x[xo] +
-    -((dw_0 * tmp_8_0) / tmp_9_0) * (2 * a[0]) -
-    (tmp_13_0 > 0 ? dv_0 : dv_0 * (tmp_12_0 + 0.7)) +
-    du_0 / tmp_15_0 +
-    du_0 / (2 * tmp_16_0);
+    (tmp_6_0 > 0 ? dw_0 : 0) * x[xo] +
+    -((dw_0 * tmp_7_0) / tmp_8_0) * (2 * a[0]) -
+    (tmp_11_0 > 0 ? dv_0 : dv_0 * (tmp_11_0 + 0.7)) +
+    du_0 / tmp_13_0 +
+    du_0 / (2 * tmp_14_0);
   da[1] +=
-    (tmp_7_1 > 0 ? dw_1 : 0) * x[xo + 1] +
-    -((dw_1 * tmp_8_1) / tmp_9_1) * (2 * a[1]) -
-    (tmp_13_1 > 0 ? dv_1 : dv_1 * (tmp_12_1 + 0.7)) +
-    du_1 / tmp_15_1 +
-    du_1 / (2 * tmp_16_1);
+    (tmp_6_1 > 0 ? dw_1 : 0) * x[xo + 1] +
+    -((dw_1 * tmp_7_1) / tmp_8_1) * (2 * a[1]) -
+    (tmp_11_1 > 0 ? dv_1 : dv_1 * (tmp_11_1 + 0.7)) +
+    du_1 / tmp_13_1 +
+    du_1 / (2 * tmp_14_1);
   da[2] +=
-    (tmp_7_2 > 0 ? dw_2 : 0) * x[xo + 2] +
-    -((dw_2 * tmp_8_2) / tmp_9_2) * (2 * a[2]) -
-    (tmp_13_2 > 0 ? dv_2 : dv_2 * (tmp_12_2 + 0.7)) +
-    du_2 / tmp_15_2 +
-    du_2 / (2 * tmp_16_2);
-  return tmp_4;
+    (tmp_6_2 > 0 ? dw_2 : 0) * x[xo + 2] +
+    -((dw_2 * tmp_7_2) / tmp_8_2) * (2 * a[2]) -
+    (tmp_11_2 > 0 ? dv_2 : dv_2 * (tmp_11_2 + 0.7)) +
+    du_2 / tmp_13_2 +
+    du_2 / (2 * tmp_14_2);
+  return L;
 }
 
 /** The parameter-only terms of the loss (counted once per batch). */
 function regularizerLoss(params: Params): number {
   const a = params["a"];
   // ── loss sum(m^2) + sumabs(a)  (elementwise.nn:10)
-  const tmp = Math.abs(a[0]) + Math.abs(a[1]) + Math.abs(a[2]);
-  return tmp;
+  const R = Math.abs(a[0]) + Math.abs(a[1]) + Math.abs(a[2]);
+  return R;
 }
 
 /** Adds the gradient of the parameter-only terms to grad; returns their value. */
@@ -339,13 +342,13 @@ function regularizerGradient(params: Params, grad: Params): number {
   const a = params["a"];
   const da = grad["a"];
   // ── loss sum(m^2) + sumabs(a)  (elementwise.nn:10)
-  const tmp = Math.abs(a[0]) + Math.abs(a[1]) + Math.abs(a[2]);
+  const R = Math.abs(a[0]) + Math.abs(a[1]) + Math.abs(a[2]);
 
   // ── backward through line 10: loss sum(m^2) + sumabs(a)
   da[0] += Math.sign(a[0]);
   da[1] += Math.sign(a[1]);
   da[2] += Math.sign(a[2]);
-  return tmp;
+  return R;
 }
 
 function scaleAll(a: Float64Array, s: number): void {

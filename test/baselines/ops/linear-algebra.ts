@@ -154,9 +154,9 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
     C_1;
 
   // ── loss (r - t)^2 + 0.01 * sumsq(B)  (linear-algebra.nn:11)
-  const tmp_1 = r - t[n];
-  const tmp = tmp_1 * tmp_1;
-  return tmp;
+  const tmp = r - t[n];
+  const L = tmp * tmp;
+  return L;
 }
 
 /** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
@@ -187,16 +187,16 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const q_5 = u_1 * x[xo + 2];
 
   // ── r = dot(A @ x, v) + q[1, 2] + C[0, 1]  (linear-algebra.nn:10)
-  const tmp_4_0 = A[0] * x[xo] + A[1] * x[xo + 1] + A[2] * x[xo + 2];
-  const tmp_4_1 = A[3] * x[xo] + A[4] * x[xo + 1] + A[5] * x[xo + 2];
-  const r = tmp_4_0 * v[0] + tmp_4_1 * v[1] + q_5 + C_1;
+  const tmp_3_0 = A[0] * x[xo] + A[1] * x[xo + 1] + A[2] * x[xo + 2];
+  const tmp_3_1 = A[3] * x[xo] + A[4] * x[xo + 1] + A[5] * x[xo + 2];
+  const r = tmp_3_0 * v[0] + tmp_3_1 * v[1] + q_5 + C_1;
 
   // ── loss (r - t)^2 + 0.01 * sumsq(B)  (linear-algebra.nn:11)
-  const tmp_3 = r - t[n];
-  const tmp_2 = tmp_3 * tmp_3;
+  const tmp_2 = r - t[n];
+  const L = tmp_2 * tmp_2;
 
   // ── backward through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
-  const dr = 2 * tmp_3;
+  const dr = 2 * tmp_2;
 
   // ── backward through line 10: r = dot(A @ x, v) + q[1, 2] + C[0, 1]
   const tmp_0 = dr * v[0];
@@ -213,8 +213,8 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const dC_3 = 0 + du_1 * v[1];
 
   // ── backward through line 6: param v[2] ~ normal(0, 0.5)
-  dv[0] += dr * tmp_4_0 + (C_0 * du_0 + C_1 * du_1);
-  dv[1] += dr * tmp_4_1 + (C_2 * du_0 + C_3 * du_1);
+  dv[0] += dr * tmp_3_0 + (C_0 * du_0 + C_1 * du_1);
+  dv[1] += dr * tmp_3_1 + (C_2 * du_0 + C_3 * du_1);
 
   // ── backward through line 5: param B[3, 2] ~ normal(0, 0.5)
   dB[0] += du_0 * x[xo] + (A[0] * dC_0 + A[3] * dC_2);
@@ -231,15 +231,15 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dA[3] += tmp_1 * x[xo] + (dC_2 * B[0] + dC_3 * B[1]);
   dA[4] += tmp_1 * x[xo + 1] + (dC_2 * B[2] + dC_3 * B[3]);
   dA[5] += tmp_1 * x[xo + 2] + (dC_2 * B[4] + dC_3 * B[5]);
-  return tmp_2;
+  return L;
 }
 
 /** The parameter-only terms of the loss (counted once per batch). */
 function regularizerLoss(params: Params): number {
   const B = params["B"];
   // ── loss (r - t)^2 + 0.01 * sumsq(B)  (linear-algebra.nn:11)
-  const tmp = 0.01 * (B[0] * B[0] + B[1] * B[1] + B[2] * B[2] + B[3] * B[3] + B[4] * B[4] + B[5] * B[5]);
-  return tmp;
+  const R = 0.01 * (B[0] * B[0] + B[1] * B[1] + B[2] * B[2] + B[3] * B[3] + B[4] * B[4] + B[5] * B[5]);
+  return R;
 }
 
 /** Adds the gradient of the parameter-only terms to grad; returns their value. */
@@ -247,16 +247,16 @@ function regularizerGradient(params: Params, grad: Params): number {
   const B = params["B"];
   const dB = grad["B"];
   // ── loss (r - t)^2 + 0.01 * sumsq(B)  (linear-algebra.nn:11)
-  const tmp = 0.01 * (B[0] * B[0] + B[1] * B[1] + B[2] * B[2] + B[3] * B[3] + B[4] * B[4] + B[5] * B[5]);
+  const R = 0.01 * (B[0] * B[0] + B[1] * B[1] + B[2] * B[2] + B[3] * B[3] + B[4] * B[4] + B[5] * B[5]);
 
   // ── backward through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
-  dB[0] += 0.01 * (2 * B[0]);
-  dB[1] += 0.01 * (2 * B[1]);
-  dB[2] += 0.01 * (2 * B[2]);
-  dB[3] += 0.01 * (2 * B[3]);
-  dB[4] += 0.01 * (2 * B[4]);
-  dB[5] += 0.01 * (2 * B[5]);
-  return tmp;
+  dB[0] += 0.02 * B[0];
+  dB[1] += 0.02 * B[1];
+  dB[2] += 0.02 * B[2];
+  dB[3] += 0.02 * B[3];
+  dB[4] += 0.02 * B[4];
+  dB[5] += 0.02 * B[5];
+  return R;
 }
 
 function scaleAll(a: Float64Array, s: number): void {

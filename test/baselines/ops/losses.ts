@@ -159,9 +159,8 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
     0.05 * (y_0 + y_1);
 
   // ── backward through line 7: y = W @ x + b
-  const dy_0 = 0.05 - (1 / tmp_3) * (2 * tmp_4_0) + -(0 >= tmp_5_0 ? 0 : 0.5) * t[to] + 0.5 * (2 * tmp_6_0);
-  const dy_1 =
-    0.05 - (1 / tmp_3) * (2 * tmp_4_1) + -(0 >= tmp_5_1 ? 0 : 0.5) * t[to + 1] + 0.5 * (2 * tmp_6_1);
+  const dy_0 = 0.05 - (1 / tmp_3) * (2 * tmp_4_0) + -(0 >= tmp_5_0 ? 0 : 0.5) * t[to] + tmp_6_0;
+  const dy_1 = 0.05 - (1 / tmp_3) * (2 * tmp_4_1) + -(0 >= tmp_5_1 ? 0 : 0.5) * t[to + 1] + tmp_6_1;
   db[0] += dy_0;
   db[1] += dy_1;
   dW[0] += dy_0 * x[xo];

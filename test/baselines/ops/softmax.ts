@@ -201,23 +201,23 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const lse_max = Math.max(z_z_0, z_z_1, z_z_2);
   const lse =
     lse_max + Math.log(Math.exp(z_z_0 - lse_max) + Math.exp(z_z_1 - lse_max) + Math.exp(z_z_2 - lse_max));
-  const tmp_2_0 = z_z_0 - lse;
-  const tmp_2_1 = z_z_1 - lse;
-  const tmp_2_2 = z_z_2 - lse;
-  const p_0 = Math.exp(tmp_2_0);
-  const p_1 = Math.exp(tmp_2_1);
-  const p_2 = Math.exp(tmp_2_2);
+  const tmp_1_0 = z_z_0 - lse;
+  const tmp_1_1 = z_z_1 - lse;
+  const tmp_1_2 = z_z_2 - lse;
+  const p_0 = Math.exp(tmp_1_0);
+  const p_1 = Math.exp(tmp_1_1);
+  const p_2 = Math.exp(tmp_1_2);
 
   // ── loss cross_entropy(p, t) + 0.1 * logsumexp(z) - 0.01 * sum(log_softmax(z))  (softmax.nn:8)
-  const tmp_1 = t[to] + t[to + 1] + t[to + 2];
+  const sum = t[to] + t[to + 1] + t[to + 2];
   const L =
-    tmp_1 * lse -
+    sum * lse -
     (t[to] * z_z_0 + t[to + 1] * z_z_1 + t[to + 2] * z_z_2) +
     0.1 * lse -
-    0.01 * (tmp_2_0 + tmp_2_1 + tmp_2_2);
+    0.01 * (tmp_1_0 + tmp_1_1 + tmp_1_2);
 
   // ── backward through line 6: p = softmax(z)
-  const tmp = 0.1 + tmp_1 + 0.03;
+  const tmp = 0.1 + sum + 0.03;
 
   // ── backward through line 5: layer z = dense(h, 3, identity)
   const dz_z_0 = -0.01 - t[to] + tmp * p_0;
