@@ -1,0 +1,62 @@
+/**
+ * Static checks of every emitted module, on its JavaScript parsed with acorn:
+ *  - the hot functions (per-sample cores and the public entry points) allocate nothing: no `new`,
+ *    no array or object literals, no closures, no template strings, no spread;
+ *  - the only calls they make are to Math, to the module's own functions and to `fill`.
+ */
+import * as acorn from "acorn";
+import { describe, expect, it } from "vitest";
+import { compile } from "../../compiler/pipeline.js";
+import { transpile } from "../../runtime/load-module.js";
+import { validModels } from "../helpers/corpus.js";
+
+const HOT = /^(sample(Predict|Loss|Gradient)(Train)?|regularizer(Loss|Gradient)|predict|predictBatch|loss|gradient|lossBatch|gradientBatch)(Train)?$/;
+const ALLOCATING = new Set(["NewExpression", "ArrayExpression", "ObjectExpression", "ArrowFunctionExpression", "FunctionExpression", "TemplateLiteral", "SpreadElement"]);
+
+type AnyNode = acorn.Node & Record<string, unknown>;
+
+function* walk(node: unknown): Generator<AnyNode> {
+  if (node === null || typeof node !== "object") return;
+  if (Array.isArray(node)) {
+    for (const n of node) yield* walk(n);
+    return;
+  }
+  const n = node as AnyNode;
+  if (typeof n.type === "string") yield n;
+  for (const [k, v] of Object.entries(n)) if (k !== "type" && k !== "start" && k !== "end") yield* walk(v);
+}
+
+function calleeName(call: AnyNode): string {
+  const c = call.callee as AnyNode;
+  if (c.type === "Identifier") return c.name as string;
+  if (c.type === "MemberExpression") {
+    const obj = c.object as AnyNode;
+    const prop = c.property as AnyNode;
+    return `${obj.type === "Identifier" ? (obj.name as string) : "<expr>"}.${prop.name as string}`;
+  }
+  return "<computed>";
+}
+
+describe("emitted code: the hot functions do not allocate", () => {
+  for (const e of validModels())
+    it(e.path, async () => {
+      const r = await compile(e.source, { file: e.path });
+      const program = acorn.parse(transpile(r.ts!), { ecmaVersion: "latest", sourceType: "module" });
+      const fns = [...walk(program)].filter((n) => n.type === "FunctionDeclaration" && HOT.test(((n.id as AnyNode).name as string) ?? ""));
+      const own = new Set([...walk(program)].filter((n) => n.type === "FunctionDeclaration").map((n) => (n.id as AnyNode).name as string));
+      expect(fns.length).toBeGreaterThanOrEqual(8);
+      const problems: string[] = [];
+      for (const f of fns) {
+        const name = (f.id as AnyNode).name as string;
+        for (const n of walk(f.body)) {
+          if (ALLOCATING.has(n.type)) problems.push(`${name}: ${n.type}`);
+          if (n.type === "CallExpression") {
+            const callee = calleeName(n);
+            const ok = callee.startsWith("Math.") || own.has(callee) || callee.endsWith(".fill") || callee === "random";
+            if (!ok) problems.push(`${name}: calls ${callee}`);
+          }
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+});
