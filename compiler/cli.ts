@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { renderDiagnostics } from "./diagnostics/render.js";
 import { format } from "./diagnostics/diagnostic.js";
 import { DEFAULT_UNROLL } from "./codegen/emit-module.js";
-import { explain } from "./explain.js";
+import { explain, explainIr } from "./explain.js";
 import { writeFileAtomic } from "./io.js";
 import { check, compile, stem, VERSION, type CompileOptions } from "./pipeline.js";
 import { gradCheck } from "../runtime/gradcheck.js";
@@ -104,11 +104,11 @@ async function runCheck(file: string, o: CommonOpts & { seed: number; tolerance:
   return ok ? 0 : 1;
 }
 
-async function runExplain(file: string, o: CommonOpts): Promise<number> {
+async function runExplain(file: string, o: CommonOpts & { ir?: boolean }): Promise<number> {
   const source = readSource(file);
   const { diagnostics, model } = check(source, compileOptions(file, o));
   if (report(file, source, diagnostics) || model === null) return 1;
-  process.stdout.write(explain(model));
+  process.stdout.write(o.ir ? explainIr(model) : explain(model));
   return 0;
 }
 
@@ -147,7 +147,8 @@ export function program(): Command {
     cmd
       .command("explain")
       .description("print the derived backward equations, layer by layer")
-      .argument("<model.nn>", "the model source"),
+      .argument("<model.nn>", "the model source")
+      .option("--ir", "print the IR of the loss and its gradient instead"),
   ).action(async (file: string, o) => setExit(await runExplain(file, o)));
   return cmd;
 }

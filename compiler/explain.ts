@@ -6,8 +6,18 @@
 import { differentiate } from "./autodiff/backprop.js";
 import type { Graph, NodeId } from "./ir/graph.js";
 import { inferenceMode, specialize } from "./ir/specialize.js";
+import { printGraph } from "./ir/print.js";
 import { showShape } from "./ir/shape.js";
 import type { Model } from "./semantics/model.js";
+
+/** The IR of the per-sample loss and its gradient, in text form. */
+export function explainIr(model: Model): string {
+  const { graph: g, map } = specialize(model.graph, [model.loss, ...model.outputs.map((o) => o.node)], inferenceMode);
+  const loss = map.get(model.loss)!;
+  const grads = differentiate(g, loss, model.params.map((p) => map.get(p.node) ?? g.c(0, p.shape)));
+  const roots = model.params.map((p, k) => `#   ∂L/∂${p.name} = %${grads[k]}`).join("\n");
+  return `# IR of ${model.name}: the loss is %${loss}\n${roots}\n${printGraph(g, [loss, ...grads, ...model.outputs.map((o) => map.get(o.node)!)])}`;
+}
 
 export function explain(model: Model): string {
   const { graph: g, map } = specialize(model.graph, [model.loss, ...model.outputs.map((o) => o.node)], inferenceMode);
@@ -40,7 +50,9 @@ export function explain(model: Model): string {
   }
   out.push("parameter gradients (a parameter used several times gets the sum over its uses):");
   model.params.forEach((p, k) => {
-    out.push(`  ∂L/∂${p.name} = ${printer.expr(grads[k]!, true)}    ${showShape(p.shape)}`);
+    const named = printer.expr(grads[k]!);
+    const text = named === `∂L/∂${p.name}` ? printer.expr(grads[k]!, true) : named;
+    out.push(`  ∂L/∂${p.name} = ${text}    ${showShape(p.shape)}`);
   });
   out.push("");
   out.push("⊙ is the element-wise product, ᵀ the transpose, 𝟙[·] an indicator; σ′ = σ(1 − σ) and tanh′ = 1 − tanh² appear");

@@ -6,6 +6,7 @@
 import { differentiate } from "../autodiff/backprop.js";
 import type { NodeId } from "../ir/graph.js";
 import { inferenceMode, specialize, trainingMode } from "../ir/specialize.js";
+import { assertValid } from "../ir/verify.js";
 import { numel, type Shape } from "../ir/shape.js";
 import type { InitSpec, Model, ParamInfo } from "../semantics/model.js";
 import { emitFunction, num, type FunctionSpec, type ModuleContext, type Sink } from "./emit-function.js";
@@ -132,6 +133,7 @@ export function emitModule(model: Model, options: EmitOptions): string {
     });
   }
 
+  for (const f of fns) assertValid(f.graph, "differentiation");
   const cores = fns.map((f) => emitFunction(f, mod));
   const api = new PublicApi(model, names, hasRegularizer);
   const nParams = model.params.reduce((s, p) => s + numel(p.shape), 0);

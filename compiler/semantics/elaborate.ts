@@ -233,6 +233,8 @@ class Elaborator {
 
   /** Registers a name; false (and a diagnostic) if it is taken. */
   declare(id: Ident, kind: Kind, node: NodeId | null): boolean {
+    // `__proto__` would set the prototype of the objects the module builds from these names
+    if (id.name === "__proto__") this.diags.error("NN2019", id.span, id.name);
     const prev = this.env.get(id.name);
     if (prev !== undefined) {
       if (kind === "value" && prev.kind !== "value") this.diags.error("NN2003", id.span, id.name, KIND_NAMES[prev.kind]);
