@@ -95,7 +95,7 @@ class MathPrinter {
       case "sub":
         return `${this.expr(n.inputs[0]!)} − ${a(1)}`;
       case "mul":
-        return g.shape(n.inputs[0]!).length === 0 || g.shape(n.inputs[1]!).length === 0 ? `${a(0)}·${a(1)}` : `${a(0)} ⊙ ${a(1)}`;
+        return [0, 1].some((k) => g.shape(n.inputs[k]!).length === 0 || g.isConst(n.inputs[k]!)) ? `${a(0)}·${a(1)}` : `${a(0)} ⊙ ${a(1)}`;
       case "div":
         return `${a(0)} / ${a(1)}`;
       case "pow":
