@@ -1,0 +1,56 @@
+/** Types shared by the training runtime's modules. */
+
+/** Parameters or gradients by DSL name (the generated module's `Params`), row-major. */
+export type ParamSet = Record<string, Float64Array>;
+
+/**
+ * A first-order optimizer: updates the parameters in place from a gradient, allocating nothing
+ * per step. `lr` is the learning rate for this step (the schedule's value).
+ */
+export interface Optimizer {
+  readonly name: string;
+  step(params: ParamSet, grad: ParamSet, lr: number): void;
+  /** everything needed to resume (moment estimates, step count), as plain JSON */
+  state(): OptimizerState;
+  restore(state: OptimizerState): void;
+}
+
+export interface OptimizerState {
+  readonly name: string;
+  readonly t: number;
+  readonly buffers: Record<string, Record<string, number[]>>;
+}
+
+/** The full-batch objective L-BFGS minimizes: writes ∇f into grad, returns f. */
+export type Objective = (params: ParamSet, grad: ParamSet) => number;
+
+/** A data set in the generated module's batch layout: row-major [count, …shape] per name. */
+export interface Dataset {
+  readonly count: number;
+  readonly inputs: Record<string, Float64Array>;
+  readonly targets: Record<string, Float64Array>;
+}
+
+/** z-score standardization of the inputs, from training statistics, per input element. */
+export interface Normalization {
+  readonly mean: Record<string, number[]>;
+  readonly std: Record<string, number[]>;
+}
+
+/** What the data loaders need to know about the model. */
+export interface DataShape {
+  readonly inputs: Record<string, number[]>;
+  readonly targets: Record<string, number[]>;
+}
+
+/** A data file the user gave that cannot be used: the message names file, row and column. */
+export class DataError extends Error {
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+    readonly row?: number,
+    readonly column?: number,
+  ) {
+    super(`${file}${row !== undefined ? `:${row}` : ""}${column !== undefined ? `:${column}` : ""}: ${detail}`);
+  }
+}
