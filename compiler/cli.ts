@@ -15,6 +15,10 @@ import { writeFileAtomic } from "./io.js";
 import { check, compile, stem, VERSION, type CompileOptions } from "./pipeline.js";
 import { gradCheck } from "../runtime/gradcheck.js";
 import { loadModule } from "../runtime/load-module.js";
+import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
+
+/** The training runtime is loaded only by `train` and `predict`. */
+const runtime = () => import("../runtime/cli-train.js");
 
 class UserError extends Error {}
 
@@ -112,6 +116,23 @@ async function runExplain(file: string, o: CommonOpts & { ir?: boolean }): Promi
   return 0;
 }
 
+/** Compiles the model in memory and loads the module; null (diagnostics printed) on errors. */
+async function compileAndLoad(file: string, o: CommonOpts) {
+  const source = readSource(file);
+  const result = await compile(source, compileOptions(file, o));
+  if (report(file, source, result.diagnostics) || result.ts === null) return null;
+  return { model: result.model!, mod: await loadModule(result.ts) };
+}
+
+const stdout = (s: string) => void process.stdout.write(s + "\n");
+const stderr = (s: string) => void process.stderr.write(s + "\n");
+
+function fraction(value: string): number {
+  const v = Number(value);
+  if (!(v > 0 && v < 1)) throw new InvalidArgumentError("expected a number between 0 and 1");
+  return v;
+}
+
 export function program(): Command {
   const cmd = new Command();
   cmd
@@ -150,6 +171,41 @@ export function program(): Command {
       .argument("<model.nn>", "the model source")
       .option("--ir", "print the IR of the loss and its gradient instead"),
   ).action(async (file: string, o) => setExit(await runExplain(file, o)));
+  common(
+    cmd
+      .command("train")
+      .description("train the model on a data file (the model's train { } block, overridden by these flags)")
+      .argument("<model.nn>", "the model source")
+      .option("--data <file>", "training data: CSV with a header, or an MNIST IDX images file (…-images-idx3-ubyte[.gz])")
+      .option("--validation <file>", "validation data")
+      .option("--split <fraction>", "hold out this fraction of the data for validation", fraction)
+      .option("--epochs <n>", "epochs", positiveInt)
+      .option("--batch <n>", "mini-batch size", positiveInt)
+      .option("--lr <rate>", "learning rate", positiveNumber)
+      .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam or lbfgs")
+      .option("--schedule <name>", "constant, step, cosine, linear or inverse_sqrt")
+      .option("--seed <n>", "seed for initialization, shuffling and dropout", positiveInt)
+      .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", positiveInt)
+      .option("--no-normalize", "do not z-score the inputs")
+      .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model)")
+      .option("--checkpoint <file>", "checkpoint written after every epoch (default: <model>.checkpoint.json)")
+      .option("--resume <checkpoint>", "continue from a checkpoint"),
+  ).action(async (file: string, o: CommonOpts & TrainFlags) => {
+    const loaded = await compileAndLoad(file, o);
+    setExit(loaded === null ? 1 : await (await runtime()).runTrain(file, loaded.model, loaded.mod, o, stdout));
+  });
+  common(
+    cmd
+      .command("predict")
+      .description("predict with trained weights; with targets in the data, also loss, accuracy and a confusion matrix")
+      .argument("<model.nn>", "the model source")
+      .requiredOption("--weights <file>", "weights written by nnc train")
+      .requiredOption("--data <file>", "data: CSV (inputs, optionally targets) or MNIST IDX")
+      .option("-o, --output <file>", "write the predictions (CSV) here instead of stdout"),
+  ).action(async (file: string, o: CommonOpts & PredictFlags) => {
+    const loaded = await compileAndLoad(file, o);
+    setExit(loaded === null ? 1 : await (await runtime()).runPredict(loaded.model, loaded.mod, o, stdout, stderr));
+  });
   return cmd;
 }
 
@@ -161,7 +217,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program().parseAsync(argv);
   } catch (e) {
-    if (e instanceof UserError) {
+    if (e instanceof UserError || (e instanceof Error && e.name === "CliError")) {
       process.stderr.write(e.message + "\n");
       process.exitCode = 1;
       return;

@@ -1,0 +1,171 @@
+/**
+ * Data sets for training and prediction: loading (CSV, gzipped CSV, MNIST IDX), z-score
+ * normalization, seeded train/validation splits and subsets.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { DataError, type Dataset, type DataShape, type Normalization } from "../types.js";
+import { parseCsv } from "./csv.js";
+import { IDX_IMAGES_MAGIC, loadIdxPair, maybeGunzip } from "./idx.js";
+
+export { columnNames, parseCsv } from "./csv.js";
+export { loadIdxPair, parseIdx, type IdxFile } from "./idx.js";
+
+const IMAGES_PART = "images-idx3";
+const LABELS_PART = "labels-idx1";
+
+function read(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new DataError(file, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** The labels file that goes with an IDX images file: `…images-idx3…` → `…labels-idx1…`. */
+export function idxLabelsFile(imagesFile: string): string {
+  return join(dirname(imagesFile), basename(imagesFile).replace(IMAGES_PART, LABELS_PART));
+}
+
+/**
+ * Loads a data file into the model's layout, by its name: `.csv` / `.csv.gz` are CSV (see
+ * csv.ts); an IDX images file (`*-images-idx3-ubyte`, optionally `.gz`) is paired with the labels
+ * file of the same name with `images-idx3` replaced by `labels-idx1` (needed only when the model
+ * has targets). Any other name is sniffed: IDX images by their magic number, else CSV.
+ */
+export function loadDataset(file: string, shape: DataShape): Dataset {
+  const name = basename(file);
+  const needLabels = Object.keys(shape.targets).length > 0;
+  if (name.includes(LABELS_PART))
+    throw new DataError(file, `this is an IDX labels file; give the images file (${name.replace(LABELS_PART, IMAGES_PART)}) and the labels are found next to it`);
+  if (name.includes(IMAGES_PART)) return loadIdxPair(file, pairedLabels(file, needLabels), shape);
+  const bytes = maybeGunzip(read(file), file);
+  if (!/\.csv(\.gz)?$/i.test(name) && bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, false) === IDX_IMAGES_MAGIC)
+    return loadIdxPair(file, pairedLabels(file, needLabels), shape);
+  return parseCsv(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"), file, shape);
+}
+
+function pairedLabels(imagesFile: string, needed: boolean): string | null {
+  const labels = idxLabelsFile(imagesFile);
+  if (labels !== imagesFile && existsSync(labels)) return labels;
+  if (!needed) return null;
+  throw new DataError(
+    imagesFile,
+    labels === imagesFile
+      ? `cannot tell where the labels are: the name does not contain '${IMAGES_PART}' (the labels file is expected under the same name with '${LABELS_PART}')`
+      : `the labels file ${labels} is missing (it is looked for next to the images, with '${IMAGES_PART}' replaced by '${LABELS_PART}')`,
+  );
+}
+
+const rowSize = (values: Float64Array, count: number): number => (count === 0 ? 0 : values.length / count);
+
+/**
+ * z-score statistics of every input element over this data: mean and (population) standard
+ * deviation. A constant element gets std 1, so applying the normalization only centres it.
+ */
+export function computeNormalization(ds: Dataset): Normalization {
+  const mean: Record<string, number[]> = {};
+  const std: Record<string, number[]> = {};
+  for (const [name, values] of Object.entries(ds.inputs)) {
+    const n = ds.count;
+    const width = rowSize(values, n);
+    const m = new Float64Array(width);
+    const lo = new Float64Array(width).fill(Infinity);
+    const hi = new Float64Array(width).fill(-Infinity);
+    for (let r = 0; r < n; r++)
+      for (let k = 0; k < width; k++) {
+        const v = values[r * width + k]!;
+        m[k] = m[k]! + v;
+        if (v < lo[k]!) lo[k] = v;
+        if (v > hi[k]!) hi[k] = v;
+      }
+    for (let k = 0; k < width; k++) m[k] = n > 0 ? m[k]! / n : 0;
+    const ss = new Float64Array(width);
+    for (let r = 0; r < n; r++)
+      for (let k = 0; k < width; k++) {
+        const d = values[r * width + k]! - m[k]!;
+        ss[k] = ss[k]! + d * d;
+      }
+    const s: number[] = [];
+    for (let k = 0; k < width; k++) {
+      const sd = n > 0 ? Math.sqrt(ss[k]! / n) : 0;
+      s.push(n === 0 || lo[k] === hi[k] || !(sd > 0) || !Number.isFinite(sd) ? 1 : sd);
+      // a constant element is centred exactly on its value
+      if (n > 0 && lo[k] === hi[k]) m[k] = lo[k]!;
+    }
+    mean[name] = Array.from(m);
+    std[name] = s;
+  }
+  return { mean, std };
+}
+
+/** New input arrays (x − mean) / std, per element; targets are shared, not copied. */
+export function applyNormalization(ds: Dataset, norm: Normalization): Dataset {
+  const inputs: Record<string, Float64Array> = {};
+  for (const [name, values] of Object.entries(ds.inputs)) {
+    const mean = norm.mean[name];
+    const std = norm.std[name];
+    const width = rowSize(values, ds.count);
+    if (!mean || !std) throw new Error(`the normalization has no statistics for the input '${name}'`);
+    if (ds.count > 0 && (mean.length !== width || std.length !== width))
+      throw new Error(`the normalization of '${name}' has ${mean.length} values, but the input has ${width} per sample`);
+    const inv = std.map((s) => 1 / s);
+    const out = new Float64Array(values.length);
+    for (let r = 0; r < ds.count; r++)
+      for (let k = 0; k < width; k++) out[r * width + k] = (values[r * width + k]! - mean[k]!) * inv[k]!;
+    inputs[name] = out;
+  }
+  return { count: ds.count, inputs, targets: ds.targets };
+}
+
+/** A small seeded generator (mulberry32), uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A copy of the given samples, in the given order. */
+export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
+  const n = indices.length;
+  for (let i = 0; i < n; i++) {
+    const r = indices[i]!;
+    if (!Number.isInteger(r) || r < 0 || r >= ds.count) throw new RangeError(`subset: index ${r} is outside 0..${ds.count - 1}`);
+  }
+  const pick = (m: Record<string, Float64Array>) =>
+    Object.fromEntries(
+      Object.entries(m).map(([k, values]) => {
+        const width = rowSize(values, ds.count);
+        const out = new Float64Array(n * width);
+        for (let i = 0; i < n; i++) out.set(values.subarray(indices[i]! * width, (indices[i]! + 1) * width), i * width);
+        return [k, out];
+      }),
+    );
+  return { count: n, inputs: pick(ds.inputs), targets: pick(ds.targets) };
+}
+
+/**
+ * A seeded random split: validation gets round(fraction · count) samples, training the rest;
+ * each part keeps the file's order. The same data, fraction and seed always give the same split.
+ */
+export function splitDataset(ds: Dataset, fraction: number, seed: number): { train: Dataset; validation: Dataset } {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`split fraction must be in [0, 1), got ${fraction}`);
+  const order = new Uint32Array(ds.count);
+  for (let i = 0; i < ds.count; i++) order[i] = i;
+  const rand = mulberry32(seed);
+  for (let i = ds.count - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  const nValid = Math.round(fraction * ds.count);
+  const validation = order.slice(0, nValid).sort();
+  const train = order.slice(nValid).sort();
+  return { train: subset(ds, train), validation: subset(ds, validation) };
+}

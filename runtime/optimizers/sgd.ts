@@ -1,0 +1,14 @@
+/** Plain (mini-batch) gradient descent, as in the notes: θ ← θ − η g. No state besides t. */
+import type { OptimizerConfig } from "../../compiler/semantics/model.js";
+import type { ParamSet } from "../types.js";
+import { FirstOrderOptimizer } from "./common.js";
+
+export class Sgd extends FirstOrderOptimizer {
+  constructor(_config: OptimizerConfig, params: ParamSet) {
+    super("sgd", params, []);
+  }
+
+  protected update(_j: number, p: Float64Array, g: Float64Array, lr: number): void {
+    for (let i = 0; i < p.length; i++) p[i]! -= lr * g[i]!;
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The training loop: seeded shuffling into mini-batches, the batch objective (mean loss,
+ * parameter-only terms once) from the module's training-mode gradient (dropout active), the
+ * optimizer and learning-rate schedule, per-epoch evaluation, early stopping on validation loss
+ * that restores the best weights, a guard that stops on NaN/Infinity naming the step and the first
+ * parameter affected (keeping the last good weights), and checkpoints to resume from.
+ *
+ * Everything random is derived from the seed and the epoch number, so a run resumed from a
+ * checkpoint continues exactly as the uninterrupted run would have.
+ */
+import type { OptimizerConfig, ScheduleConfig } from "../compiler/semantics/model.js";
+import { applyNormalization, computeNormalization } from "./data/index.js";
+import type { CompiledModule } from "./load-module.js";
+import { evaluate, scoringFor, type Evaluation } from "./metrics.js";
+import { createLbfgs } from "./optimizers/lbfgs.js";
+import { createOptimizer } from "./optimizers/index.js";
+import { createSchedule } from "./schedules.js";
+import type { Dataset, Normalization, OptimizerState, ParamSet } from "./types.js";
+import type { WeightsFile } from "./weights.js";
+
+export interface TrainOptions {
+  readonly epochs: number;
+  readonly batch: number;
+  readonly optimizer: OptimizerConfig;
+  readonly schedule?: ScheduleConfig;
+  readonly seed: number;
+  readonly validation?: Dataset | null;
+  readonly earlyStopping?: { readonly patience: number; readonly minDelta: number } | null;
+  /** z-score the inputs with training statistics (default true) */
+  readonly normalize?: boolean;
+  /** called after every epoch with the state to write as a checkpoint */
+  readonly onCheckpoint?: (state: Checkpoint) => void;
+  /** a checkpoint to continue from */
+  readonly resume?: WeightsFile | null;
+  readonly onEpoch?: (report: EpochReport) => void;
+  /** called once before the first step with the loss at the initial weights */
+  readonly onStart?: (initial: Evaluation) => void;
+  /** progress inside an epoch: batches done of total */
+  readonly onProgress?: (epoch: number, done: number, total: number) => void;
+}
+
+export interface EpochReport {
+  /** 1-based */
+  readonly epoch: number;
+  readonly lr: number;
+  readonly train: Evaluation;
+  readonly validation: Evaluation | null;
+  readonly seconds: number;
+  /** the best validation loss so far (early stopping's reference) */
+  readonly best: boolean;
+}
+
+export interface Checkpoint {
+  readonly params: ParamSet;
+  readonly normalization: Normalization | null;
+  readonly resume: NonNullable<WeightsFile["resume"]>;
+}
+
+export interface TrainResult {
+  readonly params: ParamSet;
+  readonly normalization: Normalization | null;
+  readonly initial: Evaluation;
+  readonly history: readonly EpochReport[];
+  readonly stopped: "completed" | "early-stopping" | "diverged";
+  /** for early stopping: the epoch whose weights were restored; for divergence: what happened */
+  readonly bestEpoch: number | null;
+  readonly message: string | null;
+}
+
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rowSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+function copyParams(p: ParamSet): ParamSet {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.slice()]));
+}
+
+/** First non-finite element among the arrays, as "name[i]", or null. */
+function firstNonFinite(set: ParamSet): string | null {
+  for (const [name, v] of Object.entries(set))
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) return `${name}[${i}]`;
+  return null;
+}
+
+/** Mini-batch buffers, allocated once; `fill` gathers the rows of one batch into them. */
+class Batcher {
+  readonly inputs: Record<string, Float64Array>;
+  readonly targets: Record<string, Float64Array>;
+  private readonly sizes: [string, number, Float64Array, Float64Array][] = [];
+  constructor(
+    mod: CompiledModule,
+    readonly data: Dataset,
+    batch: number,
+  ) {
+    const alloc = (shapes: Record<string, number[]>, src: Record<string, Float64Array>) =>
+      Object.fromEntries(
+        Object.entries(shapes).map(([k, s]) => {
+          const buf = new Float64Array(batch * rowSize(s));
+          this.sizes.push([k, rowSize(s), src[k]!, buf]);
+          return [k, buf];
+        }),
+      );
+    this.inputs = alloc(mod.meta.inputs, data.inputs);
+    this.targets = alloc(mod.meta.targets, data.targets);
+  }
+  fill(order: Uint32Array, start: number, count: number): void {
+    for (const [, size, src, dst] of this.sizes)
+      for (let r = 0; r < count; r++) {
+        const from = order[start + r]! * size;
+        for (let k = 0; k < size; k++) dst[r * size + k] = src[from + k]!;
+      }
+  }
+}
+
+export function train(mod: CompiledModule, data: Dataset, options: TrainOptions): TrainResult {
+  if (data.count === 0) throw new Error("training data is empty");
+  const normalization = options.resume ? options.resume.normalization : options.normalize === false ? null : computeNormalization(data);
+  const trainSet = normalization ? applyNormalization(data, normalization) : data;
+  const validSet = options.validation && normalization ? applyNormalization(options.validation, normalization) : options.validation ?? null;
+  const scoring = scoringFor(mod, trainSet);
+
+  const params = mod.createParams();
+  if (options.resume) for (const [k, p] of Object.entries(options.resume.params)) params[k]!.set(p.values);
+  else mod.initParams(params, options.seed);
+  const grad = mod.createParams();
+  const initial = evaluate(mod, params, trainSet, scoring);
+  options.onStart?.(initial);
+
+  const lbfgs = options.optimizer.name === "lbfgs";
+  const optimizer = lbfgs ? null : createOptimizer(options.optimizer, params);
+  const quasiNewton = lbfgs ? createLbfgs(params, { history: options.optimizer.args.history ?? 10, lr: options.optimizer.args.lr ?? 1 }) : null;
+  const baseLr = options.optimizer.args.lr ?? 0.01;
+  const lrAt = createSchedule(options.schedule, baseLr, options.epochs);
+
+  const resume = options.resume?.resume;
+  if (resume?.optimizer) (optimizer ?? quasiNewton)!.restore(resume.optimizer);
+  const history: EpochReport[] = [...((resume?.history as EpochReport[] | undefined) ?? [])];
+  let best = resume?.best ? { epoch: resume.best.epoch, loss: resume.best.loss, params: Object.fromEntries(Object.entries(resume.best.params).map(([k, v]) => [k, Float64Array.from(v)])) as ParamSet } : null;
+  let badEpochs = resume?.badEpochs ?? 0;
+  const firstEpoch = resume ? resume.epoch : 0;
+
+  const batch = Math.max(1, Math.min(options.batch, trainSet.count));
+  const batcher = new Batcher(mod, trainSet, batch);
+  const order = new Uint32Array(trainSet.count);
+  const lastGood = copyParams(params);
+  const stepsPerEpoch = lbfgs ? 1 : Math.ceil(trainSet.count / batch);
+
+  for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
+    const started = performance.now();
+    const lr = lrAt(epoch);
+    const shuffle = mulberry32(options.seed * 1000003 + epoch);
+    const random = mod.createRandom(options.seed * 7919 + epoch);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(shuffle() * (i + 1));
+      const t = order[i]!;
+      order[i] = order[j]!;
+      order[j] = t;
+    }
+    for (let step = 0; step < stepsPerEpoch; step++) {
+      for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
+      let loss: number;
+      if (quasiNewton) {
+        loss = quasiNewton.iterate(params, (p, g) => mod.gradientBatch(p, trainSet.inputs, trainSet.targets, trainSet.count, g)).loss;
+        mod.gradientBatch(params, trainSet.inputs, trainSet.targets, trainSet.count, grad);
+      } else {
+        const start = step * batch;
+        const count = Math.min(batch, trainSet.count - start);
+        batcher.fill(order, start, count);
+        loss = mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
+        if (Number.isFinite(loss) && firstNonFinite(grad) === null) optimizer!.step(params, grad, lr);
+      }
+      const bad = !Number.isFinite(loss) ? "the loss" : firstNonFinite(grad) ?? firstNonFinite(params);
+      if (bad !== null) {
+        for (const [k, v] of Object.entries(lastGood)) params[k]!.set(v);
+        const where = `epoch ${epoch + 1}, step ${step + 1} (${epoch * stepsPerEpoch + step + 1} in all)`;
+        const what = bad === "the loss" ? `the loss is ${loss}` : `a non-finite value appeared, first in parameter ${bad.replace(/\[.*/, "")} at ${bad}`;
+        const first = firstNonFinite(grad)?.replace(/\[.*/, "") ?? Object.keys(params)[0]!;
+        return {
+          params,
+          normalization,
+          initial,
+          history,
+          stopped: "diverged",
+          bestEpoch: null,
+          message: `training diverged at ${where}: ${what}; first parameter affected: ${first}. The weights are those before this step. Try a smaller learning rate.`,
+        };
+      }
+      options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
+    }
+    const trainEval = evaluate(mod, params, trainSet, scoring);
+    const validEval = validSet ? evaluate(mod, params, validSet, scoring) : null;
+    const ref = validEval?.loss ?? trainEval.loss;
+    const improved = best === null || ref < best.loss - (options.earlyStopping?.minDelta ?? 0);
+    if (improved) {
+      best = { epoch: epoch + 1, loss: ref, params: copyParams(params) };
+      badEpochs = 0;
+    } else badEpochs++;
+    const report: EpochReport = { epoch: epoch + 1, lr, train: trainEval, validation: validEval, seconds: (performance.now() - started) / 1000, best: improved };
+    history.push(report);
+    options.onEpoch?.(report);
+    options.onCheckpoint?.({
+      params,
+      normalization,
+      resume: {
+        epoch: epoch + 1,
+        optimizer: (optimizer ?? quasiNewton)!.state(),
+        history,
+        best: best && { epoch: best.epoch, loss: best.loss, params: Object.fromEntries(Object.entries(best.params).map(([k, v]) => [k, Array.from(v)])) },
+        badEpochs,
+      },
+    });
+    if (options.earlyStopping && validSet && badEpochs >= options.earlyStopping.patience) {
+      for (const [k, v] of Object.entries(best!.params)) params[k]!.set(v);
+      return { params, normalization, initial, history, stopped: "early-stopping", bestEpoch: best!.epoch, message: `early stopping after epoch ${epoch + 1}: no improvement of the validation loss for ${badEpochs} epochs; restored the weights of epoch ${best!.epoch}` };
+    }
+  }
+  if (options.earlyStopping && validSet && best) for (const [k, v] of Object.entries(best.params)) params[k]!.set(v);
+  return { params, normalization, initial, history, stopped: "completed", bestEpoch: best?.epoch ?? null, message: null };
+}
+
+export type { OptimizerState };
