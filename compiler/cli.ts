@@ -13,9 +13,11 @@ import { DEFAULT_UNROLL } from "./codegen/emit-module.js";
 import { explain, explainIr } from "./explain.js";
 import { writeFileAtomic } from "./io.js";
 import { check, compile, stem, VERSION, type CompileOptions } from "./pipeline.js";
-import { gradCheck } from "../runtime/gradcheck.js";
-import { loadModule } from "../runtime/load-module.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
+
+// typescript (behind loadModule) takes most of a second to load: only commands that run a
+// module load it
+const loadModule = async (code: string) => (await import("../runtime/load-module.js")).loadModule(code);
 
 /** The training runtime is loaded only by `train` and `predict`. */
 const runtime = () => import("../runtime/cli-train.js");
@@ -94,6 +96,7 @@ async function runCheck(file: string, o: CommonOpts & { seed: number; tolerance:
   const result = await compile(source, compileOptions(file, o));
   if (report(file, source, result.diagnostics) || result.ts === null) return 1;
   const mod = await loadModule(result.ts);
+  const { gradCheck } = await import("../runtime/gradcheck.js");
   const r = gradCheck(mod, { seed: o.seed, samples: o.samples });
   const width = Math.max(9, ...r.params.map((p) => p.name.length));
   const lines = [`gradient check of ${result.model!.name}: central differences in float64, ${o.samples} samples, seed ${o.seed}`];

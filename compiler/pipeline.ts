@@ -5,7 +5,6 @@
  * Every stage reports into one Diagnostics collector; nothing is thrown at the user.
  */
 import { Diagnostics } from "./diagnostics/diagnostic.js";
-import { emitJs } from "./codegen/emit-js.js";
 import { DEFAULT_UNROLL, emitModule } from "./codegen/emit-module.js";
 import { formatTs } from "./codegen/format.js";
 import type { Model } from "./semantics/model.js";
@@ -46,7 +45,11 @@ export async function compile(source: string, options: CompileOptions): Promise<
   if (model === null) return { diagnostics, model, ts: null };
   const raw = emitModule(model, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION });
   const ts = await formatTs(raw);
-  if (options.emit === "js") return { diagnostics, model, ts, js: emitJs(ts, stem(options.file)) };
+  if (options.emit === "js") {
+    // ts-morph (with its own TypeScript) is loaded only for --emit js
+    const { emitJs } = await import("./codegen/emit-js.js");
+    return { diagnostics, model, ts, js: emitJs(ts, stem(options.file)) };
+  }
   return { diagnostics, model, ts };
 }
 

@@ -121,6 +121,7 @@ class Elaborator {
     const values: OutputInfo[] = [];
     let loss: NodeId | null = null;
     let lossSeen = false;
+    let lossText = "";
     const outputs: OutputInfo[] = [];
     let train = {};
     for (const s of program.statements) {
@@ -154,6 +155,7 @@ class Elaborator {
             break;
           }
           lossSeen = true;
+          lossText = this.g.origin!.text;
           const v = this.expr(s.value);
           if (v !== null && this.g.shape(v).length !== 0) diags.error("NN3006", s.value.span, showShape(this.g.shape(v)));
           else loss = v;
@@ -190,6 +192,7 @@ class Elaborator {
       params: this.params,
       outputs,
       loss,
+      lossText,
       consts: this.consts,
       train,
       hasDropout: this.hasDropout,

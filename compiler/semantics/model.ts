@@ -57,6 +57,8 @@ export interface Model {
   readonly params: readonly ParamInfo[];
   readonly outputs: readonly OutputInfo[];
   readonly loss: NodeId;
+  /** the `loss …` statement as written */
+  readonly lossText: string;
   /** the compile-time constants after --set */
   readonly consts: Readonly<Record<string, number>>;
   readonly train: TrainConfig;
