@@ -217,6 +217,12 @@ function setExit(code: number): void {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // a reader that stops early (`nnc predict … | head`) is not an error
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
   try {
     await program().parseAsync(argv);
   } catch (e) {
