@@ -99,7 +99,7 @@ const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0
 
 function evalText(label: string, e: Evaluation | null): string {
   if (e === null) return "";
-  return `${label} loss ${fmt(e.loss)}${e.accuracy !== null ? `  acc ${pct(e.accuracy).padStart(6)}` : ""}`;
+  return `${label} loss ${fmt(e.loss)}${e.accuracy !== null ? `  acc ${pct(e.accuracy).padStart(6)}` : ""}${e.rmse !== null ? `  rmse ${fmt(e.rmse)}` : ""}`;
 }
 
 function describeOptimizer(o: OptimizerConfig): string {
@@ -197,8 +197,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     epochs: last?.epoch ?? 0,
     bestEpoch: result.bestEpoch,
     initialLoss: result.initial.loss,
-    train: { loss: finalTrain.loss, accuracy: finalTrain.accuracy },
-    validation: finalValid && { loss: finalValid.loss, accuracy: finalValid.accuracy },
+    train: { loss: finalTrain.loss, accuracy: finalTrain.accuracy, rmse: finalTrain.rmse },
+    validation: finalValid && { loss: finalValid.loss, accuracy: finalValid.accuracy, rmse: finalValid.rmse },
   };
   saveWeights(weightsPath, toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg), metrics }));
   const series = [
@@ -261,7 +261,7 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
   else out(csv.replace(/\n$/, ""));
   if (withTargets) {
     const e = evaluate(mod, weights.params, data);
-    report(`${data.count} samples: loss ${fmt(e.loss)}${e.accuracy !== null ? `, accuracy ${pct(e.accuracy)}` : ""}`);
+    report(`${data.count} samples: loss ${fmt(e.loss)}${e.accuracy !== null ? `, accuracy ${pct(e.accuracy)}` : ""}${e.rmse !== null ? `, rmse ${fmt(e.rmse)}` : ""}`);
     if (e.confusion) {
       report("confusion matrix (rows: actual class, columns: predicted class):");
       const w = Math.max(3, ...e.confusion.flat().map((v) => String(v).length));

@@ -9,6 +9,8 @@ export interface Evaluation {
   readonly accuracy: number | null;
   /** confusion[actual][predicted], null for regression */
   readonly confusion: number[][] | null;
+  /** regression (one output shaped like the one target): root-mean-square error; else null */
+  readonly rmse: number | null;
 }
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -56,7 +58,7 @@ export function predictAll(mod: CompiledModule, params: ParamSet, data: Dataset)
 
 export function evaluate(mod: CompiledModule, params: ParamSet, data: Dataset, scoring: Scoring = scoringFor(mod, data)): Evaluation {
   const loss = data.count > 0 ? mod.lossBatch(params, data.inputs, data.targets, data.count) : NaN;
-  if (scoring === null) return { loss, accuracy: null, confusion: null };
+  if (scoring === null) return { loss, accuracy: null, confusion: null, rmse: rmse(mod, params, data) };
   const out = predictAll(mod, params, data)[scoring.output]!;
   const t = data.targets[scoring.target]!;
   const classes = scoring.kind === "argmax" ? scoring.classes : 2;
@@ -68,5 +70,16 @@ export function evaluate(mod: CompiledModule, params: ParamSet, data: Dataset, s
     confusion[actual]![predicted]! += 1;
     if (actual === predicted) correct++;
   }
-  return { loss, accuracy: data.count > 0 ? correct / data.count : NaN, confusion };
+  return { loss, accuracy: data.count > 0 ? correct / data.count : NaN, confusion, rmse: null };
+}
+
+function rmse(mod: CompiledModule, params: ParamSet, data: Dataset): number | null {
+  const targets = Object.entries(mod.meta.targets);
+  const outputs = Object.entries(mod.meta.outputs);
+  if (targets.length !== 1 || outputs.length !== 1 || size(targets[0]![1]) !== size(outputs[0]![1]) || data.count === 0) return null;
+  const out = predictAll(mod, params, data)[outputs[0]![0]]!;
+  const t = data.targets[targets[0]![0]]!;
+  let s = 0;
+  for (let i = 0; i < t.length; i++) s += (out[i]! - t[i]!) ** 2;
+  return Math.sqrt(s / t.length);
 }

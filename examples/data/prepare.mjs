@@ -87,6 +87,8 @@ function write(name, lines) {
   const rows = dataLines(readFileSync(join(source, "sklearn/iris.csv"), "ascii"));
   if (rows[0] !== "150,4,setosa,versicolor,virginica") throw new Error(`iris: unexpected first line ${rows[0]}`);
   write("iris.csv", ["sepal_length,sepal_width,petal_length,petal_width,species", ...rows.slice(1)]);
+  // a real regression problem for examples/regression.nn: petal width from petal length
+  write("iris-petals.csv", ["petal_length,petal_width", ...rows.slice(1).map((r) => r.split(",").slice(2, 4).join(","))]);
 }
 {
   const rows = dataLines(readFileSync(join(source, "sklearn/breast_cancer.csv"), "ascii"));
