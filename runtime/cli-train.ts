@@ -49,6 +49,7 @@ export interface RunConfig {
   readonly epochs: number;
   readonly seed: number;
   readonly earlyStopping: TrainConfig["earlyStopping"] | null;
+  readonly normalize: boolean;
 }
 
 /** The train block, with paths relative to the .nn file, overridden by flags (paths relative to cwd). */
@@ -81,6 +82,7 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     epochs: flags.epochs ?? block.epochs ?? (optimizer.name === "lbfgs" ? 100 : 10),
     seed: flags.seed ?? block.seed ?? 1,
     earlyStopping: es,
+    normalize: flags.normalize === false ? false : block.normalize !== "none",
   };
 }
 
@@ -140,7 +142,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const nParams = Object.values(mod.meta.params).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
   out(`model ${mod.meta.name}: ${nParams} parameters; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
-  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · batch ${cfg.batch} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
+  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · batch ${cfg.batch} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
 
   const tty = process.stdout.isTTY === true;
@@ -155,7 +157,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     seed: cfg.seed,
     validation,
     earlyStopping: cfg.earlyStopping ?? null,
-    normalize: flags.normalize !== false,
+    normalize: cfg.normalize,
     resume,
     onStart: (initial) => out(`initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`),
     onProgress: (epoch, done, total) => {
@@ -208,7 +210,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   writeFileAtomic(plotPath, lossCurvesSvg(`${mod.meta.name}: loss by epoch`, series));
   out(`final: ${evalText("train", finalTrain)}${finalValid ? `   ${evalText("valid", finalValid)}` : ""}`);
   out(`weights → ${weightsPath}   loss curves → ${plotPath}   checkpoint → ${checkpointPath}`);
-  if (result.history.length > 1) out(terminalChart(series));
+  if (result.history.length > 1 && result.stopped !== "diverged") out(terminalChart(series));
   return result.stopped === "diverged" ? 1 : 0;
 }
 

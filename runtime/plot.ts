@@ -58,7 +58,8 @@ export function terminalChart(series: readonly Series[], height = 10, width = 60
     const step = (v.length - 1) / (width - 1);
     return Array.from({ length: width }, (_, i) => v[Math.round(i * step)]!);
   };
-  const data = series.map((s) => resample(s.values.filter(Number.isFinite) as number[])).filter((v) => v.length > 0);
+  // asciichart needs a finite, not astronomically wide range
+  const data = series.map((s) => resample(s.values.filter((v) => Number.isFinite(v) && Math.abs(v) < 1e12) as number[])).filter((v) => v.length > 0);
   if (data.length === 0) return "";
   const names = series.map((s) => s.name).join(" / ");
   return `${asciichart.plot(data, { height })}\n  ${names} by epoch\n`;

@@ -91,6 +91,19 @@ function firstNonFinite(set: ParamSet): string | null {
   return null;
 }
 
+/** The element of largest magnitude, as "name[i]": where a loss that overflowed came from. */
+function firstLarge(set: ParamSet): string {
+  let best = "", max = -1;
+  for (const [name, v] of Object.entries(set))
+    for (let i = 0; i < v.length; i++)
+      if (!(Math.abs(v[i]!) <= max)) {
+        max = Math.abs(v[i]!);
+        best = `${name}[${i}]`;
+        if (!Number.isFinite(max)) return best;
+      }
+  return best;
+}
+
 /** Mini-batch buffers, allocated once; `fill` gathers the rows of one batch into them. */
 class Batcher {
   readonly inputs: Record<string, Float64Array>;
@@ -152,6 +165,7 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   const batcher = new Batcher(mod, trainSet, batch);
   const order = new Uint32Array(trainSet.count);
   const lastGood = copyParams(params);
+  for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
   const stepsPerEpoch = lbfgs ? 1 : Math.ceil(trainSet.count / batch);
 
   for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
@@ -167,24 +181,30 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
       order[j] = t;
     }
     for (let step = 0; step < stepsPerEpoch; step++) {
-      for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
+      // lastGood holds the latest weights whose loss and gradient were finite
       let loss: number;
+      let bad: string | null;
       if (quasiNewton) {
+        for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
         loss = quasiNewton.iterate(params, (p, g) => mod.gradientBatch(p, trainSet.inputs, trainSet.targets, trainSet.count, g)).loss;
-        mod.gradientBatch(params, trainSet.inputs, trainSet.targets, trainSet.count, grad);
+        bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params);
       } else {
         const start = step * batch;
         const count = Math.min(batch, trainSet.count - start);
         batcher.fill(order, start, count);
         loss = mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
-        if (Number.isFinite(loss) && firstNonFinite(grad) === null) optimizer!.step(params, grad, lr);
+        bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(grad);
+        if (bad === null) {
+          for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
+          optimizer!.step(params, grad, lr);
+          bad = firstNonFinite(params);
+        }
       }
-      const bad = !Number.isFinite(loss) ? "the loss" : firstNonFinite(grad) ?? firstNonFinite(params);
       if (bad !== null) {
         for (const [k, v] of Object.entries(lastGood)) params[k]!.set(v);
         const where = `epoch ${epoch + 1}, step ${step + 1} (${epoch * stepsPerEpoch + step + 1} in all)`;
-        const what = bad === "the loss" ? `the loss is ${loss}` : `a non-finite value appeared, first in parameter ${bad.replace(/\[.*/, "")} at ${bad}`;
-        const first = firstNonFinite(grad)?.replace(/\[.*/, "") ?? Object.keys(params)[0]!;
+        const what = bad === "loss" ? `the loss is ${loss}` : `${bad} became ${bad.includes("[") ? "non-finite" : ""}`;
+        const first = bad === "loss" ? (firstNonFinite(grad) ?? firstLarge(grad)) : bad;
         return {
           params,
           normalization,
@@ -192,7 +212,7 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
           history,
           stopped: "diverged",
           bestEpoch: null,
-          message: `training diverged at ${where}: ${what}; first parameter affected: ${first}. The weights are those before this step. Try a smaller learning rate.`,
+          message: `training diverged at ${where}: ${what}; first parameter affected: ${first.replace(/\[.*/, "")} (${first}). Kept the last weights with a finite loss and gradient. Try a smaller learning rate.`,
         };
       }
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);

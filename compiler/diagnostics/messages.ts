@@ -52,7 +52,7 @@ export const messages = {
   NN3013: "'{0}': the dropout probability must be a constant in [0, 1), found {1}",
   NN3014: "division by zero in a constant expression",
   // ── train block ─────────────────────────────────────────────────────
-  NN4001: "unknown setting '{0}' in 'train': expected data, validation, split, optimizer, schedule, batch, epochs, early_stopping or seed",
+  NN4001: "unknown setting '{0}' in 'train': expected data, validation, split, optimizer, schedule, batch, epochs, early_stopping, seed or normalize",
   NN4002: "unknown optimizer '{0}': expected sgd, momentum, nesterov, adagrad, rmsprop, adam or lbfgs",
   NN4003: "unknown schedule '{0}': expected constant, step, cosine, linear or inverse_sqrt",
   NN4004: "'{0}' must be {1}",

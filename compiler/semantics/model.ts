@@ -47,6 +47,8 @@ export interface TrainConfig {
   readonly epochs?: number;
   readonly earlyStopping?: { readonly patience: number; readonly minDelta: number };
   readonly seed?: number;
+  /** z-score the inputs with training statistics (default), or leave them as they are */
+  readonly normalize?: "zscore" | "none";
 }
 
 export interface Model {

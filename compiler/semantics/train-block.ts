@@ -61,6 +61,12 @@ export function checkTrainBlock(block: TrainBlock, diags: Diagnostics): TrainCon
         if (c) out.schedule = c;
         break;
       }
+      case "normalize": {
+        const v = s.value;
+        if (v?.kind === "name" && (v.name === "zscore" || v.name === "none")) out.normalize = v.name;
+        else diags.error("NN4004", v?.span ?? s.key.span, "normalize", "zscore or none");
+        break;
+      }
       case "early_stopping": {
         const args = bindKeywords("early_stopping", s.args ?? [], { patience: 5, min_delta: 0 }, diags);
         if (args) out.earlyStopping = { patience: args.patience!, minDelta: args.min_delta! };

@@ -1,0 +1,14 @@
+/**
+ * nnc's training runtime as a library: train a generated module on your data from TypeScript,
+ * without the CLI. See docs/training.md for an example.
+ */
+export { train, type TrainOptions, type TrainResult, type EpochReport, type Checkpoint } from "./train.js";
+export { evaluate, predictAll, scoringFor, type Evaluation, type Scoring } from "./metrics.js";
+export { loadDataset, computeNormalization, applyNormalization, splitDataset, subset } from "./data/index.js";
+export { createOptimizer } from "./optimizers/index.js";
+export { createLbfgs } from "./optimizers/lbfgs.js";
+export { createSchedule } from "./schedules.js";
+export { loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
+export { gradCheck, type GradCheckResult } from "./gradcheck.js";
+export { loadModule, type CompiledModule } from "./load-module.js";
+export { DataError, type Dataset, type DataShape, type Normalization, type Optimizer, type ParamSet } from "./types.js";

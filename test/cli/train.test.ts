@@ -1,0 +1,76 @@
+/**
+ * `nnc train` and `nnc predict` as a user runs them, with stdout not a terminal (as in CI):
+ * the files they write, the lines they print, no progress-bar control characters, clear errors.
+ */
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/corpus.js";
+import { hasStackTrace, requireBuiltCli, runCli, scratchWithExamples } from "../helpers/cli.js";
+
+let dir = "";
+beforeAll(() => {
+  requireBuiltCli();
+  dir = scratchWithExamples("nnc-train-");
+  cpSync(join(ROOT, "examples", "data"), join(dir, "data"), { recursive: true, filter: (src) => !src.includes("mnist") });
+});
+
+describe("nnc train", () => {
+  it("trains XOR from the example's train block, without terminal control characters", () => {
+    const r = runCli(["train", "xor.nn", "--epochs", "1500"], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/\u001b/);
+    expect(r.stdout).toMatch(/initial loss \d\.\d+ \(expected ≈ log 2 = 0\.6931/);
+    expect(r.stdout).toMatch(/epoch 1500\/1500 +train loss \d\.\d+ +acc 100\.0%/);
+    const w = JSON.parse(readFileSync(join(dir, "xor.weights.json"), "utf8"));
+    expect(w.format).toBe("nnc-weights/1");
+    expect(w.model).toBe("xor");
+    expect(w.params["h.W"].shape).toEqual([4, 2]);
+    expect(w.params["h.W"].values).toHaveLength(8);
+    expect(w.normalization.mean.x).toHaveLength(2);
+    expect(w.training.optimizer).toEqual({ name: "sgd", args: { lr: 0.5 } });
+    expect(w.metrics.train.accuracy).toBe(1);
+    const svg = readFileSync(join(dir, "xor.loss.svg"), "utf8");
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toMatch(/<polyline/);
+    expect(existsSync(join(dir, "xor.checkpoint.json"))).toBe(true);
+  });
+
+  it("predicts with the weights: CSV to stdout, and metrics when the data has targets", () => {
+    const r = runCli(["predict", "xor.nn", "--weights", "xor.weights.json", "--data", "data/xor.csv"], dir);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toBe("y");
+    expect(lines).toHaveLength(5);
+    const ys = lines.slice(1).map(Number);
+    expect(ys[0]).toBeLessThan(0.5);
+    expect(ys[1]).toBeGreaterThan(0.5);
+    expect(r.stderr).toMatch(/4 samples: loss \d\.\d+, accuracy 100\.0%/);
+    expect(r.stderr).toMatch(/confusion matrix/);
+  });
+
+  it("reports a malformed data file by file, row and column, with exit 1 and no stack trace", () => {
+    writeFileSync(join(dir, "bad.csv"), "x1,x2,t\n0,0,0\n0,oops,1\n");
+    const r = runCli(["train", "xor.nn", "--data", "bad.csv", "-o", "bad.weights.json"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bad\.csv:3:2/);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+    expect(existsSync(join(dir, "bad.weights.json"))).toBe(false);
+  });
+
+  it("stops on divergence with the step and parameter named, and exit 1", () => {
+    const r = runCli(["train", "xor.nn", "--lr", "1e308", "--epochs", "5", "-o", "div.weights.json"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/diverged at epoch \d+, step \d+.*first parameter affected: [ho]\.[Wb]/);
+  });
+
+  it("resumes from a checkpoint", () => {
+    const first = runCli(["train", "digits.nn", "--epochs", "3", "--patience", "100", "-o", "d.weights.json"], dir);
+    expect(first.status).toBe(0);
+    const r = runCli(["train", "digits.nn", "--epochs", "5", "--patience", "100", "--resume", "d.checkpoint.json", "-o", "d2.weights.json"], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/resuming from d\.checkpoint\.json after epoch 3/);
+    expect(r.stdout).toMatch(/epoch 4\/5/);
+    expect(r.stdout).not.toMatch(/epoch 1\/5/);
+  });
+});
