@@ -40,11 +40,12 @@ export function lossCurvesSvg(title: string, series: readonly Series[], yLabel =
     const i = n === 1 ? 0 : Math.round(((n - 1) * k) / Math.max(1, Math.min(n, 6) - 1));
     parts.push(`<text x="${x(i).toFixed(1)}" y="${H - B + 16}" text-anchor="middle">${i + 1}</text>`);
   }
+  const legend = W - R - 24 - 7 * Math.max(...series.map((s) => s.name.length));
   series.forEach((s, k) => {
     const pts = s.values.map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : null)).filter((p) => p !== null);
     parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(" ")}"/>`);
-    parts.push(`<rect x="${W - R - 150}" y="${T + 4 + 18 * k}" width="12" height="3" fill="${s.color}"/>`);
-    parts.push(`<text x="${W - R - 132}" y="${T + 9 + 18 * k}">${esc(s.name)}</text>`);
+    parts.push(`<rect x="${legend}" y="${T + 4 + 18 * k}" width="12" height="3" fill="${s.color}"/>`);
+    parts.push(`<text x="${legend + 18}" y="${T + 9 + 18 * k}">${esc(s.name)}</text>`);
   });
   parts.push("</svg>");
   return parts.join("\n") + "\n";
