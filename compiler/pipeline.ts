@@ -9,6 +9,7 @@ import { DEFAULT_UNROLL, emitModule } from "./codegen/emit-module.js";
 import { formatTs } from "./codegen/format.js";
 import type { Model } from "./semantics/model.js";
 import { elaborate } from "./semantics/elaborate.js";
+import { warnUnstable } from "./semantics/stability.js";
 import { parse } from "./syntax/parser.js";
 
 export const VERSION = "0.1.0";
@@ -37,6 +38,7 @@ export function check(source: string, options: CompileOptions): { diagnostics: D
   const diagnostics = new Diagnostics();
   const program = parse(source, diagnostics);
   const model = elaborate(program, source, diagnostics, { defaultName: options.defaultName ?? stem(options.file), set: options.set ?? {} });
+  if (model !== null && !diagnostics.hasErrors) warnUnstable(model, source, diagnostics);
   return { diagnostics, model: diagnostics.hasErrors ? null : model };
 }
 

@@ -55,6 +55,8 @@ type Storage =
 
 /** ops that are views of their input: cheap to recompute at every read, never stored */
 const VIEWS = new Set(["broadcast", "transpose", "index", "unindex", "dropout"]);
+/** inlined expressions nest at most this many operations deep (see schedule, step 1b) */
+const MAX_INLINE_DEPTH = 64;
 const ATOMIC = /^(?:[A-Za-z_$][\w$]*(?:\[[^\][]*\])?|\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/;
 
 export function emitFunction(spec: FunctionSpec, mod: ModuleContext): string {
@@ -152,6 +154,19 @@ class FunctionEmitter {
       node.inputs.forEach((input, k) => {
         uses[input]! += (mat ? 1 : uses[id]!) * readsPerElement(g, node, k);
       });
+    }
+
+    // 1b. an inlined tree deeper than MAX_INLINE_DEPTH (a 5000-term `a + b + c + …` line) is cut
+    // by materializing the node at the cut: the emitter recurses through inlined trees, and so do
+    // prettier and every JavaScript parser that reads the emitted expression
+    const depth = new Uint16Array(n);
+    for (const id of this.reach) {
+      const node = g.node(id);
+      let d = 0;
+      for (const i of node.inputs) if (!this.materialized.has(i)) d = Math.max(d, depth[i]!);
+      const cut = d >= MAX_INLINE_DEPTH && OPS[node.op].kind !== "leaf" && !VIEWS.has(node.op);
+      if (cut) this.materialized.add(id);
+      depth[id] = cut ? 0 : d + 1;
     }
 
     // 2. mode: work of each node's inlined tree
@@ -387,19 +402,34 @@ class FunctionEmitter {
       }
       case "sum":
         return this.reduce(sink, g.shape(a!), (s, ix) => this.elem(s, a!, ix));
+      // 0 · log 0 = 0: a term whose weight is 0 costs nothing, even where its probability is 0
       case "cross_entropy":
-        return `-${paren(this.reduce(sink, g.shape(a!), (s, ix) => `${paren(this.elem(s, b!, ix))} * Math.log(${this.elem(s, a!, ix)})`))}`;
+        return `-${paren(this.reduce(sink, g.shape(a!), (s, ix) => this.xlogy(s, this.elem(s, b!, ix), this.elem(s, a!, ix))))}`;
       case "binary_cross_entropy":
         return `-${paren(
           this.reduce(sink, g.shape(a!), (s, ix) => {
-            const p = paren(this.elem(s, a!, ix));
-            const t = paren(this.elem(s, b!, ix));
-            return `${t} * Math.log(${p}) + (1 - ${t}) * Math.log(1 - ${p})`;
+            const p = this.bind(s, this.elem(s, a!, ix));
+            const t = this.bind(s, this.elem(s, b!, ix));
+            return `${paren(this.xlogy(s, t, p))} + ${paren(this.xlogy(s, `1 - ${t}`, `1 - ${p}`))}`;
           }),
         )}`;
       default:
         throw new Error(`internal: cannot inline ${node.op}`);
     }
+  }
+
+  /** An expression used more than once: a temporary unless it is atomic. */
+  bind(sink: string[], expr: string): string {
+    if (ATOMIC.test(expr)) return expr;
+    const t = this.names.fresh("tmp");
+    sink.push(`const ${t} = ${expr};`);
+    return t;
+  }
+
+  /** x log y, with 0 log 0 = 0 */
+  xlogy(sink: string[], x: string, y: string): string {
+    const xv = this.bind(sink, x);
+    return `${xv} === 0 ? 0 : ${paren(xv)} * Math.log(${y})`;
   }
 
   /** Σ over the index space `dims` of term(idx): unrolled as one sum, or an accumulator loop. */

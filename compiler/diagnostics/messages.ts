@@ -51,6 +51,7 @@ export const messages = {
   NN3012: "'{0}' must be a number",
   NN3013: "'{0}': the dropout probability must be a constant in [0, 1), found {1}",
   NN3014: "division by zero in a constant expression",
+  NN3101: "{0} can overflow or lose all precision for large inputs; write {1} (computed stably)",
   // ── train block ─────────────────────────────────────────────────────
   NN4001: "unknown setting '{0}' in 'train': expected data, validation, split, optimizer, schedule, batch, epochs, early_stopping, seed or normalize",
   NN4002: "unknown optimizer '{0}': expected sgd, momentum, nesterov, adagrad, rmsprop, adam or lbfgs",

@@ -37,6 +37,13 @@ export class LineMap {
     }
     return { line: lo + 1, col: offset - this.starts[lo]! + 1 };
   }
+  /** The span of a 1-based line, without its line break. */
+  lineSpan(line: number): Span {
+    const start = this.starts[line - 1] ?? this.text.length;
+    const next = this.starts[line];
+    return { start, end: next === undefined ? this.text.length : next - 1 };
+  }
+
   /** The text of a 1-based line, without its line break. */
   lineText(line: number): string {
     const start = this.starts[line - 1] ?? this.text.length;

@@ -63,6 +63,14 @@ const c = (g: Graph, v: number) => g.c(v);
 const select = (op: "gt_select" | "ge_select", g: Graph, a: NodeId, b: NodeId, x: NodeId, y: NodeId) =>
   g.add(op, [a, b, x, y]);
 
+/** x log y with 0 log 0 = 0 (the limit), as cross-entropies need. */
+export function xlogy(x: number, y: number): number {
+  return x === 0 ? 0 : x * Math.log(y);
+}
+
+/** x / y, and 0 where x = 0: the derivative of xlogy, finite where it should be. */
+const xdivy = (g: Graph, x: NodeId, y: NodeId) => g.add("gt_select", [g.add("abs", [x]), c(g, 0), div(g, x, y), c(g, 0)]);
+
 function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
@@ -256,26 +264,30 @@ export const OPS: Record<OpKind, OpDef> = {
     // ∂/∂x = softmax(x) = exp(x − y): the same node as the user's softmax, shared by CSE
     grad: (g, n, adj) => [() => mul(g, adj, g.add("exp", [sub(g, n.inputs[0]!, n.id)]))],
   },
-  /** −Σ t log p (the unfused form; softmax inputs are rewritten to log-sum-exp) */
+  /** −Σ t log p (the unfused form; softmax inputs are rewritten to log-sum-exp), with the
+   * convention 0 · log 0 = 0, so a class with target 0 and probability 0 costs nothing */
   cross_entropy: {
     kind: "structural",
     doc: "−Σ t log p",
     shape: () => [],
-    eval: ([p, t]) => Float64Array.of(-p!.data.reduce((s, v, i) => s + t!.data[i]! * Math.log(v), 0)),
-    grad: (g, n, adj) => [() => neg(g, mul(g, adj, div(g, n.inputs[1]!, n.inputs[0]!))), () => neg(g, mul(g, adj, g.add("log", [n.inputs[0]!])))],
+    eval: ([p, t]) => Float64Array.of(-p!.data.reduce((s, v, i) => s + xlogy(t!.data[i]!, v), 0)),
+    // ∂/∂p = −t/p, and 0 where t = 0 (even where p = 0)
+    grad: (g, n, adj) => [() => neg(g, mul(g, adj, xdivy(g, n.inputs[1]!, n.inputs[0]!))), () => neg(g, mul(g, adj, g.add("log", [n.inputs[0]!])))],
   },
-  /** −Σ (t log p + (1 − t) log(1 − p)) (the unfused form; sigmoid inputs are rewritten to softplus) */
+  /** −Σ (t log p + (1 − t) log(1 − p)) (the unfused form; sigmoid inputs are rewritten to
+   * softplus), with 0 · log 0 = 0 so that p = t ∈ {0, 1} gives 0, not NaN */
   binary_cross_entropy: {
     kind: "structural",
     doc: "−Σ (t log p + (1 − t) log(1 − p))",
     shape: () => [],
-    eval: ([p, t]) => Float64Array.of(-p!.data.reduce((s, v, i) => s + t!.data[i]! * Math.log(v) + (1 - t!.data[i]!) * Math.log(1 - v), 0)),
-    // ∂/∂p = (p − t) / (p (1 − p))
+    eval: ([p, t]) => Float64Array.of(-p!.data.reduce((s, v, i) => s + xlogy(t!.data[i]!, v) + xlogy(1 - t!.data[i]!, 1 - v), 0)),
+    // ∂/∂p = −t/p + (1 − t)/(1 − p), each term 0 where its numerator is
     grad: (g, n, adj) => {
       const [p, t] = n.inputs as [NodeId, NodeId];
+      const one = c(g, 1);
       return [
-        () => mul(g, adj, div(g, sub(g, p, t), mul(g, p, sub(g, c(g, 1), p)))),
-        () => mul(g, adj, g.add("log", [div(g, sub(g, c(g, 1), p), p)])),
+        () => mul(g, adj, sub(g, xdivy(g, sub(g, one, t), sub(g, one, p)), xdivy(g, t, p))),
+        () => mul(g, adj, g.add("log", [div(g, sub(g, one, p), p)])),
       ];
     },
   },
