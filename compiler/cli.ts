@@ -191,7 +191,8 @@ export function program(): Command {
       .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", positiveInt)
       .option("--no-normalize", "do not z-score the inputs")
       .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model)")
-      .option("--checkpoint <file>", "checkpoint written after every epoch (default: <model>.checkpoint.json)")
+      .option("--checkpoint <file>", "checkpoint written after an epoch (default: <model>.checkpoint.json)")
+      .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", positiveInt)
       .option("--resume <checkpoint>", "continue from a checkpoint"),
   ).action(async (file: string, o: CommonOpts & TrainFlags) => {
     const loaded = await compileAndLoad(file, o);

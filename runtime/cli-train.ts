@@ -37,6 +37,8 @@ export interface TrainFlags {
   resume?: string;
   normalize?: boolean;
   patience?: number;
+  /** least seconds between checkpoints (default 5; 0 = after every epoch) */
+  checkpointSeconds?: number;
 }
 
 export interface RunConfig {
@@ -159,7 +161,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     earlyStopping: cfg.earlyStopping ?? null,
     normalize: cfg.normalize,
     resume,
-    onStart: (initial) => out(`initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`),
+    onStart: (initial) => out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : `initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`),
     onProgress: (epoch, done, total) => {
       if (!bar) return;
       if (epoch !== barEpoch) {
@@ -183,7 +185,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     // a checkpoint after an epoch when the last one is 5 s old (tiny epochs would spend their
     // time writing), and always after the last epoch
     onCheckpoint: (c) => {
-      if (performance.now() - lastCheckpoint < 5000 && c.resume.epoch < cfg.epochs) return;
+      if (performance.now() - lastCheckpoint < 1000 * (flags.checkpointSeconds ?? 5) && c.resume.epoch < cfg.epochs) return;
       lastCheckpoint = performance.now();
       saveWeights(checkpointPath, toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg), metrics: {}, resume: c.resume }));
     },
