@@ -137,8 +137,14 @@ export const RULES: readonly RewriteRule[] = [
     apply: (g, _op, [a], attrs) => {
       const n = g.node(a!);
       if (OPS[n.op].kind !== "elementwise") return null;
-      const inputs = n.inputs.map((i) => (g.shape(i).length === 0 ? i : g.add("index", [i], attrs)));
-      return g.add(n.op, inputs, { num: n.num });
+      const at = (attrs.at ?? []).join("_");
+      const element = (of: NodeId, id: NodeId) => {
+        const name = g.node(of).name;
+        if (name !== null) g.nameIt(id, `${name}_${at}`); // z[0] reads as z_0 in the emitted code
+        return id;
+      };
+      const inputs = n.inputs.map((i) => (g.shape(i).length === 0 ? i : element(i, g.add("index", [i], attrs))));
+      return g.add(n.op, inputs, { num: n.num }); // named by its statement, if it has one
     },
   },
   // unindex(0) → 0

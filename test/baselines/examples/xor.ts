@@ -127,10 +127,10 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
   const h_3 = Math.tanh(h_W[6] * x[xo] + h_W[7] * x[xo + 1] + h_b[3]);
 
   // ── y = o[0]  (xor.nn:6)
-  const tmp = o_W[0] * h_0 + o_W[1] * h_1 + o_W[2] * h_2 + o_W[3] * h_3 + o_b[0];
+  const o_z_0 = o_W[0] * h_0 + o_W[1] * h_1 + o_W[2] * h_2 + o_W[3] * h_3 + o_b[0];
 
   // ── loss binary_cross_entropy(y, t)  (xor.nn:8)
-  const L = Math.max(tmp, 0) + Math.log1p(Math.exp(-Math.abs(tmp))) - t[n] * tmp;
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
   return L;
 }
 
@@ -152,27 +152,27 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const h_3 = Math.tanh(h_W[6] * x[xo] + h_W[7] * x[xo + 1] + h_b[3]);
 
   // ── y = o[0]  (xor.nn:6)
-  const tmp_1 = o_W[0] * h_0 + o_W[1] * h_1 + o_W[2] * h_2 + o_W[3] * h_3 + o_b[0];
-  const y = 1 / (1 + Math.exp(-tmp_1));
+  const o_z_0 = o_W[0] * h_0 + o_W[1] * h_1 + o_W[2] * h_2 + o_W[3] * h_3 + o_b[0];
+  const y = 1 / (1 + Math.exp(-o_z_0));
 
   // ── loss binary_cross_entropy(y, t)  (xor.nn:8)
-  const L = Math.max(tmp_1, 0) + Math.log1p(Math.exp(-Math.abs(tmp_1))) - t[n] * tmp_1;
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
 
   // ── backward through line 6: y = o[0]
-  const tmp = y - t[n];
-  do_b[0] += tmp;
+  const do_z_0 = y - t[n];
+  do_b[0] += do_z_0;
 
   // ── backward through line 5: layer o = dense(h, 1, sigmoid)
-  do_W[0] += tmp * h_0;
-  do_W[1] += tmp * h_1;
-  do_W[2] += tmp * h_2;
-  do_W[3] += tmp * h_3;
+  do_W[0] += do_z_0 * h_0;
+  do_W[1] += do_z_0 * h_1;
+  do_W[2] += do_z_0 * h_2;
+  do_W[3] += do_z_0 * h_3;
 
   // ── backward through line 4: layer h = dense(x, 4, tanh)
-  const dh_z_0 = o_W[0] * tmp * (1 - h_0 * h_0);
-  const dh_z_1 = o_W[1] * tmp * (1 - h_1 * h_1);
-  const dh_z_2 = o_W[2] * tmp * (1 - h_2 * h_2);
-  const dh_z_3 = o_W[3] * tmp * (1 - h_3 * h_3);
+  const dh_z_0 = o_W[0] * do_z_0 * (1 - h_0 * h_0);
+  const dh_z_1 = o_W[1] * do_z_0 * (1 - h_1 * h_1);
+  const dh_z_2 = o_W[2] * do_z_0 * (1 - h_2 * h_2);
+  const dh_z_3 = o_W[3] * do_z_0 * (1 - h_3 * h_3);
   dh_b[0] += dh_z_0;
   dh_b[1] += dh_z_1;
   dh_b[2] += dh_z_2;

@@ -134,25 +134,25 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
   const o_W = params["o.W"];
   const o_b = params["o.b"];
   // ── layer h = dense(x, 6, relu)  (dropout.nn:4)
-  const tmp_1 = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
-  const h_0 = tmp_1 > 0 ? tmp_1 : 0;
-  const tmp_2 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
-  const h_1 = tmp_2 > 0 ? tmp_2 : 0;
-  const tmp_3 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
-  const h_2 = tmp_3 > 0 ? tmp_3 : 0;
-  const tmp_4 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
-  const h_3 = tmp_4 > 0 ? tmp_4 : 0;
-  const tmp_5 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
-  const h_4 = tmp_5 > 0 ? tmp_5 : 0;
-  const tmp_6 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
-  const h_5 = tmp_6 > 0 ? tmp_6 : 0;
+  const tmp = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
+  const h_0 = tmp > 0 ? tmp : 0;
+  const tmp_1 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
+  const h_1 = tmp_1 > 0 ? tmp_1 : 0;
+  const tmp_2 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
+  const h_2 = tmp_2 > 0 ? tmp_2 : 0;
+  const tmp_3 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
+  const h_3 = tmp_3 > 0 ? tmp_3 : 0;
+  const tmp_4 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
+  const h_4 = tmp_4 > 0 ? tmp_4 : 0;
+  const tmp_5 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
+  const h_5 = tmp_5 > 0 ? tmp_5 : 0;
 
   // ── y = o[0]  (dropout.nn:7)
-  const tmp =
+  const o_z_0 =
     o_W[0] * h_0 + o_W[1] * h_1 + o_W[2] * h_2 + o_W[3] * h_3 + o_W[4] * h_4 + o_W[5] * h_5 + o_b[0];
 
   // ── loss binary_cross_entropy(y, t)  (dropout.nn:9)
-  const L = Math.max(tmp, 0) + Math.log1p(Math.exp(-Math.abs(tmp))) - t[n] * tmp;
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
   return L;
 }
 
@@ -168,46 +168,46 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const dh_b = grad["h.b"];
   const dh_W = grad["h.W"];
   // ── layer h = dense(x, 6, relu)  (dropout.nn:4)
-  const tmp_2 = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
-  const h_0 = tmp_2 > 0 ? tmp_2 : 0;
-  const tmp_3 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
-  const h_1 = tmp_3 > 0 ? tmp_3 : 0;
-  const tmp_4 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
-  const h_2 = tmp_4 > 0 ? tmp_4 : 0;
-  const tmp_5 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
-  const h_3 = tmp_5 > 0 ? tmp_5 : 0;
-  const tmp_6 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
-  const h_4 = tmp_6 > 0 ? tmp_6 : 0;
-  const tmp_7 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
-  const h_5 = tmp_7 > 0 ? tmp_7 : 0;
+  const tmp = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
+  const h_0 = tmp > 0 ? tmp : 0;
+  const tmp_1 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
+  const h_1 = tmp_1 > 0 ? tmp_1 : 0;
+  const tmp_2 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
+  const h_2 = tmp_2 > 0 ? tmp_2 : 0;
+  const tmp_3 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
+  const h_3 = tmp_3 > 0 ? tmp_3 : 0;
+  const tmp_4 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
+  const h_4 = tmp_4 > 0 ? tmp_4 : 0;
+  const tmp_5 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
+  const h_5 = tmp_5 > 0 ? tmp_5 : 0;
 
   // ── y = o[0]  (dropout.nn:7)
-  const tmp_1 =
+  const o_z_0 =
     o_W[0] * h_0 + o_W[1] * h_1 + o_W[2] * h_2 + o_W[3] * h_3 + o_W[4] * h_4 + o_W[5] * h_5 + o_b[0];
-  const y = 1 / (1 + Math.exp(-tmp_1));
+  const y = 1 / (1 + Math.exp(-o_z_0));
 
   // ── loss binary_cross_entropy(y, t)  (dropout.nn:9)
-  const L = Math.max(tmp_1, 0) + Math.log1p(Math.exp(-Math.abs(tmp_1))) - t[n] * tmp_1;
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
 
   // ── backward through line 7: y = o[0]
-  const tmp = y - t[n];
-  do_b[0] += tmp;
+  const do_z_0 = y - t[n];
+  do_b[0] += do_z_0;
 
   // ── backward through line 6: layer o = dense(d, 1, sigmoid)
-  do_W[0] += tmp * h_0;
-  do_W[1] += tmp * h_1;
-  do_W[2] += tmp * h_2;
-  do_W[3] += tmp * h_3;
-  do_W[4] += tmp * h_4;
-  do_W[5] += tmp * h_5;
+  do_W[0] += do_z_0 * h_0;
+  do_W[1] += do_z_0 * h_1;
+  do_W[2] += do_z_0 * h_2;
+  do_W[3] += do_z_0 * h_3;
+  do_W[4] += do_z_0 * h_4;
+  do_W[5] += do_z_0 * h_5;
 
   // ── backward through line 4: layer h = dense(x, 6, relu)
-  const dh_z_0 = h_0 > 0 ? o_W[0] * tmp : 0;
-  const dh_z_1 = h_1 > 0 ? o_W[1] * tmp : 0;
-  const dh_z_2 = h_2 > 0 ? o_W[2] * tmp : 0;
-  const dh_z_3 = h_3 > 0 ? o_W[3] * tmp : 0;
-  const dh_z_4 = h_4 > 0 ? o_W[4] * tmp : 0;
-  const dh_z_5 = h_5 > 0 ? o_W[5] * tmp : 0;
+  const dh_z_0 = h_0 > 0 ? o_W[0] * do_z_0 : 0;
+  const dh_z_1 = h_1 > 0 ? o_W[1] * do_z_0 : 0;
+  const dh_z_2 = h_2 > 0 ? o_W[2] * do_z_0 : 0;
+  const dh_z_3 = h_3 > 0 ? o_W[3] * do_z_0 : 0;
+  const dh_z_4 = h_4 > 0 ? o_W[4] * do_z_0 : 0;
+  const dh_z_5 = h_5 > 0 ? o_W[5] * do_z_0 : 0;
   dh_b[0] += dh_z_0;
   dh_b[1] += dh_z_1;
   dh_b[2] += dh_z_2;
@@ -255,18 +255,18 @@ function sampleLossTrain(
   const o_W = params["o.W"];
   const o_b = params["o.b"];
   // ── layer h = dense(x, 6, relu)  (dropout.nn:4)
-  const tmp_1 = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
-  const h_0 = tmp_1 > 0 ? tmp_1 : 0;
-  const tmp_2 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
-  const h_1 = tmp_2 > 0 ? tmp_2 : 0;
-  const tmp_3 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
-  const h_2 = tmp_3 > 0 ? tmp_3 : 0;
-  const tmp_4 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
-  const h_3 = tmp_4 > 0 ? tmp_4 : 0;
-  const tmp_5 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
-  const h_4 = tmp_5 > 0 ? tmp_5 : 0;
-  const tmp_6 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
-  const h_5 = tmp_6 > 0 ? tmp_6 : 0;
+  const tmp = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
+  const h_0 = tmp > 0 ? tmp : 0;
+  const tmp_1 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
+  const h_1 = tmp_1 > 0 ? tmp_1 : 0;
+  const tmp_2 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
+  const h_2 = tmp_2 > 0 ? tmp_2 : 0;
+  const tmp_3 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
+  const h_3 = tmp_3 > 0 ? tmp_3 : 0;
+  const tmp_4 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
+  const h_4 = tmp_4 > 0 ? tmp_4 : 0;
+  const tmp_5 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
+  const h_5 = tmp_5 > 0 ? tmp_5 : 0;
 
   // ── d = dropout(h, 0.5)  (dropout.nn:5)
   const mask_0 = random() < 0.5 ? 0 : 2;
@@ -283,11 +283,11 @@ function sampleLossTrain(
   const d_5 = h_5 * mask_5;
 
   // ── y = o[0]  (dropout.nn:7)
-  const tmp =
+  const o_z_0 =
     o_W[0] * d_0 + o_W[1] * d_1 + o_W[2] * d_2 + o_W[3] * d_3 + o_W[4] * d_4 + o_W[5] * d_5 + o_b[0];
 
   // ── loss binary_cross_entropy(y, t)  (dropout.nn:9)
-  const L = Math.max(tmp, 0) + Math.log1p(Math.exp(-Math.abs(tmp))) - t[n] * tmp;
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
   return L;
 }
 
@@ -310,18 +310,18 @@ function sampleGradientTrain(
   const dh_b = grad["h.b"];
   const dh_W = grad["h.W"];
   // ── layer h = dense(x, 6, relu)  (dropout.nn:4)
-  const tmp_2 = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
-  const h_0 = tmp_2 > 0 ? tmp_2 : 0;
-  const tmp_3 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
-  const h_1 = tmp_3 > 0 ? tmp_3 : 0;
-  const tmp_4 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
-  const h_2 = tmp_4 > 0 ? tmp_4 : 0;
-  const tmp_5 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
-  const h_3 = tmp_5 > 0 ? tmp_5 : 0;
-  const tmp_6 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
-  const h_4 = tmp_6 > 0 ? tmp_6 : 0;
-  const tmp_7 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
-  const h_5 = tmp_7 > 0 ? tmp_7 : 0;
+  const tmp = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
+  const h_0 = tmp > 0 ? tmp : 0;
+  const tmp_1 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
+  const h_1 = tmp_1 > 0 ? tmp_1 : 0;
+  const tmp_2 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
+  const h_2 = tmp_2 > 0 ? tmp_2 : 0;
+  const tmp_3 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
+  const h_3 = tmp_3 > 0 ? tmp_3 : 0;
+  const tmp_4 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
+  const h_4 = tmp_4 > 0 ? tmp_4 : 0;
+  const tmp_5 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
+  const h_5 = tmp_5 > 0 ? tmp_5 : 0;
 
   // ── d = dropout(h, 0.5)  (dropout.nn:5)
   const mask_0 = random() < 0.5 ? 0 : 2;
@@ -338,31 +338,31 @@ function sampleGradientTrain(
   const d_5 = h_5 * mask_5;
 
   // ── y = o[0]  (dropout.nn:7)
-  const tmp_1 =
+  const o_z_0 =
     o_W[0] * d_0 + o_W[1] * d_1 + o_W[2] * d_2 + o_W[3] * d_3 + o_W[4] * d_4 + o_W[5] * d_5 + o_b[0];
 
   // ── loss binary_cross_entropy(y, t)  (dropout.nn:9)
-  const L = Math.max(tmp_1, 0) + Math.log1p(Math.exp(-Math.abs(tmp_1))) - t[n] * tmp_1;
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
 
   // ── backward through line 7: y = o[0]
-  const tmp = 1 / (1 + Math.exp(-tmp_1)) - t[n];
-  do_b[0] += tmp;
+  const do_z_0 = 1 / (1 + Math.exp(-o_z_0)) - t[n];
+  do_b[0] += do_z_0;
 
   // ── backward through line 6: layer o = dense(d, 1, sigmoid)
-  do_W[0] += tmp * d_0;
-  do_W[1] += tmp * d_1;
-  do_W[2] += tmp * d_2;
-  do_W[3] += tmp * d_3;
-  do_W[4] += tmp * d_4;
-  do_W[5] += tmp * d_5;
+  do_W[0] += do_z_0 * d_0;
+  do_W[1] += do_z_0 * d_1;
+  do_W[2] += do_z_0 * d_2;
+  do_W[3] += do_z_0 * d_3;
+  do_W[4] += do_z_0 * d_4;
+  do_W[5] += do_z_0 * d_5;
 
   // ── backward through line 4: layer h = dense(x, 6, relu)
-  const dh_z_0 = h_0 > 0 ? o_W[0] * tmp * mask_0 : 0;
-  const dh_z_1 = h_1 > 0 ? o_W[1] * tmp * mask_1 : 0;
-  const dh_z_2 = h_2 > 0 ? o_W[2] * tmp * mask_2 : 0;
-  const dh_z_3 = h_3 > 0 ? o_W[3] * tmp * mask_3 : 0;
-  const dh_z_4 = h_4 > 0 ? o_W[4] * tmp * mask_4 : 0;
-  const dh_z_5 = h_5 > 0 ? o_W[5] * tmp * mask_5 : 0;
+  const dh_z_0 = h_0 > 0 ? o_W[0] * do_z_0 * mask_0 : 0;
+  const dh_z_1 = h_1 > 0 ? o_W[1] * do_z_0 * mask_1 : 0;
+  const dh_z_2 = h_2 > 0 ? o_W[2] * do_z_0 * mask_2 : 0;
+  const dh_z_3 = h_3 > 0 ? o_W[3] * do_z_0 * mask_3 : 0;
+  const dh_z_4 = h_4 > 0 ? o_W[4] * do_z_0 * mask_4 : 0;
+  const dh_z_5 = h_5 > 0 ? o_W[5] * do_z_0 * mask_5 : 0;
   dh_b[0] += dh_z_0;
   dh_b[1] += dh_z_1;
   dh_b[2] += dh_z_2;
