@@ -4,6 +4,7 @@
  *   graphs ─emit→ TypeScript ─format→ module
  * Every stage reports into one Diagnostics collector; nothing is thrown at the user.
  */
+import { basename } from "node:path";
 import { Diagnostics } from "./diagnostics/diagnostic.js";
 import { DEFAULT_UNROLL, emitModule } from "./codegen/emit-module.js";
 import { formatTs } from "./codegen/format.js";
@@ -33,9 +34,17 @@ export interface CompileResult {
   readonly js?: { readonly js: string; readonly dts: string };
 }
 
+/** The longest source accepted, in UTF-16 code units (NN5003): every stage is linear or close to
+ * it in the source, but a file of megabytes is a mistake, not a model. */
+export const MAX_SOURCE_LENGTH = 1 << 20;
+
 /** Front end only: parse and check; the model is null when there were errors. */
 export function check(source: string, options: CompileOptions): { diagnostics: Diagnostics; model: Model | null } {
   const diagnostics = new Diagnostics();
+  if (source.length > MAX_SOURCE_LENGTH) {
+    diagnostics.error("NN5003", null, source.length, MAX_SOURCE_LENGTH);
+    return { diagnostics, model: null };
+  }
   const program = parse(source, diagnostics);
   const model = elaborate(program, source, diagnostics, { defaultName: options.defaultName ?? stem(options.file), set: options.set ?? {} });
   if (model !== null && !diagnostics.hasErrors) warnUnstable(model, source, diagnostics);
@@ -55,8 +64,10 @@ export async function compile(source: string, options: CompileOptions): Promise<
   return { diagnostics, model, ts };
 }
 
+/** The file's name without its directory, by the rules of this platform: on POSIX only `/`
+ * separates directories, so `a\b.nn` is a file named `a\b.nn` whose model is `a\b`. */
 export function baseName(file: string): string {
-  return file.split(/[\\/]/).pop() ?? file;
+  return basename(file);
 }
 
 export function stem(file: string): string {

@@ -57,6 +57,8 @@ type Storage =
 const VIEWS = new Set(["broadcast", "transpose", "index", "unindex", "dropout"]);
 /** inlined expressions nest at most this many operations deep (see schedule, step 1b) */
 const MAX_INLINE_DEPTH = 64;
+/** an unrolled sum is one chain of at most this many terms (see sumOf) */
+const MAX_SUM_CHAIN = 128;
 const ATOMIC = /^(?:[A-Za-z_$][\w$]*(?:\[[^\][]*\])?|\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/;
 
 export function emitFunction(spec: FunctionSpec, mod: ModuleContext): string {
@@ -313,7 +315,7 @@ class FunctionEmitter {
     if (this.unrolledCtx) {
       const xs = indices(shape).map((idx) => this.elem(out, a, idx));
       out.push(`const ${m} = Math.max(${xs.join(", ")});`);
-      out.push(`const ${name} = ${m} + Math.log(${xs.map((x) => `Math.exp(${x} - ${m})`).join(" + ")});`);
+      out.push(`const ${name} = ${m} + Math.log(${sumOf(xs.map((x) => `Math.exp(${x} - ${m})`))});`);
       return;
     }
     const i = this.loopVar(this.depth);
@@ -436,7 +438,7 @@ class FunctionEmitter {
   reduce(sink: string[], dims: Shape, term: (sink: string[], idx: Ix[]) => string): string {
     if (this.unrolledCtx) {
       const terms = indices(dims).map((ix) => paren(term(sink, ix)));
-      return terms.length === 0 ? "0" : terms.join(" + ");
+      return terms.length === 0 ? "0" : sumOf(terms);
     }
     const acc = this.names.fresh("acc");
     const vars = dims.map((_, d) => this.loopVar(this.depth + d));
@@ -507,6 +509,21 @@ function hintFor(node: Node): string {
     default:
       return "tmp";
   }
+}
+
+/**
+ * `a + b + c + …` as one chain when it has at most MAX_SUM_CHAIN terms, else as parenthesized
+ * groups of that many (recursively): a chain is parsed as deep as it is long, and prettier's parser
+ * overflows the stack at about 760 terms (`--unroll 4096` on digits gives 2048-term sums).
+ */
+function sumOf(terms: readonly string[]): string {
+  let parts = terms;
+  while (parts.length > MAX_SUM_CHAIN) {
+    const groups: string[] = [];
+    for (let i = 0; i < parts.length; i += MAX_SUM_CHAIN) groups.push(`(${parts.slice(i, i + MAX_SUM_CHAIN).join(" + ")})`);
+    parts = groups;
+  }
+  return parts.join(" + ");
 }
 
 /** Every index tuple of a shape, in row-major order. */

@@ -32,6 +32,7 @@ export function literal(text: string): string {
 
 export class NameTable {
   private readonly used = new Set<string>();
+  private readonly nextSuffix = new Map<string, number>();
   constructor(private readonly parent: NameTable | null = null) {}
 
   has(name: string): boolean {
@@ -49,7 +50,11 @@ export class NameTable {
   fresh(hint: string): string {
     const base = sanitize(hint);
     let name = base;
-    for (let k = 1; this.has(name); k++) name = `${base}_${k}`;
+    // names are only ever added, so the first free suffix never moves back: start the search
+    // where the last one for this base ended (5000 temporaries would otherwise take 12.5M probes)
+    let k = this.nextSuffix.get(base) ?? 1;
+    if (this.has(name)) for (name = `${base}_${k}`; this.has(name); ) name = `${base}_${++k}`;
+    this.nextSuffix.set(base, k);
     this.used.add(name);
     return name;
   }

@@ -20,17 +20,20 @@ export function splitLoss(g: Graph, loss: NodeId): SplitLoss {
     else if (n.inputs.some((i) => sampleDep[i])) sampleDep[n.id] = 1;
   }
   const terms: { coef: number; node: NodeId }[] = [];
-  const walk = (id: NodeId, coef: number): void => {
+  // depth first, left before right, with an explicit stack: a 5000-term loss line is a chain
+  // 5000 nodes deep
+  const stack: { coef: number; node: NodeId }[] = [{ coef: 1, node: loss }];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { coef, node: id } = top;
     const n = g.node(id);
     const [a, b] = n.inputs;
-    if (n.op === "add") return walk(a!, coef), walk(b!, coef);
-    if (n.op === "sub") return walk(a!, coef), walk(b!, -coef);
-    if (n.op === "neg") return walk(a!, -coef);
-    if (n.op === "mul" && g.isConst(a!) && g.shape(a!).length === 0) return walk(b!, coef * g.node(a!).num);
-    if (n.op === "mul" && g.isConst(b!) && g.shape(b!).length === 0) return walk(a!, coef * g.node(b!).num);
-    terms.push({ coef, node: id });
-  };
-  walk(loss, 1);
+    if (n.op === "add") stack.push({ coef, node: b! }, { coef, node: a! });
+    else if (n.op === "sub") stack.push({ coef: -coef, node: b! }, { coef, node: a! });
+    else if (n.op === "neg") stack.push({ coef: -coef, node: a! });
+    else if (n.op === "mul" && g.isConst(a!) && g.shape(a!).length === 0) stack.push({ coef: coef * g.node(a!).num, node: b! });
+    else if (n.op === "mul" && g.isConst(b!) && g.shape(b!).length === 0) stack.push({ coef: coef * g.node(b!).num, node: a! });
+    else terms.push({ coef, node: id });
+  }
   const sum = (ts: typeof terms): NodeId | null => {
     let acc: NodeId | null = null;
     for (const t of ts) {

@@ -9,7 +9,7 @@ import { LineMap, type Span } from "../diagnostics/span.js";
 import type { Graph, NodeId } from "../ir/graph.js";
 import { newGraph } from "../ir/new-graph.js";
 import { broadcastShapes, matmulShape, numel, showShape, type Shape } from "../ir/shape.js";
-import type { Arg, Call, Expr, Ident, Program, Stmt } from "../syntax/ast.js";
+import type { Arg, Binary, Call, Expr, Ident, Program, Stmt } from "../syntax/ast.js";
 import { ACTIVATIONS, BUILTINS, RELU_LIKE, type Builtin } from "./builtins.js";
 import type { InitSpec, Model, OutputInfo, ParamInfo, TensorInfo } from "./model.js";
 import { checkTrainBlock } from "./train-block.js";
@@ -453,33 +453,19 @@ class Elaborator {
         return e.op === "-" ? g.add("neg", [a]) : a;
       }
       case "binary": {
-        const a = this.expr(e.left);
         if (e.op === "^") {
+          const a = this.expr(e.left);
           const k = this.constant(e.right, "^");
           if (a === null || k === null) return null;
           return g.add("pow", [a], { num: k });
         }
-        const b = this.expr(e.right);
-        if (a === null || b === null) return null;
-        const sa = g.shape(a), sb = g.shape(b);
-        if (e.op === "@") {
-          if (sa.length !== 2) {
-            diags.error("NN3002", e.left.span, showShape(sa));
-            return null;
-          }
-          if (matmulShape(sa, sb) === null) {
-            diags.error("NN3003", e.opSpan, showShape(sa), showShape(sb), sa[1]!, sb.length === 0 ? "(scalar)" : sb[0]!);
-            return null;
-          }
-          return g.add("matmul", [a, b]);
-        }
-        if (broadcastShapes(sa, sb) === null) {
-          diags.error("NN3001", e.opSpan, showShape(sa), showShape(sb), e.op);
-          return null;
-        }
-        if (e.op === "/" && g.isConst(b, 0) && g.isConst(a)) diags.error("NN3014", e.right.span);
-        const op = ({ "+": "add", "-": "sub", "*": "mul", "/": "div" } as const)[e.op];
-        return g.add(op, [a, b]);
+        // `a + b + c + …` is a left-leaning chain as deep as it is long (the parser builds it
+        // iteratively): walk its spine in a loop, so a 5000-term line cannot overflow the stack.
+        const spine: Binary[] = [e];
+        for (let l = e.left; l.kind === "binary" && l.op !== "^"; l = l.left) spine.push(l);
+        let a = this.expr(spine[spine.length - 1]!.left);
+        for (let i = spine.length - 1; i >= 0; i--) a = this.binary(spine[i]!, a);
+        return a;
       }
       case "index": {
         const a = this.expr(e.target);
@@ -510,6 +496,32 @@ class Elaborator {
       case "call":
         return this.call(e);
     }
+  }
+
+  /** One non-`^` binary operation whose left operand is already lowered (null: poisoned). */
+  binary(e: Binary, a: NodeId | null): NodeId | null {
+    const { g, diags } = this;
+    const b = this.expr(e.right);
+    if (a === null || b === null || e.op === "^") return null;
+    const sa = g.shape(a), sb = g.shape(b);
+    if (e.op === "@") {
+      if (sa.length !== 2) {
+        diags.error("NN3002", e.left.span, showShape(sa));
+        return null;
+      }
+      if (matmulShape(sa, sb) === null) {
+        diags.error("NN3003", e.opSpan, showShape(sa), showShape(sb), sa[1]!, sb.length === 0 ? "(scalar)" : sb[0]!);
+        return null;
+      }
+      return g.add("matmul", [a, b]);
+    }
+    if (broadcastShapes(sa, sb) === null) {
+      diags.error("NN3001", e.opSpan, showShape(sa), showShape(sb), e.op);
+      return null;
+    }
+    if (e.op === "/" && g.isConst(b, 0) && g.isConst(a)) diags.error("NN3014", e.right.span);
+    const op = ({ "+": "add", "-": "sub", "*": "mul", "/": "div" } as const)[e.op];
+    return g.add(op, [a, b]);
   }
 
   call(e: Call): NodeId | null {
