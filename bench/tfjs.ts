@@ -3,7 +3,8 @@
  * are tf.variables (kernels [in, out] like tf.layers.dense, float32), the loss is tfjs's fused,
  * stable one (tf.losses.softmaxCrossEntropy / sigmoidCrossEntropy, mean over the batch) and one
  * step is `optimizer.minimize(loss)` with tf.train.sgd: forward, tape-based backward and the
- * update. Backends: "cpu" (plain JavaScript kernels) and "wasm" (XNNPACK, SIMD when available).
+ * update. Backends: "cpu" (plain JavaScript kernels) and "wasm" (XNNPACK, SIMD when available),
+ * in production mode.
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
@@ -14,6 +15,9 @@ import type { NetworkSpec } from "./generic.js";
 export type TfBackend = "cpu" | "wasm";
 
 let wasmPathsSet = false;
+
+// Production mode: tfjs skips its debug-time correctness checks, as a deployed model would.
+tf.enableProdMode();
 
 /** Selects a backend; the first use of "wasm" points the backend at its own dist folder. */
 export async function useBackend(backend: TfBackend): Promise<void> {

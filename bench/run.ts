@@ -1,0 +1,780 @@
+/**
+ * `npm run bench`: training-step throughput of nnc's emitted modules against a hand-written generic
+ * JavaScript MLP (bench/generic.ts) and TensorFlow.js (CPU and WASM backends), on the networks
+ * A–D of docs/performance.md, in one run. Also: compile time and emitted size per network, and
+ * the heap allocated per call of nnc's gradientBatch.
+ *
+ * One training step = forward + backward + plain SGD update on one batch. In each network/batch
+ * cell every implementation is warmed up, then all are timed in interleaved rounds (one loop of a
+ * fixed number of steps each per round, gc() before each loop when node runs with --expose-gc);
+ * samples/s is the median over the rounds, ratios the median of the per-round ratios. Results: a
+ * table on stdout, bench/results/latest.json and bench/results/latest.md.
+ *
+ * Options: --quick (short loops, for checking the harness), --only A,B (networks).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { PerformanceObserver, performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { compile, VERSION } from "../compiler/pipeline.js";
+import { loadModule, type CompiledModule } from "../runtime/load-module.js";
+import { GenericMLP, type NetworkSpec } from "./generic.js";
+import { backendInfo, createTfTrainer, numTensors, useBackend, type TfBackend, type TfBatch, type TfTrainer } from "./tfjs.js";
+
+// ── configuration
+
+interface Network {
+  readonly id: string;
+  readonly file: string;
+  readonly spec: NetworkSpec;
+  /** the .nn layer names, in order (parameters `${name}.W`, `${name}.b`) */
+  readonly layerNames: readonly string[];
+  readonly batchSizes: readonly number[];
+}
+
+const NETWORKS: readonly Network[] = [
+  { id: "A", file: "a.nn", spec: { sizes: [2, 4, 1], hidden: ["tanh"], output: "sigmoid-binary-cross-entropy" }, layerNames: ["h", "o"], batchSizes: [1] },
+  { id: "B", file: "b.nn", spec: { sizes: [64, 32, 10], hidden: ["relu"], output: "softmax-cross-entropy" }, layerNames: ["h", "y"], batchSizes: [1, 32] },
+  { id: "C", file: "c.nn", spec: { sizes: [784, 128, 10], hidden: ["relu"], output: "softmax-cross-entropy" }, layerNames: ["h", "y"], batchSizes: [1, 32] },
+  { id: "D", file: "d.nn", spec: { sizes: [784, 256, 256, 10], hidden: ["relu", "relu"], output: "softmax-cross-entropy" }, layerNames: ["h1", "h2", "y"], batchSizes: [32] },
+];
+
+/** "generic+skip" is informational: the generic code skipping zero-δ rows (see generic.ts). */
+const IMPLS = ["nnc", "generic", "generic+skip", "tfjs-cpu", "tfjs-wasm"] as const;
+type Impl = (typeof IMPLS)[number];
+
+const args = process.argv.slice(2);
+const QUICK = args.includes("--quick");
+const onlyArg = args.indexOf("--only");
+const ONLY = onlyArg >= 0 ? new Set((args[onlyArg + 1] ?? "").toUpperCase().split(",")) : null;
+
+// Timing settings: JavaScript implementations and tfjs (slower per step: longer loops).
+// The JavaScript warm-up is long because TurboFan needs 0.1–0.5 s (idle–loaded machine, on the
+// other core) to compile network B's large unrolled sampleGradient, which runs slower until then.
+const JS_TIMING = QUICK ? { warmupMs: 100, loopMs: 50 } : { warmupMs: 1500, loopMs: 250 };
+// tfjs keeps speeding up for ~2 s of steps (its many small functions get optimized one by one).
+const TF_TIMING = QUICK ? { warmupMs: 100, loopMs: 50 } : { warmupMs: 2000, loopMs: 300 };
+/** timed rounds per cell; each round runs one loop of every implementation */
+const ROUNDS = QUICK ? 3 : 9;
+const COMPILE_REPEATS = QUICK ? 1 : 3;
+const POOL = 256; // samples in the synthetic data set, cycled through batch by batch
+const LR = 0.01;
+const SEED = 1;
+const GRAD_TOLERANCE = 1e-10; // generic vs nnc, absolute, float64
+const TF_TOLERANCE = 1e-3; // tfjs (float32) vs nnc, relative to the largest gradient entry of the tensor
+
+/** The targets of the performance issue: nnc / other ≥ value. */
+const TARGETS: readonly { network: string; batch: number; against: Impl; ratio: number }[] = [
+  { network: "A", batch: 1, against: "generic", ratio: 2 },
+  { network: "B", batch: 1, against: "generic", ratio: 2 },
+  { network: "B", batch: 32, against: "generic", ratio: 1.5 },
+  { network: "C", batch: 1, against: "generic", ratio: 1.5 },
+  { network: "C", batch: 32, against: "generic", ratio: 1.5 },
+  { network: "D", batch: 32, against: "generic", ratio: 1.5 },
+  { network: "A", batch: 1, against: "tfjs-cpu", ratio: 1000 },
+  { network: "B", batch: 1, against: "tfjs-cpu", ratio: 50 },
+  { network: "A", batch: 1, against: "tfjs-wasm", ratio: 1 },
+  { network: "B", batch: 1, against: "tfjs-wasm", ratio: 1 },
+  { network: "B", batch: 32, against: "tfjs-wasm", ratio: 1 },
+  { network: "C", batch: 1, against: "tfjs-wasm", ratio: 1 },
+  { network: "C", batch: 32, against: "tfjs-wasm", ratio: 1 },
+  { network: "D", batch: 32, against: "tfjs-wasm", ratio: 1 },
+];
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** the repository root: this file runs as dist/bench/run.js */
+const ROOT = [resolve(here, "..", ".."), resolve(here, "..")].find((r) => existsSync(join(r, "bench", "models")));
+if (ROOT === undefined) throw new Error(`bench: cannot find bench/models above ${here}`);
+
+const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
+
+// ── small utilities
+
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`\nbench: FAILED: ${msg}\n`);
+  process.exit(1);
+}
+
+// ── data: a fixed synthetic pool, cut into batches (views: nothing is copied per step)
+
+interface Data {
+  readonly x: Float64Array;
+  readonly t: Float64Array;
+}
+
+function makeData(net: Network): Data {
+  const nx = net.spec.sizes[0]!;
+  const ny = net.spec.sizes[net.spec.sizes.length - 1]!;
+  const random = mulberry32(12345);
+  const x = new Float64Array(POOL * nx);
+  const t = new Float64Array(POOL * ny);
+  for (let n = 0; n < POOL; n++) {
+    if (ny === 1) {
+      // XOR-like: the label is whether the two coordinates have different signs
+      for (let j = 0; j < nx; j++) x[n * nx + j] = 2 * random() - 1;
+      t[n] = x[n * nx]! * x[n * nx + 1]! < 0 ? 1 : 0;
+    } else {
+      // pixel-like inputs in [0, 1), a random class one-hot
+      for (let j = 0; j < nx; j++) x[n * nx + j] = random();
+      t[n * ny + Math.floor(random() * ny)] = 1;
+    }
+  }
+  return { x, t };
+}
+
+function batchesOf(net: Network, data: Data, count: number): TfBatch[] {
+  const nx = net.spec.sizes[0]!;
+  const ny = net.spec.sizes[net.spec.sizes.length - 1]!;
+  const out: TfBatch[] = [];
+  for (let k = 0; k + count <= POOL; k += count)
+    out.push({ x: data.x.subarray(k * nx, (k + count) * nx), t: data.t.subarray(k * ny, (k + count) * ny) });
+  return out;
+}
+
+// ── timing
+//
+// All implementations of one network/batch cell are warmed up, then timed in interleaved rounds:
+// each round runs one loop of every implementation in turn. On a shared 2-core machine the load
+// from other processes drifts over seconds; interleaving exposes every implementation to the same
+// drift, and the ratios are taken per round (paired) before the median.
+
+interface Contestant {
+  readonly impl: Impl;
+  /** called (and awaited) before its warm-up and before each of its loops, e.g. to select a tfjs backend */
+  readonly prepare: () => Promise<void>;
+  readonly step: (i: number) => void;
+  /** waits until the step's results exist (tfjs); nnc and generic are synchronous */
+  readonly sync: () => void;
+  readonly settings: { readonly warmupMs: number; readonly loopMs: number };
+}
+
+interface Timing {
+  /** median samples per second over the loops */
+  readonly samplesPerSec: number;
+  readonly min: number;
+  readonly max: number;
+  readonly loops: number;
+  readonly stepsPerLoop: number;
+  readonly warmupSteps: number;
+  readonly warmupMs: number;
+  /** samples per second of each loop, one per round */
+  readonly perLoop: number[];
+}
+
+async function timeInterleaved(contestants: readonly Contestant[], batch: number, rounds: number): Promise<Map<Impl, Timing>> {
+  const state = new Map<Impl, { i: number; stepsPerLoop: number; warmupSteps: number; warmupMs: number; perLoop: number[] }>();
+  for (const c of contestants) {
+    await c.prepare();
+    let i = 0;
+    const w0 = nowMs();
+    while (i < 5 || nowMs() - w0 < c.settings.warmupMs) c.step(i++);
+    c.sync();
+    const warmupMs = nowMs() - w0;
+    const stepsPerLoop = Math.max(1, Math.round((i / warmupMs) * c.settings.loopMs));
+    state.set(c.impl, { i, stepsPerLoop, warmupSteps: i, warmupMs, perLoop: [] });
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const c of contestants) {
+      const st = state.get(c.impl)!;
+      await c.prepare();
+      gc?.();
+      const t0 = nowMs();
+      for (let s = 0; s < st.stepsPerLoop; s++) c.step(st.i++);
+      c.sync();
+      const seconds = (nowMs() - t0) / 1000;
+      st.perLoop.push((st.stepsPerLoop * batch) / seconds);
+    }
+  }
+  const out = new Map<Impl, Timing>();
+  for (const [impl, st] of state)
+    out.set(impl, {
+      samplesPerSec: median(st.perLoop),
+      min: Math.min(...st.perLoop),
+      max: Math.max(...st.perLoop),
+      loops: rounds,
+      stepsPerLoop: st.stepsPerLoop,
+      warmupSteps: st.warmupSteps,
+      warmupMs: st.warmupMs,
+      perLoop: st.perLoop,
+    });
+  return out;
+}
+
+// ── heap allocated per call (with --expose-gc)
+
+interface HeapResult {
+  /** calls in the short and the long run (long = 5 × short) */
+  readonly calls: readonly [number, number];
+  /** median over 3 trials of (Δlong − Δshort) / (long − short): fixed costs of the measurement cancel */
+  readonly bytesPerCall: number;
+  /** each trial's [Δ heapUsed short, Δ heapUsed long], in bytes */
+  readonly trials: [number, number][];
+  /** garbage collections that started during the timed calls: with any, the deltas are lower bounds */
+  readonly gcsDuring: number;
+}
+
+/**
+ * Bytes allocated per call of an already warmed-up function: heapUsed after − before a run of n
+ * calls (gc() twice before), for n and 5n calls; the slope is the allocation per call.
+ */
+async function heapPerCall(call: (i: number) => void, calls: number): Promise<HeapResult | null> {
+  if (gc === undefined) return null;
+  const gcStarts: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcStarts.push(e.startTime);
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  const windows: [number, number][] = [];
+  const measure = (n: number): number => {
+    gc!();
+    gc!();
+    const t0 = performance.now();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < n; i++) call(i);
+    const after = process.memoryUsage().heapUsed;
+    windows.push([t0, performance.now()]);
+    return after - before;
+  };
+  const short = calls;
+  const long = 5 * calls;
+  const trials: [number, number][] = [];
+  for (let k = 0; k < 3; k++) trials.push([measure(short), measure(long)]);
+  await new Promise((r) => setTimeout(r, 20)); // let the observer deliver
+  observer.disconnect();
+  const gcsDuring = gcStarts.filter((s) => windows.some(([t0, t1]) => s > t0 && s < t1)).length;
+  return {
+    calls: [short, long],
+    bytesPerCall: median(trials.map(([d1, d2]) => (d2 - d1) / (long - short))),
+    trials,
+    gcsDuring,
+  };
+}
+
+// ── verification
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= m)) m = d; // NaN propagates as "not ≤"
+  }
+  return m;
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+function copyParamsToGeneric(net: Network, params: Record<string, Float64Array>, g: GenericMLP): void {
+  net.layerNames.forEach((name, l) => {
+    g.W[l]!.set(params[`${name}.W`]!);
+    g.b[l]!.set(params[`${name}.b`]!);
+  });
+}
+
+function checkShapes(net: Network, m: CompiledModule): void {
+  const s = net.spec.sizes;
+  const expected: Record<string, number[]> = {};
+  net.layerNames.forEach((name, l) => {
+    expected[`${name}.W`] = [s[l + 1]!, s[l]!];
+    expected[`${name}.b`] = [s[l + 1]!];
+  });
+  const got = JSON.stringify(m.meta.params);
+  if (got !== JSON.stringify(expected))
+    fail(`network ${net.id}: the module's parameters ${got} are not the spec's ${JSON.stringify(expected)}`);
+}
+
+interface Verification {
+  network: string;
+  batch: number;
+  genericMaxGradDiff: number;
+  genericLossDiff: number;
+  genericMaxParamDiffAfter3Steps: number;
+  tfjs: Record<string, { maxRelGradDiff: number; lossDiff: number }>;
+}
+
+// ── the nnc step
+
+interface NncStep {
+  readonly params: Record<string, Float64Array>;
+  readonly grad: Record<string, Float64Array>;
+  step(i: number): void;
+  gradientOnly(i: number): void;
+}
+
+function nncStep(m: CompiledModule, batches: readonly TfBatch[], count: number): NncStep {
+  const params = m.createParams();
+  m.initParams(params, SEED);
+  const grad = m.createParams();
+  const pairs = Object.keys(params).map((k) => [params[k]!, grad[k]!] as const);
+  const inputs = batches.map((b) => ({ x: b.x }));
+  const targets = batches.map((b) => ({ t: b.t }));
+  const nb = batches.length;
+  const gradientOnly = (i: number): void => {
+    const j = i % nb;
+    m.gradientBatch(params, inputs[j]!, targets[j]!, count, grad);
+  };
+  const step = (i: number): void => {
+    const j = i % nb;
+    m.gradientBatch(params, inputs[j]!, targets[j]!, count, grad);
+    for (let k = 0; k < pairs.length; k++) {
+      const [p, g] = pairs[k]!;
+      for (let q = 0; q < p.length; q++) p[q]! -= LR * g[q]!;
+    }
+  };
+  return { params, grad, step, gradientOnly };
+}
+
+// ── main
+
+interface CompileRow {
+  network: string;
+  sizes: readonly number[];
+  params: number;
+  coldMs: number;
+  warmMs: number;
+  loadMs: number;
+  bytes: number;
+  lines: number;
+}
+
+interface ThroughputRow {
+  network: string;
+  batch: number;
+  impl: Impl;
+  timing: Timing;
+}
+
+interface HeapRow {
+  network: string;
+  batch: number;
+  impl: "nnc" | "generic" | "generic+skip";
+  heap: HeapResult | null;
+}
+
+async function main(): Promise<void> {
+  const t00 = nowMs();
+  const networks = NETWORKS.filter((n) => ONLY === null || ONLY.has(n.id));
+  const machine = {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform} ${process.arch}`,
+    exposeGc: gc !== undefined,
+    /** 1-minute load average at the start and the end: above ~1 on 2 cores, other processes competed */
+    loadAverage: { start: loadavg()[0]!, end: NaN },
+  };
+  log(`nnc ${VERSION} bench — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}${QUICK ? " (quick)" : ""}`);
+  if (gc === undefined) log("note: run node with --expose-gc for gc() between loops and the heap measurement");
+  if (machine.loadAverage.start > 0.5)
+    log(`warning: load average ${machine.loadAverage.start.toFixed(2)} before the start: other processes compete for the ${machine.cores} cores`);
+
+  // compile every network: time and size
+  const modules = new Map<string, CompiledModule>();
+  const compileRows: CompileRow[] = [];
+  for (const net of networks) {
+    const file = join(ROOT!, "bench", "models", net.file);
+    const source = readFileSync(file, "utf8");
+    const times: number[] = [];
+    let ts = "";
+    for (let r = 0; r <= COMPILE_REPEATS; r++) {
+      const t0 = nowMs();
+      const result = await compile(source, { file: net.file });
+      times.push(nowMs() - t0);
+      if (result.ts === null)
+        fail(`${net.file} does not compile:\n${result.diagnostics.list.map((d) => `  ${d.code}: ${d.message}`).join("\n")}`);
+      ts = result.ts;
+    }
+    const l0 = nowMs();
+    const m = await loadModule(ts);
+    const loadMs = nowMs() - l0;
+    checkShapes(net, m);
+    modules.set(net.id, m);
+    const params = Object.values(m.meta.params).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
+    compileRows.push({
+      network: net.id,
+      sizes: net.spec.sizes,
+      params,
+      coldMs: times[0]!,
+      warmMs: median(times.slice(1).length > 0 ? times.slice(1) : times),
+      loadMs,
+      bytes: Buffer.byteLength(ts, "utf8"),
+      lines: ts.split("\n").length - (ts.endsWith("\n") ? 1 : 0),
+    });
+    log(`compiled ${net.id} (${net.spec.sizes.join("-")}): ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
+  }
+
+  // verify: generic vs nnc to 1e-10 (gradient, loss, parameters after 3 SGD steps); tfjs vs nnc to float32 accuracy
+  const verifications: Verification[] = [];
+  for (const net of networks) {
+    const m = modules.get(net.id)!;
+    const data = makeData(net);
+    for (const count of net.batchSizes) {
+      const batches = batchesOf(net, data, count);
+      const nnc = nncStep(m, batches, count);
+      const generic = new GenericMLP(net.spec);
+      const skipping = new GenericMLP(net.spec, { skipZeroDeltas: true });
+      copyParamsToGeneric(net, nnc.params, generic);
+      copyParamsToGeneric(net, nnc.params, skipping);
+      const v: Verification = { network: net.id, batch: count, genericMaxGradDiff: 0, genericLossDiff: 0, genericMaxParamDiffAfter3Steps: 0, tfjs: {} };
+      for (let b = 0; b < Math.min(3, batches.length); b++) {
+        const lossN = m.gradientBatch(nnc.params, { x: batches[b]!.x }, { t: batches[b]!.t }, count, nnc.grad);
+        for (const g of [generic, skipping]) {
+          const lossG = g.gradientBatch(batches[b]!.x, batches[b]!.t, count);
+          v.genericLossDiff = Math.max(v.genericLossDiff, Number.isNaN(lossN - lossG) ? Infinity : Math.abs(lossN - lossG));
+          net.layerNames.forEach((name, l) => {
+            v.genericMaxGradDiff = Math.max(v.genericMaxGradDiff, maxAbsDiff(nnc.grad[`${name}.W`]!, g.gW[l]!), maxAbsDiff(nnc.grad[`${name}.b`]!, g.gb[l]!));
+          });
+        }
+        if (!(v.genericMaxGradDiff <= GRAD_TOLERANCE) || !(v.genericLossDiff <= GRAD_TOLERANCE))
+          fail(`network ${net.id}, batch ${count}: the generic gradient differs from nnc's gradientBatch by ${v.genericMaxGradDiff} (loss by ${v.genericLossDiff}); tolerance ${GRAD_TOLERANCE}`);
+      }
+      // three training steps each, then the parameters must still agree
+      const fresh = nncStep(m, batches, count);
+      copyParamsToGeneric(net, fresh.params, generic);
+      copyParamsToGeneric(net, fresh.params, skipping);
+      for (let s = 0; s < 3; s++) {
+        fresh.step(s);
+        for (const g of [generic, skipping]) {
+          g.gradientBatch(batches[s % batches.length]!.x, batches[s % batches.length]!.t, count);
+          g.sgd(LR);
+        }
+      }
+      for (const g of [generic, skipping])
+        net.layerNames.forEach((name, l) => {
+          v.genericMaxParamDiffAfter3Steps = Math.max(v.genericMaxParamDiffAfter3Steps, maxAbsDiff(fresh.params[`${name}.W`]!, g.W[l]!), maxAbsDiff(fresh.params[`${name}.b`]!, g.b[l]!));
+        });
+      if (!(v.genericMaxParamDiffAfter3Steps <= GRAD_TOLERANCE))
+        fail(`network ${net.id}, batch ${count}: after 3 SGD steps the generic parameters differ from nnc's by ${v.genericMaxParamDiffAfter3Steps}`);
+      // tfjs: its gradient (float32) against nnc's on the first batch
+      const reference = nncStep(m, batches, count);
+      const refLoss = m.gradientBatch(reference.params, { x: batches[0]!.x }, { t: batches[0]!.t }, count, reference.grad);
+      for (const backend of ["cpu", "wasm"] as TfBackend[]) {
+        await useBackend(backend);
+        const tfTrainer = createTfTrainer(net.spec, net.layerNames, reference.params, batches, count, LR);
+        const { loss, grads } = tfTrainer.gradient(0);
+        tfTrainer.dispose();
+        let worst = 0;
+        for (const [name, g] of Object.entries(grads)) {
+          const ref = reference.grad[name]!;
+          worst = Math.max(worst, maxAbsDiff(g, ref) / Math.max(maxAbs(ref), 1e-6));
+        }
+        v.tfjs[`tfjs-${backend}`] = { maxRelGradDiff: worst, lossDiff: Math.abs(loss - refLoss) };
+        if (!(worst <= TF_TOLERANCE) || !(Math.abs(loss - refLoss) <= TF_TOLERANCE * Math.max(1, Math.abs(refLoss))))
+          fail(`network ${net.id}, batch ${count}: tfjs-${backend}'s gradient differs from nnc's by ${worst} (relative), loss ${loss} vs ${refLoss}`);
+      }
+      verifications.push(v);
+      log(
+        `verified ${net.id}/b${count}: generic − nnc max |Δgrad| ${v.genericMaxGradDiff.toExponential(1)}, |Δloss| ${v.genericLossDiff.toExponential(1)}, ` +
+          `|Δθ| after 3 steps ${v.genericMaxParamDiffAfter3Steps.toExponential(1)}; tfjs rel. Δgrad cpu ${v.tfjs["tfjs-cpu"]!.maxRelGradDiff.toExponential(1)}, wasm ${v.tfjs["tfjs-wasm"]!.maxRelGradDiff.toExponential(1)}`,
+      );
+    }
+  }
+  await useBackend("wasm");
+  const wasmInfo = backendInfo();
+  await useBackend("cpu");
+  const cpuInfo = backendInfo();
+
+  // throughput
+  const rows: ThroughputRow[] = [];
+  const heapRows: HeapRow[] = [];
+  for (const net of networks) {
+    const m = modules.get(net.id)!;
+    const data = makeData(net);
+    for (const count of net.batchSizes) {
+      const batches = batchesOf(net, data, count);
+      const label = `${net.id}/b${count}`;
+      const sync = (): void => {};
+      const js = async (): Promise<void> => {};
+
+      const nnc = nncStep(m, batches, count);
+      const generics = (["generic", "generic+skip"] as const).map((impl) => {
+        const g = new GenericMLP(net.spec, { skipZeroDeltas: impl === "generic+skip" });
+        copyParamsToGeneric(net, nncStep(m, batches, count).params, g);
+        return { impl, g };
+      });
+      const tfTensorsBefore = numTensors();
+      const trainers = new Map<TfBackend, TfTrainer>();
+      for (const backend of ["cpu", "wasm"] as TfBackend[]) {
+        await useBackend(backend);
+        trainers.set(backend, createTfTrainer(net.spec, net.layerNames, nncStep(m, batches, count).params, batches, count, LR));
+      }
+      const contestants: Contestant[] = [
+        { impl: "nnc", prepare: js, step: nnc.step, sync, settings: JS_TIMING },
+        ...generics.map(({ impl, g }): Contestant => ({
+          impl,
+          prepare: js,
+          step: (i: number): void => {
+            const b = batches[i % batches.length]!;
+            g.gradientBatch(b.x, b.t, count);
+            g.sgd(LR);
+          },
+          sync,
+          settings: JS_TIMING,
+        })),
+        ...(["cpu", "wasm"] as TfBackend[]).map((backend): Contestant => {
+          const trainer = trainers.get(backend)!;
+          return {
+            impl: backend === "cpu" ? "tfjs-cpu" : "tfjs-wasm",
+            prepare: () => useBackend(backend),
+            step: (i: number) => trainer.step(i),
+            sync: () => trainer.sync(),
+            settings: TF_TIMING,
+          };
+        }),
+      ];
+      const timings = await timeInterleaved(contestants, count, ROUNDS);
+      for (const c of contestants) {
+        const t = timings.get(c.impl)!;
+        rows.push({ network: net.id, batch: count, impl: c.impl, timing: t });
+        log(`${label} ${c.impl.padEnd(12)} ${fmtRate(t.samplesPerSec).padStart(8)} samples/s  (${t.loops} loops × ${t.stepsPerLoop} steps, min ${fmtRate(t.min)}, max ${fmtRate(t.max)})`);
+      }
+      const tfTensorsLive = numTensors() - tfTensorsBefore;
+      for (const backend of ["cpu", "wasm"] as TfBackend[]) {
+        await useBackend(backend);
+        trainers.get(backend)!.dispose();
+      }
+      const tfTensorsLeft = numTensors() - tfTensorsBefore;
+      // the trainers' own tensors (variables, batches, the optimizer's constant) and nothing else
+      if (tfTensorsLeft !== 0) fail(`${label} tfjs: ${tfTensorsLeft} tensors left after dispose (${tfTensorsLive} live before it)`);
+      checkFinite(label, "nnc", Object.values(nnc.params));
+      for (const { impl, g } of generics) checkFinite(label, impl, [...g.W, ...g.b]);
+
+      // heap: short runs of ~0.05 s and long ones of ~0.25 s, after the timing (warm code)
+      const heapCalls = Math.max(10, Math.round((timings.get("nnc")!.samplesPerSec / count) * (QUICK ? 0.01 : 0.05)));
+      heapRows.push({ network: net.id, batch: count, impl: "nnc", heap: await heapPerCall(nnc.gradientOnly, heapCalls) });
+      const generic = generics[0]!.g;
+      const genericGradient = (i: number): void => {
+        const b = batches[i % batches.length]!;
+        generic.gradientBatch(b.x, b.t, count);
+      };
+      heapRows.push({ network: net.id, batch: count, impl: "generic", heap: await heapPerCall(genericGradient, heapCalls) });
+    }
+  }
+
+  const totalSeconds = (nowMs() - t00) / 1000;
+  machine.loadAverage.end = loadavg()[0]!;
+  const report = renderReport(machine, compileRows, rows, heapRows, verifications, totalSeconds);
+  process.stdout.write(report.text);
+
+  const outDir = join(ROOT!, "bench", "results");
+  mkdirSync(outDir, { recursive: true });
+  const json = {
+    date: new Date().toISOString(),
+    nnc: VERSION,
+    quick: QUICK,
+    machine,
+    tfjs: { cpu: cpuInfo, wasm: wasmInfo },
+    settings: { js: JS_TIMING, tfjs: TF_TIMING, rounds: ROUNDS, compileRepeats: COMPILE_REPEATS, pool: POOL, lr: LR, seed: SEED, float: { nnc: "float64", generic: "float64", tfjs: "float32" } },
+    compile: compileRows,
+    throughput: rows.map((r) => ({ network: r.network, batch: r.batch, impl: r.impl, ...r.timing })),
+    ratios: report.ratios,
+    targets: report.targets,
+    heap: heapRows,
+    verification: verifications,
+    totalSeconds,
+  };
+  writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(outDir, "latest.md"), report.markdown);
+  log(`\nwrote bench/results/latest.json and bench/results/latest.md (${totalSeconds.toFixed(0)} s in all)`);
+}
+
+function checkFinite(label: string, impl: string, arrays: readonly Float64Array[]): void {
+  for (const a of arrays) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) fail(`${label} ${impl}: parameters became non-finite during timing`);
+}
+
+// ── report
+
+function fmtRate(x: number): string {
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)} k`;
+  return x.toFixed(0);
+}
+
+function fmtRatio(x: number): string {
+  if (!Number.isFinite(x)) return "–";
+  if (x >= 100) return `${x.toFixed(0)}×`;
+  if (x >= 10) return `${x.toFixed(1)}×`;
+  return `${x.toFixed(2)}×`;
+}
+
+function table(header: readonly string[], body: readonly (readonly string[])[], align: readonly ("l" | "r")[]): { text: string; markdown: string } {
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]!.length)));
+  const pad = (s: string, c: number): string => (align[c] === "r" ? s.padStart(widths[c]!) : s.padEnd(widths[c]!));
+  const text = [header.map(pad).join("  "), widths.map((w) => "─".repeat(w)).join("  "), ...body.map((r) => r.map(pad).join("  "))].join("\n");
+  const cell = (s: string): string => s.replace(/\|/g, "\\|");
+  const markdown = [
+    `| ${header.map(cell).join(" | ")} |`,
+    `| ${align.map((a) => (a === "r" ? "---:" : "---")).join(" | ")} |`,
+    ...body.map((r) => `| ${r.map(cell).join(" | ")} |`),
+  ].join("\n");
+  return { text: `${text}\n`, markdown: `${markdown}\n` };
+}
+
+function renderReport(
+  machine: { cpu: string; cores: number; node: string; loadAverage: { start: number; end: number } },
+  compileRows: readonly CompileRow[],
+  rows: readonly ThroughputRow[],
+  heapRows: readonly HeapRow[],
+  verifications: readonly Verification[],
+  totalSeconds: number,
+): {
+  text: string;
+  markdown: string;
+  ratios: { network: string; batch: number; against: Impl; nncOver: number }[];
+  targets: { network: string; batch: number; against: Impl; target: number; measured: number; met: boolean }[];
+} {
+  const configs = [...new Map(rows.map((r) => [`${r.network}/${r.batch}`, { network: r.network, batch: r.batch }])).values()];
+  const rate = (network: string, batch: number, impl: Impl): number =>
+    rows.find((r) => r.network === network && r.batch === batch && r.impl === impl)?.timing.samplesPerSec ?? NaN;
+  const net = (id: string): Network => NETWORKS.find((n) => n.id === id)!;
+
+  const throughput = table(
+    ["network", "sizes", "batch", ...IMPLS.map((i) => `${i} samples/s`), "spread nnc (min–max)"],
+    configs.map((c) => {
+      const nncRow = rows.find((r) => r.network === c.network && r.batch === c.batch && r.impl === "nnc")!.timing;
+      return [
+        c.network,
+        net(c.network).spec.sizes.join("-"),
+        String(c.batch),
+        ...IMPLS.map((i) => fmtRate(rate(c.network, c.batch, i))),
+        `${fmtRate(nncRow.min)}–${fmtRate(nncRow.max)}`,
+      ];
+    }),
+    ["l", "l", "r", "r", "r", "r", "r", "r", "l"],
+  );
+
+  // paired: nnc's loop of round r against the other's loop of the same round
+  const perRound = (network: string, batch: number, impl: Impl): number[] =>
+    rows.find((r) => r.network === network && r.batch === batch && r.impl === impl)?.timing.perLoop ?? [];
+  const pairedRatios = (network: string, batch: number, impl: Impl): number[] => {
+    const mine = perRound(network, batch, "nnc");
+    const theirs = perRound(network, batch, impl);
+    return mine.map((x, r) => x / theirs[r]!);
+  };
+  const ratio = (network: string, batch: number, impl: Impl): number => {
+    const rs = pairedRatios(network, batch, impl);
+    return rs.length > 0 ? median(rs) : NaN;
+  };
+  const ratios: { network: string; batch: number; against: Impl; nncOver: number; min: number; max: number }[] = [];
+  const ratioTable = table(
+    ["network", "batch", ...IMPLS.filter((i) => i !== "nnc").map((i) => `nnc ÷ ${i} (range)`)],
+    configs.map((c) => [
+      c.network,
+      String(c.batch),
+      ...IMPLS.filter((i) => i !== "nnc").map((i) => {
+        const rs = pairedRatios(c.network, c.batch, i);
+        const r = ratio(c.network, c.batch, i);
+        ratios.push({ network: c.network, batch: c.batch, against: i, nncOver: r, min: Math.min(...rs), max: Math.max(...rs) });
+        return `${fmtRatio(r)} (${fmtRatio(Math.min(...rs)).replace("×", "")}–${fmtRatio(Math.max(...rs))})`;
+      }),
+    ]),
+    ["l", "r", "r", "r", "r", "r"],
+  );
+
+  const targets = TARGETS.filter((t) => configs.some((c) => c.network === t.network && c.batch === t.batch)).map((t) => {
+    const measured = ratio(t.network, t.batch, t.against);
+    return { network: t.network, batch: t.batch, against: t.against, target: t.ratio, measured, met: measured >= t.ratio };
+  });
+  const targetTable = table(
+    ["network", "batch", "nnc vs", "target", "measured", "met"],
+    targets.map((t) => [t.network, String(t.batch), t.against, `≥ ${fmtRatio(t.target)}`, fmtRatio(t.measured), t.met ? "yes" : "NO"]),
+    ["l", "r", "l", "r", "r", "l"],
+  );
+
+  const compileTable = table(
+    ["network", "sizes", "parameters", "compile cold ms", "compile warm ms", "load ms", "emitted bytes", "emitted lines"],
+    compileRows.map((c) => [
+      c.network,
+      c.sizes.join("-"),
+      String(c.params),
+      c.coldMs.toFixed(0),
+      c.warmMs.toFixed(0),
+      c.loadMs.toFixed(0),
+      String(c.bytes),
+      String(c.lines),
+    ]),
+    ["l", "l", "r", "r", "r", "r", "r", "r"],
+  );
+
+  const heapTable = table(
+    ["network", "batch", "impl", "calls (short, long)", "bytes/call", "Δ heapUsed per trial (short/long)", "GCs during"],
+    heapRows.map((h) =>
+      h.heap === null
+        ? [h.network, String(h.batch), h.impl, "–", "(no --expose-gc)", "–", "–"]
+        : [
+            h.network,
+            String(h.batch),
+            h.impl,
+            `${h.heap.calls[0]}, ${h.heap.calls[1]}`,
+            h.heap.bytesPerCall.toFixed(1),
+            h.heap.trials.map(([a, b]) => `${a}/${b}`).join(", "),
+            String(h.heap.gcsDuring),
+          ],
+    ),
+    ["l", "r", "l", "r", "r", "l", "r"],
+  );
+
+  const verifyTable = table(
+    ["network", "batch", "generic(+skip) max |Δgrad|", "|Δloss|", "|Δθ| after 3 steps", "tfjs-cpu rel. Δgrad", "tfjs-wasm rel. Δgrad"],
+    verifications.map((v) => [
+      v.network,
+      String(v.batch),
+      v.genericMaxGradDiff.toExponential(1),
+      v.genericLossDiff.toExponential(1),
+      v.genericMaxParamDiffAfter3Steps.toExponential(1),
+      v.tfjs["tfjs-cpu"]!.maxRelGradDiff.toExponential(1),
+      v.tfjs["tfjs-wasm"]!.maxRelGradDiff.toExponential(1),
+    ]),
+    ["l", "r", "r", "r", "r", "r", "r"],
+  );
+
+  const head =
+    `machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}; ${totalSeconds.toFixed(0)} s in all; ` +
+    `load average ${machine.loadAverage.start.toFixed(2)} at the start, ${machine.loadAverage.end.toFixed(2)} at the end`;
+  const sections: [string, { text: string; markdown: string }][] = [
+    ["Training-step throughput (samples/s, median of the timed loops; nnc and generic float64, tfjs float32)", throughput],
+    ["nnc's speed-up: median over the rounds of nnc's samples/s ÷ the other's in the same round (range over the rounds)", ratioTable],
+    ["Targets", targetTable],
+    ["Compile time and emitted size", compileTable],
+    ["Heap allocated per gradientBatch call (heapUsed deltas, gc() before)", heapTable],
+    ["Verification before timing", verifyTable],
+  ];
+  const text = `\n${head}\n\n${sections.map(([title, t]) => `${title}\n\n${t.text}`).join("\n")}`;
+  const markdown = `<!-- generated by npm run bench -->\n${head}\n\n${sections.map(([title, t]) => `### ${title}\n\n${t.markdown}`).join("\n")}`;
+  return { text, markdown, ratios, targets };
+}
+
+main().catch((e: unknown) => {
+  fail(e instanceof Error ? (e.stack ?? e.message) : String(e));
+});
