@@ -7,6 +7,7 @@
  * would only measure the finite-difference noise.
  */
 import type { CompiledModule } from "./load-module.js";
+import { mulberry32 } from "./random.js";
 
 export interface GradCheckOptions {
   readonly seed?: number;
@@ -34,23 +35,13 @@ export interface GradCheckResult {
   readonly loss: number;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 export function gradCheck(mod: CompiledModule, options: GradCheckOptions = {}): GradCheckResult {
   const seed = options.seed ?? 1;
   const count = options.samples ?? 3;
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const params = mod.createParams();
   mod.initParams(params, seed);
   // move off the initializers' special points (zero biases, constant(1) scales)

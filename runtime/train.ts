@@ -17,6 +17,7 @@ import { createOptimizer } from "./optimizers/index.js";
 import { createSchedule } from "./schedules.js";
 import type { Dataset, Normalization, OptimizerState, ParamSet } from "./types.js";
 import type { WeightsFile } from "./weights.js";
+import { mulberry32 } from "./random.js";
 
 export interface TrainOptions {
   readonly epochs: number;
@@ -67,16 +68,6 @@ export interface TrainResult {
   readonly message: string | null;
 }
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rowSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 

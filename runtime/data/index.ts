@@ -7,6 +7,7 @@ import { basename, dirname, join } from "node:path";
 import { DataError, type Dataset, type DataShape, type Normalization } from "../types.js";
 import { parseCsv } from "./csv.js";
 import { IDX_IMAGES_MAGIC, loadIdxPair, maybeGunzip } from "./idx.js";
+import { mulberry32 } from "../random.js";
 
 export { columnNames, parseCsv } from "./csv.js";
 export { loadIdxPair, parseIdx, type IdxFile } from "./idx.js";
@@ -118,17 +119,6 @@ export function applyNormalization(ds: Dataset, norm: Normalization): Dataset {
   return { count: ds.count, inputs, targets: ds.targets };
 }
 
-/** A small seeded generator (mulberry32), uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A copy of the given samples, in the given order. */
 export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
