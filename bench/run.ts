@@ -21,6 +21,7 @@ import { compile, VERSION } from "../compiler/pipeline.js";
 import { loadModule, type CompiledModule } from "../runtime/load-module.js";
 import { GenericMLP, type NetworkSpec } from "./generic.js";
 import { backendInfo, createTfTrainer, numTensors, useBackend, type TfBackend, type TfBatch, type TfTrainer } from "./tfjs.js";
+import { mulberry32 } from "../runtime/random.js";
 
 // ── configuration
 
@@ -91,16 +92,6 @@ const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
 
 // ── small utilities
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

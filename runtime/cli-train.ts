@@ -3,7 +3,7 @@
  * a progress bar (only on a terminal), a line per epoch, the initial-loss sanity check of the
  * notes, loss curves as SVG next to the weights, a terminal chart, and the weights file.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import { writeFileAtomic } from "../compiler/io.js";
@@ -280,6 +280,11 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
 /** A CSV whose header has exactly as many columns as the model has input values. */
 function looksInputsOnly(file: string, inputSize: number): boolean {
   if (!/\.csv(\.gz)?$/.test(file) || file.endsWith(".gz") || !existsSync(file)) return false;
-  const first = readFileSync(resolve(file), "utf8").split("\n", 1)[0] ?? "";
+  // the header only: the first 64 KiB, not the whole (possibly large) file
+  const fd = openSync(resolve(file), "r");
+  const buf = Buffer.alloc(65536);
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  closeSync(fd);
+  const first = buf.toString("utf8", 0, n).split("\n", 1)[0] ?? "";
   return first.split(",").length === inputSize;
 }

@@ -17,6 +17,7 @@ import type { Graph, Node, NodeId, Origin } from "../ir/graph.js";
 import { OPS } from "../ir/ops.js";
 import { numel, strides, type Shape } from "../ir/shape.js";
 import { commentText, NameTable } from "./names.js";
+import { reachable } from "../ir/walk.js";
 
 export type Sink =
   | { readonly kind: "return"; readonly node: NodeId }
@@ -132,9 +133,7 @@ class FunctionEmitter {
   schedule(): void {
     const g = this.g;
     const n = g.nodes.length;
-    const need = new Uint8Array(n);
-    for (const s of this.spec.sinks) need[s.node] = 1;
-    for (let id = n - 1; id >= 0; id--) if (need[id]) for (const i of g.node(id).inputs) need[i] = 1;
+    const need = reachable(g, this.spec.sinks.map((s) => s.node));
     for (let id = 0; id < n; id++) if (need[id]) this.reach.push(id);
 
     // 1. materialize, from the sinks down: effective uses count reads through inlined users

@@ -5,6 +5,7 @@
 import type { Graph, NodeId } from "./graph.js";
 import { OPS, type Tensor } from "./ops.js";
 import { numel } from "./shape.js";
+import { reachable } from "./walk.js";
 
 export interface Bindings {
   /** values of input, target and param leaves, by DSL name */
@@ -15,9 +16,7 @@ export interface Bindings {
 
 export function interpret(g: Graph, roots: readonly NodeId[], b: Bindings): Map<NodeId, Tensor> {
   const values = new Map<NodeId, Tensor>();
-  const need = new Uint8Array(g.nodes.length);
-  for (const r of roots) need[r] = 1;
-  for (let id = g.nodes.length - 1; id >= 0; id--) if (need[id]) for (const i of g.node(id).inputs) need[i] = 1;
+  const need = reachable(g, roots);
   for (let id = 0; id < g.nodes.length; id++) {
     if (!need[id]) continue;
     const n = g.node(id);

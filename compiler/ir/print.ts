@@ -6,6 +6,7 @@
  */
 import type { Graph, NodeId } from "./graph.js";
 import { showShape } from "./shape.js";
+import { reachable } from "./walk.js";
 
 export function printNode(g: Graph, id: NodeId): string {
   const n = g.node(id);
@@ -21,9 +22,7 @@ export function printNode(g: Graph, id: NodeId): string {
 
 /** The nodes the roots reach, in order. */
 export function printGraph(g: Graph, roots: readonly NodeId[]): string {
-  const need = new Uint8Array(g.nodes.length);
-  for (const r of roots) need[r] = 1;
-  for (let id = g.nodes.length - 1; id >= 0; id--) if (need[id]) for (const i of g.node(id).inputs) need[i] = 1;
+  const need = reachable(g, roots);
   const lines: string[] = [];
   for (let id = 0; id < g.nodes.length; id++) if (need[id]) lines.push(printNode(g, id));
   return lines.join("\n") + "\n";

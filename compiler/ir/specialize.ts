@@ -6,15 +6,14 @@
  */
 import type { Graph, NodeId } from "./graph.js";
 import { newGraph } from "./new-graph.js";
+import { reachable } from "./walk.js";
 
 export type Replace = (g: Graph, node: ReturnType<Graph["node"]>, inputs: readonly NodeId[]) => NodeId | null;
 
 export function specialize(src: Graph, roots: readonly NodeId[], replace: Replace): { graph: Graph; map: Map<NodeId, NodeId> } {
   const g = newGraph();
   const map = new Map<NodeId, NodeId>();
-  const need = new Uint8Array(src.nodes.length);
-  for (const r of roots) need[r] = 1;
-  for (let id = src.nodes.length - 1; id >= 0; id--) if (need[id]) for (const i of src.node(id).inputs) need[i] = 1;
+  const need = reachable(src, roots);
   for (let id = 0; id < src.nodes.length; id++) {
     if (!need[id]) continue;
     const n = src.node(id);

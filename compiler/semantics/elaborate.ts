@@ -13,6 +13,7 @@ import type { Arg, Binary, Call, Expr, Ident, Program, Stmt } from "../syntax/as
 import { ACTIVATIONS, BUILTINS, RELU_LIKE, type Builtin } from "./builtins.js";
 import type { InitSpec, Model, OutputInfo, ParamInfo, TensorInfo } from "./model.js";
 import { checkTrainBlock } from "./train-block.js";
+import { reachable } from "../ir/walk.js";
 
 /** Sizes beyond which the emitted code or the memory it needs would not be reasonable. */
 export const LIMITS = { maxDimension: 1 << 24, maxElements: 1 << 26 };
@@ -126,20 +127,10 @@ class Elaborator {
     let train = {};
     for (const s of program.statements) {
       switch (s.kind) {
-        case "equation": {
-          this.stamp(s, s.name.name);
-          const v = this.expr(s.value);
-          this.later.delete(s.name.name);
-          if (!this.declare(s.name, "value", v)) break;
-          if (v !== null) {
-            this.g.nameIt(v, s.name.name);
-            values.push({ name: s.name.name, node: v });
-          }
-          break;
-        }
+        case "equation":
         case "layer": {
           this.stamp(s, s.name.name);
-          const v = this.layer(s.name, s.value);
+          const v = s.kind === "equation" ? this.expr(s.value) : this.layer(s.name, s.value);
           this.later.delete(s.name.name);
           if (!this.declare(s.name, "value", v)) break;
           if (v !== null) {
@@ -200,39 +191,19 @@ class Elaborator {
   }
 
   warnUnused(loss: NodeId, outputs: readonly OutputInfo[]): void {
-    const reach = new Uint8Array(this.g.nodes.length);
-    const stack = [loss, ...outputs.map((o) => o.node)];
-    while (stack.length > 0) {
-      const id = stack.pop()!;
-      if (reach[id]) continue;
-      reach[id] = 1;
-      stack.push(...this.g.node(id).inputs);
-    }
-    for (const p of this.params) if (!reach[p.node]) this.diags.warning("NN2012", this.env.get(p.name)?.span ?? null, p.name);
-    const lossReach = new Uint8Array(this.g.nodes.length);
-    const st = [loss];
-    while (st.length > 0) {
-      const id = st.pop()!;
-      if (lossReach[id]) continue;
-      lossReach[id] = 1;
-      st.push(...this.g.node(id).inputs);
-    }
-    if (!this.params.some((p) => lossReach[p.node])) this.diags.warning("NN2018", null);
+    const used = reachable(this.g, [loss, ...outputs.map((o) => o.node)]);
+    for (const p of this.params) if (!used[p.node]) this.diags.warning("NN2012", this.env.get(p.name)?.span ?? null, p.name);
+    const inLoss = reachable(this.g, [loss]);
+    if (!this.params.some((p) => inLoss[p.node])) this.diags.warning("NN2018", null);
   }
+
 
   /** The name of a target the node depends on, or null. */
   targetOf(id: NodeId): string | null {
-    const seen = new Set<NodeId>();
-    const stack = [id];
-    while (stack.length > 0) {
-      const n = this.g.node(stack.pop()!);
-      if (seen.has(n.id)) continue;
-      seen.add(n.id);
-      if (n.op === "target") return n.ref;
-      stack.push(...n.inputs);
-    }
-    return null;
+    const deps = reachable(this.g, [id]);
+    return this.targets.find((t) => deps[t.node])?.name ?? null;
   }
+
 
   /** Registers a name; false (and a diagnostic) if it is taken. */
   declare(id: Ident, kind: Kind, node: NodeId | null): boolean {

@@ -9,22 +9,12 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
 import { transpile } from "../../runtime/load-module.js";
 import { validModels } from "../helpers/corpus.js";
+import { walk, type AnyNode } from "../helpers/acorn.js";
 
 const HOT = /^(sample(Predict|Loss|Gradient)(Train)?|regularizer(Loss|Gradient)|predict|predictBatch|loss|gradient|lossBatch|gradientBatch)(Train)?$/;
 const ALLOCATING = new Set(["NewExpression", "ArrayExpression", "ObjectExpression", "ArrowFunctionExpression", "FunctionExpression", "TemplateLiteral", "SpreadElement"]);
 
-type AnyNode = acorn.Node & Record<string, unknown>;
 
-function* walk(node: unknown): Generator<AnyNode> {
-  if (node === null || typeof node !== "object") return;
-  if (Array.isArray(node)) {
-    for (const n of node) yield* walk(n);
-    return;
-  }
-  const n = node as AnyNode;
-  if (typeof n.type === "string") yield n;
-  for (const [k, v] of Object.entries(n)) if (k !== "type" && k !== "start" && k !== "end") yield* walk(v);
-}
 
 function calleeName(call: AnyNode): string {
   const c = call.callee as AnyNode;

@@ -17,6 +17,7 @@ import { compile } from "../../compiler/pipeline.js";
 import { gradCheck } from "../../runtime/gradcheck.js";
 import { loadModule, transpile, type CompiledModule } from "../../runtime/load-module.js";
 import { hasStackTrace, requireBuiltCli, runCli } from "../helpers/cli.js";
+import { walk, type AnyNode } from "../helpers/acorn.js";
 
 /** From the issue, then globals and names the emitted module itself uses. (`loss` is a keyword.) */
 const HOSTILE = [
@@ -154,18 +155,7 @@ describe("hostile identifiers in every role", () => {
 
 // ── hostile file names ────────────────────────────────────────────────
 
-type AnyNode = acorn.Node & Record<string, unknown>;
 
-function* walk(node: unknown): Generator<AnyNode> {
-  if (node === null || typeof node !== "object") return;
-  if (Array.isArray(node)) {
-    for (const n of node) yield* walk(n);
-    return;
-  }
-  const n = node as AnyNode;
-  if (typeof n.type === "string") yield n;
-  for (const [k, v] of Object.entries(n)) if (k !== "type" && k !== "start" && k !== "end") yield* walk(v);
-}
 
 const PAYLOAD = "globalThis.nncPwned = 1";
 const STEMS = [
