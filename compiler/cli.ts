@@ -4,15 +4,15 @@
  * diagnostic and exit status 1; nothing writes a partial file; no stack trace reaches the user
  * (set NNC_DEBUG=1 to see one for an internal error).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { renderDiagnostics } from "./diagnostics/render.js";
-import { format } from "./diagnostics/diagnostic.js";
+import { Diagnostics, format } from "./diagnostics/diagnostic.js";
 import { DEFAULT_UNROLL } from "./codegen/emit-module.js";
 import { explain, explainIr } from "./explain.js";
 import { writeFileAtomic } from "./io.js";
-import { check, compile, stem, VERSION, type CompileOptions } from "./pipeline.js";
+import { check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, stem, VERSION, type CompileOptions } from "./pipeline.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
 
 // typescript (behind loadModule) takes most of a second to load: only commands that run a
@@ -24,11 +24,33 @@ const runtime = () => import("../runtime/cli-train.js");
 
 class UserError extends Error {}
 
+/** A source of more bytes than this has more than MAX_SOURCE_LENGTH characters (UTF-16 code
+ * units): UTF-8 takes at most 3 bytes per code unit (4 for a surrogate pair), and an invalid
+ * sequence of at most 3 bytes decodes to one U+FFFD. */
+const MAX_SOURCE_BYTES = 3 * MAX_SOURCE_LENGTH;
+
+function readFailure(file: string, e: unknown): UserError {
+  return new UserError(`nnc: error NN9001: ${format("NN9001", [file, (e as NodeJS.ErrnoException).code ?? String(e)])}`);
+}
+
+/** The source; a file surely over the size limit is reported (NN5003, as the pipeline renders
+ * it) without being read: a string of gigabytes cannot even be built. */
 function readSource(file: string): string {
+  let bytes: number;
+  try {
+    bytes = statSync(file).size;
+  } catch (e) {
+    throw readFailure(file, e);
+  }
+  if (bytes > MAX_SOURCE_BYTES) {
+    const diagnostics = new Diagnostics();
+    diagnostics.error("NN5003", null, `${bytes} bytes`, MAX_SOURCE_LENGTH);
+    throw new UserError(renderDiagnostics(file, "", diagnostics.sorted()).trimEnd());
+  }
   try {
     return readFileSync(file, "utf8");
   } catch (e) {
-    throw new UserError(`nnc: error NN9001: ${format("NN9001", [file, (e as NodeJS.ErrnoException).code ?? String(e)])}`);
+    throw readFailure(file, e);
   }
 }
 
@@ -42,6 +64,13 @@ function collectSet(value: string, previous: Record<string, number>): Record<str
 function positiveInt(value: string): number {
   const v = Number(value);
   if (!Number.isInteger(v) || v < 0) throw new InvalidArgumentError("expected a non-negative integer");
+  return v;
+}
+
+function unrollThreshold(value: string): number {
+  const v = positiveInt(value);
+  if (v > MAX_UNROLL)
+    throw new InvalidArgumentError(`expected at most ${MAX_UNROLL}: unrolling a layer of that much work already takes half a minute and a gigabyte, and yields megabytes of code (docs/limits.md)`);
   return v;
 }
 
@@ -146,7 +175,7 @@ export function program(): Command {
   const common = (c: Command) =>
     c
       .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
-      .option("--unroll <N>", `fully unroll layers with at most N weights (default ${DEFAULT_UNROLL}); larger ones use loops`, positiveInt);
+      .option("--unroll <N>", `fully unroll layers with at most N weights (default ${DEFAULT_UNROLL}, at most ${MAX_UNROLL}); larger ones use loops`, unrollThreshold);
   common(
     cmd
       .command("compile")

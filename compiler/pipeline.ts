@@ -38,11 +38,16 @@ export interface CompileResult {
  * it in the source, but a file of megabytes is a mistake, not a model. */
 export const MAX_SOURCE_LENGTH = 1 << 20;
 
+/** The largest unroll threshold `nnc --unroll` accepts: one value of this much work already
+ * compiles for ~25 s in ~1 GB; four times as much takes 80 s and 3.4 GB, near V8's default heap
+ * limit (docs/limits.md). Unrolling pays only far below it (docs/performance.md). */
+export const MAX_UNROLL = 1 << 14;
+
 /** Front end only: parse and check; the model is null when there were errors. */
 export function check(source: string, options: CompileOptions): { diagnostics: Diagnostics; model: Model | null } {
   const diagnostics = new Diagnostics();
   if (source.length > MAX_SOURCE_LENGTH) {
-    diagnostics.error("NN5003", null, source.length, MAX_SOURCE_LENGTH);
+    diagnostics.error("NN5003", null, `${source.length} characters`, MAX_SOURCE_LENGTH);
     return { diagnostics, model: null };
   }
   const program = parse(source, diagnostics);

@@ -62,7 +62,7 @@ export const messages = {
   // ── limits ──────────────────────────────────────────────────────────
   NN5001: "expression nested too deeply (more than {0} levels)",
   NN5002: "'{0}' has {1} elements; the limit is {2}",
-  NN5003: "the source file is too large ({0} characters; the limit is {1})",
+  NN5003: "the source file is too large ({0}; the limit is {1} characters)",
   NN5004: "too many errors: only the first {0} are shown ({1} more not shown)",
   // ── files and command line ──────────────────────────────────────────
   NN9001: "cannot read '{0}': {1}",

@@ -20,6 +20,7 @@
  * Every problem is a {@link DataError} whose row is the 1-based line number in the file (the
  * header is row 1; blank lines are skipped but still counted) and whose column is 1-based.
  */
+import { StringDecoder } from "node:string_decoder";
 import { DataError, type Dataset, type DataShape } from "../types.js";
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -138,88 +139,147 @@ function namedLayout(file: string, shape: DataShape, header: string[]): Layout |
   return { columns, byName: true };
 }
 
-/** The index just past the end of the line starting at `start` (excluding '\n'). */
-function lineEnd(text: string, start: number): number {
-  const nl = text.indexOf("\n", start);
-  return nl < 0 ? text.length : nl;
-}
-
 function isNumeric(s: string): boolean {
   return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s);
 }
 
-/** Parses CSV text (see the module comment for the column mapping). */
-export function parseCsv(text: string, file: string, shape: DataShape): Dataset {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark
-  if (text.trim() === "") throw new DataError(file, "the file is empty; expected a header line and data rows");
-
-  // upper bound on the number of rows, so that the arrays are allocated once
-  let lines = 1;
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
-
-  // header: the first non-blank line
-  let pos = 0;
-  let row = 0;
-  let headerLine = "";
-  while (pos <= text.length) {
-    const end = lineEnd(text, pos);
-    row++;
-    headerLine = text.slice(pos, end).trim();
-    pos = end + 1;
-    if (headerLine !== "") break;
+/** Only space, tab and CR: a line of other whitespace is a row with empty cells. */
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
   }
-  const headerRow = row;
-  const header = headerLine.split(",").map(unquote);
-  if (header.every((h) => h !== "" && isNumeric(h)))
-    throw new DataError(
-      file,
-      "the first line holds numbers, not column names; a CSV data file must start with a header line (for example x_0,x_1,t)",
-      headerRow,
-    );
-  const width = header.length;
-  const layout = namedLayout(file, shape, header) ?? positionalLayout(file, shape, width);
+  return true;
+}
 
-  const maxRows = Math.max(lines - headerRow, 0);
-  const rowSizes: Record<string, number> = {};
-  const alloc = (entries: Record<string, number[]>) =>
-    Object.fromEntries(
-      Object.entries(entries).map(([k, d]) => {
-        rowSizes[k] = size(d);
-        return [k, new Float64Array(maxRows * size(d))];
-      }),
-    );
-  const inputs = alloc(shape.inputs);
-  const targets = alloc(shape.targets);
-  const dest = layout.columns.map((c) => ({
-    data: (c.isTarget ? targets : inputs)[c.array]!,
-    stride: rowSizes[c.array]!,
-    offset: c.offset,
-    classes: c.classes,
-    name: c.array,
-  }));
+/** Rows allocated before the first growth. */
+const INITIAL_ROWS = 64;
 
-  let count = 0;
-  while (pos <= text.length) {
-    const end = lineEnd(text, pos);
-    row++;
-    const start = pos;
-    pos = end + 1;
-    // skip blank (or whitespace-only) lines; a final newline leaves one such empty line
-    let blank = true;
-    for (let i = start; i < end; i++) {
-      const c = text.charCodeAt(i);
-      if (c !== 32 && c !== 9 && c !== 13) {
-        blank = false;
-        break;
+/** One array of the data set (row-major [count, …shape]), grown as rows arrive. */
+class Rows {
+  data: Float64Array;
+  constructor(
+    readonly stride: number,
+    capacity: number,
+  ) {
+    this.data = new Float64Array(stride * capacity);
+  }
+
+  resize(capacity: number): void {
+    const data = new Float64Array(this.stride * capacity);
+    data.set(this.data);
+    this.data = data;
+  }
+
+  /** The first `count` rows: a view when little is unused (a copy would briefly need both),
+   * else a copy, so that the slack of a doubling is not kept for the life of the data set. */
+  take(count: number): Float64Array {
+    const n = count * this.stride;
+    return n >= this.data.length - (this.data.length >> 3) ? this.data.subarray(0, n) : this.data.slice(0, n);
+  }
+}
+
+/** Where a column's value goes. */
+interface Dest {
+  readonly rows: Rows;
+  readonly offset: number;
+  readonly classes: number;
+  readonly name: string;
+}
+
+/**
+ * The parser: text is pushed in pieces of any size (a line may span pieces) and handled one line
+ * at a time, so a file is parsed without ever holding its text whole (see parseCsvBytes).
+ */
+class CsvParser {
+  /** the 1-based number of the current line */
+  private row = 0;
+  private count = 0;
+  private capacity = INITIAL_ROWS;
+  /** characters of the lines handled so far, with their '\n', and of those up to the header */
+  private seen = 0;
+  private headerSeen = 0;
+  /** the pieces of a line that has not ended yet */
+  private pending: string[] = [];
+  private header: string[] | null = null;
+  private byName = false;
+  private dest: Dest[] = [];
+  private inputs: Record<string, Rows> = {};
+  private targets: Record<string, Rows> = {};
+
+  /** `size`: the whole input's length in characters (or bytes), 0 if unknown; it predicts the row count. */
+  constructor(
+    private readonly file: string,
+    private readonly shape: DataShape,
+    private readonly size: number,
+  ) {}
+
+  push(text: string): void {
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      const piece = text.slice(start, nl);
+      if (this.pending.length === 0) this.line(piece);
+      else {
+        this.pending.push(piece);
+        this.line(this.pending.join(""));
+        this.pending = [];
       }
+      start = nl + 1;
     }
-    if (blank) continue;
+    if (start < text.length) this.pending.push(text.slice(start));
+  }
 
-    let cellStart = start;
+  end(): Dataset {
+    // the text after the last '\n' (empty after a final newline) is a line too
+    this.line(this.pending.join(""));
+    this.pending = [];
+    if (this.header === null) throw new DataError(this.file, "the file is empty; expected a header line and data rows");
+    if (this.count === 0) throw new DataError(this.file, "the file has a header but no data rows");
+    const take = (m: Record<string, Rows>) => Object.fromEntries(Object.entries(m).map(([k, r]) => [k, r.take(this.count)]));
+    return { count: this.count, inputs: take(this.inputs), targets: take(this.targets) };
+  }
+
+  /** One line, without its '\n' (a CR before it is whitespace to every rule). */
+  private line(text: string): void {
+    this.row++;
+    this.seen += text.length + 1;
+    if (this.header === null) this.readHeader(this.row === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    else if (!isBlank(text)) this.readRow(text);
+  }
+
+  /** The header is the first non-blank line; lines before it are skipped but counted. */
+  private readHeader(text: string): void {
+    const line = text.trim();
+    if (line === "") return;
+    const header = line.split(",").map(unquote);
+    if (header.every((h) => h !== "" && isNumeric(h)))
+      throw new DataError(
+        this.file,
+        "the first line holds numbers, not column names; a CSV data file must start with a header line (for example x_0,x_1,t)",
+        this.row,
+      );
+    const layout = namedLayout(this.file, this.shape, header) ?? positionalLayout(this.file, this.shape, header.length);
+    const alloc = (entries: Record<string, number[]>) =>
+      Object.fromEntries(Object.entries(entries).map(([k, d]) => [k, new Rows(size(d), this.capacity)]));
+    this.inputs = alloc(this.shape.inputs);
+    this.targets = alloc(this.shape.targets);
+    this.dest = layout.columns.map((c) => ({ rows: (c.isTarget ? this.targets : this.inputs)[c.array]!, offset: c.offset, classes: c.classes, name: c.array }));
+    this.byName = layout.byName;
+    this.header = header;
+    this.headerSeen = this.seen;
+  }
+
+  private readRow(text: string): void {
+    if (this.count === this.capacity) this.grow();
+    const { file, row, count, dest } = this;
+    const header = this.header!;
+    const width = header.length;
+    const end = text.length;
+    let cellStart = 0;
     let col = 0;
     for (;;) {
       let cellEnd = text.indexOf(",", cellStart);
-      if (cellEnd < 0 || cellEnd > end) cellEnd = end;
+      if (cellEnd < 0) cellEnd = end;
       if (col >= width) {
         let cells = col;
         for (let i = cellStart - 1; i < end; i++) if (text.charCodeAt(i) === 44) cells++;
@@ -227,10 +287,9 @@ export function parseCsv(text: string, file: string, shape: DataShape): Dataset 
       }
       const cell = text.slice(cellStart, cellEnd).trim();
       const d = dest[col]!;
-      if (cell === "") throw new DataError(file, `empty value in column ${col + 1}${layout.byName ? ` ('${header[col]}')` : ""}; expected a number`, row, col + 1);
+      if (cell === "") throw new DataError(file, `empty value in column ${col + 1}${this.byName ? ` ('${header[col]}')` : ""}; expected a number`, row, col + 1);
       const v = isNumeric(cell) ? Number(cell) : NaN;
-      if (!Number.isFinite(v))
-        throw new DataError(file, `'${cell}' is not a number${layout.byName ? ` (column '${header[col]}')` : ""}`, row, col + 1);
+      if (!Number.isFinite(v)) throw new DataError(file, `'${cell}' is not a number${this.byName ? ` (column '${header[col]}')` : ""}`, row, col + 1);
       if (d.classes > 0) {
         if (!Number.isInteger(v) || v < 0 || v >= d.classes)
           throw new DataError(
@@ -239,9 +298,9 @@ export function parseCsv(text: string, file: string, shape: DataShape): Dataset 
             row,
             col + 1,
           );
-        d.data[count * d.stride + v] = 1;
+        d.rows.data[count * d.rows.stride + v] = 1;
       } else {
-        d.data[count * d.stride + d.offset] = v;
+        d.rows.data[count * d.rows.stride + d.offset] = v;
       }
       col++;
       if (cellEnd >= end) break;
@@ -249,11 +308,38 @@ export function parseCsv(text: string, file: string, shape: DataShape): Dataset 
     }
     if (col < width)
       throw new DataError(file, `this row has ${col} ${col === 1 ? "cell" : "cells"} but the header has ${width} columns (missing value)`, row, col + 1);
-    count++;
+    this.count++;
   }
-  if (count === 0) throw new DataError(file, "the file has a header but no data rows");
 
-  const trim = (m: Record<string, Float64Array>) =>
-    Object.fromEntries(Object.entries(m).map(([k, a]) => [k, count === maxRows ? a : a.slice(0, count * rowSizes[k]!)]));
-  return { count, inputs: trim(inputs), targets: trim(targets) };
+  /** At least doubles, so rows cost amortized O(1); with a known size, grows at once to the row
+   * count the rows so far predict (plus 5%), so that a large file is not copied log₂(rows) times. */
+  private grow(): void {
+    const rowChars = (this.seen - this.headerSeen) / (this.count + 1); // with the row being read
+    const predicted = this.size > 0 ? Math.ceil(((this.size - this.headerSeen) / rowChars) * 1.05) : 0;
+    this.capacity = Math.max(2 * this.capacity, predicted);
+    for (const r of [...Object.values(this.inputs), ...Object.values(this.targets)]) r.resize(this.capacity);
+  }
+}
+
+/** Parses CSV text (see the module comment for the column mapping). */
+export function parseCsv(text: string, file: string, shape: DataShape): Dataset {
+  const parser = new CsvParser(file, shape, text.length);
+  parser.push(text);
+  return parser.end();
+}
+
+/**
+ * Parses UTF-8 CSV that arrives in chunks of bytes, e.g. a file read piece by piece: a line or a
+ * character may span chunks. `size` is the total in bytes if known (else 0). The result is
+ * parseCsv's on the decoded text, errors included.
+ */
+export function parseCsvBytes(chunks: Iterable<Uint8Array>, file: string, shape: DataShape, size = 0): Dataset {
+  const parser = new CsvParser(file, shape, size);
+  // StringDecoder decodes exactly as Buffer#toString (invalid bytes become U+FFFD alike), into
+  // ordinary strings (TextDecoder's piled up as external memory until a full GC), and keeps a
+  // byte-order mark, for the parser to remove as parseCsv does
+  const decoder = new StringDecoder("utf8");
+  for (const chunk of chunks) parser.push(decoder.write(chunk));
+  parser.push(decoder.end());
+  return parser.end();
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import { hasStackTrace, requireBuiltCli, runCli, scratchWithExamples } from "../helpers/cli.js";
 import { BASELINES } from "../helpers/corpus.js";
+import { MAX_UNROLL } from "../../compiler/pipeline.js";
 
 let dir = "";
 
@@ -206,6 +207,20 @@ describe("nnc compile", () => {
     expect(r.stderr).toMatch(/unroll/);
     expect(hasStackTrace(r.stderr), r.stderr).toBe(false);
     expect(existsSync(join(dir, "xor.ts"))).toBe(false);
+  });
+
+  it(`--unroll above ${MAX_UNROLL}: exit 1 with the limit, no stack trace, no file; ${MAX_UNROLL} itself is accepted`, () => {
+    const before = listing(dir);
+    for (const command of ["compile", "check", "train"]) {
+      const r = runCli([command, "xor.nn", "--unroll", String(MAX_UNROLL + 1)], dir);
+      expect(r.status, command).toBe(1);
+      expect(r.stdout, command).toBe("");
+      expect(r.stderr, command).toContain(`error: option '--unroll <N>' argument '${MAX_UNROLL + 1}' is invalid. expected at most ${MAX_UNROLL}: `);
+      expect(hasStackTrace(r.stderr), r.stderr).toBe(false);
+    }
+    expect(listing(dir)).toEqual(before);
+    const atLimit = runCli(["compile", "xor.nn", "-o", "-", "--unroll", String(MAX_UNROLL)], dir);
+    expect(atLimit.status, atLimit.stderr).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@
  * file. Each ends in a clear diagnostic (the stated limit where one applies) or a module, never
  * in a stack overflow, an out-of-memory or a hang (each is time-boxed).
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +22,7 @@ import { hasStackTrace, requireBuiltCli, runCli } from "../helpers/cli.js";
 // a bound that catches hangs and quadratic blow-ups, not a speed assertion (CI machines are shared)
 const MAX_MS = 20_000;
 const LONG = "a".repeat(10_000);
+const OVERSIZED = "input x\nparam w\nloss w * x\n" + "#".repeat(MAX_SOURCE_LENGTH);
 
 /** deterministic garbage: printable ASCII, no line break */
 function garbage(length: number): string {
@@ -173,9 +174,9 @@ const CASES: readonly Case[] = [
   {
     name: `a source over ${MAX_SOURCE_LENGTH} characters`,
     file: "huge.nn",
-    content: "input x\nparam w\nloss w * x\n" + "#".repeat(MAX_SOURCE_LENGTH),
+    content: OVERSIZED,
     codes: ["NN5003"],
-    text: `the limit is ${MAX_SOURCE_LENGTH}`,
+    text: `huge.nn: error NN5003: the source file is too large (${OVERSIZED.length} characters; the limit is ${MAX_SOURCE_LENGTH} characters)`,
   },
 ];
 
@@ -250,4 +251,21 @@ describe("pathological sources through the built CLI", () => {
       }
       rmSync(join(dir, c.file));
     });
+
+  it("a sparse 3 GB source: NN5003 from its size, without reading it", () => {
+    const file = join(dir, "sparse.nn");
+    writeFileSync(file, "input x\nparam w\nloss w * x\n");
+    truncateSync(file, 3 * 2 ** 30); // a hole: no disk space used
+    const before = readdirSync(dir).sort();
+    for (const command of ["compile", "check", "explain"]) {
+      const t0 = performance.now();
+      const r = runCli([command, "sparse.nn"], dir);
+      expect(r.stderr, command).toBe(`sparse.nn: error NN5003: the source file is too large (${3 * 2 ** 30} bytes; the limit is ${MAX_SOURCE_LENGTH} characters)\n`);
+      expect(r.status, command).toBe(1);
+      expect(r.stdout, command).toBe("");
+      expect(performance.now() - t0).toBeLessThan(MAX_MS); // reading it took 40 s and 4 GB, then failed (NN9001)
+    }
+    expect(readdirSync(dir).sort()).toEqual(before);
+    rmSync(file);
+  });
 });

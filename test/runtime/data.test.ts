@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   applyNormalization,
   computeNormalization,
+  CSV_CHUNK_BYTES,
   idxLabelsFile,
+  loadByContent,
   loadDataset,
   loadIdxPair,
   parseCsv,
@@ -309,6 +311,69 @@ describe("loadDataset", () => {
       if (r < 10) first.push(t.subarray(r * 10, r * 10 + 10).indexOf(1));
     }
     expect(first).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
+  });
+});
+
+// ---- streaming CSV files -------------------------------------------------------------------------
+
+describe("loadDataset: CSV files are streamed in chunks", () => {
+  /** 300 rows (so the arrays grow), with a BOM, CRLF, blank and whitespace-only lines, multi-byte
+   * header names and a last line without a newline. */
+  const text =
+    "\uFEFF\r\n é_größe , ✓ ,\u{1F600}\r\n" +
+    Array.from({ length: 300 }, (_, r) => `${r % 7 === 0 ? " \t\r\n\n" : ""}${r * 0.25}, ${-r}e-3 ,${r % 3}\r\n`).join("") +
+    "1.5,2.5,2";
+  const bytes = Buffer.from(text, "utf8");
+  const file = join(tmp, "chunks.csv");
+  writeFileSync(file, bytes);
+  /** the chunk boundaries of this size (byte offsets) where `split(byte before, byte after)` holds */
+  const boundaries = (size: number, split: (before: number, after: number) => boolean) =>
+    Array.from({ length: Math.floor((bytes.length - 1) / size) }, (_, k) => (k + 1) * size).filter((at) => split(bytes[at - 1]!, bytes[at]!));
+  const continuation = (b: number) => (b & 0xc0) === 0x80;
+
+  it("gives parseCsv's data set whatever the chunk boundaries split", () => {
+    for (const shape of [xor, cls]) {
+      const whole = parseCsv(text, "chunks.csv", shape);
+      expect(whole.count).toBe(301);
+      for (const size of [1, 2, 3, 5, 7, 64, 1000]) expect(loadByContent(file, shape, size), `chunks of ${size} bytes`).toEqual(whole);
+      expect(loadDataset(file, shape)).toEqual(whole);
+    }
+    // the boundaries of 3- and 7-byte chunks fall inside lines, between CR and LF, and inside
+    // multi-byte characters
+    for (const size of [3, 7]) {
+      expect(boundaries(size, (a, b) => a !== 0x0a && b !== 0x0a).length).toBeGreaterThan(100);
+      expect(boundaries(size, (a, b) => a === 0x0d && b === 0x0a).length).toBeGreaterThan(10);
+      expect(boundaries(size, (_, b) => continuation(b)).length).toBeGreaterThan(0);
+    }
+    expect(bytes.length).toBeGreaterThan(1000);
+  });
+
+  it("streams a gzipped file's decompressed bytes the same way", () => {
+    const gz = join(tmp, "chunks.csv.gz");
+    writeFileSync(gz, gzipSync(bytes));
+    const whole = parseCsv(text, "chunks.csv.gz", cls);
+    for (const size of [1, 7, CSV_CHUNK_BYTES]) expect(loadByContent(gz, cls, size)).toEqual(whole);
+  });
+
+  it("reports an error on a late line with its line number and column, as parseCsv does", () => {
+    const rows = Array.from({ length: 5000 }, (_, r) => (r === 4319 ? "1,café,0" : `${r},${r + 1},1`));
+    const late = `a,b,c\n${rows.join("\n")}\n`;
+    const f = join(tmp, "late.csv");
+    writeFileSync(f, late);
+    const expected = dataError(() => parseCsv(late, f, xor));
+    expect([expected.row, expected.column]).toEqual([4321, 2]);
+    expect(expected.message).toBe(`${f}:4321:2: 'café' is not a number`);
+    for (const size of [1, 4, 7, CSV_CHUNK_BYTES]) {
+      const e = dataError(() => loadByContent(f, xor, size));
+      expect([e.message, e.row, e.column]).toEqual([expected.message, 4321, 2]);
+    }
+  });
+
+  it("reports a file it cannot read, and one without rows, as before", () => {
+    expect(dataError(() => loadDataset(tmp, xor)).message).toBe(`${tmp}: cannot read the file: EISDIR`);
+    const empty = join(tmp, "empty.csv");
+    writeFileSync(empty, "\uFEFF \r\n\r\n");
+    expect(dataError(() => loadByContent(empty, xor, 1)).message).toBe(`${empty}: the file is empty; expected a header line and data rows`);
   });
 });
 
