@@ -45,25 +45,69 @@ export interface FunctionSpec {
   readonly grad: boolean;
   readonly random: boolean;
   readonly returns: "number" | "void";
+  /**
+   * The return sink adds the loss to `${lossCell}[0]` and the function returns void: a double
+   * returned across a call that is not inlined is boxed, 16 bytes of garbage per sample.
+   */
+  readonly lossCell?: string;
+  /**
+   * Process up to this many consecutive samples per call (n … n + lanes − 1, `lanes` an argument)
+   * when the function has loops: each loop over the rows of a tensor runs the samples inside
+   * the row, so a weight row is fetched from memory once for all of them (see docs/performance.md).
+   * 0 or absent: one sample per call.
+   */
+  readonly maxLanes?: number;
+}
+
+/** What emitFunction made. */
+export interface EmittedFunction {
+  readonly code: string;
+  /** the function takes a `lanes` argument after the sample index (see FunctionSpec.maxLanes) */
+  readonly lanes: boolean;
 }
 
 type Ix = number | string;
 
+type AccumulateSink = Extract<Sink, { kind: "accumulate" }>;
+
+/**
+ * One pass over the rows of a weight matrix W[m, n] in a dense layer's backward: it adds δ bᵀ to
+ * ∂W (the accumulate sink of `outer(δ, b)`) and, when the graph needs it, computes Wᵀδ (the node
+ * `back` = `matmul(transpose(W), δ)`) in the same sweep, reading each row of W and ∂W once,
+ * contiguously, instead of once by rows and once by columns. Rows whose δᵢ is exactly 0 (the
+ * inactive units of a ReLU layer) contribute nothing and are skipped.
+ */
+interface Sweep {
+  readonly sink: AccumulateSink;
+  readonly delta: NodeId;
+  readonly b: NodeId;
+  /** Wᵀδ and the parameter node W, when fused */
+  readonly back: NodeId | null;
+  readonly weight: NodeId | null;
+}
+
 type Storage =
   | { readonly kind: "scalar"; readonly name: string }
   | { readonly kind: "locals"; readonly base: string; readonly shape: Shape }
-  | { readonly kind: "buffer"; readonly name: string; readonly shape: Shape };
+  | { readonly kind: "buffer"; readonly name: string; readonly shape: Shape; readonly perLane: boolean };
 
 /** ops that are views of their input: cheap to recompute at every read, never stored */
 const VIEWS = new Set(["broadcast", "transpose", "index", "unindex", "dropout"]);
 /** inlined expressions nest at most this many operations deep (see schedule, step 1b) */
 const MAX_INLINE_DEPTH = 64;
+/**
+ * Lane mode is not used when the unrolled per-sample work exceeds this: with `--unroll 512`,
+ * network B's sampleGradient in lane mode ran 20× slower (V8 did not optimize it).
+ */
+const MAX_UNROLLED_LANE_WORK = 1024;
 /** an unrolled sum is one chain of at most this many terms (see sumOf) */
 const MAX_SUM_CHAIN = 128;
 const ATOMIC = /^(?:[A-Za-z_$][\w$]*(?:\[[^\][]*\])?|\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/;
 
-export function emitFunction(spec: FunctionSpec, mod: ModuleContext): string {
-  return new FunctionEmitter(spec, mod).emit();
+export function emitFunction(spec: FunctionSpec, mod: ModuleContext): EmittedFunction {
+  const e = new FunctionEmitter(spec, mod);
+  const code = e.emit();
+  return { code, lanes: e.laneMode };
 }
 
 class FunctionEmitter {
@@ -84,6 +128,18 @@ class FunctionEmitter {
   randomName = "random";
   /** current context: unrolled (every index constant) or loops */
   unrolledCtx = true;
+  /** dense-layer backward sweeps, by the node they are emitted at (see fuseDenseBackward) */
+  readonly sweeps = new Map<NodeId, Sweep>();
+  /** accumulate sinks emitted by a sweep instead of on their own */
+  readonly swept = new Set<Sink>();
+  /** lane mode (FunctionSpec.maxLanes): the `lanes` argument and the lane loop's variable */
+  laneMode = false;
+  lanesArg = "lanes";
+  lane = "s";
+  /** 1 for the nodes that depend on the sample (everything else is the same for every lane) */
+  perSample = new Uint8Array(0);
+  /** inside a lane loop: the sample arrays whose offsets that loop's body reads */
+  laneOffsets: Set<string> | null = null;
 
   constructor(
     readonly spec: FunctionSpec,
@@ -106,6 +162,7 @@ class FunctionEmitter {
       args.push(`${arr}: Float64Array`);
     }
     if (spec.samples.length > 0) args.push(`${this.sampleIndex}: number`);
+    const lanesAt = args.length;
     for (const s of spec.sinks) if (s.kind === "output") {
       const name = this.names.fresh(`${s.name}Out`);
       this.outputArg.set(s.name, name);
@@ -116,16 +173,22 @@ class FunctionEmitter {
     for (const p of spec.params) this.paramAlias.set(p.name, this.names.fresh(p.name));
 
     this.schedule();
+    if (this.laneMode) {
+      this.lanesArg = this.names.fresh("lanes");
+      this.lane = this.names.fresh("s");
+      args.splice(lanesAt, 0, `${this.lanesArg}: number`);
+    }
     const body = this.body();
     const head: string[] = [];
     for (const s of spec.samples) {
       const a = this.sampleArg.get(s.name)!;
-      if (a.offset !== null) head.push(`const ${a.offset} = ${this.sampleIndex} * ${numel(a.shape)};`);
+      if (a.offset !== null && !this.laneMode) head.push(`const ${a.offset} = ${this.sampleIndex} * ${numel(a.shape)};`);
     }
     for (const p of spec.params) if (this.usedParams.has(p.name)) head.push(`const ${this.paramAlias.get(p.name)} = params[${JSON.stringify(p.name)}];`);
     for (const [p, alias] of this.gradAlias) head.push(`const ${alias} = grad[${JSON.stringify(p)}];`);
     const doc = `/** ${spec.doc} */`;
-    return `${doc}\nfunction ${spec.name}(${args.join(", ")}): ${spec.returns} {\n${[...head, ...body].join("\n")}\n}\n`;
+    const returns = spec.lossCell !== undefined ? "void" : spec.returns;
+    return `${doc}\nfunction ${spec.name}(${args.join(", ")}): ${returns} {\n${[...head, ...body].join("\n")}\n}\n`;
   }
 
   // ── scheduling ─────────────────────────────────────────────────────
@@ -182,6 +245,8 @@ class FunctionEmitter {
     for (const id of this.materialized) this.unrolled.set(id, numel(g.shape(id)) * inner[id]! <= this.mod.unroll);
     const sinkUnrolled = (s: Sink) => numel(g.shape(s.node)) * (this.materialized.has(s.node) ? 1 : inner[s.node]!) <= this.mod.unroll;
 
+    this.fuseDenseBackward(sinkUnrolled);
+
     // 3. storage: which materialized tensors are read inside loops
     const readInLoop = new Uint8Array(n);
     for (const s of this.spec.sinks) if (!sinkUnrolled(s)) readInLoop[s.node] = 1;
@@ -191,17 +256,70 @@ class FunctionEmitter {
       const loopHere = this.materialized.has(id) ? !this.unrolled.get(id) : readInLoop[id] === 1;
       if (loopHere) for (const i of node.inputs) readInLoop[i] = 1;
     }
+    // lane mode pays off only where there are loops; per-sample values then live in buffers with
+    // one row per lane (a local cannot outlive the lane loop that computes it)
+    this.perSample = new Uint8Array(n);
+    for (const id of this.reach) {
+      const node = g.node(id);
+      this.perSample[id] = node.op === "input" || node.op === "target" || node.op === "dropout_mask" || node.inputs.some((i) => this.perSample[i] === 1) ? 1 : 0;
+    }
+    const lanes = this.spec.maxLanes ?? 0;
+    this.laneMode =
+      lanes > 1 &&
+      !this.spec.random &&
+      this.spec.samples.length > 0 &&
+      this.spec.sinks.every((s) => s.kind !== "output" && (s.kind !== "return" || this.spec.lossCell !== undefined)) &&
+      ([...this.materialized].some((id) => this.perSample[id] === 1 && !this.unrolled.get(id)) || this.spec.sinks.some((s) => !sinkUnrolled(s))) &&
+      this.unrolledSampleWork(inner, sinkUnrolled) <= MAX_UNROLLED_LANE_WORK;
     for (const id of this.materialized) {
       const node = g.node(id);
       const hint = node.name ?? hintFor(node);
-      if (node.shape.length === 0) this.storage.set(id, { kind: "scalar", name: this.names.fresh(hint) });
-      else if (this.unrolled.get(id) && !readInLoop[id]) this.storage.set(id, { kind: "locals", base: this.names.freshGroup(hint, numel(node.shape)), shape: node.shape });
-      else this.storage.set(id, { kind: "buffer", name: this.mod.buffer(hint, numel(node.shape)), shape: node.shape });
+      const size = numel(node.shape);
+      if (this.laneMode && this.perSample[id] === 1) this.storage.set(id, { kind: "buffer", name: this.mod.buffer(`${hint}_lanes`, size * lanes), shape: node.shape, perLane: true });
+      else if (node.shape.length === 0) this.storage.set(id, { kind: "scalar", name: this.names.fresh(hint) });
+      else if (this.unrolled.get(id) && !readInLoop[id]) this.storage.set(id, { kind: "locals", base: this.names.freshGroup(hint, size), shape: node.shape });
+      else this.storage.set(id, { kind: "buffer", name: this.mod.buffer(hint, size), shape: node.shape, perLane: false });
     }
     this.sinkUnrolled = sinkUnrolled;
   }
 
   sinkUnrolled: (s: Sink) => boolean = () => true;
+
+  /** The unrolled per-sample work: in lane mode its locals would become per-lane buffer accesses. */
+  unrolledSampleWork(inner: Float64Array, sinkUnrolled: (s: Sink) => boolean): number {
+    let w = 0;
+    for (const id of this.materialized) if (this.perSample[id] === 1 && this.unrolled.get(id)) w += numel(this.g.shape(id)) * inner[id]!;
+    for (const s of this.spec.sinks) if (sinkUnrolled(s)) w += numel(this.g.shape(s.node)) * (this.materialized.has(s.node) ? 1 : inner[s.node]!);
+    return w;
+  }
+
+  /** Finds the dense backward sweeps (see Sweep): every ∂W += outer(δ, b) emitted as loops. */
+  fuseDenseBackward(sinkUnrolled: (s: Sink) => boolean): void {
+    const g = this.g;
+    for (const s of this.spec.sinks) {
+      if (s.kind !== "accumulate" || sinkUnrolled(s) || this.materialized.has(s.node)) continue;
+      const outer = g.node(s.node);
+      if (outer.op !== "outer") continue;
+      const [delta, b] = outer.inputs as [NodeId, NodeId];
+      const back = this.reach.find((id) => {
+        const m = g.node(id);
+        if (m.op !== "matmul" || m.inputs[1] !== delta || id < b) return false;
+        const t = g.node(m.inputs[0]!);
+        if (t.op !== "transpose") return false;
+        const w = g.node(t.inputs[0]!);
+        return w.op === "param" && w.ref === s.param;
+      });
+      this.swept.add(s);
+      if (back === undefined) {
+        this.sweeps.set(s.node, { sink: s, delta, b, back: null, weight: null });
+        continue;
+      }
+      // Wᵀδ becomes a buffer the sweep fills: materialized, in loop mode, emitted at its place
+      this.materialized.add(back);
+      this.unrolled.set(back, false);
+      this.sweeps.set(back, { sink: s, delta, b, back, weight: g.node(g.node(back).inputs[0]!).inputs[0]! });
+    }
+  }
 
   // ── statements ─────────────────────────────────────────────────────
 
@@ -227,57 +345,132 @@ class FunctionEmitter {
     }
     for (const id of this.reach) {
       const node = this.g.node(id);
+      const sweep = this.sweeps.get(id);
       if (this.materialized.has(id)) {
         header(node.origin, node.backward);
         this.unrolledCtx = this.unrolled.get(id)!;
-        this.emitNode(out, node);
+        if (sweep !== undefined) this.emitSweep(out, sweep);
+        else this.emitNode(out, node);
       }
       for (const s of sinksAt.get(id) ?? []) {
         if (this.g.isConst(s.node, 0)) continue;
+        if (this.swept.has(s)) {
+          if (sweep?.sink !== s || sweep.back !== null) continue;
+          header(node.origin, node.backward);
+          this.emitSweep(out, sweep);
+          continue;
+        }
         header(node.origin, node.backward);
         this.emitSink(out, s);
       }
     }
     if (ret !== null) {
       this.unrolledCtx = true;
-      out.push(`return ${this.elem(out, ret.node, [])};`);
+      const cell = this.spec.lossCell;
+      if (cell === undefined) out.push(`return ${this.elem(out, ret.node, [])};`);
+      else this.forEachElement(out, [], (sink) => this.elem(sink, ret.node, []), (_idx, v) => `${cell}[0] += ${v};`, this.perSample[ret.node] === 1);
     }
     return out;
   }
 
   emitNode(out: string[], node: Node): void {
     const st = this.storage.get(node.id)!;
-    if (node.op === "logsumexp") return this.emitLogSumExp(out, node, st);
+    if (node.op === "logsumexp") {
+      if (this.laneMode && this.perSample[node.id] === 1) out.push(...this.inLaneLoop(() => this.emitLogSumExp([], node, st)));
+      else this.emitLogSumExp(out, node, st);
+      return;
+    }
     if (node.op === "dropout_mask") {
       const keep = 1 / (1 - node.num);
       const value = `${this.randomName}() < ${num(node.num)} ? 0 : ${num(keep)}`;
-      this.forEachElement(out, node.shape, (_sink, idx) => value, (idx, v) => this.store(st, idx, v));
+      this.forEachElement(out, node.shape, (_sink, idx) => value, (idx, v) => this.store(st, idx, v), false);
       return;
     }
-    this.forEachElement(out, node.shape, (sink, idx) => this.compute(sink, node, idx), (idx, v) => this.store(st, idx, v));
+    this.forEachElement(out, node.shape, (sink, idx) => this.compute(sink, node, idx), (idx, v) => this.store(st, idx, v), this.perSample[node.id] === 1);
+  }
+
+  emitSweep(out: string[], sw: Sweep): void {
+    this.unrolledCtx = false;
+    const shape = this.g.shape(sw.sink.node);
+    const [m, n] = shape as [number, number];
+    const dW = this.gradAliasOf(sw.sink.param);
+    const i = this.loopVar(this.depth);
+    const j = this.loopVar(this.depth + 1);
+    const d = this.names.fresh("d");
+    this.depth += 2;
+    const rowOfLane = (): string[] => {
+      const row: string[] = [];
+      row.push(`const ${d} = ${this.elem(row, sw.delta, [i])};`);
+      row.push(`if (${d} === 0) continue;`);
+      const inner: string[] = [];
+      const bj = this.elem(inner, sw.b, [j]);
+      inner.push(`${dW}[${flat(shape, [i, j])}] += ${d} * ${paren(bj)};`);
+      if (sw.back !== null) {
+        const back = this.storage.get(sw.back)!;
+        if (back.kind !== "buffer") throw new Error("internal: Wᵀδ of a sweep is not a buffer");
+        inner.push(`${back.name}[${this.bufferIndex(back, [j])}] += ${paren(this.elem(inner, sw.weight!, [i, j]))} * ${d};`);
+      }
+      return [...row, ...wrapLoops([j], [n], inner)];
+    };
+    const row = this.laneMode ? this.inLaneLoop(rowOfLane) : rowOfLane();
+    this.depth -= 2;
+    if (sw.back !== null) out.push(`${(this.storage.get(sw.back) as { name: string }).name}.fill(0);`);
+    out.push(...wrapLoops([i], [m], row));
+  }
+
+  gradAliasOf(param: string): string {
+    let alias = this.gradAlias.get(param);
+    if (alias === undefined) {
+      alias = this.names.fresh(`d${param}`);
+      this.gradAlias.set(param, alias);
+    }
+    return alias;
   }
 
   emitSink(out: string[], s: Sink): void {
     this.unrolledCtx = this.sinkUnrolled(s);
     const shape = this.g.shape(s.node);
     if (s.kind === "accumulate") {
-      let alias = this.gradAlias.get(s.param);
-      if (alias === undefined) {
-        alias = this.names.fresh(`d${s.param}`);
-        this.gradAlias.set(s.param, alias);
-      }
-      const a = alias;
-      this.forEachElement(out, shape, (sink, idx) => this.elem(sink, s.node, idx), (idx, v) => `${a}[${flat(shape, idx)}] += ${v};`);
+      const a = this.gradAliasOf(s.param);
+      // every lane adds its own term, even one that does not depend on the sample
+      this.forEachElement(out, shape, (sink, idx) => this.elem(sink, s.node, idx), (idx, v) => `${a}[${flat(shape, idx)}] += ${v};`, true);
     } else if (s.kind === "output") {
       const arr = this.outputArg.get(s.name)!;
       const size = numel(shape);
       const base = size === 1 ? this.sampleIndex : `${this.sampleIndex} * ${size}`;
-      this.forEachElement(out, shape, (sink, idx) => this.elem(sink, s.node, idx), (idx, v) => `${arr}[${add(base, flat(shape, idx))}] = ${v};`);
+      this.forEachElement(out, shape, (sink, idx) => this.elem(sink, s.node, idx), (idx, v) => `${arr}[${add(base, flat(shape, idx))}] = ${v};`, false);
     }
   }
 
-  /** Runs over every element of `shape`: unrolled or as nested loops, in the current mode. */
-  forEachElement(out: string[], shape: Shape, value: (sink: string[], idx: Ix[]) => string, store: (idx: Ix[], v: string) => string): void {
+  /**
+   * Runs over every element of `shape`: unrolled or as nested loops, in the current mode. In lane
+   * mode, per-sample work runs once per lane: the lane loop goes inside the outermost loop.
+   */
+  forEachElement(out: string[], shape: Shape, value: (sink: string[], idx: Ix[]) => string, store: (idx: Ix[], v: string) => string, perSample: boolean): void {
+    if (this.laneMode && perSample && this.laneOffsets === null) {
+      if (this.unrolledCtx || shape.length === 0) {
+        out.push(...this.inLaneLoop(() => {
+          const body: string[] = [];
+          this.forEachElement(body, shape, value, store, false);
+          return body;
+        }));
+        return;
+      }
+      const i = this.loopVar(this.depth);
+      this.depth += 1;
+      const inner = this.inLaneLoop(() => {
+        const body: string[] = [];
+        const vars = shape.slice(1).map((_, d) => this.loopVar(this.depth + d));
+        this.depth += vars.length;
+        const v = value(body, [i, ...vars]);
+        body.push(store([i, ...vars], v));
+        this.depth -= vars.length;
+        return wrapLoops(vars, shape.slice(1), body);
+      });
+      this.depth -= 1;
+      out.push(...wrapLoops([i], [shape[0]!], inner));
+      return;
+    }
     if (this.unrolledCtx || shape.length === 0) {
       for (const idx of indices(shape)) {
         const v = value(out, idx);
@@ -294,6 +487,19 @@ class FunctionEmitter {
     out.push(...wrapLoops(vars, shape, body));
   }
 
+  /** `for (lanes)` around the statements `gen` makes, with the sample offsets they read. */
+  inLaneLoop(gen: () => string[]): string[] {
+    const outer = this.laneOffsets;
+    this.laneOffsets = new Set();
+    const body = gen();
+    const offsets: string[] = [];
+    for (const a of this.sampleArg.values())
+      if (a.offset !== null && this.laneOffsets.has(a.arr)) offsets.push(`const ${a.offset} = (${this.sampleIndex} + ${this.lane}) * ${numel(a.shape)};`);
+    this.laneOffsets = outer;
+    const s = this.lane;
+    return [`for (let ${s} = 0; ${s} < ${this.lanesArg}; ${s}++) {`, ...offsets, ...body, "}"];
+  }
+
   store(st: Storage, idx: Ix[], v: string): string {
     switch (st.kind) {
       case "scalar":
@@ -301,21 +507,21 @@ class FunctionEmitter {
       case "locals":
         return `const ${st.base}_${flatConst(st.shape, idx)} = ${v};`;
       case "buffer":
-        return `${st.name}[${flat(st.shape, idx)}] = ${v};`;
+        return `${st.name}[${this.bufferIndex(st, idx)}] = ${v};`;
     }
   }
 
-  emitLogSumExp(out: string[], node: Node, st: Storage): void {
+  emitLogSumExp(out: string[], node: Node, st: Storage): string[] {
     const a = node.inputs[0]!;
     const shape = this.g.shape(a);
-    const name = st.kind === "scalar" ? st.name : "lse";
+    const name = st.kind === "scalar" ? st.name : (node.name ?? "lse");
     const m = this.names.fresh(`${name}_max`);
     const s = this.names.fresh(`${name}_sum`);
     if (this.unrolledCtx) {
       const xs = indices(shape).map((idx) => this.elem(out, a, idx));
       out.push(`const ${m} = Math.max(${xs.join(", ")});`);
-      out.push(`const ${name} = ${m} + Math.log(${sumOf(xs.map((x) => `Math.exp(${x} - ${m})`))});`);
-      return;
+      out.push(this.store(st, [], `${m} + Math.log(${sumOf(xs.map((x) => `Math.exp(${x} - ${m})`))})`));
+      return out;
     }
     const i = this.loopVar(this.depth);
     const x = this.elem([], a, [i]);
@@ -323,7 +529,8 @@ class FunctionEmitter {
     out.push(`for (let ${i} = 0; ${i} < ${shape[0]}; ${i}++) if (${x} > ${m}) ${m} = ${x};`);
     out.push(`let ${s} = 0;`);
     out.push(`for (let ${i} = 0; ${i} < ${shape[0]}; ${i}++) ${s} += Math.exp(${x} - ${m});`);
-    out.push(`const ${name} = ${m} + Math.log(${s});`);
+    out.push(this.store(st, [], `${m} + Math.log(${s})`));
+    return out;
   }
 
   loopVar(depth: number): string {
@@ -347,8 +554,15 @@ class FunctionEmitter {
       case "locals":
         return `${st.base}_${flatConst(st.shape, idx)}`;
       case "buffer":
-        return `${st.name}[${flat(st.shape, idx)}]`;
+        return `${st.name}[${this.bufferIndex(st, idx)}]`;
     }
+  }
+
+  bufferIndex(st: Storage & { kind: "buffer" }, idx: readonly Ix[]): Ix {
+    if (!st.perLane) return flat(st.shape, idx);
+    if (this.laneOffsets === null) throw new Error("internal: a per-lane buffer read outside a lane loop");
+    const size = numel(st.shape);
+    return add(size === 1 ? this.lane : `${this.lane} * ${size}`, flat(st.shape, idx));
   }
 
   compute(sink: string[], node: Node, idx: readonly Ix[]): string {
@@ -360,8 +574,9 @@ class FunctionEmitter {
     }
     if (node.op === "input" || node.op === "target") {
       const a = this.sampleArg.get(node.ref)!;
-      if (a.shape.length === 0) return `${a.arr}[${this.sampleIndex}]`;
+      if (a.shape.length === 0) return `${a.arr}[${this.laneOffsets !== null ? `${this.sampleIndex} + ${this.lane}` : this.sampleIndex}]`;
       if (a.offset === null) a.offset = this.names.fresh(`${a.arr}o`);
+      this.laneOffsets?.add(a.arr);
       return `${a.arr}[${add(a.offset, flat(node.shape, idx))}]`;
     }
     if (node.op === "dropout_mask") throw new Error("internal: dropout mask not materialized");

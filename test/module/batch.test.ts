@@ -14,7 +14,8 @@ type Params = Record<string, Float64Array>;
 type Sample = Record<string, Float64Array | number>;
 type Batch = Record<string, Float64Array>;
 
-const COUNT = 4;
+/** one block of four lanes and a tail of three in the looped models (lane mode, see docs/performance.md) */
+const COUNT = 7;
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 async function build(entry: CorpusEntry, set: CompileOptions["set"] = {}): Promise<CompiledModule> {
@@ -263,6 +264,32 @@ describe("parameter-only terms count once per batch", () => {
     for (const count of [1, COUNT]) {
       const d = on.lossBatch(f.params, f.inputs, f.targets, count) - off.lossBatch(f.params, f.inputs, f.targets, count);
       expectClose(d, decay, 1e-10, `count ${count}`);
+    }
+  });
+});
+
+describe("lane mode: several samples per call of the per-sample functions", () => {
+  it("digits.nn (looped) takes `lanes`; xor.nn (fully unrolled) does not", async () => {
+    const lanes = async (path: string) => /function sampleGradient\([^)]*lanes: number/.test((await compile(entry(path).source, { file: path })).ts!);
+    expect(await lanes("examples/digits.nn")).toBe(true);
+    expect(await lanes("examples/xor.nn")).toBe(false);
+  });
+
+  it("digits.nn: gradientBatch of every count 1 … 7 (full blocks and tails) is the mean of its samples' gradients", async () => {
+    const m = await build(entry("examples/digits.nn"));
+    const f = fixture(m, 5);
+    const g = m.createParams();
+    for (let count = 1; count <= COUNT; count++) {
+      const mean = m.createParams();
+      let loss = 0;
+      for (const s of f.samples.slice(0, count)) {
+        loss += m.gradient(f.params, s.inputs, s.targets, g) / count;
+        for (const [k, v] of Object.entries(g)) for (let i = 0; i < v.length; i++) mean[k]![i]! += v[i]! / count;
+      }
+      const batch = m.createParams();
+      expectClose(m.gradientBatch(f.params, f.inputs, f.targets, count, batch), loss, 1e-12, `loss, count ${count}`);
+      expectParamsClose(batch, mean, 1e-10, `count ${count}`, mean);
+      expectClose(m.lossBatch(f.params, f.inputs, f.targets, count), loss, 1e-12, `lossBatch, count ${count}`);
     }
   });
 });

@@ -88,9 +88,30 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
+const y_z_buf = new Float64Array(10);
+
 const h_buf = new Float64Array(32);
 
-const dh_z_buf = new Float64Array(32);
+const L_lanes_buf = new Float64Array(4);
+
+const lse_lanes_buf = new Float64Array(4);
+
+const y_z_lanes_buf = new Float64Array(40);
+
+const h_lanes_buf = new Float64Array(128);
+
+const dh_z_lanes_buf = new Float64Array(128);
+
+const dy_z_lanes_buf = new Float64Array(40);
+
+const sum_lanes_buf = new Float64Array(4);
+
+const y_lanes_buf = new Float64Array(40);
+
+const dh_lanes_buf = new Float64Array(128);
+
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
 
 const yPrediction = new Float64Array(10);
 
@@ -115,371 +136,49 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
   }
 
   // ── layer y = dense(h, 10, softmax)  (digits.nn:5)
-  const y_z_0 =
-    y_W[0] * h_buf[0] +
-    y_W[1] * h_buf[1] +
-    y_W[2] * h_buf[2] +
-    y_W[3] * h_buf[3] +
-    y_W[4] * h_buf[4] +
-    y_W[5] * h_buf[5] +
-    y_W[6] * h_buf[6] +
-    y_W[7] * h_buf[7] +
-    y_W[8] * h_buf[8] +
-    y_W[9] * h_buf[9] +
-    y_W[10] * h_buf[10] +
-    y_W[11] * h_buf[11] +
-    y_W[12] * h_buf[12] +
-    y_W[13] * h_buf[13] +
-    y_W[14] * h_buf[14] +
-    y_W[15] * h_buf[15] +
-    y_W[16] * h_buf[16] +
-    y_W[17] * h_buf[17] +
-    y_W[18] * h_buf[18] +
-    y_W[19] * h_buf[19] +
-    y_W[20] * h_buf[20] +
-    y_W[21] * h_buf[21] +
-    y_W[22] * h_buf[22] +
-    y_W[23] * h_buf[23] +
-    y_W[24] * h_buf[24] +
-    y_W[25] * h_buf[25] +
-    y_W[26] * h_buf[26] +
-    y_W[27] * h_buf[27] +
-    y_W[28] * h_buf[28] +
-    y_W[29] * h_buf[29] +
-    y_W[30] * h_buf[30] +
-    y_W[31] * h_buf[31] +
-    y_b[0];
-  const y_z_1 =
-    y_W[32] * h_buf[0] +
-    y_W[33] * h_buf[1] +
-    y_W[34] * h_buf[2] +
-    y_W[35] * h_buf[3] +
-    y_W[36] * h_buf[4] +
-    y_W[37] * h_buf[5] +
-    y_W[38] * h_buf[6] +
-    y_W[39] * h_buf[7] +
-    y_W[40] * h_buf[8] +
-    y_W[41] * h_buf[9] +
-    y_W[42] * h_buf[10] +
-    y_W[43] * h_buf[11] +
-    y_W[44] * h_buf[12] +
-    y_W[45] * h_buf[13] +
-    y_W[46] * h_buf[14] +
-    y_W[47] * h_buf[15] +
-    y_W[48] * h_buf[16] +
-    y_W[49] * h_buf[17] +
-    y_W[50] * h_buf[18] +
-    y_W[51] * h_buf[19] +
-    y_W[52] * h_buf[20] +
-    y_W[53] * h_buf[21] +
-    y_W[54] * h_buf[22] +
-    y_W[55] * h_buf[23] +
-    y_W[56] * h_buf[24] +
-    y_W[57] * h_buf[25] +
-    y_W[58] * h_buf[26] +
-    y_W[59] * h_buf[27] +
-    y_W[60] * h_buf[28] +
-    y_W[61] * h_buf[29] +
-    y_W[62] * h_buf[30] +
-    y_W[63] * h_buf[31] +
-    y_b[1];
-  const y_z_2 =
-    y_W[64] * h_buf[0] +
-    y_W[65] * h_buf[1] +
-    y_W[66] * h_buf[2] +
-    y_W[67] * h_buf[3] +
-    y_W[68] * h_buf[4] +
-    y_W[69] * h_buf[5] +
-    y_W[70] * h_buf[6] +
-    y_W[71] * h_buf[7] +
-    y_W[72] * h_buf[8] +
-    y_W[73] * h_buf[9] +
-    y_W[74] * h_buf[10] +
-    y_W[75] * h_buf[11] +
-    y_W[76] * h_buf[12] +
-    y_W[77] * h_buf[13] +
-    y_W[78] * h_buf[14] +
-    y_W[79] * h_buf[15] +
-    y_W[80] * h_buf[16] +
-    y_W[81] * h_buf[17] +
-    y_W[82] * h_buf[18] +
-    y_W[83] * h_buf[19] +
-    y_W[84] * h_buf[20] +
-    y_W[85] * h_buf[21] +
-    y_W[86] * h_buf[22] +
-    y_W[87] * h_buf[23] +
-    y_W[88] * h_buf[24] +
-    y_W[89] * h_buf[25] +
-    y_W[90] * h_buf[26] +
-    y_W[91] * h_buf[27] +
-    y_W[92] * h_buf[28] +
-    y_W[93] * h_buf[29] +
-    y_W[94] * h_buf[30] +
-    y_W[95] * h_buf[31] +
-    y_b[2];
-  const y_z_3 =
-    y_W[96] * h_buf[0] +
-    y_W[97] * h_buf[1] +
-    y_W[98] * h_buf[2] +
-    y_W[99] * h_buf[3] +
-    y_W[100] * h_buf[4] +
-    y_W[101] * h_buf[5] +
-    y_W[102] * h_buf[6] +
-    y_W[103] * h_buf[7] +
-    y_W[104] * h_buf[8] +
-    y_W[105] * h_buf[9] +
-    y_W[106] * h_buf[10] +
-    y_W[107] * h_buf[11] +
-    y_W[108] * h_buf[12] +
-    y_W[109] * h_buf[13] +
-    y_W[110] * h_buf[14] +
-    y_W[111] * h_buf[15] +
-    y_W[112] * h_buf[16] +
-    y_W[113] * h_buf[17] +
-    y_W[114] * h_buf[18] +
-    y_W[115] * h_buf[19] +
-    y_W[116] * h_buf[20] +
-    y_W[117] * h_buf[21] +
-    y_W[118] * h_buf[22] +
-    y_W[119] * h_buf[23] +
-    y_W[120] * h_buf[24] +
-    y_W[121] * h_buf[25] +
-    y_W[122] * h_buf[26] +
-    y_W[123] * h_buf[27] +
-    y_W[124] * h_buf[28] +
-    y_W[125] * h_buf[29] +
-    y_W[126] * h_buf[30] +
-    y_W[127] * h_buf[31] +
-    y_b[3];
-  const y_z_4 =
-    y_W[128] * h_buf[0] +
-    y_W[129] * h_buf[1] +
-    y_W[130] * h_buf[2] +
-    y_W[131] * h_buf[3] +
-    y_W[132] * h_buf[4] +
-    y_W[133] * h_buf[5] +
-    y_W[134] * h_buf[6] +
-    y_W[135] * h_buf[7] +
-    y_W[136] * h_buf[8] +
-    y_W[137] * h_buf[9] +
-    y_W[138] * h_buf[10] +
-    y_W[139] * h_buf[11] +
-    y_W[140] * h_buf[12] +
-    y_W[141] * h_buf[13] +
-    y_W[142] * h_buf[14] +
-    y_W[143] * h_buf[15] +
-    y_W[144] * h_buf[16] +
-    y_W[145] * h_buf[17] +
-    y_W[146] * h_buf[18] +
-    y_W[147] * h_buf[19] +
-    y_W[148] * h_buf[20] +
-    y_W[149] * h_buf[21] +
-    y_W[150] * h_buf[22] +
-    y_W[151] * h_buf[23] +
-    y_W[152] * h_buf[24] +
-    y_W[153] * h_buf[25] +
-    y_W[154] * h_buf[26] +
-    y_W[155] * h_buf[27] +
-    y_W[156] * h_buf[28] +
-    y_W[157] * h_buf[29] +
-    y_W[158] * h_buf[30] +
-    y_W[159] * h_buf[31] +
-    y_b[4];
-  const y_z_5 =
-    y_W[160] * h_buf[0] +
-    y_W[161] * h_buf[1] +
-    y_W[162] * h_buf[2] +
-    y_W[163] * h_buf[3] +
-    y_W[164] * h_buf[4] +
-    y_W[165] * h_buf[5] +
-    y_W[166] * h_buf[6] +
-    y_W[167] * h_buf[7] +
-    y_W[168] * h_buf[8] +
-    y_W[169] * h_buf[9] +
-    y_W[170] * h_buf[10] +
-    y_W[171] * h_buf[11] +
-    y_W[172] * h_buf[12] +
-    y_W[173] * h_buf[13] +
-    y_W[174] * h_buf[14] +
-    y_W[175] * h_buf[15] +
-    y_W[176] * h_buf[16] +
-    y_W[177] * h_buf[17] +
-    y_W[178] * h_buf[18] +
-    y_W[179] * h_buf[19] +
-    y_W[180] * h_buf[20] +
-    y_W[181] * h_buf[21] +
-    y_W[182] * h_buf[22] +
-    y_W[183] * h_buf[23] +
-    y_W[184] * h_buf[24] +
-    y_W[185] * h_buf[25] +
-    y_W[186] * h_buf[26] +
-    y_W[187] * h_buf[27] +
-    y_W[188] * h_buf[28] +
-    y_W[189] * h_buf[29] +
-    y_W[190] * h_buf[30] +
-    y_W[191] * h_buf[31] +
-    y_b[5];
-  const y_z_6 =
-    y_W[192] * h_buf[0] +
-    y_W[193] * h_buf[1] +
-    y_W[194] * h_buf[2] +
-    y_W[195] * h_buf[3] +
-    y_W[196] * h_buf[4] +
-    y_W[197] * h_buf[5] +
-    y_W[198] * h_buf[6] +
-    y_W[199] * h_buf[7] +
-    y_W[200] * h_buf[8] +
-    y_W[201] * h_buf[9] +
-    y_W[202] * h_buf[10] +
-    y_W[203] * h_buf[11] +
-    y_W[204] * h_buf[12] +
-    y_W[205] * h_buf[13] +
-    y_W[206] * h_buf[14] +
-    y_W[207] * h_buf[15] +
-    y_W[208] * h_buf[16] +
-    y_W[209] * h_buf[17] +
-    y_W[210] * h_buf[18] +
-    y_W[211] * h_buf[19] +
-    y_W[212] * h_buf[20] +
-    y_W[213] * h_buf[21] +
-    y_W[214] * h_buf[22] +
-    y_W[215] * h_buf[23] +
-    y_W[216] * h_buf[24] +
-    y_W[217] * h_buf[25] +
-    y_W[218] * h_buf[26] +
-    y_W[219] * h_buf[27] +
-    y_W[220] * h_buf[28] +
-    y_W[221] * h_buf[29] +
-    y_W[222] * h_buf[30] +
-    y_W[223] * h_buf[31] +
-    y_b[6];
-  const y_z_7 =
-    y_W[224] * h_buf[0] +
-    y_W[225] * h_buf[1] +
-    y_W[226] * h_buf[2] +
-    y_W[227] * h_buf[3] +
-    y_W[228] * h_buf[4] +
-    y_W[229] * h_buf[5] +
-    y_W[230] * h_buf[6] +
-    y_W[231] * h_buf[7] +
-    y_W[232] * h_buf[8] +
-    y_W[233] * h_buf[9] +
-    y_W[234] * h_buf[10] +
-    y_W[235] * h_buf[11] +
-    y_W[236] * h_buf[12] +
-    y_W[237] * h_buf[13] +
-    y_W[238] * h_buf[14] +
-    y_W[239] * h_buf[15] +
-    y_W[240] * h_buf[16] +
-    y_W[241] * h_buf[17] +
-    y_W[242] * h_buf[18] +
-    y_W[243] * h_buf[19] +
-    y_W[244] * h_buf[20] +
-    y_W[245] * h_buf[21] +
-    y_W[246] * h_buf[22] +
-    y_W[247] * h_buf[23] +
-    y_W[248] * h_buf[24] +
-    y_W[249] * h_buf[25] +
-    y_W[250] * h_buf[26] +
-    y_W[251] * h_buf[27] +
-    y_W[252] * h_buf[28] +
-    y_W[253] * h_buf[29] +
-    y_W[254] * h_buf[30] +
-    y_W[255] * h_buf[31] +
-    y_b[7];
-  const y_z_8 =
-    y_W[256] * h_buf[0] +
-    y_W[257] * h_buf[1] +
-    y_W[258] * h_buf[2] +
-    y_W[259] * h_buf[3] +
-    y_W[260] * h_buf[4] +
-    y_W[261] * h_buf[5] +
-    y_W[262] * h_buf[6] +
-    y_W[263] * h_buf[7] +
-    y_W[264] * h_buf[8] +
-    y_W[265] * h_buf[9] +
-    y_W[266] * h_buf[10] +
-    y_W[267] * h_buf[11] +
-    y_W[268] * h_buf[12] +
-    y_W[269] * h_buf[13] +
-    y_W[270] * h_buf[14] +
-    y_W[271] * h_buf[15] +
-    y_W[272] * h_buf[16] +
-    y_W[273] * h_buf[17] +
-    y_W[274] * h_buf[18] +
-    y_W[275] * h_buf[19] +
-    y_W[276] * h_buf[20] +
-    y_W[277] * h_buf[21] +
-    y_W[278] * h_buf[22] +
-    y_W[279] * h_buf[23] +
-    y_W[280] * h_buf[24] +
-    y_W[281] * h_buf[25] +
-    y_W[282] * h_buf[26] +
-    y_W[283] * h_buf[27] +
-    y_W[284] * h_buf[28] +
-    y_W[285] * h_buf[29] +
-    y_W[286] * h_buf[30] +
-    y_W[287] * h_buf[31] +
-    y_b[8];
-  const y_z_9 =
-    y_W[288] * h_buf[0] +
-    y_W[289] * h_buf[1] +
-    y_W[290] * h_buf[2] +
-    y_W[291] * h_buf[3] +
-    y_W[292] * h_buf[4] +
-    y_W[293] * h_buf[5] +
-    y_W[294] * h_buf[6] +
-    y_W[295] * h_buf[7] +
-    y_W[296] * h_buf[8] +
-    y_W[297] * h_buf[9] +
-    y_W[298] * h_buf[10] +
-    y_W[299] * h_buf[11] +
-    y_W[300] * h_buf[12] +
-    y_W[301] * h_buf[13] +
-    y_W[302] * h_buf[14] +
-    y_W[303] * h_buf[15] +
-    y_W[304] * h_buf[16] +
-    y_W[305] * h_buf[17] +
-    y_W[306] * h_buf[18] +
-    y_W[307] * h_buf[19] +
-    y_W[308] * h_buf[20] +
-    y_W[309] * h_buf[21] +
-    y_W[310] * h_buf[22] +
-    y_W[311] * h_buf[23] +
-    y_W[312] * h_buf[24] +
-    y_W[313] * h_buf[25] +
-    y_W[314] * h_buf[26] +
-    y_W[315] * h_buf[27] +
-    y_W[316] * h_buf[28] +
-    y_W[317] * h_buf[29] +
-    y_W[318] * h_buf[30] +
-    y_W[319] * h_buf[31] +
-    y_b[9];
-  const lse_max = Math.max(y_z_0, y_z_1, y_z_2, y_z_3, y_z_4, y_z_5, y_z_6, y_z_7, y_z_8, y_z_9);
+  for (let i = 0; i < 10; i++) {
+    let acc_1 = 0;
+    for (let j = 0; j < 32; j++) {
+      acc_1 += y_W[i * 32 + j] * h_buf[j];
+    }
+    y_z_buf[i] = acc_1 + y_b[i];
+  }
+  const lse_max = Math.max(
+    y_z_buf[0],
+    y_z_buf[1],
+    y_z_buf[2],
+    y_z_buf[3],
+    y_z_buf[4],
+    y_z_buf[5],
+    y_z_buf[6],
+    y_z_buf[7],
+    y_z_buf[8],
+    y_z_buf[9],
+  );
   const lse =
     lse_max +
     Math.log(
-      Math.exp(y_z_0 - lse_max) +
-        Math.exp(y_z_1 - lse_max) +
-        Math.exp(y_z_2 - lse_max) +
-        Math.exp(y_z_3 - lse_max) +
-        Math.exp(y_z_4 - lse_max) +
-        Math.exp(y_z_5 - lse_max) +
-        Math.exp(y_z_6 - lse_max) +
-        Math.exp(y_z_7 - lse_max) +
-        Math.exp(y_z_8 - lse_max) +
-        Math.exp(y_z_9 - lse_max),
+      Math.exp(y_z_buf[0] - lse_max) +
+        Math.exp(y_z_buf[1] - lse_max) +
+        Math.exp(y_z_buf[2] - lse_max) +
+        Math.exp(y_z_buf[3] - lse_max) +
+        Math.exp(y_z_buf[4] - lse_max) +
+        Math.exp(y_z_buf[5] - lse_max) +
+        Math.exp(y_z_buf[6] - lse_max) +
+        Math.exp(y_z_buf[7] - lse_max) +
+        Math.exp(y_z_buf[8] - lse_max) +
+        Math.exp(y_z_buf[9] - lse_max),
     );
-  const y_0 = Math.exp(y_z_0 - lse);
-  const y_1 = Math.exp(y_z_1 - lse);
-  const y_2 = Math.exp(y_z_2 - lse);
-  const y_3 = Math.exp(y_z_3 - lse);
-  const y_4 = Math.exp(y_z_4 - lse);
-  const y_5 = Math.exp(y_z_5 - lse);
-  const y_6 = Math.exp(y_z_6 - lse);
-  const y_7 = Math.exp(y_z_7 - lse);
-  const y_8 = Math.exp(y_z_8 - lse);
-  const y_9 = Math.exp(y_z_9 - lse);
+  const y_0 = Math.exp(y_z_buf[0] - lse);
+  const y_1 = Math.exp(y_z_buf[1] - lse);
+  const y_2 = Math.exp(y_z_buf[2] - lse);
+  const y_3 = Math.exp(y_z_buf[3] - lse);
+  const y_4 = Math.exp(y_z_buf[4] - lse);
+  const y_5 = Math.exp(y_z_buf[5] - lse);
+  const y_6 = Math.exp(y_z_buf[6] - lse);
+  const y_7 = Math.exp(y_z_buf[7] - lse);
+  const y_8 = Math.exp(y_z_buf[8] - lse);
+  const y_9 = Math.exp(y_z_buf[9] - lse);
   yOut[n * 10] = y_0;
   yOut[n * 10 + 1] = y_1;
   yOut[n * 10 + 2] = y_2;
@@ -492,411 +191,104 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
   yOut[n * 10 + 9] = y_9;
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
-  const xo = n * 64;
-  const to = n * 10;
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number, lanes: number): void {
   const h_W = params["h.W"];
   const h_b = params["h.b"];
   const y_W = params["y.W"];
   const y_b = params["y.b"];
   // ── layer h = dense(x, 32, relu)  (digits.nn:4)
   for (let i = 0; i < 32; i++) {
-    let acc = 0;
-    for (let j = 0; j < 64; j++) {
-      acc += h_W[i * 64 + j] * x[xo + j];
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 64;
+      let acc = 0;
+      for (let j = 0; j < 64; j++) {
+        acc += h_W[i * 64 + j] * x[xo + j];
+      }
+      const tmp = acc + h_b[i];
+      h_lanes_buf[s * 32 + i] = tmp > 0 ? tmp : 0;
     }
-    const tmp = acc + h_b[i];
-    h_buf[i] = tmp > 0 ? tmp : 0;
   }
 
   // ── layer y = dense(h, 10, softmax)  (digits.nn:5)
-  const y_z_0 =
-    y_W[0] * h_buf[0] +
-    y_W[1] * h_buf[1] +
-    y_W[2] * h_buf[2] +
-    y_W[3] * h_buf[3] +
-    y_W[4] * h_buf[4] +
-    y_W[5] * h_buf[5] +
-    y_W[6] * h_buf[6] +
-    y_W[7] * h_buf[7] +
-    y_W[8] * h_buf[8] +
-    y_W[9] * h_buf[9] +
-    y_W[10] * h_buf[10] +
-    y_W[11] * h_buf[11] +
-    y_W[12] * h_buf[12] +
-    y_W[13] * h_buf[13] +
-    y_W[14] * h_buf[14] +
-    y_W[15] * h_buf[15] +
-    y_W[16] * h_buf[16] +
-    y_W[17] * h_buf[17] +
-    y_W[18] * h_buf[18] +
-    y_W[19] * h_buf[19] +
-    y_W[20] * h_buf[20] +
-    y_W[21] * h_buf[21] +
-    y_W[22] * h_buf[22] +
-    y_W[23] * h_buf[23] +
-    y_W[24] * h_buf[24] +
-    y_W[25] * h_buf[25] +
-    y_W[26] * h_buf[26] +
-    y_W[27] * h_buf[27] +
-    y_W[28] * h_buf[28] +
-    y_W[29] * h_buf[29] +
-    y_W[30] * h_buf[30] +
-    y_W[31] * h_buf[31] +
-    y_b[0];
-  const y_z_1 =
-    y_W[32] * h_buf[0] +
-    y_W[33] * h_buf[1] +
-    y_W[34] * h_buf[2] +
-    y_W[35] * h_buf[3] +
-    y_W[36] * h_buf[4] +
-    y_W[37] * h_buf[5] +
-    y_W[38] * h_buf[6] +
-    y_W[39] * h_buf[7] +
-    y_W[40] * h_buf[8] +
-    y_W[41] * h_buf[9] +
-    y_W[42] * h_buf[10] +
-    y_W[43] * h_buf[11] +
-    y_W[44] * h_buf[12] +
-    y_W[45] * h_buf[13] +
-    y_W[46] * h_buf[14] +
-    y_W[47] * h_buf[15] +
-    y_W[48] * h_buf[16] +
-    y_W[49] * h_buf[17] +
-    y_W[50] * h_buf[18] +
-    y_W[51] * h_buf[19] +
-    y_W[52] * h_buf[20] +
-    y_W[53] * h_buf[21] +
-    y_W[54] * h_buf[22] +
-    y_W[55] * h_buf[23] +
-    y_W[56] * h_buf[24] +
-    y_W[57] * h_buf[25] +
-    y_W[58] * h_buf[26] +
-    y_W[59] * h_buf[27] +
-    y_W[60] * h_buf[28] +
-    y_W[61] * h_buf[29] +
-    y_W[62] * h_buf[30] +
-    y_W[63] * h_buf[31] +
-    y_b[1];
-  const y_z_2 =
-    y_W[64] * h_buf[0] +
-    y_W[65] * h_buf[1] +
-    y_W[66] * h_buf[2] +
-    y_W[67] * h_buf[3] +
-    y_W[68] * h_buf[4] +
-    y_W[69] * h_buf[5] +
-    y_W[70] * h_buf[6] +
-    y_W[71] * h_buf[7] +
-    y_W[72] * h_buf[8] +
-    y_W[73] * h_buf[9] +
-    y_W[74] * h_buf[10] +
-    y_W[75] * h_buf[11] +
-    y_W[76] * h_buf[12] +
-    y_W[77] * h_buf[13] +
-    y_W[78] * h_buf[14] +
-    y_W[79] * h_buf[15] +
-    y_W[80] * h_buf[16] +
-    y_W[81] * h_buf[17] +
-    y_W[82] * h_buf[18] +
-    y_W[83] * h_buf[19] +
-    y_W[84] * h_buf[20] +
-    y_W[85] * h_buf[21] +
-    y_W[86] * h_buf[22] +
-    y_W[87] * h_buf[23] +
-    y_W[88] * h_buf[24] +
-    y_W[89] * h_buf[25] +
-    y_W[90] * h_buf[26] +
-    y_W[91] * h_buf[27] +
-    y_W[92] * h_buf[28] +
-    y_W[93] * h_buf[29] +
-    y_W[94] * h_buf[30] +
-    y_W[95] * h_buf[31] +
-    y_b[2];
-  const y_z_3 =
-    y_W[96] * h_buf[0] +
-    y_W[97] * h_buf[1] +
-    y_W[98] * h_buf[2] +
-    y_W[99] * h_buf[3] +
-    y_W[100] * h_buf[4] +
-    y_W[101] * h_buf[5] +
-    y_W[102] * h_buf[6] +
-    y_W[103] * h_buf[7] +
-    y_W[104] * h_buf[8] +
-    y_W[105] * h_buf[9] +
-    y_W[106] * h_buf[10] +
-    y_W[107] * h_buf[11] +
-    y_W[108] * h_buf[12] +
-    y_W[109] * h_buf[13] +
-    y_W[110] * h_buf[14] +
-    y_W[111] * h_buf[15] +
-    y_W[112] * h_buf[16] +
-    y_W[113] * h_buf[17] +
-    y_W[114] * h_buf[18] +
-    y_W[115] * h_buf[19] +
-    y_W[116] * h_buf[20] +
-    y_W[117] * h_buf[21] +
-    y_W[118] * h_buf[22] +
-    y_W[119] * h_buf[23] +
-    y_W[120] * h_buf[24] +
-    y_W[121] * h_buf[25] +
-    y_W[122] * h_buf[26] +
-    y_W[123] * h_buf[27] +
-    y_W[124] * h_buf[28] +
-    y_W[125] * h_buf[29] +
-    y_W[126] * h_buf[30] +
-    y_W[127] * h_buf[31] +
-    y_b[3];
-  const y_z_4 =
-    y_W[128] * h_buf[0] +
-    y_W[129] * h_buf[1] +
-    y_W[130] * h_buf[2] +
-    y_W[131] * h_buf[3] +
-    y_W[132] * h_buf[4] +
-    y_W[133] * h_buf[5] +
-    y_W[134] * h_buf[6] +
-    y_W[135] * h_buf[7] +
-    y_W[136] * h_buf[8] +
-    y_W[137] * h_buf[9] +
-    y_W[138] * h_buf[10] +
-    y_W[139] * h_buf[11] +
-    y_W[140] * h_buf[12] +
-    y_W[141] * h_buf[13] +
-    y_W[142] * h_buf[14] +
-    y_W[143] * h_buf[15] +
-    y_W[144] * h_buf[16] +
-    y_W[145] * h_buf[17] +
-    y_W[146] * h_buf[18] +
-    y_W[147] * h_buf[19] +
-    y_W[148] * h_buf[20] +
-    y_W[149] * h_buf[21] +
-    y_W[150] * h_buf[22] +
-    y_W[151] * h_buf[23] +
-    y_W[152] * h_buf[24] +
-    y_W[153] * h_buf[25] +
-    y_W[154] * h_buf[26] +
-    y_W[155] * h_buf[27] +
-    y_W[156] * h_buf[28] +
-    y_W[157] * h_buf[29] +
-    y_W[158] * h_buf[30] +
-    y_W[159] * h_buf[31] +
-    y_b[4];
-  const y_z_5 =
-    y_W[160] * h_buf[0] +
-    y_W[161] * h_buf[1] +
-    y_W[162] * h_buf[2] +
-    y_W[163] * h_buf[3] +
-    y_W[164] * h_buf[4] +
-    y_W[165] * h_buf[5] +
-    y_W[166] * h_buf[6] +
-    y_W[167] * h_buf[7] +
-    y_W[168] * h_buf[8] +
-    y_W[169] * h_buf[9] +
-    y_W[170] * h_buf[10] +
-    y_W[171] * h_buf[11] +
-    y_W[172] * h_buf[12] +
-    y_W[173] * h_buf[13] +
-    y_W[174] * h_buf[14] +
-    y_W[175] * h_buf[15] +
-    y_W[176] * h_buf[16] +
-    y_W[177] * h_buf[17] +
-    y_W[178] * h_buf[18] +
-    y_W[179] * h_buf[19] +
-    y_W[180] * h_buf[20] +
-    y_W[181] * h_buf[21] +
-    y_W[182] * h_buf[22] +
-    y_W[183] * h_buf[23] +
-    y_W[184] * h_buf[24] +
-    y_W[185] * h_buf[25] +
-    y_W[186] * h_buf[26] +
-    y_W[187] * h_buf[27] +
-    y_W[188] * h_buf[28] +
-    y_W[189] * h_buf[29] +
-    y_W[190] * h_buf[30] +
-    y_W[191] * h_buf[31] +
-    y_b[5];
-  const y_z_6 =
-    y_W[192] * h_buf[0] +
-    y_W[193] * h_buf[1] +
-    y_W[194] * h_buf[2] +
-    y_W[195] * h_buf[3] +
-    y_W[196] * h_buf[4] +
-    y_W[197] * h_buf[5] +
-    y_W[198] * h_buf[6] +
-    y_W[199] * h_buf[7] +
-    y_W[200] * h_buf[8] +
-    y_W[201] * h_buf[9] +
-    y_W[202] * h_buf[10] +
-    y_W[203] * h_buf[11] +
-    y_W[204] * h_buf[12] +
-    y_W[205] * h_buf[13] +
-    y_W[206] * h_buf[14] +
-    y_W[207] * h_buf[15] +
-    y_W[208] * h_buf[16] +
-    y_W[209] * h_buf[17] +
-    y_W[210] * h_buf[18] +
-    y_W[211] * h_buf[19] +
-    y_W[212] * h_buf[20] +
-    y_W[213] * h_buf[21] +
-    y_W[214] * h_buf[22] +
-    y_W[215] * h_buf[23] +
-    y_W[216] * h_buf[24] +
-    y_W[217] * h_buf[25] +
-    y_W[218] * h_buf[26] +
-    y_W[219] * h_buf[27] +
-    y_W[220] * h_buf[28] +
-    y_W[221] * h_buf[29] +
-    y_W[222] * h_buf[30] +
-    y_W[223] * h_buf[31] +
-    y_b[6];
-  const y_z_7 =
-    y_W[224] * h_buf[0] +
-    y_W[225] * h_buf[1] +
-    y_W[226] * h_buf[2] +
-    y_W[227] * h_buf[3] +
-    y_W[228] * h_buf[4] +
-    y_W[229] * h_buf[5] +
-    y_W[230] * h_buf[6] +
-    y_W[231] * h_buf[7] +
-    y_W[232] * h_buf[8] +
-    y_W[233] * h_buf[9] +
-    y_W[234] * h_buf[10] +
-    y_W[235] * h_buf[11] +
-    y_W[236] * h_buf[12] +
-    y_W[237] * h_buf[13] +
-    y_W[238] * h_buf[14] +
-    y_W[239] * h_buf[15] +
-    y_W[240] * h_buf[16] +
-    y_W[241] * h_buf[17] +
-    y_W[242] * h_buf[18] +
-    y_W[243] * h_buf[19] +
-    y_W[244] * h_buf[20] +
-    y_W[245] * h_buf[21] +
-    y_W[246] * h_buf[22] +
-    y_W[247] * h_buf[23] +
-    y_W[248] * h_buf[24] +
-    y_W[249] * h_buf[25] +
-    y_W[250] * h_buf[26] +
-    y_W[251] * h_buf[27] +
-    y_W[252] * h_buf[28] +
-    y_W[253] * h_buf[29] +
-    y_W[254] * h_buf[30] +
-    y_W[255] * h_buf[31] +
-    y_b[7];
-  const y_z_8 =
-    y_W[256] * h_buf[0] +
-    y_W[257] * h_buf[1] +
-    y_W[258] * h_buf[2] +
-    y_W[259] * h_buf[3] +
-    y_W[260] * h_buf[4] +
-    y_W[261] * h_buf[5] +
-    y_W[262] * h_buf[6] +
-    y_W[263] * h_buf[7] +
-    y_W[264] * h_buf[8] +
-    y_W[265] * h_buf[9] +
-    y_W[266] * h_buf[10] +
-    y_W[267] * h_buf[11] +
-    y_W[268] * h_buf[12] +
-    y_W[269] * h_buf[13] +
-    y_W[270] * h_buf[14] +
-    y_W[271] * h_buf[15] +
-    y_W[272] * h_buf[16] +
-    y_W[273] * h_buf[17] +
-    y_W[274] * h_buf[18] +
-    y_W[275] * h_buf[19] +
-    y_W[276] * h_buf[20] +
-    y_W[277] * h_buf[21] +
-    y_W[278] * h_buf[22] +
-    y_W[279] * h_buf[23] +
-    y_W[280] * h_buf[24] +
-    y_W[281] * h_buf[25] +
-    y_W[282] * h_buf[26] +
-    y_W[283] * h_buf[27] +
-    y_W[284] * h_buf[28] +
-    y_W[285] * h_buf[29] +
-    y_W[286] * h_buf[30] +
-    y_W[287] * h_buf[31] +
-    y_b[8];
-  const y_z_9 =
-    y_W[288] * h_buf[0] +
-    y_W[289] * h_buf[1] +
-    y_W[290] * h_buf[2] +
-    y_W[291] * h_buf[3] +
-    y_W[292] * h_buf[4] +
-    y_W[293] * h_buf[5] +
-    y_W[294] * h_buf[6] +
-    y_W[295] * h_buf[7] +
-    y_W[296] * h_buf[8] +
-    y_W[297] * h_buf[9] +
-    y_W[298] * h_buf[10] +
-    y_W[299] * h_buf[11] +
-    y_W[300] * h_buf[12] +
-    y_W[301] * h_buf[13] +
-    y_W[302] * h_buf[14] +
-    y_W[303] * h_buf[15] +
-    y_W[304] * h_buf[16] +
-    y_W[305] * h_buf[17] +
-    y_W[306] * h_buf[18] +
-    y_W[307] * h_buf[19] +
-    y_W[308] * h_buf[20] +
-    y_W[309] * h_buf[21] +
-    y_W[310] * h_buf[22] +
-    y_W[311] * h_buf[23] +
-    y_W[312] * h_buf[24] +
-    y_W[313] * h_buf[25] +
-    y_W[314] * h_buf[26] +
-    y_W[315] * h_buf[27] +
-    y_W[316] * h_buf[28] +
-    y_W[317] * h_buf[29] +
-    y_W[318] * h_buf[30] +
-    y_W[319] * h_buf[31] +
-    y_b[9];
-  const lse_max = Math.max(y_z_0, y_z_1, y_z_2, y_z_3, y_z_4, y_z_5, y_z_6, y_z_7, y_z_8, y_z_9);
-  const lse =
-    lse_max +
-    Math.log(
-      Math.exp(y_z_0 - lse_max) +
-        Math.exp(y_z_1 - lse_max) +
-        Math.exp(y_z_2 - lse_max) +
-        Math.exp(y_z_3 - lse_max) +
-        Math.exp(y_z_4 - lse_max) +
-        Math.exp(y_z_5 - lse_max) +
-        Math.exp(y_z_6 - lse_max) +
-        Math.exp(y_z_7 - lse_max) +
-        Math.exp(y_z_8 - lse_max) +
-        Math.exp(y_z_9 - lse_max),
+  for (let i = 0; i < 10; i++) {
+    for (let s = 0; s < lanes; s++) {
+      let acc_1 = 0;
+      for (let j = 0; j < 32; j++) {
+        acc_1 += y_W[i * 32 + j] * h_lanes_buf[s * 32 + j];
+      }
+      y_z_lanes_buf[s * 10 + i] = acc_1 + y_b[i];
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(
+      y_z_lanes_buf[s * 10],
+      y_z_lanes_buf[s * 10 + 1],
+      y_z_lanes_buf[s * 10 + 2],
+      y_z_lanes_buf[s * 10 + 3],
+      y_z_lanes_buf[s * 10 + 4],
+      y_z_lanes_buf[s * 10 + 5],
+      y_z_lanes_buf[s * 10 + 6],
+      y_z_lanes_buf[s * 10 + 7],
+      y_z_lanes_buf[s * 10 + 8],
+      y_z_lanes_buf[s * 10 + 9],
     );
+    lse_lanes_buf[s] =
+      lse_max +
+      Math.log(
+        Math.exp(y_z_lanes_buf[s * 10] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max),
+      );
+  }
 
   // ── loss cross_entropy(y, t) + lambda * 0.5 * (sumsq(h.W) + sumsq(y.W))  (digits.nn:7)
-  const L =
-    (t[to] +
-      t[to + 1] +
-      t[to + 2] +
-      t[to + 3] +
-      t[to + 4] +
-      t[to + 5] +
-      t[to + 6] +
-      t[to + 7] +
-      t[to + 8] +
-      t[to + 9]) *
-      lse -
-    (t[to] * y_z_0 +
-      t[to + 1] * y_z_1 +
-      t[to + 2] * y_z_2 +
-      t[to + 3] * y_z_3 +
-      t[to + 4] * y_z_4 +
-      t[to + 5] * y_z_5 +
-      t[to + 6] * y_z_6 +
-      t[to + 7] * y_z_7 +
-      t[to + 8] * y_z_8 +
-      t[to + 9] * y_z_9);
-  return L;
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    L_lanes_buf[s] =
+      (t[to] +
+        t[to + 1] +
+        t[to + 2] +
+        t[to + 3] +
+        t[to + 4] +
+        t[to + 5] +
+        t[to + 6] +
+        t[to + 7] +
+        t[to + 8] +
+        t[to + 9]) *
+        lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 10] +
+        t[to + 1] * y_z_lanes_buf[s * 10 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 10 + 2] +
+        t[to + 3] * y_z_lanes_buf[s * 10 + 3] +
+        t[to + 4] * y_z_lanes_buf[s * 10 + 4] +
+        t[to + 5] * y_z_lanes_buf[s * 10 + 5] +
+        t[to + 6] * y_z_lanes_buf[s * 10 + 6] +
+        t[to + 7] * y_z_lanes_buf[s * 10 + 7] +
+        t[to + 8] * y_z_lanes_buf[s * 10 + 8] +
+        t[to + 9] * y_z_lanes_buf[s * 10 + 9]);
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
-  const xo = n * 64;
-  const to = n * 10;
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lanes: number,
+  grad: Params,
+): void {
   const h_W = params["h.W"];
   const h_b = params["h.b"];
   const y_W = params["y.W"];
@@ -907,1203 +299,190 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const dh_W = grad["h.W"];
   // ── layer h = dense(x, 32, relu)  (digits.nn:4)
   for (let i = 0; i < 32; i++) {
-    let acc = 0;
-    for (let j = 0; j < 64; j++) {
-      acc += h_W[i * 64 + j] * x[xo + j];
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 64;
+      let acc = 0;
+      for (let j = 0; j < 64; j++) {
+        acc += h_W[i * 64 + j] * x[xo + j];
+      }
+      const tmp = acc + h_b[i];
+      h_lanes_buf[s * 32 + i] = tmp > 0 ? tmp : 0;
     }
-    const tmp = acc + h_b[i];
-    h_buf[i] = tmp > 0 ? tmp : 0;
   }
 
   // ── layer y = dense(h, 10, softmax)  (digits.nn:5)
-  const y_z_0 =
-    y_W[0] * h_buf[0] +
-    y_W[1] * h_buf[1] +
-    y_W[2] * h_buf[2] +
-    y_W[3] * h_buf[3] +
-    y_W[4] * h_buf[4] +
-    y_W[5] * h_buf[5] +
-    y_W[6] * h_buf[6] +
-    y_W[7] * h_buf[7] +
-    y_W[8] * h_buf[8] +
-    y_W[9] * h_buf[9] +
-    y_W[10] * h_buf[10] +
-    y_W[11] * h_buf[11] +
-    y_W[12] * h_buf[12] +
-    y_W[13] * h_buf[13] +
-    y_W[14] * h_buf[14] +
-    y_W[15] * h_buf[15] +
-    y_W[16] * h_buf[16] +
-    y_W[17] * h_buf[17] +
-    y_W[18] * h_buf[18] +
-    y_W[19] * h_buf[19] +
-    y_W[20] * h_buf[20] +
-    y_W[21] * h_buf[21] +
-    y_W[22] * h_buf[22] +
-    y_W[23] * h_buf[23] +
-    y_W[24] * h_buf[24] +
-    y_W[25] * h_buf[25] +
-    y_W[26] * h_buf[26] +
-    y_W[27] * h_buf[27] +
-    y_W[28] * h_buf[28] +
-    y_W[29] * h_buf[29] +
-    y_W[30] * h_buf[30] +
-    y_W[31] * h_buf[31] +
-    y_b[0];
-  const y_z_1 =
-    y_W[32] * h_buf[0] +
-    y_W[33] * h_buf[1] +
-    y_W[34] * h_buf[2] +
-    y_W[35] * h_buf[3] +
-    y_W[36] * h_buf[4] +
-    y_W[37] * h_buf[5] +
-    y_W[38] * h_buf[6] +
-    y_W[39] * h_buf[7] +
-    y_W[40] * h_buf[8] +
-    y_W[41] * h_buf[9] +
-    y_W[42] * h_buf[10] +
-    y_W[43] * h_buf[11] +
-    y_W[44] * h_buf[12] +
-    y_W[45] * h_buf[13] +
-    y_W[46] * h_buf[14] +
-    y_W[47] * h_buf[15] +
-    y_W[48] * h_buf[16] +
-    y_W[49] * h_buf[17] +
-    y_W[50] * h_buf[18] +
-    y_W[51] * h_buf[19] +
-    y_W[52] * h_buf[20] +
-    y_W[53] * h_buf[21] +
-    y_W[54] * h_buf[22] +
-    y_W[55] * h_buf[23] +
-    y_W[56] * h_buf[24] +
-    y_W[57] * h_buf[25] +
-    y_W[58] * h_buf[26] +
-    y_W[59] * h_buf[27] +
-    y_W[60] * h_buf[28] +
-    y_W[61] * h_buf[29] +
-    y_W[62] * h_buf[30] +
-    y_W[63] * h_buf[31] +
-    y_b[1];
-  const y_z_2 =
-    y_W[64] * h_buf[0] +
-    y_W[65] * h_buf[1] +
-    y_W[66] * h_buf[2] +
-    y_W[67] * h_buf[3] +
-    y_W[68] * h_buf[4] +
-    y_W[69] * h_buf[5] +
-    y_W[70] * h_buf[6] +
-    y_W[71] * h_buf[7] +
-    y_W[72] * h_buf[8] +
-    y_W[73] * h_buf[9] +
-    y_W[74] * h_buf[10] +
-    y_W[75] * h_buf[11] +
-    y_W[76] * h_buf[12] +
-    y_W[77] * h_buf[13] +
-    y_W[78] * h_buf[14] +
-    y_W[79] * h_buf[15] +
-    y_W[80] * h_buf[16] +
-    y_W[81] * h_buf[17] +
-    y_W[82] * h_buf[18] +
-    y_W[83] * h_buf[19] +
-    y_W[84] * h_buf[20] +
-    y_W[85] * h_buf[21] +
-    y_W[86] * h_buf[22] +
-    y_W[87] * h_buf[23] +
-    y_W[88] * h_buf[24] +
-    y_W[89] * h_buf[25] +
-    y_W[90] * h_buf[26] +
-    y_W[91] * h_buf[27] +
-    y_W[92] * h_buf[28] +
-    y_W[93] * h_buf[29] +
-    y_W[94] * h_buf[30] +
-    y_W[95] * h_buf[31] +
-    y_b[2];
-  const y_z_3 =
-    y_W[96] * h_buf[0] +
-    y_W[97] * h_buf[1] +
-    y_W[98] * h_buf[2] +
-    y_W[99] * h_buf[3] +
-    y_W[100] * h_buf[4] +
-    y_W[101] * h_buf[5] +
-    y_W[102] * h_buf[6] +
-    y_W[103] * h_buf[7] +
-    y_W[104] * h_buf[8] +
-    y_W[105] * h_buf[9] +
-    y_W[106] * h_buf[10] +
-    y_W[107] * h_buf[11] +
-    y_W[108] * h_buf[12] +
-    y_W[109] * h_buf[13] +
-    y_W[110] * h_buf[14] +
-    y_W[111] * h_buf[15] +
-    y_W[112] * h_buf[16] +
-    y_W[113] * h_buf[17] +
-    y_W[114] * h_buf[18] +
-    y_W[115] * h_buf[19] +
-    y_W[116] * h_buf[20] +
-    y_W[117] * h_buf[21] +
-    y_W[118] * h_buf[22] +
-    y_W[119] * h_buf[23] +
-    y_W[120] * h_buf[24] +
-    y_W[121] * h_buf[25] +
-    y_W[122] * h_buf[26] +
-    y_W[123] * h_buf[27] +
-    y_W[124] * h_buf[28] +
-    y_W[125] * h_buf[29] +
-    y_W[126] * h_buf[30] +
-    y_W[127] * h_buf[31] +
-    y_b[3];
-  const y_z_4 =
-    y_W[128] * h_buf[0] +
-    y_W[129] * h_buf[1] +
-    y_W[130] * h_buf[2] +
-    y_W[131] * h_buf[3] +
-    y_W[132] * h_buf[4] +
-    y_W[133] * h_buf[5] +
-    y_W[134] * h_buf[6] +
-    y_W[135] * h_buf[7] +
-    y_W[136] * h_buf[8] +
-    y_W[137] * h_buf[9] +
-    y_W[138] * h_buf[10] +
-    y_W[139] * h_buf[11] +
-    y_W[140] * h_buf[12] +
-    y_W[141] * h_buf[13] +
-    y_W[142] * h_buf[14] +
-    y_W[143] * h_buf[15] +
-    y_W[144] * h_buf[16] +
-    y_W[145] * h_buf[17] +
-    y_W[146] * h_buf[18] +
-    y_W[147] * h_buf[19] +
-    y_W[148] * h_buf[20] +
-    y_W[149] * h_buf[21] +
-    y_W[150] * h_buf[22] +
-    y_W[151] * h_buf[23] +
-    y_W[152] * h_buf[24] +
-    y_W[153] * h_buf[25] +
-    y_W[154] * h_buf[26] +
-    y_W[155] * h_buf[27] +
-    y_W[156] * h_buf[28] +
-    y_W[157] * h_buf[29] +
-    y_W[158] * h_buf[30] +
-    y_W[159] * h_buf[31] +
-    y_b[4];
-  const y_z_5 =
-    y_W[160] * h_buf[0] +
-    y_W[161] * h_buf[1] +
-    y_W[162] * h_buf[2] +
-    y_W[163] * h_buf[3] +
-    y_W[164] * h_buf[4] +
-    y_W[165] * h_buf[5] +
-    y_W[166] * h_buf[6] +
-    y_W[167] * h_buf[7] +
-    y_W[168] * h_buf[8] +
-    y_W[169] * h_buf[9] +
-    y_W[170] * h_buf[10] +
-    y_W[171] * h_buf[11] +
-    y_W[172] * h_buf[12] +
-    y_W[173] * h_buf[13] +
-    y_W[174] * h_buf[14] +
-    y_W[175] * h_buf[15] +
-    y_W[176] * h_buf[16] +
-    y_W[177] * h_buf[17] +
-    y_W[178] * h_buf[18] +
-    y_W[179] * h_buf[19] +
-    y_W[180] * h_buf[20] +
-    y_W[181] * h_buf[21] +
-    y_W[182] * h_buf[22] +
-    y_W[183] * h_buf[23] +
-    y_W[184] * h_buf[24] +
-    y_W[185] * h_buf[25] +
-    y_W[186] * h_buf[26] +
-    y_W[187] * h_buf[27] +
-    y_W[188] * h_buf[28] +
-    y_W[189] * h_buf[29] +
-    y_W[190] * h_buf[30] +
-    y_W[191] * h_buf[31] +
-    y_b[5];
-  const y_z_6 =
-    y_W[192] * h_buf[0] +
-    y_W[193] * h_buf[1] +
-    y_W[194] * h_buf[2] +
-    y_W[195] * h_buf[3] +
-    y_W[196] * h_buf[4] +
-    y_W[197] * h_buf[5] +
-    y_W[198] * h_buf[6] +
-    y_W[199] * h_buf[7] +
-    y_W[200] * h_buf[8] +
-    y_W[201] * h_buf[9] +
-    y_W[202] * h_buf[10] +
-    y_W[203] * h_buf[11] +
-    y_W[204] * h_buf[12] +
-    y_W[205] * h_buf[13] +
-    y_W[206] * h_buf[14] +
-    y_W[207] * h_buf[15] +
-    y_W[208] * h_buf[16] +
-    y_W[209] * h_buf[17] +
-    y_W[210] * h_buf[18] +
-    y_W[211] * h_buf[19] +
-    y_W[212] * h_buf[20] +
-    y_W[213] * h_buf[21] +
-    y_W[214] * h_buf[22] +
-    y_W[215] * h_buf[23] +
-    y_W[216] * h_buf[24] +
-    y_W[217] * h_buf[25] +
-    y_W[218] * h_buf[26] +
-    y_W[219] * h_buf[27] +
-    y_W[220] * h_buf[28] +
-    y_W[221] * h_buf[29] +
-    y_W[222] * h_buf[30] +
-    y_W[223] * h_buf[31] +
-    y_b[6];
-  const y_z_7 =
-    y_W[224] * h_buf[0] +
-    y_W[225] * h_buf[1] +
-    y_W[226] * h_buf[2] +
-    y_W[227] * h_buf[3] +
-    y_W[228] * h_buf[4] +
-    y_W[229] * h_buf[5] +
-    y_W[230] * h_buf[6] +
-    y_W[231] * h_buf[7] +
-    y_W[232] * h_buf[8] +
-    y_W[233] * h_buf[9] +
-    y_W[234] * h_buf[10] +
-    y_W[235] * h_buf[11] +
-    y_W[236] * h_buf[12] +
-    y_W[237] * h_buf[13] +
-    y_W[238] * h_buf[14] +
-    y_W[239] * h_buf[15] +
-    y_W[240] * h_buf[16] +
-    y_W[241] * h_buf[17] +
-    y_W[242] * h_buf[18] +
-    y_W[243] * h_buf[19] +
-    y_W[244] * h_buf[20] +
-    y_W[245] * h_buf[21] +
-    y_W[246] * h_buf[22] +
-    y_W[247] * h_buf[23] +
-    y_W[248] * h_buf[24] +
-    y_W[249] * h_buf[25] +
-    y_W[250] * h_buf[26] +
-    y_W[251] * h_buf[27] +
-    y_W[252] * h_buf[28] +
-    y_W[253] * h_buf[29] +
-    y_W[254] * h_buf[30] +
-    y_W[255] * h_buf[31] +
-    y_b[7];
-  const y_z_8 =
-    y_W[256] * h_buf[0] +
-    y_W[257] * h_buf[1] +
-    y_W[258] * h_buf[2] +
-    y_W[259] * h_buf[3] +
-    y_W[260] * h_buf[4] +
-    y_W[261] * h_buf[5] +
-    y_W[262] * h_buf[6] +
-    y_W[263] * h_buf[7] +
-    y_W[264] * h_buf[8] +
-    y_W[265] * h_buf[9] +
-    y_W[266] * h_buf[10] +
-    y_W[267] * h_buf[11] +
-    y_W[268] * h_buf[12] +
-    y_W[269] * h_buf[13] +
-    y_W[270] * h_buf[14] +
-    y_W[271] * h_buf[15] +
-    y_W[272] * h_buf[16] +
-    y_W[273] * h_buf[17] +
-    y_W[274] * h_buf[18] +
-    y_W[275] * h_buf[19] +
-    y_W[276] * h_buf[20] +
-    y_W[277] * h_buf[21] +
-    y_W[278] * h_buf[22] +
-    y_W[279] * h_buf[23] +
-    y_W[280] * h_buf[24] +
-    y_W[281] * h_buf[25] +
-    y_W[282] * h_buf[26] +
-    y_W[283] * h_buf[27] +
-    y_W[284] * h_buf[28] +
-    y_W[285] * h_buf[29] +
-    y_W[286] * h_buf[30] +
-    y_W[287] * h_buf[31] +
-    y_b[8];
-  const y_z_9 =
-    y_W[288] * h_buf[0] +
-    y_W[289] * h_buf[1] +
-    y_W[290] * h_buf[2] +
-    y_W[291] * h_buf[3] +
-    y_W[292] * h_buf[4] +
-    y_W[293] * h_buf[5] +
-    y_W[294] * h_buf[6] +
-    y_W[295] * h_buf[7] +
-    y_W[296] * h_buf[8] +
-    y_W[297] * h_buf[9] +
-    y_W[298] * h_buf[10] +
-    y_W[299] * h_buf[11] +
-    y_W[300] * h_buf[12] +
-    y_W[301] * h_buf[13] +
-    y_W[302] * h_buf[14] +
-    y_W[303] * h_buf[15] +
-    y_W[304] * h_buf[16] +
-    y_W[305] * h_buf[17] +
-    y_W[306] * h_buf[18] +
-    y_W[307] * h_buf[19] +
-    y_W[308] * h_buf[20] +
-    y_W[309] * h_buf[21] +
-    y_W[310] * h_buf[22] +
-    y_W[311] * h_buf[23] +
-    y_W[312] * h_buf[24] +
-    y_W[313] * h_buf[25] +
-    y_W[314] * h_buf[26] +
-    y_W[315] * h_buf[27] +
-    y_W[316] * h_buf[28] +
-    y_W[317] * h_buf[29] +
-    y_W[318] * h_buf[30] +
-    y_W[319] * h_buf[31] +
-    y_b[9];
-  const lse_max = Math.max(y_z_0, y_z_1, y_z_2, y_z_3, y_z_4, y_z_5, y_z_6, y_z_7, y_z_8, y_z_9);
-  const lse =
-    lse_max +
-    Math.log(
-      Math.exp(y_z_0 - lse_max) +
-        Math.exp(y_z_1 - lse_max) +
-        Math.exp(y_z_2 - lse_max) +
-        Math.exp(y_z_3 - lse_max) +
-        Math.exp(y_z_4 - lse_max) +
-        Math.exp(y_z_5 - lse_max) +
-        Math.exp(y_z_6 - lse_max) +
-        Math.exp(y_z_7 - lse_max) +
-        Math.exp(y_z_8 - lse_max) +
-        Math.exp(y_z_9 - lse_max),
-    );
-  const y_0 = Math.exp(y_z_0 - lse);
-  const y_1 = Math.exp(y_z_1 - lse);
-  const y_2 = Math.exp(y_z_2 - lse);
-  const y_3 = Math.exp(y_z_3 - lse);
-  const y_4 = Math.exp(y_z_4 - lse);
-  const y_5 = Math.exp(y_z_5 - lse);
-  const y_6 = Math.exp(y_z_6 - lse);
-  const y_7 = Math.exp(y_z_7 - lse);
-  const y_8 = Math.exp(y_z_8 - lse);
-  const y_9 = Math.exp(y_z_9 - lse);
-
-  // ── loss cross_entropy(y, t) + lambda * 0.5 * (sumsq(h.W) + sumsq(y.W))  (digits.nn:7)
-  const sum =
-    t[to] +
-    t[to + 1] +
-    t[to + 2] +
-    t[to + 3] +
-    t[to + 4] +
-    t[to + 5] +
-    t[to + 6] +
-    t[to + 7] +
-    t[to + 8] +
-    t[to + 9];
-  const L =
-    sum * lse -
-    (t[to] * y_z_0 +
-      t[to + 1] * y_z_1 +
-      t[to + 2] * y_z_2 +
-      t[to + 3] * y_z_3 +
-      t[to + 4] * y_z_4 +
-      t[to + 5] * y_z_5 +
-      t[to + 6] * y_z_6 +
-      t[to + 7] * y_z_7 +
-      t[to + 8] * y_z_8 +
-      t[to + 9] * y_z_9);
-
-  // ── backward through line 5: layer y = dense(h, 10, softmax)
-  const dy_z_0 = sum * y_0 - t[to];
-  const dy_z_1 = sum * y_1 - t[to + 1];
-  const dy_z_2 = sum * y_2 - t[to + 2];
-  const dy_z_3 = sum * y_3 - t[to + 3];
-  const dy_z_4 = sum * y_4 - t[to + 4];
-  const dy_z_5 = sum * y_5 - t[to + 5];
-  const dy_z_6 = sum * y_6 - t[to + 6];
-  const dy_z_7 = sum * y_7 - t[to + 7];
-  const dy_z_8 = sum * y_8 - t[to + 8];
-  const dy_z_9 = sum * y_9 - t[to + 9];
-  dy_b[0] += dy_z_0;
-  dy_b[1] += dy_z_1;
-  dy_b[2] += dy_z_2;
-  dy_b[3] += dy_z_3;
-  dy_b[4] += dy_z_4;
-  dy_b[5] += dy_z_5;
-  dy_b[6] += dy_z_6;
-  dy_b[7] += dy_z_7;
-  dy_b[8] += dy_z_8;
-  dy_b[9] += dy_z_9;
-  dy_W[0] += dy_z_0 * h_buf[0];
-  dy_W[1] += dy_z_0 * h_buf[1];
-  dy_W[2] += dy_z_0 * h_buf[2];
-  dy_W[3] += dy_z_0 * h_buf[3];
-  dy_W[4] += dy_z_0 * h_buf[4];
-  dy_W[5] += dy_z_0 * h_buf[5];
-  dy_W[6] += dy_z_0 * h_buf[6];
-  dy_W[7] += dy_z_0 * h_buf[7];
-  dy_W[8] += dy_z_0 * h_buf[8];
-  dy_W[9] += dy_z_0 * h_buf[9];
-  dy_W[10] += dy_z_0 * h_buf[10];
-  dy_W[11] += dy_z_0 * h_buf[11];
-  dy_W[12] += dy_z_0 * h_buf[12];
-  dy_W[13] += dy_z_0 * h_buf[13];
-  dy_W[14] += dy_z_0 * h_buf[14];
-  dy_W[15] += dy_z_0 * h_buf[15];
-  dy_W[16] += dy_z_0 * h_buf[16];
-  dy_W[17] += dy_z_0 * h_buf[17];
-  dy_W[18] += dy_z_0 * h_buf[18];
-  dy_W[19] += dy_z_0 * h_buf[19];
-  dy_W[20] += dy_z_0 * h_buf[20];
-  dy_W[21] += dy_z_0 * h_buf[21];
-  dy_W[22] += dy_z_0 * h_buf[22];
-  dy_W[23] += dy_z_0 * h_buf[23];
-  dy_W[24] += dy_z_0 * h_buf[24];
-  dy_W[25] += dy_z_0 * h_buf[25];
-  dy_W[26] += dy_z_0 * h_buf[26];
-  dy_W[27] += dy_z_0 * h_buf[27];
-  dy_W[28] += dy_z_0 * h_buf[28];
-  dy_W[29] += dy_z_0 * h_buf[29];
-  dy_W[30] += dy_z_0 * h_buf[30];
-  dy_W[31] += dy_z_0 * h_buf[31];
-  dy_W[32] += dy_z_1 * h_buf[0];
-  dy_W[33] += dy_z_1 * h_buf[1];
-  dy_W[34] += dy_z_1 * h_buf[2];
-  dy_W[35] += dy_z_1 * h_buf[3];
-  dy_W[36] += dy_z_1 * h_buf[4];
-  dy_W[37] += dy_z_1 * h_buf[5];
-  dy_W[38] += dy_z_1 * h_buf[6];
-  dy_W[39] += dy_z_1 * h_buf[7];
-  dy_W[40] += dy_z_1 * h_buf[8];
-  dy_W[41] += dy_z_1 * h_buf[9];
-  dy_W[42] += dy_z_1 * h_buf[10];
-  dy_W[43] += dy_z_1 * h_buf[11];
-  dy_W[44] += dy_z_1 * h_buf[12];
-  dy_W[45] += dy_z_1 * h_buf[13];
-  dy_W[46] += dy_z_1 * h_buf[14];
-  dy_W[47] += dy_z_1 * h_buf[15];
-  dy_W[48] += dy_z_1 * h_buf[16];
-  dy_W[49] += dy_z_1 * h_buf[17];
-  dy_W[50] += dy_z_1 * h_buf[18];
-  dy_W[51] += dy_z_1 * h_buf[19];
-  dy_W[52] += dy_z_1 * h_buf[20];
-  dy_W[53] += dy_z_1 * h_buf[21];
-  dy_W[54] += dy_z_1 * h_buf[22];
-  dy_W[55] += dy_z_1 * h_buf[23];
-  dy_W[56] += dy_z_1 * h_buf[24];
-  dy_W[57] += dy_z_1 * h_buf[25];
-  dy_W[58] += dy_z_1 * h_buf[26];
-  dy_W[59] += dy_z_1 * h_buf[27];
-  dy_W[60] += dy_z_1 * h_buf[28];
-  dy_W[61] += dy_z_1 * h_buf[29];
-  dy_W[62] += dy_z_1 * h_buf[30];
-  dy_W[63] += dy_z_1 * h_buf[31];
-  dy_W[64] += dy_z_2 * h_buf[0];
-  dy_W[65] += dy_z_2 * h_buf[1];
-  dy_W[66] += dy_z_2 * h_buf[2];
-  dy_W[67] += dy_z_2 * h_buf[3];
-  dy_W[68] += dy_z_2 * h_buf[4];
-  dy_W[69] += dy_z_2 * h_buf[5];
-  dy_W[70] += dy_z_2 * h_buf[6];
-  dy_W[71] += dy_z_2 * h_buf[7];
-  dy_W[72] += dy_z_2 * h_buf[8];
-  dy_W[73] += dy_z_2 * h_buf[9];
-  dy_W[74] += dy_z_2 * h_buf[10];
-  dy_W[75] += dy_z_2 * h_buf[11];
-  dy_W[76] += dy_z_2 * h_buf[12];
-  dy_W[77] += dy_z_2 * h_buf[13];
-  dy_W[78] += dy_z_2 * h_buf[14];
-  dy_W[79] += dy_z_2 * h_buf[15];
-  dy_W[80] += dy_z_2 * h_buf[16];
-  dy_W[81] += dy_z_2 * h_buf[17];
-  dy_W[82] += dy_z_2 * h_buf[18];
-  dy_W[83] += dy_z_2 * h_buf[19];
-  dy_W[84] += dy_z_2 * h_buf[20];
-  dy_W[85] += dy_z_2 * h_buf[21];
-  dy_W[86] += dy_z_2 * h_buf[22];
-  dy_W[87] += dy_z_2 * h_buf[23];
-  dy_W[88] += dy_z_2 * h_buf[24];
-  dy_W[89] += dy_z_2 * h_buf[25];
-  dy_W[90] += dy_z_2 * h_buf[26];
-  dy_W[91] += dy_z_2 * h_buf[27];
-  dy_W[92] += dy_z_2 * h_buf[28];
-  dy_W[93] += dy_z_2 * h_buf[29];
-  dy_W[94] += dy_z_2 * h_buf[30];
-  dy_W[95] += dy_z_2 * h_buf[31];
-  dy_W[96] += dy_z_3 * h_buf[0];
-  dy_W[97] += dy_z_3 * h_buf[1];
-  dy_W[98] += dy_z_3 * h_buf[2];
-  dy_W[99] += dy_z_3 * h_buf[3];
-  dy_W[100] += dy_z_3 * h_buf[4];
-  dy_W[101] += dy_z_3 * h_buf[5];
-  dy_W[102] += dy_z_3 * h_buf[6];
-  dy_W[103] += dy_z_3 * h_buf[7];
-  dy_W[104] += dy_z_3 * h_buf[8];
-  dy_W[105] += dy_z_3 * h_buf[9];
-  dy_W[106] += dy_z_3 * h_buf[10];
-  dy_W[107] += dy_z_3 * h_buf[11];
-  dy_W[108] += dy_z_3 * h_buf[12];
-  dy_W[109] += dy_z_3 * h_buf[13];
-  dy_W[110] += dy_z_3 * h_buf[14];
-  dy_W[111] += dy_z_3 * h_buf[15];
-  dy_W[112] += dy_z_3 * h_buf[16];
-  dy_W[113] += dy_z_3 * h_buf[17];
-  dy_W[114] += dy_z_3 * h_buf[18];
-  dy_W[115] += dy_z_3 * h_buf[19];
-  dy_W[116] += dy_z_3 * h_buf[20];
-  dy_W[117] += dy_z_3 * h_buf[21];
-  dy_W[118] += dy_z_3 * h_buf[22];
-  dy_W[119] += dy_z_3 * h_buf[23];
-  dy_W[120] += dy_z_3 * h_buf[24];
-  dy_W[121] += dy_z_3 * h_buf[25];
-  dy_W[122] += dy_z_3 * h_buf[26];
-  dy_W[123] += dy_z_3 * h_buf[27];
-  dy_W[124] += dy_z_3 * h_buf[28];
-  dy_W[125] += dy_z_3 * h_buf[29];
-  dy_W[126] += dy_z_3 * h_buf[30];
-  dy_W[127] += dy_z_3 * h_buf[31];
-  dy_W[128] += dy_z_4 * h_buf[0];
-  dy_W[129] += dy_z_4 * h_buf[1];
-  dy_W[130] += dy_z_4 * h_buf[2];
-  dy_W[131] += dy_z_4 * h_buf[3];
-  dy_W[132] += dy_z_4 * h_buf[4];
-  dy_W[133] += dy_z_4 * h_buf[5];
-  dy_W[134] += dy_z_4 * h_buf[6];
-  dy_W[135] += dy_z_4 * h_buf[7];
-  dy_W[136] += dy_z_4 * h_buf[8];
-  dy_W[137] += dy_z_4 * h_buf[9];
-  dy_W[138] += dy_z_4 * h_buf[10];
-  dy_W[139] += dy_z_4 * h_buf[11];
-  dy_W[140] += dy_z_4 * h_buf[12];
-  dy_W[141] += dy_z_4 * h_buf[13];
-  dy_W[142] += dy_z_4 * h_buf[14];
-  dy_W[143] += dy_z_4 * h_buf[15];
-  dy_W[144] += dy_z_4 * h_buf[16];
-  dy_W[145] += dy_z_4 * h_buf[17];
-  dy_W[146] += dy_z_4 * h_buf[18];
-  dy_W[147] += dy_z_4 * h_buf[19];
-  dy_W[148] += dy_z_4 * h_buf[20];
-  dy_W[149] += dy_z_4 * h_buf[21];
-  dy_W[150] += dy_z_4 * h_buf[22];
-  dy_W[151] += dy_z_4 * h_buf[23];
-  dy_W[152] += dy_z_4 * h_buf[24];
-  dy_W[153] += dy_z_4 * h_buf[25];
-  dy_W[154] += dy_z_4 * h_buf[26];
-  dy_W[155] += dy_z_4 * h_buf[27];
-  dy_W[156] += dy_z_4 * h_buf[28];
-  dy_W[157] += dy_z_4 * h_buf[29];
-  dy_W[158] += dy_z_4 * h_buf[30];
-  dy_W[159] += dy_z_4 * h_buf[31];
-  dy_W[160] += dy_z_5 * h_buf[0];
-  dy_W[161] += dy_z_5 * h_buf[1];
-  dy_W[162] += dy_z_5 * h_buf[2];
-  dy_W[163] += dy_z_5 * h_buf[3];
-  dy_W[164] += dy_z_5 * h_buf[4];
-  dy_W[165] += dy_z_5 * h_buf[5];
-  dy_W[166] += dy_z_5 * h_buf[6];
-  dy_W[167] += dy_z_5 * h_buf[7];
-  dy_W[168] += dy_z_5 * h_buf[8];
-  dy_W[169] += dy_z_5 * h_buf[9];
-  dy_W[170] += dy_z_5 * h_buf[10];
-  dy_W[171] += dy_z_5 * h_buf[11];
-  dy_W[172] += dy_z_5 * h_buf[12];
-  dy_W[173] += dy_z_5 * h_buf[13];
-  dy_W[174] += dy_z_5 * h_buf[14];
-  dy_W[175] += dy_z_5 * h_buf[15];
-  dy_W[176] += dy_z_5 * h_buf[16];
-  dy_W[177] += dy_z_5 * h_buf[17];
-  dy_W[178] += dy_z_5 * h_buf[18];
-  dy_W[179] += dy_z_5 * h_buf[19];
-  dy_W[180] += dy_z_5 * h_buf[20];
-  dy_W[181] += dy_z_5 * h_buf[21];
-  dy_W[182] += dy_z_5 * h_buf[22];
-  dy_W[183] += dy_z_5 * h_buf[23];
-  dy_W[184] += dy_z_5 * h_buf[24];
-  dy_W[185] += dy_z_5 * h_buf[25];
-  dy_W[186] += dy_z_5 * h_buf[26];
-  dy_W[187] += dy_z_5 * h_buf[27];
-  dy_W[188] += dy_z_5 * h_buf[28];
-  dy_W[189] += dy_z_5 * h_buf[29];
-  dy_W[190] += dy_z_5 * h_buf[30];
-  dy_W[191] += dy_z_5 * h_buf[31];
-  dy_W[192] += dy_z_6 * h_buf[0];
-  dy_W[193] += dy_z_6 * h_buf[1];
-  dy_W[194] += dy_z_6 * h_buf[2];
-  dy_W[195] += dy_z_6 * h_buf[3];
-  dy_W[196] += dy_z_6 * h_buf[4];
-  dy_W[197] += dy_z_6 * h_buf[5];
-  dy_W[198] += dy_z_6 * h_buf[6];
-  dy_W[199] += dy_z_6 * h_buf[7];
-  dy_W[200] += dy_z_6 * h_buf[8];
-  dy_W[201] += dy_z_6 * h_buf[9];
-  dy_W[202] += dy_z_6 * h_buf[10];
-  dy_W[203] += dy_z_6 * h_buf[11];
-  dy_W[204] += dy_z_6 * h_buf[12];
-  dy_W[205] += dy_z_6 * h_buf[13];
-  dy_W[206] += dy_z_6 * h_buf[14];
-  dy_W[207] += dy_z_6 * h_buf[15];
-  dy_W[208] += dy_z_6 * h_buf[16];
-  dy_W[209] += dy_z_6 * h_buf[17];
-  dy_W[210] += dy_z_6 * h_buf[18];
-  dy_W[211] += dy_z_6 * h_buf[19];
-  dy_W[212] += dy_z_6 * h_buf[20];
-  dy_W[213] += dy_z_6 * h_buf[21];
-  dy_W[214] += dy_z_6 * h_buf[22];
-  dy_W[215] += dy_z_6 * h_buf[23];
-  dy_W[216] += dy_z_6 * h_buf[24];
-  dy_W[217] += dy_z_6 * h_buf[25];
-  dy_W[218] += dy_z_6 * h_buf[26];
-  dy_W[219] += dy_z_6 * h_buf[27];
-  dy_W[220] += dy_z_6 * h_buf[28];
-  dy_W[221] += dy_z_6 * h_buf[29];
-  dy_W[222] += dy_z_6 * h_buf[30];
-  dy_W[223] += dy_z_6 * h_buf[31];
-  dy_W[224] += dy_z_7 * h_buf[0];
-  dy_W[225] += dy_z_7 * h_buf[1];
-  dy_W[226] += dy_z_7 * h_buf[2];
-  dy_W[227] += dy_z_7 * h_buf[3];
-  dy_W[228] += dy_z_7 * h_buf[4];
-  dy_W[229] += dy_z_7 * h_buf[5];
-  dy_W[230] += dy_z_7 * h_buf[6];
-  dy_W[231] += dy_z_7 * h_buf[7];
-  dy_W[232] += dy_z_7 * h_buf[8];
-  dy_W[233] += dy_z_7 * h_buf[9];
-  dy_W[234] += dy_z_7 * h_buf[10];
-  dy_W[235] += dy_z_7 * h_buf[11];
-  dy_W[236] += dy_z_7 * h_buf[12];
-  dy_W[237] += dy_z_7 * h_buf[13];
-  dy_W[238] += dy_z_7 * h_buf[14];
-  dy_W[239] += dy_z_7 * h_buf[15];
-  dy_W[240] += dy_z_7 * h_buf[16];
-  dy_W[241] += dy_z_7 * h_buf[17];
-  dy_W[242] += dy_z_7 * h_buf[18];
-  dy_W[243] += dy_z_7 * h_buf[19];
-  dy_W[244] += dy_z_7 * h_buf[20];
-  dy_W[245] += dy_z_7 * h_buf[21];
-  dy_W[246] += dy_z_7 * h_buf[22];
-  dy_W[247] += dy_z_7 * h_buf[23];
-  dy_W[248] += dy_z_7 * h_buf[24];
-  dy_W[249] += dy_z_7 * h_buf[25];
-  dy_W[250] += dy_z_7 * h_buf[26];
-  dy_W[251] += dy_z_7 * h_buf[27];
-  dy_W[252] += dy_z_7 * h_buf[28];
-  dy_W[253] += dy_z_7 * h_buf[29];
-  dy_W[254] += dy_z_7 * h_buf[30];
-  dy_W[255] += dy_z_7 * h_buf[31];
-  dy_W[256] += dy_z_8 * h_buf[0];
-  dy_W[257] += dy_z_8 * h_buf[1];
-  dy_W[258] += dy_z_8 * h_buf[2];
-  dy_W[259] += dy_z_8 * h_buf[3];
-  dy_W[260] += dy_z_8 * h_buf[4];
-  dy_W[261] += dy_z_8 * h_buf[5];
-  dy_W[262] += dy_z_8 * h_buf[6];
-  dy_W[263] += dy_z_8 * h_buf[7];
-  dy_W[264] += dy_z_8 * h_buf[8];
-  dy_W[265] += dy_z_8 * h_buf[9];
-  dy_W[266] += dy_z_8 * h_buf[10];
-  dy_W[267] += dy_z_8 * h_buf[11];
-  dy_W[268] += dy_z_8 * h_buf[12];
-  dy_W[269] += dy_z_8 * h_buf[13];
-  dy_W[270] += dy_z_8 * h_buf[14];
-  dy_W[271] += dy_z_8 * h_buf[15];
-  dy_W[272] += dy_z_8 * h_buf[16];
-  dy_W[273] += dy_z_8 * h_buf[17];
-  dy_W[274] += dy_z_8 * h_buf[18];
-  dy_W[275] += dy_z_8 * h_buf[19];
-  dy_W[276] += dy_z_8 * h_buf[20];
-  dy_W[277] += dy_z_8 * h_buf[21];
-  dy_W[278] += dy_z_8 * h_buf[22];
-  dy_W[279] += dy_z_8 * h_buf[23];
-  dy_W[280] += dy_z_8 * h_buf[24];
-  dy_W[281] += dy_z_8 * h_buf[25];
-  dy_W[282] += dy_z_8 * h_buf[26];
-  dy_W[283] += dy_z_8 * h_buf[27];
-  dy_W[284] += dy_z_8 * h_buf[28];
-  dy_W[285] += dy_z_8 * h_buf[29];
-  dy_W[286] += dy_z_8 * h_buf[30];
-  dy_W[287] += dy_z_8 * h_buf[31];
-  dy_W[288] += dy_z_9 * h_buf[0];
-  dy_W[289] += dy_z_9 * h_buf[1];
-  dy_W[290] += dy_z_9 * h_buf[2];
-  dy_W[291] += dy_z_9 * h_buf[3];
-  dy_W[292] += dy_z_9 * h_buf[4];
-  dy_W[293] += dy_z_9 * h_buf[5];
-  dy_W[294] += dy_z_9 * h_buf[6];
-  dy_W[295] += dy_z_9 * h_buf[7];
-  dy_W[296] += dy_z_9 * h_buf[8];
-  dy_W[297] += dy_z_9 * h_buf[9];
-  dy_W[298] += dy_z_9 * h_buf[10];
-  dy_W[299] += dy_z_9 * h_buf[11];
-  dy_W[300] += dy_z_9 * h_buf[12];
-  dy_W[301] += dy_z_9 * h_buf[13];
-  dy_W[302] += dy_z_9 * h_buf[14];
-  dy_W[303] += dy_z_9 * h_buf[15];
-  dy_W[304] += dy_z_9 * h_buf[16];
-  dy_W[305] += dy_z_9 * h_buf[17];
-  dy_W[306] += dy_z_9 * h_buf[18];
-  dy_W[307] += dy_z_9 * h_buf[19];
-  dy_W[308] += dy_z_9 * h_buf[20];
-  dy_W[309] += dy_z_9 * h_buf[21];
-  dy_W[310] += dy_z_9 * h_buf[22];
-  dy_W[311] += dy_z_9 * h_buf[23];
-  dy_W[312] += dy_z_9 * h_buf[24];
-  dy_W[313] += dy_z_9 * h_buf[25];
-  dy_W[314] += dy_z_9 * h_buf[26];
-  dy_W[315] += dy_z_9 * h_buf[27];
-  dy_W[316] += dy_z_9 * h_buf[28];
-  dy_W[317] += dy_z_9 * h_buf[29];
-  dy_W[318] += dy_z_9 * h_buf[30];
-  dy_W[319] += dy_z_9 * h_buf[31];
-
-  // ── backward through line 4: layer h = dense(x, 32, relu)
-  dh_z_buf[0] =
-    h_buf[0] > 0
-      ? y_W[0] * dy_z_0 +
-        y_W[32] * dy_z_1 +
-        y_W[64] * dy_z_2 +
-        y_W[96] * dy_z_3 +
-        y_W[128] * dy_z_4 +
-        y_W[160] * dy_z_5 +
-        y_W[192] * dy_z_6 +
-        y_W[224] * dy_z_7 +
-        y_W[256] * dy_z_8 +
-        y_W[288] * dy_z_9
-      : 0;
-  dh_z_buf[1] =
-    h_buf[1] > 0
-      ? y_W[1] * dy_z_0 +
-        y_W[33] * dy_z_1 +
-        y_W[65] * dy_z_2 +
-        y_W[97] * dy_z_3 +
-        y_W[129] * dy_z_4 +
-        y_W[161] * dy_z_5 +
-        y_W[193] * dy_z_6 +
-        y_W[225] * dy_z_7 +
-        y_W[257] * dy_z_8 +
-        y_W[289] * dy_z_9
-      : 0;
-  dh_z_buf[2] =
-    h_buf[2] > 0
-      ? y_W[2] * dy_z_0 +
-        y_W[34] * dy_z_1 +
-        y_W[66] * dy_z_2 +
-        y_W[98] * dy_z_3 +
-        y_W[130] * dy_z_4 +
-        y_W[162] * dy_z_5 +
-        y_W[194] * dy_z_6 +
-        y_W[226] * dy_z_7 +
-        y_W[258] * dy_z_8 +
-        y_W[290] * dy_z_9
-      : 0;
-  dh_z_buf[3] =
-    h_buf[3] > 0
-      ? y_W[3] * dy_z_0 +
-        y_W[35] * dy_z_1 +
-        y_W[67] * dy_z_2 +
-        y_W[99] * dy_z_3 +
-        y_W[131] * dy_z_4 +
-        y_W[163] * dy_z_5 +
-        y_W[195] * dy_z_6 +
-        y_W[227] * dy_z_7 +
-        y_W[259] * dy_z_8 +
-        y_W[291] * dy_z_9
-      : 0;
-  dh_z_buf[4] =
-    h_buf[4] > 0
-      ? y_W[4] * dy_z_0 +
-        y_W[36] * dy_z_1 +
-        y_W[68] * dy_z_2 +
-        y_W[100] * dy_z_3 +
-        y_W[132] * dy_z_4 +
-        y_W[164] * dy_z_5 +
-        y_W[196] * dy_z_6 +
-        y_W[228] * dy_z_7 +
-        y_W[260] * dy_z_8 +
-        y_W[292] * dy_z_9
-      : 0;
-  dh_z_buf[5] =
-    h_buf[5] > 0
-      ? y_W[5] * dy_z_0 +
-        y_W[37] * dy_z_1 +
-        y_W[69] * dy_z_2 +
-        y_W[101] * dy_z_3 +
-        y_W[133] * dy_z_4 +
-        y_W[165] * dy_z_5 +
-        y_W[197] * dy_z_6 +
-        y_W[229] * dy_z_7 +
-        y_W[261] * dy_z_8 +
-        y_W[293] * dy_z_9
-      : 0;
-  dh_z_buf[6] =
-    h_buf[6] > 0
-      ? y_W[6] * dy_z_0 +
-        y_W[38] * dy_z_1 +
-        y_W[70] * dy_z_2 +
-        y_W[102] * dy_z_3 +
-        y_W[134] * dy_z_4 +
-        y_W[166] * dy_z_5 +
-        y_W[198] * dy_z_6 +
-        y_W[230] * dy_z_7 +
-        y_W[262] * dy_z_8 +
-        y_W[294] * dy_z_9
-      : 0;
-  dh_z_buf[7] =
-    h_buf[7] > 0
-      ? y_W[7] * dy_z_0 +
-        y_W[39] * dy_z_1 +
-        y_W[71] * dy_z_2 +
-        y_W[103] * dy_z_3 +
-        y_W[135] * dy_z_4 +
-        y_W[167] * dy_z_5 +
-        y_W[199] * dy_z_6 +
-        y_W[231] * dy_z_7 +
-        y_W[263] * dy_z_8 +
-        y_W[295] * dy_z_9
-      : 0;
-  dh_z_buf[8] =
-    h_buf[8] > 0
-      ? y_W[8] * dy_z_0 +
-        y_W[40] * dy_z_1 +
-        y_W[72] * dy_z_2 +
-        y_W[104] * dy_z_3 +
-        y_W[136] * dy_z_4 +
-        y_W[168] * dy_z_5 +
-        y_W[200] * dy_z_6 +
-        y_W[232] * dy_z_7 +
-        y_W[264] * dy_z_8 +
-        y_W[296] * dy_z_9
-      : 0;
-  dh_z_buf[9] =
-    h_buf[9] > 0
-      ? y_W[9] * dy_z_0 +
-        y_W[41] * dy_z_1 +
-        y_W[73] * dy_z_2 +
-        y_W[105] * dy_z_3 +
-        y_W[137] * dy_z_4 +
-        y_W[169] * dy_z_5 +
-        y_W[201] * dy_z_6 +
-        y_W[233] * dy_z_7 +
-        y_W[265] * dy_z_8 +
-        y_W[297] * dy_z_9
-      : 0;
-  dh_z_buf[10] =
-    h_buf[10] > 0
-      ? y_W[10] * dy_z_0 +
-        y_W[42] * dy_z_1 +
-        y_W[74] * dy_z_2 +
-        y_W[106] * dy_z_3 +
-        y_W[138] * dy_z_4 +
-        y_W[170] * dy_z_5 +
-        y_W[202] * dy_z_6 +
-        y_W[234] * dy_z_7 +
-        y_W[266] * dy_z_8 +
-        y_W[298] * dy_z_9
-      : 0;
-  dh_z_buf[11] =
-    h_buf[11] > 0
-      ? y_W[11] * dy_z_0 +
-        y_W[43] * dy_z_1 +
-        y_W[75] * dy_z_2 +
-        y_W[107] * dy_z_3 +
-        y_W[139] * dy_z_4 +
-        y_W[171] * dy_z_5 +
-        y_W[203] * dy_z_6 +
-        y_W[235] * dy_z_7 +
-        y_W[267] * dy_z_8 +
-        y_W[299] * dy_z_9
-      : 0;
-  dh_z_buf[12] =
-    h_buf[12] > 0
-      ? y_W[12] * dy_z_0 +
-        y_W[44] * dy_z_1 +
-        y_W[76] * dy_z_2 +
-        y_W[108] * dy_z_3 +
-        y_W[140] * dy_z_4 +
-        y_W[172] * dy_z_5 +
-        y_W[204] * dy_z_6 +
-        y_W[236] * dy_z_7 +
-        y_W[268] * dy_z_8 +
-        y_W[300] * dy_z_9
-      : 0;
-  dh_z_buf[13] =
-    h_buf[13] > 0
-      ? y_W[13] * dy_z_0 +
-        y_W[45] * dy_z_1 +
-        y_W[77] * dy_z_2 +
-        y_W[109] * dy_z_3 +
-        y_W[141] * dy_z_4 +
-        y_W[173] * dy_z_5 +
-        y_W[205] * dy_z_6 +
-        y_W[237] * dy_z_7 +
-        y_W[269] * dy_z_8 +
-        y_W[301] * dy_z_9
-      : 0;
-  dh_z_buf[14] =
-    h_buf[14] > 0
-      ? y_W[14] * dy_z_0 +
-        y_W[46] * dy_z_1 +
-        y_W[78] * dy_z_2 +
-        y_W[110] * dy_z_3 +
-        y_W[142] * dy_z_4 +
-        y_W[174] * dy_z_5 +
-        y_W[206] * dy_z_6 +
-        y_W[238] * dy_z_7 +
-        y_W[270] * dy_z_8 +
-        y_W[302] * dy_z_9
-      : 0;
-  dh_z_buf[15] =
-    h_buf[15] > 0
-      ? y_W[15] * dy_z_0 +
-        y_W[47] * dy_z_1 +
-        y_W[79] * dy_z_2 +
-        y_W[111] * dy_z_3 +
-        y_W[143] * dy_z_4 +
-        y_W[175] * dy_z_5 +
-        y_W[207] * dy_z_6 +
-        y_W[239] * dy_z_7 +
-        y_W[271] * dy_z_8 +
-        y_W[303] * dy_z_9
-      : 0;
-  dh_z_buf[16] =
-    h_buf[16] > 0
-      ? y_W[16] * dy_z_0 +
-        y_W[48] * dy_z_1 +
-        y_W[80] * dy_z_2 +
-        y_W[112] * dy_z_3 +
-        y_W[144] * dy_z_4 +
-        y_W[176] * dy_z_5 +
-        y_W[208] * dy_z_6 +
-        y_W[240] * dy_z_7 +
-        y_W[272] * dy_z_8 +
-        y_W[304] * dy_z_9
-      : 0;
-  dh_z_buf[17] =
-    h_buf[17] > 0
-      ? y_W[17] * dy_z_0 +
-        y_W[49] * dy_z_1 +
-        y_W[81] * dy_z_2 +
-        y_W[113] * dy_z_3 +
-        y_W[145] * dy_z_4 +
-        y_W[177] * dy_z_5 +
-        y_W[209] * dy_z_6 +
-        y_W[241] * dy_z_7 +
-        y_W[273] * dy_z_8 +
-        y_W[305] * dy_z_9
-      : 0;
-  dh_z_buf[18] =
-    h_buf[18] > 0
-      ? y_W[18] * dy_z_0 +
-        y_W[50] * dy_z_1 +
-        y_W[82] * dy_z_2 +
-        y_W[114] * dy_z_3 +
-        y_W[146] * dy_z_4 +
-        y_W[178] * dy_z_5 +
-        y_W[210] * dy_z_6 +
-        y_W[242] * dy_z_7 +
-        y_W[274] * dy_z_8 +
-        y_W[306] * dy_z_9
-      : 0;
-  dh_z_buf[19] =
-    h_buf[19] > 0
-      ? y_W[19] * dy_z_0 +
-        y_W[51] * dy_z_1 +
-        y_W[83] * dy_z_2 +
-        y_W[115] * dy_z_3 +
-        y_W[147] * dy_z_4 +
-        y_W[179] * dy_z_5 +
-        y_W[211] * dy_z_6 +
-        y_W[243] * dy_z_7 +
-        y_W[275] * dy_z_8 +
-        y_W[307] * dy_z_9
-      : 0;
-  dh_z_buf[20] =
-    h_buf[20] > 0
-      ? y_W[20] * dy_z_0 +
-        y_W[52] * dy_z_1 +
-        y_W[84] * dy_z_2 +
-        y_W[116] * dy_z_3 +
-        y_W[148] * dy_z_4 +
-        y_W[180] * dy_z_5 +
-        y_W[212] * dy_z_6 +
-        y_W[244] * dy_z_7 +
-        y_W[276] * dy_z_8 +
-        y_W[308] * dy_z_9
-      : 0;
-  dh_z_buf[21] =
-    h_buf[21] > 0
-      ? y_W[21] * dy_z_0 +
-        y_W[53] * dy_z_1 +
-        y_W[85] * dy_z_2 +
-        y_W[117] * dy_z_3 +
-        y_W[149] * dy_z_4 +
-        y_W[181] * dy_z_5 +
-        y_W[213] * dy_z_6 +
-        y_W[245] * dy_z_7 +
-        y_W[277] * dy_z_8 +
-        y_W[309] * dy_z_9
-      : 0;
-  dh_z_buf[22] =
-    h_buf[22] > 0
-      ? y_W[22] * dy_z_0 +
-        y_W[54] * dy_z_1 +
-        y_W[86] * dy_z_2 +
-        y_W[118] * dy_z_3 +
-        y_W[150] * dy_z_4 +
-        y_W[182] * dy_z_5 +
-        y_W[214] * dy_z_6 +
-        y_W[246] * dy_z_7 +
-        y_W[278] * dy_z_8 +
-        y_W[310] * dy_z_9
-      : 0;
-  dh_z_buf[23] =
-    h_buf[23] > 0
-      ? y_W[23] * dy_z_0 +
-        y_W[55] * dy_z_1 +
-        y_W[87] * dy_z_2 +
-        y_W[119] * dy_z_3 +
-        y_W[151] * dy_z_4 +
-        y_W[183] * dy_z_5 +
-        y_W[215] * dy_z_6 +
-        y_W[247] * dy_z_7 +
-        y_W[279] * dy_z_8 +
-        y_W[311] * dy_z_9
-      : 0;
-  dh_z_buf[24] =
-    h_buf[24] > 0
-      ? y_W[24] * dy_z_0 +
-        y_W[56] * dy_z_1 +
-        y_W[88] * dy_z_2 +
-        y_W[120] * dy_z_3 +
-        y_W[152] * dy_z_4 +
-        y_W[184] * dy_z_5 +
-        y_W[216] * dy_z_6 +
-        y_W[248] * dy_z_7 +
-        y_W[280] * dy_z_8 +
-        y_W[312] * dy_z_9
-      : 0;
-  dh_z_buf[25] =
-    h_buf[25] > 0
-      ? y_W[25] * dy_z_0 +
-        y_W[57] * dy_z_1 +
-        y_W[89] * dy_z_2 +
-        y_W[121] * dy_z_3 +
-        y_W[153] * dy_z_4 +
-        y_W[185] * dy_z_5 +
-        y_W[217] * dy_z_6 +
-        y_W[249] * dy_z_7 +
-        y_W[281] * dy_z_8 +
-        y_W[313] * dy_z_9
-      : 0;
-  dh_z_buf[26] =
-    h_buf[26] > 0
-      ? y_W[26] * dy_z_0 +
-        y_W[58] * dy_z_1 +
-        y_W[90] * dy_z_2 +
-        y_W[122] * dy_z_3 +
-        y_W[154] * dy_z_4 +
-        y_W[186] * dy_z_5 +
-        y_W[218] * dy_z_6 +
-        y_W[250] * dy_z_7 +
-        y_W[282] * dy_z_8 +
-        y_W[314] * dy_z_9
-      : 0;
-  dh_z_buf[27] =
-    h_buf[27] > 0
-      ? y_W[27] * dy_z_0 +
-        y_W[59] * dy_z_1 +
-        y_W[91] * dy_z_2 +
-        y_W[123] * dy_z_3 +
-        y_W[155] * dy_z_4 +
-        y_W[187] * dy_z_5 +
-        y_W[219] * dy_z_6 +
-        y_W[251] * dy_z_7 +
-        y_W[283] * dy_z_8 +
-        y_W[315] * dy_z_9
-      : 0;
-  dh_z_buf[28] =
-    h_buf[28] > 0
-      ? y_W[28] * dy_z_0 +
-        y_W[60] * dy_z_1 +
-        y_W[92] * dy_z_2 +
-        y_W[124] * dy_z_3 +
-        y_W[156] * dy_z_4 +
-        y_W[188] * dy_z_5 +
-        y_W[220] * dy_z_6 +
-        y_W[252] * dy_z_7 +
-        y_W[284] * dy_z_8 +
-        y_W[316] * dy_z_9
-      : 0;
-  dh_z_buf[29] =
-    h_buf[29] > 0
-      ? y_W[29] * dy_z_0 +
-        y_W[61] * dy_z_1 +
-        y_W[93] * dy_z_2 +
-        y_W[125] * dy_z_3 +
-        y_W[157] * dy_z_4 +
-        y_W[189] * dy_z_5 +
-        y_W[221] * dy_z_6 +
-        y_W[253] * dy_z_7 +
-        y_W[285] * dy_z_8 +
-        y_W[317] * dy_z_9
-      : 0;
-  dh_z_buf[30] =
-    h_buf[30] > 0
-      ? y_W[30] * dy_z_0 +
-        y_W[62] * dy_z_1 +
-        y_W[94] * dy_z_2 +
-        y_W[126] * dy_z_3 +
-        y_W[158] * dy_z_4 +
-        y_W[190] * dy_z_5 +
-        y_W[222] * dy_z_6 +
-        y_W[254] * dy_z_7 +
-        y_W[286] * dy_z_8 +
-        y_W[318] * dy_z_9
-      : 0;
-  dh_z_buf[31] =
-    h_buf[31] > 0
-      ? y_W[31] * dy_z_0 +
-        y_W[63] * dy_z_1 +
-        y_W[95] * dy_z_2 +
-        y_W[127] * dy_z_3 +
-        y_W[159] * dy_z_4 +
-        y_W[191] * dy_z_5 +
-        y_W[223] * dy_z_6 +
-        y_W[255] * dy_z_7 +
-        y_W[287] * dy_z_8 +
-        y_W[319] * dy_z_9
-      : 0;
-  dh_b[0] += dh_z_buf[0];
-  dh_b[1] += dh_z_buf[1];
-  dh_b[2] += dh_z_buf[2];
-  dh_b[3] += dh_z_buf[3];
-  dh_b[4] += dh_z_buf[4];
-  dh_b[5] += dh_z_buf[5];
-  dh_b[6] += dh_z_buf[6];
-  dh_b[7] += dh_z_buf[7];
-  dh_b[8] += dh_z_buf[8];
-  dh_b[9] += dh_z_buf[9];
-  dh_b[10] += dh_z_buf[10];
-  dh_b[11] += dh_z_buf[11];
-  dh_b[12] += dh_z_buf[12];
-  dh_b[13] += dh_z_buf[13];
-  dh_b[14] += dh_z_buf[14];
-  dh_b[15] += dh_z_buf[15];
-  dh_b[16] += dh_z_buf[16];
-  dh_b[17] += dh_z_buf[17];
-  dh_b[18] += dh_z_buf[18];
-  dh_b[19] += dh_z_buf[19];
-  dh_b[20] += dh_z_buf[20];
-  dh_b[21] += dh_z_buf[21];
-  dh_b[22] += dh_z_buf[22];
-  dh_b[23] += dh_z_buf[23];
-  dh_b[24] += dh_z_buf[24];
-  dh_b[25] += dh_z_buf[25];
-  dh_b[26] += dh_z_buf[26];
-  dh_b[27] += dh_z_buf[27];
-  dh_b[28] += dh_z_buf[28];
-  dh_b[29] += dh_z_buf[29];
-  dh_b[30] += dh_z_buf[30];
-  dh_b[31] += dh_z_buf[31];
-  for (let i = 0; i < 32; i++) {
-    for (let j = 0; j < 64; j++) {
-      dh_W[i * 64 + j] += dh_z_buf[i] * x[xo + j];
+  for (let i = 0; i < 10; i++) {
+    for (let s = 0; s < lanes; s++) {
+      let acc_1 = 0;
+      for (let j = 0; j < 32; j++) {
+        acc_1 += y_W[i * 32 + j] * h_lanes_buf[s * 32 + j];
+      }
+      y_z_lanes_buf[s * 10 + i] = acc_1 + y_b[i];
     }
   }
-  return L;
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(
+      y_z_lanes_buf[s * 10],
+      y_z_lanes_buf[s * 10 + 1],
+      y_z_lanes_buf[s * 10 + 2],
+      y_z_lanes_buf[s * 10 + 3],
+      y_z_lanes_buf[s * 10 + 4],
+      y_z_lanes_buf[s * 10 + 5],
+      y_z_lanes_buf[s * 10 + 6],
+      y_z_lanes_buf[s * 10 + 7],
+      y_z_lanes_buf[s * 10 + 8],
+      y_z_lanes_buf[s * 10 + 9],
+    );
+    lse_lanes_buf[s] =
+      lse_max +
+      Math.log(
+        Math.exp(y_z_lanes_buf[s * 10] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max),
+      );
+  }
+  for (let s = 0; s < lanes; s++) {
+    y_lanes_buf[s * 10] = Math.exp(y_z_lanes_buf[s * 10] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 1] = Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 2] = Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 3] = Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 4] = Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 5] = Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 6] = Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 7] = Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 8] = Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 9] = Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_lanes_buf[s]);
+  }
+
+  // ── loss cross_entropy(y, t) + lambda * 0.5 * (sumsq(h.W) + sumsq(y.W))  (digits.nn:7)
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    sum_lanes_buf[s] =
+      t[to] +
+      t[to + 1] +
+      t[to + 2] +
+      t[to + 3] +
+      t[to + 4] +
+      t[to + 5] +
+      t[to + 6] +
+      t[to + 7] +
+      t[to + 8] +
+      t[to + 9];
+  }
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    L_lanes_buf[s] =
+      sum_lanes_buf[s] * lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 10] +
+        t[to + 1] * y_z_lanes_buf[s * 10 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 10 + 2] +
+        t[to + 3] * y_z_lanes_buf[s * 10 + 3] +
+        t[to + 4] * y_z_lanes_buf[s * 10 + 4] +
+        t[to + 5] * y_z_lanes_buf[s * 10 + 5] +
+        t[to + 6] * y_z_lanes_buf[s * 10 + 6] +
+        t[to + 7] * y_z_lanes_buf[s * 10 + 7] +
+        t[to + 8] * y_z_lanes_buf[s * 10 + 8] +
+        t[to + 9] * y_z_lanes_buf[s * 10 + 9]);
+  }
+
+  // ── backward through line 5: layer y = dense(h, 10, softmax)
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    dy_z_lanes_buf[s * 10] = sum_lanes_buf[s] * y_lanes_buf[s * 10] - t[to];
+    dy_z_lanes_buf[s * 10 + 1] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 1] - t[to + 1];
+    dy_z_lanes_buf[s * 10 + 2] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 2] - t[to + 2];
+    dy_z_lanes_buf[s * 10 + 3] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 3] - t[to + 3];
+    dy_z_lanes_buf[s * 10 + 4] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 4] - t[to + 4];
+    dy_z_lanes_buf[s * 10 + 5] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 5] - t[to + 5];
+    dy_z_lanes_buf[s * 10 + 6] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 6] - t[to + 6];
+    dy_z_lanes_buf[s * 10 + 7] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 7] - t[to + 7];
+    dy_z_lanes_buf[s * 10 + 8] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 8] - t[to + 8];
+    dy_z_lanes_buf[s * 10 + 9] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 9] - t[to + 9];
+  }
+  for (let s = 0; s < lanes; s++) {
+    dy_b[0] += dy_z_lanes_buf[s * 10];
+    dy_b[1] += dy_z_lanes_buf[s * 10 + 1];
+    dy_b[2] += dy_z_lanes_buf[s * 10 + 2];
+    dy_b[3] += dy_z_lanes_buf[s * 10 + 3];
+    dy_b[4] += dy_z_lanes_buf[s * 10 + 4];
+    dy_b[5] += dy_z_lanes_buf[s * 10 + 5];
+    dy_b[6] += dy_z_lanes_buf[s * 10 + 6];
+    dy_b[7] += dy_z_lanes_buf[s * 10 + 7];
+    dy_b[8] += dy_z_lanes_buf[s * 10 + 8];
+    dy_b[9] += dy_z_lanes_buf[s * 10 + 9];
+  }
+  dh_lanes_buf.fill(0);
+  for (let i = 0; i < 10; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const d = dy_z_lanes_buf[s * 10 + i];
+      if (d === 0) continue;
+      for (let j = 0; j < 32; j++) {
+        dy_W[i * 32 + j] += d * h_lanes_buf[s * 32 + j];
+        dh_lanes_buf[s * 32 + j] += y_W[i * 32 + j] * d;
+      }
+    }
+  }
+
+  // ── backward through line 4: layer h = dense(x, 32, relu)
+  for (let i = 0; i < 32; i++) {
+    for (let s = 0; s < lanes; s++) {
+      dh_z_lanes_buf[s * 32 + i] = h_lanes_buf[s * 32 + i] > 0 ? dh_lanes_buf[s * 32 + i] : 0;
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    dh_b[0] += dh_z_lanes_buf[s * 32];
+    dh_b[1] += dh_z_lanes_buf[s * 32 + 1];
+    dh_b[2] += dh_z_lanes_buf[s * 32 + 2];
+    dh_b[3] += dh_z_lanes_buf[s * 32 + 3];
+    dh_b[4] += dh_z_lanes_buf[s * 32 + 4];
+    dh_b[5] += dh_z_lanes_buf[s * 32 + 5];
+    dh_b[6] += dh_z_lanes_buf[s * 32 + 6];
+    dh_b[7] += dh_z_lanes_buf[s * 32 + 7];
+    dh_b[8] += dh_z_lanes_buf[s * 32 + 8];
+    dh_b[9] += dh_z_lanes_buf[s * 32 + 9];
+    dh_b[10] += dh_z_lanes_buf[s * 32 + 10];
+    dh_b[11] += dh_z_lanes_buf[s * 32 + 11];
+    dh_b[12] += dh_z_lanes_buf[s * 32 + 12];
+    dh_b[13] += dh_z_lanes_buf[s * 32 + 13];
+    dh_b[14] += dh_z_lanes_buf[s * 32 + 14];
+    dh_b[15] += dh_z_lanes_buf[s * 32 + 15];
+    dh_b[16] += dh_z_lanes_buf[s * 32 + 16];
+    dh_b[17] += dh_z_lanes_buf[s * 32 + 17];
+    dh_b[18] += dh_z_lanes_buf[s * 32 + 18];
+    dh_b[19] += dh_z_lanes_buf[s * 32 + 19];
+    dh_b[20] += dh_z_lanes_buf[s * 32 + 20];
+    dh_b[21] += dh_z_lanes_buf[s * 32 + 21];
+    dh_b[22] += dh_z_lanes_buf[s * 32 + 22];
+    dh_b[23] += dh_z_lanes_buf[s * 32 + 23];
+    dh_b[24] += dh_z_lanes_buf[s * 32 + 24];
+    dh_b[25] += dh_z_lanes_buf[s * 32 + 25];
+    dh_b[26] += dh_z_lanes_buf[s * 32 + 26];
+    dh_b[27] += dh_z_lanes_buf[s * 32 + 27];
+    dh_b[28] += dh_z_lanes_buf[s * 32 + 28];
+    dh_b[29] += dh_z_lanes_buf[s * 32 + 29];
+    dh_b[30] += dh_z_lanes_buf[s * 32 + 30];
+    dh_b[31] += dh_z_lanes_buf[s * 32 + 31];
+  }
+  for (let i = 0; i < 32; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 64;
+      const d_1 = dh_z_lanes_buf[s * 32 + i];
+      if (d_1 === 0) continue;
+      for (let j = 0; j < 64; j++) {
+        dh_W[i * 64 + j] += d_1 * x[xo + j];
+      }
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
 }
 
 /** The parameter-only terms of the loss (counted once per batch). */
@@ -2149,332 +528,21 @@ function regularizerGradient(params: Params, grad: Params): number {
   const R = 0.0005 * acc + 0.0005 * acc_1;
 
   // ── backward through line 7: loss cross_entropy(y, t) + lambda * 0.5 * (sumsq(h.W) + sumsq(y.W))
-  dy_W[0] += 0.001 * y_W[0];
-  dy_W[1] += 0.001 * y_W[1];
-  dy_W[2] += 0.001 * y_W[2];
-  dy_W[3] += 0.001 * y_W[3];
-  dy_W[4] += 0.001 * y_W[4];
-  dy_W[5] += 0.001 * y_W[5];
-  dy_W[6] += 0.001 * y_W[6];
-  dy_W[7] += 0.001 * y_W[7];
-  dy_W[8] += 0.001 * y_W[8];
-  dy_W[9] += 0.001 * y_W[9];
-  dy_W[10] += 0.001 * y_W[10];
-  dy_W[11] += 0.001 * y_W[11];
-  dy_W[12] += 0.001 * y_W[12];
-  dy_W[13] += 0.001 * y_W[13];
-  dy_W[14] += 0.001 * y_W[14];
-  dy_W[15] += 0.001 * y_W[15];
-  dy_W[16] += 0.001 * y_W[16];
-  dy_W[17] += 0.001 * y_W[17];
-  dy_W[18] += 0.001 * y_W[18];
-  dy_W[19] += 0.001 * y_W[19];
-  dy_W[20] += 0.001 * y_W[20];
-  dy_W[21] += 0.001 * y_W[21];
-  dy_W[22] += 0.001 * y_W[22];
-  dy_W[23] += 0.001 * y_W[23];
-  dy_W[24] += 0.001 * y_W[24];
-  dy_W[25] += 0.001 * y_W[25];
-  dy_W[26] += 0.001 * y_W[26];
-  dy_W[27] += 0.001 * y_W[27];
-  dy_W[28] += 0.001 * y_W[28];
-  dy_W[29] += 0.001 * y_W[29];
-  dy_W[30] += 0.001 * y_W[30];
-  dy_W[31] += 0.001 * y_W[31];
-  dy_W[32] += 0.001 * y_W[32];
-  dy_W[33] += 0.001 * y_W[33];
-  dy_W[34] += 0.001 * y_W[34];
-  dy_W[35] += 0.001 * y_W[35];
-  dy_W[36] += 0.001 * y_W[36];
-  dy_W[37] += 0.001 * y_W[37];
-  dy_W[38] += 0.001 * y_W[38];
-  dy_W[39] += 0.001 * y_W[39];
-  dy_W[40] += 0.001 * y_W[40];
-  dy_W[41] += 0.001 * y_W[41];
-  dy_W[42] += 0.001 * y_W[42];
-  dy_W[43] += 0.001 * y_W[43];
-  dy_W[44] += 0.001 * y_W[44];
-  dy_W[45] += 0.001 * y_W[45];
-  dy_W[46] += 0.001 * y_W[46];
-  dy_W[47] += 0.001 * y_W[47];
-  dy_W[48] += 0.001 * y_W[48];
-  dy_W[49] += 0.001 * y_W[49];
-  dy_W[50] += 0.001 * y_W[50];
-  dy_W[51] += 0.001 * y_W[51];
-  dy_W[52] += 0.001 * y_W[52];
-  dy_W[53] += 0.001 * y_W[53];
-  dy_W[54] += 0.001 * y_W[54];
-  dy_W[55] += 0.001 * y_W[55];
-  dy_W[56] += 0.001 * y_W[56];
-  dy_W[57] += 0.001 * y_W[57];
-  dy_W[58] += 0.001 * y_W[58];
-  dy_W[59] += 0.001 * y_W[59];
-  dy_W[60] += 0.001 * y_W[60];
-  dy_W[61] += 0.001 * y_W[61];
-  dy_W[62] += 0.001 * y_W[62];
-  dy_W[63] += 0.001 * y_W[63];
-  dy_W[64] += 0.001 * y_W[64];
-  dy_W[65] += 0.001 * y_W[65];
-  dy_W[66] += 0.001 * y_W[66];
-  dy_W[67] += 0.001 * y_W[67];
-  dy_W[68] += 0.001 * y_W[68];
-  dy_W[69] += 0.001 * y_W[69];
-  dy_W[70] += 0.001 * y_W[70];
-  dy_W[71] += 0.001 * y_W[71];
-  dy_W[72] += 0.001 * y_W[72];
-  dy_W[73] += 0.001 * y_W[73];
-  dy_W[74] += 0.001 * y_W[74];
-  dy_W[75] += 0.001 * y_W[75];
-  dy_W[76] += 0.001 * y_W[76];
-  dy_W[77] += 0.001 * y_W[77];
-  dy_W[78] += 0.001 * y_W[78];
-  dy_W[79] += 0.001 * y_W[79];
-  dy_W[80] += 0.001 * y_W[80];
-  dy_W[81] += 0.001 * y_W[81];
-  dy_W[82] += 0.001 * y_W[82];
-  dy_W[83] += 0.001 * y_W[83];
-  dy_W[84] += 0.001 * y_W[84];
-  dy_W[85] += 0.001 * y_W[85];
-  dy_W[86] += 0.001 * y_W[86];
-  dy_W[87] += 0.001 * y_W[87];
-  dy_W[88] += 0.001 * y_W[88];
-  dy_W[89] += 0.001 * y_W[89];
-  dy_W[90] += 0.001 * y_W[90];
-  dy_W[91] += 0.001 * y_W[91];
-  dy_W[92] += 0.001 * y_W[92];
-  dy_W[93] += 0.001 * y_W[93];
-  dy_W[94] += 0.001 * y_W[94];
-  dy_W[95] += 0.001 * y_W[95];
-  dy_W[96] += 0.001 * y_W[96];
-  dy_W[97] += 0.001 * y_W[97];
-  dy_W[98] += 0.001 * y_W[98];
-  dy_W[99] += 0.001 * y_W[99];
-  dy_W[100] += 0.001 * y_W[100];
-  dy_W[101] += 0.001 * y_W[101];
-  dy_W[102] += 0.001 * y_W[102];
-  dy_W[103] += 0.001 * y_W[103];
-  dy_W[104] += 0.001 * y_W[104];
-  dy_W[105] += 0.001 * y_W[105];
-  dy_W[106] += 0.001 * y_W[106];
-  dy_W[107] += 0.001 * y_W[107];
-  dy_W[108] += 0.001 * y_W[108];
-  dy_W[109] += 0.001 * y_W[109];
-  dy_W[110] += 0.001 * y_W[110];
-  dy_W[111] += 0.001 * y_W[111];
-  dy_W[112] += 0.001 * y_W[112];
-  dy_W[113] += 0.001 * y_W[113];
-  dy_W[114] += 0.001 * y_W[114];
-  dy_W[115] += 0.001 * y_W[115];
-  dy_W[116] += 0.001 * y_W[116];
-  dy_W[117] += 0.001 * y_W[117];
-  dy_W[118] += 0.001 * y_W[118];
-  dy_W[119] += 0.001 * y_W[119];
-  dy_W[120] += 0.001 * y_W[120];
-  dy_W[121] += 0.001 * y_W[121];
-  dy_W[122] += 0.001 * y_W[122];
-  dy_W[123] += 0.001 * y_W[123];
-  dy_W[124] += 0.001 * y_W[124];
-  dy_W[125] += 0.001 * y_W[125];
-  dy_W[126] += 0.001 * y_W[126];
-  dy_W[127] += 0.001 * y_W[127];
-  dy_W[128] += 0.001 * y_W[128];
-  dy_W[129] += 0.001 * y_W[129];
-  dy_W[130] += 0.001 * y_W[130];
-  dy_W[131] += 0.001 * y_W[131];
-  dy_W[132] += 0.001 * y_W[132];
-  dy_W[133] += 0.001 * y_W[133];
-  dy_W[134] += 0.001 * y_W[134];
-  dy_W[135] += 0.001 * y_W[135];
-  dy_W[136] += 0.001 * y_W[136];
-  dy_W[137] += 0.001 * y_W[137];
-  dy_W[138] += 0.001 * y_W[138];
-  dy_W[139] += 0.001 * y_W[139];
-  dy_W[140] += 0.001 * y_W[140];
-  dy_W[141] += 0.001 * y_W[141];
-  dy_W[142] += 0.001 * y_W[142];
-  dy_W[143] += 0.001 * y_W[143];
-  dy_W[144] += 0.001 * y_W[144];
-  dy_W[145] += 0.001 * y_W[145];
-  dy_W[146] += 0.001 * y_W[146];
-  dy_W[147] += 0.001 * y_W[147];
-  dy_W[148] += 0.001 * y_W[148];
-  dy_W[149] += 0.001 * y_W[149];
-  dy_W[150] += 0.001 * y_W[150];
-  dy_W[151] += 0.001 * y_W[151];
-  dy_W[152] += 0.001 * y_W[152];
-  dy_W[153] += 0.001 * y_W[153];
-  dy_W[154] += 0.001 * y_W[154];
-  dy_W[155] += 0.001 * y_W[155];
-  dy_W[156] += 0.001 * y_W[156];
-  dy_W[157] += 0.001 * y_W[157];
-  dy_W[158] += 0.001 * y_W[158];
-  dy_W[159] += 0.001 * y_W[159];
-  dy_W[160] += 0.001 * y_W[160];
-  dy_W[161] += 0.001 * y_W[161];
-  dy_W[162] += 0.001 * y_W[162];
-  dy_W[163] += 0.001 * y_W[163];
-  dy_W[164] += 0.001 * y_W[164];
-  dy_W[165] += 0.001 * y_W[165];
-  dy_W[166] += 0.001 * y_W[166];
-  dy_W[167] += 0.001 * y_W[167];
-  dy_W[168] += 0.001 * y_W[168];
-  dy_W[169] += 0.001 * y_W[169];
-  dy_W[170] += 0.001 * y_W[170];
-  dy_W[171] += 0.001 * y_W[171];
-  dy_W[172] += 0.001 * y_W[172];
-  dy_W[173] += 0.001 * y_W[173];
-  dy_W[174] += 0.001 * y_W[174];
-  dy_W[175] += 0.001 * y_W[175];
-  dy_W[176] += 0.001 * y_W[176];
-  dy_W[177] += 0.001 * y_W[177];
-  dy_W[178] += 0.001 * y_W[178];
-  dy_W[179] += 0.001 * y_W[179];
-  dy_W[180] += 0.001 * y_W[180];
-  dy_W[181] += 0.001 * y_W[181];
-  dy_W[182] += 0.001 * y_W[182];
-  dy_W[183] += 0.001 * y_W[183];
-  dy_W[184] += 0.001 * y_W[184];
-  dy_W[185] += 0.001 * y_W[185];
-  dy_W[186] += 0.001 * y_W[186];
-  dy_W[187] += 0.001 * y_W[187];
-  dy_W[188] += 0.001 * y_W[188];
-  dy_W[189] += 0.001 * y_W[189];
-  dy_W[190] += 0.001 * y_W[190];
-  dy_W[191] += 0.001 * y_W[191];
-  dy_W[192] += 0.001 * y_W[192];
-  dy_W[193] += 0.001 * y_W[193];
-  dy_W[194] += 0.001 * y_W[194];
-  dy_W[195] += 0.001 * y_W[195];
-  dy_W[196] += 0.001 * y_W[196];
-  dy_W[197] += 0.001 * y_W[197];
-  dy_W[198] += 0.001 * y_W[198];
-  dy_W[199] += 0.001 * y_W[199];
-  dy_W[200] += 0.001 * y_W[200];
-  dy_W[201] += 0.001 * y_W[201];
-  dy_W[202] += 0.001 * y_W[202];
-  dy_W[203] += 0.001 * y_W[203];
-  dy_W[204] += 0.001 * y_W[204];
-  dy_W[205] += 0.001 * y_W[205];
-  dy_W[206] += 0.001 * y_W[206];
-  dy_W[207] += 0.001 * y_W[207];
-  dy_W[208] += 0.001 * y_W[208];
-  dy_W[209] += 0.001 * y_W[209];
-  dy_W[210] += 0.001 * y_W[210];
-  dy_W[211] += 0.001 * y_W[211];
-  dy_W[212] += 0.001 * y_W[212];
-  dy_W[213] += 0.001 * y_W[213];
-  dy_W[214] += 0.001 * y_W[214];
-  dy_W[215] += 0.001 * y_W[215];
-  dy_W[216] += 0.001 * y_W[216];
-  dy_W[217] += 0.001 * y_W[217];
-  dy_W[218] += 0.001 * y_W[218];
-  dy_W[219] += 0.001 * y_W[219];
-  dy_W[220] += 0.001 * y_W[220];
-  dy_W[221] += 0.001 * y_W[221];
-  dy_W[222] += 0.001 * y_W[222];
-  dy_W[223] += 0.001 * y_W[223];
-  dy_W[224] += 0.001 * y_W[224];
-  dy_W[225] += 0.001 * y_W[225];
-  dy_W[226] += 0.001 * y_W[226];
-  dy_W[227] += 0.001 * y_W[227];
-  dy_W[228] += 0.001 * y_W[228];
-  dy_W[229] += 0.001 * y_W[229];
-  dy_W[230] += 0.001 * y_W[230];
-  dy_W[231] += 0.001 * y_W[231];
-  dy_W[232] += 0.001 * y_W[232];
-  dy_W[233] += 0.001 * y_W[233];
-  dy_W[234] += 0.001 * y_W[234];
-  dy_W[235] += 0.001 * y_W[235];
-  dy_W[236] += 0.001 * y_W[236];
-  dy_W[237] += 0.001 * y_W[237];
-  dy_W[238] += 0.001 * y_W[238];
-  dy_W[239] += 0.001 * y_W[239];
-  dy_W[240] += 0.001 * y_W[240];
-  dy_W[241] += 0.001 * y_W[241];
-  dy_W[242] += 0.001 * y_W[242];
-  dy_W[243] += 0.001 * y_W[243];
-  dy_W[244] += 0.001 * y_W[244];
-  dy_W[245] += 0.001 * y_W[245];
-  dy_W[246] += 0.001 * y_W[246];
-  dy_W[247] += 0.001 * y_W[247];
-  dy_W[248] += 0.001 * y_W[248];
-  dy_W[249] += 0.001 * y_W[249];
-  dy_W[250] += 0.001 * y_W[250];
-  dy_W[251] += 0.001 * y_W[251];
-  dy_W[252] += 0.001 * y_W[252];
-  dy_W[253] += 0.001 * y_W[253];
-  dy_W[254] += 0.001 * y_W[254];
-  dy_W[255] += 0.001 * y_W[255];
-  dy_W[256] += 0.001 * y_W[256];
-  dy_W[257] += 0.001 * y_W[257];
-  dy_W[258] += 0.001 * y_W[258];
-  dy_W[259] += 0.001 * y_W[259];
-  dy_W[260] += 0.001 * y_W[260];
-  dy_W[261] += 0.001 * y_W[261];
-  dy_W[262] += 0.001 * y_W[262];
-  dy_W[263] += 0.001 * y_W[263];
-  dy_W[264] += 0.001 * y_W[264];
-  dy_W[265] += 0.001 * y_W[265];
-  dy_W[266] += 0.001 * y_W[266];
-  dy_W[267] += 0.001 * y_W[267];
-  dy_W[268] += 0.001 * y_W[268];
-  dy_W[269] += 0.001 * y_W[269];
-  dy_W[270] += 0.001 * y_W[270];
-  dy_W[271] += 0.001 * y_W[271];
-  dy_W[272] += 0.001 * y_W[272];
-  dy_W[273] += 0.001 * y_W[273];
-  dy_W[274] += 0.001 * y_W[274];
-  dy_W[275] += 0.001 * y_W[275];
-  dy_W[276] += 0.001 * y_W[276];
-  dy_W[277] += 0.001 * y_W[277];
-  dy_W[278] += 0.001 * y_W[278];
-  dy_W[279] += 0.001 * y_W[279];
-  dy_W[280] += 0.001 * y_W[280];
-  dy_W[281] += 0.001 * y_W[281];
-  dy_W[282] += 0.001 * y_W[282];
-  dy_W[283] += 0.001 * y_W[283];
-  dy_W[284] += 0.001 * y_W[284];
-  dy_W[285] += 0.001 * y_W[285];
-  dy_W[286] += 0.001 * y_W[286];
-  dy_W[287] += 0.001 * y_W[287];
-  dy_W[288] += 0.001 * y_W[288];
-  dy_W[289] += 0.001 * y_W[289];
-  dy_W[290] += 0.001 * y_W[290];
-  dy_W[291] += 0.001 * y_W[291];
-  dy_W[292] += 0.001 * y_W[292];
-  dy_W[293] += 0.001 * y_W[293];
-  dy_W[294] += 0.001 * y_W[294];
-  dy_W[295] += 0.001 * y_W[295];
-  dy_W[296] += 0.001 * y_W[296];
-  dy_W[297] += 0.001 * y_W[297];
-  dy_W[298] += 0.001 * y_W[298];
-  dy_W[299] += 0.001 * y_W[299];
-  dy_W[300] += 0.001 * y_W[300];
-  dy_W[301] += 0.001 * y_W[301];
-  dy_W[302] += 0.001 * y_W[302];
-  dy_W[303] += 0.001 * y_W[303];
-  dy_W[304] += 0.001 * y_W[304];
-  dy_W[305] += 0.001 * y_W[305];
-  dy_W[306] += 0.001 * y_W[306];
-  dy_W[307] += 0.001 * y_W[307];
-  dy_W[308] += 0.001 * y_W[308];
-  dy_W[309] += 0.001 * y_W[309];
-  dy_W[310] += 0.001 * y_W[310];
-  dy_W[311] += 0.001 * y_W[311];
-  dy_W[312] += 0.001 * y_W[312];
-  dy_W[313] += 0.001 * y_W[313];
-  dy_W[314] += 0.001 * y_W[314];
-  dy_W[315] += 0.001 * y_W[315];
-  dy_W[316] += 0.001 * y_W[316];
-  dy_W[317] += 0.001 * y_W[317];
-  dy_W[318] += 0.001 * y_W[318];
-  dy_W[319] += 0.001 * y_W[319];
+  for (let i = 0; i < 10; i++) {
+    for (let j = 0; j < 32; j++) {
+      dy_W[i * 32 + j] += 0.001 * y_W[i * 32 + j];
+    }
+  }
   for (let i = 0; i < 32; i++) {
     for (let j = 0; j < 64; j++) {
       dh_W[i * 64 + j] += 0.001 * h_W[i * 64 + j];
     }
   }
   return R;
+}
+
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
 }
 
 function scaleAll(a: Float64Array, s: number): void {
@@ -2500,23 +568,27 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return sampleLoss(params, inputs["x"], targets["t"], 0) + regularizerLoss(params);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0, 1);
+  return lossTotal[0] + regularizerLoss(params);
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad) + regularizerGradient(params, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, 1, grad);
+  return lossTotal[0] + regularizerGradient(params, grad);
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count + regularizerLoss(params);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -2527,24 +599,29 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["y.W"], scale);
-  scaleAll(grad["y.b"], scale);
-  return total * scale + regularizerGradient(params, grad);
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["y.W"], scale);
+    scaleAll(grad["y.b"], scale);
+  }
+  return lossTotal[0] / count + regularizerGradient(params, grad);
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
   void random; // the model has no dropout: training and inference are the same
-  return sampleLoss(params, inputs["x"], targets["t"], 0) + regularizerLoss(params);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0, 1);
+  return lossTotal[0] + regularizerLoss(params);
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -2556,11 +633,13 @@ export function gradientTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad) + regularizerGradient(params, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, 1, grad);
+  return lossTotal[0] + regularizerGradient(params, grad);
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -2572,9 +651,9 @@ export function lossBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count + regularizerLoss(params);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -2587,16 +666,19 @@ export function gradientBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["y.W"], scale);
-  scaleAll(grad["y.b"], scale);
-  return total * scale + regularizerGradient(params, grad);
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["y.W"], scale);
+    scaleAll(grad["y.b"], scale);
+  }
+  return lossTotal[0] / count + regularizerGradient(params, grad);
 }

@@ -81,6 +81,9 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
+
 const xScalar = new Float64Array(1);
 
 const tScalar = new Float64Array(1);
@@ -98,8 +101,8 @@ function samplePredict(params: Params, x: Float64Array, n: number, ROut: Float64
   ROut[n] = R;
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): void {
   const w = params["w"];
   const b = params["b"];
   // ── z = w * x + b  (logistic.nn:7)
@@ -111,11 +114,11 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
   // ── L = 0.5 * (y - t)^2  (logistic.nn:9)
   const tmp = y - t[n];
   const L = 0.5 * (tmp * tmp);
-  return L;
+  lossTotal[0] += L;
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): void {
   const w = params["w"];
   const b = params["b"];
   const db = grad["b"];
@@ -136,7 +139,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
 
   // ── backward through line 7: z = w * x + b
   dw[0] += dz * x[n];
-  return L;
+  lossTotal[0] += L;
 }
 
 /** The parameter-only terms of the loss (counted once per batch). */
@@ -157,6 +160,10 @@ function regularizerGradient(params: Params, grad: Params): number {
   // ── backward through line 10: R = 0.5 * w^2
   dw[0] += 0.01 * w[0];
   return R;
+}
+
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
 }
 
 function scaleAll(a: Float64Array, s: number): void {
@@ -182,26 +189,25 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return (
-    sampleLoss(params, xScalar.fill(inputs["x"]), tScalar.fill(targets["t"]), 0) + regularizerLoss(params)
-  );
+  lossTotal[0] = 0;
+  sampleLoss(params, xScalar.fill(inputs["x"]), tScalar.fill(targets["t"]), 0);
+  return lossTotal[0] + regularizerLoss(params);
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["w"].fill(0);
-  grad["b"].fill(0);
-  return (
-    sampleGradient(params, xScalar.fill(inputs["x"]), tScalar.fill(targets["t"]), 0, grad) +
-    regularizerGradient(params, grad)
-  );
+  zeroAll(grad["w"]);
+  zeroAll(grad["b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, xScalar.fill(inputs["x"]), tScalar.fill(targets["t"]), 0, grad);
+  return lossTotal[0] + regularizerGradient(params, grad);
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count + regularizerLoss(params);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -212,22 +218,24 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["w"].fill(0);
-  grad["b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["w"]);
+  zeroAll(grad["b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["w"], scale);
-  scaleAll(grad["b"], scale);
-  return total * scale + regularizerGradient(params, grad);
+  if (count !== 1) {
+    scaleAll(grad["w"], scale);
+    scaleAll(grad["b"], scale);
+  }
+  return lossTotal[0] / count + regularizerGradient(params, grad);
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
   void random; // the model has no dropout: training and inference are the same
-  return (
-    sampleLoss(params, xScalar.fill(inputs["x"]), tScalar.fill(targets["t"]), 0) + regularizerLoss(params)
-  );
+  lossTotal[0] = 0;
+  sampleLoss(params, xScalar.fill(inputs["x"]), tScalar.fill(targets["t"]), 0);
+  return lossTotal[0] + regularizerLoss(params);
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -239,12 +247,11 @@ export function gradientTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["w"].fill(0);
-  grad["b"].fill(0);
-  return (
-    sampleGradient(params, xScalar.fill(inputs["x"]), tScalar.fill(targets["t"]), 0, grad) +
-    regularizerGradient(params, grad)
-  );
+  zeroAll(grad["w"]);
+  zeroAll(grad["b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, xScalar.fill(inputs["x"]), tScalar.fill(targets["t"]), 0, grad);
+  return lossTotal[0] + regularizerGradient(params, grad);
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -256,9 +263,9 @@ export function lossBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count + regularizerLoss(params);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -271,12 +278,14 @@ export function gradientBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["w"].fill(0);
-  grad["b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["w"]);
+  zeroAll(grad["b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["w"], scale);
-  scaleAll(grad["b"], scale);
-  return total * scale + regularizerGradient(params, grad);
+  if (count !== 1) {
+    scaleAll(grad["w"], scale);
+    scaleAll(grad["b"], scale);
+  }
+  return lossTotal[0] / count + regularizerGradient(params, grad);
 }

@@ -92,9 +92,26 @@ const y_z_buf = new Float64Array(10);
 
 const h_buf = new Float64Array(800);
 
-const dh_z_buf = new Float64Array(800);
+const L_lanes_buf = new Float64Array(4);
 
-const dy_z_buf = new Float64Array(10);
+const lse_lanes_buf = new Float64Array(4);
+
+const y_z_lanes_buf = new Float64Array(40);
+
+const h_lanes_buf = new Float64Array(3200);
+
+const dh_z_lanes_buf = new Float64Array(3200);
+
+const dy_z_lanes_buf = new Float64Array(40);
+
+const sum_lanes_buf = new Float64Array(4);
+
+const y_lanes_buf = new Float64Array(40);
+
+const dh_lanes_buf = new Float64Array(3200);
+
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
 
 const yPrediction = new Float64Array(10);
 
@@ -174,89 +191,104 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
   yOut[n * 10 + 9] = y_9;
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
-  const xo = n * 784;
-  const to = n * 10;
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number, lanes: number): void {
   const h_W = params["h.W"];
   const h_b = params["h.b"];
   const y_W = params["y.W"];
   const y_b = params["y.b"];
   // ── layer h = dense(x, 800, relu)  (mnist-800.nn:6)
   for (let i = 0; i < 800; i++) {
-    let acc = 0;
-    for (let j = 0; j < 784; j++) {
-      acc += h_W[i * 784 + j] * x[xo + j];
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 784;
+      let acc = 0;
+      for (let j = 0; j < 784; j++) {
+        acc += h_W[i * 784 + j] * x[xo + j];
+      }
+      const tmp = acc + h_b[i];
+      h_lanes_buf[s * 800 + i] = tmp > 0 ? tmp : 0;
     }
-    const tmp = acc + h_b[i];
-    h_buf[i] = tmp > 0 ? tmp : 0;
   }
 
   // ── layer y = dense(h, 10, softmax)  (mnist-800.nn:7)
   for (let i = 0; i < 10; i++) {
-    let acc_1 = 0;
-    for (let j = 0; j < 800; j++) {
-      acc_1 += y_W[i * 800 + j] * h_buf[j];
+    for (let s = 0; s < lanes; s++) {
+      let acc_1 = 0;
+      for (let j = 0; j < 800; j++) {
+        acc_1 += y_W[i * 800 + j] * h_lanes_buf[s * 800 + j];
+      }
+      y_z_lanes_buf[s * 10 + i] = acc_1 + y_b[i];
     }
-    y_z_buf[i] = acc_1 + y_b[i];
   }
-  const lse_max = Math.max(
-    y_z_buf[0],
-    y_z_buf[1],
-    y_z_buf[2],
-    y_z_buf[3],
-    y_z_buf[4],
-    y_z_buf[5],
-    y_z_buf[6],
-    y_z_buf[7],
-    y_z_buf[8],
-    y_z_buf[9],
-  );
-  const lse =
-    lse_max +
-    Math.log(
-      Math.exp(y_z_buf[0] - lse_max) +
-        Math.exp(y_z_buf[1] - lse_max) +
-        Math.exp(y_z_buf[2] - lse_max) +
-        Math.exp(y_z_buf[3] - lse_max) +
-        Math.exp(y_z_buf[4] - lse_max) +
-        Math.exp(y_z_buf[5] - lse_max) +
-        Math.exp(y_z_buf[6] - lse_max) +
-        Math.exp(y_z_buf[7] - lse_max) +
-        Math.exp(y_z_buf[8] - lse_max) +
-        Math.exp(y_z_buf[9] - lse_max),
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(
+      y_z_lanes_buf[s * 10],
+      y_z_lanes_buf[s * 10 + 1],
+      y_z_lanes_buf[s * 10 + 2],
+      y_z_lanes_buf[s * 10 + 3],
+      y_z_lanes_buf[s * 10 + 4],
+      y_z_lanes_buf[s * 10 + 5],
+      y_z_lanes_buf[s * 10 + 6],
+      y_z_lanes_buf[s * 10 + 7],
+      y_z_lanes_buf[s * 10 + 8],
+      y_z_lanes_buf[s * 10 + 9],
     );
+    lse_lanes_buf[s] =
+      lse_max +
+      Math.log(
+        Math.exp(y_z_lanes_buf[s * 10] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max),
+      );
+  }
 
   // ── loss cross_entropy(y, t)  (mnist-800.nn:8)
-  const L =
-    (t[to] +
-      t[to + 1] +
-      t[to + 2] +
-      t[to + 3] +
-      t[to + 4] +
-      t[to + 5] +
-      t[to + 6] +
-      t[to + 7] +
-      t[to + 8] +
-      t[to + 9]) *
-      lse -
-    (t[to] * y_z_buf[0] +
-      t[to + 1] * y_z_buf[1] +
-      t[to + 2] * y_z_buf[2] +
-      t[to + 3] * y_z_buf[3] +
-      t[to + 4] * y_z_buf[4] +
-      t[to + 5] * y_z_buf[5] +
-      t[to + 6] * y_z_buf[6] +
-      t[to + 7] * y_z_buf[7] +
-      t[to + 8] * y_z_buf[8] +
-      t[to + 9] * y_z_buf[9]);
-  return L;
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    L_lanes_buf[s] =
+      (t[to] +
+        t[to + 1] +
+        t[to + 2] +
+        t[to + 3] +
+        t[to + 4] +
+        t[to + 5] +
+        t[to + 6] +
+        t[to + 7] +
+        t[to + 8] +
+        t[to + 9]) *
+        lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 10] +
+        t[to + 1] * y_z_lanes_buf[s * 10 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 10 + 2] +
+        t[to + 3] * y_z_lanes_buf[s * 10 + 3] +
+        t[to + 4] * y_z_lanes_buf[s * 10 + 4] +
+        t[to + 5] * y_z_lanes_buf[s * 10 + 5] +
+        t[to + 6] * y_z_lanes_buf[s * 10 + 6] +
+        t[to + 7] * y_z_lanes_buf[s * 10 + 7] +
+        t[to + 8] * y_z_lanes_buf[s * 10 + 8] +
+        t[to + 9] * y_z_lanes_buf[s * 10 + 9]);
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
-  const xo = n * 784;
-  const to = n * 10;
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lanes: number,
+  grad: Params,
+): void {
   const h_W = params["h.W"];
   const h_b = params["h.b"];
   const y_W = params["y.W"];
@@ -267,128 +299,165 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const dh_W = grad["h.W"];
   // ── layer h = dense(x, 800, relu)  (mnist-800.nn:6)
   for (let i = 0; i < 800; i++) {
-    let acc = 0;
-    for (let j = 0; j < 784; j++) {
-      acc += h_W[i * 784 + j] * x[xo + j];
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 784;
+      let acc = 0;
+      for (let j = 0; j < 784; j++) {
+        acc += h_W[i * 784 + j] * x[xo + j];
+      }
+      const tmp = acc + h_b[i];
+      h_lanes_buf[s * 800 + i] = tmp > 0 ? tmp : 0;
     }
-    const tmp = acc + h_b[i];
-    h_buf[i] = tmp > 0 ? tmp : 0;
   }
 
   // ── layer y = dense(h, 10, softmax)  (mnist-800.nn:7)
   for (let i = 0; i < 10; i++) {
-    let acc_1 = 0;
-    for (let j = 0; j < 800; j++) {
-      acc_1 += y_W[i * 800 + j] * h_buf[j];
+    for (let s = 0; s < lanes; s++) {
+      let acc_1 = 0;
+      for (let j = 0; j < 800; j++) {
+        acc_1 += y_W[i * 800 + j] * h_lanes_buf[s * 800 + j];
+      }
+      y_z_lanes_buf[s * 10 + i] = acc_1 + y_b[i];
     }
-    y_z_buf[i] = acc_1 + y_b[i];
   }
-  const lse_max = Math.max(
-    y_z_buf[0],
-    y_z_buf[1],
-    y_z_buf[2],
-    y_z_buf[3],
-    y_z_buf[4],
-    y_z_buf[5],
-    y_z_buf[6],
-    y_z_buf[7],
-    y_z_buf[8],
-    y_z_buf[9],
-  );
-  const lse =
-    lse_max +
-    Math.log(
-      Math.exp(y_z_buf[0] - lse_max) +
-        Math.exp(y_z_buf[1] - lse_max) +
-        Math.exp(y_z_buf[2] - lse_max) +
-        Math.exp(y_z_buf[3] - lse_max) +
-        Math.exp(y_z_buf[4] - lse_max) +
-        Math.exp(y_z_buf[5] - lse_max) +
-        Math.exp(y_z_buf[6] - lse_max) +
-        Math.exp(y_z_buf[7] - lse_max) +
-        Math.exp(y_z_buf[8] - lse_max) +
-        Math.exp(y_z_buf[9] - lse_max),
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(
+      y_z_lanes_buf[s * 10],
+      y_z_lanes_buf[s * 10 + 1],
+      y_z_lanes_buf[s * 10 + 2],
+      y_z_lanes_buf[s * 10 + 3],
+      y_z_lanes_buf[s * 10 + 4],
+      y_z_lanes_buf[s * 10 + 5],
+      y_z_lanes_buf[s * 10 + 6],
+      y_z_lanes_buf[s * 10 + 7],
+      y_z_lanes_buf[s * 10 + 8],
+      y_z_lanes_buf[s * 10 + 9],
     );
-  const y_0 = Math.exp(y_z_buf[0] - lse);
-  const y_1 = Math.exp(y_z_buf[1] - lse);
-  const y_2 = Math.exp(y_z_buf[2] - lse);
-  const y_3 = Math.exp(y_z_buf[3] - lse);
-  const y_4 = Math.exp(y_z_buf[4] - lse);
-  const y_5 = Math.exp(y_z_buf[5] - lse);
-  const y_6 = Math.exp(y_z_buf[6] - lse);
-  const y_7 = Math.exp(y_z_buf[7] - lse);
-  const y_8 = Math.exp(y_z_buf[8] - lse);
-  const y_9 = Math.exp(y_z_buf[9] - lse);
+    lse_lanes_buf[s] =
+      lse_max +
+      Math.log(
+        Math.exp(y_z_lanes_buf[s * 10] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max),
+      );
+  }
+  for (let s = 0; s < lanes; s++) {
+    y_lanes_buf[s * 10] = Math.exp(y_z_lanes_buf[s * 10] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 1] = Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 2] = Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 3] = Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 4] = Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 5] = Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 6] = Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 7] = Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 8] = Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 9] = Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_lanes_buf[s]);
+  }
 
   // ── loss cross_entropy(y, t)  (mnist-800.nn:8)
-  const sum =
-    t[to] +
-    t[to + 1] +
-    t[to + 2] +
-    t[to + 3] +
-    t[to + 4] +
-    t[to + 5] +
-    t[to + 6] +
-    t[to + 7] +
-    t[to + 8] +
-    t[to + 9];
-  const L =
-    sum * lse -
-    (t[to] * y_z_buf[0] +
-      t[to + 1] * y_z_buf[1] +
-      t[to + 2] * y_z_buf[2] +
-      t[to + 3] * y_z_buf[3] +
-      t[to + 4] * y_z_buf[4] +
-      t[to + 5] * y_z_buf[5] +
-      t[to + 6] * y_z_buf[6] +
-      t[to + 7] * y_z_buf[7] +
-      t[to + 8] * y_z_buf[8] +
-      t[to + 9] * y_z_buf[9]);
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    sum_lanes_buf[s] =
+      t[to] +
+      t[to + 1] +
+      t[to + 2] +
+      t[to + 3] +
+      t[to + 4] +
+      t[to + 5] +
+      t[to + 6] +
+      t[to + 7] +
+      t[to + 8] +
+      t[to + 9];
+  }
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    L_lanes_buf[s] =
+      sum_lanes_buf[s] * lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 10] +
+        t[to + 1] * y_z_lanes_buf[s * 10 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 10 + 2] +
+        t[to + 3] * y_z_lanes_buf[s * 10 + 3] +
+        t[to + 4] * y_z_lanes_buf[s * 10 + 4] +
+        t[to + 5] * y_z_lanes_buf[s * 10 + 5] +
+        t[to + 6] * y_z_lanes_buf[s * 10 + 6] +
+        t[to + 7] * y_z_lanes_buf[s * 10 + 7] +
+        t[to + 8] * y_z_lanes_buf[s * 10 + 8] +
+        t[to + 9] * y_z_lanes_buf[s * 10 + 9]);
+  }
 
   // ── backward through line 7: layer y = dense(h, 10, softmax)
-  dy_z_buf[0] = sum * y_0 - t[to];
-  dy_z_buf[1] = sum * y_1 - t[to + 1];
-  dy_z_buf[2] = sum * y_2 - t[to + 2];
-  dy_z_buf[3] = sum * y_3 - t[to + 3];
-  dy_z_buf[4] = sum * y_4 - t[to + 4];
-  dy_z_buf[5] = sum * y_5 - t[to + 5];
-  dy_z_buf[6] = sum * y_6 - t[to + 6];
-  dy_z_buf[7] = sum * y_7 - t[to + 7];
-  dy_z_buf[8] = sum * y_8 - t[to + 8];
-  dy_z_buf[9] = sum * y_9 - t[to + 9];
-  dy_b[0] += dy_z_buf[0];
-  dy_b[1] += dy_z_buf[1];
-  dy_b[2] += dy_z_buf[2];
-  dy_b[3] += dy_z_buf[3];
-  dy_b[4] += dy_z_buf[4];
-  dy_b[5] += dy_z_buf[5];
-  dy_b[6] += dy_z_buf[6];
-  dy_b[7] += dy_z_buf[7];
-  dy_b[8] += dy_z_buf[8];
-  dy_b[9] += dy_z_buf[9];
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    dy_z_lanes_buf[s * 10] = sum_lanes_buf[s] * y_lanes_buf[s * 10] - t[to];
+    dy_z_lanes_buf[s * 10 + 1] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 1] - t[to + 1];
+    dy_z_lanes_buf[s * 10 + 2] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 2] - t[to + 2];
+    dy_z_lanes_buf[s * 10 + 3] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 3] - t[to + 3];
+    dy_z_lanes_buf[s * 10 + 4] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 4] - t[to + 4];
+    dy_z_lanes_buf[s * 10 + 5] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 5] - t[to + 5];
+    dy_z_lanes_buf[s * 10 + 6] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 6] - t[to + 6];
+    dy_z_lanes_buf[s * 10 + 7] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 7] - t[to + 7];
+    dy_z_lanes_buf[s * 10 + 8] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 8] - t[to + 8];
+    dy_z_lanes_buf[s * 10 + 9] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 9] - t[to + 9];
+  }
+  for (let s = 0; s < lanes; s++) {
+    dy_b[0] += dy_z_lanes_buf[s * 10];
+    dy_b[1] += dy_z_lanes_buf[s * 10 + 1];
+    dy_b[2] += dy_z_lanes_buf[s * 10 + 2];
+    dy_b[3] += dy_z_lanes_buf[s * 10 + 3];
+    dy_b[4] += dy_z_lanes_buf[s * 10 + 4];
+    dy_b[5] += dy_z_lanes_buf[s * 10 + 5];
+    dy_b[6] += dy_z_lanes_buf[s * 10 + 6];
+    dy_b[7] += dy_z_lanes_buf[s * 10 + 7];
+    dy_b[8] += dy_z_lanes_buf[s * 10 + 8];
+    dy_b[9] += dy_z_lanes_buf[s * 10 + 9];
+  }
+  dh_lanes_buf.fill(0);
   for (let i = 0; i < 10; i++) {
-    for (let j = 0; j < 800; j++) {
-      dy_W[i * 800 + j] += dy_z_buf[i] * h_buf[j];
+    for (let s = 0; s < lanes; s++) {
+      const d = dy_z_lanes_buf[s * 10 + i];
+      if (d === 0) continue;
+      for (let j = 0; j < 800; j++) {
+        dy_W[i * 800 + j] += d * h_lanes_buf[s * 800 + j];
+        dh_lanes_buf[s * 800 + j] += y_W[i * 800 + j] * d;
+      }
     }
   }
 
   // ── backward through line 6: layer h = dense(x, 800, relu)
   for (let i = 0; i < 800; i++) {
-    let acc_2 = 0;
-    for (let j = 0; j < 10; j++) {
-      acc_2 += y_W[j * 800 + i] * dy_z_buf[j];
-    }
-    dh_z_buf[i] = h_buf[i] > 0 ? acc_2 : 0;
-  }
-  for (let i = 0; i < 800; i++) {
-    dh_b[i] += dh_z_buf[i];
-  }
-  for (let i = 0; i < 800; i++) {
-    for (let j = 0; j < 784; j++) {
-      dh_W[i * 784 + j] += dh_z_buf[i] * x[xo + j];
+    for (let s = 0; s < lanes; s++) {
+      dh_z_lanes_buf[s * 800 + i] = h_lanes_buf[s * 800 + i] > 0 ? dh_lanes_buf[s * 800 + i] : 0;
     }
   }
-  return L;
+  for (let i = 0; i < 800; i++) {
+    for (let s = 0; s < lanes; s++) {
+      dh_b[i] += dh_z_lanes_buf[s * 800 + i];
+    }
+  }
+  for (let i = 0; i < 800; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 784;
+      const d_1 = dh_z_lanes_buf[s * 800 + i];
+      if (d_1 === 0) continue;
+      for (let j = 0; j < 784; j++) {
+        dh_W[i * 784 + j] += d_1 * x[xo + j];
+      }
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
+}
+
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
 }
 
 function scaleAll(a: Float64Array, s: number): void {
@@ -414,23 +483,27 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return sampleLoss(params, inputs["x"], targets["t"], 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0, 1);
+  return lossTotal[0];
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, 1, grad);
+  return lossTotal[0];
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  return lossTotal[0] / count;
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -441,24 +514,29 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["y.W"], scale);
-  scaleAll(grad["y.b"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["y.W"], scale);
+    scaleAll(grad["y.b"], scale);
+  }
+  return lossTotal[0] / count;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
   void random; // the model has no dropout: training and inference are the same
-  return sampleLoss(params, inputs["x"], targets["t"], 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0, 1);
+  return lossTotal[0];
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -470,11 +548,13 @@ export function gradientTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, 1, grad);
+  return lossTotal[0];
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -486,9 +566,9 @@ export function lossBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  return lossTotal[0] / count;
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -501,16 +581,19 @@ export function gradientBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["y.W"], scale);
-  scaleAll(grad["y.b"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["y.W"], scale);
+    scaleAll(grad["y.b"], scale);
+  }
+  return lossTotal[0] / count;
 }

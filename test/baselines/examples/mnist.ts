@@ -92,9 +92,26 @@ const y_z_buf = new Float64Array(10);
 
 const h_buf = new Float64Array(128);
 
-const dh_z_buf = new Float64Array(128);
+const L_lanes_buf = new Float64Array(4);
 
-const dy_z_buf = new Float64Array(10);
+const lse_lanes_buf = new Float64Array(4);
+
+const y_z_lanes_buf = new Float64Array(40);
+
+const h_lanes_buf = new Float64Array(512);
+
+const dh_z_lanes_buf = new Float64Array(512);
+
+const dy_z_lanes_buf = new Float64Array(40);
+
+const sum_lanes_buf = new Float64Array(4);
+
+const y_lanes_buf = new Float64Array(40);
+
+const dh_lanes_buf = new Float64Array(512);
+
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
 
 const yPrediction = new Float64Array(10);
 
@@ -174,89 +191,104 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
   yOut[n * 10 + 9] = y_9;
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
-  const xo = n * 784;
-  const to = n * 10;
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number, lanes: number): void {
   const h_W = params["h.W"];
   const h_b = params["h.b"];
   const y_W = params["y.W"];
   const y_b = params["y.b"];
   // ── layer h = dense(x, 128, relu)  (mnist.nn:6)
   for (let i = 0; i < 128; i++) {
-    let acc = 0;
-    for (let j = 0; j < 784; j++) {
-      acc += h_W[i * 784 + j] * x[xo + j];
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 784;
+      let acc = 0;
+      for (let j = 0; j < 784; j++) {
+        acc += h_W[i * 784 + j] * x[xo + j];
+      }
+      const tmp = acc + h_b[i];
+      h_lanes_buf[s * 128 + i] = tmp > 0 ? tmp : 0;
     }
-    const tmp = acc + h_b[i];
-    h_buf[i] = tmp > 0 ? tmp : 0;
   }
 
   // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
   for (let i = 0; i < 10; i++) {
-    let acc_1 = 0;
-    for (let j = 0; j < 128; j++) {
-      acc_1 += y_W[i * 128 + j] * h_buf[j];
+    for (let s = 0; s < lanes; s++) {
+      let acc_1 = 0;
+      for (let j = 0; j < 128; j++) {
+        acc_1 += y_W[i * 128 + j] * h_lanes_buf[s * 128 + j];
+      }
+      y_z_lanes_buf[s * 10 + i] = acc_1 + y_b[i];
     }
-    y_z_buf[i] = acc_1 + y_b[i];
   }
-  const lse_max = Math.max(
-    y_z_buf[0],
-    y_z_buf[1],
-    y_z_buf[2],
-    y_z_buf[3],
-    y_z_buf[4],
-    y_z_buf[5],
-    y_z_buf[6],
-    y_z_buf[7],
-    y_z_buf[8],
-    y_z_buf[9],
-  );
-  const lse =
-    lse_max +
-    Math.log(
-      Math.exp(y_z_buf[0] - lse_max) +
-        Math.exp(y_z_buf[1] - lse_max) +
-        Math.exp(y_z_buf[2] - lse_max) +
-        Math.exp(y_z_buf[3] - lse_max) +
-        Math.exp(y_z_buf[4] - lse_max) +
-        Math.exp(y_z_buf[5] - lse_max) +
-        Math.exp(y_z_buf[6] - lse_max) +
-        Math.exp(y_z_buf[7] - lse_max) +
-        Math.exp(y_z_buf[8] - lse_max) +
-        Math.exp(y_z_buf[9] - lse_max),
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(
+      y_z_lanes_buf[s * 10],
+      y_z_lanes_buf[s * 10 + 1],
+      y_z_lanes_buf[s * 10 + 2],
+      y_z_lanes_buf[s * 10 + 3],
+      y_z_lanes_buf[s * 10 + 4],
+      y_z_lanes_buf[s * 10 + 5],
+      y_z_lanes_buf[s * 10 + 6],
+      y_z_lanes_buf[s * 10 + 7],
+      y_z_lanes_buf[s * 10 + 8],
+      y_z_lanes_buf[s * 10 + 9],
     );
+    lse_lanes_buf[s] =
+      lse_max +
+      Math.log(
+        Math.exp(y_z_lanes_buf[s * 10] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max),
+      );
+  }
 
   // ── loss cross_entropy(y, t)  (mnist.nn:8)
-  const L =
-    (t[to] +
-      t[to + 1] +
-      t[to + 2] +
-      t[to + 3] +
-      t[to + 4] +
-      t[to + 5] +
-      t[to + 6] +
-      t[to + 7] +
-      t[to + 8] +
-      t[to + 9]) *
-      lse -
-    (t[to] * y_z_buf[0] +
-      t[to + 1] * y_z_buf[1] +
-      t[to + 2] * y_z_buf[2] +
-      t[to + 3] * y_z_buf[3] +
-      t[to + 4] * y_z_buf[4] +
-      t[to + 5] * y_z_buf[5] +
-      t[to + 6] * y_z_buf[6] +
-      t[to + 7] * y_z_buf[7] +
-      t[to + 8] * y_z_buf[8] +
-      t[to + 9] * y_z_buf[9]);
-  return L;
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    L_lanes_buf[s] =
+      (t[to] +
+        t[to + 1] +
+        t[to + 2] +
+        t[to + 3] +
+        t[to + 4] +
+        t[to + 5] +
+        t[to + 6] +
+        t[to + 7] +
+        t[to + 8] +
+        t[to + 9]) *
+        lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 10] +
+        t[to + 1] * y_z_lanes_buf[s * 10 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 10 + 2] +
+        t[to + 3] * y_z_lanes_buf[s * 10 + 3] +
+        t[to + 4] * y_z_lanes_buf[s * 10 + 4] +
+        t[to + 5] * y_z_lanes_buf[s * 10 + 5] +
+        t[to + 6] * y_z_lanes_buf[s * 10 + 6] +
+        t[to + 7] * y_z_lanes_buf[s * 10 + 7] +
+        t[to + 8] * y_z_lanes_buf[s * 10 + 8] +
+        t[to + 9] * y_z_lanes_buf[s * 10 + 9]);
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
-  const xo = n * 784;
-  const to = n * 10;
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lanes: number,
+  grad: Params,
+): void {
   const h_W = params["h.W"];
   const h_b = params["h.b"];
   const y_W = params["y.W"];
@@ -267,253 +299,165 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const dh_W = grad["h.W"];
   // ── layer h = dense(x, 128, relu)  (mnist.nn:6)
   for (let i = 0; i < 128; i++) {
-    let acc = 0;
-    for (let j = 0; j < 784; j++) {
-      acc += h_W[i * 784 + j] * x[xo + j];
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 784;
+      let acc = 0;
+      for (let j = 0; j < 784; j++) {
+        acc += h_W[i * 784 + j] * x[xo + j];
+      }
+      const tmp = acc + h_b[i];
+      h_lanes_buf[s * 128 + i] = tmp > 0 ? tmp : 0;
     }
-    const tmp = acc + h_b[i];
-    h_buf[i] = tmp > 0 ? tmp : 0;
   }
 
   // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
   for (let i = 0; i < 10; i++) {
-    let acc_1 = 0;
-    for (let j = 0; j < 128; j++) {
-      acc_1 += y_W[i * 128 + j] * h_buf[j];
+    for (let s = 0; s < lanes; s++) {
+      let acc_1 = 0;
+      for (let j = 0; j < 128; j++) {
+        acc_1 += y_W[i * 128 + j] * h_lanes_buf[s * 128 + j];
+      }
+      y_z_lanes_buf[s * 10 + i] = acc_1 + y_b[i];
     }
-    y_z_buf[i] = acc_1 + y_b[i];
   }
-  const lse_max = Math.max(
-    y_z_buf[0],
-    y_z_buf[1],
-    y_z_buf[2],
-    y_z_buf[3],
-    y_z_buf[4],
-    y_z_buf[5],
-    y_z_buf[6],
-    y_z_buf[7],
-    y_z_buf[8],
-    y_z_buf[9],
-  );
-  const lse =
-    lse_max +
-    Math.log(
-      Math.exp(y_z_buf[0] - lse_max) +
-        Math.exp(y_z_buf[1] - lse_max) +
-        Math.exp(y_z_buf[2] - lse_max) +
-        Math.exp(y_z_buf[3] - lse_max) +
-        Math.exp(y_z_buf[4] - lse_max) +
-        Math.exp(y_z_buf[5] - lse_max) +
-        Math.exp(y_z_buf[6] - lse_max) +
-        Math.exp(y_z_buf[7] - lse_max) +
-        Math.exp(y_z_buf[8] - lse_max) +
-        Math.exp(y_z_buf[9] - lse_max),
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(
+      y_z_lanes_buf[s * 10],
+      y_z_lanes_buf[s * 10 + 1],
+      y_z_lanes_buf[s * 10 + 2],
+      y_z_lanes_buf[s * 10 + 3],
+      y_z_lanes_buf[s * 10 + 4],
+      y_z_lanes_buf[s * 10 + 5],
+      y_z_lanes_buf[s * 10 + 6],
+      y_z_lanes_buf[s * 10 + 7],
+      y_z_lanes_buf[s * 10 + 8],
+      y_z_lanes_buf[s * 10 + 9],
     );
-  const y_0 = Math.exp(y_z_buf[0] - lse);
-  const y_1 = Math.exp(y_z_buf[1] - lse);
-  const y_2 = Math.exp(y_z_buf[2] - lse);
-  const y_3 = Math.exp(y_z_buf[3] - lse);
-  const y_4 = Math.exp(y_z_buf[4] - lse);
-  const y_5 = Math.exp(y_z_buf[5] - lse);
-  const y_6 = Math.exp(y_z_buf[6] - lse);
-  const y_7 = Math.exp(y_z_buf[7] - lse);
-  const y_8 = Math.exp(y_z_buf[8] - lse);
-  const y_9 = Math.exp(y_z_buf[9] - lse);
+    lse_lanes_buf[s] =
+      lse_max +
+      Math.log(
+        Math.exp(y_z_lanes_buf[s * 10] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max),
+      );
+  }
+  for (let s = 0; s < lanes; s++) {
+    y_lanes_buf[s * 10] = Math.exp(y_z_lanes_buf[s * 10] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 1] = Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 2] = Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 3] = Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 4] = Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 5] = Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 6] = Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 7] = Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 8] = Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 10 + 9] = Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_lanes_buf[s]);
+  }
 
   // ── loss cross_entropy(y, t)  (mnist.nn:8)
-  const sum =
-    t[to] +
-    t[to + 1] +
-    t[to + 2] +
-    t[to + 3] +
-    t[to + 4] +
-    t[to + 5] +
-    t[to + 6] +
-    t[to + 7] +
-    t[to + 8] +
-    t[to + 9];
-  const L =
-    sum * lse -
-    (t[to] * y_z_buf[0] +
-      t[to + 1] * y_z_buf[1] +
-      t[to + 2] * y_z_buf[2] +
-      t[to + 3] * y_z_buf[3] +
-      t[to + 4] * y_z_buf[4] +
-      t[to + 5] * y_z_buf[5] +
-      t[to + 6] * y_z_buf[6] +
-      t[to + 7] * y_z_buf[7] +
-      t[to + 8] * y_z_buf[8] +
-      t[to + 9] * y_z_buf[9]);
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    sum_lanes_buf[s] =
+      t[to] +
+      t[to + 1] +
+      t[to + 2] +
+      t[to + 3] +
+      t[to + 4] +
+      t[to + 5] +
+      t[to + 6] +
+      t[to + 7] +
+      t[to + 8] +
+      t[to + 9];
+  }
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    L_lanes_buf[s] =
+      sum_lanes_buf[s] * lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 10] +
+        t[to + 1] * y_z_lanes_buf[s * 10 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 10 + 2] +
+        t[to + 3] * y_z_lanes_buf[s * 10 + 3] +
+        t[to + 4] * y_z_lanes_buf[s * 10 + 4] +
+        t[to + 5] * y_z_lanes_buf[s * 10 + 5] +
+        t[to + 6] * y_z_lanes_buf[s * 10 + 6] +
+        t[to + 7] * y_z_lanes_buf[s * 10 + 7] +
+        t[to + 8] * y_z_lanes_buf[s * 10 + 8] +
+        t[to + 9] * y_z_lanes_buf[s * 10 + 9]);
+  }
 
   // ── backward through line 7: layer y = dense(h, 10, softmax)
-  dy_z_buf[0] = sum * y_0 - t[to];
-  dy_z_buf[1] = sum * y_1 - t[to + 1];
-  dy_z_buf[2] = sum * y_2 - t[to + 2];
-  dy_z_buf[3] = sum * y_3 - t[to + 3];
-  dy_z_buf[4] = sum * y_4 - t[to + 4];
-  dy_z_buf[5] = sum * y_5 - t[to + 5];
-  dy_z_buf[6] = sum * y_6 - t[to + 6];
-  dy_z_buf[7] = sum * y_7 - t[to + 7];
-  dy_z_buf[8] = sum * y_8 - t[to + 8];
-  dy_z_buf[9] = sum * y_9 - t[to + 9];
-  dy_b[0] += dy_z_buf[0];
-  dy_b[1] += dy_z_buf[1];
-  dy_b[2] += dy_z_buf[2];
-  dy_b[3] += dy_z_buf[3];
-  dy_b[4] += dy_z_buf[4];
-  dy_b[5] += dy_z_buf[5];
-  dy_b[6] += dy_z_buf[6];
-  dy_b[7] += dy_z_buf[7];
-  dy_b[8] += dy_z_buf[8];
-  dy_b[9] += dy_z_buf[9];
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    dy_z_lanes_buf[s * 10] = sum_lanes_buf[s] * y_lanes_buf[s * 10] - t[to];
+    dy_z_lanes_buf[s * 10 + 1] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 1] - t[to + 1];
+    dy_z_lanes_buf[s * 10 + 2] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 2] - t[to + 2];
+    dy_z_lanes_buf[s * 10 + 3] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 3] - t[to + 3];
+    dy_z_lanes_buf[s * 10 + 4] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 4] - t[to + 4];
+    dy_z_lanes_buf[s * 10 + 5] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 5] - t[to + 5];
+    dy_z_lanes_buf[s * 10 + 6] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 6] - t[to + 6];
+    dy_z_lanes_buf[s * 10 + 7] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 7] - t[to + 7];
+    dy_z_lanes_buf[s * 10 + 8] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 8] - t[to + 8];
+    dy_z_lanes_buf[s * 10 + 9] = sum_lanes_buf[s] * y_lanes_buf[s * 10 + 9] - t[to + 9];
+  }
+  for (let s = 0; s < lanes; s++) {
+    dy_b[0] += dy_z_lanes_buf[s * 10];
+    dy_b[1] += dy_z_lanes_buf[s * 10 + 1];
+    dy_b[2] += dy_z_lanes_buf[s * 10 + 2];
+    dy_b[3] += dy_z_lanes_buf[s * 10 + 3];
+    dy_b[4] += dy_z_lanes_buf[s * 10 + 4];
+    dy_b[5] += dy_z_lanes_buf[s * 10 + 5];
+    dy_b[6] += dy_z_lanes_buf[s * 10 + 6];
+    dy_b[7] += dy_z_lanes_buf[s * 10 + 7];
+    dy_b[8] += dy_z_lanes_buf[s * 10 + 8];
+    dy_b[9] += dy_z_lanes_buf[s * 10 + 9];
+  }
+  dh_lanes_buf.fill(0);
   for (let i = 0; i < 10; i++) {
-    for (let j = 0; j < 128; j++) {
-      dy_W[i * 128 + j] += dy_z_buf[i] * h_buf[j];
+    for (let s = 0; s < lanes; s++) {
+      const d = dy_z_lanes_buf[s * 10 + i];
+      if (d === 0) continue;
+      for (let j = 0; j < 128; j++) {
+        dy_W[i * 128 + j] += d * h_lanes_buf[s * 128 + j];
+        dh_lanes_buf[s * 128 + j] += y_W[i * 128 + j] * d;
+      }
     }
   }
 
   // ── backward through line 6: layer h = dense(x, 128, relu)
   for (let i = 0; i < 128; i++) {
-    let acc_2 = 0;
-    for (let j = 0; j < 10; j++) {
-      acc_2 += y_W[j * 128 + i] * dy_z_buf[j];
+    for (let s = 0; s < lanes; s++) {
+      dh_z_lanes_buf[s * 128 + i] = h_lanes_buf[s * 128 + i] > 0 ? dh_lanes_buf[s * 128 + i] : 0;
     }
-    dh_z_buf[i] = h_buf[i] > 0 ? acc_2 : 0;
   }
-  dh_b[0] += dh_z_buf[0];
-  dh_b[1] += dh_z_buf[1];
-  dh_b[2] += dh_z_buf[2];
-  dh_b[3] += dh_z_buf[3];
-  dh_b[4] += dh_z_buf[4];
-  dh_b[5] += dh_z_buf[5];
-  dh_b[6] += dh_z_buf[6];
-  dh_b[7] += dh_z_buf[7];
-  dh_b[8] += dh_z_buf[8];
-  dh_b[9] += dh_z_buf[9];
-  dh_b[10] += dh_z_buf[10];
-  dh_b[11] += dh_z_buf[11];
-  dh_b[12] += dh_z_buf[12];
-  dh_b[13] += dh_z_buf[13];
-  dh_b[14] += dh_z_buf[14];
-  dh_b[15] += dh_z_buf[15];
-  dh_b[16] += dh_z_buf[16];
-  dh_b[17] += dh_z_buf[17];
-  dh_b[18] += dh_z_buf[18];
-  dh_b[19] += dh_z_buf[19];
-  dh_b[20] += dh_z_buf[20];
-  dh_b[21] += dh_z_buf[21];
-  dh_b[22] += dh_z_buf[22];
-  dh_b[23] += dh_z_buf[23];
-  dh_b[24] += dh_z_buf[24];
-  dh_b[25] += dh_z_buf[25];
-  dh_b[26] += dh_z_buf[26];
-  dh_b[27] += dh_z_buf[27];
-  dh_b[28] += dh_z_buf[28];
-  dh_b[29] += dh_z_buf[29];
-  dh_b[30] += dh_z_buf[30];
-  dh_b[31] += dh_z_buf[31];
-  dh_b[32] += dh_z_buf[32];
-  dh_b[33] += dh_z_buf[33];
-  dh_b[34] += dh_z_buf[34];
-  dh_b[35] += dh_z_buf[35];
-  dh_b[36] += dh_z_buf[36];
-  dh_b[37] += dh_z_buf[37];
-  dh_b[38] += dh_z_buf[38];
-  dh_b[39] += dh_z_buf[39];
-  dh_b[40] += dh_z_buf[40];
-  dh_b[41] += dh_z_buf[41];
-  dh_b[42] += dh_z_buf[42];
-  dh_b[43] += dh_z_buf[43];
-  dh_b[44] += dh_z_buf[44];
-  dh_b[45] += dh_z_buf[45];
-  dh_b[46] += dh_z_buf[46];
-  dh_b[47] += dh_z_buf[47];
-  dh_b[48] += dh_z_buf[48];
-  dh_b[49] += dh_z_buf[49];
-  dh_b[50] += dh_z_buf[50];
-  dh_b[51] += dh_z_buf[51];
-  dh_b[52] += dh_z_buf[52];
-  dh_b[53] += dh_z_buf[53];
-  dh_b[54] += dh_z_buf[54];
-  dh_b[55] += dh_z_buf[55];
-  dh_b[56] += dh_z_buf[56];
-  dh_b[57] += dh_z_buf[57];
-  dh_b[58] += dh_z_buf[58];
-  dh_b[59] += dh_z_buf[59];
-  dh_b[60] += dh_z_buf[60];
-  dh_b[61] += dh_z_buf[61];
-  dh_b[62] += dh_z_buf[62];
-  dh_b[63] += dh_z_buf[63];
-  dh_b[64] += dh_z_buf[64];
-  dh_b[65] += dh_z_buf[65];
-  dh_b[66] += dh_z_buf[66];
-  dh_b[67] += dh_z_buf[67];
-  dh_b[68] += dh_z_buf[68];
-  dh_b[69] += dh_z_buf[69];
-  dh_b[70] += dh_z_buf[70];
-  dh_b[71] += dh_z_buf[71];
-  dh_b[72] += dh_z_buf[72];
-  dh_b[73] += dh_z_buf[73];
-  dh_b[74] += dh_z_buf[74];
-  dh_b[75] += dh_z_buf[75];
-  dh_b[76] += dh_z_buf[76];
-  dh_b[77] += dh_z_buf[77];
-  dh_b[78] += dh_z_buf[78];
-  dh_b[79] += dh_z_buf[79];
-  dh_b[80] += dh_z_buf[80];
-  dh_b[81] += dh_z_buf[81];
-  dh_b[82] += dh_z_buf[82];
-  dh_b[83] += dh_z_buf[83];
-  dh_b[84] += dh_z_buf[84];
-  dh_b[85] += dh_z_buf[85];
-  dh_b[86] += dh_z_buf[86];
-  dh_b[87] += dh_z_buf[87];
-  dh_b[88] += dh_z_buf[88];
-  dh_b[89] += dh_z_buf[89];
-  dh_b[90] += dh_z_buf[90];
-  dh_b[91] += dh_z_buf[91];
-  dh_b[92] += dh_z_buf[92];
-  dh_b[93] += dh_z_buf[93];
-  dh_b[94] += dh_z_buf[94];
-  dh_b[95] += dh_z_buf[95];
-  dh_b[96] += dh_z_buf[96];
-  dh_b[97] += dh_z_buf[97];
-  dh_b[98] += dh_z_buf[98];
-  dh_b[99] += dh_z_buf[99];
-  dh_b[100] += dh_z_buf[100];
-  dh_b[101] += dh_z_buf[101];
-  dh_b[102] += dh_z_buf[102];
-  dh_b[103] += dh_z_buf[103];
-  dh_b[104] += dh_z_buf[104];
-  dh_b[105] += dh_z_buf[105];
-  dh_b[106] += dh_z_buf[106];
-  dh_b[107] += dh_z_buf[107];
-  dh_b[108] += dh_z_buf[108];
-  dh_b[109] += dh_z_buf[109];
-  dh_b[110] += dh_z_buf[110];
-  dh_b[111] += dh_z_buf[111];
-  dh_b[112] += dh_z_buf[112];
-  dh_b[113] += dh_z_buf[113];
-  dh_b[114] += dh_z_buf[114];
-  dh_b[115] += dh_z_buf[115];
-  dh_b[116] += dh_z_buf[116];
-  dh_b[117] += dh_z_buf[117];
-  dh_b[118] += dh_z_buf[118];
-  dh_b[119] += dh_z_buf[119];
-  dh_b[120] += dh_z_buf[120];
-  dh_b[121] += dh_z_buf[121];
-  dh_b[122] += dh_z_buf[122];
-  dh_b[123] += dh_z_buf[123];
-  dh_b[124] += dh_z_buf[124];
-  dh_b[125] += dh_z_buf[125];
-  dh_b[126] += dh_z_buf[126];
-  dh_b[127] += dh_z_buf[127];
   for (let i = 0; i < 128; i++) {
-    for (let j = 0; j < 784; j++) {
-      dh_W[i * 784 + j] += dh_z_buf[i] * x[xo + j];
+    for (let s = 0; s < lanes; s++) {
+      dh_b[i] += dh_z_lanes_buf[s * 128 + i];
     }
   }
-  return L;
+  for (let i = 0; i < 128; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 784;
+      const d_1 = dh_z_lanes_buf[s * 128 + i];
+      if (d_1 === 0) continue;
+      for (let j = 0; j < 784; j++) {
+        dh_W[i * 784 + j] += d_1 * x[xo + j];
+      }
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
+}
+
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
 }
 
 function scaleAll(a: Float64Array, s: number): void {
@@ -539,23 +483,27 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return sampleLoss(params, inputs["x"], targets["t"], 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0, 1);
+  return lossTotal[0];
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, 1, grad);
+  return lossTotal[0];
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  return lossTotal[0] / count;
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -566,24 +514,29 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["y.W"], scale);
-  scaleAll(grad["y.b"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["y.W"], scale);
+    scaleAll(grad["y.b"], scale);
+  }
+  return lossTotal[0] / count;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
   void random; // the model has no dropout: training and inference are the same
-  return sampleLoss(params, inputs["x"], targets["t"], 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0, 1);
+  return lossTotal[0];
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -595,11 +548,13 @@ export function gradientTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, 1, grad);
+  return lossTotal[0];
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -611,9 +566,9 @@ export function lossBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  return lossTotal[0] / count;
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -626,16 +581,19 @@ export function gradientBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["y.W"], scale);
-  scaleAll(grad["y.b"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["y.W"], scale);
+    scaleAll(grad["y.b"], scale);
+  }
+  return lossTotal[0] / count;
 }

@@ -90,6 +90,9 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
+
 const muPrediction = new Float64Array(1);
 
 /** What predict returns: reused by every call, so copy what you need to keep. */
@@ -157,8 +160,8 @@ function samplePredict(params: Params, x: Float64Array, n: number, muOut: Float6
     mu_b[0];
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): void {
   const xo = n * 1;
   const to = n * 1;
   const sigma = params["sigma"];
@@ -221,11 +224,11 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
       mu_W[15] * h_15 +
       mu_b[0]);
   const L = 0.9189385332046727 + Math.log(sigma[0]) + (tmp_16 * tmp_16) / (2 * (sigma[0] * sigma[0]));
-  return L;
+  lossTotal[0] += L;
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): void {
   const xo = n * 1;
   const to = n * 1;
   const sigma = params["sigma"];
@@ -386,7 +389,11 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
 
   // ── backward through line 4: param sigma ~ constant(1)
   dsigma[0] += 1 / sigma[0] + -(tmp_0 / tmp_1) * 2 * (2 * sigma[0]);
-  return L;
+  lossTotal[0] += L;
+}
+
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
 }
 
 function scaleAll(a: Float64Array, s: number): void {
@@ -412,24 +419,28 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return sampleLoss(params, inputs["x"], targets["t"], 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0);
+  return lossTotal[0];
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["sigma"].fill(0);
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["mu.W"].fill(0);
-  grad["mu.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  zeroAll(grad["sigma"]);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["mu.W"]);
+  zeroAll(grad["mu.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  return lossTotal[0];
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -440,26 +451,30 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["sigma"].fill(0);
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["mu.W"].fill(0);
-  grad["mu.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["sigma"]);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["mu.W"]);
+  zeroAll(grad["mu.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["sigma"], scale);
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["mu.W"], scale);
-  scaleAll(grad["mu.b"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["sigma"], scale);
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["mu.W"], scale);
+    scaleAll(grad["mu.b"], scale);
+  }
+  return lossTotal[0] / count;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
   void random; // the model has no dropout: training and inference are the same
-  return sampleLoss(params, inputs["x"], targets["t"], 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0);
+  return lossTotal[0];
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -471,12 +486,14 @@ export function gradientTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["sigma"].fill(0);
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["mu.W"].fill(0);
-  grad["mu.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  zeroAll(grad["sigma"]);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["mu.W"]);
+  zeroAll(grad["mu.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  return lossTotal[0];
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -488,9 +505,9 @@ export function lossBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -503,18 +520,20 @@ export function gradientBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["sigma"].fill(0);
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["mu.W"].fill(0);
-  grad["mu.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["sigma"]);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["mu.W"]);
+  zeroAll(grad["mu.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["sigma"], scale);
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["mu.W"], scale);
-  scaleAll(grad["mu.b"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["sigma"], scale);
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["mu.W"], scale);
+    scaleAll(grad["mu.b"], scale);
+  }
+  return lossTotal[0] / count;
 }

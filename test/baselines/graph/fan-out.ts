@@ -81,6 +81,9 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
+
 const tScalar = new Float64Array(1);
 
 const yPrediction = new Float64Array(1);
@@ -108,8 +111,8 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
   yOut[n] = y;
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): void {
   const xo = n * 3;
   const W = params["W"];
   const c = params["c"];
@@ -129,11 +132,11 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
   // ── loss (y - t)^2  (fan-out.nn:9)
   const tmp = y - t[n];
   const L = tmp * tmp;
-  return L;
+  lossTotal[0] += L;
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): void {
   const xo = n * 3;
   const W = params["W"];
   const c = params["c"];
@@ -191,7 +194,11 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dW[6] += dc_2 * x[xo];
   dW[7] += dc_2 * x[xo + 1];
   dW[8] += dc_2 * x[xo + 2];
-  return L;
+  lossTotal[0] += L;
+}
+
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
 }
 
 function scaleAll(a: Float64Array, s: number): void {
@@ -217,21 +224,25 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return sampleLoss(params, inputs["x"], tScalar.fill(targets["t"]), 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], tScalar.fill(targets["t"]), 0);
+  return lossTotal[0];
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["W"].fill(0);
-  grad["c"].fill(0);
-  return sampleGradient(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad);
+  zeroAll(grad["W"]);
+  zeroAll(grad["c"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad);
+  return lossTotal[0];
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -242,20 +253,24 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["W"].fill(0);
-  grad["c"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["W"]);
+  zeroAll(grad["c"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["W"], scale);
-  scaleAll(grad["c"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["W"], scale);
+    scaleAll(grad["c"], scale);
+  }
+  return lossTotal[0] / count;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
   void random; // the model has no dropout: training and inference are the same
-  return sampleLoss(params, inputs["x"], tScalar.fill(targets["t"]), 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], tScalar.fill(targets["t"]), 0);
+  return lossTotal[0];
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -267,9 +282,11 @@ export function gradientTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["W"].fill(0);
-  grad["c"].fill(0);
-  return sampleGradient(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad);
+  zeroAll(grad["W"]);
+  zeroAll(grad["c"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad);
+  return lossTotal[0];
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -281,9 +298,9 @@ export function lossBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -296,12 +313,14 @@ export function gradientBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["W"].fill(0);
-  grad["c"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["W"]);
+  zeroAll(grad["c"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["W"], scale);
-  scaleAll(grad["c"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["W"], scale);
+    scaleAll(grad["c"], scale);
+  }
+  return lossTotal[0] / count;
 }

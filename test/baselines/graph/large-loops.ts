@@ -88,9 +88,30 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
+const y_z_buf = new Float64Array(3);
+
 const h_buf = new Float64Array(30);
 
-const dh_z_buf = new Float64Array(30);
+const L_lanes_buf = new Float64Array(4);
+
+const lse_lanes_buf = new Float64Array(4);
+
+const y_z_lanes_buf = new Float64Array(12);
+
+const h_lanes_buf = new Float64Array(120);
+
+const dh_z_lanes_buf = new Float64Array(120);
+
+const dy_z_lanes_buf = new Float64Array(12);
+
+const sum_lanes_buf = new Float64Array(4);
+
+const y_lanes_buf = new Float64Array(12);
+
+const dh_lanes_buf = new Float64Array(120);
+
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
 
 const yPrediction = new Float64Array(3);
 
@@ -114,240 +135,89 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
   }
 
   // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
-  const y_z_0 =
-    y_W[0] * h_buf[0] +
-    y_W[1] * h_buf[1] +
-    y_W[2] * h_buf[2] +
-    y_W[3] * h_buf[3] +
-    y_W[4] * h_buf[4] +
-    y_W[5] * h_buf[5] +
-    y_W[6] * h_buf[6] +
-    y_W[7] * h_buf[7] +
-    y_W[8] * h_buf[8] +
-    y_W[9] * h_buf[9] +
-    y_W[10] * h_buf[10] +
-    y_W[11] * h_buf[11] +
-    y_W[12] * h_buf[12] +
-    y_W[13] * h_buf[13] +
-    y_W[14] * h_buf[14] +
-    y_W[15] * h_buf[15] +
-    y_W[16] * h_buf[16] +
-    y_W[17] * h_buf[17] +
-    y_W[18] * h_buf[18] +
-    y_W[19] * h_buf[19] +
-    y_W[20] * h_buf[20] +
-    y_W[21] * h_buf[21] +
-    y_W[22] * h_buf[22] +
-    y_W[23] * h_buf[23] +
-    y_W[24] * h_buf[24] +
-    y_W[25] * h_buf[25] +
-    y_W[26] * h_buf[26] +
-    y_W[27] * h_buf[27] +
-    y_W[28] * h_buf[28] +
-    y_W[29] * h_buf[29] +
-    y_b[0];
-  const y_z_1 =
-    y_W[30] * h_buf[0] +
-    y_W[31] * h_buf[1] +
-    y_W[32] * h_buf[2] +
-    y_W[33] * h_buf[3] +
-    y_W[34] * h_buf[4] +
-    y_W[35] * h_buf[5] +
-    y_W[36] * h_buf[6] +
-    y_W[37] * h_buf[7] +
-    y_W[38] * h_buf[8] +
-    y_W[39] * h_buf[9] +
-    y_W[40] * h_buf[10] +
-    y_W[41] * h_buf[11] +
-    y_W[42] * h_buf[12] +
-    y_W[43] * h_buf[13] +
-    y_W[44] * h_buf[14] +
-    y_W[45] * h_buf[15] +
-    y_W[46] * h_buf[16] +
-    y_W[47] * h_buf[17] +
-    y_W[48] * h_buf[18] +
-    y_W[49] * h_buf[19] +
-    y_W[50] * h_buf[20] +
-    y_W[51] * h_buf[21] +
-    y_W[52] * h_buf[22] +
-    y_W[53] * h_buf[23] +
-    y_W[54] * h_buf[24] +
-    y_W[55] * h_buf[25] +
-    y_W[56] * h_buf[26] +
-    y_W[57] * h_buf[27] +
-    y_W[58] * h_buf[28] +
-    y_W[59] * h_buf[29] +
-    y_b[1];
-  const y_z_2 =
-    y_W[60] * h_buf[0] +
-    y_W[61] * h_buf[1] +
-    y_W[62] * h_buf[2] +
-    y_W[63] * h_buf[3] +
-    y_W[64] * h_buf[4] +
-    y_W[65] * h_buf[5] +
-    y_W[66] * h_buf[6] +
-    y_W[67] * h_buf[7] +
-    y_W[68] * h_buf[8] +
-    y_W[69] * h_buf[9] +
-    y_W[70] * h_buf[10] +
-    y_W[71] * h_buf[11] +
-    y_W[72] * h_buf[12] +
-    y_W[73] * h_buf[13] +
-    y_W[74] * h_buf[14] +
-    y_W[75] * h_buf[15] +
-    y_W[76] * h_buf[16] +
-    y_W[77] * h_buf[17] +
-    y_W[78] * h_buf[18] +
-    y_W[79] * h_buf[19] +
-    y_W[80] * h_buf[20] +
-    y_W[81] * h_buf[21] +
-    y_W[82] * h_buf[22] +
-    y_W[83] * h_buf[23] +
-    y_W[84] * h_buf[24] +
-    y_W[85] * h_buf[25] +
-    y_W[86] * h_buf[26] +
-    y_W[87] * h_buf[27] +
-    y_W[88] * h_buf[28] +
-    y_W[89] * h_buf[29] +
-    y_b[2];
-  const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
+  for (let i = 0; i < 3; i++) {
+    let acc_1 = 0;
+    for (let j = 0; j < 30; j++) {
+      acc_1 += y_W[i * 30 + j] * h_buf[j];
+    }
+    y_z_buf[i] = acc_1 + y_b[i];
+  }
+  const lse_max = Math.max(y_z_buf[0], y_z_buf[1], y_z_buf[2]);
   const lse =
-    lse_max + Math.log(Math.exp(y_z_0 - lse_max) + Math.exp(y_z_1 - lse_max) + Math.exp(y_z_2 - lse_max));
-  const y_0 = Math.exp(y_z_0 - lse);
-  const y_1 = Math.exp(y_z_1 - lse);
-  const y_2 = Math.exp(y_z_2 - lse);
+    lse_max +
+    Math.log(
+      Math.exp(y_z_buf[0] - lse_max) + Math.exp(y_z_buf[1] - lse_max) + Math.exp(y_z_buf[2] - lse_max),
+    );
+  const y_0 = Math.exp(y_z_buf[0] - lse);
+  const y_1 = Math.exp(y_z_buf[1] - lse);
+  const y_2 = Math.exp(y_z_buf[2] - lse);
   yOut[n * 3] = y_0;
   yOut[n * 3 + 1] = y_1;
   yOut[n * 3 + 2] = y_2;
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
-  const xo = n * 40;
-  const to = n * 3;
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number, lanes: number): void {
   const h_W = params["h.W"];
   const h_b = params["h.b"];
   const y_W = params["y.W"];
   const y_b = params["y.b"];
   // ── layer h = dense(x, 30, tanh)  (large-loops.nn:4)
   for (let i = 0; i < 30; i++) {
-    let acc = 0;
-    for (let j = 0; j < 40; j++) {
-      acc += h_W[i * 40 + j] * x[xo + j];
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 40;
+      let acc = 0;
+      for (let j = 0; j < 40; j++) {
+        acc += h_W[i * 40 + j] * x[xo + j];
+      }
+      h_lanes_buf[s * 30 + i] = Math.tanh(acc + h_b[i]);
     }
-    h_buf[i] = Math.tanh(acc + h_b[i]);
   }
 
   // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
-  const y_z_0 =
-    y_W[0] * h_buf[0] +
-    y_W[1] * h_buf[1] +
-    y_W[2] * h_buf[2] +
-    y_W[3] * h_buf[3] +
-    y_W[4] * h_buf[4] +
-    y_W[5] * h_buf[5] +
-    y_W[6] * h_buf[6] +
-    y_W[7] * h_buf[7] +
-    y_W[8] * h_buf[8] +
-    y_W[9] * h_buf[9] +
-    y_W[10] * h_buf[10] +
-    y_W[11] * h_buf[11] +
-    y_W[12] * h_buf[12] +
-    y_W[13] * h_buf[13] +
-    y_W[14] * h_buf[14] +
-    y_W[15] * h_buf[15] +
-    y_W[16] * h_buf[16] +
-    y_W[17] * h_buf[17] +
-    y_W[18] * h_buf[18] +
-    y_W[19] * h_buf[19] +
-    y_W[20] * h_buf[20] +
-    y_W[21] * h_buf[21] +
-    y_W[22] * h_buf[22] +
-    y_W[23] * h_buf[23] +
-    y_W[24] * h_buf[24] +
-    y_W[25] * h_buf[25] +
-    y_W[26] * h_buf[26] +
-    y_W[27] * h_buf[27] +
-    y_W[28] * h_buf[28] +
-    y_W[29] * h_buf[29] +
-    y_b[0];
-  const y_z_1 =
-    y_W[30] * h_buf[0] +
-    y_W[31] * h_buf[1] +
-    y_W[32] * h_buf[2] +
-    y_W[33] * h_buf[3] +
-    y_W[34] * h_buf[4] +
-    y_W[35] * h_buf[5] +
-    y_W[36] * h_buf[6] +
-    y_W[37] * h_buf[7] +
-    y_W[38] * h_buf[8] +
-    y_W[39] * h_buf[9] +
-    y_W[40] * h_buf[10] +
-    y_W[41] * h_buf[11] +
-    y_W[42] * h_buf[12] +
-    y_W[43] * h_buf[13] +
-    y_W[44] * h_buf[14] +
-    y_W[45] * h_buf[15] +
-    y_W[46] * h_buf[16] +
-    y_W[47] * h_buf[17] +
-    y_W[48] * h_buf[18] +
-    y_W[49] * h_buf[19] +
-    y_W[50] * h_buf[20] +
-    y_W[51] * h_buf[21] +
-    y_W[52] * h_buf[22] +
-    y_W[53] * h_buf[23] +
-    y_W[54] * h_buf[24] +
-    y_W[55] * h_buf[25] +
-    y_W[56] * h_buf[26] +
-    y_W[57] * h_buf[27] +
-    y_W[58] * h_buf[28] +
-    y_W[59] * h_buf[29] +
-    y_b[1];
-  const y_z_2 =
-    y_W[60] * h_buf[0] +
-    y_W[61] * h_buf[1] +
-    y_W[62] * h_buf[2] +
-    y_W[63] * h_buf[3] +
-    y_W[64] * h_buf[4] +
-    y_W[65] * h_buf[5] +
-    y_W[66] * h_buf[6] +
-    y_W[67] * h_buf[7] +
-    y_W[68] * h_buf[8] +
-    y_W[69] * h_buf[9] +
-    y_W[70] * h_buf[10] +
-    y_W[71] * h_buf[11] +
-    y_W[72] * h_buf[12] +
-    y_W[73] * h_buf[13] +
-    y_W[74] * h_buf[14] +
-    y_W[75] * h_buf[15] +
-    y_W[76] * h_buf[16] +
-    y_W[77] * h_buf[17] +
-    y_W[78] * h_buf[18] +
-    y_W[79] * h_buf[19] +
-    y_W[80] * h_buf[20] +
-    y_W[81] * h_buf[21] +
-    y_W[82] * h_buf[22] +
-    y_W[83] * h_buf[23] +
-    y_W[84] * h_buf[24] +
-    y_W[85] * h_buf[25] +
-    y_W[86] * h_buf[26] +
-    y_W[87] * h_buf[27] +
-    y_W[88] * h_buf[28] +
-    y_W[89] * h_buf[29] +
-    y_b[2];
-  const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
-  const lse =
-    lse_max + Math.log(Math.exp(y_z_0 - lse_max) + Math.exp(y_z_1 - lse_max) + Math.exp(y_z_2 - lse_max));
+  for (let i = 0; i < 3; i++) {
+    for (let s = 0; s < lanes; s++) {
+      let acc_1 = 0;
+      for (let j = 0; j < 30; j++) {
+        acc_1 += y_W[i * 30 + j] * h_lanes_buf[s * 30 + j];
+      }
+      y_z_lanes_buf[s * 3 + i] = acc_1 + y_b[i];
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(y_z_lanes_buf[s * 3], y_z_lanes_buf[s * 3 + 1], y_z_lanes_buf[s * 3 + 2]);
+    lse_lanes_buf[s] =
+      lse_max +
+      Math.log(
+        Math.exp(y_z_lanes_buf[s * 3] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 3 + 1] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 3 + 2] - lse_max),
+      );
+  }
 
   // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
-  const L = (t[to] + t[to + 1] + t[to + 2]) * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
-  return L;
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 3;
+    L_lanes_buf[s] =
+      (t[to] + t[to + 1] + t[to + 2]) * lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 3] +
+        t[to + 1] * y_z_lanes_buf[s * 3 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 3 + 2]);
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
-  const xo = n * 40;
-  const to = n * 3;
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lanes: number,
+  grad: Params,
+): void {
   const h_W = params["h.W"];
   const h_b = params["h.b"];
   const y_W = params["y.W"];
@@ -358,286 +228,132 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const dh_W = grad["h.W"];
   // ── layer h = dense(x, 30, tanh)  (large-loops.nn:4)
   for (let i = 0; i < 30; i++) {
-    let acc = 0;
-    for (let j = 0; j < 40; j++) {
-      acc += h_W[i * 40 + j] * x[xo + j];
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 40;
+      let acc = 0;
+      for (let j = 0; j < 40; j++) {
+        acc += h_W[i * 40 + j] * x[xo + j];
+      }
+      h_lanes_buf[s * 30 + i] = Math.tanh(acc + h_b[i]);
     }
-    h_buf[i] = Math.tanh(acc + h_b[i]);
   }
 
   // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
-  const y_z_0 =
-    y_W[0] * h_buf[0] +
-    y_W[1] * h_buf[1] +
-    y_W[2] * h_buf[2] +
-    y_W[3] * h_buf[3] +
-    y_W[4] * h_buf[4] +
-    y_W[5] * h_buf[5] +
-    y_W[6] * h_buf[6] +
-    y_W[7] * h_buf[7] +
-    y_W[8] * h_buf[8] +
-    y_W[9] * h_buf[9] +
-    y_W[10] * h_buf[10] +
-    y_W[11] * h_buf[11] +
-    y_W[12] * h_buf[12] +
-    y_W[13] * h_buf[13] +
-    y_W[14] * h_buf[14] +
-    y_W[15] * h_buf[15] +
-    y_W[16] * h_buf[16] +
-    y_W[17] * h_buf[17] +
-    y_W[18] * h_buf[18] +
-    y_W[19] * h_buf[19] +
-    y_W[20] * h_buf[20] +
-    y_W[21] * h_buf[21] +
-    y_W[22] * h_buf[22] +
-    y_W[23] * h_buf[23] +
-    y_W[24] * h_buf[24] +
-    y_W[25] * h_buf[25] +
-    y_W[26] * h_buf[26] +
-    y_W[27] * h_buf[27] +
-    y_W[28] * h_buf[28] +
-    y_W[29] * h_buf[29] +
-    y_b[0];
-  const y_z_1 =
-    y_W[30] * h_buf[0] +
-    y_W[31] * h_buf[1] +
-    y_W[32] * h_buf[2] +
-    y_W[33] * h_buf[3] +
-    y_W[34] * h_buf[4] +
-    y_W[35] * h_buf[5] +
-    y_W[36] * h_buf[6] +
-    y_W[37] * h_buf[7] +
-    y_W[38] * h_buf[8] +
-    y_W[39] * h_buf[9] +
-    y_W[40] * h_buf[10] +
-    y_W[41] * h_buf[11] +
-    y_W[42] * h_buf[12] +
-    y_W[43] * h_buf[13] +
-    y_W[44] * h_buf[14] +
-    y_W[45] * h_buf[15] +
-    y_W[46] * h_buf[16] +
-    y_W[47] * h_buf[17] +
-    y_W[48] * h_buf[18] +
-    y_W[49] * h_buf[19] +
-    y_W[50] * h_buf[20] +
-    y_W[51] * h_buf[21] +
-    y_W[52] * h_buf[22] +
-    y_W[53] * h_buf[23] +
-    y_W[54] * h_buf[24] +
-    y_W[55] * h_buf[25] +
-    y_W[56] * h_buf[26] +
-    y_W[57] * h_buf[27] +
-    y_W[58] * h_buf[28] +
-    y_W[59] * h_buf[29] +
-    y_b[1];
-  const y_z_2 =
-    y_W[60] * h_buf[0] +
-    y_W[61] * h_buf[1] +
-    y_W[62] * h_buf[2] +
-    y_W[63] * h_buf[3] +
-    y_W[64] * h_buf[4] +
-    y_W[65] * h_buf[5] +
-    y_W[66] * h_buf[6] +
-    y_W[67] * h_buf[7] +
-    y_W[68] * h_buf[8] +
-    y_W[69] * h_buf[9] +
-    y_W[70] * h_buf[10] +
-    y_W[71] * h_buf[11] +
-    y_W[72] * h_buf[12] +
-    y_W[73] * h_buf[13] +
-    y_W[74] * h_buf[14] +
-    y_W[75] * h_buf[15] +
-    y_W[76] * h_buf[16] +
-    y_W[77] * h_buf[17] +
-    y_W[78] * h_buf[18] +
-    y_W[79] * h_buf[19] +
-    y_W[80] * h_buf[20] +
-    y_W[81] * h_buf[21] +
-    y_W[82] * h_buf[22] +
-    y_W[83] * h_buf[23] +
-    y_W[84] * h_buf[24] +
-    y_W[85] * h_buf[25] +
-    y_W[86] * h_buf[26] +
-    y_W[87] * h_buf[27] +
-    y_W[88] * h_buf[28] +
-    y_W[89] * h_buf[29] +
-    y_b[2];
-  const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
-  const lse =
-    lse_max + Math.log(Math.exp(y_z_0 - lse_max) + Math.exp(y_z_1 - lse_max) + Math.exp(y_z_2 - lse_max));
-  const y_0 = Math.exp(y_z_0 - lse);
-  const y_1 = Math.exp(y_z_1 - lse);
-  const y_2 = Math.exp(y_z_2 - lse);
-
-  // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
-  const sum = t[to] + t[to + 1] + t[to + 2];
-  const L = sum * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
-
-  // ── backward through line 5: layer y = dense(h, 3, softmax)
-  const dy_z_0 = sum * y_0 - t[to];
-  const dy_z_1 = sum * y_1 - t[to + 1];
-  const dy_z_2 = sum * y_2 - t[to + 2];
-  dy_b[0] += dy_z_0;
-  dy_b[1] += dy_z_1;
-  dy_b[2] += dy_z_2;
-  dy_W[0] += dy_z_0 * h_buf[0];
-  dy_W[1] += dy_z_0 * h_buf[1];
-  dy_W[2] += dy_z_0 * h_buf[2];
-  dy_W[3] += dy_z_0 * h_buf[3];
-  dy_W[4] += dy_z_0 * h_buf[4];
-  dy_W[5] += dy_z_0 * h_buf[5];
-  dy_W[6] += dy_z_0 * h_buf[6];
-  dy_W[7] += dy_z_0 * h_buf[7];
-  dy_W[8] += dy_z_0 * h_buf[8];
-  dy_W[9] += dy_z_0 * h_buf[9];
-  dy_W[10] += dy_z_0 * h_buf[10];
-  dy_W[11] += dy_z_0 * h_buf[11];
-  dy_W[12] += dy_z_0 * h_buf[12];
-  dy_W[13] += dy_z_0 * h_buf[13];
-  dy_W[14] += dy_z_0 * h_buf[14];
-  dy_W[15] += dy_z_0 * h_buf[15];
-  dy_W[16] += dy_z_0 * h_buf[16];
-  dy_W[17] += dy_z_0 * h_buf[17];
-  dy_W[18] += dy_z_0 * h_buf[18];
-  dy_W[19] += dy_z_0 * h_buf[19];
-  dy_W[20] += dy_z_0 * h_buf[20];
-  dy_W[21] += dy_z_0 * h_buf[21];
-  dy_W[22] += dy_z_0 * h_buf[22];
-  dy_W[23] += dy_z_0 * h_buf[23];
-  dy_W[24] += dy_z_0 * h_buf[24];
-  dy_W[25] += dy_z_0 * h_buf[25];
-  dy_W[26] += dy_z_0 * h_buf[26];
-  dy_W[27] += dy_z_0 * h_buf[27];
-  dy_W[28] += dy_z_0 * h_buf[28];
-  dy_W[29] += dy_z_0 * h_buf[29];
-  dy_W[30] += dy_z_1 * h_buf[0];
-  dy_W[31] += dy_z_1 * h_buf[1];
-  dy_W[32] += dy_z_1 * h_buf[2];
-  dy_W[33] += dy_z_1 * h_buf[3];
-  dy_W[34] += dy_z_1 * h_buf[4];
-  dy_W[35] += dy_z_1 * h_buf[5];
-  dy_W[36] += dy_z_1 * h_buf[6];
-  dy_W[37] += dy_z_1 * h_buf[7];
-  dy_W[38] += dy_z_1 * h_buf[8];
-  dy_W[39] += dy_z_1 * h_buf[9];
-  dy_W[40] += dy_z_1 * h_buf[10];
-  dy_W[41] += dy_z_1 * h_buf[11];
-  dy_W[42] += dy_z_1 * h_buf[12];
-  dy_W[43] += dy_z_1 * h_buf[13];
-  dy_W[44] += dy_z_1 * h_buf[14];
-  dy_W[45] += dy_z_1 * h_buf[15];
-  dy_W[46] += dy_z_1 * h_buf[16];
-  dy_W[47] += dy_z_1 * h_buf[17];
-  dy_W[48] += dy_z_1 * h_buf[18];
-  dy_W[49] += dy_z_1 * h_buf[19];
-  dy_W[50] += dy_z_1 * h_buf[20];
-  dy_W[51] += dy_z_1 * h_buf[21];
-  dy_W[52] += dy_z_1 * h_buf[22];
-  dy_W[53] += dy_z_1 * h_buf[23];
-  dy_W[54] += dy_z_1 * h_buf[24];
-  dy_W[55] += dy_z_1 * h_buf[25];
-  dy_W[56] += dy_z_1 * h_buf[26];
-  dy_W[57] += dy_z_1 * h_buf[27];
-  dy_W[58] += dy_z_1 * h_buf[28];
-  dy_W[59] += dy_z_1 * h_buf[29];
-  dy_W[60] += dy_z_2 * h_buf[0];
-  dy_W[61] += dy_z_2 * h_buf[1];
-  dy_W[62] += dy_z_2 * h_buf[2];
-  dy_W[63] += dy_z_2 * h_buf[3];
-  dy_W[64] += dy_z_2 * h_buf[4];
-  dy_W[65] += dy_z_2 * h_buf[5];
-  dy_W[66] += dy_z_2 * h_buf[6];
-  dy_W[67] += dy_z_2 * h_buf[7];
-  dy_W[68] += dy_z_2 * h_buf[8];
-  dy_W[69] += dy_z_2 * h_buf[9];
-  dy_W[70] += dy_z_2 * h_buf[10];
-  dy_W[71] += dy_z_2 * h_buf[11];
-  dy_W[72] += dy_z_2 * h_buf[12];
-  dy_W[73] += dy_z_2 * h_buf[13];
-  dy_W[74] += dy_z_2 * h_buf[14];
-  dy_W[75] += dy_z_2 * h_buf[15];
-  dy_W[76] += dy_z_2 * h_buf[16];
-  dy_W[77] += dy_z_2 * h_buf[17];
-  dy_W[78] += dy_z_2 * h_buf[18];
-  dy_W[79] += dy_z_2 * h_buf[19];
-  dy_W[80] += dy_z_2 * h_buf[20];
-  dy_W[81] += dy_z_2 * h_buf[21];
-  dy_W[82] += dy_z_2 * h_buf[22];
-  dy_W[83] += dy_z_2 * h_buf[23];
-  dy_W[84] += dy_z_2 * h_buf[24];
-  dy_W[85] += dy_z_2 * h_buf[25];
-  dy_W[86] += dy_z_2 * h_buf[26];
-  dy_W[87] += dy_z_2 * h_buf[27];
-  dy_W[88] += dy_z_2 * h_buf[28];
-  dy_W[89] += dy_z_2 * h_buf[29];
-
-  // ── backward through line 4: layer h = dense(x, 30, tanh)
-  dh_z_buf[0] = (y_W[0] * dy_z_0 + y_W[30] * dy_z_1 + y_W[60] * dy_z_2) * (1 - h_buf[0] * h_buf[0]);
-  dh_z_buf[1] = (y_W[1] * dy_z_0 + y_W[31] * dy_z_1 + y_W[61] * dy_z_2) * (1 - h_buf[1] * h_buf[1]);
-  dh_z_buf[2] = (y_W[2] * dy_z_0 + y_W[32] * dy_z_1 + y_W[62] * dy_z_2) * (1 - h_buf[2] * h_buf[2]);
-  dh_z_buf[3] = (y_W[3] * dy_z_0 + y_W[33] * dy_z_1 + y_W[63] * dy_z_2) * (1 - h_buf[3] * h_buf[3]);
-  dh_z_buf[4] = (y_W[4] * dy_z_0 + y_W[34] * dy_z_1 + y_W[64] * dy_z_2) * (1 - h_buf[4] * h_buf[4]);
-  dh_z_buf[5] = (y_W[5] * dy_z_0 + y_W[35] * dy_z_1 + y_W[65] * dy_z_2) * (1 - h_buf[5] * h_buf[5]);
-  dh_z_buf[6] = (y_W[6] * dy_z_0 + y_W[36] * dy_z_1 + y_W[66] * dy_z_2) * (1 - h_buf[6] * h_buf[6]);
-  dh_z_buf[7] = (y_W[7] * dy_z_0 + y_W[37] * dy_z_1 + y_W[67] * dy_z_2) * (1 - h_buf[7] * h_buf[7]);
-  dh_z_buf[8] = (y_W[8] * dy_z_0 + y_W[38] * dy_z_1 + y_W[68] * dy_z_2) * (1 - h_buf[8] * h_buf[8]);
-  dh_z_buf[9] = (y_W[9] * dy_z_0 + y_W[39] * dy_z_1 + y_W[69] * dy_z_2) * (1 - h_buf[9] * h_buf[9]);
-  dh_z_buf[10] = (y_W[10] * dy_z_0 + y_W[40] * dy_z_1 + y_W[70] * dy_z_2) * (1 - h_buf[10] * h_buf[10]);
-  dh_z_buf[11] = (y_W[11] * dy_z_0 + y_W[41] * dy_z_1 + y_W[71] * dy_z_2) * (1 - h_buf[11] * h_buf[11]);
-  dh_z_buf[12] = (y_W[12] * dy_z_0 + y_W[42] * dy_z_1 + y_W[72] * dy_z_2) * (1 - h_buf[12] * h_buf[12]);
-  dh_z_buf[13] = (y_W[13] * dy_z_0 + y_W[43] * dy_z_1 + y_W[73] * dy_z_2) * (1 - h_buf[13] * h_buf[13]);
-  dh_z_buf[14] = (y_W[14] * dy_z_0 + y_W[44] * dy_z_1 + y_W[74] * dy_z_2) * (1 - h_buf[14] * h_buf[14]);
-  dh_z_buf[15] = (y_W[15] * dy_z_0 + y_W[45] * dy_z_1 + y_W[75] * dy_z_2) * (1 - h_buf[15] * h_buf[15]);
-  dh_z_buf[16] = (y_W[16] * dy_z_0 + y_W[46] * dy_z_1 + y_W[76] * dy_z_2) * (1 - h_buf[16] * h_buf[16]);
-  dh_z_buf[17] = (y_W[17] * dy_z_0 + y_W[47] * dy_z_1 + y_W[77] * dy_z_2) * (1 - h_buf[17] * h_buf[17]);
-  dh_z_buf[18] = (y_W[18] * dy_z_0 + y_W[48] * dy_z_1 + y_W[78] * dy_z_2) * (1 - h_buf[18] * h_buf[18]);
-  dh_z_buf[19] = (y_W[19] * dy_z_0 + y_W[49] * dy_z_1 + y_W[79] * dy_z_2) * (1 - h_buf[19] * h_buf[19]);
-  dh_z_buf[20] = (y_W[20] * dy_z_0 + y_W[50] * dy_z_1 + y_W[80] * dy_z_2) * (1 - h_buf[20] * h_buf[20]);
-  dh_z_buf[21] = (y_W[21] * dy_z_0 + y_W[51] * dy_z_1 + y_W[81] * dy_z_2) * (1 - h_buf[21] * h_buf[21]);
-  dh_z_buf[22] = (y_W[22] * dy_z_0 + y_W[52] * dy_z_1 + y_W[82] * dy_z_2) * (1 - h_buf[22] * h_buf[22]);
-  dh_z_buf[23] = (y_W[23] * dy_z_0 + y_W[53] * dy_z_1 + y_W[83] * dy_z_2) * (1 - h_buf[23] * h_buf[23]);
-  dh_z_buf[24] = (y_W[24] * dy_z_0 + y_W[54] * dy_z_1 + y_W[84] * dy_z_2) * (1 - h_buf[24] * h_buf[24]);
-  dh_z_buf[25] = (y_W[25] * dy_z_0 + y_W[55] * dy_z_1 + y_W[85] * dy_z_2) * (1 - h_buf[25] * h_buf[25]);
-  dh_z_buf[26] = (y_W[26] * dy_z_0 + y_W[56] * dy_z_1 + y_W[86] * dy_z_2) * (1 - h_buf[26] * h_buf[26]);
-  dh_z_buf[27] = (y_W[27] * dy_z_0 + y_W[57] * dy_z_1 + y_W[87] * dy_z_2) * (1 - h_buf[27] * h_buf[27]);
-  dh_z_buf[28] = (y_W[28] * dy_z_0 + y_W[58] * dy_z_1 + y_W[88] * dy_z_2) * (1 - h_buf[28] * h_buf[28]);
-  dh_z_buf[29] = (y_W[29] * dy_z_0 + y_W[59] * dy_z_1 + y_W[89] * dy_z_2) * (1 - h_buf[29] * h_buf[29]);
-  dh_b[0] += dh_z_buf[0];
-  dh_b[1] += dh_z_buf[1];
-  dh_b[2] += dh_z_buf[2];
-  dh_b[3] += dh_z_buf[3];
-  dh_b[4] += dh_z_buf[4];
-  dh_b[5] += dh_z_buf[5];
-  dh_b[6] += dh_z_buf[6];
-  dh_b[7] += dh_z_buf[7];
-  dh_b[8] += dh_z_buf[8];
-  dh_b[9] += dh_z_buf[9];
-  dh_b[10] += dh_z_buf[10];
-  dh_b[11] += dh_z_buf[11];
-  dh_b[12] += dh_z_buf[12];
-  dh_b[13] += dh_z_buf[13];
-  dh_b[14] += dh_z_buf[14];
-  dh_b[15] += dh_z_buf[15];
-  dh_b[16] += dh_z_buf[16];
-  dh_b[17] += dh_z_buf[17];
-  dh_b[18] += dh_z_buf[18];
-  dh_b[19] += dh_z_buf[19];
-  dh_b[20] += dh_z_buf[20];
-  dh_b[21] += dh_z_buf[21];
-  dh_b[22] += dh_z_buf[22];
-  dh_b[23] += dh_z_buf[23];
-  dh_b[24] += dh_z_buf[24];
-  dh_b[25] += dh_z_buf[25];
-  dh_b[26] += dh_z_buf[26];
-  dh_b[27] += dh_z_buf[27];
-  dh_b[28] += dh_z_buf[28];
-  dh_b[29] += dh_z_buf[29];
-  for (let i = 0; i < 30; i++) {
-    for (let j = 0; j < 40; j++) {
-      dh_W[i * 40 + j] += dh_z_buf[i] * x[xo + j];
+  for (let i = 0; i < 3; i++) {
+    for (let s = 0; s < lanes; s++) {
+      let acc_1 = 0;
+      for (let j = 0; j < 30; j++) {
+        acc_1 += y_W[i * 30 + j] * h_lanes_buf[s * 30 + j];
+      }
+      y_z_lanes_buf[s * 3 + i] = acc_1 + y_b[i];
     }
   }
-  return L;
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(y_z_lanes_buf[s * 3], y_z_lanes_buf[s * 3 + 1], y_z_lanes_buf[s * 3 + 2]);
+    lse_lanes_buf[s] =
+      lse_max +
+      Math.log(
+        Math.exp(y_z_lanes_buf[s * 3] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 3 + 1] - lse_max) +
+          Math.exp(y_z_lanes_buf[s * 3 + 2] - lse_max),
+      );
+  }
+  for (let s = 0; s < lanes; s++) {
+    y_lanes_buf[s * 3] = Math.exp(y_z_lanes_buf[s * 3] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 3 + 1] = Math.exp(y_z_lanes_buf[s * 3 + 1] - lse_lanes_buf[s]);
+    y_lanes_buf[s * 3 + 2] = Math.exp(y_z_lanes_buf[s * 3 + 2] - lse_lanes_buf[s]);
+  }
+
+  // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 3;
+    sum_lanes_buf[s] = t[to] + t[to + 1] + t[to + 2];
+  }
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 3;
+    L_lanes_buf[s] =
+      sum_lanes_buf[s] * lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 3] +
+        t[to + 1] * y_z_lanes_buf[s * 3 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 3 + 2]);
+  }
+
+  // ── backward through line 5: layer y = dense(h, 3, softmax)
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 3;
+    dy_z_lanes_buf[s * 3] = sum_lanes_buf[s] * y_lanes_buf[s * 3] - t[to];
+    dy_z_lanes_buf[s * 3 + 1] = sum_lanes_buf[s] * y_lanes_buf[s * 3 + 1] - t[to + 1];
+    dy_z_lanes_buf[s * 3 + 2] = sum_lanes_buf[s] * y_lanes_buf[s * 3 + 2] - t[to + 2];
+  }
+  for (let s = 0; s < lanes; s++) {
+    dy_b[0] += dy_z_lanes_buf[s * 3];
+    dy_b[1] += dy_z_lanes_buf[s * 3 + 1];
+    dy_b[2] += dy_z_lanes_buf[s * 3 + 2];
+  }
+  dh_lanes_buf.fill(0);
+  for (let i = 0; i < 3; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const d = dy_z_lanes_buf[s * 3 + i];
+      if (d === 0) continue;
+      for (let j = 0; j < 30; j++) {
+        dy_W[i * 30 + j] += d * h_lanes_buf[s * 30 + j];
+        dh_lanes_buf[s * 30 + j] += y_W[i * 30 + j] * d;
+      }
+    }
+  }
+
+  // ── backward through line 4: layer h = dense(x, 30, tanh)
+  for (let i = 0; i < 30; i++) {
+    for (let s = 0; s < lanes; s++) {
+      dh_z_lanes_buf[s * 30 + i] =
+        dh_lanes_buf[s * 30 + i] * (1 - h_lanes_buf[s * 30 + i] * h_lanes_buf[s * 30 + i]);
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    dh_b[0] += dh_z_lanes_buf[s * 30];
+    dh_b[1] += dh_z_lanes_buf[s * 30 + 1];
+    dh_b[2] += dh_z_lanes_buf[s * 30 + 2];
+    dh_b[3] += dh_z_lanes_buf[s * 30 + 3];
+    dh_b[4] += dh_z_lanes_buf[s * 30 + 4];
+    dh_b[5] += dh_z_lanes_buf[s * 30 + 5];
+    dh_b[6] += dh_z_lanes_buf[s * 30 + 6];
+    dh_b[7] += dh_z_lanes_buf[s * 30 + 7];
+    dh_b[8] += dh_z_lanes_buf[s * 30 + 8];
+    dh_b[9] += dh_z_lanes_buf[s * 30 + 9];
+    dh_b[10] += dh_z_lanes_buf[s * 30 + 10];
+    dh_b[11] += dh_z_lanes_buf[s * 30 + 11];
+    dh_b[12] += dh_z_lanes_buf[s * 30 + 12];
+    dh_b[13] += dh_z_lanes_buf[s * 30 + 13];
+    dh_b[14] += dh_z_lanes_buf[s * 30 + 14];
+    dh_b[15] += dh_z_lanes_buf[s * 30 + 15];
+    dh_b[16] += dh_z_lanes_buf[s * 30 + 16];
+    dh_b[17] += dh_z_lanes_buf[s * 30 + 17];
+    dh_b[18] += dh_z_lanes_buf[s * 30 + 18];
+    dh_b[19] += dh_z_lanes_buf[s * 30 + 19];
+    dh_b[20] += dh_z_lanes_buf[s * 30 + 20];
+    dh_b[21] += dh_z_lanes_buf[s * 30 + 21];
+    dh_b[22] += dh_z_lanes_buf[s * 30 + 22];
+    dh_b[23] += dh_z_lanes_buf[s * 30 + 23];
+    dh_b[24] += dh_z_lanes_buf[s * 30 + 24];
+    dh_b[25] += dh_z_lanes_buf[s * 30 + 25];
+    dh_b[26] += dh_z_lanes_buf[s * 30 + 26];
+    dh_b[27] += dh_z_lanes_buf[s * 30 + 27];
+    dh_b[28] += dh_z_lanes_buf[s * 30 + 28];
+    dh_b[29] += dh_z_lanes_buf[s * 30 + 29];
+  }
+  for (let i = 0; i < 30; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 40;
+      const d_1 = dh_z_lanes_buf[s * 30 + i];
+      if (d_1 === 0) continue;
+      for (let j = 0; j < 40; j++) {
+        dh_W[i * 40 + j] += d_1 * x[xo + j];
+      }
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
 }
 
 /** The parameter-only terms of the loss (counted once per batch). */
@@ -676,6 +392,10 @@ function regularizerGradient(params: Params, grad: Params): number {
   return R;
 }
 
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
+}
+
 function scaleAll(a: Float64Array, s: number): void {
   for (let i = 0; i < a.length; i++) a[i] *= s;
 }
@@ -699,23 +419,27 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return sampleLoss(params, inputs["x"], targets["t"], 0) + regularizerLoss(params);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0, 1);
+  return lossTotal[0] + regularizerLoss(params);
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad) + regularizerGradient(params, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, 1, grad);
+  return lossTotal[0] + regularizerGradient(params, grad);
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count + regularizerLoss(params);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -726,24 +450,29 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["y.W"], scale);
-  scaleAll(grad["y.b"], scale);
-  return total * scale + regularizerGradient(params, grad);
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["y.W"], scale);
+    scaleAll(grad["y.b"], scale);
+  }
+  return lossTotal[0] / count + regularizerGradient(params, grad);
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
   void random; // the model has no dropout: training and inference are the same
-  return sampleLoss(params, inputs["x"], targets["t"], 0) + regularizerLoss(params);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0, 1);
+  return lossTotal[0] + regularizerLoss(params);
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -755,11 +484,13 @@ export function gradientTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad) + regularizerGradient(params, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, 1, grad);
+  return lossTotal[0] + regularizerGradient(params, grad);
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -771,9 +502,9 @@ export function lossBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count + regularizerLoss(params);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -786,16 +517,19 @@ export function gradientBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["y.W"].fill(0);
-  grad["y.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["y.W"]);
+  zeroAll(grad["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 4)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["y.W"], scale);
-  scaleAll(grad["y.b"], scale);
-  return total * scale + regularizerGradient(params, grad);
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["y.W"], scale);
+    scaleAll(grad["y.b"], scale);
+  }
+  return lossTotal[0] / count + regularizerGradient(params, grad);
 }

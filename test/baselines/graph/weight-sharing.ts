@@ -81,6 +81,9 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
+
 const h2Prediction = new Float64Array(3);
 
 /** What predict returns: reused by every call, so copy what you need to keep. */
@@ -117,8 +120,8 @@ function samplePredict(params: Params, x: Float64Array, n: number, h2Out: Float6
   h2Out[n * 3 + 2] = h2_2;
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): void {
   const xo = n * 3;
   const to = n * 3;
   const W = params["W"];
@@ -150,11 +153,11 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
   const tmp_11 = h2_1 - t[to + 1];
   const tmp_12 = h2_2 - t[to + 2];
   const L = 0.5 * (tmp_10 * tmp_10 + tmp_11 * tmp_11 + tmp_12 * tmp_12);
-  return L;
+  lossTotal[0] += L;
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): void {
   const xo = n * 3;
   const to = n * 3;
   const W = params["W"];
@@ -225,7 +228,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dW[6] += tmp_4_2 * h1_0 + tmp_2 * x[xo];
   dW[7] += tmp_4_2 * h1_1 + tmp_2 * x[xo + 1];
   dW[8] += tmp_4_2 * h1_2 + tmp_2 * x[xo + 2];
-  return L;
+  lossTotal[0] += L;
 }
 
 /** The parameter-only terms of the loss (counted once per batch). */
@@ -276,6 +279,10 @@ function regularizerGradient(params: Params, grad: Params): number {
   return R;
 }
 
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
+}
+
 function scaleAll(a: Float64Array, s: number): void {
   for (let i = 0; i < a.length; i++) a[i] *= s;
 }
@@ -299,21 +306,25 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return sampleLoss(params, inputs["x"], targets["t"], 0) + regularizerLoss(params);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0);
+  return lossTotal[0] + regularizerLoss(params);
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["W"].fill(0);
-  grad["p"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad) + regularizerGradient(params, grad);
+  zeroAll(grad["W"]);
+  zeroAll(grad["p"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  return lossTotal[0] + regularizerGradient(params, grad);
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count + regularizerLoss(params);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -324,20 +335,24 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["W"].fill(0);
-  grad["p"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["W"]);
+  zeroAll(grad["p"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["W"], scale);
-  scaleAll(grad["p"], scale);
-  return total * scale + regularizerGradient(params, grad);
+  if (count !== 1) {
+    scaleAll(grad["W"], scale);
+    scaleAll(grad["p"], scale);
+  }
+  return lossTotal[0] / count + regularizerGradient(params, grad);
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
   void random; // the model has no dropout: training and inference are the same
-  return sampleLoss(params, inputs["x"], targets["t"], 0) + regularizerLoss(params);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0);
+  return lossTotal[0] + regularizerLoss(params);
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -349,9 +364,11 @@ export function gradientTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["W"].fill(0);
-  grad["p"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad) + regularizerGradient(params, grad);
+  zeroAll(grad["W"]);
+  zeroAll(grad["p"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  return lossTotal[0] + regularizerGradient(params, grad);
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -363,9 +380,9 @@ export function lossBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count + regularizerLoss(params);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -378,12 +395,14 @@ export function gradientBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["W"].fill(0);
-  grad["p"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["W"]);
+  zeroAll(grad["p"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["W"], scale);
-  scaleAll(grad["p"], scale);
-  return total * scale + regularizerGradient(params, grad);
+  if (count !== 1) {
+    scaleAll(grad["W"], scale);
+    scaleAll(grad["p"], scale);
+  }
+  return lossTotal[0] / count + regularizerGradient(params, grad);
 }

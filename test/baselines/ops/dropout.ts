@@ -88,6 +88,9 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
+
 const tScalar = new Float64Array(1);
 
 const yPrediction = new Float64Array(1);
@@ -126,8 +129,8 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
   yOut[n] = y;
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): void {
   const xo = n * 4;
   const h_W = params["h.W"];
   const h_b = params["h.b"];
@@ -153,11 +156,11 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
 
   // ── loss binary_cross_entropy(y, t)  (dropout.nn:9)
   const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
-  return L;
+  lossTotal[0] += L;
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): void {
   const xo = n * 4;
   const h_W = params["h.W"];
   const h_b = params["h.b"];
@@ -238,7 +241,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dh_W[21] += dh_z_5 * x[xo + 1];
   dh_W[22] += dh_z_5 * x[xo + 2];
   dh_W[23] += dh_z_5 * x[xo + 3];
-  return L;
+  lossTotal[0] += L;
 }
 
 /** sampleLoss in training mode: dropout active, masks drawn from random. */
@@ -248,7 +251,7 @@ function sampleLossTrain(
   t: Float64Array,
   n: number,
   random: () => number,
-): number {
+): void {
   const xo = n * 4;
   const h_W = params["h.W"];
   const h_b = params["h.b"];
@@ -288,7 +291,7 @@ function sampleLossTrain(
 
   // ── loss binary_cross_entropy(y, t)  (dropout.nn:9)
   const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
-  return L;
+  lossTotal[0] += L;
 }
 
 /** sampleGradient in training mode: dropout active, masks drawn from random. */
@@ -299,7 +302,7 @@ function sampleGradientTrain(
   n: number,
   grad: Params,
   random: () => number,
-): number {
+): void {
   const xo = n * 4;
   const h_W = params["h.W"];
   const h_b = params["h.b"];
@@ -393,7 +396,11 @@ function sampleGradientTrain(
   dh_W[21] += dh_z_5 * x[xo + 1];
   dh_W[22] += dh_z_5 * x[xo + 2];
   dh_W[23] += dh_z_5 * x[xo + 3];
-  return L;
+  lossTotal[0] += L;
+}
+
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
 }
 
 function scaleAll(a: Float64Array, s: number): void {
@@ -419,23 +426,27 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return sampleLoss(params, inputs["x"], tScalar.fill(targets["t"]), 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], tScalar.fill(targets["t"]), 0);
+  return lossTotal[0];
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["o.W"].fill(0);
-  grad["o.b"].fill(0);
-  return sampleGradient(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["o.W"]);
+  zeroAll(grad["o.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad);
+  return lossTotal[0];
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -446,23 +457,27 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["o.W"].fill(0);
-  grad["o.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["o.W"]);
+  zeroAll(grad["o.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["o.W"], scale);
-  scaleAll(grad["o.b"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["o.W"], scale);
+    scaleAll(grad["o.b"], scale);
+  }
+  return lossTotal[0] / count;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
-  return sampleLossTrain(params, inputs["x"], tScalar.fill(targets["t"]), 0, random);
+  lossTotal[0] = 0;
+  sampleLossTrain(params, inputs["x"], tScalar.fill(targets["t"]), 0, random);
+  return lossTotal[0];
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -473,11 +488,13 @@ export function gradientTrain(
   grad: Params,
   random: () => number,
 ): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["o.W"].fill(0);
-  grad["o.b"].fill(0);
-  return sampleGradientTrain(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad, random);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["o.W"]);
+  zeroAll(grad["o.b"]);
+  lossTotal[0] = 0;
+  sampleGradientTrain(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad, random);
+  return lossTotal[0];
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -488,9 +505,9 @@ export function lossBatchTrain(
   count: number,
   random: () => number,
 ): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLossTrain(params, inputs["x"], targets["t"], n, random);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLossTrain(params, inputs["x"], targets["t"], n, random);
+  return lossTotal[0] / count;
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -502,17 +519,18 @@ export function gradientBatchTrain(
   grad: Params,
   random: () => number,
 ): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["o.W"].fill(0);
-  grad["o.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++)
-    total += sampleGradientTrain(params, inputs["x"], targets["t"], n, grad, random);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["o.W"]);
+  zeroAll(grad["o.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradientTrain(params, inputs["x"], targets["t"], n, grad, random);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["o.W"], scale);
-  scaleAll(grad["o.b"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["o.W"], scale);
+    scaleAll(grad["o.b"], scale);
+  }
+  return lossTotal[0] / count;
 }

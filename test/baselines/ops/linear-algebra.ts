@@ -82,6 +82,9 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
+
 const tScalar = new Float64Array(1);
 
 const rPrediction = new Float64Array(1);
@@ -122,8 +125,8 @@ function samplePredict(params: Params, x: Float64Array, n: number, rOut: Float64
   rOut[n] = r;
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): void {
   const xo = n * 3;
   const A = params["A"];
   const B = params["B"];
@@ -156,11 +159,11 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
   // ── loss (r - t)^2 + 0.01 * sumsq(B)  (linear-algebra.nn:11)
   const tmp = r - t[n];
   const L = tmp * tmp;
-  return L;
+  lossTotal[0] += L;
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): void {
   const xo = n * 3;
   const A = params["A"];
   const B = params["B"];
@@ -231,7 +234,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dA[3] += tmp_1 * x[xo] + (dC_2 * B[0] + dC_3 * B[1]);
   dA[4] += tmp_1 * x[xo + 1] + (dC_2 * B[2] + dC_3 * B[3]);
   dA[5] += tmp_1 * x[xo + 2] + (dC_2 * B[4] + dC_3 * B[5]);
-  return L;
+  lossTotal[0] += L;
 }
 
 /** The parameter-only terms of the loss (counted once per batch). */
@@ -259,6 +262,10 @@ function regularizerGradient(params: Params, grad: Params): number {
   return R;
 }
 
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
+}
+
 function scaleAll(a: Float64Array, s: number): void {
   for (let i = 0; i < a.length; i++) a[i] *= s;
 }
@@ -282,25 +289,26 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return sampleLoss(params, inputs["x"], tScalar.fill(targets["t"]), 0) + regularizerLoss(params);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], tScalar.fill(targets["t"]), 0);
+  return lossTotal[0] + regularizerLoss(params);
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["A"].fill(0);
-  grad["B"].fill(0);
-  grad["v"].fill(0);
-  return (
-    sampleGradient(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad) +
-    regularizerGradient(params, grad)
-  );
+  zeroAll(grad["A"]);
+  zeroAll(grad["B"]);
+  zeroAll(grad["v"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad);
+  return lossTotal[0] + regularizerGradient(params, grad);
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count + regularizerLoss(params);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -311,22 +319,26 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["A"].fill(0);
-  grad["B"].fill(0);
-  grad["v"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["A"]);
+  zeroAll(grad["B"]);
+  zeroAll(grad["v"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["A"], scale);
-  scaleAll(grad["B"], scale);
-  scaleAll(grad["v"], scale);
-  return total * scale + regularizerGradient(params, grad);
+  if (count !== 1) {
+    scaleAll(grad["A"], scale);
+    scaleAll(grad["B"], scale);
+    scaleAll(grad["v"], scale);
+  }
+  return lossTotal[0] / count + regularizerGradient(params, grad);
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
   void random; // the model has no dropout: training and inference are the same
-  return sampleLoss(params, inputs["x"], tScalar.fill(targets["t"]), 0) + regularizerLoss(params);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], tScalar.fill(targets["t"]), 0);
+  return lossTotal[0] + regularizerLoss(params);
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -338,13 +350,12 @@ export function gradientTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["A"].fill(0);
-  grad["B"].fill(0);
-  grad["v"].fill(0);
-  return (
-    sampleGradient(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad) +
-    regularizerGradient(params, grad)
-  );
+  zeroAll(grad["A"]);
+  zeroAll(grad["B"]);
+  zeroAll(grad["v"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], tScalar.fill(targets["t"]), 0, grad);
+  return lossTotal[0] + regularizerGradient(params, grad);
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -356,9 +367,9 @@ export function lossBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count + regularizerLoss(params);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -371,14 +382,16 @@ export function gradientBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["A"].fill(0);
-  grad["B"].fill(0);
-  grad["v"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["A"]);
+  zeroAll(grad["B"]);
+  zeroAll(grad["v"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["A"], scale);
-  scaleAll(grad["B"], scale);
-  scaleAll(grad["v"], scale);
-  return total * scale + regularizerGradient(params, grad);
+  if (count !== 1) {
+    scaleAll(grad["A"], scale);
+    scaleAll(grad["B"], scale);
+    scaleAll(grad["v"], scale);
+  }
+  return lossTotal[0] / count + regularizerGradient(params, grad);
 }

@@ -88,6 +88,9 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 // ── scratch memory, allocated once: the functions below never allocate
 
+/** The per-sample loss functions add their loss here (a returned double would be boxed). */
+const lossTotal = new Float64Array(1);
+
 const pPrediction = new Float64Array(3);
 
 /** What predict returns: reused by every call, so copy what you need to keep. */
@@ -129,8 +132,8 @@ function samplePredict(params: Params, x: Float64Array, n: number, pOut: Float64
   pOut[n * 3 + 2] = p_2;
 }
 
-/** The loss of sample n (without parameter-only terms). */
-function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): number {
+/** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
+function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number): void {
   const xo = n * 4;
   const to = n * 3;
   const h_W = params["h.W"];
@@ -165,11 +168,11 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number)
     (t[to] * z_z_0 + t[to + 1] * z_z_1 + t[to + 2] * z_z_2) +
     0.1 * lse -
     0.01 * (z_z_0 - lse + (z_z_1 - lse) + (z_z_2 - lse));
-  return L;
+  lossTotal[0] += L;
 }
 
-/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad, returns the loss (without parameter-only terms). */
-function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): number {
+/** Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: number, grad: Params): void {
   const xo = n * 4;
   const to = n * 3;
   const h_W = params["h.W"];
@@ -273,7 +276,11 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dh_W[17] += dh_z_4 * x[xo + 1];
   dh_W[18] += dh_z_4 * x[xo + 2];
   dh_W[19] += dh_z_4 * x[xo + 3];
-  return L;
+  lossTotal[0] += L;
+}
+
+function zeroAll(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
 }
 
 function scaleAll(a: Float64Array, s: number): void {
@@ -299,23 +306,27 @@ export function predictBatch(
 
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
-  return sampleLoss(params, inputs["x"], targets["t"], 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0);
+  return lossTotal[0];
 }
 
 /** Overwrites grad with ∂loss/∂θ for one sample; returns the loss. */
 export function gradient(params: Params, inputs: Inputs, targets: Targets, grad: Params): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["z.W"].fill(0);
-  grad["z.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["z.W"]);
+  zeroAll(grad["z.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  return lossTotal[0];
 }
 
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
 }
 
 /** Overwrites grad with the gradient of the mean loss over `count` samples; returns that loss. */
@@ -326,24 +337,28 @@ export function gradientBatch(
   count: number,
   grad: Params,
 ): number {
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["z.W"].fill(0);
-  grad["z.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["z.W"]);
+  zeroAll(grad["z.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["z.W"], scale);
-  scaleAll(grad["z.b"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["z.W"], scale);
+    scaleAll(grad["z.b"], scale);
+  }
+  return lossTotal[0] / count;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
 export function lossTrain(params: Params, inputs: Inputs, targets: Targets, random: () => number): number {
   void random; // the model has no dropout: training and inference are the same
-  return sampleLoss(params, inputs["x"], targets["t"], 0);
+  lossTotal[0] = 0;
+  sampleLoss(params, inputs["x"], targets["t"], 0);
+  return lossTotal[0];
 }
 
 /** gradient in training mode (dropout active, masks drawn from `random`). */
@@ -355,11 +370,13 @@ export function gradientTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["z.W"].fill(0);
-  grad["z.b"].fill(0);
-  return sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["z.W"]);
+  zeroAll(grad["z.b"]);
+  lossTotal[0] = 0;
+  sampleGradient(params, inputs["x"], targets["t"], 0, grad);
+  return lossTotal[0];
 }
 
 /** lossBatch in training mode (dropout active, masks drawn from `random`). */
@@ -371,9 +388,9 @@ export function lossBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleLoss(params, inputs["x"], targets["t"], n);
-  return total / count;
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
@@ -386,16 +403,18 @@ export function gradientBatchTrain(
   random: () => number,
 ): number {
   void random; // the model has no dropout: training and inference are the same
-  grad["h.W"].fill(0);
-  grad["h.b"].fill(0);
-  grad["z.W"].fill(0);
-  grad["z.b"].fill(0);
-  let total = 0;
-  for (let n = 0; n < count; n++) total += sampleGradient(params, inputs["x"], targets["t"], n, grad);
+  zeroAll(grad["h.W"]);
+  zeroAll(grad["h.b"]);
+  zeroAll(grad["z.W"]);
+  zeroAll(grad["z.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleGradient(params, inputs["x"], targets["t"], n, grad);
   const scale = 1 / count;
-  scaleAll(grad["h.W"], scale);
-  scaleAll(grad["h.b"], scale);
-  scaleAll(grad["z.W"], scale);
-  scaleAll(grad["z.b"], scale);
-  return total * scale;
+  if (count !== 1) {
+    scaleAll(grad["h.W"], scale);
+    scaleAll(grad["h.b"], scale);
+    scaleAll(grad["z.W"], scale);
+    scaleAll(grad["z.b"], scale);
+  }
+  return lossTotal[0] / count;
 }
