@@ -100,6 +100,9 @@ const MAX_INLINE_DEPTH = 64;
  * network B's sampleGradient in lane mode ran 20× slower (V8 did not optimize it).
  */
 const MAX_UNROLLED_LANE_WORK = 1024;
+/** a loop reduction of at least MIN_SPLIT_REDUCTION terms keeps DOT_WAYS partial sums (see reduceSplit) */
+const DOT_WAYS = 4;
+const MIN_SPLIT_REDUCTION = 16;
 /** an unrolled sum is one chain of at most this many terms (see sumOf) */
 const MAX_SUM_CHAIN = 128;
 const ATOMIC = /^(?:[A-Za-z_$][\w$]*(?:\[[^\][]*\])?|\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/;
@@ -135,11 +138,15 @@ class FunctionEmitter {
   /** lane mode (FunctionSpec.maxLanes): the `lanes` argument and the lane loop's variable */
   laneMode = false;
   lanesArg = "lanes";
-  lane = "s";
+  laneVar = "s";
+  /** the lane being emitted: the lane loop's variable, or a constant in a blocked sweep */
+  lane: string | number = "s";
   /** 1 for the nodes that depend on the sample (everything else is the same for every lane) */
   perSample = new Uint8Array(0);
-  /** inside a lane loop: the sample arrays whose offsets that loop's body reads */
-  laneOffsets: Set<string> | null = null;
+  /** inside a lane loop: the declarations of the sample offsets its body reads, by name */
+  laneOffsets: Map<string, string> | null = null;
+  /** names of the per-lane sample offsets of the blocked sweeps, by array and lane */
+  readonly constLaneOffsets = new Map<string, string>();
 
   constructor(
     readonly spec: FunctionSpec,
@@ -175,7 +182,7 @@ class FunctionEmitter {
     this.schedule();
     if (this.laneMode) {
       this.lanesArg = this.names.fresh("lanes");
-      this.lane = this.names.fresh("s");
+      this.laneVar = this.lane = this.names.fresh("s");
       args.splice(lanesAt, 0, `${this.lanesArg}: number`);
     }
     const body = this.body();
@@ -415,7 +422,55 @@ class FunctionEmitter {
     const row = this.laneMode ? this.inLaneLoop(rowOfLane) : rowOfLane();
     this.depth -= 2;
     if (sw.back !== null) out.push(`${(this.storage.get(sw.back) as { name: string }).name}.fill(0);`);
-    out.push(...wrapLoops([i], [m], row));
+    if (!this.laneMode) {
+      out.push(...wrapLoops([i], [m], row));
+      return;
+    }
+    const lanes = this.spec.maxLanes!;
+    out.push(`if (${this.lanesArg} === ${lanes}) {`, ...this.blockedSweep(sw, dW, lanes), "} else {", ...wrapLoops([i], [m], row), "}");
+  }
+
+  /**
+   * The sweep for a full block of lanes: one pass over ∂W adds all of the block's terms δᵢ bⱼ,
+   * where the lane loop would read and write ∂W once per lane. ∂W is the largest array a step
+   * touches, and this halved its traffic's cost (docs/performance.md).
+   */
+  blockedSweep(sw: Sweep, dW: string, lanes: number): string[] {
+    const shape = this.g.shape(sw.sink.node);
+    const [m, n] = shape as [number, number];
+    const i = this.loopVar(this.depth);
+    const j = this.loopVar(this.depth + 1);
+    this.depth += 2;
+    const outerOffsets = this.laneOffsets;
+    this.laneOffsets = new Map();
+    const all = Array.from({ length: lanes }, (_, l) => l);
+    const ds = all.map((l) => this.names.fresh(`d${l}`));
+    const row: string[] = [];
+    for (const l of all) {
+      this.lane = l;
+      row.push(`const ${ds[l]} = ${this.elem(row, sw.delta, [i])};`);
+    }
+    row.push(`if (${ds.map((d) => `${d} === 0`).join(" && ")}) continue;`);
+    const inner: string[] = [];
+    const terms = all.map((l) => {
+      this.lane = l;
+      return `${ds[l]} * ${paren(this.elem(inner, sw.b, [j]))}`;
+    });
+    inner.push(`${dW}[${flat(shape, [i, j])}] += ${terms.join(" + ")};`);
+    if (sw.back !== null) {
+      const back = this.storage.get(sw.back) as Storage & { kind: "buffer" };
+      const w = this.names.fresh("w");
+      inner.push(`const ${w} = ${this.elem(inner, sw.weight!, [i, j])};`);
+      for (const l of all) {
+        this.lane = l;
+        inner.push(`${back.name}[${this.bufferIndex(back, [j])}] += ${w} * ${ds[l]};`);
+      }
+    }
+    this.lane = this.laneVar;
+    const offsets = [...this.laneOffsets.values()];
+    this.laneOffsets = outerOffsets;
+    this.depth -= 2;
+    return [...offsets, ...wrapLoops([i], [m], [...row, ...wrapLoops([j], [n], inner)])];
   }
 
   gradAliasOf(param: string): string {
@@ -490,13 +545,11 @@ class FunctionEmitter {
   /** `for (lanes)` around the statements `gen` makes, with the sample offsets they read. */
   inLaneLoop(gen: () => string[]): string[] {
     const outer = this.laneOffsets;
-    this.laneOffsets = new Set();
+    this.laneOffsets = new Map();
     const body = gen();
-    const offsets: string[] = [];
-    for (const a of this.sampleArg.values())
-      if (a.offset !== null && this.laneOffsets.has(a.arr)) offsets.push(`const ${a.offset} = (${this.sampleIndex} + ${this.lane}) * ${numel(a.shape)};`);
+    const offsets = [...this.laneOffsets.values()];
     this.laneOffsets = outer;
-    const s = this.lane;
+    const s = this.laneVar;
     return [`for (let ${s} = 0; ${s} < ${this.lanesArg}; ${s}++) {`, ...offsets, ...body, "}"];
   }
 
@@ -558,11 +611,31 @@ class FunctionEmitter {
     }
   }
 
+  /** The offset of the current lane's sample in a sample array, declared by the lane's block. */
+  laneOffset(arr: string, offset: string, size: number): string {
+    const n = this.sampleIndex;
+    const lane = this.lane;
+    if (typeof lane === "string") {
+      this.laneOffsets!.set(offset, `const ${offset} = (${n} + ${lane}) * ${size};`);
+      return offset;
+    }
+    const key = `${arr}:${lane}`;
+    let name = this.constLaneOffsets.get(key);
+    if (name === undefined) {
+      name = this.names.fresh(`${offset}_${lane}`);
+      this.constLaneOffsets.set(key, name);
+    }
+    this.laneOffsets!.set(name, `const ${name} = ${lane === 0 ? n : `(${n} + ${lane})`} * ${size};`);
+    return name;
+  }
+
   bufferIndex(st: Storage & { kind: "buffer" }, idx: readonly Ix[]): Ix {
     if (!st.perLane) return flat(st.shape, idx);
     if (this.laneOffsets === null) throw new Error("internal: a per-lane buffer read outside a lane loop");
     const size = numel(st.shape);
-    return add(size === 1 ? this.lane : `${this.lane} * ${size}`, flat(st.shape, idx));
+    const f = flat(st.shape, idx);
+    if (typeof this.lane === "number") return typeof f === "number" ? this.lane * size + f : this.lane === 0 ? f : `${f} + ${this.lane * size}`;
+    return add(size === 1 ? this.lane : `${this.lane} * ${size}`, f);
   }
 
   compute(sink: string[], node: Node, idx: readonly Ix[]): string {
@@ -574,9 +647,9 @@ class FunctionEmitter {
     }
     if (node.op === "input" || node.op === "target") {
       const a = this.sampleArg.get(node.ref)!;
-      if (a.shape.length === 0) return `${a.arr}[${this.laneOffsets !== null ? `${this.sampleIndex} + ${this.lane}` : this.sampleIndex}]`;
+      if (a.shape.length === 0) return `${a.arr}[${this.laneOffsets !== null && this.lane !== 0 ? `${this.sampleIndex} + ${this.lane}` : this.sampleIndex}]`;
       if (a.offset === null) a.offset = this.names.fresh(`${a.arr}o`);
-      this.laneOffsets?.add(a.arr);
+      if (this.laneOffsets !== null) return `${a.arr}[${add(this.laneOffset(a.arr, a.offset, numel(a.shape)), flat(node.shape, idx))}]`;
       return `${a.arr}[${add(a.offset, flat(node.shape, idx))}]`;
     }
     if (node.op === "dropout_mask") throw new Error("internal: dropout mask not materialized");
@@ -654,6 +727,7 @@ class FunctionEmitter {
       const terms = indices(dims).map((ix) => paren(term(sink, ix)));
       return terms.length === 0 ? "0" : sumOf(terms);
     }
+    if (dims.length === 1 && dims[0]! >= MIN_SPLIT_REDUCTION) return this.reduceSplit(sink, dims[0]!, term, DOT_WAYS);
     const acc = this.names.fresh("acc");
     const vars = dims.map((_, d) => this.loopVar(this.depth + d));
     this.depth += dims.length;
@@ -664,6 +738,25 @@ class FunctionEmitter {
     sink.push(`let ${acc} = 0;`);
     sink.push(...wrapLoops(vars, dims, body));
     return acc;
+  }
+
+  /**
+   * A long dot product as `ways` interleaved partial sums: one chain of dependent additions waits
+   * for each add's latency, several independent chains overlap (docs/performance.md).
+   */
+  reduceSplit(sink: string[], len: number, term: (sink: string[], idx: Ix[]) => string, ways: number): string {
+    const accs = Array.from({ length: ways }, (_, w) => this.names.fresh(`acc${w}`));
+    const j = this.loopVar(this.depth);
+    this.depth += 1;
+    const body: string[] = [];
+    accs.forEach((a, w) => body.push(`${a} += ${term(body, [w === 0 ? j : `${j} + ${w}`])};`));
+    this.depth -= 1;
+    const main = len - (len % ways);
+    sink.push(`let ${accs.map((a) => `${a} = 0`).join(", ")};`);
+    sink.push(`for (let ${j} = 0; ${j} < ${main}; ${j} += ${ways}) {`, ...body, "}");
+    const rest: string[] = [];
+    for (let c = main; c < len; c++) rest.push(paren(term(sink, [c])));
+    return [...accs, ...rest].join(" + ");
   }
 }
 
@@ -762,7 +855,7 @@ function flat(shape: Shape, idx: readonly Ix[]): Ix {
   const terms: string[] = [];
   idx.forEach((v, k) => {
     if (typeof v === "number") c += v * st[k]!;
-    else terms.push(st[k] === 1 ? v : `${v} * ${st[k]}`);
+    else terms.push(st[k] === 1 ? v : `${/^[\w$]+$/.test(v) ? v : `(${v})`} * ${st[k]}`);
   });
   if (terms.length === 0) return c;
   if (c !== 0) terms.push(String(c));

@@ -127,21 +127,33 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
   const y_b = params["y.b"];
   // ── layer h = dense(x, 128, relu)  (mnist.nn:6)
   for (let i = 0; i < 128; i++) {
-    let acc = 0;
-    for (let j = 0; j < 784; j++) {
-      acc += h_W[i * 784 + j] * x[xo + j];
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 784; j += 4) {
+      acc0 += h_W[i * 784 + j] * x[xo + j];
+      acc1 += h_W[i * 784 + j + 1] * x[xo + j + 1];
+      acc2 += h_W[i * 784 + j + 2] * x[xo + j + 2];
+      acc3 += h_W[i * 784 + j + 3] * x[xo + j + 3];
     }
-    const tmp = acc + h_b[i];
+    const tmp = acc0 + acc1 + acc2 + acc3 + h_b[i];
     h_buf[i] = tmp > 0 ? tmp : 0;
   }
 
   // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
   for (let i = 0; i < 10; i++) {
-    let acc_1 = 0;
-    for (let j = 0; j < 128; j++) {
-      acc_1 += y_W[i * 128 + j] * h_buf[j];
+    let acc0_1 = 0,
+      acc1_1 = 0,
+      acc2_1 = 0,
+      acc3_1 = 0;
+    for (let j = 0; j < 128; j += 4) {
+      acc0_1 += y_W[i * 128 + j] * h_buf[j];
+      acc1_1 += y_W[i * 128 + j + 1] * h_buf[j + 1];
+      acc2_1 += y_W[i * 128 + j + 2] * h_buf[j + 2];
+      acc3_1 += y_W[i * 128 + j + 3] * h_buf[j + 3];
     }
-    y_z_buf[i] = acc_1 + y_b[i];
+    y_z_buf[i] = acc0_1 + acc1_1 + acc2_1 + acc3_1 + y_b[i];
   }
   const lse_max = Math.max(
     y_z_buf[0],
@@ -201,11 +213,17 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number,
   for (let i = 0; i < 128; i++) {
     for (let s = 0; s < lanes; s++) {
       const xo = (n + s) * 784;
-      let acc = 0;
-      for (let j = 0; j < 784; j++) {
-        acc += h_W[i * 784 + j] * x[xo + j];
+      let acc0 = 0,
+        acc1 = 0,
+        acc2 = 0,
+        acc3 = 0;
+      for (let j = 0; j < 784; j += 4) {
+        acc0 += h_W[i * 784 + j] * x[xo + j];
+        acc1 += h_W[i * 784 + j + 1] * x[xo + j + 1];
+        acc2 += h_W[i * 784 + j + 2] * x[xo + j + 2];
+        acc3 += h_W[i * 784 + j + 3] * x[xo + j + 3];
       }
-      const tmp = acc + h_b[i];
+      const tmp = acc0 + acc1 + acc2 + acc3 + h_b[i];
       h_lanes_buf[s * 128 + i] = tmp > 0 ? tmp : 0;
     }
   }
@@ -213,11 +231,17 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number,
   // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
   for (let i = 0; i < 10; i++) {
     for (let s = 0; s < lanes; s++) {
-      let acc_1 = 0;
-      for (let j = 0; j < 128; j++) {
-        acc_1 += y_W[i * 128 + j] * h_lanes_buf[s * 128 + j];
+      let acc0_1 = 0,
+        acc1_1 = 0,
+        acc2_1 = 0,
+        acc3_1 = 0;
+      for (let j = 0; j < 128; j += 4) {
+        acc0_1 += y_W[i * 128 + j] * h_lanes_buf[s * 128 + j];
+        acc1_1 += y_W[i * 128 + j + 1] * h_lanes_buf[s * 128 + j + 1];
+        acc2_1 += y_W[i * 128 + j + 2] * h_lanes_buf[s * 128 + j + 2];
+        acc3_1 += y_W[i * 128 + j + 3] * h_lanes_buf[s * 128 + j + 3];
       }
-      y_z_lanes_buf[s * 10 + i] = acc_1 + y_b[i];
+      y_z_lanes_buf[s * 10 + i] = acc0_1 + acc1_1 + acc2_1 + acc3_1 + y_b[i];
     }
   }
   for (let s = 0; s < lanes; s++) {
@@ -301,11 +325,17 @@ function sampleGradient(
   for (let i = 0; i < 128; i++) {
     for (let s = 0; s < lanes; s++) {
       const xo = (n + s) * 784;
-      let acc = 0;
-      for (let j = 0; j < 784; j++) {
-        acc += h_W[i * 784 + j] * x[xo + j];
+      let acc0 = 0,
+        acc1 = 0,
+        acc2 = 0,
+        acc3 = 0;
+      for (let j = 0; j < 784; j += 4) {
+        acc0 += h_W[i * 784 + j] * x[xo + j];
+        acc1 += h_W[i * 784 + j + 1] * x[xo + j + 1];
+        acc2 += h_W[i * 784 + j + 2] * x[xo + j + 2];
+        acc3 += h_W[i * 784 + j + 3] * x[xo + j + 3];
       }
-      const tmp = acc + h_b[i];
+      const tmp = acc0 + acc1 + acc2 + acc3 + h_b[i];
       h_lanes_buf[s * 128 + i] = tmp > 0 ? tmp : 0;
     }
   }
@@ -313,11 +343,17 @@ function sampleGradient(
   // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
   for (let i = 0; i < 10; i++) {
     for (let s = 0; s < lanes; s++) {
-      let acc_1 = 0;
-      for (let j = 0; j < 128; j++) {
-        acc_1 += y_W[i * 128 + j] * h_lanes_buf[s * 128 + j];
+      let acc0_1 = 0,
+        acc1_1 = 0,
+        acc2_1 = 0,
+        acc3_1 = 0;
+      for (let j = 0; j < 128; j += 4) {
+        acc0_1 += y_W[i * 128 + j] * h_lanes_buf[s * 128 + j];
+        acc1_1 += y_W[i * 128 + j + 1] * h_lanes_buf[s * 128 + j + 1];
+        acc2_1 += y_W[i * 128 + j + 2] * h_lanes_buf[s * 128 + j + 2];
+        acc3_1 += y_W[i * 128 + j + 3] * h_lanes_buf[s * 128 + j + 3];
       }
-      y_z_lanes_buf[s * 10 + i] = acc_1 + y_b[i];
+      y_z_lanes_buf[s * 10 + i] = acc0_1 + acc1_1 + acc2_1 + acc3_1 + y_b[i];
     }
   }
   for (let s = 0; s < lanes; s++) {
@@ -419,13 +455,35 @@ function sampleGradient(
     dy_b[9] += dy_z_lanes_buf[s * 10 + 9];
   }
   dh_lanes_buf.fill(0);
-  for (let i = 0; i < 10; i++) {
-    for (let s = 0; s < lanes; s++) {
-      const d = dy_z_lanes_buf[s * 10 + i];
-      if (d === 0) continue;
+  if (lanes === 4) {
+    for (let i = 0; i < 10; i++) {
+      const d0 = dy_z_lanes_buf[i];
+      const d1 = dy_z_lanes_buf[i + 10];
+      const d2 = dy_z_lanes_buf[i + 20];
+      const d3 = dy_z_lanes_buf[i + 30];
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
       for (let j = 0; j < 128; j++) {
-        dy_W[i * 128 + j] += d * h_lanes_buf[s * 128 + j];
-        dh_lanes_buf[s * 128 + j] += y_W[i * 128 + j] * d;
+        dy_W[i * 128 + j] +=
+          d0 * h_lanes_buf[j] +
+          d1 * h_lanes_buf[j + 128] +
+          d2 * h_lanes_buf[j + 256] +
+          d3 * h_lanes_buf[j + 384];
+        const w = y_W[i * 128 + j];
+        dh_lanes_buf[j] += w * d0;
+        dh_lanes_buf[j + 128] += w * d1;
+        dh_lanes_buf[j + 256] += w * d2;
+        dh_lanes_buf[j + 384] += w * d3;
+      }
+    }
+  } else {
+    for (let i = 0; i < 10; i++) {
+      for (let s = 0; s < lanes; s++) {
+        const d = dy_z_lanes_buf[s * 10 + i];
+        if (d === 0) continue;
+        for (let j = 0; j < 128; j++) {
+          dy_W[i * 128 + j] += d * h_lanes_buf[s * 128 + j];
+          dh_lanes_buf[s * 128 + j] += y_W[i * 128 + j] * d;
+        }
       }
     }
   }
@@ -441,13 +499,31 @@ function sampleGradient(
       dh_b[i] += dh_z_lanes_buf[s * 128 + i];
     }
   }
-  for (let i = 0; i < 128; i++) {
-    for (let s = 0; s < lanes; s++) {
-      const xo = (n + s) * 784;
-      const d_1 = dh_z_lanes_buf[s * 128 + i];
-      if (d_1 === 0) continue;
+  if (lanes === 4) {
+    const xo_0 = n * 784;
+    const xo_1 = (n + 1) * 784;
+    const xo_2 = (n + 2) * 784;
+    const xo_3 = (n + 3) * 784;
+    for (let i = 0; i < 128; i++) {
+      const d0_1 = dh_z_lanes_buf[i];
+      const d1_1 = dh_z_lanes_buf[i + 128];
+      const d2_1 = dh_z_lanes_buf[i + 256];
+      const d3_1 = dh_z_lanes_buf[i + 384];
+      if (d0_1 === 0 && d1_1 === 0 && d2_1 === 0 && d3_1 === 0) continue;
       for (let j = 0; j < 784; j++) {
-        dh_W[i * 784 + j] += d_1 * x[xo + j];
+        dh_W[i * 784 + j] +=
+          d0_1 * x[xo_0 + j] + d1_1 * x[xo_1 + j] + d2_1 * x[xo_2 + j] + d3_1 * x[xo_3 + j];
+      }
+    }
+  } else {
+    for (let i = 0; i < 128; i++) {
+      for (let s = 0; s < lanes; s++) {
+        const xo = (n + s) * 784;
+        const d_1 = dh_z_lanes_buf[s * 128 + i];
+        if (d_1 === 0) continue;
+        for (let j = 0; j < 784; j++) {
+          dh_W[i * 784 + j] += d_1 * x[xo + j];
+        }
       }
     }
   }

@@ -127,20 +127,39 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
   const y_b = params["y.b"];
   // ── layer h = dense(x, 30, tanh)  (large-loops.nn:4)
   for (let i = 0; i < 30; i++) {
-    let acc = 0;
-    for (let j = 0; j < 40; j++) {
-      acc += h_W[i * 40 + j] * x[xo + j];
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 40; j += 4) {
+      acc0 += h_W[i * 40 + j] * x[xo + j];
+      acc1 += h_W[i * 40 + j + 1] * x[xo + j + 1];
+      acc2 += h_W[i * 40 + j + 2] * x[xo + j + 2];
+      acc3 += h_W[i * 40 + j + 3] * x[xo + j + 3];
     }
-    h_buf[i] = Math.tanh(acc + h_b[i]);
+    h_buf[i] = Math.tanh(acc0 + acc1 + acc2 + acc3 + h_b[i]);
   }
 
   // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
   for (let i = 0; i < 3; i++) {
-    let acc_1 = 0;
-    for (let j = 0; j < 30; j++) {
-      acc_1 += y_W[i * 30 + j] * h_buf[j];
+    let acc0_1 = 0,
+      acc1_1 = 0,
+      acc2_1 = 0,
+      acc3_1 = 0;
+    for (let j = 0; j < 28; j += 4) {
+      acc0_1 += y_W[i * 30 + j] * h_buf[j];
+      acc1_1 += y_W[i * 30 + j + 1] * h_buf[j + 1];
+      acc2_1 += y_W[i * 30 + j + 2] * h_buf[j + 2];
+      acc3_1 += y_W[i * 30 + j + 3] * h_buf[j + 3];
     }
-    y_z_buf[i] = acc_1 + y_b[i];
+    y_z_buf[i] =
+      acc0_1 +
+      acc1_1 +
+      acc2_1 +
+      acc3_1 +
+      y_W[i * 30 + 28] * h_buf[28] +
+      y_W[i * 30 + 29] * h_buf[29] +
+      y_b[i];
   }
   const lse_max = Math.max(y_z_buf[0], y_z_buf[1], y_z_buf[2]);
   const lse =
@@ -166,22 +185,41 @@ function sampleLoss(params: Params, x: Float64Array, t: Float64Array, n: number,
   for (let i = 0; i < 30; i++) {
     for (let s = 0; s < lanes; s++) {
       const xo = (n + s) * 40;
-      let acc = 0;
-      for (let j = 0; j < 40; j++) {
-        acc += h_W[i * 40 + j] * x[xo + j];
+      let acc0 = 0,
+        acc1 = 0,
+        acc2 = 0,
+        acc3 = 0;
+      for (let j = 0; j < 40; j += 4) {
+        acc0 += h_W[i * 40 + j] * x[xo + j];
+        acc1 += h_W[i * 40 + j + 1] * x[xo + j + 1];
+        acc2 += h_W[i * 40 + j + 2] * x[xo + j + 2];
+        acc3 += h_W[i * 40 + j + 3] * x[xo + j + 3];
       }
-      h_lanes_buf[s * 30 + i] = Math.tanh(acc + h_b[i]);
+      h_lanes_buf[s * 30 + i] = Math.tanh(acc0 + acc1 + acc2 + acc3 + h_b[i]);
     }
   }
 
   // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
   for (let i = 0; i < 3; i++) {
     for (let s = 0; s < lanes; s++) {
-      let acc_1 = 0;
-      for (let j = 0; j < 30; j++) {
-        acc_1 += y_W[i * 30 + j] * h_lanes_buf[s * 30 + j];
+      let acc0_1 = 0,
+        acc1_1 = 0,
+        acc2_1 = 0,
+        acc3_1 = 0;
+      for (let j = 0; j < 28; j += 4) {
+        acc0_1 += y_W[i * 30 + j] * h_lanes_buf[s * 30 + j];
+        acc1_1 += y_W[i * 30 + j + 1] * h_lanes_buf[s * 30 + j + 1];
+        acc2_1 += y_W[i * 30 + j + 2] * h_lanes_buf[s * 30 + j + 2];
+        acc3_1 += y_W[i * 30 + j + 3] * h_lanes_buf[s * 30 + j + 3];
       }
-      y_z_lanes_buf[s * 3 + i] = acc_1 + y_b[i];
+      y_z_lanes_buf[s * 3 + i] =
+        acc0_1 +
+        acc1_1 +
+        acc2_1 +
+        acc3_1 +
+        y_W[i * 30 + 28] * h_lanes_buf[s * 30 + 28] +
+        y_W[i * 30 + 29] * h_lanes_buf[s * 30 + 29] +
+        y_b[i];
     }
   }
   for (let s = 0; s < lanes; s++) {
@@ -230,22 +268,41 @@ function sampleGradient(
   for (let i = 0; i < 30; i++) {
     for (let s = 0; s < lanes; s++) {
       const xo = (n + s) * 40;
-      let acc = 0;
-      for (let j = 0; j < 40; j++) {
-        acc += h_W[i * 40 + j] * x[xo + j];
+      let acc0 = 0,
+        acc1 = 0,
+        acc2 = 0,
+        acc3 = 0;
+      for (let j = 0; j < 40; j += 4) {
+        acc0 += h_W[i * 40 + j] * x[xo + j];
+        acc1 += h_W[i * 40 + j + 1] * x[xo + j + 1];
+        acc2 += h_W[i * 40 + j + 2] * x[xo + j + 2];
+        acc3 += h_W[i * 40 + j + 3] * x[xo + j + 3];
       }
-      h_lanes_buf[s * 30 + i] = Math.tanh(acc + h_b[i]);
+      h_lanes_buf[s * 30 + i] = Math.tanh(acc0 + acc1 + acc2 + acc3 + h_b[i]);
     }
   }
 
   // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
   for (let i = 0; i < 3; i++) {
     for (let s = 0; s < lanes; s++) {
-      let acc_1 = 0;
-      for (let j = 0; j < 30; j++) {
-        acc_1 += y_W[i * 30 + j] * h_lanes_buf[s * 30 + j];
+      let acc0_1 = 0,
+        acc1_1 = 0,
+        acc2_1 = 0,
+        acc3_1 = 0;
+      for (let j = 0; j < 28; j += 4) {
+        acc0_1 += y_W[i * 30 + j] * h_lanes_buf[s * 30 + j];
+        acc1_1 += y_W[i * 30 + j + 1] * h_lanes_buf[s * 30 + j + 1];
+        acc2_1 += y_W[i * 30 + j + 2] * h_lanes_buf[s * 30 + j + 2];
+        acc3_1 += y_W[i * 30 + j + 3] * h_lanes_buf[s * 30 + j + 3];
       }
-      y_z_lanes_buf[s * 3 + i] = acc_1 + y_b[i];
+      y_z_lanes_buf[s * 3 + i] =
+        acc0_1 +
+        acc1_1 +
+        acc2_1 +
+        acc3_1 +
+        y_W[i * 30 + 28] * h_lanes_buf[s * 30 + 28] +
+        y_W[i * 30 + 29] * h_lanes_buf[s * 30 + 29] +
+        y_b[i];
     }
   }
   for (let s = 0; s < lanes; s++) {
@@ -291,13 +348,35 @@ function sampleGradient(
     dy_b[2] += dy_z_lanes_buf[s * 3 + 2];
   }
   dh_lanes_buf.fill(0);
-  for (let i = 0; i < 3; i++) {
-    for (let s = 0; s < lanes; s++) {
-      const d = dy_z_lanes_buf[s * 3 + i];
-      if (d === 0) continue;
+  if (lanes === 4) {
+    for (let i = 0; i < 3; i++) {
+      const d0 = dy_z_lanes_buf[i];
+      const d1 = dy_z_lanes_buf[i + 3];
+      const d2 = dy_z_lanes_buf[i + 6];
+      const d3 = dy_z_lanes_buf[i + 9];
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
       for (let j = 0; j < 30; j++) {
-        dy_W[i * 30 + j] += d * h_lanes_buf[s * 30 + j];
-        dh_lanes_buf[s * 30 + j] += y_W[i * 30 + j] * d;
+        dy_W[i * 30 + j] +=
+          d0 * h_lanes_buf[j] +
+          d1 * h_lanes_buf[j + 30] +
+          d2 * h_lanes_buf[j + 60] +
+          d3 * h_lanes_buf[j + 90];
+        const w = y_W[i * 30 + j];
+        dh_lanes_buf[j] += w * d0;
+        dh_lanes_buf[j + 30] += w * d1;
+        dh_lanes_buf[j + 60] += w * d2;
+        dh_lanes_buf[j + 90] += w * d3;
+      }
+    }
+  } else {
+    for (let i = 0; i < 3; i++) {
+      for (let s = 0; s < lanes; s++) {
+        const d = dy_z_lanes_buf[s * 3 + i];
+        if (d === 0) continue;
+        for (let j = 0; j < 30; j++) {
+          dy_W[i * 30 + j] += d * h_lanes_buf[s * 30 + j];
+          dh_lanes_buf[s * 30 + j] += y_W[i * 30 + j] * d;
+        }
       }
     }
   }
@@ -341,13 +420,30 @@ function sampleGradient(
     dh_b[28] += dh_z_lanes_buf[s * 30 + 28];
     dh_b[29] += dh_z_lanes_buf[s * 30 + 29];
   }
-  for (let i = 0; i < 30; i++) {
-    for (let s = 0; s < lanes; s++) {
-      const xo = (n + s) * 40;
-      const d_1 = dh_z_lanes_buf[s * 30 + i];
-      if (d_1 === 0) continue;
+  if (lanes === 4) {
+    const xo_0 = n * 40;
+    const xo_1 = (n + 1) * 40;
+    const xo_2 = (n + 2) * 40;
+    const xo_3 = (n + 3) * 40;
+    for (let i = 0; i < 30; i++) {
+      const d0_1 = dh_z_lanes_buf[i];
+      const d1_1 = dh_z_lanes_buf[i + 30];
+      const d2_1 = dh_z_lanes_buf[i + 60];
+      const d3_1 = dh_z_lanes_buf[i + 90];
+      if (d0_1 === 0 && d1_1 === 0 && d2_1 === 0 && d3_1 === 0) continue;
       for (let j = 0; j < 40; j++) {
-        dh_W[i * 40 + j] += d_1 * x[xo + j];
+        dh_W[i * 40 + j] += d0_1 * x[xo_0 + j] + d1_1 * x[xo_1 + j] + d2_1 * x[xo_2 + j] + d3_1 * x[xo_3 + j];
+      }
+    }
+  } else {
+    for (let i = 0; i < 30; i++) {
+      for (let s = 0; s < lanes; s++) {
+        const xo = (n + s) * 40;
+        const d_1 = dh_z_lanes_buf[s * 30 + i];
+        if (d_1 === 0) continue;
+        for (let j = 0; j < 40; j++) {
+          dh_W[i * 40 + j] += d_1 * x[xo + j];
+        }
       }
     }
   }
