@@ -27,6 +27,9 @@ export const DEFAULT_UNROLL = 64;
 /** samples per call of the per-sample functions in lane mode (FunctionSpec.maxLanes); measured in docs/performance.md */
 export const LANES = 4;
 
+/** gradient arrays of at most this many elements are zeroed by an inlined loop, larger ones by fill */
+const SMALL_ARRAY = 64;
+
 /** Public names of the module; nothing else may take them. */
 const PUBLIC = [
   "meta", "ParamName", "Params", "Inputs", "Targets", "Outputs", "BatchInputs", "BatchTargets", "BatchOutputs",
@@ -301,8 +304,12 @@ ${lines.join("\n")}
       this.laned.has(fn)
         ? `for (let n = 0; n < count; n += ${LANES}) ${fn}(params, ${sampleArgs(true, "n")}, Math.min(${LANES}, count - n)${tail(grad, random)};`
         : `for (let n = 0; n < count; n++) ${fn}(params, ${sampleArgs(true, "n")}${tail(grad, random)};`;
-    const zero = m.params.map((p) => `  zeroAll(grad[${literal(p.name)}]);`).join("\n");
-    const scale = m.params.map((p) => `    scaleAll(grad[${literal(p.name)}], scale);`).join("\n");
+    // small arrays: a loop V8 inlines (a call of the fill builtin costs more than zeroing a few
+    // elements: a quarter of network A's step); large ones: fill, a memset
+    const zero = m.params
+      .map((p) => (numel(p.shape) <= SMALL_ARRAY ? `  zeroAll(grad[${literal(p.name)}]);` : `  grad[${literal(p.name)}].fill(0);`))
+      .join("\n");
+    const scale = m.params.map((p) => `    scaleAll(grad[${literal(p.name)}], count);`).join("\n");
     const reg = (g: boolean) => (this.hasRegularizer ? (g ? " + regularizerGradient(params, grad)" : " + regularizerLoss(params)") : "");
     const outBufs = m.outputs.map((o) => this.outputBuffers.get(o.name)!);
     const copyScalars = m.outputs
@@ -312,13 +319,13 @@ ${lines.join("\n")}
     const trainSuffix = m.hasDropout ? "Train" : "";
     const rnd = m.hasDropout ? ", random" : "";
     const unusedRandom = m.hasDropout ? "" : "\n  void random; // the model has no dropout: training and inference are the same";
-    // a loop, not fill(0): V8 inlines it, where the call of the builtin costs more than zeroing
-    // a small array (network A: a quarter of a training step)
     return `function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
 
-function scaleAll(a: Float64Array, s: number): void {
+/** Multiplies by 1/count; takes the integer count because a double passed to a call V8 does not inline is boxed. */
+function scaleAll(a: Float64Array, count: number): void {
+  const s = 1 / count;
   for (let i = 0; i < a.length; i++) a[i] *= s;
 }
 
@@ -361,7 +368,6 @@ export function gradientBatch(params: Params, inputs: BatchInputs, targets: Batc
 ${zero}
   lossTotal[0] = 0;
   ${all("sampleGradient", true)}
-  const scale = 1 / count;
   if (count !== 1) {
 ${scale}
   }
@@ -395,7 +401,6 @@ export function gradientBatchTrain(params: Params, inputs: BatchInputs, targets:
 ${zero}
   lossTotal[0] = 0;
   ${all(`sampleGradient${trainSuffix}`, true, rnd)}
-  const scale = 1 / count;
   if (count !== 1) {
 ${scale}
   }
