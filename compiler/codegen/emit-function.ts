@@ -28,8 +28,12 @@ export type Sink =
 export interface ModuleContext {
   readonly file: string;
   readonly unroll: number;
-  /** module-level identifier of a scratch buffer of `size` doubles, shared by name and size */
-  buffer(hint: string, size: number): string;
+  /**
+   * Module-level identifier of a scratch buffer of `size` doubles. Functions share buffers of the
+   * same hint and size (they never run at the same time); within one function every value has its
+   * own: `taken` holds the buffers the function already uses.
+   */
+  buffer(hint: string, size: number, taken: Set<string>): string;
   /** module-level identifier of the scratch object holding samples of one output (predict) */
   readonly names: NameTable;
 }
@@ -126,6 +130,7 @@ class FunctionEmitter {
   readonly outputArg = new Map<string, string>();
   readonly usedParams = new Set<string>();
   readonly loopVars: string[] = [];
+  readonly buffersTaken = new Set<string>();
   depth = 0;
   sampleIndex = "n";
   randomName = "random";
@@ -282,10 +287,10 @@ class FunctionEmitter {
       const node = g.node(id);
       const hint = node.name ?? hintFor(node);
       const size = numel(node.shape);
-      if (this.laneMode && this.perSample[id] === 1) this.storage.set(id, { kind: "buffer", name: this.mod.buffer(`${hint}_lanes`, size * lanes), shape: node.shape, perLane: true });
+      if (this.laneMode && this.perSample[id] === 1) this.storage.set(id, { kind: "buffer", name: this.mod.buffer(`${hint}_lanes`, size * lanes, this.buffersTaken), shape: node.shape, perLane: true });
       else if (node.shape.length === 0) this.storage.set(id, { kind: "scalar", name: this.names.fresh(hint) });
       else if (this.unrolled.get(id) && !readInLoop[id]) this.storage.set(id, { kind: "locals", base: this.names.freshGroup(hint, size), shape: node.shape });
-      else this.storage.set(id, { kind: "buffer", name: this.mod.buffer(hint, size), shape: node.shape, perLane: false });
+      else this.storage.set(id, { kind: "buffer", name: this.mod.buffer(hint, size, this.buffersTaken), shape: node.shape, perLane: false });
     }
     this.sinkUnrolled = sinkUnrolled;
   }

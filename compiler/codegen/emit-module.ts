@@ -42,21 +42,24 @@ const PUBLIC = [
 export function emitModule(model: Model, options: EmitOptions): string {
   const names = new NameTable();
   for (const n of PUBLIC) names.reserve(n);
-  const buffers = new Map<string, string>();
+  const buffers = new Map<string, string[]>();
   const bufferDecls: string[] = [];
   const mod: ModuleContext = {
     file: options.file,
     unroll: options.unroll,
     names,
-    buffer(hint, size) {
+    buffer(hint, size, taken) {
       const key = `${hint}:${size}`;
-      let name = buffers.get(key);
+      const same = buffers.get(key) ?? [];
+      buffers.set(key, same);
+      let name = same.find((b) => !taken.has(b));
       if (name === undefined) {
         // a suffix of its own keeps module-level buffers apart from the functions' locals
         name = names.fresh(`${hint}_buf`);
-        buffers.set(key, name);
+        same.push(name);
         bufferDecls.push(`const ${name} = new Float64Array(${size});`);
       }
+      taken.add(name);
       return name;
     },
   };

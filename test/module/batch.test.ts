@@ -294,6 +294,29 @@ describe("lane mode: several samples per call of the per-sample functions", () =
   });
 });
 
+describe.each(models.map((e) => [e.path, e] as const))("%s with --unroll 0 (loops, lanes and sweeps everywhere)", (_path, entry) => {
+  it("has the default build's gradientBatch, lossBatch and gradient", async () => {
+    const looped = await compile(entry.source, { file: entry.path, unroll: 0 });
+    expect(looped.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
+    const m0 = await loadModule(looped.ts!);
+    const m = await build(entry);
+    const f = fixture(m, 21);
+    const g = m.createParams();
+    const g0 = m0.createParams();
+    const scale = (p: Params) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.map(Math.abs)]));
+    for (const count of [1, 4, COUNT]) {
+      const l = m.gradientBatch(f.params, f.inputs, f.targets, count, g);
+      const l0 = m0.gradientBatch(f.params, f.inputs, f.targets, count, g0);
+      expectClose(l0, l, 1e-12, `gradientBatch's loss, count ${count}`);
+      expectParamsClose(g0, g, 1e-10, `gradientBatch, count ${count}`, scale(g));
+      expectClose(m0.lossBatch(f.params, f.inputs, f.targets, count), l, 1e-12, `lossBatch, count ${count}`);
+    }
+    const s = f.samples[3]!;
+    expectClose(m0.gradient(f.params, s.inputs, s.targets, g0), m.gradient(f.params, s.inputs, s.targets, g), 1e-12, "gradient's loss");
+    expectParamsClose(g0, g, 1e-10, "gradient", scale(g));
+  });
+});
+
 describe("dropout: training mode draws its masks from the given random source", () => {
   const dropout = entry("test/cases/ops/dropout.nn");
 
