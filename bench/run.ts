@@ -337,12 +337,25 @@ function nncStep(m: CompiledModule, batches: readonly TfBatch[], count: number):
   const step = (i: number): void => {
     const j = i % nb;
     m.gradientBatch(params, inputs[j]!, targets[j]!, count, grad);
-    for (let k = 0; k < pairs.length; k++) {
-      const [p, g] = pairs[k]!;
-      for (let q = 0; q < p.length; q++) p[q]! -= LR * g[q]!;
-    }
+    sgdUpdate(pairs, LR);
   };
   return { params, grad, step, gradientOnly };
+}
+
+/**
+ * θ ← θ − lr·g over the module's parameter arrays. Written like GenericMLP.sgd (lr an argument,
+ * the length hoisted, no destructuring): the first version, a destructuring loop reading the
+ * module-level LR inside the step closure, ran at 1.7 ns per element on C's sizes against 1.2 ns for
+ * GenericMLP.sgd, which charged nnc's step alone for the slower update.
+ */
+function sgdUpdate(pairs: readonly (readonly [Float64Array, Float64Array])[], lr: number): void {
+  for (let k = 0; k < pairs.length; k++) {
+    const pair = pairs[k]!;
+    const p = pair[0];
+    const g = pair[1];
+    const n = p.length;
+    for (let q = 0; q < n; q++) p[q]! -= lr * g[q]!;
+  }
 }
 
 // ── main
