@@ -295,7 +295,7 @@ describe("lane mode: several samples per call of the per-sample functions", () =
 });
 
 describe.each(models.map((e) => [e.path, e] as const))("%s with --unroll 0 (loops, lanes and sweeps everywhere)", (_path, entry) => {
-  it("has the default build's gradientBatch, lossBatch and gradient", async () => {
+  it("has the default build's gradientBatch, lossBatch, gradient and predictBatch", async () => {
     const looped = await compile(entry.source, { file: entry.path, unroll: 0 });
     expect(looped.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
     const m0 = await loadModule(looped.ts!);
@@ -314,6 +314,12 @@ describe.each(models.map((e) => [e.path, e] as const))("%s with --unroll 0 (loop
     const s = f.samples[3]!;
     expectClose(m0.gradient(f.params, s.inputs, s.targets, g0), m.gradient(f.params, s.inputs, s.targets, g), 1e-12, "gradient's loss");
     expectParamsClose(g0, g, 1e-10, "gradient", scale(g));
+    const outputs = (mod: CompiledModule) => Object.fromEntries(Object.entries(mod.meta.outputs).map(([k, sh]) => [k, new Float64Array(COUNT * size(sh))]));
+    const o = outputs(m);
+    const o0 = outputs(m0);
+    m.predictBatch(f.params, f.inputs, COUNT, o);
+    m0.predictBatch(f.params, f.inputs, COUNT, o0);
+    for (const [k, v] of Object.entries(o)) v.forEach((e, i) => expectClose(o0[k]![i]!, e, 1e-12, `predictBatch ${k}[${i}]`));
   });
 });
 
