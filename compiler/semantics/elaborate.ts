@@ -369,7 +369,7 @@ class Elaborator {
     const [inputE, units, actE, initE] = vals as [Expr, number, Expr, Expr];
     const input = this.expr(inputE);
     if (actE.kind !== "name" || !(ACTIVATIONS as readonly string[]).includes(actE.name)) {
-      this.diags.error("NN2011", actE.span, describe(actE, this.source));
+      this.diags.error("NN2011", actE.span, describe(actE, this.source), ACTIVATIONS.join(", "));
       return null;
     }
     if (!Number.isInteger(units) || units <= 0) {
@@ -410,7 +410,7 @@ class Elaborator {
       case "number":
         return g.c(e.value);
       case "string":
-        diags.error("NN3012", e.span, describe(e, this.source));
+        diags.error("NN3012", e.span, this.source.slice(e.span.start, e.span.end)); // a string literal quotes itself
         return null;
       case "error":
         return null;
