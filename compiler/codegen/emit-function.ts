@@ -61,6 +61,14 @@ export interface FunctionSpec {
    * 0 or absent: one sample per call.
    */
   readonly maxLanes?: number;
+  /**
+   * Plain SGD fused into the backward pass (a `lr` argument after the sample index): each
+   * accumulate sink subtracts lr × its term from the parameter itself instead of adding the term to
+   * grad, once nothing later in the function reads that parameter. A parameter for which that
+   * order cannot be had (it is read after its update would be emitted) still accumulates into grad,
+   * and EmittedFunction.accumulated names it. See docs/generated-module.md.
+   */
+  readonly update?: boolean;
 }
 
 /** What emitFunction made. */
@@ -68,6 +76,8 @@ export interface EmittedFunction {
   readonly code: string;
   /** the function takes a `lanes` argument after the sample index (see FunctionSpec.maxLanes) */
   readonly lanes: boolean;
+  /** with FunctionSpec.update: the parameters whose gradient still goes to grad */
+  readonly accumulated: readonly string[];
 }
 
 type Ix = number | string;
@@ -112,9 +122,15 @@ const MAX_SUM_CHAIN = 128;
 const ATOMIC = /^(?:[A-Za-z_$][\w$]*(?:\[[^\][]*\])?|\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/;
 
 export function emitFunction(spec: FunctionSpec, mod: ModuleContext): EmittedFunction {
-  const e = new FunctionEmitter(spec, mod);
-  const code = e.emit();
-  return { code, lanes: e.laneMode };
+  // update mode: a parameter read after its in-place update is moved to grad, and the function
+  // emitted again (each round moves at least one parameter, so this ends)
+  const accumulated = new Set<string>(spec.update === true ? [] : spec.params.map((p) => p.name));
+  for (;;) {
+    const e = new FunctionEmitter(spec, mod, accumulated);
+    const code = e.emit();
+    if (e.readAfterUpdate.size === 0) return { code, lanes: e.laneMode, accumulated: spec.update === true ? [...accumulated] : [] };
+    for (const p of e.readAfterUpdate) accumulated.add(p);
+  }
 }
 
 class FunctionEmitter {
@@ -152,10 +168,16 @@ class FunctionEmitter {
   laneOffsets: Map<string, string> | null = null;
   /** names of the per-lane sample offsets of the blocked sweeps, by array and lane */
   readonly constLaneOffsets = new Map<string, string>();
+  /** update mode: the learning-rate argument, the parameters already updated, and those read after */
+  lrName = "lr";
+  readonly updated = new Set<string>();
+  readonly readAfterUpdate = new Set<string>();
 
   constructor(
     readonly spec: FunctionSpec,
     readonly mod: ModuleContext,
+    /** parameters whose gradient goes to grad (all of them unless spec.update) */
+    readonly accumulated: ReadonlySet<string>,
   ) {
     this.g = spec.graph;
     this.names = mod.names.child();
@@ -175,6 +197,10 @@ class FunctionEmitter {
     }
     if (spec.samples.length > 0) args.push(`${this.sampleIndex}: number`);
     const lanesAt = args.length;
+    if (spec.update === true) {
+      this.lrName = this.names.reserve("lr");
+      args.push(`${this.lrName}: number`);
+    }
     for (const s of spec.sinks) if (s.kind === "output") {
       const name = this.names.fresh(`${s.name}Out`);
       this.outputArg.set(s.name, name);
@@ -355,6 +381,7 @@ class FunctionEmitter {
       if (s.kind === "return") ret = s;
       else sinksAt.set(s.node, [...(sinksAt.get(s.node) ?? []), s]);
     }
+    const deferred: Sink[] = [];
     for (const id of this.reach) {
       const node = this.g.node(id);
       const sweep = this.sweeps.get(id);
@@ -372,10 +399,18 @@ class FunctionEmitter {
           this.emitSweep(out, sweep);
           continue;
         }
+        if (this.updates(s)) {
+          deferred.push(s);
+          continue;
+        }
         header(node.origin, node.backward);
         this.emitSink(out, s);
       }
     }
+    // in-place updates go after every other statement, so that nothing reads a parameter after it
+    // changed (a read that still comes later, in another update, is caught by compute)
+    if (deferred.length > 0) out.push("", "// ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more");
+    for (const s of this.updateOrder(deferred as AccumulateSink[])) this.emitSink(out, s);
     if (ret !== null) {
       this.unrolledCtx = true;
       const cell = this.spec.lossCell;
@@ -405,6 +440,10 @@ class FunctionEmitter {
     this.unrolledCtx = false;
     const shape = this.g.shape(sw.sink.node);
     const [m, n] = shape as [number, number];
+    if (this.updates(sw.sink)) {
+      this.emitUpdateSweep(out, sw);
+      return;
+    }
     const dW = this.gradAliasOf(sw.sink.param);
     const i = this.loopVar(this.depth);
     const j = this.loopVar(this.depth + 1);
@@ -433,6 +472,42 @@ class FunctionEmitter {
     }
     const lanes = this.spec.maxLanes!;
     out.push(`if (${this.lanesArg} === ${lanes}) {`, ...this.blockedSweep(sw, dW, lanes), "} else {", ...wrapLoops([i], [m], row), "}");
+  }
+
+  /**
+   * The sweep in update mode (one sample): W −= lr δ bᵀ in place, each element of W read for Wᵀδ
+   * just before it changes, so the backward pass sees the old W and no gradient array is written.
+   */
+  emitUpdateSweep(out: string[], sw: Sweep): void {
+    const shape = this.g.shape(sw.sink.node);
+    const [m, n] = shape as [number, number];
+    const W = this.paramAlias.get(sw.sink.param)!;
+    this.usedParams.add(sw.sink.param);
+    const i = this.loopVar(this.depth);
+    const j = this.loopVar(this.depth + 1);
+    const d = this.names.fresh("d");
+    const step = this.names.fresh("step");
+    this.depth += 2;
+    const row: string[] = [];
+    row.push(`const ${d} = ${this.elem(row, sw.delta, [i])};`);
+    row.push(`if (${d} === 0) continue;`);
+    row.push(`const ${step} = ${this.lrName} * ${d};`);
+    const inner: string[] = [];
+    const bj = this.elem(inner, sw.b, [j]);
+    if (sw.back !== null) {
+      const back = this.storage.get(sw.back)!;
+      if (back.kind !== "buffer") throw new Error("internal: Wᵀδ of a sweep is not a buffer");
+      const w = this.names.fresh("w");
+      inner.push(`const ${w} = ${this.elem(inner, sw.weight!, [i, j])};`);
+      inner.push(`${back.name}[${this.bufferIndex(back, [j])}] += ${w} * ${d};`);
+      inner.push(`${W}[${flat(shape, [i, j])}] = ${w} - ${step} * ${paren(bj)};`);
+      out.push(`${back.name}.fill(0);`);
+    } else {
+      inner.push(`${W}[${flat(shape, [i, j])}] -= ${step} * ${paren(bj)};`);
+    }
+    this.depth -= 2;
+    out.push(...wrapLoops([i], [m], [...row, ...wrapLoops([j], [n], inner)]));
+    this.updated.add(sw.sink.param);
   }
 
   /**
@@ -487,10 +562,54 @@ class FunctionEmitter {
     return alias;
   }
 
+  /**
+   * The deferred updates in an order where each comes before the updates of the parameters its
+   * own expression reads (an inlined δ = Wᵀδ′ reads W): repeatedly the first whose parameter no
+   * remaining update reads. On a cycle the rest keep their order; compute then reports the read.
+   */
+  updateOrder(sinks: readonly AccumulateSink[]): AccumulateSink[] {
+    const reads = sinks.map((s) => this.paramsRead(s.node));
+    const left = sinks.map((_, k) => k);
+    const order: AccumulateSink[] = [];
+    while (left.length > 0) {
+      const free = left.findIndex((k) => left.every((o) => o === k || sinks[o]!.param === sinks[k]!.param || !reads[o]!.has(sinks[k]!.param)));
+      const at = free < 0 ? 0 : free;
+      order.push(sinks[left[at]!]!);
+      left.splice(at, 1);
+    }
+    return order;
+  }
+
+  /** The parameters an expression reads directly: through inlined nodes, not stored ones. */
+  paramsRead(id: NodeId): Set<string> {
+    const found = new Set<string>();
+    const seen = new Set<NodeId>();
+    const walk = (n: NodeId) => {
+      if (seen.has(n)) return;
+      seen.add(n);
+      const node = this.g.node(n);
+      if (node.op === "param") found.add(node.ref);
+      else if (!this.storage.has(n)) for (const i of node.inputs) walk(i);
+    };
+    walk(id);
+    return found;
+  }
+
+  /** Update mode: this sink changes its parameter in place instead of adding to grad. */
+  updates(s: Sink): boolean {
+    return s.kind === "accumulate" && !this.accumulated.has(s.param);
+  }
+
   emitSink(out: string[], s: Sink): void {
     this.unrolledCtx = this.sinkUnrolled(s);
     const shape = this.g.shape(s.node);
-    if (s.kind === "accumulate") {
+    if (s.kind === "accumulate" && this.updates(s)) {
+      // marked first: a read of the parameter in its own update counts as a read after it
+      this.updated.add(s.param);
+      this.usedParams.add(s.param);
+      const p = this.paramAlias.get(s.param)!;
+      this.forEachElement(out, shape, (sink, idx) => this.elem(sink, s.node, idx), (idx, v) => `${p}[${flat(shape, idx)}] -= ${this.lrName} * ${paren(v)};`, true);
+    } else if (s.kind === "accumulate") {
       const a = this.gradAliasOf(s.param);
       // every lane adds its own term, even one that does not depend on the sample
       this.forEachElement(out, shape, (sink, idx) => this.elem(sink, s.node, idx), (idx, v) => `${a}[${flat(shape, idx)}] += ${v};`, true);
@@ -647,6 +766,7 @@ class FunctionEmitter {
     const g = this.g;
     if (node.op === "const") return num(node.num);
     if (node.op === "param") {
+      if (this.updated.has(node.ref)) this.readAfterUpdate.add(node.ref);
       this.usedParams.add(node.ref);
       return `${this.paramAlias.get(node.ref)}[${flat(node.shape, idx)}]`;
     }

@@ -140,6 +140,30 @@ describe.each(models.map((e) => [e.path, e] as const))("%s", (_path, entry) => {
     expectClose(l1, m.loss(params, first.inputs, first.targets), 1e-12, "lossBatch(count 1) vs loss");
   });
 
+  it("sgdStep is gradientBatch(Train) followed by θ ← θ − lr·g, for one sample and for a batch", async () => {
+    const m = await mod();
+    const f = fixture(m, 13);
+    const lr = 0.05;
+    for (const count of [1, 4, COUNT]) {
+      // the reference: the gradient, then the update written out here
+      const expected = copyParams(f.params);
+      const g = m.createParams();
+      const loss = hasDropout
+        ? m.gradientBatchTrain(expected, f.inputs, f.targets, count, g, m.createRandom(5))
+        : m.gradientBatch(expected, f.inputs, f.targets, count, g);
+      for (const [k, v] of Object.entries(expected)) for (let i = 0; i < v.length; i++) v[i] = v[i]! - lr * g[k]![i]!;
+      const actual = copyParams(f.params);
+      const scratch = m.createParams();
+      fillAll(scratch, Number.NaN); // stale contents must not leak into the step
+      const stepLoss = m.sgdStep(actual, f.inputs, f.targets, count, lr, scratch, m.createRandom(5));
+      expectClose(stepLoss, loss, 1e-12, `sgdStep's loss, count ${count}`);
+      const scale = Object.fromEntries(Object.entries(f.params).map(([k, v]) => [k, v.map((p, i) => Math.abs(p) + lr * Math.abs(g[k]![i]!))]));
+      expectParamsClose(actual, expected, 1e-12, `sgdStep, count ${count}`, scale);
+      // and the step did move the parameters (a model whose gradient is 0 everywhere would pass vacuously)
+      expect(Object.keys(g).some((k) => g[k]!.some((v) => v !== 0)), "some gradient is nonzero").toBe(true);
+    }
+  });
+
   it("gradient overwrites grad and ignores whatever was in it", async () => {
     const f = fixture(await mod(), 12);
     const s = f.samples[1]!;
@@ -295,7 +319,7 @@ describe("lane mode: several samples per call of the per-sample functions", () =
 });
 
 describe.each(models.map((e) => [e.path, e] as const))("%s with --unroll 0 (loops, lanes and sweeps everywhere)", (_path, entry) => {
-  it("has the default build's gradientBatch, lossBatch, gradient and predictBatch", async () => {
+  it("has the default build's gradientBatch, lossBatch, gradient, predictBatch and sgdStep", async () => {
     const looped = await compile(entry.source, { file: entry.path, unroll: 0 });
     expect(looped.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
     const m0 = await loadModule(looped.ts!);
@@ -320,6 +344,15 @@ describe.each(models.map((e) => [e.path, e] as const))("%s with --unroll 0 (loop
     m.predictBatch(f.params, f.inputs, COUNT, o);
     m0.predictBatch(f.params, f.inputs, COUNT, o0);
     for (const [k, v] of Object.entries(o)) v.forEach((e, i) => expectClose(o0[k]![i]!, e, 1e-12, `predictBatch ${k}[${i}]`));
+    // sgdStep: on one sample, its in-place updates in loops (update sweeps) and unrolled
+    for (const count of [1, 4]) {
+      const p = copyParams(f.params);
+      const p0 = copyParams(f.params);
+      const l = m.sgdStep(p, f.inputs, f.targets, count, 0.1, g, m.createRandom(3));
+      const l0 = m0.sgdStep(p0, f.inputs, f.targets, count, 0.1, g0, m0.createRandom(3));
+      expectClose(l0, l, 1e-12, `sgdStep's loss, count ${count}`);
+      expectParamsClose(p0, p, 1e-12, `sgdStep, count ${count}`, scale(p));
+    }
   });
 });
 

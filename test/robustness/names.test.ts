@@ -300,7 +300,7 @@ describe("source text in comments cannot break out", () => {
       expect(Object.keys(mod).sort()).toEqual(
         [
           "createParams", "createRandom", "gradient", "gradientBatch", "gradientBatchTrain", "gradientTrain", "initParams",
-          "loss", "lossBatch", "lossBatchTrain", "lossTrain", "meta", "predict", "predictBatch",
+          "loss", "lossBatch", "lossBatchTrain", "lossTrain", "meta", "predict", "predictBatch", "sgdStep",
         ].sort(),
       );
       expect(gradCheck(mod).worst).toBeLessThan(1e-6);

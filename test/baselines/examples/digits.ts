@@ -110,6 +110,12 @@ const y_lanes_buf = new Float64Array(40);
 
 const dh_lanes_buf = new Float64Array(128);
 
+const dh_z_buf = new Float64Array(32);
+
+const dy_z_buf = new Float64Array(10);
+
+const dh_buf = new Float64Array(32);
+
 /** The per-sample loss functions add their loss here (a returned double would be boxed). */
 const lossTotal = new Float64Array(1);
 
@@ -616,6 +622,195 @@ function regularizerGradient(params: Params, grad: Params): number {
   return R;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 64;
+  const to = n * 10;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  // ── layer h = dense(x, 32, relu)  (digits.nn:4)
+  for (let i = 0; i < 32; i++) {
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 64; j += 4) {
+      acc0 += h_W[i * 64 + j] * x[xo + j];
+      acc1 += h_W[i * 64 + j + 1] * x[xo + j + 1];
+      acc2 += h_W[i * 64 + j + 2] * x[xo + j + 2];
+      acc3 += h_W[i * 64 + j + 3] * x[xo + j + 3];
+    }
+    const tmp = acc0 + acc1 + acc2 + acc3 + h_b[i];
+    h_buf[i] = tmp > 0 ? tmp : 0;
+  }
+
+  // ── layer y = dense(h, 10, softmax)  (digits.nn:5)
+  for (let i = 0; i < 10; i++) {
+    let acc0_1 = 0,
+      acc1_1 = 0,
+      acc2_1 = 0,
+      acc3_1 = 0;
+    for (let j = 0; j < 32; j += 4) {
+      acc0_1 += y_W[i * 32 + j] * h_buf[j];
+      acc1_1 += y_W[i * 32 + j + 1] * h_buf[j + 1];
+      acc2_1 += y_W[i * 32 + j + 2] * h_buf[j + 2];
+      acc3_1 += y_W[i * 32 + j + 3] * h_buf[j + 3];
+    }
+    y_z_buf[i] = acc0_1 + acc1_1 + acc2_1 + acc3_1 + y_b[i];
+  }
+  const lse_max = Math.max(
+    y_z_buf[0],
+    y_z_buf[1],
+    y_z_buf[2],
+    y_z_buf[3],
+    y_z_buf[4],
+    y_z_buf[5],
+    y_z_buf[6],
+    y_z_buf[7],
+    y_z_buf[8],
+    y_z_buf[9],
+  );
+  const lse =
+    lse_max +
+    Math.log(
+      Math.exp(y_z_buf[0] - lse_max) +
+        Math.exp(y_z_buf[1] - lse_max) +
+        Math.exp(y_z_buf[2] - lse_max) +
+        Math.exp(y_z_buf[3] - lse_max) +
+        Math.exp(y_z_buf[4] - lse_max) +
+        Math.exp(y_z_buf[5] - lse_max) +
+        Math.exp(y_z_buf[6] - lse_max) +
+        Math.exp(y_z_buf[7] - lse_max) +
+        Math.exp(y_z_buf[8] - lse_max) +
+        Math.exp(y_z_buf[9] - lse_max),
+    );
+  const y_0 = Math.exp(y_z_buf[0] - lse);
+  const y_1 = Math.exp(y_z_buf[1] - lse);
+  const y_2 = Math.exp(y_z_buf[2] - lse);
+  const y_3 = Math.exp(y_z_buf[3] - lse);
+  const y_4 = Math.exp(y_z_buf[4] - lse);
+  const y_5 = Math.exp(y_z_buf[5] - lse);
+  const y_6 = Math.exp(y_z_buf[6] - lse);
+  const y_7 = Math.exp(y_z_buf[7] - lse);
+  const y_8 = Math.exp(y_z_buf[8] - lse);
+  const y_9 = Math.exp(y_z_buf[9] - lse);
+
+  // ── loss cross_entropy(y, t) + lambda * 0.5 * (sumsq(h.W) + sumsq(y.W))  (digits.nn:7)
+  const sum =
+    t[to] +
+    t[to + 1] +
+    t[to + 2] +
+    t[to + 3] +
+    t[to + 4] +
+    t[to + 5] +
+    t[to + 6] +
+    t[to + 7] +
+    t[to + 8] +
+    t[to + 9];
+  const L =
+    sum * lse -
+    (t[to] * y_z_buf[0] +
+      t[to + 1] * y_z_buf[1] +
+      t[to + 2] * y_z_buf[2] +
+      t[to + 3] * y_z_buf[3] +
+      t[to + 4] * y_z_buf[4] +
+      t[to + 5] * y_z_buf[5] +
+      t[to + 6] * y_z_buf[6] +
+      t[to + 7] * y_z_buf[7] +
+      t[to + 8] * y_z_buf[8] +
+      t[to + 9] * y_z_buf[9]);
+
+  // ── backward through line 5: layer y = dense(h, 10, softmax)
+  dy_z_buf[0] = sum * y_0 - t[to];
+  dy_z_buf[1] = sum * y_1 - t[to + 1];
+  dy_z_buf[2] = sum * y_2 - t[to + 2];
+  dy_z_buf[3] = sum * y_3 - t[to + 3];
+  dy_z_buf[4] = sum * y_4 - t[to + 4];
+  dy_z_buf[5] = sum * y_5 - t[to + 5];
+  dy_z_buf[6] = sum * y_6 - t[to + 6];
+  dy_z_buf[7] = sum * y_7 - t[to + 7];
+  dy_z_buf[8] = sum * y_8 - t[to + 8];
+  dy_z_buf[9] = sum * y_9 - t[to + 9];
+  dh_buf.fill(0);
+  for (let i = 0; i < 10; i++) {
+    const d = dy_z_buf[i];
+    if (d === 0) continue;
+    const step = lr * d;
+    for (let j = 0; j < 32; j++) {
+      const w = y_W[i * 32 + j];
+      dh_buf[j] += w * d;
+      y_W[i * 32 + j] = w - step * h_buf[j];
+    }
+  }
+
+  // ── backward through line 4: layer h = dense(x, 32, relu)
+  for (let i = 0; i < 32; i++) {
+    dh_z_buf[i] = h_buf[i] > 0 ? dh_buf[i] : 0;
+  }
+  for (let i = 0; i < 32; i++) {
+    const d_1 = dh_z_buf[i];
+    if (d_1 === 0) continue;
+    const step_1 = lr * d_1;
+    for (let j = 0; j < 64; j++) {
+      h_W[i * 64 + j] -= step_1 * x[xo + j];
+    }
+  }
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  y_b[0] -= lr * dy_z_buf[0];
+  y_b[1] -= lr * dy_z_buf[1];
+  y_b[2] -= lr * dy_z_buf[2];
+  y_b[3] -= lr * dy_z_buf[3];
+  y_b[4] -= lr * dy_z_buf[4];
+  y_b[5] -= lr * dy_z_buf[5];
+  y_b[6] -= lr * dy_z_buf[6];
+  y_b[7] -= lr * dy_z_buf[7];
+  y_b[8] -= lr * dy_z_buf[8];
+  y_b[9] -= lr * dy_z_buf[9];
+  h_b[0] -= lr * dh_z_buf[0];
+  h_b[1] -= lr * dh_z_buf[1];
+  h_b[2] -= lr * dh_z_buf[2];
+  h_b[3] -= lr * dh_z_buf[3];
+  h_b[4] -= lr * dh_z_buf[4];
+  h_b[5] -= lr * dh_z_buf[5];
+  h_b[6] -= lr * dh_z_buf[6];
+  h_b[7] -= lr * dh_z_buf[7];
+  h_b[8] -= lr * dh_z_buf[8];
+  h_b[9] -= lr * dh_z_buf[9];
+  h_b[10] -= lr * dh_z_buf[10];
+  h_b[11] -= lr * dh_z_buf[11];
+  h_b[12] -= lr * dh_z_buf[12];
+  h_b[13] -= lr * dh_z_buf[13];
+  h_b[14] -= lr * dh_z_buf[14];
+  h_b[15] -= lr * dh_z_buf[15];
+  h_b[16] -= lr * dh_z_buf[16];
+  h_b[17] -= lr * dh_z_buf[17];
+  h_b[18] -= lr * dh_z_buf[18];
+  h_b[19] -= lr * dh_z_buf[19];
+  h_b[20] -= lr * dh_z_buf[20];
+  h_b[21] -= lr * dh_z_buf[21];
+  h_b[22] -= lr * dh_z_buf[22];
+  h_b[23] -= lr * dh_z_buf[23];
+  h_b[24] -= lr * dh_z_buf[24];
+  h_b[25] -= lr * dh_z_buf[25];
+  h_b[26] -= lr * dh_z_buf[26];
+  h_b[27] -= lr * dh_z_buf[27];
+  h_b[28] -= lr * dh_z_buf[28];
+  h_b[29] -= lr * dh_z_buf[29];
+  h_b[30] -= lr * dh_z_buf[30];
+  h_b[31] -= lr * dh_z_buf[31];
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -690,6 +885,42 @@ export function gradientBatch(
     scaleAll(grad["y.b"], count);
   }
   return lossTotal[0] / count + regularizerGradient(params, grad);
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    grad["h.W"].fill(0);
+    grad["y.W"].fill(0);
+    const r = regularizerGradient(params, grad);
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    sgdApply(params["h.W"], grad["h.W"], lr);
+    sgdApply(params["y.W"], grad["y.W"], lr);
+    return lossTotal[0] + r;
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["h.W"], grad["h.W"], lr);
+  sgdApply(params["h.b"], grad["h.b"], lr);
+  sgdApply(params["y.W"], grad["y.W"], lr);
+  sgdApply(params["y.b"], grad["y.b"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

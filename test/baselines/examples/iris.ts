@@ -409,6 +409,175 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 4;
+  const to = n * 3;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  // ── layer h = dense(x, 8, tanh)  (iris.nn:4)
+  const h_0 = Math.tanh(
+    h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0],
+  );
+  const h_1 = Math.tanh(
+    h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1],
+  );
+  const h_2 = Math.tanh(
+    h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2],
+  );
+  const h_3 = Math.tanh(
+    h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3],
+  );
+  const h_4 = Math.tanh(
+    h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4],
+  );
+  const h_5 = Math.tanh(
+    h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5],
+  );
+  const h_6 = Math.tanh(
+    h_W[24] * x[xo] + h_W[25] * x[xo + 1] + h_W[26] * x[xo + 2] + h_W[27] * x[xo + 3] + h_b[6],
+  );
+  const h_7 = Math.tanh(
+    h_W[28] * x[xo] + h_W[29] * x[xo + 1] + h_W[30] * x[xo + 2] + h_W[31] * x[xo + 3] + h_b[7],
+  );
+
+  // ── layer y = dense(h, 3, softmax)  (iris.nn:5)
+  const y_z_0 =
+    y_W[0] * h_0 +
+    y_W[1] * h_1 +
+    y_W[2] * h_2 +
+    y_W[3] * h_3 +
+    y_W[4] * h_4 +
+    y_W[5] * h_5 +
+    y_W[6] * h_6 +
+    y_W[7] * h_7 +
+    y_b[0];
+  const y_z_1 =
+    y_W[8] * h_0 +
+    y_W[9] * h_1 +
+    y_W[10] * h_2 +
+    y_W[11] * h_3 +
+    y_W[12] * h_4 +
+    y_W[13] * h_5 +
+    y_W[14] * h_6 +
+    y_W[15] * h_7 +
+    y_b[1];
+  const y_z_2 =
+    y_W[16] * h_0 +
+    y_W[17] * h_1 +
+    y_W[18] * h_2 +
+    y_W[19] * h_3 +
+    y_W[20] * h_4 +
+    y_W[21] * h_5 +
+    y_W[22] * h_6 +
+    y_W[23] * h_7 +
+    y_b[2];
+  const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
+  const lse =
+    lse_max + Math.log(Math.exp(y_z_0 - lse_max) + Math.exp(y_z_1 - lse_max) + Math.exp(y_z_2 - lse_max));
+  const y_0 = Math.exp(y_z_0 - lse);
+  const y_1 = Math.exp(y_z_1 - lse);
+  const y_2 = Math.exp(y_z_2 - lse);
+
+  // ── loss cross_entropy(y, t)  (iris.nn:6)
+  const sum = t[to] + t[to + 1] + t[to + 2];
+  const L = sum * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
+
+  // ── backward through line 5: layer y = dense(h, 3, softmax)
+  const dy_z_0 = sum * y_0 - t[to];
+  const dy_z_1 = sum * y_1 - t[to + 1];
+  const dy_z_2 = sum * y_2 - t[to + 2];
+
+  // ── backward through line 4: layer h = dense(x, 8, tanh)
+  const dh_z_0 = (y_W[0] * dy_z_0 + y_W[8] * dy_z_1 + y_W[16] * dy_z_2) * (1 - h_0 * h_0);
+  const dh_z_1 = (y_W[1] * dy_z_0 + y_W[9] * dy_z_1 + y_W[17] * dy_z_2) * (1 - h_1 * h_1);
+  const dh_z_2 = (y_W[2] * dy_z_0 + y_W[10] * dy_z_1 + y_W[18] * dy_z_2) * (1 - h_2 * h_2);
+  const dh_z_3 = (y_W[3] * dy_z_0 + y_W[11] * dy_z_1 + y_W[19] * dy_z_2) * (1 - h_3 * h_3);
+  const dh_z_4 = (y_W[4] * dy_z_0 + y_W[12] * dy_z_1 + y_W[20] * dy_z_2) * (1 - h_4 * h_4);
+  const dh_z_5 = (y_W[5] * dy_z_0 + y_W[13] * dy_z_1 + y_W[21] * dy_z_2) * (1 - h_5 * h_5);
+  const dh_z_6 = (y_W[6] * dy_z_0 + y_W[14] * dy_z_1 + y_W[22] * dy_z_2) * (1 - h_6 * h_6);
+  const dh_z_7 = (y_W[7] * dy_z_0 + y_W[15] * dy_z_1 + y_W[23] * dy_z_2) * (1 - h_7 * h_7);
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  y_b[0] -= lr * dy_z_0;
+  y_b[1] -= lr * dy_z_1;
+  y_b[2] -= lr * dy_z_2;
+  y_W[0] -= lr * (dy_z_0 * h_0);
+  y_W[1] -= lr * (dy_z_0 * h_1);
+  y_W[2] -= lr * (dy_z_0 * h_2);
+  y_W[3] -= lr * (dy_z_0 * h_3);
+  y_W[4] -= lr * (dy_z_0 * h_4);
+  y_W[5] -= lr * (dy_z_0 * h_5);
+  y_W[6] -= lr * (dy_z_0 * h_6);
+  y_W[7] -= lr * (dy_z_0 * h_7);
+  y_W[8] -= lr * (dy_z_1 * h_0);
+  y_W[9] -= lr * (dy_z_1 * h_1);
+  y_W[10] -= lr * (dy_z_1 * h_2);
+  y_W[11] -= lr * (dy_z_1 * h_3);
+  y_W[12] -= lr * (dy_z_1 * h_4);
+  y_W[13] -= lr * (dy_z_1 * h_5);
+  y_W[14] -= lr * (dy_z_1 * h_6);
+  y_W[15] -= lr * (dy_z_1 * h_7);
+  y_W[16] -= lr * (dy_z_2 * h_0);
+  y_W[17] -= lr * (dy_z_2 * h_1);
+  y_W[18] -= lr * (dy_z_2 * h_2);
+  y_W[19] -= lr * (dy_z_2 * h_3);
+  y_W[20] -= lr * (dy_z_2 * h_4);
+  y_W[21] -= lr * (dy_z_2 * h_5);
+  y_W[22] -= lr * (dy_z_2 * h_6);
+  y_W[23] -= lr * (dy_z_2 * h_7);
+  h_b[0] -= lr * dh_z_0;
+  h_b[1] -= lr * dh_z_1;
+  h_b[2] -= lr * dh_z_2;
+  h_b[3] -= lr * dh_z_3;
+  h_b[4] -= lr * dh_z_4;
+  h_b[5] -= lr * dh_z_5;
+  h_b[6] -= lr * dh_z_6;
+  h_b[7] -= lr * dh_z_7;
+  h_W[0] -= lr * (dh_z_0 * x[xo]);
+  h_W[1] -= lr * (dh_z_0 * x[xo + 1]);
+  h_W[2] -= lr * (dh_z_0 * x[xo + 2]);
+  h_W[3] -= lr * (dh_z_0 * x[xo + 3]);
+  h_W[4] -= lr * (dh_z_1 * x[xo]);
+  h_W[5] -= lr * (dh_z_1 * x[xo + 1]);
+  h_W[6] -= lr * (dh_z_1 * x[xo + 2]);
+  h_W[7] -= lr * (dh_z_1 * x[xo + 3]);
+  h_W[8] -= lr * (dh_z_2 * x[xo]);
+  h_W[9] -= lr * (dh_z_2 * x[xo + 1]);
+  h_W[10] -= lr * (dh_z_2 * x[xo + 2]);
+  h_W[11] -= lr * (dh_z_2 * x[xo + 3]);
+  h_W[12] -= lr * (dh_z_3 * x[xo]);
+  h_W[13] -= lr * (dh_z_3 * x[xo + 1]);
+  h_W[14] -= lr * (dh_z_3 * x[xo + 2]);
+  h_W[15] -= lr * (dh_z_3 * x[xo + 3]);
+  h_W[16] -= lr * (dh_z_4 * x[xo]);
+  h_W[17] -= lr * (dh_z_4 * x[xo + 1]);
+  h_W[18] -= lr * (dh_z_4 * x[xo + 2]);
+  h_W[19] -= lr * (dh_z_4 * x[xo + 3]);
+  h_W[20] -= lr * (dh_z_5 * x[xo]);
+  h_W[21] -= lr * (dh_z_5 * x[xo + 1]);
+  h_W[22] -= lr * (dh_z_5 * x[xo + 2]);
+  h_W[23] -= lr * (dh_z_5 * x[xo + 3]);
+  h_W[24] -= lr * (dh_z_6 * x[xo]);
+  h_W[25] -= lr * (dh_z_6 * x[xo + 1]);
+  h_W[26] -= lr * (dh_z_6 * x[xo + 2]);
+  h_W[27] -= lr * (dh_z_6 * x[xo + 3]);
+  h_W[28] -= lr * (dh_z_7 * x[xo]);
+  h_W[29] -= lr * (dh_z_7 * x[xo + 1]);
+  h_W[30] -= lr * (dh_z_7 * x[xo + 2]);
+  h_W[31] -= lr * (dh_z_7 * x[xo + 3]);
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -482,6 +651,37 @@ export function gradientBatch(
     scaleAll(grad["y.b"], count);
   }
   return lossTotal[0] / count;
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    return lossTotal[0];
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["h.W"], grad["h.W"], lr);
+  sgdApply(params["h.b"], grad["h.b"], lr);
+  sgdApply(params["y.W"], grad["y.W"], lr);
+  sgdApply(params["y.b"], grad["y.b"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

@@ -162,6 +162,36 @@ function regularizerGradient(params: Params, grad: Params): number {
   return R;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const w = params["w"];
+  const b = params["b"];
+  // ── z = w * x + b  (logistic.nn:7)
+  const z = w[0] * x[n] + b[0];
+
+  // ── y = sigmoid(z)  (logistic.nn:8)
+  const y = 1 / (1 + Math.exp(-z));
+
+  // ── L = 0.5 * (y - t)^2  (logistic.nn:9)
+  const dy = y - t[n];
+  const L = 0.5 * (dy * dy);
+
+  // ── backward through line 8: y = sigmoid(z)
+  const dz = dy * (y * (1 - y));
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  b[0] -= lr * dz;
+  w[0] -= lr * (dz * x[n]);
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -229,6 +259,38 @@ export function gradientBatch(
     scaleAll(grad["b"], count);
   }
   return lossTotal[0] / count + regularizerGradient(params, grad);
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    zeroAll(grad["w"]);
+    const r = regularizerGradient(params, grad);
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    sgdApply(params["w"], grad["w"], lr);
+    return lossTotal[0] + r;
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["w"], grad["w"], lr);
+  sgdApply(params["b"], grad["b"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

@@ -110,6 +110,12 @@ const y_lanes_buf = new Float64Array(40);
 
 const dh_lanes_buf = new Float64Array(512);
 
+const dh_z_buf = new Float64Array(128);
+
+const dy_z_buf = new Float64Array(10);
+
+const dh_buf = new Float64Array(128);
+
 /** The per-sample loss functions add their loss here (a returned double would be boxed). */
 const lossTotal = new Float64Array(1);
 
@@ -532,6 +538,166 @@ function sampleGradient(
   }
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 784;
+  const to = n * 10;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  // ── layer h = dense(x, 128, relu)  (mnist.nn:6)
+  for (let i = 0; i < 128; i++) {
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 784; j += 4) {
+      acc0 += h_W[i * 784 + j] * x[xo + j];
+      acc1 += h_W[i * 784 + j + 1] * x[xo + j + 1];
+      acc2 += h_W[i * 784 + j + 2] * x[xo + j + 2];
+      acc3 += h_W[i * 784 + j + 3] * x[xo + j + 3];
+    }
+    const tmp = acc0 + acc1 + acc2 + acc3 + h_b[i];
+    h_buf[i] = tmp > 0 ? tmp : 0;
+  }
+
+  // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
+  for (let i = 0; i < 10; i++) {
+    let acc0_1 = 0,
+      acc1_1 = 0,
+      acc2_1 = 0,
+      acc3_1 = 0;
+    for (let j = 0; j < 128; j += 4) {
+      acc0_1 += y_W[i * 128 + j] * h_buf[j];
+      acc1_1 += y_W[i * 128 + j + 1] * h_buf[j + 1];
+      acc2_1 += y_W[i * 128 + j + 2] * h_buf[j + 2];
+      acc3_1 += y_W[i * 128 + j + 3] * h_buf[j + 3];
+    }
+    y_z_buf[i] = acc0_1 + acc1_1 + acc2_1 + acc3_1 + y_b[i];
+  }
+  const lse_max = Math.max(
+    y_z_buf[0],
+    y_z_buf[1],
+    y_z_buf[2],
+    y_z_buf[3],
+    y_z_buf[4],
+    y_z_buf[5],
+    y_z_buf[6],
+    y_z_buf[7],
+    y_z_buf[8],
+    y_z_buf[9],
+  );
+  const lse =
+    lse_max +
+    Math.log(
+      Math.exp(y_z_buf[0] - lse_max) +
+        Math.exp(y_z_buf[1] - lse_max) +
+        Math.exp(y_z_buf[2] - lse_max) +
+        Math.exp(y_z_buf[3] - lse_max) +
+        Math.exp(y_z_buf[4] - lse_max) +
+        Math.exp(y_z_buf[5] - lse_max) +
+        Math.exp(y_z_buf[6] - lse_max) +
+        Math.exp(y_z_buf[7] - lse_max) +
+        Math.exp(y_z_buf[8] - lse_max) +
+        Math.exp(y_z_buf[9] - lse_max),
+    );
+  const y_0 = Math.exp(y_z_buf[0] - lse);
+  const y_1 = Math.exp(y_z_buf[1] - lse);
+  const y_2 = Math.exp(y_z_buf[2] - lse);
+  const y_3 = Math.exp(y_z_buf[3] - lse);
+  const y_4 = Math.exp(y_z_buf[4] - lse);
+  const y_5 = Math.exp(y_z_buf[5] - lse);
+  const y_6 = Math.exp(y_z_buf[6] - lse);
+  const y_7 = Math.exp(y_z_buf[7] - lse);
+  const y_8 = Math.exp(y_z_buf[8] - lse);
+  const y_9 = Math.exp(y_z_buf[9] - lse);
+
+  // ── loss cross_entropy(y, t)  (mnist.nn:8)
+  const sum =
+    t[to] +
+    t[to + 1] +
+    t[to + 2] +
+    t[to + 3] +
+    t[to + 4] +
+    t[to + 5] +
+    t[to + 6] +
+    t[to + 7] +
+    t[to + 8] +
+    t[to + 9];
+  const L =
+    sum * lse -
+    (t[to] * y_z_buf[0] +
+      t[to + 1] * y_z_buf[1] +
+      t[to + 2] * y_z_buf[2] +
+      t[to + 3] * y_z_buf[3] +
+      t[to + 4] * y_z_buf[4] +
+      t[to + 5] * y_z_buf[5] +
+      t[to + 6] * y_z_buf[6] +
+      t[to + 7] * y_z_buf[7] +
+      t[to + 8] * y_z_buf[8] +
+      t[to + 9] * y_z_buf[9]);
+
+  // ── backward through line 7: layer y = dense(h, 10, softmax)
+  dy_z_buf[0] = sum * y_0 - t[to];
+  dy_z_buf[1] = sum * y_1 - t[to + 1];
+  dy_z_buf[2] = sum * y_2 - t[to + 2];
+  dy_z_buf[3] = sum * y_3 - t[to + 3];
+  dy_z_buf[4] = sum * y_4 - t[to + 4];
+  dy_z_buf[5] = sum * y_5 - t[to + 5];
+  dy_z_buf[6] = sum * y_6 - t[to + 6];
+  dy_z_buf[7] = sum * y_7 - t[to + 7];
+  dy_z_buf[8] = sum * y_8 - t[to + 8];
+  dy_z_buf[9] = sum * y_9 - t[to + 9];
+  dh_buf.fill(0);
+  for (let i = 0; i < 10; i++) {
+    const d = dy_z_buf[i];
+    if (d === 0) continue;
+    const step = lr * d;
+    for (let j = 0; j < 128; j++) {
+      const w = y_W[i * 128 + j];
+      dh_buf[j] += w * d;
+      y_W[i * 128 + j] = w - step * h_buf[j];
+    }
+  }
+
+  // ── backward through line 6: layer h = dense(x, 128, relu)
+  for (let i = 0; i < 128; i++) {
+    dh_z_buf[i] = h_buf[i] > 0 ? dh_buf[i] : 0;
+  }
+  for (let i = 0; i < 128; i++) {
+    const d_1 = dh_z_buf[i];
+    if (d_1 === 0) continue;
+    const step_1 = lr * d_1;
+    for (let j = 0; j < 784; j++) {
+      h_W[i * 784 + j] -= step_1 * x[xo + j];
+    }
+  }
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  y_b[0] -= lr * dy_z_buf[0];
+  y_b[1] -= lr * dy_z_buf[1];
+  y_b[2] -= lr * dy_z_buf[2];
+  y_b[3] -= lr * dy_z_buf[3];
+  y_b[4] -= lr * dy_z_buf[4];
+  y_b[5] -= lr * dy_z_buf[5];
+  y_b[6] -= lr * dy_z_buf[6];
+  y_b[7] -= lr * dy_z_buf[7];
+  y_b[8] -= lr * dy_z_buf[8];
+  y_b[9] -= lr * dy_z_buf[9];
+  for (let i = 0; i < 128; i++) {
+    h_b[i] -= lr * dh_z_buf[i];
+  }
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -606,6 +772,37 @@ export function gradientBatch(
     scaleAll(grad["y.b"], count);
   }
   return lossTotal[0] / count;
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    return lossTotal[0];
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["h.W"], grad["h.W"], lr);
+  sgdApply(params["h.b"], grad["h.b"], lr);
+  sgdApply(params["y.W"], grad["y.W"], lr);
+  sgdApply(params["y.b"], grad["y.b"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

@@ -392,6 +392,176 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 1;
+  const to = n * 1;
+  const sigma = params["sigma"];
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const mu_W = params["mu.W"];
+  const mu_b = params["mu.b"];
+  const dsigma = grad["sigma"];
+  // ── layer h = dense(x, 16, elu)  (regression.nn:5)
+  const tmp_3 = h_W[0] * x[xo] + h_b[0];
+  const h_0 = tmp_3 > 0 ? tmp_3 : 1 * Math.expm1(tmp_3);
+  const tmp_4 = h_W[1] * x[xo] + h_b[1];
+  const h_1 = tmp_4 > 0 ? tmp_4 : 1 * Math.expm1(tmp_4);
+  const tmp_5 = h_W[2] * x[xo] + h_b[2];
+  const h_2 = tmp_5 > 0 ? tmp_5 : 1 * Math.expm1(tmp_5);
+  const tmp_6 = h_W[3] * x[xo] + h_b[3];
+  const h_3 = tmp_6 > 0 ? tmp_6 : 1 * Math.expm1(tmp_6);
+  const tmp_7 = h_W[4] * x[xo] + h_b[4];
+  const h_4 = tmp_7 > 0 ? tmp_7 : 1 * Math.expm1(tmp_7);
+  const tmp_8 = h_W[5] * x[xo] + h_b[5];
+  const h_5 = tmp_8 > 0 ? tmp_8 : 1 * Math.expm1(tmp_8);
+  const tmp_9 = h_W[6] * x[xo] + h_b[6];
+  const h_6 = tmp_9 > 0 ? tmp_9 : 1 * Math.expm1(tmp_9);
+  const tmp_10 = h_W[7] * x[xo] + h_b[7];
+  const h_7 = tmp_10 > 0 ? tmp_10 : 1 * Math.expm1(tmp_10);
+  const tmp_11 = h_W[8] * x[xo] + h_b[8];
+  const h_8 = tmp_11 > 0 ? tmp_11 : 1 * Math.expm1(tmp_11);
+  const tmp_12 = h_W[9] * x[xo] + h_b[9];
+  const h_9 = tmp_12 > 0 ? tmp_12 : 1 * Math.expm1(tmp_12);
+  const tmp_13 = h_W[10] * x[xo] + h_b[10];
+  const h_10 = tmp_13 > 0 ? tmp_13 : 1 * Math.expm1(tmp_13);
+  const tmp_14 = h_W[11] * x[xo] + h_b[11];
+  const h_11 = tmp_14 > 0 ? tmp_14 : 1 * Math.expm1(tmp_14);
+  const tmp_15 = h_W[12] * x[xo] + h_b[12];
+  const h_12 = tmp_15 > 0 ? tmp_15 : 1 * Math.expm1(tmp_15);
+  const tmp_16 = h_W[13] * x[xo] + h_b[13];
+  const h_13 = tmp_16 > 0 ? tmp_16 : 1 * Math.expm1(tmp_16);
+  const tmp_17 = h_W[14] * x[xo] + h_b[14];
+  const h_14 = tmp_17 > 0 ? tmp_17 : 1 * Math.expm1(tmp_17);
+  const tmp_18 = h_W[15] * x[xo] + h_b[15];
+  const h_15 = tmp_18 > 0 ? tmp_18 : 1 * Math.expm1(tmp_18);
+
+  // ── loss gaussian_nll(mu, t, sigma)  (regression.nn:7)
+  const tmp_2_0 =
+    t[to] -
+    (mu_W[0] * h_0 +
+      mu_W[1] * h_1 +
+      mu_W[2] * h_2 +
+      mu_W[3] * h_3 +
+      mu_W[4] * h_4 +
+      mu_W[5] * h_5 +
+      mu_W[6] * h_6 +
+      mu_W[7] * h_7 +
+      mu_W[8] * h_8 +
+      mu_W[9] * h_9 +
+      mu_W[10] * h_10 +
+      mu_W[11] * h_11 +
+      mu_W[12] * h_12 +
+      mu_W[13] * h_13 +
+      mu_W[14] * h_14 +
+      mu_W[15] * h_15 +
+      mu_b[0]);
+  const tmp_1 = 2 * (sigma[0] * sigma[0]);
+  const tmp_0 = (tmp_2_0 * tmp_2_0) / tmp_1;
+  const L = 0.9189385332046727 + Math.log(sigma[0]) + tmp_0;
+
+  // ── backward through line 7: loss gaussian_nll(mu, t, sigma)
+  const dmu_z_0 = -((1 / tmp_1) * (2 * tmp_2_0));
+
+  // ── backward through line 6: layer mu = dense(h, 1, identity)
+  const dh_0 = mu_W[0] * dmu_z_0;
+  const dh_1 = mu_W[1] * dmu_z_0;
+  const dh_2 = mu_W[2] * dmu_z_0;
+  const dh_3 = mu_W[3] * dmu_z_0;
+  const dh_4 = mu_W[4] * dmu_z_0;
+  const dh_5 = mu_W[5] * dmu_z_0;
+  const dh_6 = mu_W[6] * dmu_z_0;
+  const dh_7 = mu_W[7] * dmu_z_0;
+  const dh_8 = mu_W[8] * dmu_z_0;
+  const dh_9 = mu_W[9] * dmu_z_0;
+  const dh_10 = mu_W[10] * dmu_z_0;
+  const dh_11 = mu_W[11] * dmu_z_0;
+  const dh_12 = mu_W[12] * dmu_z_0;
+  const dh_13 = mu_W[13] * dmu_z_0;
+  const dh_14 = mu_W[14] * dmu_z_0;
+  const dh_15 = mu_W[15] * dmu_z_0;
+
+  // ── backward through line 5: layer h = dense(x, 16, elu)
+  const dh_z_0 = h_0 > 0 ? dh_0 : dh_0 * (h_0 + 1);
+  const dh_z_1 = h_1 > 0 ? dh_1 : dh_1 * (h_1 + 1);
+  const dh_z_2 = h_2 > 0 ? dh_2 : dh_2 * (h_2 + 1);
+  const dh_z_3 = h_3 > 0 ? dh_3 : dh_3 * (h_3 + 1);
+  const dh_z_4 = h_4 > 0 ? dh_4 : dh_4 * (h_4 + 1);
+  const dh_z_5 = h_5 > 0 ? dh_5 : dh_5 * (h_5 + 1);
+  const dh_z_6 = h_6 > 0 ? dh_6 : dh_6 * (h_6 + 1);
+  const dh_z_7 = h_7 > 0 ? dh_7 : dh_7 * (h_7 + 1);
+  const dh_z_8 = h_8 > 0 ? dh_8 : dh_8 * (h_8 + 1);
+  const dh_z_9 = h_9 > 0 ? dh_9 : dh_9 * (h_9 + 1);
+  const dh_z_10 = h_10 > 0 ? dh_10 : dh_10 * (h_10 + 1);
+  const dh_z_11 = h_11 > 0 ? dh_11 : dh_11 * (h_11 + 1);
+  const dh_z_12 = h_12 > 0 ? dh_12 : dh_12 * (h_12 + 1);
+  const dh_z_13 = h_13 > 0 ? dh_13 : dh_13 * (h_13 + 1);
+  const dh_z_14 = h_14 > 0 ? dh_14 : dh_14 * (h_14 + 1);
+  const dh_z_15 = h_15 > 0 ? dh_15 : dh_15 * (h_15 + 1);
+
+  // ── backward through line 4: param sigma ~ constant(1)
+  dsigma[0] += 1 / sigma[0] + -(tmp_0 / tmp_1) * 2 * (2 * sigma[0]);
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  mu_b[0] -= lr * dmu_z_0;
+  mu_W[0] -= lr * (dmu_z_0 * h_0);
+  mu_W[1] -= lr * (dmu_z_0 * h_1);
+  mu_W[2] -= lr * (dmu_z_0 * h_2);
+  mu_W[3] -= lr * (dmu_z_0 * h_3);
+  mu_W[4] -= lr * (dmu_z_0 * h_4);
+  mu_W[5] -= lr * (dmu_z_0 * h_5);
+  mu_W[6] -= lr * (dmu_z_0 * h_6);
+  mu_W[7] -= lr * (dmu_z_0 * h_7);
+  mu_W[8] -= lr * (dmu_z_0 * h_8);
+  mu_W[9] -= lr * (dmu_z_0 * h_9);
+  mu_W[10] -= lr * (dmu_z_0 * h_10);
+  mu_W[11] -= lr * (dmu_z_0 * h_11);
+  mu_W[12] -= lr * (dmu_z_0 * h_12);
+  mu_W[13] -= lr * (dmu_z_0 * h_13);
+  mu_W[14] -= lr * (dmu_z_0 * h_14);
+  mu_W[15] -= lr * (dmu_z_0 * h_15);
+  h_b[0] -= lr * dh_z_0;
+  h_b[1] -= lr * dh_z_1;
+  h_b[2] -= lr * dh_z_2;
+  h_b[3] -= lr * dh_z_3;
+  h_b[4] -= lr * dh_z_4;
+  h_b[5] -= lr * dh_z_5;
+  h_b[6] -= lr * dh_z_6;
+  h_b[7] -= lr * dh_z_7;
+  h_b[8] -= lr * dh_z_8;
+  h_b[9] -= lr * dh_z_9;
+  h_b[10] -= lr * dh_z_10;
+  h_b[11] -= lr * dh_z_11;
+  h_b[12] -= lr * dh_z_12;
+  h_b[13] -= lr * dh_z_13;
+  h_b[14] -= lr * dh_z_14;
+  h_b[15] -= lr * dh_z_15;
+  h_W[0] -= lr * (dh_z_0 * x[xo]);
+  h_W[1] -= lr * (dh_z_1 * x[xo]);
+  h_W[2] -= lr * (dh_z_2 * x[xo]);
+  h_W[3] -= lr * (dh_z_3 * x[xo]);
+  h_W[4] -= lr * (dh_z_4 * x[xo]);
+  h_W[5] -= lr * (dh_z_5 * x[xo]);
+  h_W[6] -= lr * (dh_z_6 * x[xo]);
+  h_W[7] -= lr * (dh_z_7 * x[xo]);
+  h_W[8] -= lr * (dh_z_8 * x[xo]);
+  h_W[9] -= lr * (dh_z_9 * x[xo]);
+  h_W[10] -= lr * (dh_z_10 * x[xo]);
+  h_W[11] -= lr * (dh_z_11 * x[xo]);
+  h_W[12] -= lr * (dh_z_12 * x[xo]);
+  h_W[13] -= lr * (dh_z_13 * x[xo]);
+  h_W[14] -= lr * (dh_z_14 * x[xo]);
+  h_W[15] -= lr * (dh_z_15 * x[xo]);
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -468,6 +638,40 @@ export function gradientBatch(
     scaleAll(grad["mu.b"], count);
   }
   return lossTotal[0] / count;
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    zeroAll(grad["sigma"]);
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    sgdApply(params["sigma"], grad["sigma"], lr);
+    return lossTotal[0];
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["sigma"], grad["sigma"], lr);
+  sgdApply(params["h.W"], grad["h.W"], lr);
+  sgdApply(params["h.b"], grad["h.b"], lr);
+  sgdApply(params["mu.W"], grad["mu.W"], lr);
+  sgdApply(params["mu.b"], grad["mu.b"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

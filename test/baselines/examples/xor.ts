@@ -191,6 +191,63 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 2;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const o_W = params["o.W"];
+  const o_b = params["o.b"];
+  // ── layer h = dense(x, 4, tanh)  (xor.nn:4)
+  const h_0 = Math.tanh(h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_b[0]);
+  const h_1 = Math.tanh(h_W[2] * x[xo] + h_W[3] * x[xo + 1] + h_b[1]);
+  const h_2 = Math.tanh(h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_b[2]);
+  const h_3 = Math.tanh(h_W[6] * x[xo] + h_W[7] * x[xo + 1] + h_b[3]);
+
+  // ── y = o[0]  (xor.nn:6)
+  const o_z_0 = o_W[0] * h_0 + o_W[1] * h_1 + o_W[2] * h_2 + o_W[3] * h_3 + o_b[0];
+  const y = 1 / (1 + Math.exp(-o_z_0));
+
+  // ── loss binary_cross_entropy(y, t)  (xor.nn:8)
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
+
+  // ── backward through line 6: y = o[0]
+  const do_z_0 = y - t[n];
+
+  // ── backward through line 4: layer h = dense(x, 4, tanh)
+  const dh_z_0 = o_W[0] * do_z_0 * (1 - h_0 * h_0);
+  const dh_z_1 = o_W[1] * do_z_0 * (1 - h_1 * h_1);
+  const dh_z_2 = o_W[2] * do_z_0 * (1 - h_2 * h_2);
+  const dh_z_3 = o_W[3] * do_z_0 * (1 - h_3 * h_3);
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  o_b[0] -= lr * do_z_0;
+  o_W[0] -= lr * (do_z_0 * h_0);
+  o_W[1] -= lr * (do_z_0 * h_1);
+  o_W[2] -= lr * (do_z_0 * h_2);
+  o_W[3] -= lr * (do_z_0 * h_3);
+  h_b[0] -= lr * dh_z_0;
+  h_b[1] -= lr * dh_z_1;
+  h_b[2] -= lr * dh_z_2;
+  h_b[3] -= lr * dh_z_3;
+  h_W[0] -= lr * (dh_z_0 * x[xo]);
+  h_W[1] -= lr * (dh_z_0 * x[xo + 1]);
+  h_W[2] -= lr * (dh_z_1 * x[xo]);
+  h_W[3] -= lr * (dh_z_1 * x[xo + 1]);
+  h_W[4] -= lr * (dh_z_2 * x[xo]);
+  h_W[5] -= lr * (dh_z_2 * x[xo + 1]);
+  h_W[6] -= lr * (dh_z_3 * x[xo]);
+  h_W[7] -= lr * (dh_z_3 * x[xo + 1]);
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -264,6 +321,37 @@ export function gradientBatch(
     scaleAll(grad["o.b"], count);
   }
   return lossTotal[0] / count;
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    return lossTotal[0];
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["h.W"], grad["h.W"], lr);
+  sgdApply(params["h.b"], grad["h.b"], lr);
+  sgdApply(params["o.W"], grad["o.W"], lr);
+  sgdApply(params["o.b"], grad["o.b"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

@@ -197,6 +197,75 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 3;
+  const W = params["W"];
+  const c = params["c"];
+  // ── h = tanh(W @ x + c)  (fan-out.nn:6)
+  const h_0 = Math.tanh(W[0] * x[xo] + W[1] * x[xo + 1] + W[2] * x[xo + 2] + c[0]);
+  const h_1 = Math.tanh(W[3] * x[xo] + W[4] * x[xo + 1] + W[5] * x[xo + 2] + c[1]);
+  const h_2 = Math.tanh(W[6] * x[xo] + W[7] * x[xo + 1] + W[8] * x[xo + 2] + c[2]);
+
+  // ── g = h * h + 2 * h  (fan-out.nn:7)
+  const tmp_4_0 = h_0 * h_0;
+  const tmp_4_1 = h_1 * h_1;
+  const tmp_4_2 = h_2 * h_2;
+  const g_0 = tmp_4_0 + 2 * h_0;
+  const g_1 = tmp_4_1 + 2 * h_1;
+  const g_2 = tmp_4_2 + 2 * h_2;
+
+  // ── y = dot(g, h) + sum(h)  (fan-out.nn:8)
+  const y = g_0 * h_0 + g_1 * h_1 + g_2 * h_2 + (h_0 + h_1 + h_2);
+
+  // ── loss (y - t)^2  (fan-out.nn:9)
+  const tmp_3 = y - t[n];
+  const L = tmp_3 * tmp_3;
+
+  // ── backward through line 9: loss (y - t)^2
+  const dy = 2 * tmp_3;
+
+  // ── backward through line 8: y = dot(g, h) + sum(h)
+  const dg_0 = dy * h_0;
+  const dg_1 = dy * h_1;
+  const dg_2 = dy * h_2;
+
+  // ── backward through line 7: g = h * h + 2 * h
+  const tmp_0 = dg_0 * h_0;
+  const tmp_1 = dg_1 * h_1;
+  const tmp_2 = dg_2 * h_2;
+
+  // ── backward through line 6: h = tanh(W @ x + c)
+  const dh_0 = dy + dy * g_0 + dg_0 * 2 + tmp_0 + tmp_0;
+  const dh_1 = dy + dy * g_1 + dg_1 * 2 + tmp_1 + tmp_1;
+  const dh_2 = dy + dy * g_2 + dg_2 * 2 + tmp_2 + tmp_2;
+  const dc_0 = dh_0 * (1 - tmp_4_0);
+  const dc_1 = dh_1 * (1 - tmp_4_1);
+  const dc_2 = dh_2 * (1 - tmp_4_2);
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  c[0] -= lr * dc_0;
+  c[1] -= lr * dc_1;
+  c[2] -= lr * dc_2;
+  W[0] -= lr * (dc_0 * x[xo]);
+  W[1] -= lr * (dc_0 * x[xo + 1]);
+  W[2] -= lr * (dc_0 * x[xo + 2]);
+  W[3] -= lr * (dc_1 * x[xo]);
+  W[4] -= lr * (dc_1 * x[xo + 1]);
+  W[5] -= lr * (dc_1 * x[xo + 2]);
+  W[6] -= lr * (dc_2 * x[xo]);
+  W[7] -= lr * (dc_2 * x[xo + 1]);
+  W[8] -= lr * (dc_2 * x[xo + 2]);
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -264,6 +333,35 @@ export function gradientBatch(
     scaleAll(grad["c"], count);
   }
   return lossTotal[0] / count;
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    return lossTotal[0];
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["W"], grad["W"], lr);
+  sgdApply(params["c"], grad["c"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

@@ -98,6 +98,16 @@ const tmp_lanes_buf_2 = new Float64Array(320);
 
 const tmp_lanes_buf_3 = new Float64Array(320);
 
+const dy_buf = new Float64Array(80);
+
+const tmp_buf = new Float64Array(80);
+
+const tmp_buf_1 = new Float64Array(80);
+
+const tmp_buf_2 = new Float64Array(80);
+
+const tmp_buf_3 = new Float64Array(80);
+
 /** The per-sample loss functions add their loss here (a returned double would be boxed). */
 const lossTotal = new Float64Array(1);
 
@@ -368,6 +378,120 @@ function sampleGradient(
   }
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 80;
+  const to = n * 80;
+  const W = params["W"];
+  const b = params["b"];
+  const sigma = params["sigma"];
+  const dsigma = grad["sigma"];
+  // ── y = W @ x + b  (scratch-buffers.nn:8)
+  for (let i = 0; i < 80; i++) {
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 80; j += 4) {
+      acc0 += W[i * 80 + j] * x[xo + j];
+      acc1 += W[i * 80 + j + 1] * x[xo + j + 1];
+      acc2 += W[i * 80 + j + 2] * x[xo + j + 2];
+      acc3 += W[i * 80 + j + 3] * x[xo + j + 3];
+    }
+    y_buf[i] = acc0 + acc1 + acc2 + acc3 + b[i];
+  }
+
+  // ── loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma)  (scratch-buffers.nn:9)
+  for (let i = 0; i < 80; i++) {
+    tmp_buf_3[i] = y_buf[i] - t[to + i];
+  }
+  for (let i = 0; i < 80; i++) {
+    tmp_buf_2[i] = 1 - t[to + i] * y_buf[i];
+  }
+  for (let i = 0; i < 80; i++) {
+    tmp_buf_1[i] = t[to + i] - y_buf[i];
+  }
+  const tmp_1 = 2 * (sigma[0] * sigma[0]);
+  const tmp = 0.9189385332046727 + Math.log(sigma[0]);
+  for (let i = 0; i < 80; i++) {
+    tmp_buf[i] = (tmp_buf_1[i] * tmp_buf_1[i]) / tmp_1;
+  }
+  let acc0_1 = 0,
+    acc1_1 = 0,
+    acc2_1 = 0,
+    acc3_1 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    acc0_1 += tmp_buf_3[i] * tmp_buf_3[i];
+    acc1_1 += tmp_buf_3[i + 1] * tmp_buf_3[i + 1];
+    acc2_1 += tmp_buf_3[i + 2] * tmp_buf_3[i + 2];
+    acc3_1 += tmp_buf_3[i + 3] * tmp_buf_3[i + 3];
+  }
+  let acc0_2 = 0,
+    acc1_2 = 0,
+    acc2_2 = 0,
+    acc3_2 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    acc0_2 += 0 >= tmp_buf_2[i] ? 0 : tmp_buf_2[i];
+    acc1_2 += 0 >= tmp_buf_2[i + 1] ? 0 : tmp_buf_2[i + 1];
+    acc2_2 += 0 >= tmp_buf_2[i + 2] ? 0 : tmp_buf_2[i + 2];
+    acc3_2 += 0 >= tmp_buf_2[i + 3] ? 0 : tmp_buf_2[i + 3];
+  }
+  let acc0_3 = 0,
+    acc1_3 = 0,
+    acc2_3 = 0,
+    acc3_3 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    acc0_3 += tmp + tmp_buf[i];
+    acc1_3 += tmp + tmp_buf[i + 1];
+    acc2_3 += tmp + tmp_buf[i + 2];
+    acc3_3 += tmp + tmp_buf[i + 3];
+  }
+  const L =
+    0.0125 * (acc0_1 + acc1_1 + acc2_1 + acc3_1) +
+    0.5 * (acc0_2 + acc1_2 + acc2_2 + acc3_2) +
+    (acc0_3 + acc1_3 + acc2_3 + acc3_3);
+
+  // ── backward through line 8: y = W @ x + b
+  for (let i = 0; i < 80; i++) {
+    dy_buf[i] =
+      -(0 >= tmp_buf_2[i] ? 0 : 0.5) * t[to + i] - (1 / tmp_1) * (2 * tmp_buf_1[i]) + 0.025 * tmp_buf_3[i];
+  }
+  for (let i = 0; i < 80; i++) {
+    const d = dy_buf[i];
+    if (d === 0) continue;
+    const step = lr * d;
+    for (let j = 0; j < 80; j++) {
+      W[i * 80 + j] -= step * x[xo + j];
+    }
+  }
+
+  // ── backward through line 7: param sigma ~ constant(1)
+  let acc0_4 = 0,
+    acc1_4 = 0,
+    acc2_4 = 0,
+    acc3_4 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    acc0_4 += -(tmp_buf[i] / tmp_1);
+    acc1_4 += -(tmp_buf[i + 1] / tmp_1);
+    acc2_4 += -(tmp_buf[i + 2] / tmp_1);
+    acc3_4 += -(tmp_buf[i + 3] / tmp_1);
+  }
+  dsigma[0] += 80 / sigma[0] + (acc0_4 + acc1_4 + acc2_4 + acc3_4) * 2 * (2 * sigma[0]);
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  for (let i = 0; i < 80; i++) {
+    b[i] -= lr * dy_buf[i];
+  }
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -439,6 +563,38 @@ export function gradientBatch(
     scaleAll(grad["sigma"], count);
   }
   return lossTotal[0] / count;
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    zeroAll(grad["sigma"]);
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    sgdApply(params["sigma"], grad["sigma"], lr);
+    return lossTotal[0];
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["W"], grad["W"], lr);
+  sgdApply(params["b"], grad["b"], lr);
+  sgdApply(params["sigma"], grad["sigma"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

@@ -279,6 +279,85 @@ function regularizerGradient(params: Params, grad: Params): number {
   return R;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 3;
+  const to = n * 3;
+  const W = params["W"];
+  const p = params["p"];
+  // ── h1 = prelu(W @ x, p)  (weight-sharing.nn:6)
+  const tmp_9_0 = W[0] * x[xo] + W[1] * x[xo + 1] + W[2] * x[xo + 2];
+  const tmp_9_1 = W[3] * x[xo] + W[4] * x[xo + 1] + W[5] * x[xo + 2];
+  const tmp_9_2 = W[6] * x[xo] + W[7] * x[xo + 1] + W[8] * x[xo + 2];
+  const tmp_8_0 = p[0] * tmp_9_0;
+  const tmp_8_1 = p[0] * tmp_9_1;
+  const tmp_8_2 = p[0] * tmp_9_2;
+  const h1_0 = tmp_8_0 >= tmp_9_0 ? tmp_8_0 : tmp_9_0;
+  const h1_1 = tmp_8_1 >= tmp_9_1 ? tmp_8_1 : tmp_9_1;
+  const h1_2 = tmp_8_2 >= tmp_9_2 ? tmp_8_2 : tmp_9_2;
+
+  // ── h2 = prelu(W @ h1, p)  (weight-sharing.nn:7)
+  const tmp_7_0 = W[0] * h1_0 + W[1] * h1_1 + W[2] * h1_2;
+  const tmp_7_1 = W[3] * h1_0 + W[4] * h1_1 + W[5] * h1_2;
+  const tmp_7_2 = W[6] * h1_0 + W[7] * h1_1 + W[8] * h1_2;
+  const tmp_6_0 = p[0] * tmp_7_0;
+  const tmp_6_1 = p[0] * tmp_7_1;
+  const tmp_6_2 = p[0] * tmp_7_2;
+  const h2_0 = tmp_6_0 >= tmp_7_0 ? tmp_6_0 : tmp_7_0;
+  const h2_1 = tmp_6_1 >= tmp_7_1 ? tmp_6_1 : tmp_7_1;
+  const h2_2 = tmp_6_2 >= tmp_7_2 ? tmp_6_2 : tmp_7_2;
+
+  // ── loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)  (weight-sharing.nn:8)
+  const dh2_0 = h2_0 - t[to];
+  const dh2_1 = h2_1 - t[to + 1];
+  const dh2_2 = h2_2 - t[to + 2];
+  const L = 0.5 * (dh2_0 * dh2_0 + dh2_1 * dh2_1 + dh2_2 * dh2_2);
+
+  // ── backward through line 7: h2 = prelu(W @ h1, p)
+  const tmp_5_0 = tmp_6_0 >= tmp_7_0 ? dh2_0 : 0;
+  const tmp_5_1 = tmp_6_1 >= tmp_7_1 ? dh2_1 : 0;
+  const tmp_5_2 = tmp_6_2 >= tmp_7_2 ? dh2_2 : 0;
+  const tmp_4_0 = (tmp_6_0 >= tmp_7_0 ? 0 : dh2_0) + tmp_5_0 * p[0];
+  const tmp_4_1 = (tmp_6_1 >= tmp_7_1 ? 0 : dh2_1) + tmp_5_1 * p[0];
+  const tmp_4_2 = (tmp_6_2 >= tmp_7_2 ? 0 : dh2_2) + tmp_5_2 * p[0];
+  const dh1_0 = W[0] * tmp_4_0 + W[3] * tmp_4_1 + W[6] * tmp_4_2;
+  const dh1_1 = W[1] * tmp_4_0 + W[4] * tmp_4_1 + W[7] * tmp_4_2;
+  const dh1_2 = W[2] * tmp_4_0 + W[5] * tmp_4_1 + W[8] * tmp_4_2;
+
+  // ── backward through line 6: h1 = prelu(W @ x, p)
+  const tmp_3_0 = tmp_8_0 >= tmp_9_0 ? dh1_0 : 0;
+  const tmp_3_1 = tmp_8_1 >= tmp_9_1 ? dh1_1 : 0;
+  const tmp_3_2 = tmp_8_2 >= tmp_9_2 ? dh1_2 : 0;
+  const tmp_0 = (tmp_8_0 >= tmp_9_0 ? 0 : dh1_0) + tmp_3_0 * p[0];
+  const tmp_1 = (tmp_8_1 >= tmp_9_1 ? 0 : dh1_1) + tmp_3_1 * p[0];
+  const tmp_2 = (tmp_8_2 >= tmp_9_2 ? 0 : dh1_2) + tmp_3_2 * p[0];
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  p[0] -=
+    lr *
+    (tmp_5_0 * tmp_7_0 +
+      tmp_5_1 * tmp_7_1 +
+      tmp_5_2 * tmp_7_2 +
+      (tmp_3_0 * tmp_9_0 + tmp_3_1 * tmp_9_1 + tmp_3_2 * tmp_9_2));
+  W[0] -= lr * (tmp_4_0 * h1_0 + tmp_0 * x[xo]);
+  W[1] -= lr * (tmp_4_0 * h1_1 + tmp_0 * x[xo + 1]);
+  W[2] -= lr * (tmp_4_0 * h1_2 + tmp_0 * x[xo + 2]);
+  W[3] -= lr * (tmp_4_1 * h1_0 + tmp_1 * x[xo]);
+  W[4] -= lr * (tmp_4_1 * h1_1 + tmp_1 * x[xo + 1]);
+  W[5] -= lr * (tmp_4_1 * h1_2 + tmp_1 * x[xo + 2]);
+  W[6] -= lr * (tmp_4_2 * h1_0 + tmp_2 * x[xo]);
+  W[7] -= lr * (tmp_4_2 * h1_1 + tmp_2 * x[xo + 1]);
+  W[8] -= lr * (tmp_4_2 * h1_2 + tmp_2 * x[xo + 2]);
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -346,6 +425,38 @@ export function gradientBatch(
     scaleAll(grad["p"], count);
   }
   return lossTotal[0] / count + regularizerGradient(params, grad);
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    zeroAll(grad["W"]);
+    const r = regularizerGradient(params, grad);
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    sgdApply(params["W"], grad["W"], lr);
+    return lossTotal[0] + r;
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["W"], grad["W"], lr);
+  sgdApply(params["p"], grad["p"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

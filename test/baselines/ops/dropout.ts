@@ -399,6 +399,108 @@ function sampleGradientTrain(
   lossTotal[0] += L;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+  random: () => number,
+): void {
+  const xo = n * 4;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const o_W = params["o.W"];
+  const o_b = params["o.b"];
+  // ── layer h = dense(x, 6, relu)  (dropout.nn:4)
+  const tmp = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
+  const h_0 = tmp > 0 ? tmp : 0;
+  const tmp_1 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
+  const h_1 = tmp_1 > 0 ? tmp_1 : 0;
+  const tmp_2 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
+  const h_2 = tmp_2 > 0 ? tmp_2 : 0;
+  const tmp_3 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
+  const h_3 = tmp_3 > 0 ? tmp_3 : 0;
+  const tmp_4 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
+  const h_4 = tmp_4 > 0 ? tmp_4 : 0;
+  const tmp_5 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
+  const h_5 = tmp_5 > 0 ? tmp_5 : 0;
+
+  // ── d = dropout(h, 0.5)  (dropout.nn:5)
+  const mask_0 = random() < 0.5 ? 0 : 2;
+  const mask_1 = random() < 0.5 ? 0 : 2;
+  const mask_2 = random() < 0.5 ? 0 : 2;
+  const mask_3 = random() < 0.5 ? 0 : 2;
+  const mask_4 = random() < 0.5 ? 0 : 2;
+  const mask_5 = random() < 0.5 ? 0 : 2;
+  const d_0 = h_0 * mask_0;
+  const d_1 = h_1 * mask_1;
+  const d_2 = h_2 * mask_2;
+  const d_3 = h_3 * mask_3;
+  const d_4 = h_4 * mask_4;
+  const d_5 = h_5 * mask_5;
+
+  // ── y = o[0]  (dropout.nn:7)
+  const o_z_0 =
+    o_W[0] * d_0 + o_W[1] * d_1 + o_W[2] * d_2 + o_W[3] * d_3 + o_W[4] * d_4 + o_W[5] * d_5 + o_b[0];
+
+  // ── loss binary_cross_entropy(y, t)  (dropout.nn:9)
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
+
+  // ── backward through line 7: y = o[0]
+  const do_z_0 = 1 / (1 + Math.exp(-o_z_0)) - t[n];
+
+  // ── backward through line 4: layer h = dense(x, 6, relu)
+  const dh_z_0 = h_0 > 0 ? o_W[0] * do_z_0 * mask_0 : 0;
+  const dh_z_1 = h_1 > 0 ? o_W[1] * do_z_0 * mask_1 : 0;
+  const dh_z_2 = h_2 > 0 ? o_W[2] * do_z_0 * mask_2 : 0;
+  const dh_z_3 = h_3 > 0 ? o_W[3] * do_z_0 * mask_3 : 0;
+  const dh_z_4 = h_4 > 0 ? o_W[4] * do_z_0 * mask_4 : 0;
+  const dh_z_5 = h_5 > 0 ? o_W[5] * do_z_0 * mask_5 : 0;
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  o_b[0] -= lr * do_z_0;
+  o_W[0] -= lr * (do_z_0 * d_0);
+  o_W[1] -= lr * (do_z_0 * d_1);
+  o_W[2] -= lr * (do_z_0 * d_2);
+  o_W[3] -= lr * (do_z_0 * d_3);
+  o_W[4] -= lr * (do_z_0 * d_4);
+  o_W[5] -= lr * (do_z_0 * d_5);
+  h_b[0] -= lr * dh_z_0;
+  h_b[1] -= lr * dh_z_1;
+  h_b[2] -= lr * dh_z_2;
+  h_b[3] -= lr * dh_z_3;
+  h_b[4] -= lr * dh_z_4;
+  h_b[5] -= lr * dh_z_5;
+  h_W[0] -= lr * (dh_z_0 * x[xo]);
+  h_W[1] -= lr * (dh_z_0 * x[xo + 1]);
+  h_W[2] -= lr * (dh_z_0 * x[xo + 2]);
+  h_W[3] -= lr * (dh_z_0 * x[xo + 3]);
+  h_W[4] -= lr * (dh_z_1 * x[xo]);
+  h_W[5] -= lr * (dh_z_1 * x[xo + 1]);
+  h_W[6] -= lr * (dh_z_1 * x[xo + 2]);
+  h_W[7] -= lr * (dh_z_1 * x[xo + 3]);
+  h_W[8] -= lr * (dh_z_2 * x[xo]);
+  h_W[9] -= lr * (dh_z_2 * x[xo + 1]);
+  h_W[10] -= lr * (dh_z_2 * x[xo + 2]);
+  h_W[11] -= lr * (dh_z_2 * x[xo + 3]);
+  h_W[12] -= lr * (dh_z_3 * x[xo]);
+  h_W[13] -= lr * (dh_z_3 * x[xo + 1]);
+  h_W[14] -= lr * (dh_z_3 * x[xo + 2]);
+  h_W[15] -= lr * (dh_z_3 * x[xo + 3]);
+  h_W[16] -= lr * (dh_z_4 * x[xo]);
+  h_W[17] -= lr * (dh_z_4 * x[xo + 1]);
+  h_W[18] -= lr * (dh_z_4 * x[xo + 2]);
+  h_W[19] -= lr * (dh_z_4 * x[xo + 3]);
+  h_W[20] -= lr * (dh_z_5 * x[xo]);
+  h_W[21] -= lr * (dh_z_5 * x[xo + 1]);
+  h_W[22] -= lr * (dh_z_5 * x[xo + 2]);
+  h_W[23] -= lr * (dh_z_5 * x[xo + 3]);
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -472,6 +574,38 @@ export function gradientBatch(
     scaleAll(grad["o.b"], count);
   }
   return lossTotal[0] / count;
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+  random: () => number,
+): number {
+  if (count === 1) {
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad, random);
+    return lossTotal[0];
+  }
+  const loss = gradientBatchTrain(params, inputs, targets, count, grad, random);
+  sgdApply(params["h.W"], grad["h.W"], lr);
+  sgdApply(params["h.b"], grad["h.b"], lr);
+  sgdApply(params["o.W"], grad["o.W"], lr);
+  sgdApply(params["o.b"], grad["o.b"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

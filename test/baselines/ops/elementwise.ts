@@ -354,6 +354,148 @@ function regularizerGradient(params: Params, grad: Params): number {
   return R;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 3;
+  const to = n * 3;
+  const a = params["a"];
+  const s = params["s"];
+  const da = grad["a"];
+  // ── u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)  (elementwise.nn:6)
+  const tmp_14_0 = Math.sqrt(a[0]);
+  const tmp_14_1 = Math.sqrt(a[1]);
+  const tmp_14_2 = Math.sqrt(a[2]);
+  const tmp_13_0 = a[0] + 2;
+  const tmp_13_1 = a[1] + 2;
+  const tmp_13_2 = a[2] + 2;
+  const u_0 = Math.exp(0.3 * x[xo]) + tmp_14_0 + Math.log(tmp_13_0) + Math.abs(x[xo] - 0.1);
+  const u_1 = Math.exp(0.3 * x[xo + 1]) + tmp_14_1 + Math.log(tmp_13_1) + Math.abs(x[xo + 1] - 0.1);
+  const u_2 = Math.exp(0.3 * x[xo + 2]) + tmp_14_2 + Math.log(tmp_13_2) + Math.abs(x[xo + 2] - 0.1);
+
+  // ── v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)  (elementwise.nn:7)
+  const tmp_12_0 = u_0 * s[0];
+  const tmp_12_1 = u_1 * s[0];
+  const tmp_12_2 = u_2 * s[0];
+  const tmp_15 = x[xo] - a[0];
+  const tmp_11_0 = tmp_15 > 0 ? tmp_15 : 0.7 * Math.expm1(tmp_15);
+  const tmp_16 = x[xo + 1] - a[1];
+  const tmp_11_1 = tmp_16 > 0 ? tmp_16 : 0.7 * Math.expm1(tmp_16);
+  const tmp_17 = x[xo + 2] - a[2];
+  const tmp_11_2 = tmp_17 > 0 ? tmp_17 : 0.7 * Math.expm1(tmp_17);
+  const v_0 =
+    Math.max(tmp_12_0, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_12_0))) -
+    (x[xo] > 0 ? x[xo] : 0.2 * x[xo]) +
+    tmp_11_0;
+  const v_1 =
+    Math.max(tmp_12_1, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_12_1))) -
+    (x[xo + 1] > 0 ? x[xo + 1] : 0.2 * x[xo + 1]) +
+    tmp_11_1;
+  const v_2 =
+    Math.max(tmp_12_2, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_12_2))) -
+    (x[xo + 2] > 0 ? x[xo + 2] : 0.2 * x[xo + 2]) +
+    tmp_11_2;
+
+  // ── w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)  (elementwise.nn:8)
+  const tmp_10_0 = Math.tanh(v_0);
+  const tmp_10_1 = Math.tanh(v_1);
+  const tmp_10_2 = Math.tanh(v_2);
+  const tmp_9_0 = 1 / (1 + Math.exp(-u_0));
+  const tmp_9_1 = 1 / (1 + Math.exp(-u_1));
+  const tmp_9_2 = 1 / (1 + Math.exp(-u_2));
+  const tmp_8_0 = 1 + a[0] * a[0];
+  const tmp_8_1 = 1 + a[1] * a[1];
+  const tmp_8_2 = 1 + a[2] * a[2];
+  const tmp_7_0 = (tmp_10_0 * tmp_9_0) / tmp_8_0;
+  const tmp_7_1 = (tmp_10_1 * tmp_9_1) / tmp_8_1;
+  const tmp_7_2 = (tmp_10_2 * tmp_9_2) / tmp_8_2;
+  const tmp_18 = x[xo] * a[0];
+  const tmp_6_0 = tmp_18 > 0 ? tmp_18 : 0;
+  const tmp_19 = x[xo + 1] * a[1];
+  const tmp_6_1 = tmp_19 > 0 ? tmp_19 : 0;
+  const tmp_20 = x[xo + 2] * a[2];
+  const tmp_6_2 = tmp_20 > 0 ? tmp_20 : 0;
+  const w_0 = tmp_7_0 + tmp_6_0 + x[xo];
+  const w_1 = tmp_7_1 + tmp_6_1 + x[xo + 1];
+  const w_2 = tmp_7_2 + tmp_6_2 + x[xo + 2];
+
+  // ── m = max(w, t) + min(w, 0.5 * t) + (w - t)^3 / 10  (elementwise.nn:9)
+  const tmp_5_0 = 0.5 * t[to];
+  const tmp_5_1 = 0.5 * t[to + 1];
+  const tmp_5_2 = 0.5 * t[to + 2];
+  const tmp_4_0 = w_0 - t[to];
+  const tmp_4_1 = w_1 - t[to + 1];
+  const tmp_4_2 = w_2 - t[to + 2];
+  const m_0 = (w_0 >= t[to] ? w_0 : t[to]) + (w_0 <= tmp_5_0 ? w_0 : tmp_5_0) + 0.1 * tmp_4_0 ** 3;
+  const m_1 = (w_1 >= t[to + 1] ? w_1 : t[to + 1]) + (w_1 <= tmp_5_1 ? w_1 : tmp_5_1) + 0.1 * tmp_4_1 ** 3;
+  const m_2 = (w_2 >= t[to + 2] ? w_2 : t[to + 2]) + (w_2 <= tmp_5_2 ? w_2 : tmp_5_2) + 0.1 * tmp_4_2 ** 3;
+
+  // ── loss sum(m^2) + sumabs(a)  (elementwise.nn:10)
+  const L = m_0 * m_0 + m_1 * m_1 + m_2 * m_2;
+
+  // ── backward through line 10: loss sum(m^2) + sumabs(a)
+  const dm_0 = 2 * m_0;
+  const dm_1 = 2 * m_1;
+  const dm_2 = 2 * m_2;
+
+  // ── backward through line 8: w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)
+  const dw_0 =
+    0.2 * m_0 * (3 * (tmp_4_0 * tmp_4_0)) + (tmp_5_0 >= w_0 ? dm_0 : 0) + (w_0 >= t[to] ? dm_0 : 0);
+  const dw_1 =
+    0.2 * m_1 * (3 * (tmp_4_1 * tmp_4_1)) + (tmp_5_1 >= w_1 ? dm_1 : 0) + (w_1 >= t[to + 1] ? dm_1 : 0);
+  const dw_2 =
+    0.2 * m_2 * (3 * (tmp_4_2 * tmp_4_2)) + (tmp_5_2 >= w_2 ? dm_2 : 0) + (w_2 >= t[to + 2] ? dm_2 : 0);
+  const tmp_3_0 = dw_0 / tmp_8_0;
+  const tmp_3_1 = dw_1 / tmp_8_1;
+  const tmp_3_2 = dw_2 / tmp_8_2;
+  const dv_0 = tmp_3_0 * tmp_9_0 * (1 - tmp_10_0 * tmp_10_0);
+  const dv_1 = tmp_3_1 * tmp_9_1 * (1 - tmp_10_1 * tmp_10_1);
+  const dv_2 = tmp_3_2 * tmp_9_2 * (1 - tmp_10_2 * tmp_10_2);
+
+  // ── backward through line 7: v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)
+  const tmp_0 = dv_0 * (1 / (1 + Math.exp(-tmp_12_0)));
+  const tmp_1 = dv_1 * (1 / (1 + Math.exp(-tmp_12_1)));
+  const tmp_2 = dv_2 * (1 / (1 + Math.exp(-tmp_12_2)));
+
+  // ── backward through line 6: u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)
+  const du_0 = tmp_3_0 * tmp_10_0 * (tmp_9_0 * (1 - tmp_9_0)) + tmp_0 * s[0];
+  const du_1 = tmp_3_1 * tmp_10_1 * (tmp_9_1 * (1 - tmp_9_1)) + tmp_1 * s[0];
+  const du_2 = tmp_3_2 * tmp_10_2 * (tmp_9_2 * (1 - tmp_9_2)) + tmp_2 * s[0];
+
+  // ── backward through line 4: param a[3] ~ uniform(0.5, 1.5)
+  da[0] +=
+    (tmp_6_0 > 0 ? dw_0 : 0) * x[xo] +
+    -((dw_0 * tmp_7_0) / tmp_8_0) * (2 * a[0]) -
+    (tmp_11_0 > 0 ? dv_0 : dv_0 * (tmp_11_0 + 0.7)) +
+    du_0 / tmp_13_0 +
+    du_0 / (2 * tmp_14_0);
+  da[1] +=
+    (tmp_6_1 > 0 ? dw_1 : 0) * x[xo + 1] +
+    -((dw_1 * tmp_7_1) / tmp_8_1) * (2 * a[1]) -
+    (tmp_11_1 > 0 ? dv_1 : dv_1 * (tmp_11_1 + 0.7)) +
+    du_1 / tmp_13_1 +
+    du_1 / (2 * tmp_14_1);
+  da[2] +=
+    (tmp_6_2 > 0 ? dw_2 : 0) * x[xo + 2] +
+    -((dw_2 * tmp_7_2) / tmp_8_2) * (2 * a[2]) -
+    (tmp_11_2 > 0 ? dv_2 : dv_2 * (tmp_11_2 + 0.7)) +
+    du_2 / tmp_13_2 +
+    du_2 / (2 * tmp_14_2);
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  s[0] -= lr * (tmp_0 * u_0 + tmp_1 * u_1 + tmp_2 * u_2);
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -421,6 +563,38 @@ export function gradientBatch(
     scaleAll(grad["s"], count);
   }
   return lossTotal[0] / count + regularizerGradient(params, grad);
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    zeroAll(grad["a"]);
+    const r = regularizerGradient(params, grad);
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    sgdApply(params["a"], grad["a"], lr);
+    return lossTotal[0] + r;
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["a"], grad["a"], lr);
+  sgdApply(params["s"], grad["s"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

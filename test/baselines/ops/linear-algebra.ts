@@ -262,6 +262,84 @@ function regularizerGradient(params: Params, grad: Params): number {
   return R;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 3;
+  const A = params["A"];
+  const B = params["B"];
+  const v = params["v"];
+  const dB = grad["B"];
+  // ── C = A @ B  (linear-algebra.nn:7)
+  const C_0 = A[0] * B[0] + A[1] * B[2] + A[2] * B[4];
+  const C_1 = A[0] * B[1] + A[1] * B[3] + A[2] * B[5];
+  const C_2 = A[3] * B[0] + A[4] * B[2] + A[5] * B[4];
+  const C_3 = A[3] * B[1] + A[4] * B[3] + A[5] * B[5];
+
+  // ── u = transpose(C) @ v + transpose(B) @ x  (linear-algebra.nn:8)
+  const u_0 = C_0 * v[0] + C_2 * v[1] + (B[0] * x[xo] + B[2] * x[xo + 1] + B[4] * x[xo + 2]);
+  const u_1 = C_1 * v[0] + C_3 * v[1] + (B[1] * x[xo] + B[3] * x[xo + 1] + B[5] * x[xo + 2]);
+
+  // ── q = outer(u, x)  (linear-algebra.nn:9)
+  const q_0 = u_0 * x[xo];
+  const q_1 = u_0 * x[xo + 1];
+  const q_2 = u_0 * x[xo + 2];
+  const q_3 = u_1 * x[xo];
+  const q_4 = u_1 * x[xo + 1];
+  const q_5 = u_1 * x[xo + 2];
+
+  // ── r = dot(A @ x, v) + q[1, 2] + C[0, 1]  (linear-algebra.nn:10)
+  const tmp_3_0 = A[0] * x[xo] + A[1] * x[xo + 1] + A[2] * x[xo + 2];
+  const tmp_3_1 = A[3] * x[xo] + A[4] * x[xo + 1] + A[5] * x[xo + 2];
+  const r = tmp_3_0 * v[0] + tmp_3_1 * v[1] + q_5 + C_1;
+
+  // ── loss (r - t)^2 + 0.01 * sumsq(B)  (linear-algebra.nn:11)
+  const tmp_2 = r - t[n];
+  const L = tmp_2 * tmp_2;
+
+  // ── backward through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
+  const dr = 2 * tmp_2;
+
+  // ── backward through line 10: r = dot(A @ x, v) + q[1, 2] + C[0, 1]
+  const tmp_0 = dr * v[0];
+  const tmp_1 = dr * v[1];
+
+  // ── backward through line 9: q = outer(u, x)
+  const du_0 = 0 * x[xo] + 0 * x[xo + 1] + 0 * x[xo + 2];
+  const du_1 = 0 * x[xo] + 0 * x[xo + 1] + dr * x[xo + 2];
+
+  // ── backward through line 7: C = A @ B
+  const dC_0 = 0 + du_0 * v[0];
+  const dC_1 = dr + du_1 * v[0];
+  const dC_2 = 0 + du_0 * v[1];
+  const dC_3 = 0 + du_1 * v[1];
+
+  // ── backward through line 5: param B[3, 2] ~ normal(0, 0.5)
+  dB[0] += du_0 * x[xo] + (A[0] * dC_0 + A[3] * dC_2);
+  dB[1] += du_1 * x[xo] + (A[0] * dC_1 + A[3] * dC_3);
+  dB[2] += du_0 * x[xo + 1] + (A[1] * dC_0 + A[4] * dC_2);
+  dB[3] += du_1 * x[xo + 1] + (A[1] * dC_1 + A[4] * dC_3);
+  dB[4] += du_0 * x[xo + 2] + (A[2] * dC_0 + A[5] * dC_2);
+  dB[5] += du_1 * x[xo + 2] + (A[2] * dC_1 + A[5] * dC_3);
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  v[0] -= lr * (dr * tmp_3_0 + (C_0 * du_0 + C_1 * du_1));
+  v[1] -= lr * (dr * tmp_3_1 + (C_2 * du_0 + C_3 * du_1));
+  A[0] -= lr * (tmp_0 * x[xo] + (dC_0 * B[0] + dC_1 * B[1]));
+  A[1] -= lr * (tmp_0 * x[xo + 1] + (dC_0 * B[2] + dC_1 * B[3]));
+  A[2] -= lr * (tmp_0 * x[xo + 2] + (dC_0 * B[4] + dC_1 * B[5]));
+  A[3] -= lr * (tmp_1 * x[xo] + (dC_2 * B[0] + dC_3 * B[1]));
+  A[4] -= lr * (tmp_1 * x[xo + 1] + (dC_2 * B[2] + dC_3 * B[3]));
+  A[5] -= lr * (tmp_1 * x[xo + 2] + (dC_2 * B[4] + dC_3 * B[5]));
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -332,6 +410,39 @@ export function gradientBatch(
     scaleAll(grad["v"], count);
   }
   return lossTotal[0] / count + regularizerGradient(params, grad);
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    zeroAll(grad["B"]);
+    const r = regularizerGradient(params, grad);
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    sgdApply(params["B"], grad["B"], lr);
+    return lossTotal[0] + r;
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["A"], grad["A"], lr);
+  sgdApply(params["B"], grad["B"], lr);
+  sgdApply(params["v"], grad["v"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

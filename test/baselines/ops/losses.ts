@@ -176,6 +176,59 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 2;
+  const to = n * 2;
+  const W = params["W"];
+  const b = params["b"];
+  const sigma = params["sigma"];
+  const dsigma = grad["sigma"];
+  // ── y = W @ x + b  (losses.nn:7)
+  const y_0 = W[0] * x[xo] + W[1] * x[xo + 1] + b[0];
+  const y_1 = W[2] * x[xo] + W[3] * x[xo + 1] + b[1];
+
+  // ── loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma) + 0.1 * mean(y)  (losses.nn:8)
+  const tmp_6_0 = y_0 - t[to];
+  const tmp_6_1 = y_1 - t[to + 1];
+  const tmp_5_0 = 1 - t[to] * y_0;
+  const tmp_5_1 = 1 - t[to + 1] * y_1;
+  const tmp_4_0 = t[to] - y_0;
+  const tmp_4_1 = t[to + 1] - y_1;
+  const tmp_3 = 2 * (sigma[0] * sigma[0]);
+  const tmp_2 = 0.9189385332046727 + Math.log(sigma[0]);
+  const tmp_0 = (tmp_4_0 * tmp_4_0) / tmp_3;
+  const tmp_1 = (tmp_4_1 * tmp_4_1) / tmp_3;
+  const L =
+    0.5 * (tmp_6_0 * tmp_6_0 + tmp_6_1 * tmp_6_1) +
+    0.5 * ((0 >= tmp_5_0 ? 0 : tmp_5_0) + (0 >= tmp_5_1 ? 0 : tmp_5_1)) +
+    (tmp_2 + tmp_0 + (tmp_2 + tmp_1)) +
+    0.05 * (y_0 + y_1);
+
+  // ── backward through line 7: y = W @ x + b
+  const dy_0 = 0.05 - (1 / tmp_3) * (2 * tmp_4_0) + -(0 >= tmp_5_0 ? 0 : 0.5) * t[to] + tmp_6_0;
+  const dy_1 = 0.05 - (1 / tmp_3) * (2 * tmp_4_1) + -(0 >= tmp_5_1 ? 0 : 0.5) * t[to + 1] + tmp_6_1;
+
+  // ── backward through line 6: param sigma ~ constant(1)
+  dsigma[0] += 2 / sigma[0] + (-(tmp_0 / tmp_3) + -(tmp_1 / tmp_3)) * 2 * (2 * sigma[0]);
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  b[0] -= lr * dy_0;
+  b[1] -= lr * dy_1;
+  W[0] -= lr * (dy_0 * x[xo]);
+  W[1] -= lr * (dy_0 * x[xo + 1]);
+  W[2] -= lr * (dy_1 * x[xo]);
+  W[3] -= lr * (dy_1 * x[xo + 1]);
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -246,6 +299,38 @@ export function gradientBatch(
     scaleAll(grad["sigma"], count);
   }
   return lossTotal[0] / count;
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    zeroAll(grad["sigma"]);
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    sgdApply(params["sigma"], grad["sigma"], lr);
+    return lossTotal[0];
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["W"], grad["W"], lr);
+  sgdApply(params["b"], grad["b"], lr);
+  sgdApply(params["sigma"], grad["sigma"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */

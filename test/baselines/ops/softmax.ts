@@ -279,6 +279,119 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
+function sampleSgdStep(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lr: number,
+  grad: Params,
+): void {
+  const xo = n * 4;
+  const to = n * 3;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const z_W = params["z.W"];
+  const z_b = params["z.b"];
+  // ── layer h = dense(x, 5, softplus)  (softmax.nn:4)
+  const h_z_0 = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
+  const h_z_1 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
+  const h_z_2 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
+  const h_z_3 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
+  const h_z_4 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
+  const h_0 = Math.max(h_z_0, 0) + Math.log1p(Math.exp(-Math.abs(h_z_0)));
+  const h_1 = Math.max(h_z_1, 0) + Math.log1p(Math.exp(-Math.abs(h_z_1)));
+  const h_2 = Math.max(h_z_2, 0) + Math.log1p(Math.exp(-Math.abs(h_z_2)));
+  const h_3 = Math.max(h_z_3, 0) + Math.log1p(Math.exp(-Math.abs(h_z_3)));
+  const h_4 = Math.max(h_z_4, 0) + Math.log1p(Math.exp(-Math.abs(h_z_4)));
+
+  // ── layer z = dense(h, 3, identity)  (softmax.nn:5)
+  const z_z_0 = z_W[0] * h_0 + z_W[1] * h_1 + z_W[2] * h_2 + z_W[3] * h_3 + z_W[4] * h_4 + z_b[0];
+  const z_z_1 = z_W[5] * h_0 + z_W[6] * h_1 + z_W[7] * h_2 + z_W[8] * h_3 + z_W[9] * h_4 + z_b[1];
+  const z_z_2 = z_W[10] * h_0 + z_W[11] * h_1 + z_W[12] * h_2 + z_W[13] * h_3 + z_W[14] * h_4 + z_b[2];
+
+  // ── p = softmax(z)  (softmax.nn:6)
+  const lse_max = Math.max(z_z_0, z_z_1, z_z_2);
+  const lse =
+    lse_max + Math.log(Math.exp(z_z_0 - lse_max) + Math.exp(z_z_1 - lse_max) + Math.exp(z_z_2 - lse_max));
+  const tmp_1_0 = z_z_0 - lse;
+  const tmp_1_1 = z_z_1 - lse;
+  const tmp_1_2 = z_z_2 - lse;
+  const p_0 = Math.exp(tmp_1_0);
+  const p_1 = Math.exp(tmp_1_1);
+  const p_2 = Math.exp(tmp_1_2);
+
+  // ── loss cross_entropy(p, t) + 0.1 * logsumexp(z) - 0.01 * sum(log_softmax(z))  (softmax.nn:8)
+  const sum = t[to] + t[to + 1] + t[to + 2];
+  const L =
+    sum * lse -
+    (t[to] * z_z_0 + t[to + 1] * z_z_1 + t[to + 2] * z_z_2) +
+    0.1 * lse -
+    0.01 * (tmp_1_0 + tmp_1_1 + tmp_1_2);
+
+  // ── backward through line 6: p = softmax(z)
+  const tmp = 0.1 + sum + 0.03;
+
+  // ── backward through line 5: layer z = dense(h, 3, identity)
+  const dz_z_0 = -0.01 - t[to] + tmp * p_0;
+  const dz_z_1 = -0.01 - t[to + 1] + tmp * p_1;
+  const dz_z_2 = -0.01 - t[to + 2] + tmp * p_2;
+
+  // ── backward through line 4: layer h = dense(x, 5, softplus)
+  const dh_z_0 = (z_W[0] * dz_z_0 + z_W[5] * dz_z_1 + z_W[10] * dz_z_2) * (1 / (1 + Math.exp(-h_z_0)));
+  const dh_z_1 = (z_W[1] * dz_z_0 + z_W[6] * dz_z_1 + z_W[11] * dz_z_2) * (1 / (1 + Math.exp(-h_z_1)));
+  const dh_z_2 = (z_W[2] * dz_z_0 + z_W[7] * dz_z_1 + z_W[12] * dz_z_2) * (1 / (1 + Math.exp(-h_z_2)));
+  const dh_z_3 = (z_W[3] * dz_z_0 + z_W[8] * dz_z_1 + z_W[13] * dz_z_2) * (1 / (1 + Math.exp(-h_z_3)));
+  const dh_z_4 = (z_W[4] * dz_z_0 + z_W[9] * dz_z_1 + z_W[14] * dz_z_2) * (1 / (1 + Math.exp(-h_z_4)));
+
+  // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more
+  z_b[0] -= lr * dz_z_0;
+  z_b[1] -= lr * dz_z_1;
+  z_b[2] -= lr * dz_z_2;
+  z_W[0] -= lr * (dz_z_0 * h_0);
+  z_W[1] -= lr * (dz_z_0 * h_1);
+  z_W[2] -= lr * (dz_z_0 * h_2);
+  z_W[3] -= lr * (dz_z_0 * h_3);
+  z_W[4] -= lr * (dz_z_0 * h_4);
+  z_W[5] -= lr * (dz_z_1 * h_0);
+  z_W[6] -= lr * (dz_z_1 * h_1);
+  z_W[7] -= lr * (dz_z_1 * h_2);
+  z_W[8] -= lr * (dz_z_1 * h_3);
+  z_W[9] -= lr * (dz_z_1 * h_4);
+  z_W[10] -= lr * (dz_z_2 * h_0);
+  z_W[11] -= lr * (dz_z_2 * h_1);
+  z_W[12] -= lr * (dz_z_2 * h_2);
+  z_W[13] -= lr * (dz_z_2 * h_3);
+  z_W[14] -= lr * (dz_z_2 * h_4);
+  h_b[0] -= lr * dh_z_0;
+  h_b[1] -= lr * dh_z_1;
+  h_b[2] -= lr * dh_z_2;
+  h_b[3] -= lr * dh_z_3;
+  h_b[4] -= lr * dh_z_4;
+  h_W[0] -= lr * (dh_z_0 * x[xo]);
+  h_W[1] -= lr * (dh_z_0 * x[xo + 1]);
+  h_W[2] -= lr * (dh_z_0 * x[xo + 2]);
+  h_W[3] -= lr * (dh_z_0 * x[xo + 3]);
+  h_W[4] -= lr * (dh_z_1 * x[xo]);
+  h_W[5] -= lr * (dh_z_1 * x[xo + 1]);
+  h_W[6] -= lr * (dh_z_1 * x[xo + 2]);
+  h_W[7] -= lr * (dh_z_1 * x[xo + 3]);
+  h_W[8] -= lr * (dh_z_2 * x[xo]);
+  h_W[9] -= lr * (dh_z_2 * x[xo + 1]);
+  h_W[10] -= lr * (dh_z_2 * x[xo + 2]);
+  h_W[11] -= lr * (dh_z_2 * x[xo + 3]);
+  h_W[12] -= lr * (dh_z_3 * x[xo]);
+  h_W[13] -= lr * (dh_z_3 * x[xo + 1]);
+  h_W[14] -= lr * (dh_z_3 * x[xo + 2]);
+  h_W[15] -= lr * (dh_z_3 * x[xo + 3]);
+  h_W[16] -= lr * (dh_z_4 * x[xo]);
+  h_W[17] -= lr * (dh_z_4 * x[xo + 1]);
+  h_W[18] -= lr * (dh_z_4 * x[xo + 2]);
+  h_W[19] -= lr * (dh_z_4 * x[xo + 3]);
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -352,6 +465,37 @@ export function gradientBatch(
     scaleAll(grad["z.b"], count);
   }
   return lossTotal[0] / count;
+}
+
+/** θ ← θ − lr · g, for what sgdStep does not update inside the backward pass. */
+function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+}
+
+/**
+ * One step of plain SGD on `count` samples, in training mode: θ ← θ − lr · ∇(mean loss).
+ * Returns the mean loss at the θ before the step. For one sample the update is made inside the
+ * backward pass, so no gradient is stored; `grad` is scratch space, its contents afterwards unspecified.
+ */
+export function sgdStep(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  lr: number,
+  grad: Params,
+): number {
+  if (count === 1) {
+    lossTotal[0] = 0;
+    sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);
+    return lossTotal[0];
+  }
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  sgdApply(params["h.W"], grad["h.W"], lr);
+  sgdApply(params["h.b"], grad["h.b"], lr);
+  sgdApply(params["z.W"], grad["z.W"], lr);
+  sgdApply(params["z.b"], grad["z.b"], lr);
+  return loss;
 }
 
 /** loss in training mode (dropout active, masks drawn from `random`). */
