@@ -14,6 +14,7 @@ import type { CompiledModule } from "./load-module.js";
 import { evaluate, scoringFor, type Evaluation } from "./metrics.js";
 import { createLbfgs } from "./optimizers/lbfgs.js";
 import { createOptimizer } from "./optimizers/index.js";
+import { Sgd } from "./optimizers/sgd.js";
 import { createSchedule } from "./schedules.js";
 import type { Dataset, Normalization, OptimizerState, ParamSet } from "./types.js";
 import type { WeightsFile } from "./weights.js";
@@ -142,6 +143,9 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   const lbfgs = options.optimizer.name === "lbfgs";
   const optimizer = lbfgs ? null : createOptimizer(options.optimizer, params);
   const quasiNewton = lbfgs ? createLbfgs(params, { history: options.optimizer.args.history ?? 10, lr: options.optimizer.args.lr ?? 1 }) : null;
+  // plain SGD runs as the module's sgdStep: the same update, made inside the backward pass for a
+  // batch of one, so that no gradient is written and read back (docs/generated-module.md)
+  const fusedSgd = optimizer instanceof Sgd ? optimizer : null;
   const baseLr = options.optimizer.args.lr ?? 0.01;
   const lrAt = createSchedule(options.schedule, baseLr, options.epochs);
 
@@ -183,9 +187,21 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
         const start = step * batch;
         const count = Math.min(batch, trainSet.count - start);
         batcher.fill(order, start, count);
-        loss = mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
-        bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(grad);
-        if (bad === null) {
+        if (fusedSgd) {
+          for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
+          loss = mod.sgdStep(params, batcher.inputs, batcher.targets, count, lr, grad, random);
+          fusedSgd.stepTaken();
+          bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params);
+          // the message below names the first parameter with a bad gradient: compute it at the kept weights
+          if (bad !== null) {
+            for (const [k, v] of Object.entries(lastGood)) params[k]!.set(v);
+            mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
+          }
+        } else {
+          loss = mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
+          bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(grad);
+        }
+        if (bad === null && !fusedSgd) {
           for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
           optimizer!.step(params, grad, lr);
           bad = firstNonFinite(params);

@@ -8,6 +8,14 @@ export class Sgd extends FirstOrderOptimizer {
     super("sgd", params, []);
   }
 
+  /**
+   * Counts a step the generated module's sgdStep made itself (the same θ ← θ − η g, fused into
+   * the backward pass), so that the step count in a checkpoint stays right.
+   */
+  stepTaken(): void {
+    this.t++;
+  }
+
   protected update(_j: number, p: Float64Array, g: Float64Array, lr: number): void {
     for (let i = 0; i < p.length; i++) p[i]! -= lr * g[i]!;
   }

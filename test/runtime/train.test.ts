@@ -21,6 +21,13 @@ async function example(name: string, set: Record<string, number> = {}): Promise<
   return loadModule(r.ts!);
 }
 
+/** Element i of parameter k as initParams(seed 5) sets it (the runs below use seed 5). */
+function initial(mod: CompiledModule, k: string, i: number): number {
+  const p = mod.createParams();
+  mod.initParams(p, 5);
+  return p[k]![i]!;
+}
+
 const xorData: Dataset = { count: 4, inputs: { x: Float64Array.of(0, 0, 0, 1, 1, 0, 1, 1) }, targets: { t: Float64Array.of(0, 1, 1, 0) } };
 
 describe("training", () => {
@@ -45,6 +52,34 @@ describe("training", () => {
     const last = r.history[r.history.length - 1]!;
     expect(last.train.loss).toBeLessThan(0.15);
     expect(last.validation!.accuracy!).toBeGreaterThan(0.93);
+  });
+
+  it("sgd (the module's fused sgdStep) trains like momentum with γ = 0 (the same update through the optimizer), at batch 1 and 16", async () => {
+    const mod = await example("digits.nn");
+    const shape = { inputs: mod.meta.inputs, targets: mod.meta.targets };
+    const full = loadDataset(join(ROOT, "examples/data/digits-train.csv"), shape);
+    const data: Dataset = { count: 100, inputs: { x: full.inputs.x!.slice(0, 100 * 64) }, targets: { t: full.targets.t!.slice(0, 1000) } };
+    for (const batch of [1, 16]) {
+      const common = { epochs: 2, batch, seed: 5 };
+      let calls = 0;
+      const counted: CompiledModule = { ...mod, sgdStep: (...args) => (calls++, mod.sgdStep(...args)) };
+      const fused = train(counted, data, { ...common, optimizer: { name: "sgd", args: { lr: 0.05 } } });
+      expect(calls, "steps through sgdStep").toBe(2 * Math.ceil(100 / batch));
+      // m ← γm + (1 − γ)g with γ = 0 is m = g: θ ← θ − ηg, taken by the optimizer from gradientBatchTrain
+      const plain = train(mod, data, { ...common, optimizer: { name: "momentum", args: { lr: 0.05, gamma: 0 } } });
+      expect(fused.stopped).toBe("completed");
+      let moved = 0;
+      for (const k of Object.keys(plain.params)) {
+        const a = fused.params[k]!;
+        const b = plain.params[k]!;
+        for (let i = 0; i < b.length; i++) {
+          expect(Math.abs(a[i]! - b[i]!), `batch ${batch}, ${k}[${i}]`).toBeLessThan(1e-9 * Math.max(1, Math.abs(b[i]!)));
+          moved = Math.max(moved, Math.abs(b[i]! - initial(mod, k, i)));
+        }
+      }
+      expect(moved, "training moved the weights").toBeGreaterThan(1e-3);
+      expect(fused.history[1]!.train.loss).toBeLessThan(fused.initial.loss);
+    }
   });
 
   it("stops on divergence, names the step and the parameter, and keeps the last good weights", async () => {
