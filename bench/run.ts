@@ -41,8 +41,13 @@ const NETWORKS: readonly Network[] = [
   { id: "D", file: "d.nn", spec: { sizes: [784, 256, 256, 10], hidden: ["relu", "relu"], output: "softmax-cross-entropy" }, layerNames: ["h1", "h2", "y"], batchSizes: [32] },
 ];
 
-/** "generic+skip" is informational: the generic code skipping zero-δ rows (see generic.ts). */
-const IMPLS = ["nnc", "generic", "generic+skip", "tfjs-cpu", "tfjs-wasm"] as const;
+/**
+ * "nnc" is the module's sgdStep: the SGD update fused into the backward pass for a batch of one
+ * (what `nnc train` runs for `optimizer sgd`). "nnc-split" is gradientBatch followed by the same
+ * update loop as the generic code's, the path every other optimizer takes; it is informational, as
+ * is "generic+skip", the generic code skipping zero-δ rows (see generic.ts).
+ */
+const IMPLS = ["nnc", "nnc-split", "generic", "generic+skip", "tfjs-cpu", "tfjs-wasm"] as const;
 type Impl = (typeof IMPLS)[number];
 
 const args = process.argv.slice(2);
@@ -318,7 +323,10 @@ interface Verification {
 interface NncStep {
   readonly params: Record<string, Float64Array>;
   readonly grad: Record<string, Float64Array>;
+  /** sgdStep */
   step(i: number): void;
+  /** gradientBatch, then sgdUpdate */
+  splitStep(i: number): void;
   gradientOnly(i: number): void;
 }
 
@@ -336,10 +344,14 @@ function nncStep(m: CompiledModule, batches: readonly TfBatch[], count: number):
   };
   const step = (i: number): void => {
     const j = i % nb;
+    m.sgdStep(params, inputs[j]!, targets[j]!, count, LR, grad);
+  };
+  const splitStep = (i: number): void => {
+    const j = i % nb;
     m.gradientBatch(params, inputs[j]!, targets[j]!, count, grad);
     sgdUpdate(pairs, LR);
   };
-  return { params, grad, step, gradientOnly };
+  return { params, grad, step, splitStep, gradientOnly };
 }
 
 /**
@@ -381,7 +393,7 @@ interface ThroughputRow {
 interface HeapRow {
   network: string;
   batch: number;
-  impl: "nnc" | "generic" | "generic+skip";
+  impl: "nnc sgdStep" | "nnc gradientBatch" | "generic gradientBatch";
   heap: HeapResult | null;
 }
 
@@ -467,8 +479,10 @@ async function main(): Promise<void> {
       const fresh = nncStep(m, batches, count);
       copyParamsToGeneric(net, fresh.params, generic);
       copyParamsToGeneric(net, fresh.params, skipping);
+      const split = nncStep(m, batches, count);
       for (let s = 0; s < 3; s++) {
         fresh.step(s);
+        split.splitStep(s);
         for (const g of [generic, skipping]) {
           g.gradientBatch(batches[s % batches.length]!.x, batches[s % batches.length]!.t, count);
           g.sgd(LR);
@@ -478,6 +492,10 @@ async function main(): Promise<void> {
         net.layerNames.forEach((name, l) => {
           v.genericMaxParamDiffAfter3Steps = Math.max(v.genericMaxParamDiffAfter3Steps, maxAbsDiff(fresh.params[`${name}.W`]!, g.W[l]!), maxAbsDiff(fresh.params[`${name}.b`]!, g.b[l]!));
         });
+      net.layerNames.forEach((name) => {
+        for (const k of [`${name}.W`, `${name}.b`])
+          v.genericMaxParamDiffAfter3Steps = Math.max(v.genericMaxParamDiffAfter3Steps, maxAbsDiff(fresh.params[k]!, split.params[k]!));
+      });
       if (!(v.genericMaxParamDiffAfter3Steps <= GRAD_TOLERANCE))
         fail(`network ${net.id}, batch ${count}: after 3 SGD steps the generic parameters differ from nnc's by ${v.genericMaxParamDiffAfter3Steps}`);
       // tfjs: its gradient (float32) against nnc's on the first batch
@@ -535,6 +553,7 @@ async function main(): Promise<void> {
       }
       const contestants: Contestant[] = [
         { impl: "nnc", prepare: js, step: nnc.step, sync, settings: JS_TIMING },
+        { impl: "nnc-split", prepare: js, step: nncStep(m, batches, count).splitStep, sync, settings: JS_TIMING },
         ...generics.map(({ impl, g }): Contestant => ({
           impl,
           prepare: js,
@@ -576,13 +595,14 @@ async function main(): Promise<void> {
 
       // heap: short runs of ~0.05 s and long ones of ~0.25 s, after the timing (warm code)
       const heapCalls = Math.max(10, Math.round((timings.get("nnc")!.samplesPerSec / count) * (QUICK ? 0.01 : 0.05)));
-      heapRows.push({ network: net.id, batch: count, impl: "nnc", heap: await heapPerCall(nnc.gradientOnly, heapCalls) });
+      heapRows.push({ network: net.id, batch: count, impl: "nnc sgdStep", heap: await heapPerCall(nnc.step, heapCalls) });
+      heapRows.push({ network: net.id, batch: count, impl: "nnc gradientBatch", heap: await heapPerCall(nnc.gradientOnly, heapCalls) });
       const generic = generics[0]!.g;
       const genericGradient = (i: number): void => {
         const b = batches[i % batches.length]!;
         generic.gradientBatch(b.x, b.t, count);
       };
-      heapRows.push({ network: net.id, batch: count, impl: "generic", heap: await heapPerCall(genericGradient, heapCalls) });
+      heapRows.push({ network: net.id, batch: count, impl: "generic gradientBatch", heap: await heapPerCall(genericGradient, heapCalls) });
     }
   }
 
@@ -675,14 +695,14 @@ function renderReport(
         `${fmtRate(nncRow.min)}–${fmtRate(nncRow.max)}`,
       ];
     }),
-    ["l", "l", "r", "r", "r", "r", "r", "r", "l"],
+    ["l", "l", "r", ...IMPLS.map(() => "r" as const), "l"],
   );
 
   // paired: nnc's loop of round r against the other's loop of the same round
   const perRound = (network: string, batch: number, impl: Impl): number[] =>
     rows.find((r) => r.network === network && r.batch === batch && r.impl === impl)?.timing.perLoop ?? [];
-  const pairedRatios = (network: string, batch: number, impl: Impl): number[] => {
-    const mine = perRound(network, batch, "nnc");
+  const pairedRatios = (network: string, batch: number, impl: Impl, of: Impl = "nnc"): number[] => {
+    const mine = perRound(network, batch, of);
     const theirs = perRound(network, batch, impl);
     return mine.map((x, r) => x / theirs[r]!);
   };
@@ -692,7 +712,7 @@ function renderReport(
   };
   const ratios: { network: string; batch: number; against: Impl; nncOver: number; min: number; max: number }[] = [];
   const ratioTable = table(
-    ["network", "batch", ...IMPLS.filter((i) => i !== "nnc").map((i) => `nnc ÷ ${i} (range)`)],
+    ["network", "batch", ...IMPLS.filter((i) => i !== "nnc").map((i) => `nnc ÷ ${i} (range)`), "nnc-split ÷ generic (range)"],
     configs.map((c) => [
       c.network,
       String(c.batch),
@@ -702,8 +722,12 @@ function renderReport(
         ratios.push({ network: c.network, batch: c.batch, against: i, nncOver: r, min: Math.min(...rs), max: Math.max(...rs) });
         return `${fmtRatio(r)} (${fmtRatio(Math.min(...rs)).replace("×", "")}–${fmtRatio(Math.max(...rs))})`;
       }),
+      (() => {
+        const rs = pairedRatios(c.network, c.batch, "generic", "nnc-split");
+        return rs.length > 0 ? `${fmtRatio(median(rs))} (${fmtRatio(Math.min(...rs)).replace("×", "")}–${fmtRatio(Math.max(...rs))})` : "–";
+      })(),
     ]),
-    ["l", "r", "r", "r", "r", "r"],
+    ["l", "r", ...IMPLS.filter((i) => i !== "nnc").map(() => "r" as const), "r"],
   );
 
   const targets = TARGETS.filter((t) => configs.some((c) => c.network === t.network && c.batch === t.batch)).map((t) => {
@@ -771,7 +795,7 @@ function renderReport(
     ["nnc's speed-up: median over the rounds of nnc's samples/s ÷ the other's in the same round (range over the rounds)", ratioTable],
     ["Targets", targetTable],
     ["Compile time and emitted size", compileTable],
-    ["Heap allocated per gradientBatch call (heapUsed deltas, gc() before)", heapTable],
+    ["Heap allocated per call (heapUsed deltas, gc() before)", heapTable],
     ["Verification before timing", verifyTable],
   ];
   const text = `\n${head}\n\n${sections.map(([title, t]) => `${title}\n\n${t.text}`).join("\n")}`;
