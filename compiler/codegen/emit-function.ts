@@ -168,6 +168,13 @@ class FunctionEmitter {
   laneOffsets: Map<string, string> | null = null;
   /** names of the per-lane sample offsets of the blocked sweeps, by array and lane */
   readonly constLaneOffsets = new Map<string, string>();
+  /**
+   * softmax outputs exp(z − lse) computed by their logsumexp's emission from the exponentials it
+   * sums (each divided by the sum), instead of calling exp again: by logsumexp node, and the set
+   * of those outputs
+   */
+  readonly softmaxOfLse = new Map<NodeId, NodeId>();
+  readonly fromLse = new Set<NodeId>();
   /** update mode: the learning-rate argument, the parameters already updated, and those read after */
   lrName = "lr";
   readonly updated = new Set<string>();
@@ -319,6 +326,30 @@ class FunctionEmitter {
       else this.storage.set(id, { kind: "buffer", name: this.mod.buffer(hint, size, this.buffersTaken), shape: node.shape, perLane: false });
     }
     this.sinkUnrolled = sinkUnrolled;
+    this.findSoftmaxes();
+  }
+
+  /**
+   * Stored nodes exp(z − lse) with lse = logsumexp(z) stored too, in the same mode and the same
+   * lane layout: the logsumexp computes exp(zᵢ − max) for its sum, and zᵢ − lse = zᵢ − max − log Σ,
+   * so the softmax is those exponentials divided by the sum (see emitLogSumExp).
+   */
+  findSoftmaxes(): void {
+    const g = this.g;
+    for (const id of this.materialized) {
+      const e = g.node(id);
+      if (e.op !== "exp" || this.sweeps.has(id)) continue;
+      const d = g.node(e.inputs[0]!);
+      if (d.op !== "sub") continue;
+      const [z, lse] = d.inputs as [NodeId, NodeId];
+      const l = g.node(lse);
+      if (l.op !== "logsumexp" || l.inputs[0] !== z || !this.materialized.has(lse) || g.shape(z).length !== 1) continue;
+      const st = this.storage.get(id)!;
+      const sameMode = this.unrolled.get(id) === this.unrolled.get(lse) && this.perSample[id] === this.perSample[lse];
+      if (!sameMode || this.softmaxOfLse.has(lse) || (!this.unrolled.get(lse) && st.kind !== "buffer")) continue;
+      this.softmaxOfLse.set(lse, id);
+      this.fromLse.add(id);
+    }
   }
 
   sinkUnrolled: (s: Sink) => boolean = () => true;
@@ -385,7 +416,7 @@ class FunctionEmitter {
     for (const id of this.reach) {
       const node = this.g.node(id);
       const sweep = this.sweeps.get(id);
-      if (this.materialized.has(id)) {
+      if (this.materialized.has(id) && !this.fromLse.has(id)) {
         header(node.origin, node.backward);
         this.unrolledCtx = this.unrolled.get(id)!;
         if (sweep !== undefined) this.emitSweep(out, sweep);
@@ -688,16 +719,31 @@ class FunctionEmitter {
     }
   }
 
+  /**
+   * lse = m + log Σ exp(xᵢ − m), m = max x. When the function also stores the softmax exp(x − lse)
+   * (findSoftmaxes), it is computed here as exp(xᵢ − m) / Σ from the same exponentials.
+   */
   emitLogSumExp(out: string[], node: Node, st: Storage): string[] {
     const a = node.inputs[0]!;
     const shape = this.g.shape(a);
     const name = st.kind === "scalar" ? st.name : (node.name ?? "lse");
     const m = this.names.fresh(`${name}_max`);
     const s = this.names.fresh(`${name}_sum`);
+    const softmax = this.softmaxOfLse.get(node.id);
+    const sm = softmax === undefined ? null : this.storage.get(softmax)!;
     if (this.unrolledCtx) {
       const xs = indices(shape).map((idx) => this.elem(out, a, idx));
       out.push(`const ${m} = Math.max(${xs.join(", ")});`);
-      out.push(this.store(st, [], `${m} + Math.log(${sumOf(xs.map((x) => `Math.exp(${x} - ${m})`))})`));
+      const exps = xs.map((x) => `Math.exp(${x} - ${m})`);
+      if (sm === null) {
+        out.push(this.store(st, [], `${m} + Math.log(${sumOf(exps)})`));
+        return out;
+      }
+      const es = this.names.freshGroup(`${name}_exp`, xs.length);
+      exps.forEach((e, k) => out.push(`const ${es}_${k} = ${e};`));
+      out.push(`const ${s} = ${sumOf(xs.map((_, k) => `${es}_${k}`))};`);
+      out.push(this.store(st, [], `${m} + Math.log(${s})`));
+      xs.forEach((_, k) => out.push(this.store(sm, [k], `${es}_${k} / ${s}`)));
       return out;
     }
     const i = this.loopVar(this.depth);
@@ -705,8 +751,15 @@ class FunctionEmitter {
     out.push(`let ${m} = -Infinity;`);
     out.push(`for (let ${i} = 0; ${i} < ${shape[0]}; ${i}++) if (${x} > ${m}) ${m} = ${x};`);
     out.push(`let ${s} = 0;`);
-    out.push(`for (let ${i} = 0; ${i} < ${shape[0]}; ${i}++) ${s} += Math.exp(${x} - ${m});`);
+    if (sm === null || sm.kind !== "buffer") {
+      out.push(`for (let ${i} = 0; ${i} < ${shape[0]}; ${i}++) ${s} += Math.exp(${x} - ${m});`);
+      out.push(this.store(st, [], `${m} + Math.log(${s})`));
+      return out;
+    }
+    const y = `${sm.name}[${this.bufferIndex(sm, [i])}]`;
+    out.push(`for (let ${i} = 0; ${i} < ${shape[0]}; ${i}++) {`, `${y} = Math.exp(${x} - ${m});`, `${s} += ${y};`, "}");
     out.push(this.store(st, [], `${m} + Math.log(${s})`));
+    out.push(`for (let ${i} = 0; ${i} < ${shape[0]}; ${i}++) ${y} /= ${s};`);
     return out;
   }
 

@@ -173,30 +173,38 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
     y_z_buf[8],
     y_z_buf[9],
   );
-  const lse =
-    lse_max +
-    Math.log(
-      Math.exp(y_z_buf[0] - lse_max) +
-        Math.exp(y_z_buf[1] - lse_max) +
-        Math.exp(y_z_buf[2] - lse_max) +
-        Math.exp(y_z_buf[3] - lse_max) +
-        Math.exp(y_z_buf[4] - lse_max) +
-        Math.exp(y_z_buf[5] - lse_max) +
-        Math.exp(y_z_buf[6] - lse_max) +
-        Math.exp(y_z_buf[7] - lse_max) +
-        Math.exp(y_z_buf[8] - lse_max) +
-        Math.exp(y_z_buf[9] - lse_max),
-    );
-  const y_0 = Math.exp(y_z_buf[0] - lse);
-  const y_1 = Math.exp(y_z_buf[1] - lse);
-  const y_2 = Math.exp(y_z_buf[2] - lse);
-  const y_3 = Math.exp(y_z_buf[3] - lse);
-  const y_4 = Math.exp(y_z_buf[4] - lse);
-  const y_5 = Math.exp(y_z_buf[5] - lse);
-  const y_6 = Math.exp(y_z_buf[6] - lse);
-  const y_7 = Math.exp(y_z_buf[7] - lse);
-  const y_8 = Math.exp(y_z_buf[8] - lse);
-  const y_9 = Math.exp(y_z_buf[9] - lse);
+  const lse_exp_0 = Math.exp(y_z_buf[0] - lse_max);
+  const lse_exp_1 = Math.exp(y_z_buf[1] - lse_max);
+  const lse_exp_2 = Math.exp(y_z_buf[2] - lse_max);
+  const lse_exp_3 = Math.exp(y_z_buf[3] - lse_max);
+  const lse_exp_4 = Math.exp(y_z_buf[4] - lse_max);
+  const lse_exp_5 = Math.exp(y_z_buf[5] - lse_max);
+  const lse_exp_6 = Math.exp(y_z_buf[6] - lse_max);
+  const lse_exp_7 = Math.exp(y_z_buf[7] - lse_max);
+  const lse_exp_8 = Math.exp(y_z_buf[8] - lse_max);
+  const lse_exp_9 = Math.exp(y_z_buf[9] - lse_max);
+  const lse_sum =
+    lse_exp_0 +
+    lse_exp_1 +
+    lse_exp_2 +
+    lse_exp_3 +
+    lse_exp_4 +
+    lse_exp_5 +
+    lse_exp_6 +
+    lse_exp_7 +
+    lse_exp_8 +
+    lse_exp_9;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
+  const y_3 = lse_exp_3 / lse_sum;
+  const y_4 = lse_exp_4 / lse_sum;
+  const y_5 = lse_exp_5 / lse_sum;
+  const y_6 = lse_exp_6 / lse_sum;
+  const y_7 = lse_exp_7 / lse_sum;
+  const y_8 = lse_exp_8 / lse_sum;
+  const y_9 = lse_exp_9 / lse_sum;
   yOut[n * 10] = y_0;
   yOut[n * 10 + 1] = y_1;
   yOut[n * 10 + 2] = y_2;
@@ -375,32 +383,38 @@ function sampleGradient(
       y_z_lanes_buf[s * 10 + 8],
       y_z_lanes_buf[s * 10 + 9],
     );
-    lse_lanes_buf[s] =
-      lse_max +
-      Math.log(
-        Math.exp(y_z_lanes_buf[s * 10] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max),
-      );
-  }
-  for (let s = 0; s < lanes; s++) {
-    y_lanes_buf[s * 10] = Math.exp(y_z_lanes_buf[s * 10] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 10 + 1] = Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 10 + 2] = Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 10 + 3] = Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 10 + 4] = Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 10 + 5] = Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 10 + 6] = Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 10 + 7] = Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 10 + 8] = Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 10 + 9] = Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_lanes_buf[s]);
+    const lse_exp_0 = Math.exp(y_z_lanes_buf[s * 10] - lse_max);
+    const lse_exp_1 = Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max);
+    const lse_exp_2 = Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max);
+    const lse_exp_3 = Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max);
+    const lse_exp_4 = Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max);
+    const lse_exp_5 = Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max);
+    const lse_exp_6 = Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max);
+    const lse_exp_7 = Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max);
+    const lse_exp_8 = Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max);
+    const lse_exp_9 = Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max);
+    const lse_sum =
+      lse_exp_0 +
+      lse_exp_1 +
+      lse_exp_2 +
+      lse_exp_3 +
+      lse_exp_4 +
+      lse_exp_5 +
+      lse_exp_6 +
+      lse_exp_7 +
+      lse_exp_8 +
+      lse_exp_9;
+    lse_lanes_buf[s] = lse_max + Math.log(lse_sum);
+    y_lanes_buf[s * 10] = lse_exp_0 / lse_sum;
+    y_lanes_buf[s * 10 + 1] = lse_exp_1 / lse_sum;
+    y_lanes_buf[s * 10 + 2] = lse_exp_2 / lse_sum;
+    y_lanes_buf[s * 10 + 3] = lse_exp_3 / lse_sum;
+    y_lanes_buf[s * 10 + 4] = lse_exp_4 / lse_sum;
+    y_lanes_buf[s * 10 + 5] = lse_exp_5 / lse_sum;
+    y_lanes_buf[s * 10 + 6] = lse_exp_6 / lse_sum;
+    y_lanes_buf[s * 10 + 7] = lse_exp_7 / lse_sum;
+    y_lanes_buf[s * 10 + 8] = lse_exp_8 / lse_sum;
+    y_lanes_buf[s * 10 + 9] = lse_exp_9 / lse_sum;
   }
 
   // ── loss cross_entropy(y, t) + lambda * 0.5 * (sumsq(h.W) + sumsq(y.W))  (digits.nn:7)
@@ -679,30 +693,38 @@ function sampleSgdStep(
     y_z_buf[8],
     y_z_buf[9],
   );
-  const lse =
-    lse_max +
-    Math.log(
-      Math.exp(y_z_buf[0] - lse_max) +
-        Math.exp(y_z_buf[1] - lse_max) +
-        Math.exp(y_z_buf[2] - lse_max) +
-        Math.exp(y_z_buf[3] - lse_max) +
-        Math.exp(y_z_buf[4] - lse_max) +
-        Math.exp(y_z_buf[5] - lse_max) +
-        Math.exp(y_z_buf[6] - lse_max) +
-        Math.exp(y_z_buf[7] - lse_max) +
-        Math.exp(y_z_buf[8] - lse_max) +
-        Math.exp(y_z_buf[9] - lse_max),
-    );
-  const y_0 = Math.exp(y_z_buf[0] - lse);
-  const y_1 = Math.exp(y_z_buf[1] - lse);
-  const y_2 = Math.exp(y_z_buf[2] - lse);
-  const y_3 = Math.exp(y_z_buf[3] - lse);
-  const y_4 = Math.exp(y_z_buf[4] - lse);
-  const y_5 = Math.exp(y_z_buf[5] - lse);
-  const y_6 = Math.exp(y_z_buf[6] - lse);
-  const y_7 = Math.exp(y_z_buf[7] - lse);
-  const y_8 = Math.exp(y_z_buf[8] - lse);
-  const y_9 = Math.exp(y_z_buf[9] - lse);
+  const lse_exp_0 = Math.exp(y_z_buf[0] - lse_max);
+  const lse_exp_1 = Math.exp(y_z_buf[1] - lse_max);
+  const lse_exp_2 = Math.exp(y_z_buf[2] - lse_max);
+  const lse_exp_3 = Math.exp(y_z_buf[3] - lse_max);
+  const lse_exp_4 = Math.exp(y_z_buf[4] - lse_max);
+  const lse_exp_5 = Math.exp(y_z_buf[5] - lse_max);
+  const lse_exp_6 = Math.exp(y_z_buf[6] - lse_max);
+  const lse_exp_7 = Math.exp(y_z_buf[7] - lse_max);
+  const lse_exp_8 = Math.exp(y_z_buf[8] - lse_max);
+  const lse_exp_9 = Math.exp(y_z_buf[9] - lse_max);
+  const lse_sum =
+    lse_exp_0 +
+    lse_exp_1 +
+    lse_exp_2 +
+    lse_exp_3 +
+    lse_exp_4 +
+    lse_exp_5 +
+    lse_exp_6 +
+    lse_exp_7 +
+    lse_exp_8 +
+    lse_exp_9;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
+  const y_3 = lse_exp_3 / lse_sum;
+  const y_4 = lse_exp_4 / lse_sum;
+  const y_5 = lse_exp_5 / lse_sum;
+  const y_6 = lse_exp_6 / lse_sum;
+  const y_7 = lse_exp_7 / lse_sum;
+  const y_8 = lse_exp_8 / lse_sum;
+  const y_9 = lse_exp_9 / lse_sum;
 
   // ── loss cross_entropy(y, t) + lambda * 0.5 * (sumsq(h.W) + sumsq(y.W))  (digits.nn:7)
   const sum =

@@ -161,11 +161,14 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
     y_W[23] * h_7 +
     y_b[2];
   const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
-  const lse =
-    lse_max + Math.log(Math.exp(y_z_0 - lse_max) + Math.exp(y_z_1 - lse_max) + Math.exp(y_z_2 - lse_max));
-  const y_0 = Math.exp(y_z_0 - lse);
-  const y_1 = Math.exp(y_z_1 - lse);
-  const y_2 = Math.exp(y_z_2 - lse);
+  const lse_exp_0 = Math.exp(y_z_0 - lse_max);
+  const lse_exp_1 = Math.exp(y_z_1 - lse_max);
+  const lse_exp_2 = Math.exp(y_z_2 - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
   yOut[n * 3] = y_0;
   yOut[n * 3 + 1] = y_1;
   yOut[n * 3 + 2] = y_2;
@@ -315,11 +318,14 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
     y_W[23] * h_7 +
     y_b[2];
   const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
-  const lse =
-    lse_max + Math.log(Math.exp(y_z_0 - lse_max) + Math.exp(y_z_1 - lse_max) + Math.exp(y_z_2 - lse_max));
-  const y_0 = Math.exp(y_z_0 - lse);
-  const y_1 = Math.exp(y_z_1 - lse);
-  const y_2 = Math.exp(y_z_2 - lse);
+  const lse_exp_0 = Math.exp(y_z_0 - lse_max);
+  const lse_exp_1 = Math.exp(y_z_1 - lse_max);
+  const lse_exp_2 = Math.exp(y_z_2 - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
 
   // ── loss cross_entropy(y, t)  (iris.nn:6)
   const sum = t[to] + t[to + 1] + t[to + 2];
@@ -482,11 +488,14 @@ function sampleSgdStep(
     y_W[23] * h_7 +
     y_b[2];
   const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
-  const lse =
-    lse_max + Math.log(Math.exp(y_z_0 - lse_max) + Math.exp(y_z_1 - lse_max) + Math.exp(y_z_2 - lse_max));
-  const y_0 = Math.exp(y_z_0 - lse);
-  const y_1 = Math.exp(y_z_1 - lse);
-  const y_2 = Math.exp(y_z_2 - lse);
+  const lse_exp_0 = Math.exp(y_z_0 - lse_max);
+  const lse_exp_1 = Math.exp(y_z_1 - lse_max);
+  const lse_exp_2 = Math.exp(y_z_2 - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
 
   // ── loss cross_entropy(y, t)  (iris.nn:6)
   const sum = t[to] + t[to + 1] + t[to + 2];

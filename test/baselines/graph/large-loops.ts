@@ -168,14 +168,14 @@ function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64
       y_b[i];
   }
   const lse_max = Math.max(y_z_buf[0], y_z_buf[1], y_z_buf[2]);
-  const lse =
-    lse_max +
-    Math.log(
-      Math.exp(y_z_buf[0] - lse_max) + Math.exp(y_z_buf[1] - lse_max) + Math.exp(y_z_buf[2] - lse_max),
-    );
-  const y_0 = Math.exp(y_z_buf[0] - lse);
-  const y_1 = Math.exp(y_z_buf[1] - lse);
-  const y_2 = Math.exp(y_z_buf[2] - lse);
+  const lse_exp_0 = Math.exp(y_z_buf[0] - lse_max);
+  const lse_exp_1 = Math.exp(y_z_buf[1] - lse_max);
+  const lse_exp_2 = Math.exp(y_z_buf[2] - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
   yOut[n * 3] = y_0;
   yOut[n * 3 + 1] = y_1;
   yOut[n * 3 + 2] = y_2;
@@ -313,18 +313,14 @@ function sampleGradient(
   }
   for (let s = 0; s < lanes; s++) {
     const lse_max = Math.max(y_z_lanes_buf[s * 3], y_z_lanes_buf[s * 3 + 1], y_z_lanes_buf[s * 3 + 2]);
-    lse_lanes_buf[s] =
-      lse_max +
-      Math.log(
-        Math.exp(y_z_lanes_buf[s * 3] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 3 + 1] - lse_max) +
-          Math.exp(y_z_lanes_buf[s * 3 + 2] - lse_max),
-      );
-  }
-  for (let s = 0; s < lanes; s++) {
-    y_lanes_buf[s * 3] = Math.exp(y_z_lanes_buf[s * 3] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 3 + 1] = Math.exp(y_z_lanes_buf[s * 3 + 1] - lse_lanes_buf[s]);
-    y_lanes_buf[s * 3 + 2] = Math.exp(y_z_lanes_buf[s * 3 + 2] - lse_lanes_buf[s]);
+    const lse_exp_0 = Math.exp(y_z_lanes_buf[s * 3] - lse_max);
+    const lse_exp_1 = Math.exp(y_z_lanes_buf[s * 3 + 1] - lse_max);
+    const lse_exp_2 = Math.exp(y_z_lanes_buf[s * 3 + 2] - lse_max);
+    const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+    lse_lanes_buf[s] = lse_max + Math.log(lse_sum);
+    y_lanes_buf[s * 3] = lse_exp_0 / lse_sum;
+    y_lanes_buf[s * 3 + 1] = lse_exp_1 / lse_sum;
+    y_lanes_buf[s * 3 + 2] = lse_exp_2 / lse_sum;
   }
 
   // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
@@ -546,14 +542,14 @@ function sampleSgdStep(
       y_b[i];
   }
   const lse_max = Math.max(y_z_buf[0], y_z_buf[1], y_z_buf[2]);
-  const lse =
-    lse_max +
-    Math.log(
-      Math.exp(y_z_buf[0] - lse_max) + Math.exp(y_z_buf[1] - lse_max) + Math.exp(y_z_buf[2] - lse_max),
-    );
-  const y_0 = Math.exp(y_z_buf[0] - lse);
-  const y_1 = Math.exp(y_z_buf[1] - lse);
-  const y_2 = Math.exp(y_z_buf[2] - lse);
+  const lse_exp_0 = Math.exp(y_z_buf[0] - lse_max);
+  const lse_exp_1 = Math.exp(y_z_buf[1] - lse_max);
+  const lse_exp_2 = Math.exp(y_z_buf[2] - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
 
   // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
   const sum = t[to] + t[to + 1] + t[to + 2];

@@ -122,11 +122,14 @@ function samplePredict(params: Params, x: Float64Array, n: number, pOut: Float64
 
   // ── p = softmax(z)  (softmax.nn:6)
   const lse_max = Math.max(z_z_0, z_z_1, z_z_2);
-  const lse =
-    lse_max + Math.log(Math.exp(z_z_0 - lse_max) + Math.exp(z_z_1 - lse_max) + Math.exp(z_z_2 - lse_max));
-  const p_0 = Math.exp(z_z_0 - lse);
-  const p_1 = Math.exp(z_z_1 - lse);
-  const p_2 = Math.exp(z_z_2 - lse);
+  const lse_exp_0 = Math.exp(z_z_0 - lse_max);
+  const lse_exp_1 = Math.exp(z_z_1 - lse_max);
+  const lse_exp_2 = Math.exp(z_z_2 - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const p_0 = lse_exp_0 / lse_sum;
+  const p_1 = lse_exp_1 / lse_sum;
+  const p_2 = lse_exp_2 / lse_sum;
   pOut[n * 3] = p_0;
   pOut[n * 3 + 1] = p_1;
   pOut[n * 3 + 2] = p_2;
@@ -202,14 +205,17 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
 
   // ── p = softmax(z)  (softmax.nn:6)
   const lse_max = Math.max(z_z_0, z_z_1, z_z_2);
-  const lse =
-    lse_max + Math.log(Math.exp(z_z_0 - lse_max) + Math.exp(z_z_1 - lse_max) + Math.exp(z_z_2 - lse_max));
+  const lse_exp_0 = Math.exp(z_z_0 - lse_max);
+  const lse_exp_1 = Math.exp(z_z_1 - lse_max);
+  const lse_exp_2 = Math.exp(z_z_2 - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const p_0 = lse_exp_0 / lse_sum;
+  const p_1 = lse_exp_1 / lse_sum;
+  const p_2 = lse_exp_2 / lse_sum;
   const tmp_1_0 = z_z_0 - lse;
   const tmp_1_1 = z_z_1 - lse;
   const tmp_1_2 = z_z_2 - lse;
-  const p_0 = Math.exp(tmp_1_0);
-  const p_1 = Math.exp(tmp_1_1);
-  const p_2 = Math.exp(tmp_1_2);
 
   // ── loss cross_entropy(p, t) + 0.1 * logsumexp(z) - 0.01 * sum(log_softmax(z))  (softmax.nn:8)
   const sum = t[to] + t[to + 1] + t[to + 2];
@@ -313,14 +319,17 @@ function sampleSgdStep(
 
   // ── p = softmax(z)  (softmax.nn:6)
   const lse_max = Math.max(z_z_0, z_z_1, z_z_2);
-  const lse =
-    lse_max + Math.log(Math.exp(z_z_0 - lse_max) + Math.exp(z_z_1 - lse_max) + Math.exp(z_z_2 - lse_max));
+  const lse_exp_0 = Math.exp(z_z_0 - lse_max);
+  const lse_exp_1 = Math.exp(z_z_1 - lse_max);
+  const lse_exp_2 = Math.exp(z_z_2 - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const p_0 = lse_exp_0 / lse_sum;
+  const p_1 = lse_exp_1 / lse_sum;
+  const p_2 = lse_exp_2 / lse_sum;
   const tmp_1_0 = z_z_0 - lse;
   const tmp_1_1 = z_z_1 - lse;
   const tmp_1_2 = z_z_2 - lse;
-  const p_0 = Math.exp(tmp_1_0);
-  const p_1 = Math.exp(tmp_1_1);
-  const p_2 = Math.exp(tmp_1_2);
 
   // ── loss cross_entropy(p, t) + 0.1 * logsumexp(z) - 0.01 * sum(log_softmax(z))  (softmax.nn:8)
   const sum = t[to] + t[to + 1] + t[to + 2];
