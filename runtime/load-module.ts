@@ -27,6 +27,8 @@ export interface CompiledModule {
   gradientTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>, targets: Record<string, Float64Array | number>, grad: Record<string, Float64Array>, random: () => number): number;
   lossBatchTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, random: () => number): number;
   gradientBatchTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, grad: Record<string, Float64Array>, random: () => number): number;
+  /** lossBatch and predictBatch in one forward pass */
+  evaluateBatch(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, outputs: Record<string, Float64Array>): number;
   /** one step of plain SGD in training mode; grad is scratch; `random` only when meta.hasDropout */
   sgdStep(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, lr: number, grad: Record<string, Float64Array>, random?: () => number): number;
 }

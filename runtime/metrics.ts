@@ -57,9 +57,11 @@ export function predictAll(mod: CompiledModule, params: ParamSet, data: Dataset)
 }
 
 export function evaluate(mod: CompiledModule, params: ParamSet, data: Dataset, scoring: Scoring = scoringFor(mod, data)): Evaluation {
-  const loss = data.count > 0 ? mod.lossBatch(params, data.inputs, data.targets, data.count) : NaN;
-  if (scoring === null) return { loss, accuracy: null, confusion: null, rmse: rmse(mod, params, data) };
-  const out = predictAll(mod, params, data)[scoring.output]!;
+  // the loss and the outputs in one forward pass over the data (evaluateBatch)
+  const outputs = Object.fromEntries(Object.entries(mod.meta.outputs).map(([k, s]) => [k, new Float64Array(data.count * size(s))]));
+  const loss = data.count > 0 ? mod.evaluateBatch(params, data.inputs, data.targets, data.count, outputs) : NaN;
+  if (scoring === null) return { loss, accuracy: null, confusion: null, rmse: rmse(mod, outputs, data) };
+  const out = outputs[scoring.output]!;
   const t = data.targets[scoring.target]!;
   const classes = scoring.kind === "argmax" ? scoring.classes : 2;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
@@ -73,11 +75,11 @@ export function evaluate(mod: CompiledModule, params: ParamSet, data: Dataset, s
   return { loss, accuracy: data.count > 0 ? correct / data.count : NaN, confusion, rmse: null };
 }
 
-function rmse(mod: CompiledModule, params: ParamSet, data: Dataset): number | null {
+function rmse(mod: CompiledModule, outputs: Record<string, Float64Array>, data: Dataset): number | null {
   const targets = Object.entries(mod.meta.targets);
-  const outputs = Object.entries(mod.meta.outputs);
-  if (targets.length !== 1 || outputs.length !== 1 || size(targets[0]![1]) !== size(outputs[0]![1]) || data.count === 0) return null;
-  const out = predictAll(mod, params, data)[outputs[0]![0]]!;
+  const outs = Object.entries(mod.meta.outputs);
+  if (targets.length !== 1 || outs.length !== 1 || size(targets[0]![1]) !== size(outs[0]![1]) || data.count === 0) return null;
+  const out = outputs[outs[0]![0]]!;
   const t = data.targets[targets[0]![0]]!;
   let s = 0;
   for (let i = 0; i < t.length; i++) s += (out[i]! - t[i]!) ** 2;

@@ -37,7 +37,7 @@ const PUBLIC = [
   "lossTrain", "gradientTrain", "lossBatchTrain", "gradientBatchTrain",
   "samplePredict", "sampleLoss", "sampleGradient", "regularizerLoss", "regularizerGradient",
   "sampleLossTrain", "sampleGradientTrain", "fillNormal", "fillUniform", "scaleAll", "zeroAll", "predictions", "lossTotal",
-  "sgdStep", "sampleSgdStep", "sgdApply",
+  "sgdStep", "sampleSgdStep", "sgdApply", "evaluateBatch", "sampleEvaluate",
 ];
 
 export function emitModule(model: Model, options: EmitOptions): string {
@@ -116,6 +116,16 @@ export function emitModule(model: Model, options: EmitOptions): string {
     grad: true,
     sinks: [...accumulate(sampleGradsI), { kind: "return", node: sampleLossI }],
     maxLanes: LANES,
+  });
+  // the training loop's evaluation wants both the loss and the outputs: one forward pass for both
+  fns.push({
+    ...base,
+    ...cell,
+    name: "sampleEvaluate",
+    doc: "Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0].",
+    graph: gi,
+    samples,
+    sinks: [...model.outputs.map((o) => ({ kind: "output", node: infer.map.get(o.node)!, name: o.name }) as const), { kind: "return", node: sampleLossI }],
   });
   let hasRegularizer = false;
   /** the parameters the parameter-only terms depend on */
@@ -399,6 +409,13 @@ ${copyScalars}
 /** The outputs for \`count\` samples, written row-major into \`outputs\`. */
 export function predictBatch(params: Params, inputs: BatchInputs, count: number, outputs: BatchOutputs): void {
   for (let n = 0; n < count; n++) samplePredict(params, ${[...ins(true), "n", ...m.outputs.map((o) => `outputs[${literal(o.name)}]`)].join(", ")});
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number, outputs: BatchOutputs): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, ${[...ins(true), ...tgs(true), "n", ...m.outputs.map((o) => `outputs[${literal(o.name)}]`)].join(", ")});
+  return lossTotal[0] / count${reg(false)};
 }
 
 /** The loss of one sample. */

@@ -164,6 +164,21 @@ describe.each(models.map((e) => [e.path, e] as const))("%s", (_path, entry) => {
     }
   });
 
+  it("evaluateBatch returns lossBatch and writes predictBatch's outputs", async () => {
+    const m = await mod();
+    const f = fixture(m, 14);
+    const outputs = (fill: number) => Object.fromEntries(Object.entries(m.meta.outputs).map(([k, sh]) => [k, new Float64Array(COUNT * size(sh)).fill(fill)]));
+    for (const count of [1, COUNT]) {
+      const expected = outputs(0);
+      m.predictBatch(f.params, f.inputs, count, expected);
+      const actual = outputs(Number.NaN); // whatever was in outputs must not matter
+      const loss = m.evaluateBatch(f.params, f.inputs, f.targets, count, actual);
+      expectClose(loss, m.lossBatch(f.params, f.inputs, f.targets, count), 1e-12, `evaluateBatch's loss, count ${count}`);
+      for (const [k, v] of Object.entries(expected))
+        for (let i = 0; i < count * size(m.meta.outputs[k]!); i++) expectClose(actual[k]![i]!, v[i]!, 1e-12, `evaluateBatch ${k}[${i}], count ${count}`);
+    }
+  });
+
   it("gradient overwrites grad and ignores whatever was in it", async () => {
     const f = fixture(await mod(), 12);
     const s = f.samples[1]!;

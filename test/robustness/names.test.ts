@@ -299,7 +299,7 @@ describe("source text in comments cannot break out", () => {
       expect((globalThis as Record<string, unknown>).nncPwned).toBeUndefined();
       expect(Object.keys(mod).sort()).toEqual(
         [
-          "createParams", "createRandom", "gradient", "gradientBatch", "gradientBatchTrain", "gradientTrain", "initParams",
+          "createParams", "createRandom", "evaluateBatch", "gradient", "gradientBatch", "gradientBatchTrain", "gradientTrain", "initParams",
           "loss", "lossBatch", "lossBatchTrain", "lossTrain", "meta", "predict", "predictBatch", "sgdStep",
         ].sort(),
       );

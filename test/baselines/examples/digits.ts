@@ -580,6 +580,131 @@ function sampleGradient(
   }
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  yOut: Float64Array,
+): void {
+  const xo = n * 64;
+  const to = n * 10;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  // ── layer h = dense(x, 32, relu)  (digits.nn:4)
+  for (let i = 0; i < 32; i++) {
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 64; j += 4) {
+      acc0 += h_W[i * 64 + j] * x[xo + j];
+      acc1 += h_W[i * 64 + j + 1] * x[xo + j + 1];
+      acc2 += h_W[i * 64 + j + 2] * x[xo + j + 2];
+      acc3 += h_W[i * 64 + j + 3] * x[xo + j + 3];
+    }
+    const tmp = acc0 + acc1 + acc2 + acc3 + h_b[i];
+    h_buf[i] = tmp > 0 ? tmp : 0;
+  }
+
+  // ── layer y = dense(h, 10, softmax)  (digits.nn:5)
+  for (let i = 0; i < 10; i++) {
+    let acc0_1 = 0,
+      acc1_1 = 0,
+      acc2_1 = 0,
+      acc3_1 = 0;
+    for (let j = 0; j < 32; j += 4) {
+      acc0_1 += y_W[i * 32 + j] * h_buf[j];
+      acc1_1 += y_W[i * 32 + j + 1] * h_buf[j + 1];
+      acc2_1 += y_W[i * 32 + j + 2] * h_buf[j + 2];
+      acc3_1 += y_W[i * 32 + j + 3] * h_buf[j + 3];
+    }
+    y_z_buf[i] = acc0_1 + acc1_1 + acc2_1 + acc3_1 + y_b[i];
+  }
+  const lse_max = Math.max(
+    y_z_buf[0],
+    y_z_buf[1],
+    y_z_buf[2],
+    y_z_buf[3],
+    y_z_buf[4],
+    y_z_buf[5],
+    y_z_buf[6],
+    y_z_buf[7],
+    y_z_buf[8],
+    y_z_buf[9],
+  );
+  const lse_exp_0 = Math.exp(y_z_buf[0] - lse_max);
+  const lse_exp_1 = Math.exp(y_z_buf[1] - lse_max);
+  const lse_exp_2 = Math.exp(y_z_buf[2] - lse_max);
+  const lse_exp_3 = Math.exp(y_z_buf[3] - lse_max);
+  const lse_exp_4 = Math.exp(y_z_buf[4] - lse_max);
+  const lse_exp_5 = Math.exp(y_z_buf[5] - lse_max);
+  const lse_exp_6 = Math.exp(y_z_buf[6] - lse_max);
+  const lse_exp_7 = Math.exp(y_z_buf[7] - lse_max);
+  const lse_exp_8 = Math.exp(y_z_buf[8] - lse_max);
+  const lse_exp_9 = Math.exp(y_z_buf[9] - lse_max);
+  const lse_sum =
+    lse_exp_0 +
+    lse_exp_1 +
+    lse_exp_2 +
+    lse_exp_3 +
+    lse_exp_4 +
+    lse_exp_5 +
+    lse_exp_6 +
+    lse_exp_7 +
+    lse_exp_8 +
+    lse_exp_9;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
+  const y_3 = lse_exp_3 / lse_sum;
+  const y_4 = lse_exp_4 / lse_sum;
+  const y_5 = lse_exp_5 / lse_sum;
+  const y_6 = lse_exp_6 / lse_sum;
+  const y_7 = lse_exp_7 / lse_sum;
+  const y_8 = lse_exp_8 / lse_sum;
+  const y_9 = lse_exp_9 / lse_sum;
+  yOut[n * 10] = y_0;
+  yOut[n * 10 + 1] = y_1;
+  yOut[n * 10 + 2] = y_2;
+  yOut[n * 10 + 3] = y_3;
+  yOut[n * 10 + 4] = y_4;
+  yOut[n * 10 + 5] = y_5;
+  yOut[n * 10 + 6] = y_6;
+  yOut[n * 10 + 7] = y_7;
+  yOut[n * 10 + 8] = y_8;
+  yOut[n * 10 + 9] = y_9;
+
+  // ── loss cross_entropy(y, t) + lambda * 0.5 * (sumsq(h.W) + sumsq(y.W))  (digits.nn:7)
+  const L =
+    (t[to] +
+      t[to + 1] +
+      t[to + 2] +
+      t[to + 3] +
+      t[to + 4] +
+      t[to + 5] +
+      t[to + 6] +
+      t[to + 7] +
+      t[to + 8] +
+      t[to + 9]) *
+      lse -
+    (t[to] * y_z_buf[0] +
+      t[to + 1] * y_z_buf[1] +
+      t[to + 2] * y_z_buf[2] +
+      t[to + 3] * y_z_buf[3] +
+      t[to + 4] * y_z_buf[4] +
+      t[to + 5] * y_z_buf[5] +
+      t[to + 6] * y_z_buf[6] +
+      t[to + 7] * y_z_buf[7] +
+      t[to + 8] * y_z_buf[8] +
+      t[to + 9] * y_z_buf[9]);
+  lossTotal[0] += L;
+}
+
 /** The parameter-only terms of the loss (counted once per batch). */
 function regularizerLoss(params: Params): number {
   const h_W = params["h.W"];
@@ -858,6 +983,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["y"]);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** The loss of one sample. */

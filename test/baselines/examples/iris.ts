@@ -415,6 +415,95 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  yOut: Float64Array,
+): void {
+  const xo = n * 4;
+  const to = n * 3;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  // ── layer h = dense(x, 8, tanh)  (iris.nn:4)
+  const h_0 = Math.tanh(
+    h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0],
+  );
+  const h_1 = Math.tanh(
+    h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1],
+  );
+  const h_2 = Math.tanh(
+    h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2],
+  );
+  const h_3 = Math.tanh(
+    h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3],
+  );
+  const h_4 = Math.tanh(
+    h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4],
+  );
+  const h_5 = Math.tanh(
+    h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5],
+  );
+  const h_6 = Math.tanh(
+    h_W[24] * x[xo] + h_W[25] * x[xo + 1] + h_W[26] * x[xo + 2] + h_W[27] * x[xo + 3] + h_b[6],
+  );
+  const h_7 = Math.tanh(
+    h_W[28] * x[xo] + h_W[29] * x[xo + 1] + h_W[30] * x[xo + 2] + h_W[31] * x[xo + 3] + h_b[7],
+  );
+
+  // ── layer y = dense(h, 3, softmax)  (iris.nn:5)
+  const y_z_0 =
+    y_W[0] * h_0 +
+    y_W[1] * h_1 +
+    y_W[2] * h_2 +
+    y_W[3] * h_3 +
+    y_W[4] * h_4 +
+    y_W[5] * h_5 +
+    y_W[6] * h_6 +
+    y_W[7] * h_7 +
+    y_b[0];
+  const y_z_1 =
+    y_W[8] * h_0 +
+    y_W[9] * h_1 +
+    y_W[10] * h_2 +
+    y_W[11] * h_3 +
+    y_W[12] * h_4 +
+    y_W[13] * h_5 +
+    y_W[14] * h_6 +
+    y_W[15] * h_7 +
+    y_b[1];
+  const y_z_2 =
+    y_W[16] * h_0 +
+    y_W[17] * h_1 +
+    y_W[18] * h_2 +
+    y_W[19] * h_3 +
+    y_W[20] * h_4 +
+    y_W[21] * h_5 +
+    y_W[22] * h_6 +
+    y_W[23] * h_7 +
+    y_b[2];
+  const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
+  const lse_exp_0 = Math.exp(y_z_0 - lse_max);
+  const lse_exp_1 = Math.exp(y_z_1 - lse_max);
+  const lse_exp_2 = Math.exp(y_z_2 - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
+  yOut[n * 3] = y_0;
+  yOut[n * 3 + 1] = y_1;
+  yOut[n * 3 + 2] = y_2;
+
+  // ── loss cross_entropy(y, t)  (iris.nn:6)
+  const L = (t[to] + t[to + 1] + t[to + 2]) * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
+  lossTotal[0] += L;
+}
+
 /** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
 function sampleSgdStep(
   params: Params,
@@ -612,6 +701,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["y"]);
+  return lossTotal[0] / count;
 }
 
 /** The loss of one sample. */

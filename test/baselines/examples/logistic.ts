@@ -142,6 +142,32 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  ROut: Float64Array,
+): void {
+  const w = params["w"];
+  const b = params["b"];
+  // ── z = w * x + b  (logistic.nn:7)
+  const z = w[0] * x[n] + b[0];
+
+  // ── y = sigmoid(z)  (logistic.nn:8)
+  const y = 1 / (1 + Math.exp(-z));
+
+  // ── L = 0.5 * (y - t)^2  (logistic.nn:9)
+  const tmp = y - t[n];
+  const L = 0.5 * (tmp * tmp);
+
+  // ── R = 0.5 * w^2  (logistic.nn:10)
+  const R = 0.5 * (w[0] * w[0]);
+  ROut[n] = R;
+  lossTotal[0] += L;
+}
+
 /** The parameter-only terms of the loss (counted once per batch). */
 function regularizerLoss(params: Params): number {
   const w = params["w"];
@@ -217,6 +243,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["R"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["R"]);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** The loss of one sample. */

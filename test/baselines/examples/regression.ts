@@ -392,6 +392,82 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  muOut: Float64Array,
+): void {
+  const xo = n * 1;
+  const to = n * 1;
+  const sigma = params["sigma"];
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const mu_W = params["mu.W"];
+  const mu_b = params["mu.b"];
+  // ── layer h = dense(x, 16, elu)  (regression.nn:5)
+  const tmp = h_W[0] * x[xo] + h_b[0];
+  const h_0 = tmp > 0 ? tmp : 1 * Math.expm1(tmp);
+  const tmp_1 = h_W[1] * x[xo] + h_b[1];
+  const h_1 = tmp_1 > 0 ? tmp_1 : 1 * Math.expm1(tmp_1);
+  const tmp_2 = h_W[2] * x[xo] + h_b[2];
+  const h_2 = tmp_2 > 0 ? tmp_2 : 1 * Math.expm1(tmp_2);
+  const tmp_3 = h_W[3] * x[xo] + h_b[3];
+  const h_3 = tmp_3 > 0 ? tmp_3 : 1 * Math.expm1(tmp_3);
+  const tmp_4 = h_W[4] * x[xo] + h_b[4];
+  const h_4 = tmp_4 > 0 ? tmp_4 : 1 * Math.expm1(tmp_4);
+  const tmp_5 = h_W[5] * x[xo] + h_b[5];
+  const h_5 = tmp_5 > 0 ? tmp_5 : 1 * Math.expm1(tmp_5);
+  const tmp_6 = h_W[6] * x[xo] + h_b[6];
+  const h_6 = tmp_6 > 0 ? tmp_6 : 1 * Math.expm1(tmp_6);
+  const tmp_7 = h_W[7] * x[xo] + h_b[7];
+  const h_7 = tmp_7 > 0 ? tmp_7 : 1 * Math.expm1(tmp_7);
+  const tmp_8 = h_W[8] * x[xo] + h_b[8];
+  const h_8 = tmp_8 > 0 ? tmp_8 : 1 * Math.expm1(tmp_8);
+  const tmp_9 = h_W[9] * x[xo] + h_b[9];
+  const h_9 = tmp_9 > 0 ? tmp_9 : 1 * Math.expm1(tmp_9);
+  const tmp_10 = h_W[10] * x[xo] + h_b[10];
+  const h_10 = tmp_10 > 0 ? tmp_10 : 1 * Math.expm1(tmp_10);
+  const tmp_11 = h_W[11] * x[xo] + h_b[11];
+  const h_11 = tmp_11 > 0 ? tmp_11 : 1 * Math.expm1(tmp_11);
+  const tmp_12 = h_W[12] * x[xo] + h_b[12];
+  const h_12 = tmp_12 > 0 ? tmp_12 : 1 * Math.expm1(tmp_12);
+  const tmp_13 = h_W[13] * x[xo] + h_b[13];
+  const h_13 = tmp_13 > 0 ? tmp_13 : 1 * Math.expm1(tmp_13);
+  const tmp_14 = h_W[14] * x[xo] + h_b[14];
+  const h_14 = tmp_14 > 0 ? tmp_14 : 1 * Math.expm1(tmp_14);
+  const tmp_15 = h_W[15] * x[xo] + h_b[15];
+  const h_15 = tmp_15 > 0 ? tmp_15 : 1 * Math.expm1(tmp_15);
+
+  // ── layer mu = dense(h, 1, identity)  (regression.nn:6)
+  const mu_z_0 =
+    mu_W[0] * h_0 +
+    mu_W[1] * h_1 +
+    mu_W[2] * h_2 +
+    mu_W[3] * h_3 +
+    mu_W[4] * h_4 +
+    mu_W[5] * h_5 +
+    mu_W[6] * h_6 +
+    mu_W[7] * h_7 +
+    mu_W[8] * h_8 +
+    mu_W[9] * h_9 +
+    mu_W[10] * h_10 +
+    mu_W[11] * h_11 +
+    mu_W[12] * h_12 +
+    mu_W[13] * h_13 +
+    mu_W[14] * h_14 +
+    mu_W[15] * h_15 +
+    mu_b[0];
+  muOut[n] = mu_z_0;
+
+  // ── loss gaussian_nll(mu, t, sigma)  (regression.nn:7)
+  const tmp_16 = t[to] - mu_z_0;
+  const L = 0.9189385332046727 + Math.log(sigma[0]) + (tmp_16 * tmp_16) / (2 * (sigma[0] * sigma[0]));
+  lossTotal[0] += L;
+}
+
 /** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
 function sampleSgdStep(
   params: Params,
@@ -587,6 +663,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["mu"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["mu"]);
+  return lossTotal[0] / count;
 }
 
 /** The loss of one sample. */

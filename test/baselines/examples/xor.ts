@@ -191,6 +191,35 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  yOut: Float64Array,
+): void {
+  const xo = n * 2;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const o_W = params["o.W"];
+  const o_b = params["o.b"];
+  // ── layer h = dense(x, 4, tanh)  (xor.nn:4)
+  const h_0 = Math.tanh(h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_b[0]);
+  const h_1 = Math.tanh(h_W[2] * x[xo] + h_W[3] * x[xo + 1] + h_b[1]);
+  const h_2 = Math.tanh(h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_b[2]);
+  const h_3 = Math.tanh(h_W[6] * x[xo] + h_W[7] * x[xo + 1] + h_b[3]);
+
+  // ── y = o[0]  (xor.nn:6)
+  const o_z_0 = o_W[0] * h_0 + o_W[1] * h_1 + o_W[2] * h_2 + o_W[3] * h_3 + o_b[0];
+  const y = 1 / (1 + Math.exp(-o_z_0));
+  yOut[n] = y;
+
+  // ── loss binary_cross_entropy(y, t)  (xor.nn:8)
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
+  lossTotal[0] += L;
+}
+
 /** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
 function sampleSgdStep(
   params: Params,
@@ -273,6 +302,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["y"]);
+  return lossTotal[0] / count;
 }
 
 /** The loss of one sample. */

@@ -197,6 +197,37 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  yOut: Float64Array,
+): void {
+  const xo = n * 3;
+  const W = params["W"];
+  const c = params["c"];
+  // ── h = tanh(W @ x + c)  (fan-out.nn:6)
+  const h_0 = Math.tanh(W[0] * x[xo] + W[1] * x[xo + 1] + W[2] * x[xo + 2] + c[0]);
+  const h_1 = Math.tanh(W[3] * x[xo] + W[4] * x[xo + 1] + W[5] * x[xo + 2] + c[1]);
+  const h_2 = Math.tanh(W[6] * x[xo] + W[7] * x[xo + 1] + W[8] * x[xo + 2] + c[2]);
+
+  // ── g = h * h + 2 * h  (fan-out.nn:7)
+  const g_0 = h_0 * h_0 + 2 * h_0;
+  const g_1 = h_1 * h_1 + 2 * h_1;
+  const g_2 = h_2 * h_2 + 2 * h_2;
+
+  // ── y = dot(g, h) + sum(h)  (fan-out.nn:8)
+  const y = g_0 * h_0 + g_1 * h_1 + g_2 * h_2 + (h_0 + h_1 + h_2);
+  yOut[n] = y;
+
+  // ── loss (y - t)^2  (fan-out.nn:9)
+  const tmp = y - t[n];
+  const L = tmp * tmp;
+  lossTotal[0] += L;
+}
+
 /** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
 function sampleSgdStep(
   params: Params,
@@ -291,6 +322,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["y"]);
+  return lossTotal[0] / count;
 }
 
 /** The loss of one sample. */

@@ -454,6 +454,76 @@ function sampleGradient(
   }
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  yOut: Float64Array,
+): void {
+  const xo = n * 40;
+  const to = n * 3;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  // ── layer h = dense(x, 30, tanh)  (large-loops.nn:4)
+  for (let i = 0; i < 30; i++) {
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 40; j += 4) {
+      acc0 += h_W[i * 40 + j] * x[xo + j];
+      acc1 += h_W[i * 40 + j + 1] * x[xo + j + 1];
+      acc2 += h_W[i * 40 + j + 2] * x[xo + j + 2];
+      acc3 += h_W[i * 40 + j + 3] * x[xo + j + 3];
+    }
+    h_buf[i] = Math.tanh(acc0 + acc1 + acc2 + acc3 + h_b[i]);
+  }
+
+  // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
+  for (let i = 0; i < 3; i++) {
+    let acc0_1 = 0,
+      acc1_1 = 0,
+      acc2_1 = 0,
+      acc3_1 = 0;
+    for (let j = 0; j < 28; j += 4) {
+      acc0_1 += y_W[i * 30 + j] * h_buf[j];
+      acc1_1 += y_W[i * 30 + j + 1] * h_buf[j + 1];
+      acc2_1 += y_W[i * 30 + j + 2] * h_buf[j + 2];
+      acc3_1 += y_W[i * 30 + j + 3] * h_buf[j + 3];
+    }
+    y_z_buf[i] =
+      acc0_1 +
+      acc1_1 +
+      acc2_1 +
+      acc3_1 +
+      y_W[i * 30 + 28] * h_buf[28] +
+      y_W[i * 30 + 29] * h_buf[29] +
+      y_b[i];
+  }
+  const lse_max = Math.max(y_z_buf[0], y_z_buf[1], y_z_buf[2]);
+  const lse_exp_0 = Math.exp(y_z_buf[0] - lse_max);
+  const lse_exp_1 = Math.exp(y_z_buf[1] - lse_max);
+  const lse_exp_2 = Math.exp(y_z_buf[2] - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
+  yOut[n * 3] = y_0;
+  yOut[n * 3 + 1] = y_1;
+  yOut[n * 3 + 2] = y_2;
+
+  // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
+  const L =
+    (t[to] + t[to + 1] + t[to + 2]) * lse -
+    (t[to] * y_z_buf[0] + t[to + 1] * y_z_buf[1] + t[to + 2] * y_z_buf[2]);
+  lossTotal[0] += L;
+}
+
 /** The parameter-only terms of the loss (counted once per batch). */
 function regularizerLoss(params: Params): number {
   const h_W = params["h.W"];
@@ -646,6 +716,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["y"]);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** The loss of one sample. */

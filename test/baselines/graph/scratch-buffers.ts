@@ -378,6 +378,89 @@ function sampleGradient(
   }
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  yOut: Float64Array,
+): void {
+  const xo = n * 80;
+  const to = n * 80;
+  const W = params["W"];
+  const b = params["b"];
+  const sigma = params["sigma"];
+  // ── y = W @ x + b  (scratch-buffers.nn:8)
+  for (let i = 0; i < 80; i++) {
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 80; j += 4) {
+      acc0 += W[i * 80 + j] * x[xo + j];
+      acc1 += W[i * 80 + j + 1] * x[xo + j + 1];
+      acc2 += W[i * 80 + j + 2] * x[xo + j + 2];
+      acc3 += W[i * 80 + j + 3] * x[xo + j + 3];
+    }
+    y_buf[i] = acc0 + acc1 + acc2 + acc3 + b[i];
+  }
+  for (let i = 0; i < 80; i++) {
+    yOut[n * 80 + i] = y_buf[i];
+  }
+
+  // ── loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma)  (scratch-buffers.nn:9)
+  const tmp_1 = 2 * (sigma[0] * sigma[0]);
+  const tmp = 0.9189385332046727 + Math.log(sigma[0]);
+  let acc0_1 = 0,
+    acc1_1 = 0,
+    acc2_1 = 0,
+    acc3_1 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    const tmp_2 = y_buf[i] - t[to + i];
+    acc0_1 += tmp_2 * tmp_2;
+    const tmp_3 = y_buf[i + 1] - t[to + i + 1];
+    acc1_1 += tmp_3 * tmp_3;
+    const tmp_4 = y_buf[i + 2] - t[to + i + 2];
+    acc2_1 += tmp_4 * tmp_4;
+    const tmp_5 = y_buf[i + 3] - t[to + i + 3];
+    acc3_1 += tmp_5 * tmp_5;
+  }
+  let acc0_2 = 0,
+    acc1_2 = 0,
+    acc2_2 = 0,
+    acc3_2 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    const tmp_6 = 1 - t[to + i] * y_buf[i];
+    acc0_2 += 0 >= tmp_6 ? 0 : tmp_6;
+    const tmp_7 = 1 - t[to + i + 1] * y_buf[i + 1];
+    acc1_2 += 0 >= tmp_7 ? 0 : tmp_7;
+    const tmp_8 = 1 - t[to + i + 2] * y_buf[i + 2];
+    acc2_2 += 0 >= tmp_8 ? 0 : tmp_8;
+    const tmp_9 = 1 - t[to + i + 3] * y_buf[i + 3];
+    acc3_2 += 0 >= tmp_9 ? 0 : tmp_9;
+  }
+  let acc0_3 = 0,
+    acc1_3 = 0,
+    acc2_3 = 0,
+    acc3_3 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    const tmp_10 = t[to + i] - y_buf[i];
+    acc0_3 += tmp + (tmp_10 * tmp_10) / tmp_1;
+    const tmp_11 = t[to + i + 1] - y_buf[i + 1];
+    acc1_3 += tmp + (tmp_11 * tmp_11) / tmp_1;
+    const tmp_12 = t[to + i + 2] - y_buf[i + 2];
+    acc2_3 += tmp + (tmp_12 * tmp_12) / tmp_1;
+    const tmp_13 = t[to + i + 3] - y_buf[i + 3];
+    acc3_3 += tmp + (tmp_13 * tmp_13) / tmp_1;
+  }
+  const L =
+    0.0125 * (acc0_1 + acc1_1 + acc2_1 + acc3_1) +
+    0.5 * (acc0_2 + acc1_2 + acc2_2 + acc3_2) +
+    (acc0_3 + acc1_3 + acc2_3 + acc3_3);
+  lossTotal[0] += L;
+}
+
 /** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
 function sampleSgdStep(
   params: Params,
@@ -517,6 +600,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["y"]);
+  return lossTotal[0] / count;
 }
 
 /** The loss of one sample. */

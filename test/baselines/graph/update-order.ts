@@ -171,6 +171,36 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  yOut: Float64Array,
+): void {
+  const xo = n * 1;
+  const W1 = params["W1"];
+  const W2 = params["W2"];
+  const a = params["a"];
+  const b = params["b"];
+  // ── h = tanh(W1 @ x)  (update-order.nn:12)
+  const h_0 = Math.tanh(W1[0] * x[xo]);
+  const h_1 = Math.tanh(W1[1] * x[xo]);
+  const h_2 = Math.tanh(W1[2] * x[xo]);
+
+  // ── y = sigmoid(a * b * (W2 @ h))  (update-order.nn:13)
+  const tmp_2 = a[0] * b[0];
+  const tmp_1_0 = W2[0] * h_0 + W2[1] * h_1 + W2[2] * h_2;
+  const y_0 = 1 / (1 + Math.exp(-(tmp_2 * tmp_1_0)));
+  yOut[n] = y_0;
+
+  // ── loss binary_cross_entropy(y[0], t)  (update-order.nn:14)
+  const tmp = tmp_2 * tmp_1_0;
+  const L = Math.max(tmp, 0) + Math.log1p(Math.exp(-Math.abs(tmp))) - t[n] * tmp;
+  lossTotal[0] += L;
+}
+
 /** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
 function sampleSgdStep(
   params: Params,
@@ -243,6 +273,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["y"]);
+  return lossTotal[0] / count;
 }
 
 /** The loss of one sample. */

@@ -231,6 +231,51 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  h2Out: Float64Array,
+): void {
+  const xo = n * 3;
+  const to = n * 3;
+  const W = params["W"];
+  const p = params["p"];
+  // ── h1 = prelu(W @ x, p)  (weight-sharing.nn:6)
+  const tmp_3_0 = W[0] * x[xo] + W[1] * x[xo + 1] + W[2] * x[xo + 2];
+  const tmp_3_1 = W[3] * x[xo] + W[4] * x[xo + 1] + W[5] * x[xo + 2];
+  const tmp_3_2 = W[6] * x[xo] + W[7] * x[xo + 1] + W[8] * x[xo + 2];
+  const tmp_4 = p[0] * tmp_3_0;
+  const h1_0 = tmp_4 >= tmp_3_0 ? tmp_4 : tmp_3_0;
+  const tmp_5 = p[0] * tmp_3_1;
+  const h1_1 = tmp_5 >= tmp_3_1 ? tmp_5 : tmp_3_1;
+  const tmp_6 = p[0] * tmp_3_2;
+  const h1_2 = tmp_6 >= tmp_3_2 ? tmp_6 : tmp_3_2;
+
+  // ── h2 = prelu(W @ h1, p)  (weight-sharing.nn:7)
+  const tmp_0 = W[0] * h1_0 + W[1] * h1_1 + W[2] * h1_2;
+  const tmp_1 = W[3] * h1_0 + W[4] * h1_1 + W[5] * h1_2;
+  const tmp_2 = W[6] * h1_0 + W[7] * h1_1 + W[8] * h1_2;
+  const tmp_7 = p[0] * tmp_0;
+  const h2_0 = tmp_7 >= tmp_0 ? tmp_7 : tmp_0;
+  const tmp_8 = p[0] * tmp_1;
+  const h2_1 = tmp_8 >= tmp_1 ? tmp_8 : tmp_1;
+  const tmp_9 = p[0] * tmp_2;
+  const h2_2 = tmp_9 >= tmp_2 ? tmp_9 : tmp_2;
+  h2Out[n * 3] = h2_0;
+  h2Out[n * 3 + 1] = h2_1;
+  h2Out[n * 3 + 2] = h2_2;
+
+  // ── loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)  (weight-sharing.nn:8)
+  const tmp_10 = h2_0 - t[to];
+  const tmp_11 = h2_1 - t[to + 1];
+  const tmp_12 = h2_2 - t[to + 2];
+  const L = 0.5 * (tmp_10 * tmp_10 + tmp_11 * tmp_11 + tmp_12 * tmp_12);
+  lossTotal[0] += L;
+}
+
 /** The parameter-only terms of the loss (counted once per batch). */
 function regularizerLoss(params: Params): number {
   const W = params["W"];
@@ -383,6 +428,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["h2"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["h2"]);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** The loss of one sample. */

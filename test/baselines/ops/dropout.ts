@@ -244,6 +244,44 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  yOut: Float64Array,
+): void {
+  const xo = n * 4;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const o_W = params["o.W"];
+  const o_b = params["o.b"];
+  // ── layer h = dense(x, 6, relu)  (dropout.nn:4)
+  const tmp = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
+  const h_0 = tmp > 0 ? tmp : 0;
+  const tmp_1 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
+  const h_1 = tmp_1 > 0 ? tmp_1 : 0;
+  const tmp_2 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
+  const h_2 = tmp_2 > 0 ? tmp_2 : 0;
+  const tmp_3 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
+  const h_3 = tmp_3 > 0 ? tmp_3 : 0;
+  const tmp_4 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
+  const h_4 = tmp_4 > 0 ? tmp_4 : 0;
+  const tmp_5 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
+  const h_5 = tmp_5 > 0 ? tmp_5 : 0;
+
+  // ── y = o[0]  (dropout.nn:7)
+  const o_z_0 =
+    o_W[0] * h_0 + o_W[1] * h_1 + o_W[2] * h_2 + o_W[3] * h_3 + o_W[4] * h_4 + o_W[5] * h_5 + o_b[0];
+  const y = 1 / (1 + Math.exp(-o_z_0));
+  yOut[n] = y;
+
+  // ── loss binary_cross_entropy(y, t)  (dropout.nn:9)
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
+  lossTotal[0] += L;
+}
+
 /** sampleLoss in training mode: dropout active, masks drawn from random. */
 function sampleLossTrain(
   params: Params,
@@ -526,6 +564,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["y"]);
+  return lossTotal[0] / count;
 }
 
 /** The loss of one sample. */

@@ -332,6 +332,76 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  wOut: Float64Array,
+): void {
+  const xo = n * 3;
+  const to = n * 3;
+  const a = params["a"];
+  const s = params["s"];
+  // ── u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)  (elementwise.nn:6)
+  const u_0 = Math.exp(0.3 * x[xo]) + Math.sqrt(a[0]) + Math.log(a[0] + 2) + Math.abs(x[xo] - 0.1);
+  const u_1 = Math.exp(0.3 * x[xo + 1]) + Math.sqrt(a[1]) + Math.log(a[1] + 2) + Math.abs(x[xo + 1] - 0.1);
+  const u_2 = Math.exp(0.3 * x[xo + 2]) + Math.sqrt(a[2]) + Math.log(a[2] + 2) + Math.abs(x[xo + 2] - 0.1);
+
+  // ── v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)  (elementwise.nn:7)
+  const tmp = u_0 * s[0];
+  const tmp_1 = x[xo] - a[0];
+  const v_0 =
+    Math.max(tmp, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp))) -
+    (x[xo] > 0 ? x[xo] : 0.2 * x[xo]) +
+    (tmp_1 > 0 ? tmp_1 : 0.7 * Math.expm1(tmp_1));
+  const tmp_2 = u_1 * s[0];
+  const tmp_3 = x[xo + 1] - a[1];
+  const v_1 =
+    Math.max(tmp_2, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_2))) -
+    (x[xo + 1] > 0 ? x[xo + 1] : 0.2 * x[xo + 1]) +
+    (tmp_3 > 0 ? tmp_3 : 0.7 * Math.expm1(tmp_3));
+  const tmp_4 = u_2 * s[0];
+  const tmp_5 = x[xo + 2] - a[2];
+  const v_2 =
+    Math.max(tmp_4, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_4))) -
+    (x[xo + 2] > 0 ? x[xo + 2] : 0.2 * x[xo + 2]) +
+    (tmp_5 > 0 ? tmp_5 : 0.7 * Math.expm1(tmp_5));
+
+  // ── w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)  (elementwise.nn:8)
+  const tmp_6 = x[xo] * a[0];
+  const w_0 =
+    (Math.tanh(v_0) * (1 / (1 + Math.exp(-u_0)))) / (1 + a[0] * a[0]) + (tmp_6 > 0 ? tmp_6 : 0) + x[xo];
+  const tmp_7 = x[xo + 1] * a[1];
+  const w_1 =
+    (Math.tanh(v_1) * (1 / (1 + Math.exp(-u_1)))) / (1 + a[1] * a[1]) + (tmp_7 > 0 ? tmp_7 : 0) + x[xo + 1];
+  const tmp_8 = x[xo + 2] * a[2];
+  const w_2 =
+    (Math.tanh(v_2) * (1 / (1 + Math.exp(-u_2)))) / (1 + a[2] * a[2]) + (tmp_8 > 0 ? tmp_8 : 0) + x[xo + 2];
+  wOut[n * 3] = w_0;
+  wOut[n * 3 + 1] = w_1;
+  wOut[n * 3 + 2] = w_2;
+
+  // ── m = max(w, t) + min(w, 0.5 * t) + (w - t)^3 / 10  (elementwise.nn:9)
+  const tmp_9 = 0.5 * t[to];
+  const tmp_10 = w_0 - t[to];
+  const m_0 = (w_0 >= t[to] ? w_0 : t[to]) + (w_0 <= tmp_9 ? w_0 : tmp_9) + 0.1 * tmp_10 ** 3;
+  const tmp_11 = 0.5 * t[to + 1];
+  const tmp_12 = w_1 - t[to + 1];
+  const m_1 = (w_1 >= t[to + 1] ? w_1 : t[to + 1]) + (w_1 <= tmp_11 ? w_1 : tmp_11) + 0.1 * tmp_12 ** 3;
+  const tmp_13 = 0.5 * t[to + 2];
+  const tmp_14 = w_2 - t[to + 2];
+  const m_2 = (w_2 >= t[to + 2] ? w_2 : t[to + 2]) + (w_2 <= tmp_13 ? w_2 : tmp_13) + 0.1 * tmp_14 ** 3;
+
+  // ── loss sum(m^2) + sumabs(a)  (elementwise.nn:10)
+  const L = m_0 * m_0 + m_1 * m_1 + m_2 * m_2;
+  lossTotal[0] += L;
+}
+
 /** The parameter-only terms of the loss (counted once per batch). */
 function regularizerLoss(params: Params): number {
   const a = params["a"];
@@ -521,6 +591,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["w"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["w"]);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** The loss of one sample. */

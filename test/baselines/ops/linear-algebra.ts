@@ -237,6 +237,50 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  rOut: Float64Array,
+): void {
+  const xo = n * 3;
+  const A = params["A"];
+  const B = params["B"];
+  const v = params["v"];
+  // ── C = A @ B  (linear-algebra.nn:7)
+  const C_0 = A[0] * B[0] + A[1] * B[2] + A[2] * B[4];
+  const C_1 = A[0] * B[1] + A[1] * B[3] + A[2] * B[5];
+  const C_2 = A[3] * B[0] + A[4] * B[2] + A[5] * B[4];
+  const C_3 = A[3] * B[1] + A[4] * B[3] + A[5] * B[5];
+
+  // ── u = transpose(C) @ v + transpose(B) @ x  (linear-algebra.nn:8)
+  const u_0 = C_0 * v[0] + C_2 * v[1] + (B[0] * x[xo] + B[2] * x[xo + 1] + B[4] * x[xo + 2]);
+  const u_1 = C_1 * v[0] + C_3 * v[1] + (B[1] * x[xo] + B[3] * x[xo + 1] + B[5] * x[xo + 2]);
+
+  // ── q = outer(u, x)  (linear-algebra.nn:9)
+  const q_0 = u_0 * x[xo];
+  const q_1 = u_0 * x[xo + 1];
+  const q_2 = u_0 * x[xo + 2];
+  const q_3 = u_1 * x[xo];
+  const q_4 = u_1 * x[xo + 1];
+  const q_5 = u_1 * x[xo + 2];
+
+  // ── r = dot(A @ x, v) + q[1, 2] + C[0, 1]  (linear-algebra.nn:10)
+  const r =
+    (A[0] * x[xo] + A[1] * x[xo + 1] + A[2] * x[xo + 2]) * v[0] +
+    (A[3] * x[xo] + A[4] * x[xo + 1] + A[5] * x[xo + 2]) * v[1] +
+    q_5 +
+    C_1;
+  rOut[n] = r;
+
+  // ── loss (r - t)^2 + 0.01 * sumsq(B)  (linear-algebra.nn:11)
+  const tmp = r - t[n];
+  const L = tmp * tmp;
+  lossTotal[0] += L;
+}
+
 /** The parameter-only terms of the loss (counted once per batch). */
 function regularizerLoss(params: Params): number {
   const B = params["B"];
@@ -365,6 +409,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["r"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["r"]);
+  return lossTotal[0] / count + regularizerLoss(params);
 }
 
 /** The loss of one sample. */

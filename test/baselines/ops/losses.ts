@@ -176,6 +176,42 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  yOut: Float64Array,
+): void {
+  const xo = n * 2;
+  const to = n * 2;
+  const W = params["W"];
+  const b = params["b"];
+  const sigma = params["sigma"];
+  // ── y = W @ x + b  (losses.nn:7)
+  const y_0 = W[0] * x[xo] + W[1] * x[xo + 1] + b[0];
+  const y_1 = W[2] * x[xo] + W[3] * x[xo + 1] + b[1];
+  yOut[n * 2] = y_0;
+  yOut[n * 2 + 1] = y_1;
+
+  // ── loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma) + 0.1 * mean(y)  (losses.nn:8)
+  const tmp_1 = 2 * (sigma[0] * sigma[0]);
+  const tmp = 0.9189385332046727 + Math.log(sigma[0]);
+  const tmp_2 = y_0 - t[to];
+  const tmp_3 = y_1 - t[to + 1];
+  const tmp_4 = 1 - t[to] * y_0;
+  const tmp_5 = 1 - t[to + 1] * y_1;
+  const tmp_6 = t[to] - y_0;
+  const tmp_7 = t[to + 1] - y_1;
+  const L =
+    0.5 * (tmp_2 * tmp_2 + tmp_3 * tmp_3) +
+    0.5 * ((0 >= tmp_4 ? 0 : tmp_4) + (0 >= tmp_5 ? 0 : tmp_5)) +
+    (tmp + (tmp_6 * tmp_6) / tmp_1 + (tmp + (tmp_7 * tmp_7) / tmp_1)) +
+    0.05 * (y_0 + y_1);
+  lossTotal[0] += L;
+}
+
 /** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
 function sampleSgdStep(
   params: Params,
@@ -254,6 +290,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["y"]);
+  return lossTotal[0] / count;
 }
 
 /** The loss of one sample. */

@@ -285,6 +285,63 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   lossTotal[0] += L;
 }
 
+/** Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0]. */
+function sampleEvaluate(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  pOut: Float64Array,
+): void {
+  const xo = n * 4;
+  const to = n * 3;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const z_W = params["z.W"];
+  const z_b = params["z.b"];
+  // ── layer h = dense(x, 5, softplus)  (softmax.nn:4)
+  const tmp_3 = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
+  const h_0 = Math.max(tmp_3, 0) + Math.log1p(Math.exp(-Math.abs(tmp_3)));
+  const tmp_4 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
+  const h_1 = Math.max(tmp_4, 0) + Math.log1p(Math.exp(-Math.abs(tmp_4)));
+  const tmp_5 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
+  const h_2 = Math.max(tmp_5, 0) + Math.log1p(Math.exp(-Math.abs(tmp_5)));
+  const tmp_6 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
+  const h_3 = Math.max(tmp_6, 0) + Math.log1p(Math.exp(-Math.abs(tmp_6)));
+  const tmp_7 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
+  const h_4 = Math.max(tmp_7, 0) + Math.log1p(Math.exp(-Math.abs(tmp_7)));
+
+  // ── layer z = dense(h, 3, identity)  (softmax.nn:5)
+  const z_z_0 = z_W[0] * h_0 + z_W[1] * h_1 + z_W[2] * h_2 + z_W[3] * h_3 + z_W[4] * h_4 + z_b[0];
+  const z_z_1 = z_W[5] * h_0 + z_W[6] * h_1 + z_W[7] * h_2 + z_W[8] * h_3 + z_W[9] * h_4 + z_b[1];
+  const z_z_2 = z_W[10] * h_0 + z_W[11] * h_1 + z_W[12] * h_2 + z_W[13] * h_3 + z_W[14] * h_4 + z_b[2];
+
+  // ── p = softmax(z)  (softmax.nn:6)
+  const lse_max = Math.max(z_z_0, z_z_1, z_z_2);
+  const lse_exp_0 = Math.exp(z_z_0 - lse_max);
+  const lse_exp_1 = Math.exp(z_z_1 - lse_max);
+  const lse_exp_2 = Math.exp(z_z_2 - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const p_0 = lse_exp_0 / lse_sum;
+  const p_1 = lse_exp_1 / lse_sum;
+  const p_2 = lse_exp_2 / lse_sum;
+  const tmp_0 = z_z_0 - lse;
+  const tmp_1 = z_z_1 - lse;
+  const tmp_2 = z_z_2 - lse;
+  pOut[n * 3] = p_0;
+  pOut[n * 3 + 1] = p_1;
+  pOut[n * 3 + 2] = p_2;
+
+  // ── loss cross_entropy(p, t) + 0.1 * logsumexp(z) - 0.01 * sum(log_softmax(z))  (softmax.nn:8)
+  const L =
+    (t[to] + t[to + 1] + t[to + 2]) * lse -
+    (t[to] * z_z_0 + t[to + 1] * z_z_1 + t[to + 2] * z_z_2) +
+    0.1 * lse -
+    0.01 * (tmp_0 + tmp_1 + tmp_2);
+  lossTotal[0] += L;
+}
+
 /** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
 function sampleSgdStep(
   params: Params,
@@ -426,6 +483,19 @@ export function predictBatch(
   outputs: BatchOutputs,
 ): void {
   for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["p"]);
+}
+
+/** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
+export function evaluateBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  outputs: BatchOutputs,
+): number {
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["p"]);
+  return lossTotal[0] / count;
 }
 
 /** The loss of one sample. */
