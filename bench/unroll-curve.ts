@@ -1,6 +1,6 @@
 /**
  * The unroll-threshold curve (`npm run bench:unroll`): networks A–C compiled at several
- * thresholds, one training step (gradientBatch + SGD) timed in interleaved rounds, each threshold's
+ * thresholds, one training step (the module's sgdStep) timed in interleaved rounds, each threshold's
  * samples/s divided by the default threshold's in the same round (median over the rounds).
  * Writes bench/results/unroll-curve.md. The default in compiler/codegen/emit-module.ts was chosen
  * from this curve (docs/performance.md).
@@ -52,17 +52,14 @@ function stepper(m: CompiledModule, batch: number): () => void {
   }
   const batches: { x: Float64Array; t: Float64Array }[] = [];
   for (let k = 0; k + batch <= POOL; k += batch) batches.push({ x: x.subarray(k * nx, (k + batch) * nx), t: t.subarray(k * ny, (k + batch) * ny) });
-  const keys = Object.keys(params);
-  let i = 0;
-  return () => {
-    const b = batches[i++ % batches.length]!;
-    m.gradientBatch(params, { [xName]: b.x }, { [tName]: b.t }, batch, grad);
-    for (const k of keys) {
-      const p = params[k]!;
-      const g = grad[k]!;
-      for (let j = 0; j < p.length; j++) p[j]! -= 0.01 * g[j]!;
-    }
-  };
+  const inputs = batches.map((b) => ({ [xName]: b.x }));
+  const targets = batches.map((b) => ({ [tName]: b.t }));
+  // a code object per module, so that the call is monomorphic as in a program that trains one
+  // model (one closure for all modules is a polymorphic call site V8 does not inline; bench/run.ts)
+  const make = new Function(
+    "return (m, params, inputs, targets, batch, grad) => { let i = 0; return () => { const j = i++ % inputs.length; m.sgdStep(params, inputs[j], targets[j], batch, 0.01, grad); }; };",
+  )() as (m: CompiledModule, params: Record<string, Float64Array>, inputs: object[], targets: object[], batch: number, grad: Record<string, Float64Array>) => () => void;
+  return make(m, params, inputs, targets, batch, grad);
 }
 
 /** samples/s of one loop of about `ms` */
