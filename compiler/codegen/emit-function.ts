@@ -195,6 +195,8 @@ class FunctionEmitter {
     this.names.reserve("params");
     if (spec.grad) this.names.reserve("grad");
     if (spec.random) this.randomName = this.names.reserve("random");
+    // before any name from the source is taken: an input may be called lr
+    if (spec.update === true) this.lrName = this.names.reserve("lr");
     if (spec.samples.length > 0) this.sampleIndex = this.names.reserve("n");
     const args = ["params: Params"];
     for (const s of spec.samples) {
@@ -204,10 +206,7 @@ class FunctionEmitter {
     }
     if (spec.samples.length > 0) args.push(`${this.sampleIndex}: number`);
     const lanesAt = args.length;
-    if (spec.update === true) {
-      this.lrName = this.names.reserve("lr");
-      args.push(`${this.lrName}: number`);
-    }
+    if (spec.update === true) args.push(`${this.lrName}: number`);
     for (const s of spec.sinks) if (s.kind === "output") {
       const name = this.names.fresh(`${s.name}Out`);
       this.outputArg.set(s.name, name);

@@ -27,6 +27,7 @@ const HOSTILE = [
   ...["import", "export", "super", "static", "interface", "type", "any", "createParams", "createRandom", "fillNormal"],
   ...["scaleAll", "predictions", "samplePredict", "sampleGradient", "count", "inputs", "targets", "outputs", "seed"],
   ...["i", "j", "acc", "tmp", "lse", "mask", "L", "R", "x_0", "w_buf", "Params", "Inputs", "ParamName"],
+  ...["lr", "step", "d", "s", "lanes", "sgdStep", "sgdApply", "sampleSgdStep", "evaluateBatch", "lse_exp_0", "lse_sum"],
 ];
 /** rejected by design: in an object literal `__proto__: v` would set the prototype */
 const REJECTED = new Set(["__proto__"]);
