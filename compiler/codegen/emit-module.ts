@@ -25,7 +25,7 @@ export interface EmitOptions {
 export const DEFAULT_UNROLL = 64;
 
 /** samples per call of the per-sample functions in lane mode (FunctionSpec.maxLanes); measured in docs/performance.md */
-export const LANES = 4;
+export const LANES = 8;
 
 /** gradient arrays of at most this many elements are zeroed by an inlined loop, larger ones by fill */
 const SMALL_ARRAY = 64;

@@ -14,8 +14,8 @@ type Params = Record<string, Float64Array>;
 type Sample = Record<string, Float64Array | number>;
 type Batch = Record<string, Float64Array>;
 
-/** one block of four lanes and a tail of three in the looped models (lane mode, see docs/performance.md) */
-const COUNT = 7;
+/** one block of eight lanes and a tail of three in the looped models (lane mode, see docs/performance.md) */
+const COUNT = 11;
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 async function build(entry: CorpusEntry, set: CompileOptions["set"] = {}): Promise<CompiledModule> {
@@ -144,7 +144,7 @@ describe.each(models.map((e) => [e.path, e] as const))("%s", (_path, entry) => {
     const m = await mod();
     const f = fixture(m, 13);
     const lr = 0.05;
-    for (const count of [1, 4, COUNT]) {
+    for (const count of [1, 4, 8, COUNT]) {
       // the reference: the gradient, then the update written out here
       const expected = copyParams(f.params);
       const g = m.createParams();
@@ -314,7 +314,7 @@ describe("lane mode: several samples per call of the per-sample functions", () =
     expect(await lanes("examples/xor.nn")).toBe(false);
   });
 
-  it("digits.nn: gradientBatch of every count 1 … 7 (full blocks and tails) is the mean of its samples' gradients", async () => {
+  it("digits.nn: gradientBatch of every count 1 … 11 (full blocks and tails) is the mean of its samples' gradients", async () => {
     const m = await build(entry("examples/digits.nn"));
     const f = fixture(m, 5);
     const g = m.createParams();

@@ -92,23 +92,23 @@ const y_z_buf = new Float64Array(10);
 
 const h_buf = new Float64Array(128);
 
-const L_lanes_buf = new Float64Array(4);
+const L_lanes_buf = new Float64Array(8);
 
-const lse_lanes_buf = new Float64Array(4);
+const lse_lanes_buf = new Float64Array(8);
 
-const y_z_lanes_buf = new Float64Array(40);
+const y_z_lanes_buf = new Float64Array(80);
 
-const h_lanes_buf = new Float64Array(512);
+const h_lanes_buf = new Float64Array(1024);
 
-const dh_z_lanes_buf = new Float64Array(512);
+const dh_z_lanes_buf = new Float64Array(1024);
 
-const dy_z_lanes_buf = new Float64Array(40);
+const dy_z_lanes_buf = new Float64Array(80);
 
-const sum_lanes_buf = new Float64Array(4);
+const sum_lanes_buf = new Float64Array(8);
 
-const y_lanes_buf = new Float64Array(40);
+const y_lanes_buf = new Float64Array(80);
 
-const dh_lanes_buf = new Float64Array(512);
+const dh_lanes_buf = new Float64Array(1024);
 
 const dh_z_buf = new Float64Array(128);
 
@@ -475,24 +475,37 @@ function sampleGradient(
     dy_b[9] += dy_z_lanes_buf[s * 10 + 9];
   }
   dh_lanes_buf.fill(0);
-  if (lanes === 4) {
+  if (lanes === 8) {
     for (let i = 0; i < 10; i++) {
       const d0 = dy_z_lanes_buf[i];
       const d1 = dy_z_lanes_buf[i + 10];
       const d2 = dy_z_lanes_buf[i + 20];
       const d3 = dy_z_lanes_buf[i + 30];
-      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
+      const d4 = dy_z_lanes_buf[i + 40];
+      const d5 = dy_z_lanes_buf[i + 50];
+      const d6 = dy_z_lanes_buf[i + 60];
+      const d7 = dy_z_lanes_buf[i + 70];
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0 && d4 === 0 && d5 === 0 && d6 === 0 && d7 === 0)
+        continue;
       for (let j = 0; j < 128; j++) {
         dy_W[i * 128 + j] +=
           d0 * h_lanes_buf[j] +
           d1 * h_lanes_buf[j + 128] +
           d2 * h_lanes_buf[j + 256] +
-          d3 * h_lanes_buf[j + 384];
+          d3 * h_lanes_buf[j + 384] +
+          d4 * h_lanes_buf[j + 512] +
+          d5 * h_lanes_buf[j + 640] +
+          d6 * h_lanes_buf[j + 768] +
+          d7 * h_lanes_buf[j + 896];
         const w = y_W[i * 128 + j];
         dh_lanes_buf[j] += w * d0;
         dh_lanes_buf[j + 128] += w * d1;
         dh_lanes_buf[j + 256] += w * d2;
         dh_lanes_buf[j + 384] += w * d3;
+        dh_lanes_buf[j + 512] += w * d4;
+        dh_lanes_buf[j + 640] += w * d5;
+        dh_lanes_buf[j + 768] += w * d6;
+        dh_lanes_buf[j + 896] += w * d7;
       }
     }
   } else {
@@ -519,20 +532,45 @@ function sampleGradient(
       dh_b[i] += dh_z_lanes_buf[s * 128 + i];
     }
   }
-  if (lanes === 4) {
+  if (lanes === 8) {
     const xo_0 = n * 784;
     const xo_1 = (n + 1) * 784;
     const xo_2 = (n + 2) * 784;
     const xo_3 = (n + 3) * 784;
+    const xo_4 = (n + 4) * 784;
+    const xo_5 = (n + 5) * 784;
+    const xo_6 = (n + 6) * 784;
+    const xo_7 = (n + 7) * 784;
     for (let i = 0; i < 128; i++) {
       const d0_1 = dh_z_lanes_buf[i];
       const d1_1 = dh_z_lanes_buf[i + 128];
       const d2_1 = dh_z_lanes_buf[i + 256];
       const d3_1 = dh_z_lanes_buf[i + 384];
-      if (d0_1 === 0 && d1_1 === 0 && d2_1 === 0 && d3_1 === 0) continue;
+      const d4_1 = dh_z_lanes_buf[i + 512];
+      const d5_1 = dh_z_lanes_buf[i + 640];
+      const d6_1 = dh_z_lanes_buf[i + 768];
+      const d7_1 = dh_z_lanes_buf[i + 896];
+      if (
+        d0_1 === 0 &&
+        d1_1 === 0 &&
+        d2_1 === 0 &&
+        d3_1 === 0 &&
+        d4_1 === 0 &&
+        d5_1 === 0 &&
+        d6_1 === 0 &&
+        d7_1 === 0
+      )
+        continue;
       for (let j = 0; j < 784; j++) {
         dh_W[i * 784 + j] +=
-          d0_1 * x[xo_0 + j] + d1_1 * x[xo_1 + j] + d2_1 * x[xo_2 + j] + d3_1 * x[xo_3 + j];
+          d0_1 * x[xo_0 + j] +
+          d1_1 * x[xo_1 + j] +
+          d2_1 * x[xo_2 + j] +
+          d3_1 * x[xo_3 + j] +
+          d4_1 * x[xo_4 + j] +
+          d5_1 * x[xo_5 + j] +
+          d6_1 * x[xo_6 + j] +
+          d7_1 * x[xo_7 + j];
       }
     }
   } else {
@@ -906,7 +944,7 @@ export function gradient(params: Params, inputs: Inputs, targets: Targets, grad:
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
   return lossTotal[0] / count;
 }
 
@@ -923,8 +961,8 @@ export function gradientBatch(
   grad["y.W"].fill(0);
   zeroAll(grad["y.b"]);
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4)
-    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
+  for (let n = 0; n < count; n += 8)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(8, count - n), grad);
   if (count !== 1) {
     scaleAll(grad["h.W"], count);
     scaleAll(grad["h.b"], count);
@@ -1001,7 +1039,7 @@ export function lossBatchTrain(
 ): number {
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
   return lossTotal[0] / count;
 }
 
@@ -1020,8 +1058,8 @@ export function gradientBatchTrain(
   grad["y.W"].fill(0);
   zeroAll(grad["y.b"]);
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4)
-    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
+  for (let n = 0; n < count; n += 8)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(8, count - n), grad);
   if (count !== 1) {
     scaleAll(grad["h.W"], count);
     scaleAll(grad["h.b"], count);

@@ -92,23 +92,23 @@ const y_z_buf = new Float64Array(3);
 
 const h_buf = new Float64Array(30);
 
-const L_lanes_buf = new Float64Array(4);
+const L_lanes_buf = new Float64Array(8);
 
-const lse_lanes_buf = new Float64Array(4);
+const lse_lanes_buf = new Float64Array(8);
 
-const y_z_lanes_buf = new Float64Array(12);
+const y_z_lanes_buf = new Float64Array(24);
 
-const h_lanes_buf = new Float64Array(120);
+const h_lanes_buf = new Float64Array(240);
 
-const dh_z_lanes_buf = new Float64Array(120);
+const dh_z_lanes_buf = new Float64Array(240);
 
-const dy_z_lanes_buf = new Float64Array(12);
+const dy_z_lanes_buf = new Float64Array(24);
 
-const sum_lanes_buf = new Float64Array(4);
+const sum_lanes_buf = new Float64Array(8);
 
-const y_lanes_buf = new Float64Array(12);
+const y_lanes_buf = new Float64Array(24);
 
-const dh_lanes_buf = new Float64Array(120);
+const dh_lanes_buf = new Float64Array(240);
 
 const dh_z_buf = new Float64Array(30);
 
@@ -350,24 +350,37 @@ function sampleGradient(
     dy_b[2] += dy_z_lanes_buf[s * 3 + 2];
   }
   dh_lanes_buf.fill(0);
-  if (lanes === 4) {
+  if (lanes === 8) {
     for (let i = 0; i < 3; i++) {
       const d0 = dy_z_lanes_buf[i];
       const d1 = dy_z_lanes_buf[i + 3];
       const d2 = dy_z_lanes_buf[i + 6];
       const d3 = dy_z_lanes_buf[i + 9];
-      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
+      const d4 = dy_z_lanes_buf[i + 12];
+      const d5 = dy_z_lanes_buf[i + 15];
+      const d6 = dy_z_lanes_buf[i + 18];
+      const d7 = dy_z_lanes_buf[i + 21];
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0 && d4 === 0 && d5 === 0 && d6 === 0 && d7 === 0)
+        continue;
       for (let j = 0; j < 30; j++) {
         dy_W[i * 30 + j] +=
           d0 * h_lanes_buf[j] +
           d1 * h_lanes_buf[j + 30] +
           d2 * h_lanes_buf[j + 60] +
-          d3 * h_lanes_buf[j + 90];
+          d3 * h_lanes_buf[j + 90] +
+          d4 * h_lanes_buf[j + 120] +
+          d5 * h_lanes_buf[j + 150] +
+          d6 * h_lanes_buf[j + 180] +
+          d7 * h_lanes_buf[j + 210];
         const w = y_W[i * 30 + j];
         dh_lanes_buf[j] += w * d0;
         dh_lanes_buf[j + 30] += w * d1;
         dh_lanes_buf[j + 60] += w * d2;
         dh_lanes_buf[j + 90] += w * d3;
+        dh_lanes_buf[j + 120] += w * d4;
+        dh_lanes_buf[j + 150] += w * d5;
+        dh_lanes_buf[j + 180] += w * d6;
+        dh_lanes_buf[j + 210] += w * d7;
       }
     }
   } else {
@@ -422,19 +435,45 @@ function sampleGradient(
     dh_b[28] += dh_z_lanes_buf[s * 30 + 28];
     dh_b[29] += dh_z_lanes_buf[s * 30 + 29];
   }
-  if (lanes === 4) {
+  if (lanes === 8) {
     const xo_0 = n * 40;
     const xo_1 = (n + 1) * 40;
     const xo_2 = (n + 2) * 40;
     const xo_3 = (n + 3) * 40;
+    const xo_4 = (n + 4) * 40;
+    const xo_5 = (n + 5) * 40;
+    const xo_6 = (n + 6) * 40;
+    const xo_7 = (n + 7) * 40;
     for (let i = 0; i < 30; i++) {
       const d0_1 = dh_z_lanes_buf[i];
       const d1_1 = dh_z_lanes_buf[i + 30];
       const d2_1 = dh_z_lanes_buf[i + 60];
       const d3_1 = dh_z_lanes_buf[i + 90];
-      if (d0_1 === 0 && d1_1 === 0 && d2_1 === 0 && d3_1 === 0) continue;
+      const d4_1 = dh_z_lanes_buf[i + 120];
+      const d5_1 = dh_z_lanes_buf[i + 150];
+      const d6_1 = dh_z_lanes_buf[i + 180];
+      const d7_1 = dh_z_lanes_buf[i + 210];
+      if (
+        d0_1 === 0 &&
+        d1_1 === 0 &&
+        d2_1 === 0 &&
+        d3_1 === 0 &&
+        d4_1 === 0 &&
+        d5_1 === 0 &&
+        d6_1 === 0 &&
+        d7_1 === 0
+      )
+        continue;
       for (let j = 0; j < 40; j++) {
-        dh_W[i * 40 + j] += d0_1 * x[xo_0 + j] + d1_1 * x[xo_1 + j] + d2_1 * x[xo_2 + j] + d3_1 * x[xo_3 + j];
+        dh_W[i * 40 + j] +=
+          d0_1 * x[xo_0 + j] +
+          d1_1 * x[xo_1 + j] +
+          d2_1 * x[xo_2 + j] +
+          d3_1 * x[xo_3 + j] +
+          d4_1 * x[xo_4 + j] +
+          d5_1 * x[xo_5 + j] +
+          d6_1 * x[xo_6 + j] +
+          d7_1 * x[xo_7 + j];
       }
     }
   } else {
@@ -752,7 +791,7 @@ export function gradient(params: Params, inputs: Inputs, targets: Targets, grad:
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
   return lossTotal[0] / count + regularizerLoss(params);
 }
 
@@ -769,8 +808,8 @@ export function gradientBatch(
   grad["y.W"].fill(0);
   zeroAll(grad["y.b"]);
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4)
-    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
+  for (let n = 0; n < count; n += 8)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(8, count - n), grad);
   if (count !== 1) {
     scaleAll(grad["h.W"], count);
     scaleAll(grad["h.b"], count);
@@ -850,7 +889,7 @@ export function lossBatchTrain(
 ): number {
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
   return lossTotal[0] / count + regularizerLoss(params);
 }
 
@@ -869,8 +908,8 @@ export function gradientBatchTrain(
   grad["y.W"].fill(0);
   zeroAll(grad["y.b"]);
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4)
-    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
+  for (let n = 0; n < count; n += 8)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(8, count - n), grad);
   if (count !== 1) {
     scaleAll(grad["h.W"], count);
     scaleAll(grad["h.b"], count);

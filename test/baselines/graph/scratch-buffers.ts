@@ -84,19 +84,19 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 
 const y_buf = new Float64Array(80);
 
-const L_lanes_buf = new Float64Array(4);
+const L_lanes_buf = new Float64Array(8);
 
-const y_lanes_buf = new Float64Array(320);
+const y_lanes_buf = new Float64Array(640);
 
-const dy_lanes_buf = new Float64Array(320);
+const dy_lanes_buf = new Float64Array(640);
 
-const tmp_lanes_buf = new Float64Array(320);
+const tmp_lanes_buf = new Float64Array(640);
 
-const tmp_lanes_buf_1 = new Float64Array(320);
+const tmp_lanes_buf_1 = new Float64Array(640);
 
-const tmp_lanes_buf_2 = new Float64Array(320);
+const tmp_lanes_buf_2 = new Float64Array(640);
 
-const tmp_lanes_buf_3 = new Float64Array(320);
+const tmp_lanes_buf_3 = new Float64Array(640);
 
 const dy_buf = new Float64Array(80);
 
@@ -331,19 +331,36 @@ function sampleGradient(
       db[i] += dy_lanes_buf[s * 80 + i];
     }
   }
-  if (lanes === 4) {
+  if (lanes === 8) {
     const xo_0 = n * 80;
     const xo_1 = (n + 1) * 80;
     const xo_2 = (n + 2) * 80;
     const xo_3 = (n + 3) * 80;
+    const xo_4 = (n + 4) * 80;
+    const xo_5 = (n + 5) * 80;
+    const xo_6 = (n + 6) * 80;
+    const xo_7 = (n + 7) * 80;
     for (let i = 0; i < 80; i++) {
       const d0 = dy_lanes_buf[i];
       const d1 = dy_lanes_buf[i + 80];
       const d2 = dy_lanes_buf[i + 160];
       const d3 = dy_lanes_buf[i + 240];
-      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
+      const d4 = dy_lanes_buf[i + 320];
+      const d5 = dy_lanes_buf[i + 400];
+      const d6 = dy_lanes_buf[i + 480];
+      const d7 = dy_lanes_buf[i + 560];
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0 && d4 === 0 && d5 === 0 && d6 === 0 && d7 === 0)
+        continue;
       for (let j = 0; j < 80; j++) {
-        dW[i * 80 + j] += d0 * x[xo_0 + j] + d1 * x[xo_1 + j] + d2 * x[xo_2 + j] + d3 * x[xo_3 + j];
+        dW[i * 80 + j] +=
+          d0 * x[xo_0 + j] +
+          d1 * x[xo_1 + j] +
+          d2 * x[xo_2 + j] +
+          d3 * x[xo_3 + j] +
+          d4 * x[xo_4 + j] +
+          d5 * x[xo_5 + j] +
+          d6 * x[xo_6 + j] +
+          d7 * x[xo_7 + j];
       }
     }
   } else {
@@ -635,7 +652,7 @@ export function gradient(params: Params, inputs: Inputs, targets: Targets, grad:
 /** The mean loss over `count` samples (parameter-only terms once). */
 export function lossBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number): number {
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
   return lossTotal[0] / count;
 }
 
@@ -651,8 +668,8 @@ export function gradientBatch(
   grad["b"].fill(0);
   zeroAll(grad["sigma"]);
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4)
-    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
+  for (let n = 0; n < count; n += 8)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(8, count - n), grad);
   if (count !== 1) {
     scaleAll(grad["W"], count);
     scaleAll(grad["b"], count);
@@ -728,7 +745,7 @@ export function lossBatchTrain(
 ): number {
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(4, count - n));
+  for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
   return lossTotal[0] / count;
 }
 
@@ -746,8 +763,8 @@ export function gradientBatchTrain(
   grad["b"].fill(0);
   zeroAll(grad["sigma"]);
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n += 4)
-    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(4, count - n), grad);
+  for (let n = 0; n < count; n += 8)
+    sampleGradient(params, inputs["x"], targets["t"], n, Math.min(8, count - n), grad);
   if (count !== 1) {
     scaleAll(grad["W"], count);
     scaleAll(grad["b"], count);
