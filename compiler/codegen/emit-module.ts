@@ -345,6 +345,7 @@ ${lines.join("\n")}
       ` * backward pass, so no gradient is stored; \`grad\` is scratch space, its contents afterwards unspecified.`,
       ` */`,
       `export function sgdStep(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number, lr: number, grad: Params${m.hasDropout ? ", random: () => number" : ""}): number {`,
+      `  if (!(count >= 1)) return NaN; // no sample, no step: the mean loss of none, θ unchanged`,
       `  if (count === 1) {`,
       ...zero,
       ...(this.hasRegularizer ? [`    const r = regularizerGradient(params, grad);`] : []),

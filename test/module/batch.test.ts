@@ -162,6 +162,10 @@ describe.each(models.map((e) => [e.path, e] as const))("%s", (_path, entry) => {
       // and the step did move the parameters (a model whose gradient is 0 everywhere would pass vacuously)
       expect(Object.keys(g).some((k) => g[k]!.some((v) => v !== 0)), "some gradient is nonzero").toBe(true);
     }
+    // no samples: no step (gradientBatch's gradient of an empty mean is NaN)
+    const unchanged = copyParams(f.params);
+    expect(m.sgdStep(unchanged, f.inputs, f.targets, 0, lr, m.createParams(), m.createRandom(5))).toBeNaN();
+    expectParamsEqual(unchanged, f.params, "sgdStep with count 0");
   });
 
   it("evaluateBatch returns lossBatch and writes predictBatch's outputs", async () => {

@@ -1104,6 +1104,7 @@ export function sgdStep(
   lr: number,
   grad: Params,
 ): number {
+  if (!(count >= 1)) return NaN; // no sample, no step: the mean loss of none, θ unchanged
   if (count === 1) {
     grad["h.W"].fill(0);
     grad["y.W"].fill(0);

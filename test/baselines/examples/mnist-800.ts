@@ -990,6 +990,7 @@ export function sgdStep(
   lr: number,
   grad: Params,
 ): number {
+  if (!(count >= 1)) return NaN; // no sample, no step: the mean loss of none, θ unchanged
   if (count === 1) {
     lossTotal[0] = 0;
     sampleSgdStep(params, inputs["x"], targets["t"], 0, lr, grad);

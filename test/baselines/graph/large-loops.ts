@@ -837,6 +837,7 @@ export function sgdStep(
   lr: number,
   grad: Params,
 ): number {
+  if (!(count >= 1)) return NaN; // no sample, no step: the mean loss of none, θ unchanged
   if (count === 1) {
     grad["h.W"].fill(0);
     const r = regularizerGradient(params, grad);

@@ -487,6 +487,7 @@ export function sgdStep(
   lr: number,
   grad: Params,
 ): number {
+  if (!(count >= 1)) return NaN; // no sample, no step: the mean loss of none, θ unchanged
   if (count === 1) {
     zeroAll(grad["B"]);
     const r = regularizerGradient(params, grad);
