@@ -12,6 +12,7 @@ import { compile } from "../compiler/pipeline.js";
 import { DEFAULT_UNROLL } from "../compiler/codegen/emit-module.js";
 import { loadModule, type CompiledModule } from "../runtime/load-module.js";
 import { mulberry32 } from "../runtime/random.js";
+import { ownCallSite } from "./call-site.js";
 
 const THRESHOLDS = [0, 16, 32, 64, 128, 256, 512, 1024];
 const CELLS = [
@@ -54,12 +55,10 @@ function stepper(m: CompiledModule, batch: number): () => void {
   for (let k = 0; k + batch <= POOL; k += batch) batches.push({ x: x.subarray(k * nx, (k + batch) * nx), t: t.subarray(k * ny, (k + batch) * ny) });
   const inputs = batches.map((b) => ({ [xName]: b.x }));
   const targets = batches.map((b) => ({ [tName]: b.t }));
-  // a code object per module, so that the call is monomorphic as in a program that trains one
-  // model (one closure for all modules is a polymorphic call site V8 does not inline; bench/run.ts)
-  const make = new Function(
-    "return (m, params, inputs, targets, batch, grad) => { let i = 0; return () => { const j = i++ % inputs.length; m.sgdStep(params, inputs[j], targets[j], batch, 0.01, grad); }; };",
-  )() as (m: CompiledModule, params: Record<string, Float64Array>, inputs: object[], targets: object[], batch: number, grad: Record<string, Float64Array>) => () => void;
-  return make(m, params, inputs, targets, batch, grad);
+  // a call site per module, monomorphic as in a program that trains one model (bench/call-site.ts)
+  return ownCallSite<() => void>(
+    "(m, params, inputs, targets, batch, grad) => { let i = 0; return () => { const j = i++ % inputs.length; m.sgdStep(params, inputs[j], targets[j], batch, 0.01, grad); }; }",
+  )(m, params, inputs, targets, batch, grad);
 }
 
 /** samples/s of one loop of about `ms` */

@@ -76,6 +76,11 @@ function copyParams(p: ParamSet): ParamSet {
   return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.slice()]));
 }
 
+/** dst ← src, parameter by parameter (same names and sizes) */
+function copyInto(dst: ParamSet, src: ParamSet): void {
+  for (const [k, v] of Object.entries(src)) dst[k]!.set(v);
+}
+
 /** First non-finite element among the arrays, as "name[i]", or null. */
 function firstNonFinite(set: ParamSet): string | null {
   for (const [name, v] of Object.entries(set))
@@ -160,7 +165,6 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   const batcher = new Batcher(mod, trainSet, batch);
   const order = new Uint32Array(trainSet.count);
   const lastGood = copyParams(params);
-  for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
   const stepsPerEpoch = lbfgs ? 1 : Math.ceil(trainSet.count / batch);
 
   for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
@@ -177,38 +181,34 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
     }
     for (let step = 0; step < stepsPerEpoch; step++) {
       // lastGood holds the latest weights whose loss and gradient were finite
+      copyInto(lastGood, params);
       let loss: number;
       let bad: string | null;
+      let count = trainSet.count;
       if (quasiNewton) {
-        for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
         loss = quasiNewton.iterate(params, (p, g) => mod.gradientBatch(p, trainSet.inputs, trainSet.targets, trainSet.count, g)).loss;
         bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params);
       } else {
         const start = step * batch;
-        const count = Math.min(batch, trainSet.count - start);
+        count = Math.min(batch, trainSet.count - start);
         batcher.fill(order, start, count);
         if (fusedSgd) {
-          for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
           loss = mod.sgdStep(params, batcher.inputs, batcher.targets, count, lr, grad, random);
           fusedSgd.stepTaken();
           bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params);
-          // the message below names the first parameter with a bad gradient: compute it at the kept weights
-          if (bad !== null) {
-            for (const [k, v] of Object.entries(lastGood)) params[k]!.set(v);
-            mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
-          }
         } else {
           loss = mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
           bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(grad);
-        }
-        if (bad === null && !fusedSgd) {
-          for (const [k, v] of Object.entries(params)) lastGood[k]!.set(v);
-          optimizer!.step(params, grad, lr);
-          bad = firstNonFinite(params);
+          if (bad === null) {
+            optimizer!.step(params, grad, lr);
+            bad = firstNonFinite(params);
+          }
         }
       }
       if (bad !== null) {
-        for (const [k, v] of Object.entries(lastGood)) params[k]!.set(v);
+        copyInto(params, lastGood);
+        // sgdStep stores no gradient; the message names the first parameter whose gradient is bad
+        if (fusedSgd) mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
         const where = `epoch ${epoch + 1}, step ${step + 1} (${epoch * stepsPerEpoch + step + 1} in all)`;
         const what = bad === "loss" ? `the loss is ${loss}` : `${bad} became ${bad.includes("[") ? "non-finite" : ""}`;
         const first = bad === "loss" ? (firstNonFinite(grad) ?? firstLarge(grad)) : bad;

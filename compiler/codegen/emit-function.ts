@@ -170,11 +170,9 @@ class FunctionEmitter {
   readonly constLaneOffsets = new Map<string, string>();
   /**
    * softmax outputs exp(z − lse) computed by their logsumexp's emission from the exponentials it
-   * sums (each divided by the sum), instead of calling exp again: by logsumexp node, and the set
-   * of those outputs
+   * sums (each divided by the sum), instead of calling exp again, by logsumexp node
    */
   readonly softmaxOfLse = new Map<NodeId, NodeId>();
-  readonly fromLse = new Set<NodeId>();
   /** update mode: the learning-rate argument, the parameters already updated, and those read after */
   lrName = "lr";
   readonly updated = new Set<string>();
@@ -347,7 +345,6 @@ class FunctionEmitter {
       const sameMode = this.unrolled.get(id) === this.unrolled.get(lse) && this.perSample[id] === this.perSample[lse];
       if (!sameMode || this.softmaxOfLse.has(lse) || (!this.unrolled.get(lse) && st.kind !== "buffer")) continue;
       this.softmaxOfLse.set(lse, id);
-      this.fromLse.add(id);
     }
   }
 
@@ -412,10 +409,11 @@ class FunctionEmitter {
       else sinksAt.set(s.node, [...(sinksAt.get(s.node) ?? []), s]);
     }
     const deferred: Sink[] = [];
+    const fromLse = new Set(this.softmaxOfLse.values());
     for (const id of this.reach) {
       const node = this.g.node(id);
       const sweep = this.sweeps.get(id);
-      if (this.materialized.has(id) && !this.fromLse.has(id)) {
+      if (this.materialized.has(id) && !fromLse.has(id)) {
         header(node.origin, node.backward);
         this.unrolledCtx = this.unrolled.get(id)!;
         if (sweep !== undefined) this.emitSweep(out, sweep);
@@ -468,12 +466,12 @@ class FunctionEmitter {
 
   emitSweep(out: string[], sw: Sweep): void {
     this.unrolledCtx = false;
-    const shape = this.g.shape(sw.sink.node);
-    const [m, n] = shape as [number, number];
     if (this.updates(sw.sink)) {
       this.emitUpdateSweep(out, sw);
       return;
     }
+    const shape = this.g.shape(sw.sink.node);
+    const [m, n] = shape as [number, number];
     const dW = this.gradAliasOf(sw.sink.param);
     const i = this.loopVar(this.depth);
     const j = this.loopVar(this.depth + 1);

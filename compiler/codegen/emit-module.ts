@@ -79,6 +79,7 @@ export function emitModule(model: Model, options: EmitOptions): string {
   const gi = infer.graph;
   const pnodes = (m: Map<NodeId, NodeId>) => model.params.map((p) => m.get(p.node) ?? gi.c(0, p.shape));
   const sampleLossI = infer.map.get(split.sample)!;
+  const outputSinks: Sink[] = model.outputs.map((o) => ({ kind: "output", node: infer.map.get(o.node)!, name: o.name }));
   gi.nameIt(sampleLossI, "L");
   const sampleGradsI = differentiate(gi, sampleLossI, pnodes(infer.map));
   const accumulate = (grads: NodeId[]): Sink[] =>
@@ -92,7 +93,7 @@ export function emitModule(model: Model, options: EmitOptions): string {
     doc: "Forward pass for sample n: writes the outputs.",
     graph: gi,
     samples: inputsOnly,
-    sinks: model.outputs.map((o) => ({ kind: "output", node: infer.map.get(o.node)!, name: o.name })),
+    sinks: outputSinks,
     returns: "void",
   });
   const cell = { lossCell: "lossTotal", returns: "void" } as const;
@@ -125,7 +126,7 @@ export function emitModule(model: Model, options: EmitOptions): string {
     doc: "Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0].",
     graph: gi,
     samples,
-    sinks: [...model.outputs.map((o) => ({ kind: "output", node: infer.map.get(o.node)!, name: o.name }) as const), { kind: "return", node: sampleLossI }],
+    sinks: [...outputSinks, { kind: "return", node: sampleLossI }],
   });
   let hasRegularizer = false;
   /** the parameters the parameter-only terms depend on */
@@ -182,7 +183,7 @@ export function emitModule(model: Model, options: EmitOptions): string {
   for (const f of fns) assertValid(f.graph, "differentiation");
   const cores = fns.map((f) => emitFunction(f, mod));
   const laned = new Set(fns.filter((_, k) => cores[k]!.lanes).map((f) => f.name));
-  const stepAccumulates = cores[fns.length - 1]!.accumulated;
+  const stepAccumulates = cores[fns.findIndex((f) => f.name === "sampleSgdStep")]!.accumulated;
   const fromGrad = model.params.map((p) => p.name).filter((p) => stepAccumulates.includes(p) || regularized.includes(p));
   const api = new PublicApi(model, names, hasRegularizer, laned, fromGrad);
   const nParams = model.params.reduce((s, p) => s + numel(p.shape), 0);
@@ -334,8 +335,7 @@ ${lines.join("\n")}
     const rnd = m.hasDropout ? ", random" : "";
     // a regularizer's gradient (at the old θ) joins grad, and its parameters are updated from there too
     const fromGrad = this.stepFromGrad;
-    const size = (name: string) => numel(m.params.find((p) => p.name === name)!.shape);
-    const zero = fromGrad.map((p) => (size(p) <= SMALL_ARRAY ? `    zeroAll(grad[${literal(p)}]);` : `    grad[${literal(p)}].fill(0);`));
+    const zero = m.params.filter((p) => fromGrad.includes(p.name)).map((p) => `    ${zeroGrad(p)}`);
     const apply = (ps: readonly string[], indent: string) => ps.map((p) => `${indent}sgdApply(params[${literal(p)}], grad[${literal(p)}], lr);`);
     const batchGradient = m.hasDropout ? "gradientBatchTrain" : "gradientBatch";
     const lines = [
@@ -375,11 +375,7 @@ ${lines.join("\n")}
       this.laned.has(fn)
         ? `for (let n = 0; n < count; n += ${LANES}) ${fn}(params, ${sampleArgs(true, "n")}, Math.min(${LANES}, count - n)${tail(grad, random)};`
         : `for (let n = 0; n < count; n++) ${fn}(params, ${sampleArgs(true, "n")}${tail(grad, random)};`;
-    // small arrays: a loop V8 inlines (a call of the fill builtin costs more than zeroing a few
-    // elements: a quarter of network A's step); large ones: fill, a memset
-    const zero = m.params
-      .map((p) => (numel(p.shape) <= SMALL_ARRAY ? `  zeroAll(grad[${literal(p.name)}]);` : `  grad[${literal(p.name)}].fill(0);`))
-      .join("\n");
+    const zero = m.params.map((p) => `  ${zeroGrad(p)}`).join("\n");
     const scale = m.params.map((p) => `    scaleAll(grad[${literal(p.name)}], count);`).join("\n");
     const reg = (g: boolean) => (this.hasRegularizer ? (g ? " + regularizerGradient(params, grad)" : " + regularizerLoss(params)") : "");
     const outBufs = m.outputs.map((o) => this.outputBuffers.get(o.name)!);
@@ -495,6 +491,14 @@ const SGD_APPLY = `/** θ ← θ − lr · g, for what sgdStep does not update i
 function sgdApply(p: Float64Array, g: Float64Array, lr: number): void {
   for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
 }`;
+
+/**
+ * Zeroes grad[p]: small arrays by a loop V8 inlines (a call of the fill builtin costs more than
+ * zeroing a few elements: a quarter of network A's step), large ones by fill, a memset.
+ */
+function zeroGrad(p: ParamInfo): string {
+  return numel(p.shape) <= SMALL_ARRAY ? `zeroAll(grad[${literal(p.name)}]);` : `grad[${literal(p.name)}].fill(0);`;
+}
 
 function initLine(p: ParamInfo): string {
   const target = `params[${literal(p.name)}]`;
