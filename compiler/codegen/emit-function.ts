@@ -18,11 +18,10 @@ import { OPS } from "../ir/ops.js";
 import { numel, strides, type Shape } from "../ir/shape.js";
 import { commentText, NameTable } from "./names.js";
 import { reachable } from "../ir/walk.js";
+import type { AccumulateSink, Sink } from "../plan/sinks.js";
 
-export type Sink =
-  | { readonly kind: "return"; readonly node: NodeId }
-  | { readonly kind: "accumulate"; readonly node: NodeId; readonly param: string }
-  | { readonly kind: "output"; readonly node: NodeId; readonly name: string };
+export type { Sink } from "../plan/sinks.js";
+
 
 /** What the module provides to a function emitter. */
 export interface ModuleContext {
@@ -82,7 +81,6 @@ export interface EmittedFunction {
 
 type Ix = number | string;
 
-type AccumulateSink = Extract<Sink, { kind: "accumulate" }>;
 
 /**
  * One pass over the rows of a weight matrix W[m, n] in a dense layer's backward: it adds δ bᵀ to
