@@ -3,6 +3,7 @@
  * imported from a data: URL. `nnc check` and the tests run emitted code this way.
  */
 import ts from "typescript";
+import type { OptimizerConfig } from "../compiler/semantics/model.js";
 
 /** The public surface of every generated module (section 6 of the language). */
 export interface CompiledModule {
@@ -31,6 +32,19 @@ export interface CompiledModule {
   evaluateBatch(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, outputs: Record<string, Float64Array>): number;
   /** one step of plain SGD in training mode; grad is scratch; `random` only when meta.hasDropout */
   sgdStep(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, lr: number, grad: Record<string, Float64Array>, random?: () => number): number;
+  /** the state of a fused optimizer step: `lr` may change between steps (a schedule sets it) */
+  createOptimizerState(optimizer: { name: OptimizerConfig["name"] } & Record<string, number | string>): ModuleOptimizerState;
+  /** one step of the state's optimizer on `count` samples, in training mode; grad holds the gradient afterwards */
+  optimizerStep(params: Record<string, Float64Array>, state: ModuleOptimizerState, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, grad: Record<string, Float64Array>, random?: () => number): number;
+}
+
+/** A generated module's OptimizerState. */
+export interface ModuleOptimizerState {
+  readonly name: string;
+  t: number;
+  lr: number;
+  /** the state arrays by kind (m, v, r), each Params-shaped */
+  readonly buffers: { readonly m?: Record<string, Float64Array>; readonly v?: Record<string, Float64Array>; readonly r?: Record<string, Float64Array> };
 }
 
 export function transpile(code: string): string {

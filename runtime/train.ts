@@ -16,6 +16,7 @@ import { createLbfgs } from "./optimizers/lbfgs.js";
 import { createOptimizer } from "./optimizers/index.js";
 import { Sgd } from "./optimizers/sgd.js";
 import { createSchedule } from "./schedules.js";
+import { createFusedState, fusedStateJson } from "./fused-step.js";
 import type { Dataset, Normalization, OptimizerState, ParamSet } from "./types.js";
 import type { WeightsFile } from "./weights.js";
 import { mulberry32 } from "./random.js";
@@ -155,7 +156,10 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   const lrAt = createSchedule(options.schedule, baseLr, options.epochs);
 
   const resume = options.resume?.resume;
-  if (resume?.optimizer) (optimizer ?? quasiNewton)!.restore(resume.optimizer);
+  // every other first-order optimizer runs as the module's optimizerStep: the gradient and the
+  // update in one call, θ and the optimizer's state read once per step
+  const fused = optimizer !== null && fusedSgd === null ? createFusedState(mod, options.optimizer, optimizer, resume?.optimizer ?? null) : null;
+  if (resume?.optimizer && fused === null) (optimizer ?? quasiNewton)!.restore(resume.optimizer);
   const history: EpochReport[] = [...((resume?.history as EpochReport[] | undefined) ?? [])];
   let best = resume?.best ? { epoch: resume.best.epoch, loss: resume.best.loss, params: Object.fromEntries(Object.entries(resume.best.params).map(([k, v]) => [k, Float64Array.from(v)])) as ParamSet } : null;
   let badEpochs = resume?.badEpochs ?? 0;
@@ -196,6 +200,11 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
           loss = mod.sgdStep(params, batcher.inputs, batcher.targets, count, lr, grad, random);
           fusedSgd.stepTaken();
           bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params);
+        } else if (fused) {
+          fused.lr = lr;
+          loss = mod.optimizerStep(params, fused, batcher.inputs, batcher.targets, count, grad, random);
+          // grad holds the step's gradient: a bad one is named as the runtime's optimizer would
+          bad = !Number.isFinite(loss) ? "loss" : (firstNonFinite(grad) ?? firstNonFinite(params));
         } else {
           loss = mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
           bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(grad);
@@ -240,7 +249,7 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
       normalization,
       resume: {
         epoch: epoch + 1,
-        optimizer: (optimizer ?? quasiNewton)!.state(),
+        optimizer: fused ? fusedStateJson(fused) : (optimizer ?? quasiNewton)!.state(),
         history,
         best: best && { epoch: best.epoch, loss: best.loss, params: Object.fromEntries(Object.entries(best.params).map(([k, v]) => [k, Array.from(v)])) },
         badEpochs,

@@ -12,6 +12,7 @@ import type { InitSpec, Model, ParamInfo } from "../semantics/model.js";
 import { emitFunction, num, type FunctionSpec, type ModuleContext, type Sink } from "./emit-function.js";
 import { commentText, literal, NameTable } from "./names.js";
 import { splitLoss } from "./split-loss.js";
+import { OPTIMIZER_STEP_NAMES, optimizerStepCode } from "./optimizer-step.js";
 
 export interface EmitOptions {
   /** the .nn file name shown in comments */
@@ -38,6 +39,7 @@ const PUBLIC = [
   "samplePredict", "sampleLoss", "sampleGradient", "regularizerLoss", "regularizerGradient",
   "sampleLossTrain", "sampleGradientTrain", "fillNormal", "fillUniform", "scaleAll", "zeroAll", "predictions", "lossTotal",
   "sgdStep", "sampleSgdStep", "sgdApply", "evaluateBatch", "sampleEvaluate",
+  ...OPTIMIZER_STEP_NAMES,
 ];
 
 export function emitModule(model: Model, options: EmitOptions): string {
@@ -208,6 +210,7 @@ export function emitModule(model: Model, options: EmitOptions): string {
     "",
     ...cores.map((c) => c.code),
     api.entryPoints(),
+    optimizerStepCode({ params: model.params.map((p) => p.name), hasDropout: model.hasDropout, arrayType: "Float64Array" }),
   ].join("\n\n");
 }
 
