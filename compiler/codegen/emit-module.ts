@@ -67,8 +67,8 @@ export function emitModule(model: Model, options: EmitOptions): string {
 
   // The graphs: split the loss, make the inference (and training) graph, differentiate.
   const src = model.graph;
-  src.origin = src.node(model.loss).origin;
-  const split = splitLoss(src, model.loss);
+  // the terms are summed again "at" the loss statement
+  const split = splitLoss(src.at(src.node(model.loss).origin), model.loss);
   const outputs = model.outputs.map((o) => o.node);
   const roots = [split.sample, ...(split.paramOnly === null ? [] : [split.paramOnly]), ...outputs];
   const params = model.params.map((p) => ({ name: p.name, shape: p.shape }));
