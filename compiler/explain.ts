@@ -5,7 +5,7 @@
  */
 import { differentiate } from "./autodiff/backprop.js";
 import type { Graph, NodeId } from "./ir/graph.js";
-import { inferenceMode, specialize } from "./ir/specialize.js";
+import { inferenceMode, specialize } from "./plan/specialize.js";
 import { printGraph } from "./ir/print.js";
 import { showShape } from "./ir/shape.js";
 import type { Model } from "./semantics/model.js";

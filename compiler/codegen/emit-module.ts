@@ -5,7 +5,7 @@
  */
 import { differentiate } from "../autodiff/backprop.js";
 import type { NodeId } from "../ir/graph.js";
-import { inferenceMode, specialize, trainingMode } from "../ir/specialize.js";
+import { inferenceMode, specialize, trainingMode } from "../plan/specialize.js";
 import { assertValid } from "../ir/verify.js";
 import { numel, type Shape } from "../ir/shape.js";
 import type { InitSpec, Model, ParamInfo } from "../semantics/model.js";

@@ -7,7 +7,7 @@
 import { Diagnostics } from "../diagnostics/diagnostic.js";
 import { LineMap, type Span } from "../diagnostics/span.js";
 import type { Graph, NodeId } from "../ir/graph.js";
-import { newGraph } from "../ir/new-graph.js";
+import { newGraph } from "../optimize/new-graph.js";
 import { broadcastShapes, matmulShape, numel, showShape, type Shape } from "../ir/shape.js";
 import type { Arg, Binary, Call, Expr, Ident, Program, Stmt } from "../syntax/ast.js";
 import { ACTIVATIONS, BUILTINS, RELU_LIKE, type Builtin } from "./builtins.js";

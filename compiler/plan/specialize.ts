@@ -4,9 +4,9 @@
  * graph (dropout multiplies by a mask drawn per sample) from the one graph the front end built.
  * The copy goes through Graph.add, so the rewrite rules run again on the result.
  */
-import type { Graph, NodeId } from "./graph.js";
-import { newGraph } from "./new-graph.js";
-import { reachable } from "./walk.js";
+import type { Graph, NodeId } from "../ir/graph.js";
+import { reachable } from "../ir/walk.js";
+import { newGraph } from "../optimize/new-graph.js";
 
 export type Replace = (g: Graph, node: ReturnType<Graph["node"]>, inputs: readonly NodeId[]) => NodeId | null;
 
