@@ -87,6 +87,15 @@ export class Graph {
     return new Graph(this.shapeOf, this.rewriter, { of: this, stamp: { origin, backward } });
   }
 
+  /** An independent copy: the same nodes under the same ids, which the copy may extend and name
+   * without touching this graph. */
+  copy(): Graph {
+    const g = new Graph(this.shapeOf, this.rewriter);
+    for (const n of this.nodes) g.nodes.push({ ...n });
+    for (const [key, id] of this.byKey) g.byKey.set(key, id);
+    return g;
+  }
+
   node(id: NodeId): Node {
     const n = this.nodes[id];
     if (n === undefined) throw new Error(`internal: no node ${id}`);
