@@ -48,6 +48,16 @@ export interface PlannedFunction {
   readonly update?: boolean;
 }
 
+/** A scalar loss differentiated in its graph. */
+export interface Gradient {
+  readonly graph: Graph;
+  readonly loss: NodeId;
+  /** ∂loss/∂θ for every parameter of the model, in its order */
+  readonly grads: readonly NodeId[];
+  /** the nodes below this id are the forward graph; the reverse sweep made the rest */
+  readonly firstBackward: NodeId;
+}
+
 export interface Plan {
   /** the private per-sample functions, in the order they are emitted */
   readonly functions: readonly PlannedFunction[];
@@ -55,6 +65,12 @@ export interface Plan {
   readonly hasRegularizer: boolean;
   /** the parameters the parameter-only terms depend on */
   readonly regularized: readonly string[];
+  /**
+   * The per-sample loss as written, parameter-only terms included, in inference mode with its
+   * gradient and the outputs (in the order of model.outputs): what `nnc explain` prints. No emitted
+   * function uses this graph.
+   */
+  readonly explained: Gradient & { readonly outputs: readonly NodeId[] };
 }
 
 export function plan(model: Model): Plan {
@@ -168,7 +184,15 @@ export function plan(model: Model): Plan {
     update: true,
   });
 
-  return { functions: fns, hasRegularizer: split.paramOnly !== null, regularized };
+  // the loss as written, for nnc explain
+  const whole = specialized(src, [model.loss, ...outputs], "inference");
+  const wrt = paramNodes(whole.graph, whole.map);
+  const firstBackward = whole.graph.nodes.length;
+  const loss = whole.map.get(model.loss)!;
+  const grads = differentiated(whole.graph, loss, wrt, "the loss as written");
+  const explained = { graph: whole.graph, loss, grads, firstBackward, outputs: outputs.map((o) => whole.map.get(o)!) };
+
+  return { functions: fns, hasRegularizer: split.paramOnly !== null, regularized, explained };
 }
 
 function specialized(src: Graph, roots: readonly NodeId[], mode: "inference" | "training") {

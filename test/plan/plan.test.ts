@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { emitModule } from "../../compiler/codegen/emit-module.js";
+import { explain } from "../../compiler/explain.js";
 import type { Graph } from "../../compiler/ir/graph.js";
 import { printNode } from "../../compiler/ir/print.js";
 import { check, plan, VERSION } from "../../compiler/pipeline.js";
@@ -49,6 +50,14 @@ describe("plan", () => {
     expect(p.functions.map((f) => f.name)).toEqual([
       "samplePredict", "sampleLoss", "sampleGradient", "sampleEvaluate", "regularizerLoss", "regularizerGradient", "sampleSgdStep",
     ]);
+  });
+
+  it("keeps the loss as written, parameter-only terms included, for explain", () => {
+    const m = model("input x[2]\ntarget t\nparam w[2]\nloss (dot(w, x) - t)^2 + 0.1 * sumsq(w)\n");
+    const p = plan(m);
+    expect(p.explained.graph).not.toBe(m.graph);
+    for (const f of p.functions) expect(p.explained.graph).not.toBe(f.graph);
+    expect(explain(m, p)).toContain("  ∂L/∂w = 0.2·w + ((2·(Σ (w ⊙ x) − t))·𝟙) ⊙ x    [2]\n");
   });
 
   it("reports a broken graph after the step that made it, naming the step", () => {
