@@ -12,7 +12,7 @@ import { Diagnostics, format } from "./diagnostics/diagnostic.js";
 import { DEFAULT_UNROLL } from "./codegen/emit-module.js";
 import { explain, explainIr } from "./explain.js";
 import { writeFileAtomic } from "./io.js";
-import { check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, stem, VERSION, type CompileOptions } from "./pipeline.js";
+import { check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
 
 // typescript (behind loadModule) takes most of a second to load: only commands that run a
@@ -144,7 +144,8 @@ async function runExplain(file: string, o: CommonOpts & { ir?: boolean }): Promi
   const source = readSource(file);
   const { diagnostics, model } = check(source, compileOptions(file, o));
   if (report(file, source, diagnostics) || model === null) return 1;
-  process.stdout.write(o.ir ? explainIr(model) : explain(model));
+  const planned = plan(model);
+  process.stdout.write(o.ir ? explainIr(model, planned) : explain(model, planned));
   return 0;
 }
 

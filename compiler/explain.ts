@@ -1,30 +1,24 @@
 /**
  * `nnc explain`: the backward equations the compiler derived, in the notation of the lecture
  * notes, statement by statement from the loss down. Values the user named print as their names,
- * adjoints as ∂L/∂name; everything else is written out inline.
+ * adjoints as ∂L/∂name; everything else is written out inline. It prints what the plan derived
+ * (Plan.explained: the loss as written, in inference mode); it derives nothing itself.
  */
-import { differentiate } from "./autodiff/backprop.js";
 import type { Graph, NodeId } from "./ir/graph.js";
-import { inferenceMode, specialize } from "./ir/specialize.js";
 import { printGraph } from "./ir/print.js";
 import { showShape } from "./ir/shape.js";
+import type { Plan } from "./plan/plan.js";
 import type { Model } from "./semantics/model.js";
 
 /** The IR of the per-sample loss and its gradient, in text form. */
-export function explainIr(model: Model): string {
-  const { graph: g, map } = specialize(model.graph, [model.loss, ...model.outputs.map((o) => o.node)], inferenceMode);
-  const loss = map.get(model.loss)!;
-  const grads = differentiate(g, loss, model.params.map((p) => map.get(p.node) ?? g.c(0, p.shape)));
+export function explainIr(model: Model, plan: Plan): string {
+  const { graph: g, loss, grads, outputs } = plan.explained;
   const roots = model.params.map((p, k) => `#   ∂L/∂${p.name} = %${grads[k]}`).join("\n");
-  return `# IR of ${model.name}: the loss is %${loss}\n${roots}\n${printGraph(g, [loss, ...grads, ...model.outputs.map((o) => map.get(o.node)!)])}`;
+  return `# IR of ${model.name}: the loss is %${loss}\n${roots}\n${printGraph(g, [loss, ...grads, ...outputs])}`;
 }
 
-export function explain(model: Model): string {
-  const { graph: g, map } = specialize(model.graph, [model.loss, ...model.outputs.map((o) => o.node)], inferenceMode);
-  const loss = map.get(model.loss)!;
-  const params = model.params.map((p) => map.get(p.node) ?? g.c(0, p.shape));
-  const firstBackward = g.nodes.length;
-  const grads = differentiate(g, loss, params);
+export function explain(model: Model, plan: Plan): string {
+  const { graph: g, grads, firstBackward } = plan.explained;
   const out: string[] = [];
   out.push(`Model ${model.name}: backward pass, from the loss down (L is the per-sample loss).`);
   out.push("");

@@ -1,17 +1,25 @@
 /**
- * The compiler in one function, one line per stage:
- *   source ─parse→ AST ─elaborate (names, shapes, lowering)→ IR ─split, differentiate, simplify→
- *   graphs ─emit→ TypeScript ─format→ module
- * Every stage reports into one Diagnostics collector; nothing is thrown at the user.
+ * The compiler, one line per stage:
+ *   source ─parse→ AST ─elaborate→ model (IR graph + interface) ─stability warnings→
+ *   ─plan→ the module's functions: specialized, differentiated graphs and their sinks
+ *   ─emit→ TypeScript ─format→ module
+ * Every stage reports into one Diagnostics collector; nothing the user can cause is thrown. No
+ * stage changes its input. The IR verifier runs after every stage that makes a graph (elaboration
+ * here; each specialization and differentiation inside plan): a broken graph is a bug in nnc,
+ * thrown as an internal error.
  */
 import { basename } from "node:path";
 import { Diagnostics } from "./diagnostics/diagnostic.js";
 import { DEFAULT_UNROLL, emitModule } from "./codegen/emit-module.js";
 import { formatTs } from "./codegen/format.js";
+import { assertValid } from "./ir/verify.js";
+import { plan, type Plan } from "./plan/plan.js";
 import type { Model } from "./semantics/model.js";
 import { elaborate } from "./semantics/elaborate.js";
 import { warnUnstable } from "./semantics/stability.js";
 import { parse } from "./syntax/parser.js";
+
+export { plan, type Plan };
 
 export const VERSION = "0.1.0";
 
@@ -52,6 +60,7 @@ export function check(source: string, options: CompileOptions): { diagnostics: D
   }
   const program = parse(source, diagnostics);
   const model = elaborate(program, source, diagnostics, { defaultName: options.defaultName ?? stem(options.file), set: options.set ?? {} });
+  if (model !== null) assertValid(model.graph, "elaboration");
   if (model !== null && !diagnostics.hasErrors) warnUnstable(model, source, diagnostics);
   return { diagnostics, model: diagnostics.hasErrors ? null : model };
 }
@@ -59,7 +68,8 @@ export function check(source: string, options: CompileOptions): { diagnostics: D
 export async function compile(source: string, options: CompileOptions): Promise<CompileResult> {
   const { diagnostics, model } = check(source, options);
   if (model === null) return { diagnostics, model, ts: null };
-  const raw = emitModule(model, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION });
+  const planned = plan(model);
+  const raw = emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION });
   const ts = await formatTs(raw);
   if (options.emit === "js") {
     // ts-morph (with its own TypeScript) is loaded only for --emit js

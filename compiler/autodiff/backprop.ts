@@ -23,33 +23,30 @@ export function differentiate(g: Graph, loss: NodeId, wrt: readonly NodeId[]): N
   const contributions = new Map<NodeId, NodeId[]>();
   contributions.set(loss, [g.c(1)]);
   const adjoint = new Map<NodeId, NodeId>();
-  const saved = { origin: g.origin, backward: g.backward };
-  g.backward = true;
   for (let id = loss; id >= 0; id--) {
     const parts = contributions.get(id);
     if (parts === undefined || !active[id]) continue;
     const node = g.node(id);
-    g.origin = node.origin;
+    // what the sweep builds for a node, it builds "backward through" the node's statement
+    const here = g.at(node.origin, true);
     let adj = parts[0]!;
-    for (const p of parts.slice(1)) adj = g.add("add", [adj, p]);
+    for (const p of parts.slice(1)) adj = here.add("add", [adj, p]);
     if (node.name !== null) g.nameIt(adj, `d${node.name}`);
     adjoint.set(id, adj);
     if (g.isConst(adj, 0)) continue;
-    const rules = OPS[node.op].grad(g, node, adj);
+    const rules = OPS[node.op].grad(here, node, adj);
     node.inputs.forEach((input, k) => {
       if (!active[input]) return;
       const thunk = rules[k];
       if (thunk === undefined || thunk === null) return;
       let gi = thunk();
       // reduce a broadcast gradient to the shape of a scalar input
-      if (!sameShape(g.shape(gi), g.shape(input))) gi = g.add("sum", [gi]);
+      if (!sameShape(g.shape(gi), g.shape(input))) gi = here.add("sum", [gi]);
       if (g.isConst(gi, 0)) return;
       const list = contributions.get(input);
       if (list) list.push(gi);
       else contributions.set(input, [gi]);
     });
   }
-  g.origin = saved.origin;
-  g.backward = saved.backward;
   return wrt.map((w) => adjoint.get(w) ?? g.c(0, g.shape(w)));
 }

@@ -1,17 +1,13 @@
 /**
  * Assembles the generated module (section 6 of the language): meta, the types, createParams,
- * initParams, the private per-sample functions emitted by emit-function.ts, and the public
- * per-sample, batch and training-mode entry points around them.
+ * initParams, the private per-sample functions the plan decided (plan/plan.ts), each emitted by
+ * emit-function.ts, and the public per-sample, batch and training-mode entry points around them.
  */
-import { differentiate } from "../autodiff/backprop.js";
-import type { NodeId } from "../ir/graph.js";
-import { inferenceMode, specialize, trainingMode } from "../ir/specialize.js";
-import { assertValid } from "../ir/verify.js";
 import { numel, type Shape } from "../ir/shape.js";
+import type { Plan } from "../plan/plan.js";
 import type { InitSpec, Model, ParamInfo } from "../semantics/model.js";
-import { emitFunction, num, type FunctionSpec, type ModuleContext, type Sink } from "./emit-function.js";
+import { emitFunction, num, type FunctionSpec, type ModuleContext } from "./emit-function.js";
 import { commentText, literal, NameTable } from "./names.js";
-import { splitLoss } from "./split-loss.js";
 import { OPTIMIZER_STEP_NAMES, optimizerStepCode } from "./optimizer-step.js";
 
 export interface EmitOptions {
@@ -28,6 +24,10 @@ export const DEFAULT_UNROLL = 64;
 /** samples per call of the per-sample functions in lane mode (FunctionSpec.maxLanes); measured in docs/performance.md */
 export const LANES = 8;
 
+/** The functions that may take LANES samples per call: the batch loops of the loss and the gradient.
+ * Not sampleSgdStep: sgdStep calls it for a batch of one only. */
+const LANED: ReadonlySet<string> = new Set(["sampleLoss", "sampleGradient"]);
+
 /** gradient arrays of at most this many elements are zeroed by an inlined loop, larger ones by fill */
 const SMALL_ARRAY = 64;
 
@@ -42,7 +42,7 @@ const PUBLIC = [
   ...OPTIMIZER_STEP_NAMES,
 ];
 
-export function emitModule(model: Model, options: EmitOptions): string {
+export function emitModule(model: Model, plan: Plan, options: EmitOptions): string {
   const names = new NameTable();
   for (const n of PUBLIC) names.reserve(n);
   const buffers = new Map<string, string[]>();
@@ -67,127 +67,13 @@ export function emitModule(model: Model, options: EmitOptions): string {
     },
   };
 
-  // The graphs: split the loss, make the inference (and training) graph, differentiate.
-  const src = model.graph;
-  src.origin = src.node(model.loss).origin;
-  const split = splitLoss(src, model.loss);
-  const outputs = model.outputs.map((o) => o.node);
-  const roots = [split.sample, ...(split.paramOnly === null ? [] : [split.paramOnly]), ...outputs];
-  const params = model.params.map((p) => ({ name: p.name, shape: p.shape }));
-  const samples = [...model.inputs, ...model.targets].map((t) => ({ name: t.name, shape: t.shape }));
-  const inputsOnly = model.inputs.map((t) => ({ name: t.name, shape: t.shape }));
-
-  const infer = specialize(src, roots, inferenceMode);
-  const gi = infer.graph;
-  const pnodes = (m: Map<NodeId, NodeId>) => model.params.map((p) => m.get(p.node) ?? gi.c(0, p.shape));
-  const sampleLossI = infer.map.get(split.sample)!;
-  const outputSinks: Sink[] = model.outputs.map((o) => ({ kind: "output", node: infer.map.get(o.node)!, name: o.name }));
-  gi.nameIt(sampleLossI, "L");
-  const sampleGradsI = differentiate(gi, sampleLossI, pnodes(infer.map));
-  const accumulate = (grads: NodeId[]): Sink[] =>
-    grads.map((node, k) => ({ kind: "accumulate", node, param: model.params[k]!.name }) as const);
-
-  const fns: FunctionSpec[] = [];
-  const base = { params, grad: false, random: false } as const;
-  fns.push({
-    ...base,
-    name: "samplePredict",
-    doc: "Forward pass for sample n: writes the outputs.",
-    graph: gi,
-    samples: inputsOnly,
-    sinks: outputSinks,
-    returns: "void",
-  });
-  const cell = { lossCell: "lossTotal", returns: "void" } as const;
-  fns.push({
-    ...base,
-    ...cell,
-    name: "sampleLoss",
-    doc: "Adds the loss of sample n (without parameter-only terms) to lossTotal[0].",
-    graph: gi,
-    samples,
-    sinks: [{ kind: "return", node: sampleLossI }],
-    maxLanes: LANES,
-  });
-  fns.push({
-    ...base,
-    ...cell,
-    name: "sampleGradient",
-    doc: "Forward and backward pass for sample n: adds ∂loss/∂θ to grad and the loss (without parameter-only terms) to lossTotal[0].",
-    graph: gi,
-    samples,
-    grad: true,
-    sinks: [...accumulate(sampleGradsI), { kind: "return", node: sampleLossI }],
-    maxLanes: LANES,
-  });
-  // the training loop's evaluation wants both the loss and the outputs: one forward pass for both
-  fns.push({
-    ...base,
-    ...cell,
-    name: "sampleEvaluate",
-    doc: "Forward pass for sample n: writes the outputs and adds the loss (without parameter-only terms) to lossTotal[0].",
-    graph: gi,
-    samples,
-    sinks: [...outputSinks, { kind: "return", node: sampleLossI }],
-  });
-  let hasRegularizer = false;
-  /** the parameters the parameter-only terms depend on */
-  let regularized: string[] = [];
-  if (split.paramOnly !== null) {
-    hasRegularizer = true;
-    const regI = infer.map.get(split.paramOnly)!;
-    gi.nameIt(regI, "R");
-    const regGrads = differentiate(gi, regI, pnodes(infer.map));
-    regularized = model.params.filter((_, k) => !gi.isConst(regGrads[k]!, 0)).map((p) => p.name);
-    fns.push({ ...base, name: "regularizerLoss", doc: "The parameter-only terms of the loss (counted once per batch).", graph: gi, samples: [], sinks: [{ kind: "return", node: regI }], returns: "number" });
-    fns.push({
-      ...base,
-      name: "regularizerGradient",
-      doc: "Adds the gradient of the parameter-only terms to grad; returns their value.",
-      graph: gi,
-      samples: [],
-      grad: true,
-      sinks: [...accumulate(regGrads), { kind: "return", node: regI }],
-      returns: "number",
-    });
-  }
-  if (model.hasDropout) {
-    const train = specialize(src, [split.sample], trainingMode);
-    const gt = train.graph;
-    const lossT = train.map.get(split.sample)!;
-    gt.nameIt(lossT, "L");
-    const gradsT = differentiate(gt, lossT, model.params.map((p) => train.map.get(p.node) ?? gt.c(0, p.shape)));
-    fns.push({ ...base, ...cell, name: "sampleLossTrain", doc: "sampleLoss in training mode: dropout active, masks drawn from random.", graph: gt, samples, random: true, sinks: [{ kind: "return", node: lossT }] });
-    fns.push({
-      ...base,
-      ...cell,
-      name: "sampleGradientTrain",
-      doc: "sampleGradient in training mode: dropout active, masks drawn from random.",
-      graph: gt,
-      samples,
-      grad: true,
-      random: true,
-      sinks: [...accumulate(gradsT), { kind: "return", node: lossT }],
-    });
-  }
-
-  // plain SGD on one sample, fused into the backward pass: the gradient function of training mode
-  // with its accumulate sinks turned into in-place updates
-  const trainGradient = fns.find((f) => f.name === (model.hasDropout ? "sampleGradientTrain" : "sampleGradient"))!;
-  fns.push({
-    ...trainGradient,
-    name: "sampleSgdStep",
-    doc: "One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0].",
-    maxLanes: 0,
-    update: true,
-  });
-
-  for (const f of fns) assertValid(f.graph, "differentiation");
+  // the planned functions, with what only emission decides: how many samples a call may take
+  const fns: FunctionSpec[] = plan.functions.map((f) => (LANED.has(f.name) ? { ...f, maxLanes: LANES } : f));
   const cores = fns.map((f) => emitFunction(f, mod));
   const laned = new Set(fns.filter((_, k) => cores[k]!.lanes).map((f) => f.name));
   const stepAccumulates = cores[fns.findIndex((f) => f.name === "sampleSgdStep")]!.accumulated;
-  const fromGrad = model.params.map((p) => p.name).filter((p) => stepAccumulates.includes(p) || regularized.includes(p));
-  const api = new PublicApi(model, names, hasRegularizer, laned, fromGrad);
+  const fromGrad = model.params.map((p) => p.name).filter((p) => stepAccumulates.includes(p) || plan.regularized.includes(p));
+  const api = new PublicApi(model, names, plan.hasRegularizer, laned, fromGrad);
   const nParams = model.params.reduce((s, p) => s + numel(p.shape), 0);
   const header = [
     `// Generated by nnc ${options.version} from ${commentText(options.file)}. Do not edit: change the model and recompile.`,

@@ -5,6 +5,11 @@
  * built twice (common-subexpression elimination by construction). Node ids are creation order,
  * which is a topological order: an input always has a smaller id than its user.
  * Dead code is never emitted: codegen walks only what the roots reach (see ir/walk.ts).
+ *
+ * Where a node came from is given explicitly: `g.at(origin, backward)` is a view of the same graph
+ * whose `add`, `raw` and `c` stamp every node they create with that origin (the rewrite rules and
+ * derivative rules called on the view build through it, so their nodes are stamped too). The graph
+ * itself holds no "current statement".
  */
 import type { OpKind } from "./op-kinds.js";
 import { type Shape } from "./shape.js";
@@ -47,20 +52,49 @@ export interface Node {
   backward: boolean;
 }
 
+/** What a node created through a graph (or a view made by `Graph.at`) records about its making. */
+export interface Stamp {
+  readonly origin: Origin | null;
+  /** made by the reverse sweep */
+  readonly backward: boolean;
+}
+
+const UNSTAMPED: Stamp = { origin: null, backward: false };
+
 export type Rewriter = (g: Graph, op: OpKind, inputs: readonly NodeId[], attrs: Attrs) => NodeId | null;
 export type ShapeOf = (g: Graph, op: OpKind, inputs: readonly NodeId[], attrs: Attrs) => Shape;
 
 export class Graph {
-  readonly nodes: Node[] = [];
-  private readonly byKey = new Map<string, NodeId>();
-  /** origin stamped on nodes created from now on */
-  origin: Origin | null = null;
-  backward = false;
+  /** the nodes in creation order, shared by every view of the graph (see `at`) */
+  readonly nodes: Node[];
+  private readonly byKey: Map<string, NodeId>;
+  /** what the nodes created through this object are stamped with */
+  readonly stamp: Stamp;
 
+  /** An empty graph; `view` is for `at` only: the same nodes, another stamp. */
   constructor(
     private readonly shapeOf: ShapeOf,
     private readonly rewriter: Rewriter | null,
-  ) {}
+    view?: { readonly of: Graph; readonly stamp: Stamp },
+  ) {
+    this.nodes = view?.of.nodes ?? [];
+    this.byKey = view?.of.byKey ?? new Map();
+    this.stamp = view?.stamp ?? UNSTAMPED;
+  }
+
+  /** The same graph, creating nodes that come from `origin` (and from the reverse sweep if `backward`). */
+  at(origin: Origin | null, backward = false): Graph {
+    return new Graph(this.shapeOf, this.rewriter, { of: this, stamp: { origin, backward } });
+  }
+
+  /** An independent copy: the same nodes under the same ids, which the copy may extend and name
+   * without touching this graph. */
+  copy(): Graph {
+    const g = new Graph(this.shapeOf, this.rewriter);
+    for (const n of this.nodes) g.nodes.push({ ...n });
+    for (const [key, id] of this.byKey) g.byKey.set(key, id);
+    return g;
+  }
 
   node(id: NodeId): Node {
     const n = this.nodes[id];
@@ -95,7 +129,7 @@ export class Graph {
       if (swapped !== undefined) return swapped;
     }
     const id = this.nodes.length;
-    this.nodes.push({ id, op, inputs, shape, num, ref, at, name: null, origin: this.origin, backward: this.backward });
+    this.nodes.push({ id, op, inputs, shape, num, ref, at, name: null, origin: this.stamp.origin, backward: this.stamp.backward });
     this.byKey.set(key, id);
     return id;
   }

@@ -7,7 +7,7 @@
 import { Diagnostics } from "../diagnostics/diagnostic.js";
 import { LineMap, type Span } from "../diagnostics/span.js";
 import type { Graph, NodeId } from "../ir/graph.js";
-import { newGraph } from "../ir/new-graph.js";
+import { newGraph } from "../optimize/new-graph.js";
 import { broadcastShapes, matmulShape, numel, showShape, type Shape } from "../ir/shape.js";
 import type { Arg, Binary, Call, Expr, Ident, Program, Stmt } from "../syntax/ast.js";
 import { ACTIVATIONS, BUILTINS, RELU_LIKE, type Builtin } from "./builtins.js";
@@ -38,7 +38,10 @@ export function elaborate(program: Program, source: string, diags: Diagnostics, 
 }
 
 class Elaborator {
-  readonly g: Graph = newGraph();
+  /** the model's graph */
+  readonly graph: Graph = newGraph();
+  /** the graph as seen from the statement being lowered: what it builds is stamped with that statement */
+  g: Graph = this.graph;
   readonly env = new Map<string, Sym>();
   readonly lines: LineMap;
   readonly inputs: TensorInfo[] = [];
@@ -64,7 +67,7 @@ class Elaborator {
 
   stamp(stmt: Stmt, defines: string | null): void {
     const text = this.source.slice(stmt.span.start, stmt.span.end).split("\n")[0]!.trim();
-    this.g.origin = { line: this.line(stmt.span), text, defines };
+    this.g = this.graph.at({ line: this.line(stmt.span), text, defines });
   }
 
   run(): Model | null {
@@ -146,7 +149,7 @@ class Elaborator {
             break;
           }
           lossSeen = true;
-          lossText = this.g.origin!.text;
+          lossText = this.g.stamp.origin!.text;
           const v = this.expr(s.value);
           if (v !== null && this.g.shape(v).length !== 0) diags.error("NN3006", s.value.span, showShape(this.g.shape(v)));
           else loss = v;
@@ -177,7 +180,7 @@ class Elaborator {
     this.warnUnused(loss, outputs);
     return {
       name,
-      graph: this.g,
+      graph: this.graph,
       inputs: this.inputs,
       targets: this.targets,
       params: this.params,

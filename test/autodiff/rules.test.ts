@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { differentiate } from "../../compiler/autodiff/backprop.js";
 import type { Attrs, Graph, NodeId } from "../../compiler/ir/graph.js";
 import { interpret } from "../../compiler/ir/interpret.js";
-import { newGraph } from "../../compiler/ir/new-graph.js";
+import { newGraph } from "../../compiler/optimize/new-graph.js";
 import { OPS, type OpKind } from "../../compiler/ir/ops.js";
 import { numel, type Shape } from "../../compiler/ir/shape.js";
 import { rng, sample } from "../helpers/random.js";

@@ -4,9 +4,9 @@
  * graph (dropout multiplies by a mask drawn per sample) from the one graph the front end built.
  * The copy goes through Graph.add, so the rewrite rules run again on the result.
  */
-import type { Graph, NodeId } from "./graph.js";
-import { newGraph } from "./new-graph.js";
-import { reachable } from "./walk.js";
+import type { Graph, NodeId } from "../ir/graph.js";
+import { reachable } from "../ir/walk.js";
+import { newGraph } from "../optimize/new-graph.js";
 
 export type Replace = (g: Graph, node: ReturnType<Graph["node"]>, inputs: readonly NodeId[]) => NodeId | null;
 
@@ -17,16 +17,14 @@ export function specialize(src: Graph, roots: readonly NodeId[], replace: Replac
   for (let id = 0; id < src.nodes.length; id++) {
     if (!need[id]) continue;
     const n = src.node(id);
-    g.origin = n.origin;
-    g.backward = n.backward;
+    // the copy, and whatever the rewrite rules make of it, comes from where the original came from
+    const here = g.at(n.origin, n.backward);
     const inputs = n.inputs.map((i) => map.get(i)!);
     const attrs = { num: n.num, ref: n.ref, at: n.at, shape: n.shape };
-    const out = replace(g, n, inputs) ?? (n.inputs.length === 0 ? g.raw(n.op, [], attrs) : g.add(n.op, inputs, attrs));
+    const out = replace(here, n, inputs) ?? (n.inputs.length === 0 ? here.raw(n.op, [], attrs) : here.add(n.op, inputs, attrs));
     if (n.name !== null) g.nameIt(out, n.name);
     map.set(id, out);
   }
-  g.origin = null;
-  g.backward = false;
   return { graph: g, map };
 }
 
