@@ -260,8 +260,9 @@ for (const precision of ["f64", "f32"] as const) {
 
     it("other blockings compute the same (smaller and larger tiles, other loop orders)", async () => {
       const variants: Partial<KernelBlocking>[] = [
-        { forwardRows: [1], forwardOuts: [1], forwardUnroll: 1, dataRows: [1], dataCols: [1], dataUnroll: 1, weightOuts: [1], weightCols: [1] },
+        { forwardRows: [1], forwardOuts: [1], forwardUnroll: 1, dataRows: [1], dataCols: [1], dataUnroll: 1, weightOuts: [1], weightCols: [1], inlineTiles: false },
         { forwardRows: [3, 2, 1], forwardOuts: [3, 1], forwardUnroll: 4, forwardOuter: "rows", dataRows: [3, 1], dataCols: [3, 2, 1], dataUnroll: 4, weightOuts: [3, 2, 1], weightCols: [3, 1], weightOuter: "outs" },
+        { forwardUnroll: 2, dataUnroll: 2, inlineTiles: false },
       ];
       const random = rng(9);
       for (const v of variants) {

@@ -116,33 +116,37 @@ export interface KernelBlocking {
   weightCols: number[];
   /** backward weight: which tile loop is outermost ("cols": an X column strip stays in L1) */
   weightOuter: "cols" | "outs";
+  /** tiles inlined into the three drivers (true) or called as functions of their own (false) */
+  inlineTiles: boolean;
 }
 
 /** Chosen by measurement (bench/kernels.ts; docs/performance.md). */
 export const DEFAULT_BLOCKING: Record<Precision, KernelBlocking> = {
   f64: {
-    forwardRows: [4, 1],
+    forwardRows: [4, 2, 1],
     forwardOuts: [2, 1],
     forwardUnroll: 1,
     forwardOuter: "outs",
-    dataRows: [4, 1],
+    dataRows: [4, 2, 1],
     dataCols: [2, 1],
     dataUnroll: 1,
-    weightOuts: [4, 1],
+    weightOuts: [4, 2, 1],
     weightCols: [2, 1],
     weightOuter: "cols",
+    inlineTiles: true,
   },
   f32: {
-    forwardRows: [4, 1],
+    forwardRows: [4, 2, 1],
     forwardOuts: [2, 1],
     forwardUnroll: 1,
     forwardOuter: "outs",
-    dataRows: [4, 1],
+    dataRows: [4, 2, 1],
     dataCols: [2, 1],
     dataUnroll: 1,
-    weightOuts: [4, 1],
+    weightOuts: [4, 2, 1],
     weightCols: [2, 1],
     weightOuter: "cols",
+    inlineTiles: true,
   },
 };
 
@@ -168,26 +172,36 @@ const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
 const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
 const off = (o: number) => (o === 0 ? "" : ` offset=${o}`);
 const bump = (n: string, by: string | number) => set(n, add(get(n), typeof by === "number" ? i32(by) : by));
+const V128_ZERO = "(v128.const i32x4 0 0 0 0)";
 
-class Fn {
-  private readonly locals: string[] = [];
+/** What the tile emitters write into: a function, or a prefixed scope of one (an inlined tile). */
+interface Emitter {
+  /** declares (once) a local of that name in this scope and returns its full name; a parameter
+   *  of the function of that name is returned as it is */
+  local(name: string, type: string): string;
+  emit(...lines: string[]): void;
+  when(cond: string, then: () => void): void;
+  whileLoop(cond: string, body: () => void): void;
+}
+
+class Fn implements Emitter {
+  private readonly locals = new Map<string, string>();
   private readonly body: string[] = [];
   private depth = 2;
   private labels = 0;
   constructor(
     private readonly header: string,
     private readonly params: [string, string][],
-    private readonly result?: string,
   ) {}
   local(name: string, type: string): string {
-    this.locals.push(`(local $${name} ${type})`);
+    if (this.params.some(([n]) => n === name)) return name;
+    const had = this.locals.get(name);
+    if (had !== undefined && had !== type) throw new Error(`local $${name} declared as ${had} and ${type}`);
+    this.locals.set(name, type);
     return name;
   }
   emit(...lines: string[]): void {
     for (const l of lines) this.body.push("  ".repeat(this.depth) + l);
-  }
-  label(base: string): string {
-    return `${base}${this.labels++}`;
   }
   /** `(if cond (then …))` */
   when(cond: string, then: () => void): void {
@@ -199,7 +213,7 @@ class Fn {
   }
   /** guarded do-while: runs body while `cond` holds (checked before the first iteration). */
   whileLoop(cond: string, body: () => void): void {
-    const l = this.label("$L");
+    const l = `$L${this.labels++}`;
     this.emit(`(if ${cond} (then (loop ${l}`);
     this.depth++;
     body();
@@ -207,30 +221,66 @@ class Fn {
     this.depth--;
     this.emit(")))");
   }
+  scope(prefix: string): Emitter {
+    return {
+      local: (name, type) => this.local(prefix + name, type),
+      emit: (...lines) => this.emit(...lines),
+      when: (c, t) => this.when(c, t),
+      whileLoop: (c, b) => this.whileLoop(c, b),
+    };
+  }
   text(): string {
     const ps = this.params.map(([n, t]) => `(param $${n} ${t})`).join(" ");
-    const res = this.result ? ` (result ${this.result})` : "";
     return [
-      `  (func ${this.header} ${ps}${res}`,
-      ...this.locals.map((l) => "    " + l),
+      `  (func ${this.header} ${ps}`,
+      ...[...this.locals].map(([n, t]) => `    (local $${n} ${t})`),
       ...this.body,
       "  )",
     ].join("\n");
   }
 }
 
+/**
+ * Places a tile in a driver: inlined (its parameters become locals of the driver, set from `args`)
+ * or as a call of a function `$name` (generated once into `outOfLine`).
+ */
+function placeTile(
+  driver: Fn,
+  outOfLine: Map<string, string>,
+  inline: boolean,
+  name: string,
+  params: [string, string][],
+  args: string[],
+  body: (f: Emitter) => void,
+): void {
+  if (inline) {
+    const s = driver.scope(`${name}_`);
+    params.forEach(([pn, ty], i) => driver.emit(set(s.local(pn, ty), args[i]!)));
+    body(s);
+    return;
+  }
+  if (!outOfLine.has(name)) {
+    const g = new Fn(`$${name}`, params);
+    body(g);
+    outOfLine.set(name, g.text());
+  }
+  driver.emit(`(call $${name} ${args.join(" ")})`);
+}
+
 // ── micro-kernels ────────────────────────────────────────────────────────────────────────────
 
+const FORWARD_TILE_PARAMS: [string, string][] = [
+  ["x", "i32"], ["w", "i32"], ["b", "i32"], ["y", "i32"], ["k", "i32"], ["ldy", "i32"], ["relu", "i32"],
+];
+
 /**
- * `$fwd_R_M(x, w, b, y, k, ldy, relu)`: an R×M tile of Y. x = &X[r0, 0], w = &W[i0, 0],
- * b = &b[i0] or 0, y = &Y[r0, i0]; k elements per row of X and W; ldy = m·bytes.
+ * An R×M tile of Y. Parameters: x = &X[r0, 0], w = &W[i0, 0], b = &b[i0] or 0, y = &Y[r0, i0];
+ * k elements per row of X and W; ldy = m·bytes.
  */
-function forwardTile(p: Prec, R: number, M: number, U: number): string {
+function forwardTile(f: Emitter, p: Prec, R: number, M: number, U: number): void {
   const { t, v, lanes, bytes } = p;
   const vb = 16;
-  const f = new Fn(`$fwd_${R}_${M}`, [
-    ["x", "i32"], ["w", "i32"], ["b", "i32"], ["y", "i32"], ["k", "i32"], ["ldy", "i32"], ["relu", "i32"],
-  ]);
+  const [x, w, b, y, k, ldy, relu] = FORWARD_TILE_PARAMS.map(([n, ty]) => f.local(n, ty)) as [string, string, string, string, string, string, string];
   const kb = f.local("kb", "i32");
   const e = f.local("e", "i32");
   const xs = Array.from({ length: R }, (_, r) => f.local(`x${r}`, "i32"));
@@ -242,26 +292,26 @@ function forwardTile(p: Prec, R: number, M: number, U: number): string {
   const bias = ws.map((_, i) => f.local(`bias${i}`, t));
   const xsc = f.local("xs", t);
 
-  f.emit(set(kb, mul(get("k"), i32(bytes))));
-  xs.forEach((x, r) => f.emit(set(x, r === 0 ? get("x") : add(get(xs[r - 1]!), get(kb)))));
-  ws.forEach((w, i) => f.emit(set(w, i === 0 ? get("w") : add(get(ws[i - 1]!), get(kb)))));
-  // v128 locals start at zero
+  f.emit(set(kb, mul(get(k), i32(bytes))));
+  xs.forEach((xr, r) => f.emit(set(xr, r === 0 ? get(x) : add(get(xs[r - 1]!), get(kb)))));
+  ws.forEach((wi, i) => f.emit(set(wi, i === 0 ? get(w) : add(get(ws[i - 1]!), get(kb)))));
+  acc.flat().forEach((a) => f.emit(set(a, V128_ZERO)));
   const step = (o: number) => {
-    ws.forEach((w, i) => f.emit(set(wv[i]!, `(v128.load${off(o)} ${get(w)})`)));
-    xs.forEach((x, r) => {
-      f.emit(set(xv, `(v128.load${off(o)} ${get(x)})`));
+    ws.forEach((wi, i) => f.emit(set(wv[i]!, `(v128.load${off(o)} ${get(wi)})`)));
+    xs.forEach((xr, r) => {
+      f.emit(set(xv, `(v128.load${off(o)} ${get(xr)})`));
       ws.forEach((_, i) => f.emit(set(acc[r]![i]!, `(${v}.add ${get(acc[r]![i]!)} (${v}.mul ${get(xv)} ${get(wv[i]!)}))`)));
     });
   };
   const bumpAll = (by: number) => [...xs, ...ws].forEach((n) => f.emit(bump(n, by)));
-  // unrolled vector loop
-  f.emit(set(e, add(get("x"), mul(`(i32.and ${get("k")} ${i32(-(lanes * U))})`, i32(bytes)))));
+  // vector loop (unrolled by U)
+  f.emit(set(e, add(get(x), mul(`(i32.and ${get(k)} ${i32(-(lanes * U))})`, i32(bytes)))));
   f.whileLoop(`(i32.lt_u ${get(xs[0]!)} ${get(e)})`, () => {
     for (let u = 0; u < U; u++) step(u * vb);
     bumpAll(U * vb);
   });
   if (U > 1) {
-    f.emit(set(e, add(get("x"), mul(`(i32.and ${get("k")} ${i32(-lanes)})`, i32(bytes)))));
+    f.emit(set(e, add(get(x), mul(`(i32.and ${get(k)} ${i32(-lanes)})`, i32(bytes)))));
     f.whileLoop(`(i32.lt_u ${get(xs[0]!)} ${get(e)})`, () => {
       step(0);
       bumpAll(vb);
@@ -276,39 +326,41 @@ function forwardTile(p: Prec, R: number, M: number, U: number): string {
       f.emit(set(s[r]![i]!, sum));
     }
   // scalar tail of k
-  f.emit(set(e, add(get("x"), get(kb))));
+  f.emit(set(e, add(get(x), get(kb))));
   f.whileLoop(`(i32.lt_u ${get(xs[0]!)} ${get(e)})`, () => {
-    xs.forEach((x, r) => {
-      f.emit(set(xsc, `(${t}.load ${get(x)})`));
-      ws.forEach((w, i) => f.emit(set(s[r]![i]!, `(${t}.add ${get(s[r]![i]!)} (${t}.mul ${get(xsc)} (${t}.load ${get(w)})))`)));
+    xs.forEach((xr, r) => {
+      f.emit(set(xsc, `(${t}.load ${get(xr)})`));
+      ws.forEach((wi, i) => f.emit(set(s[r]![i]!, `(${t}.add ${get(s[r]![i]!)} (${t}.mul ${get(xsc)} (${t}.load ${get(wi)})))`)));
     });
     [...xs, ...ws].forEach((n) => f.emit(bump(n, bytes)));
   });
   // bias, relu, store
-  f.when(get("b"), () => bias.forEach((bb, i) => f.emit(set(bb, `(${t}.load${off(i * bytes)} ${get("b")})`))));
+  bias.forEach((bb) => f.emit(set(bb, `(${t}.const 0)`)));
+  f.when(get(b), () => bias.forEach((bb, i) => f.emit(set(bb, `(${t}.load${off(i * bytes)} ${get(b)})`))));
   for (let r = 0; r < R; r++) for (let i = 0; i < M; i++) f.emit(set(s[r]![i]!, `(${t}.add ${get(s[r]![i]!)} ${get(bias[i]!)})`));
-  f.when(get("relu"), () => {
+  f.when(get(relu), () => {
     for (let r = 0; r < R; r++) for (let i = 0; i < M; i++) f.emit(set(s[r]![i]!, `(${t}.max ${get(s[r]![i]!)} (${t}.const 0))`));
   });
   for (let r = 0; r < R; r++) {
-    for (let i = 0; i < M; i++) f.emit(`(${t}.store${off(i * bytes)} ${get("y")} ${get(s[r]![i]!)})`);
-    if (r + 1 < R) f.emit(bump("y", get("ldy")));
+    for (let i = 0; i < M; i++) f.emit(`(${t}.store${off(i * bytes)} ${get(y)} ${get(s[r]![i]!)})`);
+    if (r + 1 < R) f.emit(bump(y, get(ldy)));
   }
-  return f.text();
 }
 
+const DATA_TILE_PARAMS: [string, string][] = [
+  ["d", "i32"], ["w", "i32"], ["dx", "i32"], ["m", "i32"], ["kb", "i32"], ["ldd", "i32"], ["accumulate", "i32"],
+];
+
 /**
- * `$bwdd_R_J(d, w, dx, m, kb, ldd, accumulate)`: an R × (J·lanes) tile of DX (J = 0: one scalar
- * column). d = &D[r0, 0], w = &W[0, j0], dx = &DX[r0, j0]; kb = k·bytes (row stride of W and DX),
- * ldd = m·bytes (row stride of D).
+ * An R × (J·lanes) tile of DX (J = 0: one scalar column). Parameters: d = &D[r0, 0],
+ * w = &W[0, j0], dx = &DX[r0, j0]; kb = k·bytes (row stride of W and DX), ldd = m·bytes (row
+ * stride of D).
  */
-function dataTile(p: Prec, R: number, J: number, U: number): string {
+function dataTile(f: Emitter, p: Prec, R: number, J: number, U: number): void {
   const { t, v, bytes, splat } = p;
   const vec = J > 0;
   const ty = vec ? "v128" : t;
-  const f = new Fn(`$bwdd_${R}_${vec ? J : "s"}`, [
-    ["d", "i32"], ["w", "i32"], ["dx", "i32"], ["m", "i32"], ["kb", "i32"], ["ldd", "i32"], ["accumulate", "i32"],
-  ]);
+  const [d, w, dx, m, kb, ldd, accumulate] = DATA_TILE_PARAMS.map(([n, tt]) => f.local(n, tt)) as [string, string, string, string, string, string, string];
   const cols = vec ? J : 1;
   const cw = vec ? 16 : bytes; // bytes per column unit
   const e = f.local("e", "i32");
@@ -322,58 +374,61 @@ function dataTile(p: Prec, R: number, J: number, U: number): string {
   const load = (o: number, ptr: string) => (vec ? `(v128.load${off(o)} ${ptr})` : `(${t}.load${off(o)} ${ptr})`);
   const store = (o: number, ptr: string, val: string) => (vec ? `(v128.store${off(o)} ${ptr} ${val})` : `(${t}.store${off(o)} ${ptr} ${val})`);
   const op = vec ? v : t;
+  const zero = vec ? V128_ZERO : `(${t}.const 0)`;
 
-  ds.forEach((d, r) => f.emit(set(d, r === 0 ? get("d") : add(get(ds[r - 1]!), get("ldd")))));
-  ws.forEach((w, u) => f.emit(set(w, u === 0 ? get("w") : add(get(ws[u - 1]!), get("kb")))));
-  f.emit(set(wstep, mul(get("kb"), i32(U))));
-  f.when(get("accumulate"), () => {
-    f.emit(set(dxr, get("dx")));
+  ds.forEach((dr, r) => f.emit(set(dr, r === 0 ? get(d) : add(get(ds[r - 1]!), get(ldd)))));
+  ws.forEach((wu, u) => f.emit(set(wu, u === 0 ? get(w) : add(get(ws[u - 1]!), get(kb)))));
+  if (U > 1) f.emit(set(wstep, mul(get(kb), i32(U))));
+  acc.flat().forEach((a) => f.emit(set(a, zero)));
+  f.when(get(accumulate), () => {
+    f.emit(set(dxr, get(dx)));
     ds.forEach((_, r) => {
       for (let j = 0; j < cols; j++) f.emit(set(acc[r]![j]!, load(j * cw, get(dxr))));
-      if (r + 1 < R) f.emit(bump(dxr, get("kb")));
+      if (r + 1 < R) f.emit(bump(dxr, get(kb)));
     });
   });
-  const step = (w: string, o: number) => {
-    for (let j = 0; j < cols; j++) f.emit(set(wv[j]!, load(j * cw, get(w))));
-    ds.forEach((d, r) => {
-      f.emit(set(dv, vec ? `(${splat}${off(o)} ${get(d)})` : `(${t}.load${off(o)} ${get(d)})`));
+  const step = (wu: string, o: number) => {
+    for (let j = 0; j < cols; j++) f.emit(set(wv[j]!, load(j * cw, get(wu))));
+    ds.forEach((dr, r) => {
+      f.emit(set(dv, vec ? `(${splat}${off(o)} ${get(dr)})` : `(${t}.load${off(o)} ${get(dr)})`));
       for (let j = 0; j < cols; j++) f.emit(set(acc[r]![j]!, `(${op}.add ${get(acc[r]![j]!)} (${op}.mul ${get(dv)} ${get(wv[j]!)}))`));
     });
   };
-  f.emit(set(e, add(get("d"), mul(`(i32.and ${get("m")} ${i32(-U)})`, i32(bytes)))));
+  f.emit(set(e, add(get(d), mul(`(i32.and ${get(m)} ${i32(-U)})`, i32(bytes)))));
   f.whileLoop(`(i32.lt_u ${get(ds[0]!)} ${get(e)})`, () => {
     for (let u = 0; u < U; u++) step(ws[u]!, u * bytes);
-    ds.forEach((d) => f.emit(bump(d, U * bytes)));
-    ws.forEach((w) => f.emit(bump(w, get(wstep))));
+    ds.forEach((dr) => f.emit(bump(dr, U * bytes)));
+    ws.forEach((wu) => f.emit(bump(wu, U > 1 ? get(wstep) : get(kb))));
   });
   if (U > 1) {
-    f.emit(set(e, add(get("d"), mul(get("m"), i32(bytes)))));
+    f.emit(set(e, add(get(d), mul(get(m), i32(bytes)))));
     f.whileLoop(`(i32.lt_u ${get(ds[0]!)} ${get(e)})`, () => {
       step(ws[0]!, 0);
-      ds.forEach((d) => f.emit(bump(d, bytes)));
-      f.emit(bump(ws[0]!, get("kb")));
+      ds.forEach((dr) => f.emit(bump(dr, bytes)));
+      f.emit(bump(ws[0]!, get(kb)));
     });
   }
-  f.emit(set(dxr, get("dx")));
+  f.emit(set(dxr, get(dx)));
   ds.forEach((_, r) => {
     for (let j = 0; j < cols; j++) f.emit(store(j * cw, get(dxr), get(acc[r]![j]!)));
-    if (r + 1 < R) f.emit(bump(dxr, get("kb")));
+    if (r + 1 < R) f.emit(bump(dxr, get(kb)));
   });
-  return f.text();
 }
 
+const WEIGHT_TILE_PARAMS: [string, string][] = [
+  ["d", "i32"], ["x", "i32"], ["dw", "i32"], ["rows", "i32"], ["kb", "i32"], ["ldd", "i32"],
+];
+
 /**
- * `$bwdw_I_J(d, x, dw, rows, kb, ldd)`: dW[i0 .. i0+I, j0 .. j0+J·lanes] += Σ_r D[r, i] X[r, j]
- * (J = 0: one scalar column). d = &D[0, i0], x = &X[0, j0], dw = &dW[i0, j0]; kb = k·bytes (row
- * stride of X and dW), ldd = m·bytes (row stride of D).
+ * dW[i0 .. i0+I, j0 .. j0+J·lanes] += Σ_r D[r, i] X[r, j] (J = 0: one scalar column).
+ * Parameters: d = &D[0, i0], x = &X[0, j0], dw = &dW[i0, j0]; kb = k·bytes (row stride of X and
+ * dW), ldd = m·bytes (row stride of D).
  */
-function weightTile(p: Prec, I: number, J: number): string {
+function weightTile(f: Emitter, p: Prec, I: number, J: number): void {
   const { t, v, bytes, splat } = p;
   const vec = J > 0;
   const ty = vec ? "v128" : t;
-  const f = new Fn(`$bwdw_${I}_${vec ? J : "s"}`, [
-    ["d", "i32"], ["x", "i32"], ["dw", "i32"], ["rows", "i32"], ["kb", "i32"], ["ldd", "i32"],
-  ]);
+  const [d, x, dw, rows, kb, ldd] = WEIGHT_TILE_PARAMS.map(([n, tt]) => f.local(n, tt)) as [string, string, string, string, string, string];
   const cols = vec ? J : 1;
   const cw = vec ? 16 : bytes;
   const e = f.local("e", "i32");
@@ -383,21 +438,22 @@ function weightTile(p: Prec, I: number, J: number): string {
   const load = (o: number, ptr: string) => (vec ? `(v128.load${off(o)} ${ptr})` : `(${t}.load${off(o)} ${ptr})`);
   const store = (o: number, ptr: string, val: string) => (vec ? `(v128.store${off(o)} ${ptr} ${val})` : `(${t}.store${off(o)} ${ptr} ${val})`);
   const op = vec ? v : t;
+  const zero = vec ? V128_ZERO : `(${t}.const 0)`;
 
-  f.emit(set(e, add(get("d"), mul(get("rows"), get("ldd")))));
-  f.whileLoop(`(i32.lt_u ${get("d")} ${get(e)})`, () => {
-    for (let j = 0; j < cols; j++) f.emit(set(xv[j]!, load(j * cw, get("x"))));
+  acc.flat().forEach((a) => f.emit(set(a, zero)));
+  f.emit(set(e, add(get(d), mul(get(rows), get(ldd)))));
+  f.whileLoop(`(i32.lt_u ${get(d)} ${get(e)})`, () => {
+    for (let j = 0; j < cols; j++) f.emit(set(xv[j]!, load(j * cw, get(x))));
     for (let i = 0; i < I; i++) {
-      f.emit(set(dv, vec ? `(${splat}${off(i * bytes)} ${get("d")})` : `(${t}.load${off(i * bytes)} ${get("d")})`));
+      f.emit(set(dv, vec ? `(${splat}${off(i * bytes)} ${get(d)})` : `(${t}.load${off(i * bytes)} ${get(d)})`));
       for (let j = 0; j < cols; j++) f.emit(set(acc[i]![j]!, `(${op}.add ${get(acc[i]![j]!)} (${op}.mul ${get(dv)} ${get(xv[j]!)}))`));
     }
-    f.emit(bump("d", get("ldd")), bump("x", get("kb")));
+    f.emit(bump(d, get(ldd)), bump(x, get(kb)));
   });
   for (let i = 0; i < I; i++) {
-    for (let j = 0; j < cols; j++) f.emit(store(j * cw, get("dw"), `(${op}.add ${load(j * cw, get("dw"))} ${get(acc[i]![j]!)})`));
-    if (i + 1 < I) f.emit(bump("dw", get("kb")));
+    for (let j = 0; j < cols; j++) f.emit(store(j * cw, get(dw), `(${op}.add ${load(j * cw, get(dw))} ${get(acc[i]![j]!)})`));
+    if (i + 1 < I) f.emit(bump(dw, get(kb)));
   }
-  return f.text();
 }
 
 // ── drivers ──────────────────────────────────────────────────────────────────────────────────
@@ -418,7 +474,7 @@ function checkTiles(name: string, tiles: readonly number[]): void {
   if (!ok) throw new Error(`kernel blocking: ${name} must be strictly descending integers ending in 1, got [${tiles.join(", ")}]`);
 }
 
-function denseForward(p: Prec, bl: KernelBlocking): string {
+function denseForward(p: Prec, bl: KernelBlocking, outOfLine: Map<string, string>): string {
   const { bytes } = p;
   const f = new Fn(`$dense_forward (export "dense_forward")`, [
     ["X", "i32"], ["W", "i32"], ["b", "i32"], ["Y", "i32"], ["rows", "i32"], ["m", "i32"], ["k", "i32"], ["relu", "i32"],
@@ -428,15 +484,19 @@ function denseForward(p: Prec, bl: KernelBlocking): string {
   f.local("kb", "i32");
   f.local("ldy", "i32");
   f.emit(set("kb", mul(get("k"), i32(bytes))), set("ldy", mul(get("m"), i32(bytes))));
-  const call = (R: number, M: number) =>
-    f.emit(
-      `(call $fwd_${R}_${M} ${add(get("X"), mul(get("r0"), get("kb")))} ${add(get("W"), mul(get("i0"), get("kb")))}` +
-        ` (select ${add(get("b"), mul(get("i0"), i32(bytes)))} ${i32(0)} ${get("b")})` +
-        ` ${add(get("Y"), add(mul(get("r0"), get("ldy")), mul(get("i0"), i32(bytes))))} ${get("k")} ${get("ldy")} ${get("relu")})`,
-    );
+  const place = (R: number, M: number) =>
+    placeTile(f, outOfLine, bl.inlineTiles, `fwd_${R}_${M}`, FORWARD_TILE_PARAMS, [
+      add(get("X"), mul(get("r0"), get("kb"))),
+      add(get("W"), mul(get("i0"), get("kb"))),
+      `(select ${add(get("b"), mul(get("i0"), i32(bytes)))} ${i32(0)} ${get("b")})`,
+      add(get("Y"), add(mul(get("r0"), get("ldy")), mul(get("i0"), i32(bytes)))),
+      get("k"),
+      get("ldy"),
+      get("relu"),
+    ], (e) => forwardTile(e, p, R, M, bl.forwardUnroll));
   if (bl.forwardOuter === "outs")
-    tiled(f, "i0", get("m"), bl.forwardOuts, (M) => tiled(f, "r0", get("rows"), bl.forwardRows, (R) => call(R, M)));
-  else tiled(f, "r0", get("rows"), bl.forwardRows, (R) => tiled(f, "i0", get("m"), bl.forwardOuts, (M) => call(R, M)));
+    tiled(f, "i0", get("m"), bl.forwardOuts, (M) => tiled(f, "r0", get("rows"), bl.forwardRows, (R) => place(R, M)));
+  else tiled(f, "r0", get("rows"), bl.forwardRows, (R) => tiled(f, "i0", get("m"), bl.forwardOuts, (M) => place(R, M)));
   return f.text();
 }
 
@@ -445,7 +505,7 @@ function columnTiles(p: Prec, vectorTiles: readonly number[]): { J: number; widt
   return [...vectorTiles.map((J) => ({ J, width: J * p.lanes })), { J: 0, width: 1 }];
 }
 
-function denseBackwardData(p: Prec, bl: KernelBlocking): string {
+function denseBackwardData(p: Prec, bl: KernelBlocking, outOfLine: Map<string, string>): string {
   const { bytes } = p;
   const f = new Fn(`$dense_backward_data (export "dense_backward_data")`, [
     ["D", "i32"], ["W", "i32"], ["DX", "i32"], ["rows", "i32"], ["m", "i32"], ["k", "i32"], ["accumulate", "i32"],
@@ -461,10 +521,15 @@ function denseBackwardData(p: Prec, bl: KernelBlocking): string {
   for (const { J, width } of cols) {
     f.whileLoop(`(i32.le_u ${add(get("j0"), i32(width))} ${get("k")})`, () => {
       tiled(f, "r0", get("rows"), bl.dataRows, (R) =>
-        f.emit(
-          `(call $bwdd_${R}_${J || "s"} ${add(get("D"), mul(get("r0"), get("ldd")))} ${add(get("W"), mul(get("j0"), i32(bytes)))}` +
-            ` ${add(get("DX"), add(mul(get("r0"), get("kb")), mul(get("j0"), i32(bytes))))} ${get("m")} ${get("kb")} ${get("ldd")} ${get("accumulate")})`,
-        ),
+        placeTile(f, outOfLine, bl.inlineTiles, `bwdd_${R}_${J || "s"}`, DATA_TILE_PARAMS, [
+          add(get("D"), mul(get("r0"), get("ldd"))),
+          add(get("W"), mul(get("j0"), i32(bytes))),
+          add(get("DX"), add(mul(get("r0"), get("kb")), mul(get("j0"), i32(bytes)))),
+          get("m"),
+          get("kb"),
+          get("ldd"),
+          get("accumulate"),
+        ], (e) => dataTile(e, p, R, J, bl.dataUnroll)),
       );
       f.emit(bump("j0", width));
     });
@@ -472,7 +537,7 @@ function denseBackwardData(p: Prec, bl: KernelBlocking): string {
   return f.text();
 }
 
-function denseBackwardWeight(p: Prec, bl: KernelBlocking): string {
+function denseBackwardWeight(p: Prec, bl: KernelBlocking, outOfLine: Map<string, string>): string {
   const { t, v, lanes, bytes } = p;
   const f = new Fn(`$dense_backward_weight (export "dense_backward_weight")`, [
     ["D", "i32"], ["X", "i32"], ["dW", "i32"], ["db", "i32"], ["rows", "i32"], ["m", "i32"], ["k", "i32"],
@@ -487,11 +552,15 @@ function denseBackwardWeight(p: Prec, bl: KernelBlocking): string {
   f.local("ss", t);
   f.emit(set("kb", mul(get("k"), i32(bytes))), set("ldd", mul(get("m"), i32(bytes))));
   const cols = columnTiles(p, bl.weightCols);
-  const call = (I: number, J: number) =>
-    f.emit(
-      `(call $bwdw_${I}_${J || "s"} ${add(get("D"), mul(get("i0"), i32(bytes)))} ${add(get("X"), mul(get("j0"), i32(bytes)))}` +
-        ` ${add(get("dW"), add(mul(get("i0"), get("kb")), mul(get("j0"), i32(bytes))))} ${get("rows")} ${get("kb")} ${get("ldd")})`,
-    );
+  const place = (I: number, J: number) =>
+    placeTile(f, outOfLine, bl.inlineTiles, `bwdw_${I}_${J || "s"}`, WEIGHT_TILE_PARAMS, [
+      add(get("D"), mul(get("i0"), i32(bytes))),
+      add(get("X"), mul(get("j0"), i32(bytes))),
+      add(get("dW"), add(mul(get("i0"), get("kb")), mul(get("j0"), i32(bytes)))),
+      get("rows"),
+      get("kb"),
+      get("ldd"),
+    ], (e) => weightTile(e, p, I, J));
   const colLoops = (body: (J: number) => void) => {
     f.emit(set("j0", i32(0)));
     for (const { J, width } of cols) {
@@ -501,8 +570,8 @@ function denseBackwardWeight(p: Prec, bl: KernelBlocking): string {
       });
     }
   };
-  if (bl.weightOuter === "cols") colLoops((J) => tiled(f, "i0", get("m"), bl.weightOuts, (I) => call(I, J)));
-  else tiled(f, "i0", get("m"), bl.weightOuts, (I) => colLoops((J) => call(I, J)));
+  if (bl.weightOuter === "cols") colLoops((J) => tiled(f, "i0", get("m"), bl.weightOuts, (I) => place(I, J)));
+  else tiled(f, "i0", get("m"), bl.weightOuts, (I) => colLoops((J) => place(I, J)));
   // db[i] += Σ_r D[r, i]: vectors of i, then scalars
   f.when(get("db"), () => {
     f.emit(set("i0", i32(0)));
@@ -616,11 +685,9 @@ export function kernelsWat(precision: Precision, blocking: KernelBlocking = DEFA
   for (const [name, u] of [["forwardUnroll", bl.forwardUnroll], ["dataUnroll", bl.dataUnroll]] as const)
     if (!Number.isInteger(u) || u < 1 || (u & (u - 1)) !== 0) throw new Error(`kernel blocking: ${name} must be a power of two ≥ 1, got ${u}`);
 
-  const funcs: string[] = [];
-  for (const M of bl.forwardOuts) for (const R of bl.forwardRows) funcs.push(forwardTile(p, R, M, bl.forwardUnroll));
-  for (const J of [...bl.dataCols, 0]) for (const R of bl.dataRows) funcs.push(dataTile(p, R, J, bl.dataUnroll));
-  for (const J of [...bl.weightCols, 0]) for (const I of bl.weightOuts) funcs.push(weightTile(p, I, J));
-  funcs.push(denseForward(p, bl), denseBackwardData(p, bl), denseBackwardWeight(p, bl), ...helpers(p));
+  const outOfLine = new Map<string, string>(); // tile functions when not inlined, in first-use order
+  const drivers = [denseForward(p, bl, outOfLine), denseBackwardData(p, bl, outOfLine), denseBackwardWeight(p, bl, outOfLine)];
+  const funcs = [...outOfLine.values(), ...drivers, ...helpers(p)];
   return [
     `;; nnc WebAssembly SIMD128 kernels, precision ${precision} (${p.v}); generated by compiler/codegen/wasm/kernels.ts`,
     `;; blocking ${JSON.stringify(bl)}`,
