@@ -27,13 +27,15 @@ import { compile } from "../compiler/pipeline.js";
 import { loadModule } from "../runtime/load-module.js";
 import { mulberry32 } from "../runtime/random.js";
 import { ownCallSite } from "./call-site.js";
+import * as tf from "@tensorflow/tfjs";
+import { useBackend } from "./tfjs.js";
 
 const QUICK = process.argv.includes("--quick");
 const blockingArg = process.argv.indexOf("--blocking");
 const BLOCKING_OVERRIDE: Partial<KernelBlocking> = blockingArg > 0 ? JSON.parse(process.argv[blockingArg + 1]!) : {};
 const ROUNDS = QUICK ? 3 : 9;
 const LOOP_MS = QUICK ? 40 : 120;
-const WARMUP_MS = QUICK ? 100 : 400;
+const WARMUP_MS = QUICK ? 100 : 600;
 const ROWS = 32;
 const NETS = [
   { name: "C", sizes: [784, 128, 10] },
@@ -302,6 +304,46 @@ async function nncItems(): Promise<Item[]> {
   return items;
 }
 
+/**
+ * The same step's GEMMs with TensorFlow.js on its WASM backend (XNNPACK, SIMD, one thread;
+ * float32), in tfjs's own layout and calls — the ones its autodiff makes for a dense layer:
+ * kernels Wk = Wᵀ stored [in, out] as tf.layers.dense stores them, forward
+ * `tf.fused.matMul({a: X, b: Wk, bias, activation})` (what tf.layers.dense calls), ∂Wk =
+ * `tf.matMul(X, D, true)`, ∂b = `tf.sum(D, 0)`, ∂X = `tf.matMul(D, Wk, false, true)`, inside
+ * `tf.tidy`. (Storing W as [out, in] instead makes tfjs transpose on every call: its forward then
+ * runs ~10× slower, measured while writing this; that layout would be unfair to it.)
+ */
+async function tfjsItems(): Promise<Item[]> {
+  await useBackend("wasm");
+  const items: Item[] = [];
+  for (const net of NETS) {
+    const layers = layersOf(net.sizes);
+    const L = layers.map((l) => ({
+      X: tf.randomUniform([ROWS, l.k], -1, 1, "float32", 21),
+      Wk: tf.randomUniform([l.k, l.m], -1, 1, "float32", 22),
+      b: tf.randomUniform([l.m], -1, 1, "float32", 23),
+      D: tf.randomUniform([ROWS, l.m], -1, 1, "float32", 24),
+    }));
+    items.push({
+      id: `tfjs ${net.name} step`,
+      group: "tfjs step",
+      flops: stepFlops(layers),
+      run: () =>
+        // the backend runs each kernel when it is called (synchronously); tidy disposes the results
+        tf.tidy(() => {
+          L.forEach((l, i) => tf.fused.matMul({ a: l.X, b: l.Wk, bias: l.b, activation: i + 1 < L.length ? "relu" : "linear" }));
+          for (let i = L.length - 1; i >= 0; i--) {
+            const l = L[i]!;
+            tf.matMul(l.X, l.D, true, false);
+            tf.sum(l.D, 0);
+            if (i > 0) tf.matMul(l.D, l.Wk, false, true);
+          }
+        }),
+    });
+  }
+  return items;
+}
+
 const PEAK_CHAINS = [8, 10, 12, 14];
 const PEAK_ITERS = 1 << 16;
 
@@ -344,6 +386,7 @@ async function main(): Promise<void> {
     ...(await wasmItems("f32", blocking("f32"))),
     ...jsItems(),
     ...(await nncItems()),
+    ...(await tfjsItems()),
   ];
   // warm-up: V8 compiles wasm with Liftoff first and tiers hot functions up to TurboFan; JS
   // likewise from Ignition/Sparkplug to TurboFan. Each item runs WARMUP_MS (twice over, the
@@ -410,21 +453,32 @@ async function main(): Promise<void> {
   lines.push(...stepRows, "");
   lines.push("**Training step's GEMMs** (GFLOP/s, min–max over the rounds):", "");
   lines.push(
-    "| net | GFLOP | wasm f64 | wasm f32 | JS f64 GEMMs | nnc gradientBatch | f64 ÷ JS | f32 ÷ JS | f64 ÷ nnc | f32 ÷ nnc | f32 ÷ f64 |",
-    "| --- | ---: | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    "| net | GFLOP | wasm f64 | wasm f32 | JS f64 GEMMs | nnc gradientBatch | tfjs-wasm f32 |",
+    "| --- | ---: | --- | --- | --- | --- | --- |",
   );
   for (const net of NETS) {
-    const a = `f64 ${net.name} step`, b = `f32 ${net.name} step`, j = `js ${net.name} step`, n = `nnc ${net.name} step`;
+    const a = `f64 ${net.name} step`, b = `f32 ${net.name} step`, j = `js ${net.name} step`, n = `nnc ${net.name} step`, w = `tfjs ${net.name} step`;
     const flops = stepFlops(layersOf(net.sizes));
     lines.push(
-      `| ${net.name} ${net.sizes.join("-")} | ${(flops / 1e9).toFixed(4)} | **${f(gf(a))}** (${range(a)}) | **${f(gf(b))}** (${range(b)}) | ${f(gf(j))} (${range(j)}) | ${f(gf(n))} (${range(n)}) | ` +
-        `${f(paired(a, j))}× | ${f(paired(b, j))}× | ${f(paired(a, n))}× | ${f(paired(b, n))}× | ${f(paired(b, a))}× |`,
+      `| ${net.name} ${net.sizes.join("-")} | ${(flops / 1e9).toFixed(4)} | **${f(gf(a))}** (${range(a)}) | **${f(gf(b))}** (${range(b)}) | ${f(gf(j))} (${range(j)}) | ${f(gf(n))} (${range(n)}) | ${f(gf(w))} (${range(w)}) |`,
+    );
+  }
+  lines.push("", "**Ratios** (paired per round; the issue's targets: f64 ≥ 2× the current scalar JavaScript and ≥ 2.5× tfjs-wasm, f32 ≥ 4× tfjs-wasm):", "");
+  lines.push(
+    "| net | f64 ÷ JS GEMMs | f32 ÷ JS GEMMs | f64 ÷ nnc | f32 ÷ nnc | f64 ÷ tfjs-wasm | f32 ÷ tfjs-wasm | f32 ÷ f64 |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
+  for (const net of NETS) {
+    const a = `f64 ${net.name} step`, b = `f32 ${net.name} step`, j = `js ${net.name} step`, n = `nnc ${net.name} step`, w = `tfjs ${net.name} step`;
+    lines.push(
+      `| ${net.name} | ${f(paired(a, j))}× | ${f(paired(b, j))}× | ${f(paired(a, n))}× | ${f(paired(b, n))}× | ${f(paired(a, w))}× | ${f(paired(b, w))}× | ${f(paired(b, a))}× |`,
     );
   }
   lines.push(
     "",
     "\"JS f64 GEMMs\" are this file's scalar loops for exactly the wasm step's GEMMs; \"nnc gradientBatch\" is nnc's emitted " +
-      "float64 module computing the whole batch gradient (GEMMs, activations, softmax, loss), its rate counted on the GEMM flops alone.",
+      "float64 module computing the whole batch gradient (GEMMs, activations, softmax, loss), its rate counted on the GEMM flops alone; " +
+      "\"tfjs-wasm f32\" is the same GEMMs (plus ∂b) with TensorFlow.js 4.22's WASM backend (XNNPACK, SIMD, one thread).",
   );
   lines.push("");
   const md = lines.join("\n");
