@@ -212,6 +212,34 @@ for (const precision of ["f64", "f32"] as const) {
       expect(cases).toBe(2 * (SMALL.length ** 3 + REAL.length));
     });
 
+    it("sizes of 0: k = 0 gives Y = relu(b), DX = 0, dW unchanged; rows = 0 or m = 0 write nothing", () => {
+      const random = rng(10);
+      const A = new Arena(lib);
+      const [rows, m] = [3, 5];
+      const pb = A.alloc(m), pY = A.alloc(rows * m), pD = A.alloc(rows * m), pW = A.alloc(m), pdb = A.alloc(m);
+      const b = A.fill(pb, m, random);
+      A.fill(pY, rows * m, random);
+      lib.fns.dense_forward(16, 16, pb, pY, rows, m, 0, 1);
+      expect(A.read(pY, rows * m)).toEqual(Float64Array.from({ length: rows * m }, (_, e) => Math.max(b[e % m]!, 0)));
+      const Y = A.read(pY, rows * m);
+      lib.fns.dense_forward(16, 16, pb, pY, 0, m, 7, 0);
+      lib.fns.dense_forward(16, 16, pb, pY, rows, 0, 7, 0);
+      expect(A.read(pY, rows * m)).toEqual(Y);
+      const D = A.fill(pD, rows * m, random);
+      const db0 = A.fill(pdb, m, random);
+      lib.fns.dense_backward_weight(pD, 16, pW, pdb, rows, m, 0);
+      const db = A.read(pdb, m);
+      for (let i = 0; i < m; i++) {
+        let s = db0[i]!, mag = Math.abs(db0[i]!);
+        for (let r = 0; r < rows; r++) (s += D[r * m + i]!), (mag += Math.abs(D[r * m + i]!));
+        expect(Math.abs(db[i]! - s)).toBeLessThanOrEqual(tol * mag);
+      }
+      const pDX = A.alloc(rows * 4);
+      A.fill(pDX, rows * 4, random);
+      lib.fns.dense_backward_data(pD, pW, pDX, rows, 0, 4, 0);
+      expect(A.read(pDX, rows * 4)).toEqual(new Float64Array(rows * 4));
+    });
+
     it("does not write outside its outputs", () => {
       const random = rng(7);
       const A = new Arena(lib);
