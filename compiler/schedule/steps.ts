@@ -8,14 +8,14 @@
 import type { NodeId } from "../ir/graph.js";
 import type { Sink } from "../plan/sinks.js";
 import type { Fused, Ordered, Sweep } from "./facts.js";
-import type { BufferStorage, Mode, Step } from "./types.js";
+import type { Mode, SinkStep, Step } from "./types.js";
 
 export function orderSteps(f: Fused): Ordered {
   const { spec, graph: g } = f;
-  const sinksAt = new Map<NodeId, Sink[]>();
-  let ret: Sink | null = null;
+  const sinksAt = new Map<NodeId, SinkStep["sink"][]>();
+  let ret: NodeId | null = null;
   for (const s of spec.sinks) {
-    if (s.kind === "return") ret = s;
+    if (s.kind === "return") ret = s.node;
     else sinksAt.set(s.node, [...(sinksAt.get(s.node) ?? []), s]);
   }
   const byLse = new Set(f.softmaxOf.values());
@@ -29,16 +29,15 @@ export function orderSteps(f: Fused): Ordered {
         if (sweep?.sink === s && sweep.back === null) steps.push(sweepStep(f, sweep));
         continue;
       }
-      if (s.kind === "return") continue;
       // every lane adds its own term to grad, even one that does not depend on the sample
       steps.push({ kind: "sink", sink: s, mode: sinkMode(f, s), perLane: f.lanes > 0 && s.kind === "accumulate" });
     }
   }
-  if (ret !== null) steps.push({ kind: "return", node: ret.node, cell: spec.lossCell ?? null, perLane: f.lanes > 0 && f.perSample[ret.node] === 1 });
+  if (ret !== null) steps.push({ kind: "return", node: ret, cell: spec.lossCell ?? null, perLane: f.lanes > 0 && f.perSample[ret] === 1 });
   return { ...f, steps };
 }
 
-export function sinkMode(f: Fused, s: Sink): Mode {
+function sinkMode(f: Fused, s: Sink): Mode {
   return f.sinkUnrolled.get(s)! ? "unrolled" : "loop";
 }
 
@@ -56,7 +55,7 @@ function sweepStep(f: Fused, sw: Sweep): Step {
   if (sw.back !== null) {
     const storage = f.storage.get(sw.back)!;
     if (storage.kind !== "buffer") throw new Error("internal: Wᵀδ of a sweep is not a buffer");
-    back = { node: sw.back, weight: sw.weight!, storage: storage as BufferStorage };
+    back = { node: sw.back, weight: sw.weight!, storage };
   }
   return { kind: "sweep", param: sw.sink.param, grad: sw.sink.node, delta: sw.delta, b: sw.b, back, blocked: f.lanes > 0 ? f.lanes : null, update: false };
 }

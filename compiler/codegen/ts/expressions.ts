@@ -19,7 +19,7 @@ const ATOMIC = /^(?:[A-Za-z_$][\w$]*(?:\[[^\][]*\])?|\d+(?:\.\d+)?(?:e[-+]?\d+)?
 
 /** The expression for element `idx` of node `id`, pushing any statements it needs to `sink`. */
 export function elem(p: Printer, sink: string[], id: NodeId, idx: readonly Ix[]): string {
-  const st = p.s.storage.get(id);
+  const st = p.schedule.storage.get(id);
   if (st !== undefined) return read(p, st, idx);
   return compute(p, sink, p.g.node(id), idx);
 }
@@ -31,7 +31,7 @@ export function compute(p: Printer, sink: string[], node: Node, idx: readonly Ix
   if (node.op === "param") return `${p.param(node.ref)}[${flat(node.shape, idx)}]`;
   if (node.op === "input" || node.op === "target") {
     const a = p.samples.get(node.ref)!;
-    const n = p.s.bindings.sampleIndex;
+    const n = p.schedule.bindings.sampleIndex;
     if (a.shape.length === 0) return `${a.array}[${p.laneOffsets !== null && p.lane !== 0 ? `${n} + ${p.lane}` : n}]`;
     if (a.offset === null) a.offset = p.names.fresh(`${a.array}o`);
     if (p.laneOffsets !== null) return `${a.array}[${add(laneOffset(p, a.array, a.offset, numel(a.shape)), flat(node.shape, idx))}]`;

@@ -53,7 +53,7 @@ function printSteps(p: Printer): string[] {
     if (origin === null) return;
     const h = backward
       ? `// ── backward through line ${origin.line}: ${commentText(origin.text)}`
-      : `// ── ${commentText(origin.text)}  (${commentText(p.s.file)}:${origin.line})`;
+      : `// ── ${commentText(origin.text)}  (${commentText(p.schedule.file)}:${origin.line})`;
     if (h !== lastHeader) {
       if (out.length > 0) out.push("");
       out.push(h);
@@ -61,7 +61,7 @@ function printSteps(p: Printer): string[] {
     }
   };
   let updates = false;
-  for (const step of p.s.steps) {
+  for (const step of p.schedule.steps) {
     const at = headerNode(step);
     if (at !== null) header(at);
     switch (step.kind) {
@@ -112,7 +112,7 @@ function printNode(p: Printer, out: string[], step: NodeStep): void {
   const st = step.storage;
   if (node.op === "dropout_mask") {
     const keep = 1 / (1 - node.num);
-    const value = `${p.s.bindings.random!}() < ${num(node.num)} ? 0 : ${num(keep)}`;
+    const value = `${p.schedule.bindings.random!}() < ${num(node.num)} ? 0 : ${num(keep)}`;
     forEachElement(p, out, node.shape, () => value, (idx, v) => store(p, st, idx, v), false);
     return;
   }
@@ -131,7 +131,7 @@ function printSink(p: Printer, out: string[], step: SinkStep): void {
   }
   const arr = p.outputs.get(s.name)!;
   const size = numel(shape);
-  const n = p.s.bindings.sampleIndex;
+  const n = p.schedule.bindings.sampleIndex;
   const base = size === 1 ? n : `${n} * ${size}`;
   forEachElement(p, out, shape, value, (idx, v) => `${arr}[${add(base, flat(shape, idx))}] = ${v};`, step.perLane);
 }
@@ -141,7 +141,7 @@ function printUpdate(p: Printer, out: string[], step: UpdateStep): void {
   const s = step.sink;
   const shape = p.g.shape(s.node);
   const w = p.param(s.param);
-  const lr = p.s.bindings.lr!;
+  const lr = p.schedule.bindings.lr!;
   forEachElement(p, out, shape, (sink, idx) => elem(p, sink, s.node, idx), (idx, v) => `${w}[${flat(shape, idx)}] -= ${lr} * ${paren(v)};`, step.perLane);
 }
 

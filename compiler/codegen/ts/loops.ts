@@ -70,8 +70,8 @@ export function inLaneLoop(p: Printer, gen: () => string[]): string[] {
   const body = gen();
   const offsets = [...p.laneOffsets.values()];
   p.laneOffsets = outer;
-  const s = p.s.lanes!.lane;
-  return [`for (let ${s} = 0; ${s} < ${p.s.lanes!.arg}; ${s}++) {`, ...offsets, ...body, "}"];
+  const s = p.schedule.lanes!.lane;
+  return [`for (let ${s} = 0; ${s} < ${p.schedule.lanes!.arg}; ${s}++) {`, ...offsets, ...body, "}"];
 }
 
 export function wrapLoops(vars: readonly string[], dims: Shape, body: string[]): string[] {
@@ -119,7 +119,7 @@ export function bufferIndex(p: Printer, st: BufferStorage, idx: readonly Ix[]): 
 
 /** The offset of the current lane's sample in a sample array, declared by the lane's block. */
 export function laneOffset(p: Printer, arr: string, offset: string, size: number): string {
-  const n = p.s.bindings.sampleIndex;
+  const n = p.schedule.bindings.sampleIndex;
   const lane = p.lane;
   if (typeof lane === "string") {
     p.laneOffsets!.set(offset, `const ${offset} = (${n} + ${lane}) * ${size};`);

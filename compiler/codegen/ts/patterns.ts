@@ -41,7 +41,7 @@ export function printSweep(p: Printer, out: string[], sw: SweepStep): void {
     out.push(...wrapLoops([i], [m], row));
     return;
   }
-  out.push(`if (${p.s.lanes!.arg} === ${sw.blocked}) {`, ...blockedSweep(p, sw, dW, sw.blocked), "} else {", ...wrapLoops([i], [m], row), "}");
+  out.push(`if (${p.schedule.lanes!.arg} === ${sw.blocked}) {`, ...blockedSweep(p, sw, dW, sw.blocked), "} else {", ...wrapLoops([i], [m], row), "}");
 }
 
 /**
@@ -60,7 +60,7 @@ function printUpdateSweep(p: Printer, out: string[], sw: SweepStep): void {
   const row: string[] = [];
   row.push(`const ${d} = ${elem(p, row, sw.delta, [i])};`);
   row.push(`if (${d} === 0) continue;`);
-  row.push(`const ${step} = ${p.s.bindings.lr!} * ${d};`);
+  row.push(`const ${step} = ${p.schedule.bindings.lr!} * ${d};`);
   const inner: string[] = [];
   const bj = elem(p, inner, sw.b, [j]);
   if (sw.back !== null) {
@@ -113,7 +113,7 @@ function blockedSweep(p: Printer, sw: SweepStep, dW: string, lanes: number): str
       inner.push(`${back.name}[${bufferIndex(p, back, [j])}] += ${w} * ${ds[l]};`);
     }
   }
-  p.lane = p.s.lanes!.lane;
+  p.lane = p.schedule.lanes!.lane;
   const offsets = [...p.laneOffsets.values()];
   p.laneOffsets = outerOffsets;
   p.depth -= 2;

@@ -32,13 +32,13 @@ export class Printer {
   readonly gradAlias = new Map<string, string>();
   private readonly used: ReadonlySet<string>;
 
-  constructor(readonly s: Schedule) {
-    this.g = s.graph;
-    this.names = s.names.child();
-    this.lane = s.lanes?.lane ?? "s";
-    for (const a of s.bindings.samples) this.samples.set(a.name, { array: a.array, shape: a.shape, offset: null });
-    this.outputs = new Map(s.bindings.outputs.map((o) => [o.name, o.array]));
-    this.used = new Set(s.usedParams);
+  constructor(readonly schedule: Schedule) {
+    this.g = schedule.graph;
+    this.names = schedule.names.child();
+    this.lane = schedule.lanes?.lane ?? "s";
+    for (const a of schedule.bindings.samples) this.samples.set(a.name, { array: a.array, shape: a.shape, offset: null });
+    this.outputs = new Map(schedule.bindings.outputs.map((o) => [o.name, o.array]));
+    this.used = new Set(schedule.usedParams);
   }
 
   loopVar(depth: number): string {
@@ -49,9 +49,10 @@ export class Printer {
   /** the parameter's array (the schedule says which ones the function binds) */
   param(name: string): string {
     if (!this.used.has(name)) throw new Error(`internal: parameter '${name}' is used but not in the schedule's usedParams`);
-    return this.s.bindings.params.get(name)!;
+    return this.schedule.bindings.params.get(name)!;
   }
 
+  /** the local alias of grad[param], declared in the function's head once something writes it */
   grad(param: string): string {
     let alias = this.gradAlias.get(param);
     if (alias === undefined) {
