@@ -65,7 +65,6 @@ export interface Laned extends Swept {
 /** storage.ts */
 export interface Stored extends Laned {
   readonly storage: ReadonlyMap<NodeId, Storage>;
-  readonly buffers: readonly { readonly name: string; readonly size: number }[];
 }
 
 /** softmax.ts */

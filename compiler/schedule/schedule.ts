@@ -36,7 +36,6 @@ export function scheduleFunction(spec: FunctionSpec, mod: ModuleContext): Schedu
     bindings,
     lanes,
     storage: f.storage,
-    buffers: f.buffers,
     usedParams: paramsUsed(f),
     inPlace: f.inPlace,
     accumulated: f.accumulated,

@@ -23,12 +23,7 @@ export function assignStorage(f: Laned, names: NameTable, mod: ModuleContext): S
     if (loopHere) for (const i of g.node(id).inputs) readInLoop[i] = 1;
   }
   const taken = new Set<string>();
-  const buffers: { name: string; size: number }[] = [];
-  const buffer = (hint: string, size: number) => {
-    const name = mod.buffer(hint, size, taken);
-    buffers.push({ name, size });
-    return name;
-  };
+  const buffer = (hint: string, size: number) => mod.buffer(hint, size, taken);
   const storage = new Map<NodeId, Storage>();
   for (const id of stored) {
     const node = g.node(id);
@@ -39,7 +34,7 @@ export function assignStorage(f: Laned, names: NameTable, mod: ModuleContext): S
     else if (f.unrolled.get(id) && !readInLoop[id]) storage.set(id, { kind: "locals", base: names.freshGroup(hint, size), shape: node.shape });
     else storage.set(id, { kind: "buffer", name: buffer(hint, size), shape: node.shape, perLane: false });
   }
-  return { ...f, storage, buffers };
+  return { ...f, storage };
 }
 
 /** the name of an unnamed stored value */

@@ -134,8 +134,6 @@ export interface Schedule {
   readonly lanes: { readonly count: number; readonly arg: string; readonly lane: string } | null;
   /** every stored node (materialized, or computed by a pattern), by node */
   readonly storage: ReadonlyMap<NodeId, Storage>;
-  /** the scratch buffers the function uses, in the order it took them */
-  readonly buffers: readonly { readonly name: string; readonly size: number }[];
   /** the parameters the steps read or update in place (the arrays the function binds), in spec.params order */
   readonly usedParams: readonly string[];
   /** update mode: the parameters updated in place, by an update step or an update sweep */

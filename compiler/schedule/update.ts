@@ -8,7 +8,7 @@
  *
  * A parameter that a later step still reads — directly or through inlined nodes — after its update
  * (on a cycle of such reads, or in its own update's expression) cannot be updated in place: it
- * accumulates into grad instead, and the schedule is made again without it until no read comes
+ * accumulates into grad instead, and the steps are laid out again without it until no read comes
  * after an update (each round moves at least one parameter, so this ends).
  */
 import type { Ordered, Updated } from "./facts.js";
