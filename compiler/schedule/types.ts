@@ -138,7 +138,7 @@ export interface Schedule {
   readonly usedParams: readonly string[];
   /** update mode: the parameters updated in place, by an update step or an update sweep */
   readonly inPlace: readonly string[];
-  /** the parameters whose gradient is added to grad (all of them outside update mode) */
+  /** the parameters whose gradient the steps add to grad (in update mode, those that cannot be updated in place) */
   readonly accumulated: readonly string[];
   readonly steps: readonly Step[];
 }
