@@ -4,28 +4,14 @@
  * them after a deliberate change (review the git diff). A baseline without a case fails.
  * Golden modules are also executed: loaded, gradient-checked, and type-checked under strict.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { typeCheck } from "../../compiler/codegen/emit-js.js";
 import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
 import { compile } from "../../compiler/pipeline.js";
 import { gradCheck } from "../../runtime/gradcheck.js";
 import { loadModule } from "../../runtime/load-module.js";
-import { BASELINES, invalidModels, validModels } from "../helpers/corpus.js";
-
-const ACCEPT = process.env.NNC_ACCEPT === "1";
-
-function compareBaseline(rel: string, actual: string): void {
-  const path = join(BASELINES, rel);
-  if (ACCEPT) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, actual);
-    return;
-  }
-  expect(existsSync(path), `missing baseline ${rel}: run npm run test:accept and review the diff`).toBe(true);
-  expect(actual).toBe(readFileSync(path, "utf8"));
-}
+import { baselineFiles, compareBaseline, SCHEDULES } from "../helpers/baselines.js";
+import { invalidModels, validModels } from "../helpers/corpus.js";
 
 /** --set values some cases are compiled with, read from a `# nnc: --set a=1` header line */
 function setOf(source: string): Record<string, number> {
@@ -67,9 +53,8 @@ describe("golden diagnostics", () => {
 describe("baselines", () => {
   it("every baseline has a case", () => {
     const expected = new Set([...valid.map((e) => `${e.key}.ts`), ...invalid.map((e) => `${e.key}.diagnostics.txt`)]);
-    const walk = (d: string): string[] =>
-      existsSync(d) ? readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [relative(BASELINES, join(d, f))])) : [];
-    const orphans = walk(BASELINES).filter((f) => !expected.has(f));
+    // the golden schedules are schedule.test.ts's
+    const orphans = baselineFiles().filter((f) => !f.startsWith(`${SCHEDULES}/`) && !expected.has(f));
     expect(orphans, "baselines without a case: delete them or restore the case").toEqual([]);
   });
 });

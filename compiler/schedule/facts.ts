@@ -1,0 +1,85 @@
+/**
+ * What the scheduling passes know, stage by stage. Each pass takes the facts so far and returns
+ * them with its own added (a new object; nothing is mutated), so the type of its argument says
+ * which passes must run before it. schedule.ts runs them in this order.
+ */
+import type { Graph, NodeId } from "../ir/graph.js";
+import type { AccumulateSink, Sink } from "../plan/sinks.js";
+import type { FunctionSpec } from "./input.js";
+import type { Step, Storage } from "./types.js";
+
+export interface Start {
+  readonly spec: FunctionSpec;
+  readonly graph: Graph;
+}
+
+/** materialize.ts */
+export interface Materialized extends Start {
+  /** the nodes the sinks reach, in id (topological) order */
+  readonly reach: readonly NodeId[];
+  /**
+   * The nodes computed once into storage; every other reached node is inlined into its users'
+   * expressions. Iteration order is the order the storage pass names them in.
+   */
+  readonly stored: ReadonlySet<NodeId>;
+}
+
+/** mode.ts */
+export interface Moded extends Materialized {
+  /** the unroll threshold: the most work (elements × inner reduction lengths) that is unrolled */
+  readonly unroll: number;
+  /** per node: the work of its inlined expression tree for one element (1 for a plain read) */
+  readonly work: Float64Array;
+  /** per stored node: unrolled (true) or loops */
+  readonly unrolled: ReadonlyMap<NodeId, boolean>;
+  /** per sink: its statements unrolled (true) or loops */
+  readonly sinkUnrolled: ReadonlyMap<Sink, boolean>;
+}
+
+/** A dense backward sweep (types.ts SweepStep), before the update pass. */
+export interface Sweep {
+  readonly sink: AccumulateSink;
+  readonly delta: NodeId;
+  readonly b: NodeId;
+  /** Wᵀδ and the parameter node W, when fused */
+  readonly back: NodeId | null;
+  readonly weight: NodeId | null;
+}
+
+/** sweeps.ts: adds each fused Wᵀδ to `stored`, in loop mode */
+export interface Swept extends Moded {
+  /** the sweeps, by the node they are emitted at: Wᵀδ when fused, else the sink's node */
+  readonly sweeps: ReadonlyMap<NodeId, Sweep>;
+  /** the accumulate sinks a sweep writes (not emitted on their own) */
+  readonly swept: ReadonlySet<Sink>;
+}
+
+/** lanes.ts */
+export interface Laned extends Swept {
+  /** per node: 1 when its value depends on the sample */
+  readonly perSample: Uint8Array;
+  /** lane mode: samples per call; 0 outside lane mode */
+  readonly lanes: number;
+}
+
+/** storage.ts */
+export interface Stored extends Laned {
+  readonly storage: ReadonlyMap<NodeId, Storage>;
+}
+
+/** softmax.ts */
+export interface Fused extends Stored {
+  /** the stored softmax each log-sum-exp computes from its own exponentials, by logsumexp node */
+  readonly softmaxOf: ReadonlyMap<NodeId, NodeId>;
+}
+
+/** steps.ts: every gradient still goes to grad */
+export interface Ordered extends Fused {
+  readonly steps: readonly Step[];
+}
+
+/** update.ts */
+export interface Updated extends Ordered {
+  readonly inPlace: readonly string[];
+  readonly accumulated: readonly string[];
+}

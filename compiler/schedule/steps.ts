@@ -1,0 +1,61 @@
+/**
+ * Pass 7, order: the steps in emission order. Nodes come in id (topological) order, each stored
+ * node where it is computed and each sink right after its node; a softmax computed by its
+ * log-sum-exp has no step of its own, a swept sink none either (its sweep is the step, at Wᵀδ when
+ * fused), a sink whose term is the constant 0 none at all. The return comes last. Every gradient
+ * still goes to grad here: update.ts turns accumulations into in-place updates.
+ */
+import type { NodeId } from "../ir/graph.js";
+import type { Sink } from "../plan/sinks.js";
+import type { Fused, Ordered, Sweep } from "./facts.js";
+import type { Mode, SinkStep, Step } from "./types.js";
+
+export function orderSteps(f: Fused): Ordered {
+  const { spec, graph: g } = f;
+  const sinksAt = new Map<NodeId, SinkStep["sink"][]>();
+  let ret: NodeId | null = null;
+  for (const s of spec.sinks) {
+    if (s.kind === "return") ret = s.node;
+    else sinksAt.set(s.node, [...(sinksAt.get(s.node) ?? []), s]);
+  }
+  const byLse = new Set(f.softmaxOf.values());
+  const steps: Step[] = [];
+  for (const id of f.reach) {
+    const sweep = f.sweeps.get(id);
+    if (f.stored.has(id) && !byLse.has(id)) steps.push(sweep !== undefined ? sweepStep(f, sweep) : nodeStep(f, id));
+    for (const s of sinksAt.get(id) ?? []) {
+      if (g.isConst(s.node, 0)) continue;
+      if (f.swept.has(s)) {
+        if (sweep?.sink === s && sweep.back === null) steps.push(sweepStep(f, sweep));
+        continue;
+      }
+      // every lane adds its own term to grad, even one that does not depend on the sample
+      steps.push({ kind: "sink", sink: s, mode: sinkMode(f, s), perLane: f.lanes > 0 && s.kind === "accumulate" });
+    }
+  }
+  if (ret !== null) steps.push({ kind: "return", node: ret, cell: spec.lossCell ?? null, perLane: f.lanes > 0 && f.perSample[ret] === 1 });
+  return { ...f, steps };
+}
+
+function sinkMode(f: Fused, s: Sink): Mode {
+  return f.sinkUnrolled.get(s)! ? "unrolled" : "loop";
+}
+
+function nodeStep(f: Fused, id: NodeId): Step {
+  const mode: Mode = f.unrolled.get(id)! ? "unrolled" : "loop";
+  const storage = f.storage.get(id)!;
+  const perLane = f.lanes > 0 && f.perSample[id] === 1;
+  if (f.graph.node(id).op !== "logsumexp") return { kind: "node", node: id, mode, storage, perLane };
+  const softmax = f.softmaxOf.get(id);
+  return { kind: "logsumexp", node: id, mode, storage, softmax: softmax === undefined ? null : { node: softmax, storage: f.storage.get(softmax)! }, perLane };
+}
+
+function sweepStep(f: Fused, sw: Sweep): Step {
+  let back = null;
+  if (sw.back !== null) {
+    const storage = f.storage.get(sw.back)!;
+    if (storage.kind !== "buffer") throw new Error("internal: Wᵀδ of a sweep is not a buffer");
+    back = { node: sw.back, weight: sw.weight!, storage };
+  }
+  return { kind: "sweep", param: sw.sink.param, grad: sw.sink.node, delta: sw.delta, b: sw.b, back, blocked: f.lanes > 0 ? f.lanes : null, update: false };
+}
