@@ -1069,3 +1069,290 @@ export function gradientBatchTrain(
   }
   return lossTotal[0] / count;
 }
+
+/** A first-order optimizer of the language (§5) and its hyperparameters; omitted ones take the notes' defaults. */
+export type OptimizerSpec =
+  | { name: "sgd"; lr?: number }
+  | { name: "momentum"; lr?: number; gamma?: number }
+  | { name: "nesterov"; lr?: number; mu?: number }
+  | { name: "adagrad"; lr?: number; eps?: number }
+  | { name: "rmsprop"; lr?: number; gamma?: number; eps?: number }
+  | { name: "adam"; lr?: number; beta1?: number; beta2?: number; eps?: number };
+
+/** The notes' defaults of every hyperparameter. */
+const OPTIMIZER_DEFAULTS: Record<OptimizerSpec["name"], Record<string, number>> = {
+  sgd: { lr: 0.01 },
+  momentum: { lr: 0.01, gamma: 0.9 },
+  nesterov: { lr: 0.01, mu: 0.9 },
+  adagrad: { lr: 0.01, eps: 1e-8 },
+  rmsprop: { lr: 0.001, gamma: 0.9, eps: 1e-8 },
+  adam: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+};
+
+/** The state arrays of each optimizer, one Params-shaped set per kind. */
+const OPTIMIZER_STATE: Record<OptimizerSpec["name"], readonly ("m" | "v" | "r")[]> = {
+  sgd: [],
+  momentum: ["m"],
+  nesterov: ["v"],
+  adagrad: ["r"],
+  rmsprop: ["v"],
+  adam: ["m", "v"],
+};
+
+const OPTIMIZER_RANGES: Record<string, (x: number) => boolean> = {
+  "momentum.gamma": (x: number) => x >= 0 && x < 1,
+  "nesterov.mu": (x: number) => x >= 0 && x < 1,
+  "adagrad.eps": (x: number) => x >= 0,
+  "rmsprop.gamma": (x: number) => x >= 0 && x < 1,
+  "rmsprop.eps": (x: number) => x >= 0,
+  "adam.beta1": (x: number) => x >= 0 && x < 1,
+  "adam.beta2": (x: number) => x >= 0 && x < 1,
+  "adam.eps": (x: number) => x >= 0,
+};
+
+const OPTIMIZER_RANGE_WORDS: Record<string, string> = {
+  "momentum.gamma": "in [0, 1)",
+  "nesterov.mu": "in [0, 1)",
+  "adagrad.eps": "≥ 0",
+  "rmsprop.gamma": "in [0, 1)",
+  "rmsprop.eps": "≥ 0",
+  "adam.beta1": "in [0, 1)",
+  "adam.beta2": "in [0, 1)",
+  "adam.eps": "≥ 0",
+};
+
+/**
+ * What optimizerStep reads and updates. `lr` is the learning rate of the next step (a schedule
+ * sets it between steps); `t` counts the steps taken.
+ */
+export interface OptimizerState {
+  readonly name: OptimizerSpec["name"];
+  t: number;
+  lr: number;
+  readonly gamma: number;
+  readonly mu: number;
+  readonly eps: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly buffers: { m?: Params; v?: Params; r?: Params };
+}
+
+/** A fresh state for `optimizer`: step count 0, zero-filled moments. Throws on an unknown name or a hyperparameter out of range. */
+export function createOptimizerState(optimizer: OptimizerSpec): OptimizerState {
+  const name = optimizer.name;
+  if (!Object.hasOwn(OPTIMIZER_DEFAULTS, name))
+    throw new Error(
+      `unknown optimizer '${String(name)}': expected one of ${Object.keys(OPTIMIZER_DEFAULTS).join(", ")}`,
+    );
+  const values: Record<string, number> = { ...OPTIMIZER_DEFAULTS[name] };
+  for (const [key, value] of Object.entries(optimizer)) {
+    if (key === "name") continue;
+    if (!Object.hasOwn(values, key))
+      throw new Error(
+        `optimizer ${name}: unknown hyperparameter '${key}' (it takes ${Object.keys(values).join(", ")})`,
+      );
+    if (typeof value !== "number" || !Number.isFinite(value))
+      throw new Error(`optimizer ${name}: ${key} must be a finite number, got ${String(value)}`);
+    const ok = key === "lr" ? value > 0 : OPTIMIZER_RANGES[`${name}.${key}`]!(value);
+    if (!ok)
+      throw new Error(
+        `optimizer ${name}: ${key} must be ${key === "lr" ? "> 0" : OPTIMIZER_RANGE_WORDS[`${name}.${key}`]}, got ${value}`,
+      );
+    values[key] = value;
+  }
+  const buffers: OptimizerState["buffers"] = {};
+  for (const kind of OPTIMIZER_STATE[name]) buffers[kind] = createParams();
+  return {
+    name,
+    t: 0,
+    lr: values.lr!,
+    gamma: values.gamma ?? 0,
+    mu: values.mu ?? 0,
+    eps: values.eps ?? 0,
+    beta1: values.beta1 ?? 0,
+    beta2: values.beta2 ?? 0,
+    buffers,
+  };
+}
+
+/** momentum: m ← γ m + (1 − γ) g;  θ ← θ − η m */
+function momentumApply(p: Float64Array, g: Float64Array, m: Float64Array, lr: number, gamma: number): void {
+  for (let i = 0; i < p.length; i++) {
+    const mi = gamma * m[i] + (1 - gamma) * g[i];
+    m[i] = mi;
+    p[i] -= lr * mi;
+  }
+}
+
+/** nesterov: v ← μ v + g;  θ ← θ − η (g + μ v) */
+function nesterovApply(p: Float64Array, g: Float64Array, v: Float64Array, lr: number, mu: number): void {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const vi = mu * v[i] + gi;
+    v[i] = vi;
+    p[i] -= lr * (gi + mu * vi);
+  }
+}
+
+/** adagrad: r ← r + g²;  θ ← θ − η g / (√r + ε) */
+function adagradApply(p: Float64Array, g: Float64Array, r: Float64Array, lr: number, eps: number): void {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const ri = r[i] + gi * gi;
+    r[i] = ri;
+    p[i] -= (lr * gi) / (Math.sqrt(ri) + eps);
+  }
+}
+
+/** rmsprop: v ← γ v + (1 − γ) g²;  θ ← θ − η g / √(v + ε) */
+function rmspropApply(
+  p: Float64Array,
+  g: Float64Array,
+  v: Float64Array,
+  lr: number,
+  gamma: number,
+  eps: number,
+): void {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const vi = gamma * v[i] + (1 - gamma) * gi * gi;
+    v[i] = vi;
+    p[i] -= (lr / Math.sqrt(vi + eps)) * gi;
+  }
+}
+
+/** adam: m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  θ ← θ − η m̂ / √(v̂ + ε),  m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ) */
+function adamApply(
+  p: Float64Array,
+  g: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+  c1: number,
+  c2: number,
+): void {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + (1 - beta1) * gi;
+    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= (lr * (mi * c1)) / Math.sqrt(vi * c2 + eps);
+  }
+}
+
+function optimizerUpdate(params: Params, grad: Params, s: OptimizerState): void {
+  switch (s.name) {
+    case "sgd": {
+      sgdApply(params["h.W"], grad["h.W"], s.lr);
+      sgdApply(params["h.b"], grad["h.b"], s.lr);
+      sgdApply(params["y.W"], grad["y.W"], s.lr);
+      sgdApply(params["y.b"], grad["y.b"], s.lr);
+      return;
+    }
+    case "momentum": {
+      momentumApply(params["h.W"], grad["h.W"], s.buffers.m!["h.W"], s.lr, s.gamma);
+      momentumApply(params["h.b"], grad["h.b"], s.buffers.m!["h.b"], s.lr, s.gamma);
+      momentumApply(params["y.W"], grad["y.W"], s.buffers.m!["y.W"], s.lr, s.gamma);
+      momentumApply(params["y.b"], grad["y.b"], s.buffers.m!["y.b"], s.lr, s.gamma);
+      return;
+    }
+    case "nesterov": {
+      nesterovApply(params["h.W"], grad["h.W"], s.buffers.v!["h.W"], s.lr, s.mu);
+      nesterovApply(params["h.b"], grad["h.b"], s.buffers.v!["h.b"], s.lr, s.mu);
+      nesterovApply(params["y.W"], grad["y.W"], s.buffers.v!["y.W"], s.lr, s.mu);
+      nesterovApply(params["y.b"], grad["y.b"], s.buffers.v!["y.b"], s.lr, s.mu);
+      return;
+    }
+    case "adagrad": {
+      adagradApply(params["h.W"], grad["h.W"], s.buffers.r!["h.W"], s.lr, s.eps);
+      adagradApply(params["h.b"], grad["h.b"], s.buffers.r!["h.b"], s.lr, s.eps);
+      adagradApply(params["y.W"], grad["y.W"], s.buffers.r!["y.W"], s.lr, s.eps);
+      adagradApply(params["y.b"], grad["y.b"], s.buffers.r!["y.b"], s.lr, s.eps);
+      return;
+    }
+    case "rmsprop": {
+      rmspropApply(params["h.W"], grad["h.W"], s.buffers.v!["h.W"], s.lr, s.gamma, s.eps);
+      rmspropApply(params["h.b"], grad["h.b"], s.buffers.v!["h.b"], s.lr, s.gamma, s.eps);
+      rmspropApply(params["y.W"], grad["y.W"], s.buffers.v!["y.W"], s.lr, s.gamma, s.eps);
+      rmspropApply(params["y.b"], grad["y.b"], s.buffers.v!["y.b"], s.lr, s.gamma, s.eps);
+      return;
+    }
+    case "adam": {
+      const c1 = 1 / (1 - Math.pow(s.beta1, s.t));
+      const c2 = 1 / (1 - Math.pow(s.beta2, s.t));
+      adamApply(
+        params["h.W"],
+        grad["h.W"],
+        s.buffers.m!["h.W"],
+        s.buffers.v!["h.W"],
+        s.lr,
+        s.beta1,
+        s.beta2,
+        s.eps,
+        c1,
+        c2,
+      );
+      adamApply(
+        params["h.b"],
+        grad["h.b"],
+        s.buffers.m!["h.b"],
+        s.buffers.v!["h.b"],
+        s.lr,
+        s.beta1,
+        s.beta2,
+        s.eps,
+        c1,
+        c2,
+      );
+      adamApply(
+        params["y.W"],
+        grad["y.W"],
+        s.buffers.m!["y.W"],
+        s.buffers.v!["y.W"],
+        s.lr,
+        s.beta1,
+        s.beta2,
+        s.eps,
+        c1,
+        c2,
+      );
+      adamApply(
+        params["y.b"],
+        grad["y.b"],
+        s.buffers.m!["y.b"],
+        s.buffers.v!["y.b"],
+        s.lr,
+        s.beta1,
+        s.beta2,
+        s.eps,
+        c1,
+        c2,
+      );
+      return;
+    }
+  }
+}
+
+/**
+ * One step of `state`'s optimizer on `count` samples, in training mode: the gradient of the mean
+ * loss, then θ and the optimizer's state updated in one pass per parameter. Returns the mean loss
+ * at the θ before the step. `grad` is scratch space: it holds that gradient afterwards.
+ */
+export function optimizerStep(
+  params: Params,
+  state: OptimizerState,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  grad: Params,
+): number {
+  if (!(count >= 1)) return NaN; // no sample, no step: the mean loss of none, θ unchanged
+  const loss = gradientBatch(params, inputs, targets, count, grad);
+  state.t++;
+  optimizerUpdate(params, grad, state);
+  return loss;
+}
