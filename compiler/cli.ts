@@ -14,6 +14,7 @@ import { explain, explainIr } from "./explain.js";
 import { writeFileAtomic } from "./io.js";
 import { check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
+import { TARGETS, type Target } from "./target.js";
 
 // typescript (behind loadModule) takes most of a second to load: only commands that run a
 // module load it
@@ -74,6 +75,11 @@ function unrollThreshold(value: string): number {
   return v;
 }
 
+function targetName(value: string): Target {
+  if (!(TARGETS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${TARGETS.join(" or ")}`);
+  return value as Target;
+}
+
 function positiveNumber(value: string): number {
   const v = Number(value);
   if (!(v > 0)) throw new InvalidArgumentError("expected a positive number");
@@ -83,10 +89,11 @@ function positiveNumber(value: string): number {
 interface CommonOpts {
   set?: Record<string, number>;
   unroll?: number;
+  target?: Target;
 }
 
 function compileOptions(file: string, o: CommonOpts, emit: "ts" | "js" = "ts"): CompileOptions {
-  return { file, set: o.set ?? {}, unroll: o.unroll ?? DEFAULT_UNROLL, emit };
+  return { file, set: o.set ?? {}, unroll: o.unroll ?? DEFAULT_UNROLL, emit, target: o.target ?? "ts" };
 }
 
 /** Prints diagnostics (errors and warnings) to stderr; true when there were errors. */
@@ -176,7 +183,8 @@ export function program(): Command {
   const common = (c: Command) =>
     c
       .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
-      .option("--unroll <N>", `fully unroll layers with at most N weights (default ${DEFAULT_UNROLL}, at most ${MAX_UNROLL}); larger ones use loops`, unrollThreshold);
+      .option("--unroll <N>", `fully unroll layers with at most N weights (default ${DEFAULT_UNROLL}, at most ${MAX_UNROLL}); larger ones use loops`, unrollThreshold)
+      .option("--target <ts|wasm>", "ts: TypeScript throughout (default); wasm: dense layers as WebAssembly SIMD kernels embedded in the module", targetName);
   common(
     cmd
       .command("compile")

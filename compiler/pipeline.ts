@@ -18,6 +18,8 @@ import type { Model } from "./semantics/model.js";
 import { elaborate } from "./semantics/elaborate.js";
 import { warnUnstable } from "./semantics/stability.js";
 import { parse } from "./syntax/parser.js";
+import type { Target } from "./target.js";
+import { kernelLibrary } from "./codegen/wasm/library.js";
 
 export { plan, type Plan };
 
@@ -31,6 +33,8 @@ export interface CompileOptions {
   readonly set?: Readonly<Record<string, number>>;
   readonly unroll?: number;
   readonly emit?: "ts" | "js";
+  /** ts (default) or wasm: dense layers as WebAssembly SIMD kernels (docs/wasm.md) */
+  readonly target?: Target;
 }
 
 export interface CompileResult {
@@ -69,7 +73,9 @@ export async function compile(source: string, options: CompileOptions): Promise<
   const { diagnostics, model } = check(source, options);
   if (model === null) return { diagnostics, model, ts: null };
   const planned = plan(model);
-  const raw = emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION });
+  const target = options.target ?? "ts";
+  const kernels = target === "wasm" ? await kernelLibrary("f64") : undefined;
+  const raw = emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels });
   const ts = await formatTs(raw);
   if (options.emit === "js") {
     // ts-morph (with its own TypeScript) is loaded only for --emit js

@@ -6,7 +6,7 @@
 import type { Graph, NodeId } from "../ir/graph.js";
 import type { AccumulateSink, Sink } from "../plan/sinks.js";
 import type { FunctionSpec } from "./input.js";
-import type { Step, Storage } from "./types.js";
+import type { Placement, Step, Storage } from "./types.js";
 
 export interface Start {
   readonly spec: FunctionSpec;
@@ -62,9 +62,35 @@ export interface Laned extends Swept {
   readonly lanes: number;
 }
 
+/** A dense layer's forward over the block of lanes as one kernel call (kernels.ts). */
+export interface DenseKernel {
+  /** the stored node the kernel computes: W x (+ b) (then relu) */
+  readonly node: NodeId;
+  /** the per-sample input vector x and the parameter nodes W[m, k] and b[m] */
+  readonly x: NodeId;
+  readonly weight: NodeId;
+  readonly bias: NodeId | null;
+  readonly relu: boolean;
+}
+
+/** kernels.ts: nothing outside lane mode on the wasm target */
+export interface Kerneled extends Laned {
+  /** forward kernels, by the node they compute (stored) */
+  readonly dense: ReadonlyMap<NodeId, DenseKernel>;
+  /** sweeps made by the weight-gradient and backward-data kernels, by the sweep's node, with the
+   * bias parameter whose gradient Σ δ the weight kernel adds too (its sink is then swept) */
+  readonly kernelSweeps: ReadonlyMap<NodeId, { readonly bias: string | null }>;
+  /** sample inputs the kernels read: copied, for the block's lanes, into a per-lane buffer */
+  readonly staged: ReadonlySet<NodeId>;
+  /** the parameters the kernels read (W, b) and those whose gradient they write, in first-use order */
+  readonly placed: readonly { readonly param: string; readonly grad: boolean }[];
+}
+
 /** storage.ts */
-export interface Stored extends Laned {
+export interface Stored extends Kerneled {
   readonly storage: ReadonlyMap<NodeId, Storage>;
+  /** where the kernels find each placed array (schedule/types.ts Placement) */
+  readonly placements: readonly Placement[];
 }
 
 /** softmax.ts */

@@ -7,12 +7,15 @@ import type { Graph } from "../ir/graph.js";
 import type { Shape } from "../ir/shape.js";
 import type { NameTable } from "../codegen/names.js";
 import type { Sink } from "../plan/sinks.js";
+import type { Target } from "../target.js";
 
 /** What the module provides to the scheduler of each of its functions. */
 export interface ModuleContext {
   /** the .nn file name shown in comments */
   readonly file: string;
   readonly unroll: number;
+  /** wasm: dense layers in lane mode run as WebAssembly kernels (schedule/kernels.ts) */
+  readonly target: Target;
   /**
    * Module-level identifier of a scratch buffer of `size` doubles. Functions share buffers of the
    * same hint and size (they never run at the same time); within one function every value has its

@@ -45,6 +45,12 @@ export function printSchedule(s: Schedule): string {
   const lane = (perLane: boolean) => (perLane ? ["per lane"] : []);
   const row = (step: Step): string[] => {
     switch (step.kind) {
+      case "stage":
+        return ["stage", label(step.node), "lanes", "loop", storage(step.storage)];
+      case "dense": {
+        const sum = `${step.weight} ${label(step.x)}${step.bias === null ? "" : ` + ${step.bias}`}`;
+        return ["dense", label(step.node), step.relu ? `relu(${sum})` : sum, "kernel", storage(step.storage), "per lane"];
+      }
       case "node":
         return ["node", label(step.node), g.node(step.node).op, step.mode, storage(step.storage), ...lane(step.perLane)];
       case "logsumexp": {
@@ -53,7 +59,7 @@ export function printSchedule(s: Schedule): string {
       }
       case "sweep": {
         const back = step.back === null ? [] : [`back ${label(step.back.node)} = ${step.param}ᵀ ${label(step.delta)} → ${storage(step.back.storage)}`];
-        const blocked = step.blocked === null ? [] : [`blocked ${step.blocked}`];
+        const blocked = step.kernel !== null ? [`kernel${step.kernel.bias === null ? "" : `, ${step.kernel.bias} += Σ ${label(step.delta)}`}`] : step.blocked === null ? [] : [`blocked ${step.blocked}`];
         const outer = `${label(step.delta)} ⊗ ${label(step.b)}`;
         return ["sweep", step.param, step.update ? `−= lr·${outer}` : `+= ${outer}`, "loop", ...back, ...blocked];
       }
@@ -83,5 +89,6 @@ function head(s: Schedule): string {
   list("uses", s.usedParams);
   list("in place", s.inPlace);
   list("grad", s.accumulated);
+  list("placed", s.placements.map((p) => (p.grad ? `∂${p.param}` : p.param)));
   return parts.join("  ");
 }

@@ -31,9 +31,16 @@ export function paramsRead(g: Graph, storage: ReadonlyMap<NodeId, Storage>, root
 /** the expressions a step evaluates */
 function rootsOf(g: Graph, step: Step): readonly NodeId[] {
   switch (step.kind) {
+    case "stage":
+      return [];
     case "node":
     case "logsumexp":
       return g.node(step.node).inputs;
+    case "dense": {
+      // the kernel reads W and b; x is in its buffer
+      const { weight, bias } = step;
+      return g.nodes.filter((n) => n.op === "param" && (n.ref === weight || n.ref === bias)).map((n) => n.id);
+    }
     case "sweep":
       return step.back === null ? [step.delta, step.b] : [step.delta, step.b, step.back.weight];
     case "sink":

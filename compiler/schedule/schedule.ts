@@ -6,6 +6,7 @@
 import { nameBindings, nameLaneLoop } from "./bindings.js";
 import type { FunctionSpec, ModuleContext } from "./input.js";
 import { chooseLanes } from "./lanes.js";
+import { denseKernels } from "./kernels.js";
 import { materialize } from "./materialize.js";
 import { chooseModes } from "./mode.js";
 import { paramsUsed } from "./reads.js";
@@ -23,7 +24,8 @@ export function scheduleFunction(spec: FunctionSpec, mod: ModuleContext): Schedu
   const moded = chooseModes(materialized, mod.unroll); // unrolled or loops
   const swept = findSweeps(moded); // dense backward sweeps
   const laned = chooseLanes(swept); // samples per call
-  const stored = assignStorage(laned, names, mod); // scalar, locals, buffer, per-lane buffer
+  const kerneled = denseKernels(laned, mod.target); // dense layers as WebAssembly kernels
+  const stored = assignStorage(kerneled, names, mod); // scalar, locals, buffer, per-lane buffer
   const fused = fuseSoftmax(stored); // softmax from its log-sum-exp
   const ordered = orderSteps(fused); // the steps in emission order
   const f = scheduleUpdates(ordered); // update mode: in place or into grad, in which order
@@ -40,5 +42,6 @@ export function scheduleFunction(spec: FunctionSpec, mod: ModuleContext): Schedu
     inPlace: f.inPlace,
     accumulated: f.accumulated,
     steps: f.steps,
+    placements: f.placements,
   };
 }

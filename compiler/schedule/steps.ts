@@ -8,7 +8,7 @@
 import type { NodeId } from "../ir/graph.js";
 import type { Sink } from "../plan/sinks.js";
 import type { Fused, Ordered, Sweep } from "./facts.js";
-import type { Mode, SinkStep, Step } from "./types.js";
+import type { BufferStorage, Mode, SinkStep, Step } from "./types.js";
 
 export function orderSteps(f: Fused): Ordered {
   const { spec, graph: g } = f;
@@ -22,11 +22,12 @@ export function orderSteps(f: Fused): Ordered {
   const steps: Step[] = [];
   for (const id of f.reach) {
     const sweep = f.sweeps.get(id);
-    if (f.stored.has(id) && !byLse.has(id)) steps.push(sweep !== undefined ? sweepStep(f, sweep) : nodeStep(f, id));
+    if (f.staged.has(id)) steps.push({ kind: "stage", node: id, storage: bufferOf(f, id) });
+    if (f.stored.has(id) && !byLse.has(id)) steps.push(sweep !== undefined ? sweepStep(f, sweep, id) : nodeStep(f, id));
     for (const s of sinksAt.get(id) ?? []) {
       if (g.isConst(s.node, 0)) continue;
       if (f.swept.has(s)) {
-        if (sweep?.sink === s && sweep.back === null) steps.push(sweepStep(f, sweep));
+        if (sweep?.sink === s && sweep.back === null) steps.push(sweepStep(f, sweep, id));
         continue;
       }
       // every lane adds its own term to grad, even one that does not depend on the sample
@@ -41,7 +42,18 @@ function sinkMode(f: Fused, s: Sink): Mode {
   return f.sinkUnrolled.get(s)! ? "unrolled" : "loop";
 }
 
+function bufferOf(f: Fused, id: NodeId): BufferStorage {
+  const storage = f.storage.get(id)!;
+  if (storage.kind !== "buffer") throw new Error(`internal: %${id}, read or written by a kernel, is not in a buffer`);
+  return storage;
+}
+
 function nodeStep(f: Fused, id: NodeId): Step {
+  const dense = f.dense.get(id);
+  if (dense !== undefined) {
+    const param = (n: NodeId) => f.graph.node(n).ref;
+    return { kind: "dense", node: id, storage: bufferOf(f, id), x: dense.x, weight: param(dense.weight), bias: dense.bias === null ? null : param(dense.bias), relu: dense.relu };
+  }
   const mode: Mode = f.unrolled.get(id)! ? "unrolled" : "loop";
   const storage = f.storage.get(id)!;
   const perLane = f.lanes > 0 && f.perSample[id] === 1;
@@ -50,12 +62,12 @@ function nodeStep(f: Fused, id: NodeId): Step {
   return { kind: "logsumexp", node: id, mode, storage, softmax: softmax === undefined ? null : { node: softmax, storage: f.storage.get(softmax)! }, perLane };
 }
 
-function sweepStep(f: Fused, sw: Sweep): Step {
+function sweepStep(f: Fused, sw: Sweep, at: NodeId): Step {
   let back = null;
   if (sw.back !== null) {
     const storage = f.storage.get(sw.back)!;
     if (storage.kind !== "buffer") throw new Error("internal: Wᵀδ of a sweep is not a buffer");
     back = { node: sw.back, weight: sw.weight!, storage };
   }
-  return { kind: "sweep", param: sw.sink.param, grad: sw.sink.node, delta: sw.delta, b: sw.b, back, blocked: f.lanes > 0 ? f.lanes : null, update: false };
+  return { kind: "sweep", param: sw.sink.param, grad: sw.sink.node, delta: sw.delta, b: sw.b, back, blocked: f.lanes > 0 ? f.lanes : null, update: false, kernel: f.kernelSweeps.get(at) ?? null };
 }

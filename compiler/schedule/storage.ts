@@ -8,11 +8,11 @@
 import type { Node, NodeId } from "../ir/graph.js";
 import { numel } from "../ir/shape.js";
 import type { NameTable } from "../codegen/names.js";
-import type { Laned, Stored } from "./facts.js";
+import type { Kerneled, Stored } from "./facts.js";
 import type { ModuleContext } from "./input.js";
-import type { Storage } from "./types.js";
+import type { Placement, Storage } from "./types.js";
 
-export function assignStorage(f: Laned, names: NameTable, mod: ModuleContext): Stored {
+export function assignStorage(f: Kerneled, names: NameTable, mod: ModuleContext): Stored {
   const { graph: g, stored } = f;
   // which stored values are read inside loops (they cannot be locals), from the sinks down
   const readInLoop = new Uint8Array(g.nodes.length);
@@ -34,7 +34,18 @@ export function assignStorage(f: Laned, names: NameTable, mod: ModuleContext): S
     else if (f.unrolled.get(id) && !readInLoop[id]) storage.set(id, { kind: "locals", base: names.freshGroup(hint, size), shape: node.shape });
     else storage.set(id, { kind: "buffer", name: buffer(hint, size), shape: node.shape, perLane: false });
   }
-  return { ...f, storage };
+  // a sample input the kernels read: its block of lanes, copied
+  for (const id of f.staged) {
+    const node = g.node(id);
+    storage.set(id, { kind: "buffer", name: buffer(`${node.ref}_lanes`, numel(node.shape) * f.lanes), shape: node.shape, perLane: true });
+  }
+  // a parameter or gradient array made outside the kernels' memory is copied into a stage of its size
+  const placements: Placement[] = f.placed.map(({ param, grad }) => {
+    const hint = grad ? `d${param}` : param;
+    const size = numel(f.spec.params.find((p) => p.name === param)!.shape);
+    return { param, grad, stage: buffer(`${hint}_stage`, size), at: names.fresh(`${hint}_at`) };
+  });
+  return { ...f, storage, placements };
 }
 
 /** the name of an unnamed stored value */

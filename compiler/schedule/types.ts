@@ -35,7 +35,40 @@ export type BufferStorage = Extract<Storage, { kind: "buffer" }>;
  * One step of the function, in emission order. `perLane`: in lane mode, the step runs once per
  * lane (inside its outermost loop, or around it when unrolled); false outside lane mode.
  */
-export type Step = NodeStep | LogSumExpStep | SweepStep | SinkStep | UpdateStep | ReturnStep;
+export type Step = StageStep | NodeStep | DenseStep | LogSumExpStep | SweepStep | SinkStep | UpdateStep | ReturnStep;
+
+/** Copies a sample input, for the block's lanes, into a per-lane buffer the kernels read (kernels.ts). */
+export interface StageStep {
+  readonly kind: "stage";
+  readonly node: NodeId;
+  readonly storage: BufferStorage;
+}
+
+/**
+ * A dense layer's forward for every lane in one kernel call (kernels.ts): node = W x (+ b)
+ * (then relu), x per lane in its buffer, W[m, k] and b[m] parameters. Always loops, always per lane.
+ */
+export interface DenseStep {
+  readonly kind: "dense";
+  readonly node: NodeId;
+  readonly storage: BufferStorage;
+  readonly x: NodeId;
+  readonly weight: string;
+  readonly bias: string | null;
+  readonly relu: boolean;
+}
+
+/**
+ * Where the kernels find a parameter's array (or, with grad, its gradient's): at its own offset
+ * when it lives in the kernels' memory, else in `stage`, a buffer of its size the function copies it
+ * into (and, for a gradient, back out of at the end). `at` names the offset in the function.
+ */
+export interface Placement {
+  readonly param: string;
+  readonly grad: boolean;
+  readonly stage: string;
+  readonly at: string;
+}
 
 /** Computes a stored node, element by element, into its storage. */
 export interface NodeStep {
@@ -77,6 +110,12 @@ export interface SweepStep {
   readonly blocked: number | null;
   /** update mode: W −= lr δ bᵀ in place, each W[i, j] read for Wᵀδ just before it changes */
   readonly update: boolean;
+  /**
+   * The wasm target in lane mode: the weight-gradient kernel (∂W += Σ over lanes δ bᵀ, and ∂bias
+   * += Σ δ when `bias` names the bias parameter) and, with `back`, the backward-data kernel, instead
+   * of the loops; δ and b are then per-lane buffers. null: the loops.
+   */
+  readonly kernel: { readonly bias: string | null } | null;
 }
 
 /** Adds an accumulate sink's term to grad, or writes an output sink. */
@@ -141,4 +180,6 @@ export interface Schedule {
   /** the parameters whose gradient the steps add to grad (in update mode, those that cannot be updated in place) */
   readonly accumulated: readonly string[];
   readonly steps: readonly Step[];
+  /** the wasm target: the parameter and gradient arrays the kernels read or write */
+  readonly placements: readonly Placement[];
 }

@@ -40,6 +40,24 @@ describe("golden modules", () => {
     });
 });
 
+/** the models whose wasm module is a golden file too (every model's is executed and checked) */
+const WASM_GOLDEN = new Set(["examples/digits", "examples/mnist"]);
+
+describe("golden modules, --target wasm", () => {
+  for (const e of valid)
+    it(e.path, async () => {
+      const options = { file: e.path, set: setOf(e.source), target: "wasm" } as const;
+      const r = await compile(e.source, options);
+      expect(r.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
+      if (WASM_GOLDEN.has(e.key)) compareBaseline(`wasm/${e.key}.ts`, r.ts!);
+      expect((await compile(e.source, options)).ts).toBe(r.ts);
+      const mod = await loadModule(r.ts!);
+      const check = gradCheck(mod, { seed: 3, elements: 40 });
+      expect(check.worst, JSON.stringify(check.params)).toBeLessThan(1e-6);
+      expect(typeCheck(r.ts!).errors).toEqual([]);
+    });
+});
+
 describe("golden diagnostics", () => {
   for (const e of invalid)
     it(e.path, async () => {
@@ -52,7 +70,7 @@ describe("golden diagnostics", () => {
 
 describe("baselines", () => {
   it("every baseline has a case", () => {
-    const expected = new Set([...valid.map((e) => `${e.key}.ts`), ...invalid.map((e) => `${e.key}.diagnostics.txt`)]);
+    const expected = new Set([...valid.map((e) => `${e.key}.ts`), ...[...WASM_GOLDEN].map((k) => `wasm/${k}.ts`), ...invalid.map((e) => `${e.key}.diagnostics.txt`)]);
     // the golden schedules are schedule.test.ts's
     const orphans = baselineFiles().filter((f) => !f.startsWith(`${SCHEDULES}/`) && !expected.has(f));
     expect(orphans, "baselines without a case: delete them or restore the case").toEqual([]);

@@ -4,6 +4,7 @@
  * precision: |nnc − tfjs| ≤ 2e-4 · max(1, |tfjs|) for every gradient element.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { TARGETS } from "../../compiler/target.js";
 import { compile } from "../../compiler/pipeline.js";
 import { loadModule } from "../../runtime/load-module.js";
 import { validModels } from "../helpers/corpus.js";
@@ -17,10 +18,10 @@ beforeAll(async () => {
 // the MNIST-sized example is left to the finite-difference check: tfjs per-sample loops are slow
 const models = validModels().filter((e) => !e.path.endsWith("mnist.nn"));
 
-describe("gradients agree with TensorFlow.js", () => {
+describe.each(TARGETS)("gradients of --target %s agree with TensorFlow.js", (target) => {
   for (const e of models)
     it(e.path, async () => {
-      const r = await compile(e.source, { file: e.path });
+      const r = await compile(e.source, { file: e.path, target });
       const model = r.model!;
       const mod = await loadModule(r.ts!);
       const random = rng(11);

@@ -11,6 +11,7 @@ import { compute, elem, num, paren } from "./expressions.js";
 import { add, flat, type Ix } from "./indexing.js";
 import { forEachElement, store } from "./loops.js";
 import { printLogSumExp, printSweep } from "./patterns.js";
+import { placementHead, placementTail, printDense, printKernelSweep, printStage } from "./kernels.js";
 import { Printer } from "./printer.js";
 
 /** What the TypeScript backend made of one function. */
@@ -38,7 +39,9 @@ export function printFunction(s: Schedule): EmittedFunction {
   // in lane mode each lane loop declares the offsets it reads
   if (s.lanes === null) for (const a of p.samples.values()) if (a.offset !== null) head.push(`const ${a.offset} = ${b.sampleIndex} * ${numel(a.shape)};`);
   for (const name of s.usedParams) head.push(`const ${b.params.get(name)!} = params[${JSON.stringify(name)}];`);
+  const placed = placementHead(p, s.placements);
   for (const [param, alias] of p.gradAlias) head.push(`const ${alias} = grad[${JSON.stringify(param)}];`);
+  head.push(...placed);
   const returns = spec.lossCell !== undefined ? "void" : spec.returns;
   const code = `/** ${spec.doc} */\nfunction ${spec.name}(${args.join(", ")}): ${returns} {\n${[...head, ...body].join("\n")}\n}\n`;
   return { code, lanes: s.lanes !== null, accumulated: spec.update === true ? s.accumulated : [] };
@@ -65,6 +68,12 @@ function printSteps(p: Printer): string[] {
     const at = headerNode(step);
     if (at !== null) header(at);
     switch (step.kind) {
+      case "stage":
+        printStage(p, out, step);
+        break;
+      case "dense":
+        printDense(p, out, step);
+        break;
       case "node":
         printNode(p, out, step);
         break;
@@ -83,10 +92,12 @@ function printSteps(p: Printer): string[] {
         printUpdate(p, out, step);
         break;
       case "return":
+        out.push(...placementTail(p, p.schedule.placements));
         printReturn(p, out, step);
         break;
     }
   }
+  if (p.schedule.steps.at(-1)?.kind !== "return") out.push(...placementTail(p, p.schedule.placements));
   return out;
 }
 
@@ -94,8 +105,11 @@ function printSteps(p: Printer): string[] {
 function headerNode(step: Step): NodeId | null {
   switch (step.kind) {
     case "node":
+    case "dense":
     case "logsumexp":
       return step.node;
+    case "stage":
+      return null;
     case "sweep":
       return step.back?.node ?? step.grad;
     case "sink":

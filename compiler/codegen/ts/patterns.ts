@@ -9,10 +9,15 @@ import { elem, paren, sumOf } from "./expressions.js";
 import { flat, indices } from "./indexing.js";
 import { bufferIndex, inLaneLoop, store, wrapLoops } from "./loops.js";
 import type { Printer } from "./printer.js";
+import { printKernelSweep } from "./kernels.js";
 
 /** ∂W += δ bᵀ (and Wᵀδ) row by row, skipping rows with δᵢ = 0; in lane mode, blocked when the block is full. */
 export function printSweep(p: Printer, out: string[], sw: SweepStep): void {
   p.unrolled = false;
+  if (sw.kernel !== null) {
+    printKernelSweep(p, out, sw);
+    return;
+  }
   if (sw.update) {
     printUpdateSweep(p, out, sw);
     return;

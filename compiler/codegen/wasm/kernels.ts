@@ -90,6 +90,17 @@ export interface KernelFunctions {
   copy(dst: number, src: number, n: number): void;
 }
 
+/** KernelFunctions as TypeScript text, for the interface the emitted module declares (keep the two alike). */
+export const KERNEL_SIGNATURES: readonly string[] = [
+  "dense_forward(X: number, W: number, b: number, Y: number, rows: number, m: number, k: number, relu: number): void;",
+  "dense_backward_data(D: number, W: number, DX: number, rows: number, m: number, k: number, accumulate: number): void;",
+  "dense_backward_weight(D: number, X: number, dW: number, db: number, rows: number, m: number, k: number): void;",
+  "sgd_update(P: number, G: number, n: number, lr: number): void;",
+  "relu_backward(D: number, Y: number, n: number): void;",
+  "zero(P: number, n: number): void;",
+  "copy(dst: number, src: number, n: number): void;",
+];
+
 /** Element size in bytes. */
 export const ELEMENT_BYTES: Record<Precision, number> = { f64: 8, f32: 4 };
 

@@ -1,0 +1,25 @@
+/**
+ * The kernel library a `--target wasm` module embeds: kernels.ts's WebAssembly text for the
+ * module's precision, assembled once per process (assemble.ts), with what the emitted module needs
+ * to declare and instantiate it.
+ */
+import type { KernelLibrary } from "../emit-module.js";
+import type { Precision } from "../../target.js";
+import { assembleWat } from "./assemble.js";
+import { KERNEL_MEMORY_MODULE, KERNEL_MEMORY_NAME, KERNEL_SIGNATURES, kernelsWat } from "./kernels.js";
+
+const cache = new Map<Precision, Promise<KernelLibrary>>();
+
+export function kernelLibrary(precision: Precision): Promise<KernelLibrary> {
+  let lib = cache.get(precision);
+  if (lib === undefined) {
+    lib = assembleWat(kernelsWat(precision)).then((bytes) => ({
+      bytes,
+      signatures: KERNEL_SIGNATURES,
+      description: `nnc's dense-layer kernels (SIMD128, ${precision === "f64" ? "f64x2" : "f32x4"})`,
+      memoryImport: { module: KERNEL_MEMORY_MODULE, field: KERNEL_MEMORY_NAME },
+    }));
+    cache.set(precision, lib);
+  }
+  return lib;
+}

@@ -1,0 +1,94 @@
+/**
+ * The part of a `--target wasm` module that sets up WebAssembly: the kernel library's bytes,
+ * embedded as base64 (the module imports nothing and needs no extra file), the memory laid out by
+ * memory.ts, the views of it that the printed functions use, createParams' arena, and the staging
+ * rule for arrays that live elsewhere.
+ *
+ * How the module becomes ready: by top-level await of WebAssembly.instantiate. Browsers refuse
+ * synchronous compilation of modules over 4 KB on the main thread; an ES module that awaits at
+ * its top level is evaluated only once the promise settles, so `import { gradientBatch } from
+ * "./mnist.js"` resolves to ready functions in Node and in browsers alike, with no init call.
+ */
+import { BYTES, type MemoryLayout } from "./memory.js";
+
+export const ARRAY_TYPE = { f64: "Float64Array", f32: "Float32Array" } as const;
+
+/** The module-level names the prelude declares. */
+export const WASM_NAMES = ["WebAssembly", "decodeBase64", "Kernels", "wasmMemory", "kernels", "arenaNext", "arenaArray", "inMemory", "leaveMemory"];
+
+/** The WebAssembly API the module uses, declared in the module's own scope: the emitted code
+ * type-checks under `lib: es2022` alone, and the declaration shadows no global of the user's. */
+const WEBASSEMBLY_TYPES = `declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: object } }>;
+};`;
+
+const BASE64_DECODER = `/** base64 → bytes, without atob (not in every runtime's type library). */
+function decodeBase64(text: string): Uint8Array {
+  const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const value = new Uint8Array(128);
+  for (let i = 0; i < 64; i++) value[digits.charCodeAt(i)] = i;
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  const out = new Uint8Array((text.length / 4) * 3 - padding);
+  for (let i = 0, o = 0; i < text.length; i += 4) {
+    const n = (value[text.charCodeAt(i)] << 18) | (value[text.charCodeAt(i + 1)] << 12) | (value[text.charCodeAt(i + 2)] << 6) | value[text.charCodeAt(i + 3)];
+    if (o < out.length) out[o++] = n >>> 16;
+    if (o < out.length) out[o++] = (n >>> 8) & 255;
+    if (o < out.length) out[o++] = n & 255;
+  }
+  return out;
+}`;
+
+export interface PreludeInput {
+  readonly layout: MemoryLayout;
+  readonly bytes: Uint8Array;
+  /** `name(args): result;` lines of the kernel library's exports, for its TypeScript interface */
+  readonly kernelSignatures: readonly string[];
+  /** a one-line description of the kernel library for the header comment */
+  readonly description: string;
+  /** the import object's module and field names of the memory */
+  readonly memoryImport: { readonly module: string; readonly field: string };
+}
+
+export function wasmPrelude(input: PreludeInput): string {
+  const { layout, bytes } = input;
+  const T = ARRAY_TYPE[layout.precision];
+  const size = BYTES[layout.precision];
+  const views = layout.regions.map((r) => `const ${r.name} = new ${T}(wasmMemory.buffer, ${r.offset}, ${r.length});`);
+  const base64 = Buffer.from(bytes).toString("base64");
+  return [
+    [
+      `// ── WebAssembly: ${input.description}, ${bytes.length} bytes, embedded below.`,
+      `// One memory of ${layout.pages} pages (${((layout.pages * 65536) / 1048576).toFixed(1)} MiB), never grown: scratch buffers at fixed offsets, then an`,
+      `// arena for the arrays createParams makes (the kernels use them in place). The module is ready when`,
+      `// its import resolves: it awaits the asynchronous instantiation at its top level.`,
+      WEBASSEMBLY_TYPES,
+    ].join("\n"),
+    BASE64_DECODER,
+    `interface Kernels {\n${input.kernelSignatures.map((s) => `  ${s}`).join("\n")}\n}`,
+    `const wasmMemory = new WebAssembly.Memory({ initial: ${layout.pages}, maximum: ${layout.pages} });`,
+    `const kernels = (await WebAssembly.instantiate(decodeBase64(${JSON.stringify(base64)}), { ${input.memoryImport.module}: { ${input.memoryImport.field}: wasmMemory } })).instance.exports as Kernels;`,
+    [`// the scratch buffers: views of the kernels' memory`, ...views].join("\n"),
+    `/** createParams' arena: [${layout.arenaStart}, ${layout.arenaEnd}) bytes; zero-filled, never reused. */
+let arenaNext = ${layout.arenaStart};
+function arenaArray(length: number): ${T} {
+  const bytes = Math.ceil((length * ${size}) / 16) * 16;
+  if (arenaNext + bytes > ${layout.arenaEnd}) return new ${T}(length);
+  const a = new ${T}(wasmMemory.buffer, arenaNext, length);
+  arenaNext += bytes;
+  return a;
+}`,
+    `/** The byte offset at which the kernels find \`a\`: its own when it lives in the module's memory,
+ * else that of its copy in \`stage\` (copied here; a gradient is copied back by \`leaveMemory\`). */
+function inMemory(a: ${T}, stage: ${T}): number {
+  if (a.buffer === wasmMemory.buffer) return a.byteOffset;
+  stage.set(a);
+  return stage.byteOffset;
+}
+
+/** After the kernels wrote \`a\`'s staged copy: back into \`a\` when \`a\` lives elsewhere. */
+function leaveMemory(a: ${T}, stage: ${T}): void {
+  if (a.buffer !== wasmMemory.buffer) a.set(stage);
+}`,
+  ].join("\n\n");
+}

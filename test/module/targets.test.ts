@@ -1,0 +1,138 @@
+/**
+ * The wasm target keeps the module's surface and semantics (language §10): on every valid model of
+ * the corpus, each public function of the `--target wasm` module gives what the TypeScript
+ * module gives (the TypeScript module's own semantics are held by batch.test.ts, the golden
+ * gradient checks and the oracle), to rounding: the kernels sum in another order. Batches of every
+ * count from 1 to 2 × lanes + 3 on the looped models (full blocks and tails), parameters made by
+ * createParams (in the kernels' memory) and made elsewhere (copied in and out on each call).
+ */
+import { describe, expect, it } from "vitest";
+import { WASM_LANES } from "../../compiler/codegen/emit-module.js";
+import { compile, type CompileOptions } from "../../compiler/pipeline.js";
+import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
+import { validModels, type CorpusEntry } from "../helpers/corpus.js";
+import { rng } from "../helpers/random.js";
+
+type Params = Record<string, Float64Array>;
+type Batch = Record<string, Float64Array>;
+
+const MAX = 2 * WASM_LANES + 3;
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+async function build(entry: CorpusEntry, target: CompileOptions["target"]): Promise<{ mod: CompiledModule; ts: string }> {
+  const r = await compile(entry.source, { file: entry.path, target });
+  expect(r.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
+  return { mod: await loadModule(r.ts!), ts: r.ts! };
+}
+
+function batch(shapes: Record<string, number[]>, random: () => number, lo: number, hi: number): Batch {
+  return Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, Float64Array.from({ length: MAX * size(s) }, () => lo + (hi - lo) * random())]));
+}
+
+/** |a − b| ≤ rel · max(|a|, |b|, scale) elementwise; scale: the tensor's largest magnitude */
+function expectClose(a: Params, b: Params, rel: number, what: string): void {
+  for (const [k, e] of Object.entries(b)) {
+    const scale = e.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const got = a[k]!;
+    for (let i = 0; i < e.length; i++) {
+      const bound = rel * Math.max(Math.abs(e[i]!), Math.abs(got[i]!), scale, 1e-300);
+      if (!(Math.abs(got[i]! - e[i]!) <= bound)) expect.fail(`${what} ${k}[${i}]: wasm ${got[i]} vs ts ${e[i]} (bound ${bound})`);
+    }
+  }
+}
+
+function expectNear(a: number, b: number, rel: number, what: string): void {
+  expect(Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), 1e-300), `${what}: wasm ${a} vs ts ${b}`).toBe(true);
+}
+
+const copy = (p: Params): Params => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Float64Array.from(v)]));
+/** the same values in arrays the wasm module did not make (outside its memory) */
+const outside = copy;
+/** the same values in arrays the module made */
+function inside(mod: CompiledModule, p: Params): Params {
+  const q = mod.createParams();
+  for (const [k, v] of Object.entries(p)) q[k]!.set(v);
+  return q;
+}
+
+const REL = 1e-10;
+
+describe.each(validModels().map((e) => [e.path, e] as const))("%s: --target wasm gives what --target ts gives", (_path, entry) => {
+  it("every public function, every count 1 … 2 × lanes + 3", async () => {
+    const ts = await build(entry, "ts");
+    const wasm = await build(entry, "wasm");
+    const a = wasm.mod;
+    const b = ts.mod;
+    expect(a.meta).toEqual(b.meta);
+    const random = rng(11);
+    const params = b.createParams();
+    b.initParams(params, 4);
+    for (const v of Object.values(params)) for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0.2 * (random() - 0.5);
+    const wasmInit = a.createParams();
+    a.initParams(wasmInit, 4);
+    const tsInit = b.createParams();
+    b.initParams(tsInit, 4);
+    expectClose(wasmInit, tsInit, 0, "initParams");
+    const inputs = batch(b.meta.inputs, random, -1, 1);
+    const targets = batch(b.meta.targets, random, 0.05, 0.95);
+    const looped = /kernels\.dense_/.test(wasm.ts);
+    const big = Object.values(b.meta.params).some((s) => size(s) > 50000);
+    const counts = looped && !big ? Array.from({ length: MAX }, (_, k) => k + 1) : [1, 3, WASM_LANES, WASM_LANES + 3, MAX];
+    for (const [where, p] of [["createParams", inside(a, params)], ["plain arrays", outside(params)]] as const) {
+      const ga = a.createParams();
+      const gb = b.createParams();
+      const gOut = outside(gb);
+      for (const count of counts) {
+        const grad = where === "createParams" ? ga : gOut;
+        const la = a.gradientBatch(p, inputs, targets, count, grad);
+        const lb = b.gradientBatch(params, inputs, targets, count, gb);
+        expectNear(la, lb, REL, `${where}: gradientBatch's loss, count ${count}`);
+        expectClose(grad, gb, REL, `${where}: gradientBatch, count ${count}`);
+        expectNear(a.lossBatch(p, inputs, targets, count), lb, REL, `${where}: lossBatch, count ${count}`);
+      }
+      expectClose(p, params, 0, `${where}: the parameters are left as they were`);
+    }
+    // the per-sample functions, the outputs, the steps
+    const p = inside(a, params);
+    const sample = (shapes: Record<string, number[]>, all: Batch, n: number) =>
+      Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, s.length === 0 ? all[k]![n]! : all[k]!.slice(n * size(s), (n + 1) * size(s))]));
+    const si = sample(b.meta.inputs, inputs, 2);
+    const st = sample(b.meta.targets, targets, 2);
+    const ga = a.createParams();
+    const gb = b.createParams();
+    expectNear(a.gradient(p, si, st, ga), b.gradient(params, si, st, gb), REL, "gradient's loss");
+    expectClose(ga, gb, REL, "gradient");
+    expectNear(a.loss(p, si, st), b.loss(params, si, st), REL, "loss");
+    const outs = (m: CompiledModule) => Object.fromEntries(Object.entries(m.meta.outputs).map(([k, s]) => [k, new Float64Array(MAX * size(s))]));
+    const oa = outs(a);
+    const ob = outs(b);
+    a.predictBatch(p, inputs, MAX, oa);
+    b.predictBatch(params, inputs, MAX, ob);
+    expectClose(oa, ob, REL, "predictBatch");
+    expectNear(a.evaluateBatch(p, inputs, targets, MAX, oa), b.evaluateBatch(params, inputs, targets, MAX, ob), REL, "evaluateBatch's loss");
+    expectClose(oa, ob, REL, "evaluateBatch's outputs");
+    // predict runs the same JavaScript on both targets
+    expect(JSON.stringify(a.predict(p, si))).toBe(JSON.stringify(b.predict(params, si)));
+    for (const count of [1, 5, MAX]) {
+      const pa = inside(a, params);
+      const pb = copy(params);
+      expectNear(a.sgdStep(pa, inputs, targets, count, 0.1, a.createParams(), a.createRandom(3)), b.sgdStep(pb, inputs, targets, count, 0.1, b.createParams(), b.createRandom(3)), REL, `sgdStep's loss, count ${count}`);
+      expectClose(pa, pb, REL, `sgdStep, count ${count}`);
+      const qa = inside(a, params);
+      const qb = copy(params);
+      const sa = a.createOptimizerState({ name: "adam", lr: 0.01 });
+      const sb = b.createOptimizerState({ name: "adam", lr: 0.01 });
+      for (let step = 0; step < 3; step++) {
+        const la = a.optimizerStep(qa, sa, inputs, targets, count, a.createParams(), a.createRandom(step));
+        const lb = b.optimizerStep(qb, sb, inputs, targets, count, b.createParams(), b.createRandom(step));
+        expectNear(la, lb, 1e-8, `optimizerStep (adam) ${step}'s loss, count ${count}`);
+      }
+      expectClose(qa, qb, 1e-8, `optimizerStep (adam), count ${count}`);
+    }
+    // training mode: the same masks from the same seed
+    const ta = a.createParams();
+    const tb = b.createParams();
+    expectNear(a.gradientBatchTrain(p, inputs, targets, MAX, ta, a.createRandom(9)), b.gradientBatchTrain(params, inputs, targets, MAX, tb, b.createRandom(9)), REL, "gradientBatchTrain's loss");
+    expectClose(ta, tb, REL, "gradientBatchTrain");
+  });
+});
