@@ -45,6 +45,9 @@ export const WASM_LANES = 32;
 /** The functions that may take LANES samples per call: the batch loops of the loss and the gradient.
  * Not sampleSgdStep: sgdStep calls it for a batch of one only. */
 const LANED: ReadonlySet<string> = new Set(["sampleLoss", "sampleGradient"]);
+/** On the wasm target the forward passes of predictBatch and evaluateBatch too: a block of samples
+ * per kernel call is where the kernels' speed comes from (the training loop evaluates every epoch). */
+const WASM_LANED: ReadonlySet<string> = new Set([...LANED, "samplePredict", "sampleEvaluate"]);
 
 /** gradient arrays of at most this many elements are zeroed by an inlined loop, larger ones by fill */
 const SMALL_ARRAY = 64;
@@ -90,7 +93,8 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
   };
 
   // the planned functions, with what only emission decides: how many samples a call may take
-  const fns: FunctionSpec[] = plan.functions.map((f) => (LANED.has(f.name) ? { ...f, maxLanes: lanes } : f));
+  const laneable = target === "wasm" ? WASM_LANED : LANED;
+  const fns: FunctionSpec[] = plan.functions.map((f) => (laneable.has(f.name) ? { ...f, maxLanes: lanes } : f));
   const cores = fns.map((f) => emitFunction(f, mod));
   const laned = new Set(fns.filter((_, k) => cores[k]!.lanes).map((f) => f.name));
   const stepAccumulates = cores[fns.findIndex((f) => f.name === "sampleSgdStep")]!.accumulated;
@@ -284,6 +288,12 @@ ${lines.join("\n")}
     return `${SGD_APPLY}\n\n${lines.join("\n")}`;
   }
 
+  /** A loop over the batch calling a per-sample function with `args`, the sample index (and, when laned, the block's lane count), then `rest`. */
+  each(fn: string, args: readonly string[], rest: readonly string[]): string {
+    if (!this.laned.has(fn)) return `for (let n = 0; n < count; n++) ${fn}(params, ${[...args, "n", ...rest].join(", ")});`;
+    return `for (let n = 0; n < count; n += ${this.lanes}) ${fn}(params, ${[...args, "n", `Math.min(${this.lanes}, count - n)`, ...rest].join(", ")});`;
+  }
+
   entryPoints(): string {
     const m = this.model;
     const ins = (batch: boolean) => m.inputs.map((t) => this.arg("inputs", t, batch));
@@ -320,20 +330,20 @@ function scaleAll(a: Float64Array, count: number): void {
 
 /** The outputs for one sample. The returned object is reused by the next call. */
 export function predict(params: Params, inputs: Inputs): Outputs {
-  samplePredict(params, ${[...ins(false), "0", ...outBufs].join(", ")});
+  samplePredict(params, ${[...ins(false), "0", ...(this.laned.has("samplePredict") ? ["1"] : []), ...outBufs].join(", ")});
 ${copyScalars}
   return predictions;
 }
 
 /** The outputs for \`count\` samples, written row-major into \`outputs\`. */
 export function predictBatch(params: Params, inputs: BatchInputs, count: number, outputs: BatchOutputs): void {
-  for (let n = 0; n < count; n++) samplePredict(params, ${[...ins(true), "n", ...m.outputs.map((o) => `outputs[${literal(o.name)}]`)].join(", ")});
+  ${this.each("samplePredict", [...ins(true)], m.outputs.map((o) => `outputs[${literal(o.name)}]`))}
 }
 
 /** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
 export function evaluateBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number, outputs: BatchOutputs): number {
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n++) sampleEvaluate(params, ${[...ins(true), ...tgs(true), "n", ...m.outputs.map((o) => `outputs[${literal(o.name)}]`)].join(", ")});
+  ${this.each("sampleEvaluate", [...ins(true), ...tgs(true)], m.outputs.map((o) => `outputs[${literal(o.name)}]`))}
   return lossTotal[0] / count${reg(false)};
 }
 

@@ -26,7 +26,7 @@ export function chooseLanes(f: Swept): Laned {
     max > 1 &&
     !spec.random &&
     spec.samples.length > 0 &&
-    spec.sinks.every((s) => s.kind !== "output" && (s.kind !== "return" || spec.lossCell !== undefined)) &&
+    spec.sinks.every((s) => s.kind !== "return" || spec.lossCell !== undefined) &&
     ([...f.stored].some((id) => perSample[id] === 1 && !f.unrolled.get(id)) || spec.sinks.some((s) => !f.sinkUnrolled.get(s))) &&
     unrolledSampleWork(f, perSample) <= MAX_UNROLLED_LANE_WORK;
   return { ...f, perSample, lanes: laneMode ? max : 0 };

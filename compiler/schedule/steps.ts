@@ -30,8 +30,8 @@ export function orderSteps(f: Fused): Ordered {
         if (sweep?.sink === s && sweep.back === null) steps.push(sweepStep(f, sweep, id));
         continue;
       }
-      // every lane adds its own term to grad, even one that does not depend on the sample
-      steps.push({ kind: "sink", sink: s, mode: sinkMode(f, s), perLane: f.lanes > 0 && s.kind === "accumulate" });
+      // every lane adds its own term to grad, or writes its own output, even one that does not depend on the sample
+      steps.push({ kind: "sink", sink: s, mode: sinkMode(f, s), perLane: f.lanes > 0 });
     }
   }
   if (ret !== null) steps.push({ kind: "return", node: ret, cell: spec.lossCell ?? null, perLane: f.lanes > 0 && f.perSample[ret] === 1 });

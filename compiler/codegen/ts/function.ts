@@ -146,8 +146,10 @@ function printSink(p: Printer, out: string[], step: SinkStep): void {
   const arr = p.outputs.get(s.name)!;
   const size = numel(shape);
   const n = p.schedule.bindings.sampleIndex;
-  const base = size === 1 ? n : `${n} * ${size}`;
-  forEachElement(p, out, shape, value, (idx, v) => `${arr}[${add(base, flat(shape, idx))}] = ${v};`, step.perLane);
+  // in a lane loop, sample n + lane's row
+  const row = () => (p.laneOffsets !== null ? `(${n} + ${p.lane})` : n);
+  const base = () => (size === 1 ? row() : `${row()} * ${size}`);
+  forEachElement(p, out, shape, value, (idx, v) => `${arr}[${add(base(), flat(shape, idx))}] = ${v};`, step.perLane);
 }
 
 function printUpdate(p: Printer, out: string[], step: UpdateStep): void {

@@ -165,28 +165,28 @@ const kernels = (
 ).instance.exports as Kernels;
 
 // the scratch buffers: views of the kernels' memory
-const y_z_buf = new Float64Array(wasmMemory.buffer, 16, 10);
-const h_buf = new Float64Array(wasmMemory.buffer, 96, 128);
-const L_lanes_buf = new Float64Array(wasmMemory.buffer, 1120, 32);
-const lse_lanes_buf = new Float64Array(wasmMemory.buffer, 1376, 32);
-const y_z_lanes_buf = new Float64Array(wasmMemory.buffer, 1632, 320);
-const h_lanes_buf = new Float64Array(wasmMemory.buffer, 4192, 4096);
-const x_lanes_buf = new Float64Array(wasmMemory.buffer, 36960, 25088);
-const h_W_stage_buf = new Float64Array(wasmMemory.buffer, 237664, 100352);
-const h_b_stage_buf = new Float64Array(wasmMemory.buffer, 1040480, 128);
-const y_W_stage_buf = new Float64Array(wasmMemory.buffer, 1041504, 1280);
-const y_b_stage_buf = new Float64Array(wasmMemory.buffer, 1051744, 10);
-const dh_z_lanes_buf = new Float64Array(wasmMemory.buffer, 1051824, 4096);
-const dy_z_lanes_buf = new Float64Array(wasmMemory.buffer, 1084592, 320);
-const sum_lanes_buf = new Float64Array(wasmMemory.buffer, 1087152, 32);
-const y_lanes_buf = new Float64Array(wasmMemory.buffer, 1087408, 320);
-const dh_lanes_buf = new Float64Array(wasmMemory.buffer, 1089968, 4096);
-const dh_W_stage_buf = new Float64Array(wasmMemory.buffer, 1122736, 100352);
-const dh_b_stage_buf = new Float64Array(wasmMemory.buffer, 1925552, 128);
-const dy_W_stage_buf = new Float64Array(wasmMemory.buffer, 1926576, 1280);
-const dy_b_stage_buf = new Float64Array(wasmMemory.buffer, 1936816, 10);
-const dh_z_buf = new Float64Array(wasmMemory.buffer, 1936896, 128);
-const dy_z_buf = new Float64Array(wasmMemory.buffer, 1937920, 10);
+const y_lanes_buf = new Float64Array(wasmMemory.buffer, 16, 320);
+const lse_lanes_buf = new Float64Array(wasmMemory.buffer, 2576, 32);
+const y_z_lanes_buf = new Float64Array(wasmMemory.buffer, 2832, 320);
+const h_lanes_buf = new Float64Array(wasmMemory.buffer, 5392, 4096);
+const x_lanes_buf = new Float64Array(wasmMemory.buffer, 38160, 25088);
+const h_W_stage_buf = new Float64Array(wasmMemory.buffer, 238864, 100352);
+const h_b_stage_buf = new Float64Array(wasmMemory.buffer, 1041680, 128);
+const y_W_stage_buf = new Float64Array(wasmMemory.buffer, 1042704, 1280);
+const y_b_stage_buf = new Float64Array(wasmMemory.buffer, 1052944, 10);
+const L_lanes_buf = new Float64Array(wasmMemory.buffer, 1053024, 32);
+const dh_z_lanes_buf = new Float64Array(wasmMemory.buffer, 1053280, 4096);
+const dy_z_lanes_buf = new Float64Array(wasmMemory.buffer, 1086048, 320);
+const sum_lanes_buf = new Float64Array(wasmMemory.buffer, 1088608, 32);
+const dh_lanes_buf = new Float64Array(wasmMemory.buffer, 1088864, 4096);
+const dh_W_stage_buf = new Float64Array(wasmMemory.buffer, 1121632, 100352);
+const dh_b_stage_buf = new Float64Array(wasmMemory.buffer, 1924448, 128);
+const dy_W_stage_buf = new Float64Array(wasmMemory.buffer, 1925472, 1280);
+const dy_b_stage_buf = new Float64Array(wasmMemory.buffer, 1935712, 10);
+const dh_z_buf = new Float64Array(wasmMemory.buffer, 1935792, 128);
+const dy_z_buf = new Float64Array(wasmMemory.buffer, 1936816, 10);
+const y_z_buf = new Float64Array(wasmMemory.buffer, 1936896, 10);
+const h_buf = new Float64Array(wasmMemory.buffer, 1936976, 128);
 const dh_buf = new Float64Array(wasmMemory.buffer, 1938000, 128);
 
 /** createParams' arena: [1939024, 8452304) bytes; zero-filled, never reused. */
@@ -221,96 +221,83 @@ const yPrediction = new Float64Array(10);
 const predictions: Outputs = { y: yPrediction };
 
 /** Forward pass for sample n: writes the outputs. */
-function samplePredict(params: Params, x: Float64Array, n: number, yOut: Float64Array): void {
-  const xo = n * 784;
+function samplePredict(params: Params, x: Float64Array, n: number, lanes: number, yOut: Float64Array): void {
   const h_W = params["h.W"];
   const h_b = params["h.b"];
   const y_W = params["y.W"];
   const y_b = params["y.b"];
+  const h_W_at = inMemory(h_W, h_W_stage_buf);
+  const h_b_at = inMemory(h_b, h_b_stage_buf);
+  const y_W_at = inMemory(y_W, y_W_stage_buf);
+  const y_b_at = inMemory(y_b, y_b_stage_buf);
+  // x of samples n … n + lanes − 1, where the kernels read it
+  for (let i = 0; i < lanes * 784; i++) x_lanes_buf[i] = x[n * 784 + i];
+
   // ── layer h = dense(x, 128, relu)  (mnist.nn:6)
-  for (let i = 0; i < 128; i++) {
-    let acc0 = 0,
-      acc1 = 0,
-      acc2 = 0,
-      acc3 = 0;
-    for (let j = 0; j < 784; j += 4) {
-      acc0 += h_W[i * 784 + j] * x[xo + j];
-      acc1 += h_W[i * 784 + j + 1] * x[xo + j + 1];
-      acc2 += h_W[i * 784 + j + 2] * x[xo + j + 2];
-      acc3 += h_W[i * 784 + j + 3] * x[xo + j + 3];
-    }
-    const tmp = acc0 + acc1 + acc2 + acc3 + h_b[i];
-    h_buf[i] = tmp > 0 ? tmp : 0;
-  }
+  // h = relu(h.W x + h.b), every lane: WebAssembly SIMD kernel
+  kernels.dense_forward(x_lanes_buf.byteOffset, h_W_at, h_b_at, h_lanes_buf.byteOffset, lanes, 128, 784, 1);
 
   // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
-  for (let i = 0; i < 10; i++) {
-    let acc0_1 = 0,
-      acc1_1 = 0,
-      acc2_1 = 0,
-      acc3_1 = 0;
-    for (let j = 0; j < 128; j += 4) {
-      acc0_1 += y_W[i * 128 + j] * h_buf[j];
-      acc1_1 += y_W[i * 128 + j + 1] * h_buf[j + 1];
-      acc2_1 += y_W[i * 128 + j + 2] * h_buf[j + 2];
-      acc3_1 += y_W[i * 128 + j + 3] * h_buf[j + 3];
-    }
-    y_z_buf[i] = acc0_1 + acc1_1 + acc2_1 + acc3_1 + y_b[i];
+  // y_z = y.W h + y.b, every lane: WebAssembly SIMD kernel
+  kernels.dense_forward(h_lanes_buf.byteOffset, y_W_at, y_b_at, y_z_lanes_buf.byteOffset, lanes, 10, 128, 0);
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(
+      y_z_lanes_buf[s * 10],
+      y_z_lanes_buf[s * 10 + 1],
+      y_z_lanes_buf[s * 10 + 2],
+      y_z_lanes_buf[s * 10 + 3],
+      y_z_lanes_buf[s * 10 + 4],
+      y_z_lanes_buf[s * 10 + 5],
+      y_z_lanes_buf[s * 10 + 6],
+      y_z_lanes_buf[s * 10 + 7],
+      y_z_lanes_buf[s * 10 + 8],
+      y_z_lanes_buf[s * 10 + 9],
+    );
+    const lse_exp_0 = Math.exp(y_z_lanes_buf[s * 10] - lse_max);
+    const lse_exp_1 = Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max);
+    const lse_exp_2 = Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max);
+    const lse_exp_3 = Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max);
+    const lse_exp_4 = Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max);
+    const lse_exp_5 = Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max);
+    const lse_exp_6 = Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max);
+    const lse_exp_7 = Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max);
+    const lse_exp_8 = Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max);
+    const lse_exp_9 = Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max);
+    const lse_sum =
+      lse_exp_0 +
+      lse_exp_1 +
+      lse_exp_2 +
+      lse_exp_3 +
+      lse_exp_4 +
+      lse_exp_5 +
+      lse_exp_6 +
+      lse_exp_7 +
+      lse_exp_8 +
+      lse_exp_9;
+    lse_lanes_buf[s] = lse_max + Math.log(lse_sum);
+    y_lanes_buf[s * 10] = lse_exp_0 / lse_sum;
+    y_lanes_buf[s * 10 + 1] = lse_exp_1 / lse_sum;
+    y_lanes_buf[s * 10 + 2] = lse_exp_2 / lse_sum;
+    y_lanes_buf[s * 10 + 3] = lse_exp_3 / lse_sum;
+    y_lanes_buf[s * 10 + 4] = lse_exp_4 / lse_sum;
+    y_lanes_buf[s * 10 + 5] = lse_exp_5 / lse_sum;
+    y_lanes_buf[s * 10 + 6] = lse_exp_6 / lse_sum;
+    y_lanes_buf[s * 10 + 7] = lse_exp_7 / lse_sum;
+    y_lanes_buf[s * 10 + 8] = lse_exp_8 / lse_sum;
+    y_lanes_buf[s * 10 + 9] = lse_exp_9 / lse_sum;
   }
-  const lse_max = Math.max(
-    y_z_buf[0],
-    y_z_buf[1],
-    y_z_buf[2],
-    y_z_buf[3],
-    y_z_buf[4],
-    y_z_buf[5],
-    y_z_buf[6],
-    y_z_buf[7],
-    y_z_buf[8],
-    y_z_buf[9],
-  );
-  const lse_exp_0 = Math.exp(y_z_buf[0] - lse_max);
-  const lse_exp_1 = Math.exp(y_z_buf[1] - lse_max);
-  const lse_exp_2 = Math.exp(y_z_buf[2] - lse_max);
-  const lse_exp_3 = Math.exp(y_z_buf[3] - lse_max);
-  const lse_exp_4 = Math.exp(y_z_buf[4] - lse_max);
-  const lse_exp_5 = Math.exp(y_z_buf[5] - lse_max);
-  const lse_exp_6 = Math.exp(y_z_buf[6] - lse_max);
-  const lse_exp_7 = Math.exp(y_z_buf[7] - lse_max);
-  const lse_exp_8 = Math.exp(y_z_buf[8] - lse_max);
-  const lse_exp_9 = Math.exp(y_z_buf[9] - lse_max);
-  const lse_sum =
-    lse_exp_0 +
-    lse_exp_1 +
-    lse_exp_2 +
-    lse_exp_3 +
-    lse_exp_4 +
-    lse_exp_5 +
-    lse_exp_6 +
-    lse_exp_7 +
-    lse_exp_8 +
-    lse_exp_9;
-  const lse = lse_max + Math.log(lse_sum);
-  const y_0 = lse_exp_0 / lse_sum;
-  const y_1 = lse_exp_1 / lse_sum;
-  const y_2 = lse_exp_2 / lse_sum;
-  const y_3 = lse_exp_3 / lse_sum;
-  const y_4 = lse_exp_4 / lse_sum;
-  const y_5 = lse_exp_5 / lse_sum;
-  const y_6 = lse_exp_6 / lse_sum;
-  const y_7 = lse_exp_7 / lse_sum;
-  const y_8 = lse_exp_8 / lse_sum;
-  const y_9 = lse_exp_9 / lse_sum;
-  yOut[n * 10] = y_0;
-  yOut[n * 10 + 1] = y_1;
-  yOut[n * 10 + 2] = y_2;
-  yOut[n * 10 + 3] = y_3;
-  yOut[n * 10 + 4] = y_4;
-  yOut[n * 10 + 5] = y_5;
-  yOut[n * 10 + 6] = y_6;
-  yOut[n * 10 + 7] = y_7;
-  yOut[n * 10 + 8] = y_8;
-  yOut[n * 10 + 9] = y_9;
+  for (let s = 0; s < lanes; s++) {
+    yOut[(n + s) * 10] = y_lanes_buf[s * 10];
+    yOut[(n + s) * 10 + 1] = y_lanes_buf[s * 10 + 1];
+    yOut[(n + s) * 10 + 2] = y_lanes_buf[s * 10 + 2];
+    yOut[(n + s) * 10 + 3] = y_lanes_buf[s * 10 + 3];
+    yOut[(n + s) * 10 + 4] = y_lanes_buf[s * 10 + 4];
+    yOut[(n + s) * 10 + 5] = y_lanes_buf[s * 10 + 5];
+    yOut[(n + s) * 10 + 6] = y_lanes_buf[s * 10 + 6];
+    yOut[(n + s) * 10 + 7] = y_lanes_buf[s * 10 + 7];
+    yOut[(n + s) * 10 + 8] = y_lanes_buf[s * 10 + 8];
+    yOut[(n + s) * 10 + 9] = y_lanes_buf[s * 10 + 9];
+  }
 }
 
 /** Adds the loss of sample n (without parameter-only terms) to lossTotal[0]. */
@@ -557,123 +544,115 @@ function sampleEvaluate(
   x: Float64Array,
   t: Float64Array,
   n: number,
+  lanes: number,
   yOut: Float64Array,
 ): void {
-  const xo = n * 784;
-  const to = n * 10;
   const h_W = params["h.W"];
   const h_b = params["h.b"];
   const y_W = params["y.W"];
   const y_b = params["y.b"];
+  const h_W_at = inMemory(h_W, h_W_stage_buf);
+  const h_b_at = inMemory(h_b, h_b_stage_buf);
+  const y_W_at = inMemory(y_W, y_W_stage_buf);
+  const y_b_at = inMemory(y_b, y_b_stage_buf);
+  // x of samples n … n + lanes − 1, where the kernels read it
+  for (let i = 0; i < lanes * 784; i++) x_lanes_buf[i] = x[n * 784 + i];
+
   // ── layer h = dense(x, 128, relu)  (mnist.nn:6)
-  for (let i = 0; i < 128; i++) {
-    let acc0 = 0,
-      acc1 = 0,
-      acc2 = 0,
-      acc3 = 0;
-    for (let j = 0; j < 784; j += 4) {
-      acc0 += h_W[i * 784 + j] * x[xo + j];
-      acc1 += h_W[i * 784 + j + 1] * x[xo + j + 1];
-      acc2 += h_W[i * 784 + j + 2] * x[xo + j + 2];
-      acc3 += h_W[i * 784 + j + 3] * x[xo + j + 3];
-    }
-    const tmp = acc0 + acc1 + acc2 + acc3 + h_b[i];
-    h_buf[i] = tmp > 0 ? tmp : 0;
-  }
+  // h = relu(h.W x + h.b), every lane: WebAssembly SIMD kernel
+  kernels.dense_forward(x_lanes_buf.byteOffset, h_W_at, h_b_at, h_lanes_buf.byteOffset, lanes, 128, 784, 1);
 
   // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
-  for (let i = 0; i < 10; i++) {
-    let acc0_1 = 0,
-      acc1_1 = 0,
-      acc2_1 = 0,
-      acc3_1 = 0;
-    for (let j = 0; j < 128; j += 4) {
-      acc0_1 += y_W[i * 128 + j] * h_buf[j];
-      acc1_1 += y_W[i * 128 + j + 1] * h_buf[j + 1];
-      acc2_1 += y_W[i * 128 + j + 2] * h_buf[j + 2];
-      acc3_1 += y_W[i * 128 + j + 3] * h_buf[j + 3];
-    }
-    y_z_buf[i] = acc0_1 + acc1_1 + acc2_1 + acc3_1 + y_b[i];
+  // y_z = y.W h + y.b, every lane: WebAssembly SIMD kernel
+  kernels.dense_forward(h_lanes_buf.byteOffset, y_W_at, y_b_at, y_z_lanes_buf.byteOffset, lanes, 10, 128, 0);
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(
+      y_z_lanes_buf[s * 10],
+      y_z_lanes_buf[s * 10 + 1],
+      y_z_lanes_buf[s * 10 + 2],
+      y_z_lanes_buf[s * 10 + 3],
+      y_z_lanes_buf[s * 10 + 4],
+      y_z_lanes_buf[s * 10 + 5],
+      y_z_lanes_buf[s * 10 + 6],
+      y_z_lanes_buf[s * 10 + 7],
+      y_z_lanes_buf[s * 10 + 8],
+      y_z_lanes_buf[s * 10 + 9],
+    );
+    const lse_exp_0 = Math.exp(y_z_lanes_buf[s * 10] - lse_max);
+    const lse_exp_1 = Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max);
+    const lse_exp_2 = Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max);
+    const lse_exp_3 = Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max);
+    const lse_exp_4 = Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max);
+    const lse_exp_5 = Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max);
+    const lse_exp_6 = Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max);
+    const lse_exp_7 = Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max);
+    const lse_exp_8 = Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max);
+    const lse_exp_9 = Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max);
+    const lse_sum =
+      lse_exp_0 +
+      lse_exp_1 +
+      lse_exp_2 +
+      lse_exp_3 +
+      lse_exp_4 +
+      lse_exp_5 +
+      lse_exp_6 +
+      lse_exp_7 +
+      lse_exp_8 +
+      lse_exp_9;
+    lse_lanes_buf[s] = lse_max + Math.log(lse_sum);
+    y_lanes_buf[s * 10] = lse_exp_0 / lse_sum;
+    y_lanes_buf[s * 10 + 1] = lse_exp_1 / lse_sum;
+    y_lanes_buf[s * 10 + 2] = lse_exp_2 / lse_sum;
+    y_lanes_buf[s * 10 + 3] = lse_exp_3 / lse_sum;
+    y_lanes_buf[s * 10 + 4] = lse_exp_4 / lse_sum;
+    y_lanes_buf[s * 10 + 5] = lse_exp_5 / lse_sum;
+    y_lanes_buf[s * 10 + 6] = lse_exp_6 / lse_sum;
+    y_lanes_buf[s * 10 + 7] = lse_exp_7 / lse_sum;
+    y_lanes_buf[s * 10 + 8] = lse_exp_8 / lse_sum;
+    y_lanes_buf[s * 10 + 9] = lse_exp_9 / lse_sum;
   }
-  const lse_max = Math.max(
-    y_z_buf[0],
-    y_z_buf[1],
-    y_z_buf[2],
-    y_z_buf[3],
-    y_z_buf[4],
-    y_z_buf[5],
-    y_z_buf[6],
-    y_z_buf[7],
-    y_z_buf[8],
-    y_z_buf[9],
-  );
-  const lse_exp_0 = Math.exp(y_z_buf[0] - lse_max);
-  const lse_exp_1 = Math.exp(y_z_buf[1] - lse_max);
-  const lse_exp_2 = Math.exp(y_z_buf[2] - lse_max);
-  const lse_exp_3 = Math.exp(y_z_buf[3] - lse_max);
-  const lse_exp_4 = Math.exp(y_z_buf[4] - lse_max);
-  const lse_exp_5 = Math.exp(y_z_buf[5] - lse_max);
-  const lse_exp_6 = Math.exp(y_z_buf[6] - lse_max);
-  const lse_exp_7 = Math.exp(y_z_buf[7] - lse_max);
-  const lse_exp_8 = Math.exp(y_z_buf[8] - lse_max);
-  const lse_exp_9 = Math.exp(y_z_buf[9] - lse_max);
-  const lse_sum =
-    lse_exp_0 +
-    lse_exp_1 +
-    lse_exp_2 +
-    lse_exp_3 +
-    lse_exp_4 +
-    lse_exp_5 +
-    lse_exp_6 +
-    lse_exp_7 +
-    lse_exp_8 +
-    lse_exp_9;
-  const lse = lse_max + Math.log(lse_sum);
-  const y_0 = lse_exp_0 / lse_sum;
-  const y_1 = lse_exp_1 / lse_sum;
-  const y_2 = lse_exp_2 / lse_sum;
-  const y_3 = lse_exp_3 / lse_sum;
-  const y_4 = lse_exp_4 / lse_sum;
-  const y_5 = lse_exp_5 / lse_sum;
-  const y_6 = lse_exp_6 / lse_sum;
-  const y_7 = lse_exp_7 / lse_sum;
-  const y_8 = lse_exp_8 / lse_sum;
-  const y_9 = lse_exp_9 / lse_sum;
-  yOut[n * 10] = y_0;
-  yOut[n * 10 + 1] = y_1;
-  yOut[n * 10 + 2] = y_2;
-  yOut[n * 10 + 3] = y_3;
-  yOut[n * 10 + 4] = y_4;
-  yOut[n * 10 + 5] = y_5;
-  yOut[n * 10 + 6] = y_6;
-  yOut[n * 10 + 7] = y_7;
-  yOut[n * 10 + 8] = y_8;
-  yOut[n * 10 + 9] = y_9;
+  for (let s = 0; s < lanes; s++) {
+    yOut[(n + s) * 10] = y_lanes_buf[s * 10];
+    yOut[(n + s) * 10 + 1] = y_lanes_buf[s * 10 + 1];
+    yOut[(n + s) * 10 + 2] = y_lanes_buf[s * 10 + 2];
+    yOut[(n + s) * 10 + 3] = y_lanes_buf[s * 10 + 3];
+    yOut[(n + s) * 10 + 4] = y_lanes_buf[s * 10 + 4];
+    yOut[(n + s) * 10 + 5] = y_lanes_buf[s * 10 + 5];
+    yOut[(n + s) * 10 + 6] = y_lanes_buf[s * 10 + 6];
+    yOut[(n + s) * 10 + 7] = y_lanes_buf[s * 10 + 7];
+    yOut[(n + s) * 10 + 8] = y_lanes_buf[s * 10 + 8];
+    yOut[(n + s) * 10 + 9] = y_lanes_buf[s * 10 + 9];
+  }
 
   // ── loss cross_entropy(y, t)  (mnist.nn:8)
-  const L =
-    (t[to] +
-      t[to + 1] +
-      t[to + 2] +
-      t[to + 3] +
-      t[to + 4] +
-      t[to + 5] +
-      t[to + 6] +
-      t[to + 7] +
-      t[to + 8] +
-      t[to + 9]) *
-      lse -
-    (t[to] * y_z_buf[0] +
-      t[to + 1] * y_z_buf[1] +
-      t[to + 2] * y_z_buf[2] +
-      t[to + 3] * y_z_buf[3] +
-      t[to + 4] * y_z_buf[4] +
-      t[to + 5] * y_z_buf[5] +
-      t[to + 6] * y_z_buf[6] +
-      t[to + 7] * y_z_buf[7] +
-      t[to + 8] * y_z_buf[8] +
-      t[to + 9] * y_z_buf[9]);
-  lossTotal[0] += L;
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    L_lanes_buf[s] =
+      (t[to] +
+        t[to + 1] +
+        t[to + 2] +
+        t[to + 3] +
+        t[to + 4] +
+        t[to + 5] +
+        t[to + 6] +
+        t[to + 7] +
+        t[to + 8] +
+        t[to + 9]) *
+        lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 10] +
+        t[to + 1] * y_z_lanes_buf[s * 10 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 10 + 2] +
+        t[to + 3] * y_z_lanes_buf[s * 10 + 3] +
+        t[to + 4] * y_z_lanes_buf[s * 10 + 4] +
+        t[to + 5] * y_z_lanes_buf[s * 10 + 5] +
+        t[to + 6] * y_z_lanes_buf[s * 10 + 6] +
+        t[to + 7] * y_z_lanes_buf[s * 10 + 7] +
+        t[to + 8] * y_z_lanes_buf[s * 10 + 8] +
+        t[to + 9] * y_z_lanes_buf[s * 10 + 9]);
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
 }
 
 /** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
@@ -856,7 +835,7 @@ function scaleAll(a: Float64Array, count: number): void {
 
 /** The outputs for one sample. The returned object is reused by the next call. */
 export function predict(params: Params, inputs: Inputs): Outputs {
-  samplePredict(params, inputs["x"], 0, yPrediction);
+  samplePredict(params, inputs["x"], 0, 1, yPrediction);
 
   return predictions;
 }
@@ -868,7 +847,8 @@ export function predictBatch(
   count: number,
   outputs: BatchOutputs,
 ): void {
-  for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+  for (let n = 0; n < count; n += 32)
+    samplePredict(params, inputs["x"], n, Math.min(32, count - n), outputs["y"]);
 }
 
 /** lossBatch and predictBatch in one forward pass: writes the outputs, returns the mean loss. */
@@ -880,7 +860,8 @@ export function evaluateBatch(
   outputs: BatchOutputs,
 ): number {
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n++) sampleEvaluate(params, inputs["x"], targets["t"], n, outputs["y"]);
+  for (let n = 0; n < count; n += 32)
+    sampleEvaluate(params, inputs["x"], targets["t"], n, Math.min(32, count - n), outputs["y"]);
   return lossTotal[0] / count;
 }
 
