@@ -92,14 +92,15 @@ ${hyperNames.map((h) => `  readonly ${h}: number;`).join("\n")}
 /** A fresh state for \`optimizer\`: step count 0, zero-filled moments. Throws on an unknown name or a hyperparameter out of range. */
 export function createOptimizerState(optimizer: OptimizerSpec): OptimizerState {
   const name = optimizer.name;
-  if (!Object.hasOwn(OPTIMIZER_DEFAULTS, name)) throw new Error(\`unknown optimizer '\${String(name)}': expected one of \${Object.keys(OPTIMIZER_DEFAULTS).join(", ")}\`);
+  if (!Object.hasOwn(OPTIMIZER_DEFAULTS, name)) throw new Error("unknown optimizer '" + String(name) + "': expected one of " + Object.keys(OPTIMIZER_DEFAULTS).join(", "));
   const values: Record<string, number> = { ...OPTIMIZER_DEFAULTS[name] };
   for (const [key, value] of Object.entries(optimizer)) {
     if (key === "name") continue;
-    if (!Object.hasOwn(values, key)) throw new Error(\`optimizer \${name}: unknown hyperparameter '\${key}' (it takes \${Object.keys(values).join(", ")})\`);
-    if (typeof value !== "number" || !Number.isFinite(value)) throw new Error(\`optimizer \${name}: \${key} must be a finite number, got \${String(value)}\`);
-    const ok = key === "lr" ? value > 0 : OPTIMIZER_RANGES[\`\${name}.\${key}\`]!(value);
-    if (!ok) throw new Error(\`optimizer \${name}: \${key} must be \${key === "lr" ? "> 0" : OPTIMIZER_RANGE_WORDS[\`\${name}.\${key}\`]}, got \${value}\`);
+    const what = "optimizer " + name + ": ";
+    if (!Object.hasOwn(values, key)) throw new Error(what + "unknown hyperparameter '" + key + "' (it takes " + Object.keys(values).join(", ") + ")");
+    if (typeof value !== "number" || !Number.isFinite(value)) throw new Error(what + key + " must be a finite number, got " + String(value));
+    const range = key === "lr" ? "> 0" : OPTIMIZER_RANGE_WORDS[name + "." + key]!;
+    if (!(key === "lr" ? value > 0 : OPTIMIZER_RANGES[name + "." + key]!(value))) throw new Error(what + key + " must be " + range + ", got " + value);
     values[key] = value;
   }
   const buffers: OptimizerState["buffers"] = {};
