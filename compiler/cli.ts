@@ -15,6 +15,8 @@ import { writeFileAtomic } from "./io.js";
 import { check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
 import { TARGETS, type Target } from "./target.js";
+import { chooseTarget } from "./choose-target.js";
+import type { Model } from "./semantics/model.js";
 
 // typescript (behind loadModule) takes most of a second to load: only commands that run a
 // module load it
@@ -156,10 +158,22 @@ async function runExplain(file: string, o: CommonOpts & { ir?: boolean }): Promi
   return 0;
 }
 
-/** Compiles the model in memory and loads the module; null (diagnostics printed) on errors. */
-async function compileAndLoad(file: string, o: CommonOpts) {
+/**
+ * Compiles the model in memory and loads the module; null (diagnostics printed) on errors. Without
+ * --target, the target is chosen for the model and `batch` (choose-target.ts) and `say` is told.
+ */
+async function compileAndLoad(file: string, o: CommonOpts, batch?: (model: Model) => number, say?: (line: string) => void) {
   const source = readSource(file);
-  const result = await compile(source, compileOptions(file, o));
+  let target = o.target;
+  if (target === undefined && batch !== undefined) {
+    const { model } = check(source, compileOptions(file, o));
+    if (model !== null) {
+      const choice = chooseTarget(model, batch(model), o.unroll ?? DEFAULT_UNROLL);
+      target = choice.target;
+      say?.(`target ${choice.target}: ${choice.why} (--target to choose)`);
+    }
+  }
+  const result = await compile(source, compileOptions(file, { ...o, target }));
   if (report(file, source, result.diagnostics) || result.ts === null) return null;
   return { model: result.model!, mod: await loadModule(result.ts) };
 }
@@ -233,7 +247,7 @@ export function program(): Command {
       .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", positiveInt)
       .option("--resume <checkpoint>", "continue from a checkpoint"),
   ).action(async (file: string, o: CommonOpts & TrainFlags) => {
-    const loaded = await compileAndLoad(file, o);
+    const loaded = await compileAndLoad(file, o, (model) => (o.optimizer ?? model.train.optimizer?.name) === "lbfgs" ? Infinity : o.batch ?? model.train.batch ?? 32, stdout);
     setExit(loaded === null ? 1 : await (await runtime()).runTrain(file, loaded.model, loaded.mod, o, stdout));
   });
   common(
@@ -245,7 +259,8 @@ export function program(): Command {
       .requiredOption("--data <file>", "data: CSV (inputs, optionally targets) or MNIST IDX")
       .option("-o, --output <file>", "write the predictions (CSV) here instead of stdout"),
   ).action(async (file: string, o: CommonOpts & PredictFlags) => {
-    const loaded = await compileAndLoad(file, o);
+    // the whole data set is one batch for predictBatch
+    const loaded = await compileAndLoad(file, o, () => Infinity);
     setExit(loaded === null ? 1 : await (await runtime()).runPredict(loaded.model, loaded.mod, o, stdout, stderr));
   });
   return cmd;
