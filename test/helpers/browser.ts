@@ -113,7 +113,9 @@ export async function openBrowser(options: BrowserOptions = {}): Promise<Browser
       page.on("crash", () => problems.push("the page crashed"));
       let timer: NodeJS.Timeout | undefined;
       try {
-        await page.goto(`${origin}/`, { timeout: limit });
+        // the blank page loads under the session's limit: a short run limit is for the module alone
+        // (a loaded machine can take longer than 300 ms to open a page)
+        await page.goto(`${origin}/`, { timeout: Math.max(limit, timeoutMs) });
         // page-side code as text: vitest rewrites import() in functions of the test files
         const work = page.evaluate<string>(
           `(async () => {
