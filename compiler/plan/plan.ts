@@ -19,6 +19,7 @@ import type { Graph, NodeId } from "../ir/graph.js";
 import type { Shape } from "../ir/shape.js";
 import { assertValid } from "../ir/verify.js";
 import type { Model } from "../semantics/model.js";
+import { derive, type Derivations } from "./derivations.js";
 import type { Sink } from "./sinks.js";
 import { inferenceMode, specialize, trainingMode } from "./specialize.js";
 import { splitLoss } from "./split-loss.js";
@@ -71,6 +72,8 @@ export interface Plan {
    * function uses this graph.
    */
   readonly explained: Gradient & { readonly outputs: readonly NodeId[] };
+  /** the equations of `explained` as text (derivations.ts): what `nnc explain` prints */
+  readonly derivations: Derivations;
 }
 
 export function plan(model: Model): Plan {
@@ -191,8 +194,9 @@ export function plan(model: Model): Plan {
   const loss = whole.map.get(model.loss)!;
   const grads = differentiated(whole.graph, loss, wrt, "the loss as written");
   const explained = { graph: whole.graph, loss, grads, firstBackward, outputs: outputs.map((o) => whole.map.get(o)!) };
+  const derivations = derive(explained, params);
 
-  return { functions: fns, hasRegularizer: split.paramOnly !== null, regularized, explained };
+  return { functions: fns, hasRegularizer: split.paramOnly !== null, regularized, explained, derivations };
 }
 
 function specialized(src: Graph, roots: readonly NodeId[], mode: "inference" | "training") {
