@@ -1,11 +1,14 @@
 /**
  * The derivation as text: the backward equations of the loss as written (Plan.explained), in the
  * notation of the lecture notes. Values the user named print as their names, adjoints as
- * ∂L/∂name; everything else is written out inline. `nnc explain` prints these equations.
+ * ∂L/∂name; everything else is written out inline. `nnc explain` prints these equations, and the
+ * emitted code carries the same text in the comment above each backward block: one source, so a
+ * reviewer reads in the module exactly what `explain` prints.
  */
 import type { Graph, NodeId } from "../ir/graph.js";
 import type { Shape } from "../ir/shape.js";
 import type { Gradient } from "./plan.js";
+import type { Sink } from "./sinks.js";
 
 export interface Derivations {
   /**
@@ -42,6 +45,30 @@ export function derive(explained: Gradient, params: readonly { readonly name: st
       return { name: p.name, shape: p.shape, equation };
     }),
   };
+}
+
+/**
+ * What the comment above each backward block of a function shows, by `.nn` line: the equations of
+ * the statement, and the whole gradient of each parameter the function accumulates in that block
+ * (the statement of its accumulate sink's term), each equation once. A function that computes part
+ * of a sum (the per-sample terms, the regularizer, dropout's training mode) shows the whole
+ * derivation it is part of, as `nnc explain` prints it. The updates sampleSgdStep defers until
+ * nothing reads θ any more come after the backward blocks and show no equation (the gradient
+ * function's blocks show them).
+ */
+export function derivationComments(d: Derivations, g: Graph, sinks: readonly Sink[]): ReadonlyMap<number, readonly string[]> {
+  const out = new Map<number, string[]>();
+  for (const [line, s] of d.statements) out.set(line, [...s.equations]);
+  for (const sink of sinks) {
+    if (sink.kind !== "accumulate") continue;
+    const line = g.node(sink.node).origin?.line;
+    if (line === undefined) continue;
+    const { equation } = d.params.find((p) => p.name === sink.param)!;
+    const list = out.get(line) ?? [];
+    if (!list.includes(equation)) list.push(equation);
+    out.set(line, list);
+  }
+  return out;
 }
 
 /** The longest right-hand side printed, in characters (the longest in the tests' models has 300). */
