@@ -5,6 +5,7 @@
  */
 import { numel, type Shape } from "../ir/shape.js";
 import type { Plan } from "../plan/plan.js";
+import type { Schedule } from "../schedule/types.js";
 import type { InitSpec, Model, ParamInfo } from "../semantics/model.js";
 import { emitFunction, num, type FunctionSpec, type ModuleContext } from "./emit-function.js";
 import { commentText, literal, NameTable } from "./names.js";
@@ -15,6 +16,8 @@ export interface EmitOptions {
   /** tensors with at most this much work per layer are fully unrolled */
   readonly unroll: number;
   readonly version: string;
+  /** receives the schedule of each function, in plan order, when given (scheduleModule) */
+  readonly schedules?: Schedule[];
 }
 
 /** the unroll threshold (work = elements × reduction length); the curve behind it is in docs/performance.md */
@@ -68,6 +71,7 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
   // the planned functions, with what only emission decides: how many samples a call may take
   const fns: FunctionSpec[] = plan.functions.map((f) => (LANED.has(f.name) ? { ...f, maxLanes: LANES } : f));
   const cores = fns.map((f) => emitFunction(f, mod));
+  options.schedules?.push(...cores.map((c) => c.schedule));
   const laned = new Set(fns.filter((_, k) => cores[k]!.lanes).map((f) => f.name));
   const stepAccumulates = cores[fns.findIndex((f) => f.name === "sampleSgdStep")]!.accumulated;
   const fromGrad = model.params.map((p) => p.name).filter((p) => stepAccumulates.includes(p) || plan.regularized.includes(p));
@@ -95,6 +99,13 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
     ...cores.map((c) => c.code),
     api.entryPoints(),
   ].join("\n\n");
+}
+
+/** The schedule of each function of the module, in plan order: the ones emitModule prints (`nnc explain --schedule`). */
+export function scheduleModule(model: Model, plan: Plan, options: EmitOptions): Schedule[] {
+  const schedules: Schedule[] = [];
+  emitModule(model, plan, { ...options, schedules });
+  return schedules;
 }
 
 const RANDOM_HELPERS = `/** A small seeded generator (mulberry32) of uniform numbers in [0, 1). */
