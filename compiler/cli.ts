@@ -9,13 +9,15 @@ import { dirname, join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { renderDiagnostics } from "./diagnostics/render.js";
 import { Diagnostics, format } from "./diagnostics/diagnostic.js";
-import { DEFAULT_UNROLL } from "./codegen/emit-module.js";
+import { DEFAULT_UNROLL, scheduleModule } from "./codegen/emit-module.js";
 import { explain, explainIr } from "./explain.js";
 import { writeFileAtomic } from "./io.js";
-import { check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
+import { baseName, check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
+import { printSchedule } from "./schedule/print.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
 import { TARGETS, type Target } from "./target.js";
 import { chooseTarget } from "./choose-target.js";
+import { kernelLibrary } from "./codegen/wasm/library.js";
 import type { Model } from "./semantics/model.js";
 
 // typescript (behind loadModule) takes most of a second to load: only commands that run a
@@ -149,11 +151,20 @@ async function runCheck(file: string, o: CommonOpts & { seed: number; tolerance:
   return ok ? 0 : 1;
 }
 
-async function runExplain(file: string, o: CommonOpts & { ir?: boolean }): Promise<number> {
+async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule?: boolean }): Promise<number> {
+  if (o.ir && o.schedule) throw new UserError("nnc: error: --ir and --schedule print different things: give one of them");
   const source = readSource(file);
   const { diagnostics, model } = check(source, compileOptions(file, o));
   if (report(file, source, diagnostics) || model === null) return 1;
   const planned = plan(model);
+  if (o.schedule) {
+    // the schedules compile prints from, with the same options
+    const target = o.target ?? "ts";
+    const kernels = target === "wasm" ? await kernelLibrary("f64") : undefined;
+    const schedules = scheduleModule(model, planned, { file: baseName(file), unroll: o.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels });
+    process.stdout.write(schedules.map(printSchedule).join("\n"));
+    return 0;
+  }
   process.stdout.write(o.ir ? explainIr(model, planned) : explain(model, planned));
   return 0;
 }
@@ -224,7 +235,8 @@ export function program(): Command {
       .command("explain")
       .description("print the derived backward equations, layer by layer")
       .argument("<model.nn>", "the model source")
-      .option("--ir", "print the IR of the loss and its gradient instead"),
+      .option("--ir", "print the IR of the loss and its gradient instead")
+      .option("--schedule", "print the schedule of every function of the module instead (what is stored where, loops or unrolled, in which order)"),
   ).action(async (file: string, o) => setExit(await runExplain(file, o)));
   common(
     cmd

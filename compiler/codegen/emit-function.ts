@@ -5,6 +5,7 @@
  */
 import { scheduleFunction } from "../schedule/schedule.js";
 import type { FunctionSpec, ModuleContext } from "../schedule/input.js";
+import type { Schedule } from "../schedule/types.js";
 import { printFunction, type EmittedFunction } from "./ts/function.js";
 
 export type { FunctionSpec, ModuleContext } from "../schedule/input.js";
@@ -12,6 +13,8 @@ export type { EmittedFunction } from "./ts/function.js";
 export type { Sink } from "../plan/sinks.js";
 export { num } from "./ts/expressions.js";
 
-export function emitFunction(spec: FunctionSpec, mod: ModuleContext): EmittedFunction {
-  return printFunction(scheduleFunction(spec, mod));
+/** The function's code, and the schedule it was printed from (`nnc explain --schedule`). */
+export function emitFunction(spec: FunctionSpec, mod: ModuleContext): EmittedFunction & { readonly schedule: Schedule } {
+  const schedule = scheduleFunction(spec, mod);
+  return { ...printFunction(schedule), schedule };
 }

@@ -5,6 +5,7 @@
  */
 import { numel, type Shape } from "../ir/shape.js";
 import type { Plan } from "../plan/plan.js";
+import type { Schedule } from "../schedule/types.js";
 import type { InitSpec, Model, ParamInfo } from "../semantics/model.js";
 import { emitFunction, num, type FunctionSpec, type ModuleContext } from "./emit-function.js";
 import { commentText, literal, NameTable } from "./names.js";
@@ -22,6 +23,8 @@ export interface EmitOptions {
   /** ts by default; wasm with the kernel library's bytes (codegen/wasm/) */
   readonly target?: Target;
   readonly kernels?: KernelLibrary;
+  /** receives the schedule of each function, in plan order, when given (scheduleModule) */
+  readonly schedules?: Schedule[];
 }
 
 /** The WebAssembly kernel library a wasm module embeds. */
@@ -96,6 +99,7 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
   const laneable = target === "wasm" ? WASM_LANED : LANED;
   const fns: FunctionSpec[] = plan.functions.map((f) => (laneable.has(f.name) ? { ...f, maxLanes: lanes } : f));
   const cores = fns.map((f) => emitFunction(f, mod));
+  options.schedules?.push(...cores.map((c) => c.schedule));
   const laned = new Set(fns.filter((_, k) => cores[k]!.lanes).map((f) => f.name));
   const stepAccumulates = cores[fns.findIndex((f) => f.name === "sampleSgdStep")]!.accumulated;
   const fromGrad = model.params.map((p) => p.name).filter((p) => stepAccumulates.includes(p) || plan.regularized.includes(p));
@@ -131,6 +135,13 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
     api.entryPoints(),
     optimizerStepCode({ params: model.params.map((p) => p.name), hasDropout: model.hasDropout, arrayType: "Float64Array" }),
   ].join("\n\n");
+}
+
+/** The schedule of each function of the module, in plan order: the ones emitModule prints (`nnc explain --schedule`). */
+export function scheduleModule(model: Model, plan: Plan, options: EmitOptions): Schedule[] {
+  const schedules: Schedule[] = [];
+  emitModule(model, plan, { ...options, schedules });
+  return schedules;
 }
 
 const RANDOM_HELPERS = `/** A small seeded generator (mulberry32) of uniform numbers in [0, 1). */

@@ -19,6 +19,7 @@ import type { Graph, NodeId } from "../ir/graph.js";
 import type { Shape } from "../ir/shape.js";
 import { assertValid } from "../ir/verify.js";
 import type { Model } from "../semantics/model.js";
+import { derivationComments, derive, type Derivations } from "./derivations.js";
 import type { Sink } from "./sinks.js";
 import { inferenceMode, specialize, trainingMode } from "./specialize.js";
 import { splitLoss } from "./split-loss.js";
@@ -46,6 +47,8 @@ export interface PlannedFunction {
   readonly lossCell?: string;
   /** plain SGD fused into the backward pass: the accumulate sinks update the parameters in place */
   readonly update?: boolean;
+  /** the comment above each backward block: the equations it implements, by `.nn` line (derivations.ts) */
+  readonly derivations: ReadonlyMap<number, readonly string[]>;
 }
 
 /** A scalar loss differentiated in its graph. */
@@ -68,9 +71,11 @@ export interface Plan {
   /**
    * The per-sample loss as written, parameter-only terms included, in inference mode with its
    * gradient and the outputs (in the order of model.outputs): what `nnc explain` prints. No emitted
-   * function uses this graph.
+   * function computes from this graph; their comments show its equations.
    */
   readonly explained: Gradient & { readonly outputs: readonly NodeId[] };
+  /** the equations of `explained` as text (derivations.ts): what `nnc explain` prints */
+  readonly derivations: Derivations;
 }
 
 export function plan(model: Model): Plan {
@@ -94,7 +99,7 @@ export function plan(model: Model): Plan {
   gi.nameIt(sampleLossI, "L");
   const sampleGradsI = differentiated(gi, sampleLossI, paramNodes(gi, infer.map), "L in inference mode");
 
-  const fns: PlannedFunction[] = [];
+  const fns: Omit<PlannedFunction, "derivations">[] = [];
   const base = { params, grad: false, random: false } as const;
   fns.push({
     ...base,
@@ -191,8 +196,11 @@ export function plan(model: Model): Plan {
   const loss = whole.map.get(model.loss)!;
   const grads = differentiated(whole.graph, loss, wrt, "the loss as written");
   const explained = { graph: whole.graph, loss, grads, firstBackward, outputs: outputs.map((o) => whole.map.get(o)!) };
+  const derivations = derive(explained, params);
+  // each function's comments: the equations of the statements its backward blocks go through
+  const functions = fns.map((f) => ({ ...f, derivations: derivationComments(derivations, f.graph, f.sinks) }));
 
-  return { functions: fns, hasRegularizer: split.paramOnly !== null, regularized, explained };
+  return { functions, hasRegularizer: split.paramOnly !== null, regularized, explained, derivations };
 }
 
 function specialized(src: Graph, roots: readonly NodeId[], mode: "inference" | "training") {

@@ -57,4 +57,6 @@ export interface FunctionSpec {
    * (Schedule.accumulated, schedule/update.ts). See docs/generated-module.md.
    */
   readonly update?: boolean;
+  /** the derivation, for the comment above each backward block: its equations by `.nn` line (Plan.derivations) */
+  readonly derivations?: ReadonlyMap<number, readonly string[]>;
 }

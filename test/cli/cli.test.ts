@@ -340,6 +340,52 @@ describe("nnc explain", () => {
   });
 });
 
+describe("nnc explain --schedule", () => {
+  const golden = (key: string) => readFileSync(join(BASELINES, "schedules", "examples", `${key}.txt`), "utf8");
+
+  it("prints every function's schedule of mnist, the golden schedule file byte for byte", () => {
+    const r = runCli(["explain", "mnist.nn", "--schedule"], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe("");
+    // the hidden layer's backward as one blocked sweep over the rows of h.W
+    expect(r.stdout.split("\n")).toContain("  sweep       h.W   += dh_z ⊗ x  loop      blocked 8");
+    expect(r.stdout).toBe(golden("mnist"));
+  });
+
+  it("honours --unroll and --set as compile does", () => {
+    const xor = runCli(["explain", "xor.nn", "--schedule"], dir);
+    expect(xor.stdout).toBe(golden("xor"));
+    const looped = runCli(["explain", "xor.nn", "--schedule", "--unroll", "0"], dir);
+    expect(looped.status, looped.stderr).toBe(0);
+    expect(looped.stdout).toMatch(/^ {2}node +h +tanh +loop +buffer h_buf\[4\]$/m);
+    expect(xor.stdout).not.toMatch(/ loop /);
+    const digits = runCli(["explain", "digits.nn", "--schedule"], dir);
+    expect(digits.stdout).toBe(golden("digits"));
+    expect(digits.stdout).toMatch(/^regularizerGradient\b/m);
+    const unregularized = runCli(["explain", "digits.nn", "--schedule", "--set", "lambda=0"], dir);
+    expect(unregularized.status, unregularized.stderr).toBe(0);
+    expect(unregularized.stdout).toMatch(/^sampleGradient\b/m);
+    expect(unregularized.stdout).not.toMatch(/^regularizer/m);
+  });
+
+  it("a bad source: the diagnostics, exit 1, nothing on stdout", () => {
+    writeFileSync(join(dir, "bad.nn"), "input x[2]\nparam W[3, 2]\nz = W @ x + q\nloss sum(z)\n");
+    const r = runCli(["explain", "bad.nn", "--schedule"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^bad\.nn:3:13: error NN\d{4}: .*'q'/m);
+    expect(hasStackTrace(r.stderr), r.stderr).toBe(false);
+    rmSync(join(dir, "bad.nn"));
+  });
+
+  it("does not combine with --ir", () => {
+    const r = runCli(["explain", "xor.nn", "--schedule", "--ir"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/--ir and --schedule/);
+  });
+});
+
 describe("help", () => {
   it("nnc --help lists the commands", () => {
     const r = runCli(["--help"], dir);

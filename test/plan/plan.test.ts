@@ -1,12 +1,14 @@
 /**
  * The middle end as a stage of its own (compiler/plan/plan.ts): it leaves the model as elaboration
- * made it, it is deterministic, and the verifier stops a broken graph at the step that has it.
+ * made it, it is deterministic, the verifier stops a broken graph at the step that has it, and the
+ * derivation it prints (plan/derivations.ts) stays readable.
  */
 import { describe, expect, it } from "vitest";
 import { emitModule } from "../../compiler/codegen/emit-module.js";
 import { explain } from "../../compiler/explain.js";
 import type { Graph } from "../../compiler/ir/graph.js";
 import { printNode } from "../../compiler/ir/print.js";
+import { MAX_EQUATION } from "../../compiler/plan/derivations.js";
 import { check, plan, VERSION } from "../../compiler/pipeline.js";
 import type { Model } from "../../compiler/semantics/model.js";
 import { validModels } from "../helpers/corpus.js";
@@ -58,6 +60,16 @@ describe("plan", () => {
     expect(p.explained.graph).not.toBe(m.graph);
     for (const f of p.functions) expect(p.explained.graph).not.toBe(f.graph);
     expect(explain(m, p)).toContain("  ∂L/∂w = 0.2·w + ((2·(Σ (w ⊙ x) − t))·𝟙) ⊙ x    [2]\n");
+  });
+
+  it("prints an equation too long to read as a note (a 2000-factor product overflowed the stack)", () => {
+    const m = model(`input x\nparam w\nloss x * ${Array(2000).fill("w").join(" * ")}\n`);
+    const note = `∂L/∂w = (an expression of more than ${MAX_EQUATION} characters: nnc explain --ir shows it as a graph)`;
+    expect(explain(m, plan(m))).toBe(
+      ["Model model: backward pass, from the loss down (L is the per-sample loss).", "", "line 2: param w", `  ${note}`, "",
+        "parameter gradients (a parameter used several times gets the sum over its uses):", `  ${note}    scalar`, ""].join("\n") +
+        "\n⊙ is the element-wise product, ᵀ the transpose, 𝟙[·] an indicator; σ′ = σ(1 − σ) and tanh′ = 1 − tanh² appear\nas products of the forward values the emitted code keeps.\n",
+    );
   });
 
   it("reports a broken graph after the step that made it, naming the step", () => {

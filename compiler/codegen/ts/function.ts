@@ -60,6 +60,8 @@ function printSteps(p: Printer): string[] {
     if (h !== lastHeader) {
       if (out.length > 0) out.push("");
       out.push(h);
+      // a backward block shows the equations it implements, as `nnc explain` prints them
+      if (backward) for (const e of p.schedule.spec.derivations?.get(origin.line) ?? []) out.push(`//    ${commentText(e)}`);
       lastHeader = h;
     }
   };

@@ -449,6 +449,10 @@ function sampleGradient(
   }
 
   // ── backward through line 5: layer y = dense(h, 10, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.W = 0.001·y.W + ∂L/∂y_z hᵀ
+  //    ∂L/∂y.b = ∂L/∂y_z
   for (let s = 0; s < lanes; s++) {
     const to = (n + s) * 10;
     dy_z_lanes_buf[s * 10] = sum_lanes_buf[s] * y_lanes_buf[s * 10] - t[to];
@@ -522,6 +526,9 @@ function sampleGradient(
   }
 
   // ── backward through line 4: layer h = dense(x, 32, relu)
+  //    ∂L/∂h_z = 𝟙[h > 0] ⊙ ∂L/∂h
+  //    ∂L/∂h.W = 0.001·h.W + ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   for (let i = 0; i < 32; i++) {
     for (let s = 0; s < lanes; s++) {
       dh_z_lanes_buf[s * 32 + i] = h_lanes_buf[s * 32 + i] > 0 ? dh_lanes_buf[s * 32 + i] : 0;
@@ -787,6 +794,8 @@ function regularizerGradient(params: Params, grad: Params): number {
   const R = 0.0005 * acc + 0.0005 * acc_1;
 
   // ── backward through line 7: loss cross_entropy(y, t) + lambda * 0.5 * (sumsq(h.W) + sumsq(y.W))
+  //    ∂L/∂h.W = 0.001·h.W + ∂L/∂h_z xᵀ
+  //    ∂L/∂y.W = 0.001·y.W + ∂L/∂y_z hᵀ
   for (let i = 0; i < 10; i++) {
     for (let j = 0; j < 32; j++) {
       dy_W[i * 32 + j] += 0.001 * y_W[i * 32 + j];
@@ -916,6 +925,10 @@ function sampleSgdStep(
       t[to + 9] * y_z_buf[9]);
 
   // ── backward through line 5: layer y = dense(h, 10, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.W = 0.001·y.W + ∂L/∂y_z hᵀ
+  //    ∂L/∂y.b = ∂L/∂y_z
   dy_z_buf[0] = sum * y_0 - t[to];
   dy_z_buf[1] = sum * y_1 - t[to + 1];
   dy_z_buf[2] = sum * y_2 - t[to + 2];
@@ -939,6 +952,9 @@ function sampleSgdStep(
   }
 
   // ── backward through line 4: layer h = dense(x, 32, relu)
+  //    ∂L/∂h_z = 𝟙[h > 0] ⊙ ∂L/∂h
+  //    ∂L/∂h.W = 0.001·h.W + ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   for (let i = 0; i < 32; i++) {
     dh_z_buf[i] = h_buf[i] > 0 ? dh_buf[i] : 0;
   }

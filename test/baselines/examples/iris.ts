@@ -332,6 +332,10 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const L = sum * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
 
   // ── backward through line 5: layer y = dense(h, 3, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
   const dy_z_0 = sum * y_0 - t[to];
   const dy_z_1 = sum * y_1 - t[to + 1];
   const dy_z_2 = sum * y_2 - t[to + 2];
@@ -364,6 +368,9 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dy_W[23] += dy_z_2 * h_7;
 
   // ── backward through line 4: layer h = dense(x, 8, tanh)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = (y_W[0] * dy_z_0 + y_W[8] * dy_z_1 + y_W[16] * dy_z_2) * (1 - h_0 * h_0);
   const dh_z_1 = (y_W[1] * dy_z_0 + y_W[9] * dy_z_1 + y_W[17] * dy_z_2) * (1 - h_1 * h_1);
   const dh_z_2 = (y_W[2] * dy_z_0 + y_W[10] * dy_z_1 + y_W[18] * dy_z_2) * (1 - h_2 * h_2);
@@ -591,11 +598,18 @@ function sampleSgdStep(
   const L = sum * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
 
   // ── backward through line 5: layer y = dense(h, 3, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
   const dy_z_0 = sum * y_0 - t[to];
   const dy_z_1 = sum * y_1 - t[to + 1];
   const dy_z_2 = sum * y_2 - t[to + 2];
 
   // ── backward through line 4: layer h = dense(x, 8, tanh)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = (y_W[0] * dy_z_0 + y_W[8] * dy_z_1 + y_W[16] * dy_z_2) * (1 - h_0 * h_0);
   const dh_z_1 = (y_W[1] * dy_z_0 + y_W[9] * dy_z_1 + y_W[17] * dy_z_2) * (1 - h_1 * h_1);
   const dh_z_2 = (y_W[2] * dy_z_0 + y_W[10] * dy_z_1 + y_W[18] * dy_z_2) * (1 - h_2 * h_2);

@@ -134,10 +134,13 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const L = 0.5 * (dy * dy);
 
   // ── backward through line 8: y = sigmoid(z)
+  //    ∂L/∂z = dy·(y·(1 − y))
+  //    ∂L/∂b = ∂L/∂z
   const dz = dy * (y * (1 - y));
   db[0] += dz;
 
   // ── backward through line 7: z = w * x + b
+  //    ∂L/∂w = 0.01·w + ∂L/∂z·x
   dw[0] += dz * x[n];
   lossTotal[0] += L;
 }
@@ -184,6 +187,7 @@ function regularizerGradient(params: Params, grad: Params): number {
   const R = 0.005 * (w[0] * w[0]);
 
   // ── backward through line 10: R = 0.5 * w^2
+  //    ∂L/∂w = 0.01·w + ∂L/∂z·x
   dw[0] += 0.01 * w[0];
   return R;
 }
@@ -210,6 +214,8 @@ function sampleSgdStep(
   const L = 0.5 * (dy * dy);
 
   // ── backward through line 8: y = sigmoid(z)
+  //    ∂L/∂z = dy·(y·(1 − y))
+  //    ∂L/∂b = ∂L/∂z
   const dz = dy * (y * (1 - y));
 
   // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more

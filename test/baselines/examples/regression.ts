@@ -300,10 +300,14 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const L = 0.9189385332046727 + Math.log(sigma[0]) + tmp_0;
 
   // ── backward through line 7: loss gaussian_nll(mu, t, sigma)
+  //    ∂L/∂mu_z = −((1 / (2·(sigma^2))) ⊙ (2·(t − mu_z)))
+  //    ∂L/∂mu.b = ∂L/∂mu_z
   const dmu_z_0 = -((1 / tmp_1) * (2 * tmp_2_0));
   dmu_b[0] += dmu_z_0;
 
   // ── backward through line 6: layer mu = dense(h, 1, identity)
+  //    ∂L/∂mu.W = ∂L/∂mu_z hᵀ
+  //    ∂L/∂h = mu.Wᵀ ∂L/∂mu_z
   dmu_W[0] += dmu_z_0 * h_0;
   dmu_W[1] += dmu_z_0 * h_1;
   dmu_W[2] += dmu_z_0 * h_2;
@@ -338,6 +342,9 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const dh_15 = mu_W[15] * dmu_z_0;
 
   // ── backward through line 5: layer h = dense(x, 16, elu)
+  //    ∂L/∂h_z = 𝟙[h > 0] ? ∂L/∂h : (∂L/∂h ⊙ (h + 1))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = h_0 > 0 ? dh_0 : dh_0 * (h_0 + 1);
   const dh_z_1 = h_1 > 0 ? dh_1 : dh_1 * (h_1 + 1);
   const dh_z_2 = h_2 > 0 ? dh_2 : dh_2 * (h_2 + 1);
@@ -388,6 +395,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dh_W[15] += dh_z_15 * x[xo];
 
   // ── backward through line 4: param sigma ~ constant(1)
+  //    ∂L/∂sigma = 1 / sigma + ((Σ (−((((t − mu_z)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·sigma
   dsigma[0] += 1 / sigma[0] + -(tmp_0 / tmp_1) * 2 * (2 * sigma[0]);
   lossTotal[0] += L;
 }
@@ -544,9 +552,13 @@ function sampleSgdStep(
   const L = 0.9189385332046727 + Math.log(sigma[0]) + tmp_0;
 
   // ── backward through line 7: loss gaussian_nll(mu, t, sigma)
+  //    ∂L/∂mu_z = −((1 / (2·(sigma^2))) ⊙ (2·(t − mu_z)))
+  //    ∂L/∂mu.b = ∂L/∂mu_z
   const dmu_z_0 = -((1 / tmp_1) * (2 * tmp_2_0));
 
   // ── backward through line 6: layer mu = dense(h, 1, identity)
+  //    ∂L/∂mu.W = ∂L/∂mu_z hᵀ
+  //    ∂L/∂h = mu.Wᵀ ∂L/∂mu_z
   const dh_0 = mu_W[0] * dmu_z_0;
   const dh_1 = mu_W[1] * dmu_z_0;
   const dh_2 = mu_W[2] * dmu_z_0;
@@ -565,6 +577,9 @@ function sampleSgdStep(
   const dh_15 = mu_W[15] * dmu_z_0;
 
   // ── backward through line 5: layer h = dense(x, 16, elu)
+  //    ∂L/∂h_z = 𝟙[h > 0] ? ∂L/∂h : (∂L/∂h ⊙ (h + 1))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = h_0 > 0 ? dh_0 : dh_0 * (h_0 + 1);
   const dh_z_1 = h_1 > 0 ? dh_1 : dh_1 * (h_1 + 1);
   const dh_z_2 = h_2 > 0 ? dh_2 : dh_2 * (h_2 + 1);
@@ -583,6 +598,7 @@ function sampleSgdStep(
   const dh_z_15 = h_15 > 0 ? dh_15 : dh_15 * (h_15 + 1);
 
   // ── backward through line 4: param sigma ~ constant(1)
+  //    ∂L/∂sigma = 1 / sigma + ((Σ (−((((t − mu_z)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·sigma
   dsigma[0] += 1 / sigma[0] + -(tmp_0 / tmp_1) * 2 * (2 * sigma[0]);
 
   // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more

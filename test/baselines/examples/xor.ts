@@ -162,16 +162,23 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
 
   // ── backward through line 6: y = o[0]
+  //    ∂L/∂o_z_0 = y − t
+  //    ∂L/∂o.b = e[0]·∂L/∂o_z_0
   const do_z_0 = y - t[n];
   do_b[0] += do_z_0;
 
   // ── backward through line 5: layer o = dense(h, 1, sigmoid)
+  //    ∂L/∂o.W = ∂L/∂o.b hᵀ
+  //    ∂L/∂h = o.Wᵀ ∂L/∂o.b
   do_W[0] += do_z_0 * h_0;
   do_W[1] += do_z_0 * h_1;
   do_W[2] += do_z_0 * h_2;
   do_W[3] += do_z_0 * h_3;
 
   // ── backward through line 4: layer h = dense(x, 4, tanh)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = o_W[0] * do_z_0 * (1 - h_0 * h_0);
   const dh_z_1 = o_W[1] * do_z_0 * (1 - h_1 * h_1);
   const dh_z_2 = o_W[2] * do_z_0 * (1 - h_2 * h_2);
@@ -248,9 +255,14 @@ function sampleSgdStep(
   const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
 
   // ── backward through line 6: y = o[0]
+  //    ∂L/∂o_z_0 = y − t
+  //    ∂L/∂o.b = e[0]·∂L/∂o_z_0
   const do_z_0 = y - t[n];
 
   // ── backward through line 4: layer h = dense(x, 4, tanh)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = o_W[0] * do_z_0 * (1 - h_0 * h_0);
   const dh_z_1 = o_W[1] * do_z_0 * (1 - h_1 * h_1);
   const dh_z_2 = o_W[2] * do_z_0 * (1 - h_2 * h_2);

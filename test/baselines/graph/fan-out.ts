@@ -163,9 +163,11 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const L = tmp_3 * tmp_3;
 
   // ── backward through line 9: loss (y - t)^2
+  //    ∂L/∂y = 2·(y − t)
   const dy = 2 * tmp_3;
 
   // ── backward through line 8: y = dot(g, h) + sum(h)
+  //    ∂L/∂g = ∂L/∂y·𝟙 ⊙ h
   const dg_0 = dy * h_0;
   const dg_1 = dy * h_1;
   const dg_2 = dy * h_2;
@@ -176,6 +178,9 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const tmp_2 = dg_2 * h_2;
 
   // ── backward through line 6: h = tanh(W @ x + c)
+  //    ∂L/∂h = ∂L/∂y·𝟙 + ∂L/∂y·𝟙 ⊙ g + ∂L/∂g·2 + ∂L/∂g ⊙ h + ∂L/∂g ⊙ h
+  //    ∂L/∂c = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂W = ∂L/∂c xᵀ
   const dh_0 = dy + dy * g_0 + dg_0 * 2 + tmp_0 + tmp_0;
   const dh_1 = dy + dy * g_1 + dg_1 * 2 + tmp_1 + tmp_1;
   const dh_2 = dy + dy * g_2 + dg_2 * 2 + tmp_2 + tmp_2;
@@ -261,9 +266,11 @@ function sampleSgdStep(
   const L = tmp_3 * tmp_3;
 
   // ── backward through line 9: loss (y - t)^2
+  //    ∂L/∂y = 2·(y − t)
   const dy = 2 * tmp_3;
 
   // ── backward through line 8: y = dot(g, h) + sum(h)
+  //    ∂L/∂g = ∂L/∂y·𝟙 ⊙ h
   const dg_0 = dy * h_0;
   const dg_1 = dy * h_1;
   const dg_2 = dy * h_2;
@@ -274,6 +281,9 @@ function sampleSgdStep(
   const tmp_2 = dg_2 * h_2;
 
   // ── backward through line 6: h = tanh(W @ x + c)
+  //    ∂L/∂h = ∂L/∂y·𝟙 + ∂L/∂y·𝟙 ⊙ g + ∂L/∂g·2 + ∂L/∂g ⊙ h + ∂L/∂g ⊙ h
+  //    ∂L/∂c = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂W = ∂L/∂c xᵀ
   const dh_0 = dy + dy * g_0 + dg_0 * 2 + tmp_0 + tmp_0;
   const dh_1 = dy + dy * g_1 + dg_1 * 2 + tmp_1 + tmp_1;
   const dh_2 = dy + dy * g_2 + dg_2 * 2 + tmp_2 + tmp_2;

@@ -338,6 +338,10 @@ function sampleGradient(
   }
 
   // ── backward through line 5: layer y = dense(h, 3, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
   for (let s = 0; s < lanes; s++) {
     const to = (n + s) * 3;
     dy_z_lanes_buf[s * 3] = sum_lanes_buf[s] * y_lanes_buf[s * 3] - t[to];
@@ -397,6 +401,9 @@ function sampleGradient(
   }
 
   // ── backward through line 4: layer h = dense(x, 30, tanh)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂h.W = 0.002·h.W + ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   for (let i = 0; i < 30; i++) {
     for (let s = 0; s < lanes; s++) {
       dh_z_lanes_buf[s * 30 + i] =
@@ -591,6 +598,7 @@ function regularizerGradient(params: Params, grad: Params): number {
   const R = 0.001 * acc;
 
   // ── backward through line 6: loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)
+  //    ∂L/∂h.W = 0.002·h.W + ∂L/∂h_z xᵀ
   for (let i = 0; i < 30; i++) {
     for (let j = 0; j < 40; j++) {
       dh_W[i * 40 + j] += 0.002 * h_W[i * 40 + j];
@@ -665,6 +673,10 @@ function sampleSgdStep(
   const L = sum * lse - (t[to] * y_z_buf[0] + t[to + 1] * y_z_buf[1] + t[to + 2] * y_z_buf[2]);
 
   // ── backward through line 5: layer y = dense(h, 3, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
   dy_z_buf[0] = sum * y_0 - t[to];
   dy_z_buf[1] = sum * y_1 - t[to + 1];
   dy_z_buf[2] = sum * y_2 - t[to + 2];
@@ -681,6 +693,9 @@ function sampleSgdStep(
   }
 
   // ── backward through line 4: layer h = dense(x, 30, tanh)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂h.W = 0.002·h.W + ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   for (let i = 0; i < 30; i++) {
     dh_z_buf[i] = dh_buf[i] * (1 - h_buf[i] * h_buf[i]);
   }

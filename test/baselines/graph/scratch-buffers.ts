@@ -317,6 +317,9 @@ function sampleGradient(
   }
 
   // ── backward through line 8: y = W @ x + b
+  //    ∂L/∂y = (−(𝟙[0 ≥ 1 − (t ⊙ y)] (else 0.5))) ⊙ t − ((1 / (2·(sigma^2))) ⊙ (2·(t − y))) + 0.025·(y − t)
+  //    ∂L/∂W = ∂L/∂y xᵀ
+  //    ∂L/∂b = ∂L/∂y
   for (let i = 0; i < 80; i++) {
     for (let s = 0; s < lanes; s++) {
       const to = (n + s) * 80;
@@ -377,6 +380,7 @@ function sampleGradient(
   }
 
   // ── backward through line 7: param sigma ~ constant(1)
+  //    ∂L/∂sigma = 80 / sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·sigma
   for (let s = 0; s < lanes; s++) {
     let acc0_4 = 0,
       acc1_4 = 0,
@@ -559,6 +563,9 @@ function sampleSgdStep(
     (acc0_3 + acc1_3 + acc2_3 + acc3_3);
 
   // ── backward through line 8: y = W @ x + b
+  //    ∂L/∂y = (−(𝟙[0 ≥ 1 − (t ⊙ y)] (else 0.5))) ⊙ t − ((1 / (2·(sigma^2))) ⊙ (2·(t − y))) + 0.025·(y − t)
+  //    ∂L/∂W = ∂L/∂y xᵀ
+  //    ∂L/∂b = ∂L/∂y
   for (let i = 0; i < 80; i++) {
     dy_buf[i] =
       -(0 >= tmp_buf_2[i] ? 0 : 0.5) * t[to + i] - (1 / tmp_1) * (2 * tmp_buf_1[i]) + 0.025 * tmp_buf_3[i];
@@ -573,6 +580,7 @@ function sampleSgdStep(
   }
 
   // ── backward through line 7: param sigma ~ constant(1)
+  //    ∂L/∂sigma = 80 / sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·sigma
   let acc0_4 = 0,
     acc1_4 = 0,
     acc2_4 = 0,

@@ -158,6 +158,10 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const tmp = tmp_2 * tmp_5;
 
   // ── backward through line 13: y = sigmoid(a * b * (W2 @ h))
+  //    ∂L/∂W2 = (e[0]·((σ(a·b·((W2 h)[0])) − t)·a·b)) hᵀ
+  //    ∂L/∂h = W2ᵀ (e[0]·((σ(a·b·((W2 h)[0])) − t)·a·b))
+  //    ∂L/∂a = ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·b
+  //    ∂L/∂b = ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·a
   dW2[0] += tmp * h_0;
   dW2[1] += tmp * h_1;
   dW2[2] += tmp * h_2;
@@ -165,6 +169,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   db[0] += tmp_1 * a[0];
 
   // ── backward through line 12: h = tanh(W1 @ x)
+  //    ∂L/∂W1 = (∂L/∂h ⊙ (1 − (h ⊙ h))) xᵀ
   dW1[0] += W2[0] * tmp * (1 - h_0 * h_0) * x[xo];
   dW1[1] += W2[1] * tmp * (1 - h_1 * h_1) * x[xo];
   dW1[2] += W2[2] * tmp * (1 - h_2 * h_2) * x[xo];
@@ -235,6 +240,10 @@ function sampleSgdStep(
   const tmp = tmp_2 * tmp_5;
 
   // ── backward through line 13: y = sigmoid(a * b * (W2 @ h))
+  //    ∂L/∂W2 = (e[0]·((σ(a·b·((W2 h)[0])) − t)·a·b)) hᵀ
+  //    ∂L/∂h = W2ᵀ (e[0]·((σ(a·b·((W2 h)[0])) − t)·a·b))
+  //    ∂L/∂a = ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·b
+  //    ∂L/∂b = ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·a
   da[0] += tmp_1 * b[0];
 
   // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more

@@ -193,6 +193,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const L = 0.5 * (dh2_0 * dh2_0 + dh2_1 * dh2_1 + dh2_2 * dh2_2);
 
   // ── backward through line 7: h2 = prelu(W @ h1, p)
+  //    ∂L/∂h1 = Wᵀ (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p)
   const tmp_5_0 = tmp_6_0 >= tmp_7_0 ? dh2_0 : 0;
   const tmp_5_1 = tmp_6_1 >= tmp_7_1 ? dh2_1 : 0;
   const tmp_5_2 = tmp_6_2 >= tmp_7_2 ? dh2_2 : 0;
@@ -212,6 +213,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const tmp_2 = (tmp_8_2 >= tmp_9_2 ? 0 : dh1_2) + tmp_3_2 * p[0];
 
   // ── backward through line 5: param p ~ constant(0.25)
+  //    ∂L/∂p = Σ ((𝟙[p·(W h1) ≥ W h1] ⊙ dh2) ⊙ (W h1)) + Σ ((𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1) ⊙ (W x))
   dp[0] +=
     tmp_5_0 * tmp_7_0 +
     tmp_5_1 * tmp_7_1 +
@@ -219,6 +221,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
     (tmp_3_0 * tmp_9_0 + tmp_3_1 * tmp_9_1 + tmp_3_2 * tmp_9_2);
 
   // ── backward through line 4: param W[3, 3] ~ normal(0, 0.5)
+  //    ∂L/∂W = 0.002·W + (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p) h1ᵀ + (𝟙[p·(W x) ≥ W x] (else ∂L/∂h1) + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1)·p) xᵀ
   dW[0] += tmp_4_0 * h1_0 + tmp_0 * x[xo];
   dW[1] += tmp_4_0 * h1_1 + tmp_0 * x[xo + 1];
   dW[2] += tmp_4_0 * h1_2 + tmp_0 * x[xo + 2];
@@ -312,6 +315,7 @@ function regularizerGradient(params: Params, grad: Params): number {
       W[8] * W[8]);
 
   // ── backward through line 8: loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)
+  //    ∂L/∂W = 0.002·W + (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p) h1ᵀ + (𝟙[p·(W x) ≥ W x] (else ∂L/∂h1) + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1)·p) xᵀ
   dW[0] += 0.002 * W[0];
   dW[1] += 0.002 * W[1];
   dW[2] += 0.002 * W[2];
@@ -366,6 +370,7 @@ function sampleSgdStep(
   const L = 0.5 * (dh2_0 * dh2_0 + dh2_1 * dh2_1 + dh2_2 * dh2_2);
 
   // ── backward through line 7: h2 = prelu(W @ h1, p)
+  //    ∂L/∂h1 = Wᵀ (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p)
   const tmp_5_0 = tmp_6_0 >= tmp_7_0 ? dh2_0 : 0;
   const tmp_5_1 = tmp_6_1 >= tmp_7_1 ? dh2_1 : 0;
   const tmp_5_2 = tmp_6_2 >= tmp_7_2 ? dh2_2 : 0;

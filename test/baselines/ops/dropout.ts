@@ -193,10 +193,14 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
 
   // ── backward through line 7: y = o[0]
+  //    ∂L/∂o_z_0 = y − t
+  //    ∂L/∂o.b = e[0]·∂L/∂o_z_0
   const do_z_0 = y - t[n];
   do_b[0] += do_z_0;
 
   // ── backward through line 6: layer o = dense(d, 1, sigmoid)
+  //    ∂L/∂o.W = ∂L/∂o.b hᵀ
+  //    ∂L/∂h = o.Wᵀ ∂L/∂o.b
   do_W[0] += do_z_0 * h_0;
   do_W[1] += do_z_0 * h_1;
   do_W[2] += do_z_0 * h_2;
@@ -205,6 +209,9 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   do_W[5] += do_z_0 * h_5;
 
   // ── backward through line 4: layer h = dense(x, 6, relu)
+  //    ∂L/∂h_z = 𝟙[h > 0] ⊙ ∂L/∂h
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = h_0 > 0 ? o_W[0] * do_z_0 : 0;
   const dh_z_1 = h_1 > 0 ? o_W[1] * do_z_0 : 0;
   const dh_z_2 = h_2 > 0 ? o_W[2] * do_z_0 : 0;
@@ -386,10 +393,14 @@ function sampleGradientTrain(
   const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
 
   // ── backward through line 7: y = o[0]
+  //    ∂L/∂o_z_0 = y − t
+  //    ∂L/∂o.b = e[0]·∂L/∂o_z_0
   const do_z_0 = 1 / (1 + Math.exp(-o_z_0)) - t[n];
   do_b[0] += do_z_0;
 
   // ── backward through line 6: layer o = dense(d, 1, sigmoid)
+  //    ∂L/∂o.W = ∂L/∂o.b hᵀ
+  //    ∂L/∂h = o.Wᵀ ∂L/∂o.b
   do_W[0] += do_z_0 * d_0;
   do_W[1] += do_z_0 * d_1;
   do_W[2] += do_z_0 * d_2;
@@ -398,6 +409,9 @@ function sampleGradientTrain(
   do_W[5] += do_z_0 * d_5;
 
   // ── backward through line 4: layer h = dense(x, 6, relu)
+  //    ∂L/∂h_z = 𝟙[h > 0] ⊙ ∂L/∂h
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = h_0 > 0 ? o_W[0] * do_z_0 * mask_0 : 0;
   const dh_z_1 = h_1 > 0 ? o_W[1] * do_z_0 * mask_1 : 0;
   const dh_z_2 = h_2 > 0 ? o_W[2] * do_z_0 * mask_2 : 0;
@@ -488,9 +502,14 @@ function sampleSgdStep(
   const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
 
   // ── backward through line 7: y = o[0]
+  //    ∂L/∂o_z_0 = y − t
+  //    ∂L/∂o.b = e[0]·∂L/∂o_z_0
   const do_z_0 = 1 / (1 + Math.exp(-o_z_0)) - t[n];
 
   // ── backward through line 4: layer h = dense(x, 6, relu)
+  //    ∂L/∂h_z = 𝟙[h > 0] ⊙ ∂L/∂h
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = h_0 > 0 ? o_W[0] * do_z_0 * mask_0 : 0;
   const dh_z_1 = h_1 > 0 ? o_W[1] * do_z_0 * mask_1 : 0;
   const dh_z_2 = h_2 > 0 ? o_W[2] * do_z_0 * mask_2 : 0;

@@ -281,11 +281,14 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const L = m_0 * m_0 + m_1 * m_1 + m_2 * m_2;
 
   // ── backward through line 10: loss sum(m^2) + sumabs(a)
+  //    ∂L/∂m = 2·m
   const dm_0 = 2 * m_0;
   const dm_1 = 2 * m_1;
   const dm_2 = 2 * m_2;
 
   // ── backward through line 8: w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)
+  //    ∂L/∂w = 0.2·m ⊙ (3·((w − t)^2)) + 𝟙[0.5·t ≥ w] ⊙ ∂L/∂m + 𝟙[w ≥ t] ⊙ ∂L/∂m
+  //    ∂L/∂v = ((∂L/∂w / (1 + a^2)) ⊙ (σ(u))) ⊙ (1 − ((tanh(v)) ⊙ (tanh(v))))
   const dw_0 =
     0.2 * m_0 * (3 * (tmp_4_0 * tmp_4_0)) + (tmp_5_0 >= w_0 ? dm_0 : 0) + (w_0 >= t[to] ? dm_0 : 0);
   const dw_1 =
@@ -300,17 +303,20 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const dv_2 = tmp_3_2 * tmp_9_2 * (1 - tmp_10_2 * tmp_10_2);
 
   // ── backward through line 7: v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)
+  //    ∂L/∂s = Σ ((∂L/∂v ⊙ (σ(u·s))) ⊙ u)
   const tmp_0 = dv_0 * (1 / (1 + Math.exp(-tmp_12_0)));
   const tmp_1 = dv_1 * (1 / (1 + Math.exp(-tmp_12_1)));
   const tmp_2 = dv_2 * (1 / (1 + Math.exp(-tmp_12_2)));
   ds[0] += tmp_0 * u_0 + tmp_1 * u_1 + tmp_2 * u_2;
 
   // ── backward through line 6: u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)
+  //    ∂L/∂u = ((∂L/∂w / (1 + a^2)) ⊙ (tanh(v))) ⊙ ((σ(u)) ⊙ (1 − (σ(u)))) + (∂L/∂v ⊙ (σ(u·s)))·s
   const du_0 = tmp_3_0 * tmp_10_0 * (tmp_9_0 * (1 - tmp_9_0)) + tmp_0 * s[0];
   const du_1 = tmp_3_1 * tmp_10_1 * (tmp_9_1 * (1 - tmp_9_1)) + tmp_1 * s[0];
   const du_2 = tmp_3_2 * tmp_10_2 * (tmp_9_2 * (1 - tmp_9_2)) + tmp_2 * s[0];
 
   // ── backward through line 4: param a[3] ~ uniform(0.5, 1.5)
+  //    ∂L/∂a = sign(a) + (𝟙[relu(x ⊙ a) > 0] ⊙ ∂L/∂w) ⊙ x + (−((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2))) ⊙ 2·a − (𝟙[elu(x − a, 0.7) > 0] ? ∂L/∂v : (∂L/∂v ⊙ (elu(x − a, 0.7) + 0.7))) + ∂L/∂u / (a + 2) + ∂L/∂u / (2·(sqrt(a)))
   da[0] +=
     (tmp_6_0 > 0 ? dw_0 : 0) * x[xo] +
     -((dw_0 * tmp_7_0) / tmp_8_0) * (2 * a[0]) -
@@ -418,6 +424,8 @@ function regularizerGradient(params: Params, grad: Params): number {
   const R = Math.abs(a[0]) + Math.abs(a[1]) + Math.abs(a[2]);
 
   // ── backward through line 10: loss sum(m^2) + sumabs(a)
+  //    ∂L/∂m = 2·m
+  //    ∂L/∂a = sign(a) + (𝟙[relu(x ⊙ a) > 0] ⊙ ∂L/∂w) ⊙ x + (−((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2))) ⊙ 2·a − (𝟙[elu(x − a, 0.7) > 0] ? ∂L/∂v : (∂L/∂v ⊙ (elu(x − a, 0.7) + 0.7))) + ∂L/∂u / (a + 2) + ∂L/∂u / (2·(sqrt(a)))
   da[0] += Math.sign(a[0]);
   da[1] += Math.sign(a[1]);
   da[2] += Math.sign(a[2]);
@@ -513,11 +521,14 @@ function sampleSgdStep(
   const L = m_0 * m_0 + m_1 * m_1 + m_2 * m_2;
 
   // ── backward through line 10: loss sum(m^2) + sumabs(a)
+  //    ∂L/∂m = 2·m
   const dm_0 = 2 * m_0;
   const dm_1 = 2 * m_1;
   const dm_2 = 2 * m_2;
 
   // ── backward through line 8: w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)
+  //    ∂L/∂w = 0.2·m ⊙ (3·((w − t)^2)) + 𝟙[0.5·t ≥ w] ⊙ ∂L/∂m + 𝟙[w ≥ t] ⊙ ∂L/∂m
+  //    ∂L/∂v = ((∂L/∂w / (1 + a^2)) ⊙ (σ(u))) ⊙ (1 − ((tanh(v)) ⊙ (tanh(v))))
   const dw_0 =
     0.2 * m_0 * (3 * (tmp_4_0 * tmp_4_0)) + (tmp_5_0 >= w_0 ? dm_0 : 0) + (w_0 >= t[to] ? dm_0 : 0);
   const dw_1 =
@@ -532,16 +543,19 @@ function sampleSgdStep(
   const dv_2 = tmp_3_2 * tmp_9_2 * (1 - tmp_10_2 * tmp_10_2);
 
   // ── backward through line 7: v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)
+  //    ∂L/∂s = Σ ((∂L/∂v ⊙ (σ(u·s))) ⊙ u)
   const tmp_0 = dv_0 * (1 / (1 + Math.exp(-tmp_12_0)));
   const tmp_1 = dv_1 * (1 / (1 + Math.exp(-tmp_12_1)));
   const tmp_2 = dv_2 * (1 / (1 + Math.exp(-tmp_12_2)));
 
   // ── backward through line 6: u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)
+  //    ∂L/∂u = ((∂L/∂w / (1 + a^2)) ⊙ (tanh(v))) ⊙ ((σ(u)) ⊙ (1 − (σ(u)))) + (∂L/∂v ⊙ (σ(u·s)))·s
   const du_0 = tmp_3_0 * tmp_10_0 * (tmp_9_0 * (1 - tmp_9_0)) + tmp_0 * s[0];
   const du_1 = tmp_3_1 * tmp_10_1 * (tmp_9_1 * (1 - tmp_9_1)) + tmp_1 * s[0];
   const du_2 = tmp_3_2 * tmp_10_2 * (tmp_9_2 * (1 - tmp_9_2)) + tmp_2 * s[0];
 
   // ── backward through line 4: param a[3] ~ uniform(0.5, 1.5)
+  //    ∂L/∂a = sign(a) + (𝟙[relu(x ⊙ a) > 0] ⊙ ∂L/∂w) ⊙ x + (−((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2))) ⊙ 2·a − (𝟙[elu(x − a, 0.7) > 0] ? ∂L/∂v : (∂L/∂v ⊙ (elu(x − a, 0.7) + 0.7))) + ∂L/∂u / (a + 2) + ∂L/∂u / (2·(sqrt(a)))
   da[0] +=
     (tmp_6_0 > 0 ? dw_0 : 0) * x[xo] +
     -((dw_0 * tmp_7_0) / tmp_8_0) * (2 * a[0]) -

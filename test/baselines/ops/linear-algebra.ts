@@ -199,27 +199,33 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const L = tmp_2 * tmp_2;
 
   // ── backward through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
+  //    ∂L/∂r = 2·(r − t)
   const dr = 2 * tmp_2;
 
   // ── backward through line 10: r = dot(A @ x, v) + q[1, 2] + C[0, 1]
+  //    ∂L/∂q = e[1, 2]·∂L/∂r
   const tmp_0 = dr * v[0];
   const tmp_1 = dr * v[1];
 
   // ── backward through line 9: q = outer(u, x)
+  //    ∂L/∂u = ∂L/∂q x
   const du_0 = 0 * x[xo] + 0 * x[xo + 1] + 0 * x[xo + 2];
   const du_1 = 0 * x[xo] + 0 * x[xo + 1] + dr * x[xo + 2];
 
   // ── backward through line 7: C = A @ B
+  //    ∂L/∂C = e[0, 1]·∂L/∂r + (∂L/∂u vᵀ)ᵀ
   const dC_0 = 0 + du_0 * v[0];
   const dC_1 = dr + du_1 * v[0];
   const dC_2 = 0 + du_0 * v[1];
   const dC_3 = 0 + du_1 * v[1];
 
   // ── backward through line 6: param v[2] ~ normal(0, 0.5)
+  //    ∂L/∂v = ∂L/∂r·𝟙 ⊙ (A x) + C ∂L/∂u
   dv[0] += dr * tmp_3_0 + (C_0 * du_0 + C_1 * du_1);
   dv[1] += dr * tmp_3_1 + (C_2 * du_0 + C_3 * du_1);
 
   // ── backward through line 5: param B[3, 2] ~ normal(0, 0.5)
+  //    ∂L/∂B = 0.02·B + (∂L/∂u xᵀ)ᵀ + Aᵀ ∂L/∂C
   dB[0] += du_0 * x[xo] + (A[0] * dC_0 + A[3] * dC_2);
   dB[1] += du_1 * x[xo] + (A[0] * dC_1 + A[3] * dC_3);
   dB[2] += du_0 * x[xo + 1] + (A[1] * dC_0 + A[4] * dC_2);
@@ -228,6 +234,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dB[5] += du_1 * x[xo + 2] + (A[2] * dC_1 + A[5] * dC_3);
 
   // ── backward through line 4: param A[2, 3] ~ normal(0, 0.5)
+  //    ∂L/∂A = (∂L/∂r·𝟙 ⊙ v) xᵀ + ∂L/∂C Bᵀ
   dA[0] += tmp_0 * x[xo] + (dC_0 * B[0] + dC_1 * B[1]);
   dA[1] += tmp_0 * x[xo + 1] + (dC_0 * B[2] + dC_1 * B[3]);
   dA[2] += tmp_0 * x[xo + 2] + (dC_0 * B[4] + dC_1 * B[5]);
@@ -297,6 +304,8 @@ function regularizerGradient(params: Params, grad: Params): number {
   const R = 0.01 * (B[0] * B[0] + B[1] * B[1] + B[2] * B[2] + B[3] * B[3] + B[4] * B[4] + B[5] * B[5]);
 
   // ── backward through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
+  //    ∂L/∂r = 2·(r − t)
+  //    ∂L/∂B = 0.02·B + (∂L/∂u xᵀ)ᵀ + Aᵀ ∂L/∂C
   dB[0] += 0.02 * B[0];
   dB[1] += 0.02 * B[1];
   dB[2] += 0.02 * B[2];
@@ -348,23 +357,28 @@ function sampleSgdStep(
   const L = tmp_2 * tmp_2;
 
   // ── backward through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
+  //    ∂L/∂r = 2·(r − t)
   const dr = 2 * tmp_2;
 
   // ── backward through line 10: r = dot(A @ x, v) + q[1, 2] + C[0, 1]
+  //    ∂L/∂q = e[1, 2]·∂L/∂r
   const tmp_0 = dr * v[0];
   const tmp_1 = dr * v[1];
 
   // ── backward through line 9: q = outer(u, x)
+  //    ∂L/∂u = ∂L/∂q x
   const du_0 = 0 * x[xo] + 0 * x[xo + 1] + 0 * x[xo + 2];
   const du_1 = 0 * x[xo] + 0 * x[xo + 1] + dr * x[xo + 2];
 
   // ── backward through line 7: C = A @ B
+  //    ∂L/∂C = e[0, 1]·∂L/∂r + (∂L/∂u vᵀ)ᵀ
   const dC_0 = 0 + du_0 * v[0];
   const dC_1 = dr + du_1 * v[0];
   const dC_2 = 0 + du_0 * v[1];
   const dC_3 = 0 + du_1 * v[1];
 
   // ── backward through line 5: param B[3, 2] ~ normal(0, 0.5)
+  //    ∂L/∂B = 0.02·B + (∂L/∂u xᵀ)ᵀ + Aᵀ ∂L/∂C
   dB[0] += du_0 * x[xo] + (A[0] * dC_0 + A[3] * dC_2);
   dB[1] += du_1 * x[xo] + (A[0] * dC_1 + A[3] * dC_3);
   dB[2] += du_0 * x[xo + 1] + (A[1] * dC_0 + A[4] * dC_2);

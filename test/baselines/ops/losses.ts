@@ -162,6 +162,9 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
     0.05 * (y_0 + y_1);
 
   // ── backward through line 7: y = W @ x + b
+  //    ∂L/∂y = 0.05 − ((1 / (2·(sigma^2))) ⊙ (2·(t − y))) + (−(𝟙[0 ≥ 1 − (t ⊙ y)] (else 0.5))) ⊙ t + y − t
+  //    ∂L/∂W = ∂L/∂y xᵀ
+  //    ∂L/∂b = ∂L/∂y
   const dy_0 = 0.05 - (1 / tmp_3) * (2 * tmp_4_0) + -(0 >= tmp_5_0 ? 0 : 0.5) * t[to] + tmp_6_0;
   const dy_1 = 0.05 - (1 / tmp_3) * (2 * tmp_4_1) + -(0 >= tmp_5_1 ? 0 : 0.5) * t[to + 1] + tmp_6_1;
   db[0] += dy_0;
@@ -172,6 +175,7 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dW[3] += dy_1 * x[xo + 1];
 
   // ── backward through line 6: param sigma ~ constant(1)
+  //    ∂L/∂sigma = 2 / sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·sigma
   dsigma[0] += 2 / sigma[0] + (-(tmp_0 / tmp_3) + -(tmp_1 / tmp_3)) * 2 * (2 * sigma[0]);
   lossTotal[0] += L;
 }
@@ -249,10 +253,14 @@ function sampleSgdStep(
     0.05 * (y_0 + y_1);
 
   // ── backward through line 7: y = W @ x + b
+  //    ∂L/∂y = 0.05 − ((1 / (2·(sigma^2))) ⊙ (2·(t − y))) + (−(𝟙[0 ≥ 1 − (t ⊙ y)] (else 0.5))) ⊙ t + y − t
+  //    ∂L/∂W = ∂L/∂y xᵀ
+  //    ∂L/∂b = ∂L/∂y
   const dy_0 = 0.05 - (1 / tmp_3) * (2 * tmp_4_0) + -(0 >= tmp_5_0 ? 0 : 0.5) * t[to] + tmp_6_0;
   const dy_1 = 0.05 - (1 / tmp_3) * (2 * tmp_4_1) + -(0 >= tmp_5_1 ? 0 : 0.5) * t[to + 1] + tmp_6_1;
 
   // ── backward through line 6: param sigma ~ constant(1)
+  //    ∂L/∂sigma = 2 / sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·sigma
   dsigma[0] += 2 / sigma[0] + (-(tmp_0 / tmp_3) + -(tmp_1 / tmp_3)) * 2 * (2 * sigma[0]);
 
   // ── SGD: θ ← θ − lr · ∂loss/∂θ, now that nothing reads θ any more

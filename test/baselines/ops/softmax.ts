@@ -229,6 +229,10 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   const tmp = 0.1 + sum + 0.03;
 
   // ── backward through line 5: layer z = dense(h, 3, identity)
+  //    ∂L/∂z_z = -0.01 − t + (0.1 + Σ t + 0.03)·p
+  //    ∂L/∂z.W = ∂L/∂z_z hᵀ
+  //    ∂L/∂h = z.Wᵀ ∂L/∂z_z
+  //    ∂L/∂z.b = ∂L/∂z_z
   const dz_z_0 = -0.01 - t[to] + tmp * p_0;
   const dz_z_1 = -0.01 - t[to + 1] + tmp * p_1;
   const dz_z_2 = -0.01 - t[to + 2] + tmp * p_2;
@@ -252,6 +256,9 @@ function sampleGradient(params: Params, x: Float64Array, t: Float64Array, n: num
   dz_W[14] += dz_z_2 * h_4;
 
   // ── backward through line 4: layer h = dense(x, 5, softplus)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (σ(h_z))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = (z_W[0] * dz_z_0 + z_W[5] * dz_z_1 + z_W[10] * dz_z_2) * (1 / (1 + Math.exp(-h_z_0)));
   const dh_z_1 = (z_W[1] * dz_z_0 + z_W[6] * dz_z_1 + z_W[11] * dz_z_2) * (1 / (1 + Math.exp(-h_z_1)));
   const dh_z_2 = (z_W[2] * dz_z_0 + z_W[7] * dz_z_1 + z_W[12] * dz_z_2) * (1 / (1 + Math.exp(-h_z_2)));
@@ -400,11 +407,18 @@ function sampleSgdStep(
   const tmp = 0.1 + sum + 0.03;
 
   // ── backward through line 5: layer z = dense(h, 3, identity)
+  //    ∂L/∂z_z = -0.01 − t + (0.1 + Σ t + 0.03)·p
+  //    ∂L/∂z.W = ∂L/∂z_z hᵀ
+  //    ∂L/∂h = z.Wᵀ ∂L/∂z_z
+  //    ∂L/∂z.b = ∂L/∂z_z
   const dz_z_0 = -0.01 - t[to] + tmp * p_0;
   const dz_z_1 = -0.01 - t[to + 1] + tmp * p_1;
   const dz_z_2 = -0.01 - t[to + 2] + tmp * p_2;
 
   // ── backward through line 4: layer h = dense(x, 5, softplus)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (σ(h_z))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   const dh_z_0 = (z_W[0] * dz_z_0 + z_W[5] * dz_z_1 + z_W[10] * dz_z_2) * (1 / (1 + Math.exp(-h_z_0)));
   const dh_z_1 = (z_W[1] * dz_z_0 + z_W[6] * dz_z_1 + z_W[11] * dz_z_2) * (1 / (1 + Math.exp(-h_z_1)));
   const dh_z_2 = (z_W[2] * dz_z_0 + z_W[7] * dz_z_1 + z_W[12] * dz_z_2) * (1 / (1 + Math.exp(-h_z_2)));

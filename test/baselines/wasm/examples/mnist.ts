@@ -494,6 +494,10 @@ function sampleGradient(
   }
 
   // ── backward through line 7: layer y = dense(h, 10, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
   for (let i = 0; i < 10; i++) {
     for (let s = 0; s < lanes; s++) {
       const to = (n + s) * 10;
@@ -514,6 +518,9 @@ function sampleGradient(
   );
 
   // ── backward through line 6: layer h = dense(x, 128, relu)
+  //    ∂L/∂h_z = 𝟙[h > 0] ⊙ ∂L/∂h
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   for (let i = 0; i < 128; i++) {
     for (let s = 0; s < lanes; s++) {
       dh_z_lanes_buf[s * 128 + i] = h_lanes_buf[s * 128 + i] > 0 ? dh_lanes_buf[s * 128 + i] : 0;
@@ -771,6 +778,10 @@ function sampleSgdStep(
       t[to + 9] * y_z_buf[9]);
 
   // ── backward through line 7: layer y = dense(h, 10, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
   dy_z_buf[0] = sum * y_0 - t[to];
   dy_z_buf[1] = sum * y_1 - t[to + 1];
   dy_z_buf[2] = sum * y_2 - t[to + 2];
@@ -794,6 +805,9 @@ function sampleSgdStep(
   }
 
   // ── backward through line 6: layer h = dense(x, 128, relu)
+  //    ∂L/∂h_z = 𝟙[h > 0] ⊙ ∂L/∂h
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
   for (let i = 0; i < 128; i++) {
     dh_z_buf[i] = h_buf[i] > 0 ? dh_buf[i] : 0;
   }

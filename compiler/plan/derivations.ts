@@ -1,0 +1,194 @@
+/**
+ * The derivation as text: the backward equations of the loss as written (Plan.explained), in the
+ * notation of the lecture notes. Values the user named print as their names, adjoints as
+ * ∂L/∂name; everything else is written out inline. `nnc explain` prints these equations, and the
+ * emitted code carries the same text in the comment above each backward block: one source, so a
+ * reviewer reads in the module exactly what `explain` prints.
+ */
+import type { Graph, NodeId } from "../ir/graph.js";
+import type { Shape } from "../ir/shape.js";
+import type { Gradient } from "./plan.js";
+import type { Sink } from "./sinks.js";
+
+export interface Derivations {
+  /**
+   * The adjoints of named forward values, grouped by the statement they come from, by `.nn` line
+   * (in the order the reverse sweep made them): `∂L/∂h_z = 𝟙[h > 0] ⊙ ∂L/∂h`.
+   */
+  readonly statements: ReadonlyMap<number, { readonly text: string; readonly equations: readonly string[] }>;
+  /** each parameter's whole gradient (the sum over its uses), in the model's order */
+  readonly params: readonly { readonly name: string; readonly shape: Shape; readonly equation: string }[];
+}
+
+export function derive(explained: Gradient, params: readonly { readonly name: string; readonly shape: Shape }[]): Derivations {
+  const { graph: g, grads, firstBackward } = explained;
+  const printer = new MathPrinter(g, firstBackward);
+  const statements = new Map<number, { text: string; equations: string[] }>();
+  for (let id = firstBackward; id < g.nodes.length; id++) {
+    const n = g.node(id);
+    if (n.name === null || !n.name.startsWith("d") || n.origin === null) continue;
+    const of = n.name.slice(1);
+    if (!printer.forwardNames.has(of)) continue;
+    const line = n.origin.line;
+    const s = statements.get(line) ?? { text: n.origin.text, equations: [] };
+    s.equations.push(`∂L/∂${of} = ${printer.bounded(() => printer.expr(id, true))}`);
+    statements.set(line, s);
+  }
+  return {
+    statements,
+    params: params.map((p, k) => {
+      const text = printer.bounded(() => {
+        const named = printer.expr(grads[k]!);
+        return named === `∂L/∂${p.name}` ? printer.expr(grads[k]!, true) : named;
+      });
+      const equation = `∂L/∂${p.name} = ${text}`;
+      return { name: p.name, shape: p.shape, equation };
+    }),
+  };
+}
+
+/**
+ * What the comment above each backward block of a function shows, by `.nn` line: the equations of
+ * the statement, and the whole gradient of each parameter the function accumulates in that block
+ * (the statement of its accumulate sink's term), each equation once. A function that computes part
+ * of a sum (the per-sample terms, the regularizer, dropout's training mode) shows the whole
+ * derivation it is part of, as `nnc explain` prints it. The updates sampleSgdStep defers until
+ * nothing reads θ any more come after the backward blocks and show no equation (the gradient
+ * function's blocks show them).
+ */
+export function derivationComments(d: Derivations, g: Graph, sinks: readonly Sink[]): ReadonlyMap<number, readonly string[]> {
+  const out = new Map<number, string[]>();
+  for (const [line, s] of d.statements) out.set(line, [...s.equations]);
+  for (const sink of sinks) {
+    if (sink.kind !== "accumulate") continue;
+    const line = g.node(sink.node).origin?.line;
+    if (line === undefined) continue;
+    const { equation } = d.params.find((p) => p.name === sink.param)!;
+    const list = out.get(line) ?? [];
+    if (!list.includes(equation)) list.push(equation);
+    out.set(line, list);
+  }
+  return out;
+}
+
+/** The longest right-hand side printed, in characters (the longest in the tests' models has 300). */
+export const MAX_EQUATION = 1000;
+/** The deepest expression printed, in nested operations. */
+const MAX_DEPTH = 256;
+
+class TooLong extends Error {}
+
+class MathPrinter {
+  readonly forwardNames = new Set<string>();
+  /** printed text by node (id, or −1 − id for a node expanded at the top) */
+  private readonly printed = new Map<number, string>();
+  private depth = 0;
+  constructor(
+    readonly g: Graph,
+    readonly firstBackward: number,
+  ) {
+    for (let id = 0; id < firstBackward; id++) {
+      const n = g.node(id);
+      if (n.name !== null) this.forwardNames.add(n.name);
+    }
+  }
+
+  /**
+   * A node as math; `top` expands a named node instead of printing its name. Throws TooLong for
+   * text longer than MAX_EQUATION or nested deeper than MAX_DEPTH (each level adds a character, so
+   * a deep expression is a long one): a sum of 5000 uses would otherwise print megabytes, and a
+   * chain of 2000 products overflow the stack. Memoized: each node is printed once.
+   */
+  expr(id: NodeId, top = false): string {
+    const key = top ? -1 - id : id;
+    const known = this.printed.get(key);
+    if (known !== undefined) return known;
+    if (this.depth >= MAX_DEPTH) throw new TooLong();
+    this.depth++;
+    let text: string;
+    try {
+      text = this.print(id, top);
+    } finally {
+      this.depth--;
+    }
+    if (text.length > MAX_EQUATION) throw new TooLong();
+    this.printed.set(key, text);
+    return text;
+  }
+
+  private print(id: NodeId, top: boolean): string {
+    const g = this.g;
+    const n = g.node(id);
+    if (!top && n.name !== null) {
+      if (id >= this.firstBackward && n.name.startsWith("d") && this.forwardNames.has(n.name.slice(1))) return `∂L/∂${n.name.slice(1)}`;
+      if (id < this.firstBackward) return n.name;
+    }
+    const a = (k: number) => this.wrap(n.inputs[k]!);
+    switch (n.op) {
+      case "const":
+        return String(n.num);
+      case "input":
+      case "target":
+      case "param":
+        return n.ref;
+      case "neg":
+        return `−${a(0)}`;
+      case "add":
+        return `${this.expr(n.inputs[0]!)} + ${this.expr(n.inputs[1]!)}`;
+      case "sub":
+        return `${this.expr(n.inputs[0]!)} − ${a(1)}`;
+      case "mul":
+        return [0, 1].some((k) => g.shape(n.inputs[k]!).length === 0 || g.isConst(n.inputs[k]!)) ? `${a(0)}·${a(1)}` : `${a(0)} ⊙ ${a(1)}`;
+      case "div":
+        return `${a(0)} / ${a(1)}`;
+      case "pow":
+        return `${a(0)}^${n.num}`;
+      case "matmul":
+        return `${a(0)} ${a(1)}`;
+      case "transpose":
+        return `${a(0)}ᵀ`;
+      case "outer":
+        return `${a(0)} ${a(1)}ᵀ`;
+      case "sum":
+        return `Σ ${a(0)}`;
+      case "broadcast":
+        return `${a(0)}·𝟙`;
+      case "index":
+        return `${a(0)}[${n.at.join(", ")}]`;
+      case "unindex":
+        return `e[${n.at.join(", ")}]·${a(0)}`;
+      case "gt_select":
+        return `𝟙[${this.expr(n.inputs[0]!)} > ${this.expr(n.inputs[1]!)}] ${this.selected(n.inputs[2]!, n.inputs[3]!)}`;
+      case "ge_select":
+        return `𝟙[${this.expr(n.inputs[0]!)} ≥ ${this.expr(n.inputs[1]!)}] ${this.selected(n.inputs[2]!, n.inputs[3]!)}`;
+      case "sigmoid":
+        return `σ(${this.expr(n.inputs[0]!)})`;
+      case "leaky_relu":
+      case "elu":
+        return `${n.op}(${this.expr(n.inputs[0]!)}, ${n.num})`;
+      default:
+        return `${n.op}(${n.inputs.map((i) => this.expr(i)).join(", ")})`;
+    }
+  }
+
+  /** `print()`, or for an expression too long to read a note that says so */
+  bounded(print: () => string): string {
+    try {
+      return print();
+    } catch (e) {
+      if (!(e instanceof TooLong)) throw e;
+      return `(an expression of more than ${MAX_EQUATION} characters: nnc explain --ir shows it as a graph)`;
+    }
+  }
+
+  selected(x: NodeId, y: NodeId): string {
+    if (this.g.isConst(y, 0)) return `⊙ ${this.wrap(x)}`;
+    if (this.g.isConst(x, 0)) return `(else ${this.expr(y)})`;
+    return `? ${this.wrap(x)} : ${this.wrap(y)}`;
+  }
+
+  wrap(id: NodeId): string {
+    const s = this.expr(id);
+    return /^[\p{L}\p{N}_.∂/\[\], ·ᵀ]*$/u.test(s) && !/[ ]/.test(s) ? s : `(${s})`;
+  }
+}
