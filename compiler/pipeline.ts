@@ -18,6 +18,7 @@ import type { Model } from "./semantics/model.js";
 import { elaborate } from "./semantics/elaborate.js";
 import { warnUnstable } from "./semantics/stability.js";
 import { parse } from "./syntax/parser.js";
+import type { Precision } from "./target.js";
 
 export { plan, type Plan };
 
@@ -31,6 +32,8 @@ export interface CompileOptions {
   readonly set?: Readonly<Record<string, number>>;
   readonly unroll?: number;
   readonly emit?: "ts" | "js";
+  /** the module's numbers: f64 (default) or f32 (every array a Float32Array) */
+  readonly precision?: Precision;
 }
 
 export interface CompileResult {
@@ -69,7 +72,7 @@ export async function compile(source: string, options: CompileOptions): Promise<
   const { diagnostics, model } = check(source, options);
   if (model === null) return { diagnostics, model, ts: null };
   const planned = plan(model);
-  const raw = emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION });
+  const raw = emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION, precision: options.precision ?? "f64" });
   const ts = await formatTs(raw);
   if (options.emit === "js") {
     // ts-morph (with its own TypeScript) is loaded only for --emit js

@@ -7,12 +7,15 @@ import type { Graph } from "../ir/graph.js";
 import type { Shape } from "../ir/shape.js";
 import type { NameTable } from "../codegen/names.js";
 import type { Sink } from "../plan/sinks.js";
+import type { Precision } from "../target.js";
 
 /** What the module provides to the scheduler of each of its functions. */
 export interface ModuleContext {
   /** the .nn file name shown in comments */
   readonly file: string;
   readonly unroll: number;
+  /** the numbers of the module's arrays (buffers included): the backend spells their type */
+  readonly precision: Precision;
   /**
    * Module-level identifier of a scratch buffer of `size` doubles. Functions share buffers of the
    * same hint and size (they never run at the same time); within one function every value has its
