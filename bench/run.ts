@@ -332,9 +332,10 @@ interface NncStep {
 }
 
 function nncStep(m: CompiledModule, batches: readonly TfBatch[], count: number): NncStep {
-  const params = m.createParams();
+  // the benchmark compiles f64 modules (no --precision): their arrays are Float64Arrays
+  const params = m.createParams() as Record<string, Float64Array>;
   m.initParams(params, SEED);
-  const grad = m.createParams();
+  const grad = m.createParams() as Record<string, Float64Array>;
   const pairs = Object.keys(params).map((k) => [params[k]!, grad[k]!] as const);
   const inputs = batches.map((b) => ({ x: b.x }));
   const targets = batches.map((b) => ({ t: b.t }));

@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { renderDiagnostics } from "./diagnostics/render.js";
 import { Diagnostics, format } from "./diagnostics/diagnostic.js";
 import { DEFAULT_UNROLL, scheduleModule } from "./codegen/emit-module.js";
@@ -15,10 +15,12 @@ import { writeFileAtomic } from "./io.js";
 import { baseName, check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
 import { printSchedule } from "./schedule/print.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
-import { TARGETS, type Target } from "./target.js";
+import { isPrecision, PRECISIONS, TARGETS, type Precision, type Target } from "./target.js";
 import { chooseTarget } from "./choose-target.js";
 import { kernelLibrary } from "./codegen/wasm/library.js";
 import type { Model } from "./semantics/model.js";
+// the gradient checks import nothing heavy (no typescript): loaded with the CLI
+import { CHECK_TOLERANCE as TOLERANCE, gradCheck, precisionCheck } from "../runtime/gradcheck.js";
 
 // typescript (behind loadModule) takes most of a second to load: only commands that run a
 // module load it
@@ -90,14 +92,20 @@ function positiveNumber(value: string): number {
   return v;
 }
 
+function precisionOf(value: string): Precision {
+  if (!isPrecision(value)) throw new InvalidArgumentError(`expected ${PRECISIONS.join(" or ")}`);
+  return value;
+}
+
 interface CommonOpts {
   set?: Record<string, number>;
   unroll?: number;
   target?: Target;
+  precision?: Precision;
 }
 
 function compileOptions(file: string, o: CommonOpts, emit: "ts" | "js" = "ts"): CompileOptions {
-  return { file, set: o.set ?? {}, unroll: o.unroll ?? DEFAULT_UNROLL, emit, target: o.target ?? "ts" };
+  return { file, set: o.set ?? {}, unroll: o.unroll ?? DEFAULT_UNROLL, emit, target: o.target ?? "ts", precision: o.precision ?? "f64" };
 }
 
 /** Prints diagnostics (errors and warnings) to stderr; true when there were errors. */
@@ -131,12 +139,13 @@ function writeOutput(path: string, text: string): void {
   }
 }
 
-async function runCheck(file: string, o: CommonOpts & { seed: number; tolerance: number; samples: number }): Promise<number> {
+async function runCheck(file: string, flags: CommonOpts & { seed: number; tolerance?: number; samples: number }): Promise<number> {
+  if (flags.precision === "f32") return runCheckF32(file, { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f32 });
+  const o = { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f64 };
   const source = readSource(file);
   const result = await compile(source, compileOptions(file, o));
   if (report(file, source, result.diagnostics) || result.ts === null) return 1;
   const mod = await loadModule(result.ts);
-  const { gradCheck } = await import("../runtime/gradcheck.js");
   const r = gradCheck(mod, { seed: o.seed, samples: o.samples });
   const width = Math.max(9, ...r.params.map((p) => p.name.length));
   const lines = [`gradient check of ${result.model!.name}: central differences in float64, ${o.samples} samples, seed ${o.seed}`];
@@ -151,6 +160,39 @@ async function runCheck(file: string, o: CommonOpts & { seed: number; tolerance:
   return ok ? 0 : 1;
 }
 
+/**
+ * `nnc check --precision f32`: float32 cannot resolve central differences, so the f32 module's
+ * gradient is compared with the f64 module's at the same parameters and samples (relative to
+ * each tensor's scale), and the f64 module with central differences as usual.
+ */
+async function runCheckF32(file: string, o: CommonOpts & { seed: number; tolerance: number; samples: number }): Promise<number> {
+  const source = readSource(file);
+  const result = await compile(source, compileOptions(file, o));
+  if (report(file, source, result.diagnostics) || result.ts === null) return 1;
+  const reference = await compile(source, { ...compileOptions(file, o), precision: "f64" });
+  const mod = await loadModule(result.ts);
+  const ref = await loadModule(reference.ts!);
+  const fd = gradCheck(ref, { seed: o.seed, samples: o.samples });
+  const r = precisionCheck(mod, ref, { seed: o.seed, samples: o.samples });
+  const width = Math.max(9, ...r.params.map((p) => p.name.length));
+  const lines = [
+    `gradient check of ${result.model!.name} in f32: float32 cannot resolve central differences, so the f32 module's gradient is compared with the f64 module's,`,
+    `at the same parameters and ${o.samples} samples (seed ${o.seed}, all rounded to float32); error = |f32 − f64| / the tensor's largest |f64 gradient| (at least 1e-3)`,
+  ];
+  lines.push(`${"parameter".padEnd(width)}  ${"size".padStart(7)}  ${"scale".padStart(9)}  worst error`);
+  for (const p of r.params) {
+    const flag = p.worst > o.tolerance ? `  ✗ above ${o.tolerance} (element ${p.at}: f32 ${p.value}, f64 ${p.reference})` : "";
+    lines.push(`${p.name.padEnd(width)}  ${String(p.size).padStart(7)}  ${p.scale.toExponential(2).padStart(9)}  ${p.worst.toExponential(2)}${flag}`);
+  }
+  lines.push(`${"(loss)".padEnd(width)}  ${"1".padStart(7)}  ${"".padStart(9)}  ${r.lossError.toExponential(2)}  (f32 ${r.loss}, f64 ${r.referenceLoss})${r.lossError > o.tolerance ? `  ✗ above ${o.tolerance}` : ""}`);
+  const refOk = fd.worst <= TOLERANCE.f64;
+  lines.push(`the f64 reference against central differences in float64: worst relative error ${fd.worst.toExponential(2)}${refOk ? "" : `  ✗ above ${TOLERANCE.f64} (run nnc check without --precision f32)`}`);
+  const ok = r.worst <= o.tolerance && refOk;
+  lines.push(ok ? `ok: worst ${r.worst.toExponential(2)} ≤ tolerance ${o.tolerance}` : `FAILED: worst ${r.worst.toExponential(2)}${r.worst > o.tolerance ? ` > tolerance ${o.tolerance}` : ""}${refOk ? "" : "; the f64 reference fails its own check"}`);
+  (ok ? process.stdout : process.stderr).write(lines.join("\n") + "\n");
+  return ok ? 0 : 1;
+}
+
 async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule?: boolean }): Promise<number> {
   if (o.ir && o.schedule) throw new UserError("nnc: error: --ir and --schedule print different things: give one of them");
   const source = readSource(file);
@@ -160,7 +202,7 @@ async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule
   if (o.schedule) {
     // the schedules compile prints from, with the same options
     const target = o.target ?? "ts";
-    const kernels = target === "wasm" ? await kernelLibrary("f64") : undefined;
+    const kernels = target === "wasm" ? await kernelLibrary(o.precision ?? "f64") : undefined;
     const schedules = scheduleModule(model, planned, { file: baseName(file), unroll: o.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels });
     process.stdout.write(schedules.map(printSchedule).join("\n"));
     return 0;
@@ -210,12 +252,15 @@ export function program(): Command {
       .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
       .option("--unroll <N>", `fully unroll layers with at most N weights (default ${DEFAULT_UNROLL}, at most ${MAX_UNROLL}); larger ones use loops`, unrollThreshold)
       .option("--target <ts|wasm>", "ts: TypeScript throughout (default); wasm: dense layers as WebAssembly SIMD kernels embedded in the module", targetName);
+  // on compile, check, train and predict; not on explain, which prints mathematics
+  const precision = () => new Option("--precision <p>", "f64 (default) or f32: the module computes with Float64Arrays or Float32Arrays").argParser(precisionOf);
   common(
     cmd
       .command("compile")
       .description("write the generated module (model.ts next to model.nn unless -o is given)")
       .argument("<model.nn>", "the model source")
       .option("-o, --output <file>", "output file; '-' prints to stdout")
+      .addOption(precision())
       .option("--emit <kind>", "ts (default) or js (writes .js and .d.ts)", (v) => {
         if (v !== "ts" && v !== "js") throw new InvalidArgumentError("expected ts or js");
         return v;
@@ -228,7 +273,8 @@ export function program(): Command {
       .argument("<model.nn>", "the model source")
       .option("--seed <n>", "seed for parameters and samples", positiveInt, 1)
       .option("--samples <n>", "samples in the checked batch", positiveInt, 3)
-      .option("--tolerance <t>", "largest accepted relative error", positiveNumber, 1e-6),
+      .option("--tolerance <t>", `largest accepted relative error (default ${TOLERANCE.f64}; ${TOLERANCE.f32} with --precision f32)`, positiveNumber)
+      .addOption(precision()),
   ).action(async (file: string, o) => setExit(await runCheck(file, o)));
   common(
     cmd
@@ -257,7 +303,8 @@ export function program(): Command {
       .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model)")
       .option("--checkpoint <file>", "checkpoint written after an epoch (default: <model>.checkpoint.json)")
       .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", positiveInt)
-      .option("--resume <checkpoint>", "continue from a checkpoint"),
+      .option("--resume <checkpoint>", "continue from a checkpoint")
+      .addOption(precision()),
   ).action(async (file: string, o: CommonOpts & TrainFlags) => {
     const loaded = await compileAndLoad(file, o, (model) => (o.optimizer ?? model.train.optimizer?.name) === "lbfgs" ? Infinity : o.batch ?? model.train.batch ?? 32, stdout);
     setExit(loaded === null ? 1 : await (await runtime()).runTrain(file, loaded.model, loaded.mod, o, stdout));
@@ -269,7 +316,8 @@ export function program(): Command {
       .argument("<model.nn>", "the model source")
       .requiredOption("--weights <file>", "weights written by nnc train")
       .requiredOption("--data <file>", "data: CSV (inputs, optionally targets) or MNIST IDX")
-      .option("-o, --output <file>", "write the predictions (CSV) here instead of stdout"),
+      .option("-o, --output <file>", "write the predictions (CSV) here instead of stdout")
+      .addOption(precision()),
   ).action(async (file: string, o: CommonOpts & PredictFlags) => {
     // the whole data set is one batch for predictBatch
     const loaded = await compileAndLoad(file, o, () => Infinity);

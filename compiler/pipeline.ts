@@ -20,6 +20,7 @@ import { warnUnstable } from "./semantics/stability.js";
 import { parse } from "./syntax/parser.js";
 import type { Target } from "./target.js";
 import { kernelLibrary } from "./codegen/wasm/library.js";
+import type { Precision } from "./target.js";
 
 export { plan, type Plan };
 
@@ -35,6 +36,8 @@ export interface CompileOptions {
   readonly emit?: "ts" | "js";
   /** ts (default) or wasm: dense layers as WebAssembly SIMD kernels (docs/wasm.md) */
   readonly target?: Target;
+  /** the module's numbers: f64 (default) or f32 (every array a Float32Array) */
+  readonly precision?: Precision;
 }
 
 export interface CompileResult {
@@ -74,8 +77,9 @@ export async function compile(source: string, options: CompileOptions): Promise<
   if (model === null) return { diagnostics, model, ts: null };
   const planned = plan(model);
   const target = options.target ?? "ts";
-  const kernels = target === "wasm" ? await kernelLibrary("f64") : undefined;
-  const raw = emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels });
+  const precision = options.precision ?? "f64";
+  const kernels = target === "wasm" ? await kernelLibrary(precision) : undefined;
+  const raw = emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels, precision });
   const ts = await formatTs(raw);
   if (options.emit === "js") {
     // ts-morph (with its own TypeScript) is loaded only for --emit js

@@ -12,6 +12,7 @@ import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
 import { applyNormalization, loadDataset, splitDataset } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
+import { forModule, modulePrecision } from "./precision.js";
 import { lossCurvesSvg, terminalChart } from "./plot.js";
 import { train, type EpochReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
@@ -142,7 +143,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   }
 
   const nParams = Object.values(mod.meta.params).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
-  out(`model ${mod.meta.name}: ${nParams} parameters; ${data.count} training samples from ${cfg.data}`);
+  const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
+  out(`model ${mod.meta.name}: ${nParams} parameters${f32}; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
   out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · batch ${cfg.batch} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
@@ -187,7 +189,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     onCheckpoint: (c) => {
       if (performance.now() - lastCheckpoint < 1000 * (flags.checkpointSeconds ?? 5) && c.resume.epoch < cfg.epochs) return;
       lastCheckpoint = performance.now();
-      saveWeights(checkpointPath, toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg), metrics: {}, resume: c.resume }));
+      saveWeights(checkpointPath, toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: c.resume }));
     },
   });
   if (bar && barEpoch !== -1) bar.stop();
@@ -204,7 +206,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     train: { loss: finalTrain.loss, accuracy: finalTrain.accuracy, rmse: finalTrain.rmse },
     validation: finalValid && { loss: finalValid.loss, accuracy: finalValid.accuracy, rmse: finalValid.rmse },
   };
-  saveWeights(weightsPath, toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg), metrics }));
+  saveWeights(weightsPath, toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg, mod), metrics }));
   const series = [
     { name: "train", color: "#1f77b4", values: result.history.map((h) => h.train.loss) },
     ...(validation ? [{ name: "validation", color: "#d62728", values: result.history.map((h) => h.validation?.loss ?? NaN) }] : []),
@@ -216,8 +218,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   return result.stopped === "diverged" ? 1 : 0;
 }
 
-function configJson(cfg: RunConfig): Record<string, unknown> {
-  return { ...cfg };
+function configJson(cfg: RunConfig, mod: CompiledModule): Record<string, unknown> {
+  return { ...cfg, precision: modulePrecision(mod) };
 }
 
 export interface PredictFlags {
@@ -237,6 +239,7 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
   const withTargets = !looksInputsOnly(flags.data, inputSize);
   let data = load(flags.data, mod, !withTargets);
   if (weights.file.normalization) data = applyNormalization(data, weights.file.normalization);
+  data = forModule(data, mod); // once, for predictAll and evaluate (Float32Arrays for an f32 module)
   const outputs = predictAll(mod, weights.params, data);
   const names = Object.entries(mod.meta.outputs);
   const header = names.flatMap(([k, s]) => {

@@ -4,8 +4,14 @@
  */
 import ts from "typescript";
 import type { OptimizerConfig } from "../compiler/semantics/model.js";
+import type { Precision } from "../compiler/target.js";
+import type { FloatArray } from "./types.js";
 
-/** The public surface of every generated module (section 6 of the language). */
+/**
+ * The public surface of every generated module (section 6 of the language). Its arrays are
+ * Float64Arrays, or Float32Arrays when `meta.precision` is "f32": a caller passes arrays of that
+ * type (`forModule` in data/index.ts converts a data set once).
+ */
 export interface CompiledModule {
   readonly meta: {
     name: string;
@@ -14,28 +20,29 @@ export interface CompiledModule {
     outputs: Record<string, number[]>;
     params: Record<string, number[]>;
     hasDropout: boolean;
+    precision: Precision;
   };
-  createParams(): Record<string, Float64Array>;
-  initParams(params: Record<string, Float64Array>, seed: number): void;
+  createParams(): Record<string, FloatArray>;
+  initParams(params: Record<string, FloatArray>, seed: number): void;
   createRandom(seed: number): () => number;
-  predict(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>): Record<string, Float64Array | number>;
-  predictBatch(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, count: number, outputs: Record<string, Float64Array>): void;
-  loss(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>, targets: Record<string, Float64Array | number>): number;
-  gradient(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>, targets: Record<string, Float64Array | number>, grad: Record<string, Float64Array>): number;
-  lossBatch(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number): number;
-  gradientBatch(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, grad: Record<string, Float64Array>): number;
-  lossTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>, targets: Record<string, Float64Array | number>, random: () => number): number;
-  gradientTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array | number>, targets: Record<string, Float64Array | number>, grad: Record<string, Float64Array>, random: () => number): number;
-  lossBatchTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, random: () => number): number;
-  gradientBatchTrain(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, grad: Record<string, Float64Array>, random: () => number): number;
+  predict(params: Record<string, FloatArray>, inputs: Record<string, FloatArray | number>): Record<string, FloatArray | number>;
+  predictBatch(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, count: number, outputs: Record<string, FloatArray>): void;
+  loss(params: Record<string, FloatArray>, inputs: Record<string, FloatArray | number>, targets: Record<string, FloatArray | number>): number;
+  gradient(params: Record<string, FloatArray>, inputs: Record<string, FloatArray | number>, targets: Record<string, FloatArray | number>, grad: Record<string, FloatArray>): number;
+  lossBatch(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number): number;
+  gradientBatch(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, grad: Record<string, FloatArray>): number;
+  lossTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray | number>, targets: Record<string, FloatArray | number>, random: () => number): number;
+  gradientTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray | number>, targets: Record<string, FloatArray | number>, grad: Record<string, FloatArray>, random: () => number): number;
+  lossBatchTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, random: () => number): number;
+  gradientBatchTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, grad: Record<string, FloatArray>, random: () => number): number;
   /** lossBatch and predictBatch in one forward pass */
-  evaluateBatch(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, outputs: Record<string, Float64Array>): number;
+  evaluateBatch(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, outputs: Record<string, FloatArray>): number;
   /** one step of plain SGD in training mode; grad is scratch; `random` only when meta.hasDropout */
-  sgdStep(params: Record<string, Float64Array>, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, lr: number, grad: Record<string, Float64Array>, random?: () => number): number;
+  sgdStep(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, lr: number, grad: Record<string, FloatArray>, random?: () => number): number;
   /** the state of a fused optimizer step: `lr` may change between steps (a schedule sets it) */
   createOptimizerState(optimizer: { name: OptimizerConfig["name"] } & Record<string, number | string>): ModuleOptimizerState;
   /** one step of the state's optimizer on `count` samples, in training mode; grad holds the gradient afterwards */
-  optimizerStep(params: Record<string, Float64Array>, state: ModuleOptimizerState, inputs: Record<string, Float64Array>, targets: Record<string, Float64Array>, count: number, grad: Record<string, Float64Array>, random?: () => number): number;
+  optimizerStep(params: Record<string, FloatArray>, state: ModuleOptimizerState, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, grad: Record<string, FloatArray>, random?: () => number): number;
 }
 
 /** A generated module's OptimizerState. */
@@ -44,7 +51,7 @@ export interface ModuleOptimizerState {
   t: number;
   lr: number;
   /** the state arrays by kind (m, v, r), each Params-shaped */
-  readonly buffers: { readonly m?: Record<string, Float64Array>; readonly v?: Record<string, Float64Array>; readonly r?: Record<string, Float64Array> };
+  readonly buffers: { readonly m?: Record<string, FloatArray>; readonly v?: Record<string, FloatArray>; readonly r?: Record<string, FloatArray> };
 }
 
 export function transpile(code: string): string {

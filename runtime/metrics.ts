@@ -1,7 +1,8 @@
 /** Evaluation of a trained module on a data set: mean loss, and for classification accuracy and
  * a confusion matrix. */
 import type { CompiledModule } from "./load-module.js";
-import type { Dataset, ParamSet } from "./types.js";
+import { arrayOf, forModule, modulePrecision } from "./precision.js";
+import type { Dataset, FloatArray, ParamSet } from "./types.js";
 
 export interface Evaluation {
   readonly loss: number;
@@ -43,22 +44,29 @@ export function scoringFor(mod: CompiledModule, data: Dataset): Scoring {
   return { kind: "threshold", target: tName, output: oName };
 }
 
-function argmax(a: Float64Array, offset: number, n: number): number {
+function argmax(a: FloatArray, offset: number, n: number): number {
   let best = 0;
   for (let k = 1; k < n; k++) if (a[offset + k]! > a[offset + best]!) best = k;
   return best;
 }
 
-/** Predictions for a whole data set, in the module's batch output layout. */
-export function predictAll(mod: CompiledModule, params: ParamSet, data: Dataset): Record<string, Float64Array> {
-  const outputs = Object.fromEntries(Object.entries(mod.meta.outputs).map(([k, s]) => [k, new Float64Array(data.count * size(s))]));
-  mod.predictBatch(params, data.inputs, data.count, outputs);
+/** Output arrays for `count` samples, in the module's batch output layout and array type. */
+function outputArrays(mod: CompiledModule, count: number): Record<string, FloatArray> {
+  return Object.fromEntries(Object.entries(mod.meta.outputs).map(([k, s]) => [k, arrayOf(modulePrecision(mod), count * size(s))]));
+}
+
+/** Predictions for a whole data set, in the module's batch output layout (Float32Arrays for an f32 module). */
+export function predictAll(mod: CompiledModule, params: ParamSet, data: Dataset): Record<string, FloatArray> {
+  const outputs = outputArrays(mod, data.count);
+  mod.predictBatch(params, forModule(data, mod).inputs, data.count, outputs);
   return outputs;
 }
 
+/** `data` in any array type: converted here for an f32 module unless it already is (forModule). */
 export function evaluate(mod: CompiledModule, params: ParamSet, data: Dataset, scoring: Scoring = scoringFor(mod, data)): Evaluation {
+  data = forModule(data, mod);
   // the loss and the outputs in one forward pass over the data (evaluateBatch)
-  const outputs = Object.fromEntries(Object.entries(mod.meta.outputs).map(([k, s]) => [k, new Float64Array(data.count * size(s))]));
+  const outputs = outputArrays(mod, data.count);
   const loss = data.count > 0 ? mod.evaluateBatch(params, data.inputs, data.targets, data.count, outputs) : NaN;
   if (scoring === null) return { loss, accuracy: null, confusion: null, rmse: rmse(mod, outputs, data) };
   const out = outputs[scoring.output]!;
@@ -75,7 +83,7 @@ export function evaluate(mod: CompiledModule, params: ParamSet, data: Dataset, s
   return { loss, accuracy: data.count > 0 ? correct / data.count : NaN, confusion, rmse: null };
 }
 
-function rmse(mod: CompiledModule, outputs: Record<string, Float64Array>, data: Dataset): number | null {
+function rmse(mod: CompiledModule, outputs: Record<string, FloatArray>, data: Dataset): number | null {
   const targets = Object.entries(mod.meta.targets);
   const outs = Object.entries(mod.meta.outputs);
   if (targets.length !== 1 || outs.length !== 1 || size(targets[0]![1]) !== size(outs[0]![1]) || data.count === 0) return null;

@@ -17,8 +17,9 @@ import { createOptimizer } from "./optimizers/index.js";
 import { Sgd } from "./optimizers/sgd.js";
 import { createSchedule } from "./schedules.js";
 import { createFusedState, fusedStateJson } from "./fused-step.js";
-import type { Dataset, Normalization, OptimizerState, ParamSet } from "./types.js";
+import type { Dataset, FloatArray, Normalization, OptimizerState, ParamSet } from "./types.js";
 import type { WeightsFile } from "./weights.js";
+import { arrayOf, forModule, modulePrecision } from "./precision.js";
 import { mulberry32 } from "./random.js";
 
 export interface TrainOptions {
@@ -102,20 +103,20 @@ function firstLarge(set: ParamSet): string {
   return best;
 }
 
-/** Mini-batch buffers, allocated once; `fill` gathers the rows of one batch into them. */
+/** Mini-batch buffers in the module's array type, allocated once; `fill` gathers the rows of one batch into them. */
 class Batcher {
-  readonly inputs: Record<string, Float64Array>;
-  readonly targets: Record<string, Float64Array>;
-  private readonly sizes: [string, number, Float64Array, Float64Array][] = [];
+  readonly inputs: Record<string, FloatArray>;
+  readonly targets: Record<string, FloatArray>;
+  private readonly sizes: [string, number, FloatArray, FloatArray][] = [];
   constructor(
     mod: CompiledModule,
     readonly data: Dataset,
     batch: number,
   ) {
-    const alloc = (shapes: Record<string, number[]>, src: Record<string, Float64Array>) =>
+    const alloc = (shapes: Record<string, number[]>, src: Record<string, FloatArray>) =>
       Object.fromEntries(
         Object.entries(shapes).map(([k, s]) => {
-          const buf = new Float64Array(batch * rowSize(s));
+          const buf = arrayOf(modulePrecision(mod), batch * rowSize(s));
           this.sizes.push([k, rowSize(s), src[k]!, buf]);
           return [k, buf];
         }),
@@ -135,8 +136,10 @@ class Batcher {
 export function train(mod: CompiledModule, data: Dataset, options: TrainOptions): TrainResult {
   if (data.count === 0) throw new Error("training data is empty");
   const normalization = options.resume ? options.resume.normalization : options.normalize === false ? null : computeNormalization(data);
-  const trainSet = normalization ? applyNormalization(data, normalization) : data;
-  const validSet = options.validation && normalization ? applyNormalization(options.validation, normalization) : options.validation ?? null;
+  // normalized in float64, then converted once to the module's array type (Float32Array for f32)
+  const trainSet = forModule(normalization ? applyNormalization(data, normalization) : data, mod);
+  const validation = options.validation && normalization ? applyNormalization(options.validation, normalization) : options.validation ?? null;
+  const validSet = validation && forModule(validation, mod);
   const scoring = scoringFor(mod, trainSet);
 
   const params = mod.createParams();

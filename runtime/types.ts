@@ -1,7 +1,13 @@
 /** Types shared by the training runtime's modules. */
 
+/**
+ * The arrays of a generated module: Float64Array, or Float32Array for a module compiled with
+ * `--precision f32` (its `meta.precision`).
+ */
+export type FloatArray = Float64Array | Float32Array;
+
 /** Parameters or gradients by DSL name (the generated module's `Params`), row-major. */
-export type ParamSet = Record<string, Float64Array>;
+export type ParamSet = Record<string, FloatArray>;
 
 /**
  * A first-order optimizer: updates the parameters in place from a gradient, allocating nothing
@@ -24,11 +30,15 @@ export interface OptimizerState {
 /** The full-batch objective L-BFGS minimizes: writes ∇f into grad, returns f. */
 export type Objective = (params: ParamSet, grad: ParamSet) => number;
 
-/** A data set in the generated module's batch layout: row-major [count, …shape] per name. */
-export interface Dataset {
+/**
+ * A data set in the generated module's batch layout: row-major [count, …shape] per name. The
+ * loaders make Float64Arrays; `forModule` (data/index.ts) converts them once to an f32 module's
+ * Float32Arrays.
+ */
+export interface Dataset<A extends FloatArray = FloatArray> {
   readonly count: number;
-  readonly inputs: Record<string, Float64Array>;
-  readonly targets: Record<string, Float64Array>;
+  readonly inputs: Record<string, A>;
+  readonly targets: Record<string, A>;
 }
 
 /** z-score standardization of the inputs, from training statistics, per input element. */

@@ -11,7 +11,7 @@ const RESERVED = new Set(
     "import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements " +
     "interface package private protected public await async of get set as any boolean number string symbol type declare " +
     "module namespace readonly keyof unique unknown never object bigint infer is satisfies accessor abstract asserts out " +
-    "arguments eval undefined NaN Infinity Math Float64Array Array Object Number String Symbol Error JSON globalThis " +
+    "arguments eval undefined NaN Infinity Math Float64Array Float32Array Array Object Number String Symbol Error JSON globalThis " +
     "constructor prototype __proto__ toString valueOf hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString " +
     "__defineGetter__ __defineSetter__ __lookupGetter__ __lookupSetter__ require exports process console"
   ).split(" "),

@@ -8,6 +8,7 @@ import type { Shape } from "../ir/shape.js";
 import type { NameTable } from "../codegen/names.js";
 import type { Sink } from "../plan/sinks.js";
 import type { Target } from "../target.js";
+import type { Precision } from "../target.js";
 
 /** What the module provides to the scheduler of each of its functions. */
 export interface ModuleContext {
@@ -16,6 +17,8 @@ export interface ModuleContext {
   readonly unroll: number;
   /** wasm: dense layers in lane mode run as WebAssembly kernels (schedule/kernels.ts) */
   readonly target: Target;
+  /** the numbers of the module's arrays (buffers included): the backend spells their type */
+  readonly precision: Precision;
   /**
    * Module-level identifier of a scratch buffer of `size` doubles. Functions share buffers of the
    * same hint and size (they never run at the same time); within one function every value has its

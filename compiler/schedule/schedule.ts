@@ -34,6 +34,7 @@ export function scheduleFunction(spec: FunctionSpec, mod: ModuleContext): Schedu
     spec,
     graph: f.graph,
     file: mod.file,
+    precision: mod.precision,
     names,
     bindings,
     lanes,

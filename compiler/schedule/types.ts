@@ -13,6 +13,7 @@ import type { Shape } from "../ir/shape.js";
 import type { NameTable } from "../codegen/names.js";
 import type { AccumulateSink, Sink } from "../plan/sinks.js";
 import type { FunctionSpec } from "./input.js";
+import type { Precision } from "../target.js";
 
 /** unrolled: every index a constant; loop: loops with constant bounds */
 export type Mode = "unrolled" | "loop";
@@ -163,6 +164,8 @@ export interface Schedule {
   readonly graph: Graph;
   /** the .nn file name, for comments */
   readonly file: string;
+  /** the module's precision (ModuleContext.precision): the type of the arrays the function takes */
+  readonly precision: Precision;
   /**
    * The function's names so far (arguments, storage, lane loop), allocated in the order the output
    * depends on. A printer takes its temporaries from a child of this table.

@@ -229,7 +229,7 @@ class CsvParser {
     if (start < text.length) this.pending.push(text.slice(start));
   }
 
-  end(): Dataset {
+  end(): Dataset<Float64Array> {
     // the text after the last '\n' (empty after a final newline) is a line too
     this.line(this.pending.join(""));
     this.pending = [];
@@ -322,7 +322,7 @@ class CsvParser {
 }
 
 /** Parses CSV text (see the module comment for the column mapping). */
-export function parseCsv(text: string, file: string, shape: DataShape): Dataset {
+export function parseCsv(text: string, file: string, shape: DataShape): Dataset<Float64Array> {
   const parser = new CsvParser(file, shape, text.length);
   parser.push(text);
   return parser.end();
@@ -333,7 +333,7 @@ export function parseCsv(text: string, file: string, shape: DataShape): Dataset 
  * character may span chunks. `size` is the total in bytes if known (else 0). The result is
  * parseCsv's on the decoded text, errors included.
  */
-export function parseCsvBytes(chunks: Iterable<Uint8Array>, file: string, shape: DataShape, size = 0): Dataset {
+export function parseCsvBytes(chunks: Iterable<Uint8Array>, file: string, shape: DataShape, size = 0): Dataset<Float64Array> {
   const parser = new CsvParser(file, shape, size);
   // StringDecoder decodes exactly as Buffer#toString (invalid bytes become U+FFFD alike), into
   // ordinary strings (TextDecoder's piled up as external memory until a full GC), and keeps a

@@ -68,7 +68,7 @@ function read(file: string): Uint8Array {
  * into a vector target `t[C]`, or the class index into a scalar target. `labelsFile` may be null
  * only when the model has no targets (prediction).
  */
-export function loadIdxPair(imagesFile: string, labelsFile: string | null, shape: DataShape): Dataset {
+export function loadIdxPair(imagesFile: string, labelsFile: string | null, shape: DataShape): Dataset<Float64Array> {
   const inputs = Object.entries(shape.inputs);
   const targets = Object.entries(shape.targets);
   if (inputs.length !== 1)

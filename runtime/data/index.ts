@@ -4,7 +4,8 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { DataError, type Dataset, type DataShape, type Normalization } from "../types.js";
+import { arrayLike } from "../precision.js";
+import { DataError, type Dataset, type DataShape, type FloatArray, type Normalization } from "../types.js";
 import { parseCsvBytes } from "./csv.js";
 import { IDX_IMAGES_MAGIC, loadIdxPair, maybeGunzip } from "./idx.js";
 import { mulberry32 } from "../random.js";
@@ -53,7 +54,7 @@ export function idxLabelsFile(imagesFile: string): string {
  * file of the same name with `images-idx3` replaced by `labels-idx1` (needed only when the model
  * has targets). Any other name is sniffed: IDX images by their magic number, else CSV.
  */
-export function loadDataset(file: string, shape: DataShape): Dataset {
+export function loadDataset(file: string, shape: DataShape): Dataset<Float64Array> {
   const name = basename(file);
   const needLabels = Object.keys(shape.targets).length > 0;
   if (name.includes(LABELS_PART))
@@ -69,7 +70,7 @@ export function loadDataset(file: string, shape: DataShape): Dataset {
  * gzipped one is decompressed in memory first (zlib has no synchronous streaming), then parsed
  * in chunks the same way.
  */
-export function loadByContent(file: string, shape: DataShape, chunkBytes: number): Dataset {
+export function loadByContent(file: string, shape: DataShape, chunkBytes: number): Dataset<Float64Array> {
   const csvName = /\.csv(\.gz)?$/i.test(basename(file));
   const idx = () => loadIdxPair(file, pairedLabels(file, Object.keys(shape.targets).length > 0), shape);
   const fd = io(file, () => openSync(file, "r"));
@@ -100,7 +101,7 @@ function pairedLabels(imagesFile: string, needed: boolean): string | null {
   );
 }
 
-const rowSize = (values: Float64Array, count: number): number => (count === 0 ? 0 : values.length / count);
+const rowSize = (values: FloatArray, count: number): number => (count === 0 ? 0 : values.length / count);
 
 /**
  * z-score statistics of every input element over this data: mean and (population) standard
@@ -142,9 +143,9 @@ export function computeNormalization(ds: Dataset): Normalization {
   return { mean, std };
 }
 
-/** New input arrays (x − mean) / std, per element; targets are shared, not copied. */
-export function applyNormalization(ds: Dataset, norm: Normalization): Dataset {
-  const inputs: Record<string, Float64Array> = {};
+/** New input arrays (x − mean) / std, per element, of the inputs' array type; targets are shared, not copied. */
+export function applyNormalization<A extends FloatArray>(ds: Dataset<A>, norm: Normalization): Dataset<A> {
+  const inputs: Record<string, A> = {};
   for (const [name, values] of Object.entries(ds.inputs)) {
     const mean = norm.mean[name];
     const std = norm.std[name];
@@ -153,7 +154,7 @@ export function applyNormalization(ds: Dataset, norm: Normalization): Dataset {
     if (ds.count > 0 && (mean.length !== width || std.length !== width))
       throw new Error(`the normalization of '${name}' has ${mean.length} values, but the input has ${width} per sample`);
     const inv = std.map((s) => 1 / s);
-    const out = new Float64Array(values.length);
+    const out = arrayLike(values, values.length);
     for (let r = 0; r < ds.count; r++)
       for (let k = 0; k < width; k++) out[r * width + k] = (values[r * width + k]! - mean[k]!) * inv[k]!;
     inputs[name] = out;
@@ -163,17 +164,17 @@ export function applyNormalization(ds: Dataset, norm: Normalization): Dataset {
 
 
 /** A copy of the given samples, in the given order. */
-export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
+export function subset<A extends FloatArray>(ds: Dataset<A>, indices: ArrayLike<number>): Dataset<A> {
   const n = indices.length;
   for (let i = 0; i < n; i++) {
     const r = indices[i]!;
     if (!Number.isInteger(r) || r < 0 || r >= ds.count) throw new RangeError(`subset: index ${r} is outside 0..${ds.count - 1}`);
   }
-  const pick = (m: Record<string, Float64Array>) =>
+  const pick = (m: Record<string, A>): Record<string, A> =>
     Object.fromEntries(
       Object.entries(m).map(([k, values]) => {
         const width = rowSize(values, ds.count);
-        const out = new Float64Array(n * width);
+        const out = arrayLike(values, n * width);
         for (let i = 0; i < n; i++) out.set(values.subarray(indices[i]! * width, (indices[i]! + 1) * width), i * width);
         return [k, out];
       }),
@@ -185,7 +186,7 @@ export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
  * A seeded random split: validation gets round(fraction · count) samples, training the rest;
  * each part keeps the file's order. The same data, fraction and seed always give the same split.
  */
-export function splitDataset(ds: Dataset, fraction: number, seed: number): { train: Dataset; validation: Dataset } {
+export function splitDataset<A extends FloatArray>(ds: Dataset<A>, fraction: number, seed: number): { train: Dataset<A>; validation: Dataset<A> } {
   if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`split fraction must be in [0, 1), got ${fraction}`);
   const order = new Uint32Array(ds.count);
   for (let i = 0; i < ds.count; i++) order[i] = i;

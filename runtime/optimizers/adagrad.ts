@@ -8,7 +8,7 @@
  * (elementwise). Each coordinate's step shrinks as its gradients accumulate.
  */
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
-import type { ParamSet } from "../types.js";
+import type { FloatArray, ParamSet } from "../types.js";
 import { FirstOrderOptimizer, hyper, nonNegative } from "./common.js";
 
 export class Adagrad extends FirstOrderOptimizer {
@@ -19,7 +19,7 @@ export class Adagrad extends FirstOrderOptimizer {
     this.eps = hyper(config, "eps", nonNegative, "≥ 0");
   }
 
-  protected update(j: number, p: Float64Array, g: Float64Array, lr: number): void {
+  protected update(j: number, p: FloatArray, g: FloatArray, lr: number): void {
     const r = this.buffers.r![j]!;
     const eps = this.eps;
     for (let i = 0; i < p.length; i++) {

@@ -13,7 +13,7 @@
  * names; the notes attach their γ₁ (= 0.9) to v and γ₂ (= 0.999) to m, which reads as a swap.
  */
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
-import type { ParamSet } from "../types.js";
+import type { FloatArray, ParamSet } from "../types.js";
 import { FirstOrderOptimizer, hyper, inUnitInterval, nonNegative } from "./common.js";
 
 export class Adam extends FirstOrderOptimizer {
@@ -28,7 +28,7 @@ export class Adam extends FirstOrderOptimizer {
     this.eps = hyper(config, "eps", nonNegative, "≥ 0");
   }
 
-  protected update(j: number, p: Float64Array, g: Float64Array, lr: number): void {
+  protected update(j: number, p: FloatArray, g: FloatArray, lr: number): void {
     const m = this.buffers.m![j]!;
     const v = this.buffers.v![j]!;
     const { beta1, beta2, eps } = this;

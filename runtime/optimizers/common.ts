@@ -2,14 +2,16 @@
  * What every first-order optimizer shares: its hyperparameters read from the `train { }` block
  * (missing ones take the lecture notes' defaults from `OPTIMIZERS`), one Float64Array per
  * parameter per state buffer allocated once at creation, the step counter, and the JSON form of
- * all of it for checkpoints (`state()` / `restore()`).
+ * all of it for checkpoints (`state()` / `restore()`). The parameters and gradient are the
+ * module's arrays, Float32Arrays for an f32 module: each update then rounds the parameter to
+ * float32, while the state (moments) stays float64.
  *
  * `step` walks the parameter names fixed at creation with plain indexed loops and calls `update`
  * once per parameter: nothing is allocated per step.
  */
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
 import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
-import type { Optimizer, OptimizerState, ParamSet } from "../types.js";
+import type { FloatArray, Optimizer, OptimizerState, ParamSet } from "../types.js";
 
 export type FirstOrderName = Exclude<OptimizerConfig["name"], "lbfgs">;
 
@@ -46,7 +48,7 @@ export abstract class FirstOrderOptimizer implements Optimizer {
   }
 
   /** θ ← update(θ, g) for parameter number j; `this.t` already counts this step */
-  protected abstract update(j: number, p: Float64Array, g: Float64Array, lr: number): void;
+  protected abstract update(j: number, p: FloatArray, g: FloatArray, lr: number): void;
 
   step(params: ParamSet, grad: ParamSet, lr: number): void {
     this.t++;

@@ -26,9 +26,12 @@
  *
  * All work vectors are flattened Float64Arrays allocated once at creation; the objective receives
  * the caller's parameters (set to each trial point) and a gradient ParamSet of views into one
- * flat buffer.
+ * flat buffer of the parameters' array type (Float32Array for an f32 module, whose gradient
+ * functions then write the arrays they are typed for). For Float32Array parameters the point x is
+ * read back after each move, so that it is exactly the rounded point the objective saw.
  */
-import type { Objective, OptimizerState, ParamSet } from "../types.js";
+import { arrayLike } from "../precision.js";
+import type { FloatArray, Objective, OptimizerState, ParamSet } from "../types.js";
 
 export interface LbfgsOptions {
   /** how many (s, y) pairs to keep */
@@ -84,8 +87,8 @@ class LbfgsOptimizer implements Lbfgs {
   private cached = false;
   /** search direction, doubling as q/r of the two-loop recursion */
   private readonly d: Float64Array;
-  /** the objective writes its gradient here, through `gradSet`'s views */
-  private readonly gTrial: Float64Array;
+  /** the objective writes its gradient here, through `gradSet`'s views; of the parameters' type */
+  private readonly gTrial: FloatArray;
   private readonly gradSet: ParamSet;
   /** gradient at the best acceptable step found so far in the line search */
   private readonly gLo: Float64Array;
@@ -129,7 +132,8 @@ class LbfgsOptimizer implements Lbfgs {
     this.x = new Float64Array(n);
     this.g = new Float64Array(n);
     this.d = new Float64Array(n);
-    this.gTrial = new Float64Array(n);
+    const first = this.names.length > 0 ? params[this.names[0]!]! : new Float64Array(0);
+    this.gTrial = arrayLike(first, n);
     this.gLo = new Float64Array(n);
     const gradSet: ParamSet = {};
     this.names.forEach((k, j) => (gradSet[k] = this.gTrial.subarray(offsets[j]!, offsets[j]! + this.sizes[j]!)));
@@ -198,6 +202,7 @@ class LbfgsOptimizer implements Lbfgs {
       moved = Math.max(moved, Math.abs(si));
     }
     this.write(params, x);
+    this.read(params, x); // x is the point the parameters hold (rounded, for Float32Array parameters)
     g.set(gLo);
     this.fx = this.fLo;
     this.cached = true;
@@ -402,7 +407,7 @@ function cubicMinimizer(a: number, fa: number, da: number, b: number, fb: number
   return b - (b - a) * ((db + d2 - d1) / (db - da + 2 * d2));
 }
 
-function dot(u: Float64Array, v: Float64Array, n: number): number {
+function dot(u: FloatArray, v: FloatArray, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += u[i]! * v[i]!;
   return s;

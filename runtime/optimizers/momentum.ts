@@ -8,7 +8,7 @@
  * Note the (1 − γ): m is an average of gradients, not a sum, so η keeps the scale it has in SGD.
  */
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
-import type { ParamSet } from "../types.js";
+import type { FloatArray, ParamSet } from "../types.js";
 import { FirstOrderOptimizer, hyper, inUnitInterval } from "./common.js";
 
 export class Momentum extends FirstOrderOptimizer {
@@ -19,7 +19,7 @@ export class Momentum extends FirstOrderOptimizer {
     this.gamma = hyper(config, "gamma", inUnitInterval, "in [0, 1)");
   }
 
-  protected update(j: number, p: Float64Array, g: Float64Array, lr: number): void {
+  protected update(j: number, p: FloatArray, g: FloatArray, lr: number): void {
     const m = this.buffers.m![j]!;
     const gamma = this.gamma;
     for (let i = 0; i < p.length; i++) {

@@ -11,7 +11,7 @@
  * approaches η g / (1 − μ) (10 η g for μ = 0.9).
  */
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
-import type { ParamSet } from "../types.js";
+import type { FloatArray, ParamSet } from "../types.js";
 import { FirstOrderOptimizer, hyper, inUnitInterval } from "./common.js";
 
 export class Nesterov extends FirstOrderOptimizer {
@@ -22,7 +22,7 @@ export class Nesterov extends FirstOrderOptimizer {
     this.mu = hyper(config, "mu", inUnitInterval, "in [0, 1)");
   }
 
-  protected update(j: number, p: Float64Array, g: Float64Array, lr: number): void {
+  protected update(j: number, p: FloatArray, g: FloatArray, lr: number): void {
     const v = this.buffers.v![j]!;
     const mu = this.mu;
     for (let i = 0; i < p.length; i++) {

@@ -9,7 +9,7 @@
  * notes (not √v + ε as in some libraries).
  */
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
-import type { ParamSet } from "../types.js";
+import type { FloatArray, ParamSet } from "../types.js";
 import { FirstOrderOptimizer, hyper, inUnitInterval, nonNegative } from "./common.js";
 
 export class RmsProp extends FirstOrderOptimizer {
@@ -22,7 +22,7 @@ export class RmsProp extends FirstOrderOptimizer {
     this.eps = hyper(config, "eps", nonNegative, "≥ 0");
   }
 
-  protected update(j: number, p: Float64Array, g: Float64Array, lr: number): void {
+  protected update(j: number, p: FloatArray, g: FloatArray, lr: number): void {
     const v = this.buffers.v![j]!;
     const gamma = this.gamma;
     const eps = this.eps;

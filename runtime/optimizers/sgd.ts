@@ -1,6 +1,6 @@
 /** Plain (mini-batch) gradient descent, as in the notes: θ ← θ − η g. No state besides t. */
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
-import type { ParamSet } from "../types.js";
+import type { FloatArray, ParamSet } from "../types.js";
 import { FirstOrderOptimizer } from "./common.js";
 
 export class Sgd extends FirstOrderOptimizer {
@@ -16,7 +16,7 @@ export class Sgd extends FirstOrderOptimizer {
     this.t++;
   }
 
-  protected update(_j: number, p: Float64Array, g: Float64Array, lr: number): void {
+  protected update(_j: number, p: FloatArray, g: FloatArray, lr: number): void {
     for (let i = 0; i < p.length; i++) p[i]! -= lr * g[i]!;
   }
 }

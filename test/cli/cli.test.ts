@@ -224,6 +224,74 @@ describe("nnc compile", () => {
   });
 });
 
+describe("--precision", () => {
+  const digitsBaseline = (dir: string) => readFileSync(join(BASELINES, dir, "digits.ts"), "utf8");
+
+  it("compile --precision f32 writes the f32 module (the golden examples-f32/digits.ts); f64 is the default module", () => {
+    const r = runCli(["compile", "digits.nn", "--precision", "f32", "-o", "-"], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(digitsBaseline("examples-f32"));
+    expect(r.stdout).toMatch(/export type Params = Record<ParamName, Float32Array>;/);
+    const f64 = runCli(["compile", "digits.nn", "--precision", "f64", "-o", "-"], dir);
+    expect(f64.status, f64.stderr).toBe(0);
+    expect(f64.stdout).toBe(digitsBaseline("examples"));
+  });
+
+  it("--emit js --precision f32: the JavaScript module runs in float32", async () => {
+    const r = runCli(["compile", "xor.nn", "--emit", "js", "--precision", "f32", "-o", "xor32.js"], dir);
+    expect(r.status, r.stderr).toBe(0);
+    const mod = (await import(pathToFileURL(join(dir, "xor32.js")).href)) as CompiledModule;
+    expect(mod.meta.precision).toBe("f32");
+    const params = mod.createParams();
+    mod.initParams(params, 1);
+    expect(params["h.W"]).toBeInstanceOf(Float32Array);
+    expect(readFileSync(join(dir, "xor32.d.ts"), "utf8")).toMatch(/Record<ParamName, Float32Array>/);
+    const grad = mod.createParams();
+    const loss = mod.gradientBatch(params, { x: Float32Array.of(0, 1, 1, 0) }, { t: Float32Array.of(1, 1) }, 2, grad);
+    expect(Number.isFinite(loss) && loss > 0).toBe(true);
+    rmSync(join(dir, "xor32.js"));
+    rmSync(join(dir, "xor32.d.ts"));
+  });
+
+  it("a bad value: exit 1 with the accepted values, no stack trace, no file, on every command that takes it", () => {
+    const before = listing(dir);
+    for (const args of [["compile"], ["check"], ["train"], ["predict", "--weights", "w.json", "--data", "d.csv"]]) {
+      const r = runCli([args[0]!, "xor.nn", ...args.slice(1), "--precision", "f16"], dir);
+      expect(r.status, args[0]).toBe(1);
+      expect(r.stdout, args[0]).toBe("");
+      expect(r.stderr, args[0]).toContain("error: option '--precision <p>' argument 'f16' is invalid. expected f64 or f32");
+      expect(hasStackTrace(r.stderr), r.stderr).toBe(false);
+    }
+    expect(listing(dir)).toEqual(before);
+  });
+
+  it("explain has no --precision (it prints mathematics)", () => {
+    const r = runCli(["explain", "xor.nn", "--precision", "f32"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/unknown option '--precision'/);
+    expect(hasStackTrace(r.stderr), r.stderr).toBe(false);
+  });
+
+  it("check --precision f32 compares with the f64 module's gradient, says so, and fails above the tolerance", () => {
+    const r = runCli(["check", "digits.nn", "--precision", "f32"], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/float32 cannot resolve central differences, so the f32 module's gradient is compared with the f64 module's/);
+    for (const p of ["h.W", "h.b", "y.W", "y.b"]) {
+      const line = r.stdout.split("\n").find((l) => l.startsWith(`${p} `));
+      const err = /(\d\.\d+e[-+]\d+)\s*$/.exec(line ?? "");
+      expect(err, line).not.toBeNull();
+      expect(Number(err![1])).toBeLessThan(1e-5);
+    }
+    expect(r.stdout).toMatch(/^\(loss\) /m);
+    expect(r.stdout).toMatch(/the f64 reference against central differences in float64: worst relative error \d\.\d+e-\d+$/m);
+    expect(r.stdout).toMatch(/^ok: worst \S+ ≤ tolerance 0\.001$/m);
+    const strict = runCli(["check", "digits.nn", "--precision", "f32", "--tolerance", "1e-12"], dir);
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toMatch(/^FAILED: worst \S+ > tolerance 1e-12$/m);
+    expect(hasStackTrace(strict.stderr), strict.stderr).toBe(false);
+  });
+});
+
 describe("bad input", () => {
   const bad = ["input x[2]", "target t", "param W[3, 2] ~ xavier", "z = W @ x + q", "h = tanh(z))", "loss sum(h) - t", ""].join("\n");
 
@@ -393,13 +461,14 @@ describe("help", () => {
     for (const c of ["compile", "check", "explain"]) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, "m"));
   });
 
-  it("nnc compile --help describes -o, --emit, --set and --unroll", () => {
+  it("nnc compile --help describes -o, --emit, --set, --unroll and --precision", () => {
     const r = runCli(["compile", "--help"], dir);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/-o, --output/);
     expect(r.stdout).toMatch(/--emit\b.*\bjs\b/);
     expect(r.stdout).toMatch(/--set <name=value>/);
     expect(r.stdout).toMatch(/--unroll <N>/);
+    expect(r.stdout).toMatch(/--precision <p>\s+f64 \(default\) or f32/);
     expect(r.stdout).toMatch(/stdout/); // what -o - does
   });
 });

@@ -64,6 +64,38 @@ describe("nnc train", () => {
     expect(r.stdout).toMatch(/diverged at epoch \d+, step \d+.*first parameter affected: [ho]\.[Wb]/);
   });
 
+  it("--precision f32 trains XOR to 100% (Float32Array parameters) and predicts with its weights", () => {
+    const r = runCli(["train", "xor.nn", "--precision", "f32", "-o", "xor32.weights.json"], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^model xor: 17 parameters in float32 \(--precision f32/m);
+    expect(r.stdout).toMatch(/epoch 2000\/2000 +train loss \d\.\d+ +acc 100\.0%/);
+    const w = JSON.parse(readFileSync(join(dir, "xor32.weights.json"), "utf8"));
+    expect(w.training.precision).toBe("f32");
+    expect(w.metrics.train.accuracy).toBe(1);
+    // the weights are float32 values, stored as JSON numbers
+    const values: number[] = w.params["h.W"].values;
+    expect(values.every((v) => Math.fround(v) === v)).toBe(true);
+    const p = runCli(["predict", "xor.nn", "--precision", "f32", "--weights", "xor32.weights.json", "--data", "data/xor.csv"], dir);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stderr).toMatch(/4 samples: loss \d\.\d+, accuracy 100\.0%/);
+  });
+
+  it("--precision f32 trains digits to a test accuracy within 1 % of f64's", () => {
+    const accuracy = (precision: string): number => {
+      const t = runCli(["train", "digits.nn", "--precision", precision, "-o", `digits-${precision}.weights.json`], dir);
+      expect(t.status, t.stderr).toBe(0);
+      const p = runCli(["predict", "digits.nn", "--precision", precision, "--weights", `digits-${precision}.weights.json`, "--data", "data/digits-test.csv", "-o", `digits-${precision}.csv`], dir);
+      expect(p.status, p.stderr).toBe(0);
+      const m = /359 samples: loss \d\.\d+, accuracy (\d+\.\d)%/.exec(p.stdout);
+      expect(m, p.stdout).not.toBeNull();
+      return Number(m![1]) / 100;
+    };
+    const f64 = accuracy("f64");
+    const f32 = accuracy("f32");
+    expect(f64).toBeGreaterThan(0.95);
+    expect(Math.abs(f32 - f64), `f32 ${f32} vs f64 ${f64}`).toBeLessThanOrEqual(0.01);
+  }, 120_000);
+
   it("resumes from a checkpoint", () => {
     const first = runCli(["train", "digits.nn", "--epochs", "3", "--patience", "100", "-o", "d.weights.json"], dir);
     expect(first.status).toBe(0);

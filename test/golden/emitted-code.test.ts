@@ -1,5 +1,6 @@
 /**
- * Static checks of every emitted module, on its JavaScript parsed with acorn:
+ * Static checks of every emitted module, in f64 and in f32 (--precision f32), on its JavaScript
+ * parsed with acorn:
  *  - the hot functions (per-sample cores and the public entry points) allocate nothing: no `new`,
  *    no array or object literals, no closures, no template strings, no spread;
  *  - the only calls they make are to Math, to the module's own functions and to `fill`.
@@ -29,10 +30,15 @@ function calleeName(call: AnyNode): string {
   return "<computed>";
 }
 
-describe.each(TARGETS)("emitted code, --target %s: the hot functions do not allocate", (target) => {
+describe.each([
+  ["ts", "f64"],
+  ["ts", "f32"],
+  ["wasm", "f64"],
+  ["wasm", "f32"],
+] as const)("emitted code, --target %s --precision %s: the hot functions do not allocate", (target, precision) => {
   for (const e of validModels())
     it(e.path, async () => {
-      const r = await compile(e.source, { file: e.path, target });
+      const r = await compile(e.source, { file: e.path, target, precision });
       const program = acorn.parse(transpile(r.ts!), { ecmaVersion: "latest", sourceType: "module" });
       const fns = [...walk(program)].filter((n) => n.type === "FunctionDeclaration" && HOT.test(((n.id as AnyNode).name as string) ?? ""));
       const own = new Set([...walk(program)].filter((n) => n.type === "FunctionDeclaration").map((n) => (n.id as AnyNode).name as string));

@@ -27,7 +27,7 @@ export function tfReady(): Promise<void> {
 export function oracleGradient(
   source: string,
   model: Model,
-  params: Record<string, Float64Array>,
+  params: Record<string, Float64Array | Float32Array>,
   inputs: Record<string, Float64Array>,
   targets: Record<string, Float64Array>,
   count: number,

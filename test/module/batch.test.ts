@@ -10,7 +10,7 @@ import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import { validModels, type CorpusEntry } from "../helpers/corpus.js";
 import { rng } from "../helpers/random.js";
 
-type Params = Record<string, Float64Array>;
+type Params = Record<string, Float64Array | Float32Array>;
 type Sample = Record<string, Float64Array | number>;
 type Batch = Record<string, Float64Array>;
 

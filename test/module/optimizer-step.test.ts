@@ -11,12 +11,13 @@ import { createOptimizer } from "../../runtime/optimizers/index.js";
 import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import { validModels } from "../helpers/corpus.js";
 import { rng } from "../helpers/random.js";
+import type { FloatArray } from "../../runtime/types.js";
 
 const MODELS = ["examples/xor.nn", "examples/digits.nn", "test/cases/ops/dropout.nn", "examples/regression.nn"];
 const NAMES = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"] as const;
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-type Params = Record<string, Float64Array>;
+type Params = Record<string, FloatArray>;
 
 async function build(path: string): Promise<CompiledModule> {
   const entry = validModels().find((e) => e.path === path)!;

@@ -12,27 +12,36 @@ import { compile, type CompileOptions } from "../../compiler/pipeline.js";
 import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import { validModels, type CorpusEntry } from "../helpers/corpus.js";
 import { rng } from "../helpers/random.js";
+import type { FloatArray } from "../../runtime/types.js";
+import type { Precision } from "../../compiler/target.js";
 
-type Params = Record<string, Float64Array>;
-type Batch = Record<string, Float64Array>;
+type Params = Record<string, FloatArray>;
+type Batch = Record<string, FloatArray>;
 
 const MAX = 2 * WASM_LANES + 3;
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-async function build(entry: CorpusEntry, target: CompileOptions["target"]): Promise<{ mod: CompiledModule; ts: string }> {
-  const r = await compile(entry.source, { file: entry.path, target });
+async function build(entry: CorpusEntry, target: CompileOptions["target"], precision: Precision): Promise<{ mod: CompiledModule; ts: string }> {
+  const r = await compile(entry.source, { file: entry.path, target, precision });
   expect(r.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
   return { mod: await loadModule(r.ts!), ts: r.ts! };
 }
 
-function batch(shapes: Record<string, number[]>, random: () => number, lo: number, hi: number): Batch {
-  return Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, Float64Array.from({ length: MAX * size(s) }, () => lo + (hi - lo) * random())]));
+function batch(T: typeof Float64Array | typeof Float32Array, shapes: Record<string, number[]>, random: () => number, lo: number, hi: number): Batch {
+  return Object.fromEntries(
+    Object.entries(shapes).map(([k, s]) => {
+      const a = new T(MAX * size(s));
+      for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * random();
+      return [k, a];
+    }),
+  );
 }
 
 /** |a − b| ≤ rel · max(|a|, |b|, scale) elementwise; scale: the tensor's largest magnitude */
 function expectClose(a: Params, b: Params, rel: number, what: string): void {
   for (const [k, e] of Object.entries(b)) {
-    const scale = e.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    let scale = 0;
+    for (let i = 0; i < e.length; i++) scale = Math.max(scale, Math.abs(e[i]!));
     const got = a[k]!;
     for (let i = 0; i < e.length; i++) {
       const bound = rel * Math.max(Math.abs(e[i]!), Math.abs(got[i]!), scale, 1e-300);
@@ -45,7 +54,7 @@ function expectNear(a: number, b: number, rel: number, what: string): void {
   expect(Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), 1e-300), `${what}: wasm ${a} vs ts ${b}`).toBe(true);
 }
 
-const copy = (p: Params): Params => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Float64Array.from(v)]));
+const copy = (p: Params): Params => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.slice()]));
 /** the same values in arrays the wasm module did not make (outside its memory) */
 const outside = copy;
 /** the same values in arrays the module made */
@@ -55,12 +64,16 @@ function inside(mod: CompiledModule, p: Params): Params {
   return q;
 }
 
-const REL = 1e-10;
+/** f64: rounding of another summation order; f32: float32 rounding of the stored values, relative to each tensor's scale */
+const TOLERANCE: Record<Precision, { rel: number; step: number }> = { f64: { rel: 1e-10, step: 1e-8 }, f32: { rel: 2e-4, step: 2e-3 } };
 
-describe.each(validModels().map((e) => [e.path, e] as const))("%s: --target wasm gives what --target ts gives", (_path, entry) => {
+describe.each((["f64", "f32"] as const).flatMap((precision) => validModels().map((e) => [e.path, precision, e] as const)))("%s, %s: --target wasm gives what --target ts gives", (_path, precision, entry) => {
+  const REL = TOLERANCE[precision].rel;
+  const STEP = TOLERANCE[precision].step;
+  const T = precision === "f32" ? Float32Array : Float64Array;
   it("every public function, every count 1 … 2 × lanes + 3", async () => {
-    const ts = await build(entry, "ts");
-    const wasm = await build(entry, "wasm");
+    const ts = await build(entry, "ts", precision);
+    const wasm = await build(entry, "wasm", precision);
     const a = wasm.mod;
     const b = ts.mod;
     expect(a.meta).toEqual(b.meta);
@@ -73,8 +86,8 @@ describe.each(validModels().map((e) => [e.path, e] as const))("%s: --target wasm
     const tsInit = b.createParams();
     b.initParams(tsInit, 4);
     expectClose(wasmInit, tsInit, 0, "initParams");
-    const inputs = batch(b.meta.inputs, random, -1, 1);
-    const targets = batch(b.meta.targets, random, 0.05, 0.95);
+    const inputs = batch(T, b.meta.inputs, random, -1, 1);
+    const targets = batch(T, b.meta.targets, random, 0.05, 0.95);
     const looped = /kernels\.dense_/.test(wasm.ts);
     const big = Object.values(b.meta.params).some((s) => size(s) > 50000);
     const counts = looped && !big ? Array.from({ length: MAX }, (_, k) => k + 1) : [1, 3, WASM_LANES, WASM_LANES + 3, MAX];
@@ -103,7 +116,7 @@ describe.each(validModels().map((e) => [e.path, e] as const))("%s: --target wasm
     expectNear(a.gradient(p, si, st, ga), b.gradient(params, si, st, gb), REL, "gradient's loss");
     expectClose(ga, gb, REL, "gradient");
     expectNear(a.loss(p, si, st), b.loss(params, si, st), REL, "loss");
-    const outs = (m: CompiledModule) => Object.fromEntries(Object.entries(m.meta.outputs).map(([k, s]) => [k, new Float64Array(MAX * size(s))]));
+    const outs = (m: CompiledModule) => Object.fromEntries(Object.entries(m.meta.outputs).map(([k, s]) => [k, new T(MAX * size(s))]));
     const oa = outs(a);
     const ob = outs(b);
     a.predictBatch(p, inputs, MAX, oa);
@@ -111,7 +124,7 @@ describe.each(validModels().map((e) => [e.path, e] as const))("%s: --target wasm
     expectClose(oa, ob, REL, "predictBatch");
     expectNear(a.evaluateBatch(p, inputs, targets, MAX, oa), b.evaluateBatch(params, inputs, targets, MAX, ob), REL, "evaluateBatch's loss");
     expectClose(oa, ob, REL, "evaluateBatch's outputs");
-    const asParams = (o: Record<string, Float64Array | number>): Params =>
+    const asParams = (o: Record<string, FloatArray | number>): Params =>
       Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === "number" ? Float64Array.of(v) : Float64Array.from(v)]));
     expectClose(asParams(a.predict(p, si)), asParams(b.predict(params, si)), REL, "predict");
     for (const count of [1, 5, MAX]) {
@@ -126,9 +139,9 @@ describe.each(validModels().map((e) => [e.path, e] as const))("%s: --target wasm
       for (let step = 0; step < 3; step++) {
         const la = a.optimizerStep(qa, sa, inputs, targets, count, a.createParams(), a.createRandom(step));
         const lb = b.optimizerStep(qb, sb, inputs, targets, count, b.createParams(), b.createRandom(step));
-        expectNear(la, lb, 1e-8, `optimizerStep (adam) ${step}'s loss, count ${count}`);
+        expectNear(la, lb, STEP, `optimizerStep (adam) ${step}'s loss, count ${count}`);
       }
-      expectClose(qa, qb, 1e-8, `optimizerStep (adam), count ${count}`);
+      expectClose(qa, qb, STEP, `optimizerStep (adam), count ${count}`);
     }
     // training mode: the same masks from the same seed
     const ta = a.createParams();

@@ -13,7 +13,7 @@ async function load(source: string, file = "m.nn"): Promise<CompiledModule> {
   return loadModule(r.ts!);
 }
 
-function allFinite(set: Record<string, Float64Array>): boolean {
+function allFinite(set: Record<string, Float64Array | Float32Array>): boolean {
   return Object.values(set).every((v) => v.every(Number.isFinite));
 }
 

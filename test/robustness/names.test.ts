@@ -188,7 +188,8 @@ const STEMS = [
   "-",
 ];
 const MODEL = "input x[2]\ntarget t\nlayer h = dense(x, 3, tanh)\ny = sum(h)\noutput y\nloss (y - t)^2\n";
-const EXPECTED_STRINGS = ["h.W", "h.b", "x", "t", "y"];
+// the parameter, input, target and output names, and meta.precision
+const EXPECTED_STRINGS = ["h.W", "h.b", "x", "t", "y", "f64"];
 /** the strings every module holds whatever its names: the optimizers' vocabulary and messages */
 let vocabulary: ReadonlySet<string> = new Set();
 beforeAll(async () => {

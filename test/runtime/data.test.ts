@@ -24,7 +24,7 @@ const examples = join(root, "examples/data");
 const tmp = mkdtempSync(join(tmpdir(), "nnc-data-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const arr = (a: Float64Array | undefined) => Array.from(a ?? []);
+const arr = (a: Float64Array | Float32Array | undefined) => Array.from(a ?? []);
 
 /** The DataError thrown by f (fails the test when nothing or something else is thrown). */
 function dataError(f: () => unknown): DataError {

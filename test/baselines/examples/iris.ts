@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "iris",
   inputs: { x: [4] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { y: [3] },
   params: { "h.W": [8, 4], "h.b": [8], "y.W": [3, 8], "y.b": [3] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

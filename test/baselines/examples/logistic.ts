@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "logistic",
   inputs: { x: [] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { R: [] },
   params: { w: [], b: [] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "mnist800",
   inputs: { x: [784] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { y: [10] },
   params: { "h.W": [800, 784], "h.b": [800], "y.W": [10, 800], "y.b": [10] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "regression",
   inputs: { x: [1] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { mu: [1] },
   params: { sigma: [], "h.W": [16, 1], "h.b": [16], "mu.W": [1, 16], "mu.b": [1] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

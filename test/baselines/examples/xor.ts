@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "xor",
   inputs: { x: [2] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { y: [] },
   params: { "h.W": [4, 2], "h.b": [4], "o.W": [1, 4], "o.b": [1] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "scratch-buffers",
   inputs: { x: [80] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { y: [80] },
   params: { W: [80, 80], b: [80], sigma: [] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "update-order",
   inputs: { x: [1] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { y: [1] },
   params: { W1: [3, 1], W2: [1, 3], a: [], b: [] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "dropout",
   inputs: { x: [4] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { y: [] },
   params: { "h.W": [6, 4], "h.b": [6], "o.W": [1, 6], "o.b": [1] },
   hasDropout: true,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

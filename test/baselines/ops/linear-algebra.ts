@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "linear-algebra",
   inputs: { x: [3] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { r: [] },
   params: { A: [2, 3], B: [3, 2], v: [2] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

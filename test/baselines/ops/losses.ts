@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "losses",
   inputs: { x: [2] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { y: [2] },
   params: { W: [2, 2], b: [2], sigma: [] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

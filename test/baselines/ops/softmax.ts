@@ -16,6 +16,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "softmax",
   inputs: { x: [4] },
@@ -23,6 +24,7 @@ export const meta: {
   outputs: { p: [3] },
   params: { "h.W": [5, 4], "h.b": [5], "z.W": [3, 5], "z.b": [3] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */

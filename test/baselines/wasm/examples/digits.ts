@@ -17,6 +17,7 @@ export const meta: {
   outputs: Record<string, number[]>;
   params: Record<ParamName, number[]>;
   hasDropout: boolean;
+  precision: "f64" | "f32";
 } = {
   name: "digits",
   inputs: { x: [64] },
@@ -24,6 +25,7 @@ export const meta: {
   outputs: { y: [10] },
   params: { "h.W": [32, 64], "h.b": [32], "y.W": [10, 32], "y.b": [10] },
   hasDropout: false,
+  precision: "f64",
 };
 
 /** Parameters by DSL name, each a row-major Float64Array. */
