@@ -91,6 +91,15 @@ describe("training", () => {
     for (const v of Object.values(r.params)) for (const x of v) expect(Number.isFinite(x)).toBe(true);
   });
 
+  it("stops on divergence under a fused optimizer step too (Adam), naming the step and the parameter", async () => {
+    const mod = await example("xor.nn");
+    const r = train(mod, xorData, { epochs: 50, batch: 4, optimizer: { name: "adam", args: { lr: 1e308 } }, seed: 1 });
+    expect(r.stopped).toBe("diverged");
+    expect(r.message).toMatch(/epoch \d+, step \d+/);
+    expect(r.message).toMatch(/first parameter affected: (h|o)\.(W|b)/);
+    for (const v of Object.values(r.params)) for (const x of v) expect(Number.isFinite(x)).toBe(true);
+  });
+
   it("early stopping restores the weights of the best validation epoch", async () => {
     const mod = await example("digits.nn");
     const shape = { inputs: mod.meta.inputs, targets: mod.meta.targets };
