@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { PerformanceObserver, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import type { CompiledModule } from "../runtime/load-module.js";
+import { loadModule, type CompiledModule } from "../runtime/load-module.js";
 import { mulberry32 } from "../runtime/random.js";
 import { ownCallSite } from "./call-site.js";
 import type { NetworkSpec } from "./generic.js";
@@ -221,7 +221,30 @@ export async function heapPerCall(call: (i: number) => void, calls: number): Pro
   };
 }
 
-// ── verification
+// ── module instances
+
+let instances = 0;
+
+/**
+ * A module instance of its own: its own compiled code and, on the wasm target, its own memory
+ * and createParams arena (which holds a few parameter sets only). loadModule imports the
+ * transpiled source from a data: URL, which the loader caches, so each instance gets a distinct
+ * trailing comment.
+ */
+export function loadInstance(ts: string): Promise<CompiledModule> {
+  return loadModule(`${ts}\n// instance ${++instances}\n`);
+}
+
+/**
+ * Whether all these arrays are views of one module's kernel memory (createParams' arena) rather
+ * than plain arrays: a wasm module's createParams falls back to plain arrays, which every call
+ * then copies in and out, when its arena is full.
+ */
+export function inKernelMemory(...sets: readonly Record<string, Float64Array>[]): boolean {
+  const arrays = sets.flatMap((s) => Object.values(s));
+  const buffer = arrays[0]?.buffer;
+  return buffer !== undefined && arrays.every((a) => a.buffer === buffer && buffer.byteLength > a.byteLength);
+}
 
 // ── verification
 
@@ -239,6 +262,21 @@ export function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
   return m;
+}
+
+/**
+ * The largest difference between two parameter-shaped sets, each tensor's relative to the largest
+ * entry of that tensor in `ref` (the scale of the tensor): for comparing results that are summed
+ * in another order.
+ */
+export function maxRelDiff(a: Record<string, Float64Array>, ref: Record<string, Float64Array>): number {
+  let worst = 0;
+  for (const [name, r] of Object.entries(ref)) {
+    const got = a[name];
+    const d = got === undefined ? Infinity : maxAbsDiff(got, r) / Math.max(maxAbs(r), 1e-300);
+    if (!(d <= worst)) worst = d;
+  }
+  return worst;
 }
 
 export function checkFinite(label: string, impl: string, arrays: readonly Float64Array[]): void {

@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: training-step throughput of nnc's emitted modules against a hand-written generic
- * JavaScript MLP (bench/generic.ts) and TensorFlow.js (CPU and WASM backends), on the networks
- * A–D of docs/performance.md, in one run. Also: compile time and emitted size per network, and
- * the heap allocated per call of nnc's gradientBatch.
+ * `npm run bench`: training-step throughput of nnc's emitted modules (both targets, ts and wasm)
+ * against a hand-written generic JavaScript MLP (bench/generic.ts) and TensorFlow.js (CPU and WASM
+ * backends), on the networks A–D of docs/performance.md, in one run. Also: compile time and
+ * emitted size per network and target, and the heap allocated per call of nnc's sgdStep and
+ * gradientBatch.
  *
  * One training step = forward + backward + plain SGD update on one batch. In each network/batch
  * cell every implementation is warmed up, then all are timed in interleaved rounds (one loop of a
@@ -16,6 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { compile, VERSION } from "../compiler/pipeline.js";
+import { TARGETS as COMPILE_TARGETS, type Target } from "../compiler/target.js";
 import { loadModule, type CompiledModule } from "../runtime/load-module.js";
 import { GenericMLP } from "./generic.js";
 import {
@@ -27,11 +29,14 @@ import {
   fmtRatio,
   gc,
   heapPerCall,
+  inKernelMemory,
+  loadInstance,
   log,
   LR,
   makeData,
   maxAbs,
   maxAbsDiff,
+  maxRelDiff,
   median,
   NETWORKS,
   nncStep,
@@ -52,11 +57,14 @@ import { backendInfo, createTfTrainer, numTensors, useBackend, type TfBackend, t
 
 /**
  * "nnc" is the module's sgdStep: the SGD update fused into the backward pass for a batch of one
- * (what `nnc train` runs for `optimizer sgd`). "nnc-split" is gradientBatch followed by the same
- * update loop as the generic code's, the path every other optimizer takes; it is informational, as
- * is "generic+skip", the generic code skipping zero-δ rows (see generic.ts).
+ * (what `nnc train` runs for `optimizer sgd`). "nnc-wasm" is the same step of the module compiled
+ * with `target: "wasm"` (dense layers of the batch functions as WebAssembly SIMD kernels), its
+ * params and grad made by its own createParams, so that they live in the kernels' memory.
+ * "nnc-split" is gradientBatch followed by the same update loop as the generic code's, the path
+ * every other optimizer takes; it is informational, as is "generic+skip", the generic code
+ * skipping zero-δ rows (see generic.ts).
  */
-const IMPLS = ["nnc", "nnc-split", "generic", "generic+skip", "tfjs-cpu", "tfjs-wasm"] as const;
+const IMPLS = ["nnc", "nnc-wasm", "nnc-split", "generic", "generic+skip", "tfjs-cpu", "tfjs-wasm"] as const;
 type Impl = (typeof IMPLS)[number];
 
 const args = process.argv.slice(2);
@@ -74,6 +82,7 @@ const TF_TIMING = QUICK ? { warmupMs: 100, loopMs: 50 } : { warmupMs: 2000, loop
 const ROUNDS = QUICK ? 3 : 9;
 const COMPILE_REPEATS = QUICK ? 1 : 3;
 const GRAD_TOLERANCE = 1e-10; // generic vs nnc, absolute, float64
+const WASM_TOLERANCE = 1e-10; // nnc-wasm vs nnc, relative to the largest entry of each tensor (the kernels sum in another order)
 const TF_TOLERANCE = 1e-3; // tfjs (float32) vs nnc, relative to the largest gradient entry of the tensor
 
 /** The targets of the performance issue: nnc / other ≥ value. */
@@ -121,6 +130,8 @@ interface Verification {
   genericMaxGradDiff: number;
   genericLossDiff: number;
   genericMaxParamDiffAfter3Steps: number;
+  /** nnc-wasm against nnc: gradientBatch on three batches, θ after three sgdSteps (relative to each tensor's largest entry) */
+  wasm: { maxRelGradDiff: number; relLossDiff: number; maxRelParamDiffAfter3Steps: number };
   tfjs: Record<string, { maxRelGradDiff: number; lossDiff: number }>;
 }
 
@@ -129,6 +140,7 @@ interface Verification {
 
 interface CompileRow {
   network: string;
+  target: Target;
   sizes: readonly number[];
   params: number;
   coldMs: number;
@@ -148,7 +160,7 @@ interface ThroughputRow {
 interface HeapRow {
   network: string;
   batch: number;
-  impl: "nnc sgdStep" | "nnc gradientBatch" | "generic gradientBatch";
+  impl: `${"nnc" | "nnc-wasm"} ${"sgdStep" | "gradientBatch"}` | "generic gradientBatch";
   heap: HeapResult | null;
 }
 
@@ -170,39 +182,46 @@ async function main(): Promise<void> {
   if (machine.loadAverage.start > 0.5)
     log(`warning: load average ${machine.loadAverage.start.toFixed(2)} before the start: other processes compete for the ${machine.cores} cores`);
 
-  // compile every network: time and size
+  // compile every network for both targets: time and size. The ts module is loaded once and shared
+  // by nnc and nnc-split; every use of the wasm module loads an instance of its own (loadInstance:
+  // its createParams arena holds a few parameter sets only).
   const modules = new Map<string, CompiledModule>();
+  const wasmSources = new Map<string, string>();
   const compileRows: CompileRow[] = [];
   for (const net of networks) {
     const file = join(ROOT!, "bench", "models", net.file);
     const source = readFileSync(file, "utf8");
-    const times: number[] = [];
-    let ts = "";
-    for (let r = 0; r <= COMPILE_REPEATS; r++) {
-      const t0 = nowMs();
-      const result = await compile(source, { file: net.file });
-      times.push(nowMs() - t0);
-      if (result.ts === null)
-        fail(`${net.file} does not compile:\n${result.diagnostics.list.map((d) => `  ${d.code}: ${d.message}`).join("\n")}`);
-      ts = result.ts;
+    for (const target of COMPILE_TARGETS) {
+      const times: number[] = [];
+      let ts = "";
+      for (let r = 0; r <= COMPILE_REPEATS; r++) {
+        const t0 = nowMs();
+        const result = await compile(source, { file: net.file, target });
+        times.push(nowMs() - t0);
+        if (result.ts === null)
+          fail(`${net.file} does not compile:\n${result.diagnostics.list.map((d) => `  ${d.code}: ${d.message}`).join("\n")}`);
+        ts = result.ts;
+      }
+      const l0 = nowMs();
+      const m = await (target === "ts" ? loadModule(ts) : loadInstance(ts));
+      const loadMs = nowMs() - l0;
+      checkShapes(net, m);
+      if (target === "ts") modules.set(net.id, m);
+      else wasmSources.set(net.id, ts);
+      const params = Object.values(m.meta.params).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
+      compileRows.push({
+        network: net.id,
+        target,
+        sizes: net.spec.sizes,
+        params,
+        coldMs: times[0]!,
+        warmMs: median(times.slice(1).length > 0 ? times.slice(1) : times),
+        loadMs,
+        bytes: Buffer.byteLength(ts, "utf8"),
+        lines: ts.split("\n").length - (ts.endsWith("\n") ? 1 : 0),
+      });
+      log(`compiled ${net.id} (${net.spec.sizes.join("-")}) for ${target}: ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
     }
-    const l0 = nowMs();
-    const m = await loadModule(ts);
-    const loadMs = nowMs() - l0;
-    checkShapes(net, m);
-    modules.set(net.id, m);
-    const params = Object.values(m.meta.params).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
-    compileRows.push({
-      network: net.id,
-      sizes: net.spec.sizes,
-      params,
-      coldMs: times[0]!,
-      warmMs: median(times.slice(1).length > 0 ? times.slice(1) : times),
-      loadMs,
-      bytes: Buffer.byteLength(ts, "utf8"),
-      lines: ts.split("\n").length - (ts.endsWith("\n") ? 1 : 0),
-    });
-    log(`compiled ${net.id} (${net.spec.sizes.join("-")}): ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
   }
 
   // verify: generic vs nnc to 1e-10 (gradient, loss, parameters after 3 SGD steps); tfjs vs nnc to float32 accuracy
@@ -217,9 +236,23 @@ async function main(): Promise<void> {
       const skipping = new GenericMLP(net.spec, { skipZeroDeltas: true });
       copyParamsToGeneric(net, nnc.params, generic);
       copyParamsToGeneric(net, nnc.params, skipping);
-      const v: Verification = { network: net.id, batch: count, genericMaxGradDiff: 0, genericLossDiff: 0, genericMaxParamDiffAfter3Steps: 0, tfjs: {} };
+      const wasmModule = await loadInstance(wasmSources.get(net.id)!);
+      const wasm = nncStep(wasmModule, batches, count);
+      if (!inKernelMemory(wasm.params, wasm.grad)) fail(`network ${net.id}: the wasm module's createParams arrays are not in its kernel memory`);
+      const v: Verification = {
+        network: net.id,
+        batch: count,
+        genericMaxGradDiff: 0,
+        genericLossDiff: 0,
+        genericMaxParamDiffAfter3Steps: 0,
+        wasm: { maxRelGradDiff: 0, relLossDiff: 0, maxRelParamDiffAfter3Steps: 0 },
+        tfjs: {},
+      };
       for (let b = 0; b < Math.min(3, batches.length); b++) {
         const lossN = m.gradientBatch(nnc.params, { x: batches[b]!.x }, { t: batches[b]!.t }, count, nnc.grad);
+        const lossW = wasmModule.gradientBatch(wasm.params, { x: batches[b]!.x }, { t: batches[b]!.t }, count, wasm.grad);
+        v.wasm.maxRelGradDiff = Math.max(v.wasm.maxRelGradDiff, maxRelDiff(wasm.grad, nnc.grad));
+        v.wasm.relLossDiff = Math.max(v.wasm.relLossDiff, Math.abs(lossW - lossN) / Math.abs(lossN) || (lossW === lossN ? 0 : Infinity));
         for (const g of [generic, skipping]) {
           const lossG = g.gradientBatch(batches[b]!.x, batches[b]!.t, count);
           v.genericLossDiff = Math.max(v.genericLossDiff, Number.isNaN(lossN - lossG) ? Infinity : Math.abs(lossN - lossG));
@@ -229,15 +262,19 @@ async function main(): Promise<void> {
         }
         if (!(v.genericMaxGradDiff <= GRAD_TOLERANCE) || !(v.genericLossDiff <= GRAD_TOLERANCE))
           fail(`network ${net.id}, batch ${count}: the generic gradient differs from nnc's gradientBatch by ${v.genericMaxGradDiff} (loss by ${v.genericLossDiff}); tolerance ${GRAD_TOLERANCE}`);
+        if (!(v.wasm.maxRelGradDiff <= WASM_TOLERANCE) || !(v.wasm.relLossDiff <= WASM_TOLERANCE))
+          fail(`network ${net.id}, batch ${count}: the wasm module's gradient differs from the ts module's by ${v.wasm.maxRelGradDiff} relative to scale (loss by ${v.wasm.relLossDiff}); tolerance ${WASM_TOLERANCE}`);
       }
       // three training steps each, then the parameters must still agree
       const fresh = nncStep(m, batches, count);
       copyParamsToGeneric(net, fresh.params, generic);
       copyParamsToGeneric(net, fresh.params, skipping);
       const split = nncStep(m, batches, count);
+      wasmModule.initParams(wasm.params, SEED);
       for (let s = 0; s < 3; s++) {
         fresh.step(s);
         split.splitStep(s);
+        wasm.step(s);
         for (const g of [generic, skipping]) {
           g.gradientBatch(batches[s % batches.length]!.x, batches[s % batches.length]!.t, count);
           g.sgd(LR);
@@ -253,6 +290,9 @@ async function main(): Promise<void> {
       });
       if (!(v.genericMaxParamDiffAfter3Steps <= GRAD_TOLERANCE))
         fail(`network ${net.id}, batch ${count}: after 3 SGD steps the generic parameters differ from nnc's by ${v.genericMaxParamDiffAfter3Steps}`);
+      v.wasm.maxRelParamDiffAfter3Steps = maxRelDiff(wasm.params, fresh.params);
+      if (!(v.wasm.maxRelParamDiffAfter3Steps <= WASM_TOLERANCE))
+        fail(`network ${net.id}, batch ${count}: after 3 sgdSteps the wasm module's parameters differ from the ts module's by ${v.wasm.maxRelParamDiffAfter3Steps} relative to scale`);
       // tfjs: its gradient (float32) against nnc's on the first batch
       const reference = nncStep(m, batches, count);
       const refLoss = m.gradientBatch(reference.params, { x: batches[0]!.x }, { t: batches[0]!.t }, count, reference.grad);
@@ -273,7 +313,8 @@ async function main(): Promise<void> {
       verifications.push(v);
       log(
         `verified ${net.id}/b${count}: generic − nnc max |Δgrad| ${v.genericMaxGradDiff.toExponential(1)}, |Δloss| ${v.genericLossDiff.toExponential(1)}, ` +
-          `|Δθ| after 3 steps ${v.genericMaxParamDiffAfter3Steps.toExponential(1)}; tfjs rel. Δgrad cpu ${v.tfjs["tfjs-cpu"]!.maxRelGradDiff.toExponential(1)}, wasm ${v.tfjs["tfjs-wasm"]!.maxRelGradDiff.toExponential(1)}`,
+          `|Δθ| after 3 steps ${v.genericMaxParamDiffAfter3Steps.toExponential(1)}; wasm − nnc rel. Δgrad ${v.wasm.maxRelGradDiff.toExponential(1)}, ` +
+          `rel. Δθ after 3 steps ${v.wasm.maxRelParamDiffAfter3Steps.toExponential(1)}; tfjs rel. Δgrad cpu ${v.tfjs["tfjs-cpu"]!.maxRelGradDiff.toExponential(1)}, wasm ${v.tfjs["tfjs-wasm"]!.maxRelGradDiff.toExponential(1)}`,
       );
     }
   }
@@ -295,6 +336,8 @@ async function main(): Promise<void> {
       const js = async (): Promise<void> => {};
 
       const nnc = nncStep(m, batches, count);
+      const wasm = nncStep(await loadInstance(wasmSources.get(net.id)!), batches, count);
+      if (!inKernelMemory(wasm.params, wasm.grad)) fail(`${label}: the wasm module's createParams arrays are not in its kernel memory`);
       const generics = (["generic", "generic+skip"] as const).map((impl) => {
         const g = new GenericMLP(net.spec, { skipZeroDeltas: impl === "generic+skip" });
         copyParamsToGeneric(net, nncStep(m, batches, count).params, g);
@@ -308,6 +351,7 @@ async function main(): Promise<void> {
       }
       const contestants: Contestant<Impl>[] = [
         { impl: "nnc", prepare: js, step: nnc.step, sync, settings: JS_TIMING },
+        { impl: "nnc-wasm", prepare: js, step: wasm.step, sync, settings: JS_TIMING },
         { impl: "nnc-split", prepare: js, step: nncStep(m, batches, count).splitStep, sync, settings: JS_TIMING },
         ...generics.map(({ impl, g }): Contestant<Impl> => ({
           impl,
@@ -346,18 +390,21 @@ async function main(): Promise<void> {
       // the trainers' own tensors (variables, batches, the optimizer's constant) and nothing else
       if (tfTensorsLeft !== 0) fail(`${label} tfjs: ${tfTensorsLeft} tensors left after dispose (${tfTensorsLive} live before it)`);
       checkFinite(label, "nnc", Object.values(nnc.params));
+      checkFinite(label, "nnc-wasm", Object.values(wasm.params));
       for (const { impl, g } of generics) checkFinite(label, impl, [...g.W, ...g.b]);
 
       // heap: short runs of ~0.05 s and long ones of ~0.25 s, after the timing (warm code)
-      const heapCalls = Math.max(10, Math.round((timings.get("nnc")!.samplesPerSec / count) * (QUICK ? 0.01 : 0.05)));
-      heapRows.push({ network: net.id, batch: count, impl: "nnc sgdStep", heap: await heapPerCall(nnc.step, heapCalls) });
-      heapRows.push({ network: net.id, batch: count, impl: "nnc gradientBatch", heap: await heapPerCall(nnc.gradientOnly, heapCalls) });
+      const heapCalls = (impl: Impl): number => Math.max(10, Math.round((timings.get(impl)!.samplesPerSec / count) * (QUICK ? 0.01 : 0.05)));
+      for (const [impl, s] of [["nnc", nnc], ["nnc-wasm", wasm]] as const) {
+        heapRows.push({ network: net.id, batch: count, impl: `${impl} sgdStep`, heap: await heapPerCall(s.step, heapCalls(impl)) });
+        heapRows.push({ network: net.id, batch: count, impl: `${impl} gradientBatch`, heap: await heapPerCall(s.gradientOnly, heapCalls(impl)) });
+      }
       const generic = generics[0]!.g;
       const genericGradient = (i: number): void => {
         const b = batches[i % batches.length]!;
         generic.gradientBatch(b.x, b.t, count);
       };
-      heapRows.push({ network: net.id, batch: count, impl: "generic gradientBatch", heap: await heapPerCall(genericGradient, heapCalls) });
+      heapRows.push({ network: net.id, batch: count, impl: "generic gradientBatch", heap: await heapPerCall(genericGradient, heapCalls("nnc")) });
     }
   }
 
@@ -374,7 +421,7 @@ async function main(): Promise<void> {
     quick: QUICK,
     machine,
     tfjs: { cpu: cpuInfo, wasm: wasmInfo },
-    settings: { js: JS_TIMING, tfjs: TF_TIMING, rounds: ROUNDS, compileRepeats: COMPILE_REPEATS, pool: POOL, lr: LR, seed: SEED, float: { nnc: "float64", generic: "float64", tfjs: "float32" } },
+    settings: { js: JS_TIMING, tfjs: TF_TIMING, rounds: ROUNDS, compileRepeats: COMPILE_REPEATS, pool: POOL, lr: LR, seed: SEED, float: { nnc: "float64", "nnc-wasm": "float64", generic: "float64", tfjs: "float32" } },
     compile: compileRows,
     throughput: rows.map((r) => ({ network: r.network, batch: r.batch, impl: r.impl, ...r.timing })),
     ratios: report.ratios,
@@ -392,6 +439,20 @@ async function main(): Promise<void> {
 // ── report
 
 
+/** a paired ratio in latest.json: `of`'s samples/s ÷ `against`'s, median and range over the rounds */
+interface Ratio {
+  network: string;
+  batch: number;
+  of: Impl;
+  against: Impl;
+  ratio: number;
+  min: number;
+  max: number;
+}
+
+/** the columns of nnc-wasm's ratio table */
+const WASM_AGAINST: readonly Impl[] = ["nnc", "tfjs-wasm", "generic"];
+
 function renderReport(
   machine: { cpu: string; cores: number; node: string; loadAverage: { start: number; end: number } },
   compileRows: readonly CompileRow[],
@@ -402,7 +463,7 @@ function renderReport(
 ): {
   text: string;
   markdown: string;
-  ratios: { network: string; batch: number; against: Impl; nncOver: number }[];
+  ratios: Ratio[];
   targets: { network: string; batch: number; against: Impl; target: number; measured: number; met: boolean }[];
 } {
   const configs = [...new Map(rows.map((r) => [`${r.network}/${r.batch}`, { network: r.network, batch: r.batch }])).values()];
@@ -411,18 +472,22 @@ function renderReport(
   const net = (id: string): Network => NETWORKS.find((n) => n.id === id)!;
 
   const throughput = table(
-    ["network", "sizes", "batch", ...IMPLS.map((i) => `${i} samples/s`), "spread nnc (min–max)"],
+    ["network", "sizes", "batch", ...IMPLS.map((i) => `${i} samples/s`), "spread nnc (min–max)", "spread nnc-wasm (min–max)"],
     configs.map((c) => {
-      const nncRow = rows.find((r) => r.network === c.network && r.batch === c.batch && r.impl === "nnc")!.timing;
+      const spread = (impl: Impl): string => {
+        const t = rows.find((r) => r.network === c.network && r.batch === c.batch && r.impl === impl)!.timing;
+        return `${fmtRate(t.min)}–${fmtRate(t.max)}`;
+      };
       return [
         c.network,
         net(c.network).spec.sizes.join("-"),
         String(c.batch),
         ...IMPLS.map((i) => fmtRate(rate(c.network, c.batch, i))),
-        `${fmtRate(nncRow.min)}–${fmtRate(nncRow.max)}`,
+        spread("nnc"),
+        spread("nnc-wasm"),
       ];
     }),
-    ["l", "l", "r", ...IMPLS.map(() => "r" as const), "l"],
+    ["l", "l", "r", ...IMPLS.map(() => "r" as const), "l", "l"],
   );
 
   // paired: nnc's loop of round r against the other's loop of the same round
@@ -437,21 +502,28 @@ function renderReport(
     const rs = pairedRatios(network, batch, impl);
     return rs.length > 0 ? median(rs) : NaN;
   };
-  const ratios: { network: string; batch: number; against: Impl; nncOver: number; min: number; max: number }[] = [];
+  const ratios: Ratio[] = [];
+  /** the cell "median (range)" of of ÷ against, recorded in `ratios` */
+  const ratioCell = (network: string, batch: number, of: Impl, against: Impl): string => {
+    const rs = pairedRatios(network, batch, against, of);
+    ratios.push({ network, batch, of, against, ratio: rs.length > 0 ? median(rs) : NaN, min: Math.min(...rs), max: Math.max(...rs) });
+    return fmtRange(rs);
+  };
+  const nncAgainst = IMPLS.filter((i) => i !== "nnc" && i !== "nnc-wasm");
   const ratioTable = table(
-    ["network", "batch", ...IMPLS.filter((i) => i !== "nnc").map((i) => `nnc ÷ ${i} (range)`), "nnc-split ÷ generic (range)"],
+    ["network", "batch", ...nncAgainst.map((i) => `nnc ÷ ${i} (range)`), "nnc-split ÷ generic (range)"],
     configs.map((c) => [
       c.network,
       String(c.batch),
-      ...IMPLS.filter((i) => i !== "nnc").map((i) => {
-        const rs = pairedRatios(c.network, c.batch, i);
-        const r = ratio(c.network, c.batch, i);
-        ratios.push({ network: c.network, batch: c.batch, against: i, nncOver: r, min: Math.min(...rs), max: Math.max(...rs) });
-        return fmtRange(rs);
-      }),
-      fmtRange(pairedRatios(c.network, c.batch, "generic", "nnc-split")),
+      ...nncAgainst.map((i) => ratioCell(c.network, c.batch, "nnc", i)),
+      ratioCell(c.network, c.batch, "nnc-split", "generic"),
     ]),
-    ["l", "r", ...IMPLS.filter((i) => i !== "nnc").map(() => "r" as const), "r"],
+    ["l", "r", ...nncAgainst.map(() => "r" as const), "r"],
+  );
+  const wasmRatioTable = table(
+    ["network", "batch", ...WASM_AGAINST.map((i) => `nnc-wasm ÷ ${i} (range)`)],
+    configs.map((c) => [c.network, String(c.batch), ...WASM_AGAINST.map((i) => ratioCell(c.network, c.batch, "nnc-wasm", i))]),
+    ["l", "r", ...WASM_AGAINST.map(() => "r" as const)],
   );
 
   const targets = TARGETS.filter((t) => configs.some((c) => c.network === t.network && c.batch === t.batch)).map((t) => {
@@ -465,9 +537,10 @@ function renderReport(
   );
 
   const compileTable = table(
-    ["network", "sizes", "parameters", "compile cold ms", "compile warm ms", "load ms", "emitted bytes", "emitted lines"],
+    ["network", "target", "sizes", "parameters", "compile cold ms", "compile warm ms", "load ms", "emitted bytes", "emitted lines"],
     compileRows.map((c) => [
       c.network,
+      c.target,
       c.sizes.join("-"),
       String(c.params),
       c.coldMs.toFixed(0),
@@ -476,7 +549,7 @@ function renderReport(
       String(c.bytes),
       String(c.lines),
     ]),
-    ["l", "l", "r", "r", "r", "r", "r", "r"],
+    ["l", "l", "l", "r", "r", "r", "r", "r", "r"],
   );
 
   const heapTable = table(
@@ -498,25 +571,38 @@ function renderReport(
   );
 
   const verifyTable = table(
-    ["network", "batch", "generic(+skip) max |Δgrad|", "|Δloss|", "|Δθ| after 3 steps", "tfjs-cpu rel. Δgrad", "tfjs-wasm rel. Δgrad"],
+    [
+      "network",
+      "batch",
+      "generic(+skip) max |Δgrad|",
+      "|Δloss|",
+      "|Δθ| after 3 steps",
+      "nnc-wasm rel. Δgrad",
+      "nnc-wasm rel. Δθ after 3 steps",
+      "tfjs-cpu rel. Δgrad",
+      "tfjs-wasm rel. Δgrad",
+    ],
     verifications.map((v) => [
       v.network,
       String(v.batch),
       v.genericMaxGradDiff.toExponential(1),
       v.genericLossDiff.toExponential(1),
       v.genericMaxParamDiffAfter3Steps.toExponential(1),
+      v.wasm.maxRelGradDiff.toExponential(1),
+      v.wasm.maxRelParamDiffAfter3Steps.toExponential(1),
       v.tfjs["tfjs-cpu"]!.maxRelGradDiff.toExponential(1),
       v.tfjs["tfjs-wasm"]!.maxRelGradDiff.toExponential(1),
     ]),
-    ["l", "r", "r", "r", "r", "r", "r"],
+    ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
   );
 
   const head =
     `machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}; ${totalSeconds.toFixed(0)} s in all; ` +
     `load average ${machine.loadAverage.start.toFixed(2)} at the start, ${machine.loadAverage.end.toFixed(2)} at the end`;
   const sections: [string, { text: string; markdown: string }][] = [
-    ["Training-step throughput (samples/s, median of the timed loops; nnc and generic float64, tfjs float32)", throughput],
+    ["Training-step throughput (samples/s, median of the timed loops; nnc, nnc-wasm and generic float64, tfjs float32)", throughput],
     ["nnc's speed-up: median over the rounds of nnc's samples/s ÷ the other's in the same round (range over the rounds)", ratioTable],
+    ["nnc-wasm's speed-up: median over the rounds of nnc-wasm's samples/s ÷ the other's in the same round (range over the rounds)", wasmRatioTable],
     ["Targets", targetTable],
     ["Compile time and emitted size", compileTable],
     ["Heap allocated per call (heapUsed deltas, gc() before)", heapTable],
