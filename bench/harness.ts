@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { PerformanceObserver, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { loadModule, type CompiledModule } from "../runtime/load-module.js";
+import { createOptimizer } from "../runtime/optimizers/index.js";
 import { mulberry32 } from "../runtime/random.js";
 import { ownCallSite } from "./call-site.js";
 import type { NetworkSpec } from "./generic.js";
@@ -171,6 +172,11 @@ export async function timeInterleaved<K extends string>(contestants: readonly Co
   return out;
 }
 
+/** of ÷ against, round by round (both timed in the same interleaved rounds): the paired ratios */
+export function pairedRatios(of: Timing, against: Timing): number[] {
+  return of.perLoop.map((x, r) => x / against.perLoop[r]!);
+}
+
 // ── heap allocated per call (with --expose-gc)
 
 export interface HeapResult {
@@ -329,6 +335,47 @@ export function sgdUpdate(pairs: readonly (readonly [Float64Array, Float64Array]
     const n = p.length;
     for (let q = 0; q < n; q++) p[q]! -= lr * g[q]!;
   }
+}
+
+// ── Adam, fused and split
+
+/** Adam's learning rate in the benchmarks; β₁, β₂ and ε take their defaults (0.9, 0.999, 1e-8) */
+export const ADAM_LR = 0.001;
+
+export type AdamWay = "fused" | "split";
+
+/**
+ * One Adam step of module `m`, one of two ways, on parameters of its own (createParams,
+ * initParams(SEED)). "fused" is the module's optimizerStep with its createOptimizerState({ name:
+ * "adam", lr }): the gradient and the update in one call. "split" is gradientBatch followed by the
+ * runtime's Adam (runtime/optimizers/adam.ts), a separate pass over the parameters.
+ */
+export function adamStep(m: CompiledModule, batches: readonly Batch[], count: number, way: AdamWay): AdamStep {
+  const params = m.createParams();
+  m.initParams(params, SEED);
+  const grad = m.createParams();
+  const inputs = batches.map((b) => ({ x: b.x }));
+  const targets = batches.map((b) => ({ t: b.t }));
+  const nb = batches.length;
+  if (way === "fused") {
+    const state = m.createOptimizerState({ name: "adam", lr: ADAM_LR });
+    const step = ownCallSite<(i: number) => void>(
+      "(m, params, state, inputs, targets, count, grad, nb) => (i) => { const j = i % nb; m.optimizerStep(params, state, inputs[j], targets[j], count, grad); }",
+    )(m, params, state, inputs, targets, count, grad, nb);
+    return { params, moduleArrays: [params, grad, state.buffers.m!, state.buffers.v!], step };
+  }
+  const optimizer = createOptimizer({ name: "adam", args: { lr: ADAM_LR } }, params);
+  const step = ownCallSite<(i: number) => void>(
+    "(m, params, optimizer, inputs, targets, count, grad, nb, lr) => (i) => { const j = i % nb; m.gradientBatch(params, inputs[j], targets[j], count, grad); optimizer.step(params, grad, lr); }",
+  )(m, params, optimizer, inputs, targets, count, grad, nb, ADAM_LR);
+  return { params, moduleArrays: [params, grad], step };
+}
+
+export interface AdamStep {
+  readonly params: Record<string, Float64Array>;
+  /** the parameter-shaped sets made by the module's createParams (params, grad, the fused step's m and v) */
+  readonly moduleArrays: readonly Record<string, Float64Array>[];
+  step(i: number): void;
 }
 
 // ── report formatting

@@ -21,6 +21,7 @@ import { TARGETS as COMPILE_TARGETS, type Target } from "../compiler/target.js";
 import { loadModule, type CompiledModule } from "../runtime/load-module.js";
 import { GenericMLP } from "./generic.js";
 import {
+  adamStep,
   batchesOf,
   checkFinite,
   fail,
@@ -41,11 +42,15 @@ import {
   NETWORKS,
   nncStep,
   nowMs,
+  pairedRatios,
   POOL,
   ROOT,
   SEED,
   table,
   timeInterleaved,
+  type AdamStep,
+  type AdamWay,
+  type Batch,
   type Contestant,
   type HeapResult,
   type Network,
@@ -82,8 +87,22 @@ const TF_TIMING = QUICK ? { warmupMs: 100, loopMs: 50 } : { warmupMs: 2000, loop
 const ROUNDS = QUICK ? 3 : 9;
 const COMPILE_REPEATS = QUICK ? 1 : 3;
 const GRAD_TOLERANCE = 1e-10; // generic vs nnc, absolute, float64
-const WASM_TOLERANCE = 1e-10; // nnc-wasm vs nnc, relative to the largest entry of each tensor (the kernels sum in another order)
+/** relative to the largest entry of each tensor: nnc-wasm vs nnc (the kernels sum in another order), Adam fused vs split */
+const REL_TOLERANCE = 1e-10;
 const TF_TOLERANCE = 1e-3; // tfjs (float32) vs nnc, relative to the largest gradient entry of the tensor
+
+/**
+ * Adam, fused against split, on both targets: "fused" is the module's optimizerStep (gradient and
+ * update in one call), "split" is gradientBatch followed by the runtime's Adam update
+ * (runtime/optimizers/adam.ts). The issue's target for fused ÷ split, where it sets one.
+ */
+const ADAM_CELLS: readonly { network: string; batch: number; target: number | null }[] = [
+  { network: "B", batch: 1, target: 1.5 },
+  { network: "B", batch: 32, target: 1 },
+  { network: "C", batch: 32, target: null },
+];
+type AdamImpl = `${Target} ${AdamWay}`;
+const ADAM_IMPLS: readonly AdamImpl[] = ["ts fused", "ts split", "wasm fused", "wasm split"];
 
 /** The targets of the performance issue: nnc / other ≥ value. */
 const TARGETS: readonly { network: string; batch: number; against: Impl; ratio: number }[] = [
@@ -110,6 +129,48 @@ function copyParamsToGeneric(net: Network, params: Record<string, Float64Array>,
     g.W[l]!.set(params[`${name}.W`]!);
     g.b[l]!.set(params[`${name}.b`]!);
   });
+}
+
+// ── Adam, fused and split
+
+/** fused ÷ split on one target, round by round */
+function adamRatios(a: AdamRow, target: Target): number[] {
+  return pairedRatios(a.timings[`${target} fused`], a.timings[`${target} split`]);
+}
+
+/**
+ * Adam's four steps of one cell (ts and wasm, fused and split), each on parameters of its own (a
+ * wasm instance of its own each), first checked — three steps from the same θ, fused and split
+ * must agree — then timed in interleaved rounds.
+ */
+async function timeAdam(net: Network, count: number, batches: readonly Batch[], tsModule: CompiledModule, wasmSource: string, target: number | null): Promise<AdamRow> {
+  const label = `${net.id}/b${count} adam`;
+  const steps = new Map<AdamImpl, AdamStep>();
+  for (const impl of ADAM_IMPLS) {
+    const [t, way] = impl.split(" ") as [Target, AdamWay];
+    const step = adamStep(t === "ts" ? tsModule : await loadInstance(wasmSource), batches, count, way);
+    if (t === "wasm" && !inKernelMemory(...step.moduleArrays)) fail(`${label}: the wasm module's createParams arrays are not in its kernel memory`);
+    steps.set(impl, step);
+  }
+  const fusedVsSplit = {} as Record<Target, number>;
+  for (const t of COMPILE_TARGETS) {
+    const fused = steps.get(`${t} fused`)!;
+    const split = steps.get(`${t} split`)!;
+    for (let i = 0; i < 3; i++) {
+      fused.step(i);
+      split.step(i);
+    }
+    fusedVsSplit[t] = maxRelDiff(fused.params, split.params);
+    if (!(fusedVsSplit[t] <= REL_TOLERANCE)) fail(`${label} ${t}: after 3 steps the fused step's parameters differ from the split one's by ${fusedVsSplit[t]} relative to scale`);
+  }
+  const contestants = ADAM_IMPLS.map((impl): Contestant<AdamImpl> => ({ impl, prepare: async () => {}, step: steps.get(impl)!.step, sync: () => {}, settings: JS_TIMING }));
+  const timings = await timeInterleaved(contestants, count, ROUNDS);
+  for (const impl of ADAM_IMPLS) {
+    const t = timings.get(impl)!;
+    checkFinite(label, impl, Object.values(steps.get(impl)!.params));
+    log(`${label} ${impl.padEnd(10)} ${fmtRate(t.samplesPerSec).padStart(8)} samples/s  (${t.loops} loops × ${t.stepsPerLoop} steps, min ${fmtRate(t.min)}, max ${fmtRate(t.max)})`);
+  }
+  return { network: net.id, batch: count, target, timings: Object.fromEntries(timings) as Record<AdamImpl, Timing>, fusedVsSplit };
 }
 
 function checkShapes(net: Network, m: CompiledModule): void {
@@ -155,6 +216,16 @@ interface ThroughputRow {
   batch: number;
   impl: Impl;
   timing: Timing;
+}
+
+interface AdamRow {
+  network: string;
+  batch: number;
+  /** the issue's target for fused ÷ split, if any */
+  target: number | null;
+  timings: Record<AdamImpl, Timing>;
+  /** θ after three steps from the same start, fused against split, relative to each tensor's largest entry */
+  fusedVsSplit: Record<Target, number>;
 }
 
 interface HeapRow {
@@ -262,8 +333,8 @@ async function main(): Promise<void> {
         }
         if (!(v.genericMaxGradDiff <= GRAD_TOLERANCE) || !(v.genericLossDiff <= GRAD_TOLERANCE))
           fail(`network ${net.id}, batch ${count}: the generic gradient differs from nnc's gradientBatch by ${v.genericMaxGradDiff} (loss by ${v.genericLossDiff}); tolerance ${GRAD_TOLERANCE}`);
-        if (!(v.wasm.maxRelGradDiff <= WASM_TOLERANCE) || !(v.wasm.relLossDiff <= WASM_TOLERANCE))
-          fail(`network ${net.id}, batch ${count}: the wasm module's gradient differs from the ts module's by ${v.wasm.maxRelGradDiff} relative to scale (loss by ${v.wasm.relLossDiff}); tolerance ${WASM_TOLERANCE}`);
+        if (!(v.wasm.maxRelGradDiff <= REL_TOLERANCE) || !(v.wasm.relLossDiff <= REL_TOLERANCE))
+          fail(`network ${net.id}, batch ${count}: the wasm module's gradient differs from the ts module's by ${v.wasm.maxRelGradDiff} relative to scale (loss by ${v.wasm.relLossDiff}); tolerance ${REL_TOLERANCE}`);
       }
       // three training steps each, then the parameters must still agree
       const fresh = nncStep(m, batches, count);
@@ -291,7 +362,7 @@ async function main(): Promise<void> {
       if (!(v.genericMaxParamDiffAfter3Steps <= GRAD_TOLERANCE))
         fail(`network ${net.id}, batch ${count}: after 3 SGD steps the generic parameters differ from nnc's by ${v.genericMaxParamDiffAfter3Steps}`);
       v.wasm.maxRelParamDiffAfter3Steps = maxRelDiff(wasm.params, fresh.params);
-      if (!(v.wasm.maxRelParamDiffAfter3Steps <= WASM_TOLERANCE))
+      if (!(v.wasm.maxRelParamDiffAfter3Steps <= REL_TOLERANCE))
         fail(`network ${net.id}, batch ${count}: after 3 sgdSteps the wasm module's parameters differ from the ts module's by ${v.wasm.maxRelParamDiffAfter3Steps} relative to scale`);
       // tfjs: its gradient (float32) against nnc's on the first batch
       const reference = nncStep(m, batches, count);
@@ -326,6 +397,7 @@ async function main(): Promise<void> {
   // throughput
   const rows: ThroughputRow[] = [];
   const heapRows: HeapRow[] = [];
+  const adamRows: AdamRow[] = [];
   for (const net of networks) {
     const m = modules.get(net.id)!;
     const data = makeData(net);
@@ -405,12 +477,15 @@ async function main(): Promise<void> {
         generic.gradientBatch(b.x, b.t, count);
       };
       heapRows.push({ network: net.id, batch: count, impl: "generic gradientBatch", heap: await heapPerCall(genericGradient, heapCalls("nnc")) });
+
+      const adamCell = ADAM_CELLS.find((c) => c.network === net.id && c.batch === count);
+      if (adamCell !== undefined) adamRows.push(await timeAdam(net, count, batches, m, wasmSources.get(net.id)!, adamCell.target));
     }
   }
 
   const totalSeconds = (nowMs() - t00) / 1000;
   machine.loadAverage.end = loadavg()[0]!;
-  const report = renderReport(machine, compileRows, rows, heapRows, verifications, totalSeconds);
+  const report = renderReport(machine, compileRows, rows, adamRows, heapRows, verifications, totalSeconds);
   process.stdout.write(report.text);
 
   const outDir = join(ROOT!, "bench", "results");
@@ -426,6 +501,7 @@ async function main(): Promise<void> {
     throughput: rows.map((r) => ({ network: r.network, batch: r.batch, impl: r.impl, ...r.timing })),
     ratios: report.ratios,
     targets: report.targets,
+    adam: adamRows.map((a) => ({ ...a, fusedOverSplit: Object.fromEntries(COMPILE_TARGETS.map((t) => [t, median(adamRatios(a, t))])) })),
     heap: heapRows,
     verification: verifications,
     totalSeconds,
@@ -457,6 +533,7 @@ function renderReport(
   machine: { cpu: string; cores: number; node: string; loadAverage: { start: number; end: number } },
   compileRows: readonly CompileRow[],
   rows: readonly ThroughputRow[],
+  adamRows: readonly AdamRow[],
   heapRows: readonly HeapRow[],
   verifications: readonly Verification[],
   totalSeconds: number,
@@ -491,21 +568,20 @@ function renderReport(
   );
 
   // paired: nnc's loop of round r against the other's loop of the same round
-  const perRound = (network: string, batch: number, impl: Impl): number[] =>
-    rows.find((r) => r.network === network && r.batch === batch && r.impl === impl)?.timing.perLoop ?? [];
-  const pairedRatios = (network: string, batch: number, impl: Impl, of: Impl = "nnc"): number[] => {
-    const mine = perRound(network, batch, of);
-    const theirs = perRound(network, batch, impl);
-    return mine.map((x, r) => x / theirs[r]!);
+  const cellRatios = (network: string, batch: number, impl: Impl, of: Impl = "nnc"): number[] => {
+    const timing = (i: Impl) => rows.find((r) => r.network === network && r.batch === batch && r.impl === i)?.timing;
+    const mine = timing(of);
+    const theirs = timing(impl);
+    return mine && theirs ? pairedRatios(mine, theirs) : [];
   };
   const ratio = (network: string, batch: number, impl: Impl): number => {
-    const rs = pairedRatios(network, batch, impl);
+    const rs = cellRatios(network, batch, impl);
     return rs.length > 0 ? median(rs) : NaN;
   };
   const ratios: Ratio[] = [];
   /** the cell "median (range)" of of ÷ against, recorded in `ratios` */
   const ratioCell = (network: string, batch: number, of: Impl, against: Impl): string => {
-    const rs = pairedRatios(network, batch, against, of);
+    const rs = cellRatios(network, batch, against, of);
     ratios.push({ network, batch, of, against, ratio: rs.length > 0 ? median(rs) : NaN, min: Math.min(...rs), max: Math.max(...rs) });
     return fmtRange(rs);
   };
@@ -534,6 +610,26 @@ function renderReport(
     ["network", "batch", "nnc vs", "target", "measured", "met"],
     targets.map((t) => [t.network, String(t.batch), t.against, `≥ ${fmtRatio(t.target)}`, fmtRatio(t.measured), t.met ? "yes" : "NO"]),
     ["l", "r", "l", "r", "r", "l"],
+  );
+
+  const adamTable = table(
+    [
+      "network",
+      "batch",
+      ...ADAM_IMPLS.map((i) => `${i} samples/s`),
+      ...COMPILE_TARGETS.map((t) => `${t}: fused ÷ split (range)`),
+      "issue's target",
+      "rel. Δθ fused − split after 3 steps (ts, wasm)",
+    ],
+    adamRows.map((a) => [
+      a.network,
+      String(a.batch),
+      ...ADAM_IMPLS.map((i) => fmtRate(a.timings[i].samplesPerSec)),
+      ...COMPILE_TARGETS.map((t) => fmtRange(adamRatios(a, t))),
+      a.target === null ? "–" : `≥ ${fmtRatio(a.target)} (met: ${COMPILE_TARGETS.map((t) => (median(adamRatios(a, t)) >= a.target! ? "yes" : "NO")).join(", ")})`,
+      COMPILE_TARGETS.map((t) => a.fusedVsSplit[t].toExponential(1)).join(", "),
+    ]),
+    ["l", "r", ...ADAM_IMPLS.map(() => "r" as const), ...COMPILE_TARGETS.map(() => "r" as const), "l", "r"],
   );
 
   const compileTable = table(
@@ -604,6 +700,7 @@ function renderReport(
     ["nnc's speed-up: median over the rounds of nnc's samples/s ÷ the other's in the same round (range over the rounds)", ratioTable],
     ["nnc-wasm's speed-up: median over the rounds of nnc-wasm's samples/s ÷ the other's in the same round (range over the rounds)", wasmRatioTable],
     ["Targets", targetTable],
+    ["Adam, fused (the module's optimizerStep) against split (gradientBatch, then the runtime's Adam update), samples/s and paired ratios", adamTable],
     ["Compile time and emitted size", compileTable],
     ["Heap allocated per call (heapUsed deltas, gc() before)", heapTable],
     ["Verification before timing", verifyTable],
