@@ -6,6 +6,12 @@
  * kernel (a looped layer: its emitted code calls kernels.dense_forward), the smallest batch from
  * which wasm is faster at that batch and every larger one. Writes bench/results/targets.md.
  *
+ * "Faster" has to beat the noise of the shared machine, which this sweep measures itself: for a
+ * batch of one, sgdStep runs the module's private sampleSgdStep, and where the two targets emit
+ * that function identically (no kernel in it), the batch-1 cell times the same code twice. The
+ * largest such ratio (or its inverse) is the noise factor; wasm is faster where its median ratio
+ * exceeds it.
+ *
  *   node --expose-gc dist/bench/targets.js [--quick] [--only B,C]
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -51,6 +57,13 @@ const ROUNDS = QUICK ? 3 : 7;
 /** θ after three sgdSteps, wasm against ts, relative to each tensor's largest entry */
 const REL_TOLERANCE = 1e-10;
 
+/** the text of the module's one-sample SGD step (what sgdStep runs for count = 1) */
+function oneSampleStep(source: string): string | null {
+  const start = source.indexOf("\nfunction sampleSgdStep(");
+  const end = source.indexOf("\n}\n", start);
+  return start < 0 || end < 0 ? null : source.slice(start, end);
+}
+
 interface Cell {
   network: string;
   batch: number;
@@ -67,6 +80,8 @@ async function main(): Promise<void> {
 
   const cells: Cell[] = [];
   const kernelNetworks = new Set<string>();
+  /** networks whose two modules run the same code for a batch of one */
+  const sameAtOne = new Set<string>();
   for (const net of networks) {
     const source = readFileSync(join(ROOT!, "bench", "models", net.file), "utf8");
     const sources = {} as Record<Target, string>;
@@ -76,6 +91,8 @@ async function main(): Promise<void> {
       sources[target] = result.ts;
     }
     if (/kernels\.dense_forward\(/.test(sources.wasm)) kernelNetworks.add(net.id);
+    const one = oneSampleStep(sources.ts);
+    if (one !== null && one === oneSampleStep(sources.wasm)) sameAtOne.add(net.id);
     const data = makeData(net);
     for (const count of BATCHES) {
       const label = `${net.id}/b${count}`;
@@ -96,7 +113,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const md = report(networks, cells, kernelNetworks, load0, (nowMs() - t00) / 1000);
+  const md = report(networks, cells, kernelNetworks, sameAtOne, load0, (nowMs() - t00) / 1000);
   process.stdout.write(`${md}\n`);
   if (QUICK || ONLY !== null) {
     log("(--quick or --only: bench/results/targets.md not written)");
@@ -108,20 +125,30 @@ async function main(): Promise<void> {
 }
 
 /**
- * The smallest batch of the sweep from which wasm is faster than ts (median paired ratio above 1)
- * at that batch and at every larger one; null if wasm is not faster even at the largest.
+ * The smallest batch of the sweep from which wasm is faster than ts (median paired ratio above
+ * `noise`, at least 1) at that batch and at every larger one; null if it is not at the largest.
  */
-function crossover(cells: readonly Cell[]): number | null {
+function crossover(cells: readonly Cell[], noise: number): number | null {
   let from: number | null = null;
   for (const c of [...cells].sort((a, b) => b.batch - a.batch)) {
-    if (!(median(c.ratios) > 1)) break;
+    if (!(median(c.ratios) > noise)) break;
     from = c.batch;
   }
   return from;
 }
 
-function report(networks: readonly Network[], cells: readonly Cell[], kernelNetworks: ReadonlySet<string>, load0: number, seconds: number): string {
+function report(
+  networks: readonly Network[],
+  cells: readonly Cell[],
+  kernelNetworks: ReadonlySet<string>,
+  sameAtOne: ReadonlySet<string>,
+  load0: number,
+  seconds: number,
+): string {
   const of = (id: string) => cells.filter((c) => c.network === id);
+  // the same code timed twice: how far from 1 the median paired ratio strays by noise alone
+  const controls = cells.filter((c) => c.batch === 1 && sameAtOne.has(c.network)).map((c) => median(c.ratios));
+  const noise = Math.max(1, ...controls.map((r) => Math.max(r, 1 / r)));
   const sweep = table(
     ["network", "sizes", "dense kernels", ...BATCHES.map((b) => `b${b}: wasm ÷ ts (range)`)],
     networks.map((n) => [
@@ -146,14 +173,22 @@ function report(networks: readonly Network[], cells: readonly Cell[], kernelNetw
     ["l", "r", "r", "r", "l", "l", "r"],
   );
   const looped = networks.filter((n) => kernelNetworks.has(n.id));
-  const from = looped.map((n) => ({ id: n.id, batch: crossover(of(n.id)) }));
+  const from = looped.map((n) => ({ id: n.id, batch: crossover(of(n.id), noise) }));
   const perNetwork = from.map((f) => `${f.id}: ${f.batch === null ? "never in the sweep" : `from batch ${f.batch}`}`).join("; ");
   const all = from.every((f) => f.batch !== null) && from.length > 0 ? Math.max(...from.map((f) => f.batch!)) : null;
   const rule =
     all === null
       ? `wasm is not faster than ts at every batch from some size on for every network with a kernel layer (${perNetwork}).`
       : `For the networks whose wasm module runs a dense layer as a kernel (${looped.map((n) => n.id).join(", ")}), wasm's sgdStep is faster than ts's ` +
-        `from batch ${all} on (${perNetwork}; smallest batch of the sweep from which the median paired ratio wasm ÷ ts is above 1 at it and every larger batch).`;
+        `from batch ${all} on (${perNetwork}: the smallest batch of the sweep from which the median paired ratio wasm ÷ ts exceeds the noise factor ` +
+        `${fmtRatio(noise)} at it and at every larger batch).`;
+  const noiseNote =
+    controls.length === 0
+      ? "No network's two modules run the same code at batch 1, so no noise factor was measured: faster means a median ratio above 1."
+      : `At batch 1 the two modules of ${[...sameAtOne].filter((id) => networks.some((n) => n.id === id)).join(", ")} run the same code (their ` +
+        "sampleSgdStep, what sgdStep runs for one sample, is emitted identically: no kernel in it), so those cells time the same code twice; " +
+        `their median ratios (${controls.map((r) => fmtRatio(r)).join(", ")}) are the noise of the comparison on this machine, and the largest ` +
+        `deviation from 1, ${fmtRatio(noise)}, is the factor a ratio must exceed to count as faster.`;
   return [
     "<!-- generated by npm run bench:targets -->",
     "# ts or wasm: sgdStep samples/s by batch size",
@@ -168,6 +203,8 @@ function report(networks: readonly Network[], cells: readonly Cell[], kernelNetw
     "",
     sweep.markdown,
     `**Rule**: ${rule}`,
+    "",
+    noiseNote,
     "",
     "**Samples/s**:",
     "",
