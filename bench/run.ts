@@ -501,7 +501,11 @@ async function main(): Promise<void> {
     throughput: rows.map((r) => ({ network: r.network, batch: r.batch, impl: r.impl, ...r.timing })),
     ratios: report.ratios,
     targets: report.targets,
-    adam: adamRows.map((a) => ({ ...a, fusedOverSplit: Object.fromEntries(COMPILE_TARGETS.map((t) => [t, median(adamRatios(a, t))])) })),
+    adam: adamRows.map((a) => ({
+      ...a,
+      fusedOverSplit: Object.fromEntries(COMPILE_TARGETS.map((t) => [t, median(adamRatios(a, t))])),
+      wasmOverTsFused: median(pairedRatios(a.timings["wasm fused"], a.timings["ts fused"])),
+    })),
     heap: heapRows,
     verification: verifications,
     totalSeconds,
@@ -618,6 +622,7 @@ function renderReport(
       "batch",
       ...ADAM_IMPLS.map((i) => `${i} samples/s`),
       ...COMPILE_TARGETS.map((t) => `${t}: fused ÷ split (range)`),
+      "wasm fused ÷ ts fused (range)",
       "issue's target",
       "rel. Δθ fused − split after 3 steps (ts, wasm)",
     ],
@@ -626,10 +631,11 @@ function renderReport(
       String(a.batch),
       ...ADAM_IMPLS.map((i) => fmtRate(a.timings[i].samplesPerSec)),
       ...COMPILE_TARGETS.map((t) => fmtRange(adamRatios(a, t))),
+      fmtRange(pairedRatios(a.timings["wasm fused"], a.timings["ts fused"])),
       a.target === null ? "–" : `≥ ${fmtRatio(a.target)} (met: ${COMPILE_TARGETS.map((t) => (median(adamRatios(a, t)) >= a.target! ? "yes" : "NO")).join(", ")})`,
       COMPILE_TARGETS.map((t) => a.fusedVsSplit[t].toExponential(1)).join(", "),
     ]),
-    ["l", "r", ...ADAM_IMPLS.map(() => "r" as const), ...COMPILE_TARGETS.map(() => "r" as const), "l", "r"],
+    ["l", "r", ...ADAM_IMPLS.map(() => "r" as const), ...COMPILE_TARGETS.map(() => "r" as const), "r", "l", "r"],
   );
 
   const compileTable = table(
