@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: training-step throughput of nnc's emitted modules against a hand-written generic
- * JavaScript MLP (bench/generic.ts) and TensorFlow.js (CPU and WASM backends), on the networks
- * A–D of docs/performance.md, in one run. Also: compile time and emitted size per network, and
- * the heap allocated per call of nnc's gradientBatch.
+ * `npm run bench`: training-step throughput of nnc's emitted modules (both targets, ts and wasm)
+ * against a hand-written generic JavaScript MLP (bench/generic.ts) and TensorFlow.js (CPU and WASM
+ * backends), on the networks A–D of docs/performance.md, in one run. Also: compile time and
+ * emitted size per network and target, and the heap allocated per call of nnc's sgdStep and
+ * gradientBatch.
  *
  * One training step = forward + backward + plain SGD update on one batch. In each network/batch
  * cell every implementation is warmed up, then all are timed in interleaved rounds (one loop of a
@@ -12,43 +13,63 @@
  *
  * Options: --quick (short loops, for checking the harness), --only A,B (networks).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { PerformanceObserver, performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { compile, VERSION } from "../compiler/pipeline.js";
+import { TARGETS as COMPILE_TARGETS, type Target } from "../compiler/target.js";
 import { loadModule, type CompiledModule } from "../runtime/load-module.js";
-import { ownCallSite } from "./call-site.js";
-import { GenericMLP, type NetworkSpec } from "./generic.js";
-import { backendInfo, createTfTrainer, numTensors, useBackend, type TfBackend, type TfBatch, type TfTrainer } from "./tfjs.js";
-import { mulberry32 } from "../runtime/random.js";
+import { GenericMLP } from "./generic.js";
+import {
+  adamStep,
+  batchesOf,
+  checkFinite,
+  fail,
+  fmtRange,
+  fmtRate,
+  fmtRatio,
+  gc,
+  heapPerCall,
+  inKernelMemory,
+  loadInstance,
+  log,
+  LR,
+  makeData,
+  maxAbs,
+  maxAbsDiff,
+  maxRelDiff,
+  median,
+  NETWORKS,
+  nncStep,
+  nowMs,
+  pairedRatios,
+  POOL,
+  ROOT,
+  SEED,
+  table,
+  timeInterleaved,
+  type AdamStep,
+  type AdamWay,
+  type Batch,
+  type Contestant,
+  type HeapResult,
+  type Network,
+  type Timing,
+} from "./harness.js";
+import { backendInfo, createTfTrainer, numTensors, useBackend, type TfBackend, type TfTrainer } from "./tfjs.js";
 
 // ── configuration
 
-interface Network {
-  readonly id: string;
-  readonly file: string;
-  readonly spec: NetworkSpec;
-  /** the .nn layer names, in order (parameters `${name}.W`, `${name}.b`) */
-  readonly layerNames: readonly string[];
-  readonly batchSizes: readonly number[];
-}
-
-const NETWORKS: readonly Network[] = [
-  { id: "A", file: "a.nn", spec: { sizes: [2, 4, 1], hidden: ["tanh"], output: "sigmoid-binary-cross-entropy" }, layerNames: ["h", "o"], batchSizes: [1] },
-  { id: "B", file: "b.nn", spec: { sizes: [64, 32, 10], hidden: ["relu"], output: "softmax-cross-entropy" }, layerNames: ["h", "y"], batchSizes: [1, 32] },
-  { id: "C", file: "c.nn", spec: { sizes: [784, 128, 10], hidden: ["relu"], output: "softmax-cross-entropy" }, layerNames: ["h", "y"], batchSizes: [1, 32] },
-  { id: "D", file: "d.nn", spec: { sizes: [784, 256, 256, 10], hidden: ["relu", "relu"], output: "softmax-cross-entropy" }, layerNames: ["h1", "h2", "y"], batchSizes: [32] },
-];
-
 /**
  * "nnc" is the module's sgdStep: the SGD update fused into the backward pass for a batch of one
- * (what `nnc train` runs for `optimizer sgd`). "nnc-split" is gradientBatch followed by the same
- * update loop as the generic code's, the path every other optimizer takes; it is informational, as
- * is "generic+skip", the generic code skipping zero-δ rows (see generic.ts).
+ * (what `nnc train` runs for `optimizer sgd`). "nnc-wasm" is the same step of the module compiled
+ * with `target: "wasm"` (dense layers of the batch functions as WebAssembly SIMD kernels), its
+ * params and grad made by its own createParams, so that they live in the kernels' memory.
+ * "nnc-split" is gradientBatch followed by the same update loop as the generic code's, the path
+ * every other optimizer takes; it is informational, as is "generic+skip", the generic code
+ * skipping zero-δ rows (see generic.ts).
  */
-const IMPLS = ["nnc", "nnc-split", "generic", "generic+skip", "tfjs-cpu", "tfjs-wasm"] as const;
+const IMPLS = ["nnc", "nnc-wasm", "nnc-split", "generic", "generic+skip", "tfjs-cpu", "tfjs-wasm"] as const;
 type Impl = (typeof IMPLS)[number];
 
 const args = process.argv.slice(2);
@@ -65,11 +86,23 @@ const TF_TIMING = QUICK ? { warmupMs: 100, loopMs: 50 } : { warmupMs: 2000, loop
 /** timed rounds per cell; each round runs one loop of every implementation */
 const ROUNDS = QUICK ? 3 : 9;
 const COMPILE_REPEATS = QUICK ? 1 : 3;
-const POOL = 256; // samples in the synthetic data set, cycled through batch by batch
-const LR = 0.01;
-const SEED = 1;
 const GRAD_TOLERANCE = 1e-10; // generic vs nnc, absolute, float64
+/** relative to the largest entry of each tensor: nnc-wasm vs nnc (the kernels sum in another order), Adam fused vs split */
+const REL_TOLERANCE = 1e-10;
 const TF_TOLERANCE = 1e-3; // tfjs (float32) vs nnc, relative to the largest gradient entry of the tensor
+
+/**
+ * Adam, fused against split, on both targets: "fused" is the module's optimizerStep (gradient and
+ * update in one call), "split" is gradientBatch followed by the runtime's Adam update
+ * (runtime/optimizers/adam.ts). The issue's target for fused ÷ split, where it sets one.
+ */
+const ADAM_CELLS: readonly { network: string; batch: number; target: number | null }[] = [
+  { network: "B", batch: 1, target: 1.5 },
+  { network: "B", batch: 32, target: 1 },
+  { network: "C", batch: 32, target: null },
+];
+type AdamImpl = `${Target} ${AdamWay}`;
+const ADAM_IMPLS: readonly AdamImpl[] = ["ts fused", "ts split", "wasm fused", "wasm split"];
 
 /** The targets of the performance issue: nnc / other ≥ value. */
 const TARGETS: readonly { network: string; batch: number; against: Impl; ratio: number }[] = [
@@ -89,213 +122,55 @@ const TARGETS: readonly { network: string; batch: number; against: Impl; ratio: 
   { network: "D", batch: 32, against: "tfjs-wasm", ratio: 1 },
 ];
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** the repository root: this file runs as dist/bench/run.js */
-const ROOT = [resolve(here, "..", ".."), resolve(here, "..")].find((r) => existsSync(join(r, "bench", "models")));
-if (ROOT === undefined) throw new Error(`bench: cannot find bench/models above ${here}`);
-
-const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
-
-// ── small utilities
-
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function nowMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
-}
-
-function log(msg: string): void {
-  process.stderr.write(`${msg}\n`);
-}
-
-function fail(msg: string): never {
-  process.stderr.write(`\nbench: FAILED: ${msg}\n`);
-  process.exit(1);
-}
-
-// ── data: a fixed synthetic pool, cut into batches (views: nothing is copied per step)
-
-interface Data {
-  readonly x: Float64Array;
-  readonly t: Float64Array;
-}
-
-function makeData(net: Network): Data {
-  const nx = net.spec.sizes[0]!;
-  const ny = net.spec.sizes[net.spec.sizes.length - 1]!;
-  const random = mulberry32(12345);
-  const x = new Float64Array(POOL * nx);
-  const t = new Float64Array(POOL * ny);
-  for (let n = 0; n < POOL; n++) {
-    if (ny === 1) {
-      // XOR-like: the label is whether the two coordinates have different signs
-      for (let j = 0; j < nx; j++) x[n * nx + j] = 2 * random() - 1;
-      t[n] = x[n * nx]! * x[n * nx + 1]! < 0 ? 1 : 0;
-    } else {
-      // pixel-like inputs in [0, 1), a random class one-hot
-      for (let j = 0; j < nx; j++) x[n * nx + j] = random();
-      t[n * ny + Math.floor(random() * ny)] = 1;
-    }
-  }
-  return { x, t };
-}
-
-function batchesOf(net: Network, data: Data, count: number): TfBatch[] {
-  const nx = net.spec.sizes[0]!;
-  const ny = net.spec.sizes[net.spec.sizes.length - 1]!;
-  const out: TfBatch[] = [];
-  for (let k = 0; k + count <= POOL; k += count)
-    out.push({ x: data.x.subarray(k * nx, (k + count) * nx), t: data.t.subarray(k * ny, (k + count) * ny) });
-  return out;
-}
-
-// ── timing
-//
-// All implementations of one network/batch cell are warmed up, then timed in interleaved rounds:
-// each round runs one loop of every implementation in turn. On a shared 2-core machine the load
-// from other processes drifts over seconds; interleaving exposes every implementation to the same
-// drift, and the ratios are taken per round (paired) before the median.
-
-interface Contestant {
-  readonly impl: Impl;
-  /** called (and awaited) before its warm-up and before each of its loops, e.g. to select a tfjs backend */
-  readonly prepare: () => Promise<void>;
-  readonly step: (i: number) => void;
-  /** waits until the step's results exist (tfjs); nnc and generic are synchronous */
-  readonly sync: () => void;
-  readonly settings: { readonly warmupMs: number; readonly loopMs: number };
-}
-
-interface Timing {
-  /** median samples per second over the loops */
-  readonly samplesPerSec: number;
-  readonly min: number;
-  readonly max: number;
-  readonly loops: number;
-  readonly stepsPerLoop: number;
-  readonly warmupSteps: number;
-  readonly warmupMs: number;
-  /** samples per second of each loop, one per round */
-  readonly perLoop: number[];
-}
-
-async function timeInterleaved(contestants: readonly Contestant[], batch: number, rounds: number): Promise<Map<Impl, Timing>> {
-  const state = new Map<Impl, { i: number; stepsPerLoop: number; warmupSteps: number; warmupMs: number; perLoop: number[] }>();
-  for (const c of contestants) {
-    await c.prepare();
-    let i = 0;
-    const w0 = nowMs();
-    while (i < 5 || nowMs() - w0 < c.settings.warmupMs) c.step(i++);
-    c.sync();
-    const warmupMs = nowMs() - w0;
-    const stepsPerLoop = Math.max(1, Math.round((i / warmupMs) * c.settings.loopMs));
-    state.set(c.impl, { i, stepsPerLoop, warmupSteps: i, warmupMs, perLoop: [] });
-  }
-  for (let r = 0; r < rounds; r++) {
-    for (const c of contestants) {
-      const st = state.get(c.impl)!;
-      await c.prepare();
-      gc?.();
-      const t0 = nowMs();
-      for (let s = 0; s < st.stepsPerLoop; s++) c.step(st.i++);
-      c.sync();
-      const seconds = (nowMs() - t0) / 1000;
-      st.perLoop.push((st.stepsPerLoop * batch) / seconds);
-    }
-  }
-  const out = new Map<Impl, Timing>();
-  for (const [impl, st] of state)
-    out.set(impl, {
-      samplesPerSec: median(st.perLoop),
-      min: Math.min(...st.perLoop),
-      max: Math.max(...st.perLoop),
-      loops: rounds,
-      stepsPerLoop: st.stepsPerLoop,
-      warmupSteps: st.warmupSteps,
-      warmupMs: st.warmupMs,
-      perLoop: st.perLoop,
-    });
-  return out;
-}
-
-// ── heap allocated per call (with --expose-gc)
-
-interface HeapResult {
-  /** calls in the short and the long run (long = 5 × short) */
-  readonly calls: readonly [number, number];
-  /** median over 3 trials of (Δlong − Δshort) / (long − short): fixed costs of the measurement cancel */
-  readonly bytesPerCall: number;
-  /** each trial's [Δ heapUsed short, Δ heapUsed long], in bytes */
-  readonly trials: [number, number][];
-  /** garbage collections that started during the timed calls: with any, the deltas are lower bounds */
-  readonly gcsDuring: number;
-}
-
-/**
- * Bytes allocated per call of an already warmed-up function: heapUsed after − before a run of n
- * calls (gc() twice before), for n and 5n calls; the slope is the allocation per call.
- */
-async function heapPerCall(call: (i: number) => void, calls: number): Promise<HeapResult | null> {
-  if (gc === undefined) return null;
-  const gcStarts: number[] = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcStarts.push(e.startTime);
-  });
-  observer.observe({ entryTypes: ["gc"] });
-  const windows: [number, number][] = [];
-  const measure = (n: number): number => {
-    gc!();
-    gc!();
-    const t0 = performance.now();
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < n; i++) call(i);
-    const after = process.memoryUsage().heapUsed;
-    windows.push([t0, performance.now()]);
-    return after - before;
-  };
-  const short = calls;
-  const long = 5 * calls;
-  const trials: [number, number][] = [];
-  for (let k = 0; k < 3; k++) trials.push([measure(short), measure(long)]);
-  await new Promise((r) => setTimeout(r, 20)); // let the observer deliver
-  observer.disconnect();
-  const gcsDuring = gcStarts.filter((s) => windows.some(([t0, t1]) => s > t0 && s < t1)).length;
-  return {
-    calls: [short, long],
-    bytesPerCall: median(trials.map(([d1, d2]) => (d2 - d1) / (long - short))),
-    trials,
-    gcsDuring,
-  };
-}
-
 // ── verification
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= m)) m = d; // NaN propagates as "not ≤"
-  }
-  return m;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-}
 
 function copyParamsToGeneric(net: Network, params: Record<string, Float64Array>, g: GenericMLP): void {
   net.layerNames.forEach((name, l) => {
     g.W[l]!.set(params[`${name}.W`]!);
     g.b[l]!.set(params[`${name}.b`]!);
   });
+}
+
+// ── Adam, fused and split
+
+/** fused ÷ split on one target, round by round */
+function adamRatios(a: AdamRow, target: Target): number[] {
+  return pairedRatios(a.timings[`${target} fused`], a.timings[`${target} split`]);
+}
+
+/**
+ * Adam's four steps of one cell (ts and wasm, fused and split), each on parameters of its own (a
+ * wasm instance of its own each), first checked — three steps from the same θ, fused and split
+ * must agree — then timed in interleaved rounds.
+ */
+async function timeAdam(net: Network, count: number, batches: readonly Batch[], tsModule: CompiledModule, wasmSource: string, target: number | null): Promise<AdamRow> {
+  const label = `${net.id}/b${count} adam`;
+  const steps = new Map<AdamImpl, AdamStep>();
+  for (const impl of ADAM_IMPLS) {
+    const [t, way] = impl.split(" ") as [Target, AdamWay];
+    const step = adamStep(t === "ts" ? tsModule : await loadInstance(wasmSource), batches, count, way);
+    if (t === "wasm" && !inKernelMemory(...step.moduleArrays)) fail(`${label}: the wasm module's createParams arrays are not in its kernel memory`);
+    steps.set(impl, step);
+  }
+  const fusedVsSplit = {} as Record<Target, number>;
+  for (const t of COMPILE_TARGETS) {
+    const fused = steps.get(`${t} fused`)!;
+    const split = steps.get(`${t} split`)!;
+    for (let i = 0; i < 3; i++) {
+      fused.step(i);
+      split.step(i);
+    }
+    fusedVsSplit[t] = maxRelDiff(fused.params, split.params);
+    if (!(fusedVsSplit[t] <= REL_TOLERANCE)) fail(`${label} ${t}: after 3 steps the fused step's parameters differ from the split one's by ${fusedVsSplit[t]} relative to scale`);
+  }
+  const contestants = ADAM_IMPLS.map((impl): Contestant<AdamImpl> => ({ impl, prepare: async () => {}, step: steps.get(impl)!.step, sync: () => {}, settings: JS_TIMING }));
+  const timings = await timeInterleaved(contestants, count, ROUNDS);
+  for (const impl of ADAM_IMPLS) {
+    const t = timings.get(impl)!;
+    checkFinite(label, impl, Object.values(steps.get(impl)!.params));
+    log(`${label} ${impl.padEnd(10)} ${fmtRate(t.samplesPerSec).padStart(8)} samples/s  (${t.loops} loops × ${t.stepsPerLoop} steps, min ${fmtRate(t.min)}, max ${fmtRate(t.max)})`);
+  }
+  return { network: net.id, batch: count, target, timings: Object.fromEntries(timings) as Record<AdamImpl, Timing>, fusedVsSplit };
 }
 
 function checkShapes(net: Network, m: CompiledModule): void {
@@ -316,62 +191,17 @@ interface Verification {
   genericMaxGradDiff: number;
   genericLossDiff: number;
   genericMaxParamDiffAfter3Steps: number;
+  /** nnc-wasm against nnc: gradientBatch on three batches, θ after three sgdSteps (relative to each tensor's largest entry) */
+  wasm: { maxRelGradDiff: number; relLossDiff: number; maxRelParamDiffAfter3Steps: number };
   tfjs: Record<string, { maxRelGradDiff: number; lossDiff: number }>;
 }
 
-// ── the nnc step
-
-interface NncStep {
-  readonly params: Record<string, Float64Array>;
-  readonly grad: Record<string, Float64Array>;
-  /** sgdStep */
-  step(i: number): void;
-  /** gradientBatch, then sgdUpdate */
-  splitStep(i: number): void;
-  gradientOnly(i: number): void;
-}
-
-function nncStep(m: CompiledModule, batches: readonly TfBatch[], count: number): NncStep {
-  // the benchmark compiles f64 modules (no --precision): their arrays are Float64Arrays
-  const params = m.createParams() as Record<string, Float64Array>;
-  m.initParams(params, SEED);
-  const grad = m.createParams() as Record<string, Float64Array>;
-  const pairs = Object.keys(params).map((k) => [params[k]!, grad[k]!] as const);
-  const inputs = batches.map((b) => ({ x: b.x }));
-  const targets = batches.map((b) => ({ t: b.t }));
-  const nb = batches.length;
-  const gradientOnly = ownCallSite<(i: number) => void>(
-    "(m, params, inputs, targets, count, grad, nb) => (i) => { const j = i % nb; m.gradientBatch(params, inputs[j], targets[j], count, grad); }",
-  )(m, params, inputs, targets, count, grad, nb);
-  const step = ownCallSite<(i: number) => void>(
-    "(m, params, inputs, targets, count, lr, grad, nb) => (i) => { const j = i % nb; m.sgdStep(params, inputs[j], targets[j], count, lr, grad); }",
-  )(m, params, inputs, targets, count, LR, grad, nb);
-  const splitStep = ownCallSite<(i: number) => void>(
-    "(m, params, inputs, targets, count, grad, nb, update, pairs, lr) => (i) => { const j = i % nb; m.gradientBatch(params, inputs[j], targets[j], count, grad); update(pairs, lr); }",
-  )(m, params, inputs, targets, count, grad, nb, sgdUpdate, pairs, LR);
-  return { params, grad, step, splitStep, gradientOnly };
-}
-
-/**
- * θ ← θ − lr·g over the module's parameter arrays, written like GenericMLP.sgd (lr an argument,
- * the length hoisted, no destructuring). The first version, a destructuring loop reading the
- * module-level LR inside the step closure, ran at 1.7 ns per element on C's sizes against 1.2 ns for
- * GenericMLP.sgd (this one: 1.1 ns), which charged nnc's step alone for the slower update.
- */
-function sgdUpdate(pairs: readonly (readonly [Float64Array, Float64Array])[], lr: number): void {
-  for (let k = 0; k < pairs.length; k++) {
-    const pair = pairs[k]!;
-    const p = pair[0];
-    const g = pair[1];
-    const n = p.length;
-    for (let q = 0; q < n; q++) p[q]! -= lr * g[q]!;
-  }
-}
 
 // ── main
 
 interface CompileRow {
   network: string;
+  target: Target;
   sizes: readonly number[];
   params: number;
   coldMs: number;
@@ -388,10 +218,20 @@ interface ThroughputRow {
   timing: Timing;
 }
 
+interface AdamRow {
+  network: string;
+  batch: number;
+  /** the issue's target for fused ÷ split, if any */
+  target: number | null;
+  timings: Record<AdamImpl, Timing>;
+  /** θ after three steps from the same start, fused against split, relative to each tensor's largest entry */
+  fusedVsSplit: Record<Target, number>;
+}
+
 interface HeapRow {
   network: string;
   batch: number;
-  impl: "nnc sgdStep" | "nnc gradientBatch" | "generic gradientBatch";
+  impl: `${"nnc" | "nnc-wasm"} ${"sgdStep" | "gradientBatch"}` | "generic gradientBatch";
   heap: HeapResult | null;
 }
 
@@ -413,39 +253,46 @@ async function main(): Promise<void> {
   if (machine.loadAverage.start > 0.5)
     log(`warning: load average ${machine.loadAverage.start.toFixed(2)} before the start: other processes compete for the ${machine.cores} cores`);
 
-  // compile every network: time and size
+  // compile every network for both targets: time and size. The ts module is loaded once and shared
+  // by nnc and nnc-split; every use of the wasm module loads an instance of its own (loadInstance:
+  // its createParams arena holds a few parameter sets only).
   const modules = new Map<string, CompiledModule>();
+  const wasmSources = new Map<string, string>();
   const compileRows: CompileRow[] = [];
   for (const net of networks) {
     const file = join(ROOT!, "bench", "models", net.file);
     const source = readFileSync(file, "utf8");
-    const times: number[] = [];
-    let ts = "";
-    for (let r = 0; r <= COMPILE_REPEATS; r++) {
-      const t0 = nowMs();
-      const result = await compile(source, { file: net.file });
-      times.push(nowMs() - t0);
-      if (result.ts === null)
-        fail(`${net.file} does not compile:\n${result.diagnostics.list.map((d) => `  ${d.code}: ${d.message}`).join("\n")}`);
-      ts = result.ts;
+    for (const target of COMPILE_TARGETS) {
+      const times: number[] = [];
+      let ts = "";
+      for (let r = 0; r <= COMPILE_REPEATS; r++) {
+        const t0 = nowMs();
+        const result = await compile(source, { file: net.file, target });
+        times.push(nowMs() - t0);
+        if (result.ts === null)
+          fail(`${net.file} does not compile:\n${result.diagnostics.list.map((d) => `  ${d.code}: ${d.message}`).join("\n")}`);
+        ts = result.ts;
+      }
+      const l0 = nowMs();
+      const m = await (target === "ts" ? loadModule(ts) : loadInstance(ts));
+      const loadMs = nowMs() - l0;
+      checkShapes(net, m);
+      if (target === "ts") modules.set(net.id, m);
+      else wasmSources.set(net.id, ts);
+      const params = Object.values(m.meta.params).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
+      compileRows.push({
+        network: net.id,
+        target,
+        sizes: net.spec.sizes,
+        params,
+        coldMs: times[0]!,
+        warmMs: median(times.slice(1).length > 0 ? times.slice(1) : times),
+        loadMs,
+        bytes: Buffer.byteLength(ts, "utf8"),
+        lines: ts.split("\n").length - (ts.endsWith("\n") ? 1 : 0),
+      });
+      log(`compiled ${net.id} (${net.spec.sizes.join("-")}) for ${target}: ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
     }
-    const l0 = nowMs();
-    const m = await loadModule(ts);
-    const loadMs = nowMs() - l0;
-    checkShapes(net, m);
-    modules.set(net.id, m);
-    const params = Object.values(m.meta.params).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
-    compileRows.push({
-      network: net.id,
-      sizes: net.spec.sizes,
-      params,
-      coldMs: times[0]!,
-      warmMs: median(times.slice(1).length > 0 ? times.slice(1) : times),
-      loadMs,
-      bytes: Buffer.byteLength(ts, "utf8"),
-      lines: ts.split("\n").length - (ts.endsWith("\n") ? 1 : 0),
-    });
-    log(`compiled ${net.id} (${net.spec.sizes.join("-")}): ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
   }
 
   // verify: generic vs nnc to 1e-10 (gradient, loss, parameters after 3 SGD steps); tfjs vs nnc to float32 accuracy
@@ -460,9 +307,23 @@ async function main(): Promise<void> {
       const skipping = new GenericMLP(net.spec, { skipZeroDeltas: true });
       copyParamsToGeneric(net, nnc.params, generic);
       copyParamsToGeneric(net, nnc.params, skipping);
-      const v: Verification = { network: net.id, batch: count, genericMaxGradDiff: 0, genericLossDiff: 0, genericMaxParamDiffAfter3Steps: 0, tfjs: {} };
+      const wasmModule = await loadInstance(wasmSources.get(net.id)!);
+      const wasm = nncStep(wasmModule, batches, count);
+      if (!inKernelMemory(wasm.params, wasm.grad)) fail(`network ${net.id}: the wasm module's createParams arrays are not in its kernel memory`);
+      const v: Verification = {
+        network: net.id,
+        batch: count,
+        genericMaxGradDiff: 0,
+        genericLossDiff: 0,
+        genericMaxParamDiffAfter3Steps: 0,
+        wasm: { maxRelGradDiff: 0, relLossDiff: 0, maxRelParamDiffAfter3Steps: 0 },
+        tfjs: {},
+      };
       for (let b = 0; b < Math.min(3, batches.length); b++) {
         const lossN = m.gradientBatch(nnc.params, { x: batches[b]!.x }, { t: batches[b]!.t }, count, nnc.grad);
+        const lossW = wasmModule.gradientBatch(wasm.params, { x: batches[b]!.x }, { t: batches[b]!.t }, count, wasm.grad);
+        v.wasm.maxRelGradDiff = Math.max(v.wasm.maxRelGradDiff, maxRelDiff(wasm.grad, nnc.grad));
+        v.wasm.relLossDiff = Math.max(v.wasm.relLossDiff, Math.abs(lossW - lossN) / Math.abs(lossN) || (lossW === lossN ? 0 : Infinity));
         for (const g of [generic, skipping]) {
           const lossG = g.gradientBatch(batches[b]!.x, batches[b]!.t, count);
           v.genericLossDiff = Math.max(v.genericLossDiff, Number.isNaN(lossN - lossG) ? Infinity : Math.abs(lossN - lossG));
@@ -472,15 +333,19 @@ async function main(): Promise<void> {
         }
         if (!(v.genericMaxGradDiff <= GRAD_TOLERANCE) || !(v.genericLossDiff <= GRAD_TOLERANCE))
           fail(`network ${net.id}, batch ${count}: the generic gradient differs from nnc's gradientBatch by ${v.genericMaxGradDiff} (loss by ${v.genericLossDiff}); tolerance ${GRAD_TOLERANCE}`);
+        if (!(v.wasm.maxRelGradDiff <= REL_TOLERANCE) || !(v.wasm.relLossDiff <= REL_TOLERANCE))
+          fail(`network ${net.id}, batch ${count}: the wasm module's gradient differs from the ts module's by ${v.wasm.maxRelGradDiff} relative to scale (loss by ${v.wasm.relLossDiff}); tolerance ${REL_TOLERANCE}`);
       }
       // three training steps each, then the parameters must still agree
       const fresh = nncStep(m, batches, count);
       copyParamsToGeneric(net, fresh.params, generic);
       copyParamsToGeneric(net, fresh.params, skipping);
       const split = nncStep(m, batches, count);
+      wasmModule.initParams(wasm.params, SEED);
       for (let s = 0; s < 3; s++) {
         fresh.step(s);
         split.splitStep(s);
+        wasm.step(s);
         for (const g of [generic, skipping]) {
           g.gradientBatch(batches[s % batches.length]!.x, batches[s % batches.length]!.t, count);
           g.sgd(LR);
@@ -496,6 +361,9 @@ async function main(): Promise<void> {
       });
       if (!(v.genericMaxParamDiffAfter3Steps <= GRAD_TOLERANCE))
         fail(`network ${net.id}, batch ${count}: after 3 SGD steps the generic parameters differ from nnc's by ${v.genericMaxParamDiffAfter3Steps}`);
+      v.wasm.maxRelParamDiffAfter3Steps = maxRelDiff(wasm.params, fresh.params);
+      if (!(v.wasm.maxRelParamDiffAfter3Steps <= REL_TOLERANCE))
+        fail(`network ${net.id}, batch ${count}: after 3 sgdSteps the wasm module's parameters differ from the ts module's by ${v.wasm.maxRelParamDiffAfter3Steps} relative to scale`);
       // tfjs: its gradient (float32) against nnc's on the first batch
       const reference = nncStep(m, batches, count);
       const refLoss = m.gradientBatch(reference.params, { x: batches[0]!.x }, { t: batches[0]!.t }, count, reference.grad);
@@ -516,7 +384,8 @@ async function main(): Promise<void> {
       verifications.push(v);
       log(
         `verified ${net.id}/b${count}: generic − nnc max |Δgrad| ${v.genericMaxGradDiff.toExponential(1)}, |Δloss| ${v.genericLossDiff.toExponential(1)}, ` +
-          `|Δθ| after 3 steps ${v.genericMaxParamDiffAfter3Steps.toExponential(1)}; tfjs rel. Δgrad cpu ${v.tfjs["tfjs-cpu"]!.maxRelGradDiff.toExponential(1)}, wasm ${v.tfjs["tfjs-wasm"]!.maxRelGradDiff.toExponential(1)}`,
+          `|Δθ| after 3 steps ${v.genericMaxParamDiffAfter3Steps.toExponential(1)}; wasm − nnc rel. Δgrad ${v.wasm.maxRelGradDiff.toExponential(1)}, ` +
+          `rel. Δθ after 3 steps ${v.wasm.maxRelParamDiffAfter3Steps.toExponential(1)}; tfjs rel. Δgrad cpu ${v.tfjs["tfjs-cpu"]!.maxRelGradDiff.toExponential(1)}, wasm ${v.tfjs["tfjs-wasm"]!.maxRelGradDiff.toExponential(1)}`,
       );
     }
   }
@@ -528,6 +397,7 @@ async function main(): Promise<void> {
   // throughput
   const rows: ThroughputRow[] = [];
   const heapRows: HeapRow[] = [];
+  const adamRows: AdamRow[] = [];
   for (const net of networks) {
     const m = modules.get(net.id)!;
     const data = makeData(net);
@@ -538,6 +408,8 @@ async function main(): Promise<void> {
       const js = async (): Promise<void> => {};
 
       const nnc = nncStep(m, batches, count);
+      const wasm = nncStep(await loadInstance(wasmSources.get(net.id)!), batches, count);
+      if (!inKernelMemory(wasm.params, wasm.grad)) fail(`${label}: the wasm module's createParams arrays are not in its kernel memory`);
       const generics = (["generic", "generic+skip"] as const).map((impl) => {
         const g = new GenericMLP(net.spec, { skipZeroDeltas: impl === "generic+skip" });
         copyParamsToGeneric(net, nncStep(m, batches, count).params, g);
@@ -549,10 +421,11 @@ async function main(): Promise<void> {
         await useBackend(backend);
         trainers.set(backend, createTfTrainer(net.spec, net.layerNames, nncStep(m, batches, count).params, batches, count, LR));
       }
-      const contestants: Contestant[] = [
+      const contestants: Contestant<Impl>[] = [
         { impl: "nnc", prepare: js, step: nnc.step, sync, settings: JS_TIMING },
+        { impl: "nnc-wasm", prepare: js, step: wasm.step, sync, settings: JS_TIMING },
         { impl: "nnc-split", prepare: js, step: nncStep(m, batches, count).splitStep, sync, settings: JS_TIMING },
-        ...generics.map(({ impl, g }): Contestant => ({
+        ...generics.map(({ impl, g }): Contestant<Impl> => ({
           impl,
           prepare: js,
           step: (i: number): void => {
@@ -563,7 +436,7 @@ async function main(): Promise<void> {
           sync,
           settings: JS_TIMING,
         })),
-        ...(["cpu", "wasm"] as TfBackend[]).map((backend): Contestant => {
+        ...(["cpu", "wasm"] as TfBackend[]).map((backend): Contestant<Impl> => {
           const trainer = trainers.get(backend)!;
           return {
             impl: backend === "cpu" ? "tfjs-cpu" : "tfjs-wasm",
@@ -589,24 +462,30 @@ async function main(): Promise<void> {
       // the trainers' own tensors (variables, batches, the optimizer's constant) and nothing else
       if (tfTensorsLeft !== 0) fail(`${label} tfjs: ${tfTensorsLeft} tensors left after dispose (${tfTensorsLive} live before it)`);
       checkFinite(label, "nnc", Object.values(nnc.params));
+      checkFinite(label, "nnc-wasm", Object.values(wasm.params));
       for (const { impl, g } of generics) checkFinite(label, impl, [...g.W, ...g.b]);
 
       // heap: short runs of ~0.05 s and long ones of ~0.25 s, after the timing (warm code)
-      const heapCalls = Math.max(10, Math.round((timings.get("nnc")!.samplesPerSec / count) * (QUICK ? 0.01 : 0.05)));
-      heapRows.push({ network: net.id, batch: count, impl: "nnc sgdStep", heap: await heapPerCall(nnc.step, heapCalls) });
-      heapRows.push({ network: net.id, batch: count, impl: "nnc gradientBatch", heap: await heapPerCall(nnc.gradientOnly, heapCalls) });
+      const heapCalls = (impl: Impl): number => Math.max(10, Math.round((timings.get(impl)!.samplesPerSec / count) * (QUICK ? 0.01 : 0.05)));
+      for (const [impl, s] of [["nnc", nnc], ["nnc-wasm", wasm]] as const) {
+        heapRows.push({ network: net.id, batch: count, impl: `${impl} sgdStep`, heap: await heapPerCall(s.step, heapCalls(impl)) });
+        heapRows.push({ network: net.id, batch: count, impl: `${impl} gradientBatch`, heap: await heapPerCall(s.gradientOnly, heapCalls(impl)) });
+      }
       const generic = generics[0]!.g;
       const genericGradient = (i: number): void => {
         const b = batches[i % batches.length]!;
         generic.gradientBatch(b.x, b.t, count);
       };
-      heapRows.push({ network: net.id, batch: count, impl: "generic gradientBatch", heap: await heapPerCall(genericGradient, heapCalls) });
+      heapRows.push({ network: net.id, batch: count, impl: "generic gradientBatch", heap: await heapPerCall(genericGradient, heapCalls("nnc")) });
+
+      const adamCell = ADAM_CELLS.find((c) => c.network === net.id && c.batch === count);
+      if (adamCell !== undefined) adamRows.push(await timeAdam(net, count, batches, m, wasmSources.get(net.id)!, adamCell.target));
     }
   }
 
   const totalSeconds = (nowMs() - t00) / 1000;
   machine.loadAverage.end = loadavg()[0]!;
-  const report = renderReport(machine, compileRows, rows, heapRows, verifications, totalSeconds);
+  const report = renderReport(machine, compileRows, rows, adamRows, heapRows, verifications, totalSeconds);
   process.stdout.write(report.text);
 
   const outDir = join(ROOT!, "bench", "results");
@@ -617,11 +496,16 @@ async function main(): Promise<void> {
     quick: QUICK,
     machine,
     tfjs: { cpu: cpuInfo, wasm: wasmInfo },
-    settings: { js: JS_TIMING, tfjs: TF_TIMING, rounds: ROUNDS, compileRepeats: COMPILE_REPEATS, pool: POOL, lr: LR, seed: SEED, float: { nnc: "float64", generic: "float64", tfjs: "float32" } },
+    settings: { js: JS_TIMING, tfjs: TF_TIMING, rounds: ROUNDS, compileRepeats: COMPILE_REPEATS, pool: POOL, lr: LR, seed: SEED, float: { nnc: "float64", "nnc-wasm": "float64", generic: "float64", tfjs: "float32" } },
     compile: compileRows,
     throughput: rows.map((r) => ({ network: r.network, batch: r.batch, impl: r.impl, ...r.timing })),
     ratios: report.ratios,
     targets: report.targets,
+    adam: adamRows.map((a) => ({
+      ...a,
+      fusedOverSplit: Object.fromEntries(COMPILE_TARGETS.map((t) => [t, median(adamRatios(a, t))])),
+      wasmOverTsFused: median(pairedRatios(a.timings["wasm fused"], a.timings["ts fused"])),
+    })),
     heap: heapRows,
     verification: verifications,
     totalSeconds,
@@ -631,55 +515,36 @@ async function main(): Promise<void> {
   log(`\nwrote bench/results/latest.json and bench/results/latest.md (${totalSeconds.toFixed(0)} s in all)`);
 }
 
-function checkFinite(label: string, impl: string, arrays: readonly Float64Array[]): void {
-  for (const a of arrays) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) fail(`${label} ${impl}: parameters became non-finite during timing`);
-}
 
 // ── report
 
-function fmtRate(x: number): string {
-  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
-  if (x >= 1e3) return `${(x / 1e3).toFixed(1)} k`;
-  return x.toFixed(0);
+
+/** a paired ratio in latest.json: `of`'s samples/s ÷ `against`'s, median and range over the rounds */
+interface Ratio {
+  network: string;
+  batch: number;
+  of: Impl;
+  against: Impl;
+  ratio: number;
+  min: number;
+  max: number;
 }
 
-function fmtRatio(x: number): string {
-  if (!Number.isFinite(x)) return "–";
-  if (x >= 100) return `${x.toFixed(0)}×`;
-  if (x >= 10) return `${x.toFixed(1)}×`;
-  return `${x.toFixed(2)}×`;
-}
-
-/** the median of paired per-round ratios and their range: "1.92× (1.78–1.97×)" */
-function fmtRange(rs: readonly number[]): string {
-  if (rs.length === 0) return "–";
-  return `${fmtRatio(median(rs))} (${fmtRatio(Math.min(...rs)).replace("×", "")}–${fmtRatio(Math.max(...rs))})`;
-}
-
-function table(header: readonly string[], body: readonly (readonly string[])[], align: readonly ("l" | "r")[]): { text: string; markdown: string } {
-  const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]!.length)));
-  const pad = (s: string, c: number): string => (align[c] === "r" ? s.padStart(widths[c]!) : s.padEnd(widths[c]!));
-  const text = [header.map(pad).join("  "), widths.map((w) => "─".repeat(w)).join("  "), ...body.map((r) => r.map(pad).join("  "))].join("\n");
-  const cell = (s: string): string => s.replace(/\|/g, "\\|");
-  const markdown = [
-    `| ${header.map(cell).join(" | ")} |`,
-    `| ${align.map((a) => (a === "r" ? "---:" : "---")).join(" | ")} |`,
-    ...body.map((r) => `| ${r.map(cell).join(" | ")} |`),
-  ].join("\n");
-  return { text: `${text}\n`, markdown: `${markdown}\n` };
-}
+/** the columns of nnc-wasm's ratio table */
+const WASM_AGAINST: readonly Impl[] = ["nnc", "tfjs-wasm", "generic"];
 
 function renderReport(
   machine: { cpu: string; cores: number; node: string; loadAverage: { start: number; end: number } },
   compileRows: readonly CompileRow[],
   rows: readonly ThroughputRow[],
+  adamRows: readonly AdamRow[],
   heapRows: readonly HeapRow[],
   verifications: readonly Verification[],
   totalSeconds: number,
 ): {
   text: string;
   markdown: string;
-  ratios: { network: string; batch: number; against: Impl; nncOver: number }[];
+  ratios: Ratio[];
   targets: { network: string; batch: number; against: Impl; target: number; measured: number; met: boolean }[];
 } {
   const configs = [...new Map(rows.map((r) => [`${r.network}/${r.batch}`, { network: r.network, batch: r.batch }])).values()];
@@ -688,47 +553,57 @@ function renderReport(
   const net = (id: string): Network => NETWORKS.find((n) => n.id === id)!;
 
   const throughput = table(
-    ["network", "sizes", "batch", ...IMPLS.map((i) => `${i} samples/s`), "spread nnc (min–max)"],
+    ["network", "sizes", "batch", ...IMPLS.map((i) => `${i} samples/s`), "spread nnc (min–max)", "spread nnc-wasm (min–max)"],
     configs.map((c) => {
-      const nncRow = rows.find((r) => r.network === c.network && r.batch === c.batch && r.impl === "nnc")!.timing;
+      const spread = (impl: Impl): string => {
+        const t = rows.find((r) => r.network === c.network && r.batch === c.batch && r.impl === impl)!.timing;
+        return `${fmtRate(t.min)}–${fmtRate(t.max)}`;
+      };
       return [
         c.network,
         net(c.network).spec.sizes.join("-"),
         String(c.batch),
         ...IMPLS.map((i) => fmtRate(rate(c.network, c.batch, i))),
-        `${fmtRate(nncRow.min)}–${fmtRate(nncRow.max)}`,
+        spread("nnc"),
+        spread("nnc-wasm"),
       ];
     }),
-    ["l", "l", "r", ...IMPLS.map(() => "r" as const), "l"],
+    ["l", "l", "r", ...IMPLS.map(() => "r" as const), "l", "l"],
   );
 
   // paired: nnc's loop of round r against the other's loop of the same round
-  const perRound = (network: string, batch: number, impl: Impl): number[] =>
-    rows.find((r) => r.network === network && r.batch === batch && r.impl === impl)?.timing.perLoop ?? [];
-  const pairedRatios = (network: string, batch: number, impl: Impl, of: Impl = "nnc"): number[] => {
-    const mine = perRound(network, batch, of);
-    const theirs = perRound(network, batch, impl);
-    return mine.map((x, r) => x / theirs[r]!);
+  const cellRatios = (network: string, batch: number, impl: Impl, of: Impl = "nnc"): number[] => {
+    const timing = (i: Impl) => rows.find((r) => r.network === network && r.batch === batch && r.impl === i)?.timing;
+    const mine = timing(of);
+    const theirs = timing(impl);
+    return mine && theirs ? pairedRatios(mine, theirs) : [];
   };
   const ratio = (network: string, batch: number, impl: Impl): number => {
-    const rs = pairedRatios(network, batch, impl);
+    const rs = cellRatios(network, batch, impl);
     return rs.length > 0 ? median(rs) : NaN;
   };
-  const ratios: { network: string; batch: number; against: Impl; nncOver: number; min: number; max: number }[] = [];
+  const ratios: Ratio[] = [];
+  /** the cell "median (range)" of of ÷ against, recorded in `ratios` */
+  const ratioCell = (network: string, batch: number, of: Impl, against: Impl): string => {
+    const rs = cellRatios(network, batch, against, of);
+    ratios.push({ network, batch, of, against, ratio: rs.length > 0 ? median(rs) : NaN, min: Math.min(...rs), max: Math.max(...rs) });
+    return fmtRange(rs);
+  };
+  const nncAgainst = IMPLS.filter((i) => i !== "nnc" && i !== "nnc-wasm");
   const ratioTable = table(
-    ["network", "batch", ...IMPLS.filter((i) => i !== "nnc").map((i) => `nnc ÷ ${i} (range)`), "nnc-split ÷ generic (range)"],
+    ["network", "batch", ...nncAgainst.map((i) => `nnc ÷ ${i} (range)`), "nnc-split ÷ generic (range)"],
     configs.map((c) => [
       c.network,
       String(c.batch),
-      ...IMPLS.filter((i) => i !== "nnc").map((i) => {
-        const rs = pairedRatios(c.network, c.batch, i);
-        const r = ratio(c.network, c.batch, i);
-        ratios.push({ network: c.network, batch: c.batch, against: i, nncOver: r, min: Math.min(...rs), max: Math.max(...rs) });
-        return fmtRange(rs);
-      }),
-      fmtRange(pairedRatios(c.network, c.batch, "generic", "nnc-split")),
+      ...nncAgainst.map((i) => ratioCell(c.network, c.batch, "nnc", i)),
+      ratioCell(c.network, c.batch, "nnc-split", "generic"),
     ]),
-    ["l", "r", ...IMPLS.filter((i) => i !== "nnc").map(() => "r" as const), "r"],
+    ["l", "r", ...nncAgainst.map(() => "r" as const), "r"],
+  );
+  const wasmRatioTable = table(
+    ["network", "batch", ...WASM_AGAINST.map((i) => `nnc-wasm ÷ ${i} (range)`)],
+    configs.map((c) => [c.network, String(c.batch), ...WASM_AGAINST.map((i) => ratioCell(c.network, c.batch, "nnc-wasm", i))]),
+    ["l", "r", ...WASM_AGAINST.map(() => "r" as const)],
   );
 
   const targets = TARGETS.filter((t) => configs.some((c) => c.network === t.network && c.batch === t.batch)).map((t) => {
@@ -741,10 +616,33 @@ function renderReport(
     ["l", "r", "l", "r", "r", "l"],
   );
 
+  const adamTable = table(
+    [
+      "network",
+      "batch",
+      ...ADAM_IMPLS.map((i) => `${i} samples/s`),
+      ...COMPILE_TARGETS.map((t) => `${t}: fused ÷ split (range)`),
+      "wasm fused ÷ ts fused (range)",
+      "issue's target",
+      "rel. Δθ fused − split after 3 steps (ts, wasm)",
+    ],
+    adamRows.map((a) => [
+      a.network,
+      String(a.batch),
+      ...ADAM_IMPLS.map((i) => fmtRate(a.timings[i].samplesPerSec)),
+      ...COMPILE_TARGETS.map((t) => fmtRange(adamRatios(a, t))),
+      fmtRange(pairedRatios(a.timings["wasm fused"], a.timings["ts fused"])),
+      a.target === null ? "–" : `≥ ${fmtRatio(a.target)} (met: ${COMPILE_TARGETS.map((t) => (median(adamRatios(a, t)) >= a.target! ? "yes" : "NO")).join(", ")})`,
+      COMPILE_TARGETS.map((t) => a.fusedVsSplit[t].toExponential(1)).join(", "),
+    ]),
+    ["l", "r", ...ADAM_IMPLS.map(() => "r" as const), ...COMPILE_TARGETS.map(() => "r" as const), "r", "l", "r"],
+  );
+
   const compileTable = table(
-    ["network", "sizes", "parameters", "compile cold ms", "compile warm ms", "load ms", "emitted bytes", "emitted lines"],
+    ["network", "target", "sizes", "parameters", "compile cold ms", "compile warm ms", "load ms", "emitted bytes", "emitted lines"],
     compileRows.map((c) => [
       c.network,
+      c.target,
       c.sizes.join("-"),
       String(c.params),
       c.coldMs.toFixed(0),
@@ -753,7 +651,7 @@ function renderReport(
       String(c.bytes),
       String(c.lines),
     ]),
-    ["l", "l", "r", "r", "r", "r", "r", "r"],
+    ["l", "l", "l", "r", "r", "r", "r", "r", "r"],
   );
 
   const heapTable = table(
@@ -775,26 +673,40 @@ function renderReport(
   );
 
   const verifyTable = table(
-    ["network", "batch", "generic(+skip) max |Δgrad|", "|Δloss|", "|Δθ| after 3 steps", "tfjs-cpu rel. Δgrad", "tfjs-wasm rel. Δgrad"],
+    [
+      "network",
+      "batch",
+      "generic(+skip) max |Δgrad|",
+      "|Δloss|",
+      "|Δθ| after 3 steps",
+      "nnc-wasm rel. Δgrad",
+      "nnc-wasm rel. Δθ after 3 steps",
+      "tfjs-cpu rel. Δgrad",
+      "tfjs-wasm rel. Δgrad",
+    ],
     verifications.map((v) => [
       v.network,
       String(v.batch),
       v.genericMaxGradDiff.toExponential(1),
       v.genericLossDiff.toExponential(1),
       v.genericMaxParamDiffAfter3Steps.toExponential(1),
+      v.wasm.maxRelGradDiff.toExponential(1),
+      v.wasm.maxRelParamDiffAfter3Steps.toExponential(1),
       v.tfjs["tfjs-cpu"]!.maxRelGradDiff.toExponential(1),
       v.tfjs["tfjs-wasm"]!.maxRelGradDiff.toExponential(1),
     ]),
-    ["l", "r", "r", "r", "r", "r", "r"],
+    ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
   );
 
   const head =
     `machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}; ${totalSeconds.toFixed(0)} s in all; ` +
     `load average ${machine.loadAverage.start.toFixed(2)} at the start, ${machine.loadAverage.end.toFixed(2)} at the end`;
   const sections: [string, { text: string; markdown: string }][] = [
-    ["Training-step throughput (samples/s, median of the timed loops; nnc and generic float64, tfjs float32)", throughput],
+    ["Training-step throughput (samples/s, median of the timed loops; nnc, nnc-wasm and generic float64, tfjs float32)", throughput],
     ["nnc's speed-up: median over the rounds of nnc's samples/s ÷ the other's in the same round (range over the rounds)", ratioTable],
+    ["nnc-wasm's speed-up: median over the rounds of nnc-wasm's samples/s ÷ the other's in the same round (range over the rounds)", wasmRatioTable],
     ["Targets", targetTable],
+    ["Adam, fused (the module's optimizerStep) against split (gradientBatch, then the runtime's Adam update), samples/s and paired ratios", adamTable],
     ["Compile time and emitted size", compileTable],
     ["Heap allocated per call (heapUsed deltas, gc() before)", heapTable],
     ["Verification before timing", verifyTable],

@@ -12,7 +12,7 @@ import { compute, elem, num, paren } from "./expressions.js";
 import { add, flat, type Ix } from "./indexing.js";
 import { forEachElement, store } from "./loops.js";
 import { printLogSumExp, printSweep } from "./patterns.js";
-import { placementHead, placementTail, printDense, printKernelSweep, printStage } from "./kernels.js";
+import { placementHead, placementTail, printDense, printStage } from "./kernels.js";
 import { Printer } from "./printer.js";
 
 /** What the TypeScript backend made of one function. */
