@@ -8,7 +8,6 @@
 import * as acorn from "acorn";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
-import { TARGETS } from "../../compiler/target.js";
 import { transpile } from "../../runtime/load-module.js";
 import { validModels } from "../helpers/corpus.js";
 import { walk, type AnyNode } from "../helpers/acorn.js";
