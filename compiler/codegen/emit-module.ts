@@ -140,7 +140,7 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
     "",
     ...cores.map((c) => c.code),
     api.entryPoints(),
-    optimizerStepCode({ params: model.params.map((p) => p.name), hasDropout: model.hasDropout, arrayType: F }),
+    optimizerStepCode({ params: model.params.map((p) => p.name), hasDropout: model.hasDropout, arrayType: F, kernels: target === "wasm" }),
   ].join("\n\n");
 }
 

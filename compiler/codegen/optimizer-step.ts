@@ -14,10 +14,21 @@ export interface OptimizerStepInput {
   readonly hasDropout: boolean;
   /** the array type of parameters: Float64Array, or Float32Array with --precision f32 */
   readonly arrayType: string;
+  /** the wasm target: a rule with a kernel runs it on arrays in the kernels' memory (codegen/wasm/prelude.ts) */
+  readonly kernels: boolean;
 }
 
 /** Names the optimizer-step code declares at module level. */
-export const OPTIMIZER_STEP_NAMES = ["OptimizerSpec", "OptimizerState", "createOptimizerState", "optimizerStep", "OPTIMIZER_DEFAULTS", ...UPDATE_RULES.filter((r) => r.name !== "sgd").map(applyName)];
+export const OPTIMIZER_STEP_NAMES = [
+  "OptimizerSpec", "OptimizerState", "createOptimizerState", "optimizerStep", "optimizerUpdate", "OPTIMIZER_DEFAULTS", "OPTIMIZER_STATE", "OPTIMIZER_RANGES", "OPTIMIZER_RANGE_WORDS",
+  ...UPDATE_RULES.filter((r) => r.name !== "sgd").map(applyName),
+  ...UPDATE_RULES.map(kernelName),
+];
+
+/** the wasm target's wrapper that runs a rule's kernel, or its apply function on arrays elsewhere */
+function kernelName(r: UpdateRule): string {
+  return `${r.name}Kernel`;
+}
 
 /** sgd's rule is sgdStep's own sgdApply; the others get `${name}Apply` */
 function applyName(r: UpdateRule): string {
@@ -43,12 +54,23 @@ ${r.perElement.map((s) => `    ${s}`).join("\n")}
   }
 }`;
   });
+  const withKernel = (r: UpdateRule) => input.kernels && r.kernel !== undefined;
+  const kernelWrappers = UPDATE_RULES.filter(withKernel).map((r) => {
+    const arrays = ["p", "g", ...r.state];
+    const scalars = ["lr", ...r.hyper, ...r.perStep.map(([n]) => n)];
+    const inMemory = arrays.map((a) => `${a}.buffer === wasmMemory.buffer`).join(" && ");
+    return `/** ${applyName(r)} as the ${r.kernel} kernel (SIMD) when its arrays live in the kernels' memory, as createParams makes them. */
+function ${kernelName(r)}(${[...arrays.map((a) => `${a}: ${T}`), ...scalars.map((k) => `${k}: number`)].join(", ")}): void {
+  if (${inMemory}) kernels.${r.kernel}(${[...arrays.map((a) => `${a}.byteOffset`), "p.length", ...scalars].join(", ")});
+  else ${applyName(r)}(${[...arrays, ...scalars].join(", ")});
+}`;
+  });
   const cases = UPDATE_RULES.map((r) => {
     const perStep = r.perStep.map(([n, e]) => `      const ${n} = ${e};`);
     const calls = input.params.map((p) => {
       const key = literal(p);
       const args = [`params[${key}]`, `grad[${key}]`, ...r.state.map((k) => `s.buffers.${k}![${key}]`), "s.lr", ...r.hyper.map((h) => `s.${h}`), ...r.perStep.map(([n]) => n)];
-      return `      ${applyName(r)}(${args.join(", ")});`;
+      return `      ${withKernel(r) ? kernelName(r) : applyName(r)}(${args.join(", ")});`;
     });
     return [`    case ${literal(r.name)}: {`, ...perStep, ...calls, "      return;", "    }"].join("\n");
   });
@@ -108,7 +130,7 @@ export function createOptimizerState(optimizer: OptimizerSpec): OptimizerState {
   return { name, t: 0, lr: values.lr!, ${hyperNames.map((h) => `${h}: values.${h} ?? 0`).join(", ")}, buffers };
 }
 
-${applies.join("\n\n")}
+${[...applies, ...kernelWrappers].join("\n\n")}
 
 function optimizerUpdate(params: Params, grad: Params, s: OptimizerState): void {
   switch (s.name) {

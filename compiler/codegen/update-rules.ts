@@ -28,6 +28,11 @@ export interface UpdateRule {
    * scalars, and the state arrays by their names.
    */
   readonly perElement: readonly string[];
+  /**
+   * The WebAssembly kernel (codegen/wasm/kernels.ts) that makes the same update with the same
+   * arithmetic, taking (θ, g, the state arrays, n, lr, the hyperparameters, the perStep scalars).
+   */
+  readonly kernel?: string;
 }
 
 const UNIT = ["x >= 0 && x < 1", "in [0, 1)"] as const;
@@ -42,6 +47,7 @@ export const UPDATE_RULES: readonly UpdateRule[] = [
     state: [],
     perStep: [],
     perElement: ["p[i] -= lr * g[i];"],
+    kernel: "sgd_update",
   },
   {
     name: "momentum",
@@ -97,5 +103,6 @@ export const UPDATE_RULES: readonly UpdateRule[] = [
       "v[i] = vi;",
       "p[i] -= (lr * (mi * c1)) / Math.sqrt(vi * c2 + eps);",
     ],
+    kernel: "adam_update",
   },
 ];

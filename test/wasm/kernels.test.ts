@@ -286,6 +286,33 @@ for (const precision of ["f64", "f32"] as const) {
       }
     });
 
+    it("adam_update: the emitted adamApply's arithmetic, in the same order (bit for bit in f64)", () => {
+      const random = rng(12);
+      const fround = precision === "f32" ? Math.fround : (x: number) => x;
+      for (const n of [0, 1, 2, 3, 5, 7, 8, 9, 17, 1003]) {
+        const A = new Arena(lib, n % 2);
+        const pP = A.alloc(n), pG = A.alloc(n), pM = A.alloc(n), pV = A.alloc(n + 1);
+        const P = A.fill(pP, n, random), G = A.fill(pG, n, random), M = A.fill(pM, n, random);
+        const V = A.fill(pV, n + 1, random).map(Math.abs);
+        A.view(pV, n + 1).set(V);
+        const sentinel = V[n]!;
+        const [lr, beta1, beta2, eps, c1, c2] = [0.001, 0.9, 0.999, 1e-8, 1 / (1 - 0.9 ** 3), 1 / (1 - 0.999 ** 3)].map(fround) as number[];
+        lib.fns.adam_update(pP, pG, pM, pV, n, lr!, beta1!, beta2!, eps!, c1!, c2!);
+        const got = { P: A.read(pP, n), M: A.read(pM, n), V: A.read(pV, n + 1) };
+        for (let i = 0; i < n; i++) {
+          const g = G[i]!;
+          const mi = beta1! * M[i]! + (1 - beta1!) * g;
+          const vi = beta2! * V[i]! + (1 - beta2!) * g * g;
+          const pi = P[i]! - (lr! * (mi * c1!)) / Math.sqrt(vi * c2! + eps!);
+          const tol = (x: number) => (precision === "f64" ? 0 : 1e-5 * Math.max(1, Math.abs(x)));
+          expect(Math.abs(got.M[i]! - mi), `m[${i}]`).toBeLessThanOrEqual(tol(mi));
+          expect(Math.abs(got.V[i]! - vi), `v[${i}]`).toBeLessThanOrEqual(tol(vi));
+          expect(Math.abs(got.P[i]! - pi), `p[${i}]`).toBeLessThanOrEqual(tol(pi));
+        }
+        expect(got.V[n]).toBe(sentinel);
+      }
+    });
+
     it("other blockings compute the same (smaller and larger tiles, other loop orders)", async () => {
       const variants: Partial<KernelBlocking>[] = [
         { forwardRows: [1], forwardOuts: [1], forwardUnroll: 1, dataRows: [1], dataCols: [1], dataUnroll: 1, weightOuts: [1], weightCols: [1], inlineTiles: false },

@@ -43,6 +43,10 @@
  *   `dW[i, j] += Σ_{r<rows} D[r, i]·X[r, j]` and, when db ≠ 0, `db[i] += Σ_r D[r, i]`
  *   (always accumulates: zero dW/db first for a fresh gradient).
  * - `sgd_update(P, G, n, lr)`: `P[e] -= lr·G[e]` for e < n.
+ * - `adam_update(P, G, M, V, n, lr, beta1, beta2, eps, c1, c2)`: Adam's step for e < n, in the
+ *   order of operations of the emitted `adamApply` (update-rules.ts), so an f64 module gives the
+ *   same bits either way: `m = β₁M + (1 − β₁)G`, `v = (1 − β₂)G·G + β₂V` as `β₂V + ((1 − β₂)G)G`,
+ *   `M = m`, `V = v`, `P -= (lr·(m·c1)) / √(v·c2 + eps)`.
  * - `relu_backward(D, Y, n)`: `D[e] = Y[e] > 0 ? D[e] : 0` for e < n (Y the relu's output; turns
  *   ∂L/∂relu(z) into ∂L/∂z in place).
  * - `zero(P, n)`: `P[e] = 0`; `copy(dst, src, n)`: `dst[e] = src[e]` (regions must not overlap).
@@ -73,6 +77,7 @@ export const KERNEL_EXPORTS = [
   "dense_backward_data",
   "dense_backward_weight",
   "sgd_update",
+  "adam_update",
   "relu_backward",
   "zero",
   "copy",
@@ -85,6 +90,7 @@ export interface KernelFunctions {
   dense_backward_data(D: number, W: number, DX: number, rows: number, m: number, k: number, accumulate: number): void;
   dense_backward_weight(D: number, X: number, dW: number, db: number, rows: number, m: number, k: number): void;
   sgd_update(P: number, G: number, n: number, lr: number): void;
+  adam_update(P: number, G: number, M: number, V: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
   relu_backward(D: number, Y: number, n: number): void;
   zero(P: number, n: number): void;
   copy(dst: number, src: number, n: number): void;
@@ -96,6 +102,7 @@ export const KERNEL_SIGNATURES: readonly string[] = [
   "dense_backward_data(D: number, W: number, DX: number, rows: number, m: number, k: number, accumulate: number): void;",
   "dense_backward_weight(D: number, X: number, dW: number, db: number, rows: number, m: number, k: number): void;",
   "sgd_update(P: number, G: number, n: number, lr: number): void;",
+  "adam_update(P: number, G: number, M: number, V: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;",
   "relu_backward(D: number, Y: number, n: number): void;",
   "zero(P: number, n: number): void;",
   "copy(dst: number, src: number, n: number): void;",
@@ -647,6 +654,34 @@ function helpers(p: Prec): string[] {
       (o) => f.emit(`(v128.store${off(o)} ${get("P")} (${v}.sub (v128.load${off(o)} ${get("P")}) (${v}.mul ${get("lv")} (v128.load${off(o)} ${get("G")}))))`),
       () => f.emit(`(${t}.store ${get("P")} (${t}.sub (${t}.load ${get("P")}) (${t}.mul ${get("lr")} (${t}.load ${get("G")}))))`),
     );
+    out.push(f.text());
+  }
+  {
+    const scalars = ["lr", "beta1", "beta2", "eps", "c1", "c2"];
+    const f = new Fn(`$adam_update (export "adam_update")`, [["P", "i32"], ["G", "i32"], ["M", "i32"], ["V", "i32"], ["n", "i32"], ...scalars.map((k): [string, string] => [k, t])]);
+    // the scalars and 1 − β as vectors, once
+    for (const k of [...scalars, "a1", "a2"]) f.local(`${k}v`, "v128");
+    for (const k of ["a1", "a2", "g", "m", "w"]) f.local(k, t);
+    f.local("gv", "v128");
+    f.local("mv", "v128");
+    f.local("wv", "v128");
+    f.emit(set("a1", `(${t}.sub (${t}.const 1) ${get("beta1")})`), set("a2", `(${t}.sub (${t}.const 1) ${get("beta2")})`));
+    for (const k of [...scalars, "a1", "a2"]) f.emit(set(`${k}v`, `(${v}.splat ${get(k)})`));
+    const step = (o: number, vec: boolean) => {
+      const T = vec ? v : t;
+      const ld = (ptr: string) => (vec ? `(v128.load${off(o)} ${get(ptr)})` : `(${t}.load ${get(ptr)})`);
+      const st = (ptr: string, e: string) => (vec ? `(v128.store${off(o)} ${get(ptr)} ${e})` : `(${t}.store ${get(ptr)} ${e})`);
+      const k = (name: string) => get(vec ? `${name}v` : name);
+      const g = vec ? "gv" : "g";
+      const m = vec ? "mv" : "m";
+      const w = vec ? "wv" : "w";
+      f.emit(set(g, ld("G")));
+      f.emit(set(m, `(${T}.add (${T}.mul ${k("beta1")} ${ld("M")}) (${T}.mul ${k("a1")} ${get(g)}))`));
+      f.emit(set(w, `(${T}.add (${T}.mul ${k("beta2")} ${ld("V")}) (${T}.mul (${T}.mul ${k("a2")} ${get(g)}) ${get(g)}))`));
+      f.emit(st("M", get(m)), st("V", get(w)));
+      f.emit(st("P", `(${T}.sub ${ld("P")} (${T}.div (${T}.mul ${k("lr")} (${T}.mul ${get(m)} ${k("c1")})) (${T}.sqrt (${T}.add (${T}.mul ${get(w)} ${k("c2")}) ${k("eps")}))))`));
+    };
+    elementwise(f, p, ["P", "G", "M", "V"], (o) => step(o, true), () => step(0, false));
     out.push(f.text());
   }
   {
