@@ -69,7 +69,7 @@ import { backendInfo, createTfTrainer, numTensors, useBackend, type TfBackend, t
  * every other optimizer takes; it is informational, as is "generic+skip", the generic code
  * skipping zero-δ rows (see generic.ts).
  */
-const IMPLS = ["nnc", "nnc-wasm", "nnc-split", "generic", "generic+skip", "tfjs-cpu", "tfjs-wasm"] as const;
+const IMPLS = ["nnc", "nnc-wasm", "nnc-wasm-f32", "nnc-split", "generic", "generic+skip", "tfjs-cpu", "tfjs-wasm"] as const;
 type Impl = (typeof IMPLS)[number];
 
 const args = process.argv.slice(2);
@@ -258,6 +258,8 @@ async function main(): Promise<void> {
   // its createParams arena holds a few parameter sets only).
   const modules = new Map<string, CompiledModule>();
   const wasmSources = new Map<string, string>();
+  /** the wasm target in single precision (f32x4 kernels, Float32Array data): nnc-wasm-f32 */
+  const wasmF32Sources = new Map<string, string>();
   const compileRows: CompileRow[] = [];
   for (const net of networks) {
     const file = join(ROOT!, "bench", "models", net.file);
@@ -293,6 +295,9 @@ async function main(): Promise<void> {
       });
       log(`compiled ${net.id} (${net.spec.sizes.join("-")}) for ${target}: ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
     }
+    const f32 = await compile(source, { file: net.file, target: "wasm", precision: "f32" });
+    if (f32.ts === null) fail(`${net.file} does not compile with --target wasm --precision f32`);
+    wasmF32Sources.set(net.id, f32.ts);
   }
 
   // verify: generic vs nnc to 1e-10 (gradient, loss, parameters after 3 SGD steps); tfjs vs nnc to float32 accuracy
@@ -409,6 +414,9 @@ async function main(): Promise<void> {
 
       const nnc = nncStep(m, batches, count);
       const wasm = nncStep(await loadInstance(wasmSources.get(net.id)!), batches, count);
+      // the same batches rounded to float32, the f32 module's array type (nncStep types them as float64: only the values matter)
+      const batches32 = batches.map((b) => ({ ...b, x: Float32Array.from(b.x), t: Float32Array.from(b.t) }) as unknown as Batch);
+      const wasm32 = nncStep(await loadInstance(wasmF32Sources.get(net.id)!), batches32, count);
       if (!inKernelMemory(wasm.params, wasm.grad)) fail(`${label}: the wasm module's createParams arrays are not in its kernel memory`);
       const generics = (["generic", "generic+skip"] as const).map((impl) => {
         const g = new GenericMLP(net.spec, { skipZeroDeltas: impl === "generic+skip" });
@@ -424,6 +432,7 @@ async function main(): Promise<void> {
       const contestants: Contestant<Impl>[] = [
         { impl: "nnc", prepare: js, step: nnc.step, sync, settings: JS_TIMING },
         { impl: "nnc-wasm", prepare: js, step: wasm.step, sync, settings: JS_TIMING },
+        { impl: "nnc-wasm-f32", prepare: js, step: wasm32.step, sync, settings: JS_TIMING },
         { impl: "nnc-split", prepare: js, step: nncStep(m, batches, count).splitStep, sync, settings: JS_TIMING },
         ...generics.map(({ impl, g }): Contestant<Impl> => ({
           impl,
@@ -463,6 +472,7 @@ async function main(): Promise<void> {
       if (tfTensorsLeft !== 0) fail(`${label} tfjs: ${tfTensorsLeft} tensors left after dispose (${tfTensorsLive} live before it)`);
       checkFinite(label, "nnc", Object.values(nnc.params));
       checkFinite(label, "nnc-wasm", Object.values(wasm.params));
+      checkFinite(label, "nnc-wasm-f32", Object.values(wasm32.params));
       for (const { impl, g } of generics) checkFinite(label, impl, [...g.W, ...g.b]);
 
       // heap: short runs of ~0.05 s and long ones of ~0.25 s, after the timing (warm code)
@@ -496,7 +506,7 @@ async function main(): Promise<void> {
     quick: QUICK,
     machine,
     tfjs: { cpu: cpuInfo, wasm: wasmInfo },
-    settings: { js: JS_TIMING, tfjs: TF_TIMING, rounds: ROUNDS, compileRepeats: COMPILE_REPEATS, pool: POOL, lr: LR, seed: SEED, float: { nnc: "float64", "nnc-wasm": "float64", generic: "float64", tfjs: "float32" } },
+    settings: { js: JS_TIMING, tfjs: TF_TIMING, rounds: ROUNDS, compileRepeats: COMPILE_REPEATS, pool: POOL, lr: LR, seed: SEED, float: { nnc: "float64", "nnc-wasm": "float64", "nnc-wasm-f32": "float32", generic: "float64", tfjs: "float32" } },
     compile: compileRows,
     throughput: rows.map((r) => ({ network: r.network, batch: r.batch, impl: r.impl, ...r.timing })),
     ratios: report.ratios,
@@ -532,6 +542,8 @@ interface Ratio {
 
 /** the columns of nnc-wasm's ratio table */
 const WASM_AGAINST: readonly Impl[] = ["nnc", "tfjs-wasm", "generic"];
+/** and of nnc-wasm-f32's (float32 like tfjs) */
+const WASM_F32_AGAINST: readonly Impl[] = ["tfjs-wasm", "nnc-wasm"];
 
 function renderReport(
   machine: { cpu: string; cores: number; node: string; loadAverage: { start: number; end: number } },
@@ -601,9 +613,14 @@ function renderReport(
     ["l", "r", ...nncAgainst.map(() => "r" as const), "r"],
   );
   const wasmRatioTable = table(
-    ["network", "batch", ...WASM_AGAINST.map((i) => `nnc-wasm ÷ ${i} (range)`)],
-    configs.map((c) => [c.network, String(c.batch), ...WASM_AGAINST.map((i) => ratioCell(c.network, c.batch, "nnc-wasm", i))]),
-    ["l", "r", ...WASM_AGAINST.map(() => "r" as const)],
+    ["network", "batch", ...WASM_AGAINST.map((i) => `nnc-wasm ÷ ${i} (range)`), ...WASM_F32_AGAINST.map((i) => `nnc-wasm-f32 ÷ ${i} (range)`)],
+    configs.map((c) => [
+      c.network,
+      String(c.batch),
+      ...WASM_AGAINST.map((i) => ratioCell(c.network, c.batch, "nnc-wasm", i)),
+      ...WASM_F32_AGAINST.map((i) => ratioCell(c.network, c.batch, "nnc-wasm-f32", i)),
+    ]),
+    ["l", "r", ...WASM_AGAINST.map(() => "r" as const), ...WASM_F32_AGAINST.map(() => "r" as const)],
   );
 
   const targets = TARGETS.filter((t) => configs.some((c) => c.network === t.network && c.batch === t.batch)).map((t) => {
