@@ -215,13 +215,14 @@ async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule
  * Compiles the model in memory and loads the module; null (diagnostics printed) on errors. Without
  * --target, the target is chosen for the model and `batch` (choose-target.ts) and `say` is told.
  */
-async function compileAndLoad(file: string, o: CommonOpts, batch?: (model: Model) => number, say?: (line: string) => void) {
+async function compileAndLoad(file: string, o: CommonOpts, batch?: (model: Model) => { batch: number; optimizer?: string }, say?: (line: string) => void) {
   const source = readSource(file);
   let target = o.target;
   if (target === undefined && batch !== undefined) {
     const { model } = check(source, compileOptions(file, o));
     if (model !== null) {
-      const choice = chooseTarget(model, batch(model), o.unroll ?? DEFAULT_UNROLL);
+      const run = batch(model);
+      const choice = chooseTarget(model, run.batch, o.unroll ?? DEFAULT_UNROLL, run.optimizer);
       target = choice.target;
       say?.(`target ${choice.target}: ${choice.why} (--target to choose)`);
     }
@@ -306,7 +307,15 @@ export function program(): Command {
       .option("--resume <checkpoint>", "continue from a checkpoint")
       .addOption(precision()),
   ).action(async (file: string, o: CommonOpts & TrainFlags) => {
-    const loaded = await compileAndLoad(file, o, (model) => (o.optimizer ?? model.train.optimizer?.name) === "lbfgs" ? Infinity : o.batch ?? model.train.batch ?? 32, stdout);
+    const loaded = await compileAndLoad(
+      file,
+      o,
+      (model) => {
+        const optimizer = o.optimizer ?? model.train.optimizer?.name ?? "sgd";
+        return { batch: optimizer === "lbfgs" ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
+      },
+      stdout,
+    );
     setExit(loaded === null ? 1 : await (await runtime()).runTrain(file, loaded.model, loaded.mod, o, stdout));
   });
   common(
@@ -320,7 +329,7 @@ export function program(): Command {
       .addOption(precision()),
   ).action(async (file: string, o: CommonOpts & PredictFlags) => {
     // the whole data set is one batch for predictBatch
-    const loaded = await compileAndLoad(file, o, () => Infinity);
+    const loaded = await compileAndLoad(file, o, () => ({ batch: Infinity }));
     setExit(loaded === null ? 1 : await (await runtime()).runPredict(loaded.model, loaded.mod, o, stdout, stderr));
   });
   return cmd;

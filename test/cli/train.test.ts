@@ -36,6 +36,24 @@ describe("nnc train", () => {
     expect(existsSync(join(dir, "xor.checkpoint.json"))).toBe(true);
   });
 
+  it("says which target it picked, and trains the same on either (digits, 2 epochs)", () => {
+    const run = (extra: string[]) => runCli(["train", "digits.nn", "--epochs", "2", "--patience", "5", "--checkpoint", "target.checkpoint.json", ...extra], dir);
+    const xor = runCli(["train", "xor.nn", "--epochs", "2", "-o", "xor-target.json", "--checkpoint", "xor-target.checkpoint.json"], dir);
+    expect(xor.stdout).toMatch(/^target ts: no dense layer large enough for the WebAssembly kernels/m);
+    const picked = run(["-o", "picked.json"]);
+    expect(picked.status, picked.stderr).toBe(0);
+    expect(picked.stdout).toMatch(/^target wasm: 2368 weights in 2 dense layers run as WebAssembly SIMD kernels, batch 16 \(--target to choose\)$/m);
+    const ts = run(["--target", "ts", "-o", "ts.json"]);
+    expect(ts.stdout).not.toMatch(/^target /m);
+    const last = (out: string) => /final: train loss (\d\.\d+)/.exec(out)![1];
+    // the same training to the printed digits: the kernels only sum in another order
+    expect(last(picked.stdout)).toBe(last(ts.stdout));
+    const bad = runCli(["train", "digits.nn", "--target", "gpu"], dir);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/expected ts or wasm/);
+    expect(hasStackTrace(bad.stderr)).toBe(false);
+  });
+
   it("predicts with the weights: CSV to stdout, and metrics when the data has targets", () => {
     const r = runCli(["predict", "xor.nn", "--weights", "xor.weights.json", "--data", "data/xor.csv"], dir);
     expect(r.status).toBe(0);
