@@ -13,14 +13,7 @@ import { compile } from "../../compiler/pipeline.js";
 import { gradCheck, precisionCheck } from "../../runtime/gradcheck.js";
 import { loadModule } from "../../runtime/load-module.js";
 import { baselineFiles, compareBaseline, SCHEDULES } from "../helpers/baselines.js";
-import { invalidModels, validModels } from "../helpers/corpus.js";
-
-/** --set values some cases are compiled with, read from a `# nnc: --set a=1` header line */
-function setOf(source: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of source.matchAll(/^# nnc: --set (\w+)=(\S+)$/gm)) out[m[1]!] = Number(m[2]);
-  return out;
-}
+import { invalidModels, setOf, validModels } from "../helpers/corpus.js";
 
 const valid = validModels();
 const invalid = invalidModels();

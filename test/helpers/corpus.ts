@@ -42,3 +42,10 @@ export function validModels(): CorpusEntry[] {
 export function invalidModels(): CorpusEntry[] {
   return entries("test/cases/errors", (r) => `errors/${r}`);
 }
+
+/** The --set values a case is compiled with, read from its `# nnc: --set a=1` header lines. */
+export function setOf(source: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of source.matchAll(/^# nnc: --set (\w+)=(\S+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}

@@ -1,3 +1,6 @@
+import type { CompiledModule } from "../../runtime/load-module.js";
+import type { ParamSet } from "../../runtime/types.js";
+
 /** A seeded uniform generator for tests (mulberry32), so every failure reproduces. */
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -16,4 +19,13 @@ export function sample(random: () => number, lo: number, hi: number, avoid: read
     const v = lo + (hi - lo) * random();
     if (avoid.every((a) => Math.abs(v - a) > gap)) return v;
   }
+}
+
+/** A module's initParams(seed), then noise so that no parameter sits on an initializer's special point; in the module's own arrays. */
+export function randomParams(mod: CompiledModule, seed: number): ParamSet {
+  const random = rng(seed);
+  const params = mod.createParams();
+  mod.initParams(params, seed);
+  for (const v of Object.values(params)) for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0.5 * (random() - 0.5);
+  return params;
 }

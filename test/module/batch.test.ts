@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { compile, type CompileOptions } from "../../compiler/pipeline.js";
 import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import { validModels, type CorpusEntry } from "../helpers/corpus.js";
-import { rng } from "../helpers/random.js";
+import { randomParams, rng } from "../helpers/random.js";
 
 type Params = Record<string, Float64Array | Float32Array>;
 type Sample = Record<string, Float64Array | number>;
@@ -23,15 +23,6 @@ async function build(entry: CorpusEntry, set: CompileOptions["set"] = {}): Promi
   const errors = r.diagnostics.list.filter((d) => d.severity === "error");
   expect(errors, `${entry.path} does not compile`).toEqual([]);
   return loadModule(r.ts!);
-}
-
-/** initParams, then noise so that no parameter sits on an initializer's special point. */
-function randomParams(mod: CompiledModule, seed: number): Params {
-  const random = rng(seed);
-  const params = mod.createParams();
-  mod.initParams(params, seed);
-  for (const v of Object.values(params)) for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0.5 * (random() - 0.5);
-  return params;
 }
 
 function randomBatch(shapes: Record<string, number[]>, random: () => number, lo: number, hi: number): Batch {

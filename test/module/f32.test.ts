@@ -13,8 +13,8 @@ import { compile } from "../../compiler/pipeline.js";
 import type { Precision } from "../../compiler/target.js";
 import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import type { FloatArray } from "../../runtime/types.js";
-import { validModels, type CorpusEntry } from "../helpers/corpus.js";
-import { rng } from "../helpers/random.js";
+import { setOf, validModels, type CorpusEntry } from "../helpers/corpus.js";
+import { randomParams, rng } from "../helpers/random.js";
 
 type Params = Record<string, FloatArray>;
 type Batch = Record<string, FloatArray>;
@@ -36,26 +36,10 @@ const maxAbs = (v: FloatArray, floor = 0) => {
   return m;
 };
 
-/** `# nnc: --set a=1` header lines, as the golden test reads them */
-function setOf(source: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of source.matchAll(/^# nnc: --set (\w+)=(\S+)$/gm)) out[m[1]!] = Number(m[2]);
-  return out;
-}
-
 async function build(entry: CorpusEntry, precision: Precision): Promise<CompiledModule> {
   const r = await compile(entry.source, { file: entry.path, set: setOf(entry.source), precision });
   expect(r.diagnostics.list.filter((d) => d.severity === "error"), `${entry.path} does not compile`).toEqual([]);
   return loadModule(r.ts!);
-}
-
-/** initParams, then noise off the initializers' special points; in the module's own arrays */
-function randomParams(mod: CompiledModule, seed: number): Params {
-  const random = rng(seed);
-  const params = mod.createParams();
-  mod.initParams(params, seed);
-  for (const v of Object.values(params)) for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0.5 * (random() - 0.5);
-  return params;
 }
 
 /** a batch of float32 values, as Float32Arrays (f32) and the same numbers as Float64Arrays (f64) */

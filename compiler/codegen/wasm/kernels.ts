@@ -138,35 +138,22 @@ export interface KernelBlocking {
   inlineTiles: boolean;
 }
 
-/** Chosen by measurement (bench/kernels.ts; docs/performance.md). */
-export const DEFAULT_BLOCKING: Record<Precision, KernelBlocking> = {
-  f64: {
-    forwardRows: [4, 2, 1],
-    forwardOuts: [2, 1],
-    forwardUnroll: 1,
-    forwardOuter: "outs",
-    dataRows: [4, 2, 1],
-    dataCols: [2, 1],
-    dataUnroll: 1,
-    weightOuts: [4, 2, 1],
-    weightCols: [2, 1],
-    weightOuter: "cols",
-    inlineTiles: true,
-  },
-  f32: {
-    forwardRows: [4, 2, 1],
-    forwardOuts: [2, 1],
-    forwardUnroll: 1,
-    forwardOuter: "outs",
-    dataRows: [4, 2, 1],
-    dataCols: [2, 1],
-    dataUnroll: 1,
-    weightOuts: [4, 2, 1],
-    weightCols: [2, 1],
-    weightOuter: "cols",
-    inlineTiles: true,
-  },
+/** Chosen by measurement (bench/kernels.ts; docs/performance.md): the same tiles won in both precisions. */
+const BLOCKING: KernelBlocking = {
+  forwardRows: [4, 2, 1],
+  forwardOuts: [2, 1],
+  forwardUnroll: 1,
+  forwardOuter: "outs",
+  dataRows: [4, 2, 1],
+  dataCols: [2, 1],
+  dataUnroll: 1,
+  weightOuts: [4, 2, 1],
+  weightCols: [2, 1],
+  weightOuter: "cols",
+  inlineTiles: true,
 };
+
+export const DEFAULT_BLOCKING: Record<Precision, KernelBlocking> = { f64: BLOCKING, f32: BLOCKING };
 
 interface Prec {
   t: Precision;
