@@ -16,7 +16,11 @@ import { forModule, modulePrecision } from "./precision.js";
 import { lossCurvesSvg, terminalChart } from "./plot.js";
 import { train, type EpochReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
-import { loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
+import { modelIdentity } from "./identity.js";
+import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
+import { checkResume, loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
+import { createOptimizer } from "./optimizers/index.js";
+import { createSchedule } from "./schedules.js";
 
 /** A mistake of the user's (bad flag, unreadable file): printed without a stack trace. */
 export class CliError extends Error {
@@ -72,6 +76,8 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     if (!Object.hasOwn(SCHEDULES, flags.schedule)) throw new CliError(`nnc: unknown schedule '${flags.schedule}': expected ${Object.keys(SCHEDULES).join(", ")}`);
     schedule = { name: flags.schedule as ScheduleConfig["name"], args: { ...SCHEDULES[flags.schedule as ScheduleConfig["name"]] } };
   }
+  if (flags.validation !== undefined && flags.split !== undefined)
+    throw new CliError(`nnc: error: --validation and --split both choose the validation data: give one of them`);
   const validation = flags.validation ?? (flags.split === undefined && block.validation !== undefined ? rel(block.validation) : undefined);
   const split = flags.split ?? (flags.validation === undefined ? block.split : undefined);
   const es = flags.patience !== undefined ? { patience: flags.patience, minDelta: block.earlyStopping?.minDelta ?? 0 } : block.earlyStopping ?? null;
@@ -119,12 +125,66 @@ function expectedInitialLoss(mod: CompiledModule, data: Dataset): string {
   return ` (expected ≈ log ${c} = ${Math.log(c).toFixed(4)} for ${c} classes with near-uniform initial outputs)`;
 }
 
+/**
+ * The run's settings against the rules of usage.ts (docs/limits.md), before any file is read: a
+ * flag's value was checked as it was parsed, so what fails here comes from the train block.
+ */
+function checkRunConfig(modelFile: string, cfg: RunConfig, flags: TrainFlags, mod: CompiledModule): void {
+  const source = (flag: keyof TrainFlags | null, setting: string) => (flag !== null && flags[flag] !== undefined ? `--${flag}` : `${modelFile}: train block: ${setting}`);
+  const check = (where: string, run: () => unknown) => {
+    try {
+      run();
+    } catch (e) {
+      if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${where}: ${e.detail}`);
+      throw e;
+    }
+  };
+  const numbers: [keyof TrainFlags | null, NumberSetting, string, number | null][] = [
+    ["epochs", "epochs", "epochs", cfg.epochs],
+    ["batch", "batch", "batch", cfg.batch],
+    ["seed", "seed", "seed", cfg.seed],
+    ["split", "split", "split", cfg.split],
+    ["patience", "patience", "early_stopping(patience)", cfg.earlyStopping?.patience ?? null],
+    [null, "minDelta", "early_stopping(min_delta)", cfg.earlyStopping?.minDelta ?? null],
+  ];
+  for (const [flag, setting, name, value] of numbers) if (value !== null) check(source(flag, name), () => checkNumber("", value, setting));
+  const opt = cfg.optimizer;
+  const optWhere = flags.lr !== undefined || flags.optimizer !== undefined ? `optimizer ${opt.name} (--optimizer, --lr and ${modelFile}'s train block)` : `${modelFile}: train block: optimizer ${opt.name}`;
+  check(optWhere, () => {
+    checkOptimizerConfig(opt);
+    if (opt.name !== "lbfgs") createOptimizer(opt, mod.createParams());
+  });
+  check(flags.schedule !== undefined ? "--schedule" : `${modelFile}: train block: schedule ${cfg.schedule.name}`, () => {
+    checkScheduleConfig(cfg.schedule);
+    asUsage("schedule", () => createSchedule(cfg.schedule, opt.args.lr ?? 0.01, cfg.epochs));
+  });
+}
+
+/** The checkpoint to resume from, checked against the model (name, graph identity, shapes) and the run. */
+function readCheckpoint(path: string, model: Model, mod: CompiledModule, cfg: RunConfig, out: (s: string) => void): WeightsFile {
+  try {
+    const { file } = loadWeights(path, mod);
+    const { graphChecked } = checkResume(file, mod, { epochs: cfg.epochs, optimizer: cfg.optimizer, graph: modelIdentity(model) }, path);
+    if (!graphChecked) out(`note: ${path} records no graph identity (written by an earlier nnc): checked by the model's name and parameter shapes only`);
+    return file;
+  } catch (e) {
+    if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${e.message}`);
+    throw e;
+  }
+}
+
 export async function runTrain(modelFile: string, model: Model, mod: CompiledModule, flags: TrainFlags, out: (s: string) => void): Promise<number> {
   const cfg = resolveConfig(modelFile, model.train, flags);
+  checkRunConfig(modelFile, cfg, flags, mod);
+  const resume = flags.resume ? readCheckpoint(flags.resume, model, mod, cfg, out) : null;
   let data = load(cfg.data, mod);
+  if (data.count === 0) throw new CliError(`nnc: error: ${cfg.data}: no samples to train on`);
   let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod) : null;
+  if (validation?.count === 0) throw new CliError(`nnc: error: ${cfg.validation}: no validation samples`);
   if (cfg.split !== null) {
     const parts = splitDataset(data, cfg.split, cfg.seed);
+    if (parts.train.count === 0 || parts.validation.count === 0)
+      throw new CliError(`nnc: error: ${flags.split !== undefined ? "--split" : `${modelFile}: train block: split`} ${cfg.split} of the ${data.count} samples of ${cfg.data} leaves ${parts.train.count} for training and ${parts.validation.count} for validation: each needs at least one`);
     data = parts.train;
     validation = parts.validation;
   }
@@ -132,15 +192,6 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const base = weightsPath.replace(/\.json$/, "").replace(/\.weights$/, "");
   const plotPath = `${base}.loss.svg`;
   const checkpointPath = flags.checkpoint ?? `${base}.checkpoint.json`;
-  let resume: WeightsFile | null = null;
-  if (flags.resume) {
-    try {
-      resume = loadWeights(flags.resume, mod).file;
-    } catch (e) {
-      throw new CliError(`nnc: error: ${(e as Error).message}`);
-    }
-    if (!resume.resume) throw new CliError(`nnc: error: ${flags.resume} is a weights file without checkpoint state; give a .checkpoint.json`);
-  }
 
   const nParams = Object.values(mod.meta.params).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
   const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
@@ -189,7 +240,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     onCheckpoint: (c) => {
       if (performance.now() - lastCheckpoint < 1000 * (flags.checkpointSeconds ?? 5) && c.resume.epoch < cfg.epochs) return;
       lastCheckpoint = performance.now();
-      saveWeights(checkpointPath, toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: c.resume }));
+      saveWeights(checkpointPath, toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: c.resume, graph: modelIdentity(model) }));
     },
   });
   if (bar && barEpoch !== -1) bar.stop();
@@ -206,7 +257,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     train: { loss: finalTrain.loss, accuracy: finalTrain.accuracy, rmse: finalTrain.rmse },
     validation: finalValid && { loss: finalValid.loss, accuracy: finalValid.accuracy, rmse: finalValid.rmse },
   };
-  saveWeights(weightsPath, toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg, mod), metrics }));
+  saveWeights(weightsPath, toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg, mod), metrics, graph: modelIdentity(model) }));
   const series = [
     { name: "train", color: "#1f77b4", values: result.history.map((h) => h.train.loss) },
     ...(validation ? [{ name: "validation", color: "#d62728", values: result.history.map((h) => h.validation?.loss ?? NaN) }] : []),
