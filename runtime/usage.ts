@@ -109,8 +109,11 @@ function checkArrays(field: string, given: unknown, expected: Record<string, num
   for (const [name, shape] of Object.entries(expected)) {
     const f = `${field}.${name}`;
     const a = Object.hasOwn(given, name) ? given[name] : undefined;
-    if (!(a instanceof Float64Array || a instanceof Float32Array)) throw new NncUsageError(f, `expected a Float64Array or Float32Array of ${count} × ${size(shape)} values (${what} ${name}${showShape(shape)}), got ${shown(a)}`);
-    if (a.length !== count * size(shape)) throw new NncUsageError(f, `expected ${count * size(shape)} values (${count} samples × ${size(shape)} for ${name}${showShape(shape)}), found ${a.length}`);
+    // parameters are one tensor each; data is `count` samples of one
+    const n = count * size(shape);
+    const why = what === "parameter" ? `${name}${showShape(shape)}` : `${count} samples × ${size(shape)} for ${name}${showShape(shape)}`;
+    if (!(a instanceof Float64Array || a instanceof Float32Array)) throw new NncUsageError(f, `expected a Float64Array or Float32Array of ${n} values (${why}), got ${shown(a)}`);
+    if (a.length !== n) throw new NncUsageError(f, `expected ${n} values (${why}), found ${a.length}`);
     for (let i = 0; i < a.length; i++) {
       if (!Number.isFinite(a[i]!)) throw new NncUsageError(`${f}[${i}]`, `expected a finite number, found ${a[i]} (sample ${Math.floor(i / size(shape))}, element ${i % size(shape)})`);
     }

@@ -89,16 +89,18 @@ describe("evaluate and predictAll check their arguments", () => {
     expect(predictAll(mod, params(), { count: 4, inputs: xorData.inputs, targets: {} }).y).toHaveLength(4);
   });
 
-  it.each<[string, () => unknown, string]>([
+  it.each<[string, () => unknown, string, RegExp?]>([
     ["a parameter missing", () => evaluate(mod, { "h.W": new Float64Array(8) }, xorData), "params.h.b"],
-    ["a parameter too short", () => evaluate(mod, { ...params(), "o.W": new Float64Array(3) }, xorData), "params.o.W"],
+    ["a parameter too short", () => evaluate(mod, { ...params(), "o.W": new Float64Array(3) }, xorData), "params.o.W", /^params\.o\.W: expected 4 values \(o\.W\[1, 4\]\), found 3$/],
     ["a NaN parameter", () => evaluate(mod, { ...params(), "o.b": Float64Array.of(NaN) }, xorData), "params.o.b[0]"],
     ["an empty data set", () => evaluate(mod, params(), { count: 0, inputs: { x: new Float64Array(0) }, targets: { t: new Float64Array(0) } }), "data.count"],
     ["targets of the wrong length", () => evaluate(mod, params(), withData((d) => (d.targets.t = new Float64Array(3)))), "data.targets.t"],
     ["predictAll with inputs too short", () => predictAll(mod, params(), { count: 4, inputs: { x: new Float64Array(7) }, targets: {} }), "data.inputs.x"],
     ["predictAll with data of another model", () => predictAll(iris, iris.createParams(), xorData), "data.inputs.x"],
-  ])("%s", (_what, run, field) => {
-    expect(usageError(run).field).toBe(field);
+  ])("%s", (_what, run, field, message) => {
+    const e = usageError(run);
+    expect(e.field).toBe(field);
+    if (message) expect(e.message).toMatch(message);
   });
 });
 
