@@ -149,12 +149,13 @@ function checkRunConfig(modelFile: string, cfg: RunConfig, flags: TrainFlags, mo
   ];
   for (const [flag, setting, name, value] of numbers) if (value !== null) check(source(flag, name), () => checkNumber("", value, setting));
   const opt = cfg.optimizer;
-  const optWhere = flags.lr !== undefined || flags.optimizer !== undefined ? `optimizer ${opt.name} (--optimizer, --lr and ${modelFile}'s train block)` : `${modelFile}: train block: optimizer ${opt.name}`;
+  // the messages name the optimizer and the argument: "optimizer adam: beta1 must be in [0, 1), got 1.5"
+  const optWhere = flags.lr !== undefined || flags.optimizer !== undefined ? `--optimizer, --lr and ${modelFile}: train block` : `${modelFile}: train block`;
   check(optWhere, () => {
     checkOptimizerConfig(opt);
-    if (opt.name !== "lbfgs") createOptimizer(opt, mod.createParams());
+    if (opt.name !== "lbfgs") createOptimizer(opt, {}); // its constructor checks the hyperparameters; no parameters: nothing allocated
   });
-  check(flags.schedule !== undefined ? "--schedule" : `${modelFile}: train block: schedule ${cfg.schedule.name}`, () => {
+  check(flags.schedule !== undefined ? "--schedule" : `${modelFile}: train block`, () => {
     checkScheduleConfig(cfg.schedule);
     asUsage("schedule", () => createSchedule(cfg.schedule, opt.args.lr ?? 0.01, cfg.epochs));
   });

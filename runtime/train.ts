@@ -149,8 +149,9 @@ function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainO
   checkTrainOptions(options);
   checkDataset(mod, data, "data", 1);
   if (options.validation !== undefined && options.validation !== null) checkDataset(mod, options.validation, "options.validation", 1);
-  // the optimizer's and the schedule's own checks of their arguments (β in [0, 1), a step's factor)
-  if (options.optimizer.name !== "lbfgs") asUsage("options.optimizer", () => createOptimizer(options.optimizer, mod.createParams()));
+  // the optimizer's and the schedule's own checks of their arguments (β in [0, 1), a step's factor);
+  // the optimizer made for no parameters allocates nothing
+  if (options.optimizer.name !== "lbfgs") asUsage("options.optimizer", () => createOptimizer(options.optimizer, {}));
   asUsage("options.schedule", () => createSchedule(options.schedule, options.optimizer.args.lr ?? 0.01, options.epochs));
   if (options.resume !== undefined && options.resume !== null) {
     validateWeights(options.resume, mod, "options.resume");

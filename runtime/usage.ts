@@ -150,9 +150,10 @@ function checkNamedArgs(field: string, value: unknown, table: Readonly<Record<st
   for (const [key, v] of Object.entries(value.args)) {
     const f = `${field}.args.${key}`;
     if (!known.includes(key)) throw new NncUsageError(f, `${what} ${name} has no argument '${key}'${known.length > 0 ? ` (its arguments: ${known.join(", ")})` : ""}`);
-    if (key === "lr") checkNumber(f, v, "lr");
-    else if (key === "history") checkNumber(f, v, "history");
-    else if (typeof v !== "number" || !Number.isFinite(v)) throw new NncUsageError(f, `expected a finite number, got ${shown(v)}`);
+    // worded as the optimizers' own checks of their ranges word theirs (hyper, optimizers/common.ts)
+    const rule = key === "lr" || key === "history" ? NUMBER_RULES[key] : null;
+    if (typeof v !== "number" || (rule ? !fitsRule(v, rule) : !Number.isFinite(v)))
+      throw new NncUsageError(f, `${what} ${name}: ${key} must be ${rule ? describeRule(rule) : "a finite number"}, got ${shown(v)}`);
   }
 }
 

@@ -4,21 +4,36 @@
  * — each ends with exit status 1 and a message naming the flag, or the file and the field, never
  * an internal error (exit 2) or a stack trace; the valid files still train, resume and predict.
  */
+import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hasStackTrace, requireBuiltCli, runCli, scratchWithExamples, type CliResult } from "../helpers/cli.js";
+import { CLI, hasStackTrace, requireBuiltCli, scratchWithExamples, type CliResult } from "../helpers/cli.js";
 import { ROOT } from "../helpers/corpus.js";
+
+/** runCli without blocking: the worker keeps answering vitest while the CLI runs (a busy machine
+ * makes some runs take seconds, and a blocked worker times out vitest's calls). */
+function runCli(args: readonly string[], cwd: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NNC_DEBUG: "", NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 let dir = "";
 let weights = "";
 let checkpoint = "";
 
-beforeAll(() => {
+beforeAll(async () => {
   requireBuiltCli();
   dir = scratchWithExamples("nnc-values-");
   writeFileSync(join(dir, "xor.csv"), readFileSync(join(ROOT, "examples", "data", "xor.csv")));
-  const r = runCli(["train", "xor.nn", "--data", "xor.csv", "--optimizer", "adam", "--epochs", "3", "--checkpoint-seconds", "0", "-o", "w.json", "--checkpoint", "cp.json"], dir);
+  const r = await runCli(["train", "xor.nn", "--data", "xor.csv", "--optimizer", "adam", "--epochs", "3", "--checkpoint-seconds", "0", "-o", "w.json", "--checkpoint", "cp.json"], dir);
   expect(r.status, r.stderr).toBe(0);
   weights = readFileSync(join(dir, "w.json"), "utf8");
   checkpoint = readFileSync(join(dir, "cp.json"), "utf8");
@@ -52,28 +67,28 @@ describe("numeric flags", () => {
     [["--checkpoint-seconds", "-1"], /'--checkpoint-seconds <s>' argument '-1' is invalid/],
     [["--split", "0.9999"], /^nnc: error: --split 0\.9999 of the 4 samples of xor\.csv leaves 0 for training and 4 for validation: each needs at least one$/m],
     [["--split", "0.5", "--validation", "xor.csv"], /--validation and --split both choose the validation data: give one of them/],
-  ])("train %j is refused", (flags, message) => {
-    refused(runCli(["train", "xor.nn", "--data", "xor.csv", ...flags, "-o", "never.json"], dir), message);
+  ])("train %j is refused", async (flags, message) => {
+    refused(await runCli(["train", "xor.nn", "--data", "xor.csv", ...flags, "-o", "never.json"], dir), message);
   });
 
   it.each([
     [["--samples", "0"], /'--samples <n>' argument '0' is invalid\. expected an integer from 1 to 10000/],
     [["--tolerance", "Infinity"], /'--tolerance <t>' argument 'Infinity' is invalid/],
-  ])("check %j is refused", (flags, message) => {
-    refused(runCli(["check", "xor.nn", ...flags], dir), message);
+  ])("check %j is refused", async (flags, message) => {
+    refused(await runCli(["check", "xor.nn", ...flags], dir), message);
   });
 
-  it("a train block's value beyond a limit is named with the model file", () => {
+  it("a train block's value beyond a limit is named with the model file", async () => {
     writeFileSync(join(dir, "long.nn"), readFileSync(join(dir, "xor.nn"), "utf8").replace("epochs 2000", "epochs 1000000"));
-    refused(runCli(["train", "long.nn", "--data", "xor.csv", "-o", "never.json"], dir), /^nnc: error: long\.nn: train block: epochs: expected an integer from 1 to 100000, got 1000000$/m);
+    refused(await runCli(["train", "long.nn", "--data", "xor.csv", "-o", "never.json"], dir), /^nnc: error: long\.nn: train block: epochs: expected an integer from 1 to 100000, got 1000000$/m);
     writeFileSync(join(dir, "beta.nn"), readFileSync(join(dir, "xor.nn"), "utf8").replace("sgd(lr = 0.5)", "adam(lr = 0.1, beta1 = 1.5)"));
-    refused(runCli(["train", "beta.nn", "--data", "xor.csv", "-o", "never.json"], dir), /^nnc: error: beta\.nn: train block: optimizer adam: optimizer adam: beta1 must be in \[0, 1\), got 1\.5$/m);
+    refused(await runCli(["train", "beta.nn", "--data", "xor.csv", "-o", "never.json"], dir), /^nnc: error: beta\.nn: train block: optimizer adam: beta1 must be in \[0, 1\), got 1\.5$/m);
   });
 });
 
 describe("weights files given to predict", () => {
-  it("the valid file predicts", () => {
-    const r = runCli(["predict", "xor.nn", "--weights", "w.json", "--data", "xor.csv"], dir);
+  it("the valid file predicts", async () => {
+    const r = await runCli(["predict", "xor.nn", "--weights", "w.json", "--data", "xor.csv"], dir);
     expect(r.status, r.stderr).toBe(0);
   });
 
@@ -85,26 +100,26 @@ describe("weights files given to predict", () => {
     ["a short std", (w) => (w.normalization.std.x = [1]), /normalization\.std\["x"\]: expected 2 values .*found 1/],
     ["no params", (w) => delete w.params, /bad\.json: params: expected an object of parameters by name/],
     ["an empty normalization", (w) => (w.normalization = {}), /normalization\.mean: expected an object of arrays by input name/],
-  ])("a file with %s is refused naming the field", (_what, change, message) => {
-    refused(runCli(["predict", "xor.nn", "--weights", variant("bad.json", weights, change), "--data", "xor.csv"], dir), message);
+  ])("a file with %s is refused naming the field", async (_what, change, message) => {
+    refused(await runCli(["predict", "xor.nn", "--weights", variant("bad.json", weights, change), "--data", "xor.csv"], dir), message);
   });
 
-  it("a value 1e400 (Infinity once parsed) is refused", () => {
+  it("a value 1e400 (Infinity once parsed) is refused", async () => {
     writeFileSync(join(dir, "inf.json"), weights.replace(/("o\.b":\{"shape":\[1\],"values":\[)[^\]]+/, "$11e400"));
-    refused(runCli(["predict", "xor.nn", "--weights", "inf.json", "--data", "xor.csv"], dir), /inf\.json: params\["o\.b"\]\.values\[0\]: expected a finite number, found Infinity \(a number beyond ±1\.8e308\)/);
+    refused(await runCli(["predict", "xor.nn", "--weights", "inf.json", "--data", "xor.csv"], dir), /inf\.json: params\["o\.b"\]\.values\[0\]: expected a finite number, found Infinity \(a number beyond ±1\.8e308\)/);
   });
 });
 
 describe("checkpoints given to --resume", () => {
   const resume = (file: string, extra: string[] = []) => runCli(["train", "xor.nn", "--data", "xor.csv", "--optimizer", "adam", "--epochs", "5", "--resume", file, "-o", "resumed.json", "--checkpoint", "resumed.cp.json", ...extra], dir);
 
-  it("the valid checkpoint resumes; one without a graph identity is accepted with a note", () => {
-    const r = resume("cp.json");
+  it("the valid checkpoint resumes; one without a graph identity is accepted with a note", async () => {
+    const r = await resume("cp.json");
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/resuming from cp\.json after epoch 3/);
     expect(r.stdout).not.toMatch(/^note:/m);
     expect(JSON.parse(readFileSync(join(dir, "resumed.cp.json"), "utf8")).graph).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const old = resume(variant("old.json", checkpoint, (w) => delete w.graph));
+    const old = await resume(variant("old.json", checkpoint, (w) => delete w.graph));
     expect(old.status, old.stderr).toBe(0);
     expect(old.stdout).toMatch(/^note: old\.json records no graph identity \(written by an earlier nnc\): checked by the model's name and parameter shapes only$/m);
   });
@@ -120,20 +135,20 @@ describe("checkpoints given to --resume", () => {
     ["a normalization of the wrong length", (w) => (w.normalization.mean.x = [0]), /normalization\.mean\["x"\]: expected 2 values/],
     ["another model's name", (w) => (w.model = "digits"), /bad\.cp\.json: model: the checkpoint is of model "digits", not of "xor"/],
     ["another graph", (w) => (w.graph = `sha256:${"0".repeat(64)}`), /bad\.cp\.json: graph: the checkpoint was written for another graph of model "xor"/],
-  ])("a checkpoint with %s is refused before training", (_what, change, message) => {
-    const r = resume(variant("bad.cp.json", checkpoint, change));
+  ])("a checkpoint with %s is refused before training", async (_what, change, message) => {
+    const r = await resume(variant("bad.cp.json", checkpoint, change));
     refused(r, message);
     expect(r.stdout).not.toMatch(/^epoch /m);
   });
 
-  it("a checkpoint of the same parameters but another activation is refused by its graph", () => {
+  it("a checkpoint of the same parameters but another activation is refused by its graph", async () => {
     writeFileSync(join(dir, "xor-relu.nn"), readFileSync(join(dir, "xor.nn"), "utf8").replace("tanh", "relu"));
-    const r = runCli(["train", "xor-relu.nn", "--data", "xor.csv", "--optimizer", "adam", "--epochs", "5", "--resume", variant("relu.cp.json", checkpoint, (w) => (w.model = "xor-relu")), "-o", "never.json"], dir);
+    const r = await runCli(["train", "xor-relu.nn", "--data", "xor.csv", "--optimizer", "adam", "--epochs", "5", "--resume", variant("relu.cp.json", checkpoint, (w) => (w.model = "xor-relu")), "-o", "never.json"], dir);
     refused(r, /relu\.cp\.json: graph: the checkpoint was written for another graph of model "xor-relu"/);
   });
 
-  it("nothing left to train, or another optimizer, is refused", () => {
-    refused(resume("cp.json", ["--epochs", "3"]), /cp\.json: resume\.epoch: the checkpoint is after epoch 3 and the run has 3 epochs: nothing is left to train/);
-    refused(runCli(["train", "xor.nn", "--data", "xor.csv", "--epochs", "5", "--resume", "cp.json", "-o", "never.json"], dir), /resume\.optimizer\.name: the checkpoint was written by optimizer "adam", the run uses sgd/);
+  it("nothing left to train, or another optimizer, is refused", async () => {
+    refused(await resume("cp.json", ["--epochs", "3"]), /cp\.json: resume\.epoch: the checkpoint is after epoch 3 and the run has 3 epochs: nothing is left to train/);
+    refused(await runCli(["train", "xor.nn", "--data", "xor.csv", "--epochs", "5", "--resume", "cp.json", "-o", "never.json"], dir), /resume\.optimizer\.name: the checkpoint was written by optimizer "adam", the run uses sgd/);
   });
 });
