@@ -74,9 +74,13 @@ export function shown(v: unknown): string {
   else if (Array.isArray(v)) s = `an array of ${v.length}`;
   else if (typeof v === "object" && v !== null) s = "an object";
   else s = JSON.stringify(v) ?? String(v);
-  // JSON leaves C1 controls and the line separators as they are; a terminal may act on them
-  s = s.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  s = escapeControls(s);
   return s.length > 60 ? `${s.slice(0, 28)}…${s.slice(-28)}` : s;
+}
+
+/** Control characters (C0, DEL, C1) and the line separators as \uXXXX: a terminal may act on them. */
+export function escapeControls(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** `value` if it fits the setting's rule; else an NncUsageError naming `field`. */

@@ -15,7 +15,7 @@ import type { CompiledModule } from "./load-module.js";
 import { createLbfgs } from "./optimizers/lbfgs.js";
 import { createOptimizer } from "./optimizers/index.js";
 import type { Normalization, OptimizerState, ParamSet } from "./types.js";
-import { describeShapes, NncUsageError, NUMBER_RULES, shown } from "./usage.js";
+import { describeShapes, escapeControls, NncUsageError, NUMBER_RULES, shown } from "./usage.js";
 
 export const WEIGHTS_FORMAT = "nnc-weights/1";
 
@@ -70,7 +70,7 @@ export class WeightsError extends NncUsageError {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const showShape = (shape: readonly unknown[]) => `[${shape.map((x) => shown(x)).join(", ")}]`;
-const key = (name: string) => `[${JSON.stringify(name)}]`;
+const key = (name: string) => `[${shown(name)}]`;
 
 /** A number as found, with why it is not finite when JSON made it so. */
 function foundNumber(v: unknown): string {
@@ -93,7 +93,8 @@ export function loadWeights(path: string, mod: CompiledModule): { file: WeightsF
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new WeightsError(path, "", `not valid JSON: ${(e as Error).message}`);
+    // V8's message quotes the text around the error: the file's bytes, escaped
+    throw new WeightsError(path, "", `not valid JSON: ${escapeControls((e as Error).message)}`);
   }
   return validateWeights(raw, mod, path);
 }

@@ -114,6 +114,14 @@ describe("weights files", () => {
     writeFileSync(path, '{"format": ');
     expect(() => loadWeights(path, mod)).toThrow(/bad\.json: not valid JSON: /);
     expect(() => loadWeights(join(dir, "missing.json"), mod)).toThrow(/missing\.json: cannot read weights: ENOENT/);
+    // V8 quotes the text around a syntax error; the file's control characters reach no terminal
+    writeFileSync(path, '{"a": \u001b[31mred\u0007');
+    expect(() => loadWeights(path, mod)).toThrow(/not valid JSON: .*\\u001b\[31mred/);
+    expect(() => loadWeights(path, mod)).not.toThrow(/[\u0000-\u001f]/);
+    // a key of a million characters is quoted by its ends
+    const long = loadError(weightsText, (w) => (w.params["\u001b".repeat(1e6)] = 1))!;
+    expect(long).toMatch(/params\["\\u001b.*….*\\u001b"\]: model "xor" has no parameter/);
+    expect(long.length).toBeLessThan(400);
     // a sparse file: its size is known at once, and reading it would take seconds and 256 MiB
     truncateSync(path, MAX_WEIGHTS_BYTES + 1);
     expect(() => loadWeights(path, mod)).toThrow(new RegExp(`bad\\.json: the file has ${MAX_WEIGHTS_BYTES + 1} bytes; the limit for a weights file is ${MAX_WEIGHTS_BYTES} bytes`));
