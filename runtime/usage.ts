@@ -118,8 +118,16 @@ function checkArrays(field: string, given: unknown, expected: Record<string, num
     const why = what === "parameter" ? `${name}${showShape(shape)}` : `${count} samples × ${size(shape)} for ${name}${showShape(shape)}`;
     if (!(a instanceof Float64Array || a instanceof Float32Array)) throw new NncUsageError(f, `expected a Float64Array or Float32Array of ${n} values (${why}), got ${shown(a)}`);
     if (a.length !== n) throw new NncUsageError(f, `expected ${n} values (${why}), found ${a.length}`);
+    // NaN and ±Infinity always reach the sum (a finite sum can only overflow): the branch-free sum
+    // is several times cheaper than testing each of MNIST's 47 million values
+    let sum = 0;
+    for (let i = 0; i < a.length; i++) sum += a[i]!;
+    if (Number.isFinite(sum)) continue;
     for (let i = 0; i < a.length; i++) {
-      if (!Number.isFinite(a[i]!)) throw new NncUsageError(`${f}[${i}]`, `expected a finite number, found ${a[i]} (sample ${Math.floor(i / size(shape))}, element ${i % size(shape)})`);
+      if (!Number.isFinite(a[i]!)) {
+        const where = what === "parameter" ? "" : ` (sample ${Math.floor(i / size(shape))}, element ${i % size(shape)})`;
+        throw new NncUsageError(`${f}[${i}]`, `expected a finite number, found ${a[i]}${where}`);
+      }
     }
   }
 }
