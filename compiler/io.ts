@@ -102,6 +102,16 @@ export function checkWritable(path: string): void {
   if (s !== null && !s.isFile()) {
     try {
       accessSync(path, constants.W_OK);
+      // a device is asked with a write of no bytes, which /dev/full already refuses (ENOSPC) and
+      // others ignore; a pipe is not opened (that would wait for its reader)
+      if (s.isCharacterDevice()) {
+        const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+        try {
+          writeSync(fd, Buffer.alloc(0));
+        } finally {
+          closeSync(fd);
+        }
+      }
     } catch (e) {
       throw writeError(path, e);
     }

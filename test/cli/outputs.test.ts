@@ -6,11 +6,12 @@
  * Runs as root too: the unwritable directory is one no one may create files in (/sys), not a
  * chmod that root ignores.
  */
+import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/corpus.js";
-import { hasStackTrace, requireBuiltCli, runCli, scratchWithExamples, type CliResult } from "../helpers/cli.js";
+import { CLI, hasStackTrace, requireBuiltCli, runCli, scratchWithExamples, type CliResult } from "../helpers/cli.js";
 
 let dir = "";
 beforeAll(() => {
@@ -69,18 +70,34 @@ describe("an output path that cannot be written is reported before any work", ()
   });
 });
 
+describe("a write that fails after the check (the directory removed mid-run)", () => {
+  it("warns about the checkpoint and goes on, then names each file that failed and exits 1", async () => {
+    mkdirSync(join(dir, "gone"));
+    const child = spawn(process.execPath, [CLI, "train", "digits.nn", "--epochs", "40", "--patience", "1000", "--checkpoint-seconds", "0", "-o", "gone/w.json"], { cwd: dir });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      // after the first epoch, long before the 40th
+      if (/^epoch +1\//m.test(stdout) && existsSync(join(dir, "gone"))) rmSync(join(dir, "gone"), { recursive: true });
+    });
+    const status = await new Promise<number | null>((done) => child.on("close", done));
+    expect(stdout).toMatch(/^epoch 40\/40/m); // the training went on to the end
+    expect(status).toBe(1);
+    expect(stderr.match(/warning: checkpoint not written/g)).toHaveLength(1);
+    expect(stderr).toContain("cannot write 'gone/w.checkpoint.json': ENOENT (no such directory); training goes on");
+    for (const f of ["gone/w.json", "gone/w.loss.svg", "gone/w.checkpoint.json"]) expect(stderr).toContain(`error NN9002: cannot write '${f}': ENOENT`);
+    expect(stdout).not.toMatch(/→/);
+    expect(hasStackTrace(stderr)).toBe(false);
+  });
+});
+
 describe("a device as the target", () => {
-  it("/dev/full: the write fails with ENOSPC, named, exit 1 (train, predict, compile)", () => {
-    const t = train("-o", "/dev/full");
-    expect(t.stdout).toMatch(/^final: /m); // the failure is the write's, at the end
-    expect(t.stdout).not.toMatch(/weights →/);
-    expect(t.status).toBe(1);
-    expect(t.stderr).toContain("error NN9002: cannot write '/dev/full': ENOSPC");
-    expect(hasStackTrace(t.stderr)).toBe(false);
-    for (const r of [predict("-o", "/dev/full"), compile("-o", "/dev/full")]) {
-      expect(r.status).toBe(1);
-      expect(r.stderr).toContain("error NN9002: cannot write '/dev/full': ENOSPC");
-    }
+  it("/dev/full: refused before any work (a write of no bytes finds it), exit 1 (train, predict, compile)", () => {
+    expectWriteFailure(train("-o", "/dev/full"), "/dev/full", "ENOSPC");
+    expectWriteFailure(predict("-o", "/dev/full"), "/dev/full", "ENOSPC");
+    expectWriteFailure(compile("-o", "/dev/full"), "/dev/full", "ENOSPC");
   });
 
   it("-o /dev/null: trains, writes no side files beside the device, announces none", () => {
