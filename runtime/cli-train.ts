@@ -202,17 +202,22 @@ function checkRunConfig(modelFile: string, cfg: RunConfig, flags: TrainFlags, mo
   });
 }
 
-/** The checkpoint to resume from, checked against the model (name, graph identity, shapes) and the run. */
-function readCheckpoint(path: string, mod: CompiledModule, cfg: RunConfig, graph: string, out: (s: string) => void): WeightsFile {
+/** `run`, with an NncUsageError (a value the library refuses) as a user error: exit 1, not an internal error. */
+function asCliError<T>(run: () => T): T {
   try {
-    const { file } = loadWeights(path, mod);
-    const { graphChecked } = checkResume(file, mod, { epochs: cfg.epochs, optimizer: cfg.optimizer, graph }, path);
-    if (!graphChecked) out(`note: ${path} records no graph identity (written by an earlier nnc): checked by the model's name and parameter shapes only`);
-    return file;
+    return run();
   } catch (e) {
     if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${e.message}`);
     throw e;
   }
+}
+
+/** The checkpoint to resume from, checked against the model (name, graph identity, shapes) and the run. */
+function readCheckpoint(path: string, mod: CompiledModule, cfg: RunConfig, graph: string, out: (s: string) => void): WeightsFile {
+  const { file } = asCliError(() => loadWeights(path, mod));
+  const { graphChecked } = asCliError(() => checkResume(file, mod, { epochs: cfg.epochs, optimizer: cfg.optimizer, graph }, path));
+  if (!graphChecked) out(`note: ${path} records no graph identity (written by an earlier nnc): checked by the model's name and parameter shapes only`);
+  return file;
 }
 
 export async function runTrain(modelFile: string, model: Model, mod: CompiledModule, flags: TrainFlags, out: (s: string) => void, warn: (s: string) => void = out): Promise<number> {
@@ -256,7 +261,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     pending = null;
     checkpointWritten = true;
   };
-  const result = train(mod, data, {
+  // what reaches train() has been checked above; a value that still fails its checks is the user's
+  const result = asCliError(() => train(mod, data, {
     epochs: cfg.epochs,
     batch: cfg.batch,
     optimizer: cfg.optimizer,
@@ -304,7 +310,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
         checkpointWarned = true;
       }
     },
-  });
+  }));
   if (bar && barEpoch !== -1) bar.stop();
   if (result.message) out(result.message);
 
