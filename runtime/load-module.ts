@@ -58,8 +58,19 @@ export function transpile(code: string): string {
   return ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText;
 }
 
+/** Where each module loadModule made was imported from: the workers of `train({ threads })`
+ * import it again from there (runtime/threads/pool.ts). */
+const moduleUrls = new WeakMap<object, string>();
+
 export async function loadModule(tsCode: string): Promise<CompiledModule> {
   const js = transpile(tsCode);
   const url = `data:text/javascript;base64,${Buffer.from(js).toString("base64")}`;
-  return (await import(url)) as CompiledModule;
+  const mod = (await import(url)) as CompiledModule;
+  moduleUrls.set(mod, url);
+  return mod;
+}
+
+/** The URL loadModule imported `mod` from; undefined for a module it did not load. */
+export function loadedFrom(mod: CompiledModule): string | undefined {
+  return moduleUrls.get(mod);
 }

@@ -10,3 +10,12 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * The seed whose generator continues mulberry32(seed) after `draws` draws: the generator's state
+ * advances by a constant per draw, so skipping ahead is one multiplication (mod 2³²). A worker of
+ * `train({ threads })` draws its shard's dropout masks from exactly where one thread would.
+ */
+export function skipSeed(seed: number, draws: number): number {
+  return ((seed >>> 0) + Math.imul(draws, 0x6d2b79f5)) >>> 0;
+}

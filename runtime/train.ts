@@ -8,6 +8,7 @@
  * Everything random is derived from the seed and the epoch number, so a run resumed from a
  * checkpoint continues exactly as the uninterrupted run would have.
  */
+import { pathToFileURL } from "node:url";
 import type { OptimizerConfig, ScheduleConfig } from "../compiler/semantics/model.js";
 import { applyNormalization, computeNormalization } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
@@ -22,6 +23,8 @@ import { asUsage, checkDataset, checkModule, checkTrainOptions, NncUsageError } 
 import { checkResume, validateWeights, type WeightsFile } from "./weights.js";
 import { arrayOf, forModule, modulePrecision } from "./precision.js";
 import { mulberry32 } from "./random.js";
+import { ShardPool } from "./threads/pool.js";
+import { loadedFrom } from "./load-module.js";
 
 export interface TrainOptions {
   readonly epochs: number;
@@ -42,6 +45,10 @@ export interface TrainOptions {
   readonly onStart?: (initial: Evaluation) => void;
   /** progress inside an epoch: batches done of total */
   readonly onProgress?: (epoch: number, done: number, total: number) => void;
+  /** threads computing each batch's gradient, data-parallel (default 1; docs/scale-out.md) */
+  readonly threads?: number;
+  /** where the threads import the module from; needed with `threads` > 1 unless loadModule made it */
+  readonly moduleUrl?: string | URL;
 }
 
 export interface EpochReport {
@@ -157,14 +164,40 @@ function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainO
     validateWeights(options.resume, mod, "options.resume");
     checkResume(options.resume, mod, options, "options.resume");
   }
+  if ((options.threads ?? 1) > 1 && options.moduleUrl === undefined && loadedFrom(mod) === undefined)
+    throw new NncUsageError("options.threads", "the threads import the module themselves: load it with loadModule, or give its file's URL as options.moduleUrl");
+}
+
+/** The module's URL for the threads: options.moduleUrl (a URL, or a path) or where loadModule imported it from. */
+function moduleUrlOf(mod: CompiledModule, options: TrainOptions): string {
+  const given = options.moduleUrl;
+  if (given === undefined) return loadedFrom(mod)!;
+  if (given instanceof URL) return given.href;
+  return /^(file|data|https?):/.test(given) ? given : pathToFileURL(given).href;
 }
 
 /** Trains the module; throws an NncUsageError (before any step) when an argument cannot be used. */
 export function train(mod: CompiledModule, data: Dataset, options: TrainOptions): TrainResult {
   checkTrainArguments(mod, data, options);
+  // the threads end however training does
+  const pools: ShardPool[] = [];
+  try {
+    return trainChecked(mod, data, options, pools);
+  } finally {
+    for (const pool of pools) pool.close();
+  }
+}
+
+function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions, pools: ShardPool[]): TrainResult {
   const normalization = options.resume ? options.resume.normalization : options.normalize === false ? null : computeNormalization(data);
   // normalized in float64, then converted once to the module's array type (Float32Array for f32)
-  const trainSet = forModule(normalization ? applyNormalization(data, normalization) : data, mod);
+  const prepared = forModule(normalization ? applyNormalization(data, normalization) : data, mod);
+  const lbfgs = options.optimizer.name === "lbfgs";
+  // with threads, the data is copied once into shared memory, and the loop uses that copy
+  const threads = Math.min(options.threads ?? 1, lbfgs ? prepared.count : Math.min(options.batch, prepared.count));
+  const pool = threads > 1 ? new ShardPool(mod, prepared, threads, lbfgs ? 1 : options.batch, moduleUrlOf(mod, options)) : null;
+  if (pool) pools.push(pool);
+  const trainSet = pool?.data ?? prepared;
   const validation = options.validation && normalization ? applyNormalization(options.validation, normalization) : options.validation ?? null;
   const validSet = validation && forModule(validation, mod);
   const scoring = scoringFor(mod, trainSet);
@@ -176,19 +209,19 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   const initial = evaluate(mod, params, trainSet, scoring);
   options.onStart?.(initial);
 
-  const lbfgs = options.optimizer.name === "lbfgs";
   const optimizer = lbfgs ? null : asUsage("options.optimizer", () => createOptimizer(options.optimizer, params));
   const quasiNewton = lbfgs ? createLbfgs(params, { history: options.optimizer.args.history ?? 10, lr: options.optimizer.args.lr ?? 1 }) : null;
   // plain SGD runs as the module's sgdStep: the same update, made inside the backward pass for a
   // batch of one, so that no gradient is written and read back (docs/generated-module.md)
-  const fusedSgd = optimizer instanceof Sgd ? optimizer : null;
+  // (with threads, the workers compute the gradient and the runtime's optimizer applies it)
+  const fusedSgd = optimizer instanceof Sgd && pool === null ? optimizer : null;
   const baseLr = options.optimizer.args.lr ?? 0.01;
   const lrAt = asUsage("options.schedule", () => createSchedule(options.schedule, baseLr, options.epochs));
 
   const resume = options.resume?.resume;
   // every other first-order optimizer runs as the module's optimizerStep: the gradient and the
   // update in one call, θ and the optimizer's state read once per step
-  const fused = optimizer !== null && fusedSgd === null ? createFusedState(mod, options.optimizer, optimizer, resume?.optimizer ?? null) : null;
+  const fused = optimizer !== null && fusedSgd === null && pool === null ? createFusedState(mod, options.optimizer, optimizer, resume?.optimizer ?? null) : null;
   if (resume?.optimizer && fused === null) (optimizer ?? quasiNewton)!.restore(resume.optimizer);
   const history: EpochReport[] = [...((resume?.history as EpochReport[] | undefined) ?? [])];
   // JSON writes a NaN loss as null
@@ -198,7 +231,7 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
 
   const batch = Math.max(1, Math.min(options.batch, trainSet.count));
   const batcher = new Batcher(mod, trainSet, batch);
-  const order = new Uint32Array(trainSet.count);
+  const order = pool?.order ?? new Uint32Array(trainSet.count);
   const lastGood = copyParams(params);
   const stepsPerEpoch = lbfgs ? 1 : Math.ceil(trainSet.count / batch);
 
@@ -206,7 +239,8 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
     const started = performance.now();
     const lr = lrAt(epoch);
     const shuffle = mulberry32(options.seed * 1000003 + epoch);
-    const random = mod.createRandom(options.seed * 7919 + epoch);
+    const epochSeed = options.seed * 7919 + epoch;
+    const random = mod.createRandom(epochSeed);
     for (let i = 0; i < order.length; i++) order[i] = i;
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(shuffle() * (i + 1));
@@ -221,12 +255,12 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
       let bad: string | null;
       let count = trainSet.count;
       if (quasiNewton) {
-        loss = quasiNewton.iterate(params, (p, g) => mod.gradientBatch(p, trainSet.inputs, trainSet.targets, trainSet.count, g)).loss;
+        loss = quasiNewton.iterate(params, pool ? (p, g) => pool.objective(p, g) : (p, g) => mod.gradientBatch(p, trainSet.inputs, trainSet.targets, trainSet.count, g)).loss;
         bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params);
       } else {
         const start = step * batch;
         count = Math.min(batch, trainSet.count - start);
-        batcher.fill(order, start, count);
+        if (pool === null) batcher.fill(order, start, count);
         if (fusedSgd) {
           loss = mod.sgdStep(params, batcher.inputs, batcher.targets, count, lr, grad, random);
           fusedSgd.stepTaken();
@@ -239,7 +273,8 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
           // one is named as the runtime's optimizer would name it
           bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params) === null ? null : (firstNonFinite(grad) ?? firstNonFinite(params));
         } else {
-          loss = mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
+          // the masks of dropout: those of one thread, whose stream is at sample `start` of the epoch
+          loss = pool ? pool.trainGradient(params, start, count, grad, epochSeed, start) : mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
           bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(grad);
           if (bad === null) {
             optimizer!.step(params, grad, lr);
