@@ -305,6 +305,7 @@ export function program(): Command {
       .option("--checkpoint <file>", "checkpoint written after an epoch and at the end (default: beside the weights, <weights>.checkpoint.json)")
       .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", ruled("checkpointSeconds"))
       .option("--resume <checkpoint>", "continue from a checkpoint")
+      .option("--threads <n>", "threads computing each batch's gradient (default: the cores, at most 8, when a step is large enough to share; docs/scale-out.md)", ruled("threads"))
       .addOption(precision()),
   ).action(async (file: string, o: CommonOpts & TrainFlags) => {
     // with the weights on stdout, the messages go to stderr

@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import { once } from "node:events";
+import { availableParallelism } from "node:os";
 import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
 import type { Model, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
 import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
@@ -22,6 +23,7 @@ import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsa
 import { checkResume, loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
 import { createOptimizer } from "./optimizers/index.js";
 import { createSchedule } from "./schedules.js";
+import { defaultThreads } from "./threads/pool.js";
 
 /** A mistake of the user's (bad flag, unreadable file): printed without a stack trace. */
 export class CliError extends Error {
@@ -45,6 +47,8 @@ export interface TrainFlags {
   patience?: number;
   /** least seconds between checkpoints (default 5; 0 = after every epoch) */
   checkpointSeconds?: number;
+  /** threads computing each batch's gradient (default: defaultThreads, runtime/threads/pool.ts) */
+  threads?: number;
 }
 
 /** The files `nnc train` writes; null: not written. */
@@ -245,6 +249,9 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
   out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · batch ${cfg.batch} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
+  const auto = flags.threads === undefined ? defaultThreads(mod, cfg.optimizer.name === "lbfgs" ? data.count : Math.min(cfg.batch, data.count), availableParallelism()) : null;
+  const threads = flags.threads ?? auto!.threads;
+  if (threads > 1) out(`threads ${threads}${auto ? `: ${auto.why} (--threads to choose)` : ""}`);
 
   const tty = process.stdout.isTTY === true;
   const bar = tty ? new cliProgress.SingleBar({ format: "  epoch {epoch} [{bar}] {value}/{total} batches", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
@@ -272,6 +279,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     earlyStopping: cfg.earlyStopping ?? null,
     normalize: cfg.normalize,
     resume,
+    threads,
     onStart: (initial) => out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : `initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`),
     onProgress: (epoch, done, total) => {
       if (!bar) return;

@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { transpile, type CompiledModule } from "../load-module.js";
-import { modulePrecision } from "../precision.js";
+import { arrayOf, modulePrecision } from "../precision.js";
 import { skipSeed } from "../random.js";
 import type { Dataset, FloatArray, ParamSet } from "../types.js";
 import { CMD_STRIDE, CONTROL_CELLS, DONE, FAILED, GEN, MESSAGE_BYTES, OP_EXIT, OP_IDLE, OP_OBJECTIVE, OP_TRAIN, type WorkerSetup } from "./worker.js";
@@ -27,9 +27,10 @@ const rowSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 function workerScript(): URL {
   const built = new URL("./worker.js", import.meta.url);
   if (built.protocol !== "file:" || existsSync(fileURLToPath(built))) return built;
-  const js = transpile(readFileSync(new URL("./worker.ts", import.meta.url), "utf8"));
-  return new URL(`data:text/javascript;base64,${Buffer.from(js).toString("base64")}`);
+  transpiled ??= transpile(readFileSync(new URL("./worker.ts", import.meta.url), "utf8"));
+  return new URL(`data:text/javascript;base64,${Buffer.from(transpiled).toString("base64")}`);
 }
+let transpiled: string | undefined;
 
 /** Contiguous shards of `count` rows, shard k [bounds[k], bounds[k + 1]): sizes differ by at most
  * one, the larger first, so that the main thread's shard is never empty. */
@@ -113,8 +114,9 @@ export class ShardPool {
     if (mod.meta.hasDropout) {
       // counted on one sample (the masks do not depend on the values): the streams of the shards
       // are then cut from the one-thread stream at each shard's first sample
-      const grad = mod.createParams();
-      mod.gradientBatchTrain(mod.createParams(), this.batchInputs, this.batchTargets, 1, grad, () => (draws++, 0.5));
+      // (on arrays of its own: createParams' would take room in a wasm module's arena)
+      const plain = () => Object.fromEntries(Object.entries(paramSizes).map(([k, n]) => [k, arrayOf(precision, n)])) as ParamSet;
+      mod.gradientBatchTrain(plain(), this.batchInputs, this.batchTargets, 1, plain(), () => (draws++, 0.5));
     }
     this.drawsPerSample = draws;
 
@@ -223,7 +225,7 @@ export class ShardPool {
     if (failed !== 0) {
       const length = new DataView(this.message).getUint32(MESSAGE_BYTES - 4);
       const text = new TextDecoder().decode(new Uint8Array(this.message).slice(0, length));
-      throw new Error(`training thread ${failed} failed: ${text}`);
+      throw new Error(`training thread ${failed - 1} failed: ${text}`);
     }
   }
 
@@ -234,20 +236,58 @@ export class ShardPool {
     for (let k = 0; k < this.threads; k++) w[k] = (this.bounds[k + 1]! - this.bounds[k]!) / count;
     let loss = w[0]! * firstLoss;
     for (let k = 1; k < this.threads; k++) if (w[k] !== 0) loss += w[k]! * this.commands[k * CMD_STRIDE + 4]!;
+    // the shards with rows: 0 … last (the larger shards come first); the first is in grad
+    let last = 0;
+    for (let k = 1; k < this.threads; k++) if (w[k] !== 0) last = k;
+    if (last === 0) return loss; // one shard: w[0] = 1, grad is the batch's
     const s = this.sums;
     for (const name in grad) {
       const g = grad[name]!;
       const n = g.length;
-      const w0 = w[0]!;
-      for (let i = 0; i < n; i++) s[i] = w0 * g[i]!;
-      for (let k = 1; k < this.threads; k++) {
+      // one pass per shard after the first, each adding in double what the shard contributes:
+      // the same operations, in the same order, as one sum per element
+      let into: FloatArray | Float64Array = last === 1 ? g : s;
+      const g1 = this.grads[0]![name]!;
+      const w0 = w[0]!, w1 = w[1]!;
+      for (let i = 0; i < n; i++) into[i] = w0 * g[i]! + w1 * g1[i]!;
+      for (let k = 2; k <= last; k++) {
         const wk = w[k]!;
-        if (wk === 0) continue;
         const gk = this.grads[k - 1]![name]!;
-        for (let i = 0; i < n; i++) s[i] = s[i]! + wk * gk[i]!;
+        into = k === last ? g : s;
+        for (let i = 0; i < n; i++) into[i] = s[i]! + wk * gk[i]!;
       }
-      for (let i = 0; i < n; i++) g[i] = s[i]!;
     }
     return loss;
   }
+}
+
+/**
+ * Below this much work per thread and step (parameters × samples), a step is too short for
+ * threads to pay: the start and the wait cost tens of microseconds, the reduction and the copies a
+ * few passes over the parameters (docs/scale-out.md).
+ */
+export const MIN_WORK_PER_THREAD = 2 ** 20;
+/** the most threads `nnc train` starts unasked */
+export const MAX_DEFAULT_THREADS = 8;
+
+export interface ThreadsChoice {
+  readonly threads: number;
+  /** one line for the user: how many and why */
+  readonly why: string;
+}
+
+/**
+ * The threads `nnc train` uses without --threads: the available cores, at most
+ * MAX_DEFAULT_THREADS, and at most one per MIN_WORK_PER_THREAD of a step's work (`rows`: the
+ * batch, or the data set for a full-batch optimizer); 1 for a small step.
+ */
+export function defaultThreads(mod: CompiledModule, rows: number, cores: number): ThreadsChoice {
+  const params = Object.values(mod.meta.params).reduce((s, shape) => s + rowSize(shape), 0);
+  const work = params * rows;
+  const threads = Math.max(1, Math.min(cores, MAX_DEFAULT_THREADS, Math.floor(work / MIN_WORK_PER_THREAD), rows));
+  const why =
+    threads === 1 && cores > 1
+      ? `a step's work (${params} parameters × ${rows} samples) is too small to share`
+      : `${cores} core${cores === 1 ? "" : "s"}${cores > MAX_DEFAULT_THREADS ? ` (at most ${MAX_DEFAULT_THREADS} unasked)` : ""}, ${params} parameters × ${rows} samples a step`;
+  return { threads, why };
 }

@@ -131,7 +131,8 @@ async function run(setup: WorkerSetup): Promise<void> {
 /** The first failure's message is kept: the others' would overwrite it. */
 function fail(setup: WorkerSetup, control: Int32Array, e: unknown): void {
   if (Atomics.compareExchange(control, FAILED, 0, setup.index + 1) !== 0) return;
-  const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  // a module imported from a data: URL would fill the message with its base64 text
+  const text = (e instanceof Error ? (e.stack ?? e.message) : String(e)).replace(/data:[^\s)]{40,}/g, (url) => `${url.slice(0, 30)}…`);
   const bytes = new Uint8Array(setup.message);
   const written = new TextEncoder().encodeInto(text, bytes.subarray(0, MESSAGE_BYTES - 4)).written;
   new DataView(setup.message).setUint32(MESSAGE_BYTES - 4, written);

@@ -1,0 +1,138 @@
+/**
+ * `npm run bench:threads` (and the threads row of `npm run bench`): a training step of network C
+ * (784-128-10, MNIST-sized) at batch 128 on one thread and on 2 (train({ threads }),
+ * runtime/threads/pool.ts), both targets, timed in interleaved rounds with paired ratios
+ * (harness.ts). One thread is the step `nnc train` runs for plain SGD (the module's sgdStep);
+ * 2 threads are the pool's sharded gradient, then the runtime's SGD update on the main thread.
+ * Before timing, the two ways' parameters after the same steps are compared (they differ by
+ * rounding only). Results: a table on stderr and bench/results/threads.md.
+ *
+ * Options: --quick (short loops), --threads N (the second column; default 2).
+ */
+import { writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
+import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { compile } from "../compiler/pipeline.js";
+import type { Target } from "../compiler/target.js";
+import { loadedFrom, type CompiledModule } from "../runtime/load-module.js";
+import { createOptimizer } from "../runtime/optimizers/index.js";
+import { ShardPool } from "../runtime/threads/pool.js";
+import type { ParamSet } from "../runtime/types.js";
+import { fmtRange, fmtRate, fmtRatio, loadInstance, log, LR, makeData, median, NETWORKS, pairedRatios, POOL, ROOT, SEED, table, timeInterleaved, type Contestant } from "./harness.js";
+
+const BATCH = 128;
+const args = process.argv.slice(2);
+const QUICK = args.includes("--quick");
+const threadsArg = args.indexOf("--threads");
+const THREADS = threadsArg >= 0 ? Number(args[threadsArg + 1]) : 2;
+const SETTINGS = QUICK ? { warmupMs: 200, loopMs: 100 } : { warmupMs: 1500, loopMs: 600 };
+const ROUNDS = QUICK ? 3 : 11;
+
+export interface ThreadsRow {
+  readonly target: Target;
+  readonly threads: number;
+  readonly one: number;
+  readonly many: number;
+  /** many ÷ one, median of the per-round ratios, and their range */
+  readonly ratio: number;
+  readonly ratios: number[];
+  /** largest relative difference of the parameters after the same steps */
+  readonly agreement: number;
+}
+
+interface Way {
+  readonly params: ParamSet;
+  step(i: number): void;
+  close(): void;
+}
+
+/** The step `nnc train` runs for SGD on one thread: sgdStep on the batch's rows (views). */
+function oneThread(mod: CompiledModule, x: Float64Array, t: Float64Array): Way {
+  const params = mod.createParams();
+  mod.initParams(params, SEED);
+  const grad = mod.createParams();
+  const batches = [0, 1].map((j) => ({ inputs: { x: x.subarray(j * BATCH * 784, (j + 1) * BATCH * 784) }, targets: { t: t.subarray(j * BATCH * 10, (j + 1) * BATCH * 10) } }));
+  return { params, step: (i) => void mod.sgdStep(params, batches[i % 2]!.inputs, batches[i % 2]!.targets, BATCH, LR, grad), close: () => {} };
+}
+
+/** The step of train({ threads }): the pool's gradient, then the runtime's SGD on the main thread. */
+function pooled(mod: CompiledModule, x: Float64Array, t: Float64Array, threads: number): Way {
+  const params = mod.createParams();
+  mod.initParams(params, SEED);
+  const grad = mod.createParams();
+  const pool = new ShardPool(mod, { count: POOL, inputs: { x }, targets: { t } }, threads, BATCH, loadedFrom(mod)!);
+  for (let i = 0; i < POOL; i++) pool.order[i] = i;
+  const sgd = createOptimizer({ name: "sgd", args: { lr: LR } }, params);
+  return {
+    params,
+    step: (i) => {
+      pool.trainGradient(params, (i % 2) * BATCH, BATCH, grad, 0, 0);
+      sgd.step(params, grad, LR);
+    },
+    close: () => pool.close(),
+  };
+}
+
+function relDiff(a: ParamSet, b: ParamSet): number {
+  let worst = 0;
+  for (const k of Object.keys(a)) {
+    let scale = 0, diff = 0;
+    for (let i = 0; i < a[k]!.length; i++) {
+      scale = Math.max(scale, Math.abs(b[k]![i]!));
+      diff = Math.max(diff, Math.abs(a[k]![i]! - b[k]![i]!));
+    }
+    worst = Math.max(worst, diff / scale);
+  }
+  return worst;
+}
+
+export async function benchThreads(threads = THREADS): Promise<ThreadsRow[]> {
+  const net = NETWORKS.find((n) => n.id === "C")!;
+  const source = readFileSync(join(ROOT!, "bench", "models", net.file), "utf8");
+  const { x, t } = makeData(net);
+  const rows: ThreadsRow[] = [];
+  for (const target of ["ts", "wasm"] as const) {
+    const r = await compile(source, { file: net.file, target });
+    // a module instance per way: their wasm arenas stay apart
+    const one = oneThread(await loadInstance(r.ts!), x, t);
+    const many = pooled(await loadInstance(r.ts!), x, t, threads);
+    try {
+      for (let i = 0; i < 6; i++) {
+        one.step(i);
+        many.step(i);
+      }
+      const agreement = relDiff(many.params, one.params);
+      const contestants: Contestant<"one" | "many">[] = [
+        { impl: "one", prepare: async () => {}, step: one.step, sync: () => {}, settings: SETTINGS },
+        { impl: "many", prepare: async () => {}, step: many.step, sync: () => {}, settings: SETTINGS },
+      ];
+      const timing = await timeInterleaved(contestants, BATCH, ROUNDS);
+      const ratios = pairedRatios(timing.get("many")!, timing.get("one")!);
+      rows.push({ target, threads, one: timing.get("one")!.samplesPerSec, many: timing.get("many")!.samplesPerSec, ratio: median(ratios), ratios, agreement });
+      log(`  C batch ${BATCH} ${target}: 1 thread ${fmtRate(timing.get("one")!.samplesPerSec)}/s, ${threads} threads ${fmtRate(timing.get("many")!.samplesPerSec)}/s, ${fmtRange(ratios)}`);
+    } finally {
+      many.close();
+    }
+  }
+  return rows;
+}
+
+export function threadsTable(rows: readonly ThreadsRow[]): { text: string; markdown: string } {
+  return table(
+    ["network", "batch", "target", "1 thread (samples/s)", "threads", "N threads (samples/s)", "speed-up (range)", "params rel. diff"],
+    rows.map((r) => ["C", String(BATCH), r.target, fmtRate(r.one), String(r.threads), fmtRate(r.many), fmtRange(r.ratios), r.agreement.toExponential(1)]),
+    ["l", "r", "l", "r", "r", "r", "r", "r"],
+  );
+}
+
+async function main(): Promise<void> {
+  log(`bench:threads — ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  const rows = await benchThreads();
+  const { text, markdown } = threadsTable(rows);
+  process.stdout.write(`${text}\n`);
+  const header = `# Threads: a training step of network C, batch ${BATCH}, 1 vs ${THREADS} threads\n\n${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end; ${ROUNDS} interleaved rounds, speed-up the median of the per-round ratios.\n\n`;
+  if (!QUICK) writeFileSync(join(ROOT!, "bench", "results", "threads.md"), header + markdown + "\n");
+}
+
+if (process.argv[1]?.endsWith("threads.js")) await main();
