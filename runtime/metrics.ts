@@ -68,6 +68,11 @@ export function evaluate(mod: CompiledModule, params: ParamSet, data: Dataset, s
   // the loss and the outputs in one forward pass over the data (evaluateBatch)
   const outputs = outputArrays(mod, data.count);
   const loss = data.count > 0 ? mod.evaluateBatch(params, data.inputs, data.targets, data.count, outputs) : NaN;
+  return scoreOutputs(mod, data, loss, outputs, scoring);
+}
+
+/** The evaluation of outputs evaluateBatch wrote for `data` (in the module's array type), with its loss. */
+export function scoreOutputs(mod: CompiledModule, data: Dataset, loss: number, outputs: Record<string, FloatArray>, scoring: Scoring): Evaluation {
   if (scoring === null) return { loss, accuracy: null, confusion: null, rmse: rmse(mod, outputs, data) };
   const out = outputs[scoring.output]!;
   const t = data.targets[scoring.target]!;

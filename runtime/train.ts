@@ -192,29 +192,33 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   const normalization = options.resume ? options.resume.normalization : options.normalize === false ? null : computeNormalization(data);
   // normalized in float64, then converted once to the module's array type (Float32Array for f32)
   const prepared = forModule(normalization ? applyNormalization(data, normalization) : data, mod);
+  const validation = options.validation && normalization ? applyNormalization(options.validation, normalization) : options.validation ?? null;
+  const preparedValid = validation && forModule(validation, mod);
   const lbfgs = options.optimizer.name === "lbfgs";
-  // with threads, the data is copied once into shared memory, and the loop uses that copy
+  // with threads (threads/pool.ts), the data, the parameters, the gradient and the optimizer's
+  // state live in shared memory, and every step and evaluation is sharded
   const threads = Math.min(options.threads ?? 1, lbfgs ? prepared.count : Math.min(options.batch, prepared.count));
-  const pool = threads > 1 ? new ShardPool(mod, prepared, threads, lbfgs ? 1 : options.batch, moduleUrlOf(mod, options)) : null;
+  const pool = threads > 1 ? new ShardPool(mod, prepared, preparedValid, threads, options.batch, moduleUrlOf(mod, options), lbfgs ? null : options.optimizer) : null;
   if (pool) pools.push(pool);
   const trainSet = pool?.data ?? prepared;
-  const validation = options.validation && normalization ? applyNormalization(options.validation, normalization) : options.validation ?? null;
-  const validSet = validation && forModule(validation, mod);
+  const validSet = pool ? pool.validation : preparedValid;
   const scoring = scoringFor(mod, trainSet);
 
-  const params = mod.createParams();
+  const params = pool?.params ?? mod.createParams();
   if (options.resume) for (const [k, p] of Object.entries(options.resume.params)) params[k]!.set(p.values);
   else mod.initParams(params, options.seed);
-  const grad = mod.createParams();
-  const initial = evaluate(mod, params, trainSet, scoring);
+  const grad = pool?.grad ?? mod.createParams();
+  // what the caller sees: arrays of its own, not views of the pool's shared memory
+  const visible = () => (pool ? copyParams(params) : params);
+  const evaluateOn = (set: 0 | 1) => (pool ? pool.evaluate(params, set, scoring) : evaluate(mod, params, set === 0 ? trainSet : validSet!, scoring));
+  const initial = evaluateOn(0);
   options.onStart?.(initial);
 
-  const optimizer = lbfgs ? null : asUsage("options.optimizer", () => createOptimizer(options.optimizer, params));
+  const optimizer = lbfgs ? null : (pool?.optimizer ?? asUsage("options.optimizer", () => createOptimizer(options.optimizer, params)));
   const quasiNewton = lbfgs ? createLbfgs(params, { history: options.optimizer.args.history ?? 10, lr: options.optimizer.args.lr ?? 1 }) : null;
   // plain SGD runs as the module's sgdStep: the same update, made inside the backward pass for a
   // batch of one, so that no gradient is written and read back (docs/generated-module.md)
-  // (with threads, the workers compute the gradient and the runtime's optimizer applies it)
-  const fusedSgd = optimizer instanceof Sgd && pool === null ? optimizer : null;
+  const fusedSgd = optimizer instanceof Sgd ? optimizer : null;
   const baseLr = options.optimizer.args.lr ?? 0.01;
   const lrAt = asUsage("options.schedule", () => createSchedule(options.schedule, baseLr, options.epochs));
 
@@ -230,7 +234,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   const firstEpoch = resume ? resume.epoch : 0;
 
   const batch = Math.max(1, Math.min(options.batch, trainSet.count));
-  const batcher = new Batcher(mod, trainSet, batch);
+  const batcher = pool ? null : new Batcher(mod, trainSet, batch);
   const order = pool?.order ?? new Uint32Array(trainSet.count);
   const lastGood = copyParams(params);
   const stepsPerEpoch = lbfgs ? 1 : Math.ceil(trainSet.count / batch);
@@ -260,21 +264,24 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
       } else {
         const start = step * batch;
         count = Math.min(batch, trainSet.count - start);
-        if (pool === null) batcher.fill(order, start, count);
-        if (fusedSgd) {
-          loss = mod.sgdStep(params, batcher.inputs, batcher.targets, count, lr, grad, random);
+        batcher?.fill(order, start, count);
+        if (pool) {
+          // the shards update the parameters and scan them (their sum is finite)
+          loss = pool.trainStep(start, count, lr, epochSeed, start);
+          bad = !Number.isFinite(loss) ? "loss" : pool.finite() ? null : (firstNonFinite(grad) ?? firstNonFinite(params));
+        } else if (fusedSgd) {
+          loss = mod.sgdStep(params, batcher!.inputs, batcher!.targets, count, lr, grad, random);
           fusedSgd.stepTaken();
           bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params);
         } else if (fused) {
           fused.lr = lr;
-          loss = mod.optimizerStep(params, fused, batcher.inputs, batcher.targets, count, grad, random);
+          loss = mod.optimizerStep(params, fused, batcher!.inputs, batcher!.targets, count, grad, random);
           // a non-finite gradient makes the parameters non-finite (every rule multiplies or divides by
           // it), so only they are scanned each step; grad still holds the step's gradient, and a bad
           // one is named as the runtime's optimizer would name it
           bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params) === null ? null : (firstNonFinite(grad) ?? firstNonFinite(params));
         } else {
-          // the masks of dropout: those of one thread, whose stream is at sample `start` of the epoch
-          loss = pool ? pool.trainGradient(params, start, count, grad, epochSeed, start) : mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
+          loss = mod.gradientBatchTrain(params, batcher!.inputs, batcher!.targets, count, grad, random);
           bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(grad);
           if (bad === null) {
             optimizer!.step(params, grad, lr);
@@ -285,12 +292,12 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
       if (bad !== null) {
         copyInto(params, lastGood);
         // sgdStep stores no gradient; the message names the first parameter whose gradient is bad
-        if (fusedSgd) mod.gradientBatchTrain(params, batcher.inputs, batcher.targets, count, grad, random);
+        if (fusedSgd) mod.gradientBatchTrain(params, batcher!.inputs, batcher!.targets, count, grad, random);
         const where = `epoch ${epoch + 1}, step ${step + 1} (${epoch * stepsPerEpoch + step + 1} in all)`;
         const what = bad === "loss" ? `the loss is ${loss}` : `${bad} became ${bad.includes("[") ? "non-finite" : ""}`;
         const first = bad === "loss" ? (firstNonFinite(grad) ?? firstLarge(grad)) : bad;
         return {
-          params,
+          params: visible(),
           normalization,
           initial,
           history,
@@ -301,8 +308,8 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
       }
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
     }
-    const trainEval = evaluate(mod, params, trainSet, scoring);
-    const validEval = validSet ? evaluate(mod, params, validSet, scoring) : null;
+    const trainEval = evaluateOn(0);
+    const validEval = validSet ? evaluateOn(1) : null;
     const ref = validEval?.loss ?? trainEval.loss;
     const improved = best === null || ref < best.loss - (options.earlyStopping?.minDelta ?? 0);
     if (improved) {
@@ -313,7 +320,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
     history.push(report);
     options.onEpoch?.(report);
     options.onCheckpoint?.({
-      params,
+      params: visible(),
       normalization,
       resume: {
         epoch: epoch + 1,
@@ -325,11 +332,11 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
     });
     if (options.earlyStopping && validSet && badEpochs >= options.earlyStopping.patience) {
       for (const [k, v] of Object.entries(best!.params)) params[k]!.set(v);
-      return { params, normalization, initial, history, stopped: "early-stopping", bestEpoch: best!.epoch, message: `early stopping after epoch ${epoch + 1}: no improvement of the validation loss for ${badEpochs} epochs; restored the weights of epoch ${best!.epoch}` };
+      return { params: visible(), normalization, initial, history, stopped: "early-stopping", bestEpoch: best!.epoch, message: `early stopping after epoch ${epoch + 1}: no improvement of the validation loss for ${badEpochs} epochs; restored the weights of epoch ${best!.epoch}` };
     }
   }
   if (options.earlyStopping && validSet && best) for (const [k, v] of Object.entries(best.params)) params[k]!.set(v);
-  return { params, normalization, initial, history, stopped: "completed", bestEpoch: best?.epoch ?? null, message: null };
+  return { params: visible(), normalization, initial, history, stopped: "completed", bestEpoch: best?.epoch ?? null, message: null };
 }
 
 export type { OptimizerState };

@@ -1,24 +1,59 @@
 /**
- * Data-parallel gradients over worker threads (`train({ threads })`, docs/scale-out.md, "Every
- * core of one machine"). The main thread keeps the parameters and the optimizer; a batch is cut
- * into `threads` contiguous shards, the main thread computing the first and worker k the k-th
- * (worker.ts), all with the same generated module. The parameters, the data, the batch order and
- * each worker's gradient live in SharedArrayBuffers; a step is started and awaited through Atomics
- * on a control buffer, so a step posts no message and the synchronous `train` stays synchronous.
+ * Data-parallel training over worker threads (`train({ threads })`, docs/scale-out.md, "Every core
+ * of one machine"). The main thread runs shard 0 and threads − 1 workers run the others
+ * (worker.ts), each with the same generated module. The parameters, the optimizer's state, the
+ * data, the batch order, the shards' gradients and the outputs of an evaluation live in
+ * SharedArrayBuffers; a step is started and awaited through Atomics on a control buffer, so no
+ * message is posted per step and the synchronous `train` stays synchronous.
  *
- * Each shard's batch gradient is its mean plus the parameter-only terms R; the batch's is their
- * weighted sum Σₖ (nₖ / n) gₖ, whose weights add up to 1, so R comes out once. The sum is taken in
- * shard order, element by element, in double: the result differs from one thread's by rounding
- * only, whatever the number of threads (test/runtime/threads.test.ts holds N = 1, 2, 3 to 1e-12).
+ * Per step: each shard's batch gradient (its mean plus the parameter-only terms R), a barrier,
+ * then each shard reduces and updates its slice of every tensor — Σₖ (nₖ / n) gₖ in shard order,
+ * whose weights add up to 1 so that R comes out once, then the optimizer's rule of
+ * compiler/codegen/update-rules.ts (the same arithmetic as the runtime's optimizers and the
+ * module's fused step). The result differs from one thread's by rounding only, whatever the
+ * number of threads (test/runtime/threads.test.ts holds N = 1, 2, 3 to 1e-12). Evaluations (the
+ * loss and accuracy after each epoch) are sharded the same way.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { UPDATE_RULES, type UpdateRule } from "../../compiler/codegen/update-rules.js";
+import type { OptimizerConfig } from "../../compiler/semantics/model.js";
+import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
 import { transpile, type CompiledModule } from "../load-module.js";
+import { scoreOutputs, type Evaluation, type Scoring } from "../metrics.js";
+import { createOptimizer } from "../optimizers/index.js";
 import { arrayOf, modulePrecision } from "../precision.js";
 import { skipSeed } from "../random.js";
-import type { Dataset, FloatArray, ParamSet } from "../types.js";
-import { CMD_STRIDE, CONTROL_CELLS, DONE, FAILED, GEN, MESSAGE_BYTES, OP_EXIT, OP_IDLE, OP_OBJECTIVE, OP_TRAIN, type WorkerSetup } from "./worker.js";
+import type { Dataset, FloatArray, Optimizer, OptimizerState, ParamSet } from "../types.js";
+import {
+  ARRIVED,
+  CONTROL_CELLS,
+  DONE,
+  FAILED,
+  GEN,
+  MESSAGE_BYTES,
+  OP_EVALUATE,
+  OP_EXIT,
+  OP_OBJECTIVE,
+  OP_TRAIN,
+  Shard,
+  shardStart,
+  SLOT_CELLS,
+  SLOT_LOSS,
+  SLOT_SEED,
+  SLOT_SUM,
+  STEP_CELLS,
+  STEP_COUNT,
+  STEP_LR,
+  STEP_OP,
+  STEP_SCALARS,
+  STEP_SET,
+  STEP_START,
+  type ShardModule,
+  type ShardSetup,
+  type SharedSet,
+} from "./worker.js";
 
 const rowSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -32,116 +67,125 @@ function workerScript(): URL {
 }
 let transpiled: string | undefined;
 
-/** Contiguous shards of `count` rows, shard k [bounds[k], bounds[k + 1]): sizes differ by at most
- * one, the larger first, so that the main thread's shard is never empty. */
-function shardBounds(count: number, shards: number, bounds: Float64Array): void {
-  for (let k = 0; k <= shards; k++) bounds[k] = count - Math.floor(((shards - k) * count) / shards);
+/** The update rule as a function of one slice: (p, g, ...state, from, to, lr, ...hyper, ...scalars). */
+function updateSource(rule: UpdateRule): string {
+  const args = ["p", "g", ...rule.state, "from", "to", "lr", ...rule.hyper, ...rule.perStep.map(([name]) => name)];
+  return `function ${rule.name}Slice(${args.join(", ")}) {\n  for (let i = from; i < to; i++) {\n    ${rule.perElement.join("\n    ")}\n  }\n}`;
 }
 
 export class ShardPool {
-  /** the training data, copied once into shared memory: the training loop evaluates on it too */
+  /** the training data and the validation data, copied once into shared memory */
   readonly data: Dataset;
-  /** the batch order, written by the training loop and read by the workers */
+  readonly validation: Dataset | null;
+  /** the batch order, written by the training loop and read by the shards */
   readonly order: Uint32Array;
+  /** the parameters the shards read and update */
+  readonly params: ParamSet;
+  /** the last step's gradient (or objective's) */
+  readonly grad: ParamSet;
+  /** the first-order optimizer whose rule the shards apply, its state in shared memory; null for L-BFGS */
+  readonly optimizer: Optimizer | null;
   private readonly workers: Worker[] = [];
   private readonly control: Int32Array;
-  private readonly commands: Float64Array;
+  private readonly step: Float64Array;
+  private readonly slots: Float64Array;
   private readonly message: SharedArrayBuffer;
-  private readonly sharedParams: ParamSet;
-  /** worker k's gradient (k ≥ 1; the main thread's shard writes the caller's) */
-  private readonly grads: ParamSet[] = [];
-  /** the reduction's sums, in double whatever the module's precision */
-  private readonly sums: Float64Array;
-  private readonly bounds: Float64Array;
-  private readonly weights: Float64Array;
-  /** the main thread's shard of a training batch, gathered here */
-  private readonly batchInputs: Record<string, FloatArray>;
-  private readonly batchTargets: Record<string, FloatArray>;
-  private readonly gather: [FloatArray, FloatArray, number][] = [];
-  /** the main thread's shard of the whole data set, for a full-batch objective */
-  private readonly firstRows: { inputs: Record<string, FloatArray>; targets: Record<string, FloatArray> };
+  private readonly outputs: Record<string, FloatArray>[] = [];
+  private readonly shard: Shard;
   /** random numbers one sample's training-mode gradient draws (dropout masks) */
   private readonly drawsPerSample: number;
+  private readonly rule: { readonly scalars: readonly ((s: Record<string, number>) => number)[]; readonly s: Record<string, number> } | null;
+  private finiteSum = 0;
   private closed = false;
 
   /**
    * Starts threads − 1 workers and waits until each has loaded the module. `moduleUrl` is where
-   * the workers import the module from (a data: or file: URL); `maxBatch` the largest batch.
+   * the workers import it from (a data: or file: URL); `maxBatch` the largest training batch;
+   * `optimizer` the first-order optimizer to apply (null: gradients only, for L-BFGS).
    */
   constructor(
     private readonly mod: CompiledModule,
     data: Dataset,
+    validation: Dataset | null,
     readonly threads: number,
     maxBatch: number,
     moduleUrl: string,
+    optimizer: OptimizerConfig | null,
   ) {
     const precision = modulePrecision(mod);
-    const shared = (n: number) => (precision === "f32" ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float64Array(new SharedArrayBuffer(8 * n)));
-    const share = (m: Record<string, FloatArray>) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, shared(a.length)]) as [string, FloatArray][]);
-    const inputs = share(data.inputs);
-    const targets = share(data.targets);
-    for (const k in inputs) inputs[k]!.set(data.inputs[k]!);
-    for (const k in targets) targets[k]!.set(data.targets[k]!);
-    this.data = { count: data.count, inputs, targets };
-    this.order = new Uint32Array(new SharedArrayBuffer(4 * Math.max(1, data.count)));
-    this.control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_CELLS));
-    this.commands = new Float64Array(new SharedArrayBuffer(8 * CMD_STRIDE * threads));
-    this.message = new SharedArrayBuffer(MESSAGE_BYTES);
-    const paramSizes = Object.fromEntries(Object.entries(mod.meta.params).map(([k, s]) => [k, rowSize(s)]));
-    const paramsLike = () => Object.fromEntries(Object.entries(paramSizes).map(([k, n]) => [k, shared(n)])) as ParamSet;
-    this.sharedParams = paramsLike();
-    this.sums = new Float64Array(Math.max(0, ...Object.values(paramSizes)));
-    this.bounds = new Float64Array(threads + 1);
-    this.weights = new Float64Array(threads);
+    const buffer = (n: number, bytes: number) => new SharedArrayBuffer(bytes * Math.max(1, n));
+    const view = (b: SharedArrayBuffer, f64 = false): FloatArray => (precision === "f32" && !f64 ? new Float32Array(b) : new Float64Array(b));
+    const sizesOf = (shapes: Record<string, number[]>) => Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, rowSize(s)]));
+    const paramSizes = sizesOf(mod.meta.params);
+    const sizes = { ...sizesOf(mod.meta.inputs), ...sizesOf(mod.meta.targets), ...sizesOf(mod.meta.outputs) };
+    const bytes = precision === "f32" ? 4 : 8;
+    const sharedParams = (f64 = false) => Object.fromEntries(Object.entries(paramSizes).map(([k, n]) => [k, buffer(n, f64 ? 8 : bytes)]));
+    const views = (m: Record<string, SharedArrayBuffer>, f64 = false) => Object.fromEntries(Object.entries(m).map(([k, b]) => [k, view(b, f64)])) as ParamSet;
 
-    const sizes: Record<string, number> = Object.fromEntries([...Object.entries(mod.meta.inputs), ...Object.entries(mod.meta.targets)].map(([k, s]) => [k, rowSize(s)]));
-    const maxRows = Math.ceil(Math.min(maxBatch, data.count) / threads);
-    const batch = (m: Record<string, FloatArray>) =>
-      Object.fromEntries(
-        Object.entries(m).map(([k, a]) => {
-          const buf = precision === "f32" ? new Float32Array(maxRows * sizes[k]!) : new Float64Array(maxRows * sizes[k]!);
-          this.gather.push([a, buf, sizes[k]!]);
-          return [k, buf];
-        }),
-      ) as Record<string, FloatArray>;
-    this.batchInputs = batch(inputs);
-    this.batchTargets = batch(targets);
-    shardBounds(data.count, threads, this.bounds);
-    const rows = (m: Record<string, FloatArray>) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.subarray(0, this.bounds[1]! * sizes[k]!)]));
-    this.firstRows = { inputs: rows(inputs), targets: rows(targets) };
+    const sets: SharedSet[] = [];
+    const share = (d: Dataset): Dataset => {
+      const copy = (m: Record<string, FloatArray>) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, buffer(a.length, bytes)]));
+      const set: SharedSet = { count: d.count, inputs: copy(d.inputs), targets: copy(d.targets), outputs: Object.fromEntries(Object.keys(mod.meta.outputs).map((k) => [k, buffer(d.count * sizes[k]!, bytes)])) };
+      const inputs = views(set.inputs), targets = views(set.targets);
+      for (const k in inputs) inputs[k]!.set(d.inputs[k]!);
+      for (const k in targets) targets[k]!.set(d.targets[k]!);
+      sets.push(set);
+      this.outputs.push(views(set.outputs));
+      return { count: d.count, inputs, targets };
+    };
+    this.data = share(data);
+    this.validation = validation && share(validation);
 
+    const rule = optimizer === null ? null : UPDATE_RULES.find((r) => r.name === optimizer.name)!;
+    const hyperOf = (key: string) => optimizer!.args[key] ?? OPTIMIZERS[optimizer!.name][key]!;
+    const setup: ShardSetup = {
+      role: "nnc-shard",
+      index: 0,
+      threads,
+      moduleUrl,
+      precision,
+      control: buffer(CONTROL_CELLS, 4),
+      step: buffer(STEP_CELLS, 8),
+      slots: buffer(SLOT_CELLS * threads, 8),
+      message: buffer(MESSAGE_BYTES, 1),
+      order: buffer(data.count, 4),
+      params: sharedParams(),
+      grads: Array.from({ length: threads }, () => sharedParams()),
+      state: (rule?.state ?? []).map(() => sharedParams(true)),
+      sets,
+      sizes,
+      maxRows: Math.ceil(Math.min(maxBatch, data.count) / threads),
+      update: rule && updateSource(rule),
+      hyper: rule?.hyper.map(hyperOf) ?? [],
+      scalars: rule?.perStep.length ?? 0,
+    };
+    this.control = new Int32Array(setup.control);
+    this.step = new Float64Array(setup.step);
+    this.slots = new Float64Array(setup.slots);
+    this.message = setup.message;
+    this.order = new Uint32Array(setup.order);
+    this.params = views(setup.params);
+    this.grad = views(setup.grads[0]!);
+    this.rule = rule && {
+      scalars: rule.perStep.map(([, expr]) => new Function("s", `return ${expr};`) as (s: Record<string, number>) => number),
+      s: Object.fromEntries([...rule.hyper.map((h) => [h, hyperOf(h)] as const), ["t", 0] as const]),
+    };
+    this.optimizer = rule && new PooledOptimizer(optimizer!, this.params, rule.state.map((_, j) => views(setup.state[j]!, true)), this.rule!.s);
+
+    this.shard = new Shard(mod as unknown as ShardModule, setup);
     let draws = 0;
     if (mod.meta.hasDropout) {
-      // counted on one sample (the masks do not depend on the values): the streams of the shards
-      // are then cut from the one-thread stream at each shard's first sample
-      // (on arrays of its own: createParams' would take room in a wasm module's arena)
+      // counted on one sample (the masks do not depend on the values): each shard's stream is cut
+      // from the one-thread stream at the shard's first sample
       const plain = () => Object.fromEntries(Object.entries(paramSizes).map(([k, n]) => [k, arrayOf(precision, n)])) as ParamSet;
-      mod.gradientBatchTrain(plain(), this.batchInputs, this.batchTargets, 1, plain(), () => (draws++, 0.5));
+      const one = (names: string[]) => Object.fromEntries(names.map((k) => [k, arrayOf(precision, sizes[k]!)]));
+      mod.gradientBatchTrain(plain(), one(Object.keys(mod.meta.inputs)), one(Object.keys(mod.meta.targets)), 1, plain(), () => (draws++, 0.5));
     }
     this.drawsPerSample = draws;
 
     const script = workerScript();
-    const buffers = (m: Record<string, FloatArray>) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.buffer as SharedArrayBuffer]));
     for (let k = 1; k < threads; k++) {
-      const grad = paramsLike();
-      this.grads.push(grad);
-      const setup: WorkerSetup = {
-        role: "nnc-shard",
-        index: k,
-        moduleUrl,
-        precision,
-        control: this.control.buffer as SharedArrayBuffer,
-        commands: this.commands.buffer as SharedArrayBuffer,
-        message: this.message,
-        order: this.order.buffer as SharedArrayBuffer,
-        params: buffers(this.sharedParams),
-        grad: buffers(grad),
-        inputs: buffers(inputs),
-        targets: buffers(targets),
-        sizes,
-        maxRows,
-      };
-      const worker = new Worker(script, { workerData: setup });
+      const worker = new Worker(script, { workerData: { ...setup, index: k } satisfies ShardSetup });
       // never what keeps the process alive: close() ends them, and so does the process's exit
       worker.unref();
       this.workers.push(worker);
@@ -155,66 +199,88 @@ export class ShardPool {
   }
 
   /**
-   * The mean loss of the batch order[start … start + count) in training mode, its gradient in
-   * `grad` (gradientBatchTrain's), from the parameters `params`. Dropout masks are those one thread
-   * draws from `createRandom(seed)` after `position` samples of the epoch.
+   * One training step on the batch order[start … start + count): the mean loss at the parameters
+   * before the step (training mode), which the step then updates, leaving the batch's gradient in
+   * `grad`. Dropout masks are those one thread draws from `createRandom(seed)` after `position`
+   * samples of the epoch.
    */
-  trainGradient(params: ParamSet, start: number, count: number, grad: ParamSet, seed: number, position: number): number {
-    shardBounds(count, this.threads, this.bounds);
-    for (let k = 1; k < this.threads; k++) {
-      const at = k * CMD_STRIDE;
-      const rows = this.bounds[k + 1]! - this.bounds[k]!;
-      this.commands[at] = rows === 0 ? OP_IDLE : OP_TRAIN;
-      this.commands[at + 1] = start + this.bounds[k]!;
-      this.commands[at + 2] = rows;
-      this.commands[at + 3] = skipSeed(seed, (position + this.bounds[k]!) * this.drawsPerSample);
-    }
-    this.start(params);
-    const rows = this.bounds[1]!;
-    for (const [src, dst, size] of this.gather)
-      for (let r = 0; r < rows; r++) {
-        const from = this.order[start + r]! * size;
-        for (let j = 0; j < size; j++) dst[r * size + j] = src[from + j]!;
-      }
-    const random = this.mod.createRandom(skipSeed(seed, position * this.drawsPerSample));
-    const loss = this.mod.gradientBatchTrain(params, this.batchInputs, this.batchTargets, rows, grad, random);
-    return this.reduce(loss, count, grad);
+  trainStep(start: number, count: number, lr: number, seed: number, position: number): number {
+    const rule = this.rule!;
+    this.step[STEP_OP] = OP_TRAIN;
+    this.step[STEP_START] = start;
+    this.step[STEP_COUNT] = count;
+    this.step[STEP_LR] = lr;
+    rule.s.t = (this.optimizer as PooledOptimizer).t += 1;
+    for (let c = 0; c < rule.scalars.length; c++) this.step[STEP_SCALARS + c] = rule.scalars[c]!(rule.s);
+    for (let k = 0; k < this.threads; k++) this.slots[k * SLOT_CELLS + SLOT_SEED] = skipSeed(seed, (position + shardStart(count, this.threads, k)) * this.drawsPerSample);
+    this.run();
+    this.finiteSum = 0;
+    for (let k = 0; k < this.threads; k++) this.finiteSum += this.slots[k * SLOT_CELLS + SLOT_SUM]!;
+    return this.loss(count);
   }
 
-  /** The full-batch objective (mean loss over the data set, inference mode) and its gradient. */
+  /** Whether the last step left every parameter finite. */
+  finite(): boolean {
+    return Number.isFinite(this.finiteSum);
+  }
+
+  /** The full-batch objective (mean loss over the data set, inference mode); its gradient into `grad`. */
   objective(params: ParamSet, grad: ParamSet): number {
-    const count = this.data.count;
-    shardBounds(count, this.threads, this.bounds);
-    for (let k = 1; k < this.threads; k++) {
-      const at = k * CMD_STRIDE;
-      this.commands[at] = OP_OBJECTIVE;
-      this.commands[at + 1] = this.bounds[k]!;
-      this.commands[at + 2] = this.bounds[k + 1]! - this.bounds[k]!;
-    }
-    this.start(params);
-    const loss = this.mod.gradientBatch(params, this.firstRows.inputs, this.firstRows.targets, this.bounds[1]!, grad);
-    return this.reduce(loss, count, grad);
+    this.load(params);
+    this.step[STEP_OP] = OP_OBJECTIVE;
+    this.step[STEP_COUNT] = this.data.count;
+    this.run();
+    for (const k in grad) grad[k]!.set(this.grad[k]!);
+    return this.loss(this.data.count);
+  }
+
+  /** Loss and scores of `params` on the training data (set 0) or the validation data (set 1). */
+  evaluate(params: ParamSet, set: 0 | 1, scoring: Scoring): Evaluation {
+    const data = set === 0 ? this.data : this.validation!;
+    this.load(params);
+    this.step[STEP_OP] = OP_EVALUATE;
+    this.step[STEP_COUNT] = data.count;
+    this.step[STEP_SET] = set;
+    this.run();
+    return scoreOutputs(this.mod, data, this.loss(data.count), this.outputs[set]!, scoring);
   }
 
   /** Ends the workers; the pool cannot be used afterwards. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (let k = 1; k < this.threads; k++) this.commands[k * CMD_STRIDE] = OP_EXIT;
+    this.step[STEP_OP] = OP_EXIT;
     Atomics.add(this.control, GEN, 1);
     Atomics.notify(this.control, GEN);
     for (const w of this.workers) void w.terminate();
   }
 
-  private start(params: ParamSet): void {
+  private load(params: ParamSet): void {
+    if (params !== this.params) for (const k in params) this.params[k]!.set(params[k]!);
+  }
+
+  /** Runs a step on every shard: the workers', and shard 0 here. */
+  private run(): void {
     if (this.closed) throw new Error("the thread pool is closed");
-    for (const k in params) this.sharedParams[k]!.set(params[k]!);
+    Atomics.store(this.control, ARRIVED, 0);
     Atomics.store(this.control, DONE, 0);
     Atomics.add(this.control, GEN, 1);
     Atomics.notify(this.control, GEN);
+    this.shard.run();
+    this.await();
   }
 
-  /** Waits until every worker has finished (or started, after the constructor); throws a worker's failure. */
+  /** Σₖ (nₖ / count) Lₖ over the shards' mean losses, in shard order. */
+  private loss(count: number): number {
+    let loss = 0;
+    for (let k = 0; k < this.threads; k++) {
+      const rows = shardStart(count, this.threads, k + 1) - shardStart(count, this.threads, k);
+      if (rows > 0) loss += (rows / count) * this.slots[k * SLOT_CELLS + SLOT_LOSS]!;
+    }
+    return loss;
+  }
+
+  /** Waits until every worker has finished (or started, after the constructor); throws a shard's failure. */
   private await(): void {
     for (;;) {
       const done = Atomics.load(this.control, DONE);
@@ -228,43 +294,54 @@ export class ShardPool {
       throw new Error(`training thread ${failed - 1} failed: ${text}`);
     }
   }
+}
 
-  /** grad ← Σₖ (nₖ / count) gₖ in shard order, gₖ the k-th shard's gradient (the first is in grad). */
-  private reduce(firstLoss: number, count: number, grad: ParamSet): number {
-    this.await();
-    const w = this.weights;
-    for (let k = 0; k < this.threads; k++) w[k] = (this.bounds[k + 1]! - this.bounds[k]!) / count;
-    let loss = w[0]! * firstLoss;
-    for (let k = 1; k < this.threads; k++) if (w[k] !== 0) loss += w[k]! * this.commands[k * CMD_STRIDE + 4]!;
-    // the shards with rows: 0 … last (the larger shards come first); the first is in grad
-    let last = 0;
-    for (let k = 1; k < this.threads; k++) if (w[k] !== 0) last = k;
-    if (last === 0) return loss; // one shard: w[0] = 1, grad is the batch's
-    const s = this.sums;
-    for (const name in grad) {
-      const g = grad[name]!;
-      const n = g.length;
-      // one pass per shard after the first, each adding in double what the shard contributes:
-      // the same operations, in the same order, as one sum per element
-      let into: FloatArray | Float64Array = last === 1 ? g : s;
-      const g1 = this.grads[0]![name]!;
-      const w0 = w[0]!, w1 = w[1]!;
-      for (let i = 0; i < n; i++) into[i] = w0 * g[i]! + w1 * g1[i]!;
-      for (let k = 2; k <= last; k++) {
-        const wk = w[k]!;
-        const gk = this.grads[k - 1]![name]!;
-        into = k === last ? g : s;
-        for (let i = 0; i < n; i++) into[i] = s[i]! + wk * gk[i]!;
-      }
-    }
-    return loss;
+/**
+ * The optimizer of a pool: its step count and state arrays, in the checkpoint form of the
+ * runtime's optimizers (a run resumes the same with any number of threads). The shards apply it.
+ */
+class PooledOptimizer implements Optimizer {
+  readonly name: string;
+  t = 0;
+  private readonly check: Optimizer;
+  private readonly kinds: readonly string[];
+  constructor(
+    config: OptimizerConfig,
+    private readonly params: ParamSet,
+    /** by kind, in the rule's order */
+    private readonly buffers: readonly ParamSet[],
+    private readonly s: Record<string, number>,
+  ) {
+    this.name = config.name;
+    // the runtime's optimizer checks a state to resume from
+    this.check = createOptimizer(config, params);
+    this.kinds = Object.keys(this.check.state().buffers);
+  }
+
+  step(): void {
+    throw new Error("a pool's optimizer is applied by its shards (ShardPool.trainStep)");
+  }
+
+  state(): OptimizerState {
+    const buffers: Record<string, Record<string, number[]>> = {};
+    this.kinds.forEach((kind, j) => (buffers[kind] = Object.fromEntries(Object.keys(this.params).map((name) => [name, Array.from(this.buffers[j]![name]!)]))));
+    return { name: this.name, t: this.t, buffers };
+  }
+
+  restore(state: OptimizerState): void {
+    this.check.restore(state);
+    this.kinds.forEach((kind, j) => {
+      for (const name of Object.keys(this.params)) this.buffers[j]![name]!.set(state.buffers[kind]![name]!);
+    });
+    this.t = state.t;
+    this.s.t = state.t;
   }
 }
 
 /**
  * Below this much work per thread and step (parameters × samples), a step is too short for
- * threads to pay: the start and the wait cost tens of microseconds, the reduction and the copies a
- * few passes over the parameters (docs/scale-out.md).
+ * threads to pay: the start and the waits cost tens of microseconds, the copies and the reduction
+ * a few passes over the parameters (docs/scale-out.md).
  */
 export const MIN_WORK_PER_THREAD = 2 ** 20;
 /** the most threads `nnc train` starts unasked */

@@ -1,135 +1,283 @@
 /**
- * A worker thread of `train({ threads })` (pool.ts, docs/scale-out.md): it imports the generated
- * module, then waits on shared memory for steps. Each step it computes the module's batch gradient
- * (training mode) on its shard of the batch, or of the whole data set for a full-batch objective,
- * into its own shared gradient buffer, and reports the shard's mean loss.
+ * One thread's share of `train({ threads })` (pool.ts, docs/scale-out.md): the main thread runs a
+ * `Shard` with index 0 on its own module; worker k, started from this file, imports the generated
+ * module and runs shard k, woken for each step through Atomics on shared memory.
+ *
+ * A step has two phases. First each shard computes the module's batch gradient on its contiguous
+ * shard of the batch (or of the data set, for a full-batch objective) into its own gradient
+ * buffer. Then, after a barrier, each shard takes a slice of every parameter tensor: it sums the
+ * shards' gradients there in shard order (the reduced gradient lands in shard 0's buffer),
+ * applies the optimizer's update rule to the slice, and sums the slice of the new parameters (a
+ * finite sum: no NaN or infinity appeared). Every element is summed in the same order whatever
+ * thread does it, and the update is element-wise: the result does not depend on who does what.
  *
  * The file imports nothing of nnc's own: run from the TypeScript sources (the tests), pool.ts
- * transpiles it and starts it from a data: URL, where relative imports cannot resolve. The main
- * thread imports it only for the protocol's constants below; the loop runs only in a worker.
+ * transpiles it and starts it from a data: URL, where relative imports cannot resolve. The update
+ * rule therefore arrives as source text (pool.ts makes it from compiler/codegen/update-rules.ts).
  */
 import { isMainThread, workerData } from "node:worker_threads";
 
 /** Int32 cells of the control buffer. */
 export const GEN = 0; // the step's number: the main thread increments it to start a step
 export const DONE = 1; // workers finished with the current step (or started, before the first)
-export const FAILED = 2; // 1 + the index of a worker that failed, else 0
+export const FAILED = 2; // 1 + the index of the first shard that failed, else 0
+export const ARRIVED = 3; // shards past the first phase of the step (the barrier)
 export const CONTROL_CELLS = 4;
-/** Float64 cells per worker of the command buffer: op, first row, rows, dropout seed, loss */
-export const CMD_STRIDE = 5;
-export const OP_IDLE = 0;
-/** gradientBatchTrain on the rows order[first … first + rows) */
-export const OP_TRAIN = 1;
-/** gradientBatch (inference mode) on the data rows first … first + rows */
-export const OP_OBJECTIVE = 2;
-export const OP_EXIT = 3;
+/** Float64 cells of the step buffer, written by the main thread before each step */
+export const STEP_OP = 0;
+export const STEP_START = 1; // the batch's first position in the order
+export const STEP_COUNT = 2; // rows of the batch (or of the data set)
+export const STEP_SET = 3; // the data set to evaluate
+export const STEP_LR = 4;
+export const STEP_SCALARS = 5; // the update rule's per-step scalars (Adam's bias corrections), in order
+export const STEP_CELLS = 8;
+/** Float64 cells per shard of the slot buffer: its dropout seed (in), its loss and finite sum (out) */
+export const SLOT_SEED = 0;
+export const SLOT_LOSS = 1;
+export const SLOT_SUM = 2;
+export const SLOT_CELLS = 3;
+export const OP_TRAIN = 1; // gradientBatchTrain on the rows order[start …], then the update
+export const OP_OBJECTIVE = 2; // gradientBatch on the data set's rows (inference mode), reduced
+export const OP_EVALUATE = 3; // evaluateBatch on the rows of data set STEP_SET
+export const OP_EXIT = 4;
 /** bytes of the failure message */
 export const MESSAGE_BYTES = 4096;
 
 type FloatArray = Float64Array | Float32Array;
 type Arrays = Record<string, FloatArray>;
+type Shared = Record<string, SharedArrayBuffer>;
 
-export interface WorkerSetup {
+export interface SharedSet {
+  readonly count: number;
+  readonly inputs: Shared;
+  readonly targets: Shared;
+  readonly outputs: Shared;
+}
+
+/** Everything a shard works on: shared memory, and what it means. */
+export interface ShardSetup {
   readonly role: "nnc-shard";
   readonly index: number;
+  readonly threads: number;
   readonly moduleUrl: string;
   readonly precision: "f64" | "f32";
   readonly control: SharedArrayBuffer;
-  readonly commands: SharedArrayBuffer;
+  readonly step: SharedArrayBuffer;
+  readonly slots: SharedArrayBuffer;
   readonly message: SharedArrayBuffer;
   readonly order: SharedArrayBuffer;
-  /** the parameters (written by the main thread before each step) and this worker's gradient */
-  readonly params: Record<string, SharedArrayBuffer>;
-  readonly grad: Record<string, SharedArrayBuffer>;
-  readonly inputs: Record<string, SharedArrayBuffer>;
-  readonly targets: Record<string, SharedArrayBuffer>;
-  /** elements per sample, by input and target name */
+  readonly params: Shared;
+  /** each shard's gradient; the reduced gradient is written into the first */
+  readonly grads: readonly Shared[];
+  /** the optimizer's state arrays (Float64), by kind, in the update's argument order */
+  readonly state: readonly Shared[];
+  /** data sets: the training data first, then the validation data if any */
+  readonly sets: readonly SharedSet[];
+  /** elements per sample, by input, target and output name */
   readonly sizes: Record<string, number>;
-  /** the most rows a training shard has */
+  /** the most rows of a training shard */
   readonly maxRows: number;
+  /** `(p, g, ...state, from, to, lr, ...hyper, ...scalars) => void`, or null (no update: L-BFGS) */
+  readonly update: string | null;
+  readonly hyper: readonly number[];
+  readonly scalars: number;
 }
 
-/** The part of a generated module a worker calls. */
-interface ShardModule {
+/** The part of a generated module a shard calls. */
+export interface ShardModule {
   meta: { hasDropout: boolean };
   createParams(): Arrays;
   createRandom(seed: number): () => number;
   gradientBatch(params: Arrays, inputs: Arrays, targets: Arrays, count: number, grad: Arrays): number;
   gradientBatchTrain(params: Arrays, inputs: Arrays, targets: Arrays, count: number, grad: Arrays, random: () => number): number;
+  evaluateBatch(params: Arrays, inputs: Arrays, targets: Arrays, count: number, outputs: Arrays): number;
 }
 
-async function run(setup: WorkerSetup): Promise<void> {
-  const control = new Int32Array(setup.control);
-  const commands = new Float64Array(setup.commands);
-  const at = setup.index * CMD_STRIDE;
-  try {
-    const mod = (await import(setup.moduleUrl)) as ShardModule;
-    const make = (b: SharedArrayBuffer) => (setup.precision === "f32" ? new Float32Array(b) : new Float64Array(b));
-    const views = (m: Record<string, SharedArrayBuffer>) => Object.fromEntries(Object.entries(m).map(([k, b]) => [k, make(b)])) as Arrays;
-    const sharedParams = views(setup.params);
-    const sharedGrad = views(setup.grad);
-    const inputs = views(setup.inputs);
-    const targets = views(setup.targets);
-    const order = new Uint32Array(setup.order);
+/** Shard k of `count` rows: [first, end). Sizes differ by at most one, the larger first, so the
+ * main thread's shard is empty only when every shard is. */
+export function shardStart(count: number, shards: number, k: number): number {
+  return count - Math.floor(((shards - k) * count) / shards);
+}
+
+export class Shard {
+  private readonly control: Int32Array;
+  private readonly step: Float64Array;
+  private readonly slots: Float64Array;
+  private readonly order: Uint32Array;
+  private readonly sharedParams: Arrays;
+  private readonly grads: Arrays[];
+  /** the shards' gradients of each parameter, in shard order */
+  private readonly byName: Record<string, FloatArray[]>;
+  private readonly state: Arrays[];
+  private readonly sets: { count: number; inputs: Arrays; targets: Arrays; outputs: Arrays }[];
+  /** the arrays the module computes with: the shared ones, or its own (on wasm) */
+  private readonly params: Arrays;
+  private readonly grad: Arrays;
+  private readonly inMemory: boolean;
+  private readonly batchInputs: Arrays;
+  private readonly batchTargets: Arrays;
+  private readonly gather: [FloatArray, FloatArray, number][] = [];
+  private readonly names: string[];
+  private readonly update: ((...args: unknown[]) => void) | null;
+  private readonly args: unknown[];
+  private readonly weights: Float64Array;
+  private readonly noRandom = () => 0;
+
+  constructor(
+    private readonly mod: ShardModule,
+    private readonly setup: ShardSetup,
+  ) {
+    const make = (b: SharedArrayBuffer, f64 = false) => (setup.precision === "f32" && !f64 ? new Float32Array(b) : new Float64Array(b));
+    const views = (m: Shared, f64 = false) => Object.fromEntries(Object.entries(m).map(([k, b]) => [k, make(b, f64)])) as Arrays;
+    this.control = new Int32Array(setup.control);
+    this.step = new Float64Array(setup.step);
+    this.slots = new Float64Array(setup.slots);
+    this.order = new Uint32Array(setup.order);
+    this.sharedParams = views(setup.params);
+    this.grads = setup.grads.map((g) => views(g));
+    this.state = setup.state.map((s) => views(s, true));
+    this.sets = setup.sets.map((s) => ({ count: s.count, inputs: views(s.inputs), targets: views(s.targets), outputs: views(s.outputs) }));
+    this.names = Object.keys(this.sharedParams);
+    this.byName = Object.fromEntries(this.names.map((k) => [k, this.grads.map((g) => g[k]!)]));
     // createParams' arrays are views into a larger buffer on the wasm target: the module's memory,
     // where its kernels work in place (docs/wasm.md). There the parameters are copied in and the
     // gradient out once per step; elsewhere the shared arrays are used as they are.
     const local = mod.createParams();
-    const inMemory = Object.values(local).some((a) => a.byteOffset !== 0 || a.buffer.byteLength !== a.byteLength);
-    const params = inMemory ? local : sharedParams;
-    const grad = inMemory ? mod.createParams() : sharedGrad;
-    const batch = (m: Arrays) => Object.fromEntries(Object.keys(m).map((k) => [k, setup.precision === "f32" ? new Float32Array(setup.maxRows * setup.sizes[k]!) : new Float64Array(setup.maxRows * setup.sizes[k]!)])) as Arrays;
-    const batchInputs = batch(inputs);
-    const batchTargets = batch(targets);
-    const gather: [FloatArray, FloatArray, number][] = [
-      ...Object.keys(inputs).map((k) => [inputs[k]!, batchInputs[k]!, setup.sizes[k]!] as [FloatArray, FloatArray, number]),
-      ...Object.keys(targets).map((k) => [targets[k]!, batchTargets[k]!, setup.sizes[k]!] as [FloatArray, FloatArray, number]),
-    ];
-    const rowsOf = (m: Arrays, first: number, rows: number) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.subarray(first * setup.sizes[k]!, (first + rows) * setup.sizes[k]!)])) as Arrays;
-    const noRandom = () => 0;
-    Atomics.add(control, DONE, 1);
-    Atomics.notify(control, DONE);
+    this.inMemory = Object.values(local).some((a) => a.byteOffset !== 0 || a.buffer.byteLength !== a.byteLength);
+    this.params = this.inMemory ? local : this.sharedParams;
+    this.grad = this.inMemory ? mod.createParams() : this.grads[setup.index]!;
+    const train = this.sets[0]!;
+    const batch = (m: Arrays) =>
+      Object.fromEntries(
+        Object.entries(m).map(([k, a]) => {
+          const size = setup.sizes[k]!;
+          const buf = setup.precision === "f32" ? new Float32Array(setup.maxRows * size) : new Float64Array(setup.maxRows * size);
+          this.gather.push([a, buf, size]);
+          return [k, buf];
+        }),
+      ) as Arrays;
+    this.batchInputs = batch(train.inputs);
+    this.batchTargets = batch(train.targets);
+    this.update = setup.update === null ? null : (new Function(`return ${setup.update}`)() as (...args: unknown[]) => void);
+    // the update's arguments: p, g, the state arrays, from, to, lr, the hyperparameters, the scalars
+    this.args = new Array(2 + setup.state.length + 3 + setup.hyper.length + setup.scalars);
+    this.weights = new Float64Array(setup.threads);
+  }
 
-    let seen = 0;
-    for (;;) {
-      Atomics.wait(control, GEN, seen);
-      seen = Atomics.load(control, GEN);
-      const op = commands[at]!;
-      if (op === OP_EXIT) return;
-      try {
-        if (op !== OP_IDLE) {
-          const first = commands[at + 1]!;
-          const rows = commands[at + 2]!;
-          if (inMemory) for (const k in params) params[k]!.set(sharedParams[k]!);
-          let loss: number;
-          if (op === OP_TRAIN) {
-            for (const [src, dst, size] of gather)
-              for (let r = 0; r < rows; r++) {
-                const from = order[first + r]! * size;
-                for (let j = 0; j < size; j++) dst[r * size + j] = src[from + j]!;
-              }
-            const random = mod.meta.hasDropout ? mod.createRandom(commands[at + 3]!) : noRandom;
-            loss = mod.gradientBatchTrain(params, batchInputs, batchTargets, rows, grad, random);
-          } else loss = mod.gradientBatch(params, rowsOf(inputs, first, rows), rowsOf(targets, first, rows), rows, grad);
-          if (inMemory) for (const k in grad) sharedGrad[k]!.set(grad[k]!);
-          commands[at + 4] = loss;
-        }
-      } catch (e) {
-        fail(setup, control, e);
-      }
-      Atomics.add(control, DONE, 1);
-      Atomics.notify(control, DONE);
+  /** The first phase: this shard's gradient (or outputs), into shared memory. */
+  compute(): void {
+    const s = this.setup;
+    const op = this.step[STEP_OP]!;
+    const count = this.step[STEP_COUNT]!;
+    const first = shardStart(count, s.threads, s.index);
+    const rows = shardStart(count, s.threads, s.index + 1) - first;
+    const at = s.index * SLOT_CELLS;
+    if (rows === 0) {
+      this.slots[at + SLOT_LOSS] = 0;
+      return;
     }
-  } catch (e) {
-    // the module did not load: reported as this worker's failure, and counted as started
-    fail(setup, control, e);
-    Atomics.add(control, DONE, 1);
-    Atomics.notify(control, DONE);
+    if (this.inMemory) for (const k of this.names) this.params[k]!.set(this.sharedParams[k]!);
+    let loss: number;
+    if (op === OP_TRAIN) {
+      const start = this.step[STEP_START]!;
+      for (const [src, dst, size] of this.gather)
+        for (let r = 0; r < rows; r++) {
+          const from = this.order[start + first + r]! * size;
+          for (let j = 0; j < size; j++) dst[r * size + j] = src[from + j]!;
+        }
+      const random = this.mod.meta.hasDropout ? this.mod.createRandom(this.slots[at + SLOT_SEED]!) : this.noRandom;
+      loss = this.mod.gradientBatchTrain(this.params, this.batchInputs, this.batchTargets, rows, this.grad, random);
+    } else {
+      const set = this.sets[op === OP_EVALUATE ? this.step[STEP_SET]! : 0]!;
+      const part = (m: Arrays) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.subarray(first * s.sizes[k]!, (first + rows) * s.sizes[k]!)])) as Arrays;
+      loss =
+        op === OP_EVALUATE
+          ? this.mod.evaluateBatch(this.params, part(set.inputs), part(set.targets), rows, part(set.outputs))
+          : this.mod.gradientBatch(this.params, part(set.inputs), part(set.targets), rows, this.grad);
+    }
+    if (this.inMemory && op !== OP_EVALUATE) for (const k of this.names) this.grads[s.index]![k]!.set(this.grad[k]!);
+    this.slots[at + SLOT_LOSS] = loss;
+  }
+
+  /** Waits until every shard has finished its first phase. */
+  barrier(): void {
+    Atomics.add(this.control, ARRIVED, 1);
+    Atomics.notify(this.control, ARRIVED);
+    for (;;) {
+      const arrived = Atomics.load(this.control, ARRIVED);
+      if (arrived >= this.setup.threads) return;
+      Atomics.wait(this.control, ARRIVED, arrived);
+    }
+  }
+
+  /** The second phase on this shard's slice of every tensor: the reduction, then the update. */
+  reduceAndUpdate(): void {
+    const s = this.setup;
+    const op = this.step[STEP_OP]!;
+    if (op === OP_EVALUATE) return;
+    const count = this.step[STEP_COUNT]!;
+    const w = this.weights;
+    let last = 0;
+    for (let k = 0; k < s.threads; k++) {
+      w[k] = (shardStart(count, s.threads, k + 1) - shardStart(count, s.threads, k)) / count;
+      if (w[k] !== 0) last = k;
+    }
+    const update = op === OP_TRAIN ? this.update : null;
+    const args = this.args;
+    let sum = 0;
+    for (const name of this.names) {
+      const g0 = this.grads[0]![name]!;
+      const from = shardStart(g0.length, s.threads, s.index);
+      const to = shardStart(g0.length, s.threads, s.index + 1);
+      // Σₖ (nₖ / n) gₖ in shard order, in double: the shards' weights add up to 1, so the
+      // parameter-only terms each shard's mean includes come out once
+      const gs = this.byName[name]!;
+      const w0 = w[0]!;
+      if (last === 1) {
+        const g1 = gs[1]!, w1 = w[1]!;
+        for (let i = from; i < to; i++) g0[i] = w0 * g0[i]! + w1 * g1[i]!;
+      } else if (last > 1)
+        for (let i = from; i < to; i++) {
+          let v = w0 * g0[i]!;
+          for (let k = 1; k <= last; k++) v += w[k]! * gs[k]![i]!;
+          g0[i] = v;
+        }
+      if (update === null) continue;
+      const p = this.sharedParams[name]!;
+      let a = 0;
+      args[a++] = p;
+      args[a++] = g0;
+      for (const kind of this.state) args[a++] = kind[name];
+      args[a++] = from;
+      args[a++] = to;
+      args[a++] = this.step[STEP_LR];
+      for (const h of s.hyper) args[a++] = h;
+      for (let c = 0; c < s.scalars; c++) args[a++] = this.step[STEP_SCALARS + c];
+      update.apply(null, args);
+      for (let i = from; i < to; i++) sum += p[i]!;
+    }
+    this.slots[s.index * SLOT_CELLS + SLOT_SUM] = sum;
+  }
+
+  /** Both phases, a failure of either recorded for the main thread (the barrier is passed anyway). */
+  run(): void {
+    try {
+      this.compute();
+    } catch (e) {
+      fail(this.setup, this.control, e);
+    }
+    this.barrier();
+    if (Atomics.load(this.control, FAILED) !== 0) return;
+    try {
+      this.reduceAndUpdate();
+    } catch (e) {
+      fail(this.setup, this.control, e);
+    }
   }
 }
 
 /** The first failure's message is kept: the others' would overwrite it. */
-function fail(setup: WorkerSetup, control: Int32Array, e: unknown): void {
+export function fail(setup: ShardSetup, control: Int32Array, e: unknown): void {
   if (Atomics.compareExchange(control, FAILED, 0, setup.index + 1) !== 0) return;
   // a module imported from a data: URL would fill the message with its base64 text
   const text = (e instanceof Error ? (e.stack ?? e.message) : String(e)).replace(/data:[^\s)]{40,}/g, (url) => `${url.slice(0, 30)}…`);
@@ -138,5 +286,29 @@ function fail(setup: WorkerSetup, control: Int32Array, e: unknown): void {
   new DataView(setup.message).setUint32(MESSAGE_BYTES - 4, written);
 }
 
-const setup = workerData as WorkerSetup | undefined;
-if (!isMainThread && setup?.role === "nnc-shard") void run(setup);
+async function work(setup: ShardSetup): Promise<void> {
+  const control = new Int32Array(setup.control);
+  const step = new Float64Array(setup.step);
+  let shard: Shard;
+  try {
+    shard = new Shard((await import(setup.moduleUrl)) as ShardModule, setup);
+  } catch (e) {
+    fail(setup, control, e);
+  }
+  // counted as started either way: the main thread reads FAILED
+  Atomics.add(control, DONE, 1);
+  Atomics.notify(control, DONE);
+  if (Atomics.load(control, FAILED) !== 0) return;
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(control, GEN, seen);
+    seen = Atomics.load(control, GEN);
+    if (step[STEP_OP] === OP_EXIT) return;
+    shard!.run();
+    Atomics.add(control, DONE, 1);
+    Atomics.notify(control, DONE);
+  }
+}
+
+const setup = workerData as ShardSetup | undefined;
+if (!isMainThread && setup?.role === "nnc-shard") void work(setup);

@@ -139,21 +139,25 @@ describe("train({ threads }) behaves as with one thread", () => {
     expect(where(runs[1]!.message)).toBe(where(runs[0]!.message));
   });
 
-  for (const [name, threadsThen] of [
-    ["adam", 2],
-    ["adam", 3],
-    ["lbfgs", 2],
+  for (const [name, before, after] of [
+    ["adam", 2, 2],
+    ["adam", 2, 3],
+    ["adam", 1, 2],
+    ["adam", 2, 1],
+    ["lbfgs", 2, 2],
   ] as const)
-    it(`a run resumed from a checkpoint of 2 threads with ${threadsThen} (${name}) ends where the uninterrupted run does`, async () => {
+    it(`a run resumed from a checkpoint of ${before} thread(s) with ${after} (${name}) ends where the uninterrupted run does`, async () => {
       const mod = await moduleOf(digitsSource, "wasm");
       const options = { epochs: 4, batch: 50, optimizer: optimizer(name, LRS[name]!), seed: 7 };
       let after2: Checkpoint | null = null;
-      const whole = train(mod, small, { ...options, threads: 2, onCheckpoint: (c) => void (c.resume.epoch === 2 && (after2 = structuredClone(c))) });
+      const whole = train(mod, small, { ...options, threads: before, onCheckpoint: (c) => void (c.resume.epoch === 2 && (after2 = structuredClone(c))) });
       const cp = after2 as unknown as Checkpoint;
+      // the caller's own arrays, not views of the threads' shared memory
+      for (const a of [...Object.values(cp.params), ...Object.values(whole.params)]) expect(a.buffer).toBeInstanceOf(ArrayBuffer);
       const file = JSON.parse(JSON.stringify(toWeightsFile(mod, cp.params, { normalization: cp.normalization, training: {}, metrics: {}, resume: cp.resume })));
-      const resumed = train(mod, small, { ...options, resume: file, threads: threadsThen });
+      const resumed = train(mod, small, { ...options, resume: file, threads: after });
       expect(resumed.history.length).toBe(4);
-      if (threadsThen === 2) for (const k of Object.keys(whole.params)) expect(Array.from(resumed.params[k]!)).toEqual(Array.from(whole.params[k]!));
+      if (before === after) for (const k of Object.keys(whole.params)) expect(Array.from(resumed.params[k]!)).toEqual(Array.from(whole.params[k]!));
       else expect(relativeDiff(resumed.params, whole.params)).toBeLessThan(1e-12);
     });
 });
@@ -196,7 +200,7 @@ describe("train({ threads }): the module, bad values, failures, the end of the w
 
   it("ends its workers when closed", async () => {
     const mod = await moduleOf(digitsSource, "wasm");
-    const pool = new ShardPool(mod, small, 3, 50, (await import("../../runtime/load-module.js")).loadedFrom(mod)!);
+    const pool = new ShardPool(mod, small, null, 3, 50, (await import("../../runtime/load-module.js")).loadedFrom(mod)!, optimizer("adam", 0.01));
     const workers = (pool as unknown as { workers: import("node:worker_threads").Worker[] }).workers;
     expect(workers.length).toBe(2);
     const exits = workers.map((w) => new Promise<number>((resolve) => w.once("exit", resolve)));
