@@ -17,7 +17,7 @@
  * resident memory measured, so that unbounded growth is a failure the test sees: among them a
  * gzip bomb, a deeply nested and a huge weights file.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -326,27 +326,43 @@ describe("the built CLI on bad input files, with a small heap", () => {
     cpSync(join(dir, "base.csv"), join(dir, "cli-base.csv"));
   });
 
-  function cli(args: string[]): { status: number | null; signal: string | null; stdout: string; stderr: string; rssMb: number } {
+  interface CliRun {
+    readonly status: number | null;
+    readonly signal: string | null;
+    readonly stderr: string;
+    readonly rssMb: number;
+  }
+
+  /** The built CLI with the small heap, the address space capped, and the peak memory measured (asynchronous: the test worker stays responsive). */
+  function cli(args: string[]): Promise<CliRun> {
     const rssFile = fresh("rss");
     const node = [process.execPath, `--max-old-space-size=${HEAP_MB}`, "--import", probe, CLI, ...args];
-    const r = spawnSync("sh", ["-c", `ulimit -v ${ADDRESS_SPACE_KB} && exec "$@"`, "sh", ...node], {
-      cwd: dir,
-      encoding: "utf8",
-      env: { ...process.env, NNC_DEBUG: "", NO_COLOR: "1", NNC_RSS_FILE: rssFile },
-      timeout: 120_000,
-      maxBuffer: 64 << 20,
+    return new Promise((resolve, reject) => {
+      const child = spawn("sh", ["-c", `ulimit -v ${ADDRESS_SPACE_KB} && exec "$@"`, "sh", ...node], {
+        cwd: dir,
+        env: { ...process.env, NNC_DEBUG: "", NO_COLOR: "1", NNC_RSS_FILE: rssFile },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      // a guard against a hang, far above any normal run
+      const guard = setTimeout(() => child.kill("SIGKILL"), 120_000);
+      child.on("error", reject);
+      child.on("close", (status, signal) => {
+        clearTimeout(guard);
+        let rssMb = NaN;
+        try {
+          rssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
+        } catch {
+          // killed or crashed: no exit handler ran, and the status says so
+        }
+        resolve({ status, signal, stderr, rssMb });
+      });
     });
-    let rssMb = NaN;
-    try {
-      rssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
-    } catch {
-      // killed or crashed: no exit handler ran, and the status says so
-    }
-    return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, rssMb };
   }
 
   /** soft expectations: every case runs, and the report lists each one that fails */
-  function expectClean(what: string, file: string, r: ReturnType<typeof cli>): void {
+  function expectClean(what: string, file: string, r: CliRun): void {
     const why = `${what}\n--- status ${r.status} ${r.signal ?? ""}, peak ${r.rssMb.toFixed(0)} MB; stderr:\n${r.stderr.slice(0, 2000)}`;
     expect.soft([0, 1], why).toContain(r.status);
     expect.soft(hasStackTrace(r.stderr), why).toBe(false);
@@ -355,7 +371,7 @@ describe("the built CLI on bad input files, with a small heap", () => {
     expect.soft(r.rssMb, why).toBeLessThan(RSS_MB);
   }
 
-  it("mutated data, weights files and checkpoints: exit 0 or 1, the file named, no stack trace, bounded memory", () => {
+  it("mutated data, weights files and checkpoints: exit 0 or 1, the file named, no stack trace, bounded memory", async () => {
     const cases: { what: string; file: string; args: string[] }[] = [];
     fc.sample(csvInputArb, { seed: SEED + 3, numRuns: 4 }).forEach((input, i) => {
       const file = `cli-data-${i}.csv`;
@@ -372,10 +388,10 @@ describe("the built CLI on bad input files, with a small heap", () => {
       writeFileSync(join(dir, file), jsonText(checkpoint, input));
       cases.push({ what: `checkpoint ${file}`, file, args: ["train", "iris.nn", "--data", "cli-base.csv", "--resume", file, "--epochs", String(checkpointEpochs + MORE_EPOCHS), "-o", `cli-resumed-${i}.weights.json`] });
     });
-    for (const c of cases) expectClean(c.what, c.file, cli(c.args));
+    for (const c of cases) expectClean(c.what, c.file, await cli(c.args));
   }, 240_000);
 
-  it("a gzip bomb (1 MB of gzip, 1 GB of rows), a weights file nested a million deep, one with a 64 MB string: exit 0 or 1, bounded memory", () => {
+  it("a gzip bomb (1 MB of gzip, 1 GB of rows), a weights file nested a million deep, one with a 64 MB string: exit 0 or 1, bounded memory", async () => {
     // 64 gzip members of 16 MB of valid rows each: decompressed whole, the file would not fit
     const rows = Buffer.from("5.1,3.5,1.4,0.2,0\n".repeat((16 << 20) / 18));
     const member = gzipSync(rows, { level: 9 });
@@ -383,8 +399,8 @@ describe("the built CLI on bad input files, with a small heap", () => {
     const deep = 1_000_000;
     writeFileSync(join(dir, "deep.weights.json"), JSON.stringify(weights).replace('"params":', `"params":${"[".repeat(deep)}${"]".repeat(deep)},"unused":`));
     writeFileSync(join(dir, "huge.weights.json"), JSON.stringify({ ...(weights as object), model: "x".repeat(64 << 20) }));
-    expectClean("gzip bomb", "bomb.csv.gz", cli(["train", "iris.nn", "--data", "bomb.csv.gz", "--epochs", "1", "-o", "bomb.weights.json"]));
-    expectClean("deep nesting", "deep.weights.json", cli(["predict", "iris.nn", "--weights", "deep.weights.json", "--data", "cli-base.csv"]));
-    expectClean("huge string", "huge.weights.json", cli(["predict", "iris.nn", "--weights", "huge.weights.json", "--data", "cli-base.csv"]));
+    expectClean("gzip bomb", "bomb.csv.gz", await cli(["train", "iris.nn", "--data", "bomb.csv.gz", "--epochs", "1", "-o", "bomb.weights.json"]));
+    expectClean("deep nesting", "deep.weights.json", await cli(["predict", "iris.nn", "--weights", "deep.weights.json", "--data", "cli-base.csv"]));
+    expectClean("huge string", "huge.weights.json", await cli(["predict", "iris.nn", "--weights", "huge.weights.json", "--data", "cli-base.csv"]));
   }, 240_000);
 });
