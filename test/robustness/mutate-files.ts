@@ -262,7 +262,8 @@ function applyJsonMutation(root: { [k: string]: Json }, m: JsonMutation, raw: (t
   };
   switch (m.kind) {
     case "swapType":
-      return put(OTHER_VALUES[m.pick % OTHER_VALUES.length]!);
+      // a copy: a later mutation may walk into it, and must change neither the table nor another input
+      return put(structuredClone(OTHER_VALUES[m.pick % OTHER_VALUES.length]!));
     case "removeKey":
       if (parent === root) return put(null);
       if (Array.isArray(parent)) parent.splice(key as number, 1);
@@ -279,7 +280,7 @@ function applyJsonMutation(root: { [k: string]: Json }, m: JsonMutation, raw: (t
       if (!Array.isArray(node)) return put([node]);
       // lengthen by one or double, shorten by one or empty
       const forms = [[...node, node[0] ?? 0], [...node, ...node], node.slice(0, -1), []];
-      return put(forms[m.pick % forms.length]!);
+      return put(structuredClone(forms[m.pick % forms.length]!));
     }
     case "outOfRange":
       return put(raw(RAW_NUMBERS[m.pick % RAW_NUMBERS.length]!));
