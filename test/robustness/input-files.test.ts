@@ -21,7 +21,7 @@ import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { constants as zlibConstants, gunzipSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
@@ -31,7 +31,7 @@ import { loadDataset } from "../../runtime/data/index.js";
 import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import { CLI, hasStackTrace, requireBuiltCli } from "../helpers/cli.js";
 import { ROOT } from "../helpers/corpus.js";
-import { csvBytes, csvInputArb, jsonInputArb, jsonText, mutateJson, type CsvInput, type JsonInput } from "./mutate-files.js";
+import { csvBytes, csvInputArb, idxBytes, idxInputArb, jsonInputArb, jsonText, mutateJson, type CsvInput, type IdxInput, type JsonInput } from "./mutate-files.js";
 
 /** NNC_FUZZ_SEED / NNC_FUZZ_RUNS explore further; the suite runs the fixed default */
 const SEED = Number(process.env.NNC_FUZZ_SEED ?? 20261130);
@@ -91,7 +91,7 @@ interface Outcome {
 }
 
 /** Runs a command in process, its lines to `out`; the problems with how it ended, for the property to report. */
-async function judge(file: string, command: (out: (line: string) => void) => Promise<number>): Promise<{ outcome: Outcome | null; problems: string[] }> {
+async function judge(file: string | string[], command: (out: (line: string) => void) => Promise<number>): Promise<{ outcome: Outcome | null; problems: string[] }> {
   const lines: string[] = [];
   try {
     const status = await command((line) => lines.push(line));
@@ -105,7 +105,8 @@ async function judge(file: string, command: (out: (line: string) => void) => Pro
     // compiler/cli.ts: a CliError is exit 1 with its message; anything else is an internal error (exit 2)
     if (err?.name !== "CliError") return { outcome: null, problems: [`internal error (exit 2): ${err?.stack ?? String(e)}`] };
     const problems: string[] = [];
-    if (!err.message.includes(file)) problems.push(`the message does not name ${file}: ${err.message.slice(0, 300)}`);
+    const files = typeof file === "string" ? [file] : file;
+    if (!files.some((f) => err.message.includes(f))) problems.push(`the message does not name ${files.join(" or ")}: ${err.message.slice(0, 300)}`);
     if (hasStackTrace(err.message)) problems.push(`a stack trace in the message: ${err.message.slice(0, 300)}`);
     if (/internal error/.test(err.message)) problems.push(`"internal error" in the message: ${err.message.slice(0, 300)}`);
     return { outcome: { status: 1, message: err.message }, problems };
@@ -215,17 +216,42 @@ interface Verdict {
   readonly input: string;
 }
 
+function partialGunzip(bytes: Buffer): Buffer {
+  try {
+    return gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch {
+    return Buffer.alloc(0); // cut inside the gzip header: no text at all
+  }
+}
+
 async function checkData(input: CsvInput, viaPredict: boolean): Promise<Verdict> {
   const bytes = csvBytes(csv, input);
-  const file = `${fresh("data")}.csv`;
+  const file = `${fresh("data")}.csv${input.kind === "gzip" ? ".gz" : ""}`;
   writeFileSync(file, bytes);
+  // the text the loader sees: positions and the header are the decompressed text's (as much of it as a cut file gives)
+  const plain = input.kind === "gzip" ? partialGunzip(bytes) : bytes;
   const { outcome, problems } = await judge(file, (out) => (viaPredict ? predictWith(join(dir, "base.weights.json"), file, out) : runTrain(modelFile, model, mod, trainFlags({ data: file }), out)));
-  if (outcome?.message) problems.push(...placedInside(file, outcome.message, bytes));
+  if (outcome?.message) problems.push(...placedInside(file, outcome.message, plain));
   else if (outcome && !viaPredict) {
-    const bad = invalidData(file, bytes);
+    const bad = invalidData(file, plain);
     if (bad !== null) problems.push(`accepted invalid data: ${bad}`);
   }
-  return { problems, rejected: outcome?.message != null, input: `${viaPredict ? "predict" : "train"} with data ${show(bytes)}` };
+  return { problems, rejected: outcome?.message != null, input: `${viaPredict ? "predict" : "train"} with data ${input.kind === "gzip" ? `gzip of ${show(Buffer.from(plain))}, ${bytes.length} bytes` : show(bytes)}` };
+}
+
+async function checkIdx(input: IdxInput): Promise<Verdict> {
+  // iris's x[4] takes 2 x 2 images, its t[3] classes 0..2
+  const { images, labels } = idxBytes(input, 12, 2, 2, 3);
+  const base = fresh("digits");
+  const files = [`${base}-images-idx3-ubyte`, `${base}-labels-idx1-ubyte`];
+  writeFileSync(files[0]!, images);
+  writeFileSync(files[1]!, labels);
+  const { outcome, problems } = await judge(files, (out) => runTrain(modelFile, model, mod, trainFlags({ data: files[0]! }), out));
+  if (outcome && !outcome.message) {
+    const bad = invalidData(files[0]!, Buffer.alloc(0));
+    if (bad !== null) problems.push(`accepted invalid data: ${bad}`);
+  }
+  return { problems, rejected: outcome?.message != null, input: `train with IDX images ${images.toString("hex").slice(0, 80)} (${images.length} bytes), labels ${labels.toString("hex").slice(0, 80)} (${labels.length} bytes): ${JSON.stringify(input)}` };
 }
 
 async function checkWeights(input: JsonInput): Promise<Verdict> {
@@ -295,6 +321,12 @@ describe("property: any data file", () => {
     // split leaves no validation sample)
     const oneRow: CsvInput = { kind: "mutated", mutations: [{ kind: "truncate", a: csv.indexOf("\n", header.length + 1) + 1, b: 0, text: "" }] };
     await property(fc.tuple(csvInputArb, fc.boolean()), SEED, ([input, viaPredict]) => checkData(input, viaPredict), [[oneRow, false]]);
+  }, 120_000);
+});
+
+describe("property: any IDX images and labels", () => {
+  it(`${RUNS} mutated IDX pairs (header words, bytes, lengths, gzip) through train: exit 0 or 1, a file named, no internal error; accepted data is valid`, async () => {
+    await property(idxInputArb, SEED + 6, checkIdx);
   }, 120_000);
 });
 

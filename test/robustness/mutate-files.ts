@@ -12,6 +12,7 @@
  * (written as raw JSON text: 1e999, -0), a deeply nested value, a huge string; the text then maybe
  * truncated or given a stray byte.
  */
+import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 
 // ---------------------------------------------------------------------------------------------
@@ -137,8 +138,14 @@ function applyCsvMutation(text: string, m: CsvMutation): string {
   }
 }
 
-/** A data file's bytes: the valid text mutated, or a whole-file oddity. */
-export type CsvInput = { readonly kind: "mutated"; readonly mutations: readonly CsvMutation[] } | { readonly kind: "empty" } | { readonly kind: "headerOnly" } | { readonly kind: "garbage"; readonly bytes: Uint8Array } | { readonly kind: "bom"; readonly mutations: readonly CsvMutation[] };
+/** A data file's bytes: the valid text mutated, or a whole-file oddity; `gzip` is a .csv.gz (the mutated text compressed, then maybe cut short). */
+export type CsvInput =
+  | { readonly kind: "mutated"; readonly mutations: readonly CsvMutation[] }
+  | { readonly kind: "empty" }
+  | { readonly kind: "headerOnly" }
+  | { readonly kind: "garbage"; readonly bytes: Uint8Array }
+  | { readonly kind: "bom"; readonly mutations: readonly CsvMutation[] }
+  | { readonly kind: "gzip"; readonly mutations: readonly CsvMutation[]; readonly cut: number };
 
 export const csvInputArb: fc.Arbitrary<CsvInput> = fc.oneof(
   { weight: 16, arbitrary: fc.record({ kind: fc.constant("mutated" as const), mutations: fc.array(csvMutationArb, { minLength: 1, maxLength: 4 }) }) },
@@ -146,6 +153,7 @@ export const csvInputArb: fc.Arbitrary<CsvInput> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: "headerOnly" as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("garbage" as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 2000 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("bom" as const), mutations: fc.array(csvMutationArb, { maxLength: 2 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("gzip" as const), mutations: fc.array(csvMutationArb, { maxLength: 2 }), cut: fc.nat() }) },
 );
 
 export function csvBytes(valid: string, input: CsvInput): Buffer {
@@ -160,7 +168,76 @@ export function csvBytes(valid: string, input: CsvInput): Buffer {
       return Buffer.from("\ufeff" + input.mutations.reduce(applyCsvMutation, valid));
     case "mutated":
       return Buffer.from(input.mutations.reduce(applyCsvMutation, valid));
+    case "gzip": {
+      const gz = gzipSync(input.mutations.reduce(applyCsvMutation, valid));
+      // half whole, half cut short (a download that stopped)
+      return input.cut % 2 === 0 ? gz : gz.subarray(0, (input.cut >> 1) % gz.length);
+    }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// IDX (MNIST's format): an images file and its labels file
+
+export type ByteMutation =
+  /** a 32-bit big-endian word (the header's magic number and sizes are words 0..3) set to an awkward value */
+  | { readonly kind: "setWord"; readonly at: number; readonly value: number }
+  | { readonly kind: "setByte"; readonly at: number; readonly value: number }
+  | { readonly kind: "truncate"; readonly at: number }
+  | { readonly kind: "append"; readonly bytes: Uint8Array };
+
+const WORDS = [0, 1, 2, 3, 4, 11, 12, 13, 255, 256, 0x801, 0x803, 0x804, 0x80d, 0x0c03, 65535, 65536, 0x7fffffff, 0x80000000, 0xffffffff];
+
+const byteMutationArb: fc.Arbitrary<ByteMutation> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("setWord" as const), at: fc.nat({ max: 5 }), value: fc.constantFrom(...WORDS) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("setByte" as const), at: fc.nat(), value: fc.constantFrom(0, 1, 2, 3, 9, 10, 127, 128, 255) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("append" as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }) },
+);
+
+export interface IdxInput {
+  readonly images: readonly ByteMutation[];
+  readonly labels: readonly ByteMutation[];
+  readonly gzipImages: boolean;
+  readonly gzipLabels: boolean;
+}
+
+export const idxInputArb: fc.Arbitrary<IdxInput> = fc.record({
+  images: fc.array(byteMutationArb, { maxLength: 2 }),
+  labels: fc.array(byteMutationArb, { maxLength: 2 }),
+  gzipImages: fc.boolean(),
+  gzipLabels: fc.boolean(),
+});
+
+function applyByteMutation(bytes: Buffer, m: ByteMutation): Buffer {
+  const out = Buffer.from(bytes);
+  switch (m.kind) {
+    case "setWord":
+      if (4 * m.at + 4 <= out.length) out.writeUInt32BE(m.value, 4 * m.at);
+      return out;
+    case "setByte":
+      if (out.length > 0) out[m.at % out.length] = m.value;
+      return out;
+    case "truncate":
+      return out.subarray(0, m.at % (out.length + 1));
+    case "append":
+      return Buffer.concat([out, m.bytes]);
+  }
+}
+
+/** Valid IDX files of `count` images of rows × cols pixels and their labels (classes 0..classes−1), then mutated. */
+export function idxBytes(input: IdxInput, count: number, rows: number, cols: number, classes: number): { images: Buffer; labels: Buffer } {
+  const images = Buffer.alloc(16 + count * rows * cols);
+  images.writeUInt32BE(0x803, 0);
+  [count, rows, cols].forEach((d, i) => images.writeUInt32BE(d, 4 + 4 * i));
+  for (let i = 16; i < images.length; i++) images[i] = (i * 37) % 256;
+  const labels = Buffer.alloc(8 + count);
+  labels.writeUInt32BE(0x801, 0);
+  labels.writeUInt32BE(count, 4);
+  for (let i = 0; i < count; i++) labels[8 + i] = i % classes;
+  const im = input.images.reduce(applyByteMutation, images);
+  const lb = input.labels.reduce(applyByteMutation, labels);
+  return { images: input.gzipImages ? gzipSync(im) : im, labels: input.gzipLabels ? gzipSync(lb) : lb };
 }
 
 // ---------------------------------------------------------------------------------------------
