@@ -28,6 +28,8 @@ const TRIALS = Number(process.env.NNC_CRASH_TRIALS ?? 10);
 const CHECKPOINT = "run.checkpoint.json";
 const WEIGHTS = "run.weights.json";
 const ARGS = ["train", "iris.nn", "--patience", "20", "--checkpoint-seconds", "0", "--checkpoint", CHECKPOINT, "-o", WEIGHTS];
+/** a run that completes its epochs: its last checkpoint is of the last epoch */
+const COMPLETE = ["train", "iris.nn", "--epochs", "12", "--checkpoint-seconds", "0", "--checkpoint", CHECKPOINT, "-o", WEIGHTS];
 
 /**
  * When to kill: `ms` after the `after`-th event on the run's files (0: after the spawn), on a line
@@ -69,10 +71,10 @@ function freshDir(): string {
   return dir;
 }
 
-function runTrain(dir: string, extra: readonly string[], kill: Kill): Promise<Run> {
+function runTrain(dir: string, extra: readonly string[], kill: Kill, args = ARGS): Promise<Run> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, ...ARGS, ...extra], { cwd: dir, env: { ...process.env, NNC_DEBUG: "", NO_COLOR: "1" } });
+    const child = spawn(process.execPath, [CLI, ...args, ...extra], { cwd: dir, env: { ...process.env, NNC_DEBUG: "", NO_COLOR: "1" } });
     let stdout = "", stderr = "", trainingAt = NaN, killed = false, events = 0, matching = 0;
     const stop = () => {
       if (child.exitCode === null && child.signalCode === null && !killed) {
@@ -124,20 +126,20 @@ function checkpointEpoch(dir: string): number | null {
  * is refused cleanly); the next kill of `kills` is applied to each run in turn. Returns the log of
  * where the kills left the run, for the failure message.
  */
-async function resumeUntilDone(dir: string, kills: Kill[], { checkRefusal = false } = {}): Promise<string[]> {
+async function resumeUntilDone(dir: string, kills: Kill[], { checkRefusal = false, args = ARGS } = {}): Promise<string[]> {
   const log: string[] = [];
   for (let attempt = 0; attempt < 10; attempt++) {
     const epoch = checkpointEpoch(dir);
     if (epoch === null && attempt > 0 && checkRefusal) {
       // nothing to resume from: a clear error, then start over
-      const r = await runTrain(dir, ["--resume", CHECKPOINT], null);
+      const r = await runTrain(dir, ["--resume", CHECKPOINT], null, args);
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toContain(CHECKPOINT);
       expect(hasStackTrace(r.stderr), r.stderr).toBe(false);
       expect(r.stderr).not.toMatch(/internal error/);
       log.push("no checkpoint: --resume refused, started over");
     }
-    const r = await runTrain(dir, epoch === null ? [] : ["--resume", CHECKPOINT], kills.shift() ?? null);
+    const r = await runTrain(dir, epoch === null ? [] : ["--resume", CHECKPOINT], kills.shift() ?? null, args);
     if (!r.killed) {
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
       if (epoch !== null) expect(r.stdout).toContain(`resuming from ${CHECKPOINT} after epoch ${epoch}`);
@@ -185,6 +187,20 @@ describe("SIGKILL anywhere in nnc train, then --resume", () => {
     expect(readFileSync(join(dir, WEIGHTS)).equals(reference), log.join("\n")).toBe(true);
     // every temporary file of the killed writers is gone or is one of theirs, never a partial checkpoint
     for (const f of readdirSync(dir)) expect(f).toMatch(/^(iris\.nn|data|run\.(weights|checkpoint)\.json|run\.loss\.svg|\.run\..*\.tmp)$/);
+  }, 200_000);
+
+  it("after the last epoch's checkpoint of a run that completes, before its weights: --resume writes the same weights", async () => {
+    const ref = freshDir();
+    const r = await runTrain(ref, [], null, COMPLETE);
+    expect(r.status, r.stderr).toBe(0);
+    expect(checkpointEpoch(ref)).toBe(12);
+    // what a kill between the last checkpoint and the weights leaves (the window is a few
+    // milliseconds, too short to hit by a signal on a busy machine): that checkpoint, no weights
+    const dir = freshDir();
+    cpSync(join(ref, CHECKPOINT), join(dir, CHECKPOINT));
+    const log = await resumeUntilDone(dir, [], { args: COMPLETE });
+    expect(log).toEqual(["completed from epoch 12"]);
+    expect(readFileSync(join(dir, WEIGHTS)).equals(readFileSync(join(ref, WEIGHTS)))).toBe(true);
   }, 200_000);
 
   it(`at ${TRIALS} random moments (seed ${SEED}), some resumed runs killed again: the same weights`, async () => {
