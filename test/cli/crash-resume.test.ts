@@ -10,9 +10,9 @@
  *
  * The run: iris (Adam, a seeded validation split, early stopping with patience, so the optimizer's
  * moments, the best weights and the count of bad epochs all have to survive), a checkpoint after
- * every epoch. The random moments come from a seeded generator over the measured times of an
- * uninterrupted run, so a failing trial is reproduced by its number; where a kill lands still
- * depends on the machine's speed, which the assertions do not.
+ * every epoch. The random moments come from a seeded generator over the file events and times
+ * of an uninterrupted run, so a failing trial is reproduced by its number; where exactly a kill
+ * lands still depends on the machine's speed, which the assertions do not.
  */
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, watch } from "node:fs";
@@ -32,12 +32,13 @@ const ARGS = ["train", "iris.nn", "--patience", "20", "--checkpoint-seconds", "0
 const COMPLETE = ["train", "iris.nn", "--epochs", "12", "--checkpoint-seconds", "0", "--checkpoint", CHECKPOINT, "-o", WEIGHTS];
 
 /**
- * When to kill: `ms` after the `after`-th event on the run's files (0: after the spawn), on a line
- * of stdout, on the n-th event on a file whose name contains `file` (a write under way), or never.
- * Counting the run's own writes rather than the time since the spawn puts a moment at the same
- * point of the run however busy the machine is.
+ * When to kill: `ms` after the `after`-th event on the run's files (0: after the spawn); on a line
+ * of stdout, or (with `file`) on the first event on a file whose name contains `file` after that
+ * line; on the n-th event on such a file (a write under way); or never. Counting the run's own
+ * writes rather than the time since the spawn puts a moment at the same point of the run however
+ * busy the machine is.
  */
-type Kill = { readonly after: number; readonly ms: number } | { readonly line: RegExp } | { readonly file: string; readonly n: number } | null;
+type Kill = { readonly after: number; readonly ms: number } | { readonly line: RegExp; readonly file?: string } | { readonly file: string; readonly n: number } | null;
 
 interface Run {
   readonly killed: boolean;
@@ -75,7 +76,7 @@ function runTrain(dir: string, extra: readonly string[], kill: Kill, args = ARGS
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [CLI, ...args, ...extra], { cwd: dir, env: { ...process.env, NNC_DEBUG: "", NO_COLOR: "1" } });
-    let stdout = "", stderr = "", trainingAt = NaN, killed = false, events = 0, matching = 0;
+    let stdout = "", stderr = "", trainingAt = NaN, killed = false, events = 0, matching = 0, lineSeen = false;
     const stop = () => {
       if (child.exitCode === null && child.signalCode === null && !killed) {
         killed = true;
@@ -89,7 +90,8 @@ function runTrain(dir: string, extra: readonly string[], kill: Kill, args = ARGS
       if (!name?.includes("run.")) return;
       events++;
       if (kill && "after" in kill && events === kill.after) timer = setTimeout(stop, kill.ms);
-      if (kill && "file" in kill && name.includes(kill.file) && ++matching >= kill.n) stop();
+      if (kill && "n" in kill && name.includes(kill.file) && ++matching >= kill.n) stop();
+      if (kill && "line" in kill && kill.file !== undefined && lineSeen && name.includes(kill.file)) stop();
     });
     const guard = setTimeout(() => {
       stop();
@@ -98,7 +100,10 @@ function runTrain(dir: string, extra: readonly string[], kill: Kill, args = ARGS
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
       if (Number.isNaN(trainingAt) && /^(initial loss|loss at the checkpoint) /m.test(stdout)) trainingAt = performance.now() - t0;
-      if (kill && "line" in kill && kill.line.test(stdout)) stop();
+      if (kill && "line" in kill && kill.line.test(stdout)) {
+        lineSeen = true;
+        if (kill.file === undefined) stop();
+      }
     });
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("close", (status, signal) => {
@@ -172,11 +177,12 @@ describe("SIGKILL anywhere in nnc train, then --resume", () => {
       // while it compiles (the target line comes before the compilation): no checkpoint yet
       { line: /^target /m },
       // inside a checkpoint write a few epochs in
-      { file: "checkpoint", n: 12 },
+      { file: "checkpoint", n: 16 },
       // the run has stopped early: its last checkpoint is written, the weights are about to be
       { line: /^early stopping after epoch/m },
-      // inside the write of the weights file
-      { file: "weights", n: 1 },
+      // inside the write of the weights file, which follows the final line (the first events on
+      // its name are the check, before any work, that it can be written)
+      { line: /^final: /m, file: "weights" },
     ], { checkRefusal: true });
     // the later kills come milliseconds before the run would end by itself, so on a busy machine
     // one may come too late: only the first, a second before any checkpoint, is sure to land
