@@ -258,16 +258,17 @@ function softmaxOf(g: Graph, n: Node): NodeId | null {
 export function exportOnnx(model: Model, weights: ExportWeights, producer: { name: string; version: string; source: string }): OnnxModel {
   if (model.inputs.length === 0) throw new OnnxExportError(`model ${model.name} has no inputs: an ONNX graph without inputs has no batch to predict for`);
   if (model.outputs.length === 0) throw new OnnxExportError(`model ${model.name} has no outputs to export`);
-  for (const o of model.outputs)
-    if (model.inputs.some((i) => i.name === o.name))
-      throw new OnnxExportError(`the output '${o.name}' is an input: ONNX names a graph's inputs and outputs apart (write \`${o.name}_out = ${o.name}\` and output that)`);
+  for (const o of model.outputs) {
+    const kind = model.inputs.some((i) => i.name === o.name) ? "an input" : model.params.some((p) => p.name === o.name) ? "a parameter" : null;
+    if (kind !== null)
+      throw new OnnxExportError(`the output '${o.name}' is ${kind}: ONNX gives each value one name (write \`${o.name}_out = ${o.name}\` and output that)`);
+  }
 
   const { graph: g, map } = specialize(model.graph, model.outputs.map((o) => o.node), inferenceMode);
   const outputNodes = model.outputs.map((o) => map.get(o.node)!);
   const b = new Builder();
-  // the graph's interface keeps the DSL names exactly: taken first
-  for (const t of model.inputs) b.fresh(t.name);
-  for (const o of model.outputs) b.fresh(o.name);
+  // inputs, outputs and parameters keep the DSL names exactly: taken first
+  for (const t of [...model.inputs, ...model.outputs, ...model.params]) b.fresh(t.name);
 
   // the nodes the outputs need; a softmax is one ONNX node, so its logsumexp may be needed by nothing else
   const need = new Uint8Array(g.nodes.length);
@@ -306,7 +307,7 @@ export function exportOnnx(model: Model, weights: ExportWeights, producer: { nam
       case "param": {
         const p = weights.params[n.ref];
         if (p === undefined || p.length !== numel(n.shape)) throw new OnnxExportError(`the weights have no values of shape [${n.shape.join(", ")}] for the parameter '${n.ref}'`);
-        values.set(id, { name: b.tensor(b.fresh(n.ref), n.shape, DOUBLE, Float64Array.from(p)), batched: false, shape: n.shape });
+        values.set(id, { name: b.tensor(n.ref, n.shape, DOUBLE, Float64Array.from(p)), batched: false, shape: n.shape });
         continue;
       }
       case "const":

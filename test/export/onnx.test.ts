@@ -16,7 +16,7 @@ import { applyNormalization } from "../../runtime/data/index.js";
 import { loadModule } from "../../runtime/load-module.js";
 import type { Normalization } from "../../runtime/types.js";
 import { setOf, validModels } from "../helpers/corpus.js";
-import { runOnnx } from "../helpers/onnxruntime.js";
+import { decodeOnnx, runOnnx } from "../helpers/onnxruntime.js";
 import { randomParams, rng } from "../helpers/random.js";
 
 /** what the issue asks: |onnx − nnc| ≤ 1e-6 · max(1, |nnc|) */
@@ -84,6 +84,62 @@ it("without a stored normalization, the graph takes the inputs as they are", asy
   mod.predictBatch(params, raw, 4, expected);
   const out = await runOnnx(exportOnnx(r.model!, { params, normalization: null }, PRODUCER).bytes, feeds(r.model!, raw, 4));
   expected.y.forEach((v, i) => expect(error(out.y!.data[i]!, v)).toBeLessThanOrEqual(TOLERANCE));
+});
+
+describe("the graph reads like the model", () => {
+  it("iris: the z-score, two Gemm layers, a Softmax; DSL names; each node's .nn line", async () => {
+    const e = validModels().find((m) => m.path === "examples/iris.nn")!;
+    const r = await compile(e.source, { file: e.path });
+    const mod = await loadModule(r.ts!);
+    const onnx = exportOnnx(r.model!, { params: randomParams(mod, 1), normalization: randomNormalization(r.model!, 2) }, PRODUCER);
+    const m = decodeOnnx(onnx.bytes);
+    expect(String(m.irVersion)).toBe("8");
+    expect(m.opsetImport.map((o) => [o.domain, String(o.version)])).toEqual([["", "17"]]);
+    expect(m.producerName).toBe("nnc");
+    expect(m.graph.name).toBe("iris");
+    expect(m.graph.input.map((v) => v.name)).toEqual(["x"]);
+    expect(m.graph.output.map((v) => v.name)).toEqual(["y"]);
+    expect(m.graph.initializer.map((t) => [t.name, t.dims.map(String), t.dataType, t.rawData.length])).toEqual([
+      ["x.mean", ["4"], 11, 32],
+      ["x.std", ["4"], 11, 32],
+      ["h.W", ["8", "4"], 11, 256],
+      ["h.b", ["8"], 11, 64],
+      ["y.W", ["3", "8"], 11, 192],
+      ["y.b", ["3"], 11, 24],
+    ]);
+    expect(m.graph.node.map((n) => `${n.opType}(${n.input.join(", ")}) → ${n.output.join(", ")}`)).toEqual([
+      "Sub(x, x.mean) → x/centred",
+      "Div(x/centred, x.std) → x.normalized",
+      "Gemm(x.normalized, h.W) → h/matmul",
+      "Add(h/matmul, h.b) → h_z",
+      "Tanh(h_z) → h",
+      "Gemm(h, y.W) → y/matmul",
+      "Add(y/matmul, y.b) → y_z",
+      "Softmax(y_z) → y",
+    ]);
+    expect(m.graph.node[4]!.docString).toBe("line 4: layer h = dense(x, 8, tanh)");
+    // the weights are the parameters' values, float64 little-endian
+    const hW = m.graph.initializer.find((t) => t.name === "h.W")!.rawData;
+    expect(Array.from(new Float64Array(Uint8Array.from(hW).buffer))).toEqual(Array.from(randomParams(mod, 1)["h.W"]!));
+  });
+
+  it("a parameter keeps its name where a layer's value would take it", async () => {
+    // layer h names its pre-activation h_z; the parameter h_z, declared later, keeps its own name
+    const source = "input x[2]\ntarget t\nlayer h = dense(x, 2, tanh)\nparam h_z[2]\ny = dot(h, h_z)\noutput y\nloss (y - t)^2";
+    const { model } = check(source, { file: "n.nn" });
+    const params = { "h.W": Float64Array.of(1, 2, 3, 4), "h.b": Float64Array.of(0.5, -0.5), h_z: Float64Array.of(2, 3) };
+    const onnx = exportOnnx(model!, { params, normalization: null }, PRODUCER);
+    const m = decodeOnnx(onnx.bytes);
+    const names = m.graph.initializer.map((t) => t.name);
+    expect(names.filter((n) => n.startsWith("h")).sort()).toEqual(["h.W", "h.b", "h_z"]);
+    const hz = m.graph.initializer.find((t) => t.name === "h_z")!.rawData;
+    expect(Array.from(new Float64Array(Uint8Array.from(hz).buffer))).toEqual([2, 3]);
+    // the layer's pre-activation takes the next free name
+    expect(m.graph.node.map((n) => n.output[0])).toContain("h_z_2");
+    const out = await runOnnx(onnx.bytes, { x: { data: Float64Array.of(1, -1), dims: [1, 2] } });
+    // h = tanh(W x + b) = tanh([1 − 2 + 0.5, 3 − 4 − 0.5]); y = h · h_z
+    expect(out.y!.data[0]).toBeCloseTo(2 * Math.tanh(-0.5) + 3 * Math.tanh(-1.5), 14);
+  });
 });
 
 /**
@@ -194,9 +250,10 @@ describe("user errors", () => {
     const weights: ExportWeights = { params, normalization: { mean: {}, std: {} } };
     expect(() => exportOnnx(model(), weights, PRODUCER)).toThrow(/no statistics of 2 values for the input 'x'/);
   });
-  it("an output named like an input", () => {
+  it("an output named like an input or a parameter", () => {
     const m = model();
     expect(() => exportOnnx({ ...m, outputs: [{ name: "x", node: m.inputs[0]!.node }] }, { params, normalization: null }, PRODUCER)).toThrow(/the output 'x' is an input/);
+    expect(() => exportOnnx({ ...m, outputs: [{ name: "w", node: m.params[0]!.node }] }, { params, normalization: null }, PRODUCER)).toThrow(/the output 'w' is a parameter/);
   });
   it("an op with no place in an inference graph names the op and the line", () => {
     const m = model();

@@ -3,7 +3,10 @@
  * .wasm loaded from node_modules/onnxruntime-web/dist (its Node build finds it beside itself; no
  * network). onnxruntime-node is not used: its install script downloads binaries.
  */
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import * as ort from "onnxruntime-web";
+import { ROOT } from "./corpus.js";
 
 ort.env.wasm.numThreads = 1;
 
@@ -31,4 +34,24 @@ export async function onnxInterface(bytes: Uint8Array): Promise<{ inputs: readon
   const names = { inputs: [...session.inputNames], outputs: [...session.outputNames] };
   await session.release();
   return names;
+}
+
+/** The ModelProto decoded by the protobufjs classes onnxruntime-web ships: a parser independent of nnc's encoder. */
+export interface DecodedModel {
+  irVersion: unknown;
+  producerName: string;
+  opsetImport: { domain: string; version: unknown }[];
+  graph: {
+    name: string;
+    node: { opType: string; name: string; input: string[]; output: string[]; docString: string }[];
+    initializer: { name: string; dims: unknown[]; dataType: number; rawData: Uint8Array }[];
+    input: { name: string }[];
+    output: { name: string }[];
+  };
+}
+
+export function decodeOnnx(bytes: Uint8Array): DecodedModel {
+  const require = createRequire(import.meta.url);
+  const { onnx } = require(join(ROOT, "node_modules", "onnxruntime-web", "lib", "onnxjs", "ort-schema", "protobuf", "onnx.js"));
+  return onnx.ModelProto.decode(bytes) as DecodedModel;
 }
