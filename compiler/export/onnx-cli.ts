@@ -47,7 +47,7 @@ export function runExportOnnx(modelFile: string, model: Model, mod: CompiledModu
     const implicit = paths.weights === defaultWeights(modelFile, model) ? " (the default: where nnc train writes them; give --weights)" : "";
     throw new OnnxExportError(`${(e as Error).message}${implicit}`);
   }
-  const onnx = exportOnnx(model, { params: weights.params, normalization: weights.file.normalization }, { name: "nnc", version, source: basename(modelFile) });
+  const onnx = exportOnnx(model, { params: weights.params, normalization: weights.file.normalization ?? null }, { name: "nnc", version, source: basename(modelFile) });
   if (paths.output === "-") process.stdout.write(onnx.bytes);
   else writeFileAtomic(paths.output, onnx.bytes);
   const show = (v: { name: string; dims: readonly (number | string)[] }) => `${v.name}[${v.dims.join(", ")}]`;

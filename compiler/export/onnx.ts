@@ -366,15 +366,17 @@ export function exportOnnx(model: Model, weights: ExportWeights, producer: { nam
 /** The input as the model sees it: (x − mean) / std with the stored statistics, or x itself. */
 function normalized(b: Builder, n: Node, weights: ExportWeights, preferred: string | null): string {
   const stats = weights.normalization;
-  if (stats === null) {
+  if (stats == null) {
     // an input that is also an output (under another name) needs a node between them
     return preferred === null ? n.ref : b.node("Identity", [n.ref], preferred, undefined);
   }
-  const mean = stats.mean[n.ref];
-  const std = stats.std[n.ref];
+  // read from a file: checked as such
+  const mean: unknown = (stats.mean as Record<string, unknown> | undefined)?.[n.ref];
+  const std: unknown = (stats.std as Record<string, unknown> | undefined)?.[n.ref];
   const size = numel(n.shape);
-  if (mean?.length !== size || std?.length !== size)
-    throw new OnnxExportError(`the weights' normalization has no statistics of ${size} values for the input '${n.ref}'`);
+  const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.length === size && v.every((x) => typeof x === "number" && Number.isFinite(x));
+  if (!numbers(mean) || !numbers(std))
+    throw new OnnxExportError(`the weights' normalization has no statistics of ${size} finite numbers for the input '${n.ref}'`);
   const doc = `z-score of ${n.ref} (the statistics nnc train stored with the weights)`;
   const centred = b.node("Sub", [n.ref, b.tensor(b.fresh(`${n.ref}.mean`), n.shape, DOUBLE, mean)], b.fresh(`${n.ref}/centred`), doc);
   return b.node("Div", [centred, b.tensor(b.fresh(`${n.ref}.std`), n.shape, DOUBLE, std)], preferred ?? b.fresh(`${n.ref}.normalized`), doc);

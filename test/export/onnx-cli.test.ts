@@ -69,6 +69,13 @@ describe("nnc export --format onnx", () => {
     fails(["iris.nn", "--format", "onnx", "-o", "iris.onnx", "--weights", "xor.weights.json"], /no values for parameter 'h\.W' of model iris|parameter 'h\.W' has shape/);
   });
 
+  it("a weights file whose normalization is broken", () => {
+    const w = JSON.parse(readFileSync(join(dir, "xor.weights.json"), "utf8"));
+    writeFileSync(join(dir, "broken.json"), JSON.stringify({ ...w, normalization: { mean: { x: [0, "a"] }, std: w.normalization.std } }));
+    fails(["xor.nn", "--format", "onnx", "-o", "broken.onnx", "--weights", "broken.json"], /^nnc: error: the weights' normalization has no statistics of 2 finite numbers for the input 'x'\n$/);
+    expect(existsSync(join(dir, "broken.onnx"))).toBe(false);
+  });
+
   it("an output path that cannot be written fails before any work", () => {
     fails(["xor.nn", "--format", "onnx", "-o", "no/such/dir/xor.onnx"], /NN9002: cannot write 'no\/such\/dir\/xor\.onnx': ENOENT/);
     fails(["xor.nn", "--format", "onnx", "-o", "xor.weights.json"], /the ONNX model \(-o\) 'xor\.weights\.json' is the same file as --weights/);

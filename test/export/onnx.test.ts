@@ -248,7 +248,10 @@ describe("user errors", () => {
   });
   it("a normalization without an input's statistics", () => {
     const weights: ExportWeights = { params, normalization: { mean: {}, std: {} } };
-    expect(() => exportOnnx(model(), weights, PRODUCER)).toThrow(/no statistics of 2 values for the input 'x'/);
+    expect(() => exportOnnx(model(), weights, PRODUCER)).toThrow(/no statistics of 2 finite numbers for the input 'x'/);
+    // as a hand-edited weights file may have them
+    for (const normalization of [{ mean: { x: [0, "1"] }, std: { x: [1, 1] } }, { mean: { x: [0, 0] }, std: { x: [1, null] } }, { mean: 3, std: "s" }, { mean: { x: [0] }, std: { x: [1] } }])
+      expect(() => exportOnnx(model(), { params, normalization } as unknown as ExportWeights, PRODUCER)).toThrow(OnnxExportError);
   });
   it("an output named like an input or a parameter", () => {
     const m = model();
