@@ -254,6 +254,23 @@ function softmaxOf(g: Graph, n: Node): NodeId | null {
   return lse.op === "logsumexp" && lse.inputs[0] === z && g.shape(z).length === 1 ? z : null;
 }
 
+/**
+ * A dense layer's pre-activation A·v + b (a shared matrix and bias, a per-sample vector, the product
+ * used by nothing else) is one Gemm(v, A, b, transB=1), as ONNX writes a linear layer: the
+ * product's node and the bias's, else null.
+ */
+function denseOf(g: Graph, n: Node, batched: Uint8Array, uses: Uint32Array): { product: NodeId; bias: NodeId } | null {
+  if (n.op !== "add" || n.shape.length !== 1) return null;
+  for (const k of [0, 1]) {
+    const product = g.node(n.inputs[k]!);
+    const bias = n.inputs[1 - k]!;
+    if (product.op !== "matmul" || uses[product.id] !== 1 || batched[bias] || g.shape(bias).length !== 1) continue;
+    const [a, v] = product.inputs as [NodeId, NodeId];
+    if (!batched[a] && batched[v] && g.shape(v).length === 1) return { product: product.id, bias };
+  }
+  return null;
+}
+
 /** The ONNX model of `model`'s inference graph with the given weights. */
 export function exportOnnx(model: Model, weights: ExportWeights, producer: { name: string; version: string; source: string }): OnnxModel {
   if (model.inputs.length === 0) throw new OnnxExportError(`model ${model.name} has no inputs: an ONNX graph without inputs has no batch to predict for`);
@@ -280,10 +297,22 @@ export function exportOnnx(model: Model, weights: ExportWeights, producer: { nam
     for (const i of z !== null ? [z] : n.inputs) need[i] = 1;
   }
 
-  // the name each IR node's value gets: an output's own name (unless the output repeats a shared
-  // value N times: then the repetition has it), the user's, or its statement's
   const batched = new Uint8Array(g.nodes.length);
   for (const n of g.nodes) batched[n.id] = n.op === "input" || n.inputs.some((i) => batched[i]) ? 1 : 0;
+  // dense layers: the product is computed by the add's Gemm, not on its own
+  const uses = new Uint32Array(g.nodes.length);
+  for (const id of outputNodes) uses[id]! += 1;
+  for (const n of g.nodes) if (need[n.id]) for (const i of softmaxOf(g, n) !== null ? [] : n.inputs) uses[i]! += 1;
+  const dense = new Map<NodeId, { product: NodeId; bias: NodeId }>();
+  for (const n of g.nodes) {
+    const d = need[n.id] ? denseOf(g, n, batched, uses) : null;
+    if (d === null) continue;
+    dense.set(n.id, d);
+    need[d.product] = 0;
+  }
+
+  // the name each IR node's value gets: an output's own name (unless the output repeats a shared
+  // value N times: then the repetition has it), the user's, or its statement's
   const preferred = new Map<NodeId, string>();
   model.outputs.forEach((o, k) => {
     const id = outputNodes[k]!;
@@ -317,6 +346,12 @@ export function exportOnnx(model: Model, weights: ExportWeights, producer: { nam
     const z = softmaxOf(g, n);
     if (z !== null) {
       values.set(id, { name: b.node("Softmax", [values.get(z)!.name], name(), doc, { axis: { int: -1 } }), batched: batched[id] === 1, shape: n.shape });
+      continue;
+    }
+    const d = dense.get(id);
+    if (d !== undefined) {
+      const [a, v] = g.node(d.product).inputs.map((i) => values.get(i)!.name) as [string, string];
+      values.set(id, { name: b.node("Gemm", [v, a, values.get(d.bias)!.name], name(), doc, { transB: { int: 1 } }), batched: true, shape: n.shape });
       continue;
     }
     const args = n.inputs.map((i) => values.get(i)!);
