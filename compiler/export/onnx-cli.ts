@@ -3,11 +3,10 @@
  * work, the weights read with the runtime's loader, the model written atomically (io.ts).
  */
 import { basename, dirname, join } from "node:path";
-import { checkOutputs } from "../io.js";
-import { writeFileAtomic } from "../io.js";
+import { checkOutputs, writeFileAtomic } from "../io.js";
 import type { Model } from "../semantics/model.js";
 import type { CompiledModule } from "../../runtime/load-module.js";
-import { loadWeights } from "../../runtime/weights.js";
+import { loadWeights, WeightsError } from "../../runtime/weights.js";
 import { exportOnnx, OnnxExportError, OPSET } from "./onnx.js";
 
 export interface OnnxExportFlags {
@@ -38,12 +37,13 @@ export function checkOnnxOutputs(modelFile: string, model: Model, flags: OnnxExp
   return paths;
 }
 
-/** Exports and writes; a problem the user can fix is thrown as an Error with `userError` set. */
+/** Exports and writes; a problem the user can fix is thrown as an OnnxExportError. */
 export function runExportOnnx(modelFile: string, model: Model, mod: CompiledModule, paths: OnnxExportPaths, version: string, say: (line: string) => void): void {
   let weights;
   try {
     weights = loadWeights(paths.weights, mod);
   } catch (e) {
+    if (!(e instanceof WeightsError)) throw e; // a bug, reported as one
     const implicit = paths.weights === defaultWeights(modelFile, model) ? " (the default: where nnc train writes them; give --weights)" : "";
     throw new OnnxExportError(`${(e as Error).message}${implicit}`);
   }
