@@ -3,7 +3,8 @@
  * (784-128-10, MNIST-sized) at batch 128 on one thread and on 2 (train({ threads }),
  * runtime/threads/pool.ts), both targets, timed in interleaved rounds with paired ratios
  * (harness.ts). One thread is the step `nnc train` runs for plain SGD (the module's sgdStep);
- * 2 threads are the pool's sharded gradient, then the runtime's SGD update on the main thread.
+ * 2 threads are the pool's step: sharded gradients, then each thread's reduction and update of
+ * its slice of the parameters.
  * Before timing, the two ways' parameters after the same steps are compared (they differ by
  * rounding only). Results: a table on stderr and bench/results/threads.md.
  *
@@ -16,7 +17,6 @@ import { readFileSync } from "node:fs";
 import { compile } from "../compiler/pipeline.js";
 import type { Target } from "../compiler/target.js";
 import { loadedFrom, type CompiledModule } from "../runtime/load-module.js";
-import { createOptimizer } from "../runtime/optimizers/index.js";
 import { ShardPool } from "../runtime/threads/pool.js";
 import type { ParamSet } from "../runtime/types.js";
 import { fmtRange, fmtRate, fmtRatio, loadInstance, log, LR, makeData, median, NETWORKS, pairedRatios, POOL, ROOT, SEED, table, timeInterleaved, type Contestant } from "./harness.js";
@@ -56,22 +56,12 @@ function oneThread(mod: CompiledModule, x: Float64Array, t: Float64Array): Way {
   return { params, step: (i) => void mod.sgdStep(params, batches[i % 2]!.inputs, batches[i % 2]!.targets, BATCH, LR, grad), close: () => {} };
 }
 
-/** The step of train({ threads }): the pool's gradient, then the runtime's SGD on the main thread. */
+/** The step of train({ threads }): the shards' gradients, then the shards' SGD update of their slices. */
 function pooled(mod: CompiledModule, x: Float64Array, t: Float64Array, threads: number): Way {
-  const params = mod.createParams();
-  mod.initParams(params, SEED);
-  const grad = mod.createParams();
-  const pool = new ShardPool(mod, { count: POOL, inputs: { x }, targets: { t } }, threads, BATCH, loadedFrom(mod)!);
+  const pool = new ShardPool(mod, { count: POOL, inputs: { x }, targets: { t } }, null, threads, BATCH, loadedFrom(mod)!, { name: "sgd", args: { lr: LR } });
+  mod.initParams(pool.params, SEED);
   for (let i = 0; i < POOL; i++) pool.order[i] = i;
-  const sgd = createOptimizer({ name: "sgd", args: { lr: LR } }, params);
-  return {
-    params,
-    step: (i) => {
-      pool.trainGradient(params, (i % 2) * BATCH, BATCH, grad, 0, 0);
-      sgd.step(params, grad, LR);
-    },
-    close: () => pool.close(),
-  };
+  return { params: pool.params, step: (i) => void pool.trainStep((i % 2) * BATCH, BATCH, LR, 0, 0), close: () => pool.close() };
 }
 
 function relDiff(a: ParamSet, b: ParamSet): number {

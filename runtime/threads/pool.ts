@@ -136,7 +136,8 @@ export class ShardPool {
     this.data = share(data);
     this.validation = validation && share(validation);
 
-    const rule = optimizer === null ? null : UPDATE_RULES.find((r) => r.name === optimizer.name)!;
+    const rule = optimizer === null ? null : (UPDATE_RULES.find((r) => r.name === optimizer.name) ?? null);
+    if (optimizer !== null && rule === null) throw new Error(`threads: optimizer ${optimizer.name} has no element-wise update rule to share (compiler/codegen/update-rules.ts)`);
     const hyperOf = (key: string) => optimizer!.args[key] ?? OPTIMIZERS[optimizer!.name][key]!;
     const setup: ShardSetup = {
       role: "nnc-shard",
@@ -339,10 +340,15 @@ class PooledOptimizer implements Optimizer {
 }
 
 /**
- * Below this much work per thread and step (parameters × samples), a step is too short for
- * threads to pay: the start and the waits cost tens of microseconds, the copies and the reduction
- * a few passes over the parameters (docs/scale-out.md).
+ * What a thread must get of a step before `nnc train` starts it unasked (docs/scale-out.md): at
+ * least MIN_ROWS_PER_THREAD samples — below that, on the wasm target, the per-step work that does
+ * not shrink with the shard (copying the parameters into the module's memory and the gradient
+ * out, the update rule in JavaScript) outweighs the half of the gradient saved (mnist.nn at batch
+ * 32: 1.04 ms of CPU per thread and step on 2 threads against 1.13 ms on one) — and at least
+ * MIN_WORK_PER_THREAD parameters × samples, so that a small model's short steps (tens of
+ * microseconds) are not spent starting and awaiting threads.
  */
+export const MIN_ROWS_PER_THREAD = 32;
 export const MIN_WORK_PER_THREAD = 2 ** 20;
 /** the most threads `nnc train` starts unasked */
 export const MAX_DEFAULT_THREADS = 8;
@@ -355,16 +361,13 @@ export interface ThreadsChoice {
 
 /**
  * The threads `nnc train` uses without --threads: the available cores, at most
- * MAX_DEFAULT_THREADS, and at most one per MIN_WORK_PER_THREAD of a step's work (`rows`: the
- * batch, or the data set for a full-batch optimizer); 1 for a small step.
+ * MAX_DEFAULT_THREADS, and no more than a step's `rows` (the batch, or the data set for a
+ * full-batch optimizer) give each thread its least share; 1 when a step is too small to share.
  */
 export function defaultThreads(mod: CompiledModule, rows: number, cores: number): ThreadsChoice {
   const params = Object.values(mod.meta.params).reduce((s, shape) => s + rowSize(shape), 0);
-  const work = params * rows;
-  const threads = Math.max(1, Math.min(cores, MAX_DEFAULT_THREADS, Math.floor(work / MIN_WORK_PER_THREAD), rows));
-  const why =
-    threads === 1 && cores > 1
-      ? `a step's work (${params} parameters × ${rows} samples) is too small to share`
-      : `${cores} core${cores === 1 ? "" : "s"}${cores > MAX_DEFAULT_THREADS ? ` (at most ${MAX_DEFAULT_THREADS} unasked)` : ""}, ${params} parameters × ${rows} samples a step`;
+  const threads = Math.max(1, Math.min(cores, MAX_DEFAULT_THREADS, Math.floor(rows / MIN_ROWS_PER_THREAD), Math.floor((params * rows) / MIN_WORK_PER_THREAD)));
+  const step = `${params} parameters × ${rows} samples a step`;
+  const why = threads === 1 ? `${step}: too small to share` : `${cores} cores${cores > MAX_DEFAULT_THREADS ? ` (at most ${MAX_DEFAULT_THREADS} unasked)` : ""}, ${step}`;
   return { threads, why };
 }
