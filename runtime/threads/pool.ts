@@ -50,6 +50,7 @@ import {
   STEP_SCALARS,
   STEP_SET,
   STEP_START,
+  waitAtLeast,
   type ShardModule,
   type ShardSetup,
   type SharedSet,
@@ -283,11 +284,7 @@ export class ShardPool {
 
   /** Waits until every worker has finished (or started, after the constructor); throws a shard's failure. */
   private await(): void {
-    for (;;) {
-      const done = Atomics.load(this.control, DONE);
-      if (done >= this.workers.length) break;
-      Atomics.wait(this.control, DONE, done, 1000);
-    }
+    waitAtLeast(this.control, DONE, this.workers.length);
     const failed = Atomics.load(this.control, FAILED);
     if (failed !== 0) {
       const length = new DataView(this.message).getUint32(MESSAGE_BYTES - 4);

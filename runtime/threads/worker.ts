@@ -42,6 +42,32 @@ export const OP_EVALUATE = 3; // evaluateBatch on the rows of data set STEP_SET
 export const OP_EXIT = 4;
 /** bytes of the failure message */
 export const MESSAGE_BYTES = 4096;
+/** how long a thread polls a cell before it sleeps on it: a futex wakeup costs tens of
+ * microseconds, and the other threads of a step usually arrive within that */
+const SPIN_MS = 0.05;
+
+/** Waits until control[cell] ≥ least: polls for SPIN_MS, then sleeps in Atomics.wait. */
+export function waitAtLeast(control: Int32Array, cell: number, least: number): void {
+  const until = performance.now() + SPIN_MS;
+  let value = Atomics.load(control, cell);
+  while (value < least && performance.now() < until) value = Atomics.load(control, cell);
+  while (value < least) {
+    Atomics.wait(control, cell, value, 1000);
+    value = Atomics.load(control, cell);
+  }
+}
+
+/** Waits until control[cell] is no longer `seen` (a counter that may wrap): polls, then sleeps. */
+function waitChange(control: Int32Array, cell: number, seen: number): number {
+  const until = performance.now() + SPIN_MS;
+  let value = Atomics.load(control, cell);
+  while (value === seen && performance.now() < until) value = Atomics.load(control, cell);
+  while (value === seen) {
+    Atomics.wait(control, cell, seen);
+    value = Atomics.load(control, cell);
+  }
+  return value;
+}
 
 type FloatArray = Float64Array | Float32Array;
 type Arrays = Record<string, FloatArray>;
@@ -203,11 +229,7 @@ export class Shard {
   barrier(): void {
     Atomics.add(this.control, ARRIVED, 1);
     Atomics.notify(this.control, ARRIVED);
-    for (;;) {
-      const arrived = Atomics.load(this.control, ARRIVED);
-      if (arrived >= this.setup.threads) return;
-      Atomics.wait(this.control, ARRIVED, arrived);
-    }
+    waitAtLeast(this.control, ARRIVED, this.setup.threads);
   }
 
   /** The second phase on this shard's slice of every tensor: the reduction, then the update. */
@@ -301,8 +323,7 @@ async function work(setup: ShardSetup): Promise<void> {
   if (Atomics.load(control, FAILED) !== 0) return;
   let seen = 0;
   for (;;) {
-    Atomics.wait(control, GEN, seen);
-    seen = Atomics.load(control, GEN);
+    seen = waitChange(control, GEN, seen);
     if (step[STEP_OP] === OP_EXIT) return;
     shard!.run();
     Atomics.add(control, DONE, 1);
