@@ -56,6 +56,7 @@ import {
   type Network,
   type Timing,
 } from "./harness.js";
+import { benchThreads, threadsTable } from "./threads.js";
 import { backendInfo, createTfTrainer, numTensors, useBackend, type TfBackend, type TfTrainer } from "./tfjs.js";
 
 // ── configuration
@@ -497,6 +498,11 @@ async function main(): Promise<void> {
   machine.loadAverage.end = loadavg()[0]!;
   const report = renderReport(machine, compileRows, rows, adamRows, heapRows, verifications, totalSeconds);
   process.stdout.write(report.text);
+  // the threads row (bench/threads.ts): network C at batch 128, 1 against 2 threads
+  log("\nthreads: network C, batch 128, 1 vs 2 threads");
+  const threadRows = ONLY === null || ONLY.has("C") ? await benchThreads() : [];
+  const threads = threadsTable(threadRows);
+  if (threadRows.length > 0) process.stdout.write(`\nThreads (train({ threads }), docs/scale-out.md)\n${threads.text}\n`);
 
   const outDir = join(ROOT!, "bench", "results");
   mkdirSync(outDir, { recursive: true });
@@ -517,11 +523,12 @@ async function main(): Promise<void> {
       wasmOverTsFused: median(pairedRatios(a.timings["wasm fused"], a.timings["ts fused"])),
     })),
     heap: heapRows,
+    threads: threadRows,
     verification: verifications,
     totalSeconds,
   };
   writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(join(outDir, "latest.md"), report.markdown);
+  writeFileSync(join(outDir, "latest.md"), threadRows.length > 0 ? `${report.markdown}\n## Threads: network C, batch 128, 1 vs 2 threads (docs/scale-out.md)\n\n${threads.markdown}\n` : report.markdown);
   log(`\nwrote bench/results/latest.json and bench/results/latest.md (${totalSeconds.toFixed(0)} s in all)`);
 }
 

@@ -340,12 +340,12 @@ class PooledOptimizer implements Optimizer {
  * What a thread must get of a step before `nnc train` starts it unasked (docs/scale-out.md): at
  * least MIN_ROWS_PER_THREAD samples — below that, on the wasm target, the per-step work that does
  * not shrink with the shard (copying the parameters into the module's memory and the gradient
- * out, the update rule in JavaScript) outweighs the half of the gradient saved (mnist.nn at batch
- * 32: 1.04 ms of CPU per thread and step on 2 threads against 1.13 ms on one) — and at least
- * MIN_WORK_PER_THREAD parameters × samples, so that a small model's short steps (tens of
- * microseconds) are not spent starting and awaiting threads.
+ * out, the update rule in JavaScript) outweighs the part of the gradient saved (mnist.nn at batch
+ * 32 on 2 threads: a step 1.19× faster, 16 samples a thread) — and at least MIN_WORK_PER_THREAD
+ * parameters × samples, so that a small model's short steps (tens of microseconds) are not spent
+ * starting and awaiting threads.
  */
-export const MIN_ROWS_PER_THREAD = 32;
+export const MIN_ROWS_PER_THREAD = 16;
 export const MIN_WORK_PER_THREAD = 2 ** 20;
 /** the most threads `nnc train` starts unasked */
 export const MAX_DEFAULT_THREADS = 8;

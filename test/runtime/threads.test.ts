@@ -212,18 +212,19 @@ describe("train({ threads }): the module, bad values, failures, the end of the w
 });
 
 describe("the default number of threads (nnc train without --threads)", () => {
-  it("is 1 for a small step, the cores for a large one, at most MAX_DEFAULT_THREADS and one per 32 samples", async () => {
+  it("is 1 for a small step, the cores for a large one, at most MAX_DEFAULT_THREADS and one per 16 samples", async () => {
     const digitsMod = await moduleOf(digitsSource, "ts");
     expect(defaultThreads(digitsMod, 16, 8).threads).toBe(1);
     expect(defaultThreads(digitsMod, 16, 8).why).toMatch(/too small to share/);
     // digits' 2410 parameters: 436 samples a step hold MIN_WORK_PER_THREAD (2²⁰) once
     expect(defaultThreads(digitsMod, 1000, 8).threads).toBe(2);
     const mnist = await moduleOf(readFileSync(join(ROOT, "examples", "mnist.nn"), "utf8"), "ts");
-    expect(defaultThreads(mnist, 32, 2).threads).toBe(1);
-    expect(defaultThreads(mnist, 64, 2).threads).toBe(2);
+    expect(defaultThreads(mnist, 16, 2).threads).toBe(1);
+    expect(defaultThreads(mnist, 32, 2).threads).toBe(2);
     expect(defaultThreads(mnist, 128, 2).threads).toBe(2);
     expect(defaultThreads(mnist, 128, 1).threads).toBe(1);
-    expect(defaultThreads(mnist, 128, 64).threads).toBe(4);
+    expect(defaultThreads(mnist, 48, 64).threads).toBe(3);
+    expect(defaultThreads(mnist, 128, 64).threads).toBe(MAX_DEFAULT_THREADS);
     expect(defaultThreads(mnist, 60000, 64).threads).toBe(MAX_DEFAULT_THREADS);
     expect(defaultThreads(mnist, 60000, 64).why).toMatch(/at most 8 unasked/);
   });
