@@ -185,14 +185,14 @@ export class ShardPool {
     }
     this.drawsPerSample = draws;
 
-    const script = workerScript();
-    for (let k = 1; k < threads; k++) {
-      const worker = new Worker(script, { workerData: { ...setup, index: k } satisfies ShardSetup });
-      // never what keeps the process alive: close() ends them, and so does the process's exit
-      worker.unref();
-      this.workers.push(worker);
-    }
     try {
+      const script = workerScript();
+      for (let k = 1; k < threads; k++) {
+        const worker = new Worker(script, { workerData: { ...setup, index: k } satisfies ShardSetup });
+        // never what keeps the process alive: close() ends them, and so does the process's exit
+        worker.unref();
+        this.workers.push(worker);
+      }
       this.await();
     } catch (e) {
       this.close();

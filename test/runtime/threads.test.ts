@@ -5,6 +5,7 @@
  * dropout (the masks of one thread); progress, early stopping, divergence, checkpoints and resume
  * behave as with one thread; bad values are refused; the workers end; the CLI's --threads.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +22,7 @@ import { train, type Checkpoint, type TrainOptions, type TrainResult } from "../
 import type { Dataset, ParamSet } from "../../runtime/types.js";
 import { NncUsageError } from "../../runtime/usage.js";
 import { toWeightsFile } from "../../runtime/weights.js";
-import { requireBuiltCli, runCli } from "../helpers/cli.js";
+import { CLI, requireBuiltCli, runCli } from "../helpers/cli.js";
 import { ROOT } from "../helpers/corpus.js";
 
 const TARGETS = ["ts", "wasm"] as const;
@@ -246,6 +247,18 @@ describe("nnc train --threads", () => {
     expect(runs[1]!.metrics.train.accuracy).toBe(1);
     expect(runs[1]!.metrics.train.accuracy).toBe(runs[0]!.metrics.train.accuracy);
     expect(Math.abs(runs[1]!.metrics.train.loss - runs[0]!.metrics.train.loss)).toBeLessThan(1e-9 * runs[0]!.metrics.train.loss);
+  });
+
+  it("ends with its threads on SIGINT, mid-run", async () => {
+    requireBuiltCli();
+    const dir = mkdtempSync(join(tmpdir(), "nnc-threads-sigint-"));
+    const child = spawn(process.execPath, [CLI, "train", join(ROOT, "examples", "digits.nn"), "--threads", "2", "--epochs", "100000", "--patience", "100000", "-o", join(dir, "w.json")], { stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<[number | null, string | null]>((resolve) => child.on("exit", (code, signal) => resolve([code, signal])));
+    // the first epoch line: the threads are running
+    let out = "";
+    await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => /^epoch +1\//m.test((out += d.toString())) && resolve()));
+    child.kill("SIGINT");
+    expect(await exited).toEqual([null, "SIGINT"]);
   });
 
   it("refuses --threads out of range (exit 1, the rule named)", () => {
