@@ -4,6 +4,7 @@
  * FIFO, a gzip bomb — can hang the process or take unbounded memory.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import * as zlib from "node:zlib";
 import { constants, gunzipSync } from "node:zlib";
 import { Gunzip } from "fflate";
 import { DataError } from "../types.js";
@@ -86,25 +87,45 @@ const GZIP_STEP = 8 * 1024;
  * Inflates gzip data piece by piece (zlib has no synchronous streaming; fflate's Gunzip has),
  * handing each piece to `sink` (which must be done with it when it returns) and stopping with a
  * DataError once more than `limits.inputBytes` have come out. Multi-member files are read whole.
+ * fflate checks no checksum, so a one-member file's CRC-32 and size (its last 8 bytes) are checked
+ * here, as zlib would (a damaged byte could otherwise inflate to other numbers without an error);
+ * a multi-member file relies on deflate's own structure.
  */
 export function gunzipChunks(compressed: Iterable<Uint8Array>, file: string, limits: DataLimits, sink: (piece: Uint8Array) => void): void {
+  const crc32 = typeof zlib.crc32 === "function" ? zlib.crc32 : null; // Node ≥ 20.15
   let total = 0;
+  let crc = 0;
+  let members = 1;
   const gunzip = new Gunzip((piece) => {
     total += piece.length;
     if (total > limits.inputBytes) throw new DataError(file, `inflates to more than ${showBytes(limits.inputBytes)}, the most a data file may hold`);
+    if (crc32 !== null) crc = crc32(piece, crc);
     sink(piece);
   });
+  gunzip.onmember = () => members++;
   const fail = (e: unknown): never => {
     if (e instanceof DataError) throw e;
     throw new DataError(file, `the file starts like gzip but cannot be decompressed: ${(e as Error).message}`);
   };
+  const tail = new Uint8Array(8);
+  let tailLength = 0;
   try {
-    // copies (not Buffer#slice, a view): Gunzip may keep input it has not used yet, and the chunks' buffer is reused
-    for (const chunk of compressed) for (let i = 0; i < chunk.length; i += GZIP_STEP) gunzip.push(new Uint8Array(chunk.subarray(i, i + GZIP_STEP)));
+    for (const chunk of compressed) {
+      // copies (not Buffer#slice, a view): Gunzip may keep input it has not used yet, and the chunks' buffer is reused
+      for (let i = 0; i < chunk.length; i += GZIP_STEP) gunzip.push(new Uint8Array(chunk.subarray(i, i + GZIP_STEP)));
+      const keep = Math.min(8, chunk.length);
+      tail.copyWithin(0, keep);
+      tail.set(chunk.subarray(chunk.length - keep), 8 - keep);
+      tailLength = Math.min(8, tailLength + chunk.length);
+    }
     gunzip.push(new Uint8Array(0), true);
   } catch (e) {
     fail(e);
   }
+  if (crc32 === null || members > 1) return;
+  const trailer = new DataView(tail.buffer);
+  if (tailLength < 8 || trailer.getUint32(0, true) !== crc >>> 0 || trailer.getUint32(4, true) !== total % 2 ** 32)
+    throw new DataError(file, "the file is damaged or cut short: its gzip checksum and size do not match what it inflates to");
 }
 
 /**

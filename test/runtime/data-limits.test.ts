@@ -99,6 +99,20 @@ describe("gzip is inflated in pieces, at most inputBytes", () => {
     expect(loadByContent(f, xor, 65536).count).toBe(100_000);
   });
 
+  it("checks a one-member file's CRC-32 and size, as zlib does (fflate does not)", () => {
+    const gz = gzipSync(`a,b,c\n${"1,2,3\n".repeat(1000)}`);
+    const damaged = Buffer.from(gz);
+    damaged[gz.length - 6] = damaged[gz.length - 6]! ^ 1; // in the CRC
+    const f = join(tmp, "damaged.csv.gz");
+    for (const bytes of [damaged, gz.subarray(0, gz.length - 4)]) {
+      writeFileSync(f, bytes);
+      for (const size of [7, 65536])
+        expect(dataError(() => loadByContent(f, xor, size)).message).toBe(`${f}: the file is damaged or cut short: its gzip checksum and size do not match what it inflates to`);
+    }
+    writeFileSync(f, Buffer.concat([gz, gzipSync("4,5,6\n")])); // two members
+    expect(loadByContent(f, xor, 7).count).toBe(1001);
+  });
+
   it("refuses a plain file larger than inputBytes before reading it", () => {
     const f = join(tmp, "big.csv");
     writeFileSync(f, `a,b,c\n${"1,2,3\n".repeat(1000)}`);
