@@ -457,10 +457,9 @@ class CsvParser {
   private cell(cell: string, row: number, col: number): void {
     const { file, count } = this;
     const d = this.dest[col]!;
-    const named = () => (this.byName ? ` (column '${this.header![col]}')` : "");
     if (cell === "") throw new DataError(file, `empty value in column ${col + 1}${this.byName ? ` ('${this.header![col]}')` : ""}; expected a number`, row, col + 1);
     const v = isNumeric(cell) ? Number(cell) : NaN;
-    if (!Number.isFinite(v)) throw new DataError(file, `'${cell}' is not a number${named()}`, row, col + 1);
+    if (!Number.isFinite(v)) throw new DataError(file, `'${cell}' is not a number${this.byName ? ` (column '${this.header![col]}')` : ""}`, row, col + 1);
     if (d.classes > 0) {
       if (!Number.isInteger(v) || v < 0 || v >= d.classes)
         throw new DataError(
