@@ -22,7 +22,7 @@ import type { Graph, NodeId } from "../ir/graph.js";
 import type { Shape } from "../ir/shape.js";
 import { assertValid } from "../ir/verify.js";
 import type { Model } from "../semantics/model.js";
-import { derivationComments, derive, type Derivations } from "./derivations.js";
+import { derivationComments, derive, deriveHessian, tangentComments, type Derivations, type HessianDerivations, type Tangent } from "./derivations.js";
 import type { Sink } from "./sinks.js";
 import { inferenceMode, specialize, trainingMode } from "./specialize.js";
 import { splitLoss } from "./split-loss.js";
@@ -54,6 +54,8 @@ export interface PlannedFunction {
   readonly hessian?: boolean;
   /** the comment above each backward block: the equations it implements, by `.nn` line (derivations.ts) */
   readonly derivations: ReadonlyMap<number, readonly string[]>;
+  /** a Hessian-vector product's: the same above each tangent block (derivations.ts) */
+  readonly tangentDerivations?: { readonly forward: ReadonlyMap<number, readonly string[]>; readonly backward: ReadonlyMap<number, readonly string[]> };
 }
 
 /** A scalar loss differentiated in its graph. */
@@ -81,6 +83,10 @@ export interface Plan {
   readonly explained: Gradient & { readonly outputs: readonly NodeId[] };
   /** the equations of `explained` as text (derivations.ts): what `nnc explain` prints */
   readonly derivations: Derivations;
+  /** `explained` differentiated twice, in a copy of its graph: H·v by the tangent sweep (`nnc explain --hessian`) */
+  readonly hessian: Tangent;
+  /** the equations of `hessian` as text: what `nnc explain --hessian` prints */
+  readonly hessianDerivations: HessianDerivations;
 }
 
 export function plan(model: Model): Plan {
@@ -232,10 +238,20 @@ export function plan(model: Model): Plan {
   const grads = differentiated(whole.graph, loss, wrt, "the loss as written");
   const explained = { graph: whole.graph, loss, grads, firstBackward, outputs: outputs.map((o) => whole.map.get(o)!) };
   const derivations = derive(explained, params);
-  // each function's comments: the equations of the statements its backward blocks go through
-  const functions = fns.map((f) => ({ ...f, derivations: derivationComments(derivations, f.graph, f.sinks) }));
+  const hg = whole.graph.copy();
+  const firstTangent = hg.nodes.length;
+  const hv = tangents(hg, grads, paramNodes(hg, whole.map));
+  assertValid(hg, "the tangent sweep of the loss as written");
+  const hessianOfLoss: Tangent = { ...explained, graph: hg, firstTangent, hv };
+  const hessianDerivations = deriveHessian(hessianOfLoss, params);
+  // each function's comments: the equations of the statements its backward (and tangent) blocks go through
+  const functions = fns.map((f) => ({
+    ...f,
+    derivations: derivationComments(derivations, f.graph, f.sinks),
+    ...(f.hessian === true ? { tangentDerivations: tangentComments(hessianDerivations, f.graph, f.sinks) } : {}),
+  }));
 
-  return { functions, hasRegularizer: split.paramOnly !== null, regularized, explained, derivations };
+  return { functions, hasRegularizer: split.paramOnly !== null, regularized, explained, derivations, hessian: hessianOfLoss, hessianDerivations };
 }
 
 function specialized(src: Graph, roots: readonly NodeId[], mode: "inference" | "training") {

@@ -68,6 +68,6 @@ export interface FunctionSpec {
   readonly hessian?: boolean;
   /** the derivation, for the comment above each backward block: its equations by `.nn` line (Plan.derivations) */
   readonly derivations?: ReadonlyMap<number, readonly string[]>;
-  /** the same for each tangent block of a Hessian-vector product (Plan.hessianDerivations) */
-  readonly tangentDerivations?: ReadonlyMap<number, readonly string[]>;
+  /** the same for each tangent block of a Hessian-vector product, of the forward and of the backward pass (Plan.hessian) */
+  readonly tangentDerivations?: { readonly forward: ReadonlyMap<number, readonly string[]>; readonly backward: ReadonlyMap<number, readonly string[]> };
 }

@@ -28,6 +28,7 @@ const HOSTILE = [
   ...["scaleAll", "predictions", "samplePredict", "sampleGradient", "count", "inputs", "targets", "outputs", "seed"],
   ...["i", "j", "acc", "tmp", "lse", "mask", "L", "R", "x_0", "w_buf", "Params", "Inputs", "ParamName"],
   ...["lr", "step", "d", "s", "lanes", "sgdStep", "sgdApply", "sampleSgdStep", "evaluateBatch", "lse_exp_0", "lse_sum"],
+  ...["v", "out", "v_W", "Hv_W", "R_h", "hessianVectorProduct", "sampleHessianVector", "regularizerHessianVector"],
 ];
 /** rejected by design: in an object literal `__proto__: v` would set the prototype */
 const REJECTED = new Set(["__proto__"]);
@@ -310,7 +311,7 @@ describe("source text in comments cannot break out", () => {
         [
           "createParams", "createRandom", "evaluateBatch", "gradient", "gradientBatch", "gradientBatchTrain", "gradientTrain", "initParams",
           "loss", "lossBatch", "lossBatchTrain", "lossTrain", "meta", "predict", "predictBatch", "sgdStep",
-          "createOptimizerState", "optimizerStep",
+          "createOptimizerState", "optimizerStep", "hessianVectorProduct", "hessianVectorProductBatch",
         ].sort(),
       );
       expect(gradCheck(mod).worst).toBeLessThan(1e-6);

@@ -67,7 +67,8 @@ function printSteps(p: Printer): string[] {
       if (out.length > 0) out.push("");
       out.push(h);
       // a backward or tangent block shows the equations it implements, as `nnc explain` prints them
-      const equations = tangent ? p.schedule.spec.tangentDerivations : backward ? p.schedule.spec.derivations : undefined;
+      const t = p.schedule.spec.tangentDerivations;
+      const equations = tangent ? (backward ? t?.backward : t?.forward) : backward ? p.schedule.spec.derivations : undefined;
       for (const e of equations?.get(origin.line) ?? []) out.push(`//    ${commentText(e)}`);
       lastHeader = h;
     }

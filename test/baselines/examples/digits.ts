@@ -1163,6 +1163,8 @@ function sampleHessianVector(
   dy_z_buf[9] = sum_1 * y_9 - t[to + 9];
 
   // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 32, relu)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = 𝟙[h > 0] ⊙ R{h_z}
   for (let i = 0; i < 32; i++) {
     let acc0_2 = 0,
       acc1_2 = 0,
@@ -1178,6 +1180,8 @@ function sampleHessianVector(
   }
 
   // ── H·v: tangent along v of the forward pass through line 5: layer y = dense(h, 10, softmax)
+  //    R{y_z} = v_y.W h + y.W R{h} + v_y.b
+  //    R{y} = y ⊙ (R{y_z} − (Σ (y ⊙ R{y_z})))
   for (let i = 0; i < 10; i++) {
     let acc0_3 = 0,
       acc1_3 = 0,
@@ -1214,6 +1218,11 @@ function sampleHessianVector(
     y_9 * R_y_z_buf[9];
 
   // ── H·v: tangent along v of the backward pass through line 5: layer y = dense(h, 10, softmax)
+  //    R{∂L/∂y_z} = (Σ t)·R{y}
+  //    R{∂L/∂h} = v_y.Wᵀ ∂L/∂y_z + y.Wᵀ R{∂L/∂y_z}
+  //    R{∂L/∂y.W} = 0.001·v_y.W + R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    (H·v)_y.W = 0.001·v_y.W + R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    (H·v)_y.b = R{∂L/∂y_z}
   R_dy_z_buf[0] = sum_1 * (y_0 * (R_y_z_buf[0] - sum));
   R_dy_z_buf[1] = sum_1 * (y_1 * (R_y_z_buf[1] - sum));
   R_dy_z_buf[2] = sum_1 * (y_2 * (R_y_z_buf[2] - sum));
@@ -1241,6 +1250,10 @@ function sampleHessianVector(
   }
 
   // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 32, relu)
+  //    R{∂L/∂h_z} = 𝟙[h > 0] ⊙ R{∂L/∂h}
+  //    R{∂L/∂h.W} = 0.001·v_h.W + R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = 0.001·v_h.W + R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
   for (let i = 0; i < 32; i++) {
     let acc = 0;
     for (let j = 0; j < 10; j++) {
@@ -1318,6 +1331,8 @@ function regularizerHessianVector(params: Params, v: Params, out: Params): numbe
   const R = 0.0005 * acc + 0.0005 * acc_1;
 
   // ── H·v: tangent along v of the backward pass through line 7: loss cross_entropy(y, t) + lambda * 0.5 * (sumsq(h.W) + sumsq(y.W))
+  //    (H·v)_h.W = 0.001·v_h.W + R{∂L/∂h_z} xᵀ
+  //    (H·v)_y.W = 0.001·v_y.W + R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
   for (let i = 0; i < 10; i++) {
     for (let j = 0; j < 32; j++) {
       Hv_y_W[i * 32 + j] += 0.001 * v_y_W[i * 32 + j];

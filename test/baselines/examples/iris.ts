@@ -809,6 +809,8 @@ function sampleHessianVector(
   const tmp_8_7 = 1 - h_7 * h_7;
 
   // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 8, tanh)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = (1 − (h ⊙ h)) ⊙ R{h_z}
   const R_h_0 =
     tmp_8_0 *
     (v_h_W[0] * x[xo] + v_h_W[1] * x[xo + 1] + v_h_W[2] * x[xo + 2] + v_h_W[3] * x[xo + 3] + v_h_b[0]);
@@ -835,6 +837,8 @@ function sampleHessianVector(
     (v_h_W[28] * x[xo] + v_h_W[29] * x[xo + 1] + v_h_W[30] * x[xo + 2] + v_h_W[31] * x[xo + 3] + v_h_b[7]);
 
   // ── H·v: tangent along v of the forward pass through line 5: layer y = dense(h, 3, softmax)
+  //    R{y_z} = v_y.W h + y.W R{h} + v_y.b
+  //    R{y} = y ⊙ (R{y_z} − (Σ (y ⊙ R{y_z})))
   const R_y_z_0 =
     v_y_W[0] * h_0 +
     v_y_W[1] * h_1 +
@@ -892,6 +896,11 @@ function sampleHessianVector(
   const sum = y_0 * R_y_z_0 + y_1 * R_y_z_1 + y_2 * R_y_z_2;
 
   // ── H·v: tangent along v of the backward pass through line 5: layer y = dense(h, 3, softmax)
+  //    R{∂L/∂y_z} = (Σ t)·R{y}
+  //    R{∂L/∂y.W} = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    R{∂L/∂h} = v_y.Wᵀ ∂L/∂y_z + y.Wᵀ R{∂L/∂y_z}
+  //    (H·v)_y.W = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    (H·v)_y.b = R{∂L/∂y_z}
   const R_dy_z_0 = sum_1 * (y_0 * (R_y_z_0 - sum));
   const R_dy_z_1 = sum_1 * (y_1 * (R_y_z_1 - sum));
   const R_dy_z_2 = sum_1 * (y_2 * (R_y_z_2 - sum));
@@ -924,6 +933,10 @@ function sampleHessianVector(
   Hv_y_W[23] += R_dy_z_2 * h_7 + dy_z_2 * R_h_7;
 
   // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 8, tanh)
+  //    R{∂L/∂h_z} = R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
   const tmp_0 = R_h_0 * h_0;
   const tmp_1 = R_h_1 * h_1;
   const tmp_2 = R_h_2 * h_2;

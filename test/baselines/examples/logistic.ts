@@ -258,13 +258,17 @@ function sampleHessianVector(
   const tmp = y * tmp_1;
 
   // ── H·v: tangent along v of the forward pass through line 8: y = sigmoid(z)
+  //    R{y} = (y·(1 − y))·R{z}
   const R_y = tmp * (v_w[0] * x[n] + v_b[0]);
 
   // ── H·v: tangent along v of the backward pass through line 8: y = sigmoid(z)
+  //    R{∂L/∂z} = R{y}·(y·(1 − y)) + dy·(R{y}·(1 − y) + y·(−R{y}))
+  //    (H·v)_b = R{∂L/∂z}
   const R_dz = R_y * tmp + dy * (R_y * tmp_1 + y * -R_y);
   Hv_b[0] += R_dz;
 
   // ── H·v: tangent along v of the backward pass through line 7: z = w * x + b
+  //    (H·v)_w = 0.01·v_w + R{∂L/∂z}·x
   Hv_w[0] += R_dz * x[n];
   lossTotal[0] += L;
 }
@@ -278,6 +282,7 @@ function regularizerHessianVector(params: Params, v: Params, out: Params): numbe
   const R = 0.005 * (w[0] * w[0]);
 
   // ── H·v: tangent along v of the backward pass through line 10: R = 0.5 * w^2
+  //    (H·v)_w = 0.01·v_w + R{∂L/∂z}·x
   Hv_w[0] += 0.01 * v_w[0];
   return R;
 }

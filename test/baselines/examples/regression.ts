@@ -771,6 +771,8 @@ function sampleHessianVector(
   const tmp_2_15 = h_15 + 1;
 
   // ── H·v: tangent along v of the forward pass through line 5: layer h = dense(x, 16, elu)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = 𝟙[h > 0] ? R{h_z} : (R{h_z} ⊙ (h + 1))
   const R_h_z_0 = v_h_W[0] * x[xo] + v_h_b[0];
   const R_h_z_1 = v_h_W[1] * x[xo] + v_h_b[1];
   const R_h_z_2 = v_h_W[2] * x[xo] + v_h_b[2];
@@ -843,10 +845,15 @@ function sampleHessianVector(
   const tmp = 2 * (tmp_4 * v_sigma[0]);
 
   // ── H·v: tangent along v of the backward pass through line 7: loss gaussian_nll(mu, t, sigma)
+  //    R{∂L/∂mu_z} = −(((−((1 / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2))) ⊙ (2·(t − mu_z)) + (1 / (2·(sigma^2))) ⊙ (2·(−R{mu_z})))
+  //    (H·v)_mu.b = R{∂L/∂mu_z}
   const R_dmu_z_0 = -((-(tmp_6_0 * tmp) / tmp_8) * tmp_3_0 + tmp_6_0 * (2 * tmp_1_0));
   Hv_mu_b[0] += R_dmu_z_0;
 
   // ── H·v: tangent along v of the backward pass through line 6: layer mu = dense(h, 1, identity)
+  //    R{∂L/∂mu.W} = R{∂L/∂mu_z} hᵀ + ∂L/∂mu_z R{h}ᵀ
+  //    R{∂L/∂h} = v_mu.Wᵀ ∂L/∂mu_z + mu.Wᵀ R{∂L/∂mu_z}
+  //    (H·v)_mu.W = R{∂L/∂mu_z} hᵀ + ∂L/∂mu_z R{h}ᵀ
   Hv_mu_W[0] += R_dmu_z_0 * h_0 + dmu_z_0 * R_h_0;
   Hv_mu_W[1] += R_dmu_z_0 * h_1 + dmu_z_0 * R_h_1;
   Hv_mu_W[2] += R_dmu_z_0 * h_2 + dmu_z_0 * R_h_2;
@@ -881,6 +888,10 @@ function sampleHessianVector(
   const R_dh_15 = v_mu_W[15] * dmu_z_0 + mu_W[15] * R_dmu_z_0;
 
   // ── H·v: tangent along v of the backward pass through line 5: layer h = dense(x, 16, elu)
+  //    R{∂L/∂h_z} = 𝟙[h > 0] ? R{∂L/∂h} : (R{∂L/∂h} ⊙ (h + 1) + ∂L/∂h ⊙ R{h})
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
   const R_dh_z_0 = h_0 > 0 ? R_dh_0 : R_dh_0 * tmp_2_0 + mu_W[0] * dmu_z_0 * R_h_0;
   const R_dh_z_1 = h_1 > 0 ? R_dh_1 : R_dh_1 * tmp_2_1 + mu_W[1] * dmu_z_0 * R_h_1;
   const R_dh_z_2 = h_2 > 0 ? R_dh_2 : R_dh_2 * tmp_2_2 + mu_W[2] * dmu_z_0 * R_h_2;
@@ -931,6 +942,8 @@ function sampleHessianVector(
   Hv_h_W[15] += R_dh_z_15 * x[xo];
 
   // ── H·v: tangent along v of the backward pass through line 4: param sigma ~ constant(1)
+  //    R{∂L/∂sigma} = (−((1 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − mu_z)) ⊙ (−R{mu_z}) − ((((t − mu_z)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − mu_z)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − mu_z)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
+  //    (H·v)_sigma = (−((1 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − mu_z)) ⊙ (−R{mu_z}) − ((((t − mu_z)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − mu_z)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − mu_z)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
   Hv_sigma[0] +=
     -((1 / sigma[0]) * v_sigma[0]) / sigma[0] +
     (-(((tmp_3_0 * tmp_1_0 - tmp_7_0 * tmp) / tmp_8 - tmp_5_0 * tmp) / tmp_8) * 2 * tmp_4 +

@@ -341,12 +341,17 @@ function sampleHessianVector(
   const tmp_4_3 = 1 - h_3 * h_3;
 
   // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 4, tanh)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = (1 − (h ⊙ h)) ⊙ R{h_z}
   const R_h_0 = tmp_4_0 * (v_h_W[0] * x[xo] + v_h_W[1] * x[xo + 1] + v_h_b[0]);
   const R_h_1 = tmp_4_1 * (v_h_W[2] * x[xo] + v_h_W[3] * x[xo + 1] + v_h_b[1]);
   const R_h_2 = tmp_4_2 * (v_h_W[4] * x[xo] + v_h_W[5] * x[xo + 1] + v_h_b[2]);
   const R_h_3 = tmp_4_3 * (v_h_W[6] * x[xo] + v_h_W[7] * x[xo + 1] + v_h_b[3]);
 
   // ── H·v: tangent along v of the forward pass through line 6: y = o[0]
+  //    R{o.b_0} = v_o.b[0]
+  //    R{o_z_0} = (v_o.W h)[0] + (o.W R{h})[0] + R{o.b_0}
+  //    R{y} = (y·(1 − y))·R{o_z_0}
   const R_y =
     y *
     (1 - y) *
@@ -358,15 +363,24 @@ function sampleHessianVector(
       v_o_b[0]);
 
   // ── H·v: tangent along v of the backward pass through line 6: y = o[0]
+  //    R{∂L/∂o.b} = e[0]·R{y}
+  //    (H·v)_o.b = e[0]·R{y}
   Hv_o_b[0] += R_y;
 
   // ── H·v: tangent along v of the backward pass through line 5: layer o = dense(h, 1, sigmoid)
+  //    R{∂L/∂o.W} = R{∂L/∂o.b} hᵀ + ∂L/∂o.b R{h}ᵀ
+  //    R{∂L/∂h} = v_o.Wᵀ ∂L/∂o.b + o.Wᵀ R{∂L/∂o.b}
+  //    (H·v)_o.W = R{∂L/∂o.b} hᵀ + ∂L/∂o.b R{h}ᵀ
   Hv_o_W[0] += R_y * h_0 + do_z_0 * R_h_0;
   Hv_o_W[1] += R_y * h_1 + do_z_0 * R_h_1;
   Hv_o_W[2] += R_y * h_2 + do_z_0 * R_h_2;
   Hv_o_W[3] += R_y * h_3 + do_z_0 * R_h_3;
 
   // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 4, tanh)
+  //    R{∂L/∂h_z} = R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
   const tmp_0 = R_h_0 * h_0;
   const tmp_1 = R_h_1 * h_1;
   const tmp_2 = R_h_2 * h_2;

@@ -372,11 +372,13 @@ function sampleHessianVector(
   const tmp_5_2 = 1 - tmp_8_2;
 
   // ── H·v: tangent along v of the forward pass through line 6: h = tanh(W @ x + c)
+  //    R{h} = (1 − (h ⊙ h)) ⊙ (v_W x + v_c)
   const R_h_0 = tmp_5_0 * (v_W[0] * x[xo] + v_W[1] * x[xo + 1] + v_W[2] * x[xo + 2] + v_c[0]);
   const R_h_1 = tmp_5_1 * (v_W[3] * x[xo] + v_W[4] * x[xo + 1] + v_W[5] * x[xo + 2] + v_c[1]);
   const R_h_2 = tmp_5_2 * (v_W[6] * x[xo] + v_W[7] * x[xo + 1] + v_W[8] * x[xo + 2] + v_c[2]);
 
   // ── H·v: tangent along v of the forward pass through line 7: g = h * h + 2 * h
+  //    R{g} = R{h} ⊙ h + R{h} ⊙ h + 2·R{h}
   const tmp_4_0 = R_h_0 * h_0;
   const tmp_4_1 = R_h_1 * h_1;
   const tmp_4_2 = R_h_2 * h_2;
@@ -388,6 +390,7 @@ function sampleHessianVector(
   const R_g_2 = tmp_3_2 + 2 * R_h_2;
 
   // ── H·v: tangent along v of the backward pass through line 9: loss (y - t)^2
+  //    R{∂L/∂y} = 2·R{y}
   const R_dy =
     2 *
     (R_g_0 * h_0 +
@@ -397,6 +400,7 @@ function sampleHessianVector(
       (R_h_0 + R_h_1 + R_h_2));
 
   // ── H·v: tangent along v of the backward pass through line 8: y = dot(g, h) + sum(h)
+  //    R{∂L/∂g} = R{∂L/∂y}·𝟙 ⊙ h + ∂L/∂y·𝟙 ⊙ R{h}
   const R_dg_0 = R_dy * h_0 + dy * R_h_0;
   const R_dg_1 = R_dy * h_1 + dy * R_h_1;
   const R_dg_2 = R_dy * h_2 + dy * R_h_2;
@@ -407,6 +411,11 @@ function sampleHessianVector(
   const tmp_2 = R_dg_2 * h_2 + dg_2 * R_h_2;
 
   // ── H·v: tangent along v of the backward pass through line 6: h = tanh(W @ x + c)
+  //    R{∂L/∂h} = R{∂L/∂y}·𝟙 + R{∂L/∂y}·𝟙 ⊙ g + ∂L/∂y·𝟙 ⊙ R{g} + R{∂L/∂g}·2 + R{∂L/∂g} ⊙ h + ∂L/∂g ⊙ R{h} + R{∂L/∂g} ⊙ h + ∂L/∂g ⊙ R{h}
+  //    R{∂L/∂c} = R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))
+  //    R{∂L/∂W} = R{∂L/∂c} xᵀ
+  //    (H·v)_W = R{∂L/∂c} xᵀ
+  //    (H·v)_c = R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))
   const R_dc_0 = (R_dy + (R_dy * g_0 + dy * R_g_0) + R_dg_0 * 2 + tmp_0 + tmp_0) * tmp_5_0 + dh_0 * -tmp_3_0;
   const R_dc_1 = (R_dy + (R_dy * g_1 + dy * R_g_1) + R_dg_1 * 2 + tmp_1 + tmp_1) * tmp_5_1 + dh_1 * -tmp_3_1;
   const R_dc_2 = (R_dy + (R_dy * g_2 + dy * R_g_2) + R_dg_2 * 2 + tmp_2 + tmp_2) * tmp_5_2 + dh_2 * -tmp_3_2;

@@ -877,6 +877,8 @@ function sampleHessianVector(
   tmp_buf_1[29] = 1 - h_buf[29] * h_buf[29];
 
   // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 30, tanh)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = (1 − (h ⊙ h)) ⊙ R{h_z}
   for (let i = 0; i < 30; i++) {
     let acc0_2 = 0,
       acc1_2 = 0,
@@ -892,6 +894,8 @@ function sampleHessianVector(
   }
 
   // ── H·v: tangent along v of the forward pass through line 5: layer y = dense(h, 3, softmax)
+  //    R{y_z} = v_y.W h + y.W R{h} + v_y.b
+  //    R{y} = y ⊙ (R{y_z} − (Σ (y ⊙ R{y_z})))
   for (let i = 0; i < 3; i++) {
     let acc0_3 = 0,
       acc1_3 = 0,
@@ -926,6 +930,11 @@ function sampleHessianVector(
   const sum = y_0 * R_y_z_buf[0] + y_1 * R_y_z_buf[1] + y_2 * R_y_z_buf[2];
 
   // ── H·v: tangent along v of the backward pass through line 5: layer y = dense(h, 3, softmax)
+  //    R{∂L/∂y_z} = (Σ t)·R{y}
+  //    R{∂L/∂y.W} = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    R{∂L/∂h} = v_y.Wᵀ ∂L/∂y_z + y.Wᵀ R{∂L/∂y_z}
+  //    (H·v)_y.W = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    (H·v)_y.b = R{∂L/∂y_z}
   R_dy_z_buf[0] = sum_1 * (y_0 * (R_y_z_buf[0] - sum));
   R_dy_z_buf[1] = sum_1 * (y_1 * (R_y_z_buf[1] - sum));
   R_dy_z_buf[2] = sum_1 * (y_2 * (R_y_z_buf[2] - sum));
@@ -939,6 +948,10 @@ function sampleHessianVector(
   }
 
   // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 30, tanh)
+  //    R{∂L/∂h_z} = R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))
+  //    R{∂L/∂h.W} = 0.002·v_h.W + R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = 0.002·v_h.W + R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
   tmp_buf[0] = R_h_buf[0] * h_buf[0];
   tmp_buf[1] = R_h_buf[1] * h_buf[1];
   tmp_buf[2] = R_h_buf[2] * h_buf[2];
@@ -1039,6 +1052,7 @@ function regularizerHessianVector(params: Params, v: Params, out: Params): numbe
   const R = 0.001 * acc;
 
   // ── H·v: tangent along v of the backward pass through line 6: loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)
+  //    (H·v)_h.W = 0.002·v_h.W + R{∂L/∂h_z} xᵀ
   for (let i = 0; i < 30; i++) {
     for (let j = 0; j < 40; j++) {
       Hv_h_W[i * 40 + j] += 0.002 * v_h_W[i * 40 + j];

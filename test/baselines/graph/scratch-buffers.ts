@@ -710,6 +710,7 @@ function sampleHessianVector(
   }
 
   // ── H·v: tangent along v of the forward pass through line 8: y = W @ x + b
+  //    R{y} = v_W x + v_b
   for (let i = 0; i < 80; i++) {
     let acc0_4 = 0,
       acc1_4 = 0,
@@ -731,6 +732,10 @@ function sampleHessianVector(
   const tmp = 2 * (tmp_1 * v_sigma[0]);
 
   // ── H·v: tangent along v of the backward pass through line 8: y = W @ x + b
+  //    R{∂L/∂y} = 0.025·R{y} − (((−((1 / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2))) ⊙ (2·(t − y)) + (1 / (2·(sigma^2))) ⊙ (2·(−R{y})))
+  //    R{∂L/∂W} = R{∂L/∂y} xᵀ
+  //    (H·v)_W = R{∂L/∂y} xᵀ
+  //    (H·v)_b = R{∂L/∂y}
   for (let i = 0; i < 80; i++) {
     R_dy_buf[i] =
       0.025 * R_y_buf[i] - ((-(tmp_buf_3[i] * tmp) / tmp_3) * tmp_buf_1[i] + tmp_buf_3[i] * (2 * tmp_buf[i]));
@@ -747,6 +752,8 @@ function sampleHessianVector(
   }
 
   // ── H·v: tangent along v of the backward pass through line 7: param sigma ~ constant(1)
+  //    R{∂L/∂sigma} = (−((80 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − y)) ⊙ (−R{y}) − ((((t − y)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
+  //    (H·v)_sigma = (−((80 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − y)) ⊙ (−R{y}) − ((((t − y)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
   let acc0_5 = 0,
     acc1_5 = 0,
     acc2_5 = 0,

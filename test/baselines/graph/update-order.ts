@@ -307,6 +307,7 @@ function sampleHessianVector(
   const tmp_8_2 = 1 - h_2 * h_2;
 
   // ── H·v: tangent along v of the forward pass through line 12: h = tanh(W1 @ x)
+  //    R{h} = (1 − (h ⊙ h)) ⊙ (v_W1 x)
   const R_h_0 = tmp_8_0 * (v_W1[0] * x[xo]);
   const R_h_1 = tmp_8_1 * (v_W1[1] * x[xo]);
   const R_h_2 = tmp_8_2 * (v_W1[2] * x[xo]);
@@ -324,6 +325,13 @@ function sampleHessianVector(
   const tmp_3 = tmp_5 * tmp_15 + tmp_11 * tmp_7;
 
   // ── H·v: tangent along v of the backward pass through line 13: y = sigmoid(a * b * (W2 @ h))
+  //    R{∂L/∂W2} = (e[0]·((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·a·b + (σ(a·b·((W2 h)[0])) − t)·(v_a·b + a·v_b))) hᵀ + (e[0]·((σ(a·b·((W2 h)[0])) − t)·a·b)) R{h}ᵀ
+  //    R{∂L/∂h} = v_W2ᵀ (e[0]·((σ(a·b·((W2 h)[0])) − t)·a·b)) + W2ᵀ (e[0]·((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·a·b + (σ(a·b·((W2 h)[0])) − t)·(v_a·b + a·v_b)))
+  //    R{∂L/∂a} = ((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·((W2 h)[0]) + (σ(a·b·((W2 h)[0])) − t)·((v_W2 h)[0] + (W2 R{h})[0]))·b + ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·v_b
+  //    R{∂L/∂b} = ((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·((W2 h)[0]) + (σ(a·b·((W2 h)[0])) − t)·((v_W2 h)[0] + (W2 R{h})[0]))·a + ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·v_a
+  //    (H·v)_W2 = (e[0]·((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·a·b + (σ(a·b·((W2 h)[0])) − t)·(v_a·b + a·v_b))) hᵀ + (e[0]·((σ(a·b·((W2 h)[0])) − t)·a·b)) R{h}ᵀ
+  //    (H·v)_a = ((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·((W2 h)[0]) + (σ(a·b·((W2 h)[0])) − t)·((v_W2 h)[0] + (W2 R{h})[0]))·b + ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·v_b
+  //    (H·v)_b = ((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·((W2 h)[0]) + (σ(a·b·((W2 h)[0])) − t)·((v_W2 h)[0] + (W2 R{h})[0]))·a + ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·v_a
   Hv_W2[0] += tmp_3 * h_0 + tmp_9 * R_h_0;
   Hv_W2[1] += tmp_3 * h_1 + tmp_9 * R_h_1;
   Hv_W2[2] += tmp_3 * h_2 + tmp_9 * R_h_2;
@@ -331,6 +339,8 @@ function sampleHessianVector(
   Hv_b[0] += tmp_4 * a[0] + tmp_10 * v_a[0];
 
   // ── H·v: tangent along v of the backward pass through line 12: h = tanh(W1 @ x)
+  //    R{∂L/∂W1} = (R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))) xᵀ
+  //    (H·v)_W1 = (R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))) xᵀ
   const tmp_0 = R_h_0 * h_0;
   const tmp_1 = R_h_1 * h_1;
   const tmp_2 = R_h_2 * h_2;

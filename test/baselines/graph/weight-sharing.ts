@@ -470,6 +470,7 @@ function sampleHessianVector(
   const tmp_8_2 = tmp_13_2 >= tmp_14_2 ? W[2] * tmp_9_0 + W[5] * tmp_9_1 + W[8] * tmp_9_2 : 0;
 
   // ── H·v: tangent along v of the forward pass through line 6: h1 = prelu(W @ x, p)
+  //    R{h1} = 𝟙[p·(W x) ≥ W x] ? (v_p·(W x) + p·(v_W x)) : (v_W x)
   const tmp_7_0 = v_W[0] * x[xo] + v_W[1] * x[xo + 1] + v_W[2] * x[xo + 2];
   const tmp_7_1 = v_W[3] * x[xo] + v_W[4] * x[xo + 1] + v_W[5] * x[xo + 2];
   const tmp_7_2 = v_W[6] * x[xo] + v_W[7] * x[xo + 1] + v_W[8] * x[xo + 2];
@@ -478,6 +479,7 @@ function sampleHessianVector(
   const R_h1_2 = tmp_13_2 >= tmp_14_2 ? v_p[0] * tmp_14_2 + p[0] * tmp_7_2 : tmp_7_2;
 
   // ── H·v: tangent along v of the forward pass through line 7: h2 = prelu(W @ h1, p)
+  //    R{h2} = 𝟙[p·(W h1) ≥ W h1] ? (v_p·(W h1) + p·(v_W h1 + W R{h1})) : (v_W h1 + W R{h1})
   const tmp_6_0 =
     v_W[0] * h1_0 + v_W[1] * h1_1 + v_W[2] * h1_2 + (W[0] * R_h1_0 + W[1] * R_h1_1 + W[2] * R_h1_2);
   const tmp_6_1 =
@@ -489,6 +491,7 @@ function sampleHessianVector(
   const R_h2_2 = tmp_11_2 >= tmp_12_2 ? v_p[0] * tmp_12_2 + p[0] * tmp_6_2 : tmp_6_2;
 
   // ── H·v: tangent along v of the backward pass through line 7: h2 = prelu(W @ h1, p)
+  //    R{∂L/∂h1} = v_Wᵀ (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p) + Wᵀ (𝟙[p·(W h1) ≥ W h1] (else R{h2}) + (𝟙[p·(W h1) ≥ W h1] ⊙ R{h2})·p + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·v_p)
   const tmp_5_0 = tmp_11_0 >= tmp_12_0 ? R_h2_0 : 0;
   const tmp_5_1 = tmp_11_1 >= tmp_12_1 ? R_h2_1 : 0;
   const tmp_5_2 = tmp_11_2 >= tmp_12_2 ? R_h2_2 : 0;
@@ -520,6 +523,8 @@ function sampleHessianVector(
   const tmp_2 = (tmp_13_2 >= tmp_14_2 ? 0 : R_dh1_2) + (tmp_3_2 * p[0] + tmp_8_2 * v_p[0]);
 
   // ── H·v: tangent along v of the backward pass through line 5: param p ~ constant(0.25)
+  //    R{∂L/∂p} = Σ ((𝟙[p·(W h1) ≥ W h1] ⊙ R{h2}) ⊙ (W h1) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2) ⊙ (v_W h1 + W R{h1})) + Σ ((𝟙[p·(W x) ≥ W x] ⊙ R{∂L/∂h1}) ⊙ (W x) + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1) ⊙ (v_W x))
+  //    (H·v)_p = Σ ((𝟙[p·(W h1) ≥ W h1] ⊙ R{h2}) ⊙ (W h1) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2) ⊙ (v_W h1 + W R{h1})) + Σ ((𝟙[p·(W x) ≥ W x] ⊙ R{∂L/∂h1}) ⊙ (W x) + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1) ⊙ (v_W x))
   Hv_p[0] +=
     tmp_5_0 * tmp_12_0 +
     tmp_10_0 * tmp_6_0 +
@@ -531,6 +536,8 @@ function sampleHessianVector(
       (tmp_3_2 * tmp_14_2 + tmp_8_2 * tmp_7_2));
 
   // ── H·v: tangent along v of the backward pass through line 4: param W[3, 3] ~ normal(0, 0.5)
+  //    R{∂L/∂W} = 0.002·v_W + (𝟙[p·(W h1) ≥ W h1] (else R{h2}) + (𝟙[p·(W h1) ≥ W h1] ⊙ R{h2})·p + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·v_p) h1ᵀ + (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p) R{h1}ᵀ + (𝟙[p·(W x) ≥ W x] (else R{∂L/∂h1}) + (𝟙[p·(W x) ≥ W x] ⊙ R{∂L/∂h1})·p + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1)·v_p) xᵀ
+  //    (H·v)_W = 0.002·v_W + (𝟙[p·(W h1) ≥ W h1] (else R{h2}) + (𝟙[p·(W h1) ≥ W h1] ⊙ R{h2})·p + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·v_p) h1ᵀ + (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p) R{h1}ᵀ + (𝟙[p·(W x) ≥ W x] (else R{∂L/∂h1}) + (𝟙[p·(W x) ≥ W x] ⊙ R{∂L/∂h1})·p + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1)·v_p) xᵀ
   Hv_W[0] += tmp_4_0 * h1_0 + tmp_9_0 * R_h1_0 + tmp_0 * x[xo];
   Hv_W[1] += tmp_4_0 * h1_1 + tmp_9_0 * R_h1_1 + tmp_0 * x[xo + 1];
   Hv_W[2] += tmp_4_0 * h1_2 + tmp_9_0 * R_h1_2 + tmp_0 * x[xo + 2];
@@ -562,6 +569,7 @@ function regularizerHessianVector(params: Params, v: Params, out: Params): numbe
       W[8] * W[8]);
 
   // ── H·v: tangent along v of the backward pass through line 8: loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)
+  //    (H·v)_W = 0.002·v_W + (𝟙[p·(W h1) ≥ W h1] (else R{h2}) + (𝟙[p·(W h1) ≥ W h1] ⊙ R{h2})·p + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·v_p) h1ᵀ + (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p) R{h1}ᵀ + (𝟙[p·(W x) ≥ W x] (else R{∂L/∂h1}) + (𝟙[p·(W x) ≥ W x] ⊙ R{∂L/∂h1})·p + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1)·v_p) xᵀ
   Hv_W[0] += 0.002 * v_W[0];
   Hv_W[1] += 0.002 * v_W[1];
   Hv_W[2] += 0.002 * v_W[2];

@@ -610,6 +610,8 @@ function sampleHessianVector(
   const do_z_0 = y - t[n];
 
   // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 6, relu)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = 𝟙[h > 0] ⊙ R{h_z}
   const R_h_0 =
     h_0 > 0
       ? v_h_W[0] * x[xo] + v_h_W[1] * x[xo + 1] + v_h_W[2] * x[xo + 2] + v_h_W[3] * x[xo + 3] + v_h_b[0]
@@ -636,6 +638,9 @@ function sampleHessianVector(
       : 0;
 
   // ── H·v: tangent along v of the forward pass through line 7: y = o[0]
+  //    R{o.b_0} = v_o.b[0]
+  //    R{o_z_0} = (v_o.W h)[0] + (o.W R{h})[0] + R{o.b_0}
+  //    R{y} = (y·(1 − y))·R{o_z_0}
   const R_y =
     y *
     (1 - y) *
@@ -649,9 +654,14 @@ function sampleHessianVector(
       v_o_b[0]);
 
   // ── H·v: tangent along v of the backward pass through line 7: y = o[0]
+  //    R{∂L/∂o.b} = e[0]·R{y}
+  //    (H·v)_o.b = e[0]·R{y}
   Hv_o_b[0] += R_y;
 
   // ── H·v: tangent along v of the backward pass through line 6: layer o = dense(d, 1, sigmoid)
+  //    R{∂L/∂o.W} = R{∂L/∂o.b} hᵀ + ∂L/∂o.b R{h}ᵀ
+  //    R{∂L/∂h} = v_o.Wᵀ ∂L/∂o.b + o.Wᵀ R{∂L/∂o.b}
+  //    (H·v)_o.W = R{∂L/∂o.b} hᵀ + ∂L/∂o.b R{h}ᵀ
   Hv_o_W[0] += R_y * h_0 + do_z_0 * R_h_0;
   Hv_o_W[1] += R_y * h_1 + do_z_0 * R_h_1;
   Hv_o_W[2] += R_y * h_2 + do_z_0 * R_h_2;
@@ -660,6 +670,10 @@ function sampleHessianVector(
   Hv_o_W[5] += R_y * h_5 + do_z_0 * R_h_5;
 
   // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 6, relu)
+  //    R{∂L/∂h_z} = 𝟙[h > 0] ⊙ R{∂L/∂h}
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
   const R_dh_z_0 = h_0 > 0 ? v_o_W[0] * do_z_0 + o_W[0] * R_y : 0;
   const R_dh_z_1 = h_1 > 0 ? v_o_W[1] * do_z_0 + o_W[1] * R_y : 0;
   const R_dh_z_2 = h_2 > 0 ? v_o_W[2] * do_z_0 + o_W[2] * R_y : 0;

@@ -743,6 +743,7 @@ function sampleHessianVector(
   const tmp_13_2 = 2 * tmp_37_2;
 
   // ── H·v: tangent along v of the forward pass through line 6: u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)
+  //    R{u} = v_a / (2·(sqrt(a))) + v_a / (a + 2)
   const tmp_12_0 = v_a[0] / tmp_13_0;
   const tmp_12_1 = v_a[1] / tmp_13_1;
   const tmp_12_2 = v_a[2] / tmp_13_2;
@@ -751,6 +752,7 @@ function sampleHessianVector(
   const R_u_2 = tmp_12_2 + v_a[2] / tmp_36_2;
 
   // ── H·v: tangent along v of the forward pass through line 7: v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)
+  //    R{v} = (σ(u·s)) ⊙ (R{u}·s + u·v_s) + 𝟙[elu(x − a, 0.7) > 0] ? (−v_a) : ((−v_a) ⊙ (elu(x − a, 0.7) + 0.7))
   const tmp_11_0 = R_u_0 * s[0] + u_0 * v_s[0];
   const tmp_11_1 = R_u_1 * s[0] + u_1 * v_s[0];
   const tmp_11_2 = R_u_2 * s[0] + u_2 * v_s[0];
@@ -762,6 +764,7 @@ function sampleHessianVector(
   const tmp_9_2 = tmp_34_2 > 0 ? tmp_10_2 : tmp_10_2 * tmp_16_2;
 
   // ── H·v: tangent along v of the forward pass through line 8: w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)
+  //    R{w} = (((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v}) ⊙ (σ(u)) + (tanh(v)) ⊙ (((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u}) − ((((tanh(v)) ⊙ (σ(u))) / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2) + 𝟙[relu(x ⊙ a) > 0] ⊙ (x ⊙ v_a)
   const tmp_8_0 = tmp_17_0 * (tmp_15_0 * tmp_11_0 + tmp_9_0);
   const tmp_8_1 = tmp_17_1 * (tmp_15_1 * tmp_11_1 + tmp_9_1);
   const tmp_8_2 = tmp_17_2 * (tmp_15_2 * tmp_11_2 + tmp_9_2);
@@ -779,16 +782,20 @@ function sampleHessianVector(
   const R_w_2 = tmp_5_2 + (tmp_29_2 > 0 ? x[xo + 2] * v_a[2] : 0);
 
   // ── H·v: tangent along v of the forward pass through line 9: m = max(w, t) + min(w, 0.5 * t) + (w - t)^3 / 10
+  //    R{m} = 𝟙[w ≥ t] ⊙ R{w} + 𝟙[0.5·t ≥ w] ⊙ R{w} + 0.1·((3·((w − t)^2)) ⊙ R{w})
   const R_m_0 = (w_0 >= t[to] ? R_w_0 : 0) + (tmp_28_0 >= w_0 ? R_w_0 : 0) + 0.1 * (tmp_25_0 * R_w_0);
   const R_m_1 = (w_1 >= t[to + 1] ? R_w_1 : 0) + (tmp_28_1 >= w_1 ? R_w_1 : 0) + 0.1 * (tmp_25_1 * R_w_1);
   const R_m_2 = (w_2 >= t[to + 2] ? R_w_2 : 0) + (tmp_28_2 >= w_2 ? R_w_2 : 0) + 0.1 * (tmp_25_2 * R_w_2);
 
   // ── H·v: tangent along v of the backward pass through line 10: loss sum(m^2) + sumabs(a)
+  //    R{∂L/∂m} = 2·R{m}
   const R_dm_0 = 2 * R_m_0;
   const R_dm_1 = 2 * R_m_1;
   const R_dm_2 = 2 * R_m_2;
 
   // ── H·v: tangent along v of the backward pass through line 8: w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)
+  //    R{∂L/∂w} = 0.2·R{m} ⊙ (3·((w − t)^2)) + 0.2·m ⊙ (3·((2·(w − t)) ⊙ R{w})) + 𝟙[0.5·t ≥ w] ⊙ R{∂L/∂m} + 𝟙[w ≥ t] ⊙ R{∂L/∂m}
+  //    R{∂L/∂v} = (((R{∂L/∂w} − ((∂L/∂w / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2)) ⊙ (σ(u)) + (∂L/∂w / (1 + a^2)) ⊙ (((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u})) ⊙ (1 − ((tanh(v)) ⊙ (tanh(v)))) + ((∂L/∂w / (1 + a^2)) ⊙ (σ(u))) ⊙ (−(((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v}) ⊙ (tanh(v)) + ((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v}) ⊙ (tanh(v))))
   const R_dw_0 =
     0.2 * R_m_0 * tmp_25_0 +
     tmp_26_0 * (3 * (2 * tmp_27_0 * R_w_0)) +
@@ -815,6 +822,8 @@ function sampleHessianVector(
   const R_dv_2 = (tmp_4_2 * tmp_32_2 + tmp_24_2 * tmp_7_2) * tmp_17_2 + tmp_21_2 * -(tmp_3_2 + tmp_3_2);
 
   // ── H·v: tangent along v of the backward pass through line 7: v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)
+  //    R{∂L/∂s} = Σ ((R{∂L/∂v} ⊙ (σ(u·s)) + ∂L/∂v ⊙ (((σ(u·s)) ⊙ (1 − (σ(u·s)))) ⊙ (R{u}·s + u·v_s))) ⊙ u + (∂L/∂v ⊙ (σ(u·s))) ⊙ R{u})
+  //    (H·v)_s = Σ ((R{∂L/∂v} ⊙ (σ(u·s)) + ∂L/∂v ⊙ (((σ(u·s)) ⊙ (1 − (σ(u·s)))) ⊙ (R{u}·s + u·v_s))) ⊙ u + (∂L/∂v ⊙ (σ(u·s))) ⊙ R{u})
   const tmp_0 = R_dv_0 * tmp_15_0 + dv_0 * (tmp_15_0 * (1 - tmp_15_0) * tmp_11_0);
   const tmp_1 = R_dv_1 * tmp_15_1 + dv_1 * (tmp_15_1 * (1 - tmp_15_1) * tmp_11_1);
   const tmp_2 = R_dv_2 * tmp_15_2 + dv_2 * (tmp_15_2 * (1 - tmp_15_2) * tmp_11_2);
@@ -822,6 +831,7 @@ function sampleHessianVector(
     tmp_0 * u_0 + tmp_14_0 * R_u_0 + (tmp_1 * u_1 + tmp_14_1 * R_u_1) + (tmp_2 * u_2 + tmp_14_2 * R_u_2);
 
   // ── H·v: tangent along v of the backward pass through line 6: u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)
+  //    R{∂L/∂u} = (((R{∂L/∂w} − ((∂L/∂w / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2)) ⊙ (tanh(v)) + (∂L/∂w / (1 + a^2)) ⊙ ((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v})) ⊙ ((σ(u)) ⊙ (1 − (σ(u)))) + ((∂L/∂w / (1 + a^2)) ⊙ (tanh(v))) ⊙ ((((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u}) ⊙ (1 − (σ(u))) + (σ(u)) ⊙ (−(((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u}))) + (R{∂L/∂v} ⊙ (σ(u·s)) + ∂L/∂v ⊙ (((σ(u·s)) ⊙ (1 − (σ(u·s)))) ⊙ (R{u}·s + u·v_s)))·s + (∂L/∂v ⊙ (σ(u·s)))·v_s
   const R_du_0 =
     (tmp_4_0 * tmp_33_0 + tmp_24_0 * tmp_8_0) * tmp_18_0 +
     tmp_20_0 * (tmp_7_0 * tmp_19_0 + tmp_32_0 * -tmp_7_0) +
@@ -836,6 +846,8 @@ function sampleHessianVector(
     (tmp_2 * s[0] + tmp_14_2 * v_s[0]);
 
   // ── H·v: tangent along v of the backward pass through line 4: param a[3] ~ uniform(0.5, 1.5)
+  //    R{∂L/∂a} = (𝟙[relu(x ⊙ a) > 0] ⊙ R{∂L/∂w}) ⊙ x + (−((R{∂L/∂w} ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2)) + ∂L/∂w ⊙ ((((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v}) ⊙ (σ(u)) + (tanh(v)) ⊙ (((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u}) − ((((tanh(v)) ⊙ (σ(u))) / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2)) − (((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2))) ⊙ 2·a + (−((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2))) ⊙ 2·v_a − (𝟙[elu(x − a, 0.7) > 0] ? R{∂L/∂v} : (R{∂L/∂v} ⊙ (elu(x − a, 0.7) + 0.7) + ∂L/∂v ⊙ (𝟙[elu(x − a, 0.7) > 0] ? (−v_a) : ((−v_a) ⊙ (elu(x − a, 0.7) + 0.7))))) + (R{∂L/∂u} − ((∂L/∂u / (a + 2)) ⊙ v_a)) / (a + 2) + (R{∂L/∂u} − ((∂L/∂u / (2·(sqrt(a)))) ⊙ (2·(v_a / (2·(sqrt(a))))))) / (2·(sqrt(a)))
+  //    (H·v)_a = (𝟙[relu(x ⊙ a) > 0] ⊙ R{∂L/∂w}) ⊙ x + (−((R{∂L/∂w} ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2)) + ∂L/∂w ⊙ ((((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v}) ⊙ (σ(u)) + (tanh(v)) ⊙ (((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u}) − ((((tanh(v)) ⊙ (σ(u))) / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2)) − (((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2))) ⊙ 2·a + (−((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2))) ⊙ 2·v_a − (𝟙[elu(x − a, 0.7) > 0] ? R{∂L/∂v} : (R{∂L/∂v} ⊙ (elu(x − a, 0.7) + 0.7) + ∂L/∂v ⊙ (𝟙[elu(x − a, 0.7) > 0] ? (−v_a) : ((−v_a) ⊙ (elu(x − a, 0.7) + 0.7))))) + (R{∂L/∂u} − ((∂L/∂u / (a + 2)) ⊙ v_a)) / (a + 2) + (R{∂L/∂u} − ((∂L/∂u / (2·(sqrt(a)))) ⊙ (2·(v_a / (2·(sqrt(a))))))) / (2·(sqrt(a)))
   Hv_a[0] +=
     (tmp_29_0 > 0 ? R_dw_0 : 0) * x[xo] +
     (-((R_dw_0 * tmp_30_0 + dw_0 * tmp_5_0 - tmp_23_0 * tmp_6_0) / tmp_31_0) * tmp_22_0 +

@@ -463,6 +463,7 @@ function sampleHessianVector(
   const dC_3 = 0 + du_1 * v_1[1];
 
   // ── H·v: tangent along v of the forward pass through line 7: C = A @ B
+  //    R{C} = v_A B + A v_B
   const tmp_4_0 = v_A[0] * B[0] + v_A[1] * B[2] + v_A[2] * B[4];
   const tmp_4_1 = v_A[0] * B[1] + v_A[1] * B[3] + v_A[2] * B[5];
   const tmp_4_2 = v_A[3] * B[0] + v_A[4] * B[2] + v_A[5] * B[4];
@@ -477,6 +478,7 @@ function sampleHessianVector(
   const R_C_3 = tmp_4_3 + tmp_3_3;
 
   // ── H·v: tangent along v of the forward pass through line 8: u = transpose(C) @ v + transpose(B) @ x
+  //    R{u} = R{C}ᵀ v + Cᵀ v_v + v_Bᵀ x
   const R_u_0 =
     R_C_0 * v_1[0] +
     R_C_2 * v_1[1] +
@@ -489,10 +491,12 @@ function sampleHessianVector(
     (v_B[1] * x[xo] + v_B[3] * x[xo + 1] + v_B[5] * x[xo + 2]);
 
   // ── H·v: tangent along v of the forward pass through line 10: r = dot(A @ x, v) + q[1, 2] + C[0, 1]
+  //    R{r} = Σ ((v_A x) ⊙ v + (A x) ⊙ v_v) + R{q}[1, 2] + (v_A B)[0, 1] + (A v_B)[0, 1]
   const tmp_2_0 = v_A[0] * x[xo] + v_A[1] * x[xo + 1] + v_A[2] * x[xo + 2];
   const tmp_2_1 = v_A[3] * x[xo] + v_A[4] * x[xo + 1] + v_A[5] * x[xo + 2];
 
   // ── H·v: tangent along v of the backward pass through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
+  //    R{∂L/∂r} = 2·R{r}
   const R_dr =
     2 *
     (tmp_2_0 * v_1[0] +
@@ -502,24 +506,31 @@ function sampleHessianVector(
       (tmp_4_1 + tmp_3_1));
 
   // ── H·v: tangent along v of the backward pass through line 10: r = dot(A @ x, v) + q[1, 2] + C[0, 1]
+  //    R{∂L/∂q} = e[1, 2]·R{∂L/∂r}
   const tmp_0 = R_dr * v_1[0] + dr * v_v[0];
   const tmp_1 = R_dr * v_1[1] + dr * v_v[1];
 
   // ── H·v: tangent along v of the backward pass through line 9: q = outer(u, x)
+  //    R{∂L/∂u} = R{∂L/∂q} x
   const R_du_0 = 0 * x[xo] + 0 * x[xo + 1] + 0 * x[xo + 2];
   const R_du_1 = 0 * x[xo] + 0 * x[xo + 1] + R_dr * x[xo + 2];
 
   // ── H·v: tangent along v of the backward pass through line 7: C = A @ B
+  //    R{∂L/∂C} = e[0, 1]·R{∂L/∂r} + (R{∂L/∂u} vᵀ + ∂L/∂u v_vᵀ)ᵀ
   const R_dC_0 = 0 + (R_du_0 * v_1[0] + du_0 * v_v[0]);
   const R_dC_1 = R_dr + (R_du_1 * v_1[0] + du_1 * v_v[0]);
   const R_dC_2 = 0 + (R_du_0 * v_1[1] + du_0 * v_v[1]);
   const R_dC_3 = 0 + (R_du_1 * v_1[1] + du_1 * v_v[1]);
 
   // ── H·v: tangent along v of the backward pass through line 6: param v[2] ~ normal(0, 0.5)
+  //    R{∂L/∂v} = R{∂L/∂r}·𝟙 ⊙ (A x) + ∂L/∂r·𝟙 ⊙ (v_A x) + R{C} ∂L/∂u + C R{∂L/∂u}
+  //    (H·v)_v = R{∂L/∂r}·𝟙 ⊙ (A x) + ∂L/∂r·𝟙 ⊙ (v_A x) + R{C} ∂L/∂u + C R{∂L/∂u}
   Hv_v[0] += R_dr * tmp_6_0 + dr * tmp_2_0 + (R_C_0 * du_0 + R_C_1 * du_1 + (C_0 * R_du_0 + C_1 * R_du_1));
   Hv_v[1] += R_dr * tmp_6_1 + dr * tmp_2_1 + (R_C_2 * du_0 + R_C_3 * du_1 + (C_2 * R_du_0 + C_3 * R_du_1));
 
   // ── H·v: tangent along v of the backward pass through line 5: param B[3, 2] ~ normal(0, 0.5)
+  //    R{∂L/∂B} = 0.02·v_B + (R{∂L/∂u} xᵀ)ᵀ + v_Aᵀ ∂L/∂C + Aᵀ R{∂L/∂C}
+  //    (H·v)_B = 0.02·v_B + (R{∂L/∂u} xᵀ)ᵀ + v_Aᵀ ∂L/∂C + Aᵀ R{∂L/∂C}
   Hv_B[0] += R_du_0 * x[xo] + (v_A[0] * dC_0 + v_A[3] * dC_2 + (A[0] * R_dC_0 + A[3] * R_dC_2));
   Hv_B[1] += R_du_1 * x[xo] + (v_A[0] * dC_1 + v_A[3] * dC_3 + (A[0] * R_dC_1 + A[3] * R_dC_3));
   Hv_B[2] += R_du_0 * x[xo + 1] + (v_A[1] * dC_0 + v_A[4] * dC_2 + (A[1] * R_dC_0 + A[4] * R_dC_2));
@@ -528,6 +539,8 @@ function sampleHessianVector(
   Hv_B[5] += R_du_1 * x[xo + 2] + (v_A[2] * dC_1 + v_A[5] * dC_3 + (A[2] * R_dC_1 + A[5] * R_dC_3));
 
   // ── H·v: tangent along v of the backward pass through line 4: param A[2, 3] ~ normal(0, 0.5)
+  //    R{∂L/∂A} = (R{∂L/∂r}·𝟙 ⊙ v + ∂L/∂r·𝟙 ⊙ v_v) xᵀ + R{∂L/∂C} Bᵀ + ∂L/∂C v_Bᵀ
+  //    (H·v)_A = (R{∂L/∂r}·𝟙 ⊙ v + ∂L/∂r·𝟙 ⊙ v_v) xᵀ + R{∂L/∂C} Bᵀ + ∂L/∂C v_Bᵀ
   Hv_A[0] += tmp_0 * x[xo] + (R_dC_0 * B[0] + R_dC_1 * B[1] + (dC_0 * v_B[0] + dC_1 * v_B[1]));
   Hv_A[1] += tmp_0 * x[xo + 1] + (R_dC_0 * B[2] + R_dC_1 * B[3] + (dC_0 * v_B[2] + dC_1 * v_B[3]));
   Hv_A[2] += tmp_0 * x[xo + 2] + (R_dC_0 * B[4] + R_dC_1 * B[5] + (dC_0 * v_B[4] + dC_1 * v_B[5]));
@@ -546,6 +559,8 @@ function regularizerHessianVector(params: Params, v: Params, out: Params): numbe
   const R = 0.01 * (B[0] * B[0] + B[1] * B[1] + B[2] * B[2] + B[3] * B[3] + B[4] * B[4] + B[5] * B[5]);
 
   // ── H·v: tangent along v of the backward pass through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
+  //    R{∂L/∂r} = 2·R{r}
+  //    (H·v)_B = 0.02·v_B + (R{∂L/∂u} xᵀ)ᵀ + v_Aᵀ ∂L/∂C + Aᵀ R{∂L/∂C}
   Hv_B[0] += 0.02 * v_B[0];
   Hv_B[1] += 0.02 * v_B[1];
   Hv_B[2] += 0.02 * v_B[2];

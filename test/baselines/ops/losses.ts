@@ -326,6 +326,7 @@ function sampleHessianVector(
   const tmp_2_1 = 2 * tmp_9_1;
 
   // ── H·v: tangent along v of the forward pass through line 7: y = W @ x + b
+  //    R{y} = v_W x + v_b
   const R_y_0 = v_W[0] * x[xo] + v_W[1] * x[xo + 1] + v_b[0];
   const R_y_1 = v_W[2] * x[xo] + v_W[3] * x[xo + 1] + v_b[1];
 
@@ -335,6 +336,10 @@ function sampleHessianVector(
   const tmp = 2 * (tmp_3 * v_sigma[0]);
 
   // ── H·v: tangent along v of the backward pass through line 7: y = W @ x + b
+  //    R{∂L/∂y} = R{y} − (((−((1 / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2))) ⊙ (2·(t − y)) + (1 / (2·(sigma^2))) ⊙ (2·(−R{y})))
+  //    R{∂L/∂W} = R{∂L/∂y} xᵀ
+  //    (H·v)_W = R{∂L/∂y} xᵀ
+  //    (H·v)_b = R{∂L/∂y}
   const R_dy_0 = R_y_0 - ((-(tmp_5_0 * tmp) / tmp_8) * tmp_2_0 + tmp_5_0 * (2 * tmp_1_0));
   const R_dy_1 = R_y_1 - ((-(tmp_5_1 * tmp) / tmp_8) * tmp_2_1 + tmp_5_1 * (2 * tmp_1_1));
   Hv_b[0] += R_dy_0;
@@ -345,6 +350,8 @@ function sampleHessianVector(
   Hv_W[3] += R_dy_1 * x[xo + 1];
 
   // ── H·v: tangent along v of the backward pass through line 6: param sigma ~ constant(1)
+  //    R{∂L/∂sigma} = (−((2 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − y)) ⊙ (−R{y}) − ((((t − y)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
+  //    (H·v)_sigma = (−((2 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − y)) ⊙ (−R{y}) − ((((t − y)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
   Hv_sigma[0] +=
     -((2 / sigma[0]) * v_sigma[0]) / sigma[0] +
     ((-(((tmp_2_0 * tmp_1_0 - tmp_6_0 * tmp) / tmp_8 - tmp_4_0 * tmp) / tmp_8) +

@@ -559,6 +559,8 @@ function sampleHessianVector(
   const tmp_4 = 1 / (1 + Math.exp(-h_z_4));
 
   // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 5, softplus)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = (σ(h_z)) ⊙ R{h_z}
   const R_h_z_0 =
     v_h_W[0] * x[xo] + v_h_W[1] * x[xo + 1] + v_h_W[2] * x[xo + 2] + v_h_W[3] * x[xo + 3] + v_h_b[0];
   const R_h_z_1 =
@@ -576,6 +578,7 @@ function sampleHessianVector(
   const R_h_4 = tmp_4 * R_h_z_4;
 
   // ── H·v: tangent along v of the forward pass through line 5: layer z = dense(h, 3, identity)
+  //    R{z_z} = v_z.W h + z.W R{h} + v_z.b
   const R_z_z_0 =
     v_z_W[0] * h_0 +
     v_z_W[1] * h_1 +
@@ -602,9 +605,12 @@ function sampleHessianVector(
     v_z_b[2];
 
   // ── H·v: tangent along v of the forward pass through line 6: p = softmax(z)
+  //    R{p} = p ⊙ (R{z_z} − (Σ (p ⊙ R{z_z})))
   const sum = p_0 * R_z_z_0 + p_1 * R_z_z_1 + p_2 * R_z_z_2;
 
   // ── H·v: tangent along v of the backward pass through line 6: p = softmax(z)
+  //    R{∂L/∂z_z} = (0.1 + Σ t + 0.03)·R{p}
+  //    (H·v)_z.b = R{∂L/∂z_z}
   const R_dz_z_0 = tmp_5 * (p_0 * (R_z_z_0 - sum));
   const R_dz_z_1 = tmp_5 * (p_1 * (R_z_z_1 - sum));
   const R_dz_z_2 = tmp_5 * (p_2 * (R_z_z_2 - sum));
@@ -613,6 +619,9 @@ function sampleHessianVector(
   Hv_z_b[2] += R_dz_z_2;
 
   // ── H·v: tangent along v of the backward pass through line 5: layer z = dense(h, 3, identity)
+  //    R{∂L/∂z.W} = R{∂L/∂z_z} hᵀ + ∂L/∂z_z R{h}ᵀ
+  //    R{∂L/∂h} = v_z.Wᵀ ∂L/∂z_z + z.Wᵀ R{∂L/∂z_z}
+  //    (H·v)_z.W = R{∂L/∂z_z} hᵀ + ∂L/∂z_z R{h}ᵀ
   Hv_z_W[0] += R_dz_z_0 * h_0 + dz_z_0 * R_h_0;
   Hv_z_W[1] += R_dz_z_0 * h_1 + dz_z_0 * R_h_1;
   Hv_z_W[2] += R_dz_z_0 * h_2 + dz_z_0 * R_h_2;
@@ -630,6 +639,10 @@ function sampleHessianVector(
   Hv_z_W[14] += R_dz_z_2 * h_4 + dz_z_2 * R_h_4;
 
   // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 5, softplus)
+  //    R{∂L/∂h_z} = R{∂L/∂h} ⊙ (σ(h_z)) + ∂L/∂h ⊙ (((σ(h_z)) ⊙ (1 − (σ(h_z)))) ⊙ R{h_z})
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
   const R_dh_z_0 =
     (v_z_W[0] * dz_z_0 +
       v_z_W[5] * dz_z_1 +
