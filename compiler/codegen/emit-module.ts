@@ -51,6 +51,9 @@ export const WASM_LANES = 32;
 /** The functions that may take LANES samples per call: the batch loops of the loss and the gradient.
  * Not sampleSgdStep: sgdStep calls it for a batch of one only. */
 const LANED: ReadonlySet<string> = new Set(["sampleLoss", "sampleGradient"]);
+/** On the ts target the Hessian-vector product's loop too (measured in docs/performance.md). Not on
+ * wasm: there lane mode brings the kernels, which read and write `grad`, and H·v writes `out`. */
+const TS_LANED: ReadonlySet<string> = new Set([...LANED, "sampleHessianVector"]);
 /** On the wasm target the forward passes of predictBatch and evaluateBatch too: a block of samples
  * per kernel call is where the kernels' speed comes from (the training loop evaluates every epoch). */
 const WASM_LANED: ReadonlySet<string> = new Set([...LANED, "samplePredict", "sampleEvaluate"]);
@@ -103,7 +106,7 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
   };
 
   // the planned functions, with what only emission decides: how many samples a call may take
-  const laneable = target === "wasm" ? WASM_LANED : LANED;
+  const laneable = target === "wasm" ? WASM_LANED : TS_LANED;
   const fns: FunctionSpec[] = plan.functions.map((f) => (laneable.has(f.name) ? { ...f, maxLanes: lanes } : f));
   const cores = fns.map((f) => emitFunction(f, mod));
   options.schedules?.push(...cores.map((c) => c.schedule));
@@ -339,7 +342,11 @@ ${lines.join("\n")}
     const zeroOut = m.params.map((p) => `  ${zeroGrad(p, "out")}`).join("\n");
     const scaleOut = m.params.map((p) => `    scaleAll(out[${literal(p.name)}], count);`).join("\n");
     const regHv = this.hasRegularizer ? " + regularizerHessianVector(params, v, out)" : "";
-    const hv = (args: string) => `sampleHessianVector(params, ${args}, v, out);`;
+    const hvLanes = this.laned.has("sampleHessianVector");
+    const hv = (args: string, lanes: string) => `sampleHessianVector(params, ${args}${hvLanes ? `, ${lanes}` : ""}, v, out);`;
+    const hvAll = hvLanes
+      ? `for (let n = 0; n < count; n += ${this.lanes}) ${hv(sampleArgs(true, "n"), `Math.min(${this.lanes}, count - n)`)}`
+      : `for (let n = 0; n < count; n++) ${hv(sampleArgs(true, "n"), "")}`;
     const reg = (g: boolean) => (this.hasRegularizer ? (g ? " + regularizerGradient(params, grad)" : " + regularizerLoss(params)") : "");
     const outBufs = m.outputs.map((o) => this.outputBuffers.get(o.name)!);
     const copyScalars = m.outputs
@@ -443,7 +450,7 @@ export function lossBatchTrain(params: Params, inputs: BatchInputs, targets: Bat
 export function hessianVectorProduct(params: Params, inputs: Inputs, targets: Targets, v: Params, out: Params): number {
 ${zeroOut}
   lossTotal[0] = 0;
-  ${hv(sampleArgs(false, "0"))}
+  ${hv(sampleArgs(false, "0"), "1")}
   return lossTotal[0]${regHv};
 }
 
@@ -451,7 +458,7 @@ ${zeroOut}
 export function hessianVectorProductBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number, v: Params, out: Params): number {
 ${zeroOut}
   lossTotal[0] = 0;
-  for (let n = 0; n < count; n++) ${hv(sampleArgs(true, "n"))}
+  ${hvAll}
   if (count !== 1) {
 ${scaleOut}
   }

@@ -19,7 +19,8 @@ type Params = Record<string, FloatArray>;
 type Sample = Record<string, FloatArray | number>;
 type Batch = Record<string, FloatArray>;
 
-const COUNT = 5;
+/** one block of eight lanes and a tail of three in the looped models (lane mode on the ts target) */
+const COUNT = 11;
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 async function build(entry: CorpusEntry, target: CompileOptions["target"] = "ts", precision: Precision = "f64"): Promise<CompiledModule> {
