@@ -6,7 +6,8 @@
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import cliProgress from "cli-progress";
-import { writeFileAtomic } from "../compiler/io.js";
+import { once } from "node:events";
+import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
 import type { Model, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
 import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
 import { applyNormalization, loadDataset, splitDataset } from "./data/index.js";
@@ -40,6 +41,46 @@ export interface TrainFlags {
   patience?: number;
   /** least seconds between checkpoints (default 5; 0 = after every epoch) */
   checkpointSeconds?: number;
+}
+
+/** The files `nnc train` writes; null: not written. */
+export interface TrainOutputs {
+  /** '-': stdout */
+  readonly weights: string;
+  readonly plot: string | null;
+  readonly checkpoint: string | null;
+}
+
+/**
+ * The checkpoint and the loss curves sit beside the weights (`w.json` → `w.checkpoint.json`,
+ * `w.loss.svg`). Weights sent to stdout (`-o -`) or to a device (`-o /dev/null`) have no
+ * "beside": then only a checkpoint given with --checkpoint is written, and no loss curves.
+ */
+export function trainOutputs(modelFile: string, modelName: string, flags: TrainFlags): TrainOutputs {
+  if (flags.checkpoint === "-") throw new CliError("nnc: error: --checkpoint -: a checkpoint is a file for --resume to read, not a stream; give a file name");
+  const weights = flags.output ?? join(dirname(modelFile), `${modelName}.weights.json`);
+  const beside = weights !== "-" && !isStream(weights);
+  const base = weights.replace(/\.json$/, "").replace(/\.weights$/, "");
+  return { weights, plot: beside ? `${base}.loss.svg` : null, checkpoint: flags.checkpoint ?? (beside ? `${base}.checkpoint.json` : null) };
+}
+
+/** Validates every file `nnc train` will write, before any data is read (io.ts, checkOutputs). */
+export function checkTrainOutputs(modelFile: string, model: Model, flags: TrainFlags): TrainOutputs {
+  const cfg = resolveConfig(modelFile, model.train, flags);
+  const outputs = trainOutputs(modelFile, model.name, flags);
+  const written: Named[] = [];
+  if (outputs.weights !== "-") written.push({ what: "the weights (-o)", path: outputs.weights });
+  if (outputs.checkpoint !== null) written.push({ what: flags.checkpoint !== undefined ? "--checkpoint" : "the checkpoint", path: outputs.checkpoint });
+  if (outputs.plot !== null) written.push({ what: "the loss curves", path: outputs.plot });
+  const read: Named[] = [
+    { what: "the model", path: modelFile },
+    { what: "the data", path: cfg.data },
+    ...(cfg.validation !== null ? [{ what: "the validation data", path: cfg.validation }] : []),
+  ];
+  // resuming from the checkpoint the run goes on writing is the normal case; the other outputs must not be it
+  if (flags.resume !== undefined) checkOutputs(written.filter((w) => w.path !== outputs.checkpoint), [{ what: "--resume", path: flags.resume }]);
+  checkOutputs(written, read);
+  return outputs;
 }
 
 export interface RunConfig {
@@ -119,8 +160,9 @@ function expectedInitialLoss(mod: CompiledModule, data: Dataset): string {
   return ` (expected ≈ log ${c} = ${Math.log(c).toFixed(4)} for ${c} classes with near-uniform initial outputs)`;
 }
 
-export async function runTrain(modelFile: string, model: Model, mod: CompiledModule, flags: TrainFlags, out: (s: string) => void): Promise<number> {
+export async function runTrain(modelFile: string, model: Model, mod: CompiledModule, flags: TrainFlags, out: (s: string) => void, warn: (s: string) => void = out): Promise<number> {
   const cfg = resolveConfig(modelFile, model.train, flags);
+  const outputs = checkTrainOutputs(modelFile, model, flags);
   let data = load(cfg.data, mod);
   let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod) : null;
   if (cfg.split !== null) {
@@ -128,10 +170,6 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     data = parts.train;
     validation = parts.validation;
   }
-  const weightsPath = flags.output ?? join(dirname(modelFile), `${mod.meta.name}.weights.json`);
-  const base = weightsPath.replace(/\.json$/, "").replace(/\.weights$/, "");
-  const plotPath = `${base}.loss.svg`;
-  const checkpointPath = flags.checkpoint ?? `${base}.checkpoint.json`;
   let resume: WeightsFile | null = null;
   if (flags.resume) {
     try {
@@ -153,6 +191,17 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const bar = tty ? new cliProgress.SingleBar({ format: "  epoch {epoch} [{bar}] {value}/{total} batches", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let barEpoch = -1;
   let lastCheckpoint = performance.now();
+  // the latest epoch's checkpoint while throttling holds it back; always written at the end, so
+  // that the checkpoint a run announces exists even when it stops early or diverges
+  let pending: WeightsFile | null = null;
+  let checkpointWritten = false;
+  let checkpointWarned = false;
+  const writeCheckpoint = () => {
+    if (pending === null || outputs.checkpoint === null) return;
+    saveWeights(outputs.checkpoint, pending);
+    pending = null;
+    checkpointWritten = true;
+  };
   const result = train(mod, data, {
     epochs: cfg.epochs,
     batch: cfg.batch,
@@ -187,9 +236,19 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     // a checkpoint after an epoch when the last one is 5 s old (tiny epochs would spend their
     // time writing), and always after the last epoch
     onCheckpoint: (c) => {
+      if (outputs.checkpoint === null) return;
+      // a copy: params, history and best go on changing (or are restored) after this epoch
+      pending = toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: { ...c.resume, history: [...c.resume.history] } });
       if (performance.now() - lastCheckpoint < 1000 * (flags.checkpointSeconds ?? 5) && c.resume.epoch < cfg.epochs) return;
       lastCheckpoint = performance.now();
-      saveWeights(checkpointPath, toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: c.resume }));
+      try {
+        writeCheckpoint();
+      } catch (e) {
+        // a full disk mid-run need not lose the run: the weights may still be written at the end
+        if (!(e instanceof WriteError)) throw e;
+        if (!checkpointWarned) warn(`nnc: warning: checkpoint not written: ${e.message}; training goes on (tried again after later epochs)`);
+        checkpointWarned = true;
+      }
     },
   });
   if (bar && barEpoch !== -1) bar.stop();
@@ -206,16 +265,34 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     train: { loss: finalTrain.loss, accuracy: finalTrain.accuracy, rmse: finalTrain.rmse },
     validation: finalValid && { loss: finalValid.loss, accuracy: finalValid.accuracy, rmse: finalValid.rmse },
   };
-  saveWeights(weightsPath, toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg, mod), metrics }));
   const series = [
     { name: "train", color: "#1f77b4", values: result.history.map((h) => h.train.loss) },
     ...(validation ? [{ name: "validation", color: "#d62728", values: result.history.map((h) => h.validation?.loss ?? NaN) }] : []),
   ];
-  writeFileAtomic(plotPath, lossCurvesSvg(`${mod.meta.name}: loss by epoch`, series));
   out(`final: ${evalText("train", finalTrain)}${finalValid ? `   ${evalText("valid", finalValid)}` : ""}`);
-  out(`weights → ${weightsPath}   loss curves → ${plotPath}   checkpoint → ${checkpointPath}`);
+  // each file is tried even when another failed; the weights first, the most precious
+  const weights = toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg, mod), metrics });
+  const written: string[] = [];
+  const failed: string[] = [];
+  const attempt = (label: string, write: () => boolean) => {
+    try {
+      if (write()) written.push(label);
+    } catch (e) {
+      if (!(e instanceof WriteError)) throw e;
+      failed.push(e.message);
+    }
+  };
+  if (outputs.weights === "-") {
+    await writeStdout(JSON.stringify(weights) + "\n");
+    written.push("weights → stdout");
+  } else attempt(`weights → ${outputs.weights}`, () => (saveWeights(outputs.weights, weights), true));
+  const plot = outputs.plot;
+  if (plot !== null) attempt(`loss curves → ${plot}`, () => (writeFileAtomic(plot, lossCurvesSvg(`${mod.meta.name}: loss by epoch`, series)), true));
+  attempt(`checkpoint → ${outputs.checkpoint}`, () => (writeCheckpoint(), checkpointWritten));
+  if (written.length > 0) out(written.join("   "));
+  for (const f of failed) warn(`nnc: error NN9002: ${f}`);
   if (result.history.length > 1 && result.stopped !== "diverged") out(terminalChart(series));
-  return result.stopped === "diverged" ? 1 : 0;
+  return result.stopped === "diverged" || failed.length > 0 ? 1 : 0;
 }
 
 function configJson(cfg: RunConfig, mod: CompiledModule): Record<string, unknown> {
@@ -225,8 +302,32 @@ function configJson(cfg: RunConfig, mod: CompiledModule): Record<string, unknown
 export interface PredictFlags {
   weights: string;
   data: string;
+  /** '-' or absent: stdout */
   output?: string;
+  /** exit 0 even when predictions are NaN or infinite */
+  allowNonFinite?: boolean;
 }
+
+const predictionsPath = (flags: PredictFlags) => (flags.output === undefined || flags.output === "-" ? null : flags.output);
+
+/** Validates the file `nnc predict` will write, before anything is read (io.ts, checkOutputs). */
+export function checkPredictOutputs(modelFile: string, flags: PredictFlags): void {
+  const path = predictionsPath(flags);
+  if (path === null) return;
+  checkOutputs([{ what: "the predictions (-o)", path }], [
+    { what: "the model", path: modelFile },
+    { what: "--weights", path: flags.weights },
+    { what: "--data", path: flags.data },
+  ]);
+}
+
+/** Writes to stdout, waiting while a slow reader's pipe is full: output is streamed, not held. */
+async function writeStdout(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, "drain");
+}
+
+/** Predictions are written in pieces of about this many characters. */
+const CHUNK = 1 << 16;
 
 export async function runPredict(model: Model, mod: CompiledModule, flags: PredictFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   let weights;
@@ -247,25 +348,45 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
     return s.length === 0 ? [k] : Array.from({ length: n }, (_, i) => `${k}_${i}`);
   });
   const scoring = withTargets ? scoringFor(mod, data) : null;
-  const lines = [header.join(",") + (scoring?.kind === "argmax" ? ",class" : "")];
-  for (let r = 0; r < data.count; r++) {
-    const cells: string[] = [];
-    for (const [k, s] of names) {
-      const n = s.reduce((a, b) => a * b, 1);
-      for (let i = 0; i < n; i++) cells.push(String(outputs[k]![r * n + i]));
+  // streamed: to a temporary renamed at the end (the old file stays until then), or to stdout
+  const path = predictionsPath(flags);
+  const file = path === null ? null : openOutput(path);
+  const emit = async (text: string) => (file !== null ? file.write(text) : await writeStdout(text));
+  const nonFinite: number[] = []; // the first few rows, counted from 1
+  let nonFiniteCount = 0;
+  try {
+    let chunk = header.join(",") + (scoring?.kind === "argmax" ? ",class" : "") + "\n";
+    for (let r = 0; r < data.count; r++) {
+      const cells: string[] = [];
+      let finite = true;
+      for (const [k, s] of names) {
+        const n = s.reduce((a, b) => a * b, 1);
+        for (let i = 0; i < n; i++) {
+          const v = outputs[k]![r * n + i]!;
+          if (!Number.isFinite(v)) finite = false;
+          cells.push(String(v));
+        }
+      }
+      if (scoring?.kind === "argmax") {
+        const o = outputs[scoring.output]!;
+        let best = 0;
+        for (let i = 1; i < scoring.classes; i++) if (o[r * scoring.classes + i]! > o[r * scoring.classes + best]!) best = i;
+        cells.push(String(best));
+      }
+      if (!finite && nonFiniteCount++ < 5) nonFinite.push(r + 1);
+      chunk += cells.join(",") + "\n";
+      if (chunk.length >= CHUNK) {
+        await emit(chunk);
+        chunk = "";
+      }
     }
-    if (scoring?.kind === "argmax") {
-      const o = outputs[scoring.output]!;
-      let best = 0;
-      for (let i = 1; i < scoring.classes; i++) if (o[r * scoring.classes + i]! > o[r * scoring.classes + best]!) best = i;
-      cells.push(String(best));
-    }
-    lines.push(cells.join(","));
+    await emit(chunk);
+    file?.commit();
+  } catch (e) {
+    file?.abort();
+    throw e;
   }
-  const csv = lines.join("\n") + "\n";
-  const report = flags.output ? out : err;
-  if (flags.output) writeFileAtomic(flags.output, csv);
-  else out(csv.replace(/\n$/, ""));
+  const report = path !== null ? out : err;
   if (withTargets) {
     const e = evaluate(mod, weights.params, data);
     report(`${data.count} samples: loss ${fmt(e.loss)}${e.accuracy !== null ? `, accuracy ${pct(e.accuracy)}` : ""}${e.rmse !== null ? `, rmse ${fmt(e.rmse)}` : ""}`);
@@ -276,8 +397,17 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
       e.confusion.forEach((row, i) => report(`  ${String(i).padStart(3)} ${row.map((v) => String(v).padStart(w)).join(" ")}`));
     }
   }
-  if (flags.output) out(`predictions → ${flags.output}`);
-  return 0;
+  if (path !== null) out(`predictions → ${path}`);
+  if (nonFiniteCount === 0) return 0;
+  // written all the same (the other rows are good); the exit status says the run is not clean
+  const which = `${nonFinite.join(", ")}${nonFiniteCount > nonFinite.length ? ", …" : ""}`;
+  const what = `${nonFiniteCount} of ${data.count} predictions are not finite (NaN or ±Infinity): sample${nonFiniteCount > 1 ? "s" : ""} ${which} (counted from 1); inputs far outside the range of the training data overflow`;
+  if (flags.allowNonFinite) {
+    err(`nnc: warning: ${what}`);
+    return 0;
+  }
+  err(`nnc: error: ${what}. The predictions were written; --allow-non-finite accepts them (exit status 0)`);
+  return 1;
 }
 
 /** A CSV whose header has exactly as many columns as the model has input values. */
