@@ -738,7 +738,7 @@ export function lossBatchTrain(
 /**
  * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
  * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
- * loss (dropout off). About the cost of two gradients.
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
  */
 export function hessianVectorProduct(
   params: Params,
