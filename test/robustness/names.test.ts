@@ -17,6 +17,7 @@ import { compile } from "../../compiler/pipeline.js";
 import { gradCheck } from "../../runtime/gradcheck.js";
 import { loadModule, transpile, type CompiledModule } from "../../runtime/load-module.js";
 import { hasStackTrace, requireBuiltCli, runCli } from "../helpers/cli.js";
+import { hvCheck } from "../helpers/hessian.js";
 import { walk, type AnyNode } from "../helpers/acorn.js";
 
 /** From the issue, then globals and names the emitted module itself uses. (`loss` is a keyword.) */
@@ -137,6 +138,8 @@ describe("hostile identifiers in every role", () => {
           checkSurface(mod, role, name);
           const g = gradCheck(mod);
           if (!(g.worst < 1e-6)) problems.push(`${name}: gradient check worst ${g.worst}`);
+          const hv = hvCheck(mod);
+          if (!(hv < 1e-6)) problems.push(`${name}: H·v check worst ${hv}`);
         } catch (e) {
           problems.push(`${name}: ${(e as Error).message}`);
         }
@@ -152,6 +155,7 @@ describe("hostile identifiers in every role", () => {
       const mod = await loadModule(r.ts!);
       for (const name of ACCEPTED) checkSurface(mod, role, name);
       expect(gradCheck(mod).worst).toBeLessThan(1e-6);
+      expect(hvCheck(mod)).toBeLessThan(1e-6);
     });
 });
 
