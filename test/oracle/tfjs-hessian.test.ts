@@ -2,7 +2,8 @@
  * Hessian-vector products against an independent framework (issue #12): TensorFlow.js's gradient
  * of its gradient, H·v = ∇_θ (∇_θ L · v) by nested tf.grads on the CPU backend in float32
  * (test/helpers/tfjs-hessian.ts, which also says which tfjs ops differentiate twice and which are
- * rewritten), against nnc's hessianVectorProductBatch in float64.
+ * rewritten), against nnc's hessianVectorProductBatch and hessianVectorProduct in float64, on both
+ * code targets.
  *
  * Tolerances, as relative errors of the whole vector ‖a − b‖₂ / ‖b‖₂:
  * - tfjs's nested H·v is first checked on its own, against central differences of its own float32
@@ -81,10 +82,11 @@ function point(e: CorpusEntry): Promise<Point> {
 }
 
 const oracles = new Map<string, HessianOracleResult>();
-function oracle(p: Point): HessianOracleResult {
-  if (!oracles.has(p.entry.path))
-    oracles.set(p.entry.path, oracleHessianVectorProduct(p.entry.source, p.model, p.params, p.inputs, p.targets, p.count, p.v));
-  return oracles.get(p.entry.path)!;
+/** tfjs's H·v of the mean over the point's first `count` samples, once for both targets. */
+function oracle(p: Point, count = p.count): HessianOracleResult {
+  const key = `${count} ${p.entry.path}`;
+  if (!oracles.has(key)) oracles.set(key, oracleHessianVectorProduct(p.entry.source, p.model, p.params, p.inputs, p.targets, count, p.v));
+  return oracles.get(key)!;
 }
 
 /** ‖a − b‖₂ / ‖b‖₂ over every parameter: the relative error of the whole vector. */
@@ -113,22 +115,18 @@ function own(mod: CompiledModule, values: Arrays): Arrays {
   return out;
 }
 
-/** nnc's loss, gradient and H·v — stand-in until the hvp export lands: central differences of gradientBatch in float64. */
+/** nnc's loss, gradient and H·v of the batch objective, in the module's own arrays. */
 function nnc(mod: CompiledModule, p: Point): { loss: number; grad: Arrays; hv: Arrays } {
-  const { inputs, targets, count } = p;
   const params = own(mod, p.params), v = own(mod, p.v);
-  const h = 1e-5;
-  const at = (sign: number) => {
-    const q = mod.createParams() as Arrays;
-    for (const k of Object.keys(q)) q[k]!.set(params[k]!.map((x, i) => x + sign * h * v[k]![i]!));
-    const g = mod.createParams() as Arrays;
-    mod.gradientBatch(q, inputs, targets, count, g);
-    return g;
-  };
-  const plus = at(1), minus = at(-1);
-  const hv = Object.fromEntries(Object.keys(plus).map((k) => [k, plus[k]!.map((x, i) => (x - minus[k]![i]!) / (2 * h))]));
-  const grad = mod.createParams() as Arrays;
-  return { loss: mod.gradientBatch(params, inputs, targets, count, grad), grad, hv };
+  const grad = mod.createParams() as Arrays, hv = mod.createParams() as Arrays;
+  mod.gradientBatch(params, p.inputs, p.targets, p.count, grad);
+  const loss = mod.hessianVectorProductBatch(params, p.inputs, p.targets, p.count, v, hv);
+  return { loss, grad, hv };
+}
+
+/** Sample 0 of a batch, as the per-sample functions take it: a scalar as a number. */
+function first(shapes: Record<string, number[]>, batch: Arrays): Record<string, Float64Array | number> {
+  return Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, s.length === 0 ? batch[k]![0]! : batch[k]!.slice(0, s.reduce((a, b) => a * b, 1))]));
 }
 
 describe("TensorFlow.js's nested tf.grads agree with central differences of its own float32 gradient", () => {
@@ -162,5 +160,19 @@ describe.each(TARGETS)("H·v of --target %s agrees with TensorFlow.js", (target)
       expect(first).toBeLessThan(AGREEMENT);
       expect(second).toBeLessThan(AGREEMENT);
       if (process.env.NNC_REPORT) console.log(`${target} ${e.path}: gradient ${first.toExponential(1)}, H·v ${second.toExponential(1)}`);
+    });
+});
+
+// the per-sample export against tfjs on sample 0 alone (the whole loss expression, parameter-only terms included)
+describe.each(TARGETS)("per-sample H·v of --target %s agrees with TensorFlow.js", (target) => {
+  for (const e of models)
+    it(e.path, async () => {
+      const p = await point(e);
+      const { mod } = await load(e, target);
+      const tfjs = oracle(p, 1);
+      const hv = mod.createParams() as Arrays;
+      const loss = mod.hessianVectorProduct(own(mod, p.params), first(mod.meta.inputs, p.inputs), first(mod.meta.targets, p.targets), own(mod, p.v), hv);
+      expect(Math.abs(loss - tfjs.loss)).toBeLessThan(1e-6 * Math.abs(tfjs.loss));
+      expect(relative(hv, tfjs.hv)).toBeLessThan(AGREEMENT);
     });
 });
