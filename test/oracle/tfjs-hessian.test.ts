@@ -11,6 +11,7 @@
  *   to what float32 differences resolve (truncation ~h², rounding ~2⁻²⁴/h: 1e-5…3e-4 at the best h).
  * - nnc against tfjs then agree to float32 rounding, ≤ 1e-6 over seeds — the same level as the
  *   first-order gradients' agreement (also asserted here), which no second-order mistake could reach.
+ * NNC_REPORT=1 prints the measured errors.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
@@ -108,6 +109,8 @@ function bestDifferences(p: Point, hv: Record<string, Float32Array>, formulation
   return Math.min(...STEPS.map((h) => relative(hv, oracleGradientDifferences(entry.source, model, params, inputs, targets, count, v, h, formulations))));
 }
 
+const report = (line: string) => process.env.NNC_REPORT && console.log(line);
+
 /** A copy of `values` in the module's own arrays. */
 function own(mod: CompiledModule, values: Arrays): Arrays {
   const out = mod.createParams() as Arrays;
@@ -133,7 +136,9 @@ describe("TensorFlow.js's nested tf.grads agree with central differences of its 
   for (const e of models)
     it(e.path, async () => {
       const p = await point(e);
-      expect(bestDifferences(p, oracle(p).hv)).toBeLessThan(DIFFERENCES);
+      const error = bestDifferences(p, oracle(p).hv);
+      report(`tfjs nested vs its differences ${e.path}: ${error.toExponential(1)}`);
+      expect(error).toBeLessThan(DIFFERENCES);
     });
 });
 
@@ -144,7 +149,9 @@ describe("TensorFlow.js's built-in sigmoid, tanh and softmax give a wrong H·v, 
     it(e.path, async () => {
       const p = await point(e);
       const naive = oracleHessianVectorProduct(e.source, p.model, p.params, p.inputs, p.targets, p.count, p.v, {});
-      expect(bestDifferences(p, naive.hv, {})).toBeGreaterThan(50 * DIFFERENCES);
+      const error = bestDifferences(p, naive.hv, {});
+      report(`tfjs built-in ops vs differences ${e.path}: ${error.toExponential(1)}`);
+      expect(error).toBeGreaterThan(50 * DIFFERENCES);
     });
 });
 
@@ -159,7 +166,7 @@ describe.each(TARGETS)("H·v of --target %s agrees with TensorFlow.js", (target)
       const first = relative(ours.grad, tfjs.grad), second = relative(ours.hv, tfjs.hv);
       expect(first).toBeLessThan(AGREEMENT);
       expect(second).toBeLessThan(AGREEMENT);
-      if (process.env.NNC_REPORT) console.log(`${target} ${e.path}: gradient ${first.toExponential(1)}, H·v ${second.toExponential(1)}`);
+      report(`${target} ${e.path}: gradient ${first.toExponential(1)}, H·v ${second.toExponential(1)}`);
     });
 });
 
@@ -173,6 +180,8 @@ describe.each(TARGETS)("per-sample H·v of --target %s agrees with TensorFlow.js
       const hv = mod.createParams() as Arrays;
       const loss = mod.hessianVectorProduct(own(mod, p.params), first(mod.meta.inputs, p.inputs), first(mod.meta.targets, p.targets), own(mod, p.v), hv);
       expect(Math.abs(loss - tfjs.loss)).toBeLessThan(1e-6 * Math.abs(tfjs.loss));
-      expect(relative(hv, tfjs.hv)).toBeLessThan(AGREEMENT);
+      const error = relative(hv, tfjs.hv);
+      report(`${target} per sample ${e.path}: H·v ${error.toExponential(1)}`);
+      expect(error).toBeLessThan(AGREEMENT);
     });
 });
