@@ -19,6 +19,7 @@ import { isPrecision, PRECISIONS, TARGETS, type Precision, type Target } from ".
 import { chooseTarget } from "./choose-target.js";
 import { kernelLibrary } from "./codegen/wasm/library.js";
 import type { Model } from "./semantics/model.js";
+import { FULL_BATCH_OPTIMIZERS } from "./semantics/train-block.js";
 // the gradient checks import nothing heavy (no typescript): loaded with the CLI
 import { CHECK_TOLERANCE as TOLERANCE, gradCheck, precisionCheck } from "../runtime/gradcheck.js";
 
@@ -296,7 +297,7 @@ export function program(): Command {
       .option("--epochs <n>", "epochs", positiveInt)
       .option("--batch <n>", "mini-batch size", positiveInt)
       .option("--lr <rate>", "learning rate", positiveNumber)
-      .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam or lbfgs")
+      .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton or newton_cg")
       .option("--schedule <name>", "constant, step, cosine, linear or inverse_sqrt")
       .option("--seed <n>", "seed for initialization, shuffling and dropout", positiveInt)
       .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", positiveInt)
@@ -312,7 +313,7 @@ export function program(): Command {
       o,
       (model) => {
         const optimizer = o.optimizer ?? model.train.optimizer?.name ?? "sgd";
-        return { batch: optimizer === "lbfgs" ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
+        return { batch: (FULL_BATCH_OPTIMIZERS as readonly string[]).includes(optimizer) ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
       },
       stdout,
     );

@@ -13,6 +13,8 @@ import { applyNormalization, loadDataset, splitDataset } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
 import { forModule, modulePrecision } from "./precision.js";
+import { hessianVectorProductOf, isFullBatch } from "./full-batch.js";
+import { newtonSizeError } from "./optimizers/newton.js";
 import { lossCurvesSvg, terminalChart } from "./plot.js";
 import { train, type EpochReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
@@ -82,7 +84,7 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     optimizer,
     schedule,
     batch: flags.batch ?? block.batch ?? 32,
-    epochs: flags.epochs ?? block.epochs ?? (optimizer.name === "lbfgs" ? 100 : 10),
+    epochs: flags.epochs ?? block.epochs ?? (isFullBatch(optimizer.name) ? 100 : 10),
     seed: flags.seed ?? block.seed ?? 1,
     earlyStopping: es,
     normalize: flags.normalize === false ? false : block.normalize !== "none",
@@ -143,6 +145,11 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   }
 
   const nParams = Object.values(mod.meta.params).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  // before any training: a model too large for the full Hessian, or a module without H·v
+  const tooLarge = cfg.optimizer.name === "newton" ? newtonSizeError(nParams) : null;
+  if (tooLarge !== null) throw new CliError(`nnc: error: ${modelFile}: ${tooLarge}`);
+  if ((cfg.optimizer.name === "newton" || cfg.optimizer.name === "newton_cg") && hessianVectorProductOf(mod, data) === null)
+    throw new CliError(`nnc: error: optimizer ${cfg.optimizer.name} needs Hessian-vector products, and this module does not export hessianVectorProductBatch`);
   const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
   out(`model ${mod.meta.name}: ${nParams} parameters${f32}; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);

@@ -1,0 +1,48 @@
+/**
+ * The full-batch optimizers of the `train { }` block — lbfgs, newton and newton_cg — behind one
+ * interface for the training loop: one `iterate` per epoch on the whole training set, in inference
+ * mode (no dropout: the objective must be the same deterministic function on every call), with
+ * state for checkpoints. newton and newton_cg also need the module's `hessianVectorProductBatch`.
+ */
+import type { OptimizerConfig } from "../compiler/semantics/model.js";
+import { FULL_BATCH_OPTIMIZERS } from "../compiler/semantics/train-block.js";
+import type { CompiledModule } from "./load-module.js";
+import { createLbfgs } from "./optimizers/lbfgs.js";
+import { createNewton } from "./optimizers/newton.js";
+import { createNewtonCg } from "./optimizers/newton-cg.js";
+import type { Dataset, FloatArray, HessianVectorProduct, Objective, OptimizerState, ParamSet } from "./types.js";
+
+export interface FullBatchOptimizer {
+  /** one iteration; returns the loss at the parameters after it */
+  iterate(params: ParamSet): number;
+  state(): OptimizerState;
+  restore(state: OptimizerState): void;
+}
+
+type Batch = (params: ParamSet, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, v: ParamSet, out: ParamSet) => number;
+
+/** the module's batch Hessian-vector product, or null when it has none (a module of an older nnc) */
+export function hessianVectorProductOf(mod: CompiledModule, data: Dataset): HessianVectorProduct | null {
+  const batch = (mod as CompiledModule & { hessianVectorProductBatch?: Batch }).hessianVectorProductBatch;
+  if (typeof batch !== "function") return null;
+  return (p, v, out) => batch(p, data.inputs, data.targets, data.count, v, out);
+}
+
+export function isFullBatch(name: string): boolean {
+  return (FULL_BATCH_OPTIMIZERS as readonly string[]).includes(name);
+}
+
+/** The optimizer for a full-batch config, or null for a first-order one. */
+export function createFullBatch(mod: CompiledModule, config: OptimizerConfig, params: ParamSet, data: Dataset): FullBatchOptimizer | null {
+  if (!isFullBatch(config.name)) return null;
+  const f: Objective = (p, g) => mod.gradientBatch(p, data.inputs, data.targets, data.count, g);
+  const args = config.args;
+  if (config.name === "lbfgs") {
+    const lbfgs = createLbfgs(params, { history: args.history ?? 10, lr: args.lr ?? 1 });
+    return { iterate: (p) => lbfgs.iterate(p, f).loss, state: () => lbfgs.state(), restore: (s) => lbfgs.restore(s) };
+  }
+  const hv = hessianVectorProductOf(mod, data);
+  if (hv === null) throw new Error(`optimizer ${config.name} needs the module's hessianVectorProductBatch, which this module does not export: compile it with this version of nnc`);
+  const opt = config.name === "newton" ? createNewton(params, { damping: args.damping }) : createNewtonCg(params, { damping: args.damping, iterations: args.iterations });
+  return { iterate: (p) => opt.iterate(p, f, hv).loss, state: () => opt.state(), restore: (s) => opt.restore(s) };
+}
