@@ -22,6 +22,8 @@ import type { Model } from "./semantics/model.js";
 import { FULL_BATCH_OPTIMIZERS } from "./semantics/train-block.js";
 // the gradient checks import nothing heavy (no typescript): loaded with the CLI
 import { CHECK_TOLERANCE as TOLERANCE, gradCheck, precisionCheck } from "../runtime/gradcheck.js";
+import { batchHessianOf, hessianCheck } from "../runtime/hessian-check.js";
+import type { CompiledModule } from "../runtime/load-module.js";
 
 // typescript (behind loadModule) takes most of a second to load: only commands that run a
 // module load it
@@ -140,7 +142,9 @@ function writeOutput(path: string, text: string): void {
   }
 }
 
-async function runCheck(file: string, flags: CommonOpts & { seed: number; tolerance?: number; samples: number }): Promise<number> {
+async function runCheck(file: string, flags: CommonOpts & { seed: number; tolerance?: number; samples: number; hessian?: boolean }): Promise<number> {
+  if (flags.hessian && flags.precision === "f32")
+    throw new UserError("nnc: error: --hessian compares with central differences, which need float64: drop --precision f32 (the f32 module's gradient is checked by nnc check --precision f32)");
   if (flags.precision === "f32") return runCheckF32(file, { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f32 });
   const o = { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f64 };
   const source = readSource(file);
@@ -155,10 +159,28 @@ async function runCheck(file: string, flags: CommonOpts & { seed: number; tolera
     const flag = p.worst > o.tolerance ? `  ✗ above ${o.tolerance} (element ${p.at}: analytic ${p.analytic}, numeric ${p.numeric})` : "";
     lines.push(`${p.name.padEnd(width)}  ${String(p.size).padStart(7)}  ${String(p.checked).padStart(7)}  ${p.worst.toExponential(2)}${flag}`);
   }
-  const ok = r.worst <= o.tolerance;
+  let ok = r.worst <= o.tolerance;
   lines.push(ok ? `ok: worst ${r.worst.toExponential(2)} ≤ tolerance ${o.tolerance}` : `FAILED: worst ${r.worst.toExponential(2)} > tolerance ${o.tolerance}`);
+  if (o.hessian) ok = hessianLines(mod, result.model!.name, o, lines) && ok;
   (ok ? process.stdout : process.stderr).write(lines.join("\n") + "\n");
   return ok ? 0 : 1;
+}
+
+/** `nnc check --hessian`: H·v against central differences of the gradient, and its symmetry; true when within tolerance. */
+function hessianLines(mod: CompiledModule, name: string, o: { seed: number; samples: number; tolerance: number }, lines: string[]): boolean {
+  if (batchHessianOf(mod) === null) throw new UserError("nnc: error: this module exports no hessianVectorProductBatch: --hessian needs a module compiled by this version of nnc");
+  const h = hessianCheck(mod, { seed: o.seed, samples: o.samples });
+  const width = Math.max(9, ...h.params.map((p) => p.name.length));
+  lines.push("", `Hessian check of ${name}: H·u and H·v against central differences of the gradient in float64, random directions u, v, the same parameters and samples`);
+  lines.push(`${"parameter".padEnd(width)}  ${"size".padStart(7)}  worst relative error`);
+  for (const p of h.params) {
+    const flag = p.worst > o.tolerance ? `  ✗ above ${o.tolerance} (element ${p.at} of H·${p.direction}: analytic ${p.analytic}, numeric ${p.numeric})` : "";
+    lines.push(`${p.name.padEnd(width)}  ${String(p.size).padStart(7)}  ${p.worst.toExponential(2)}${flag}`);
+  }
+  lines.push(`symmetry: uᵀ(Hv) = ${h.uHv}, vᵀ(Hu) = ${h.vHu}, relative difference ${h.symmetry.toExponential(2)}${h.symmetry > o.tolerance ? `  ✗ above ${o.tolerance}` : ""}`);
+  const ok = h.worst <= o.tolerance;
+  lines.push(ok ? `ok: worst ${h.worst.toExponential(2)} ≤ tolerance ${o.tolerance}` : `FAILED: worst ${h.worst.toExponential(2)} > tolerance ${o.tolerance}`);
+  return ok;
 }
 
 /**
@@ -276,6 +298,7 @@ export function program(): Command {
       .option("--seed <n>", "seed for parameters and samples", positiveInt, 1)
       .option("--samples <n>", "samples in the checked batch", positiveInt, 3)
       .option("--tolerance <t>", `largest accepted relative error (default ${TOLERANCE.f64}; ${TOLERANCE.f32} with --precision f32)`, positiveNumber)
+      .option("--hessian", "also compare the module's Hessian-vector products with central differences of its gradient, and check their symmetry")
       .addOption(precision()),
   ).action(async (file: string, o) => setExit(await runCheck(file, o)));
   common(

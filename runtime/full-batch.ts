@@ -10,7 +10,8 @@ import type { CompiledModule } from "./load-module.js";
 import { createLbfgs } from "./optimizers/lbfgs.js";
 import { createNewton } from "./optimizers/newton.js";
 import { createNewtonCg } from "./optimizers/newton-cg.js";
-import type { Dataset, FloatArray, HessianVectorProduct, Objective, OptimizerState, ParamSet } from "./types.js";
+import { batchHessianOf } from "./hessian-check.js";
+import type { Dataset, HessianVectorProduct, Objective, OptimizerState, ParamSet } from "./types.js";
 
 export interface FullBatchOptimizer {
   /** one iteration; returns the loss at the parameters after it */
@@ -19,12 +20,10 @@ export interface FullBatchOptimizer {
   restore(state: OptimizerState): void;
 }
 
-type Batch = (params: ParamSet, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, v: ParamSet, out: ParamSet) => number;
-
-/** the module's batch Hessian-vector product, or null when it has none (a module of an older nnc) */
+/** the module's Hessian-vector product on the data set, or null when it has none (a module of an older nnc) */
 export function hessianVectorProductOf(mod: CompiledModule, data: Dataset): HessianVectorProduct | null {
-  const batch = (mod as CompiledModule & { hessianVectorProductBatch?: Batch }).hessianVectorProductBatch;
-  if (typeof batch !== "function") return null;
+  const batch = batchHessianOf(mod);
+  if (batch === null) return null;
   return (p, v, out) => batch(p, data.inputs, data.targets, data.count, v, out);
 }
 
