@@ -8,6 +8,8 @@
  *                       graph (dropout = a mask drawn per sample) (specialize.ts)
  *   differentiate       ∂L/∂θ of the per-sample loss L in each, and ∂R/∂θ of the parameter-only
  *                       part R in the inference graph (autodiff/backprop.ts)
+ *   twice               H·v of L and of R, the tangent of those gradients along v, in a copy of
+ *                       the inference graph (autodiff/tangent.ts)
  *   sinks               return the loss, accumulate a gradient (or apply it, in update mode),
  *                       write an output (sinks.ts)
  *
@@ -15,6 +17,7 @@
  * graph is made by specialize. How a function is printed (lanes, unrolling, storage) is codegen's.
  */
 import { differentiate } from "../autodiff/backprop.js";
+import { tangents } from "../autodiff/tangent.js";
 import type { Graph, NodeId } from "../ir/graph.js";
 import type { Shape } from "../ir/shape.js";
 import { assertValid } from "../ir/verify.js";
@@ -47,6 +50,8 @@ export interface PlannedFunction {
   readonly lossCell?: string;
   /** plain SGD fused into the backward pass: the accumulate sinks update the parameters in place */
   readonly update?: boolean;
+  /** a Hessian-vector product: takes `v` and `out`, the accumulate sinks add H·v to `out` */
+  readonly hessian?: boolean;
   /** the comment above each backward block: the equations it implements, by `.nn` line (derivations.ts) */
   readonly derivations: ReadonlyMap<number, readonly string[]>;
 }
@@ -64,7 +69,7 @@ export interface Gradient {
 export interface Plan {
   /** the private per-sample functions, in the order they are emitted */
   readonly functions: readonly PlannedFunction[];
-  /** the loss has parameter-only terms: regularizerLoss and regularizerGradient exist */
+  /** the loss has parameter-only terms: regularizerLoss, regularizerGradient and regularizerHessianVector exist */
   readonly hasRegularizer: boolean;
   /** the parameters the parameter-only terms depend on */
   readonly regularized: readonly string[];
@@ -188,6 +193,36 @@ export function plan(model: Model): Plan {
     doc: "One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0].",
     update: true,
   });
+
+  // second order, forward-over-reverse: H·v = d/dε ∇(θ + εv), the tangent of the inference graph's
+  // gradients along v, built in a copy of it so the first-order functions' graph stays as it was.
+  // Of the inference-mode loss: with dropout the training-mode objective is random.
+  const gh = gi.copy();
+  const hvL = tangents(gh, sampleGradsI, paramNodes(gh, infer.map));
+  assertValid(gh, "the tangent sweep of L in inference mode");
+  const hessian = { ...base, hessian: true, graph: gh } as const;
+  fns.push({
+    ...hessian,
+    ...cell,
+    name: "sampleHessianVector",
+    doc: "Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0].",
+    samples,
+    sinks: [...accumulate(hvL), { kind: "return", node: sampleLossI }],
+  });
+  if (split.paramOnly !== null) {
+    const regI = infer.map.get(split.paramOnly)!;
+    const regGrads = differentiated(gh, regI, paramNodes(gh, infer.map), "R in inference mode (for H·v)");
+    const hvR = tangents(gh, regGrads, paramNodes(gh, infer.map));
+    assertValid(gh, "the tangent sweep of R in inference mode");
+    fns.push({
+      ...hessian,
+      name: "regularizerHessianVector",
+      doc: "Adds H·v of the parameter-only terms to out; returns their value.",
+      samples: [],
+      sinks: [...accumulate(hvR), { kind: "return", node: regI }],
+      returns: "number",
+    });
+  }
 
   // the loss as written, for nnc explain
   const whole = specialized(src, [model.loss, ...outputs], "inference");

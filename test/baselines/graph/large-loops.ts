@@ -118,6 +118,18 @@ const dy_z_buf = new Float64Array(3);
 
 const dh_buf = new Float64Array(30);
 
+const R_dh_z_buf = new Float64Array(30);
+
+const tmp_buf = new Float64Array(30);
+
+const R_dy_z_buf = new Float64Array(3);
+
+const R_y_z_buf = new Float64Array(3);
+
+const R_h_buf = new Float64Array(30);
+
+const tmp_buf_1 = new Float64Array(30);
+
 /** The per-sample loss functions add their loss here (a returned double would be boxed). */
 const lossTotal = new Float64Array(1);
 
@@ -747,6 +759,294 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 40;
+  const to = n * 3;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  const v_h_W = v["h.W"];
+  const v_h_b = v["h.b"];
+  const v_y_W = v["y.W"];
+  const v_y_b = v["y.b"];
+  const Hv_y_b = out["y.b"];
+  const Hv_y_W = out["y.W"];
+  const Hv_h_b = out["h.b"];
+  const Hv_h_W = out["h.W"];
+  // ── layer h = dense(x, 30, tanh)  (large-loops.nn:4)
+  for (let i = 0; i < 30; i++) {
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 40; j += 4) {
+      acc0 += h_W[i * 40 + j] * x[xo + j];
+      acc1 += h_W[i * 40 + j + 1] * x[xo + j + 1];
+      acc2 += h_W[i * 40 + j + 2] * x[xo + j + 2];
+      acc3 += h_W[i * 40 + j + 3] * x[xo + j + 3];
+    }
+    h_buf[i] = Math.tanh(acc0 + acc1 + acc2 + acc3 + h_b[i]);
+  }
+
+  // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
+  for (let i = 0; i < 3; i++) {
+    let acc0_1 = 0,
+      acc1_1 = 0,
+      acc2_1 = 0,
+      acc3_1 = 0;
+    for (let j = 0; j < 28; j += 4) {
+      acc0_1 += y_W[i * 30 + j] * h_buf[j];
+      acc1_1 += y_W[i * 30 + j + 1] * h_buf[j + 1];
+      acc2_1 += y_W[i * 30 + j + 2] * h_buf[j + 2];
+      acc3_1 += y_W[i * 30 + j + 3] * h_buf[j + 3];
+    }
+    y_z_buf[i] =
+      acc0_1 +
+      acc1_1 +
+      acc2_1 +
+      acc3_1 +
+      y_W[i * 30 + 28] * h_buf[28] +
+      y_W[i * 30 + 29] * h_buf[29] +
+      y_b[i];
+  }
+  const lse_max = Math.max(y_z_buf[0], y_z_buf[1], y_z_buf[2]);
+  const lse_exp_0 = Math.exp(y_z_buf[0] - lse_max);
+  const lse_exp_1 = Math.exp(y_z_buf[1] - lse_max);
+  const lse_exp_2 = Math.exp(y_z_buf[2] - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
+
+  // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
+  const sum_1 = t[to] + t[to + 1] + t[to + 2];
+  const L = sum_1 * lse - (t[to] * y_z_buf[0] + t[to + 1] * y_z_buf[1] + t[to + 2] * y_z_buf[2]);
+
+  // ── backward through line 5: layer y = dense(h, 3, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
+  dy_z_buf[0] = sum_1 * y_0 - t[to];
+  dy_z_buf[1] = sum_1 * y_1 - t[to + 1];
+  dy_z_buf[2] = sum_1 * y_2 - t[to + 2];
+
+  // ── backward through line 4: layer h = dense(x, 30, tanh)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂h.W = 0.002·h.W + ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
+  tmp_buf_1[0] = 1 - h_buf[0] * h_buf[0];
+  tmp_buf_1[1] = 1 - h_buf[1] * h_buf[1];
+  tmp_buf_1[2] = 1 - h_buf[2] * h_buf[2];
+  tmp_buf_1[3] = 1 - h_buf[3] * h_buf[3];
+  tmp_buf_1[4] = 1 - h_buf[4] * h_buf[4];
+  tmp_buf_1[5] = 1 - h_buf[5] * h_buf[5];
+  tmp_buf_1[6] = 1 - h_buf[6] * h_buf[6];
+  tmp_buf_1[7] = 1 - h_buf[7] * h_buf[7];
+  tmp_buf_1[8] = 1 - h_buf[8] * h_buf[8];
+  tmp_buf_1[9] = 1 - h_buf[9] * h_buf[9];
+  tmp_buf_1[10] = 1 - h_buf[10] * h_buf[10];
+  tmp_buf_1[11] = 1 - h_buf[11] * h_buf[11];
+  tmp_buf_1[12] = 1 - h_buf[12] * h_buf[12];
+  tmp_buf_1[13] = 1 - h_buf[13] * h_buf[13];
+  tmp_buf_1[14] = 1 - h_buf[14] * h_buf[14];
+  tmp_buf_1[15] = 1 - h_buf[15] * h_buf[15];
+  tmp_buf_1[16] = 1 - h_buf[16] * h_buf[16];
+  tmp_buf_1[17] = 1 - h_buf[17] * h_buf[17];
+  tmp_buf_1[18] = 1 - h_buf[18] * h_buf[18];
+  tmp_buf_1[19] = 1 - h_buf[19] * h_buf[19];
+  tmp_buf_1[20] = 1 - h_buf[20] * h_buf[20];
+  tmp_buf_1[21] = 1 - h_buf[21] * h_buf[21];
+  tmp_buf_1[22] = 1 - h_buf[22] * h_buf[22];
+  tmp_buf_1[23] = 1 - h_buf[23] * h_buf[23];
+  tmp_buf_1[24] = 1 - h_buf[24] * h_buf[24];
+  tmp_buf_1[25] = 1 - h_buf[25] * h_buf[25];
+  tmp_buf_1[26] = 1 - h_buf[26] * h_buf[26];
+  tmp_buf_1[27] = 1 - h_buf[27] * h_buf[27];
+  tmp_buf_1[28] = 1 - h_buf[28] * h_buf[28];
+  tmp_buf_1[29] = 1 - h_buf[29] * h_buf[29];
+
+  // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 30, tanh)
+  for (let i = 0; i < 30; i++) {
+    let acc0_2 = 0,
+      acc1_2 = 0,
+      acc2_2 = 0,
+      acc3_2 = 0;
+    for (let j = 0; j < 40; j += 4) {
+      acc0_2 += v_h_W[i * 40 + j] * x[xo + j];
+      acc1_2 += v_h_W[i * 40 + j + 1] * x[xo + j + 1];
+      acc2_2 += v_h_W[i * 40 + j + 2] * x[xo + j + 2];
+      acc3_2 += v_h_W[i * 40 + j + 3] * x[xo + j + 3];
+    }
+    R_h_buf[i] = tmp_buf_1[i] * (acc0_2 + acc1_2 + acc2_2 + acc3_2 + v_h_b[i]);
+  }
+
+  // ── H·v: tangent along v of the forward pass through line 5: layer y = dense(h, 3, softmax)
+  for (let i = 0; i < 3; i++) {
+    let acc0_3 = 0,
+      acc1_3 = 0,
+      acc2_3 = 0,
+      acc3_3 = 0;
+    for (let j = 0; j < 28; j += 4) {
+      acc0_3 += v_y_W[i * 30 + j] * h_buf[j];
+      acc1_3 += v_y_W[i * 30 + j + 1] * h_buf[j + 1];
+      acc2_3 += v_y_W[i * 30 + j + 2] * h_buf[j + 2];
+      acc3_3 += v_y_W[i * 30 + j + 3] * h_buf[j + 3];
+    }
+    let acc0_4 = 0,
+      acc1_4 = 0,
+      acc2_4 = 0,
+      acc3_4 = 0;
+    for (let j = 0; j < 28; j += 4) {
+      acc0_4 += y_W[i * 30 + j] * R_h_buf[j];
+      acc1_4 += y_W[i * 30 + j + 1] * R_h_buf[j + 1];
+      acc2_4 += y_W[i * 30 + j + 2] * R_h_buf[j + 2];
+      acc3_4 += y_W[i * 30 + j + 3] * R_h_buf[j + 3];
+    }
+    R_y_z_buf[i] =
+      acc0_3 +
+      acc1_3 +
+      acc2_3 +
+      acc3_3 +
+      v_y_W[i * 30 + 28] * h_buf[28] +
+      v_y_W[i * 30 + 29] * h_buf[29] +
+      (acc0_4 + acc1_4 + acc2_4 + acc3_4 + y_W[i * 30 + 28] * R_h_buf[28] + y_W[i * 30 + 29] * R_h_buf[29]) +
+      v_y_b[i];
+  }
+  const sum = y_0 * R_y_z_buf[0] + y_1 * R_y_z_buf[1] + y_2 * R_y_z_buf[2];
+
+  // ── H·v: tangent along v of the backward pass through line 5: layer y = dense(h, 3, softmax)
+  R_dy_z_buf[0] = sum_1 * (y_0 * (R_y_z_buf[0] - sum));
+  R_dy_z_buf[1] = sum_1 * (y_1 * (R_y_z_buf[1] - sum));
+  R_dy_z_buf[2] = sum_1 * (y_2 * (R_y_z_buf[2] - sum));
+  Hv_y_b[0] += R_dy_z_buf[0];
+  Hv_y_b[1] += R_dy_z_buf[1];
+  Hv_y_b[2] += R_dy_z_buf[2];
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 30; j++) {
+      Hv_y_W[i * 30 + j] += R_dy_z_buf[i] * h_buf[j] + dy_z_buf[i] * R_h_buf[j];
+    }
+  }
+
+  // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 30, tanh)
+  tmp_buf[0] = R_h_buf[0] * h_buf[0];
+  tmp_buf[1] = R_h_buf[1] * h_buf[1];
+  tmp_buf[2] = R_h_buf[2] * h_buf[2];
+  tmp_buf[3] = R_h_buf[3] * h_buf[3];
+  tmp_buf[4] = R_h_buf[4] * h_buf[4];
+  tmp_buf[5] = R_h_buf[5] * h_buf[5];
+  tmp_buf[6] = R_h_buf[6] * h_buf[6];
+  tmp_buf[7] = R_h_buf[7] * h_buf[7];
+  tmp_buf[8] = R_h_buf[8] * h_buf[8];
+  tmp_buf[9] = R_h_buf[9] * h_buf[9];
+  tmp_buf[10] = R_h_buf[10] * h_buf[10];
+  tmp_buf[11] = R_h_buf[11] * h_buf[11];
+  tmp_buf[12] = R_h_buf[12] * h_buf[12];
+  tmp_buf[13] = R_h_buf[13] * h_buf[13];
+  tmp_buf[14] = R_h_buf[14] * h_buf[14];
+  tmp_buf[15] = R_h_buf[15] * h_buf[15];
+  tmp_buf[16] = R_h_buf[16] * h_buf[16];
+  tmp_buf[17] = R_h_buf[17] * h_buf[17];
+  tmp_buf[18] = R_h_buf[18] * h_buf[18];
+  tmp_buf[19] = R_h_buf[19] * h_buf[19];
+  tmp_buf[20] = R_h_buf[20] * h_buf[20];
+  tmp_buf[21] = R_h_buf[21] * h_buf[21];
+  tmp_buf[22] = R_h_buf[22] * h_buf[22];
+  tmp_buf[23] = R_h_buf[23] * h_buf[23];
+  tmp_buf[24] = R_h_buf[24] * h_buf[24];
+  tmp_buf[25] = R_h_buf[25] * h_buf[25];
+  tmp_buf[26] = R_h_buf[26] * h_buf[26];
+  tmp_buf[27] = R_h_buf[27] * h_buf[27];
+  tmp_buf[28] = R_h_buf[28] * h_buf[28];
+  tmp_buf[29] = R_h_buf[29] * h_buf[29];
+  for (let i = 0; i < 30; i++) {
+    let acc = 0;
+    for (let j = 0; j < 3; j++) {
+      acc += v_y_W[j * 30 + i] * dy_z_buf[j];
+    }
+    let acc_1 = 0;
+    for (let j = 0; j < 3; j++) {
+      acc_1 += y_W[j * 30 + i] * R_dy_z_buf[j];
+    }
+    let acc_2 = 0;
+    for (let j = 0; j < 3; j++) {
+      acc_2 += y_W[j * 30 + i] * dy_z_buf[j];
+    }
+    R_dh_z_buf[i] = (acc + acc_1) * tmp_buf_1[i] + acc_2 * -(tmp_buf[i] + tmp_buf[i]);
+  }
+  Hv_h_b[0] += R_dh_z_buf[0];
+  Hv_h_b[1] += R_dh_z_buf[1];
+  Hv_h_b[2] += R_dh_z_buf[2];
+  Hv_h_b[3] += R_dh_z_buf[3];
+  Hv_h_b[4] += R_dh_z_buf[4];
+  Hv_h_b[5] += R_dh_z_buf[5];
+  Hv_h_b[6] += R_dh_z_buf[6];
+  Hv_h_b[7] += R_dh_z_buf[7];
+  Hv_h_b[8] += R_dh_z_buf[8];
+  Hv_h_b[9] += R_dh_z_buf[9];
+  Hv_h_b[10] += R_dh_z_buf[10];
+  Hv_h_b[11] += R_dh_z_buf[11];
+  Hv_h_b[12] += R_dh_z_buf[12];
+  Hv_h_b[13] += R_dh_z_buf[13];
+  Hv_h_b[14] += R_dh_z_buf[14];
+  Hv_h_b[15] += R_dh_z_buf[15];
+  Hv_h_b[16] += R_dh_z_buf[16];
+  Hv_h_b[17] += R_dh_z_buf[17];
+  Hv_h_b[18] += R_dh_z_buf[18];
+  Hv_h_b[19] += R_dh_z_buf[19];
+  Hv_h_b[20] += R_dh_z_buf[20];
+  Hv_h_b[21] += R_dh_z_buf[21];
+  Hv_h_b[22] += R_dh_z_buf[22];
+  Hv_h_b[23] += R_dh_z_buf[23];
+  Hv_h_b[24] += R_dh_z_buf[24];
+  Hv_h_b[25] += R_dh_z_buf[25];
+  Hv_h_b[26] += R_dh_z_buf[26];
+  Hv_h_b[27] += R_dh_z_buf[27];
+  Hv_h_b[28] += R_dh_z_buf[28];
+  Hv_h_b[29] += R_dh_z_buf[29];
+  for (let i = 0; i < 30; i++) {
+    const d = R_dh_z_buf[i];
+    if (d === 0) continue;
+    for (let j = 0; j < 40; j++) {
+      Hv_h_W[i * 40 + j] += d * x[xo + j];
+    }
+  }
+  lossTotal[0] += L;
+}
+
+/** Adds H·v of the parameter-only terms to out; returns their value. */
+function regularizerHessianVector(params: Params, v: Params, out: Params): number {
+  const h_W = params["h.W"];
+  const v_h_W = v["h.W"];
+  const Hv_h_W = out["h.W"];
+  // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
+  let acc = 0;
+  for (let i = 0; i < 30; i++) {
+    for (let j = 0; j < 40; j++) {
+      acc += h_W[i * 40 + j] * h_W[i * 40 + j];
+    }
+  }
+  const R = 0.001 * acc;
+
+  // ── H·v: tangent along v of the backward pass through line 6: loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)
+  for (let i = 0; i < 30; i++) {
+    for (let j = 0; j < 40; j++) {
+      Hv_h_W[i * 40 + j] += 0.002 * v_h_W[i * 40 + j];
+    }
+  }
+  return R;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -909,6 +1209,51 @@ export function lossBatchTrain(
   lossTotal[0] = 0;
   for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
   return lossTotal[0] / count + regularizerLoss(params);
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  out["h.W"].fill(0);
+  zeroAll(out["h.b"]);
+  out["y.W"].fill(0);
+  zeroAll(out["y.b"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, v, out);
+  return lossTotal[0] + regularizerHessianVector(params, v, out);
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  out["h.W"].fill(0);
+  zeroAll(out["h.b"]);
+  out["y.W"].fill(0);
+  zeroAll(out["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["h.W"], count);
+    scaleAll(out["h.b"], count);
+    scaleAll(out["y.W"], count);
+    scaleAll(out["y.b"], count);
+  }
+  return lossTotal[0] / count + regularizerHessianVector(params, v, out);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */

@@ -110,6 +110,14 @@ const tmp_buf_2 = new Float64Array(80);
 
 const tmp_buf_3 = new Float64Array(80);
 
+const R_dy_buf = new Float64Array(80);
+
+const R_y_buf = new Float64Array(80);
+
+const tmp_buf_4 = new Float64Array(80);
+
+const tmp_buf_5 = new Float64Array(80);
+
 /** The per-sample loss functions add their loss here (a returned double would be boxed). */
 const lossTotal = new Float64Array(1);
 
@@ -602,6 +610,179 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 80;
+  const to = n * 80;
+  const W = params["W"];
+  const b = params["b"];
+  const sigma = params["sigma"];
+  const v_W = v["W"];
+  const v_b = v["b"];
+  const v_sigma = v["sigma"];
+  const Hv_b = out["b"];
+  const Hv_W = out["W"];
+  const Hv_sigma = out["sigma"];
+  // ── y = W @ x + b  (scratch-buffers.nn:8)
+  for (let i = 0; i < 80; i++) {
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 80; j += 4) {
+      acc0 += W[i * 80 + j] * x[xo + j];
+      acc1 += W[i * 80 + j + 1] * x[xo + j + 1];
+      acc2 += W[i * 80 + j + 2] * x[xo + j + 2];
+      acc3 += W[i * 80 + j + 3] * x[xo + j + 3];
+    }
+    y_buf[i] = acc0 + acc1 + acc2 + acc3 + b[i];
+  }
+
+  // ── loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma)  (scratch-buffers.nn:9)
+  for (let i = 0; i < 80; i++) {
+    tmp_buf_5[i] = t[to + i] - y_buf[i];
+  }
+  const tmp_3 = 2 * (sigma[0] * sigma[0]);
+  const tmp_2 = 0.9189385332046727 + Math.log(sigma[0]);
+  for (let i = 0; i < 80; i++) {
+    tmp_buf_4[i] = (tmp_buf_5[i] * tmp_buf_5[i]) / tmp_3;
+  }
+  let acc0_1 = 0,
+    acc1_1 = 0,
+    acc2_1 = 0,
+    acc3_1 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    const tmp_4 = y_buf[i] - t[to + i];
+    acc0_1 += tmp_4 * tmp_4;
+    const tmp_5 = y_buf[i + 1] - t[to + i + 1];
+    acc1_1 += tmp_5 * tmp_5;
+    const tmp_6 = y_buf[i + 2] - t[to + i + 2];
+    acc2_1 += tmp_6 * tmp_6;
+    const tmp_7 = y_buf[i + 3] - t[to + i + 3];
+    acc3_1 += tmp_7 * tmp_7;
+  }
+  let acc0_2 = 0,
+    acc1_2 = 0,
+    acc2_2 = 0,
+    acc3_2 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    const tmp_8 = 1 - t[to + i] * y_buf[i];
+    acc0_2 += 0 >= tmp_8 ? 0 : tmp_8;
+    const tmp_9 = 1 - t[to + i + 1] * y_buf[i + 1];
+    acc1_2 += 0 >= tmp_9 ? 0 : tmp_9;
+    const tmp_10 = 1 - t[to + i + 2] * y_buf[i + 2];
+    acc2_2 += 0 >= tmp_10 ? 0 : tmp_10;
+    const tmp_11 = 1 - t[to + i + 3] * y_buf[i + 3];
+    acc3_2 += 0 >= tmp_11 ? 0 : tmp_11;
+  }
+  let acc0_3 = 0,
+    acc1_3 = 0,
+    acc2_3 = 0,
+    acc3_3 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    acc0_3 += tmp_2 + tmp_buf_4[i];
+    acc1_3 += tmp_2 + tmp_buf_4[i + 1];
+    acc2_3 += tmp_2 + tmp_buf_4[i + 2];
+    acc3_3 += tmp_2 + tmp_buf_4[i + 3];
+  }
+  const L =
+    0.0125 * (acc0_1 + acc1_1 + acc2_1 + acc3_1) +
+    0.5 * (acc0_2 + acc1_2 + acc2_2 + acc3_2) +
+    (acc0_3 + acc1_3 + acc2_3 + acc3_3);
+
+  // ── backward through line 9: loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma)
+  for (let i = 0; i < 80; i++) {
+    tmp_buf_3[i] = 1 / tmp_3;
+  }
+  for (let i = 0; i < 80; i++) {
+    tmp_buf_2[i] = tmp_buf_4[i] / tmp_3;
+  }
+  const tmp_1 = 2 * sigma[0];
+  for (let i = 0; i < 80; i++) {
+    tmp_buf_1[i] = 2 * tmp_buf_5[i];
+  }
+
+  // ── H·v: tangent along v of the forward pass through line 8: y = W @ x + b
+  for (let i = 0; i < 80; i++) {
+    let acc0_4 = 0,
+      acc1_4 = 0,
+      acc2_4 = 0,
+      acc3_4 = 0;
+    for (let j = 0; j < 80; j += 4) {
+      acc0_4 += v_W[i * 80 + j] * x[xo + j];
+      acc1_4 += v_W[i * 80 + j + 1] * x[xo + j + 1];
+      acc2_4 += v_W[i * 80 + j + 2] * x[xo + j + 2];
+      acc3_4 += v_W[i * 80 + j + 3] * x[xo + j + 3];
+    }
+    R_y_buf[i] = acc0_4 + acc1_4 + acc2_4 + acc3_4 + v_b[i];
+  }
+
+  // ── H·v: tangent along v of the forward pass through line 9: loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma)
+  for (let i = 0; i < 80; i++) {
+    tmp_buf[i] = -R_y_buf[i];
+  }
+  const tmp = 2 * (tmp_1 * v_sigma[0]);
+
+  // ── H·v: tangent along v of the backward pass through line 8: y = W @ x + b
+  for (let i = 0; i < 80; i++) {
+    R_dy_buf[i] =
+      0.025 * R_y_buf[i] - ((-(tmp_buf_3[i] * tmp) / tmp_3) * tmp_buf_1[i] + tmp_buf_3[i] * (2 * tmp_buf[i]));
+  }
+  for (let i = 0; i < 80; i++) {
+    Hv_b[i] += R_dy_buf[i];
+  }
+  for (let i = 0; i < 80; i++) {
+    const d = R_dy_buf[i];
+    if (d === 0) continue;
+    for (let j = 0; j < 80; j++) {
+      Hv_W[i * 80 + j] += d * x[xo + j];
+    }
+  }
+
+  // ── H·v: tangent along v of the backward pass through line 7: param sigma ~ constant(1)
+  let acc0_5 = 0,
+    acc1_5 = 0,
+    acc2_5 = 0,
+    acc3_5 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    acc0_5 += -(((tmp_buf_1[i] * tmp_buf[i] - tmp_buf_4[i] * tmp) / tmp_3 - tmp_buf_2[i] * tmp) / tmp_3);
+    acc1_5 += -(
+      ((tmp_buf_1[i + 1] * tmp_buf[i + 1] - tmp_buf_4[i + 1] * tmp) / tmp_3 - tmp_buf_2[i + 1] * tmp) /
+      tmp_3
+    );
+    acc2_5 += -(
+      ((tmp_buf_1[i + 2] * tmp_buf[i + 2] - tmp_buf_4[i + 2] * tmp) / tmp_3 - tmp_buf_2[i + 2] * tmp) /
+      tmp_3
+    );
+    acc3_5 += -(
+      ((tmp_buf_1[i + 3] * tmp_buf[i + 3] - tmp_buf_4[i + 3] * tmp) / tmp_3 - tmp_buf_2[i + 3] * tmp) /
+      tmp_3
+    );
+  }
+  let acc0_6 = 0,
+    acc1_6 = 0,
+    acc2_6 = 0,
+    acc3_6 = 0;
+  for (let i = 0; i < 80; i += 4) {
+    acc0_6 += -tmp_buf_2[i];
+    acc1_6 += -tmp_buf_2[i + 1];
+    acc2_6 += -tmp_buf_2[i + 2];
+    acc3_6 += -tmp_buf_2[i + 3];
+  }
+  Hv_sigma[0] +=
+    -((80 / sigma[0]) * v_sigma[0]) / sigma[0] +
+    ((acc0_5 + acc1_5 + acc2_5 + acc3_5) * 2 * tmp_1 +
+      (acc0_6 + acc1_6 + acc2_6 + acc3_6) * 2 * (2 * v_sigma[0]));
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -757,6 +938,48 @@ export function lossBatchTrain(
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
   for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  out["W"].fill(0);
+  out["b"].fill(0);
+  zeroAll(out["sigma"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  out["W"].fill(0);
+  out["b"].fill(0);
+  zeroAll(out["sigma"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["W"], count);
+    scaleAll(out["b"], count);
+    scaleAll(out["sigma"], count);
+  }
   return lossTotal[0] / count;
 }
 
