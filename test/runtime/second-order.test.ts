@@ -2,14 +2,16 @@
  * The second-order optimizers (language §10): the dense Cholesky solve and conjugate gradient on
  * small systems with known solutions; newton on an L2-regularized logistic regression (convex, one
  * optimum, found independently by a long L-BFGS run) in at most 10 iterations; newton_cg to
- * ‖∇f‖ ≤ 1e-6 on the digits 64-32-10 network; the parameter limit of newton; exact resumption.
+ * ‖∇f‖ ≤ 1e-6 on the digits 64-32-10 network; the parameter limit of newton; exact resumption;
+ * the Hessian check against modules whose H·v is wrong; and both through the command line.
  */
-import { readFileSync } from "node:fs";
+import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
 import { applyNormalization, computeNormalization, loadDataset, subset } from "../../runtime/data/index.js";
 import { hessianVectorProductOf } from "../../runtime/full-batch.js";
+import { hessianCheck } from "../../runtime/hessian-check.js";
 import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import { ConjugateGradient } from "../../runtime/optimizers/conjugate-gradient.js";
 import { choleskyDamped, choleskySolve } from "../../runtime/optimizers/dense-solve.js";
@@ -18,6 +20,7 @@ import { NEWTON_MAX_PARAMS } from "../../runtime/optimizers/newton.js";
 import { train, type Checkpoint } from "../../runtime/train.js";
 import type { Dataset, Objective, ParamSet } from "../../runtime/types.js";
 import { toWeightsFile } from "../../runtime/weights.js";
+import { hasStackTrace, requireBuiltCli, runCli, scratchWithExamples } from "../helpers/cli.js";
 import { ROOT } from "../helpers/corpus.js";
 import { withFiniteDifferenceHessian } from "../helpers/hessian.js";
 
@@ -160,8 +163,10 @@ function gradientNorm(mod: CompiledModule, params: ParamSet, d: Dataset): number
 const maxDiff = (a: ParamSet, b: ParamSet) => Math.max(...Object.keys(a).flatMap((k) => Array.from(a[k]!, (v, i) => Math.abs(v - b[k]![i]!))));
 
 describe("newton", () => {
-  it("reaches the optimum of an L2-regularized logistic regression (breast cancer, 31 parameters) in at most 10 iterations", async () => {
-    const mod = withFiniteDifferenceHessian(await example("logistic-regression.nn"));
+  for (const how of ["the module's H·v", "central differences of the gradient"])
+  it(`reaches the optimum of an L2-regularized logistic regression (breast cancer, 31 parameters) in at most 10 iterations, with ${how}`, async () => {
+    const compiled = await example("logistic-regression.nn");
+    const mod = how.startsWith("central") ? withFiniteDifferenceHessian(compiled) : compiled;
     const d = data(mod, "breast_cancer.csv");
     const normalized = applyNormalization(d, computeNormalization(d));
     // the reference: L-BFGS run to convergence (its own stopping rule, ‖g‖∞ ≤ 1e-10)
@@ -182,7 +187,7 @@ describe("newton", () => {
   });
 
   it(`refuses a model of more than ${NEWTON_MAX_PARAMS} parameters, naming its size and newton_cg`, async () => {
-    const mod = withFiniteDifferenceHessian(await example("digits.nn"));
+    const mod = await example("digits.nn");
     const d = subset(data(mod, "digits-train.csv"), [0, 1, 2, 3]);
     expect(() => train(mod, d, { epochs: 1, batch: Infinity, optimizer: { name: "newton", args: { damping: 1e-4 } }, seed: 1 })).toThrow(
       /limited to 2000 parameters.*this model has 2410.*newton_cg/,
@@ -194,14 +199,13 @@ describe("newton_cg", () => {
   it("reaches ‖∇f‖ ≤ 1e-6 on the digits 64-32-10 network (tanh hidden layer, 200 samples)", async () => {
     // ReLU's kinks make the objective non-smooth where it stalls (docs/training.md): tanh instead
     const mod = await example("digits.nn", (s) => s.replace("dense(x, 32, relu)", "dense(x, 32, tanh)"));
-    const fd = withFiniteDifferenceHessian(mod);
     const all = data(mod, "digits-train.csv");
     const d = subset(all, Array.from({ length: 200 }, (_, i) => i));
     const normalized = applyNormalization(d, computeNormalization(d));
     const params = mod.createParams();
     mod.initParams(params, 1);
     const f: Objective = (p, g) => mod.gradientBatch(p, normalized.inputs, normalized.targets, normalized.count, g);
-    const hv = hessianVectorProductOf(fd, normalized)!;
+    const hv = hessianVectorProductOf(mod, normalized)!;
     const opt = createNewtonCg(params, { damping: 1e-4, iterations: 50 });
     const start = gradientNorm(mod, params, normalized);
     let iterations = 0;
@@ -213,7 +217,7 @@ describe("newton_cg", () => {
   }, 120_000);
 
   it("a run resumed from a checkpoint ends with the same weights as the uninterrupted run", async () => {
-    const mod = withFiniteDifferenceHessian(await example("xor.nn"));
+    const mod = await example("xor.nn");
     const d = data(mod, "xor.csv");
     const options = { epochs: 6, batch: Infinity, optimizer: { name: "newton_cg" as const, args: { damping: 1e-4, iterations: 5 } }, seed: 3 };
     const whole = train(mod, d, options);
@@ -225,5 +229,82 @@ describe("newton_cg", () => {
     const resumed = train(mod, d, { ...options, resume: file });
     for (const k of Object.keys(whole.params)) expect(Array.from(resumed.params[k]!)).toEqual(Array.from(whole.params[k]!));
     expect(whole.history[5]!.train.loss).toBeLessThan(whole.history[0]!.train.loss);
+  });
+});
+
+describe("hessianCheck", () => {
+  it("passes the module's H·v and catches one off by 1e-4 or made asymmetric", async () => {
+    const mod = await example("xor.nn");
+    expect(hessianCheck(mod).worst).toBeLessThan(1e-6);
+    const scaled: CompiledModule = {
+      ...mod,
+      hessianVectorProductBatch: (p, i, t, c, v, out) => {
+        const loss = mod.hessianVectorProductBatch(p, i, t, c, v, out);
+        for (const o of Object.values(out)) for (let k = 0; k < o.length; k++) o[k] = o[k]! * (1 + 1e-4);
+        return loss;
+      },
+    };
+    const r = hessianCheck(scaled);
+    expect(r.worst).toBeGreaterThan(5e-5);
+    expect(r.symmetry).toBeLessThan(1e-12); // scaling keeps H symmetric
+    // H + E with E = e₀e₁ᵀ (not symmetric): uᵀ(H+E)v − vᵀ(H+E)u = u₀v₁ − v₀u₁
+    const asymmetric: CompiledModule = {
+      ...mod,
+      hessianVectorProductBatch: (p, i, t, c, v, out) => {
+        const loss = mod.hessianVectorProductBatch(p, i, t, c, v, out);
+        out["h.W"]![0] = out["h.W"]![0]! + 0.1 * v["h.W"]![1]!;
+        return loss;
+      },
+    };
+    expect(hessianCheck(asymmetric).symmetry).toBeGreaterThan(1e-3);
+  });
+});
+
+describe("the command line", () => {
+  let dir = "";
+  beforeAll(() => {
+    requireBuiltCli();
+    dir = scratchWithExamples("nnc-second-order-");
+    cpSync(join(ROOT, "examples", "data"), join(dir, "data"), { recursive: true, filter: (src) => !src.includes("mnist") });
+  });
+
+  it("nnc check --hessian prints the gradient check, then H·v's error per parameter and its symmetry", () => {
+    const r = runCli(["check", "xor.nn", "--hessian"], dir);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^gradient check of xor/);
+    expect(r.stdout).toMatch(/Hessian check of xor: H·u and H·v against central differences of the gradient/);
+    for (const name of ["h.W", "h.b", "o.W", "o.b"]) expect(r.stdout).toMatch(new RegExp(`\\n${name.replace(".", "\\.")} +\\d+  \\d\\.\\d\\de-\\d+\\n`));
+    expect(r.stdout).toMatch(/symmetry: uᵀ\(Hv\) = \S+, vᵀ\(Hu\) = \S+, relative difference/);
+  });
+
+  it("nnc check --hessian fails (exit 1) above a tolerance it cannot meet, and refuses --precision f32", () => {
+    const r = runCli(["check", "digits.nn", "--hessian", "--tolerance", "1e-14"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/FAILED: worst \S+ > tolerance 1e-14\n$/);
+    const f32 = runCli(["check", "xor.nn", "--hessian", "--precision", "f32"], dir);
+    expect(f32.status).toBe(1);
+    expect(f32.stderr).toMatch(/--hessian compares with central differences, which need float64/);
+    expect(hasStackTrace(f32.stderr)).toBe(false);
+  });
+
+  it("nnc train --optimizer newton refuses digits (2410 parameters) before training, pointing to newton_cg", () => {
+    const r = runCli(["train", "digits.nn", "--optimizer", "newton", "--epochs", "1"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/digits\.nn: optimizer newton assembles the full Hessian, limited to 2000 parameters .*this model has 2410 .*Use newton_cg/);
+    expect(r.stdout).not.toMatch(/initial loss|epoch/);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+  });
+
+  it("nnc train runs newton from the train block and newton_cg from --optimizer, one iteration per epoch", () => {
+    const a = runCli(["train", "logistic-regression.nn", "-o", "lr.weights.json"], dir);
+    expect(a.stderr).toBe("");
+    expect(a.status).toBe(0);
+    expect(a.stdout).toMatch(/optimizer newton\(damping = 0\.0001\) · schedule constant · full batch · 20 epochs/);
+    expect(a.stdout).toMatch(/epoch 20\/20 +train loss 0\.0598 +acc +98\.\d%/);
+    const b = runCli(["train", "xor.nn", "--optimizer", "newton_cg", "--epochs", "30", "-o", "xor.weights.json"], dir);
+    expect(b.status).toBe(0);
+    expect(b.stdout).toMatch(/optimizer newton_cg\(damping = 0\.0001, iterations = 50\)/);
+    expect(b.stdout).toMatch(/final: train loss \S+ +acc 100\.0%/);
   });
 });
