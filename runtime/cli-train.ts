@@ -68,6 +68,8 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     const name = flags.optimizer as OptimizerConfig["name"];
     optimizer = { name, args: { ...OPTIMIZERS[name], ...(name === block.optimizer?.name ? block.optimizer.args : {}) } };
   }
+  if (flags.lr !== undefined && !Object.hasOwn(OPTIMIZERS[optimizer.name], "lr"))
+    throw new CliError(`nnc: --lr does not apply to optimizer ${optimizer.name}, which has no learning rate (its step comes from a line search): drop --lr`);
   if (flags.lr !== undefined) optimizer = { name: optimizer.name, args: { ...optimizer.args, lr: flags.lr } };
   let schedule: ScheduleConfig = block.schedule ?? { name: "constant", args: {} };
   if (flags.schedule !== undefined) {

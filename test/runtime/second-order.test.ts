@@ -279,7 +279,7 @@ describe("the command line", () => {
   });
 
   it("nnc check --hessian fails (exit 1) above a tolerance it cannot meet, and refuses --precision f32", () => {
-    const r = runCli(["check", "digits.nn", "--hessian", "--tolerance", "1e-14"], dir);
+    const r = runCli(["check", "xor.nn", "--hessian", "--tolerance", "1e-14"], dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/FAILED: worst \S+ > tolerance 1e-14\n$/);
     const f32 = runCli(["check", "xor.nn", "--hessian", "--precision", "f32"], dir);
@@ -306,5 +306,12 @@ describe("the command line", () => {
     expect(b.status).toBe(0);
     expect(b.stdout).toMatch(/optimizer newton_cg\(damping = 0\.0001, iterations = 50\)/);
     expect(b.stdout).toMatch(/final: train loss \S+ +acc 100\.0%/);
+  });
+
+  it("nnc train refuses --lr for newton_cg, which has no learning rate", () => {
+    const r = runCli(["train", "xor.nn", "--optimizer", "newton_cg", "--lr", "0.1"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--lr does not apply to optimizer newton_cg, which has no learning rate/);
+    expect(hasStackTrace(r.stderr)).toBe(false);
   });
 });
