@@ -144,6 +144,9 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
       throw new CliError(`nnc: error: ${(e as Error).message}`);
     }
     if (!resume.resume) throw new CliError(`nnc: error: ${flags.resume} is a weights file without checkpoint state; give a .checkpoint.json`);
+    const saved = resume.resume.optimizer?.name;
+    if (saved !== undefined && saved !== cfg.optimizer.name)
+      throw new CliError(`nnc: error: ${flags.resume} holds the state of optimizer ${saved}, not ${cfg.optimizer.name}: resume with --optimizer ${saved}`);
   }
 
   const nParams = Object.values(mod.meta.params).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);

@@ -7,9 +7,12 @@ export { evaluate, predictAll, scoringFor, type Evaluation, type Scoring } from 
 export { loadDataset, computeNormalization, applyNormalization, splitDataset, subset } from "./data/index.js";
 export { createOptimizer } from "./optimizers/index.js";
 export { createLbfgs } from "./optimizers/lbfgs.js";
+export { createNewton, NEWTON_MAX_PARAMS } from "./optimizers/newton.js";
+export { createNewtonCg } from "./optimizers/newton-cg.js";
 export { createSchedule } from "./schedules.js";
 export { loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
 export { gradCheck, precisionCheck, CHECK_TOLERANCE, type GradCheckResult, type PrecisionCheckResult } from "./gradcheck.js";
+export { hessianCheck, type HessianCheckResult } from "./hessian-check.js";
 export { forModule, arrayOf, inPrecision } from "./precision.js";
 export type { Precision } from "../compiler/target.js";
 export { loadModule, type CompiledModule } from "./load-module.js";

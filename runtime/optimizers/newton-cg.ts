@@ -38,6 +38,15 @@ export class NewtonCg extends DampedNewton {
   private readonly hv: Float64Array;
   /** the reason the last solve stopped, for tests and reports */
   lastStop = "";
+  /** the point and product of the current iteration, for `apply` */
+  private at: ParamSet = {};
+  private hvp: HessianVectorProduct = () => NaN;
+  /** v ↦ (H + λI) v at the current point: CG's operator, created once */
+  private readonly apply = (v: Float64Array, out: Float64Array): void => {
+    this.product(this.at, this.hvp, v, this.hv);
+    const { n, lambda } = this;
+    for (let i = 0; i < n; i++) out[i] = this.hv[i]! + lambda * v[i]!;
+  };
 
   constructor(params: ParamSet, options: NewtonCgOptions) {
     const iterations = options.iterations ?? 50;
@@ -53,12 +62,10 @@ export class NewtonCg extends DampedNewton {
     const { n, d, g, previous } = this;
     for (let i = 0; i < n; i++) d[i] = DECAY * previous[i]!;
     const lambda = this.lambda;
-    const apply = (v: Float64Array, out: Float64Array) => {
-      this.product(params, hv, v, this.hv);
-      for (let i = 0; i < n; i++) out[i] = this.hv[i]! + lambda * v[i]!;
-    };
+    this.at = params;
+    this.hvp = hv;
     const gNorm = norm(g);
-    const r = this.cg.solve(apply, g, d, Math.min(0.5, Math.sqrt(gNorm)) * gNorm, this.maxIterations);
+    const r = this.cg.solve(this.apply, g, d, Math.min(0.5, Math.sqrt(gNorm)) * gNorm, this.maxIterations);
     this.lastStop = r.stop;
     if (r.stop === "negative-curvature") this.grow(Math.max(1.5, (-2 * (r.curvature - lambda)) / lambda));
     previous.set(d);

@@ -308,6 +308,14 @@ describe("the command line", () => {
     expect(b.stdout).toMatch(/final: train loss \S+ +acc 100\.0%/);
   });
 
+  it("nnc train refuses to resume newton from another optimizer's checkpoint (exit 1, naming both)", () => {
+    expect(runCli(["train", "xor.nn", "--epochs", "2", "--checkpoint-seconds", "0", "-o", "sgd.weights.json"], dir).status).toBe(0);
+    const r = runCli(["train", "xor.nn", "--optimizer", "newton", "--resume", "sgd.checkpoint.json", "-o", "n.weights.json"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/sgd\.checkpoint\.json holds the state of optimizer sgd, not newton: resume with --optimizer sgd/);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+  });
+
   it("nnc train refuses --lr for newton_cg, which has no learning rate", () => {
     const r = runCli(["train", "xor.nn", "--optimizer", "newton_cg", "--lr", "0.1"], dir);
     expect(r.status).toBe(1);
