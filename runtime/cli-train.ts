@@ -13,7 +13,9 @@ import { applyNormalization, loadDataset, splitDataset } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
 import { forModule, modulePrecision } from "./precision.js";
-import { hessianVectorProductOf, isFullBatch } from "./full-batch.js";
+import { createFullBatch, hessianVectorProductOf, isFullBatch } from "./full-batch.js";
+import { createOptimizer } from "./optimizers/index.js";
+import { createFusedState } from "./fused-step.js";
 import { newtonSizeError } from "./optimizers/newton.js";
 import { lossCurvesSvg, terminalChart } from "./plot.js";
 import { train, type EpochReport } from "./train.js";
@@ -155,6 +157,16 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   if (tooLarge !== null) throw new CliError(`nnc: error: ${modelFile}: ${tooLarge}`);
   if ((cfg.optimizer.name === "newton" || cfg.optimizer.name === "newton_cg") && hessianVectorProductOf(mod, data) === null)
     throw new CliError(`nnc: error: optimizer ${cfg.optimizer.name} needs Hessian-vector products, and this module does not export hessianVectorProductBatch`);
+  // the optimizers check their arguments' ranges when created: once here, so that a bad one is the
+  // user's error (exit 1) before training, not an internal one from inside the loop
+  try {
+    if (createFullBatch(mod, cfg.optimizer, mod.createParams(), data) === null) {
+      const optimizer = createOptimizer(cfg.optimizer, mod.createParams());
+      if (cfg.optimizer.name !== "sgd") createFusedState(mod, cfg.optimizer, optimizer, null); // the module's own check
+    }
+  } catch (e) {
+    throw new CliError(`nnc: error: ${modelFile}: ${(e as Error).message}`);
+  }
   const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
   out(`model ${mod.meta.name}: ${nParams} parameters${f32}; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);

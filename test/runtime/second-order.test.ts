@@ -5,7 +5,7 @@
  * ‖∇f‖ ≤ 1e-6 on the digits 64-32-10 network; the parameter limit of newton; exact resumption;
  * the Hessian check against modules whose H·v is wrong; and both through the command line.
  */
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
@@ -313,6 +313,15 @@ describe("the command line", () => {
     const r = runCli(["train", "xor.nn", "--optimizer", "newton", "--resume", "sgd.checkpoint.json", "-o", "n.weights.json"], dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/sgd\.checkpoint\.json holds the state of optimizer sgd, not newton: resume with --optimizer sgd/);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+  });
+
+  it("nnc train reports an optimizer argument out of range as the user's error (exit 1) before training", () => {
+    writeFileSync(join(dir, "bad-damping.nn"), readFileSync(join(dir, "xor.nn"), "utf8").replace("optimizer sgd(lr = 0.5)", "optimizer newton_cg(damping = -1)"));
+    const r = runCli(["train", "bad-damping.nn", "-o", "bad.weights.json"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bad-damping\.nn: newton_cg: damping must be positive and at most 1000000000000, got -1/);
+    expect(r.stdout).not.toMatch(/initial loss/);
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
 
