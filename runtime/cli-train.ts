@@ -173,6 +173,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
 
+  // newton and newton_cg have no learning rate to report
+  const hasLr = Object.hasOwn(OPTIMIZERS[cfg.optimizer.name], "lr");
   const tty = process.stdout.isTTY === true;
   const bar = tty ? new cliProgress.SingleBar({ format: "  epoch {epoch} [{bar}] {value}/{total} batches", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let barEpoch = -1;
@@ -206,7 +208,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
       const every = Math.max(1, Math.ceil(cfg.epochs / 25));
       if (r.epoch % every !== 0 && r.epoch !== cfg.epochs && r.epoch !== 1) return;
       const width = String(cfg.epochs).length;
-      out(`epoch ${String(r.epoch).padStart(width)}/${cfg.epochs}  ${evalText("train", r.train)}${r.validation ? `   ${evalText("valid", r.validation)}` : ""}   lr ${r.lr.toPrecision(3)}   ${r.seconds.toFixed(1)}s${r.best && r.validation ? "  *" : ""}`);
+      out(`epoch ${String(r.epoch).padStart(width)}/${cfg.epochs}  ${evalText("train", r.train)}${r.validation ? `   ${evalText("valid", r.validation)}` : ""}${hasLr ? `   lr ${r.lr.toPrecision(3)}` : ""}   ${r.seconds.toFixed(1)}s${r.best && r.validation ? "  *" : ""}`);
     },
     // a checkpoint after an epoch when the last one is 5 s old (tiny epochs would spend their
     // time writing), and always after the last epoch

@@ -301,7 +301,7 @@ describe("the command line", () => {
     expect(a.stderr).toBe("");
     expect(a.status).toBe(0);
     expect(a.stdout).toMatch(/optimizer newton\(damping = 0\.0001\) · schedule constant · full batch · 20 epochs/);
-    expect(a.stdout).toMatch(/epoch 20\/20 +train loss 0\.0598 +acc +98\.\d%/);
+    expect(a.stdout).toMatch(/epoch 20\/20 +train loss 0\.0598 +acc +98\.\d% +\d+\.\ds\n/); // no learning rate to show
     const b = runCli(["train", "xor.nn", "--optimizer", "newton_cg", "--epochs", "30", "-o", "xor.weights.json"], dir);
     expect(b.status).toBe(0);
     expect(b.stdout).toMatch(/optimizer newton_cg\(damping = 0\.0001, iterations = 50\)/);
