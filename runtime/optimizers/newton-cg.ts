@@ -36,8 +36,6 @@ export class NewtonCg extends DampedNewton {
   /** the previous iteration's direction (the warm start), kept in checkpoints */
   private readonly previous: Float64Array;
   private readonly hv: Float64Array;
-  /** the reason the last solve stopped, for tests and reports */
-  lastStop = "";
   /** the point and product of the current iteration, for `apply` */
   private at: ParamSet = {};
   private hvp: HessianVectorProduct = () => NaN;
@@ -66,7 +64,6 @@ export class NewtonCg extends DampedNewton {
     this.hvp = hv;
     const gNorm = norm(g);
     const r = this.cg.solve(this.apply, g, d, Math.min(0.5, Math.sqrt(gNorm)) * gNorm, this.maxIterations);
-    this.lastStop = r.stop;
     if (r.stop === "negative-curvature") this.grow(Math.max(1.5, (-2 * (r.curvature - lambda)) / lambda));
     previous.set(d);
     let dd = 0;
