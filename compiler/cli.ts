@@ -11,12 +11,14 @@ import { renderDiagnostics } from "./diagnostics/render.js";
 import { Diagnostics, format } from "./diagnostics/diagnostic.js";
 import { DEFAULT_UNROLL, scheduleModule } from "./codegen/emit-module.js";
 import { explain, explainIr } from "./explain.js";
-import { writeFileAtomic } from "./io.js";
+import { checkOutputs, OutputError, writeFileAtomic } from "./io.js";
+import { printableLines } from "./diagnostics/printable.js";
 import { baseName, check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
 import { printSchedule } from "./schedule/print.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
 import { isPrecision, PRECISIONS, TARGETS, type Precision, type Target } from "./target.js";
 import { chooseTarget } from "./choose-target.js";
+import { describeRule, fitsRule, NUMBER_RULES, parseFlagNumber, type NumberSetting } from "../runtime/usage.js";
 import { kernelLibrary } from "./codegen/wasm/library.js";
 import type { Model } from "./semantics/model.js";
 import { FULL_BATCH_OPTIMIZERS } from "./semantics/train-block.js";
@@ -71,14 +73,22 @@ function collectSet(value: string, previous: Record<string, number>): Record<str
   return { ...previous, [m[1]!]: v };
 }
 
-function positiveInt(value: string): number {
-  const v = Number(value);
-  if (!Number.isInteger(v) || v < 0) throw new InvalidArgumentError("expected a non-negative integer");
-  return v;
+/**
+ * The parser of a numeric flag: decimal text (parseFlagNumber) within the setting's range, one
+ * table for the CLI and the library (NUMBER_RULES, runtime/usage.ts; docs/limits.md).
+ */
+function ruled(setting: NumberSetting): (value: string) => number {
+  const rule = NUMBER_RULES[setting];
+  return (value) => {
+    const v = parseFlagNumber(value);
+    if (!fitsRule(v, rule)) throw new InvalidArgumentError(`expected ${describeRule(rule)}`);
+    return v;
+  };
 }
 
 function unrollThreshold(value: string): number {
-  const v = positiveInt(value);
+  const v = parseFlagNumber(value);
+  if (!Number.isInteger(v) || v < 0) throw new InvalidArgumentError("expected a non-negative integer");
   if (v > MAX_UNROLL)
     throw new InvalidArgumentError(`expected at most ${MAX_UNROLL}: unrolling a layer of that much work already takes half a minute and a gigabyte, and yields megabytes of code (docs/limits.md)`);
   return v;
@@ -87,12 +97,6 @@ function unrollThreshold(value: string): number {
 function targetName(value: string): Target {
   if (!(TARGETS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${TARGETS.join(" or ")}`);
   return value as Target;
-}
-
-function positiveNumber(value: string): number {
-  const v = Number(value);
-  if (!(v > 0)) throw new InvalidArgumentError("expected a positive number");
-  return v;
 }
 
 function precisionOf(value: string): Precision {
@@ -114,32 +118,24 @@ function compileOptions(file: string, o: CommonOpts, emit: "ts" | "js" = "ts"): 
 /** Prints diagnostics (errors and warnings) to stderr; true when there were errors. */
 function report(file: string, source: string, diags: { sorted(): readonly import("./diagnostics/diagnostic.js").Diagnostic[]; hasErrors: boolean }): boolean {
   const text = renderDiagnostics(file, source, diags.sorted());
-  if (text) process.stderr.write(text);
+  if (text) process.stderr.write(printableLines(text));
   return diags.hasErrors;
 }
 
 async function runCompile(file: string, o: CommonOpts & { output?: string; emit: "ts" | "js" }): Promise<number> {
   const source = readSource(file);
+  const base = o.output && o.output !== "-" ? o.output.replace(/\.(ts|js)$/, "") : join(dirname(file), stem(file));
+  // '-' prints the module (the .js alone with --emit js); the files are checked before compiling
+  const paths = o.output === "-" ? [] : o.emit === "js" ? [`${base}.js`, `${base}.d.ts`] : [o.output ?? `${base}.ts`];
+  checkOutputs(paths.map((path) => ({ what: "the output", path })), [{ what: "the model", path: file }]);
   const result = await compile(source, compileOptions(file, o, o.emit));
   if (report(file, source, result.diagnostics) || result.ts === null) return 1;
-  const base = o.output && o.output !== "-" ? o.output.replace(/\.(ts|js)$/, "") : join(dirname(file), stem(file));
-  if (o.emit === "js") {
-    if (o.output === "-") process.stdout.write(result.js!.js);
-    else {
-      writeOutput(`${base}.js`, result.js!.js);
-      writeOutput(`${base}.d.ts`, result.js!.dts);
-    }
-  } else if (o.output === "-") process.stdout.write(result.ts);
-  else writeOutput(o.output ?? `${base}.ts`, result.ts);
+  if (o.output === "-") process.stdout.write(o.emit === "js" ? result.js!.js : result.ts);
+  else if (o.emit === "js") {
+    writeFileAtomic(paths[0]!, result.js!.js);
+    writeFileAtomic(paths[1]!, result.js!.dts);
+  } else writeFileAtomic(paths[0]!, result.ts);
   return 0;
-}
-
-function writeOutput(path: string, text: string): void {
-  try {
-    writeFileAtomic(path, text);
-  } catch (e) {
-    throw new UserError(`nnc: error NN9002: ${format("NN9002", [path, (e as NodeJS.ErrnoException).code ?? String(e)])}`);
-  }
 }
 
 async function runCheck(file: string, flags: CommonOpts & { seed: number; tolerance?: number; samples: number; hessian?: boolean }): Promise<number> {
@@ -238,12 +234,20 @@ async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule
  * Compiles the model in memory and loads the module; null (diagnostics printed) on errors. Without
  * --target, the target is chosen for the model and `batch` (choose-target.ts) and `say` is told.
  */
-async function compileAndLoad(file: string, o: CommonOpts, batch?: (model: Model) => { batch: number; optimizer?: string }, say?: (line: string) => void) {
+async function compileAndLoad(
+  file: string,
+  o: CommonOpts,
+  batch?: (model: Model) => { batch: number; optimizer?: string },
+  say?: (line: string) => void,
+  /** runs before any work on the checked model: validates the paths the command will write */
+  prepare?: (model: Model) => void,
+) {
   const source = readSource(file);
   let target = o.target;
-  if (target === undefined && batch !== undefined) {
+  if ((target === undefined && batch !== undefined) || prepare !== undefined) {
     const { model } = check(source, compileOptions(file, o));
-    if (model !== null) {
+    if (model !== null) prepare?.(model);
+    if (model !== null && target === undefined && batch !== undefined) {
       const run = batch(model);
       const choice = chooseTarget(model, run.batch, o.unroll ?? DEFAULT_UNROLL, run.optimizer);
       target = choice.target;
@@ -255,14 +259,32 @@ async function compileAndLoad(file: string, o: CommonOpts, batch?: (model: Model
   return { model: result.model!, mod: await loadModule(result.ts) };
 }
 
-const stdout = (s: string) => void process.stdout.write(s + "\n");
-const stderr = (s: string) => void process.stderr.write(s + "\n");
-
-function fraction(value: string): number {
-  const v = Number(value);
-  if (!(v > 0 && v < 1)) throw new InvalidArgumentError("expected a number between 0 and 1");
-  return v;
+interface ExportFlags {
+  format: "onnx";
+  output: string;
+  weights?: string;
+  set?: Record<string, number>;
 }
+
+/** `nnc export`: the exporter of each format is loaded only when asked for. */
+async function runExport(file: string, o: ExportFlags): Promise<number> {
+  const onnx = await import("./export/onnx-cli.js");
+  const { OnnxExportError } = await import("./export/onnx.js");
+  let paths: import("./export/onnx-cli.js").OnnxExportPaths | undefined;
+  const loaded = await compileAndLoad(file, o, undefined, undefined, (model) => (paths = onnx.checkOnnxOutputs(file, model, o)));
+  if (loaded === null) return 1;
+  try {
+    onnx.runExportOnnx(file, loaded.model, loaded.mod, paths!, VERSION, o.output === "-" ? stderr : stdout);
+  } catch (e) {
+    if (e instanceof OnnxExportError) throw new UserError(`nnc: error: ${e.message}`);
+    throw e;
+  }
+  return 0;
+}
+
+// messages carry file names and data cells: printed without their control characters
+const stdout = (s: string) => void process.stdout.write(printableLines(s) + "\n");
+const stderr = (s: string) => void process.stderr.write(printableLines(s) + "\n");
 
 export function program(): Command {
   const cmd = new Command();
@@ -270,7 +292,8 @@ export function program(): Command {
     .name("nnc")
     .description("Compile a .nn neural-network model into a TypeScript module with its exact gradient.")
     .version(VERSION)
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeErr: (s) => void process.stderr.write(printableLines(s)) });
   const common = (c: Command) =>
     c
       .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
@@ -295,9 +318,9 @@ export function program(): Command {
       .command("check")
       .description("compare the emitted gradient with central finite differences at random parameters")
       .argument("<model.nn>", "the model source")
-      .option("--seed <n>", "seed for parameters and samples", positiveInt, 1)
-      .option("--samples <n>", "samples in the checked batch", positiveInt, 3)
-      .option("--tolerance <t>", `largest accepted relative error (default ${TOLERANCE.f64}; ${TOLERANCE.f32} with --precision f32)`, positiveNumber)
+      .option("--seed <n>", "seed for parameters and samples", ruled("seed"), 1)
+      .option("--samples <n>", "samples in the checked batch", ruled("samples"), 3)
+      .option("--tolerance <t>", `largest accepted relative error (default ${TOLERANCE.f64}; ${TOLERANCE.f32} with --precision f32)`, ruled("tolerance"))
       .option("--hessian", "also compare the module's Hessian-vector products with central differences of its gradient, and check their symmetry")
       .addOption(precision()),
   ).action(async (file: string, o) => setExit(await runCheck(file, o)));
@@ -316,21 +339,24 @@ export function program(): Command {
       .argument("<model.nn>", "the model source")
       .option("--data <file>", "training data: CSV with a header, or an MNIST IDX images file (…-images-idx3-ubyte[.gz])")
       .option("--validation <file>", "validation data")
-      .option("--split <fraction>", "hold out this fraction of the data for validation", fraction)
-      .option("--epochs <n>", "epochs", positiveInt)
-      .option("--batch <n>", "mini-batch size", positiveInt)
-      .option("--lr <rate>", "learning rate", positiveNumber)
+      .option("--split <fraction>", "hold out this fraction of the data for validation", ruled("split"))
+      .option("--epochs <n>", "epochs", ruled("epochs"))
+      .option("--batch <n>", "mini-batch size", ruled("batch"))
+      .option("--lr <rate>", "learning rate", ruled("lr"))
       .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton or newton_cg")
       .option("--schedule <name>", "constant, step, cosine, linear or inverse_sqrt")
-      .option("--seed <n>", "seed for initialization, shuffling and dropout", positiveInt)
-      .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", positiveInt)
+      .option("--seed <n>", "seed for initialization, shuffling and dropout", ruled("seed"))
+      .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", ruled("patience"))
       .option("--no-normalize", "do not z-score the inputs")
-      .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model)")
-      .option("--checkpoint <file>", "checkpoint written after an epoch (default: <model>.checkpoint.json)")
-      .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", positiveInt)
+      .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model); '-' prints the weights JSON to stdout (messages go to stderr, and no checkpoint or loss curves are written unless --checkpoint is given)")
+      .option("--checkpoint <file>", "checkpoint written after an epoch and at the end (default: beside the weights, <weights>.checkpoint.json)")
+      .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", ruled("checkpointSeconds"))
       .option("--resume <checkpoint>", "continue from a checkpoint")
       .addOption(precision()),
   ).action(async (file: string, o: CommonOpts & TrainFlags) => {
+    // with the weights on stdout, the messages go to stderr
+    const say = o.output === "-" ? stderr : stdout;
+    const rt = await runtime();
     const loaded = await compileAndLoad(
       file,
       o,
@@ -338,9 +364,10 @@ export function program(): Command {
         const optimizer = o.optimizer ?? model.train.optimizer?.name ?? "sgd";
         return { batch: (FULL_BATCH_OPTIMIZERS as readonly string[]).includes(optimizer) ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
       },
-      stdout,
+      say,
+      (model) => rt.checkTrainOutputs(file, model, o),
     );
-    setExit(loaded === null ? 1 : await (await runtime()).runTrain(file, loaded.model, loaded.mod, o, stdout));
+    setExit(loaded === null ? 1 : await rt.runTrain(file, loaded.model, loaded.mod, o, say, stderr));
   });
   common(
     cmd
@@ -349,13 +376,28 @@ export function program(): Command {
       .argument("<model.nn>", "the model source")
       .requiredOption("--weights <file>", "weights written by nnc train")
       .requiredOption("--data <file>", "data: CSV (inputs, optionally targets) or MNIST IDX")
-      .option("-o, --output <file>", "write the predictions (CSV) here instead of stdout")
+      .option("-o, --output <file>", "write the predictions (CSV) here instead of stdout ('-': stdout)")
+      .option("--allow-non-finite", "exit 0 even when some predictions are NaN or infinite (they are counted and reported either way; without this flag the exit status is 1)")
       .addOption(precision()),
   ).action(async (file: string, o: CommonOpts & PredictFlags) => {
+    const rt = await runtime();
+    rt.checkPredictOutputs(file, o);
     // the whole data set is one batch for predictBatch
     const loaded = await compileAndLoad(file, o, () => ({ batch: Infinity }));
-    setExit(loaded === null ? 1 : await (await runtime()).runPredict(loaded.model, loaded.mod, o, stdout, stderr));
+    setExit(loaded === null ? 1 : await rt.runPredict(loaded.model, loaded.mod, o, stdout, stderr));
   });
+  cmd
+    .command("export")
+    .description("write the model for another runtime: --format onnx writes the inference graph with the trained weights")
+    .argument("<model.nn>", "the model source")
+    .requiredOption("--format <format>", "onnx", (v) => {
+      if (v !== "onnx") throw new InvalidArgumentError("expected onnx");
+      return v;
+    })
+    .requiredOption("-o, --output <file>", "the file to write ('-': stdout)")
+    .option("--weights <file>", "weights written by nnc train (default: <model>.weights.json next to the model, where nnc train writes them)")
+    .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
+    .action(async (file: string, o: ExportFlags) => setExit(await runExport(file, o)));
   return cmd;
 }
 
@@ -373,12 +415,17 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program().parseAsync(argv);
   } catch (e) {
-    if (e instanceof UserError || (e instanceof Error && e.name === "CliError")) {
-      process.stderr.write(e.message + "\n");
+    if (e instanceof OutputError) {
+      process.stderr.write(printableLines(`nnc: error${e.code ? ` ${e.code}` : ""}: ${e.message}`) + "\n");
       process.exitCode = 1;
       return;
     }
-    process.stderr.write(`nnc: internal error: ${(e as Error).message}\n(this is a bug in nnc; rerun with NNC_DEBUG=1 for details)\n`);
+    if (e instanceof UserError || (e instanceof Error && e.name === "CliError")) {
+      process.stderr.write(printableLines(e.message) + "\n");
+      process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(`nnc: internal error: ${printableLines(String((e as Error).message))}\n(this is a bug in nnc; rerun with NNC_DEBUG=1 for details)\n`);
     if (process.env.NNC_DEBUG) process.stderr.write(String((e as Error).stack) + "\n");
     process.exitCode = 2;
   }

@@ -6,21 +6,24 @@
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import cliProgress from "cli-progress";
-import { writeFileAtomic } from "../compiler/io.js";
+import { once } from "node:events";
+import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
 import type { Model, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
 import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
 import { applyNormalization, loadDataset, splitDataset } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
 import { forModule, modulePrecision } from "./precision.js";
-import { createFullBatch, hessianVectorProductOf, isFullBatch } from "./full-batch.js";
+import { createFullBatchOptimizer, hessianVectorProductOf, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
-import { createFusedState } from "./fused-step.js";
 import { newtonSizeError } from "./optimizers/newton.js";
 import { lossCurvesSvg, terminalChart } from "./plot.js";
 import { train, type EpochReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
-import { loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
+import { modelIdentity } from "./identity.js";
+import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
+import { checkResume, loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
+import { createSchedule } from "./schedules.js";
 
 /** A mistake of the user's (bad flag, unreadable file): printed without a stack trace. */
 export class CliError extends Error {
@@ -44,6 +47,46 @@ export interface TrainFlags {
   patience?: number;
   /** least seconds between checkpoints (default 5; 0 = after every epoch) */
   checkpointSeconds?: number;
+}
+
+/** The files `nnc train` writes; null: not written. */
+export interface TrainOutputs {
+  /** '-': stdout */
+  readonly weights: string;
+  readonly plot: string | null;
+  readonly checkpoint: string | null;
+}
+
+/**
+ * The checkpoint and the loss curves sit beside the weights (`w.json` → `w.checkpoint.json`,
+ * `w.loss.svg`). Weights sent to stdout (`-o -`) or to a device (`-o /dev/null`) have no
+ * "beside": then only a checkpoint given with --checkpoint is written, and no loss curves.
+ */
+export function trainOutputs(modelFile: string, modelName: string, flags: TrainFlags): TrainOutputs {
+  if (flags.checkpoint === "-") throw new CliError("nnc: error: --checkpoint -: a checkpoint is a file for --resume to read, not a stream; give a file name");
+  const weights = flags.output ?? join(dirname(modelFile), `${modelName}.weights.json`);
+  const beside = weights !== "-" && !isStream(weights);
+  const base = weights.replace(/\.json$/, "").replace(/\.weights$/, "");
+  return { weights, plot: beside ? `${base}.loss.svg` : null, checkpoint: flags.checkpoint ?? (beside ? `${base}.checkpoint.json` : null) };
+}
+
+/** Validates every file `nnc train` will write, before any data is read (io.ts, checkOutputs). */
+export function checkTrainOutputs(modelFile: string, model: Model, flags: TrainFlags): TrainOutputs {
+  const cfg = resolveConfig(modelFile, model.train, flags);
+  const outputs = trainOutputs(modelFile, model.name, flags);
+  const written: Named[] = [];
+  if (outputs.weights !== "-") written.push({ what: "the weights (-o)", path: outputs.weights });
+  if (outputs.checkpoint !== null) written.push({ what: flags.checkpoint !== undefined ? "--checkpoint" : "the checkpoint", path: outputs.checkpoint });
+  if (outputs.plot !== null) written.push({ what: "the loss curves", path: outputs.plot });
+  const read: Named[] = [
+    { what: "the model", path: modelFile },
+    { what: "the data", path: cfg.data },
+    ...(cfg.validation !== null ? [{ what: "the validation data", path: cfg.validation }] : []),
+  ];
+  // resuming from the checkpoint the run goes on writing is the normal case; the other outputs must not be it
+  if (flags.resume !== undefined) checkOutputs(written.filter((w) => w.path !== outputs.checkpoint), [{ what: "--resume", path: flags.resume }]);
+  checkOutputs(written, read);
+  return outputs;
 }
 
 export interface RunConfig {
@@ -78,6 +121,8 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     if (!Object.hasOwn(SCHEDULES, flags.schedule)) throw new CliError(`nnc: unknown schedule '${flags.schedule}': expected ${Object.keys(SCHEDULES).join(", ")}`);
     schedule = { name: flags.schedule as ScheduleConfig["name"], args: { ...SCHEDULES[flags.schedule as ScheduleConfig["name"]] } };
   }
+  if (flags.validation !== undefined && flags.split !== undefined)
+    throw new CliError(`nnc: error: --validation and --split both choose the validation data: give one of them`);
   const validation = flags.validation ?? (flags.split === undefined && block.validation !== undefined ? rel(block.validation) : undefined);
   const split = flags.split ?? (flags.validation === undefined ? block.split : undefined);
   const es = flags.patience !== undefined ? { patience: flags.patience, minDelta: block.earlyStopping?.minDelta ?? 0 } : block.earlyStopping ?? null;
@@ -125,30 +170,79 @@ function expectedInitialLoss(mod: CompiledModule, data: Dataset): string {
   return ` (expected ≈ log ${c} = ${Math.log(c).toFixed(4)} for ${c} classes with near-uniform initial outputs)`;
 }
 
-export async function runTrain(modelFile: string, model: Model, mod: CompiledModule, flags: TrainFlags, out: (s: string) => void): Promise<number> {
+/**
+ * The run's settings against the rules of usage.ts (docs/limits.md), before any file is read: a
+ * flag's value was checked as it was parsed, so what fails here comes from the train block.
+ */
+function checkRunConfig(modelFile: string, cfg: RunConfig, flags: TrainFlags, mod: CompiledModule): void {
+  const source = (flag: keyof TrainFlags | null, setting: string) => (flag !== null && flags[flag] !== undefined ? `--${flag}` : `${modelFile}: train block: ${setting}`);
+  const check = (where: string, run: () => unknown) => {
+    try {
+      run();
+    } catch (e) {
+      if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${where}: ${e.detail}`);
+      throw e;
+    }
+  };
+  const numbers: [keyof TrainFlags | null, NumberSetting, string, number | null][] = [
+    ["epochs", "epochs", "epochs", cfg.epochs],
+    ["batch", "batch", "batch", cfg.batch],
+    ["seed", "seed", "seed", cfg.seed],
+    ["split", "split", "split", cfg.split],
+    ["patience", "patience", "early_stopping(patience)", cfg.earlyStopping?.patience ?? null],
+    [null, "minDelta", "early_stopping(min_delta)", cfg.earlyStopping?.minDelta ?? null],
+  ];
+  for (const [flag, setting, name, value] of numbers) if (value !== null) check(source(flag, name), () => checkNumber("", value, setting));
+  const opt = cfg.optimizer;
+  // the messages name the optimizer and the argument: "optimizer adam: beta1 must be in [0, 1), got 1.5"
+  const optWhere = flags.lr !== undefined || flags.optimizer !== undefined ? `--optimizer, --lr and ${modelFile}: train block` : `${modelFile}: train block`;
+  check(optWhere, () => {
+    checkOptimizerConfig(opt);
+    // its constructor checks the hyperparameters; no parameters: nothing allocated
+    if (isFullBatch(opt.name)) createFullBatchOptimizer(opt, {});
+    else createOptimizer(opt, {});
+  });
+  check(flags.schedule !== undefined ? "--schedule" : `${modelFile}: train block`, () => {
+    checkScheduleConfig(cfg.schedule);
+    asUsage("schedule", () => createSchedule(cfg.schedule, opt.args.lr ?? 0.01, cfg.epochs));
+  });
+}
+
+/** `run`, with an NncUsageError (a value the library refuses) as a user error: exit 1, not an internal error. */
+function asCliError<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The checkpoint to resume from, checked against the model (name, graph identity, shapes) and the run. */
+function readCheckpoint(path: string, mod: CompiledModule, cfg: RunConfig, graph: string, out: (s: string) => void): WeightsFile {
+  const { file } = asCliError(() => loadWeights(path, mod));
+  const { graphChecked } = asCliError(() => checkResume(file, mod, { epochs: cfg.epochs, optimizer: cfg.optimizer, graph }, path));
+  if (!graphChecked) out(`note: ${path} records no graph identity (written by an earlier nnc): checked by the model's name and parameter shapes only`);
+  return file;
+}
+
+export async function runTrain(modelFile: string, model: Model, mod: CompiledModule, flags: TrainFlags, out: (s: string) => void, warn: (s: string) => void = out): Promise<number> {
   const cfg = resolveConfig(modelFile, model.train, flags);
+  checkRunConfig(modelFile, cfg, flags, mod);
+  const outputs = checkTrainOutputs(modelFile, model, flags);
+  // the model's identity, recorded in the weights and the checkpoint (identity.ts)
+  const graph = modelIdentity(model);
+  const resume = flags.resume ? readCheckpoint(flags.resume, mod, cfg, graph, out) : null;
   let data = load(cfg.data, mod);
+  if (data.count === 0) throw new CliError(`nnc: error: ${cfg.data}: no samples to train on`);
   let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod) : null;
+  if (validation?.count === 0) throw new CliError(`nnc: error: ${cfg.validation}: no validation samples`);
   if (cfg.split !== null) {
     const parts = splitDataset(data, cfg.split, cfg.seed);
+    if (parts.train.count === 0 || parts.validation.count === 0)
+      throw new CliError(`nnc: error: ${flags.split !== undefined ? "--split" : `${modelFile}: train block: split`} ${cfg.split} of the ${data.count} samples of ${cfg.data} leaves ${parts.train.count} for training and ${parts.validation.count} for validation: each needs at least one`);
     data = parts.train;
     validation = parts.validation;
-  }
-  const weightsPath = flags.output ?? join(dirname(modelFile), `${mod.meta.name}.weights.json`);
-  const base = weightsPath.replace(/\.json$/, "").replace(/\.weights$/, "");
-  const plotPath = `${base}.loss.svg`;
-  const checkpointPath = flags.checkpoint ?? `${base}.checkpoint.json`;
-  let resume: WeightsFile | null = null;
-  if (flags.resume) {
-    try {
-      resume = loadWeights(flags.resume, mod).file;
-    } catch (e) {
-      throw new CliError(`nnc: error: ${(e as Error).message}`);
-    }
-    if (!resume.resume) throw new CliError(`nnc: error: ${flags.resume} is a weights file without checkpoint state; give a .checkpoint.json`);
-    const saved = resume.resume.optimizer?.name;
-    if (saved !== undefined && saved !== cfg.optimizer.name)
-      throw new CliError(`nnc: error: ${flags.resume} holds the state of optimizer ${saved}, not ${cfg.optimizer.name}: resume with --optimizer ${saved}`);
   }
 
   const nParams = Object.values(mod.meta.params).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
@@ -157,16 +251,6 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   if (tooLarge !== null) throw new CliError(`nnc: error: ${modelFile}: ${tooLarge}`);
   if ((cfg.optimizer.name === "newton" || cfg.optimizer.name === "newton_cg") && hessianVectorProductOf(mod, data) === null)
     throw new CliError(`nnc: error: optimizer ${cfg.optimizer.name} needs Hessian-vector products, and this module does not export hessianVectorProductBatch`);
-  // the optimizers check their arguments' ranges when created: once here, so that a bad one is the
-  // user's error (exit 1) before training, not an internal one from inside the loop
-  try {
-    if (createFullBatch(mod, cfg.optimizer, mod.createParams(), data) === null) {
-      const optimizer = createOptimizer(cfg.optimizer, mod.createParams());
-      if (cfg.optimizer.name !== "sgd") createFusedState(mod, cfg.optimizer, optimizer, null); // the module's own check
-    }
-  } catch (e) {
-    throw new CliError(`nnc: error: ${modelFile}: ${(e as Error).message}`);
-  }
   const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
   out(`model ${mod.meta.name}: ${nParams} parameters${f32}; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
@@ -179,7 +263,19 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const bar = tty ? new cliProgress.SingleBar({ format: "  epoch {epoch} [{bar}] {value}/{total} batches", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let barEpoch = -1;
   let lastCheckpoint = performance.now();
-  const result = train(mod, data, {
+  // the latest epoch's checkpoint while throttling holds it back; always written at the end, so
+  // that the checkpoint a run announces exists even when it stops early or diverges
+  let pending: WeightsFile | null = null;
+  let checkpointWritten = false;
+  let checkpointWarned = false;
+  const writeCheckpoint = () => {
+    if (pending === null || outputs.checkpoint === null) return;
+    saveWeights(outputs.checkpoint, pending);
+    pending = null;
+    checkpointWritten = true;
+  };
+  // what reaches train() has been checked above; a value that still fails its checks is the user's
+  const result = asCliError(() => train(mod, data, {
     epochs: cfg.epochs,
     batch: cfg.batch,
     optimizer: cfg.optimizer,
@@ -213,11 +309,21 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     // a checkpoint after an epoch when the last one is 5 s old (tiny epochs would spend their
     // time writing), and always after the last epoch
     onCheckpoint: (c) => {
+      if (outputs.checkpoint === null) return;
+      // a copy: params, history and best go on changing (or are restored) after this epoch
+      pending = toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: { ...c.resume, history: [...c.resume.history] }, graph });
       if (performance.now() - lastCheckpoint < 1000 * (flags.checkpointSeconds ?? 5) && c.resume.epoch < cfg.epochs) return;
       lastCheckpoint = performance.now();
-      saveWeights(checkpointPath, toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: c.resume }));
+      try {
+        writeCheckpoint();
+      } catch (e) {
+        // a full disk mid-run need not lose the run: the weights may still be written at the end
+        if (!(e instanceof WriteError)) throw e;
+        if (!checkpointWarned) warn(`nnc: warning: checkpoint not written: ${e.message}; training goes on (tried again after later epochs)`);
+        checkpointWarned = true;
+      }
     },
-  });
+  }));
   if (bar && barEpoch !== -1) bar.stop();
   if (result.message) out(result.message);
 
@@ -232,16 +338,34 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     train: { loss: finalTrain.loss, accuracy: finalTrain.accuracy, rmse: finalTrain.rmse },
     validation: finalValid && { loss: finalValid.loss, accuracy: finalValid.accuracy, rmse: finalValid.rmse },
   };
-  saveWeights(weightsPath, toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg, mod), metrics }));
   const series = [
     { name: "train", color: "#1f77b4", values: result.history.map((h) => h.train.loss) },
     ...(validation ? [{ name: "validation", color: "#d62728", values: result.history.map((h) => h.validation?.loss ?? NaN) }] : []),
   ];
-  writeFileAtomic(plotPath, lossCurvesSvg(`${mod.meta.name}: loss by epoch`, series));
   out(`final: ${evalText("train", finalTrain)}${finalValid ? `   ${evalText("valid", finalValid)}` : ""}`);
-  out(`weights → ${weightsPath}   loss curves → ${plotPath}   checkpoint → ${checkpointPath}`);
+  // each file is tried even when another failed; the weights first, the most precious
+  const weights = toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg, mod), metrics, graph });
+  const written: string[] = [];
+  const failed: string[] = [];
+  const attempt = (label: string, write: () => boolean) => {
+    try {
+      if (write()) written.push(label);
+    } catch (e) {
+      if (!(e instanceof WriteError)) throw e;
+      failed.push(e.message);
+    }
+  };
+  if (outputs.weights === "-") {
+    await writeStdout(JSON.stringify(weights) + "\n");
+    written.push("weights → stdout");
+  } else attempt(`weights → ${outputs.weights}`, () => (saveWeights(outputs.weights, weights), true));
+  const plot = outputs.plot;
+  if (plot !== null) attempt(`loss curves → ${plot}`, () => (writeFileAtomic(plot, lossCurvesSvg(`${mod.meta.name}: loss by epoch`, series)), true));
+  attempt(`checkpoint → ${outputs.checkpoint}`, () => (writeCheckpoint(), checkpointWritten));
+  if (written.length > 0) out(written.join("   "));
+  for (const f of failed) warn(`nnc: error NN9002: ${f}`);
   if (result.history.length > 1 && result.stopped !== "diverged") out(terminalChart(series));
-  return result.stopped === "diverged" ? 1 : 0;
+  return result.stopped === "diverged" || failed.length > 0 ? 1 : 0;
 }
 
 function configJson(cfg: RunConfig, mod: CompiledModule): Record<string, unknown> {
@@ -251,8 +375,32 @@ function configJson(cfg: RunConfig, mod: CompiledModule): Record<string, unknown
 export interface PredictFlags {
   weights: string;
   data: string;
+  /** '-' or absent: stdout */
   output?: string;
+  /** exit 0 even when predictions are NaN or infinite */
+  allowNonFinite?: boolean;
 }
+
+const predictionsPath = (flags: PredictFlags) => (flags.output === undefined || flags.output === "-" ? null : flags.output);
+
+/** Validates the file `nnc predict` will write, before anything is read (io.ts, checkOutputs). */
+export function checkPredictOutputs(modelFile: string, flags: PredictFlags): void {
+  const path = predictionsPath(flags);
+  if (path === null) return;
+  checkOutputs([{ what: "the predictions (-o)", path }], [
+    { what: "the model", path: modelFile },
+    { what: "--weights", path: flags.weights },
+    { what: "--data", path: flags.data },
+  ]);
+}
+
+/** Writes to stdout, waiting while a slow reader's pipe is full: output is streamed, not held. */
+async function writeStdout(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, "drain");
+}
+
+/** Predictions are written in pieces of about this many characters. */
+const CHUNK = 1 << 16;
 
 export async function runPredict(model: Model, mod: CompiledModule, flags: PredictFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   let weights;
@@ -273,25 +421,45 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
     return s.length === 0 ? [k] : Array.from({ length: n }, (_, i) => `${k}_${i}`);
   });
   const scoring = withTargets ? scoringFor(mod, data) : null;
-  const lines = [header.join(",") + (scoring?.kind === "argmax" ? ",class" : "")];
-  for (let r = 0; r < data.count; r++) {
-    const cells: string[] = [];
-    for (const [k, s] of names) {
-      const n = s.reduce((a, b) => a * b, 1);
-      for (let i = 0; i < n; i++) cells.push(String(outputs[k]![r * n + i]));
+  // streamed: to a temporary renamed at the end (the old file stays until then), or to stdout
+  const path = predictionsPath(flags);
+  const file = path === null ? null : openOutput(path);
+  const emit = async (text: string) => (file !== null ? file.write(text) : await writeStdout(text));
+  const nonFinite: number[] = []; // the first few rows, counted from 1
+  let nonFiniteCount = 0;
+  try {
+    let chunk = header.join(",") + (scoring?.kind === "argmax" ? ",class" : "") + "\n";
+    for (let r = 0; r < data.count; r++) {
+      const cells: string[] = [];
+      let finite = true;
+      for (const [k, s] of names) {
+        const n = s.reduce((a, b) => a * b, 1);
+        for (let i = 0; i < n; i++) {
+          const v = outputs[k]![r * n + i]!;
+          if (!Number.isFinite(v)) finite = false;
+          cells.push(String(v));
+        }
+      }
+      if (scoring?.kind === "argmax") {
+        const o = outputs[scoring.output]!;
+        let best = 0;
+        for (let i = 1; i < scoring.classes; i++) if (o[r * scoring.classes + i]! > o[r * scoring.classes + best]!) best = i;
+        cells.push(String(best));
+      }
+      if (!finite && nonFiniteCount++ < 5) nonFinite.push(r + 1);
+      chunk += cells.join(",") + "\n";
+      if (chunk.length >= CHUNK) {
+        await emit(chunk);
+        chunk = "";
+      }
     }
-    if (scoring?.kind === "argmax") {
-      const o = outputs[scoring.output]!;
-      let best = 0;
-      for (let i = 1; i < scoring.classes; i++) if (o[r * scoring.classes + i]! > o[r * scoring.classes + best]!) best = i;
-      cells.push(String(best));
-    }
-    lines.push(cells.join(","));
+    await emit(chunk);
+    file?.commit();
+  } catch (e) {
+    file?.abort();
+    throw e;
   }
-  const csv = lines.join("\n") + "\n";
-  const report = flags.output ? out : err;
-  if (flags.output) writeFileAtomic(flags.output, csv);
-  else out(csv.replace(/\n$/, ""));
+  const report = path !== null ? out : err;
   if (withTargets) {
     const e = evaluate(mod, weights.params, data);
     report(`${data.count} samples: loss ${fmt(e.loss)}${e.accuracy !== null ? `, accuracy ${pct(e.accuracy)}` : ""}${e.rmse !== null ? `, rmse ${fmt(e.rmse)}` : ""}`);
@@ -302,8 +470,17 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
       e.confusion.forEach((row, i) => report(`  ${String(i).padStart(3)} ${row.map((v) => String(v).padStart(w)).join(" ")}`));
     }
   }
-  if (flags.output) out(`predictions → ${flags.output}`);
-  return 0;
+  if (path !== null) out(`predictions → ${path}`);
+  if (nonFiniteCount === 0) return 0;
+  // written all the same (the other rows are good); the exit status says the run is not clean
+  const which = `${nonFinite.join(", ")}${nonFiniteCount > nonFinite.length ? ", …" : ""}`;
+  const what = `${nonFiniteCount} of ${data.count} predictions are not finite (NaN or ±Infinity): sample${nonFiniteCount > 1 ? "s" : ""} ${which} (counted from 1); inputs far outside the range of the training data overflow`;
+  if (flags.allowNonFinite) {
+    err(`nnc: warning: ${what}`);
+    return 0;
+  }
+  err(`nnc: error: ${what}. The predictions were written; --allow-non-finite accepts them (exit status 0)`);
+  return 1;
 }
 
 /** A CSV whose header has exactly as many columns as the model has input values. */

@@ -1,5 +1,6 @@
 import type { Diagnostic } from "./diagnostic.js";
 import { LineMap } from "./span.js";
+import { printable } from "./printable.js";
 
 /**
  * Renders diagnostics in the compiler tradition:
@@ -20,9 +21,8 @@ export function renderDiagnostics(file: string, source: string, diagnostics: rea
     }
     const { line, col } = map.lineCol(d.span.start);
     out.push(`${file}:${line}:${col}: ${d.severity} ${d.code}: ${d.message}`);
-    // control characters (NUL, a lone CR, ESC …) are echoed as U+FFFD: one column each, and
-    // no terminal escape sequence from the file reaches the user's terminal
-    const text = map.lineText(line).replace(/\t/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "\ufffd");
+    // a tab is one column; other control characters are echoed as U+FFFD (printable.ts)
+    const text = printable(map.lineText(line).replace(/\t/g, " "));
     const gutter = String(line);
     const pad = " ".repeat(gutter.length);
     // The squiggle covers the span's part on its first line, and at least one character.

@@ -26,6 +26,7 @@
  * each move, so that it is exactly the rounded point the objective saw.
  */
 import { arrayLike } from "../precision.js";
+import { NncUsageError } from "../usage.js";
 import type { FloatArray, HessianVectorProduct, Objective, OptimizerState, ParamSet } from "../types.js";
 
 export interface SecondOrderResult {
@@ -57,7 +58,7 @@ const DAMPING_MIN = 1e-12;
 const DAMPING_MAX = 1e12;
 
 export function checkDamping(who: string, damping: number): void {
-  if (!(damping > 0 && damping <= DAMPING_MAX)) throw new Error(`${who}: damping must be positive and at most ${DAMPING_MAX}, got ${damping}`);
+  if (!(damping > 0 && damping <= DAMPING_MAX)) throw new NncUsageError("options.optimizer.args.damping", `optimizer ${who}: damping must be positive and at most ${DAMPING_MAX}, got ${damping}`);
 }
 
 export abstract class DampedNewton implements SecondOrder {

@@ -12,6 +12,7 @@
  *    positive along p next time;
  *  - the line search and λ's adaptation of damped-newton.ts.
  */
+import { NncUsageError } from "../usage.js";
 import { ConjugateGradient } from "./conjugate-gradient.js";
 import { DampedNewton, norm } from "./damped-newton.js";
 import type { HessianVectorProduct, OptimizerState, ParamSet } from "../types.js";
@@ -48,7 +49,7 @@ export class NewtonCg extends DampedNewton {
 
   constructor(params: ParamSet, options: NewtonCgOptions) {
     const iterations = options.iterations ?? 50;
-    if (!Number.isInteger(iterations) || iterations < 1 || iterations > 100000) throw new Error(`newton_cg: iterations must be an integer from 1 to 100000, got ${iterations}`);
+    if (!Number.isInteger(iterations) || iterations < 1 || iterations > 100000) throw new NncUsageError("options.optimizer.args.iterations", `optimizer newton_cg: iterations must be an integer from 1 to 100000, got ${iterations}`);
     super("newton_cg", params, options.damping ?? 1e-4, 2 / 3);
     this.maxIterations = iterations;
     this.cg = new ConjugateGradient(this.n, iterations);

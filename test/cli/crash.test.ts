@@ -50,7 +50,7 @@ describe("killing nnc train", () => {
     // a kill during a write may leave the writer's temporary file, never a partial checkpoint: the
     // only other file is hidden and named as the killed process's temporary
     const leftovers = () => readdirSync(dir).filter((f) => f.startsWith(".run.checkpoint.json"));
-    for (const f of leftovers()) expect(f).toMatch(/^\.run\.checkpoint\.json\.\d+\.tmp$/);
+    for (const f of leftovers()) expect(f).toMatch(/^\.run\.checkpoint\.json\.\d+\.[0-9a-f]+\.tmp$/);
     expect(existsSync(join(dir, "run.weights.json"))).toBe(false);
 
     const r = runCli(["train", "digits.nn", "--epochs", String(epoch + 2), "--patience", "5000", "--resume", "run.checkpoint.json", "--checkpoint-seconds", "0", "-o", "run.weights.json"], dir);
