@@ -21,8 +21,11 @@ import { chooseTarget } from "./choose-target.js";
 import { describeRule, fitsRule, NUMBER_RULES, parseFlagNumber, type NumberSetting } from "../runtime/usage.js";
 import { kernelLibrary } from "./codegen/wasm/library.js";
 import type { Model } from "./semantics/model.js";
+import { FULL_BATCH_OPTIMIZERS } from "./semantics/train-block.js";
 // the gradient checks import nothing heavy (no typescript): loaded with the CLI
 import { CHECK_TOLERANCE as TOLERANCE, gradCheck, precisionCheck } from "../runtime/gradcheck.js";
+import { batchHessianOf, hessianCheck } from "../runtime/hessian-check.js";
+import type { CompiledModule } from "../runtime/load-module.js";
 
 // typescript (behind loadModule) takes most of a second to load: only commands that run a
 // module load it
@@ -135,7 +138,9 @@ async function runCompile(file: string, o: CommonOpts & { output?: string; emit:
   return 0;
 }
 
-async function runCheck(file: string, flags: CommonOpts & { seed: number; tolerance?: number; samples: number }): Promise<number> {
+async function runCheck(file: string, flags: CommonOpts & { seed: number; tolerance?: number; samples: number; hessian?: boolean }): Promise<number> {
+  if (flags.hessian && flags.precision === "f32")
+    throw new UserError("nnc: error: --hessian compares with central differences, which need float64: drop --precision f32 (the f32 module's gradient is checked by nnc check --precision f32)");
   if (flags.precision === "f32") return runCheckF32(file, { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f32 });
   const o = { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f64 };
   const source = readSource(file);
@@ -150,10 +155,28 @@ async function runCheck(file: string, flags: CommonOpts & { seed: number; tolera
     const flag = p.worst > o.tolerance ? `  ✗ above ${o.tolerance} (element ${p.at}: analytic ${p.analytic}, numeric ${p.numeric})` : "";
     lines.push(`${p.name.padEnd(width)}  ${String(p.size).padStart(7)}  ${String(p.checked).padStart(7)}  ${p.worst.toExponential(2)}${flag}`);
   }
-  const ok = r.worst <= o.tolerance;
+  let ok = r.worst <= o.tolerance;
   lines.push(ok ? `ok: worst ${r.worst.toExponential(2)} ≤ tolerance ${o.tolerance}` : `FAILED: worst ${r.worst.toExponential(2)} > tolerance ${o.tolerance}`);
+  if (o.hessian) ok = hessianLines(mod, result.model!.name, o, lines) && ok;
   (ok ? process.stdout : process.stderr).write(lines.join("\n") + "\n");
   return ok ? 0 : 1;
+}
+
+/** `nnc check --hessian`: H·v against central differences of the gradient, and its symmetry; true when within tolerance. */
+function hessianLines(mod: CompiledModule, name: string, o: { seed: number; samples: number; tolerance: number }, lines: string[]): boolean {
+  if (batchHessianOf(mod) === null) throw new UserError("nnc: error: this module exports no hessianVectorProductBatch: --hessian needs a module compiled by this version of nnc");
+  const h = hessianCheck(mod, { seed: o.seed, samples: o.samples });
+  const width = Math.max(9, ...h.params.map((p) => p.name.length));
+  lines.push("", `Hessian check of ${name}: H·u and H·v against central differences of the gradient in float64, random directions u, v, the same parameters and samples`);
+  lines.push(`${"parameter".padEnd(width)}  ${"size".padStart(7)}  worst relative error`);
+  for (const p of h.params) {
+    const flag = p.worst > o.tolerance ? `  ✗ above ${o.tolerance} (element ${p.at} of H·${p.direction}: analytic ${p.analytic}, numeric ${p.numeric})` : "";
+    lines.push(`${p.name.padEnd(width)}  ${String(p.size).padStart(7)}  ${p.worst.toExponential(2)}${flag}`);
+  }
+  lines.push(`symmetry: uᵀ(Hv) = ${h.uHv}, vᵀ(Hu) = ${h.vHu}, relative difference ${h.symmetry.toExponential(2)}${h.symmetry > o.tolerance ? `  ✗ above ${o.tolerance}` : ""}`);
+  const ok = h.worst <= o.tolerance;
+  lines.push(ok ? `ok: worst ${h.worst.toExponential(2)} ≤ tolerance ${o.tolerance}` : `FAILED: worst ${h.worst.toExponential(2)} > tolerance ${o.tolerance}`);
+  return ok;
 }
 
 /**
@@ -300,6 +323,7 @@ export function program(): Command {
       .option("--seed <n>", "seed for parameters and samples", ruled("seed"), 1)
       .option("--samples <n>", "samples in the checked batch", ruled("samples"), 3)
       .option("--tolerance <t>", `largest accepted relative error (default ${TOLERANCE.f64}; ${TOLERANCE.f32} with --precision f32)`, ruled("tolerance"))
+      .option("--hessian", "also compare the module's Hessian-vector products with central differences of its gradient, and check their symmetry")
       .addOption(precision()),
   ).action(async (file: string, o) => setExit(await runCheck(file, o)));
   common(
@@ -322,7 +346,7 @@ export function program(): Command {
       .option("--epochs <n>", "epochs", ruled("epochs"))
       .option("--batch <n>", "mini-batch size", ruled("batch"))
       .option("--lr <rate>", "learning rate", ruled("lr"))
-      .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam or lbfgs")
+      .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton or newton_cg")
       .option("--schedule <name>", "constant, step, cosine, linear or inverse_sqrt")
       .option("--seed <n>", "seed for initialization, shuffling and dropout", ruled("seed"))
       .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", ruled("patience"))
@@ -341,7 +365,7 @@ export function program(): Command {
       o,
       (model) => {
         const optimizer = o.optimizer ?? model.train.optimizer?.name ?? "sgd";
-        return { batch: optimizer === "lbfgs" ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
+        return { batch: (FULL_BATCH_OPTIMIZERS as readonly string[]).includes(optimizer) ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
       },
       say,
       (model) => rt.checkTrainOutputs(file, model, o),

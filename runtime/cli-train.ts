@@ -14,13 +14,15 @@ import { applyNormalization, csvHeaderWidth, loadDataset, splitDataset } from ".
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
 import { forModule, modulePrecision } from "./precision.js";
+import { createFullBatchOptimizer, hessianVectorProductOf, isFullBatch } from "./full-batch.js";
+import { createOptimizer } from "./optimizers/index.js";
+import { newtonSizeError } from "./optimizers/newton.js";
 import { lossCurvesSvg, terminalChart } from "./plot.js";
 import { train, type EpochReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
 import { modelIdentity } from "./identity.js";
 import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
 import { checkResume, loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
-import { createOptimizer } from "./optimizers/index.js";
 import { createSchedule } from "./schedules.js";
 
 /** A mistake of the user's (bad flag, unreadable file): printed without a stack trace. */
@@ -111,6 +113,8 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     const name = flags.optimizer as OptimizerConfig["name"];
     optimizer = { name, args: { ...OPTIMIZERS[name], ...(name === block.optimizer?.name ? block.optimizer.args : {}) } };
   }
+  if (flags.lr !== undefined && !Object.hasOwn(OPTIMIZERS[optimizer.name], "lr"))
+    throw new CliError(`nnc: --lr does not apply to optimizer ${optimizer.name}, which has no learning rate (its step comes from a line search): drop --lr`);
   if (flags.lr !== undefined) optimizer = { name: optimizer.name, args: { ...optimizer.args, lr: flags.lr } };
   let schedule: ScheduleConfig = block.schedule ?? { name: "constant", args: {} };
   if (flags.schedule !== undefined) {
@@ -129,7 +133,7 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     optimizer,
     schedule,
     batch: flags.batch ?? block.batch ?? 32,
-    epochs: flags.epochs ?? block.epochs ?? (optimizer.name === "lbfgs" ? 100 : 10),
+    epochs: flags.epochs ?? block.epochs ?? (isFullBatch(optimizer.name) ? 100 : 10),
     seed: flags.seed ?? block.seed ?? 1,
     earlyStopping: es,
     normalize: flags.normalize === false ? false : block.normalize !== "none",
@@ -195,7 +199,9 @@ function checkRunConfig(modelFile: string, cfg: RunConfig, flags: TrainFlags, mo
   const optWhere = flags.lr !== undefined || flags.optimizer !== undefined ? `--optimizer, --lr and ${modelFile}: train block` : `${modelFile}: train block`;
   check(optWhere, () => {
     checkOptimizerConfig(opt);
-    if (opt.name !== "lbfgs") createOptimizer(opt, {}); // its constructor checks the hyperparameters; no parameters: nothing allocated
+    // its constructor checks the hyperparameters; no parameters: nothing allocated
+    if (isFullBatch(opt.name)) createFullBatchOptimizer(opt, {});
+    else createOptimizer(opt, {});
   });
   check(flags.schedule !== undefined ? "--schedule" : `${modelFile}: train block`, () => {
     checkScheduleConfig(cfg.schedule);
@@ -241,12 +247,19 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   }
 
   const nParams = Object.values(mod.meta.params).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  // before any training: a model too large for the full Hessian, or a module without H·v
+  const tooLarge = cfg.optimizer.name === "newton" ? newtonSizeError(nParams) : null;
+  if (tooLarge !== null) throw new CliError(`nnc: error: ${modelFile}: ${tooLarge}`);
+  if ((cfg.optimizer.name === "newton" || cfg.optimizer.name === "newton_cg") && hessianVectorProductOf(mod, data) === null)
+    throw new CliError(`nnc: error: optimizer ${cfg.optimizer.name} needs Hessian-vector products, and this module does not export hessianVectorProductBatch`);
   const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
   out(`model ${mod.meta.name}: ${nParams} parameters${f32}; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
-  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · batch ${cfg.batch} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
+  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
 
+  // newton and newton_cg have no learning rate to report
+  const hasLr = Object.hasOwn(OPTIMIZERS[cfg.optimizer.name], "lr");
   const tty = process.stdout.isTTY === true;
   const bar = tty ? new cliProgress.SingleBar({ format: "  epoch {epoch} [{bar}] {value}/{total} batches", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let barEpoch = -1;
@@ -299,7 +312,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
       const every = Math.max(1, Math.ceil(cfg.epochs / 25));
       if (r.epoch % every !== 0 && r.epoch !== cfg.epochs && r.epoch !== 1) return;
       const width = String(cfg.epochs).length;
-      out(`epoch ${String(r.epoch).padStart(width)}/${cfg.epochs}  ${evalText("train", r.train)}${r.validation ? `   ${evalText("valid", r.validation)}` : ""}   lr ${r.lr.toPrecision(3)}   ${r.seconds.toFixed(1)}s${r.best && r.validation ? "  *" : ""}`);
+      out(`epoch ${String(r.epoch).padStart(width)}/${cfg.epochs}  ${evalText("train", r.train)}${r.validation ? `   ${evalText("valid", r.validation)}` : ""}${hasLr ? `   lr ${r.lr.toPrecision(3)}` : ""}   ${r.seconds.toFixed(1)}s${r.best && r.validation ? "  *" : ""}`);
     },
     // a checkpoint after an epoch when the last one is 5 s old (tiny epochs would spend their
     // time writing), and always after the last epoch

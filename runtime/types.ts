@@ -67,3 +67,9 @@ export class DataError extends Error {
     super(`${file}${row !== undefined ? `:${row}` : ""}${column !== undefined ? `:${column}` : ""}: ${detail}`);
   }
 }
+
+/**
+ * A Hessian-vector product of the full-batch objective at `params`: writes H·v into `out` (both
+ * Params-shaped), returns f. The module's `hessianVectorProductBatch` on the training set.
+ */
+export type HessianVectorProduct = (params: ParamSet, v: ParamSet, out: ParamSet) => number;

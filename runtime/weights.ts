@@ -12,7 +12,7 @@ import { readFileSync, statSync } from "node:fs";
 import type { OptimizerConfig } from "../compiler/semantics/model.js";
 import { writeFileAtomic } from "../compiler/io.js";
 import type { CompiledModule } from "./load-module.js";
-import { createLbfgs } from "./optimizers/lbfgs.js";
+import { createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
 import type { Normalization, OptimizerState, ParamSet } from "./types.js";
 import { describeShapes, escapeControls, NncUsageError, NUMBER_RULES, shown } from "./usage.js";
@@ -275,7 +275,7 @@ export function checkResume(
     // the optimizer's own restore checks its buffers (kinds, names, sizes, finite values); its
     // constructor checks the run's hyperparameters (an NncUsageError of the options, not of the file)
     const params = mod.createParams();
-    const optimizer = run.optimizer.name === "lbfgs" ? createLbfgs(params, { history: run.optimizer.args.history ?? 10, lr: run.optimizer.args.lr ?? 1 }) : createOptimizer(run.optimizer, params);
+    const optimizer = isFullBatch(run.optimizer.name) ? createFullBatchOptimizer(run.optimizer, params) : createOptimizer(run.optimizer, params);
     try {
       optimizer.restore(r.optimizer);
     } catch (e) {

@@ -27,7 +27,7 @@ export interface OutputInfo {
 }
 
 export interface OptimizerConfig {
-  readonly name: "sgd" | "momentum" | "nesterov" | "adagrad" | "rmsprop" | "adam" | "lbfgs";
+  readonly name: "sgd" | "momentum" | "nesterov" | "adagrad" | "rmsprop" | "adam" | "lbfgs" | "newton" | "newton_cg";
   readonly args: Readonly<Record<string, number>>;
 }
 

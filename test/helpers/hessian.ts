@@ -3,6 +3,7 @@
  * differences of its gradientBatch along the same v, in float64, at random parameters, samples and
  * direction. The error is relative to the product's largest element (the scale of H·v).
  */
+import { centralDifferenceHessian } from "../../runtime/hessian-check.js";
 import type { CompiledModule } from "../../runtime/load-module.js";
 import type { FloatArray } from "../../runtime/types.js";
 import { randomParams, rng } from "./random.js";
@@ -37,4 +38,16 @@ export function hvCheck(mod: CompiledModule, seed = 1, count = 3, h = 1e-6): num
   for (const [k, a] of Object.entries(hv))
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - (up[k]![i]! - down[k]![i]!) / (2 * h)));
   return scale === 0 ? worst : worst / scale;
+}
+
+/**
+ * A module whose hessianVectorProductBatch is central differences of its own gradientBatch
+ * (runtime/hessian-check.ts): an H·v independent of the one the compiler emits, for checking the
+ * optimizers apart from it.
+ */
+
+export function withFiniteDifferenceHessian(mod: CompiledModule): CompiledModule {
+  const hessianVectorProductBatch: CompiledModule["hessianVectorProductBatch"] = (params, inputs, targets, count, v, out) =>
+    centralDifferenceHessian(mod, params, inputs, targets, count, v, out);
+  return { ...mod, hessianVectorProductBatch };
 }
