@@ -339,6 +339,20 @@ export function program(): Command {
     const loaded = await compileAndLoad(file, o, () => ({ batch: Infinity }));
     setExit(loaded === null ? 1 : await rt.runPredict(loaded.model, loaded.mod, o, stdout, stderr));
   });
+  cmd
+    .command("convert-weights")
+    .description("convert weights between nnc's JSON and safetensors, each format chosen by its extension (.json, .safetensors); no model needed")
+    .argument("<in>", "the weights to read (.json or .safetensors)")
+    .argument("<out>", "the file to write (.json or .safetensors)")
+    .option("--model <model.nn>", "also check the weights against this model's parameters and inputs")
+    .option("--set <name=value>", "override a `const` of the --model (repeatable)", collectSet, {})
+    .action(async (input: string, output: string, o: { model?: string; set?: Record<string, number> }) => {
+      const convert = await import("../runtime/cli-convert.js");
+      convert.checkConvertPaths(input, output, o.model);
+      const loaded = o.model !== undefined ? await compileAndLoad(o.model, { set: o.set }) : null;
+      if (o.model !== undefined && loaded === null) return setExit(1);
+      setExit(convert.runConvert(input, output, loaded?.mod ?? null, stdout));
+    });
   return cmd;
 }
 
