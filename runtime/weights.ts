@@ -128,11 +128,13 @@ export interface WeightsFields {
   readonly params: string;
   /** a parameter's values, after the parameter's name */
   readonly values: string;
+  /** values are JSON numbers (an infinite one was a number beyond ±1.8e308), not binary */
+  readonly json: boolean;
   readonly normalization: string;
   readonly training: string;
   readonly metrics: string;
 }
-export const JSON_FIELDS: WeightsFields = { format: "format", model: "model", graph: "graph", params: "params", values: "values", normalization: "normalization", training: "training", metrics: "metrics" };
+export const JSON_FIELDS: WeightsFields = { format: "format", model: "model", graph: "graph", params: "params", values: "values", json: true, normalization: "normalization", training: "training", metrics: "metrics" };
 /** `w.safetensors: header["h.W"].shape: expected [4, 2] (the model's), found [8]` */
 export const SAFETENSORS_FIELDS: WeightsFields = {
   format: "__metadata__.format",
@@ -140,6 +142,7 @@ export const SAFETENSORS_FIELDS: WeightsFields = {
   graph: "__metadata__.graph",
   params: "header",
   values: "data",
+  json: false,
   normalization: "__metadata__.normalization",
   training: "__metadata__.training",
   metrics: "__metadata__.metrics",
@@ -257,7 +260,7 @@ export function validateWeights(raw: unknown, mod: WeightsModule, file: string, 
     into.set(values);
     // an f32 module rounds each value to float32 here: 1e39 becomes Infinity
     for (let i = 0; i < into.length; i++) if (!Number.isFinite(into[i]!)) fail(`${f}[${i}]`, `${values[i]} is beyond float32's range (the module is compiled with --precision f32)`);
-  }, fields.values);
+  }, fields);
   checkNormalization(w.normalization, mod, fields.normalization, fail);
   if (w.resume !== undefined) checkResumeShape(w.resume, mod, fail);
   return { file: w as unknown as WeightsFile, params };
@@ -270,8 +273,8 @@ function readParams(
   field: string,
   fail: (field: string, detail: string) => never,
   use: (name: string, values: number[], field: string) => void,
-  /** each parameter is { shape, <values> }: the values' field name; false: an array of values */
-  withShape: string | false,
+  /** each parameter is { shape, values } (named as in `fields`); false: an array of values (JSON) */
+  withShape: WeightsFields | false,
 ): void {
   const model = mod.meta.params;
   if (!isObject(value)) fail(field, `expected an object of parameters by name (model ${shown(mod.meta.name)}: ${describeShapes(model)}), found ${shown(value)}`);
@@ -283,18 +286,19 @@ function readParams(
     let values = given[name];
     if (withShape !== false) {
       const p = values;
-      if (!isObject(p)) fail(f, `expected { shape, ${withShape} }, found ${shown(p)}`);
+      if (!isObject(p)) fail(f, `expected { shape, ${withShape.values} }, found ${shown(p)}`);
       const entry = p as Record<string, unknown>;
       if (!Array.isArray(entry.shape) || entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i]))
         fail(`${f}.shape`, `expected ${showShape(shape)} (the model's), found ${Array.isArray(entry.shape) ? showShape(entry.shape) : shown(entry.shape)}`);
       values = entry.values;
-      f = `${f}.${withShape}`;
+      f = `${f}.${withShape.values}`;
     }
     const n = size(shape);
     if (!Array.isArray(values)) fail(f, `expected an array of ${n} numbers, found ${shown(values)}`);
     const list = values as unknown[];
     if (list.length !== n) fail(f, `expected ${n} values for shape ${showShape(shape)}, found ${list.length}`);
-    for (let i = 0; i < n; i++) if (typeof list[i] !== "number" || !Number.isFinite(list[i])) fail(`${f}[${i}]`, `expected a finite number, found ${foundNumber(list[i])}`);
+    const binary = withShape !== false && !withShape.json;
+    for (let i = 0; i < n; i++) if (typeof list[i] !== "number" || !Number.isFinite(list[i])) fail(`${f}[${i}]`, `expected a finite number, found ${binary ? shown(list[i]) : foundNumber(list[i])}`);
     use(name, list as number[], f);
   }
 }
