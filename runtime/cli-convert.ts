@@ -24,14 +24,17 @@ export function checkConvertPaths(input: string, output: string, model: string |
 }
 
 export function runConvert(input: string, output: string, mod: WeightsModule | null, out: (s: string) => void): number {
-  let file: WeightsFile;
   try {
-    const { raw, fields } = readWeights(input);
-    file = (mod !== null ? validateWeights(raw, mod, input, fields) : validateWeightsAlone(raw, input, fields)).file;
+    return convert(input, output, mod, out);
   } catch (e) {
     if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${e.message}`);
     throw e;
   }
+}
+
+function convert(input: string, output: string, mod: WeightsModule | null, out: (s: string) => void): number {
+  const { raw, fields } = readWeights(input);
+  let file = (mod !== null ? validateWeights(raw, mod, input, fields) : validateWeightsAlone(raw, input, fields)).file;
   const to = weightsFormat(output);
   if (file.resume !== undefined && to === "safetensors") {
     out(`note: ${input} is a checkpoint: its weights are converted; its state for --resume (epoch ${file.resume.epoch}, optimizer, history) is not, since checkpoints are JSON`);

@@ -77,7 +77,7 @@ export function encodeSafetensors(
       const v = t.values[i]!;
       if (t.dtype === "F64") view.setFloat64(at, v, true);
       else {
-        if (Math.fround(v) !== v && !Number.isNaN(v)) throw new Error(`tensor ${t.name}[${i}] = ${v} is not a float32 value: an F32 tensor is written from float32 values only`);
+        if (Math.fround(v) !== v && !Number.isNaN(v)) throw new RangeError(`tensor ${t.name}[${i}] = ${v} is not a float32 value: an F32 tensor is written from float32 values only`);
         view.setFloat32(at, v, true);
       }
       at += READ_DTYPES[t.dtype];

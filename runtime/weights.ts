@@ -73,6 +73,12 @@ export function saveWeights(path: string, w: WeightsFile, dtype: WriteDtype = "F
  */
 export function toSafetensors(w: WeightsFile, dtype: WriteDtype = "F64"): Uint8Array {
   const tensors = Object.entries(w.params).map(([name, p]) => ({ name, dtype, shape: p.shape, values: p.values }));
+  for (const t of tensors) {
+    if (t.name === "__metadata__") throw new NncUsageError(`params${key(t.name)}`, "safetensors keeps the name __metadata__ for its metadata: a parameter of that name cannot be written (rename it)");
+    // F32 is for an f32 module's values, which float32 holds exactly: nothing is rounded on the way
+    const inexact = dtype === "F32" ? t.values.findIndex((v) => Math.fround(v) !== v) : -1;
+    if (inexact >= 0) throw new NncUsageError(`params${key(t.name)}.values[${inexact}]`, `${t.values[inexact]} is not a float32 value: write F64 (F32 holds only the weights of an f32 module exactly)`);
+  }
   const metadata: Record<string, string> = { format: w.format, model: w.model };
   if (w.graph !== undefined) metadata.graph = w.graph;
   metadata.normalization = JSON.stringify(w.normalization);
@@ -95,11 +101,14 @@ export function fromSafetensors(bytes: Uint8Array, file: string): Record<string,
     fail("__metadata__", `absent: nnc reads safetensors with the metadata {"format": "${WEIGHTS_FORMAT}", "model": <the model's name>, "normalization": <JSON text of { mean, std }, or "null">} (without it the inputs' normalization would be unknown)`);
   const md = metadata!;
   const json = (name: string, required: boolean): unknown => {
-    const text = md[name];
+    let text = md[name];
     if (text === undefined) {
       if (required) fail(`__metadata__.${name}`, `absent: expected the JSON text of { mean, std }, or "null" for inputs used as they are`);
       return undefined;
     }
+    // Python's json.dumps writes NaN and ±Infinity (a diverged loss in train.py's metrics): in the
+    // descriptive fields they become null, as nnc's own JSON writes them; the normalization stays strict
+    if (name !== "normalization") text = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (t) => (t.startsWith('"') ? t : "null"));
     try {
       return JSON.parse(text);
     } catch (e) {

@@ -137,5 +137,8 @@ describe("nnc convert-weights", () => {
     await fails(["convert-weights", "bad.safetensors", "bad.json"], /^nnc: error: bad\.safetensors: header: the header length is \d+ bytes, more than the limit of 100000000$/m);
     await fails(["convert-weights", "missing.json", "m.safetensors"], /^nnc: error: missing\.json: cannot read weights: ENOENT$/m);
     expect(existsSync(join(dir, "bad.json"))).toBe(false);
+    const w = JSON.parse(readFileSync(join(dir, "d.json"), "utf8"));
+    writeFileSync(join(dir, "meta.json"), JSON.stringify({ ...w, params: { __metadata__: w.params["y.b"] } }));
+    await fails(["convert-weights", "meta.json", "meta.safetensors"], /^nnc: error: params\["__metadata__"\]: safetensors keeps the name __metadata__ for its metadata/m);
   });
 });

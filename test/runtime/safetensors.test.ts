@@ -117,7 +117,23 @@ describe("round trips", () => {
     // a value that float32 cannot hold is never rounded silently
     const inexact = structuredClone(xor32Weights);
     (inexact.params["h.W"]!.values as number[])[0] = 0.1;
-    expect(() => saveWeights(join(dir, "inexact.safetensors"), inexact, "F32")).toThrow(/not a float32 value/);
+    expect(() => saveWeights(join(dir, "inexact.safetensors"), inexact, "F32")).toThrow(new NncUsageError('params["h.W"].values[0]', "0.1 is not a float32 value: write F64 (F32 holds only the weights of an f32 module exactly)"));
+  });
+
+  it("a parameter named __metadata__ cannot be written as safetensors: a usage error, not a crash", () => {
+    const w = JSON.parse(xorText) as WeightsFile;
+    const renamed = { ...w, params: { __metadata__: w.params["h.W"]! } };
+    expect(() => toSafetensors(renamed)).toThrow(NncUsageError);
+    expect(() => toSafetensors(renamed)).toThrow(/safetensors keeps the name __metadata__ for its metadata/);
+  });
+
+  it("Python's NaN and Infinity in the descriptive metadata become null (as nnc's JSON writes them); strings keep them", () => {
+    const d = new Uint8Array(136);
+    const metrics = '{"loss": NaN, "rmse": -Infinity, "note": "NaN stays \\" Infinity", "best": Infinity}';
+    const path = rawFile("nan.safetensors", { ...xorHeader(), __metadata__: { ...META, metrics } }, d);
+    expect(loadWeights(path, xor).file.metrics).toEqual({ loss: null, rmse: null, note: 'NaN stays " Infinity', best: null });
+    const strict = rawFile("nan-norm.safetensors", { ...xorHeader(), __metadata__: { ...META, normalization: '{"mean": {"x": [NaN, 0]}, "std": {"x": [1, 1]}}' } }, d);
+    expect(loadError(strict)).toMatch(/nan-norm\.safetensors: __metadata__\.normalization: not valid JSON text: /);
   });
 
   it("a checkpoint is not written as safetensors", () => {
