@@ -61,7 +61,7 @@ export const weightsFormat = (path: string): WeightsFormat => (/\.safetensors$/i
  * checkpoint's `resume` is left out: checkpoints are JSON.
  */
 export function saveWeights(path: string, w: WeightsFile, dtype: WriteDtype = "F64"): void {
-  if (w.resume !== undefined && weightsFormat(path) === "safetensors") throw new NncUsageError("path", `${path}: a checkpoint is written as JSON (.json): safetensors cannot hold its optimizer state and history`);
+  if (w.resume !== undefined && weightsFormat(path) === "safetensors") throw new WeightsError(path, "resume", "a checkpoint is written as JSON (.json): safetensors cannot hold its optimizer state and history");
   writeFileAtomic(path, weightsFormat(path) === "safetensors" ? toSafetensors(w, dtype) : JSON.stringify(w) + "\n");
 }
 
@@ -115,8 +115,8 @@ export function fromSafetensors(bytes: Uint8Array, file: string): Record<string,
       return fail(`__metadata__.${name}`, `not valid JSON text: ${escapeControls((e as Error).message)}`);
     }
   };
-  const params: Record<string, { shape: number[]; values: number[] }> = {};
-  for (const t of tensors) params[t.name] = { shape: t.shape, values: Array.from(t.values) };
+  // fromEntries defines each name as its own property, "__proto__" too (an assignment would set the prototype)
+  const params = Object.fromEntries(tensors.map((t) => [t.name, { shape: t.shape, values: Array.from(t.values) }]));
   // the JSON file's order of fields, so that converting back gives the same text
   const raw: Record<string, unknown> = { format: md.format, model: md.model };
   if (md.graph !== undefined) raw.graph = md.graph;
