@@ -236,6 +236,29 @@ async function compileAndLoad(
   return { model: result.model!, mod: await loadModule(result.ts) };
 }
 
+interface ExportFlags {
+  format: "onnx";
+  output: string;
+  weights?: string;
+  set?: Record<string, number>;
+}
+
+/** `nnc export`: the exporter of each format is loaded only when asked for. */
+async function runExport(file: string, o: ExportFlags): Promise<number> {
+  const onnx = await import("./export/onnx-cli.js");
+  const { OnnxExportError } = await import("./export/onnx.js");
+  let paths: import("./export/onnx-cli.js").OnnxExportPaths | undefined;
+  const loaded = await compileAndLoad(file, o, undefined, undefined, (model) => (paths = onnx.checkOnnxOutputs(file, model, o)));
+  if (loaded === null) return 1;
+  try {
+    onnx.runExportOnnx(file, loaded.model, loaded.mod, paths!, VERSION, o.output === "-" ? stderr : stdout);
+  } catch (e) {
+    if (e instanceof OnnxExportError) throw new UserError(`nnc: error: ${e.message}`);
+    throw e;
+  }
+  return 0;
+}
+
 // messages carry file names and data cells: printed without their control characters
 const stdout = (s: string) => void process.stdout.write(printableLines(s) + "\n");
 const stderr = (s: string) => void process.stderr.write(printableLines(s) + "\n");
@@ -339,6 +362,18 @@ export function program(): Command {
     const loaded = await compileAndLoad(file, o, () => ({ batch: Infinity }));
     setExit(loaded === null ? 1 : await rt.runPredict(loaded.model, loaded.mod, o, stdout, stderr));
   });
+  cmd
+    .command("export")
+    .description("write the model for another runtime: --format onnx writes the inference graph with the trained weights")
+    .argument("<model.nn>", "the model source")
+    .requiredOption("--format <format>", "onnx", (v) => {
+      if (v !== "onnx") throw new InvalidArgumentError("expected onnx");
+      return v;
+    })
+    .requiredOption("-o, --output <file>", "the file to write ('-': stdout)")
+    .option("--weights <file>", "weights written by nnc train (default: <model>.weights.json next to the model, where nnc train writes them)")
+    .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
+    .action(async (file: string, o: ExportFlags) => setExit(await runExport(file, o)));
   cmd
     .command("convert-weights")
     .description("convert weights between nnc's JSON and safetensors, each format chosen by its extension (.json, .safetensors); no model needed")

@@ -158,6 +158,7 @@ export function checkOutputs(outputs: readonly Named[], inputs: readonly Named[]
 
 /** A file being written: `write` as often as needed, then `commit` (or `abort`). */
 export interface OutputFile {
+  /** text is written as UTF-8; bytes as they are */
   write(content: string | Uint8Array): void;
   /** makes the new content visible at the path (the rename), closing the file */
   commit(): void;
