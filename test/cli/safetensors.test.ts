@@ -72,6 +72,10 @@ describe("nnc train and predict with safetensors", () => {
     expect(fromSt.stdout).toBe(fromJson.stdout);
     expect(fromSt.stderr).toBe(fromJson.stderr);
     expect(fromSt.stderr).toMatch(/4 samples: loss \d\.\d+, accuracy 100\.0%/);
+    // nnc export reads them through the same loader: the same ONNX bytes from either file
+    await ok(["export", "xor.nn", "--format", "onnx", "-o", "from-st.onnx", "--weights", "w.safetensors"]);
+    await ok(["export", "xor.nn", "--format", "onnx", "-o", "from-json.onnx", "--weights", "w-as.json"]);
+    expect(readFileSync(join(dir, "from-st.onnx")).equals(readFileSync(join(dir, "from-json.onnx")))).toBe(true);
     // the same run written as JSON has the same values
     await ok(["train", "xor.nn", "--epochs", "300", "-o", "w-direct.json"]);
     const direct = JSON.parse(readFileSync(join(dir, "w-direct.json"), "utf8"));
