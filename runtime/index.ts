@@ -12,6 +12,8 @@ export { createOptimizer } from "./optimizers/index.js";
 export { createLbfgs } from "./optimizers/lbfgs.js";
 export { createSchedule } from "./schedules.js";
 export { loadWeights, saveWeights, toWeightsFile, validateWeights, WeightsError, MAX_WEIGHTS_BYTES, type WeightsFile } from "./weights.js";
+export { readWeights, validateWeightsAlone, toSafetensors, fromSafetensors, weightsFormat, JSON_FIELDS, SAFETENSORS_FIELDS, type WeightsFields } from "./weights.js";
+export { encodeSafetensors, decodeSafetensors } from "./safetensors.js";
 export { gradCheck, precisionCheck, CHECK_TOLERANCE, type GradCheckResult, type PrecisionCheckResult } from "./gradcheck.js";
 export { forModule, arrayOf, inPrecision } from "./precision.js";
 export type { Precision } from "../compiler/target.js";
