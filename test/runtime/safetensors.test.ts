@@ -337,6 +337,25 @@ describe("corrupt and mismatched files", () => {
   });
 });
 
+describe("the codec", () => {
+  it("imports no node: module, directly or through its imports (a browser can use it)", () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(file, "utf8");
+      // type-only imports vanish when compiled
+      for (const m of source.matchAll(/^import (?!type )[^;]*?from "([^"]+)"/gms)) {
+        const spec = m[1]!;
+        expect(spec.startsWith("node:") || !spec.startsWith("."), `${file} imports ${spec}`).toBe(false);
+        visit(join(file, "..", spec.replace(/\.js$/, ".ts")));
+      }
+    };
+    visit(join(ROOT, "runtime", "safetensors.ts"));
+    expect(seen.size).toBeGreaterThan(1);
+  });
+});
+
 /** The Python interpreter with torch: TORCH_PYTHON, else /usr/bin/python3 (CI installs python3-torch). */
 const PYTHON = process.env.TORCH_PYTHON ?? "/usr/bin/python3";
 function python(script: string, args: string[] = []): string {
