@@ -2,7 +2,9 @@
  * The weights file `nnc train` writes and `nnc predict` reads (JSON): the model's name and graph
  * identity, each parameter's shape and values, the input normalization, the training configuration
  * and the final metrics. A checkpoint is the same file plus what resuming needs (optimizer state,
- * epoch, history).
+ * epoch, history). Weights are JSON or, by the extension `.safetensors`, safetensors (the codec:
+ * safetensors.ts; the mapping: toSafetensors / fromSafetensors; docs/weights.md); checkpoints are
+ * JSON.
  *
  * A file is untrusted input: every field it is read for is checked before anything uses it, and a
  * bad one is a WeightsError naming the file, the field and what was expected and found
