@@ -19,8 +19,9 @@ import { bfloat16, decodeSafetensors, encodeSafetensors, half, MAX_HEADER_BYTES 
 import { train } from "../../runtime/train.js";
 import type { Dataset } from "../../runtime/types.js";
 import { NncUsageError } from "../../runtime/usage.js";
-import { loadWeights, MAX_WEIGHTS_BYTES, readWeights, saveWeights, toSafetensors, toWeightsFile, validateWeightsAlone, WeightsError, type WeightsFile } from "../../runtime/weights.js";
+import { fromSafetensors, loadWeights, MAX_WEIGHTS_BYTES, readWeights, SAFETENSORS_FIELDS, saveWeights, toSafetensors, toWeightsFile, validateWeightsAlone, WeightsError, type WeightsFile } from "../../runtime/weights.js";
 import { ROOT } from "../helpers/corpus.js";
+import { rng } from "../helpers/random.js";
 
 const example = (name: string) => readFileSync(join(ROOT, "examples", name), "utf8");
 const xorData: Dataset = { count: 4, inputs: { x: Float64Array.of(0, 0, 0, 1, 1, 0, 1, 1) }, targets: { t: Float64Array.of(0, 1, 1, 0) } };
@@ -338,6 +339,29 @@ describe("corrupt and mismatched files", () => {
 });
 
 describe("the codec", () => {
+  it("any corruption of a valid file loads or is a WeightsError: never another exception (2000 seeded mutations)", () => {
+    const valid = toSafetensors(JSON.parse(xorText));
+    const random = rng(11);
+    const pick = (n: number) => Math.floor(random() * n);
+    let refused = 0;
+    for (let trial = 0; trial < 2000; trial++) {
+      let bytes = Uint8Array.from(valid);
+      const kind = trial % 4;
+      // flip bytes (in the header half the time: that is where the structure is), cut, or extend
+      if (kind === 0 || kind === 1) for (let k = 0; k <= pick(4); k++) bytes[kind === 0 ? pick(Math.min(bytes.length, 400)) : pick(bytes.length)] = pick(256);
+      else if (kind === 2) bytes = bytes.subarray(0, pick(bytes.length));
+      else bytes = Uint8Array.from([...bytes, ...Array.from({ length: 1 + pick(16) }, () => pick(256))]);
+      try {
+        validateWeightsAlone(fromSafetensors(bytes, "m.safetensors"), "m.safetensors", SAFETENSORS_FIELDS);
+      } catch (e) {
+        if (!(e instanceof WeightsError)) throw new Error(`trial ${trial}: ${(e as Error).stack}`);
+        expect((e as Error).message.startsWith("m.safetensors: ")).toBe(true);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(1000);
+  });
+
   it("imports no node: module, directly or through its imports (a browser can use it)", () => {
     const seen = new Set<string>();
     const visit = (file: string) => {
