@@ -212,7 +212,8 @@ export function readWeights(path: string): { raw: unknown; fields: WeightsFields
     return { raw: JSON.parse(bytes.toString("utf8")), fields: JSON_FIELDS };
   } catch (e) {
     // V8's message quotes the text around the error: the file's bytes, escaped
-    const binary = bytes.length >= 9 && bytes[8] === 0x7b ? " (its 9th byte is '{': it looks like safetensors; name it .safetensors)" : "";
+    // safetensors: a header length that fits the file (JSON text's first 8 bytes make a huge one), then '{'
+    const binary = bytes.length >= 9 && bytes[8] === 0x7b && bytes.readBigUInt64LE(0) <= BigInt(bytes.length - 8) ? " (it looks like safetensors: a header length, then '{'; name it .safetensors)" : "";
     throw new WeightsError(path, "", `not valid JSON: ${escapeControls((e as Error).message)}${binary}`);
   }
 }

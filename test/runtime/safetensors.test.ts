@@ -299,7 +299,10 @@ describe("corrupt and mismatched files", () => {
   it("safetensors named .json is recognized in the message", () => {
     const path = join(dir, "st.json");
     writeFileSync(path, toSafetensors(JSON.parse(xorText)));
-    expect(loadError(path)).toMatch(/st\.json: not valid JSON: .*\(its 9th byte is '\{': it looks like safetensors; name it \.safetensors\)$/);
+    expect(loadError(path)).toMatch(/st\.json: not valid JSON: .*\(it looks like safetensors: a header length, then '\{'; name it \.safetensors\)$/);
+    // JSON that is merely invalid gets no such hint, even with '{' as its 9th character
+    writeFileSync(path, '[1,2,3,4,{"a"');
+    expect(loadError(path)).not.toMatch(/looks like safetensors/);
   });
 
   it("without a model, a file is checked against its own shapes", () => {
