@@ -228,21 +228,22 @@ export function readWeights(path: string): { raw: unknown; fields: WeightsFields
 export function validateWeightsAlone(raw: unknown, file: string, fields: WeightsFields = JSON_FIELDS): { file: WeightsFile; params: ParamSet } {
   const w = isObject(raw) ? raw : {};
   const declared = isObject(w.params) ? w.params : {};
-  const params: Record<string, number[]> = {};
-  const lengths: Record<string, number> = {};
-  for (const [name, p] of Object.entries(declared)) {
+  const entries = Object.entries(declared).map(([name, p]) => {
     const shape = isObject(p) ? p.shape : undefined;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
       throw new WeightsError(file, `${fields.params}${key(name)}.shape`, `expected an array of non-negative integers, found ${Array.isArray(shape) ? showShape(shape) : shown(shape)}`);
-    params[name] = shape as number[];
-    // arrays as long as the values given (a mismatch with the shape is reported before they are filled): never larger than the file
-    lengths[name] = isObject(p) && Array.isArray(p.values) ? p.values.length : 0;
-  }
+    // an array as long as the values given (a mismatch with the shape is reported before it is filled): never larger than the file
+    return { name, shape: shape as number[], length: isObject(p) && Array.isArray(p.values) ? p.values.length : 0 };
+  });
   const norm = isObject(w.normalization) && isObject(w.normalization.mean) ? w.normalization.mean : {};
-  const inputs = Object.fromEntries(Object.entries(norm).map(([name, m]) => [name, [Array.isArray(m) ? m.length : 0]]));
+  // objects from entries: a name such as "__proto__" is an own property, as JSON.parse made it
   const self: WeightsModule = {
-    meta: { name: typeof w.model === "string" ? w.model : "", params, inputs },
-    createParams: () => Object.fromEntries(Object.keys(params).map((name) => [name, new Float64Array(lengths[name]!)])),
+    meta: {
+      name: typeof w.model === "string" ? w.model : "",
+      params: Object.fromEntries(entries.map((e) => [e.name, e.shape])),
+      inputs: Object.fromEntries(Object.entries(norm).map(([name, m]) => [name, [Array.isArray(m) ? m.length : 0]])),
+    },
+    createParams: () => Object.fromEntries(entries.map((e) => [e.name, new Float64Array(e.length)])),
   };
   return validateWeights(raw, self, file, fields);
 }

@@ -329,6 +329,15 @@ describe("corrupt and mismatched files", () => {
     expect(alone(json)).toBe(`${json}: params["h.W"].values: expected 1000000000000000000 values for shape [1000000000, 1000000000], found 2`);
   });
 
+  it("a tensor named __proto__ is converted like any other (not taken for the object's prototype)", () => {
+    const path = join(dir, "proto.safetensors");
+    writeFileSync(path, encodeSafetensors([{ name: "__proto__", dtype: "F64", shape: [2], values: [1, 2] }], META));
+    const { raw, fields } = readWeights(path);
+    const { file } = validateWeightsAlone(raw, path, fields);
+    expect(Object.keys(file.params)).toEqual(["__proto__"]);
+    expect(JSON.stringify(file.params)).toBe('{"__proto__":{"shape":[2],"values":[1,2]}}');
+  });
+
   it("the encoder lays tensors out contiguously, pads the header to 8 bytes with spaces, and refuses the name __metadata__", () => {
     const bytes = encodeSafetensors([{ name: "a", dtype: "F64", shape: [2], values: [1, 2] }, { name: "b", dtype: "F32", shape: [], values: [0.5] }], { format: "x" });
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
