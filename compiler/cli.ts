@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { renderDiagnostics } from "./diagnostics/render.js";
 import { Diagnostics, format } from "./diagnostics/diagnostic.js";
 import { DEFAULT_UNROLL, scheduleModule } from "./codegen/emit-module.js";
-import { explain, explainIr } from "./explain.js";
+import { explain, explainHessian, explainHessianIr, explainIr } from "./explain.js";
 import { checkOutputs, OutputError, writeFileAtomic } from "./io.js";
 import { printableLines } from "./diagnostics/printable.js";
 import { baseName, check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
@@ -189,8 +189,9 @@ async function runCheckF32(file: string, o: CommonOpts & { seed: number; toleran
   return ok ? 0 : 1;
 }
 
-async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule?: boolean }): Promise<number> {
+async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule?: boolean; hessian?: boolean }): Promise<number> {
   if (o.ir && o.schedule) throw new UserError("nnc: error: --ir and --schedule print different things: give one of them");
+  if (o.hessian && o.schedule) throw new UserError("nnc: error: --hessian and --schedule print different things: give one of them (--schedule shows sampleHessianVector's schedule too)");
   const source = readSource(file);
   const { diagnostics, model } = check(source, compileOptions(file, o));
   if (report(file, source, diagnostics) || model === null) return 1;
@@ -203,7 +204,8 @@ async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule
     process.stdout.write(schedules.map(printSchedule).join("\n"));
     return 0;
   }
-  process.stdout.write(o.ir ? explainIr(model, planned) : explain(model, planned));
+  if (o.hessian) process.stdout.write(o.ir ? explainHessianIr(model, planned) : explainHessian(model, planned));
+  else process.stdout.write(o.ir ? explainIr(model, planned) : explain(model, planned));
   return 0;
 }
 
@@ -306,6 +308,7 @@ export function program(): Command {
       .description("print the derived backward equations, layer by layer")
       .argument("<model.nn>", "the model source")
       .option("--ir", "print the IR of the loss and its gradient instead")
+      .option("--hessian", "print the second derivative instead: the tangent equations of the Hessian-vector product H·v (with --ir, its IR)")
       .option("--schedule", "print the schedule of every function of the module instead (what is stored where, loops or unrolled, in which order)"),
   ).action(async (file: string, o) => setExit(await runExplain(file, o)));
   common(

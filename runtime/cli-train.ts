@@ -3,14 +3,14 @@
  * a progress bar (only on a terminal), a line per epoch, the initial-loss sanity check of the
  * notes, loss curves as SVG next to the weights, a terminal chart, and the weights file.
  */
-import { closeSync, existsSync, openSync, readSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
 import cliProgress from "cli-progress";
 import { once } from "node:events";
 import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
 import type { Model, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
 import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
-import { applyNormalization, loadDataset, splitDataset } from "./data/index.js";
+import { applyNormalization, csvHeaderWidth, loadDataset, splitDataset } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
 import { forModule, modulePrecision } from "./precision.js";
@@ -140,10 +140,11 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
   };
 }
 
-function load(file: string, mod: CompiledModule, inputsOnly = false): Dataset {
+/** The data file in the module's layout, its targets checked against the losses' domains. */
+function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false): Dataset {
   if (!existsSync(file)) throw new CliError(`nnc: error NN9001: cannot read '${file}': ENOENT`);
   try {
-    return loadDataset(file, { inputs: mod.meta.inputs, targets: inputsOnly ? {} : mod.meta.targets });
+    return loadDataset(file, { inputs: mod.meta.inputs, targets: inputsOnly ? {} : mod.meta.targets, targetDomains });
   } catch (e) {
     if (e instanceof DataError) throw new CliError(`nnc: error: ${e.message}`);
     throw e;
@@ -231,9 +232,9 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   // the model's identity, recorded in the weights and the checkpoint (identity.ts)
   const graph = modelIdentity(model);
   const resume = flags.resume ? readCheckpoint(flags.resume, mod, cfg, graph, out) : null;
-  let data = load(cfg.data, mod);
+  let data = load(cfg.data, mod, model.targetDomains);
   if (data.count === 0) throw new CliError(`nnc: error: ${cfg.data}: no samples to train on`);
-  let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod) : null;
+  let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod, model.targetDomains) : null;
   if (validation?.count === 0) throw new CliError(`nnc: error: ${cfg.validation}: no validation samples`);
   if (cfg.split !== null) {
     const parts = splitDataset(data, cfg.split, cfg.seed);
@@ -254,6 +255,10 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const bar = tty ? new cliProgress.SingleBar({ format: "  epoch {epoch} [{bar}] {value}/{total} batches", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let barEpoch = -1;
   let lastCheckpoint = performance.now();
+  // the loss at the run's initial weights, carried by its checkpoints: a resumed run's weights file
+  // says the same as the uninterrupted run's (null from a checkpoint that does not carry it)
+  const carried = resume?.metrics?.initialLoss;
+  let initialLoss: number | null = resume ? (typeof carried === "number" ? carried : null) : null;
   // the latest epoch's checkpoint while throttling holds it back; always written at the end, so
   // that the checkpoint a run announces exists even when it stops early or diverges
   let pending: WeightsFile | null = null;
@@ -276,7 +281,10 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     earlyStopping: cfg.earlyStopping ?? null,
     normalize: cfg.normalize,
     resume,
-    onStart: (initial) => out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : `initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`),
+    onStart: (initial) => {
+      if (!resume) initialLoss = initial.loss;
+      out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : `initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`);
+    },
     onProgress: (epoch, done, total) => {
       if (!bar) return;
       if (epoch !== barEpoch) {
@@ -302,7 +310,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     onCheckpoint: (c) => {
       if (outputs.checkpoint === null) return;
       // a copy: params, history and best go on changing (or are restored) after this epoch
-      pending = toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: { ...c.resume, history: [...c.resume.history] }, graph });
+      pending = toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: { initialLoss }, resume: { ...c.resume, history: [...c.resume.history] }, graph });
       if (performance.now() - lastCheckpoint < 1000 * (flags.checkpointSeconds ?? 5) && c.resume.epoch < cfg.epochs) return;
       lastCheckpoint = performance.now();
       try {
@@ -325,7 +333,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     stopped: result.stopped,
     epochs: last?.epoch ?? 0,
     bestEpoch: result.bestEpoch,
-    initialLoss: result.initial.loss,
+    initialLoss,
     train: { loss: finalTrain.loss, accuracy: finalTrain.accuracy, rmse: finalTrain.rmse },
     validation: finalValid && { loss: finalValid.loss, accuracy: finalValid.accuracy, rmse: finalValid.rmse },
   };
@@ -402,7 +410,7 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
   }
   const inputSize = Object.values(mod.meta.inputs).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
   const withTargets = !looksInputsOnly(flags.data, inputSize);
-  let data = load(flags.data, mod, !withTargets);
+  let data = load(flags.data, mod, model.targetDomains, !withTargets);
   if (weights.file.normalization) data = applyNormalization(data, weights.file.normalization);
   data = forModule(data, mod); // once, for predictAll and evaluate (Float32Arrays for an f32 module)
   const outputs = predictAll(mod, weights.params, data);
@@ -476,12 +484,11 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
 
 /** A CSV whose header has exactly as many columns as the model has input values. */
 function looksInputsOnly(file: string, inputSize: number): boolean {
-  if (!/\.csv(\.gz)?$/.test(file) || file.endsWith(".gz") || !existsSync(file)) return false;
-  // the header only: the first 64 KiB, not the whole (possibly large) file
-  const fd = openSync(resolve(file), "r");
-  const buf = Buffer.alloc(65536);
-  const n = readSync(fd, buf, 0, buf.length, 0);
-  closeSync(fd);
-  const first = buf.toString("utf8", 0, n).split("\n", 1)[0] ?? "";
-  return first.split(",").length === inputSize;
+  if (!/\.csv$/i.test(file)) return false;
+  try {
+    return csvHeaderWidth(file) === inputSize;
+  } catch (e) {
+    if (e instanceof DataError) return false; // loading the file reports it
+    throw e;
+  }
 }
