@@ -351,7 +351,7 @@ export function program(): Command {
       .option("--seed <n>", "seed for initialization, shuffling and dropout", ruled("seed"))
       .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", ruled("patience"))
       .option("--no-normalize", "do not z-score the inputs")
-      .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model); '-' prints the weights JSON to stdout (messages go to stderr, and no checkpoint or loss curves are written unless --checkpoint is given)")
+      .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model; a name ending in .safetensors writes safetensors); '-' prints the weights JSON to stdout (messages go to stderr, and no checkpoint or loss curves are written unless --checkpoint is given)")
       .option("--checkpoint <file>", "checkpoint written after an epoch and at the end (default: beside the weights, <weights>.checkpoint.json)")
       .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", ruled("checkpointSeconds"))
       .option("--resume <checkpoint>", "continue from a checkpoint")
@@ -377,7 +377,7 @@ export function program(): Command {
       .command("predict")
       .description("predict with trained weights; with targets in the data, also loss, accuracy and a confusion matrix")
       .argument("<model.nn>", "the model source")
-      .requiredOption("--weights <file>", "weights written by nnc train")
+      .requiredOption("--weights <file>", "weights written by nnc train (.json, or .safetensors)")
       .requiredOption("--data <file>", "data: CSV (inputs, optionally targets) or MNIST IDX")
       .option("-o, --output <file>", "write the predictions (CSV) here instead of stdout ('-': stdout)")
       .option("--allow-non-finite", "exit 0 even when some predictions are NaN or infinite (they are counted and reported either way; without this flag the exit status is 1)")
@@ -401,6 +401,20 @@ export function program(): Command {
     .option("--weights <file>", "weights written by nnc train (default: <model>.weights.json next to the model, where nnc train writes them)")
     .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
     .action(async (file: string, o: ExportFlags) => setExit(await runExport(file, o)));
+  cmd
+    .command("convert-weights")
+    .description("convert weights between nnc's JSON and safetensors, each format chosen by its extension (.json, .safetensors); no model needed")
+    .argument("<in>", "the weights to read (.json or .safetensors)")
+    .argument("<out>", "the file to write (.json or .safetensors)")
+    .option("--model <model.nn>", "also check the weights against this model's parameters and inputs")
+    .option("--set <name=value>", "override a `const` of the --model (repeatable)", collectSet, {})
+    .action(async (input: string, output: string, o: { model?: string; set?: Record<string, number> }) => {
+      const convert = await import("../runtime/cli-convert.js");
+      convert.checkConvertPaths(input, output, o.model);
+      const loaded = o.model !== undefined ? await compileAndLoad(o.model, { set: o.set }) : null;
+      if (o.model !== undefined && loaded === null) return setExit(1);
+      setExit(convert.runConvert(input, output, loaded?.mod ?? null, stdout));
+    });
   return cmd;
 }
 

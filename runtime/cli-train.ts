@@ -22,7 +22,7 @@ import { train, type EpochReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
 import { modelIdentity } from "./identity.js";
 import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
-import { checkResume, loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
+import { checkResume, loadWeights, saveWeights, toWeightsFile, weightsFormat, type WeightsFile } from "./weights.js";
 import { createSchedule } from "./schedules.js";
 
 /** A mistake of the user's (bad flag, unreadable file): printed without a stack trace. */
@@ -64,9 +64,13 @@ export interface TrainOutputs {
  */
 export function trainOutputs(modelFile: string, modelName: string, flags: TrainFlags): TrainOutputs {
   if (flags.checkpoint === "-") throw new CliError("nnc: error: --checkpoint -: a checkpoint is a file for --resume to read, not a stream; give a file name");
+  // safetensors holds tensors and strings: the optimizer state and history of a checkpoint stay JSON
+  for (const [flag, path] of [["--checkpoint", flags.checkpoint], ["--resume", flags.resume]] as const)
+    if (path !== undefined && weightsFormat(path) === "safetensors")
+      throw new CliError(`nnc: error: ${flag} ${path}: checkpoints are JSON (.json): safetensors holds the weights, not the optimizer state and history of a checkpoint`);
   const weights = flags.output ?? join(dirname(modelFile), `${modelName}.weights.json`);
   const beside = weights !== "-" && !isStream(weights);
-  const base = weights.replace(/\.json$/, "").replace(/\.weights$/, "");
+  const base = weights.replace(/\.json$/, "").replace(/\.safetensors$/i, "").replace(/\.weights$/, "");
   return { weights, plot: beside ? `${base}.loss.svg` : null, checkpoint: flags.checkpoint ?? (beside ? `${base}.checkpoint.json` : null) };
 }
 
@@ -366,7 +370,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   if (outputs.weights === "-") {
     await writeStdout(JSON.stringify(weights) + "\n");
     written.push("weights → stdout");
-  } else attempt(`weights → ${outputs.weights}`, () => (saveWeights(outputs.weights, weights), true));
+  } else attempt(`weights → ${outputs.weights}`, () => (saveWeights(outputs.weights, weights, modulePrecision(mod) === "f32" ? "F32" : "F64"), true));
   const plot = outputs.plot;
   if (plot !== null) attempt(`loss curves → ${plot}`, () => (writeFileAtomic(plot, lossCurvesSvg(`${mod.meta.name}: loss by epoch`, series)), true));
   attempt(`checkpoint → ${outputs.checkpoint}`, () => (writeCheckpoint(), checkpointWritten));

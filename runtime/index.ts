@@ -14,6 +14,8 @@ export { createNewton, NEWTON_MAX_PARAMS } from "./optimizers/newton.js";
 export { createNewtonCg } from "./optimizers/newton-cg.js";
 export { createSchedule } from "./schedules.js";
 export { loadWeights, saveWeights, toWeightsFile, validateWeights, WeightsError, MAX_WEIGHTS_BYTES, type WeightsFile } from "./weights.js";
+export { readWeights, validateWeightsAlone, toSafetensors, fromSafetensors, weightsFormat, JSON_FIELDS, SAFETENSORS_FIELDS, type WeightsFields } from "./weights.js";
+export { encodeSafetensors, decodeSafetensors } from "./safetensors.js";
 export { gradCheck, precisionCheck, CHECK_TOLERANCE, type GradCheckResult, type PrecisionCheckResult } from "./gradcheck.js";
 export { hessianCheck, type HessianCheckResult } from "./hessian-check.js";
 export { forModule, arrayOf, inPrecision } from "./precision.js";

@@ -579,6 +579,9 @@ function sampleHessianVector(
   const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
 
   // ── H·v: tangent along v of the forward pass through line 6: y = o[0]
+  //    R{o.b_0} = v_o.b[0]
+  //    R{o_z_0} = (v_o.W x)[0] + R{o.b_0}
+  //    R{y} = (y·(1 − y))·R{o_z_0}
   const R_y =
     y *
     (1 - y) *
@@ -615,9 +618,13 @@ function sampleHessianVector(
       v_o_b[0]);
 
   // ── H·v: tangent along v of the backward pass through line 6: y = o[0]
+  //    R{∂L/∂o.b} = e[0]·R{y}
+  //    (H·v)_o.b = e[0]·R{y}
   Hv_o_b[0] += R_y;
 
   // ── H·v: tangent along v of the backward pass through line 5: layer o = dense(x, 1, sigmoid)
+  //    R{∂L/∂o.W} = 0.001·v_o.W + R{∂L/∂o.b} xᵀ
+  //    (H·v)_o.W = 0.001·v_o.W + R{∂L/∂o.b} xᵀ
   Hv_o_W[0] += R_y * x[xo];
   Hv_o_W[1] += R_y * x[xo + 1];
   Hv_o_W[2] += R_y * x[xo + 2];
@@ -691,6 +698,7 @@ function regularizerHessianVector(params: Params, v: Params, out: Params): numbe
       o_W[29] * o_W[29]);
 
   // ── H·v: tangent along v of the backward pass through line 9: loss binary_cross_entropy(y, t) + lambda * 0.5 * sumsq(o.W)
+  //    (H·v)_o.W = 0.001·v_o.W + R{∂L/∂o.b} xᵀ
   Hv_o_W[0] += 0.001 * v_o_W[0];
   Hv_o_W[1] += 0.001 * v_o_W[1];
   Hv_o_W[2] += 0.001 * v_o_W[2];
@@ -880,7 +888,7 @@ export function lossBatchTrain(
 /**
  * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
  * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
- * loss (dropout off). About the cost of two gradients.
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
  */
 export function hessianVectorProduct(
   params: Params,
