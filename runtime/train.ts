@@ -13,7 +13,7 @@ import type { OptimizerConfig, ScheduleConfig } from "../compiler/semantics/mode
 import { applyNormalization, computeNormalization } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, scoringFor, type Evaluation } from "./metrics.js";
-import { createLbfgs } from "./optimizers/lbfgs.js";
+import { createFullBatch, createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
 import { Sgd } from "./optimizers/sgd.js";
 import { createSchedule } from "./schedules.js";
@@ -158,7 +158,7 @@ function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainO
   if (options.validation !== undefined && options.validation !== null) checkDataset(mod, options.validation, "options.validation", 1);
   // the optimizer's and the schedule's own checks of their arguments (β in [0, 1), a step's factor);
   // the optimizer made for no parameters allocates nothing
-  if (options.optimizer.name !== "lbfgs") asUsage("options.optimizer", () => createOptimizer(options.optimizer, {}));
+  asUsage("options.optimizer", () => (isFullBatch(options.optimizer.name) ? createFullBatchOptimizer(options.optimizer, {}) : createOptimizer(options.optimizer, {})));
   asUsage("options.schedule", () => createSchedule(options.schedule, options.optimizer.args.lr ?? 0.01, options.epochs));
   if (options.resume !== undefined && options.resume !== null) {
     validateWeights(options.resume, mod, "options.resume");
@@ -194,11 +194,11 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   const prepared = forModule(normalization ? applyNormalization(data, normalization) : data, mod);
   const validation = options.validation && normalization ? applyNormalization(options.validation, normalization) : options.validation ?? null;
   const preparedValid = validation && forModule(validation, mod);
-  const lbfgs = options.optimizer.name === "lbfgs";
+  const fullBatchRun = isFullBatch(options.optimizer.name);
   // with threads (threads/pool.ts), the data, the parameters, the gradient and the optimizer's
   // state live in shared memory, and every step and evaluation is sharded
-  const threads = Math.min(options.threads ?? 1, lbfgs ? prepared.count : Math.min(options.batch, prepared.count));
-  const pool = threads > 1 ? new ShardPool(mod, prepared, preparedValid, threads, options.batch, moduleUrlOf(mod, options), lbfgs ? null : options.optimizer) : null;
+  const threads = Math.min(options.threads ?? 1, fullBatchRun ? prepared.count : Math.min(options.batch, prepared.count));
+  const pool = threads > 1 ? new ShardPool(mod, prepared, preparedValid, threads, options.batch, moduleUrlOf(mod, options), fullBatchRun ? null : options.optimizer) : null;
   if (pool) pools.push(pool);
   const trainSet = pool?.data ?? prepared;
   const validSet = pool ? pool.validation : preparedValid;
@@ -214,8 +214,11 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   const initial = evaluateOn(0);
   options.onStart?.(initial);
 
-  const optimizer = lbfgs ? null : (pool?.optimizer ?? asUsage("options.optimizer", () => createOptimizer(options.optimizer, params)));
-  const quasiNewton = lbfgs ? createLbfgs(params, { history: options.optimizer.args.history ?? 10, lr: options.optimizer.args.lr ?? 1 }) : null;
+  // lbfgs, newton, newton_cg: one iteration per epoch on the whole training set (with threads, the
+  // objective's gradient sharded; newton's Hessian-vector products on this thread)
+  const objective = pool ? (p: ParamSet, g: ParamSet) => pool.objective(p, g) : undefined;
+  const fullBatch = asUsage("options.optimizer", () => createFullBatch(mod, options.optimizer, params, trainSet, objective));
+  const optimizer = fullBatch ? null : (pool?.optimizer ?? asUsage("options.optimizer", () => createOptimizer(options.optimizer, params)));
   // plain SGD runs as the module's sgdStep: the same update, made inside the backward pass for a
   // batch of one, so that no gradient is written and read back (docs/generated-module.md)
   const fusedSgd = optimizer instanceof Sgd ? optimizer : null;
@@ -226,7 +229,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   // every other first-order optimizer runs as the module's optimizerStep: the gradient and the
   // update in one call, θ and the optimizer's state read once per step
   const fused = optimizer !== null && fusedSgd === null && pool === null ? createFusedState(mod, options.optimizer, optimizer, resume?.optimizer ?? null) : null;
-  if (resume?.optimizer && fused === null) (optimizer ?? quasiNewton)!.restore(resume.optimizer);
+  if (resume?.optimizer && fused === null) (optimizer ?? fullBatch)!.restore(resume.optimizer);
   const history: EpochReport[] = [...((resume?.history as EpochReport[] | undefined) ?? [])];
   // JSON writes a NaN loss as null
   let best = resume?.best ? { epoch: resume.best.epoch, loss: resume.best.loss ?? NaN, params: Object.fromEntries(Object.entries(resume.best.params).map(([k, v]) => [k, Float64Array.from(v)])) as ParamSet } : null;
@@ -237,7 +240,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   const batcher = pool ? null : new Batcher(mod, trainSet, batch);
   const order = pool?.order ?? new Uint32Array(trainSet.count);
   const lastGood = copyParams(params);
-  const stepsPerEpoch = lbfgs ? 1 : Math.ceil(trainSet.count / batch);
+  const stepsPerEpoch = fullBatch ? 1 : Math.ceil(trainSet.count / batch);
 
   const earlyStop = (epoch: number): TrainResult => {
     for (const [k, v] of Object.entries(best!.params)) params[k]!.set(v);
@@ -266,8 +269,8 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
       let loss: number;
       let bad: string | null;
       let count = trainSet.count;
-      if (quasiNewton) {
-        loss = quasiNewton.iterate(params, pool ? (p, g) => pool.objective(p, g) : (p, g) => mod.gradientBatch(p, trainSet.inputs, trainSet.targets, trainSet.count, g)).loss;
+      if (fullBatch) {
+        loss = fullBatch.iterate(params);
         bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params);
       } else {
         const start = step * batch;
@@ -332,7 +335,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
       normalization,
       resume: {
         epoch: epoch + 1,
-        optimizer: fused ? fusedStateJson(fused) : (optimizer ?? quasiNewton)!.state(),
+        optimizer: fused ? fusedStateJson(fused) : (optimizer ?? fullBatch)!.state(),
         history,
         best: best && { epoch: best.epoch, loss: best.loss, params: Object.fromEntries(Object.entries(best.params).map(([k, v]) => [k, Array.from(v)])) },
         badEpochs,
