@@ -106,6 +106,22 @@ describe("train({ threads }): 1, 2 and 3 threads agree to 1e-12", () => {
   });
 });
 
+/** Small enough for newton's n × n Hessian (650 parameters), with weight decay. */
+const softmaxSource = `input x[64]
+target t[10]
+layer y = dense(x, 10, softmax)
+loss cross_entropy(y, t) + 0.001 * 0.5 * sumsq(y.W)
+`;
+
+describe("train({ threads }): the second-order optimizers' sharded objective", () => {
+  for (const target of TARGETS)
+    for (const name of ["newton", "newton_cg"] as const)
+      it(`${name}, ${target} target (3 iterations; the Hessian-vector products on the main thread)`, async () => {
+        const mod = await moduleOf(softmaxSource, target);
+        agreeAcrossThreads(mod, small, { epochs: 3, batch: 50, optimizer: { name, args: { ...OPTIMIZERS[name] } }, seed: 7 }, 1e-12);
+      });
+});
+
 describe("train({ threads }) behaves as with one thread", () => {
   it("reports the same progress, and stops early at the same epoch, restoring the same weights", async () => {
     const mod = await moduleOf(digitsSource, "wasm");
