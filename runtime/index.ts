@@ -3,6 +3,7 @@
  * without the CLI. See docs/training.md for an example.
  */
 export { train, type TrainOptions, type TrainResult, type EpochReport, type Checkpoint } from "./train.js";
+export { defaultThreads, type ThreadsChoice } from "./threads/pool.js";
 export { scoringFor, type Evaluation, type Scoring } from "./metrics.js";
 export { evaluate, predictAll } from "./api.js";
 export { NncUsageError } from "./usage.js";

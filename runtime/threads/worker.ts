@@ -103,7 +103,7 @@ export interface ShardSetup {
   readonly sizes: Record<string, number>;
   /** the most rows of a training shard */
   readonly maxRows: number;
-  /** `(p, g, ...state, from, to, lr, ...hyper, ...scalars) => void`, or null (no update: L-BFGS) */
+  /** `(p, g, ...state, from, to, lr, ...hyper, ...scalars) => void` (pool.ts, updateSource), or null: no update (a full-batch optimizer's objective) */
   readonly update: string | null;
   readonly hyper: readonly number[];
   readonly scalars: number;
