@@ -1,0 +1,97 @@
+/**
+ * The PyTorch export against nnc itself: for every golden model, the exported Model's loss and
+ * torch.autograd gradient at nnc's parameters and a random batch equal nnc's gradientBatch to
+ * 1e-10 (float64), its outputs equal predictBatch's, and its state_dict keys are the DSL
+ * parameter names in the .nn file's order. One Python process checks every model (torch takes
+ * seconds to import). PyTorch is Debian's python3-torch in the system interpreter
+ * (`TORCH_PYTHON`, default /usr/bin/python3); .ci/run installs it, and without it this test fails.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { emitModelPy } from "../../compiler/export/pytorch.js";
+import { compile } from "../../compiler/pipeline.js";
+import { loadModule } from "../../runtime/load-module.js";
+import { mulberry32 } from "../../runtime/random.js";
+import { setOf, validModels } from "../helpers/corpus.js";
+import { TORCH_PYTHON, torchProblem } from "../helpers/torch.js";
+
+const CHECKER = join(import.meta.dirname, "check_pytorch.py");
+const TOLERANCE = 1e-10;
+const COUNT = 5;
+
+interface Result {
+  keys: string[];
+  parameters: string[];
+  dtype: string;
+  loss: number;
+  lossError: number;
+  grads: Record<string, number>;
+  outputs: Record<string, number>;
+}
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const models = validModels();
+let results: Result[] = [];
+let expected: { params: string[]; outputs: string[] }[] = [];
+
+beforeAll(async () => {
+  const problem = torchProblem();
+  if (problem !== null) throw new Error(problem);
+  const root = mkdtempSync(join(tmpdir(), "nnc-export-"));
+  const cases = [];
+  for (const [k, e] of models.entries()) {
+    const r = await compile(e.source, { file: e.path, set: setOf(e.source) });
+    const mod = await loadModule(r.ts!);
+    const dir = join(root, String(k));
+    mkdirSync(dir);
+    writeFileSync(join(dir, "model.py"), emitModelPy(r.model!, { file: e.path, version: "test" }));
+    // nnc's parameters, moved off the initializers' special points (zero biases)
+    const random = mulberry32(11 + k);
+    const params = mod.createParams();
+    mod.initParams(params, 7);
+    for (const v of Object.values(params)) for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0.5 * (random() - 0.5);
+    const batch = (shapes: Record<string, number[]>, lo: number, hi: number) =>
+      Object.fromEntries(Object.entries(shapes).map(([name, s]) => [name, Float64Array.from({ length: COUNT * size(s) }, () => lo + (hi - lo) * random())]));
+    const inputs = batch(mod.meta.inputs, -1, 1);
+    const targets = batch(mod.meta.targets, 0.05, 0.95);
+    const grad = mod.createParams();
+    const loss = mod.gradientBatch(params, inputs, targets, COUNT, grad);
+    const outputs = Object.fromEntries(Object.entries(mod.meta.outputs).map(([name, s]) => [name, new Float64Array(COUNT * size(s))]));
+    mod.predictBatch(params, inputs, COUNT, outputs);
+    const list = (m: Record<string, ArrayLike<number>>) => Object.fromEntries(Object.entries(m).map(([name, v]) => [name, Array.from(v)]));
+    cases.push({ dir, params: list(params), inputs: list(inputs), targets: list(targets), loss, grads: list(grad), outputs: list(outputs) });
+    expected.push({ params: Object.keys(mod.meta.params), outputs: Object.keys(mod.meta.outputs) });
+  }
+  writeFileSync(join(root, "cases.json"), JSON.stringify(cases));
+  const run = spawnSync(TORCH_PYTHON, [CHECKER, join(root, "cases.json")], { encoding: "utf8", timeout: 120_000 });
+  if (run.status !== 0) throw new Error(`${TORCH_PYTHON} ${CHECKER} failed (status ${run.status}):\n${run.stderr}`);
+  results = JSON.parse(run.stdout) as Result[];
+  expected = expected.slice();
+}, 180_000);
+
+describe("nnc export --format pytorch: model.py against gradientBatch", () => {
+  for (const [k, e] of models.entries())
+    it(e.path, () => {
+      const r = results[k]!;
+      expect(r.dtype).toBe("torch.float64");
+      // the exact DSL names, in the .nn file's order
+      expect(r.parameters).toEqual(expected[k]!.params);
+      expect([...r.keys].sort()).toEqual([...expected[k]!.params].sort());
+      expect(r.lossError, `loss ${r.loss}`).toBeLessThan(TOLERANCE);
+      expect(Object.keys(r.grads).sort()).toEqual([...expected[k]!.params].sort());
+      for (const [name, err] of Object.entries(r.grads)) expect(err, `∂loss/∂${name}`).toBeLessThan(TOLERANCE);
+      expect(Object.keys(r.outputs)).toEqual(expected[k]!.outputs);
+      for (const [name, err] of Object.entries(r.outputs)) expect(err, `output ${name}`).toBeLessThan(TOLERANCE);
+    });
+});
+
+describe("exported model.py", () => {
+  it("is deterministic", async () => {
+    const e = models.find((m) => m.key === "examples/digits")!;
+    const a = await compile(e.source, { file: e.path });
+    expect(emitModelPy(a.model!, { file: e.path, version: "t" })).toBe(emitModelPy(a.model!, { file: e.path, version: "t" }));
+  });
+});
