@@ -4,7 +4,7 @@
  * diagnostic and exit status 1; nothing writes a partial file; no stack trace reaches the user
  * (set NNC_DEBUG=1 to see one for an internal error).
  */
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { renderDiagnostics } from "./diagnostics/render.js";
@@ -233,6 +233,50 @@ async function compileAndLoad(
   return { model: result.model!, mod: await loadModule(result.ts) };
 }
 
+const EXPORT_FORMATS = ["pytorch", "onnx"] as const;
+interface ExportFlags {
+  format: (typeof EXPORT_FORMATS)[number];
+  output: string;
+  weights?: string;
+}
+
+function exportFormat(value: string): ExportFlags["format"] {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${EXPORT_FORMATS.join(" or ")}`);
+  return value as ExportFlags["format"];
+}
+
+/** `nnc export`: checks the model, then writes what the format's exporter (compiler/export/) makes. */
+async function runExport(file: string, o: CommonOpts & ExportFlags): Promise<number> {
+  const source = readSource(file);
+  const { diagnostics, model } = check(source, compileOptions(file, o));
+  if (report(file, source, diagnostics) || model === null) return 1;
+  const ex = await import("./export/index.js");
+  if (o.format === "onnx") throw new UserError("nnc: error: --format onnx is not available in this build");
+  if (o.weights !== undefined) throw new UserError("nnc: error: --weights: the PyTorch export writes code; train.py makes the weights (or load a .safetensors file into Model with its state_dict names)");
+  let files;
+  try {
+    files = ex.exportPyTorch(file, model, o.output, VERSION);
+  } catch (e) {
+    if (e instanceof ex.ExportError) throw new UserError(`nnc: error: ${file}: ${e.message}`);
+    throw e;
+  }
+  makeDirectory(o.output);
+  checkOutputs(files.map((f) => ({ what: "the export", path: f.path })), [{ what: "the model", path: file }]);
+  for (const f of files) writeFileAtomic(f.path, f.text);
+  stdout(`wrote ${files.map((f) => f.path).join(" and ")}`);
+  return 0;
+}
+
+/** The output directory of an export, made if missing; a file there is an error. */
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UserError(`nnc: error: -o ${dir}: cannot make the directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  if (!statSync(dir).isDirectory()) throw new UserError(`nnc: error: -o ${dir}: not a directory`);
+}
+
 // messages carry file names and data cells: printed without their control characters
 const stdout = (s: string) => void process.stdout.write(printableLines(s) + "\n");
 const stderr = (s: string) => void process.stderr.write(printableLines(s) + "\n");
@@ -325,6 +369,15 @@ export function program(): Command {
     );
     setExit(loaded === null ? 1 : await rt.runTrain(file, loaded.model, loaded.mod, o, say, stderr));
   });
+  common(
+    cmd
+      .command("export")
+      .description("write the model for another framework: pytorch (DIR/model.py and DIR/train.py) or onnx")
+      .argument("<model.nn>", "the model source")
+      .requiredOption("--format <name>", "pytorch or onnx", exportFormat)
+      .requiredOption("-o, --output <path>", "pytorch: the directory for model.py and train.py (made if missing)")
+      .option("--weights <file>", "weights to include (onnx)"),
+  ).action(async (file: string, o: CommonOpts & ExportFlags) => setExit(await runExport(file, o)));
   common(
     cmd
       .command("predict")
