@@ -111,8 +111,15 @@ export interface TrainPyOptions {
   readonly unusedParams: boolean;
 }
 
-const pyPath = (dir: string, p: string | null) =>
-  p === null || p === "" ? "None" : isAbsolute(p) ? pyString(p) : `os.path.join(HERE, ${pyString(relative(resolve(dir), resolve(p)))})`;
+/**
+ * A data path of the train block as train.py names it: relative to train.py's directory when the
+ * two are near (the export and the data move together), else absolute.
+ */
+function pyPath(dir: string, p: string | null): string {
+  if (p === null || p === "") return "None";
+  const rel = relative(resolve(dir), resolve(p));
+  return isAbsolute(p) || rel.startsWith("../../../") ? pyString(resolve(p)) : `os.path.join(HERE, ${pyString(rel)})`;
+}
 
 const pyDict = (o: Readonly<Record<string, number | string>>) =>
   `{${Object.entries(o).map(([k, v]) => `${pyString(k)}: ${typeof v === "number" ? pyNumber(v) : pyString(v)}`).join(", ")}}`;

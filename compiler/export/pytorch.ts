@@ -122,7 +122,7 @@ function emitBody(g: Graph, roots: readonly NodeId[], batched: Uint8Array, first
     }
     if (n.origin !== null && n.origin.line !== lastLine) {
       lastLine = n.origin.line;
-      if (lines.length > 0 && !/ = (input|target)s\[/.test(lines[lines.length - 1]!)) lines.push("");
+      if (lines.length > 0 && !/ = (inputs\[|targets\[|len\()/.test(lines[lines.length - 1]!)) lines.push("");
       lines.push(`${INDENT}# line ${n.origin.line}: ${n.origin.text}`);
     }
     const local = names.fresh(n.name ?? (roots.includes(id) ? rootName : "tmp"));

@@ -33,7 +33,17 @@ interface Result {
 }
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-const models = validModels();
+/** Beyond the golden models: Python keywords as names (kept by get_parameter), dropout of a
+ * parameter (a mask per sample), an output and a loss of the parameters alone (repeated per sample). */
+const EXTRA = [
+  {
+    path: "keywords.nn",
+    source: "input x[3]\ntarget t[2]\nlayer lambda = dense(x, 4, relu)\nlayer class = dense(lambda, 2, softmax)\nparam in ~ constant(1)\nloss cross_entropy(class, t) + sumsq(in * lambda.W)\n",
+  },
+  { path: "param-dropout.nn", source: "input x[2]\ntarget t\nparam a[2] ~ normal(0, 1)\nparam c ~ constant(0.5)\nd = dropout(a, 0.3)\nu = tanh(d) * c\noutput u\nloss sumsq(u) + (sum(x) * c - t)^2\n" },
+  { path: "param-only.nn", source: "input x[2]\ntarget t\nparam a[2] ~ normal(0, 1)\nb = exp(a)\noutput b\nloss sumsq(a - 1)\n" },
+];
+const models = [...validModels(), ...EXTRA];
 let results: Result[] = [];
 let expected: { params: string[]; outputs: string[] }[] = [];
 
@@ -44,6 +54,7 @@ beforeAll(async () => {
   const cases = [];
   for (const [k, e] of models.entries()) {
     const r = await compile(e.source, { file: e.path, set: setOf(e.source) });
+    if (r.model === null) throw new Error(`${e.path} does not compile`);
     const mod = await loadModule(r.ts!);
     const dir = join(root, String(k));
     mkdirSync(dir);
@@ -90,7 +101,7 @@ describe("nnc export --format pytorch: model.py against gradientBatch", () => {
 
 describe("exported model.py", () => {
   it("is deterministic", async () => {
-    const e = models.find((m) => m.key === "examples/digits")!;
+    const e = models.find((m) => m.path === "examples/digits.nn")!;
     const a = await compile(e.source, { file: e.path });
     expect(emitModelPy(a.model!, { file: e.path, version: "t" })).toBe(emitModelPy(a.model!, { file: e.path, version: "t" }));
   });

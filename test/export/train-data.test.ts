@@ -1,0 +1,88 @@
+/**
+ * train.py reads the data as nnc train does: for the examples' data files (CSV by position with a
+ * class column, by name, regression, gzipped MNIST IDX) and a CSV with named columns in another
+ * order, the exported readers give the same arrays, the same seeded split into training and
+ * validation samples, and the same normalization as runtime/data. The export test's one Python
+ * process per model reads them all.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { exportPyTorch } from "../../compiler/export/index.js";
+import { check } from "../../compiler/pipeline.js";
+import { columnNames, computeNormalization, loadDataset, splitDataset } from "../../runtime/data/index.js";
+import type { Dataset } from "../../runtime/types.js";
+import { ROOT } from "../helpers/corpus.js";
+import { TORCH_PYTHON, torchProblem } from "../helpers/torch.js";
+
+const CHECKER = join(import.meta.dirname, "check_train_data.py");
+
+function checksums(arrays: Record<string, ArrayLike<number>>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(arrays).map(([k, v]) => {
+      let s = 0;
+      for (let i = 0; i < v.length; i++) s += v[i]! * ((i % 1009) + 1);
+      return [k, s];
+    }),
+  );
+}
+const all = (ds: Dataset) => checksums({ ...ds.inputs, ...ds.targets });
+
+function expectClose(a: Record<string, number>, b: Record<string, number>, what: string) {
+  expect(Object.keys(a).sort(), what).toEqual(Object.keys(b).sort());
+  for (const k of Object.keys(b)) expect(Math.abs(a[k]! - b[k]!) / Math.max(1, Math.abs(b[k]!)), `${what}: ${k}`).toBeLessThan(1e-12);
+}
+
+/** one exported model and the data files read with it */
+interface Case {
+  readonly model: string;
+  readonly files: { file: string; split: number | null; seed: number }[];
+}
+
+const scratch = mkdtempSync(join(tmpdir(), "nnc-torch-data-"));
+// iris with its columns by name, in another order, the species as a class column
+const irisByName = join(scratch, "iris-by-name.csv");
+writeFileSync(irisByName, ["t," + [3, 1, 0, 2].map((i) => columnNames("x", [4])[i]).join(","), "2,0.5,1.5,2.5,3.5", "0,1,2,3,4", "1,-1,-2,-3,-4", ""].join("\n"));
+const data = (f: string) => join(ROOT, "examples", "data", f);
+const CASES: Case[] = [
+  { model: "digits", files: [{ file: data("digits-train.csv"), split: 0.15, seed: 1 }] },
+  { model: "iris", files: [{ file: data("iris.csv"), split: 0.2, seed: 5 }, { file: irisByName, split: null, seed: 1 }] },
+  { model: "regression", files: [{ file: data("iris-petals.csv"), split: 0.3, seed: 2 }] },
+  { model: "xor", files: [{ file: data("xor.csv"), split: null, seed: 1 }] },
+  { model: "mnist", files: [{ file: data("mnist/t10k-images-idx3-ubyte.gz"), split: 0.1, seed: 3 }] },
+];
+
+describe("train.py's data readers against nnc's", () => {
+  for (const c of CASES)
+    it(`${c.model}: ${c.files.map((f) => f.file.split("/").pop()).join(", ")}`, () => {
+      const problem = torchProblem();
+      if (problem !== null) throw new Error(problem);
+      const file = join(ROOT, "examples", `${c.model}.nn`);
+      const { model } = check(readFileSync(file, "utf8"), { file });
+      const dir = join(scratch, c.model);
+      mkdirSync(dir, { recursive: true });
+      for (const f of exportPyTorch(file, model!, dir, "test")) writeFileSync(f.path, f.text);
+      const r = spawnSync(TORCH_PYTHON, [CHECKER, dir, JSON.stringify(c.files)], { encoding: "utf8", timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const results = JSON.parse(r.stdout);
+      const shape = { inputs: Object.fromEntries(model!.inputs.map((t) => [t.name, [...t.shape]])), targets: Object.fromEntries(model!.targets.map((t) => [t.name, [...t.shape]])) };
+      c.files.forEach((f, k) => {
+        const ds = loadDataset(f.file, shape);
+        const py = results[k];
+        expect(py.count).toBe(ds.count);
+        expectClose(py.all, all(ds), "all samples");
+        if (f.split === null) return;
+        const parts = splitDataset(ds, f.split, f.seed);
+        expectClose(py.train, all(parts.train), "training part");
+        expectClose(py.validation, all(parts.validation), "validation part");
+        const norm = computeNormalization(parts.train);
+        for (const name of Object.keys(norm.mean)) {
+          expect(py.normalization.mean[name]).toHaveLength(norm.mean[name]!.length);
+          norm.mean[name]!.forEach((m, i) => expect(Math.abs(py.normalization.mean[name][i] - m), `mean ${i}`).toBeLessThan(1e-12 * Math.max(1, Math.abs(m))));
+          norm.std[name]!.forEach((s, i) => expect(Math.abs(py.normalization.std[name][i] - s), `std ${i}`).toBeLessThan(1e-12 * Math.max(1, s)));
+        }
+      });
+    }, 120_000);
+});
