@@ -118,7 +118,7 @@ export interface TrainPyOptions {
 function pyPath(dir: string, p: string | null): string {
   if (p === null || p === "") return "None";
   const rel = relative(resolve(dir), resolve(p));
-  return isAbsolute(p) || rel.startsWith("../../../") ? pyString(resolve(p)) : `os.path.join(HERE, ${pyString(rel)})`;
+  return isAbsolute(p) || rel.startsWith("../../../") ? pyString(resolve(p)) : `os.path.normpath(os.path.join(HERE, ${pyString(rel)}))`;
 }
 
 const pyDict = (o: Readonly<Record<string, number | string>>) =>

@@ -24,7 +24,7 @@ describe("nnc export --format pytorch", () => {
     expect(model).toMatch(/^ {8}# line 4: layer h = dense\(x, 32, relu\)$/m);
     const train = readFileSync(join(dir, "torch", "digits", "train.py"), "utf8");
     // the train block's data, relative to train.py; its settings as nnc train resolves them
-    expect(train).toMatch(/^DATA = os\.path\.join\(HERE, "\.\.\/\.\.\/data\/digits-train\.csv"\)$/m);
+    expect(train).toMatch(/^DATA = os\.path\.normpath\(os\.path\.join\(HERE, "\.\.\/\.\.\/data\/digits-train\.csv"\)\)$/m);
     expect(train).toMatch(/^OPTIMIZER = \{"name": "adam", "lr": 0\.003, "beta1": 0\.9, "beta2": 0\.999, "eps": 1e-8\}$/m);
     expect(train).toMatch(/^EARLY_STOPPING = \{"patience": 10, "min_delta": 0\}$/m);
     // only the chosen optimizer's rule
