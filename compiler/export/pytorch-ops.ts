@@ -109,7 +109,8 @@ export const TORCH_OPS: Record<OpKind, Translate> = {
   matmul: (c) => {
     const [a, b] = c.args as [Value, Value];
     if (b.rank === 2 || !b.batched) return infix(a.expr, "@", b.expr, PREC.mul);
-    if (!a.batched) return infix(b.expr, "@", atom(`${operand(a.expr, PREC.atom)}.T`), PREC.mul);
+    // (Aᵀ)ᵀ = A: transpose(B) @ x of a batch reads x @ B
+    if (!a.batched) return infix(b.expr, "@", atom(a.expr.text.endsWith(".T") ? a.expr.text.slice(0, -2) : `${operand(a.expr, PREC.atom)}.T`), PREC.mul);
     return call("torch.einsum", '"bij,bj->bi"', a.expr.text, b.expr.text);
   },
   transpose: (c) => (c.args[0]!.batched ? method(c.args[0]!, "transpose", "1", "2") : atom(`${operand(c.args[0]!.expr, PREC.atom)}.T`)),

@@ -293,7 +293,8 @@ def read_idx_pair(path, targets):
     out = {name: pixels.reshape(dims[0], -1).astype(np.float64) / 255}
     if targets:
         (tname, tshape), = targets.items()
-        ldims, labels = read_idx(os.path.join(os.path.dirname(path), os.path.basename(path).replace("images-idx3", "labels-idx1")))
+        labels_file = os.path.join(os.path.dirname(path), os.path.basename(path).replace("images-idx3", "labels-idx1"))
+        ldims, labels = read_idx(labels_file)
         if ldims[0] != dims[0]:
             raise DataError(f"{path}: {dims[0]} images but {ldims[0]} labels")
         if len(tshape) == 0:
@@ -308,20 +309,23 @@ def load(path, with_targets=True):
     targets = TARGETS if with_targets else {}
     name = os.path.basename(path)
     if "labels-idx1" in name:
-        raise DataError(f"{path}: this is an IDX labels file; give the images file (the labels are found next to it)")
+        raise DataError(f"{path}: an IDX labels file; give the images file (the labels are found next to it)")
     with open(path, "rb") as f:
         head = f.read(4)
     zipped = head[:2] == b"\x1f\x8b"
     if zipped:
         with gzip.open(path, "rb") as f:
             head = f.read(4)
-    if "images-idx3" in name or (not name.lower().endswith((".csv", ".csv.gz")) and head == b"\x00\x00\x08\x03"):
+    csv_name = name.lower().endswith((".csv", ".csv.gz"))
+    if "images-idx3" in name or (not csv_name and head == b"\x00\x00\x08\x03"):
         count, arrays = read_idx_pair(path, targets)
     else:
         with (gzip.open if zipped else open)(path, "rt", encoding="utf-8", newline="") as f:
             count, arrays = read_csv(path, f.read(), targets)
     shapes = {**INPUTS, **targets}
-    return count, {k: torch.from_numpy(np.ascontiguousarray(v)).reshape((count,) + tuple(shapes[k])) for k, v in arrays.items()}
+    return count, {
+        k: torch.from_numpy(np.ascontiguousarray(v)).reshape((count,) + tuple(shapes[k])) for k, v in arrays.items()
+    }
 
 
 def mulberry32(seed):
@@ -349,7 +353,8 @@ def shuffled(count, seed):
 
 
 def split(count, fraction, seed):
-    """nnc's seeded split: validation gets round(fraction * count) samples; each part keeps the file's order."""
+    """nnc's seeded split: validation gets round(fraction * count) samples; each part keeps the
+    file's order."""
     order = shuffled(count, seed)
     n_valid = math.floor(fraction * count + 0.5)
     return sorted(order[n_valid:]), sorted(order[:n_valid])
@@ -482,7 +487,8 @@ class Objective(torch.nn.Module):
         return self.model.sample_losses(inputs, targets).sum() * (world / count) + self.model.regularizer()`;
 
 const TRAIN_MINIBATCH = String.raw`def train_epoch(objective, optimizer, data, epoch, rank, world):
-    """One epoch of mini-batches in nnc's order; returns None, or a message when the loss stops being finite."""
+    """One epoch of mini-batches in nnc's order; returns None, or a message when the gradient
+    stops being finite."""
     inputs, targets, count = data
     order = shuffled(count, SEED * 1000003 + epoch)
     for step, start in enumerate(range(0, count, BATCH)):
@@ -492,13 +498,17 @@ const TRAIN_MINIBATCH = String.raw`def train_epoch(objective, optimizer, data, e
         optimizer.zero_grad()
         loss.backward()
         if not all(torch.isfinite(p.grad).all() for p in objective.parameters() if p.grad is not None):
-            return f"training diverged at epoch {epoch + 1}, step {step + 1}: the gradient is not finite; try a smaller learning rate"
+            return (f"training diverged at epoch {epoch + 1}, step {step + 1}: the gradient is not finite; "
+                    "try a smaller learning rate")
         optimizer.step()
     return None`;
 
 const TRAIN_LBFGS = String.raw`def train_epoch(objective, optimizer, data, epoch, rank, world):
-    """One full-batch L-BFGS iteration; every process evaluates its share of the data."""
+    """One full-batch L-BFGS iteration; every process evaluates its share of the data. As nnc's,
+    it minimizes the deterministic objective of inference mode (dropout off): a line search needs
+    the same function at every evaluation."""
     inputs, targets, count = data
+    objective.eval()
     mine = list(range(rank, count, world))
     x, t = subset(inputs, mine), subset(targets, mine)
 
@@ -513,22 +523,23 @@ const TRAIN_LBFGS = String.raw`def train_epoch(objective, optimizer, data, epoch
         return total
 
     loss = optimizer.step(closure)
+    objective.train()
     if not torch.isfinite(loss):
-        return f"training diverged at epoch {epoch + 1}: the loss is {loss.item()}; try a smaller learning rate"
+        return f"training diverged at epoch {epoch + 1}: the loss is {loss.item()}; try a smaller lr"
     return None`;
 
 const MAIN = String.raw`def main():
     global EPOCHS, BATCH, SEED
-    parser = argparse.ArgumentParser(description=f"Train {MODEL_NAME} data-parallel (torchrun) as nnc train does.")
-    parser.add_argument("--data", default=DATA, help="training data (CSV with a header, or MNIST IDX images)")
+    parser = argparse.ArgumentParser(description=f"Train {MODEL_NAME} as nnc train does, data-parallel.")
+    parser.add_argument("--data", default=DATA, help="training data (CSV with a header, or MNIST IDX)")
     parser.add_argument("--validation", default=None, help="validation data (instead of the split)")
-    parser.add_argument("--split", type=float, default=None, help="hold out this fraction of the data for validation")
+    parser.add_argument("--split", type=float, default=None, help="hold out this fraction for validation")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--lr", type=float, default=OPTIMIZER["lr"])
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--test", default=None, help="evaluate the trained weights on this data file at the end")
-    parser.add_argument("-o", "--output", default=f"{MODEL_NAME}.safetensors", help="the weights file (.safetensors)")
+    parser.add_argument("--test", default=None, help="evaluate the final weights on this data file")
+    parser.add_argument("-o", "--output", default=f"{MODEL_NAME}.safetensors", help="the weights (.safetensors)")
     args = parser.parse_args()
     EPOCHS, BATCH, SEED = args.epochs, args.batch, args.seed
     if args.data is None:
@@ -543,7 +554,8 @@ const MAIN = String.raw`def main():
     try:
         count, data = load(args.data)
         valid = None
-        validation_file = args.validation if args.validation is not None or args.split is not None else VALIDATION
+        # a flag replaces the block's validation file or split, as nnc train's flags do
+        validation_file = VALIDATION if args.validation is None and args.split is None else args.validation
         fraction = args.split if args.split is not None else (SPLIT if args.validation is None else None)
         if validation_file is not None:
             valid = load(validation_file)[1]
@@ -569,7 +581,8 @@ const MAIN = String.raw`def main():
         objective = DistributedDataParallel(objective, find_unused_parameters=FIND_UNUSED)
     torch.manual_seed(SEED * 7919 + rank)  # dropout masks: each process its own
     optimizer = make_optimizer(model.parameters(), args.lr)
-    say(f"model {MODEL_NAME}: {sum(p.numel() for p in model.parameters())} parameters; {count} training samples from {args.data}; {world} process(es)")
+    size = sum(p.numel() for p in model.parameters())
+    say(f"model {MODEL_NAME}: {size} parameters; {count} training samples from {args.data}; {world} process(es)")
     say(f"optimizer {OPTIMIZER} · schedule {SCHEDULE['name']} · batch {BATCH} · {EPOCHS} epochs · seed {SEED}")
     say(describe("initial: train", evaluate(model, inputs, targets)))
 
@@ -597,10 +610,14 @@ const MAIN = String.raw`def main():
             best, bad_epochs = (epoch + 1, ref, [p.detach().clone() for p in model.parameters()]), 0
         else:
             bad_epochs += 1
-        say(f"epoch {epoch + 1}/{EPOCHS}  lr {lr:.4g}  {describe('train', train_eval)}" + (f"   {describe('valid', valid_eval)}" if valid_eval else ""))
+        valid_text = f"   {describe('valid', valid_eval)}" if valid_eval else ""
+        say(f"epoch {epoch + 1}/{EPOCHS}  lr {lr:.4g}  {describe('train', train_eval)}{valid_text}")
         if EARLY_STOPPING and valid is not None and bad_epochs >= EARLY_STOPPING["patience"]:
             stopped = "early-stopping"
-            message = f"early stopping after epoch {epoch + 1}: no improvement of the validation loss for {bad_epochs} epochs; restored the weights of epoch {best[0]}"
+            message = (
+                f"early stopping after epoch {epoch + 1}: no improvement of the validation loss for "
+                f"{bad_epochs} epochs; restored the weights of epoch {best[0]}"
+            )
             break
     if EARLY_STOPPING and valid is not None and best is not None and stopped != "diverged":
         with torch.no_grad():
@@ -609,15 +626,20 @@ const MAIN = String.raw`def main():
     if message:
         say(message)
 
-    final = {"train": evaluate(model, inputs, targets), "validation": evaluate(model, *valid) if valid is not None else None}
-    say(describe("final: train", final["train"]) + (f"   {describe('valid', final['validation'])}" if final["validation"] else ""))
+    final = {"train": evaluate(model, inputs, targets)}
+    final["validation"] = evaluate(model, *valid) if valid is not None else None
+    valid_text = f"   {describe('valid', final['validation'])}" if valid is not None else ""
+    say(f"{describe('final: train', final['train'])}{valid_text}")
     if args.test is not None and rank == 0:
         test_count, test = load(args.test)
-        final["test"] = evaluate(model, normalized({k: test[k] for k in INPUTS}, norm), {k: test[k] for k in TARGETS})
+        test_inputs = normalized({k: test[k] for k in INPUTS}, norm)
+        final["test"] = evaluate(model, test_inputs, {k: test[k] for k in TARGETS})
         say(describe(f"test ({test_count} samples from {args.test}):", final["test"]))
     if rank == 0:
-        training = {"trainer": "pytorch", "processes": world, "data": args.data, "optimizer": OPTIMIZER, "schedule": SCHEDULE,
-                    "batch": BATCH, "epochs": EPOCHS, "seed": SEED, "earlyStopping": EARLY_STOPPING, "normalize": NORMALIZE}
+        training = {
+            "trainer": "pytorch", "processes": world, "data": args.data, "optimizer": OPTIMIZER, "schedule": SCHEDULE,
+            "batch": BATCH, "epochs": EPOCHS, "seed": SEED, "earlyStopping": EARLY_STOPPING, "normalize": NORMALIZE,
+        }
         metrics = {"stopped": stopped, "epochs": len(history), "bestEpoch": best[0] if best else None, **final}
         save_safetensors(args.output, model, {
             "format": "nnc-weights/1",

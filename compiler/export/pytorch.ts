@@ -156,27 +156,28 @@ const HELPERS: Record<string, string> = {
     return out`,
 };
 
-function initLine(p: ParamInfo): string {
+/** A parameter's initializer: its statement, after a comment for the derived ones. */
+function initLines(p: ParamInfo): string[] {
   const target = paramExpr(p.name).text;
   const fanIn = p.shape.length === 0 ? 1 : p.shape[p.shape.length - 1]!;
   const fanOut = p.shape.length === 2 ? p.shape[0]! : 1;
-  const normal = (std: number, why: string) => `torch.nn.init.normal_(${target}, 0.0, ${pyNumber(std)})${why}`;
+  const normal = (std: number, why: string) => [`# ${why}`, `torch.nn.init.normal_(${target}, 0.0, ${pyNumber(std)})`];
   const s = p.init;
   switch (s.kind) {
     case "zeros":
-      return `${target}.zero_()`;
+      return [`${target}.zero_()`];
     case "constant":
-      return `${target}.fill_(${pyNumber(s.value)})`;
+      return [`${target}.fill_(${pyNumber(s.value)})`];
     case "normal":
-      return `torch.nn.init.normal_(${target}, ${pyNumber(s.mean)}, ${pyNumber(s.std)})`;
+      return [`torch.nn.init.normal_(${target}, ${pyNumber(s.mean)}, ${pyNumber(s.std)})`];
     case "uniform":
-      return `torch.nn.init.uniform_(${target}, ${pyNumber(s.lo)}, ${pyNumber(s.hi)})`;
+      return [`torch.nn.init.uniform_(${target}, ${pyNumber(s.lo)}, ${pyNumber(s.hi)})`];
     case "lecun":
-      return normal(1 / Math.sqrt(fanIn), `  # lecun: 1/√fan_in, fan_in = ${fanIn}`);
+      return normal(1 / Math.sqrt(fanIn), `${p.name} ~ lecun: 1/√fan_in, fan_in = ${fanIn}`);
     case "xavier":
-      return normal(Math.sqrt(2 / (fanIn + fanOut)), `  # xavier: √(2/(fan_in + fan_out)), fan_in = ${fanIn}, fan_out = ${fanOut}`);
+      return normal(Math.sqrt(2 / (fanIn + fanOut)), `${p.name} ~ xavier: √(2/(fan_in + fan_out)), fan_in = ${fanIn}, fan_out = ${fanOut}`);
     case "he":
-      return normal(Math.sqrt(2 / fanIn), `  # he: √(2/fan_in), fan_in = ${fanIn}`);
+      return normal(Math.sqrt(2 / fanIn), `${p.name} ~ he: √(2/fan_in), fan_in = ${fanIn}`);
   }
 }
 
@@ -276,7 +277,7 @@ export function emitModelPy(model: Model, options: PyTorchModelOptions): string 
     `    @torch.no_grad()`,
     `    def reset_parameters(self):`,
     `        """The .nn file's initializers: the same distributions (not nnc's random numbers)."""`,
-    ...model.params.map((p) => `${INDENT}${initLine(p)}`),
+    ...model.params.flatMap((p) => initLines(p).map((l) => `${INDENT}${l}`)),
     ``,
     `    def forward(self, inputs):`,
     `        """The outputs for a batch of inputs (dropout is active only in train() mode)."""`,

@@ -4,7 +4,7 @@ Checks exported model.py files against nnc's numbers (test/export/pytorch.test.t
 Reads a JSON list of cases from the file named by argv[1]; each names a directory holding
 model.py, and gives nnc's parameters, a batch, and what nnc's module computed from them:
 gradientBatch's loss and gradient, and predictBatch's outputs. Prints one JSON object per case:
-the state_dict keys, the loss, and the largest relative differences.
+the state_dict keys, the loss, the largest relative differences, and whether train.py compiles.
 """
 import importlib.util
 import json
@@ -49,7 +49,10 @@ def check(case, tag):
     grads = {k: worst(p.grad if p.grad is not None else torch.zeros_like(p), case["grads"][k]) for k, p in model.named_parameters()}
     with torch.no_grad():
         outputs = model(inputs)
+    with open(f"{case['dir']}/train.py") as f:
+        compile(f.read(), "train.py", "exec")
     return {
+        "trainCompiles": True,
         "keys": list(model.state_dict().keys()),
         "parameters": list(m.PARAMETERS.keys()),
         "dtype": str(loss.dtype),

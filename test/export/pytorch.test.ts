@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { exportPyTorch } from "../../compiler/export/index.js";
 import { emitModelPy } from "../../compiler/export/pytorch.js";
 import { compile } from "../../compiler/pipeline.js";
 import { loadModule } from "../../runtime/load-module.js";
@@ -30,6 +31,7 @@ interface Result {
   lossError: number;
   grads: Record<string, number>;
   outputs: Record<string, number>;
+  trainCompiles: boolean;
 }
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -46,6 +48,20 @@ const EXTRA = [
 const models = [...validModels(), ...EXTRA];
 let results: Result[] = [];
 let expected: { params: string[]; outputs: string[] }[] = [];
+const layout: { file: string; problems: string[] }[] = [];
+
+/** The emitted Python's layout: 4-space indents, no tabs or trailing blanks, lines of at most 120 characters, a final newline. */
+function layoutProblems(text: string): string[] {
+  const problems: string[] = [];
+  if (!text.endsWith("\n") || text.endsWith("\n\n")) problems.push("does not end in exactly one newline");
+  text.split("\n").forEach((line, i) => {
+    if (line.includes("\t")) problems.push(`line ${i + 1}: a tab`);
+    if (/\s$/.test(line)) problems.push(`line ${i + 1}: trailing blanks`);
+    if ([...line].length > 120) problems.push(`line ${i + 1}: ${[...line].length} characters`);
+    if (/^ */.exec(line)![0].length % 4 !== 0) problems.push(`line ${i + 1}: indent not a multiple of 4`);
+  });
+  return problems;
+}
 
 beforeAll(async () => {
   const problem = torchProblem();
@@ -58,7 +74,10 @@ beforeAll(async () => {
     const mod = await loadModule(r.ts!);
     const dir = join(root, String(k));
     mkdirSync(dir);
-    writeFileSync(join(dir, "model.py"), emitModelPy(r.model!, { file: e.path, version: "test" }));
+    for (const f of exportPyTorch(e.path, r.model!, dir, "test")) {
+      writeFileSync(f.path, f.text);
+      layout.push({ file: `${e.path} → ${f.path.split("/").pop()}`, problems: layoutProblems(f.text) });
+    }
     // nnc's parameters, moved off the initializers' special points (zero biases)
     const random = mulberry32(11 + k);
     const params = mod.createParams();
@@ -100,6 +119,15 @@ describe("nnc export --format pytorch: model.py against gradientBatch", () => {
 });
 
 describe("exported model.py", () => {
+  it("is laid out readably, as is train.py", () => {
+    expect(layout.filter((l) => l.problems.length > 0)).toEqual([]);
+    expect(layout.length).toBe(2 * models.length);
+  });
+
+  it("and train.py compile under Python", () => {
+    for (const r of results) expect(r.trainCompiles).toBe(true);
+  });
+
   it("is deterministic", async () => {
     const e = models.find((m) => m.path === "examples/digits.nn")!;
     const a = await compile(e.source, { file: e.path });
