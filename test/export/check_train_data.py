@@ -1,14 +1,24 @@
 """
-Reads data files with an exported train.py's readers (test/export/train-data.test.ts compares the
-result with nnc's). argv: the export directory, then a JSON list of {"file", "split", "seed"}.
-Prints per case: the sample count, a checksum of each array, and for a split the checksums of the
-training and validation parts and the training part's normalization.
+Reads data files with exported train.py files' readers (test/export/train-data.test.ts compares
+the result with nnc's). argv[1]: a JSON list of {"dir": the export directory, "files": [{"file",
+"split", "seed"}]}. Prints per directory and file: the sample count, a checksum of each array, and
+for a split the checksums of the training and validation parts and the training part's
+normalization.
 """
+import importlib.util
 import json
 import sys
 
-sys.path.insert(0, sys.argv[1])
-import train  # noqa: E402
+import torch
+
+
+def load_train(directory, tag):
+    # each train.py imports its own model.py as "model"
+    sys.modules.pop("model", None)
+    spec = importlib.util.spec_from_file_location(f"train_{tag}", f"{directory}/train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def checksums(arrays):
@@ -16,13 +26,12 @@ def checksums(arrays):
     out = {}
     for name, v in arrays.items():
         flat = v.reshape(-1).double()
-        weights = (train.torch.arange(flat.numel(), dtype=train.torch.float64) % 1009) + 1
+        weights = (torch.arange(flat.numel(), dtype=torch.float64) % 1009) + 1
         out[name] = (flat * weights).sum().item()
     return out
 
 
-results = []
-for case in json.loads(sys.argv[2]):
+def read(train, case):
     count, data = train.load(case["file"])
     result = {"count": count, "all": checksums(data)}
     if case.get("split") is not None:
@@ -31,5 +40,13 @@ for case in json.loads(sys.argv[2]):
         result["train"] = checksums(part)
         result["validation"] = checksums(train.subset(data, valid))
         result["normalization"] = train.normalization_of({k: part[k] for k in train.INPUTS})
-    results.append(result)
+    return result
+
+
+with open(sys.argv[1]) as f:
+    exports = json.load(f)
+results = []
+for k, export in enumerate(exports):
+    train = load_train(export["dir"], k)
+    results.append([read(train, case) for case in export["files"]])
 print(json.dumps(results))

@@ -2,14 +2,13 @@
  * train.py reads the data as nnc train does: for the examples' data files (CSV by position with a
  * class column, by name, regression, gzipped MNIST IDX) and a CSV with named columns in another
  * order, the exported readers give the same arrays, the same seeded split into training and
- * validation samples, and the same normalization as runtime/data. The export test's one Python
- * process per model reads them all.
+ * validation samples, and the same normalization as runtime/data. One Python process reads them all.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { exportPyTorch } from "../../compiler/export/index.js";
 import { check } from "../../compiler/pipeline.js";
 import { columnNames, computeNormalization, loadDataset, splitDataset } from "../../runtime/data/index.js";
@@ -54,35 +53,55 @@ const CASES: Case[] = [
   { model: "mnist", files: [{ file: data("mnist/t10k-images-idx3-ubyte.gz"), split: 0.1, seed: 3 }] },
 ];
 
+/** every export read by one Python process (torch takes seconds to import) */
+let results: unknown[][] = [];
+beforeAll(() => {
+  const problem = torchProblem();
+  if (problem !== null) throw new Error(problem);
+  const exports = CASES.map((c) => {
+    const file = join(ROOT, "examples", `${c.model}.nn`);
+    const { model } = check(readFileSync(file, "utf8"), { file });
+    const dir = join(scratch, c.model);
+    mkdirSync(dir, { recursive: true });
+    for (const f of exportPyTorch(file, model!, dir, "test")) writeFileSync(f.path, f.text);
+    return { dir, files: c.files };
+  });
+  writeFileSync(join(scratch, "cases.json"), JSON.stringify(exports));
+  const r = spawnSync(TORCH_PYTHON, [CHECKER, join(scratch, "cases.json")], { encoding: "utf8", timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`${CHECKER} failed (status ${r.status}):\n${r.stderr}`);
+  results = JSON.parse(r.stdout);
+}, 150_000);
+
 describe("train.py's data readers against nnc's", () => {
-  for (const c of CASES)
+  CASES.forEach((c, n) =>
     it(`${c.model}: ${c.files.map((f) => f.file.split("/").pop()).join(", ")}`, () => {
-      const problem = torchProblem();
-      if (problem !== null) throw new Error(problem);
       const file = join(ROOT, "examples", `${c.model}.nn`);
       const { model } = check(readFileSync(file, "utf8"), { file });
-      const dir = join(scratch, c.model);
-      mkdirSync(dir, { recursive: true });
-      for (const f of exportPyTorch(file, model!, dir, "test")) writeFileSync(f.path, f.text);
-      const r = spawnSync(TORCH_PYTHON, [CHECKER, dir, JSON.stringify(c.files)], { encoding: "utf8", timeout: 120_000 });
-      expect(r.status, r.stderr).toBe(0);
-      const results = JSON.parse(r.stdout);
       const shape = { inputs: Object.fromEntries(model!.inputs.map((t) => [t.name, [...t.shape]])), targets: Object.fromEntries(model!.targets.map((t) => [t.name, [...t.shape]])) };
       c.files.forEach((f, k) => {
         const ds = loadDataset(f.file, shape);
-        const py = results[k];
+        const py = results[n]![k] as PyResult;
         expect(py.count).toBe(ds.count);
         expectClose(py.all, all(ds), "all samples");
         if (f.split === null) return;
         const parts = splitDataset(ds, f.split, f.seed);
-        expectClose(py.train, all(parts.train), "training part");
-        expectClose(py.validation, all(parts.validation), "validation part");
+        expectClose(py.train!, all(parts.train), "training part");
+        expectClose(py.validation!, all(parts.validation), "validation part");
         const norm = computeNormalization(parts.train);
         for (const name of Object.keys(norm.mean)) {
-          expect(py.normalization.mean[name]).toHaveLength(norm.mean[name]!.length);
-          norm.mean[name]!.forEach((m, i) => expect(Math.abs(py.normalization.mean[name][i] - m), `mean ${i}`).toBeLessThan(1e-12 * Math.max(1, Math.abs(m))));
-          norm.std[name]!.forEach((s, i) => expect(Math.abs(py.normalization.std[name][i] - s), `std ${i}`).toBeLessThan(1e-12 * Math.max(1, s)));
+          expect(py.normalization!.mean[name]).toHaveLength(norm.mean[name]!.length);
+          norm.mean[name]!.forEach((m, i) => expect(Math.abs(py.normalization!.mean[name]![i]! - m), `mean ${i}`).toBeLessThan(1e-12 * Math.max(1, Math.abs(m))));
+          norm.std[name]!.forEach((s, i) => expect(Math.abs(py.normalization!.std[name]![i]! - s), `std ${i}`).toBeLessThan(1e-12 * Math.max(1, s)));
         }
       });
-    }, 120_000);
+    }),
+  );
 });
+
+interface PyResult {
+  count: number;
+  all: Record<string, number>;
+  train?: Record<string, number>;
+  validation?: Record<string, number>;
+  normalization?: { mean: Record<string, number[]>; std: Record<string, number[]> };
+}
