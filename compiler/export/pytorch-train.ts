@@ -422,29 +422,34 @@ def scoring(targets):
 
 
 @torch.no_grad()
-def evaluate(model, inputs, targets, chunk=4096):
+def evaluate(model, inputs, targets, rank=0, world=1, chunk=4096):
     """The loss (as nnc's evaluateBatch: mean over the samples plus the parameter-only terms) and
-    the accuracy, in inference mode."""
+    the accuracy, in inference mode. With several processes each scores the rows rank, rank +
+    world, ... and the sums are added up, so every process gets the same numbers."""
     was_training = model.training
     model.eval()
     count = len(next(iter(targets.values())))
     score = scoring(targets)
-    total, correct = 0.0, 0
-    for start in range(0, count, chunk):
+    inputs = {k: v[rank::world] for k, v in inputs.items()}
+    targets = {k: v[rank::world] for k, v in targets.items()}
+    sums = torch.zeros(2, dtype=torch.float64)  # the loss, the correct predictions
+    for start in range(0, len(next(iter(targets.values()))), chunk):
         x = {k: v[start:start + chunk] for k, v in inputs.items()}
         t = {k: v[start:start + chunk] for k, v in targets.items()}
-        total += model.sample_losses(x, t).sum().item()
+        sums[0] += model.sample_losses(x, t).sum()
         if score is not None:
             kind, tname, oname = score
             out = model(x)[oname].reshape(len(t[tname]), -1)
             want = t[tname].reshape(len(t[tname]), -1)
             if kind == "argmax":
-                correct += int((out.argmax(1) == want.argmax(1)).sum())
+                sums[1] += (out.argmax(1) == want.argmax(1)).sum()
             else:
-                correct += int(((out[:, 0] > 0.5) == (want[:, 0] > 0.5)).sum())
+                sums[1] += ((out[:, 0] > 0.5) == (want[:, 0] > 0.5)).sum()
+    if world > 1:
+        dist.all_reduce(sums)
     model.train(was_training)
-    loss = total / count + model.regularizer().item() if count else float("nan")
-    return {"loss": loss, "accuracy": correct / count if score is not None and count else None}
+    loss = sums[0].item() / count + model.regularizer().item() if count else float("nan")
+    return {"loss": loss, "accuracy": sums[1].item() / count if score is not None and count else None}
 
 
 def describe(label, e):
@@ -584,7 +589,7 @@ const MAIN = String.raw`def main():
     size = sum(p.numel() for p in model.parameters())
     say(f"model {MODEL_NAME}: {size} parameters; {count} training samples from {args.data}; {world} process(es)")
     say(f"optimizer {OPTIMIZER} · schedule {SCHEDULE['name']} · batch {BATCH} · {EPOCHS} epochs · seed {SEED}")
-    say(describe("initial: train", evaluate(model, inputs, targets)))
+    say(describe("initial: train", evaluate(model, inputs, targets, rank, world)))
 
     best, bad_epochs, stopped, message, history = None, 0, "completed", None, []
     last_good = [p.detach().clone() for p in model.parameters()]
@@ -602,8 +607,8 @@ const MAIN = String.raw`def main():
             message = message or f"training diverged in epoch {epoch + 1}; kept the weights before it"
             stopped = "diverged"
             break
-        train_eval = evaluate(model, inputs, targets)
-        valid_eval = evaluate(model, *valid) if valid is not None else None
+        train_eval = evaluate(model, inputs, targets, rank, world)
+        valid_eval = evaluate(model, *valid, rank, world) if valid is not None else None
         history.append({"epoch": epoch + 1, "lr": lr, "train": train_eval, "validation": valid_eval})
         ref = (valid_eval or train_eval)["loss"]
         if best is None or ref < best[1] - (EARLY_STOPPING or {}).get("min_delta", 0):
@@ -626,8 +631,8 @@ const MAIN = String.raw`def main():
     if message:
         say(message)
 
-    final = {"train": evaluate(model, inputs, targets)}
-    final["validation"] = evaluate(model, *valid) if valid is not None else None
+    final = {"train": evaluate(model, inputs, targets, rank, world)}
+    final["validation"] = evaluate(model, *valid, rank, world) if valid is not None else None
     valid_text = f"   {describe('valid', final['validation'])}" if valid is not None else ""
     say(f"{describe('final: train', final['train'])}{valid_text}")
     if args.test is not None and rank == 0:
