@@ -239,6 +239,11 @@ def read_csv(path, text, targets):
         known.setdefault(hot[0], (hot[0], 0, hot[1]))
     if all(h in known for h in header) and len(set(header)) == len(header):
         columns = [known[h] for h in header]
+        given = {(n, o) for n, o, classes in columns if not classes}
+        given |= {(n, o) for n, _, classes in columns if classes for o in range(classes)}
+        missing = [c for c, (n, o, _) in known.items() if (n, o) not in given and c != (hot or ("",))[0]]
+        if missing:
+            raise DataError(f"{path}: the header names the model's columns but lacks {', '.join(missing[:4])}")
     else:
         columns = []
         for name, shape, _ in arrays:
@@ -246,7 +251,8 @@ def read_csv(path, text, targets):
         if hot is not None and len(header) == len(columns) - hot[1] + 1:
             columns = [c for c in columns if c[0] != hot[0]] + [(hot[0], 0, hot[1])]
         if len(header) != len(columns):
-            raise DataError(f"{path}: the model needs {len(columns)} columns, the file has {len(header)}")
+            alternative = f" (or {len(columns) - hot[1] + 1} with a class column)" if hot is not None else ""
+            raise DataError(f"{path}: the model needs {len(columns)} columns{alternative}, the file has {len(header)}")
     count = len(rows) - 1
     out = {name: np.zeros((count, numel(shape))) for name, shape, _ in arrays}
     for r, row in enumerate(rows[1:]):
@@ -299,6 +305,8 @@ def read_idx_pair(path, targets):
             raise DataError(f"{path}: {dims[0]} images but {ldims[0]} labels")
         if len(tshape) == 0:
             out[tname] = labels.astype(np.float64).reshape(-1, 1)
+        elif labels.size and int(labels.max()) >= tshape[0]:
+            raise DataError(f"{labels_file}: label {int(labels.max())} is out of range: {tname} has {tshape[0]} classes")
         else:
             out[tname] = np.eye(tshape[0])[labels]
     return dims[0], out

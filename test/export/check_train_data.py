@@ -3,7 +3,7 @@ Reads data files with exported train.py files' readers (test/export/train-data.t
 the result with nnc's). argv[1]: a JSON list of {"dir": the export directory, "files": [{"file",
 "split", "seed"}]}. Prints per directory and file: the sample count, a checksum of each array, and
 for a split the checksums of the training and validation parts and the training part's
-normalization.
+normalization; then for each of the directory's "bad" files the message of its DataError.
 """
 import importlib.util
 import json
@@ -49,4 +49,11 @@ results = []
 for k, export in enumerate(exports):
     train = load_train(export["dir"], k)
     results.append([read(train, case) for case in export["files"]])
+    # files that must be refused: the message of each DataError
+    for path in export.get("bad", []):
+        try:
+            train.load(path)
+            results[-1].append({"error": None})
+        except train.DataError as e:
+            results[-1].append({"error": str(e)})
 print(json.dumps(results))

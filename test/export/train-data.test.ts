@@ -45,6 +45,19 @@ const scratch = mkdtempSync(join(tmpdir(), "nnc-torch-data-"));
 const irisByName = join(scratch, "iris-by-name.csv");
 writeFileSync(irisByName, ["t," + [3, 1, 0, 2].map((i) => columnNames("x", [4])[i]).join(","), "2,0.5,1.5,2.5,3.5", "0,1,2,3,4", "1,-1,-2,-3,-4", ""].join("\n"));
 const data = (f: string) => join(ROOT, "examples", "data", f);
+// files train.py must refuse, with what it says
+const irisHeader = columnNames("x", [4]).join(",");
+const BAD_IRIS = (
+  [
+    ["label.csv", `${irisHeader},t\n1,2,3,4,7\n`, /row 2: class label '7' is not in 0\.\.2/],
+    ["cell.csv", `${irisHeader},t\n1,2,oops,4,1\n`, /row 2: 'oops' is not a number/],
+    ["lacks.csv", `${irisHeader},t_0,t_1\n1,2,3,4,0,1\n`, /lacks t_2/],
+    ["infinite.csv", `${irisHeader},t\n1,2,inf,4,1\n`, /'inf' is not a finite number/],
+  ] as const
+).map(([name, text, message]) => {
+  writeFileSync(join(scratch, name), text);
+  return [join(scratch, name), message] as const;
+});
 const CASES: Case[] = [
   { model: "digits", files: [{ file: data("digits-train.csv"), split: 0.15, seed: 1 }] },
   { model: "iris", files: [{ file: data("iris.csv"), split: 0.2, seed: 5 }, { file: irisByName, split: null, seed: 1 }] },
@@ -64,7 +77,7 @@ beforeAll(() => {
     const dir = join(scratch, c.model);
     mkdirSync(dir, { recursive: true });
     for (const f of exportPyTorch(file, model!, dir, "test")) writeFileSync(f.path, f.text);
-    return { dir, files: c.files };
+    return { dir, files: c.files, bad: c.model === "iris" ? BAD_IRIS.map(([file]) => file) : [] };
   });
   writeFileSync(join(scratch, "cases.json"), JSON.stringify(exports));
   const r = spawnSync(TORCH_PYTHON, [CHECKER, join(scratch, "cases.json")], { encoding: "utf8", timeout: 120_000 });
@@ -105,3 +118,28 @@ interface PyResult {
   validation?: Record<string, number>;
   normalization?: { mean: Record<string, number[]>; std: Record<string, number[]> };
 }
+
+describe("train.py's data errors", () => {
+  const runTrain = (csv: string) => {
+    const file = join(scratch, "bad.csv");
+    writeFileSync(file, csv);
+    return spawnSync(TORCH_PYTHON, [join(scratch, "iris", "train.py"), "--data", file, "--epochs", "1", "-o", join(scratch, "never.safetensors")], { encoding: "utf8", timeout: 60_000 });
+  };
+  const header = columnNames("x", [4]).join(",");
+
+  it("says how many columns the model needs, without a traceback", () => {
+    const r = runTrain("a,b,c\n1,2,3\n");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^train\.py: error: .*bad\.csv: the model needs 7 columns \(or 5 with a class column\), the file has 3$/m);
+    expect(r.stderr).not.toMatch(/Traceback/);
+  });
+
+  it("names a class label out of range, a cell that is not a number, a missing column", () => {
+    const n = CASES.findIndex((c) => c.model === "iris");
+    BAD_IRIS.forEach(([file, message], k) => {
+      const r = results[n]![CASES[n]!.files.length + k] as { error: string | null };
+      expect(r.error, file).toMatch(message);
+      expect(r.error).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `));
+    });
+  });
+});
