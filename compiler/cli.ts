@@ -18,6 +18,7 @@ import { printSchedule } from "./schedule/print.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
 import { isPrecision, PRECISIONS, TARGETS, type Precision, type Target } from "./target.js";
 import { chooseTarget } from "./choose-target.js";
+import { describeRule, fitsRule, NUMBER_RULES, parseFlagNumber, type NumberSetting } from "../runtime/usage.js";
 import { kernelLibrary } from "./codegen/wasm/library.js";
 import type { Model } from "./semantics/model.js";
 // the gradient checks import nothing heavy (no typescript): loaded with the CLI
@@ -69,14 +70,22 @@ function collectSet(value: string, previous: Record<string, number>): Record<str
   return { ...previous, [m[1]!]: v };
 }
 
-function positiveInt(value: string): number {
-  const v = Number(value);
-  if (!Number.isInteger(v) || v < 0) throw new InvalidArgumentError("expected a non-negative integer");
-  return v;
+/**
+ * The parser of a numeric flag: decimal text (parseFlagNumber) within the setting's range, one
+ * table for the CLI and the library (NUMBER_RULES, runtime/usage.ts; docs/limits.md).
+ */
+function ruled(setting: NumberSetting): (value: string) => number {
+  const rule = NUMBER_RULES[setting];
+  return (value) => {
+    const v = parseFlagNumber(value);
+    if (!fitsRule(v, rule)) throw new InvalidArgumentError(`expected ${describeRule(rule)}`);
+    return v;
+  };
 }
 
 function unrollThreshold(value: string): number {
-  const v = positiveInt(value);
+  const v = parseFlagNumber(value);
+  if (!Number.isInteger(v) || v < 0) throw new InvalidArgumentError("expected a non-negative integer");
   if (v > MAX_UNROLL)
     throw new InvalidArgumentError(`expected at most ${MAX_UNROLL}: unrolling a layer of that much work already takes half a minute and a gigabyte, and yields megabytes of code (docs/limits.md)`);
   return v;
@@ -85,12 +94,6 @@ function unrollThreshold(value: string): number {
 function targetName(value: string): Target {
   if (!(TARGETS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${TARGETS.join(" or ")}`);
   return value as Target;
-}
-
-function positiveNumber(value: string): number {
-  const v = Number(value);
-  if (!(v > 0)) throw new InvalidArgumentError("expected a positive number");
-  return v;
 }
 
 function precisionOf(value: string): Precision {
@@ -234,10 +237,12 @@ async function compileAndLoad(
 }
 
 const EXPORT_FORMATS = ["pytorch", "onnx"] as const;
+
 interface ExportFlags {
   format: (typeof EXPORT_FORMATS)[number];
   output: string;
   weights?: string;
+  set?: Record<string, number>;
 }
 
 function exportFormat(value: string): ExportFlags["format"] {
@@ -245,14 +250,30 @@ function exportFormat(value: string): ExportFlags["format"] {
   return value as ExportFlags["format"];
 }
 
-/** `nnc export`: checks the model, then writes what the format's exporter (compiler/export/) makes. */
-async function runExport(file: string, o: CommonOpts & ExportFlags): Promise<number> {
+/** `nnc export`: the exporter of each format is loaded only when asked for. */
+async function runExport(file: string, o: ExportFlags): Promise<number> {
+  if (o.format === "pytorch") return runExportPyTorch(file, o);
+  const onnx = await import("./export/onnx-cli.js");
+  const { OnnxExportError } = await import("./export/onnx.js");
+  let paths: import("./export/onnx-cli.js").OnnxExportPaths | undefined;
+  const loaded = await compileAndLoad(file, o, undefined, undefined, (model) => (paths = onnx.checkOnnxOutputs(file, model, o)));
+  if (loaded === null) return 1;
+  try {
+    onnx.runExportOnnx(file, loaded.model, loaded.mod, paths!, VERSION, o.output === "-" ? stderr : stdout);
+  } catch (e) {
+    if (e instanceof OnnxExportError) throw new UserError(`nnc: error: ${e.message}`);
+    throw e;
+  }
+  return 0;
+}
+
+/** `--format pytorch -o DIR`: DIR/model.py and DIR/train.py (compiler/export/pytorch*.ts). */
+async function runExportPyTorch(file: string, o: ExportFlags): Promise<number> {
+  if (o.weights !== undefined) throw new UserError("nnc: error: --weights: the PyTorch export writes code; train.py makes the weights (or load a .safetensors file into Model with its state_dict names)");
   const source = readSource(file);
   const { diagnostics, model } = check(source, compileOptions(file, o));
   if (report(file, source, diagnostics) || model === null) return 1;
   const ex = await import("./export/index.js");
-  if (o.format === "onnx") throw new UserError("nnc: error: --format onnx is not available in this build");
-  if (o.weights !== undefined) throw new UserError("nnc: error: --weights: the PyTorch export writes code; train.py makes the weights (or load a .safetensors file into Model with its state_dict names)");
   let files;
   try {
     files = ex.exportPyTorch(file, model, o.output, VERSION);
@@ -280,12 +301,6 @@ function makeDirectory(dir: string): void {
 // messages carry file names and data cells: printed without their control characters
 const stdout = (s: string) => void process.stdout.write(printableLines(s) + "\n");
 const stderr = (s: string) => void process.stderr.write(printableLines(s) + "\n");
-
-function fraction(value: string): number {
-  const v = Number(value);
-  if (!(v > 0 && v < 1)) throw new InvalidArgumentError("expected a number between 0 and 1");
-  return v;
-}
 
 export function program(): Command {
   const cmd = new Command();
@@ -319,9 +334,9 @@ export function program(): Command {
       .command("check")
       .description("compare the emitted gradient with central finite differences at random parameters")
       .argument("<model.nn>", "the model source")
-      .option("--seed <n>", "seed for parameters and samples", positiveInt, 1)
-      .option("--samples <n>", "samples in the checked batch", positiveInt, 3)
-      .option("--tolerance <t>", `largest accepted relative error (default ${TOLERANCE.f64}; ${TOLERANCE.f32} with --precision f32)`, positiveNumber)
+      .option("--seed <n>", "seed for parameters and samples", ruled("seed"), 1)
+      .option("--samples <n>", "samples in the checked batch", ruled("samples"), 3)
+      .option("--tolerance <t>", `largest accepted relative error (default ${TOLERANCE.f64}; ${TOLERANCE.f32} with --precision f32)`, ruled("tolerance"))
       .addOption(precision()),
   ).action(async (file: string, o) => setExit(await runCheck(file, o)));
   common(
@@ -339,18 +354,18 @@ export function program(): Command {
       .argument("<model.nn>", "the model source")
       .option("--data <file>", "training data: CSV with a header, or an MNIST IDX images file (…-images-idx3-ubyte[.gz])")
       .option("--validation <file>", "validation data")
-      .option("--split <fraction>", "hold out this fraction of the data for validation", fraction)
-      .option("--epochs <n>", "epochs", positiveInt)
-      .option("--batch <n>", "mini-batch size", positiveInt)
-      .option("--lr <rate>", "learning rate", positiveNumber)
+      .option("--split <fraction>", "hold out this fraction of the data for validation", ruled("split"))
+      .option("--epochs <n>", "epochs", ruled("epochs"))
+      .option("--batch <n>", "mini-batch size", ruled("batch"))
+      .option("--lr <rate>", "learning rate", ruled("lr"))
       .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam or lbfgs")
       .option("--schedule <name>", "constant, step, cosine, linear or inverse_sqrt")
-      .option("--seed <n>", "seed for initialization, shuffling and dropout", positiveInt)
-      .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", positiveInt)
+      .option("--seed <n>", "seed for initialization, shuffling and dropout", ruled("seed"))
+      .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", ruled("patience"))
       .option("--no-normalize", "do not z-score the inputs")
       .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model); '-' prints the weights JSON to stdout (messages go to stderr, and no checkpoint or loss curves are written unless --checkpoint is given)")
       .option("--checkpoint <file>", "checkpoint written after an epoch and at the end (default: beside the weights, <weights>.checkpoint.json)")
-      .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", positiveInt)
+      .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", ruled("checkpointSeconds"))
       .option("--resume <checkpoint>", "continue from a checkpoint")
       .addOption(precision()),
   ).action(async (file: string, o: CommonOpts & TrainFlags) => {
@@ -371,15 +386,6 @@ export function program(): Command {
   });
   common(
     cmd
-      .command("export")
-      .description("write the model for another framework: pytorch (DIR/model.py and DIR/train.py) or onnx")
-      .argument("<model.nn>", "the model source")
-      .requiredOption("--format <name>", "pytorch or onnx", exportFormat)
-      .requiredOption("-o, --output <path>", "pytorch: the directory for model.py and train.py (made if missing)")
-      .option("--weights <file>", "weights to include (onnx)"),
-  ).action(async (file: string, o: CommonOpts & ExportFlags) => setExit(await runExport(file, o)));
-  common(
-    cmd
       .command("predict")
       .description("predict with trained weights; with targets in the data, also loss, accuracy and a confusion matrix")
       .argument("<model.nn>", "the model source")
@@ -395,6 +401,15 @@ export function program(): Command {
     const loaded = await compileAndLoad(file, o, () => ({ batch: Infinity }));
     setExit(loaded === null ? 1 : await rt.runPredict(loaded.model, loaded.mod, o, stdout, stderr));
   });
+  cmd
+    .command("export")
+    .description("write the model for another runtime: --format onnx writes the inference graph with the trained weights; --format pytorch writes DIR/model.py and DIR/train.py")
+    .argument("<model.nn>", "the model source")
+    .requiredOption("--format <format>", "pytorch or onnx", exportFormat)
+    .requiredOption("-o, --output <path>", "onnx: the file to write ('-': stdout); pytorch: the directory for model.py and train.py (made if missing)")
+    .option("--weights <file>", "onnx: weights written by nnc train (default: <model>.weights.json next to the model, where nnc train writes them)")
+    .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
+    .action(async (file: string, o: ExportFlags) => setExit(await runExport(file, o)));
   return cmd;
 }
 

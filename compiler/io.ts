@@ -158,7 +158,8 @@ export function checkOutputs(outputs: readonly Named[], inputs: readonly Named[]
 
 /** A file being written: `write` as often as needed, then `commit` (or `abort`). */
 export interface OutputFile {
-  write(text: string): void;
+  /** text is written as UTF-8; bytes as they are */
+  write(content: string | Uint8Array): void;
   /** makes the new content visible at the path (the rename), closing the file */
   commit(): void;
   /** forgets what was written: the path keeps its old content */
@@ -208,9 +209,9 @@ export function openOutput(path: string): OutputFile {
     }
   };
   return {
-    write: (text) =>
+    write: (content) =>
       guarded(() => {
-        const bytes = Buffer.from(text, "utf8");
+        const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
         for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
       }),
     commit: () =>
@@ -226,7 +227,7 @@ export function openOutput(path: string): OutputFile {
 }
 
 /** Writes a whole file atomically (see the top of this file); a WriteError leaves the old file intact. */
-export function writeFileAtomic(path: string, content: string): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   const out = openOutput(path);
   out.write(content);
   out.commit();

@@ -17,7 +17,11 @@ import { forModule, modulePrecision } from "./precision.js";
 import { lossCurvesSvg, terminalChart } from "./plot.js";
 import { train, type EpochReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
-import { loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
+import { modelIdentity } from "./identity.js";
+import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
+import { checkResume, loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
+import { createOptimizer } from "./optimizers/index.js";
+import { createSchedule } from "./schedules.js";
 
 /** A mistake of the user's (bad flag, unreadable file): printed without a stack trace. */
 export class CliError extends Error {
@@ -113,6 +117,8 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     if (!Object.hasOwn(SCHEDULES, flags.schedule)) throw new CliError(`nnc: unknown schedule '${flags.schedule}': expected ${Object.keys(SCHEDULES).join(", ")}`);
     schedule = { name: flags.schedule as ScheduleConfig["name"], args: { ...SCHEDULES[flags.schedule as ScheduleConfig["name"]] } };
   }
+  if (flags.validation !== undefined && flags.split !== undefined)
+    throw new CliError(`nnc: error: --validation and --split both choose the validation data: give one of them`);
   const validation = flags.validation ?? (flags.split === undefined && block.validation !== undefined ? rel(block.validation) : undefined);
   const split = flags.split ?? (flags.validation === undefined ? block.split : undefined);
   const es = flags.patience !== undefined ? { patience: flags.patience, minDelta: block.earlyStopping?.minDelta ?? 0 } : block.earlyStopping ?? null;
@@ -160,24 +166,77 @@ function expectedInitialLoss(mod: CompiledModule, data: Dataset): string {
   return ` (expected ≈ log ${c} = ${Math.log(c).toFixed(4)} for ${c} classes with near-uniform initial outputs)`;
 }
 
+/**
+ * The run's settings against the rules of usage.ts (docs/limits.md), before any file is read: a
+ * flag's value was checked as it was parsed, so what fails here comes from the train block.
+ */
+function checkRunConfig(modelFile: string, cfg: RunConfig, flags: TrainFlags, mod: CompiledModule): void {
+  const source = (flag: keyof TrainFlags | null, setting: string) => (flag !== null && flags[flag] !== undefined ? `--${flag}` : `${modelFile}: train block: ${setting}`);
+  const check = (where: string, run: () => unknown) => {
+    try {
+      run();
+    } catch (e) {
+      if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${where}: ${e.detail}`);
+      throw e;
+    }
+  };
+  const numbers: [keyof TrainFlags | null, NumberSetting, string, number | null][] = [
+    ["epochs", "epochs", "epochs", cfg.epochs],
+    ["batch", "batch", "batch", cfg.batch],
+    ["seed", "seed", "seed", cfg.seed],
+    ["split", "split", "split", cfg.split],
+    ["patience", "patience", "early_stopping(patience)", cfg.earlyStopping?.patience ?? null],
+    [null, "minDelta", "early_stopping(min_delta)", cfg.earlyStopping?.minDelta ?? null],
+  ];
+  for (const [flag, setting, name, value] of numbers) if (value !== null) check(source(flag, name), () => checkNumber("", value, setting));
+  const opt = cfg.optimizer;
+  // the messages name the optimizer and the argument: "optimizer adam: beta1 must be in [0, 1), got 1.5"
+  const optWhere = flags.lr !== undefined || flags.optimizer !== undefined ? `--optimizer, --lr and ${modelFile}: train block` : `${modelFile}: train block`;
+  check(optWhere, () => {
+    checkOptimizerConfig(opt);
+    if (opt.name !== "lbfgs") createOptimizer(opt, {}); // its constructor checks the hyperparameters; no parameters: nothing allocated
+  });
+  check(flags.schedule !== undefined ? "--schedule" : `${modelFile}: train block`, () => {
+    checkScheduleConfig(cfg.schedule);
+    asUsage("schedule", () => createSchedule(cfg.schedule, opt.args.lr ?? 0.01, cfg.epochs));
+  });
+}
+
+/** `run`, with an NncUsageError (a value the library refuses) as a user error: exit 1, not an internal error. */
+function asCliError<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The checkpoint to resume from, checked against the model (name, graph identity, shapes) and the run. */
+function readCheckpoint(path: string, mod: CompiledModule, cfg: RunConfig, graph: string, out: (s: string) => void): WeightsFile {
+  const { file } = asCliError(() => loadWeights(path, mod));
+  const { graphChecked } = asCliError(() => checkResume(file, mod, { epochs: cfg.epochs, optimizer: cfg.optimizer, graph }, path));
+  if (!graphChecked) out(`note: ${path} records no graph identity (written by an earlier nnc): checked by the model's name and parameter shapes only`);
+  return file;
+}
+
 export async function runTrain(modelFile: string, model: Model, mod: CompiledModule, flags: TrainFlags, out: (s: string) => void, warn: (s: string) => void = out): Promise<number> {
   const cfg = resolveConfig(modelFile, model.train, flags);
+  checkRunConfig(modelFile, cfg, flags, mod);
   const outputs = checkTrainOutputs(modelFile, model, flags);
+  // the model's identity, recorded in the weights and the checkpoint (identity.ts)
+  const graph = modelIdentity(model);
+  const resume = flags.resume ? readCheckpoint(flags.resume, mod, cfg, graph, out) : null;
   let data = load(cfg.data, mod);
+  if (data.count === 0) throw new CliError(`nnc: error: ${cfg.data}: no samples to train on`);
   let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod) : null;
+  if (validation?.count === 0) throw new CliError(`nnc: error: ${cfg.validation}: no validation samples`);
   if (cfg.split !== null) {
     const parts = splitDataset(data, cfg.split, cfg.seed);
+    if (parts.train.count === 0 || parts.validation.count === 0)
+      throw new CliError(`nnc: error: ${flags.split !== undefined ? "--split" : `${modelFile}: train block: split`} ${cfg.split} of the ${data.count} samples of ${cfg.data} leaves ${parts.train.count} for training and ${parts.validation.count} for validation: each needs at least one`);
     data = parts.train;
     validation = parts.validation;
-  }
-  let resume: WeightsFile | null = null;
-  if (flags.resume) {
-    try {
-      resume = loadWeights(flags.resume, mod).file;
-    } catch (e) {
-      throw new CliError(`nnc: error: ${(e as Error).message}`);
-    }
-    if (!resume.resume) throw new CliError(`nnc: error: ${flags.resume} is a weights file without checkpoint state; give a .checkpoint.json`);
   }
 
   const nParams = Object.values(mod.meta.params).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
@@ -202,7 +261,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     pending = null;
     checkpointWritten = true;
   };
-  const result = train(mod, data, {
+  // what reaches train() has been checked above; a value that still fails its checks is the user's
+  const result = asCliError(() => train(mod, data, {
     epochs: cfg.epochs,
     batch: cfg.batch,
     optimizer: cfg.optimizer,
@@ -238,7 +298,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     onCheckpoint: (c) => {
       if (outputs.checkpoint === null) return;
       // a copy: params, history and best go on changing (or are restored) after this epoch
-      pending = toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: { ...c.resume, history: [...c.resume.history] } });
+      pending = toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: { ...c.resume, history: [...c.resume.history] }, graph });
       if (performance.now() - lastCheckpoint < 1000 * (flags.checkpointSeconds ?? 5) && c.resume.epoch < cfg.epochs) return;
       lastCheckpoint = performance.now();
       try {
@@ -250,7 +310,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
         checkpointWarned = true;
       }
     },
-  });
+  }));
   if (bar && barEpoch !== -1) bar.stop();
   if (result.message) out(result.message);
 
@@ -271,7 +331,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   ];
   out(`final: ${evalText("train", finalTrain)}${finalValid ? `   ${evalText("valid", finalValid)}` : ""}`);
   // each file is tried even when another failed; the weights first, the most precious
-  const weights = toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg, mod), metrics });
+  const weights = toWeightsFile(mod, result.params, { normalization: result.normalization, training: configJson(cfg, mod), metrics, graph });
   const written: string[] = [];
   const failed: string[] = [];
   const attempt = (label: string, write: () => boolean) => {

@@ -3,12 +3,15 @@
  * without the CLI. See docs/training.md for an example.
  */
 export { train, type TrainOptions, type TrainResult, type EpochReport, type Checkpoint } from "./train.js";
-export { evaluate, predictAll, scoringFor, type Evaluation, type Scoring } from "./metrics.js";
+export { scoringFor, type Evaluation, type Scoring } from "./metrics.js";
+export { evaluate, predictAll } from "./api.js";
+export { NncUsageError } from "./usage.js";
+export { modelIdentity } from "./identity.js";
 export { loadDataset, computeNormalization, applyNormalization, splitDataset, subset } from "./data/index.js";
 export { createOptimizer } from "./optimizers/index.js";
 export { createLbfgs } from "./optimizers/lbfgs.js";
 export { createSchedule } from "./schedules.js";
-export { loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
+export { loadWeights, saveWeights, toWeightsFile, validateWeights, WeightsError, MAX_WEIGHTS_BYTES, type WeightsFile } from "./weights.js";
 export { gradCheck, precisionCheck, CHECK_TOLERANCE, type GradCheckResult, type PrecisionCheckResult } from "./gradcheck.js";
 export { forModule, arrayOf, inPrecision } from "./precision.js";
 export type { Precision } from "../compiler/target.js";

@@ -18,7 +18,8 @@ import { Sgd } from "./optimizers/sgd.js";
 import { createSchedule } from "./schedules.js";
 import { createFusedState, fusedStateJson } from "./fused-step.js";
 import type { Dataset, FloatArray, Normalization, OptimizerState, ParamSet } from "./types.js";
-import type { WeightsFile } from "./weights.js";
+import { asUsage, checkDataset, checkModule, checkTrainOptions, NncUsageError } from "./usage.js";
+import { checkResume, validateWeights, type WeightsFile } from "./weights.js";
 import { arrayOf, forModule, modulePrecision } from "./precision.js";
 import { mulberry32 } from "./random.js";
 
@@ -139,8 +140,28 @@ class Batcher {
   }
 }
 
+/**
+ * Checks everything `train` is given before it starts (usage.ts, weights.ts): a bad value throws
+ * an NncUsageError naming the field (`options.epochs`, `data.inputs.x`, `options.resume: resume.epoch`).
+ */
+function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainOptions): void {
+  checkModule(mod);
+  checkTrainOptions(options);
+  checkDataset(mod, data, "data", 1);
+  if (options.validation !== undefined && options.validation !== null) checkDataset(mod, options.validation, "options.validation", 1);
+  // the optimizer's and the schedule's own checks of their arguments (β in [0, 1), a step's factor);
+  // the optimizer made for no parameters allocates nothing
+  if (options.optimizer.name !== "lbfgs") asUsage("options.optimizer", () => createOptimizer(options.optimizer, {}));
+  asUsage("options.schedule", () => createSchedule(options.schedule, options.optimizer.args.lr ?? 0.01, options.epochs));
+  if (options.resume !== undefined && options.resume !== null) {
+    validateWeights(options.resume, mod, "options.resume");
+    checkResume(options.resume, mod, options, "options.resume");
+  }
+}
+
+/** Trains the module; throws an NncUsageError (before any step) when an argument cannot be used. */
 export function train(mod: CompiledModule, data: Dataset, options: TrainOptions): TrainResult {
-  if (data.count === 0) throw new Error("training data is empty");
+  checkTrainArguments(mod, data, options);
   const normalization = options.resume ? options.resume.normalization : options.normalize === false ? null : computeNormalization(data);
   // normalized in float64, then converted once to the module's array type (Float32Array for f32)
   const trainSet = forModule(normalization ? applyNormalization(data, normalization) : data, mod);
@@ -156,13 +177,13 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   options.onStart?.(initial);
 
   const lbfgs = options.optimizer.name === "lbfgs";
-  const optimizer = lbfgs ? null : createOptimizer(options.optimizer, params);
+  const optimizer = lbfgs ? null : asUsage("options.optimizer", () => createOptimizer(options.optimizer, params));
   const quasiNewton = lbfgs ? createLbfgs(params, { history: options.optimizer.args.history ?? 10, lr: options.optimizer.args.lr ?? 1 }) : null;
   // plain SGD runs as the module's sgdStep: the same update, made inside the backward pass for a
   // batch of one, so that no gradient is written and read back (docs/generated-module.md)
   const fusedSgd = optimizer instanceof Sgd ? optimizer : null;
   const baseLr = options.optimizer.args.lr ?? 0.01;
-  const lrAt = createSchedule(options.schedule, baseLr, options.epochs);
+  const lrAt = asUsage("options.schedule", () => createSchedule(options.schedule, baseLr, options.epochs));
 
   const resume = options.resume?.resume;
   // every other first-order optimizer runs as the module's optimizerStep: the gradient and the
@@ -170,7 +191,8 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   const fused = optimizer !== null && fusedSgd === null ? createFusedState(mod, options.optimizer, optimizer, resume?.optimizer ?? null) : null;
   if (resume?.optimizer && fused === null) (optimizer ?? quasiNewton)!.restore(resume.optimizer);
   const history: EpochReport[] = [...((resume?.history as EpochReport[] | undefined) ?? [])];
-  let best = resume?.best ? { epoch: resume.best.epoch, loss: resume.best.loss, params: Object.fromEntries(Object.entries(resume.best.params).map(([k, v]) => [k, Float64Array.from(v)])) as ParamSet } : null;
+  // JSON writes a NaN loss as null
+  let best = resume?.best ? { epoch: resume.best.epoch, loss: resume.best.loss ?? NaN, params: Object.fromEntries(Object.entries(resume.best.params).map(([k, v]) => [k, Float64Array.from(v)])) as ParamSet } : null;
   let badEpochs = resume?.badEpochs ?? 0;
   const firstEpoch = resume ? resume.epoch : 0;
 
@@ -276,3 +298,4 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
 }
 
 export type { OptimizerState };
+export { NncUsageError };

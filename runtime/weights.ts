@@ -1,18 +1,34 @@
 /**
- * The weights file `nnc train` writes and `nnc predict` reads (JSON): the model's name, each
- * parameter's shape and values, the input normalization, the training configuration and the final
- * metrics. A checkpoint is the same file plus what resuming needs (optimizer state, epoch, history).
+ * The weights file `nnc train` writes and `nnc predict` reads (JSON): the model's name and graph
+ * identity, each parameter's shape and values, the input normalization, the training configuration
+ * and the final metrics. A checkpoint is the same file plus what resuming needs (optimizer state,
+ * epoch, history).
+ *
+ * A file is untrusted input: every field it is read for is checked before anything uses it, and a
+ * bad one is a WeightsError naming the file, the field and what was expected and found
+ * (docs/limits.md, "Weights files and checkpoints").
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import type { OptimizerConfig } from "../compiler/semantics/model.js";
 import { writeFileAtomic } from "../compiler/io.js";
 import type { CompiledModule } from "./load-module.js";
+import { createLbfgs } from "./optimizers/lbfgs.js";
+import { createOptimizer } from "./optimizers/index.js";
 import type { Normalization, OptimizerState, ParamSet } from "./types.js";
+import { describeShapes, escapeControls, NncUsageError, NUMBER_RULES, shown } from "./usage.js";
 
 export const WEIGHTS_FORMAT = "nnc-weights/1";
+
+/** The largest weights file or checkpoint read: 256 MiB. V8's longest string is 2²⁹ − 24
+ * characters (512 MiB of ASCII), and JSON.parse holds the text and the numbers at once; a
+ * checkpoint of Adam on mnist-800 (636,010 parameters) is about 60 MB. */
+export const MAX_WEIGHTS_BYTES = 256 * 2 ** 20;
 
 export interface WeightsFile {
   readonly format: typeof WEIGHTS_FORMAT;
   readonly model: string;
+  /** the model's graph identity (identity.ts); absent in files written before it was recorded */
+  readonly graph?: string;
   readonly params: Record<string, { readonly shape: number[]; readonly values: number[] }>;
   readonly normalization: Normalization | null;
   readonly training: Record<string, unknown>;
@@ -30,31 +46,241 @@ export interface WeightsFile {
 export function toWeightsFile(mod: CompiledModule, params: ParamSet, rest: Omit<WeightsFile, "format" | "model" | "params">): WeightsFile {
   const out: WeightsFile["params"] = {};
   for (const [name, shape] of Object.entries(mod.meta.params)) out[name] = { shape, values: Array.from(params[name]!) };
-  return { format: WEIGHTS_FORMAT, model: mod.meta.name, params: out, ...rest };
+  const { graph, ...others } = rest;
+  return { format: WEIGHTS_FORMAT, model: mod.meta.name, ...(graph !== undefined ? { graph } : {}), params: out, ...others };
 }
 
 export function saveWeights(path: string, w: WeightsFile): void {
   writeFileAtomic(path, JSON.stringify(w) + "\n");
 }
 
-export class WeightsError extends Error {}
+/** A weights file or checkpoint that cannot be used: `file` (a path, or `options.resume`), the field, what is wrong. */
+export class WeightsError extends NncUsageError {
+  override readonly name = "WeightsError";
+  constructor(
+    readonly file: string,
+    field: string,
+    detail: string,
+  ) {
+    super(field, detail);
+    this.message = `${file}: ${field === "" ? "" : `${field}: `}${detail}`;
+  }
+}
 
-/** Reads a weights file and checks it against the module: same parameter names and shapes. */
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const showShape = (shape: readonly unknown[]) => `[${shape.map((x) => shown(x)).join(", ")}]`;
+const key = (name: string) => `[${shown(name)}]`;
+
+/** A number as found, with why it is not finite when JSON made it so. */
+function foundNumber(v: unknown): string {
+  if (v === Infinity || v === -Infinity) return `${v} (a number beyond ±1.8e308)`;
+  return shown(v);
+}
+
+/** Reads a weights file or checkpoint and checks it against the module (see validateWeights). */
 export function loadWeights(path: string, mod: CompiledModule): { file: WeightsFile; params: ParamSet } {
-  let file: WeightsFile;
+  let text: string;
   try {
-    file = JSON.parse(readFileSync(path, "utf8")) as WeightsFile;
+    const bytes = statSync(path).size;
+    if (bytes > MAX_WEIGHTS_BYTES) throw new WeightsError(path, "", `the file has ${bytes} bytes; the limit for a weights file is ${MAX_WEIGHTS_BYTES} bytes (256 MiB)`);
+    text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new WeightsError(`${path}: cannot read weights: ${(e as Error).message}`);
+    if (e instanceof WeightsError) throw e;
+    throw new WeightsError(path, "", `cannot read weights: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (file?.format !== WEIGHTS_FORMAT) throw new WeightsError(`${path}: not an nnc weights file (format ${JSON.stringify(file?.format)})`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    // V8's message quotes the text around the error: the file's bytes, escaped
+    throw new WeightsError(path, "", `not valid JSON: ${escapeControls((e as Error).message)}`);
+  }
+  return validateWeights(raw, mod, path);
+}
+
+/**
+ * Checks a parsed weights file against the module and gives its parameters in the module's array
+ * type: the format; exactly the model's parameters, each with the model's shape and as many finite
+ * numbers (and within float32's range for an f32 module); the normalization (null, or per input
+ * as many finite means and positive standard deviations as the input has elements); and, in a
+ * checkpoint, the structure of `resume` (checkResume checks it against the run). `training` and
+ * `metrics` are descriptive: objects, not read.
+ */
+export function validateWeights(raw: unknown, mod: CompiledModule, file: string): { file: WeightsFile; params: ParamSet } {
+  const fail = (field: string, detail: string): never => {
+    throw new WeightsError(file, field, detail);
+  };
+  if (!isObject(raw)) fail("", `not an nnc weights file (a JSON object with format "${WEIGHTS_FORMAT}"), found ${shown(raw)}`);
+  const w = raw as Record<string, unknown>;
+  if (w.format !== WEIGHTS_FORMAT) fail("format", `not an nnc weights file: expected "${WEIGHTS_FORMAT}", found ${shown(w.format)}`);
+  if (typeof w.model !== "string") fail("model", `expected the model's name, found ${shown(w.model)}`);
+  if (w.graph !== undefined && (typeof w.graph !== "string" || !/^sha256:[0-9a-f]{64}$/.test(w.graph))) fail("graph", `expected "sha256:" and 64 hexadecimal digits, found ${shown(w.graph)}`);
+  for (const field of ["training", "metrics"]) if (w[field] !== undefined && !isObject(w[field])) fail(field, `expected an object, found ${shown(w[field])}`);
+
   const params = mod.createParams();
-  for (const [name, shape] of Object.entries(mod.meta.params)) {
-    const p = file.params[name];
-    if (p === undefined) throw new WeightsError(`${path}: no values for parameter '${name}' of model ${mod.meta.name}`);
-    if (p.shape.join() !== shape.join() || p.values.length !== params[name]!.length)
-      throw new WeightsError(`${path}: parameter '${name}' has shape [${p.shape}] in the file but [${shape}] in the model`);
-    params[name]!.set(p.values);
+  readParams(w.params, mod, "params", fail, (name, values, f) => {
+    const into = params[name]!;
+    into.set(values);
+    // an f32 module rounds each value to float32 here: 1e39 becomes Infinity
+    for (let i = 0; i < into.length; i++) if (!Number.isFinite(into[i]!)) fail(`${f}[${i}]`, `${values[i]} is beyond float32's range (the module is compiled with --precision f32)`);
+  }, true);
+  checkNormalization(w.normalization, mod, fail);
+  if (w.resume !== undefined) checkResumeShape(w.resume, mod, fail);
+  return { file: w as unknown as WeightsFile, params };
+}
+
+/** `params` (or a checkpoint's best params): by parameter name, finite numbers of the model's sizes. */
+function readParams(
+  value: unknown,
+  mod: CompiledModule,
+  field: string,
+  fail: (field: string, detail: string) => never,
+  use: (name: string, values: number[], field: string) => void,
+  withShape: boolean,
+): void {
+  const model = mod.meta.params;
+  if (!isObject(value)) fail(field, `expected an object of parameters by name (model ${shown(mod.meta.name)}: ${describeShapes(model)}), found ${shown(value)}`);
+  const given = value as Record<string, unknown>;
+  for (const name of Object.keys(given)) if (!Object.hasOwn(model, name)) fail(`${field}${key(name)}`, `model ${shown(mod.meta.name)} has no parameter ${shown(name)} (its parameters: ${describeShapes(model)})`);
+  for (const [name, shape] of Object.entries(model)) {
+    let f = `${field}${key(name)}`;
+    if (!Object.hasOwn(given, name)) fail(field, `no values for parameter ${shown(name)} ${showShape(shape)} of model ${shown(mod.meta.name)}`);
+    let values = given[name];
+    if (withShape) {
+      const p = values;
+      if (!isObject(p)) fail(f, `expected { shape, values }, found ${shown(p)}`);
+      const entry = p as Record<string, unknown>;
+      if (!Array.isArray(entry.shape) || entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i]))
+        fail(`${f}.shape`, `expected ${showShape(shape)} (the model's), found ${Array.isArray(entry.shape) ? showShape(entry.shape) : shown(entry.shape)}`);
+      values = entry.values;
+      f = `${f}.values`;
+    }
+    const n = size(shape);
+    if (!Array.isArray(values)) fail(f, `expected an array of ${n} numbers, found ${shown(values)}`);
+    const list = values as unknown[];
+    if (list.length !== n) fail(f, `expected ${n} values for shape ${showShape(shape)}, found ${list.length}`);
+    for (let i = 0; i < n; i++) if (typeof list[i] !== "number" || !Number.isFinite(list[i])) fail(`${f}[${i}]`, `expected a finite number, found ${foundNumber(list[i])}`);
+    use(name, list as number[], f);
   }
-  return { file, params };
+}
+
+/** null, or { mean, std } with, per input of the model, as many values as it has elements. */
+function checkNormalization(value: unknown, mod: CompiledModule, fail: (field: string, detail: string) => never): void {
+  if (value === null) return;
+  const inputs = mod.meta.inputs;
+  if (!isObject(value)) fail("normalization", `expected null or { mean, std }, found ${shown(value)}`);
+  const norm = value as Record<string, unknown>;
+  for (const part of ["mean", "std"] as const) {
+    const f = `normalization.${part}`;
+    const byName = norm[part];
+    if (!isObject(byName)) fail(f, `expected an object of arrays by input name (${describeShapes(inputs)}), found ${shown(byName)}`);
+    const given = byName as Record<string, unknown>;
+    for (const name of Object.keys(given)) if (!Object.hasOwn(inputs, name)) fail(`${f}${key(name)}`, `model ${shown(mod.meta.name)} has no input ${shown(name)} (its inputs: ${describeShapes(inputs)})`);
+    for (const [name, shape] of Object.entries(inputs)) {
+      const g = `${f}${key(name)}`;
+      const a = Object.hasOwn(given, name) ? given[name] : undefined;
+      const n = size(shape);
+      if (!Array.isArray(a)) fail(g, `expected an array of ${n} numbers (one per element of ${name}${showShape(shape)}), found ${shown(a)}`);
+      const list = a as unknown[];
+      if (list.length !== n) fail(g, `expected ${n} values (one per element of ${name}${showShape(shape)}), found ${list.length}`);
+      list.forEach((v, i) => {
+        if (typeof v !== "number" || !Number.isFinite(v)) fail(`${g}[${i}]`, `expected a finite number, found ${foundNumber(v)}`);
+        // z-scoring divides by it: 0 or a negative or subnormal deviation would make the inputs non-finite or flip them
+        if (part === "std" && !(v > 0 && Number.isFinite(1 / v)))
+          fail(`${g}[${i}]`, `expected a positive standard deviation (nnc writes 1 for a constant input), found ${shown(v)}`);
+      });
+    }
+  }
+}
+
+const isInt = (v: unknown, min: number, max: number): v is number => typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+const isNumberOrNull = (v: unknown) => v === null || typeof v === "number";
+
+/** One Evaluation of the history: loss (null when it was NaN), accuracy, rmse, confusion. */
+function checkEvaluation(v: unknown, f: string, fail: (field: string, detail: string) => never): void {
+  if (!isObject(v)) fail(f, `expected an evaluation { loss, accuracy, confusion, rmse }, found ${shown(v)}`);
+  const e = v as Record<string, unknown>;
+  for (const k of ["loss", "accuracy", "rmse"]) if (!isNumberOrNull(e[k])) fail(`${f}.${k}`, `expected a number or null, found ${shown(e[k])}`);
+  const c = e.confusion;
+  if (c !== null && !(Array.isArray(c) && c.every((row) => Array.isArray(row) && row.length === c.length && row.every((x) => isInt(x, 0, Number.MAX_SAFE_INTEGER)))))
+    fail(`${f}.confusion`, `expected null or a square array of counts, found ${shown(c)}`);
+}
+
+/** The structure of a checkpoint's `resume`, as far as it does not depend on the run's options. */
+function checkResumeShape(value: unknown, mod: CompiledModule, fail: (field: string, detail: string) => never): void {
+  if (!isObject(value)) fail("resume", `expected the checkpoint state { epoch, optimizer, history, best, badEpochs }, found ${shown(value)}`);
+  const r = value as Record<string, unknown>;
+  const maxEpochs = NUMBER_RULES.epochs.max;
+  // a checkpoint is written after an epoch
+  if (!isInt(r.epoch, 1, maxEpochs)) fail("resume.epoch", `expected an integer from 1 to ${maxEpochs} (the epochs done), found ${shown(r.epoch)}`);
+  const epoch = r.epoch as number;
+  if (!Array.isArray(r.history)) fail("resume.history", `expected an array of ${epoch} epoch reports, found ${shown(r.history)}`);
+  const history = r.history as unknown[];
+  if (history.length !== epoch) fail("resume.history", `expected ${epoch} epoch reports (one per epoch done), found ${history.length}`);
+  history.forEach((h, i) => {
+    const f = `resume.history[${i}]`;
+    if (!isObject(h)) fail(f, `expected an epoch report, found ${shown(h)}`);
+    const report = h as Record<string, unknown>;
+    if (report.epoch !== i + 1) fail(`${f}.epoch`, `expected ${i + 1}, found ${shown(report.epoch)}`);
+    if (typeof report.lr !== "number" || !Number.isFinite(report.lr)) fail(`${f}.lr`, `expected a finite number, found ${foundNumber(report.lr)}`);
+    if (typeof report.seconds !== "number" || !(report.seconds >= 0)) fail(`${f}.seconds`, `expected a number ≥ 0, found ${shown(report.seconds)}`);
+    if (typeof report.best !== "boolean") fail(`${f}.best`, `expected true or false, found ${shown(report.best)}`);
+    checkEvaluation(report.train, `${f}.train`, fail);
+    if (report.validation !== null) checkEvaluation(report.validation, `${f}.validation`, fail);
+  });
+  if (!isInt(r.badEpochs, 0, epoch)) fail("resume.badEpochs", `expected an integer from 0 to ${epoch} (epochs without improvement), found ${shown(r.badEpochs)}`);
+  if (r.best !== null) {
+    if (!isObject(r.best)) fail("resume.best", `expected null or { epoch, loss, params }, found ${shown(r.best)}`);
+    const best = r.best as Record<string, unknown>;
+    if (!isInt(best.epoch, 1, epoch)) fail("resume.best.epoch", `expected an integer from 1 to ${epoch}, found ${shown(best.epoch)}`);
+    if (!isNumberOrNull(best.loss)) fail("resume.best.loss", `expected a number or null, found ${shown(best.loss)}`);
+    readParams(best.params, mod, "resume.best.params", fail, () => {}, false);
+  }
+  if (r.optimizer !== null) {
+    if (!isObject(r.optimizer)) fail("resume.optimizer", `expected null or { name, t, buffers }, found ${shown(r.optimizer)}`);
+    const o = r.optimizer as Record<string, unknown>;
+    if (typeof o.name !== "string") fail("resume.optimizer.name", `expected an optimizer's name, found ${shown(o.name)}`);
+    if (!isInt(o.t, 0, Number.MAX_SAFE_INTEGER)) fail("resume.optimizer.t", `expected an integer ≥ 0 (the steps taken), found ${shown(o.t)}`);
+    if (!isObject(o.buffers)) fail("resume.optimizer.buffers", `expected an object, found ${shown(o.buffers)}`);
+  }
+}
+
+/**
+ * Checks a checkpoint (validated by validateWeights) against the run that resumes from it, before
+ * training starts: it is a checkpoint; of this model (its name, and its graph identity when both
+ * are known); with epochs left to train; written by the run's optimizer, with state that fits it.
+ * Returns whether the graph identity was checked (a checkpoint written before nnc recorded it is
+ * accepted on its name and parameter shapes).
+ */
+export function checkResume(
+  w: WeightsFile,
+  mod: CompiledModule,
+  run: { readonly epochs: number; readonly optimizer: OptimizerConfig; readonly graph?: string },
+  file: string,
+): { graphChecked: boolean } {
+  const fail = (field: string, detail: string): never => {
+    throw new WeightsError(file, field, detail);
+  };
+  if (w.resume === undefined) fail("resume", "this is a weights file without checkpoint state (give a .checkpoint.json)");
+  const r = w.resume!;
+  if (w.model !== mod.meta.name) fail("model", `the checkpoint is of model ${shown(w.model)}, not of ${shown(mod.meta.name)}`);
+  const graphChecked = w.graph !== undefined && run.graph !== undefined;
+  if (graphChecked && w.graph !== run.graph)
+    fail("graph", `the checkpoint was written for another graph of model ${shown(mod.meta.name)} (its layers, operations, constants or loss differ from the model's now: ${w.graph!.slice(0, 19)}… in the file, ${run.graph!.slice(0, 19)}… now)`);
+  if (r.epoch >= run.epochs) fail("resume.epoch", `the checkpoint is after epoch ${r.epoch} and the run has ${run.epochs} epochs: nothing is left to train (ask for more than ${r.epoch} epochs)`);
+  if (r.optimizer !== null) {
+    if (r.optimizer.name !== run.optimizer.name) fail("resume.optimizer.name", `the checkpoint was written by optimizer ${shown(r.optimizer.name)}, the run uses ${run.optimizer.name} (resume with the same optimizer)`);
+    // the optimizer's own restore checks its buffers (kinds, names, sizes, finite values); its
+    // constructor checks the run's hyperparameters (an NncUsageError of the options, not of the file)
+    const params = mod.createParams();
+    const optimizer = run.optimizer.name === "lbfgs" ? createLbfgs(params, { history: run.optimizer.args.history ?? 10, lr: run.optimizer.args.lr ?? 1 }) : createOptimizer(run.optimizer, params);
+    try {
+      optimizer.restore(r.optimizer);
+    } catch (e) {
+      if (e instanceof NncUsageError) throw e;
+      fail("resume.optimizer", (e as Error).message);
+    }
+  }
+  return { graphChecked };
 }

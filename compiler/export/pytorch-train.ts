@@ -241,7 +241,8 @@ def read_csv(path, text, targets):
         columns = [known[h] for h in header]
         given = {(n, o) for n, o, classes in columns if not classes}
         given |= {(n, o) for n, _, classes in columns if classes for o in range(classes)}
-        missing = [c for c, (n, o, _) in known.items() if (n, o) not in given and c != (hot or ("",))[0]]
+        class_column = hot[0] if hot is not None else None
+        missing = [c for c, (n, o, _) in known.items() if (n, o) not in given and c != class_column]
         if missing:
             raise DataError(f"{path}: the header names the model's columns but lacks {', '.join(missing[:4])}")
     else:
@@ -306,7 +307,7 @@ def read_idx_pair(path, targets):
         if len(tshape) == 0:
             out[tname] = labels.astype(np.float64).reshape(-1, 1)
         elif labels.size and int(labels.max()) >= tshape[0]:
-            raise DataError(f"{labels_file}: label {int(labels.max())} is out of range: {tname} has {tshape[0]} classes")
+            raise DataError(f"{labels_file}: label {int(labels.max())} is out of range: {tname} has {tshape[0]} values")
         else:
             out[tname] = np.eye(tshape[0])[labels]
     return dims[0], out

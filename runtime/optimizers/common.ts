@@ -12,6 +12,7 @@
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
 import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
 import type { FloatArray, Optimizer, OptimizerState, ParamSet } from "../types.js";
+import { NncUsageError } from "../usage.js";
 
 export type FirstOrderName = Exclude<OptimizerConfig["name"], "lbfgs">;
 
@@ -19,7 +20,7 @@ export type FirstOrderName = Exclude<OptimizerConfig["name"], "lbfgs">;
 export function hyper(config: OptimizerConfig, key: string, ok: (x: number) => boolean, range: string): number {
   const value = config.args[key] ?? OPTIMIZERS[config.name][key];
   if (value === undefined) throw new Error(`optimizer ${config.name}: missing argument '${key}'`);
-  if (!Number.isFinite(value) || !ok(value)) throw new Error(`optimizer ${config.name}: ${key} must be ${range}, got ${value}`);
+  if (!Number.isFinite(value) || !ok(value)) throw new NncUsageError(`options.optimizer.args.${key}`, `optimizer ${config.name}: ${key} must be ${range}, got ${value}`);
   return value;
 }
 
