@@ -112,13 +112,14 @@ export interface TrainPyOptions {
 }
 
 /**
- * A data path of the train block as train.py names it: relative to train.py's directory when the
- * two are near (the export and the data move together), else absolute.
+ * A data path of the train block as train.py names it: absolute if the block wrote it so; else
+ * relative to train.py's directory when the two are near (the export and the data move
+ * together), else absolute. `resolved` is the path as nnc train resolves it (cli-train.ts).
  */
-function pyPath(dir: string, p: string | null): string {
-  if (p === null || p === "") return "None";
-  const rel = relative(resolve(dir), resolve(p));
-  return isAbsolute(p) || rel.startsWith("../../../") ? pyString(resolve(p)) : `os.path.normpath(os.path.join(HERE, ${pyString(rel)}))`;
+function pyPath(dir: string, resolved: string | null, written: string | undefined): string {
+  if (resolved === null || resolved === "") return "None";
+  const rel = relative(resolve(dir), resolve(resolved));
+  return (written !== undefined && isAbsolute(written)) || rel.startsWith("../../../") ? pyString(resolve(resolved)) : `os.path.normpath(os.path.join(HERE, ${pyString(rel)}))`;
 }
 
 const pyDict = (o: Readonly<Record<string, number | string>>) =>
@@ -130,8 +131,8 @@ export function emitTrainPy(model: Model, o: TrainPyOptions): string {
   const opt = OPTIMIZER_CODE[c.optimizer.name](c.optimizer.args);
   const config = [
     `# The train block of ${o.file}, with nnc train's defaults (paths relative to this file's directory).`,
-    `DATA = ${pyPath(o.dir, c.data)}`,
-    `VALIDATION = ${pyPath(o.dir, c.validation)}`,
+    `DATA = ${pyPath(o.dir, c.data, model.train.data)}`,
+    `VALIDATION = ${pyPath(o.dir, c.validation, model.train.validation)}`,
     `SPLIT = ${c.split === null ? "None" : pyNumber(c.split)}`,
     `OPTIMIZER = ${pyDict({ name: c.optimizer.name, ...c.optimizer.args })}`,
     `SCHEDULE = ${pyDict({ name: c.schedule.name, ...c.schedule.args })}`,
