@@ -78,3 +78,13 @@ export function numberExpr(x: number): PyExpr {
   const text = pyNumber(x);
   return { text, prec: text.startsWith("-") ? PREC.unary : PREC.atom };
 }
+
+/** Text from the .nn file on one comment line: control characters and line separators become spaces. */
+export function pyComment(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, " ");
+}
+
+/** Text from the .nn file inside a """docstring""": one line, no backslash escapes, no closing quotes. */
+export function pyDoc(text: string): string {
+  return pyComment(text).replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+}

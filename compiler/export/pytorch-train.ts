@@ -13,7 +13,7 @@
  */
 import { relative, resolve, isAbsolute } from "node:path";
 import type { Model, OptimizerConfig } from "../semantics/model.js";
-import { pyNumber, pyString } from "./python.js";
+import { pyComment, pyDoc, pyNumber, pyString } from "./python.js";
 import type { RunConfig } from "../../runtime/cli-train.js";
 
 /** The update rules nnc's optimizers share with torch.optim, and the rules train.py writes out. */
@@ -130,7 +130,7 @@ export function emitTrainPy(model: Model, o: TrainPyOptions): string {
   const c = o.config;
   const opt = OPTIMIZER_CODE[c.optimizer.name](c.optimizer.args);
   const config = [
-    `# The train block of ${o.file}, with nnc train's defaults (paths relative to this file's directory).`,
+    `# The train block of ${pyComment(o.file)}, with nnc train's defaults (paths relative to this file's directory).`,
     `DATA = ${pyPath(o.dir, c.data, model.train.data)}`,
     `VALIDATION = ${pyPath(o.dir, c.validation, model.train.validation)}`,
     `SPLIT = ${c.split === null ? "None" : pyNumber(c.split)}`,
@@ -164,14 +164,16 @@ export function emitTrainPy(model: Model, o: TrainPyOptions): string {
 }
 
 function header(model: Model, o: TrainPyOptions): string {
+  const name = pyDoc(model.name);
+  const file = pyDoc(o.file);
   return String.raw`"""
-Trains the model ${model.name} (model.py) as nnc train ${o.file} does, data-parallel with PyTorch's
+Trains the model ${name} (model.py) as nnc train ${file} does, data-parallel with PyTorch's
 DistributedDataParallel, and writes .safetensors weights that nnc predict reads.
 Exported by nnc ${o.version} (nnc export --format pytorch).
 
-    torchrun --nproc_per_node=2 train.py -o ${model.name}.safetensors    # 2 processes (gloo, CPU)
-    python3 train.py -o ${model.name}.safetensors                        # 1 process
-    nnc predict ${o.file} --weights ${model.name}.safetensors --data test.csv
+    torchrun --nproc_per_node=2 train.py -o ${name}.safetensors    # 2 processes (gloo, CPU)
+    python3 train.py -o ${name}.safetensors                        # 1 process
+    nnc predict ${file} --weights ${name}.safetensors --data test.csv
 
 Each mini-batch is the one nnc train would take (the same seeded shuffle); every process computes
 the loss of its share of the batch, scaled so that DDP's average of the gradients is the gradient

@@ -16,7 +16,7 @@ import { reachable } from "../ir/walk.js";
 import { splitLoss } from "../plan/split-loss.js";
 import type { Model, ParamInfo } from "../semantics/model.js";
 import { TORCH_OPS, type Value } from "./pytorch-ops.js";
-import { atom, isPyKeyword, numberExpr, pyNumber, pyString, pyTuple, PyNames, type PyExpr } from "./python.js";
+import { atom, isPyKeyword, numberExpr, pyComment, pyDoc, pyNumber, pyString, pyTuple, PyNames, type PyExpr } from "./python.js";
 
 /** A model the export cannot express; the CLI prints it as a user error. */
 export class ExportError extends Error {}
@@ -123,7 +123,7 @@ function emitBody(g: Graph, roots: readonly NodeId[], batched: Uint8Array, first
     if (n.origin !== null && n.origin.line !== lastLine) {
       lastLine = n.origin.line;
       if (lines.length > 0 && !/ = (inputs\[|targets\[|len\()/.test(lines[lines.length - 1]!)) lines.push("");
-      lines.push(`${INDENT}# line ${n.origin.line}: ${n.origin.text}`);
+      lines.push(`${INDENT}# line ${n.origin.line}: ${pyComment(n.origin.text)}`);
     }
     const local = names.fresh(n.name ?? (roots.includes(id) ? rootName : "tmp"));
     lines.push(`${INDENT}${local} = ${expr.text}`);
@@ -190,7 +190,7 @@ function declareParams(model: Model): string[] {
     const origin = model.graph.node(p.node).origin;
     if (origin !== null && origin.line !== lastLine) {
       lastLine = origin.line;
-      lines.push(`${INDENT}# line ${origin.line}: ${origin.text}`);
+      lines.push(`${INDENT}# line ${origin.line}: ${pyComment(origin.text)}`);
     }
     const parts = p.name.split(".");
     for (let k = 1; k < parts.length; k++) {
@@ -244,7 +244,7 @@ export function emitModelPy(model: Model, options: PyTorchModelOptions): string 
 
   const text = [
     `"""`,
-    `The model ${model.name} of ${options.file}, exported by nnc ${options.version} (nnc export --format pytorch).`,
+    `The model ${pyDoc(model.name)} of ${pyDoc(options.file)}, exported by nnc ${options.version} (nnc export --format pytorch).`,
     ``,
     `The computation of nnc's generated module in PyTorch: the same ${model.params.length} parameters (${nParams} values) under`,
     `the same names (the state_dict keys), shaped as in the .nn file (W[out, in], so a dense layer is`,

@@ -36,13 +36,16 @@ interface Result {
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 /** Beyond the golden models: Python keywords as names (kept by get_parameter), dropout of a
- * parameter (a mask per sample), an output and a loss of the parameters alone (repeated per sample). */
+ * parameter (a mask per sample), an output and a loss of the parameters alone (repeated per
+ * sample), a file name with quotes and a backslash. */
 const EXTRA = [
   {
     path: "keywords.nn",
     source: "input x[3]\ntarget t[2]\nlayer lambda = dense(x, 4, relu)\nlayer class = dense(lambda, 2, softmax)\nparam in ~ constant(1)\nloss cross_entropy(class, t) + sumsq(in * lambda.W)\n",
   },
   { path: "param-dropout.nn", source: "input x[2]\ntarget t\nparam a[2] ~ normal(0, 1)\nparam c ~ constant(0.5)\nd = dropout(a, 0.3)\nu = tanh(d) * c\noutput u\nloss sumsq(u) + (sum(x) * c - t)^2\n" },
+  // a file name and line ends the Python must not take as code: quotes, a backslash, CRLF
+  { path: 'we"""ird\\name.nn', source: "input x[2]\r\ntarget t\r\nparam w[2] ~ normal(0, 1)\r\ny = dot(w, x)\r\noutput y\r\nloss (y - t)^2\r\n" },
   { path: "param-only.nn", source: "input x[2]\ntarget t\nparam a[2] ~ normal(0, 1)\nb = exp(a)\noutput b\nloss sumsq(a - 1)\n" },
 ];
 const models = [...validModels(), ...EXTRA];
