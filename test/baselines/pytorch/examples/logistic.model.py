@@ -46,14 +46,14 @@ class Model(torch.nn.Module):
         torch.nn.init.normal_(self.w, 0, 0.1)
         self.b.zero_()
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         batch = len(inputs["x"])
         # line 10: R = 0.5 * w^2
         R = 0.5 * self.w ** 2
         return {"R": R.expand(batch)}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B]
         t = targets["t"]  # [B]
@@ -67,12 +67,12 @@ class Model(torch.nn.Module):
         L = 0.5 * (y - t) ** 2
         return L
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         # line 11: loss L + lambda * R
         penalty = 0.005 * self.w ** 2
         return penalty
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

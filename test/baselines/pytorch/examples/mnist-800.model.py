@@ -56,7 +56,7 @@ class Model(torch.nn.Module):
         torch.nn.init.normal_(self.y.W, 0.0, 0.049690399499995326)
         self.y.b.zero_()
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 784]
         # line 6: layer h = dense(x, 800, relu)
@@ -68,7 +68,7 @@ class Model(torch.nn.Module):
         y = torch.exp(y_z - torch.logsumexp(y_z, 1)[:, None])
         return {"y": y}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 784]
         t = targets["t"]  # [B, 10]
@@ -83,10 +83,10 @@ class Model(torch.nn.Module):
         L = t.sum(1) * torch.logsumexp(y_z, 1) - (t * y_z).sum(1)
         return L
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         return torch.zeros((), dtype=self.dtype)
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

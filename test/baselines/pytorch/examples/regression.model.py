@@ -60,7 +60,7 @@ class Model(torch.nn.Module):
         torch.nn.init.normal_(self.mu.W, 0.0, 0.3429971702850177)
         self.mu.b.zero_()
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 1]
         # line 5: layer h = dense(x, 16, elu)
@@ -71,7 +71,7 @@ class Model(torch.nn.Module):
         mu_z = h @ self.mu.W.T + self.mu.b
         return {"mu": mu_z}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 1]
         t = targets["t"]  # [B, 1]
@@ -87,10 +87,10 @@ class Model(torch.nn.Module):
         L = tmp.sum(1)
         return L
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         return torch.zeros((), dtype=self.dtype)
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

@@ -61,7 +61,7 @@ class Model(torch.nn.Module):
         torch.nn.init.normal_(self.o.W, 0.0, 0.6324555320336759)
         self.o.b.zero_()
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 2]
         # line 4: layer h = dense(x, 4, tanh)
@@ -74,7 +74,7 @@ class Model(torch.nn.Module):
         y = torch.sigmoid(o_z_0)
         return {"y": y}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 2]
         t = targets["t"]  # [B]
@@ -90,10 +90,10 @@ class Model(torch.nn.Module):
         L = softplus(o_z_0) - t * o_z_0
         return L
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         return torch.zeros((), dtype=self.dtype)
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

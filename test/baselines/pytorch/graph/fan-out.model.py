@@ -46,7 +46,7 @@ class Model(torch.nn.Module):
         torch.nn.init.normal_(self.W, 0, 0.5)
         self.c.zero_()
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 3]
         # line 6: h = tanh(W @ x + c)
@@ -59,7 +59,7 @@ class Model(torch.nn.Module):
         y = (g * h).sum(1) + h.sum(1)
         return {"y": y}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 3]
         t = targets["t"]  # [B]
@@ -76,10 +76,10 @@ class Model(torch.nn.Module):
         L = (y - t) ** 2
         return L
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         return torch.zeros((), dtype=self.dtype)
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

@@ -56,7 +56,7 @@ class Model(torch.nn.Module):
         torch.nn.init.normal_(self.y.W, 0.0, 0.24618298195866548)
         self.y.b.zero_()
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 40]
         # line 4: layer h = dense(x, 30, tanh)
@@ -68,7 +68,7 @@ class Model(torch.nn.Module):
         y = torch.exp(y_z - torch.logsumexp(y_z, 1)[:, None])
         return {"y": y}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 40]
         t = targets["t"]  # [B, 3]
@@ -83,12 +83,12 @@ class Model(torch.nn.Module):
         losses = t.sum(1) * torch.logsumexp(y_z, 1) - (t * y_z).sum(1)
         return losses
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         # line 6: loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)
         penalty = 0.001 * (self.h.W ** 2).sum()
         return penalty
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

@@ -51,14 +51,14 @@ class Model(torch.nn.Module):
         self.b.zero_()
         self.sigma.fill_(1)
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 80]
         # line 8: y = W @ x + b
         y = x @ self.W.T + self.b
         return {"y": y}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 80]
         t = targets["t"]  # [B, 80]
@@ -71,10 +71,10 @@ class Model(torch.nn.Module):
         L = tmp + tmp_1.sum(1)
         return L
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         return torch.zeros((), dtype=self.dtype)
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

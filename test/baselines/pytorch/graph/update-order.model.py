@@ -59,7 +59,7 @@ class Model(torch.nn.Module):
         self.a.fill_(0.5)
         self.b.fill_(2)
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 1]
         # line 12: h = tanh(W1 @ x)
@@ -69,7 +69,7 @@ class Model(torch.nn.Module):
         y = torch.sigmoid(self.a * self.b * (h @ self.W2.T))
         return {"y": y}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 1]
         t = targets["t"]  # [B]
@@ -81,10 +81,10 @@ class Model(torch.nn.Module):
         L = softplus(tmp) - t * tmp
         return L
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         return torch.zeros((), dtype=self.dtype)
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

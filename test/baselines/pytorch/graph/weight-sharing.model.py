@@ -46,7 +46,7 @@ class Model(torch.nn.Module):
         torch.nn.init.normal_(self.W, 0, 0.5)
         self.p.fill_(0.25)
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 3]
         # line 6: h1 = prelu(W @ x, p)
@@ -58,7 +58,7 @@ class Model(torch.nn.Module):
         h2 = torch.where(self.p * tmp_1 >= tmp_1, self.p * tmp_1, tmp_1)
         return {"h2": h2}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 3]
         t = targets["t"]  # [B, 3]
@@ -74,12 +74,12 @@ class Model(torch.nn.Module):
         losses = 0.5 * ((h2 - t) ** 2).sum(1)
         return losses
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         # line 8: loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)
         penalty = 0.001 * (self.W ** 2).sum()
         return penalty
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

@@ -51,7 +51,7 @@ class Model(torch.nn.Module):
         torch.nn.init.uniform_(self.a, 0.5, 1.5)
         self.s.fill_(0.5)
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 3]
         # line 6: u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)
@@ -66,7 +66,7 @@ class Model(torch.nn.Module):
         w = tmp_1 + x
         return {"w": w}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 3]
         t = targets["t"]  # [B, 3]
@@ -89,12 +89,12 @@ class Model(torch.nn.Module):
         losses = (m ** 2).sum(1)
         return losses
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         # line 10: loss sum(m^2) + sumabs(a)
         penalty = torch.abs(self.a).sum()
         return penalty
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

@@ -50,7 +50,7 @@ class Model(torch.nn.Module):
         torch.nn.init.normal_(self.B, 0, 0.5)
         torch.nn.init.normal_(self.v, 0, 0.5)
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 3]
         # line 7: C = A @ B
@@ -66,7 +66,7 @@ class Model(torch.nn.Module):
         r = (x @ self.A.T * self.v).sum(1) + q[:, 1, 2] + C[0, 1]
         return {"r": r}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 3]
         t = targets["t"]  # [B]
@@ -86,12 +86,12 @@ class Model(torch.nn.Module):
         losses = (r - t) ** 2
         return losses
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         # line 11: loss (r - t)^2 + 0.01 * sumsq(B)
         penalty = 0.01 * (self.B ** 2).sum()
         return penalty
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()

@@ -61,7 +61,7 @@ class Model(torch.nn.Module):
         torch.nn.init.normal_(self.z.W, 0.0, 0.5)
         self.z.b.zero_()
 
-    def forward(self, inputs):
+    def forward(self, inputs: dict) -> dict:
         """The outputs for a batch of inputs (dropout is active only in train() mode)."""
         x = inputs["x"]  # [B, 4]
         # line 4: layer h = dense(x, 5, softplus)
@@ -75,7 +75,7 @@ class Model(torch.nn.Module):
         p = torch.exp(z_z - torch.logsumexp(z_z, 1)[:, None])
         return {"p": p}
 
-    def sample_losses(self, inputs, targets):
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The loss of each sample without the parameter-only terms: a [B] tensor."""
         x = inputs["x"]  # [B, 4]
         t = targets["t"]  # [B, 3]
@@ -93,10 +93,10 @@ class Model(torch.nn.Module):
         L = t.sum(1) * tmp - (t * z_z).sum(1) + 0.1 * tmp - 0.01 * (z_z - tmp[:, None]).sum(1)
         return L
 
-    def regularizer(self):
+    def regularizer(self) -> torch.Tensor:
         """The parameter-only terms of the loss (weight decay): counted once per batch."""
         return torch.zeros((), dtype=self.dtype)
 
-    def loss(self, inputs, targets):
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
         """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
         return self.sample_losses(inputs, targets).mean() + self.regularizer()
