@@ -250,6 +250,10 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const bar = tty ? new cliProgress.SingleBar({ format: "  epoch {epoch} [{bar}] {value}/{total} batches", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let barEpoch = -1;
   let lastCheckpoint = performance.now();
+  // the loss at the run's initial weights, carried by its checkpoints: a resumed run's weights file
+  // says the same as the uninterrupted run's (null from a checkpoint that does not carry it)
+  const carried = resume?.metrics?.initialLoss;
+  let initialLoss: number | null = resume ? (typeof carried === "number" ? carried : null) : null;
   // the latest epoch's checkpoint while throttling holds it back; always written at the end, so
   // that the checkpoint a run announces exists even when it stops early or diverges
   let pending: WeightsFile | null = null;
@@ -272,7 +276,10 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     earlyStopping: cfg.earlyStopping ?? null,
     normalize: cfg.normalize,
     resume,
-    onStart: (initial) => out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : `initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`),
+    onStart: (initial) => {
+      if (!resume) initialLoss = initial.loss;
+      out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : `initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`);
+    },
     onProgress: (epoch, done, total) => {
       if (!bar) return;
       if (epoch !== barEpoch) {
@@ -298,7 +305,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     onCheckpoint: (c) => {
       if (outputs.checkpoint === null) return;
       // a copy: params, history and best go on changing (or are restored) after this epoch
-      pending = toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: {}, resume: { ...c.resume, history: [...c.resume.history] }, graph });
+      pending = toWeightsFile(mod, c.params, { normalization: c.normalization, training: configJson(cfg, mod), metrics: { initialLoss }, resume: { ...c.resume, history: [...c.resume.history] }, graph });
       if (performance.now() - lastCheckpoint < 1000 * (flags.checkpointSeconds ?? 5) && c.resume.epoch < cfg.epochs) return;
       lastCheckpoint = performance.now();
       try {
@@ -321,7 +328,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     stopped: result.stopped,
     epochs: last?.epoch ?? 0,
     bestEpoch: result.bestEpoch,
-    initialLoss: result.initial.loss,
+    initialLoss,
     train: { loss: finalTrain.loss, accuracy: finalTrain.accuracy, rmse: finalTrain.rmse },
     validation: finalValid && { loss: finalValid.loss, accuracy: finalValid.accuracy, rmse: finalValid.rmse },
   };

@@ -202,6 +202,14 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   const lastGood = copyParams(params);
   const stepsPerEpoch = lbfgs ? 1 : Math.ceil(trainSet.count / batch);
 
+  const earlyStop = (epoch: number): TrainResult => {
+    for (const [k, v] of Object.entries(best!.params)) params[k]!.set(v);
+    return { params, normalization, initial, history, stopped: "early-stopping", bestEpoch: best!.epoch, message: `early stopping after epoch ${epoch}: no improvement of the validation loss for ${badEpochs} epochs; restored the weights of epoch ${best!.epoch}` };
+  };
+  const patienceSpent = () => options.earlyStopping != null && validSet != null && best !== null && badEpochs >= options.earlyStopping.patience;
+  // the checkpoint of the epoch that stopped the run early: stop as that run did, do not train on
+  if (resume && patienceSpent()) return earlyStop(firstEpoch);
+
   for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
     const started = performance.now();
     const lr = lrAt(epoch);
@@ -288,10 +296,7 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
         badEpochs,
       },
     });
-    if (options.earlyStopping && validSet && badEpochs >= options.earlyStopping.patience) {
-      for (const [k, v] of Object.entries(best!.params)) params[k]!.set(v);
-      return { params, normalization, initial, history, stopped: "early-stopping", bestEpoch: best!.epoch, message: `early stopping after epoch ${epoch + 1}: no improvement of the validation loss for ${badEpochs} epochs; restored the weights of epoch ${best!.epoch}` };
-    }
+    if (patienceSpent()) return earlyStop(epoch + 1);
   }
   if (options.earlyStopping && validSet && best) for (const [k, v] of Object.entries(best.params)) params[k]!.set(v);
   return { params, normalization, initial, history, stopped: "completed", bestEpoch: best?.epoch ?? null, message: null };

@@ -268,7 +268,8 @@ export function checkResume(
   const graphChecked = w.graph !== undefined && run.graph !== undefined;
   if (graphChecked && w.graph !== run.graph)
     fail("graph", `the checkpoint was written for another graph of model ${shown(mod.meta.name)} (its layers, operations, constants or loss differ from the model's now: ${w.graph!.slice(0, 19)}… in the file, ${run.graph!.slice(0, 19)}… now)`);
-  if (r.epoch >= run.epochs) fail("resume.epoch", `the checkpoint is after epoch ${r.epoch} and the run has ${run.epochs} epochs: nothing is left to train (ask for more than ${r.epoch} epochs)`);
+  // epoch = epochs is a run killed between its last checkpoint and its weights: resuming writes them
+  if (r.epoch > run.epochs) fail("resume.epoch", `the checkpoint is after epoch ${r.epoch} and the run has only ${run.epochs} epochs (ask for at least ${r.epoch} epochs)`);
   if (r.optimizer !== null) {
     if (r.optimizer.name !== run.optimizer.name) fail("resume.optimizer.name", `the checkpoint was written by optimizer ${shown(r.optimizer.name)}, the run uses ${run.optimizer.name} (resume with the same optimizer)`);
     // the optimizer's own restore checks its buffers (kinds, names, sizes, finite values); its

@@ -173,8 +173,8 @@ describe("checkpoints", () => {
     expect(resumeError(change)).toMatch(message);
   });
 
-  it("refuses a checkpoint with nothing left to train, and a run with another optimizer", () => {
-    expect(resumeError(() => {}, { epochs: 1 })).toMatch(/resume\.epoch: the checkpoint is after epoch 1 and the run has 1 epochs: nothing is left to train \(ask for more than 1 epochs\)$/);
+  it("refuses a checkpoint beyond the run's epochs, and a run with another optimizer", () => {
+    expect(resumeError((w) => { w.resume.epoch = 2; w.resume.history.push({ ...w.resume.history[0], epoch: 2 }); }, { epochs: 1 })).toMatch(/resume\.epoch: the checkpoint is after epoch 2 and the run has only 1 epochs \(ask for at least 2 epochs\)$/);
     expect(resumeError(() => {}, { optimizer: { name: "sgd", args: { lr: 0.1 } } })).toMatch(/written by optimizer "adam", the run uses sgd/);
   });
 
