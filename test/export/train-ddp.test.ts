@@ -1,7 +1,7 @@
 /**
  * train.py as a user runs it: `nnc export digits.nn --format pytorch -o torch`, then a 2-process
  * gloo DistributedDataParallel run under torchrun on localhost, then the weights it wrote scored by
- * nnc's own module on the unseen test file. PyTorch is Debian's python3-torch (test/helpers/torch.ts);
+ * nnc predict on the unseen test file. PyTorch is Debian's python3-torch (test/helpers/torch.ts);
  * without it this test fails.
  *
  * Debian's torchrun (torch 1.13 under Python 3.11) cannot parse its default `--redirects 0 --tee 0`
@@ -12,13 +12,9 @@
  * and reach 96–97 % on the test file (docs/scale-out.md).
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compile } from "../../compiler/pipeline.js";
-import { applyNormalization, loadDataset } from "../../runtime/data/index.js";
-import { loadModule } from "../../runtime/load-module.js";
-import { evaluate } from "../../runtime/metrics.js";
 import { requireBuiltCli, runCli, scratchWithExamples } from "../helpers/cli.js";
 import { ROOT } from "../helpers/corpus.js";
 import { readSafetensors } from "../helpers/safetensors.js";
@@ -55,7 +51,7 @@ describe("train.py: 2-process DDP training of the digits example", () => {
     expect(Number(m![1])).toBeGreaterThanOrEqual(95);
   });
 
-  it("writes safetensors that nnc's module scores the same on the test file", async () => {
+  it("writes safetensors with which nnc predict scores the test file as train.py did", () => {
     const w = readSafetensors(join(dir, "digits.safetensors"));
     expect(w.order).toEqual(["h.W", "h.b", "y.W", "y.b"]);
     expect(w.tensors["h.W"]!.shape).toEqual([32, 64]);
@@ -65,17 +61,21 @@ describe("train.py: 2-process DDP training of the digits example", () => {
     expect(norm.mean.x).toHaveLength(64);
     expect(JSON.parse(w.metadata.training!).processes).toBe(2);
 
-    const source = readFileSync(join(dir, "digits.nn"), "utf8");
-    const mod = await loadModule((await compile(source, { file: "digits.nn" })).ts!);
-    const params = mod.createParams();
-    for (const [name, p] of Object.entries(params)) p.set(w.tensors[name]!.values);
-    const test = loadDataset(join(dir, "data", "digits-test.csv"), { inputs: mod.meta.inputs, targets: mod.meta.targets });
-    const e = evaluate(mod, params, applyNormalization(test, norm));
-    const printed = Number(/test \(359 samples[^\n]*acc +([\d.]+)%/.exec(run.stdout)![1]);
-    expect(e.accuracy!).toBeGreaterThanOrEqual(0.95);
-    expect((100 * e.accuracy!).toFixed(1)).toBe(printed.toFixed(1));
+    // nnc predict on the same weights: until nnc reads .safetensors itself (the safetensors
+    // branch), they go through nnc's JSON weights file, converted by this test's own reader
+    const params = Object.fromEntries(w.order.map((name) => [name, { shape: w.tensors[name]!.shape, values: Array.from(w.tensors[name]!.values) }]));
+    writeFileSync(join(dir, "digits.from-torch.json"), JSON.stringify({ format: w.metadata.format, model: w.metadata.model, params, normalization: norm, training: {}, metrics: {} }));
+    const predict = runCli(["predict", "digits.nn", "--weights", "digits.from-torch.json", "--data", "data/digits-test.csv", "-o", "predictions.csv"], dir);
+    expect(predict.status, predict.stderr).toBe(0);
+    const scored = /^359 samples: loss ([\d.]+), accuracy ([\d.]+)%$/m.exec(predict.stdout + predict.stderr);
+    expect(scored, predict.stdout).not.toBeNull();
+    const printed = /test \(359 samples[^\n]*: loss ([\d.]+) +acc +([\d.]+)%/.exec(run.stdout)!;
+    expect(Number(scored![2])).toBeGreaterThanOrEqual(95);
+    // the same accuracy and loss as train.py printed for the test file
+    expect(scored![2]).toBe(printed[2]);
+    expect(scored![1]).toBe(printed[1]);
     const metrics = JSON.parse(w.metadata.metrics!);
-    expect(Math.abs(metrics.test.loss - e.loss)).toBeLessThan(1e-9);
+    expect(Math.abs(metrics.test.loss - Number(scored![1]))).toBeLessThan(1e-4);
     expect(existsSync(join(dir, "torch", "model.py"))).toBe(true);
   });
 });
