@@ -18,6 +18,8 @@ export interface Value {
   readonly expr: PyExpr;
   readonly rank: number;
   readonly batched: boolean;
+  /** a Python number (a scalar constant), not a tensor */
+  readonly literal?: boolean;
 }
 
 export interface OpContext {

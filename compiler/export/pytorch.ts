@@ -16,7 +16,7 @@ import { reachable } from "../ir/walk.js";
 import { splitLoss } from "../plan/split-loss.js";
 import type { Model, ParamInfo } from "../semantics/model.js";
 import { TORCH_OPS, type Value } from "./pytorch-ops.js";
-import { atom, isPyKeyword, numberExpr, pyComment, pyDoc, pyNumber, pyString, pyTuple, PyNames, type PyExpr } from "./python.js";
+import { atom, isPyKeyword, numberExpr, operand, PREC, pyComment, pyDoc, pyNumber, pyString, pyTuple, PyNames, type PyExpr } from "./python.js";
 
 /** A model the export cannot express; the CLI prints it as a user error. */
 export class ExportError extends Error {}
@@ -102,7 +102,11 @@ function emitBody(g: Graph, roots: readonly NodeId[], batched: Uint8Array, first
     const rank = n.shape.length;
     const isBatched = batched[id] === 1;
     let expr: PyExpr;
-    if (n.op === "const") expr = rank === 0 ? numberExpr(n.num) : atom(`torch.full(${pyTuple(n.shape)}, ${pyNumber(n.num)}, dtype=self.dtype)`);
+    if (n.op === "const" && rank === 0) {
+      values.set(id, { expr: numberExpr(n.num), rank, batched: false, literal: true });
+      continue;
+    }
+    if (n.op === "const") expr = atom(`torch.full(${pyTuple(n.shape)}, ${pyNumber(n.num)}, dtype=self.dtype)`);
     else if (n.op === "param") expr = paramExpr(n.ref);
     else if (n.op === "input" || n.op === "target") {
       const local = names.fresh(n.ref);
@@ -112,7 +116,7 @@ function emitBody(g: Graph, roots: readonly NodeId[], batched: Uint8Array, first
     } else {
       let args = n.inputs.map((i) => values.get(i)!);
       // dropout draws a mask per sample: a value of the parameters alone first gets its batch axis
-      if (n.op === "dropout" && !args[0]!.batched) args = [{ ...args[0]!, expr: expandToBatch(args[0]!.expr, n.shape, batch()), batched: true }];
+      if (n.op === "dropout" && !args[0]!.batched) args = [{ expr: expandToBatch(args[0]!, n.shape, batch()), rank, batched: true }];
       expr = TORCH_OPS[n.op]({ node: n, args, batched: isBatched, helper });
     }
     const bind = n.op !== "const" && n.op !== "param" && (uses[id]! > 1 || n.name !== null || expr.text.length > INLINE_MAX);
@@ -133,19 +137,19 @@ function emitBody(g: Graph, roots: readonly NodeId[], batched: Uint8Array, first
 }
 
 /** A value of the parameters alone, repeated for every sample of the batch. */
-function expandToBatch(e: PyExpr, shape: readonly number[], batch: string): PyExpr {
+function expandToBatch(v: Value, shape: readonly number[], batch: string): PyExpr {
   const dims = shape.map((d) => `, ${d}`).join("");
-  if (/^-?[0-9.]/.test(e.text) || e.text.startsWith("float(")) return atom(`torch.full((${batch}${dims}${shape.length === 0 ? "," : ""}), ${e.text}, dtype=self.dtype)`);
-  return atom(`${e.prec >= 100 ? e.text : `(${e.text})`}.expand(${batch}${dims})`);
+  if (v.literal) return atom(`torch.full((${batch}${dims}${shape.length === 0 ? "," : ""}), ${v.expr.text}, dtype=self.dtype)`);
+  return atom(`${operand(v.expr, PREC.atom)}.expand(${batch}${dims})`);
 }
 
 /** A root as one value per sample: the parameters-only ones are repeated over the batch. */
 function perSample(body: MethodBody, k: number, shape: readonly number[]): string {
   const v = body.roots[k]!;
-  return v.batched ? v.expr.text : expandToBatch(v.expr, shape, body.batch()).text;
+  return v.batched ? v.expr.text : expandToBatch(v, shape, body.batch()).text;
 }
 
-const HELPERS: Record<string, string> = {
+const HELPERS: Record<"softplus" | "unindex", string> = {
   softplus: `def softplus(x):
     """log(1 + exp(x)) without overflow, as nnc computes it: max(x, 0) + log1p(exp(-|x|))."""
     return torch.relu(x) + torch.log1p(torch.exp(-torch.abs(x)))`,
@@ -264,7 +268,7 @@ export function emitModelPy(model: Model, options: PyTorchModelOptions): string 
     `OUTPUTS = ${dictOf(model.outputs.map((o) => ({ name: o.name, shape: g.shape(o.node) })))}`,
     `# in the .nn file's order, which is the order of the tensors in a weights file`,
     `PARAMETERS = ${dictOf(params)}`,
-    ...[...helpers].sort().flatMap((h) => ["", "", HELPERS[h]!]),
+    ...[...helpers].sort().flatMap((h) => ["", "", HELPERS[h as keyof typeof HELPERS]]),
     ``,
     ``,
     `class Model(torch.nn.Module):`,
