@@ -37,7 +37,7 @@ interface Result {
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 /** Beyond the golden models: Python keywords as names (kept by get_parameter), dropout of a
  * parameter (a mask per sample), an output and a loss of the parameters alone (repeated per
- * sample), a file name with quotes and a backslash. */
+ * sample), a file name with quotes and a backslash, and the ops below. */
 const EXTRA = [
   {
     path: "keywords.nn",
@@ -46,6 +46,16 @@ const EXTRA = [
   { path: "param-dropout.nn", source: "input x[2]\ntarget t\nparam a[2] ~ normal(0, 1)\nparam c ~ constant(0.5)\nd = dropout(a, 0.3)\nu = tanh(d) * c\noutput u\nloss sumsq(u) + (sum(x) * c - t)^2\n" },
   // a file name and line ends the Python must not take as code: quotes, a backslash, CRLF
   { path: 'we"""ird\\name.nn', source: "input x[2]\r\ntarget t\r\nparam w[2] ~ normal(0, 1)\r\ny = dot(w, x)\r\noutput y\r\nloss (y - t)^2\r\n" },
+  // what the golden models' forward graphs do not reach: per-sample matrices (einsum, batched
+  // transpose), a shared outer product, unfused cross-entropies (xlogy), sums over two axes
+  {
+    path: "matrices.nn",
+    source:
+      "input x[3]\ntarget t[3]\ntarget s\nparam W[3, 3] ~ normal(0, 0.5)\nparam a[3] ~ normal(0, 1)\nparam b[2] ~ normal(0, 1)\n" +
+      "M = outer(x, tanh(W @ x))\nu = M @ x + transpose(M) @ a\nN = outer(a, b)\np = sigmoid(u) * 0.9 + 0.05\n" +
+      "q = 0.5 * (tanh(sum(N) + dot(a, x)) + 1)\noutput u\n" +
+      "loss cross_entropy(p, t) + binary_cross_entropy(q, s) + 0.1 * sum(M * M) + mean(transpose(M) @ W)\n",
+  },
   { path: "param-only.nn", source: "input x[2]\ntarget t\nparam a[2] ~ normal(0, 1)\nb = exp(a)\noutput b\nloss sumsq(a - 1)\n" },
 ];
 const models = [...validModels(), ...EXTRA];
