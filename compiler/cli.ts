@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { renderDiagnostics } from "./diagnostics/render.js";
 import { Diagnostics, format } from "./diagnostics/diagnostic.js";
 import { DEFAULT_UNROLL, scheduleModule } from "./codegen/emit-module.js";
-import { explain, explainIr } from "./explain.js";
+import { explain, explainHessian, explainHessianIr, explainIr } from "./explain.js";
 import { checkOutputs, OutputError, writeFileAtomic } from "./io.js";
 import { printableLines } from "./diagnostics/printable.js";
 import { baseName, check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
@@ -21,8 +21,11 @@ import { chooseTarget } from "./choose-target.js";
 import { describeRule, fitsRule, NUMBER_RULES, parseFlagNumber, type NumberSetting } from "../runtime/usage.js";
 import { kernelLibrary } from "./codegen/wasm/library.js";
 import type { Model } from "./semantics/model.js";
+import { FULL_BATCH_OPTIMIZERS } from "./semantics/train-block.js";
 // the gradient checks import nothing heavy (no typescript): loaded with the CLI
 import { CHECK_TOLERANCE as TOLERANCE, gradCheck, precisionCheck } from "../runtime/gradcheck.js";
+import { batchHessianOf, hessianCheck } from "../runtime/hessian-check.js";
+import type { CompiledModule } from "../runtime/load-module.js";
 
 // typescript (behind loadModule) takes most of a second to load: only commands that run a
 // module load it
@@ -135,7 +138,9 @@ async function runCompile(file: string, o: CommonOpts & { output?: string; emit:
   return 0;
 }
 
-async function runCheck(file: string, flags: CommonOpts & { seed: number; tolerance?: number; samples: number }): Promise<number> {
+async function runCheck(file: string, flags: CommonOpts & { seed: number; tolerance?: number; samples: number; hessian?: boolean }): Promise<number> {
+  if (flags.hessian && flags.precision === "f32")
+    throw new UserError("nnc: error: --hessian compares with central differences, which need float64: drop --precision f32 (the f32 module's gradient is checked by nnc check --precision f32)");
   if (flags.precision === "f32") return runCheckF32(file, { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f32 });
   const o = { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f64 };
   const source = readSource(file);
@@ -150,10 +155,28 @@ async function runCheck(file: string, flags: CommonOpts & { seed: number; tolera
     const flag = p.worst > o.tolerance ? `  ✗ above ${o.tolerance} (element ${p.at}: analytic ${p.analytic}, numeric ${p.numeric})` : "";
     lines.push(`${p.name.padEnd(width)}  ${String(p.size).padStart(7)}  ${String(p.checked).padStart(7)}  ${p.worst.toExponential(2)}${flag}`);
   }
-  const ok = r.worst <= o.tolerance;
+  let ok = r.worst <= o.tolerance;
   lines.push(ok ? `ok: worst ${r.worst.toExponential(2)} ≤ tolerance ${o.tolerance}` : `FAILED: worst ${r.worst.toExponential(2)} > tolerance ${o.tolerance}`);
+  if (o.hessian) ok = hessianLines(mod, result.model!.name, o, lines) && ok;
   (ok ? process.stdout : process.stderr).write(lines.join("\n") + "\n");
   return ok ? 0 : 1;
+}
+
+/** `nnc check --hessian`: H·v against central differences of the gradient, and its symmetry; true when within tolerance. */
+function hessianLines(mod: CompiledModule, name: string, o: { seed: number; samples: number; tolerance: number }, lines: string[]): boolean {
+  if (batchHessianOf(mod) === null) throw new UserError("nnc: error: this module exports no hessianVectorProductBatch: --hessian needs a module compiled by this version of nnc");
+  const h = hessianCheck(mod, { seed: o.seed, samples: o.samples });
+  const width = Math.max(9, ...h.params.map((p) => p.name.length));
+  lines.push("", `Hessian check of ${name}: H·u and H·v against central differences of the gradient in float64, random directions u, v, the same parameters and samples`);
+  lines.push(`${"parameter".padEnd(width)}  ${"size".padStart(7)}  worst relative error`);
+  for (const p of h.params) {
+    const flag = p.worst > o.tolerance ? `  ✗ above ${o.tolerance} (element ${p.at} of H·${p.direction}: analytic ${p.analytic}, numeric ${p.numeric})` : "";
+    lines.push(`${p.name.padEnd(width)}  ${String(p.size).padStart(7)}  ${p.worst.toExponential(2)}${flag}`);
+  }
+  lines.push(`symmetry: uᵀ(Hv) = ${h.uHv}, vᵀ(Hu) = ${h.vHu}, relative difference ${h.symmetry.toExponential(2)}${h.symmetry > o.tolerance ? `  ✗ above ${o.tolerance}` : ""}`);
+  const ok = h.worst <= o.tolerance;
+  lines.push(ok ? `ok: worst ${h.worst.toExponential(2)} ≤ tolerance ${o.tolerance}` : `FAILED: worst ${h.worst.toExponential(2)} > tolerance ${o.tolerance}`);
+  return ok;
 }
 
 /**
@@ -189,8 +212,9 @@ async function runCheckF32(file: string, o: CommonOpts & { seed: number; toleran
   return ok ? 0 : 1;
 }
 
-async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule?: boolean }): Promise<number> {
+async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule?: boolean; hessian?: boolean }): Promise<number> {
   if (o.ir && o.schedule) throw new UserError("nnc: error: --ir and --schedule print different things: give one of them");
+  if (o.hessian && o.schedule) throw new UserError("nnc: error: --hessian and --schedule print different things: give one of them (--schedule shows sampleHessianVector's schedule too)");
   const source = readSource(file);
   const { diagnostics, model } = check(source, compileOptions(file, o));
   if (report(file, source, diagnostics) || model === null) return 1;
@@ -203,7 +227,8 @@ async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule
     process.stdout.write(schedules.map(printSchedule).join("\n"));
     return 0;
   }
-  process.stdout.write(o.ir ? explainIr(model, planned) : explain(model, planned));
+  if (o.hessian) process.stdout.write(o.ir ? explainHessianIr(model, planned) : explainHessian(model, planned));
+  else process.stdout.write(o.ir ? explainIr(model, planned) : explain(model, planned));
   return 0;
 }
 
@@ -337,6 +362,7 @@ export function program(): Command {
       .option("--seed <n>", "seed for parameters and samples", ruled("seed"), 1)
       .option("--samples <n>", "samples in the checked batch", ruled("samples"), 3)
       .option("--tolerance <t>", `largest accepted relative error (default ${TOLERANCE.f64}; ${TOLERANCE.f32} with --precision f32)`, ruled("tolerance"))
+      .option("--hessian", "also compare the module's Hessian-vector products with central differences of its gradient, and check their symmetry")
       .addOption(precision()),
   ).action(async (file: string, o) => setExit(await runCheck(file, o)));
   common(
@@ -345,6 +371,7 @@ export function program(): Command {
       .description("print the derived backward equations, layer by layer")
       .argument("<model.nn>", "the model source")
       .option("--ir", "print the IR of the loss and its gradient instead")
+      .option("--hessian", "print the second derivative instead: the tangent equations of the Hessian-vector product H·v (with --ir, its IR)")
       .option("--schedule", "print the schedule of every function of the module instead (what is stored where, loops or unrolled, in which order)"),
   ).action(async (file: string, o) => setExit(await runExplain(file, o)));
   common(
@@ -358,12 +385,12 @@ export function program(): Command {
       .option("--epochs <n>", "epochs", ruled("epochs"))
       .option("--batch <n>", "mini-batch size", ruled("batch"))
       .option("--lr <rate>", "learning rate", ruled("lr"))
-      .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam or lbfgs")
+      .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton or newton_cg")
       .option("--schedule <name>", "constant, step, cosine, linear or inverse_sqrt")
       .option("--seed <n>", "seed for initialization, shuffling and dropout", ruled("seed"))
       .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", ruled("patience"))
       .option("--no-normalize", "do not z-score the inputs")
-      .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model); '-' prints the weights JSON to stdout (messages go to stderr, and no checkpoint or loss curves are written unless --checkpoint is given)")
+      .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model; a name ending in .safetensors writes safetensors); '-' prints the weights JSON to stdout (messages go to stderr, and no checkpoint or loss curves are written unless --checkpoint is given)")
       .option("--checkpoint <file>", "checkpoint written after an epoch and at the end (default: beside the weights, <weights>.checkpoint.json)")
       .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", ruled("checkpointSeconds"))
       .option("--resume <checkpoint>", "continue from a checkpoint")
@@ -377,7 +404,7 @@ export function program(): Command {
       o,
       (model) => {
         const optimizer = o.optimizer ?? model.train.optimizer?.name ?? "sgd";
-        return { batch: optimizer === "lbfgs" ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
+        return { batch: (FULL_BATCH_OPTIMIZERS as readonly string[]).includes(optimizer) ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
       },
       say,
       (model) => rt.checkTrainOutputs(file, model, o),
@@ -389,7 +416,7 @@ export function program(): Command {
       .command("predict")
       .description("predict with trained weights; with targets in the data, also loss, accuracy and a confusion matrix")
       .argument("<model.nn>", "the model source")
-      .requiredOption("--weights <file>", "weights written by nnc train")
+      .requiredOption("--weights <file>", "weights written by nnc train (.json, or .safetensors)")
       .requiredOption("--data <file>", "data: CSV (inputs, optionally targets) or MNIST IDX")
       .option("-o, --output <file>", "write the predictions (CSV) here instead of stdout ('-': stdout)")
       .option("--allow-non-finite", "exit 0 even when some predictions are NaN or infinite (they are counted and reported either way; without this flag the exit status is 1)")
@@ -410,6 +437,20 @@ export function program(): Command {
     .option("--weights <file>", "onnx: weights written by nnc train (default: <model>.weights.json next to the model, where nnc train writes them)")
     .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
     .action(async (file: string, o: ExportFlags) => setExit(await runExport(file, o)));
+  cmd
+    .command("convert-weights")
+    .description("convert weights between nnc's JSON and safetensors, each format chosen by its extension (.json, .safetensors); no model needed")
+    .argument("<in>", "the weights to read (.json or .safetensors)")
+    .argument("<out>", "the file to write (.json or .safetensors)")
+    .option("--model <model.nn>", "also check the weights against this model's parameters and inputs")
+    .option("--set <name=value>", "override a `const` of the --model (repeatable)", collectSet, {})
+    .action(async (input: string, output: string, o: { model?: string; set?: Record<string, number> }) => {
+      const convert = await import("../runtime/cli-convert.js");
+      convert.checkConvertPaths(input, output, o.model);
+      const loaded = o.model !== undefined ? await compileAndLoad(o.model, { set: o.set }) : null;
+      if (o.model !== undefined && loaded === null) return setExit(1);
+      setExit(convert.runConvert(input, output, loaded?.mod ?? null, stdout));
+    });
   return cmd;
 }
 

@@ -3,24 +3,26 @@
  * a progress bar (only on a terminal), a line per epoch, the initial-loss sanity check of the
  * notes, loss curves as SVG next to the weights, a terminal chart, and the weights file.
  */
-import { closeSync, existsSync, openSync, readSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
 import cliProgress from "cli-progress";
 import { once } from "node:events";
 import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
 import type { Model, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
 import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
-import { applyNormalization, loadDataset, splitDataset } from "./data/index.js";
+import { applyNormalization, csvHeaderWidth, loadDataset, splitDataset } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
 import { forModule, modulePrecision } from "./precision.js";
+import { createFullBatchOptimizer, hessianVectorProductOf, isFullBatch } from "./full-batch.js";
+import { createOptimizer } from "./optimizers/index.js";
+import { newtonSizeError } from "./optimizers/newton.js";
 import { lossCurvesSvg, terminalChart } from "./plot.js";
 import { train, type EpochReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
 import { modelIdentity } from "./identity.js";
 import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
-import { checkResume, loadWeights, saveWeights, toWeightsFile, type WeightsFile } from "./weights.js";
-import { createOptimizer } from "./optimizers/index.js";
+import { checkResume, loadWeights, saveWeights, toWeightsFile, weightsFormat, type WeightsFile } from "./weights.js";
 import { createSchedule } from "./schedules.js";
 
 /** A mistake of the user's (bad flag, unreadable file): printed without a stack trace. */
@@ -62,9 +64,13 @@ export interface TrainOutputs {
  */
 export function trainOutputs(modelFile: string, modelName: string, flags: TrainFlags): TrainOutputs {
   if (flags.checkpoint === "-") throw new CliError("nnc: error: --checkpoint -: a checkpoint is a file for --resume to read, not a stream; give a file name");
+  // safetensors holds tensors and strings: the optimizer state and history of a checkpoint stay JSON
+  for (const [flag, path] of [["--checkpoint", flags.checkpoint], ["--resume", flags.resume]] as const)
+    if (path !== undefined && weightsFormat(path) === "safetensors")
+      throw new CliError(`nnc: error: ${flag} ${path}: checkpoints are JSON (.json): safetensors holds the weights, not the optimizer state and history of a checkpoint`);
   const weights = flags.output ?? join(dirname(modelFile), `${modelName}.weights.json`);
   const beside = weights !== "-" && !isStream(weights);
-  const base = weights.replace(/\.json$/, "").replace(/\.weights$/, "");
+  const base = weights.replace(/\.json$/, "").replace(/\.safetensors$/i, "").replace(/\.weights$/, "");
   return { weights, plot: beside ? `${base}.loss.svg` : null, checkpoint: flags.checkpoint ?? (beside ? `${base}.checkpoint.json` : null) };
 }
 
@@ -111,6 +117,8 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     const name = flags.optimizer as OptimizerConfig["name"];
     optimizer = { name, args: { ...OPTIMIZERS[name], ...(name === block.optimizer?.name ? block.optimizer.args : {}) } };
   }
+  if (flags.lr !== undefined && !Object.hasOwn(OPTIMIZERS[optimizer.name], "lr"))
+    throw new CliError(`nnc: --lr does not apply to optimizer ${optimizer.name}, which has no learning rate (its step comes from a line search): drop --lr`);
   if (flags.lr !== undefined) optimizer = { name: optimizer.name, args: { ...optimizer.args, lr: flags.lr } };
   let schedule: ScheduleConfig = block.schedule ?? { name: "constant", args: {} };
   if (flags.schedule !== undefined) {
@@ -129,17 +137,18 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     optimizer,
     schedule,
     batch: flags.batch ?? block.batch ?? 32,
-    epochs: flags.epochs ?? block.epochs ?? (optimizer.name === "lbfgs" ? 100 : 10),
+    epochs: flags.epochs ?? block.epochs ?? (isFullBatch(optimizer.name) ? 100 : 10),
     seed: flags.seed ?? block.seed ?? 1,
     earlyStopping: es,
     normalize: flags.normalize === false ? false : block.normalize !== "none",
   };
 }
 
-function load(file: string, mod: CompiledModule, inputsOnly = false): Dataset {
+/** The data file in the module's layout, its targets checked against the losses' domains. */
+function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false): Dataset {
   if (!existsSync(file)) throw new CliError(`nnc: error NN9001: cannot read '${file}': ENOENT`);
   try {
-    return loadDataset(file, { inputs: mod.meta.inputs, targets: inputsOnly ? {} : mod.meta.targets });
+    return loadDataset(file, { inputs: mod.meta.inputs, targets: inputsOnly ? {} : mod.meta.targets, targetDomains });
   } catch (e) {
     if (e instanceof DataError) throw new CliError(`nnc: error: ${e.message}`);
     throw e;
@@ -194,7 +203,9 @@ function checkRunConfig(modelFile: string, cfg: RunConfig, flags: TrainFlags, mo
   const optWhere = flags.lr !== undefined || flags.optimizer !== undefined ? `--optimizer, --lr and ${modelFile}: train block` : `${modelFile}: train block`;
   check(optWhere, () => {
     checkOptimizerConfig(opt);
-    if (opt.name !== "lbfgs") createOptimizer(opt, {}); // its constructor checks the hyperparameters; no parameters: nothing allocated
+    // its constructor checks the hyperparameters; no parameters: nothing allocated
+    if (isFullBatch(opt.name)) createFullBatchOptimizer(opt, {});
+    else createOptimizer(opt, {});
   });
   check(flags.schedule !== undefined ? "--schedule" : `${modelFile}: train block`, () => {
     checkScheduleConfig(cfg.schedule);
@@ -227,9 +238,9 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   // the model's identity, recorded in the weights and the checkpoint (identity.ts)
   const graph = modelIdentity(model);
   const resume = flags.resume ? readCheckpoint(flags.resume, mod, cfg, graph, out) : null;
-  let data = load(cfg.data, mod);
+  let data = load(cfg.data, mod, model.targetDomains);
   if (data.count === 0) throw new CliError(`nnc: error: ${cfg.data}: no samples to train on`);
-  let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod) : null;
+  let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod, model.targetDomains) : null;
   if (validation?.count === 0) throw new CliError(`nnc: error: ${cfg.validation}: no validation samples`);
   if (cfg.split !== null) {
     const parts = splitDataset(data, cfg.split, cfg.seed);
@@ -240,12 +251,19 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   }
 
   const nParams = Object.values(mod.meta.params).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  // before any training: a model too large for the full Hessian, or a module without H·v
+  const tooLarge = cfg.optimizer.name === "newton" ? newtonSizeError(nParams) : null;
+  if (tooLarge !== null) throw new CliError(`nnc: error: ${modelFile}: ${tooLarge}`);
+  if ((cfg.optimizer.name === "newton" || cfg.optimizer.name === "newton_cg") && hessianVectorProductOf(mod, data) === null)
+    throw new CliError(`nnc: error: optimizer ${cfg.optimizer.name} needs Hessian-vector products, and this module does not export hessianVectorProductBatch`);
   const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
   out(`model ${mod.meta.name}: ${nParams} parameters${f32}; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
-  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · batch ${cfg.batch} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
+  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
 
+  // newton and newton_cg have no learning rate to report
+  const hasLr = Object.hasOwn(OPTIMIZERS[cfg.optimizer.name], "lr");
   const tty = process.stdout.isTTY === true;
   const bar = tty ? new cliProgress.SingleBar({ format: "  epoch {epoch} [{bar}] {value}/{total} batches", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let barEpoch = -1;
@@ -298,7 +316,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
       const every = Math.max(1, Math.ceil(cfg.epochs / 25));
       if (r.epoch % every !== 0 && r.epoch !== cfg.epochs && r.epoch !== 1) return;
       const width = String(cfg.epochs).length;
-      out(`epoch ${String(r.epoch).padStart(width)}/${cfg.epochs}  ${evalText("train", r.train)}${r.validation ? `   ${evalText("valid", r.validation)}` : ""}   lr ${r.lr.toPrecision(3)}   ${r.seconds.toFixed(1)}s${r.best && r.validation ? "  *" : ""}`);
+      out(`epoch ${String(r.epoch).padStart(width)}/${cfg.epochs}  ${evalText("train", r.train)}${r.validation ? `   ${evalText("valid", r.validation)}` : ""}${hasLr ? `   lr ${r.lr.toPrecision(3)}` : ""}   ${r.seconds.toFixed(1)}s${r.best && r.validation ? "  *" : ""}`);
     },
     // a checkpoint after an epoch when the last one is 5 s old (tiny epochs would spend their
     // time writing), and always after the last epoch
@@ -352,7 +370,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   if (outputs.weights === "-") {
     await writeStdout(JSON.stringify(weights) + "\n");
     written.push("weights → stdout");
-  } else attempt(`weights → ${outputs.weights}`, () => (saveWeights(outputs.weights, weights), true));
+  } else attempt(`weights → ${outputs.weights}`, () => (saveWeights(outputs.weights, weights, modulePrecision(mod) === "f32" ? "F32" : "F64"), true));
   const plot = outputs.plot;
   if (plot !== null) attempt(`loss curves → ${plot}`, () => (writeFileAtomic(plot, lossCurvesSvg(`${mod.meta.name}: loss by epoch`, series)), true));
   attempt(`checkpoint → ${outputs.checkpoint}`, () => (writeCheckpoint(), checkpointWritten));
@@ -405,7 +423,7 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
   }
   const inputSize = Object.values(mod.meta.inputs).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
   const withTargets = !looksInputsOnly(flags.data, inputSize);
-  let data = load(flags.data, mod, !withTargets);
+  let data = load(flags.data, mod, model.targetDomains, !withTargets);
   if (weights.file.normalization) data = applyNormalization(data, weights.file.normalization);
   data = forModule(data, mod); // once, for predictAll and evaluate (Float32Arrays for an f32 module)
   const outputs = predictAll(mod, weights.params, data);
@@ -479,12 +497,11 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
 
 /** A CSV whose header has exactly as many columns as the model has input values. */
 function looksInputsOnly(file: string, inputSize: number): boolean {
-  if (!/\.csv(\.gz)?$/.test(file) || file.endsWith(".gz") || !existsSync(file)) return false;
-  // the header only: the first 64 KiB, not the whole (possibly large) file
-  const fd = openSync(resolve(file), "r");
-  const buf = Buffer.alloc(65536);
-  const n = readSync(fd, buf, 0, buf.length, 0);
-  closeSync(fd);
-  const first = buf.toString("utf8", 0, n).split("\n", 1)[0] ?? "";
-  return first.split(",").length === inputSize;
+  if (!/\.csv$/i.test(file)) return false;
+  try {
+    return csvHeaderWidth(file) === inputSize;
+  } catch (e) {
+    if (e instanceof DataError) return false; // loading the file reports it
+    throw e;
+  }
 }

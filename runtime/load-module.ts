@@ -39,6 +39,10 @@ export interface CompiledModule {
   evaluateBatch(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, outputs: Record<string, FloatArray>): number;
   /** one step of plain SGD in training mode; grad is scratch; `random` only when meta.hasDropout */
   sgdStep(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, lr: number, grad: Record<string, FloatArray>, random?: () => number): number;
+  /** H·v of one sample's loss (inference mode): overwrites out (Params-shaped, as v); returns the loss */
+  hessianVectorProduct(params: Record<string, FloatArray>, inputs: Record<string, FloatArray | number>, targets: Record<string, FloatArray | number>, v: Record<string, FloatArray>, out: Record<string, FloatArray>): number;
+  /** H·v of the mean loss over `count` samples, parameter-only terms once: overwrites out; returns that loss */
+  hessianVectorProductBatch(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, v: Record<string, FloatArray>, out: Record<string, FloatArray>): number;
   /** the state of a fused optimizer step: `lr` may change between steps (a schedule sets it) */
   createOptimizerState(optimizer: { name: OptimizerConfig["name"] } & Record<string, number | string>): ModuleOptimizerState;
   /** one step of the state's optimizer on `count` samples, in training mode; grad holds the gradient afterwards */

@@ -12,7 +12,7 @@ import type { OptimizerConfig, ScheduleConfig } from "../compiler/semantics/mode
 import { applyNormalization, computeNormalization } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, scoringFor, type Evaluation } from "./metrics.js";
-import { createLbfgs } from "./optimizers/lbfgs.js";
+import { createFullBatch, createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
 import { Sgd } from "./optimizers/sgd.js";
 import { createSchedule } from "./schedules.js";
@@ -151,7 +151,7 @@ function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainO
   if (options.validation !== undefined && options.validation !== null) checkDataset(mod, options.validation, "options.validation", 1);
   // the optimizer's and the schedule's own checks of their arguments (β in [0, 1), a step's factor);
   // the optimizer made for no parameters allocates nothing
-  if (options.optimizer.name !== "lbfgs") asUsage("options.optimizer", () => createOptimizer(options.optimizer, {}));
+  asUsage("options.optimizer", () => (isFullBatch(options.optimizer.name) ? createFullBatchOptimizer(options.optimizer, {}) : createOptimizer(options.optimizer, {})));
   asUsage("options.schedule", () => createSchedule(options.schedule, options.optimizer.args.lr ?? 0.01, options.epochs));
   if (options.resume !== undefined && options.resume !== null) {
     validateWeights(options.resume, mod, "options.resume");
@@ -176,9 +176,9 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   const initial = evaluate(mod, params, trainSet, scoring);
   options.onStart?.(initial);
 
-  const lbfgs = options.optimizer.name === "lbfgs";
-  const optimizer = lbfgs ? null : asUsage("options.optimizer", () => createOptimizer(options.optimizer, params));
-  const quasiNewton = lbfgs ? createLbfgs(params, { history: options.optimizer.args.history ?? 10, lr: options.optimizer.args.lr ?? 1 }) : null;
+  // lbfgs, newton, newton_cg: one iteration per epoch on the whole training set
+  const fullBatch = asUsage("options.optimizer", () => createFullBatch(mod, options.optimizer, params, trainSet));
+  const optimizer = fullBatch ? null : asUsage("options.optimizer", () => createOptimizer(options.optimizer, params));
   // plain SGD runs as the module's sgdStep: the same update, made inside the backward pass for a
   // batch of one, so that no gradient is written and read back (docs/generated-module.md)
   const fusedSgd = optimizer instanceof Sgd ? optimizer : null;
@@ -189,7 +189,7 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   // every other first-order optimizer runs as the module's optimizerStep: the gradient and the
   // update in one call, θ and the optimizer's state read once per step
   const fused = optimizer !== null && fusedSgd === null ? createFusedState(mod, options.optimizer, optimizer, resume?.optimizer ?? null) : null;
-  if (resume?.optimizer && fused === null) (optimizer ?? quasiNewton)!.restore(resume.optimizer);
+  if (resume?.optimizer && fused === null) (optimizer ?? fullBatch)!.restore(resume.optimizer);
   const history: EpochReport[] = [...((resume?.history as EpochReport[] | undefined) ?? [])];
   // JSON writes a NaN loss as null
   let best = resume?.best ? { epoch: resume.best.epoch, loss: resume.best.loss ?? NaN, params: Object.fromEntries(Object.entries(resume.best.params).map(([k, v]) => [k, Float64Array.from(v)])) as ParamSet } : null;
@@ -200,7 +200,7 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   const batcher = new Batcher(mod, trainSet, batch);
   const order = new Uint32Array(trainSet.count);
   const lastGood = copyParams(params);
-  const stepsPerEpoch = lbfgs ? 1 : Math.ceil(trainSet.count / batch);
+  const stepsPerEpoch = fullBatch ? 1 : Math.ceil(trainSet.count / batch);
 
   const earlyStop = (epoch: number): TrainResult => {
     for (const [k, v] of Object.entries(best!.params)) params[k]!.set(v);
@@ -228,8 +228,8 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
       let loss: number;
       let bad: string | null;
       let count = trainSet.count;
-      if (quasiNewton) {
-        loss = quasiNewton.iterate(params, (p, g) => mod.gradientBatch(p, trainSet.inputs, trainSet.targets, trainSet.count, g)).loss;
+      if (fullBatch) {
+        loss = fullBatch.iterate(params);
         bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params);
       } else {
         const start = step * batch;
@@ -290,7 +290,7 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
       normalization,
       resume: {
         epoch: epoch + 1,
-        optimizer: fused ? fusedStateJson(fused) : (optimizer ?? quasiNewton)!.state(),
+        optimizer: fused ? fusedStateJson(fused) : (optimizer ?? fullBatch)!.state(),
         history,
         best: best && { epoch: best.epoch, loss: best.loss, params: Object.fromEntries(Object.entries(best.params).map(([k, v]) => [k, Array.from(v)])) },
         badEpochs,

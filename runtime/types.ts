@@ -1,4 +1,5 @@
 /** Types shared by the training runtime's modules. */
+import type { TargetDomain } from "../compiler/semantics/model.js";
 
 /**
  * The arrays of a generated module: Float64Array, or Float32Array for a module compiled with
@@ -51,6 +52,8 @@ export interface Normalization {
 export interface DataShape {
   readonly inputs: Record<string, number[]>;
   readonly targets: Record<string, number[]>;
+  /** per target, the domains its values must lie in (the model's losses: Model.targetDomains) */
+  readonly targetDomains?: Readonly<Record<string, readonly TargetDomain[]>>;
 }
 
 /** A data file the user gave that cannot be used: the message names file, row and column. */
@@ -64,3 +67,9 @@ export class DataError extends Error {
     super(`${file}${row !== undefined ? `:${row}` : ""}${column !== undefined ? `:${column}` : ""}: ${detail}`);
   }
 }
+
+/**
+ * A Hessian-vector product of the full-batch objective at `params`: writes H·v into `out` (both
+ * Params-shaped), returns f. The module's `hessianVectorProductBatch` on the training set.
+ */
+export type HessianVectorProduct = (params: ParamSet, v: ParamSet, out: ParamSet) => number;

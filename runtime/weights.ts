@@ -2,7 +2,9 @@
  * The weights file `nnc train` writes and `nnc predict` reads (JSON): the model's name and graph
  * identity, each parameter's shape and values, the input normalization, the training configuration
  * and the final metrics. A checkpoint is the same file plus what resuming needs (optimizer state,
- * epoch, history).
+ * epoch, history). Weights are JSON or, by the extension `.safetensors`, safetensors (the codec:
+ * safetensors.ts; the mapping: toSafetensors / fromSafetensors; docs/weights.md); checkpoints are
+ * JSON.
  *
  * A file is untrusted input: every field it is read for is checked before anything uses it, and a
  * bad one is a WeightsError naming the file, the field and what was expected and found
@@ -12,10 +14,11 @@ import { readFileSync, statSync } from "node:fs";
 import type { OptimizerConfig } from "../compiler/semantics/model.js";
 import { writeFileAtomic } from "../compiler/io.js";
 import type { CompiledModule } from "./load-module.js";
-import { createLbfgs } from "./optimizers/lbfgs.js";
+import { createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
 import type { Normalization, OptimizerState, ParamSet } from "./types.js";
 import { describeShapes, escapeControls, NncUsageError, NUMBER_RULES, shown } from "./usage.js";
+import { decodeSafetensors, encodeSafetensors, type WriteDtype } from "./safetensors.js";
 
 export const WEIGHTS_FORMAT = "nnc-weights/1";
 
@@ -50,9 +53,114 @@ export function toWeightsFile(mod: CompiledModule, params: ParamSet, rest: Omit<
   return { format: WEIGHTS_FORMAT, model: mod.meta.name, ...(graph !== undefined ? { graph } : {}), params: out, ...others };
 }
 
-export function saveWeights(path: string, w: WeightsFile): void {
-  writeFileAtomic(path, JSON.stringify(w) + "\n");
+/** The format of a weights file, by its extension: `.safetensors`, or else nnc's JSON. */
+export type WeightsFormat = "json" | "safetensors";
+export const weightsFormat = (path: string): WeightsFormat => (/\.safetensors$/i.test(path) ? "safetensors" : "json");
+
+/**
+ * Writes weights by the path's extension (weightsFormat), atomically. In safetensors, `dtype` is
+ * the tensors' (F64 holds every JSON number exactly; F32 only the values of an f32 module), and a
+ * checkpoint's `resume` is left out: checkpoints are JSON.
+ */
+export function saveWeights(path: string, w: WeightsFile, dtype: WriteDtype = "F64"): void {
+  if (w.resume !== undefined && weightsFormat(path) === "safetensors") throw new WeightsError(path, "resume", "a checkpoint is written as JSON (.json): safetensors cannot hold its optimizer state and history");
+  writeFileAtomic(path, weightsFormat(path) === "safetensors" ? toSafetensors(w, dtype) : JSON.stringify(w) + "\n");
 }
+
+/**
+ * A weights file as safetensors: a tensor per parameter (its DSL name and shape, in the file's
+ * order of parameters), and in `__metadata__`, as strings: `format`, `model`, `graph` (when
+ * present), `normalization` (JSON text, "null" for none), `training` and `metrics` (JSON texts,
+ * when present).
+ */
+export function toSafetensors(w: WeightsFile, dtype: WriteDtype = "F64"): Uint8Array {
+  const tensors = Object.entries(w.params).map(([name, p]) => ({ name, dtype, shape: p.shape, values: p.values }));
+  for (const t of tensors) {
+    if (t.name === "__metadata__") throw new NncUsageError(`params${key(t.name)}`, "safetensors keeps the name __metadata__ for its metadata: a parameter of that name cannot be written (rename it)");
+    // F32 is for an f32 module's values, which float32 holds exactly: nothing is rounded on the way
+    const inexact = dtype === "F32" ? t.values.findIndex((v) => Math.fround(v) !== v) : -1;
+    if (inexact >= 0) throw new NncUsageError(`params${key(t.name)}.values[${inexact}]`, `${t.values[inexact]} is not a float32 value: write F64 (F32 holds only the weights of an f32 module exactly)`);
+  }
+  const metadata: Record<string, string> = { format: w.format, model: w.model };
+  if (w.graph !== undefined) metadata.graph = w.graph;
+  metadata.normalization = JSON.stringify(w.normalization);
+  if (w.training !== undefined) metadata.training = JSON.stringify(w.training);
+  if (w.metrics !== undefined) metadata.metrics = JSON.stringify(w.metrics);
+  return encodeSafetensors(tensors, metadata);
+}
+
+/**
+ * A safetensors file as the object a JSON weights file parses to (for validateWeights, with
+ * SAFETENSORS_FIELDS): the container is checked here (decodeSafetensors), what it holds there.
+ * Metadata keys other than nnc's are ignored (other tools add their own).
+ */
+export function fromSafetensors(bytes: Uint8Array, file: string): Record<string, unknown> {
+  const fail = (field: string, detail: string): never => {
+    throw new WeightsError(file, field, detail);
+  };
+  const { tensors, metadata } = decodeSafetensors(bytes, fail);
+  if (metadata === null)
+    fail("__metadata__", `absent: nnc reads safetensors with the metadata {"format": "${WEIGHTS_FORMAT}", "model": <the model's name>, "normalization": <JSON text of { mean, std }, or "null">} (without it the inputs' normalization would be unknown)`);
+  const md = metadata!;
+  const json = (name: string, required: boolean): unknown => {
+    let text = md[name];
+    if (text === undefined) {
+      if (required) fail(`__metadata__.${name}`, `absent: expected the JSON text of { mean, std }, or "null" for inputs used as they are`);
+      return undefined;
+    }
+    // Python's json.dumps writes NaN and ±Infinity (a diverged loss in train.py's metrics): in the
+    // descriptive fields they become null, as nnc's own JSON writes them; the normalization stays strict
+    if (name !== "normalization") text = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (t) => (t.startsWith('"') ? t : "null"));
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      return fail(`__metadata__.${name}`, `not valid JSON text: ${escapeControls((e as Error).message)}`);
+    }
+  };
+  // fromEntries defines each name as its own property, "__proto__" too (an assignment would set the prototype)
+  const params = Object.fromEntries(tensors.map((t) => [t.name, { shape: t.shape, values: Array.from(t.values) }]));
+  // the JSON file's order of fields, so that converting back gives the same text
+  const raw: Record<string, unknown> = { format: md.format, model: md.model };
+  if (md.graph !== undefined) raw.graph = md.graph;
+  raw.params = params;
+  raw.normalization = json("normalization", md.format === WEIGHTS_FORMAT);
+  for (const name of ["training", "metrics"]) {
+    const v = json(name, false);
+    if (v !== undefined) raw[name] = v;
+  }
+  return raw;
+}
+
+/** How validateWeights names a file's fields in messages. */
+export interface WeightsFields {
+  readonly format: string;
+  readonly model: string;
+  readonly graph: string;
+  readonly params: string;
+  /** a parameter's values, after the parameter's name */
+  readonly values: string;
+  /** values are JSON numbers (an infinite one was a number beyond ±1.8e308), not binary */
+  readonly json: boolean;
+  readonly normalization: string;
+  readonly training: string;
+  readonly metrics: string;
+}
+export const JSON_FIELDS: WeightsFields = { format: "format", model: "model", graph: "graph", params: "params", values: "values", json: true, normalization: "normalization", training: "training", metrics: "metrics" };
+/** `w.safetensors: header["h.W"].shape: expected [4, 2] (the model's), found [8]` */
+export const SAFETENSORS_FIELDS: WeightsFields = {
+  format: "__metadata__.format",
+  model: "__metadata__.model",
+  graph: "__metadata__.graph",
+  params: "header",
+  values: "data",
+  json: false,
+  normalization: "__metadata__.normalization",
+  training: "__metadata__.training",
+  metrics: "__metadata__.metrics",
+};
+
+/** What validateWeights needs of a module: the parameters' and inputs' shapes, and its parameter arrays. */
+export type WeightsModule = { readonly meta: Pick<CompiledModule["meta"], "name" | "params" | "inputs"> } & Pick<CompiledModule, "createParams">;
 
 /** A weights file or checkpoint that cannot be used: `file` (a path, or `options.resume`), the field, what is wrong. */
 export class WeightsError extends NncUsageError {
@@ -79,24 +187,65 @@ function foundNumber(v: unknown): string {
 }
 
 /** Reads a weights file or checkpoint and checks it against the module (see validateWeights). */
-export function loadWeights(path: string, mod: CompiledModule): { file: WeightsFile; params: ParamSet } {
-  let text: string;
+export function loadWeights(path: string, mod: WeightsModule): { file: WeightsFile; params: ParamSet } {
+  const { raw, fields } = readWeights(path);
+  return validateWeights(raw, mod, path, fields);
+}
+
+/**
+ * Reads a weights file by its extension (weightsFormat): the parsed JSON, or the safetensors file
+ * as the same object (fromSafetensors), with the names of its fields for messages. Not checked
+ * against a model: validateWeights does that.
+ */
+export function readWeights(path: string): { raw: unknown; fields: WeightsFields } {
+  let bytes: Buffer;
   try {
-    const bytes = statSync(path).size;
-    if (bytes > MAX_WEIGHTS_BYTES) throw new WeightsError(path, "", `the file has ${bytes} bytes; the limit for a weights file is ${MAX_WEIGHTS_BYTES} bytes (256 MiB)`);
-    text = readFileSync(path, "utf8");
+    const size = statSync(path).size;
+    if (size > MAX_WEIGHTS_BYTES) throw new WeightsError(path, "", `the file has ${size} bytes; the limit for a weights file is ${MAX_WEIGHTS_BYTES} bytes (256 MiB)`);
+    bytes = readFileSync(path);
   } catch (e) {
     if (e instanceof WeightsError) throw e;
     throw new WeightsError(path, "", `cannot read weights: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  let raw: unknown;
+  if (weightsFormat(path) === "safetensors") return { raw: fromSafetensors(bytes, path), fields: SAFETENSORS_FIELDS };
   try {
-    raw = JSON.parse(text);
+    return { raw: JSON.parse(bytes.toString("utf8")), fields: JSON_FIELDS };
   } catch (e) {
     // V8's message quotes the text around the error: the file's bytes, escaped
-    throw new WeightsError(path, "", `not valid JSON: ${escapeControls((e as Error).message)}`);
+    // safetensors: a header length that fits the file (JSON text's first 8 bytes make a huge one), then '{'
+    const binary = bytes.length >= 9 && bytes[8] === 0x7b && bytes.readBigUInt64LE(0) <= BigInt(bytes.length - 8) ? " (it looks like safetensors: a header length, then '{'; name it .safetensors)" : "";
+    throw new WeightsError(path, "", `not valid JSON: ${escapeControls((e as Error).message)}${binary}`);
   }
-  return validateWeights(raw, mod, path);
+}
+
+/**
+ * Checks a weights file without a model, against the shapes it declares itself (nnc
+ * convert-weights): the format, every parameter's shape an array of non-negative integers with as
+ * many finite values, the normalization with as many finite values (and positive deviations) in
+ * `std` as in `mean`, and a checkpoint's `resume` — validateWeights's rules, with the file's own
+ * shapes for the model's.
+ */
+export function validateWeightsAlone(raw: unknown, file: string, fields: WeightsFields = JSON_FIELDS): { file: WeightsFile; params: ParamSet } {
+  const w = isObject(raw) ? raw : {};
+  const declared = isObject(w.params) ? w.params : {};
+  const entries = Object.entries(declared).map(([name, p]) => {
+    const shape = isObject(p) ? p.shape : undefined;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw new WeightsError(file, `${fields.params}${key(name)}.shape`, `expected an array of non-negative integers, found ${Array.isArray(shape) ? showShape(shape) : shown(shape)}`);
+    // an array as long as the values given (a mismatch with the shape is reported before it is filled): never larger than the file
+    return { name, shape: shape as number[], length: isObject(p) && Array.isArray(p.values) ? p.values.length : 0 };
+  });
+  const norm = isObject(w.normalization) && isObject(w.normalization.mean) ? w.normalization.mean : {};
+  // objects from entries: a name such as "__proto__" is an own property, as JSON.parse made it
+  const self: WeightsModule = {
+    meta: {
+      name: typeof w.model === "string" ? w.model : "",
+      params: Object.fromEntries(entries.map((e) => [e.name, e.shape])),
+      inputs: Object.fromEntries(Object.entries(norm).map(([name, m]) => [name, [Array.isArray(m) ? m.length : 0]])),
+    },
+    createParams: () => Object.fromEntries(entries.map((e) => [e.name, new Float64Array(e.length)])),
+  };
+  return validateWeights(raw, self, file, fields);
 }
 
 /**
@@ -107,25 +256,25 @@ export function loadWeights(path: string, mod: CompiledModule): { file: WeightsF
  * checkpoint, the structure of `resume` (checkResume checks it against the run). `training` and
  * `metrics` are descriptive: objects, not read.
  */
-export function validateWeights(raw: unknown, mod: CompiledModule, file: string): { file: WeightsFile; params: ParamSet } {
+export function validateWeights(raw: unknown, mod: WeightsModule, file: string, fields: WeightsFields = JSON_FIELDS): { file: WeightsFile; params: ParamSet } {
   const fail = (field: string, detail: string): never => {
     throw new WeightsError(file, field, detail);
   };
   if (!isObject(raw)) fail("", `not an nnc weights file (a JSON object with format "${WEIGHTS_FORMAT}"), found ${shown(raw)}`);
   const w = raw as Record<string, unknown>;
-  if (w.format !== WEIGHTS_FORMAT) fail("format", `not an nnc weights file: expected "${WEIGHTS_FORMAT}", found ${shown(w.format)}`);
-  if (typeof w.model !== "string") fail("model", `expected the model's name, found ${shown(w.model)}`);
-  if (w.graph !== undefined && (typeof w.graph !== "string" || !/^sha256:[0-9a-f]{64}$/.test(w.graph))) fail("graph", `expected "sha256:" and 64 hexadecimal digits, found ${shown(w.graph)}`);
-  for (const field of ["training", "metrics"]) if (w[field] !== undefined && !isObject(w[field])) fail(field, `expected an object, found ${shown(w[field])}`);
+  if (w.format !== WEIGHTS_FORMAT) fail(fields.format, `not an nnc weights file: expected "${WEIGHTS_FORMAT}", found ${shown(w.format)}`);
+  if (typeof w.model !== "string") fail(fields.model, `expected the model's name, found ${shown(w.model)}`);
+  if (w.graph !== undefined && (typeof w.graph !== "string" || !/^sha256:[0-9a-f]{64}$/.test(w.graph))) fail(fields.graph, `expected "sha256:" and 64 hexadecimal digits, found ${shown(w.graph)}`);
+  for (const field of ["training", "metrics"] as const) if (w[field] !== undefined && !isObject(w[field])) fail(fields[field], `expected an object, found ${shown(w[field])}`);
 
   const params = mod.createParams();
-  readParams(w.params, mod, "params", fail, (name, values, f) => {
+  readParams(w.params, mod, fields.params, fail, (name, values, f) => {
     const into = params[name]!;
     into.set(values);
     // an f32 module rounds each value to float32 here: 1e39 becomes Infinity
     for (let i = 0; i < into.length; i++) if (!Number.isFinite(into[i]!)) fail(`${f}[${i}]`, `${values[i]} is beyond float32's range (the module is compiled with --precision f32)`);
-  }, true);
-  checkNormalization(w.normalization, mod, fail);
+  }, fields);
+  checkNormalization(w.normalization, mod, fields.normalization, fail);
   if (w.resume !== undefined) checkResumeShape(w.resume, mod, fail);
   return { file: w as unknown as WeightsFile, params };
 }
@@ -133,11 +282,12 @@ export function validateWeights(raw: unknown, mod: CompiledModule, file: string)
 /** `params` (or a checkpoint's best params): by parameter name, finite numbers of the model's sizes. */
 function readParams(
   value: unknown,
-  mod: CompiledModule,
+  mod: WeightsModule,
   field: string,
   fail: (field: string, detail: string) => never,
   use: (name: string, values: number[], field: string) => void,
-  withShape: boolean,
+  /** each parameter is { shape, values } (named as in `fields`); false: an array of values (JSON) */
+  withShape: WeightsFields | false,
 ): void {
   const model = mod.meta.params;
   if (!isObject(value)) fail(field, `expected an object of parameters by name (model ${shown(mod.meta.name)}: ${describeShapes(model)}), found ${shown(value)}`);
@@ -147,32 +297,33 @@ function readParams(
     let f = `${field}${key(name)}`;
     if (!Object.hasOwn(given, name)) fail(field, `no values for parameter ${shown(name)} ${showShape(shape)} of model ${shown(mod.meta.name)}`);
     let values = given[name];
-    if (withShape) {
+    if (withShape !== false) {
       const p = values;
-      if (!isObject(p)) fail(f, `expected { shape, values }, found ${shown(p)}`);
+      if (!isObject(p)) fail(f, `expected { shape, ${withShape.values} }, found ${shown(p)}`);
       const entry = p as Record<string, unknown>;
       if (!Array.isArray(entry.shape) || entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i]))
         fail(`${f}.shape`, `expected ${showShape(shape)} (the model's), found ${Array.isArray(entry.shape) ? showShape(entry.shape) : shown(entry.shape)}`);
       values = entry.values;
-      f = `${f}.values`;
+      f = `${f}.${withShape.values}`;
     }
     const n = size(shape);
     if (!Array.isArray(values)) fail(f, `expected an array of ${n} numbers, found ${shown(values)}`);
     const list = values as unknown[];
     if (list.length !== n) fail(f, `expected ${n} values for shape ${showShape(shape)}, found ${list.length}`);
-    for (let i = 0; i < n; i++) if (typeof list[i] !== "number" || !Number.isFinite(list[i])) fail(`${f}[${i}]`, `expected a finite number, found ${foundNumber(list[i])}`);
+    const binary = withShape !== false && !withShape.json;
+    for (let i = 0; i < n; i++) if (typeof list[i] !== "number" || !Number.isFinite(list[i])) fail(`${f}[${i}]`, `expected a finite number, found ${binary ? shown(list[i]) : foundNumber(list[i])}`);
     use(name, list as number[], f);
   }
 }
 
 /** null, or { mean, std } with, per input of the model, as many values as it has elements. */
-function checkNormalization(value: unknown, mod: CompiledModule, fail: (field: string, detail: string) => never): void {
+function checkNormalization(value: unknown, mod: WeightsModule, field: string, fail: (field: string, detail: string) => never): void {
   if (value === null) return;
   const inputs = mod.meta.inputs;
-  if (!isObject(value)) fail("normalization", `expected null or { mean, std }, found ${shown(value)}`);
+  if (!isObject(value)) fail(field, `expected null or { mean, std }, found ${shown(value)}`);
   const norm = value as Record<string, unknown>;
   for (const part of ["mean", "std"] as const) {
-    const f = `normalization.${part}`;
+    const f = `${field}.${part}`;
     const byName = norm[part];
     if (!isObject(byName)) fail(f, `expected an object of arrays by input name (${describeShapes(inputs)}), found ${shown(byName)}`);
     const given = byName as Record<string, unknown>;
@@ -208,7 +359,7 @@ function checkEvaluation(v: unknown, f: string, fail: (field: string, detail: st
 }
 
 /** The structure of a checkpoint's `resume`, as far as it does not depend on the run's options. */
-function checkResumeShape(value: unknown, mod: CompiledModule, fail: (field: string, detail: string) => never): void {
+function checkResumeShape(value: unknown, mod: WeightsModule, fail: (field: string, detail: string) => never): void {
   if (!isObject(value)) fail("resume", `expected the checkpoint state { epoch, optimizer, history, best, badEpochs }, found ${shown(value)}`);
   const r = value as Record<string, unknown>;
   const maxEpochs = NUMBER_RULES.epochs.max;
@@ -275,7 +426,7 @@ export function checkResume(
     // the optimizer's own restore checks its buffers (kinds, names, sizes, finite values); its
     // constructor checks the run's hyperparameters (an NncUsageError of the options, not of the file)
     const params = mod.createParams();
-    const optimizer = run.optimizer.name === "lbfgs" ? createLbfgs(params, { history: run.optimizer.args.history ?? 10, lr: run.optimizer.args.lr ?? 1 }) : createOptimizer(run.optimizer, params);
+    const optimizer = isFullBatch(run.optimizer.name) ? createFullBatchOptimizer(run.optimizer, params) : createOptimizer(run.optimizer, params);
     try {
       optimizer.restore(r.optimizer);
     } catch (e) {

@@ -51,6 +51,9 @@ export const WASM_LANES = 32;
 /** The functions that may take LANES samples per call: the batch loops of the loss and the gradient.
  * Not sampleSgdStep: sgdStep calls it for a batch of one only. */
 const LANED: ReadonlySet<string> = new Set(["sampleLoss", "sampleGradient"]);
+/** On the ts target the Hessian-vector product's loop too (measured in docs/performance.md). Not on
+ * wasm: there lane mode brings the kernels, which read and write `grad`, and H·v writes `out`. */
+const TS_LANED: ReadonlySet<string> = new Set([...LANED, "sampleHessianVector"]);
 /** On the wasm target the forward passes of predictBatch and evaluateBatch too: a block of samples
  * per kernel call is where the kernels' speed comes from (the training loop evaluates every epoch). */
 const WASM_LANED: ReadonlySet<string> = new Set([...LANED, "samplePredict", "sampleEvaluate"]);
@@ -66,6 +69,7 @@ const PUBLIC = [
   "samplePredict", "sampleLoss", "sampleGradient", "regularizerLoss", "regularizerGradient",
   "sampleLossTrain", "sampleGradientTrain", "fillNormal", "fillUniform", "scaleAll", "zeroAll", "predictions", "lossTotal",
   "sgdStep", "sampleSgdStep", "sgdApply", "evaluateBatch", "sampleEvaluate",
+  "hessianVectorProduct", "hessianVectorProductBatch", "sampleHessianVector", "regularizerHessianVector",
   ...OPTIMIZER_STEP_NAMES,
   ...WASM_NAMES,
 ];
@@ -102,7 +106,7 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
   };
 
   // the planned functions, with what only emission decides: how many samples a call may take
-  const laneable = target === "wasm" ? WASM_LANED : LANED;
+  const laneable = target === "wasm" ? WASM_LANED : TS_LANED;
   const fns: FunctionSpec[] = plan.functions.map((f) => (laneable.has(f.name) ? { ...f, maxLanes: lanes } : f));
   const cores = fns.map((f) => emitFunction(f, mod));
   options.schedules?.push(...cores.map((c) => c.schedule));
@@ -335,6 +339,14 @@ ${lines.join("\n")}
         : `for (let n = 0; n < count; n++) ${fn}(params, ${sampleArgs(true, "n")}${tail(grad, random)};`;
     const zero = m.params.map((p) => `  ${zeroGrad(p)}`).join("\n");
     const scale = m.params.map((p) => `    scaleAll(grad[${literal(p.name)}], count);`).join("\n");
+    const zeroOut = m.params.map((p) => `  ${zeroGrad(p, "out")}`).join("\n");
+    const scaleOut = m.params.map((p) => `    scaleAll(out[${literal(p.name)}], count);`).join("\n");
+    const regHv = this.hasRegularizer ? " + regularizerHessianVector(params, v, out)" : "";
+    const hvLanes = this.laned.has("sampleHessianVector");
+    const hv = (args: string, lanes: string) => `sampleHessianVector(params, ${args}${hvLanes ? `, ${lanes}` : ""}, v, out);`;
+    const hvAll = hvLanes
+      ? `for (let n = 0; n < count; n += ${this.lanes}) ${hv(sampleArgs(true, "n"), `Math.min(${this.lanes}, count - n)`)}`
+      : `for (let n = 0; n < count; n++) ${hv(sampleArgs(true, "n"), "")}`;
     const reg = (g: boolean) => (this.hasRegularizer ? (g ? " + regularizerGradient(params, grad)" : " + regularizerLoss(params)") : "");
     const outBufs = m.outputs.map((o) => this.outputBuffers.get(o.name)!);
     const copyScalars = m.outputs
@@ -430,6 +442,29 @@ export function lossBatchTrain(params: Params, inputs: BatchInputs, targets: Bat
   return lossTotal[0] / count${reg(false)};
 }
 
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(params: Params, inputs: Inputs, targets: Targets, v: Params, out: Params): number {
+${zeroOut}
+  lossTotal[0] = 0;
+  ${hv(sampleArgs(false, "0"), "1")}
+  return lossTotal[0]${regHv};
+}
+
+/** Overwrites out with H·v of the mean loss over \`count\` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number, v: Params, out: Params): number {
+${zeroOut}
+  lossTotal[0] = 0;
+  ${hvAll}
+  if (count !== 1) {
+${scaleOut}
+  }
+  return lossTotal[0] / count${regHv};
+}
+
 /** gradientBatch in training mode (dropout active, masks drawn from \`random\`). */
 export function gradientBatchTrain(params: Params, inputs: BatchInputs, targets: BatchTargets, count: number, grad: Params, random: () => number): number {${unusedRandom}
 ${zero}
@@ -454,8 +489,8 @@ function sgdApply(p: ${F}, g: ${F}, lr: number): void {
  * Zeroes grad[p]: small arrays by a loop V8 inlines (a call of the fill builtin costs more than
  * zeroing a few elements: a quarter of network A's step), large ones by fill, a memset.
  */
-function zeroGrad(p: ParamInfo): string {
-  return numel(p.shape) <= SMALL_ARRAY ? `zeroAll(grad[${literal(p.name)}]);` : `grad[${literal(p.name)}].fill(0);`;
+function zeroGrad(p: ParamInfo, array = "grad"): string {
+  return numel(p.shape) <= SMALL_ARRAY ? `zeroAll(${array}[${literal(p.name)}]);` : `${array}[${literal(p.name)}].fill(0);`;
 }
 
 function initLine(p: ParamInfo): string {

@@ -9,7 +9,7 @@
  */
 import type { OptimizerConfig } from "../semantics/model.js";
 
-export type FirstOrderName = Exclude<OptimizerConfig["name"], "lbfgs">;
+export type FirstOrderName = Exclude<OptimizerConfig["name"], "lbfgs" | "newton" | "newton_cg">;
 
 export interface UpdateRule {
   readonly name: FirstOrderName;

@@ -54,7 +54,7 @@ export const messages = {
   NN3101: "{0} can overflow or lose all precision for large inputs; write {1} (computed stably)",
   // ── train block ─────────────────────────────────────────────────────
   NN4001: "unknown setting '{0}' in 'train': expected data, validation, split, optimizer, schedule, batch, epochs, early_stopping, seed or normalize",
-  NN4002: "unknown optimizer '{0}': expected sgd, momentum, nesterov, adagrad, rmsprop, adam or lbfgs",
+  NN4002: "unknown optimizer '{0}': expected sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton or newton_cg",
   NN4003: "unknown schedule '{0}': expected constant, step, cosine, linear or inverse_sqrt",
   NN4004: "'{0}' must be {1}",
   NN4005: "'{0}' is set twice in 'train'",

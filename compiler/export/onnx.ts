@@ -153,6 +153,8 @@ const LOWER: Record<OpKind, Lower> = {
   const: unsupported,
   target: unsupported,
   dropout_mask: unsupported,
+  // the direction of a Hessian-vector product: only in the graphs of the H·v functions
+  direction: unsupported,
 
   neg: unary("Neg"),
   exp: unary("Exp"),

@@ -50,6 +50,8 @@ export interface Node {
   origin: Origin | null;
   /** true for nodes made by the reverse sweep */
   backward: boolean;
+  /** true for nodes made by the tangent sweep (Hessian-vector products, autodiff/tangent.ts) */
+  tangent: boolean;
 }
 
 /** What a node created through a graph (or a view made by `Graph.at`) records about its making. */
@@ -57,9 +59,11 @@ export interface Stamp {
   readonly origin: Origin | null;
   /** made by the reverse sweep */
   readonly backward: boolean;
+  /** made by the tangent sweep */
+  readonly tangent: boolean;
 }
 
-const UNSTAMPED: Stamp = { origin: null, backward: false };
+const UNSTAMPED: Stamp = { origin: null, backward: false, tangent: false };
 
 export type Rewriter = (g: Graph, op: OpKind, inputs: readonly NodeId[], attrs: Attrs) => NodeId | null;
 export type ShapeOf = (g: Graph, op: OpKind, inputs: readonly NodeId[], attrs: Attrs) => Shape;
@@ -82,9 +86,10 @@ export class Graph {
     this.stamp = view?.stamp ?? UNSTAMPED;
   }
 
-  /** The same graph, creating nodes that come from `origin` (and from the reverse sweep if `backward`). */
-  at(origin: Origin | null, backward = false): Graph {
-    return new Graph(this.shapeOf, this.rewriter, { of: this, stamp: { origin, backward } });
+  /** The same graph, creating nodes that come from `origin` (and from the reverse sweep if
+   * `backward`, from the tangent sweep if `tangent`). */
+  at(origin: Origin | null, backward = false, tangent = false): Graph {
+    return new Graph(this.shapeOf, this.rewriter, { of: this, stamp: { origin, backward, tangent } });
   }
 
   /** An independent copy: the same nodes under the same ids, which the copy may extend and name
@@ -129,7 +134,7 @@ export class Graph {
       if (swapped !== undefined) return swapped;
     }
     const id = this.nodes.length;
-    this.nodes.push({ id, op, inputs, shape, num, ref, at, name: null, origin: this.stamp.origin, backward: this.stamp.backward });
+    this.nodes.push({ id, op, inputs, shape, num, ref, at, name: null, origin: this.stamp.origin, backward: this.stamp.backward, tangent: this.stamp.tangent });
     this.byKey.set(key, id);
     return id;
   }

@@ -12,6 +12,8 @@ export interface Bindings {
   readonly leaves: Record<string, Float64Array>;
   /** dropout masks by node id (training mode), otherwise masks are all ones */
   readonly masks?: Map<NodeId, Float64Array>;
+  /** values of direction leaves (a Hessian-vector product's v), by parameter name */
+  readonly directions?: Record<string, Float64Array>;
 }
 
 export function interpret(g: Graph, roots: readonly NodeId[], b: Bindings): Map<NodeId, Tensor> {
@@ -28,7 +30,7 @@ export function interpret(g: Graph, roots: readonly NodeId[], b: Bindings): Map<
         if (n.op === "const") data = new Float64Array(numel(n.shape)).fill(n.num);
         else if (n.op === "dropout_mask") data = b.masks?.get(id) ?? new Float64Array(numel(n.shape)).fill(1);
         else {
-          const v = b.leaves[n.ref];
+          const v = n.op === "direction" ? b.directions?.[n.ref] : b.leaves[n.ref];
           if (v === undefined || v.length !== numel(n.shape)) throw new Error(`interpret: missing or mis-sized value for '${n.ref}'`);
           data = v;
         }

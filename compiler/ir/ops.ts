@@ -8,6 +8,21 @@
  * the gradient is zero. Thunks are only called for inputs that lead to a parameter. A returned
  * gradient may have the broadcast shape of the node; the sweep sums it down to a scalar input's
  * shape. Rules reuse the forward output where that is cheaper (σ′ = y(1−y), tanh′ = 1 − y²).
+ *
+ * A tangent rule is the forward-mode twin: given the tangents ẋ of the inputs (∂x(θ + εv)/∂ε at
+ * ε = 0, null where zero) it builds the node's tangent ẏ = Σₖ ∂y/∂xₖ · ẋₖ, or null where zero. The
+ * tangent sweep (autodiff/tangent.ts) runs it over the forward and the backward graph, which gives
+ * the Hessian-vector product H·v (docs/architecture.md, "Second order"); the reverse sweep only
+ * ever builds ops of this table, so every op having a tangent rule is what makes the compiler
+ * differentiate twice. It is required, like `grad`: an op without one does not compile. The
+ * sweep calls a rule only when some input's tangent is non-zero; it broadcasts a scalar result
+ * up to the node's shape.
+ *
+ * Kinks. relu, abs, max, min, leaky_relu, elu (at 0, in its second derivative), sign and the
+ * selects are piecewise smooth: their tangent is taken on the piece the point lies on, the
+ * comparison itself having a zero tangent. So the second derivative is 0 away from the kink (relu″
+ * = abs″ = 0) and at the kink it is the one-sided value the first-derivative convention picks
+ * (relu′(0) = 0, so relu″(0) = 0 too): what the emitted gradient actually computes, differentiated.
  */
 import type { Graph, Node, NodeId } from "./graph.js";
 import type { OpKind } from "./op-kinds.js";
@@ -16,6 +31,8 @@ import { broadcastShapes, matmulShape, numel, strides, type Shape } from "./shap
 export type { OpKind };
 export type Thunk = () => NodeId;
 export type Rule = (g: Graph, node: Node, adj: NodeId) => readonly (Thunk | null)[];
+/** The forward-mode rule: the node's tangent from its inputs' tangents (null: zero). */
+export type TangentRule = (g: Graph, node: Node, dots: readonly (NodeId | null)[]) => NodeId | null;
 
 /** A dense tensor value (used by the interpreter and constant folding). */
 export interface Tensor {
@@ -27,6 +44,7 @@ interface Common {
   /** human description used by `nnc explain` and in comments */
   readonly doc: string;
   readonly grad: Rule;
+  readonly tangent: TangentRule;
 }
 
 export interface LeafDef extends Common {
@@ -53,6 +71,8 @@ export interface StructuralDef extends Common {
 export type OpDef = LeafDef | ElementwiseDef | StructuralDef;
 
 const none: Rule = () => [];
+/** a leaf's tangent is the sweep's business: v for a parameter, zero for anything else */
+const leafTangent: TangentRule = () => null;
 
 // Shorthands that keep the rules one line each.
 const mul = (g: Graph, a: NodeId, b: NodeId) => g.add("mul", [a, b]);
@@ -62,6 +82,18 @@ const neg = (g: Graph, a: NodeId) => g.add("neg", [a]);
 const c = (g: Graph, v: number) => g.c(v);
 const select = (op: "gt_select" | "ge_select", g: Graph, a: NodeId, b: NodeId, x: NodeId, y: NodeId) =>
   g.add(op, [a, b, x, y]);
+
+// Shorthands for tangents, where null is a zero.
+/** Σ of the non-zero terms */
+const plus = (g: Graph, ...ts: readonly (NodeId | null)[]): NodeId | null =>
+  ts.reduce<NodeId | null>((s, t) => (t === null ? s : s === null ? t : g.add("add", [s, t])), null);
+/** a − b */
+const minus = (g: Graph, a: NodeId | null, b: NodeId | null): NodeId | null => (b === null ? a : a === null ? neg(g, b) : sub(g, a, b));
+/** the tangent of a unary element-wise op: f′(x) ẋ, with f′ built only when ẋ is non-zero */
+const chain = (deriv: (g: Graph, n: Node) => NodeId): TangentRule => (g, n, [dx]) => (dx == null ? null : mul(g, deriv(g, n), dx));
+/** a tangent that is linear in the inputs' tangents: the op itself applied to them (zero for a zero) */
+const linear = (g: Graph, n: Node, dx: NodeId | null | undefined): NodeId | null =>
+  dx == null ? null : g.add(n.op, [dx], { num: n.num, at: n.at, shape: n.shape });
 
 /** x log y with 0 log 0 = 0 (the limit), as cross-entropies need. */
 export function xlogy(x: number, y: number): number {
@@ -83,9 +115,10 @@ function unary(
   f: (x: number, node: Node) => number,
   ts: (a: string, node: Node) => string,
   grad: Rule,
+  tangent: TangentRule,
   reused = false,
 ): ElementwiseDef {
-  return { kind: "elementwise", arity: 1, doc, f: (x, n) => f(x[0]!, n), ts: (a, n) => ts(a[0]!, n), grad, reused: reused ? [0] : [] };
+  return { kind: "elementwise", arity: 1, doc, f: (x, n) => f(x[0]!, n), ts: (a, n) => ts(a[0]!, n), grad, tangent, reused: reused ? [0] : [] };
 }
 
 function binary(
@@ -93,9 +126,10 @@ function binary(
   f: (a: number, b: number) => number,
   ts: (a: string, b: string) => string,
   grad: Rule,
+  tangent: TangentRule,
   reused: number[] = [],
 ): ElementwiseDef {
-  return { kind: "elementwise", arity: 2, doc, f: (x) => f(x[0]!, x[1]!), ts: (a) => ts(a[0]!, a[1]!), grad, reused };
+  return { kind: "elementwise", arity: 2, doc, f: (x) => f(x[0]!, x[1]!), ts: (a) => ts(a[0]!, a[1]!), grad, tangent, reused };
 }
 
 /** x > y ? a : b and x ≥ y ? a : b: the derivatives of relu, max, min, leaky_relu, elu. */
@@ -108,6 +142,8 @@ function selectOp(doc: string, cmp: (x: number, y: number) => boolean, sym: stri
     ts: (a) => `${a[0]} ${sym} ${a[1]} ? ${a[2]} : ${a[3]}`,
     // the comparison is piecewise constant: no gradient through it
     grad: (g, n, adj) => [null, null, () => select(op, g, n.inputs[0]!, n.inputs[1]!, adj, c(g, 0)), () => select(op, g, n.inputs[0]!, n.inputs[1]!, c(g, 0), adj)],
+    // nor a tangent: the selected branch's, on the piece the point lies on
+    tangent: (g, n, [, , da, db]) => (da == null && db == null ? null : select(op, g, n.inputs[0]!, n.inputs[1]!, da ?? c(g, 0), db ?? c(g, 0))),
   };
 }
 
@@ -132,44 +168,58 @@ function flatIndex(shape: Shape, at: readonly number[]): number {
 
 export const OPS: Record<OpKind, OpDef> = {
   // ── leaves ─────────────────────────────────────────────────────────
-  input: { kind: "leaf", doc: "an input of one sample", grad: none },
-  target: { kind: "leaf", doc: "a target of one sample", grad: none },
-  param: { kind: "leaf", doc: "a trainable parameter", grad: none },
-  const: { kind: "leaf", doc: "a constant (every element the same)", grad: none },
+  input: { kind: "leaf", doc: "an input of one sample", grad: none, tangent: leafTangent },
+  target: { kind: "leaf", doc: "a target of one sample", grad: none, tangent: leafTangent },
+  param: { kind: "leaf", doc: "a trainable parameter", grad: none, tangent: leafTangent },
+  const: { kind: "leaf", doc: "a constant (every element the same)", grad: none, tangent: leafTangent },
   /** training mode only: each element 0 with probability p, else 1/(1−p); drawn per sample */
-  dropout_mask: { kind: "leaf", doc: "a dropout mask", grad: none },
+  dropout_mask: { kind: "leaf", doc: "a dropout mask", grad: none, tangent: leafTangent },
+  /** the direction v of a Hessian-vector product, for the parameter named `ref`: the tangent of that
+   * parameter (autodiff/tangent.ts), read from the `v` argument as a parameter is from `params` */
+  direction: { kind: "leaf", doc: "the direction of a Hessian-vector product", grad: none, tangent: leafTangent },
 
   // ── element-wise, one argument ─────────────────────────────────────
-  neg: unary("−x", (x) => -x, (a) => `-${a}`, (g, _n, adj) => [() => neg(g, adj)]),
-  exp: unary("exp x", Math.exp, (a) => `Math.exp(${a})`, (g, n, adj) => [() => mul(g, adj, n.id)]), // exp′ = y
-  log: unary("log x", Math.log, (a) => `Math.log(${a})`, (g, n, adj) => [() => div(g, adj, n.inputs[0]!)]),
-  sqrt: unary("√x", Math.sqrt, (a) => `Math.sqrt(${a})`, (g, n, adj) => [() => div(g, adj, mul(g, c(g, 2), n.id))]), // √′ = 1/(2y)
-  abs: unary("|x|", Math.abs, (a) => `Math.abs(${a})`, (g, n, adj) => [() => mul(g, adj, g.add("sign", [n.inputs[0]!]))]), // abs′(0) = 0
-  sign: unary("sign x", (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), (a) => `Math.sign(${a})`, () => [null]),
-  tanh: unary("tanh x", Math.tanh, (a) => `Math.tanh(${a})`, (g, n, adj) => [() => mul(g, adj, sub(g, c(g, 1), mul(g, n.id, n.id)))]), // tanh′ = 1 − y²
-  sigmoid: unary("σ(x)", sigmoid, (a) => `1 / (1 + Math.exp(-${a}))`, (g, n, adj) => [() => mul(g, adj, mul(g, n.id, sub(g, c(g, 1), n.id)))]), // σ′ = y(1 − y)
+  neg: unary("−x", (x) => -x, (a) => `-${a}`, (g, _n, adj) => [() => neg(g, adj)], (g, n, [dx]) => linear(g, n, dx)),
+  exp: unary("exp x", Math.exp, (a) => `Math.exp(${a})`, (g, n, adj) => [() => mul(g, adj, n.id)], chain((_g, n) => n.id)), // exp′ = y
+  log: unary("log x", Math.log, (a) => `Math.log(${a})`, (g, n, adj) => [() => div(g, adj, n.inputs[0]!)], (g, n, [dx]) => (dx == null ? null : div(g, dx, n.inputs[0]!))),
+  sqrt: unary("√x", Math.sqrt, (a) => `Math.sqrt(${a})`, (g, n, adj) => [() => div(g, adj, mul(g, c(g, 2), n.id))], (g, n, [dx]) => (dx == null ? null : div(g, dx, mul(g, c(g, 2), n.id)))), // √′ = 1/(2y)
+  abs: unary("|x|", Math.abs, (a) => `Math.abs(${a})`, (g, n, adj) => [() => mul(g, adj, g.add("sign", [n.inputs[0]!]))], chain((g, n) => g.add("sign", [n.inputs[0]!]))), // abs′(0) = 0; abs″ = 0
+  sign: unary("sign x", (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), (a) => `Math.sign(${a})`, () => [null], () => null), // piecewise constant
+  tanh: unary("tanh x", Math.tanh, (a) => `Math.tanh(${a})`, (g, n, adj) => [() => mul(g, adj, sub(g, c(g, 1), mul(g, n.id, n.id)))], chain((g, n) => sub(g, c(g, 1), mul(g, n.id, n.id)))), // tanh′ = 1 − y²
+  sigmoid: unary("σ(x)", sigmoid, (a) => `1 / (1 + Math.exp(-${a}))`, (g, n, adj) => [() => mul(g, adj, mul(g, n.id, sub(g, c(g, 1), n.id)))], chain((g, n) => mul(g, n.id, sub(g, c(g, 1), n.id)))), // σ′ = y(1 − y)
   // relu′(x) = 𝟙[x > 0], read off the output (y > 0 ⇔ x > 0) so the pre-activation need not be kept; relu′(0) = 0
-  relu: unary("max(x, 0)", (x) => (x > 0 ? x : 0), (a) => `${a} > 0 ? ${a} : 0`, (g, n, adj) => [() => select("gt_select", g, n.id, c(g, 0), adj, c(g, 0))], true),
-  softplus: unary("log(1 + eˣ)", softplus, (a) => `Math.max(${a}, 0) + Math.log1p(Math.exp(-Math.abs(${a})))`, (g, n, adj) => [() => mul(g, adj, g.add("sigmoid", [n.inputs[0]!]))], true), // softplus′ = σ
+  // and relu″ = 0: the tangent is 𝟙[y > 0] ẋ
+  relu: unary("max(x, 0)", (x) => (x > 0 ? x : 0), (a) => `${a} > 0 ? ${a} : 0`, (g, n, adj) => [() => select("gt_select", g, n.id, c(g, 0), adj, c(g, 0))],
+    (g, n, [dx]) => (dx == null ? null : select("gt_select", g, n.id, c(g, 0), dx, c(g, 0))), true),
+  softplus: unary("log(1 + eˣ)", softplus, (a) => `Math.max(${a}, 0) + Math.log1p(Math.exp(-Math.abs(${a})))`, (g, n, adj) => [() => mul(g, adj, g.add("sigmoid", [n.inputs[0]!]))],
+    chain((g, n) => g.add("sigmoid", [n.inputs[0]!])), true), // softplus′ = σ
   leaky_relu: unary("x > 0 ? x : αx", (x, n) => (x > 0 ? x : n.num * x), (a, n) => `${a} > 0 ? ${a} : ${n.num} * ${a}`,
-    (g, n, adj) => [() => select("gt_select", g, n.num > 0 ? n.id : n.inputs[0]!, c(g, 0), adj, mul(g, c(g, n.num), adj))], true), // for α > 0, y > 0 ⇔ x > 0
+    (g, n, adj) => [() => select("gt_select", g, n.num > 0 ? n.id : n.inputs[0]!, c(g, 0), adj, mul(g, c(g, n.num), adj))], // for α > 0, y > 0 ⇔ x > 0
+    (g, n, [dx]) => (dx == null ? null : select("gt_select", g, n.num > 0 ? n.id : n.inputs[0]!, c(g, 0), dx, mul(g, c(g, n.num), dx))), true), // second derivative 0
   elu: unary("x > 0 ? x : α(eˣ − 1)", (x, n) => (x > 0 ? x : n.num * Math.expm1(x)), (a, n) => `${a} > 0 ? ${a} : ${n.num} * Math.expm1(${a})`,
-    (g, n, adj) => [() => select("gt_select", g, n.num > 0 ? n.id : n.inputs[0]!, c(g, 0), adj, mul(g, adj, g.add("add", [n.id, c(g, n.num)])))], true), // elu′ = y + α for x ≤ 0; for α > 0, y > 0 ⇔ x > 0
+    (g, n, adj) => [() => select("gt_select", g, n.num > 0 ? n.id : n.inputs[0]!, c(g, 0), adj, mul(g, adj, g.add("add", [n.id, c(g, n.num)])))], // elu′ = y + α for x ≤ 0; for α > 0, y > 0 ⇔ x > 0
+    (g, n, [dx]) => (dx == null ? null : select("gt_select", g, n.num > 0 ? n.id : n.inputs[0]!, c(g, 0), dx, mul(g, dx, g.add("add", [n.id, c(g, n.num)])))), true),
   /** x^k for a constant k */
   pow: unary("xᵏ", (x, n) => (n.num === 2 ? x * x : Math.pow(x, n.num)), (a, n) => (n.num === 2 ? `${a} * ${a}` : `${a} ** ${n.num}`),
-    (g, n, adj) => [() => mul(g, adj, mul(g, c(g, n.num), g.add("pow", [n.inputs[0]!], { num: n.num - 1 })))], true),
+    (g, n, adj) => [() => mul(g, adj, mul(g, c(g, n.num), g.add("pow", [n.inputs[0]!], { num: n.num - 1 })))],
+    chain((g, n) => mul(g, c(g, n.num), g.add("pow", [n.inputs[0]!], { num: n.num - 1 }))), true),
 
   // ── element-wise, two arguments (a scalar broadcasts) ──────────────
-  add: binary("a + b", (a, b) => a + b, (a, b) => `${a} + ${b}`, (_g, _n, adj) => [() => adj, () => adj]),
-  sub: binary("a − b", (a, b) => a - b, (a, b) => `${a} - ${b}`, (g, _n, adj) => [() => adj, () => neg(g, adj)]),
-  mul: binary("a · b", (a, b) => a * b, (a, b) => `${a} * ${b}`, (g, n, adj) => [() => mul(g, adj, n.inputs[1]!), () => mul(g, adj, n.inputs[0]!)]),
-  // ∂(a/b)/∂b = −a/b² = −y/b
-  div: binary("a / b", (a, b) => a / b, (a, b) => `${a} / ${b}`, (g, n, adj) => [() => div(g, adj, n.inputs[1]!), () => neg(g, div(g, mul(g, adj, n.id), n.inputs[1]!))]),
+  add: binary("a + b", (a, b) => a + b, (a, b) => `${a} + ${b}`, (_g, _n, adj) => [() => adj, () => adj], (g, _n, [da, db]) => plus(g, da ?? null, db ?? null)),
+  sub: binary("a − b", (a, b) => a - b, (a, b) => `${a} - ${b}`, (g, _n, adj) => [() => adj, () => neg(g, adj)], (g, _n, [da, db]) => minus(g, da ?? null, db ?? null)),
+  mul: binary("a · b", (a, b) => a * b, (a, b) => `${a} * ${b}`, (g, n, adj) => [() => mul(g, adj, n.inputs[1]!), () => mul(g, adj, n.inputs[0]!)],
+    (g, n, [da, db]) => plus(g, da == null ? null : mul(g, da, n.inputs[1]!), db == null ? null : mul(g, n.inputs[0]!, db))),
+  // ∂(a/b)/∂b = −a/b² = −y/b; the tangent (ȧ − y ḃ)/b
+  div: binary("a / b", (a, b) => a / b, (a, b) => `${a} / ${b}`, (g, n, adj) => [() => div(g, adj, n.inputs[1]!), () => neg(g, div(g, mul(g, adj, n.id), n.inputs[1]!))],
+    (g, n, [da, db]) => div(g, minus(g, da ?? null, db == null ? null : mul(g, n.id, db))!, n.inputs[1]!)),
   // ties pick the first argument
+  // the tangent is the selected argument's: second derivative 0 away from the tie
   max: binary("max(a, b)", (a, b) => (a >= b ? a : b), (a, b) => `${a} >= ${b} ? ${a} : ${b}`,
-    (g, n, adj) => [() => select("ge_select", g, n.inputs[0]!, n.inputs[1]!, adj, c(g, 0)), () => select("ge_select", g, n.inputs[0]!, n.inputs[1]!, c(g, 0), adj)], [0, 1]),
+    (g, n, adj) => [() => select("ge_select", g, n.inputs[0]!, n.inputs[1]!, adj, c(g, 0)), () => select("ge_select", g, n.inputs[0]!, n.inputs[1]!, c(g, 0), adj)],
+    (g, n, [da, db]) => select("ge_select", g, n.inputs[0]!, n.inputs[1]!, da ?? c(g, 0), db ?? c(g, 0)), [0, 1]),
   min: binary("min(a, b)", (a, b) => (a <= b ? a : b), (a, b) => `${a} <= ${b} ? ${a} : ${b}`,
-    (g, n, adj) => [() => select("ge_select", g, n.inputs[1]!, n.inputs[0]!, adj, c(g, 0)), () => select("ge_select", g, n.inputs[1]!, n.inputs[0]!, c(g, 0), adj)], [0, 1]),
+    (g, n, adj) => [() => select("ge_select", g, n.inputs[1]!, n.inputs[0]!, adj, c(g, 0)), () => select("ge_select", g, n.inputs[1]!, n.inputs[0]!, c(g, 0), adj)],
+    (g, n, [da, db]) => select("ge_select", g, n.inputs[1]!, n.inputs[0]!, da ?? c(g, 0), db ?? c(g, 0)), [0, 1]),
   gt_select: selectOp("x > y ? a : b", (x, y) => x > y, ">", "gt_select"),
   ge_select: selectOp("x ≥ y ? a : b", (x, y) => x >= y, ">=", "ge_select"),
 
@@ -189,6 +239,11 @@ export const OPS: Record<OpKind, OpDef> = {
         () => g.add("matmul", [g.add("transpose", [a]), adj]),
       ];
     },
+    // (A B)˙ = Ȧ B + A Ḃ
+    tangent: (g, n, [da, db]) => {
+      const [a, b] = n.inputs as [NodeId, NodeId];
+      return plus(g, da == null ? null : g.add("matmul", [da, b]), db == null ? null : g.add("matmul", [a, db]));
+    },
   },
   transpose: {
     kind: "structural",
@@ -201,6 +256,7 @@ export const OPS: Record<OpKind, OpDef> = {
       return out;
     },
     grad: (g, _n, adj) => [() => g.add("transpose", [adj])],
+    tangent: (g, n, [da]) => linear(g, n, da),
   },
   /** u vᵀ */
   outer: {
@@ -213,6 +269,8 @@ export const OPS: Record<OpKind, OpDef> = {
       return out;
     },
     grad: (g, n, adj) => [() => g.add("matmul", [adj, n.inputs[1]!]), () => g.add("matmul", [g.add("transpose", [adj]), n.inputs[0]!])],
+    tangent: (g, n, [du, dv]) =>
+      plus(g, du == null ? null : g.add("outer", [du, n.inputs[1]!]), dv == null ? null : g.add("outer", [n.inputs[0]!, dv])),
   },
   /** Σ of all elements */
   sum: {
@@ -221,6 +279,7 @@ export const OPS: Record<OpKind, OpDef> = {
     shape: () => [],
     eval: ([a]) => Float64Array.of(a!.data.reduce((s, v) => s + v, 0)),
     grad: (g, n, adj) => [() => g.add("broadcast", [adj], { shape: g.shape(n.inputs[0]!) })],
+    tangent: (g, n, [dx]) => linear(g, n, dx),
   },
   /** a scalar repeated to a shape */
   broadcast: {
@@ -229,6 +288,7 @@ export const OPS: Record<OpKind, OpDef> = {
     shape: (_i, n) => n.shape!,
     eval: ([a], n) => new Float64Array(numel(n.shape)).fill(a!.data[0]!),
     grad: (g, _n, adj) => [() => g.add("sum", [adj])],
+    tangent: (g, n, [dx]) => linear(g, n, dx),
   },
   /** one element, at a constant position */
   index: {
@@ -237,6 +297,7 @@ export const OPS: Record<OpKind, OpDef> = {
     shape: () => [],
     eval: ([a], n) => Float64Array.of(a!.data[flatIndex(a!.shape, n.at)]!),
     grad: (g, n, adj) => [() => g.add("unindex", [adj], { at: n.at, shape: g.shape(n.inputs[0]!) })],
+    tangent: (g, n, [dx]) => linear(g, n, dx),
   },
   /** the adjoint of index: a tensor that is zero but at one position */
   unindex: {
@@ -249,6 +310,7 @@ export const OPS: Record<OpKind, OpDef> = {
       return out;
     },
     grad: (g, n, adj) => [() => g.add("index", [adj], { at: n.at })],
+    tangent: (g, n, [dx]) => linear(g, n, dx),
   },
   /** log Σ exp(x), computed as m + log Σ exp(x − m) with m = max x */
   logsumexp: {
@@ -263,6 +325,10 @@ export const OPS: Record<OpKind, OpDef> = {
     },
     // ∂/∂x = softmax(x) = exp(x − y): the same node as the user's softmax, shared by CSE
     grad: (g, n, adj) => [() => mul(g, adj, g.add("exp", [sub(g, n.inputs[0]!, n.id)]))],
+    // ẏ = pᵀẋ with p = softmax(x) = exp(x − y), the gradient's node. The tangent of the gradient
+    // p = exp(x − y) is then p ⊙ (ẋ − pᵀẋ) = (diag p − ppᵀ) ẋ, from exp's and sub's rules: the
+    // Hessian of log-sum-exp in its stable form, never through p = eˣ/Σeˣ
+    tangent: (g, n, [dx]) => (dx == null ? null : g.add("sum", [mul(g, g.add("exp", [sub(g, n.inputs[0]!, n.id)]), dx)])),
   },
   /** −Σ t log p (the unfused form; softmax inputs are rewritten to log-sum-exp), with the
    * convention 0 · log 0 = 0, so a class with target 0 and probability 0 costs nothing */
@@ -273,6 +339,12 @@ export const OPS: Record<OpKind, OpDef> = {
     eval: ([p, t]) => Float64Array.of(-p!.data.reduce((s, v, i) => s + xlogy(t!.data[i]!, v), 0)),
     // ∂/∂p = −t/p, and 0 where t = 0 (even where p = 0)
     grad: (g, n, adj) => [() => neg(g, mul(g, adj, xdivy(g, n.inputs[1]!, n.inputs[0]!))), () => neg(g, mul(g, adj, g.add("log", [n.inputs[0]!])))],
+    // ẏ = −Σ (t/p ⊙ ṗ + log p ⊙ ṫ), each term as in the gradient
+    tangent: (g, n, [dp, dt]) => {
+      const [p, t] = n.inputs as [NodeId, NodeId];
+      const terms = plus(g, dp == null ? null : mul(g, xdivy(g, t, p), dp), dt == null ? null : mul(g, g.add("log", [p]), dt));
+      return terms === null ? null : neg(g, g.add("sum", [terms]));
+    },
   },
   /** −Σ (t log p + (1 − t) log(1 − p)) (the unfused form; sigmoid inputs are rewritten to
    * softplus), with 0 · log 0 = 0 so that p = t ∈ {0, 1} gives 0, not NaN */
@@ -290,6 +362,17 @@ export const OPS: Record<OpKind, OpDef> = {
         () => mul(g, adj, g.add("log", [div(g, sub(g, one, p), p)])),
       ];
     },
+    // ẏ = Σ ((1 − t)/(1 − p) − t/p) ⊙ ṗ + log((1 − p)/p) ⊙ ṫ, each factor as in the gradient
+    tangent: (g, n, [dp, dt]) => {
+      const [p, t] = n.inputs as [NodeId, NodeId];
+      const one = c(g, 1);
+      const terms = plus(
+        g,
+        dp == null ? null : mul(g, sub(g, xdivy(g, sub(g, one, t), sub(g, one, p)), xdivy(g, t, p)), dp),
+        dt == null ? null : mul(g, g.add("log", [div(g, sub(g, one, p), p)]), dt),
+      );
+      return terms === null ? null : g.add("sum", [terms]);
+    },
   },
   /** inference: identity; lowered to x · mask in training mode */
   dropout: {
@@ -298,6 +381,7 @@ export const OPS: Record<OpKind, OpDef> = {
     shape: ([a]) => a!,
     eval: ([a]) => a!.data.slice(),
     grad: (_g, _n, adj) => [() => adj],
+    tangent: (_g, _n, [dx]) => dx ?? null,
   },
 };
 

@@ -16,7 +16,7 @@ export function printNode(g: Graph, id: NodeId): string {
   if (n.at.length > 0) attrs.push(`at [${n.at.join(", ")}]`);
   const args = [...n.inputs.map((i) => `%${i}`), ...attrs].join(", ");
   const head = `%${id} = ${n.op}${args ? " " + args : ""} : ${showShape(n.shape)}`;
-  const notes = [n.name ?? "", n.origin ? `line ${n.origin.line}` : "", n.backward ? "backward" : ""].filter((x) => x !== "");
+  const notes = [n.name ?? "", n.origin ? `line ${n.origin.line}` : "", n.backward ? "backward" : "", n.tangent ? "tangent" : ""].filter((x) => x !== "");
   return notes.length > 0 ? `${head.padEnd(48)} # ${notes.join("  ")}` : head;
 }
 

@@ -20,6 +20,73 @@ export interface Derivations {
   readonly params: readonly { readonly name: string; readonly shape: Shape; readonly equation: string }[];
 }
 
+/**
+ * The second-order derivation: the tangents along v (R{x} = ∂x(θ + εv)/∂ε at ε = 0) the tangent
+ * sweep built over the forward and the backward graph of the loss as written, and each
+ * parameter's part of H·v = R{∂L/∂θ} (Plan.hessian). `nnc explain --hessian` prints it; the
+ * tangent blocks of the emitted Hessian-vector functions carry the same text.
+ */
+export interface HessianDerivations {
+  /** the tangents of named forward values, by `.nn` line: `R{h} = 𝟙[h > 0] ⊙ (v_W x + v_b)` */
+  readonly forward: ReadonlyMap<number, { readonly text: string; readonly equations: readonly string[] }>;
+  /** the tangents of the adjoints of named forward values, by `.nn` line: `R{∂L/∂h} = …` */
+  readonly backward: ReadonlyMap<number, { readonly text: string; readonly equations: readonly string[] }>;
+  /** each parameter's part of H·v */
+  readonly params: readonly { readonly name: string; readonly shape: Shape; readonly equation: string }[];
+}
+
+/** The tangent sweep's result on the loss as written: the nodes from `firstTangent` on are its. */
+export interface Tangent extends Gradient {
+  readonly firstTangent: NodeId;
+  /** H·v = R{∂L/∂θ} for every parameter, in the model's order */
+  readonly hv: readonly NodeId[];
+}
+
+export function deriveHessian(t: Tangent, params: readonly { readonly name: string; readonly shape: Shape }[]): HessianDerivations {
+  const printer = new MathPrinter(t.graph, t.firstBackward, t.firstTangent);
+  const forward = new Map<number, { text: string; equations: string[] }>();
+  const backward = new Map<number, { text: string; equations: string[] }>();
+  for (let id = t.firstTangent; id < t.graph.nodes.length; id++) {
+    const n = t.graph.node(id);
+    const of = n.name === null || n.origin === null ? null : printer.tangentOf(n.name);
+    if (of === null) continue;
+    const into = n.backward ? backward : forward;
+    const s = into.get(n.origin!.line) ?? { text: n.origin!.text, equations: [] };
+    s.equations.push(`R{${of}} = ${printer.bounded(() => printer.expr(id, true))}`);
+    into.set(n.origin!.line, s);
+  }
+  return {
+    forward,
+    backward,
+    params: params.map((p, k) => {
+      const text = printer.bounded(() => {
+        const named = printer.expr(t.hv[k]!);
+        return named === `R{∂L/∂${p.name}}` ? printer.expr(t.hv[k]!, true) : named;
+      });
+      return { name: p.name, shape: p.shape, equation: `(H·v)_${p.name} = ${text}` };
+    }),
+  };
+}
+
+/** What the comments above the tangent blocks of a Hessian-vector function show, by `.nn` line (see derivationComments). */
+export function tangentComments(d: HessianDerivations, g: Graph, sinks: readonly Sink[]): { readonly forward: ReadonlyMap<number, readonly string[]>; readonly backward: ReadonlyMap<number, readonly string[]> } {
+  const forward = new Map<number, string[]>();
+  const backward = new Map<number, string[]>();
+  for (const [line, s] of d.forward) forward.set(line, [...s.equations]);
+  for (const [line, s] of d.backward) backward.set(line, [...s.equations]);
+  for (const sink of sinks) {
+    if (sink.kind !== "accumulate") continue;
+    const n = g.node(sink.node);
+    if (n.origin === null) continue;
+    const into = n.backward ? backward : forward;
+    const { equation } = d.params.find((p) => p.name === sink.param)!;
+    const list = into.get(n.origin.line) ?? [];
+    if (!list.includes(equation)) list.push(equation);
+    into.set(n.origin.line, list);
+  }
+  return { forward, backward };
+}
+
 export function derive(explained: Gradient, params: readonly { readonly name: string; readonly shape: Shape }[]): Derivations {
   const { graph: g, grads, firstBackward } = explained;
   const printer = new MathPrinter(g, firstBackward);
@@ -86,6 +153,8 @@ class MathPrinter {
   constructor(
     readonly g: Graph,
     readonly firstBackward: number,
+    /** the nodes from here on are the tangent sweep's (none by default) */
+    readonly firstTangent = Infinity,
   ) {
     for (let id = 0; id < firstBackward; id++) {
       const n = g.node(id);
@@ -120,6 +189,8 @@ class MathPrinter {
     const g = this.g;
     const n = g.node(id);
     if (!top && n.name !== null) {
+      const tangent = id >= this.firstTangent ? this.tangentOf(n.name) : null;
+      if (tangent !== null) return `R{${tangent}}`;
       if (id >= this.firstBackward && n.name.startsWith("d") && this.forwardNames.has(n.name.slice(1))) return `∂L/∂${n.name.slice(1)}`;
       if (id < this.firstBackward) return n.name;
     }
@@ -131,6 +202,8 @@ class MathPrinter {
       case "target":
       case "param":
         return n.ref;
+      case "direction":
+        return `v_${n.ref}`;
       case "neg":
         return `−${a(0)}`;
       case "add":
@@ -171,6 +244,15 @@ class MathPrinter {
     }
   }
 
+  /** what a tangent node's name `R_x` is the tangent of, as math (x, ∂L/∂x), or null for another name */
+  tangentOf(name: string): string | null {
+    if (!name.startsWith("R_")) return null;
+    const of = name.slice(2);
+    if (this.forwardNames.has(of)) return of;
+    if (of.startsWith("d") && this.forwardNames.has(of.slice(1))) return `∂L/∂${of.slice(1)}`;
+    return null;
+  }
+
   /** `print()`, or for an expression too long to read a note that says so */
   bounded(print: () => string): string {
     try {
@@ -189,6 +271,6 @@ class MathPrinter {
 
   wrap(id: NodeId): string {
     const s = this.expr(id);
-    return /^[\p{L}\p{N}_.∂/\[\], ·ᵀ]*$/u.test(s) && !/[ ]/.test(s) ? s : `(${s})`;
+    return /^[\p{L}\p{N}_.∂/\[\], ·ᵀ{}]*$/u.test(s) && !/[ ]/.test(s) ? s : `(${s})`;
   }
 }

@@ -8,6 +8,8 @@
  *                       graph (dropout = a mask drawn per sample) (specialize.ts)
  *   differentiate       ∂L/∂θ of the per-sample loss L in each, and ∂R/∂θ of the parameter-only
  *                       part R in the inference graph (autodiff/backprop.ts)
+ *   twice               H·v of L and of R, the tangent of those gradients along v, in a copy of
+ *                       the inference graph (autodiff/tangent.ts)
  *   sinks               return the loss, accumulate a gradient (or apply it, in update mode),
  *                       write an output (sinks.ts)
  *
@@ -15,11 +17,12 @@
  * graph is made by specialize. How a function is printed (lanes, unrolling, storage) is codegen's.
  */
 import { differentiate } from "../autodiff/backprop.js";
+import { tangents } from "../autodiff/tangent.js";
 import type { Graph, NodeId } from "../ir/graph.js";
 import type { Shape } from "../ir/shape.js";
 import { assertValid } from "../ir/verify.js";
 import type { Model } from "../semantics/model.js";
-import { derivationComments, derive, type Derivations } from "./derivations.js";
+import { derivationComments, derive, deriveHessian, tangentComments, type Derivations, type HessianDerivations, type Tangent } from "./derivations.js";
 import type { Sink } from "./sinks.js";
 import { inferenceMode, specialize, trainingMode } from "./specialize.js";
 import { splitLoss } from "./split-loss.js";
@@ -47,8 +50,12 @@ export interface PlannedFunction {
   readonly lossCell?: string;
   /** plain SGD fused into the backward pass: the accumulate sinks update the parameters in place */
   readonly update?: boolean;
+  /** a Hessian-vector product: takes `v` and `out`, the accumulate sinks add H·v to `out` */
+  readonly hessian?: boolean;
   /** the comment above each backward block: the equations it implements, by `.nn` line (derivations.ts) */
   readonly derivations: ReadonlyMap<number, readonly string[]>;
+  /** a Hessian-vector product's: the same above each tangent block (derivations.ts) */
+  readonly tangentDerivations?: { readonly forward: ReadonlyMap<number, readonly string[]>; readonly backward: ReadonlyMap<number, readonly string[]> };
 }
 
 /** A scalar loss differentiated in its graph. */
@@ -64,7 +71,7 @@ export interface Gradient {
 export interface Plan {
   /** the private per-sample functions, in the order they are emitted */
   readonly functions: readonly PlannedFunction[];
-  /** the loss has parameter-only terms: regularizerLoss and regularizerGradient exist */
+  /** the loss has parameter-only terms: regularizerLoss, regularizerGradient and regularizerHessianVector exist */
   readonly hasRegularizer: boolean;
   /** the parameters the parameter-only terms depend on */
   readonly regularized: readonly string[];
@@ -76,6 +83,10 @@ export interface Plan {
   readonly explained: Gradient & { readonly outputs: readonly NodeId[] };
   /** the equations of `explained` as text (derivations.ts): what `nnc explain` prints */
   readonly derivations: Derivations;
+  /** `explained` differentiated twice, in a copy of its graph: H·v by the tangent sweep (`nnc explain --hessian`) */
+  readonly hessian: Tangent;
+  /** the equations of `hessian` as text: what `nnc explain --hessian` prints */
+  readonly hessianDerivations: HessianDerivations;
 }
 
 export function plan(model: Model): Plan {
@@ -189,6 +200,36 @@ export function plan(model: Model): Plan {
     update: true,
   });
 
+  // second order, forward-over-reverse: H·v = d/dε ∇(θ + εv), the tangent of the inference graph's
+  // gradients along v, built in a copy of it so the first-order functions' graph stays as it was.
+  // Of the inference-mode loss: with dropout the training-mode objective is random.
+  const gh = gi.copy();
+  const hvL = tangents(gh, sampleGradsI, paramNodes(gh, infer.map));
+  assertValid(gh, "the tangent sweep of L in inference mode");
+  const hessian = { ...base, hessian: true, graph: gh } as const;
+  fns.push({
+    ...hessian,
+    ...cell,
+    name: "sampleHessianVector",
+    doc: "Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0].",
+    samples,
+    sinks: [...accumulate(hvL), { kind: "return", node: sampleLossI }],
+  });
+  if (split.paramOnly !== null) {
+    const regI = infer.map.get(split.paramOnly)!;
+    const regGrads = differentiated(gh, regI, paramNodes(gh, infer.map), "R in inference mode (for H·v)");
+    const hvR = tangents(gh, regGrads, paramNodes(gh, infer.map));
+    assertValid(gh, "the tangent sweep of R in inference mode");
+    fns.push({
+      ...hessian,
+      name: "regularizerHessianVector",
+      doc: "Adds H·v of the parameter-only terms to out; returns their value.",
+      samples: [],
+      sinks: [...accumulate(hvR), { kind: "return", node: regI }],
+      returns: "number",
+    });
+  }
+
   // the loss as written, for nnc explain
   const whole = specialized(src, [model.loss, ...outputs], "inference");
   const wrt = paramNodes(whole.graph, whole.map);
@@ -197,10 +238,20 @@ export function plan(model: Model): Plan {
   const grads = differentiated(whole.graph, loss, wrt, "the loss as written");
   const explained = { graph: whole.graph, loss, grads, firstBackward, outputs: outputs.map((o) => whole.map.get(o)!) };
   const derivations = derive(explained, params);
-  // each function's comments: the equations of the statements its backward blocks go through
-  const functions = fns.map((f) => ({ ...f, derivations: derivationComments(derivations, f.graph, f.sinks) }));
+  const hg = whole.graph.copy();
+  const firstTangent = hg.nodes.length;
+  const hv = tangents(hg, grads, paramNodes(hg, whole.map));
+  assertValid(hg, "the tangent sweep of the loss as written");
+  const hessianOfLoss: Tangent = { ...explained, graph: hg, firstTangent, hv };
+  const hessianDerivations = deriveHessian(hessianOfLoss, params);
+  // each function's comments: the equations of the statements its backward (and tangent) blocks go through
+  const functions = fns.map((f) => ({
+    ...f,
+    derivations: derivationComments(derivations, f.graph, f.sinks),
+    ...(f.hessian === true ? { tangentDerivations: tangentComments(hessianDerivations, f.graph, f.sinks) } : {}),
+  }));
 
-  return { functions, hasRegularizer: split.paramOnly !== null, regularized, explained, derivations };
+  return { functions, hasRegularizer: split.paramOnly !== null, regularized, explained, derivations, hessian: hessianOfLoss, hessianDerivations };
 }
 
 function specialized(src: Graph, roots: readonly NodeId[], mode: "inference" | "training") {

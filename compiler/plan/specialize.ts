@@ -18,7 +18,7 @@ export function specialize(src: Graph, roots: readonly NodeId[], replace: Replac
     if (!need[id]) continue;
     const n = src.node(id);
     // the copy, and whatever the rewrite rules make of it, comes from where the original came from
-    const here = g.at(n.origin, n.backward);
+    const here = g.at(n.origin, n.backward, n.tangent);
     const inputs = n.inputs.map((i) => map.get(i)!);
     const attrs = { num: n.num, ref: n.ref, at: n.at, shape: n.shape };
     const out = replace(here, n, inputs) ?? (n.inputs.length === 0 ? here.raw(n.op, [], attrs) : here.add(n.op, inputs, attrs));

@@ -10,13 +10,17 @@ import type { Bindings, Schedule } from "./types.js";
 export function nameBindings(spec: FunctionSpec, names: NameTable): Bindings {
   names.reserve("params");
   if (spec.grad) names.reserve("grad");
+  const hessian = spec.hessian === true;
+  if (hessian) names.reserve("v");
+  const accumulator = hessian ? names.reserve("out") : "grad";
   const random = spec.random ? names.reserve("random") : null;
   const lr = spec.update === true ? names.reserve("lr") : null;
   const sampleIndex = spec.samples.length > 0 ? names.reserve("n") : "n";
   const samples = spec.samples.map((s) => ({ name: s.name, array: names.fresh(s.name), shape: s.shape }));
   const outputs = spec.sinks.flatMap((s) => (s.kind === "output" ? [{ name: s.name, array: names.fresh(`${s.name}Out`) }] : []));
   const params = new Map(spec.params.map((p) => [p.name, names.fresh(p.name)] as const));
-  return { samples, sampleIndex, lr, outputs, random, params };
+  const directions = new Map(hessian ? spec.params.map((p) => [p.name, names.fresh(`v_${p.name}`)] as const) : []);
+  return { samples, sampleIndex, lr, outputs, random, params, directions, accumulator };
 }
 
 export function nameLaneLoop(count: number, names: NameTable): Schedule["lanes"] {

@@ -60,6 +60,14 @@ export interface FunctionSpec {
    * (Schedule.accumulated, schedule/update.ts). See docs/generated-module.md.
    */
   readonly update?: boolean;
+  /**
+   * A Hessian-vector product: the function takes `v: Params` (the direction, read by the graph's
+   * direction leaves) and `out: Params` after the sample arguments, and its accumulate sinks add
+   * to `out` instead of `grad` (autodiff/tangent.ts, docs/generated-module.md).
+   */
+  readonly hessian?: boolean;
   /** the derivation, for the comment above each backward block: its equations by `.nn` line (Plan.derivations) */
   readonly derivations?: ReadonlyMap<number, readonly string[]>;
+  /** the same for each tangent block of a Hessian-vector product, of the forward and of the backward pass (Plan.hessian) */
+  readonly tangentDerivations?: { readonly forward: ReadonlyMap<number, readonly string[]>; readonly backward: ReadonlyMap<number, readonly string[]> };
 }

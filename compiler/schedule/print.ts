@@ -19,6 +19,7 @@ export function printSchedule(s: Schedule): string {
   const label = (id: NodeId): string => {
     const n = g.node(id);
     if (n.op === "param" || n.op === "input" || n.op === "target") return n.ref;
+    if (n.op === "direction") return `v.${n.ref}`;
     if (n.op === "const") return String(n.num);
     return n.name ?? `%${id}`;
   };
@@ -87,8 +88,9 @@ function head(s: Schedule): string {
     if (names.length > 0) parts.push(`${what} ${names.join(" ")}`);
   };
   list("uses", s.usedParams);
+  list("directions", s.usedDirections);
   list("in place", s.inPlace);
-  list("grad", s.accumulated);
+  list(s.bindings.accumulator, s.accumulated);
   list("placed", s.placements.map((p) => (p.grad ? `∂${p.param}` : p.param)));
   return parts.join("  ");
 }

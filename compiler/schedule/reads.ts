@@ -13,7 +13,7 @@ export function paramsReadBy(g: Graph, storage: ReadonlyMap<NodeId, Storage>, st
 }
 
 /** The parameters the expressions of `roots` read: a walk through the nodes that are not stored. */
-export function paramsRead(g: Graph, storage: ReadonlyMap<NodeId, Storage>, roots: readonly NodeId[]): Set<string> {
+export function paramsRead(g: Graph, storage: ReadonlyMap<NodeId, Storage>, roots: readonly NodeId[], leaf: "param" | "direction" = "param"): Set<string> {
   const found = new Set<string>();
   const seen = new Set<NodeId>();
   const todo = [...roots];
@@ -22,7 +22,7 @@ export function paramsRead(g: Graph, storage: ReadonlyMap<NodeId, Storage>, root
     if (seen.has(id) || storage.has(id)) continue;
     seen.add(id);
     const node = g.node(id);
-    if (node.op === "param") found.add(node.ref);
+    if (node.op === leaf) found.add(node.ref);
     else todo.push(...node.inputs);
   }
   return found;
@@ -49,6 +49,13 @@ function rootsOf(g: Graph, step: Step): readonly NodeId[] {
     case "return":
       return [step.node];
   }
+}
+
+/** The parameters whose direction (a Hessian-vector product's v) the steps read, in spec.params order. */
+export function directionsUsed(f: Updated): string[] {
+  const used = new Set<string>();
+  for (const step of f.steps) for (const p of paramsRead(f.graph, f.storage, rootsOf(f.graph, step), "direction")) used.add(p);
+  return f.spec.params.map((p) => p.name).filter((p) => used.has(p));
 }
 
 /** The parameters the steps read or update in place, in spec.params order. */

@@ -9,7 +9,7 @@ import { chooseLanes } from "./lanes.js";
 import { denseKernels } from "./kernels.js";
 import { materialize } from "./materialize.js";
 import { chooseModes } from "./mode.js";
-import { paramsUsed } from "./reads.js";
+import { directionsUsed, paramsUsed } from "./reads.js";
 import { fuseSoftmax } from "./softmax.js";
 import { orderSteps } from "./steps.js";
 import { assignStorage } from "./storage.js";
@@ -40,6 +40,7 @@ export function scheduleFunction(spec: FunctionSpec, mod: ModuleContext): Schedu
     lanes,
     storage: f.storage,
     usedParams: paramsUsed(f),
+    usedDirections: directionsUsed(f),
     inPlace: f.inPlace,
     accumulated: f.accumulated,
     steps: f.steps,

@@ -156,6 +156,10 @@ export interface Bindings {
   readonly random: string | null;
   /** the local alias of each parameter's array, by parameter name */
   readonly params: ReadonlyMap<string, string>;
+  /** a Hessian-vector product (FunctionSpec.hessian): the local alias of each parameter's direction v[name] */
+  readonly directions: ReadonlyMap<string, string>;
+  /** the argument the accumulate sinks add to: `grad`, or `out` for a Hessian-vector product */
+  readonly accumulator: string;
 }
 
 export interface Schedule {
@@ -178,6 +182,8 @@ export interface Schedule {
   readonly storage: ReadonlyMap<NodeId, Storage>;
   /** the parameters the steps read or update in place (the arrays the function binds), in spec.params order */
   readonly usedParams: readonly string[];
+  /** the parameters whose direction v[name] the steps read (a Hessian-vector product's), in spec.params order */
+  readonly usedDirections: readonly string[];
   /** update mode: the parameters updated in place, by an update step or an update sweep */
   readonly inPlace: readonly string[];
   /** the parameters whose gradient the steps add to grad (in update mode, those that cannot be updated in place) */

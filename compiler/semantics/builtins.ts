@@ -6,6 +6,7 @@
  */
 import type { Graph, NodeId } from "../ir/graph.js";
 import { broadcastShapes, numel, sameShape, showShape, type Shape } from "../ir/shape.js";
+import type { TargetDomain } from "./model.js";
 
 export interface ArgSpec {
   readonly name: string;
@@ -22,6 +23,8 @@ export interface Builtin {
   readonly check: (shapes: readonly Shape[]) => CheckFailure | null;
   /** tensor arguments as nodes; constant arguments as numbers, in `args` order */
   readonly lower: (g: Graph, x: readonly NodeId[], k: readonly number[]) => NodeId;
+  /** a loss whose target argument (index `arg`) must lie in `domain` when it is a target as is */
+  readonly target?: { readonly arg: number; readonly domain: TargetDomain };
 }
 
 const t = (name: string): ArgSpec => ({ name });
@@ -86,8 +89,13 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   mean: { args: [t("a")], check: any, lower: (g, [a]) => g.add("mul", [g.c(1 / numel(g.shape(a!))), sum(g, a!)]) },
   sumsq: { args: [t("a")], check: any, lower: (g, [a]) => sum(g, g.add("pow", [a!], { num: 2 })) },
   sumabs: { args: [t("a")], check: any, lower: (g, [a]) => sum(g, g.add("abs", [a!])) },
-  cross_entropy: { args: [t("p"), t("t")], check: same, lower: (g, [p, tt]) => g.add("cross_entropy", [p!, tt!]) },
-  binary_cross_entropy: { args: [t("p"), t("t")], check: same, lower: (g, [p, tt]) => g.add("binary_cross_entropy", [p!, tt!]) },
+  cross_entropy: { args: [t("p"), t("t")], check: same, lower: (g, [p, tt]) => g.add("cross_entropy", [p!, tt!]), target: { arg: 1, domain: "distribution" } },
+  binary_cross_entropy: {
+    args: [t("p"), t("t")],
+    check: same,
+    lower: (g, [p, tt]) => g.add("binary_cross_entropy", [p!, tt!]),
+    target: { arg: 1, domain: "probability" },
+  },
   // mse(y, t) = mean over components of (y − t)²
   mse: {
     args: [t("y"), t("t")],
@@ -99,6 +107,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     args: [t("f"), t("t")],
     check: same,
     lower: (g, [f, tt]) => sum(g, g.add("max", [g.c(0), g.add("sub", [g.c(1), g.add("mul", [tt!, f!])])])),
+    target: { arg: 1, domain: "sign" },
   },
   // gaussian_nll(mu, t, σ) = Σ ½ log 2π + log σ + (t − mu)² / (2σ²)
   gaussian_nll: {

@@ -11,7 +11,7 @@ import { newGraph } from "../optimize/new-graph.js";
 import { broadcastShapes, matmulShape, numel, showShape, type Shape } from "../ir/shape.js";
 import type { Arg, Binary, Call, Expr, Ident, Program, Stmt } from "../syntax/ast.js";
 import { ACTIVATIONS, BUILTINS, RELU_LIKE, type Builtin } from "./builtins.js";
-import type { InitSpec, Model, OutputInfo, ParamInfo, TensorInfo } from "./model.js";
+import type { InitSpec, Model, OutputInfo, ParamInfo, TargetDomain, TensorInfo } from "./model.js";
 import { checkTrainBlock } from "./train-block.js";
 import { reachable } from "../ir/walk.js";
 
@@ -51,6 +51,8 @@ class Elaborator {
   /** names defined by equations/layers that appear later in the file, for "used before defined" */
   readonly later = new Set<string>();
   hasDropout = false;
+  /** per target, the domains its losses require (Builtin.target) */
+  readonly targetDomains: Record<string, TargetDomain[]> = {};
 
   constructor(
     readonly program: Program,
@@ -190,6 +192,7 @@ class Elaborator {
       consts: this.consts,
       train,
       hasDropout: this.hasDropout,
+      targetDomains: this.targetDomains,
     };
   }
 
@@ -539,6 +542,14 @@ class Elaborator {
         return null;
       }
       this.hasDropout = true;
+    }
+    if (f.target !== undefined) {
+      // only a target given as is: `0.9 * t + 0.05` (label smoothing) is the user's own business
+      const target = this.targets.find((tt) => tt.node === nodes[f.target!.arg]);
+      if (target !== undefined) {
+        const list = (this.targetDomains[target.name] ??= []);
+        if (!list.includes(f.target.domain)) list.push(f.target.domain);
+      }
     }
     return f.lower(this.g, nodes, nums);
   }

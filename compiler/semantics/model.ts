@@ -27,7 +27,7 @@ export interface OutputInfo {
 }
 
 export interface OptimizerConfig {
-  readonly name: "sgd" | "momentum" | "nesterov" | "adagrad" | "rmsprop" | "adam" | "lbfgs";
+  readonly name: "sgd" | "momentum" | "nesterov" | "adagrad" | "rmsprop" | "adam" | "lbfgs" | "newton" | "newton_cg";
   readonly args: Readonly<Record<string, number>>;
 }
 
@@ -51,6 +51,13 @@ export interface TrainConfig {
   readonly normalize?: "zscore" | "none";
 }
 
+/**
+ * What a loss requires of a target given to it as is, e.g. `t` in `binary_cross_entropy(y, t)`:
+ * "probability" each value in [0, 1], "distribution" values ≥ 0 that sum to 1 per sample (one-hot
+ * or soft labels), "sign" each value −1 or +1. The data loaders check it (runtime/data/domains.ts).
+ */
+export type TargetDomain = "probability" | "distribution" | "sign";
+
 export interface Model {
   readonly name: string;
   readonly graph: Graph;
@@ -65,4 +72,6 @@ export interface Model {
   readonly consts: Readonly<Record<string, number>>;
   readonly train: TrainConfig;
   readonly hasDropout: boolean;
+  /** per target, the domains of the losses it is given to as is (see TargetDomain) */
+  readonly targetDomains: Readonly<Record<string, readonly TargetDomain[]>>;
 }

@@ -12,7 +12,12 @@ export const OPTIMIZERS: Readonly<Record<OptimizerConfig["name"], Readonly<Recor
   rmsprop: { lr: 0.001, gamma: 0.9, eps: 1e-8 },
   adam: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
   lbfgs: { history: 10, lr: 1 },
+  newton: { damping: 1e-4 },
+  newton_cg: { damping: 1e-4, iterations: 50 },
 };
+
+/** The optimizers that take one iteration per epoch on the whole training set (runtime/full-batch.ts). */
+export const FULL_BATCH_OPTIMIZERS = ["lbfgs", "newton", "newton_cg"] as const satisfies readonly OptimizerConfig["name"][];
 
 export const SCHEDULES: Readonly<Record<ScheduleConfig["name"], Readonly<Record<string, number>>>> = {
   constant: {},

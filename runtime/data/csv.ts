@@ -22,6 +22,8 @@
  */
 import { StringDecoder } from "node:string_decoder";
 import { DataError, type Dataset, type DataShape } from "../types.js";
+import { targetViolation, type TargetDomain } from "./domains.js";
+import { DATA_LIMITS, type DataLimits } from "./files.js";
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -55,11 +57,6 @@ function oneHotTarget(shape: DataShape): { name: string; classes: number } | nul
   const [name, dims] = targets[0]!;
   if (dims.length !== 1 || dims[0]! < 2) return null;
   return { name, classes: dims[0]! };
-}
-
-function unquote(cell: string): string {
-  const s = cell.trim();
-  return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1).trim() : s;
 }
 
 function positionalLayout(file: string, shape: DataShape, found: number): Layout {
@@ -152,6 +149,53 @@ function isBlank(line: string): boolean {
   return true;
 }
 
+const QUOTE = 34;
+const COMMA = 44;
+const isSpace = (c: number) => c === 32 || c === 9 || c === 13;
+
+/**
+ * The cells of one record that holds a quote, by RFC 4180: a cell may be quoted whole ("4.54",
+ * "a, b"), a quote inside it doubled (""); spaces around a quoted cell are allowed. Cells are
+ * trimmed. A quote inside an unquoted cell, or text after a closing quote, is an error.
+ */
+export function splitQuoted(text: string, file: string, row: number): string[] {
+  const cells: string[] = [];
+  const n = text.length;
+  for (let i = 0; ; ) {
+    let j = i;
+    while (j < n && isSpace(text.charCodeAt(j))) j++;
+    if (j < n && text.charCodeAt(j) === QUOTE) {
+      let value = "";
+      let k = j + 1;
+      for (;;) {
+        const q = text.indexOf('"', k);
+        if (q < 0) throw new DataError(file, "a quoted value is not closed (its closing quote is missing)", row, cells.length + 1);
+        value += text.slice(k, q);
+        if (text.charCodeAt(q + 1) !== QUOTE) {
+          k = q + 1;
+          break;
+        }
+        value += '"';
+        k = q + 2;
+      }
+      while (k < n && isSpace(text.charCodeAt(k))) k++;
+      if (k < n && text.charCodeAt(k) !== COMMA)
+        throw new DataError(file, "text after the closing quote of a quoted value; a quote inside a value is written twice (\"\")", row, cells.length + 1);
+      cells.push(value.trim());
+      if (k >= n) return cells;
+      i = k + 1;
+    } else {
+      const comma = text.indexOf(",", i);
+      const cell = text.slice(i, comma < 0 ? n : comma);
+      if (cell.includes('"'))
+        throw new DataError(file, `a quote inside an unquoted value: quote the whole value, writing its quotes twice ("a ""b"" c")`, row, cells.length + 1);
+      cells.push(cell.trim());
+      if (comma < 0) return cells;
+      i = comma + 1;
+    }
+  }
+}
+
 /** Rows allocated before the first growth. */
 const INITIAL_ROWS = 64;
 
@@ -187,23 +231,43 @@ interface Dest {
   readonly name: string;
 }
 
+/** A target whose values must lie in a loss's domain, and the 1-based file column of each of its elements. */
+interface Checked {
+  readonly name: string;
+  readonly rows: Rows;
+  readonly domains: readonly TargetDomain[];
+  readonly columns: Int32Array;
+}
+
 /**
- * The parser: text is pushed in pieces of any size (a line may span pieces) and handled one line
- * at a time, so a file is parsed without ever holding its text whole (see parseCsvBytes).
+ * The parser: text is pushed in pieces of any size (a record may span pieces) and handled one
+ * record at a time, so a file is parsed without ever holding its text whole (see parseCsvBytes).
+ *
+ * Records end at LF, CRLF or a lone CR, except inside a quoted value (RFC 4180), which may hold
+ * line breaks: a record ends only where the quotes before it are balanced. `row` counts lines.
  */
 class CsvParser {
-  /** the 1-based number of the current line */
-  private row = 0;
+  /** lines ended so far; the current record starts on line `recordRow` */
+  private lines = 0;
+  private recordRow = 1;
   private count = 0;
   private capacity = INITIAL_ROWS;
-  /** characters of the lines handled so far, with their '\n', and of those up to the header */
+  /** the most rows the values limit allows */
+  private maxRows = Infinity;
+  /** characters of the lines handled so far, with their line breaks, and of those up to the header */
   private seen = 0;
   private headerSeen = 0;
-  /** the pieces of a line that has not ended yet */
+  /** the pieces of a record that has not ended yet, their length, and whether they hold an odd number of quotes */
   private pending: string[] = [];
+  private pendingLength = 0;
+  private inQuotes = false;
+  private hasQuote = false;
+  /** the last piece ended with CR: an LF starting the next one belongs to it */
+  private skipLf = false;
   private header: string[] | null = null;
   private byName = false;
   private dest: Dest[] = [];
+  private checked: Checked[] = [];
   private inputs: Record<string, Rows> = {};
   private targets: Record<string, Rows> = {};
 
@@ -212,68 +276,146 @@ class CsvParser {
     private readonly file: string,
     private readonly shape: DataShape,
     private readonly size: number,
+    private readonly limits: DataLimits,
   ) {}
 
   push(text: string): void {
+    const n = text.length;
+    if (n === 0) return;
     let start = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      const piece = text.slice(start, nl);
-      if (this.pending.length === 0) this.line(piece);
-      else {
-        this.pending.push(piece);
-        this.line(this.pending.join(""));
-        this.pending = [];
-      }
-      start = nl + 1;
+    if (this.skipLf) {
+      this.skipLf = false;
+      if (text.charCodeAt(0) === 10) start = 1;
     }
-    if (start < text.length) this.pending.push(text.slice(start));
+    // the next LF, CR and quote at or after `start`, looked up again only once passed (-1: none left)
+    let lf = -2;
+    let cr = -2;
+    let q = -2;
+    while (start < n) {
+      if (lf !== -1 && lf < start) lf = text.indexOf("\n", start);
+      if (cr !== -1 && cr < start) cr = text.indexOf("\r", start);
+      const end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+      const stop = end < 0 ? n : end;
+      if (q !== -1 && q < start) q = text.indexOf('"', start);
+      for (; q >= 0 && q < stop; q = text.indexOf('"', q + 1)) {
+        this.inQuotes = !this.inQuotes;
+        this.hasQuote = true;
+      }
+      if (end < 0) {
+        this.append(text.slice(start));
+        return;
+      }
+      let next = end + 1;
+      if (text.charCodeAt(end) === 13) {
+        if (next === n) this.skipLf = true;
+        else if (text.charCodeAt(next) === 10) next++;
+      }
+      this.lines++;
+      if (this.inQuotes) this.append(text.slice(start, next)); // a line break inside a quoted value
+      else {
+        this.seen += next - start;
+        this.record(this.pending.length === 0 ? this.checkLength(text.slice(start, end)) : this.joined(text.slice(start, end)));
+      }
+      start = next;
+    }
   }
 
   end(): Dataset<Float64Array> {
-    // the text after the last '\n' (empty after a final newline) is a line too
-    this.line(this.pending.join(""));
-    this.pending = [];
+    if (this.inQuotes) {
+      // a stray quote in an unquoted value is the likelier mistake: splitQuoted names its column
+      splitQuoted(this.joined(""), this.file, this.recordRow);
+      throw new DataError(this.file, "a quoted value opened on this line is not closed before the end of the file", this.recordRow);
+    }
+    // the text after the last line break (empty after a final one) is a record too
+    this.record(this.joined(""));
     if (this.header === null) throw new DataError(this.file, "the file is empty; expected a header line and data rows");
     if (this.count === 0) throw new DataError(this.file, "the file has a header but no data rows");
     const take = (m: Record<string, Rows>) => Object.fromEntries(Object.entries(m).map(([k, r]) => [k, r.take(this.count)]));
     return { count: this.count, inputs: take(this.inputs), targets: take(this.targets) };
   }
 
-  /** One line, without its '\n' (a CR before it is whitespace to every rule). */
-  private line(text: string): void {
-    this.row++;
-    this.seen += text.length + 1;
-    if (this.header === null) this.readHeader(this.row === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    else if (!isBlank(text)) this.readRow(text);
+  private append(piece: string): void {
+    this.pending.push(piece);
+    this.pendingLength += piece.length;
+    this.seen += piece.length;
+    if (this.pendingLength > this.limits.lineChars) this.tooLong();
+  }
+
+  private joined(last: string): string {
+    const text = this.pending.length === 0 ? last : this.pending.join("") + last;
+    this.pending = [];
+    this.pendingLength = 0;
+    return this.checkLength(text);
+  }
+
+  private checkLength(text: string): string {
+    if (text.length > this.limits.lineChars) this.tooLong();
+    return text;
+  }
+
+  private tooLong(): never {
+    throw new DataError(
+      this.file,
+      `this line is longer than ${this.limits.lineChars.toLocaleString("en-US")} characters, the most a CSV record may have${this.inQuotes ? " (inside a quoted value that is never closed?)" : " (is this a CSV file?)"}`,
+      this.recordRow,
+    );
+  }
+
+  /** One record, without its line break. */
+  private record(text: string): void {
+    const row = this.recordRow;
+    const quoted = this.hasQuote;
+    this.recordRow = this.lines + 1;
+    this.hasQuote = false;
+    if (this.header === null) this.readHeader(row === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, row, quoted);
+    else if (!isBlank(text)) {
+      if (this.count === this.capacity) this.grow(row);
+      if (quoted) this.readCells(splitQuoted(text, this.file, row), row);
+      else this.readRow(text, row);
+      if (this.checked.length > 0) this.checkTargets(row);
+      this.count++;
+    }
   }
 
   /** The header is the first non-blank line; lines before it are skipped but counted. */
-  private readHeader(text: string): void {
-    const line = text.trim();
-    if (line === "") return;
-    const header = line.split(",").map(unquote);
+  private readHeader(text: string, row: number, quoted: boolean): void {
+    if (isBlank(text)) return;
+    const header = quoted ? splitQuoted(text, this.file, row) : text.split(",").map((c) => c.trim());
     if (header.every((h) => h !== "" && isNumeric(h)))
       throw new DataError(
         this.file,
         "the first line holds numbers, not column names; a CSV data file must start with a header line (for example x_0,x_1,t)",
-        this.row,
+        row,
       );
     const layout = namedLayout(this.file, this.shape, header) ?? positionalLayout(this.file, this.shape, header.length);
+    const values = [...Object.values(this.shape.inputs), ...Object.values(this.shape.targets)].reduce((s, d) => s + size(d), 0);
+    this.maxRows = values > 0 ? Math.floor(this.limits.values / values) : Infinity;
+    this.capacity = Math.min(this.capacity, this.maxRows);
     const alloc = (entries: Record<string, number[]>) =>
       Object.fromEntries(Object.entries(entries).map(([k, d]) => [k, new Rows(size(d), this.capacity)]));
     this.inputs = alloc(this.shape.inputs);
     this.targets = alloc(this.shape.targets);
     this.dest = layout.columns.map((c) => ({ rows: (c.isTarget ? this.targets : this.inputs)[c.array]!, offset: c.offset, classes: c.classes, name: c.array }));
+    this.checked = Object.entries(this.shape.targetDomains ?? {})
+      .filter(([name, domains]) => domains.length > 0 && this.targets[name] !== undefined)
+      .map(([name, domains]) => {
+        const rows = this.targets[name]!;
+        const columns = new Int32Array(rows.stride);
+        layout.columns.forEach((c, j) => {
+          if (!c.isTarget || c.array !== name) return;
+          if (c.classes > 0) columns.fill(j + 1);
+          else columns[c.offset] = j + 1;
+        });
+        return { name, rows, domains, columns };
+      });
     this.byName = layout.byName;
     this.header = header;
     this.headerSeen = this.seen;
   }
 
-  private readRow(text: string): void {
-    if (this.count === this.capacity) this.grow();
-    const { file, row, count, dest } = this;
-    const header = this.header!;
-    const width = header.length;
+  /** A record without quotes: cells are found as they are read (the fast path). */
+  private readRow(text: string, row: number): void {
+    const width = this.header!.length;
     const end = text.length;
     let cellStart = 0;
     let col = 0;
@@ -282,64 +424,115 @@ class CsvParser {
       if (cellEnd < 0) cellEnd = end;
       if (col >= width) {
         let cells = col;
-        for (let i = cellStart - 1; i < end; i++) if (text.charCodeAt(i) === 44) cells++;
-        throw new DataError(file, `this row has ${cells} cells but the header has ${width} columns (extra value)`, row, width + 1);
+        for (let i = cellStart - 1; i < end; i++) if (text.charCodeAt(i) === COMMA) cells++;
+        this.extraCells(cells, row);
       }
-      const cell = text.slice(cellStart, cellEnd).trim();
-      const d = dest[col]!;
-      if (cell === "") throw new DataError(file, `empty value in column ${col + 1}${this.byName ? ` ('${header[col]}')` : ""}; expected a number`, row, col + 1);
-      const v = isNumeric(cell) ? Number(cell) : NaN;
-      if (!Number.isFinite(v)) throw new DataError(file, `'${cell}' is not a number${this.byName ? ` (column '${header[col]}')` : ""}`, row, col + 1);
-      if (d.classes > 0) {
-        if (!Number.isInteger(v) || v < 0 || v >= d.classes)
-          throw new DataError(
-            file,
-            `class label '${cell}' is not valid: the target ${d.name}[${d.classes}] takes one integer class 0..${d.classes - 1} in this column`,
-            row,
-            col + 1,
-          );
-        d.rows.data[count * d.rows.stride + v] = 1;
-      } else {
-        d.rows.data[count * d.rows.stride + d.offset] = v;
-      }
+      this.cell(text.slice(cellStart, cellEnd).trim(), row, col);
       col++;
       if (cellEnd >= end) break;
       cellStart = cellEnd + 1;
     }
-    if (col < width)
-      throw new DataError(file, `this row has ${col} ${col === 1 ? "cell" : "cells"} but the header has ${width} columns (missing value)`, row, col + 1);
-    this.count++;
+    if (col < width) this.missingCells(col, row);
+  }
+
+  /** A record split by splitQuoted. */
+  private readCells(cells: string[], row: number): void {
+    const width = this.header!.length;
+    if (cells.length > width) this.extraCells(cells.length, row);
+    cells.forEach((c, col) => this.cell(c, row, col));
+    if (cells.length < width) this.missingCells(cells.length, row);
+  }
+
+  private extraCells(cells: number, row: number): never {
+    const width = this.header!.length;
+    throw new DataError(this.file, `this row has ${cells} cells but the header has ${width} columns (extra value)`, row, width + 1);
+  }
+
+  private missingCells(cells: number, row: number): never {
+    const width = this.header!.length;
+    throw new DataError(this.file, `this row has ${cells} ${cells === 1 ? "cell" : "cells"} but the header has ${width} columns (missing value)`, row, cells + 1);
+  }
+
+  /** One trimmed cell of column `col` (0-based) into the current row. */
+  private cell(cell: string, row: number, col: number): void {
+    const { file, count } = this;
+    const d = this.dest[col]!;
+    if (cell === "") throw new DataError(file, `empty value in column ${col + 1}${this.byName ? ` ('${this.header![col]}')` : ""}; expected a number`, row, col + 1);
+    const v = isNumeric(cell) ? Number(cell) : NaN;
+    if (!Number.isFinite(v)) throw new DataError(file, `'${cell}' is not a number${this.byName ? ` (column '${this.header![col]}')` : ""}`, row, col + 1);
+    if (d.classes > 0) {
+      if (!Number.isInteger(v) || v < 0 || v >= d.classes)
+        throw new DataError(
+          file,
+          `class label '${cell}' is not valid: the target ${d.name}[${d.classes}] takes one integer class 0..${d.classes - 1} in this column`,
+          row,
+          col + 1,
+        );
+      d.rows.data[count * d.rows.stride + v] = 1;
+    } else {
+      d.rows.data[count * d.rows.stride + d.offset] = v;
+    }
+  }
+
+  /** The current row's targets against their losses' domains (domains.ts). */
+  private checkTargets(row: number): void {
+    for (const c of this.checked)
+      for (const domain of c.domains) {
+        const bad = targetViolation(domain, c.name, c.rows.data, this.count * c.rows.stride, c.rows.stride);
+        if (bad !== null) throw new DataError(this.file, bad.detail, row, c.columns[bad.element]);
+      }
   }
 
   /** At least doubles, so rows cost amortized O(1); with a known size, grows at once to the row
-   * count the rows so far predict (plus 5%), so that a large file is not copied log₂(rows) times. */
-  private grow(): void {
+   * count the rows so far predict (plus 5%), so that a large file is not copied log₂(rows) times.
+   * Never beyond the values limit. */
+  private grow(row: number): void {
+    if (this.count >= this.maxRows) {
+      const values = this.limits.values.toLocaleString("en-US");
+      throw new DataError(this.file, `more than ${this.maxRows.toLocaleString("en-US")} rows, which would be more than ${values} numbers, the most a data set may hold`, row);
+    }
     const rowChars = (this.seen - this.headerSeen) / (this.count + 1); // with the row being read
     const predicted = this.size > 0 ? Math.ceil(((this.size - this.headerSeen) / rowChars) * 1.05) : 0;
-    this.capacity = Math.max(2 * this.capacity, predicted);
+    this.capacity = Math.min(Math.max(2 * this.capacity, predicted), this.maxRows);
     for (const r of [...Object.values(this.inputs), ...Object.values(this.targets)]) r.resize(this.capacity);
   }
 }
 
 /** Parses CSV text (see the module comment for the column mapping). */
-export function parseCsv(text: string, file: string, shape: DataShape): Dataset<Float64Array> {
-  const parser = new CsvParser(file, shape, text.length);
+export function parseCsv(text: string, file: string, shape: DataShape, limits: DataLimits = DATA_LIMITS): Dataset<Float64Array> {
+  const parser = new CsvParser(file, shape, text.length, limits);
   parser.push(text);
   return parser.end();
 }
 
-/**
- * Parses UTF-8 CSV that arrives in chunks of bytes, e.g. a file read piece by piece: a line or a
- * character may span chunks. `size` is the total in bytes if known (else 0). The result is
- * parseCsv's on the decoded text, errors included.
- */
-export function parseCsvBytes(chunks: Iterable<Uint8Array>, file: string, shape: DataShape, size = 0): Dataset<Float64Array> {
-  const parser = new CsvParser(file, shape, size);
+/** A CSV parser fed UTF-8 bytes in chunks of any size: a record or a character may span chunks. */
+export interface CsvBytesParser {
+  write(bytes: Uint8Array): void;
+  end(): Dataset<Float64Array>;
+}
+
+/** `size` is the total in bytes if known (else 0): it only predicts the row count. */
+export function csvBytesParser(file: string, shape: DataShape, size = 0, limits: DataLimits = DATA_LIMITS): CsvBytesParser {
+  const parser = new CsvParser(file, shape, size, limits);
   // StringDecoder decodes exactly as Buffer#toString (invalid bytes become U+FFFD alike), into
   // ordinary strings (TextDecoder's piled up as external memory until a full GC), and keeps a
   // byte-order mark, for the parser to remove as parseCsv does
   const decoder = new StringDecoder("utf8");
-  for (const chunk of chunks) parser.push(decoder.write(chunk));
-  parser.push(decoder.end());
+  return {
+    write: (bytes) => parser.push(decoder.write(bytes)),
+    end: () => {
+      parser.push(decoder.end());
+      return parser.end();
+    },
+  };
+}
+
+/**
+ * Parses UTF-8 CSV that arrives in chunks of bytes, e.g. a file read piece by piece. The result
+ * is parseCsv's on the decoded text, errors included.
+ */
+export function parseCsvBytes(chunks: Iterable<Uint8Array>, file: string, shape: DataShape, size = 0, limits: DataLimits = DATA_LIMITS): Dataset<Float64Array> {
+  const parser = csvBytesParser(file, shape, size, limits);
+  for (const chunk of chunks) parser.write(chunk);
   return parser.end();
 }

@@ -2,16 +2,18 @@
  * Data sets for training and prediction: loading (CSV, gzipped CSV, MNIST IDX), z-score
  * normalization, seeded train/validation splits and subsets.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, existsSync, readSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { arrayLike } from "../precision.js";
 import { DataError, type Dataset, type DataShape, type FloatArray, type Normalization } from "../types.js";
-import { parseCsvBytes } from "./csv.js";
-import { IDX_IMAGES_MAGIC, loadIdxPair, maybeGunzip } from "./idx.js";
+import { csvBytesParser, parseCsvBytes, splitQuoted } from "./csv.js";
+import { DATA_LIMITS, fileSize, gunzipChunks, gunzipHead, io, isGzip, openDataFile, type DataLimits } from "./files.js";
+import { IDX_IMAGES_MAGIC, loadIdxPair } from "./idx.js";
 import { mulberry32 } from "../random.js";
 
 export { columnNames, parseCsv } from "./csv.js";
 export { loadIdxPair, parseIdx, type IdxFile } from "./idx.js";
+export { DATA_LIMITS, type DataLimits } from "./files.js";
 
 const IMAGES_PART = "images-idx3";
 const LABELS_PART = "labels-idx1";
@@ -19,15 +21,6 @@ const LABELS_PART = "labels-idx1";
 /** Bytes read at a time when streaming a CSV file: a chunk's text stays below V8's large-object
  * size, so it dies young (1 MiB chunks piled up until a full GC: +48 MB resident on a 56 MB file). */
 export const CSV_CHUNK_BYTES = 1 << 16;
-
-/** Runs a file operation, turning its failure into a DataError. */
-function io<T>(file: string, op: () => T): T {
-  try {
-    return op();
-  } catch (e) {
-    throw new DataError(file, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
 
 /** The rest of an open file in chunks of at most `size` bytes, all in one reused buffer (the
  * consumer decodes a chunk before asking for the next). */
@@ -40,7 +33,6 @@ function* slices(bytes: Uint8Array, size: number): Generator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
-const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 const isIdxImages = (b: Uint8Array) => b.length >= 4 && new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false) === IDX_IMAGES_MAGIC;
 
 /** The labels file that goes with an IDX images file: `…images-idx3…` → `…labels-idx1…`. */
@@ -52,38 +44,66 @@ export function idxLabelsFile(imagesFile: string): string {
  * Loads a data file into the model's layout, by its name: `.csv` / `.csv.gz` are CSV (see
  * csv.ts); an IDX images file (`*-images-idx3-ubyte`, optionally `.gz`) is paired with the labels
  * file of the same name with `images-idx3` replaced by `labels-idx1` (needed only when the model
- * has targets). Any other name is sniffed: IDX images by their magic number, else CSV.
+ * has targets). Any other name is sniffed: IDX images by their magic number, else CSV. Only
+ * regular files are read, within DATA_LIMITS (docs/limits.md).
  */
-export function loadDataset(file: string, shape: DataShape): Dataset<Float64Array> {
+export function loadDataset(file: string, shape: DataShape, limits: DataLimits = DATA_LIMITS): Dataset<Float64Array> {
   const name = basename(file);
   const needLabels = Object.keys(shape.targets).length > 0;
   if (name.includes(LABELS_PART))
     throw new DataError(file, `this is an IDX labels file; give the images file (${name.replace(LABELS_PART, IMAGES_PART)}) and the labels are found next to it`);
-  if (name.includes(IMAGES_PART)) return loadIdxPair(file, pairedLabels(file, needLabels), shape);
-  return loadByContent(file, shape, CSV_CHUNK_BYTES);
+  if (name.includes(IMAGES_PART)) return loadIdxPair(file, pairedLabels(file, needLabels), shape, limits);
+  return loadByContent(file, shape, CSV_CHUNK_BYTES, limits);
 }
 
 /**
  * loadDataset for a name that does not say IDX: IDX images if the (decompressed) bytes start with
- * their magic number and the name does not end in .csv[.gz], else CSV. A plain CSV file is
- * streamed in chunks of `chunkBytes` (a parameter for tests), so its text is never held whole; a
- * gzipped one is decompressed in memory first (zlib has no synchronous streaming), then parsed
- * in chunks the same way.
+ * their magic number and the name does not end in .csv[.gz], else CSV. A CSV file is streamed in
+ * chunks of `chunkBytes` (a parameter for tests), inflated piece by piece when gzipped, so its
+ * text is never held whole.
  */
-export function loadByContent(file: string, shape: DataShape, chunkBytes: number): Dataset<Float64Array> {
+export function loadByContent(file: string, shape: DataShape, chunkBytes: number, limits: DataLimits = DATA_LIMITS): Dataset<Float64Array> {
   const csvName = /\.csv(\.gz)?$/i.test(basename(file));
-  const idx = () => loadIdxPair(file, pairedLabels(file, Object.keys(shape.targets).length > 0), shape);
-  const fd = io(file, () => openSync(file, "r"));
+  const idx = () => loadIdxPair(file, pairedLabels(file, Object.keys(shape.targets).length > 0), shape, limits);
+  const { fd, size } = openDataFile(file, limits);
   try {
-    const head = new Uint8Array(4);
-    const headLength = io(file, () => readSync(fd, head, 0, 4, 0)); // at 0: the file position stays
-    if (isGzip(head.subarray(0, headLength))) {
-      const bytes = maybeGunzip(io(file, () => readFileSync(fd)), file);
-      if (!csvName && isIdxImages(bytes)) return idx();
-      return parseCsvBytes(slices(bytes, chunkBytes), file, shape, bytes.length);
+    const head = new Uint8Array(4096);
+    const start = head.subarray(0, io(file, () => readSync(fd, head, 0, head.length, 0))); // at 0: the file position stays
+    if (isGzip(start)) {
+      if (!csvName && isIdxImages(gunzipHead(start, 4, file))) return idx();
+      const parser = csvBytesParser(file, shape, 0, limits);
+      gunzipChunks(fileChunks(fd, file, chunkBytes), file, limits, (piece) => {
+        for (const s of slices(piece, chunkBytes)) parser.write(s);
+      });
+      return parser.end();
     }
-    if (!csvName && isIdxImages(head.subarray(0, headLength))) return idx();
-    return parseCsvBytes(fileChunks(fd, file, chunkBytes), file, shape, io(file, () => fstatSync(fd)).size);
+    if (!csvName && isIdxImages(start)) return idx();
+    return parseCsvBytes(fileChunks(fd, file, chunkBytes), file, shape, size, limits);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The number of columns in a CSV file's header (its first non-blank line, quotes read as RFC 4180
+ * says), or null when the file is gzipped or its first 64 KiB hold no complete line. The file must
+ * be a data file loadDataset would read (a regular file within the limits), else a DataError.
+ */
+export function csvHeaderWidth(file: string, limits: DataLimits = DATA_LIMITS): number | null {
+  const { fd } = openDataFile(file, limits);
+  try {
+    const buf = Buffer.alloc(65536);
+    const bytes = buf.subarray(0, io(file, () => readSync(fd, buf, 0, buf.length, 0)));
+    if (isGzip(bytes)) return null;
+    const lines = bytes.toString("utf8").replace(/^\uFEFF/, "").split(/\r\n|\n|\r/);
+    lines.pop(); // perhaps cut short
+    const first = lines.findIndex((l) => l.trim() !== "");
+    if (first < 0) return null;
+    try {
+      return splitQuoted(lines[first]!, file, first + 1).length;
+    } catch {
+      return null; // a quoted line break, or a malformed header: loading will say
+    }
   } finally {
     closeSync(fd);
   }

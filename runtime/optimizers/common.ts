@@ -14,7 +14,7 @@ import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
 import type { FloatArray, Optimizer, OptimizerState, ParamSet } from "../types.js";
 import { NncUsageError } from "../usage.js";
 
-export type FirstOrderName = Exclude<OptimizerConfig["name"], "lbfgs">;
+export type FirstOrderName = Exclude<OptimizerConfig["name"], "lbfgs" | "newton" | "newton_cg">;
 
 /** A hyperparameter from the config, else the default of the notes; `ok` states its valid range. */
 export function hyper(config: OptimizerConfig, key: string, ok: (x: number) => boolean, range: string): number {

@@ -408,6 +408,41 @@ describe("nnc explain", () => {
   });
 });
 
+describe("nnc explain --hessian", () => {
+  it("prints mnist's tangent equations: the forward pass up, the backward pass down, then H·v per parameter", () => {
+    const r = runCli(["explain", "mnist.nn", "--hessian"], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe("");
+    const out = r.stdout;
+    const forward = out.indexOf("\ntangent of the forward pass");
+    const backward = out.indexOf("\ntangent of the backward pass");
+    const products = out.indexOf("\nHessian-vector product, per parameter:");
+    expect(0 < forward && forward < backward && backward < products).toBe(true);
+    // the forward tangents, from the inputs up: the hidden layer (line 6) before the softmax layer (line 7)
+    const up = out.slice(forward, backward);
+    expect(up.indexOf("line 6:")).toBeLessThan(up.indexOf("line 7:"));
+    expect(up).toContain("  R{h} = 𝟙[h > 0] ⊙ R{h_z}\n"); // relu″ = 0: the tangent is the selected piece's
+    // softmax's tangent is (diag y − y yᵀ) R{y_z}, in its stable form
+    expect(up).toContain("  R{y} = y ⊙ (R{y_z} − (Σ (y ⊙ R{y_z})))\n");
+    const down = out.slice(backward, products);
+    expect(down.indexOf("line 7:")).toBeLessThan(down.indexOf("line 6:"));
+    expect(down).toContain("  R{∂L/∂h} = v_y.Wᵀ ∂L/∂y_z + y.Wᵀ R{∂L/∂y_z}\n");
+    for (const p of ["h.W", "h.b", "y.W", "y.b"]) expect(out.slice(products)).toMatch(new RegExp(`^  \\(H·v\\)_${p.replace(".", "\\.")} = .+    \\[[\\d, ]+\\]$`, "m"));
+  });
+
+  it("with --ir prints the graph of H·v; with --schedule it is an error", () => {
+    const ir = runCli(["explain", "xor.nn", "--hessian", "--ir"], dir);
+    expect(ir.status, ir.stderr).toBe(0);
+    expect(ir.stdout).toMatch(/^# {3}\(H·v\)_h\.W = %\d+$/m);
+    expect(ir.stdout).toMatch(/direction/);
+    const bad = runCli(["explain", "xor.nn", "--hessian", "--schedule"], dir);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toMatch(/--hessian and --schedule/);
+    expect(hasStackTrace(bad.stderr), bad.stderr).toBe(false);
+  });
+});
+
 describe("nnc explain --schedule", () => {
   const golden = (key: string) => readFileSync(join(BASELINES, "schedules", "examples", `${key}.txt`), "utf8");
 

@@ -167,6 +167,7 @@ loss (sum(A @ x) + sum(P @ x) + dot(w, x) + s * sum(u) - t)^2`;
     const: (m) => m.graph.c(2.5, [3]),
     target: () => null, // no output may depend on a target (NN2020)
     dropout_mask: () => null, // training mode only
+    direction: () => null, // Hessian-vector products only
     neg: (m, add) => add("neg", [x(m)]),
     exp: (m, add) => add("exp", [x(m)]),
     log: (m, add) => add("log", [add("abs", [x(m)])]),
@@ -214,7 +215,7 @@ loss (sum(A @ x) + sum(P @ x) + dot(w, x) + s * sum(u) - t)^2`;
       const g = model!.graph.copy();
       const m: Model = { ...model!, graph: g };
       const root = build(m, (kind, inputs, attrs = {}) => g.add(kind, inputs, attrs));
-      if (root === null) return expect(["target", "dropout_mask"]).toContain(op);
+      if (root === null) return expect(["target", "dropout_mask", "direction"]).toContain(op);
       const outputs = [{ name: `out_${op}`, node: root }];
       const random = rng(5);
       const params = Object.fromEntries(m.params.map((p) => [p.name, Float64Array.from({ length: numel(p.shape) }, () => 2 * random() - 1)]));

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { emitModule } from "../../compiler/codegen/emit-module.js";
-import { explain } from "../../compiler/explain.js";
+import { explain, explainHessian } from "../../compiler/explain.js";
 import { MAX_EQUATION } from "../../compiler/plan/derivations.js";
 import { check, compile, plan, VERSION } from "../../compiler/pipeline.js";
 import { validModels } from "../helpers/corpus.js";
@@ -42,6 +42,53 @@ function backwardBlocks(ts: string): { fn: string; line: number; comments: strin
   });
   return out;
 }
+
+/** What `nnc explain --hessian` printed: the tangent equations of each statement, by pass and line, and H·v per parameter. */
+function parseExplainHessian(text: string): { forward: Map<number, string[]>; backward: Map<number, string[]>; params: string[] } {
+  const forward = new Map<number, string[]>();
+  const backward = new Map<number, string[]>();
+  const params: string[] = [];
+  let pass = forward;
+  let list: string[] | null = null;
+  for (const line of text.split("\n")) {
+    const head = /^line (\d+): /.exec(line);
+    if (line.startsWith("tangent of the backward pass")) pass = backward;
+    if (head) pass.set(Number(head[1]), (list = []));
+    else if (line.startsWith("Hessian-vector product, per parameter")) list = params;
+    else if (line === "") list = null;
+    else if (list !== null) list.push(list === params ? /^  (.+?)    (scalar|\[[\d, ]*\])$/.exec(line)![1]! : line.slice(2));
+  }
+  return { forward, backward, params };
+}
+
+describe("tangent blocks of the Hessian-vector products carry the equations nnc explain --hessian prints", () => {
+  for (const e of validModels())
+    it(e.path, async () => {
+      const r = await compile(e.source, { file: e.path });
+      const { forward, backward, params } = parseExplainHessian(explainHessian(r.model!, plan(r.model!)));
+      const lines = r.ts!.split("\n");
+      let fn = "";
+      let blocks = 0;
+      const shown = new Set<string>();
+      lines.forEach((l, i) => {
+        const f = /^function (\w+)\(/.exec(l);
+        if (f) fn = f[1]!;
+        const m = /^\s*\/\/ ── H·v: tangent along v of the (forward|backward) pass through line (\d+): /.exec(l);
+        if (!m) return;
+        expect(fn).toMatch(/^(sampleHessianVector|regularizerHessianVector)$/);
+        blocks++;
+        const comments: string[] = [];
+        for (let j = i + 1; /^\s*\/\/ {4}/.test(lines[j]!); j++) comments.push(lines[j]!.replace(/^\s*\/\/ {4}/, ""));
+        const own = (m[1] === "forward" ? forward : backward).get(Number(m[2])) ?? [];
+        expect(comments.slice(0, own.length), `${fn}, ${m[1]} line ${m[2]}`).toEqual(own);
+        for (const c of comments.slice(own.length)) expect(params, `${fn}, line ${m[2]}`).toContain(c);
+        for (const c of comments) shown.add(c);
+      });
+      expect(blocks).toBeGreaterThan(0);
+      // every parameter's part of H·v that is not zero is shown where a function accumulates it
+      for (const p of params) if (!/ = 0$/.test(p)) expect(shown, p).toContain(p);
+    });
+});
 
 describe("backward blocks carry the equations nnc explain prints", () => {
   for (const e of validModels())

@@ -13,7 +13,7 @@ import { validModels } from "../helpers/corpus.js";
 import { walk, type AnyNode } from "../helpers/acorn.js";
 
 const HOT =
-  /^(sample(Predict|Loss|Gradient|Evaluate|SgdStep)(Train)?|regularizer(Loss|Gradient)|predict|predictBatch|evaluateBatch|loss|gradient|lossBatch|gradientBatch|sgdStep|sgdApply|optimizerStep|optimizerUpdate|[a-z]+Apply|inMemory|leaveMemory)(Train)?$/;
+  /^(sample(Predict|Loss|Gradient|Evaluate|SgdStep|HessianVector)(Train)?|regularizer(Loss|Gradient|HessianVector)|predict|predictBatch|evaluateBatch|loss|gradient|lossBatch|gradientBatch|hessianVectorProduct(Batch)?|sgdStep|sgdApply|optimizerStep|optimizerUpdate|[a-z]+Apply|inMemory|leaveMemory)(Train)?$/;
 const ALLOCATING = new Set(["NewExpression", "ArrayExpression", "ObjectExpression", "ArrowFunctionExpression", "FunctionExpression", "TemplateLiteral", "SpreadElement"]);
 
 
@@ -42,7 +42,7 @@ describe.each([
       const fns = [...walk(program)].filter((n) => n.type === "FunctionDeclaration" && HOT.test(((n.id as AnyNode).name as string) ?? ""));
       const own = new Set([...walk(program)].filter((n) => n.type === "FunctionDeclaration").map((n) => (n.id as AnyNode).name as string));
       expect(fns.length).toBeGreaterThanOrEqual(14);
-      for (const hot of ["sampleEvaluate", "sampleSgdStep", "evaluateBatch", "sgdStep", "optimizerStep"]) expect(fns.map((f) => (f.id as AnyNode).name)).toContain(hot);
+      for (const hot of ["sampleEvaluate", "sampleSgdStep", "evaluateBatch", "sgdStep", "optimizerStep", "sampleHessianVector", "hessianVectorProduct", "hessianVectorProductBatch"]) expect(fns.map((f) => (f.id as AnyNode).name)).toContain(hot);
       const problems: string[] = [];
       for (const f of fns) {
         const name = (f.id as AnyNode).name as string;

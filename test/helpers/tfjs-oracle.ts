@@ -23,6 +23,53 @@ export function tfReady(): Promise<void> {
   return ready;
 }
 
+/** The arguments of a call as the interpreter sees them: tensors, or constants read as numbers. */
+export interface Args {
+  tensor(i: number, name: string): tf.Tensor;
+  number(i: number, name: string, fallback: number): number;
+}
+
+/**
+ * Other tfjs formulations of DSL functions (dense activations included), by DSL name, used instead
+ * of the interpreter's own; the Hessian oracle needs ops whose gradients are differentiable again.
+ */
+export type Formulations = Readonly<Partial<Record<string, (args: Args) => tf.Tensor>>>;
+
+/** The model's parameters as float32 tfjs tensors, in `model.params` order. */
+export function paramTensors(model: Model, params: Record<string, ArrayLike<number>>): tf.Tensor[] {
+  return model.params.map((p) => tf.tensor(Array.from(params[p.name]!), p.shape as number[], "float32"));
+}
+
+/**
+ * The batch objective (mean over the samples of the interpreted loss; parameter-only terms thus once)
+ * as a function of the parameter tensors, in `model.params` order, for tf.grads.
+ */
+export function oracleLoss(
+  source: string,
+  model: Model,
+  inputs: Record<string, Float64Array>,
+  targets: Record<string, Float64Array>,
+  count: number,
+  formulations: Formulations = {},
+): (...vars: tf.Tensor[]) => tf.Scalar {
+  const program = parse(source, new Diagnostics());
+  return (...vars: tf.Tensor[]) => {
+    const losses: tf.Tensor[] = [];
+    for (let n = 0; n < count; n++) {
+      const env: Env = new Map();
+      for (const [k, c] of Object.entries(model.consts)) env.set(k, tf.scalar(c));
+      model.params.forEach((p, k) => env.set(p.name, vars[k]!));
+      for (const t of [...model.inputs.map((x) => [x, inputs] as const), ...model.targets.map((x) => [x, targets] as const)]) {
+        const [info, src] = t;
+        const size = info.shape.reduce((a, b) => a * b, 1);
+        env.set(info.name, tf.tensor(Array.from(src[info.name]!.subarray(n * size, (n + 1) * size)), info.shape as number[]));
+      }
+      losses.push(runProgram(program, env, formulations));
+    }
+    return tf.addN(losses).div(count) as tf.Scalar;
+  };
+}
+
 /** The mean loss over the batch and its gradient with respect to every parameter, per tfjs. */
 export function oracleGradient(
   source: string,
@@ -32,25 +79,10 @@ export function oracleGradient(
   targets: Record<string, Float64Array>,
   count: number,
 ): OracleResult {
-  const program = parse(source, new Diagnostics());
   const names = model.params.map((p) => p.name);
   return tf.tidy(() => {
-    const ps = model.params.map((p) => tf.tensor(Array.from(params[p.name]!), p.shape as number[], "float32"));
-    const f = (...vars: tf.Tensor[]) => {
-      const losses: tf.Tensor[] = [];
-      for (let n = 0; n < count; n++) {
-        const env: Env = new Map();
-        for (const [k, c] of Object.entries(model.consts)) env.set(k, tf.scalar(c));
-        model.params.forEach((p, k) => env.set(p.name, vars[k]!));
-        for (const t of [...model.inputs.map((x) => [x, inputs] as const), ...model.targets.map((x) => [x, targets] as const)]) {
-          const [info, src] = t;
-          const size = info.shape.reduce((a, b) => a * b, 1);
-          env.set(info.name, tf.tensor(Array.from(src[info.name]!.subarray(n * size, (n + 1) * size)), info.shape as number[]));
-        }
-        losses.push(runProgram(program, env));
-      }
-      return tf.addN(losses).div(count) as tf.Scalar;
-    };
+    const ps = paramTensors(model, params);
+    const f = oracleLoss(source, model, inputs, targets, count);
     const g = tf.grads(f);
     const grads = g(ps);
     const loss = f(...ps).dataSync()[0]!;
@@ -60,21 +92,22 @@ export function oracleGradient(
   });
 }
 
-function runProgram(program: Program, env: Env): tf.Tensor {
+function runProgram(program: Program, env: Env, fs: Formulations): tf.Tensor {
   let loss: tf.Tensor | null = null;
   for (const s of program.statements) {
-    if (s.kind === "equation") env.set(s.name.name, evalExpr(s.value, env));
+    if (s.kind === "equation") env.set(s.name.name, evalExpr(s.value, env, fs));
     else if (s.kind === "layer") {
       const call = s.value;
       if (call.kind !== "call") throw new Error("layer without dense");
       const pos = call.args.filter((a) => a.name === null).map((a) => a.value);
-      const x = evalExpr(pos[0]!, env);
+      const x = evalExpr(pos[0]!, env, fs);
       const act = (pos[2] ?? call.args.find((a) => a.name?.name === "activation")!.value) as Expr & { kind: "name" };
       const W = env.get(`${s.name.name}.W`)!;
       const b = env.get(`${s.name.name}.b`)!;
       const z = tf.add(matvec(W, x), b);
-      env.set(s.name.name, activation(act.name, z));
-    } else if (s.kind === "loss") loss = evalExpr(s.value, env);
+      const own = fs[act.name];
+      env.set(s.name.name, own ? own({ tensor: () => z, number: (_i, _n, fallback) => fallback }) : activation(act.name, z));
+    } else if (s.kind === "loss") loss = evalExpr(s.value, env, fs);
   }
   return loss!;
 }
@@ -120,11 +153,11 @@ function activation(name: string, z: tf.Tensor, alpha?: number): tf.Tensor {
   }
 }
 
-function num(e: Expr, env: Env): number {
-  return evalExpr(e, env).dataSync()[0]!;
+function num(e: Expr, env: Env, fs: Formulations): number {
+  return evalExpr(e, env, fs).dataSync()[0]!;
 }
 
-function evalExpr(e: Expr, env: Env): tf.Tensor {
+function evalExpr(e: Expr, env: Env, fs: Formulations): tf.Tensor {
   switch (e.kind) {
     case "number":
       return tf.scalar(e.value);
@@ -134,11 +167,11 @@ function evalExpr(e: Expr, env: Env): tf.Tensor {
       return v;
     }
     case "unary":
-      return e.op === "-" ? tf.neg(evalExpr(e.operand, env)) : evalExpr(e.operand, env);
+      return e.op === "-" ? tf.neg(evalExpr(e.operand, env, fs)) : evalExpr(e.operand, env, fs);
     case "binary": {
-      const a = evalExpr(e.left, env);
-      if (e.op === "^") return tf.pow(a, tf.scalar(num(e.right, env)));
-      const b = evalExpr(e.right, env);
+      const a = evalExpr(e.left, env, fs);
+      if (e.op === "^") return tf.pow(a, tf.scalar(num(e.right, env, fs)));
+      const b = evalExpr(e.right, env, fs);
       switch (e.op) {
         case "+":
           return tf.add(a, b);
@@ -154,8 +187,8 @@ function evalExpr(e: Expr, env: Env): tf.Tensor {
       break;
     }
     case "index": {
-      const a = evalExpr(e.target, env);
-      const at = e.indices.map((i) => num(i, env));
+      const a = evalExpr(e.target, env, fs);
+      const at = e.indices.map((i) => num(i, env, fs));
       return tf.slice(a, at, at.map(() => 1)).reshape([]);
     }
     case "call": {
@@ -164,13 +197,15 @@ function evalExpr(e: Expr, env: Env): tf.Tensor {
       const arg = (i: number, name: string) => {
         const x = pos[i] ?? kw(name);
         if (!x) throw new Error(`oracle: ${e.callee.name} needs ${name}`);
-        return evalExpr(x, env);
+        return evalExpr(x, env, fs);
       };
       const constArg = (i: number, name: string, def: number) => {
         const x = pos[i] ?? kw(name);
-        return x ? num(x, env) : def;
+        return x ? num(x, env, fs) : def;
       };
       const f = e.callee.name;
+      const own = fs[f];
+      if (own) return own({ tensor: arg, number: constArg });
       switch (f) {
         case "leaky_relu":
           return activation(f, arg(0, "a"), constArg(1, "alpha", 0.01));

@@ -51,7 +51,13 @@ describe("plan", () => {
     for (const f of p.functions) expect(f.graph).not.toBe(m.graph);
     expect(p.functions.map((f) => f.name)).toEqual([
       "samplePredict", "sampleLoss", "sampleGradient", "sampleEvaluate", "regularizerLoss", "regularizerGradient", "sampleSgdStep",
+      "sampleHessianVector", "regularizerHessianVector",
     ]);
+    // the Hessian-vector products' graph is a copy of the inference graph, which stays as it was
+    const [infer, hessian] = ["sampleGradient", "sampleHessianVector"].map((n) => p.functions.find((f) => f.name === n)!.graph);
+    expect(hessian).not.toBe(infer);
+    expect(infer!.nodes.some((n) => n.tangent || n.op === "direction")).toBe(false);
+    expect(hessian!.nodes.some((n) => n.op === "direction")).toBe(true);
   });
 
   it("keeps the loss as written, parameter-only terms included, for explain", () => {

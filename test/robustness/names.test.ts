@@ -17,6 +17,7 @@ import { compile } from "../../compiler/pipeline.js";
 import { gradCheck } from "../../runtime/gradcheck.js";
 import { loadModule, transpile, type CompiledModule } from "../../runtime/load-module.js";
 import { hasStackTrace, requireBuiltCli, runCli } from "../helpers/cli.js";
+import { hvCheck } from "../helpers/hessian.js";
 import { walk, type AnyNode } from "../helpers/acorn.js";
 
 /** From the issue, then globals and names the emitted module itself uses. (`loss` is a keyword.) */
@@ -28,6 +29,7 @@ const HOSTILE = [
   ...["scaleAll", "predictions", "samplePredict", "sampleGradient", "count", "inputs", "targets", "outputs", "seed"],
   ...["i", "j", "acc", "tmp", "lse", "mask", "L", "R", "x_0", "w_buf", "Params", "Inputs", "ParamName"],
   ...["lr", "step", "d", "s", "lanes", "sgdStep", "sgdApply", "sampleSgdStep", "evaluateBatch", "lse_exp_0", "lse_sum"],
+  ...["v", "out", "v_W", "Hv_W", "R_h", "hessianVectorProduct", "sampleHessianVector", "regularizerHessianVector"],
 ];
 /** rejected by design: in an object literal `__proto__: v` would set the prototype */
 const REJECTED = new Set(["__proto__"]);
@@ -136,6 +138,8 @@ describe("hostile identifiers in every role", () => {
           checkSurface(mod, role, name);
           const g = gradCheck(mod);
           if (!(g.worst < 1e-6)) problems.push(`${name}: gradient check worst ${g.worst}`);
+          const hv = hvCheck(mod);
+          if (!(hv < 1e-6)) problems.push(`${name}: H·v check worst ${hv}`);
         } catch (e) {
           problems.push(`${name}: ${(e as Error).message}`);
         }
@@ -151,6 +155,7 @@ describe("hostile identifiers in every role", () => {
       const mod = await loadModule(r.ts!);
       for (const name of ACCEPTED) checkSurface(mod, role, name);
       expect(gradCheck(mod).worst).toBeLessThan(1e-6);
+      expect(hvCheck(mod)).toBeLessThan(1e-6);
     });
 });
 
@@ -310,7 +315,7 @@ describe("source text in comments cannot break out", () => {
         [
           "createParams", "createRandom", "evaluateBatch", "gradient", "gradientBatch", "gradientBatchTrain", "gradientTrain", "initParams",
           "loss", "lossBatch", "lossBatchTrain", "lossTrain", "meta", "predict", "predictBatch", "sgdStep",
-          "createOptimizerState", "optimizerStep",
+          "createOptimizerState", "optimizerStep", "hessianVectorProduct", "hessianVectorProductBatch",
         ].sort(),
       );
       expect(gradCheck(mod).worst).toBeLessThan(1e-6);

@@ -369,8 +369,9 @@ describe("loadDataset: CSV files are streamed in chunks", () => {
     }
   });
 
-  it("reports a file it cannot read, and one without rows, as before", () => {
-    expect(dataError(() => loadDataset(tmp, xor)).message).toBe(`${tmp}: cannot read the file: EISDIR`);
+  it("reports a directory, a missing file and one without rows", () => {
+    expect(dataError(() => loadDataset(tmp, xor)).message).toBe(`${tmp}: is a directory; give a data file (.csv, .csv.gz, or an IDX images file)`);
+    expect(dataError(() => loadDataset(join(tmp, "none.csv"), xor)).message).toBe(`${join(tmp, "none.csv")}: cannot read the file: ENOENT`);
     const empty = join(tmp, "empty.csv");
     writeFileSync(empty, "\uFEFF \r\n\r\n");
     expect(dataError(() => loadByContent(empty, xor, 1)).message).toBe(`${empty}: the file is empty; expected a header line and data rows`);

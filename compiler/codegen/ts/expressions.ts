@@ -29,6 +29,7 @@ export function compute(p: Printer, sink: string[], node: Node, idx: readonly Ix
   const g = p.g;
   if (node.op === "const") return num(node.num);
   if (node.op === "param") return `${p.param(node.ref)}[${flat(node.shape, idx)}]`;
+  if (node.op === "direction") return `${p.direction(node.ref)}[${flat(node.shape, idx)}]`;
   if (node.op === "input" || node.op === "target") {
     const a = p.samples.get(node.ref)!;
     const n = p.schedule.bindings.sampleIndex;

@@ -36,13 +36,15 @@ export function printFunction(s: Schedule): EmittedFunction {
   if (b.lr !== null) args.push(`${b.lr}: number`);
   for (const o of b.outputs) args.push(`${o.array}: ${F}`);
   if (spec.grad) args.push("grad: Params");
+  if (spec.hessian === true) args.push("v: Params", `${b.accumulator}: Params`);
   if (b.random !== null) args.push(`${b.random}: () => number`);
   const head: string[] = [];
   // in lane mode each lane loop declares the offsets it reads
   if (s.lanes === null) for (const a of p.samples.values()) if (a.offset !== null) head.push(`const ${a.offset} = ${b.sampleIndex} * ${numel(a.shape)};`);
   for (const name of s.usedParams) head.push(`const ${b.params.get(name)!} = params[${JSON.stringify(name)}];`);
+  for (const name of s.usedDirections) head.push(`const ${b.directions.get(name)!} = v[${JSON.stringify(name)}];`);
   const placed = placementHead(p, s.placements);
-  for (const [param, alias] of p.gradAlias) head.push(`const ${alias} = grad[${JSON.stringify(param)}];`);
+  for (const [param, alias] of p.gradAlias) head.push(`const ${alias} = ${b.accumulator}[${JSON.stringify(param)}];`);
   head.push(...placed);
   const returns = spec.lossCell !== undefined ? "void" : spec.returns;
   const code = `/** ${spec.doc} */\nfunction ${spec.name}(${args.join(", ")}): ${returns} {\n${[...head, ...body].join("\n")}\n}\n`;
@@ -54,16 +56,20 @@ function printSteps(p: Printer): string[] {
   let lastHeader = "";
   /** a comment naming the statement a step comes from, when it changes */
   const header = (id: NodeId) => {
-    const { origin, backward } = p.g.node(id);
+    const { origin, backward, tangent } = p.g.node(id);
     if (origin === null) return;
-    const h = backward
-      ? `// ── backward through line ${origin.line}: ${commentText(origin.text)}`
-      : `// ── ${commentText(origin.text)}  (${commentText(p.schedule.file)}:${origin.line})`;
+    const h = tangent
+      ? `// ── H·v: tangent along v of the ${backward ? "backward" : "forward"} pass through line ${origin.line}: ${commentText(origin.text)}`
+      : backward
+        ? `// ── backward through line ${origin.line}: ${commentText(origin.text)}`
+        : `// ── ${commentText(origin.text)}  (${commentText(p.schedule.file)}:${origin.line})`;
     if (h !== lastHeader) {
       if (out.length > 0) out.push("");
       out.push(h);
-      // a backward block shows the equations it implements, as `nnc explain` prints them
-      if (backward) for (const e of p.schedule.spec.derivations?.get(origin.line) ?? []) out.push(`//    ${commentText(e)}`);
+      // a backward or tangent block shows the equations it implements, as `nnc explain` prints them
+      const t = p.schedule.spec.tangentDerivations;
+      const equations = tangent ? (backward ? t?.backward : t?.forward) : backward ? p.schedule.spec.derivations : undefined;
+      for (const e of equations?.get(origin.line) ?? []) out.push(`//    ${commentText(e)}`);
       lastHeader = h;
     }
   };

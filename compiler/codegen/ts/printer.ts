@@ -52,11 +52,17 @@ export class Printer {
     return this.schedule.bindings.params.get(name)!;
   }
 
-  /** the local alias of grad[param], declared in the function's head once something writes it */
+  /** the direction v[name] of a Hessian-vector product */
+  direction(name: string): string {
+    if (!this.schedule.usedDirections.includes(name)) throw new Error(`internal: direction '${name}' is used but not in the schedule's usedDirections`);
+    return this.schedule.bindings.directions.get(name)!;
+  }
+
+  /** the local alias of grad[param] (out[param] for a Hessian-vector product), declared in the function's head once something writes it */
   grad(param: string): string {
     let alias = this.gradAlias.get(param);
     if (alias === undefined) {
-      alias = this.names.fresh(`d${param}`);
+      alias = this.names.fresh(this.schedule.spec.hessian === true ? `Hv_${param}` : `d${param}`);
       this.gradAlias.set(param, alias);
     }
     return alias;

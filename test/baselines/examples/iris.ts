@@ -692,6 +692,358 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 4;
+  const to = n * 3;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  const v_h_W = v["h.W"];
+  const v_h_b = v["h.b"];
+  const v_y_W = v["y.W"];
+  const v_y_b = v["y.b"];
+  const Hv_y_b = out["y.b"];
+  const Hv_y_W = out["y.W"];
+  const Hv_h_b = out["h.b"];
+  const Hv_h_W = out["h.W"];
+  // ── layer h = dense(x, 8, tanh)  (iris.nn:4)
+  const h_0 = Math.tanh(
+    h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0],
+  );
+  const h_1 = Math.tanh(
+    h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1],
+  );
+  const h_2 = Math.tanh(
+    h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2],
+  );
+  const h_3 = Math.tanh(
+    h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3],
+  );
+  const h_4 = Math.tanh(
+    h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4],
+  );
+  const h_5 = Math.tanh(
+    h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5],
+  );
+  const h_6 = Math.tanh(
+    h_W[24] * x[xo] + h_W[25] * x[xo + 1] + h_W[26] * x[xo + 2] + h_W[27] * x[xo + 3] + h_b[6],
+  );
+  const h_7 = Math.tanh(
+    h_W[28] * x[xo] + h_W[29] * x[xo + 1] + h_W[30] * x[xo + 2] + h_W[31] * x[xo + 3] + h_b[7],
+  );
+
+  // ── layer y = dense(h, 3, softmax)  (iris.nn:5)
+  const y_z_0 =
+    y_W[0] * h_0 +
+    y_W[1] * h_1 +
+    y_W[2] * h_2 +
+    y_W[3] * h_3 +
+    y_W[4] * h_4 +
+    y_W[5] * h_5 +
+    y_W[6] * h_6 +
+    y_W[7] * h_7 +
+    y_b[0];
+  const y_z_1 =
+    y_W[8] * h_0 +
+    y_W[9] * h_1 +
+    y_W[10] * h_2 +
+    y_W[11] * h_3 +
+    y_W[12] * h_4 +
+    y_W[13] * h_5 +
+    y_W[14] * h_6 +
+    y_W[15] * h_7 +
+    y_b[1];
+  const y_z_2 =
+    y_W[16] * h_0 +
+    y_W[17] * h_1 +
+    y_W[18] * h_2 +
+    y_W[19] * h_3 +
+    y_W[20] * h_4 +
+    y_W[21] * h_5 +
+    y_W[22] * h_6 +
+    y_W[23] * h_7 +
+    y_b[2];
+  const lse_max = Math.max(y_z_0, y_z_1, y_z_2);
+  const lse_exp_0 = Math.exp(y_z_0 - lse_max);
+  const lse_exp_1 = Math.exp(y_z_1 - lse_max);
+  const lse_exp_2 = Math.exp(y_z_2 - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
+
+  // ── loss cross_entropy(y, t)  (iris.nn:6)
+  const sum_1 = t[to] + t[to + 1] + t[to + 2];
+  const L = sum_1 * lse - (t[to] * y_z_0 + t[to + 1] * y_z_1 + t[to + 2] * y_z_2);
+
+  // ── backward through line 5: layer y = dense(h, 3, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
+  const dy_z_0 = sum_1 * y_0 - t[to];
+  const dy_z_1 = sum_1 * y_1 - t[to + 1];
+  const dy_z_2 = sum_1 * y_2 - t[to + 2];
+
+  // ── backward through line 4: layer h = dense(x, 8, tanh)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
+  const tmp_8_0 = 1 - h_0 * h_0;
+  const tmp_8_1 = 1 - h_1 * h_1;
+  const tmp_8_2 = 1 - h_2 * h_2;
+  const tmp_8_3 = 1 - h_3 * h_3;
+  const tmp_8_4 = 1 - h_4 * h_4;
+  const tmp_8_5 = 1 - h_5 * h_5;
+  const tmp_8_6 = 1 - h_6 * h_6;
+  const tmp_8_7 = 1 - h_7 * h_7;
+
+  // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 8, tanh)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = (1 − (h ⊙ h)) ⊙ R{h_z}
+  const R_h_0 =
+    tmp_8_0 *
+    (v_h_W[0] * x[xo] + v_h_W[1] * x[xo + 1] + v_h_W[2] * x[xo + 2] + v_h_W[3] * x[xo + 3] + v_h_b[0]);
+  const R_h_1 =
+    tmp_8_1 *
+    (v_h_W[4] * x[xo] + v_h_W[5] * x[xo + 1] + v_h_W[6] * x[xo + 2] + v_h_W[7] * x[xo + 3] + v_h_b[1]);
+  const R_h_2 =
+    tmp_8_2 *
+    (v_h_W[8] * x[xo] + v_h_W[9] * x[xo + 1] + v_h_W[10] * x[xo + 2] + v_h_W[11] * x[xo + 3] + v_h_b[2]);
+  const R_h_3 =
+    tmp_8_3 *
+    (v_h_W[12] * x[xo] + v_h_W[13] * x[xo + 1] + v_h_W[14] * x[xo + 2] + v_h_W[15] * x[xo + 3] + v_h_b[3]);
+  const R_h_4 =
+    tmp_8_4 *
+    (v_h_W[16] * x[xo] + v_h_W[17] * x[xo + 1] + v_h_W[18] * x[xo + 2] + v_h_W[19] * x[xo + 3] + v_h_b[4]);
+  const R_h_5 =
+    tmp_8_5 *
+    (v_h_W[20] * x[xo] + v_h_W[21] * x[xo + 1] + v_h_W[22] * x[xo + 2] + v_h_W[23] * x[xo + 3] + v_h_b[5]);
+  const R_h_6 =
+    tmp_8_6 *
+    (v_h_W[24] * x[xo] + v_h_W[25] * x[xo + 1] + v_h_W[26] * x[xo + 2] + v_h_W[27] * x[xo + 3] + v_h_b[6]);
+  const R_h_7 =
+    tmp_8_7 *
+    (v_h_W[28] * x[xo] + v_h_W[29] * x[xo + 1] + v_h_W[30] * x[xo + 2] + v_h_W[31] * x[xo + 3] + v_h_b[7]);
+
+  // ── H·v: tangent along v of the forward pass through line 5: layer y = dense(h, 3, softmax)
+  //    R{y_z} = v_y.W h + y.W R{h} + v_y.b
+  //    R{y} = y ⊙ (R{y_z} − (Σ (y ⊙ R{y_z})))
+  const R_y_z_0 =
+    v_y_W[0] * h_0 +
+    v_y_W[1] * h_1 +
+    v_y_W[2] * h_2 +
+    v_y_W[3] * h_3 +
+    v_y_W[4] * h_4 +
+    v_y_W[5] * h_5 +
+    v_y_W[6] * h_6 +
+    v_y_W[7] * h_7 +
+    (y_W[0] * R_h_0 +
+      y_W[1] * R_h_1 +
+      y_W[2] * R_h_2 +
+      y_W[3] * R_h_3 +
+      y_W[4] * R_h_4 +
+      y_W[5] * R_h_5 +
+      y_W[6] * R_h_6 +
+      y_W[7] * R_h_7) +
+    v_y_b[0];
+  const R_y_z_1 =
+    v_y_W[8] * h_0 +
+    v_y_W[9] * h_1 +
+    v_y_W[10] * h_2 +
+    v_y_W[11] * h_3 +
+    v_y_W[12] * h_4 +
+    v_y_W[13] * h_5 +
+    v_y_W[14] * h_6 +
+    v_y_W[15] * h_7 +
+    (y_W[8] * R_h_0 +
+      y_W[9] * R_h_1 +
+      y_W[10] * R_h_2 +
+      y_W[11] * R_h_3 +
+      y_W[12] * R_h_4 +
+      y_W[13] * R_h_5 +
+      y_W[14] * R_h_6 +
+      y_W[15] * R_h_7) +
+    v_y_b[1];
+  const R_y_z_2 =
+    v_y_W[16] * h_0 +
+    v_y_W[17] * h_1 +
+    v_y_W[18] * h_2 +
+    v_y_W[19] * h_3 +
+    v_y_W[20] * h_4 +
+    v_y_W[21] * h_5 +
+    v_y_W[22] * h_6 +
+    v_y_W[23] * h_7 +
+    (y_W[16] * R_h_0 +
+      y_W[17] * R_h_1 +
+      y_W[18] * R_h_2 +
+      y_W[19] * R_h_3 +
+      y_W[20] * R_h_4 +
+      y_W[21] * R_h_5 +
+      y_W[22] * R_h_6 +
+      y_W[23] * R_h_7) +
+    v_y_b[2];
+  const sum = y_0 * R_y_z_0 + y_1 * R_y_z_1 + y_2 * R_y_z_2;
+
+  // ── H·v: tangent along v of the backward pass through line 5: layer y = dense(h, 3, softmax)
+  //    R{∂L/∂y_z} = (Σ t)·R{y}
+  //    R{∂L/∂y.W} = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    R{∂L/∂h} = v_y.Wᵀ ∂L/∂y_z + y.Wᵀ R{∂L/∂y_z}
+  //    (H·v)_y.W = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    (H·v)_y.b = R{∂L/∂y_z}
+  const R_dy_z_0 = sum_1 * (y_0 * (R_y_z_0 - sum));
+  const R_dy_z_1 = sum_1 * (y_1 * (R_y_z_1 - sum));
+  const R_dy_z_2 = sum_1 * (y_2 * (R_y_z_2 - sum));
+  Hv_y_b[0] += R_dy_z_0;
+  Hv_y_b[1] += R_dy_z_1;
+  Hv_y_b[2] += R_dy_z_2;
+  Hv_y_W[0] += R_dy_z_0 * h_0 + dy_z_0 * R_h_0;
+  Hv_y_W[1] += R_dy_z_0 * h_1 + dy_z_0 * R_h_1;
+  Hv_y_W[2] += R_dy_z_0 * h_2 + dy_z_0 * R_h_2;
+  Hv_y_W[3] += R_dy_z_0 * h_3 + dy_z_0 * R_h_3;
+  Hv_y_W[4] += R_dy_z_0 * h_4 + dy_z_0 * R_h_4;
+  Hv_y_W[5] += R_dy_z_0 * h_5 + dy_z_0 * R_h_5;
+  Hv_y_W[6] += R_dy_z_0 * h_6 + dy_z_0 * R_h_6;
+  Hv_y_W[7] += R_dy_z_0 * h_7 + dy_z_0 * R_h_7;
+  Hv_y_W[8] += R_dy_z_1 * h_0 + dy_z_1 * R_h_0;
+  Hv_y_W[9] += R_dy_z_1 * h_1 + dy_z_1 * R_h_1;
+  Hv_y_W[10] += R_dy_z_1 * h_2 + dy_z_1 * R_h_2;
+  Hv_y_W[11] += R_dy_z_1 * h_3 + dy_z_1 * R_h_3;
+  Hv_y_W[12] += R_dy_z_1 * h_4 + dy_z_1 * R_h_4;
+  Hv_y_W[13] += R_dy_z_1 * h_5 + dy_z_1 * R_h_5;
+  Hv_y_W[14] += R_dy_z_1 * h_6 + dy_z_1 * R_h_6;
+  Hv_y_W[15] += R_dy_z_1 * h_7 + dy_z_1 * R_h_7;
+  Hv_y_W[16] += R_dy_z_2 * h_0 + dy_z_2 * R_h_0;
+  Hv_y_W[17] += R_dy_z_2 * h_1 + dy_z_2 * R_h_1;
+  Hv_y_W[18] += R_dy_z_2 * h_2 + dy_z_2 * R_h_2;
+  Hv_y_W[19] += R_dy_z_2 * h_3 + dy_z_2 * R_h_3;
+  Hv_y_W[20] += R_dy_z_2 * h_4 + dy_z_2 * R_h_4;
+  Hv_y_W[21] += R_dy_z_2 * h_5 + dy_z_2 * R_h_5;
+  Hv_y_W[22] += R_dy_z_2 * h_6 + dy_z_2 * R_h_6;
+  Hv_y_W[23] += R_dy_z_2 * h_7 + dy_z_2 * R_h_7;
+
+  // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 8, tanh)
+  //    R{∂L/∂h_z} = R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
+  const tmp_0 = R_h_0 * h_0;
+  const tmp_1 = R_h_1 * h_1;
+  const tmp_2 = R_h_2 * h_2;
+  const tmp_3 = R_h_3 * h_3;
+  const tmp_4 = R_h_4 * h_4;
+  const tmp_5 = R_h_5 * h_5;
+  const tmp_6 = R_h_6 * h_6;
+  const tmp_7 = R_h_7 * h_7;
+  const R_dh_z_0 =
+    (v_y_W[0] * dy_z_0 +
+      v_y_W[8] * dy_z_1 +
+      v_y_W[16] * dy_z_2 +
+      (y_W[0] * R_dy_z_0 + y_W[8] * R_dy_z_1 + y_W[16] * R_dy_z_2)) *
+      tmp_8_0 +
+    (y_W[0] * dy_z_0 + y_W[8] * dy_z_1 + y_W[16] * dy_z_2) * -(tmp_0 + tmp_0);
+  const R_dh_z_1 =
+    (v_y_W[1] * dy_z_0 +
+      v_y_W[9] * dy_z_1 +
+      v_y_W[17] * dy_z_2 +
+      (y_W[1] * R_dy_z_0 + y_W[9] * R_dy_z_1 + y_W[17] * R_dy_z_2)) *
+      tmp_8_1 +
+    (y_W[1] * dy_z_0 + y_W[9] * dy_z_1 + y_W[17] * dy_z_2) * -(tmp_1 + tmp_1);
+  const R_dh_z_2 =
+    (v_y_W[2] * dy_z_0 +
+      v_y_W[10] * dy_z_1 +
+      v_y_W[18] * dy_z_2 +
+      (y_W[2] * R_dy_z_0 + y_W[10] * R_dy_z_1 + y_W[18] * R_dy_z_2)) *
+      tmp_8_2 +
+    (y_W[2] * dy_z_0 + y_W[10] * dy_z_1 + y_W[18] * dy_z_2) * -(tmp_2 + tmp_2);
+  const R_dh_z_3 =
+    (v_y_W[3] * dy_z_0 +
+      v_y_W[11] * dy_z_1 +
+      v_y_W[19] * dy_z_2 +
+      (y_W[3] * R_dy_z_0 + y_W[11] * R_dy_z_1 + y_W[19] * R_dy_z_2)) *
+      tmp_8_3 +
+    (y_W[3] * dy_z_0 + y_W[11] * dy_z_1 + y_W[19] * dy_z_2) * -(tmp_3 + tmp_3);
+  const R_dh_z_4 =
+    (v_y_W[4] * dy_z_0 +
+      v_y_W[12] * dy_z_1 +
+      v_y_W[20] * dy_z_2 +
+      (y_W[4] * R_dy_z_0 + y_W[12] * R_dy_z_1 + y_W[20] * R_dy_z_2)) *
+      tmp_8_4 +
+    (y_W[4] * dy_z_0 + y_W[12] * dy_z_1 + y_W[20] * dy_z_2) * -(tmp_4 + tmp_4);
+  const R_dh_z_5 =
+    (v_y_W[5] * dy_z_0 +
+      v_y_W[13] * dy_z_1 +
+      v_y_W[21] * dy_z_2 +
+      (y_W[5] * R_dy_z_0 + y_W[13] * R_dy_z_1 + y_W[21] * R_dy_z_2)) *
+      tmp_8_5 +
+    (y_W[5] * dy_z_0 + y_W[13] * dy_z_1 + y_W[21] * dy_z_2) * -(tmp_5 + tmp_5);
+  const R_dh_z_6 =
+    (v_y_W[6] * dy_z_0 +
+      v_y_W[14] * dy_z_1 +
+      v_y_W[22] * dy_z_2 +
+      (y_W[6] * R_dy_z_0 + y_W[14] * R_dy_z_1 + y_W[22] * R_dy_z_2)) *
+      tmp_8_6 +
+    (y_W[6] * dy_z_0 + y_W[14] * dy_z_1 + y_W[22] * dy_z_2) * -(tmp_6 + tmp_6);
+  const R_dh_z_7 =
+    (v_y_W[7] * dy_z_0 +
+      v_y_W[15] * dy_z_1 +
+      v_y_W[23] * dy_z_2 +
+      (y_W[7] * R_dy_z_0 + y_W[15] * R_dy_z_1 + y_W[23] * R_dy_z_2)) *
+      tmp_8_7 +
+    (y_W[7] * dy_z_0 + y_W[15] * dy_z_1 + y_W[23] * dy_z_2) * -(tmp_7 + tmp_7);
+  Hv_h_b[0] += R_dh_z_0;
+  Hv_h_b[1] += R_dh_z_1;
+  Hv_h_b[2] += R_dh_z_2;
+  Hv_h_b[3] += R_dh_z_3;
+  Hv_h_b[4] += R_dh_z_4;
+  Hv_h_b[5] += R_dh_z_5;
+  Hv_h_b[6] += R_dh_z_6;
+  Hv_h_b[7] += R_dh_z_7;
+  Hv_h_W[0] += R_dh_z_0 * x[xo];
+  Hv_h_W[1] += R_dh_z_0 * x[xo + 1];
+  Hv_h_W[2] += R_dh_z_0 * x[xo + 2];
+  Hv_h_W[3] += R_dh_z_0 * x[xo + 3];
+  Hv_h_W[4] += R_dh_z_1 * x[xo];
+  Hv_h_W[5] += R_dh_z_1 * x[xo + 1];
+  Hv_h_W[6] += R_dh_z_1 * x[xo + 2];
+  Hv_h_W[7] += R_dh_z_1 * x[xo + 3];
+  Hv_h_W[8] += R_dh_z_2 * x[xo];
+  Hv_h_W[9] += R_dh_z_2 * x[xo + 1];
+  Hv_h_W[10] += R_dh_z_2 * x[xo + 2];
+  Hv_h_W[11] += R_dh_z_2 * x[xo + 3];
+  Hv_h_W[12] += R_dh_z_3 * x[xo];
+  Hv_h_W[13] += R_dh_z_3 * x[xo + 1];
+  Hv_h_W[14] += R_dh_z_3 * x[xo + 2];
+  Hv_h_W[15] += R_dh_z_3 * x[xo + 3];
+  Hv_h_W[16] += R_dh_z_4 * x[xo];
+  Hv_h_W[17] += R_dh_z_4 * x[xo + 1];
+  Hv_h_W[18] += R_dh_z_4 * x[xo + 2];
+  Hv_h_W[19] += R_dh_z_4 * x[xo + 3];
+  Hv_h_W[20] += R_dh_z_5 * x[xo];
+  Hv_h_W[21] += R_dh_z_5 * x[xo + 1];
+  Hv_h_W[22] += R_dh_z_5 * x[xo + 2];
+  Hv_h_W[23] += R_dh_z_5 * x[xo + 3];
+  Hv_h_W[24] += R_dh_z_6 * x[xo];
+  Hv_h_W[25] += R_dh_z_6 * x[xo + 1];
+  Hv_h_W[26] += R_dh_z_6 * x[xo + 2];
+  Hv_h_W[27] += R_dh_z_6 * x[xo + 3];
+  Hv_h_W[28] += R_dh_z_7 * x[xo];
+  Hv_h_W[29] += R_dh_z_7 * x[xo + 1];
+  Hv_h_W[30] += R_dh_z_7 * x[xo + 2];
+  Hv_h_W[31] += R_dh_z_7 * x[xo + 3];
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -849,6 +1201,51 @@ export function lossBatchTrain(
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["h.W"]);
+  zeroAll(out["h.b"]);
+  zeroAll(out["y.W"]);
+  zeroAll(out["y.b"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["h.W"]);
+  zeroAll(out["h.b"]);
+  zeroAll(out["y.W"]);
+  zeroAll(out["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["h.W"], count);
+    scaleAll(out["h.b"], count);
+    scaleAll(out["y.W"], count);
+    scaleAll(out["y.b"], count);
+  }
   return lossTotal[0] / count;
 }
 

@@ -226,6 +226,67 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const w = params["w"];
+  const b = params["b"];
+  const v_w = v["w"];
+  const v_b = v["b"];
+  const Hv_b = out["b"];
+  const Hv_w = out["w"];
+  // ── z = w * x + b  (logistic.nn:7)
+  const z = w[0] * x[n] + b[0];
+
+  // ── y = sigmoid(z)  (logistic.nn:8)
+  const y = 1 / (1 + Math.exp(-z));
+
+  // ── L = 0.5 * (y - t)^2  (logistic.nn:9)
+  const dy = y - t[n];
+  const L = 0.5 * (dy * dy);
+
+  // ── backward through line 8: y = sigmoid(z)
+  //    ∂L/∂z = dy·(y·(1 − y))
+  //    ∂L/∂b = ∂L/∂z
+  const tmp_1 = 1 - y;
+  const tmp = y * tmp_1;
+
+  // ── H·v: tangent along v of the forward pass through line 8: y = sigmoid(z)
+  //    R{y} = (y·(1 − y))·R{z}
+  const R_y = tmp * (v_w[0] * x[n] + v_b[0]);
+
+  // ── H·v: tangent along v of the backward pass through line 8: y = sigmoid(z)
+  //    R{∂L/∂z} = R{y}·(y·(1 − y)) + dy·(R{y}·(1 − y) + y·(−R{y}))
+  //    (H·v)_b = R{∂L/∂z}
+  const R_dz = R_y * tmp + dy * (R_y * tmp_1 + y * -R_y);
+  Hv_b[0] += R_dz;
+
+  // ── H·v: tangent along v of the backward pass through line 7: z = w * x + b
+  //    (H·v)_w = 0.01·v_w + R{∂L/∂z}·x
+  Hv_w[0] += R_dz * x[n];
+  lossTotal[0] += L;
+}
+
+/** Adds H·v of the parameter-only terms to out; returns their value. */
+function regularizerHessianVector(params: Params, v: Params, out: Params): number {
+  const w = params["w"];
+  const v_w = v["w"];
+  const Hv_w = out["w"];
+  // ── loss L + lambda * R  (logistic.nn:11)
+  const R = 0.005 * (w[0] * w[0]);
+
+  // ── H·v: tangent along v of the backward pass through line 10: R = 0.5 * w^2
+  //    (H·v)_w = 0.01·v_w + R{∂L/∂z}·x
+  Hv_w[0] += 0.01 * v_w[0];
+  return R;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -377,6 +438,45 @@ export function lossBatchTrain(
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
   return lossTotal[0] / count + regularizerLoss(params);
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["w"]);
+  zeroAll(out["b"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, xScalar.fill(inputs["x"]), tScalar.fill(targets["t"]), 0, v, out);
+  return lossTotal[0] + regularizerHessianVector(params, v, out);
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["w"]);
+  zeroAll(out["b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["w"], count);
+    scaleAll(out["b"], count);
+  }
+  return lossTotal[0] / count + regularizerHessianVector(params, v, out);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */

@@ -118,6 +118,16 @@ const dy_z_buf = new Float64Array(10);
 
 const dh_buf = new Float64Array(128);
 
+const R_dh_z_lanes_buf = new Float64Array(1024);
+
+const R_dy_z_lanes_buf = new Float64Array(80);
+
+const R_y_z_lanes_buf = new Float64Array(80);
+
+const R_h_lanes_buf = new Float64Array(1024);
+
+const sum_lanes_buf_1 = new Float64Array(8);
+
 /** The per-sample loss functions add their loss here (a returned double would be boxed). */
 const lossTotal = new Float64Array(1);
 
@@ -899,6 +909,346 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lanes: number,
+  v: Params,
+  out: Params,
+): void {
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  const v_h_W = v["h.W"];
+  const v_h_b = v["h.b"];
+  const v_y_W = v["y.W"];
+  const v_y_b = v["y.b"];
+  const Hv_y_b = out["y.b"];
+  const Hv_y_W = out["y.W"];
+  const Hv_h_b = out["h.b"];
+  const Hv_h_W = out["h.W"];
+  // ── layer h = dense(x, 128, relu)  (mnist.nn:6)
+  for (let i = 0; i < 128; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 784;
+      let acc0 = 0,
+        acc1 = 0,
+        acc2 = 0,
+        acc3 = 0;
+      for (let j = 0; j < 784; j += 4) {
+        acc0 += h_W[i * 784 + j] * x[xo + j];
+        acc1 += h_W[i * 784 + j + 1] * x[xo + j + 1];
+        acc2 += h_W[i * 784 + j + 2] * x[xo + j + 2];
+        acc3 += h_W[i * 784 + j + 3] * x[xo + j + 3];
+      }
+      const tmp = acc0 + acc1 + acc2 + acc3 + h_b[i];
+      h_lanes_buf[s * 128 + i] = tmp > 0 ? tmp : 0;
+    }
+  }
+
+  // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
+  for (let i = 0; i < 10; i++) {
+    for (let s = 0; s < lanes; s++) {
+      let acc0_1 = 0,
+        acc1_1 = 0,
+        acc2_1 = 0,
+        acc3_1 = 0;
+      for (let j = 0; j < 128; j += 4) {
+        acc0_1 += y_W[i * 128 + j] * h_lanes_buf[s * 128 + j];
+        acc1_1 += y_W[i * 128 + j + 1] * h_lanes_buf[s * 128 + j + 1];
+        acc2_1 += y_W[i * 128 + j + 2] * h_lanes_buf[s * 128 + j + 2];
+        acc3_1 += y_W[i * 128 + j + 3] * h_lanes_buf[s * 128 + j + 3];
+      }
+      y_z_lanes_buf[s * 10 + i] = acc0_1 + acc1_1 + acc2_1 + acc3_1 + y_b[i];
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(
+      y_z_lanes_buf[s * 10],
+      y_z_lanes_buf[s * 10 + 1],
+      y_z_lanes_buf[s * 10 + 2],
+      y_z_lanes_buf[s * 10 + 3],
+      y_z_lanes_buf[s * 10 + 4],
+      y_z_lanes_buf[s * 10 + 5],
+      y_z_lanes_buf[s * 10 + 6],
+      y_z_lanes_buf[s * 10 + 7],
+      y_z_lanes_buf[s * 10 + 8],
+      y_z_lanes_buf[s * 10 + 9],
+    );
+    const lse_exp_0 = Math.exp(y_z_lanes_buf[s * 10] - lse_max);
+    const lse_exp_1 = Math.exp(y_z_lanes_buf[s * 10 + 1] - lse_max);
+    const lse_exp_2 = Math.exp(y_z_lanes_buf[s * 10 + 2] - lse_max);
+    const lse_exp_3 = Math.exp(y_z_lanes_buf[s * 10 + 3] - lse_max);
+    const lse_exp_4 = Math.exp(y_z_lanes_buf[s * 10 + 4] - lse_max);
+    const lse_exp_5 = Math.exp(y_z_lanes_buf[s * 10 + 5] - lse_max);
+    const lse_exp_6 = Math.exp(y_z_lanes_buf[s * 10 + 6] - lse_max);
+    const lse_exp_7 = Math.exp(y_z_lanes_buf[s * 10 + 7] - lse_max);
+    const lse_exp_8 = Math.exp(y_z_lanes_buf[s * 10 + 8] - lse_max);
+    const lse_exp_9 = Math.exp(y_z_lanes_buf[s * 10 + 9] - lse_max);
+    const lse_sum =
+      lse_exp_0 +
+      lse_exp_1 +
+      lse_exp_2 +
+      lse_exp_3 +
+      lse_exp_4 +
+      lse_exp_5 +
+      lse_exp_6 +
+      lse_exp_7 +
+      lse_exp_8 +
+      lse_exp_9;
+    lse_lanes_buf[s] = lse_max + Math.log(lse_sum);
+    y_lanes_buf[s * 10] = lse_exp_0 / lse_sum;
+    y_lanes_buf[s * 10 + 1] = lse_exp_1 / lse_sum;
+    y_lanes_buf[s * 10 + 2] = lse_exp_2 / lse_sum;
+    y_lanes_buf[s * 10 + 3] = lse_exp_3 / lse_sum;
+    y_lanes_buf[s * 10 + 4] = lse_exp_4 / lse_sum;
+    y_lanes_buf[s * 10 + 5] = lse_exp_5 / lse_sum;
+    y_lanes_buf[s * 10 + 6] = lse_exp_6 / lse_sum;
+    y_lanes_buf[s * 10 + 7] = lse_exp_7 / lse_sum;
+    y_lanes_buf[s * 10 + 8] = lse_exp_8 / lse_sum;
+    y_lanes_buf[s * 10 + 9] = lse_exp_9 / lse_sum;
+  }
+
+  // ── loss cross_entropy(y, t)  (mnist.nn:8)
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    sum_lanes_buf_1[s] =
+      t[to] +
+      t[to + 1] +
+      t[to + 2] +
+      t[to + 3] +
+      t[to + 4] +
+      t[to + 5] +
+      t[to + 6] +
+      t[to + 7] +
+      t[to + 8] +
+      t[to + 9];
+  }
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    L_lanes_buf[s] =
+      sum_lanes_buf_1[s] * lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 10] +
+        t[to + 1] * y_z_lanes_buf[s * 10 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 10 + 2] +
+        t[to + 3] * y_z_lanes_buf[s * 10 + 3] +
+        t[to + 4] * y_z_lanes_buf[s * 10 + 4] +
+        t[to + 5] * y_z_lanes_buf[s * 10 + 5] +
+        t[to + 6] * y_z_lanes_buf[s * 10 + 6] +
+        t[to + 7] * y_z_lanes_buf[s * 10 + 7] +
+        t[to + 8] * y_z_lanes_buf[s * 10 + 8] +
+        t[to + 9] * y_z_lanes_buf[s * 10 + 9]);
+  }
+
+  // ── backward through line 7: layer y = dense(h, 10, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 10;
+    dy_z_lanes_buf[s * 10] = sum_lanes_buf_1[s] * y_lanes_buf[s * 10] - t[to];
+    dy_z_lanes_buf[s * 10 + 1] = sum_lanes_buf_1[s] * y_lanes_buf[s * 10 + 1] - t[to + 1];
+    dy_z_lanes_buf[s * 10 + 2] = sum_lanes_buf_1[s] * y_lanes_buf[s * 10 + 2] - t[to + 2];
+    dy_z_lanes_buf[s * 10 + 3] = sum_lanes_buf_1[s] * y_lanes_buf[s * 10 + 3] - t[to + 3];
+    dy_z_lanes_buf[s * 10 + 4] = sum_lanes_buf_1[s] * y_lanes_buf[s * 10 + 4] - t[to + 4];
+    dy_z_lanes_buf[s * 10 + 5] = sum_lanes_buf_1[s] * y_lanes_buf[s * 10 + 5] - t[to + 5];
+    dy_z_lanes_buf[s * 10 + 6] = sum_lanes_buf_1[s] * y_lanes_buf[s * 10 + 6] - t[to + 6];
+    dy_z_lanes_buf[s * 10 + 7] = sum_lanes_buf_1[s] * y_lanes_buf[s * 10 + 7] - t[to + 7];
+    dy_z_lanes_buf[s * 10 + 8] = sum_lanes_buf_1[s] * y_lanes_buf[s * 10 + 8] - t[to + 8];
+    dy_z_lanes_buf[s * 10 + 9] = sum_lanes_buf_1[s] * y_lanes_buf[s * 10 + 9] - t[to + 9];
+  }
+
+  // ── H·v: tangent along v of the forward pass through line 6: layer h = dense(x, 128, relu)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = 𝟙[h > 0] ⊙ R{h_z}
+  for (let i = 0; i < 128; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 784;
+      let acc0_2 = 0,
+        acc1_2 = 0,
+        acc2_2 = 0,
+        acc3_2 = 0;
+      for (let j = 0; j < 784; j += 4) {
+        acc0_2 += v_h_W[i * 784 + j] * x[xo + j];
+        acc1_2 += v_h_W[i * 784 + j + 1] * x[xo + j + 1];
+        acc2_2 += v_h_W[i * 784 + j + 2] * x[xo + j + 2];
+        acc3_2 += v_h_W[i * 784 + j + 3] * x[xo + j + 3];
+      }
+      R_h_lanes_buf[s * 128 + i] =
+        h_lanes_buf[s * 128 + i] > 0 ? acc0_2 + acc1_2 + acc2_2 + acc3_2 + v_h_b[i] : 0;
+    }
+  }
+
+  // ── H·v: tangent along v of the forward pass through line 7: layer y = dense(h, 10, softmax)
+  //    R{y_z} = v_y.W h + y.W R{h} + v_y.b
+  //    R{y} = y ⊙ (R{y_z} − (Σ (y ⊙ R{y_z})))
+  for (let i = 0; i < 10; i++) {
+    for (let s = 0; s < lanes; s++) {
+      let acc0_3 = 0,
+        acc1_3 = 0,
+        acc2_3 = 0,
+        acc3_3 = 0;
+      for (let j = 0; j < 128; j += 4) {
+        acc0_3 += v_y_W[i * 128 + j] * h_lanes_buf[s * 128 + j];
+        acc1_3 += v_y_W[i * 128 + j + 1] * h_lanes_buf[s * 128 + j + 1];
+        acc2_3 += v_y_W[i * 128 + j + 2] * h_lanes_buf[s * 128 + j + 2];
+        acc3_3 += v_y_W[i * 128 + j + 3] * h_lanes_buf[s * 128 + j + 3];
+      }
+      let acc0_4 = 0,
+        acc1_4 = 0,
+        acc2_4 = 0,
+        acc3_4 = 0;
+      for (let j = 0; j < 128; j += 4) {
+        acc0_4 += y_W[i * 128 + j] * R_h_lanes_buf[s * 128 + j];
+        acc1_4 += y_W[i * 128 + j + 1] * R_h_lanes_buf[s * 128 + j + 1];
+        acc2_4 += y_W[i * 128 + j + 2] * R_h_lanes_buf[s * 128 + j + 2];
+        acc3_4 += y_W[i * 128 + j + 3] * R_h_lanes_buf[s * 128 + j + 3];
+      }
+      R_y_z_lanes_buf[s * 10 + i] =
+        acc0_3 + acc1_3 + acc2_3 + acc3_3 + (acc0_4 + acc1_4 + acc2_4 + acc3_4) + v_y_b[i];
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    sum_lanes_buf[s] =
+      y_lanes_buf[s * 10] * R_y_z_lanes_buf[s * 10] +
+      y_lanes_buf[s * 10 + 1] * R_y_z_lanes_buf[s * 10 + 1] +
+      y_lanes_buf[s * 10 + 2] * R_y_z_lanes_buf[s * 10 + 2] +
+      y_lanes_buf[s * 10 + 3] * R_y_z_lanes_buf[s * 10 + 3] +
+      y_lanes_buf[s * 10 + 4] * R_y_z_lanes_buf[s * 10 + 4] +
+      y_lanes_buf[s * 10 + 5] * R_y_z_lanes_buf[s * 10 + 5] +
+      y_lanes_buf[s * 10 + 6] * R_y_z_lanes_buf[s * 10 + 6] +
+      y_lanes_buf[s * 10 + 7] * R_y_z_lanes_buf[s * 10 + 7] +
+      y_lanes_buf[s * 10 + 8] * R_y_z_lanes_buf[s * 10 + 8] +
+      y_lanes_buf[s * 10 + 9] * R_y_z_lanes_buf[s * 10 + 9];
+  }
+
+  // ── H·v: tangent along v of the backward pass through line 7: layer y = dense(h, 10, softmax)
+  //    R{∂L/∂y_z} = (Σ t)·R{y}
+  //    R{∂L/∂y.W} = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    R{∂L/∂h} = v_y.Wᵀ ∂L/∂y_z + y.Wᵀ R{∂L/∂y_z}
+  //    (H·v)_y.W = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    (H·v)_y.b = R{∂L/∂y_z}
+  for (let s = 0; s < lanes; s++) {
+    R_dy_z_lanes_buf[s * 10] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 10] * (R_y_z_lanes_buf[s * 10] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 10 + 1] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 10 + 1] * (R_y_z_lanes_buf[s * 10 + 1] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 10 + 2] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 10 + 2] * (R_y_z_lanes_buf[s * 10 + 2] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 10 + 3] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 10 + 3] * (R_y_z_lanes_buf[s * 10 + 3] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 10 + 4] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 10 + 4] * (R_y_z_lanes_buf[s * 10 + 4] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 10 + 5] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 10 + 5] * (R_y_z_lanes_buf[s * 10 + 5] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 10 + 6] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 10 + 6] * (R_y_z_lanes_buf[s * 10 + 6] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 10 + 7] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 10 + 7] * (R_y_z_lanes_buf[s * 10 + 7] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 10 + 8] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 10 + 8] * (R_y_z_lanes_buf[s * 10 + 8] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 10 + 9] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 10 + 9] * (R_y_z_lanes_buf[s * 10 + 9] - sum_lanes_buf[s]));
+  }
+  for (let s = 0; s < lanes; s++) {
+    Hv_y_b[0] += R_dy_z_lanes_buf[s * 10];
+    Hv_y_b[1] += R_dy_z_lanes_buf[s * 10 + 1];
+    Hv_y_b[2] += R_dy_z_lanes_buf[s * 10 + 2];
+    Hv_y_b[3] += R_dy_z_lanes_buf[s * 10 + 3];
+    Hv_y_b[4] += R_dy_z_lanes_buf[s * 10 + 4];
+    Hv_y_b[5] += R_dy_z_lanes_buf[s * 10 + 5];
+    Hv_y_b[6] += R_dy_z_lanes_buf[s * 10 + 6];
+    Hv_y_b[7] += R_dy_z_lanes_buf[s * 10 + 7];
+    Hv_y_b[8] += R_dy_z_lanes_buf[s * 10 + 8];
+    Hv_y_b[9] += R_dy_z_lanes_buf[s * 10 + 9];
+  }
+  for (let i = 0; i < 10; i++) {
+    for (let s = 0; s < lanes; s++) {
+      for (let j = 0; j < 128; j++) {
+        Hv_y_W[i * 128 + j] +=
+          R_dy_z_lanes_buf[s * 10 + i] * h_lanes_buf[s * 128 + j] +
+          dy_z_lanes_buf[s * 10 + i] * R_h_lanes_buf[s * 128 + j];
+      }
+    }
+  }
+
+  // ── H·v: tangent along v of the backward pass through line 6: layer h = dense(x, 128, relu)
+  //    R{∂L/∂h_z} = 𝟙[h > 0] ⊙ R{∂L/∂h}
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
+  for (let i = 0; i < 128; i++) {
+    for (let s = 0; s < lanes; s++) {
+      let acc = 0;
+      for (let j = 0; j < 10; j++) {
+        acc += v_y_W[j * 128 + i] * dy_z_lanes_buf[s * 10 + j];
+      }
+      let acc_1 = 0;
+      for (let j = 0; j < 10; j++) {
+        acc_1 += y_W[j * 128 + i] * R_dy_z_lanes_buf[s * 10 + j];
+      }
+      R_dh_z_lanes_buf[s * 128 + i] = h_lanes_buf[s * 128 + i] > 0 ? acc + acc_1 : 0;
+    }
+  }
+  for (let i = 0; i < 128; i++) {
+    for (let s = 0; s < lanes; s++) {
+      Hv_h_b[i] += R_dh_z_lanes_buf[s * 128 + i];
+    }
+  }
+  if (lanes === 8) {
+    const xo_0 = n * 784;
+    const xo_1 = (n + 1) * 784;
+    const xo_2 = (n + 2) * 784;
+    const xo_3 = (n + 3) * 784;
+    const xo_4 = (n + 4) * 784;
+    const xo_5 = (n + 5) * 784;
+    const xo_6 = (n + 6) * 784;
+    const xo_7 = (n + 7) * 784;
+    for (let i = 0; i < 128; i++) {
+      const d0 = R_dh_z_lanes_buf[i];
+      const d1 = R_dh_z_lanes_buf[i + 128];
+      const d2 = R_dh_z_lanes_buf[i + 256];
+      const d3 = R_dh_z_lanes_buf[i + 384];
+      const d4 = R_dh_z_lanes_buf[i + 512];
+      const d5 = R_dh_z_lanes_buf[i + 640];
+      const d6 = R_dh_z_lanes_buf[i + 768];
+      const d7 = R_dh_z_lanes_buf[i + 896];
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0 && d4 === 0 && d5 === 0 && d6 === 0 && d7 === 0)
+        continue;
+      for (let j = 0; j < 784; j++) {
+        Hv_h_W[i * 784 + j] +=
+          d0 * x[xo_0 + j] +
+          d1 * x[xo_1 + j] +
+          d2 * x[xo_2 + j] +
+          d3 * x[xo_3 + j] +
+          d4 * x[xo_4 + j] +
+          d5 * x[xo_5 + j] +
+          d6 * x[xo_6 + j] +
+          d7 * x[xo_7 + j];
+      }
+    }
+  } else {
+    for (let i = 0; i < 128; i++) {
+      for (let s = 0; s < lanes; s++) {
+        const xo = (n + s) * 784;
+        const d = R_dh_z_lanes_buf[s * 128 + i];
+        if (d === 0) continue;
+        for (let j = 0; j < 784; j++) {
+          Hv_h_W[i * 784 + j] += d * x[xo + j];
+        }
+      }
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -1057,6 +1407,52 @@ export function lossBatchTrain(
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
   for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  out["h.W"].fill(0);
+  out["h.b"].fill(0);
+  out["y.W"].fill(0);
+  zeroAll(out["y.b"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, 1, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  out["h.W"].fill(0);
+  out["h.b"].fill(0);
+  out["y.W"].fill(0);
+  zeroAll(out["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 8)
+    sampleHessianVector(params, inputs["x"], targets["t"], n, Math.min(8, count - n), v, out);
+  if (count !== 1) {
+    scaleAll(out["h.W"], count);
+    scaleAll(out["h.b"], count);
+    scaleAll(out["y.W"], count);
+    scaleAll(out["y.b"], count);
+  }
   return lossTotal[0] / count;
 }
 

@@ -656,6 +656,301 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 1;
+  const to = n * 1;
+  const sigma = params["sigma"];
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const mu_W = params["mu.W"];
+  const mu_b = params["mu.b"];
+  const v_sigma = v["sigma"];
+  const v_h_W = v["h.W"];
+  const v_h_b = v["h.b"];
+  const v_mu_W = v["mu.W"];
+  const v_mu_b = v["mu.b"];
+  const Hv_mu_b = out["mu.b"];
+  const Hv_mu_W = out["mu.W"];
+  const Hv_h_b = out["h.b"];
+  const Hv_h_W = out["h.W"];
+  const Hv_sigma = out["sigma"];
+  // ── layer h = dense(x, 16, elu)  (regression.nn:5)
+  const tmp_10 = h_W[0] * x[xo] + h_b[0];
+  const h_0 = tmp_10 > 0 ? tmp_10 : 1 * Math.expm1(tmp_10);
+  const tmp_11 = h_W[1] * x[xo] + h_b[1];
+  const h_1 = tmp_11 > 0 ? tmp_11 : 1 * Math.expm1(tmp_11);
+  const tmp_12 = h_W[2] * x[xo] + h_b[2];
+  const h_2 = tmp_12 > 0 ? tmp_12 : 1 * Math.expm1(tmp_12);
+  const tmp_13 = h_W[3] * x[xo] + h_b[3];
+  const h_3 = tmp_13 > 0 ? tmp_13 : 1 * Math.expm1(tmp_13);
+  const tmp_14 = h_W[4] * x[xo] + h_b[4];
+  const h_4 = tmp_14 > 0 ? tmp_14 : 1 * Math.expm1(tmp_14);
+  const tmp_15 = h_W[5] * x[xo] + h_b[5];
+  const h_5 = tmp_15 > 0 ? tmp_15 : 1 * Math.expm1(tmp_15);
+  const tmp_16 = h_W[6] * x[xo] + h_b[6];
+  const h_6 = tmp_16 > 0 ? tmp_16 : 1 * Math.expm1(tmp_16);
+  const tmp_17 = h_W[7] * x[xo] + h_b[7];
+  const h_7 = tmp_17 > 0 ? tmp_17 : 1 * Math.expm1(tmp_17);
+  const tmp_18 = h_W[8] * x[xo] + h_b[8];
+  const h_8 = tmp_18 > 0 ? tmp_18 : 1 * Math.expm1(tmp_18);
+  const tmp_19 = h_W[9] * x[xo] + h_b[9];
+  const h_9 = tmp_19 > 0 ? tmp_19 : 1 * Math.expm1(tmp_19);
+  const tmp_20 = h_W[10] * x[xo] + h_b[10];
+  const h_10 = tmp_20 > 0 ? tmp_20 : 1 * Math.expm1(tmp_20);
+  const tmp_21 = h_W[11] * x[xo] + h_b[11];
+  const h_11 = tmp_21 > 0 ? tmp_21 : 1 * Math.expm1(tmp_21);
+  const tmp_22 = h_W[12] * x[xo] + h_b[12];
+  const h_12 = tmp_22 > 0 ? tmp_22 : 1 * Math.expm1(tmp_22);
+  const tmp_23 = h_W[13] * x[xo] + h_b[13];
+  const h_13 = tmp_23 > 0 ? tmp_23 : 1 * Math.expm1(tmp_23);
+  const tmp_24 = h_W[14] * x[xo] + h_b[14];
+  const h_14 = tmp_24 > 0 ? tmp_24 : 1 * Math.expm1(tmp_24);
+  const tmp_25 = h_W[15] * x[xo] + h_b[15];
+  const h_15 = tmp_25 > 0 ? tmp_25 : 1 * Math.expm1(tmp_25);
+
+  // ── loss gaussian_nll(mu, t, sigma)  (regression.nn:7)
+  const tmp_9_0 =
+    t[to] -
+    (mu_W[0] * h_0 +
+      mu_W[1] * h_1 +
+      mu_W[2] * h_2 +
+      mu_W[3] * h_3 +
+      mu_W[4] * h_4 +
+      mu_W[5] * h_5 +
+      mu_W[6] * h_6 +
+      mu_W[7] * h_7 +
+      mu_W[8] * h_8 +
+      mu_W[9] * h_9 +
+      mu_W[10] * h_10 +
+      mu_W[11] * h_11 +
+      mu_W[12] * h_12 +
+      mu_W[13] * h_13 +
+      mu_W[14] * h_14 +
+      mu_W[15] * h_15 +
+      mu_b[0]);
+  const tmp_8 = 2 * (sigma[0] * sigma[0]);
+  const tmp_7_0 = (tmp_9_0 * tmp_9_0) / tmp_8;
+  const L = 0.9189385332046727 + Math.log(sigma[0]) + tmp_7_0;
+
+  // ── backward through line 7: loss gaussian_nll(mu, t, sigma)
+  //    ∂L/∂mu_z = −((1 / (2·(sigma^2))) ⊙ (2·(t − mu_z)))
+  //    ∂L/∂mu.b = ∂L/∂mu_z
+  const tmp_6_0 = 1 / tmp_8;
+  const tmp_5_0 = tmp_7_0 / tmp_8;
+  const tmp_4 = 2 * sigma[0];
+  const tmp_3_0 = 2 * tmp_9_0;
+  const dmu_z_0 = -(tmp_6_0 * tmp_3_0);
+
+  // ── backward through line 5: layer h = dense(x, 16, elu)
+  //    ∂L/∂h_z = 𝟙[h > 0] ? ∂L/∂h : (∂L/∂h ⊙ (h + 1))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
+  const tmp_2_0 = h_0 + 1;
+  const tmp_2_1 = h_1 + 1;
+  const tmp_2_2 = h_2 + 1;
+  const tmp_2_3 = h_3 + 1;
+  const tmp_2_4 = h_4 + 1;
+  const tmp_2_5 = h_5 + 1;
+  const tmp_2_6 = h_6 + 1;
+  const tmp_2_7 = h_7 + 1;
+  const tmp_2_8 = h_8 + 1;
+  const tmp_2_9 = h_9 + 1;
+  const tmp_2_10 = h_10 + 1;
+  const tmp_2_11 = h_11 + 1;
+  const tmp_2_12 = h_12 + 1;
+  const tmp_2_13 = h_13 + 1;
+  const tmp_2_14 = h_14 + 1;
+  const tmp_2_15 = h_15 + 1;
+
+  // ── H·v: tangent along v of the forward pass through line 5: layer h = dense(x, 16, elu)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = 𝟙[h > 0] ? R{h_z} : (R{h_z} ⊙ (h + 1))
+  const R_h_z_0 = v_h_W[0] * x[xo] + v_h_b[0];
+  const R_h_z_1 = v_h_W[1] * x[xo] + v_h_b[1];
+  const R_h_z_2 = v_h_W[2] * x[xo] + v_h_b[2];
+  const R_h_z_3 = v_h_W[3] * x[xo] + v_h_b[3];
+  const R_h_z_4 = v_h_W[4] * x[xo] + v_h_b[4];
+  const R_h_z_5 = v_h_W[5] * x[xo] + v_h_b[5];
+  const R_h_z_6 = v_h_W[6] * x[xo] + v_h_b[6];
+  const R_h_z_7 = v_h_W[7] * x[xo] + v_h_b[7];
+  const R_h_z_8 = v_h_W[8] * x[xo] + v_h_b[8];
+  const R_h_z_9 = v_h_W[9] * x[xo] + v_h_b[9];
+  const R_h_z_10 = v_h_W[10] * x[xo] + v_h_b[10];
+  const R_h_z_11 = v_h_W[11] * x[xo] + v_h_b[11];
+  const R_h_z_12 = v_h_W[12] * x[xo] + v_h_b[12];
+  const R_h_z_13 = v_h_W[13] * x[xo] + v_h_b[13];
+  const R_h_z_14 = v_h_W[14] * x[xo] + v_h_b[14];
+  const R_h_z_15 = v_h_W[15] * x[xo] + v_h_b[15];
+  const R_h_0 = h_0 > 0 ? R_h_z_0 : R_h_z_0 * tmp_2_0;
+  const R_h_1 = h_1 > 0 ? R_h_z_1 : R_h_z_1 * tmp_2_1;
+  const R_h_2 = h_2 > 0 ? R_h_z_2 : R_h_z_2 * tmp_2_2;
+  const R_h_3 = h_3 > 0 ? R_h_z_3 : R_h_z_3 * tmp_2_3;
+  const R_h_4 = h_4 > 0 ? R_h_z_4 : R_h_z_4 * tmp_2_4;
+  const R_h_5 = h_5 > 0 ? R_h_z_5 : R_h_z_5 * tmp_2_5;
+  const R_h_6 = h_6 > 0 ? R_h_z_6 : R_h_z_6 * tmp_2_6;
+  const R_h_7 = h_7 > 0 ? R_h_z_7 : R_h_z_7 * tmp_2_7;
+  const R_h_8 = h_8 > 0 ? R_h_z_8 : R_h_z_8 * tmp_2_8;
+  const R_h_9 = h_9 > 0 ? R_h_z_9 : R_h_z_9 * tmp_2_9;
+  const R_h_10 = h_10 > 0 ? R_h_z_10 : R_h_z_10 * tmp_2_10;
+  const R_h_11 = h_11 > 0 ? R_h_z_11 : R_h_z_11 * tmp_2_11;
+  const R_h_12 = h_12 > 0 ? R_h_z_12 : R_h_z_12 * tmp_2_12;
+  const R_h_13 = h_13 > 0 ? R_h_z_13 : R_h_z_13 * tmp_2_13;
+  const R_h_14 = h_14 > 0 ? R_h_z_14 : R_h_z_14 * tmp_2_14;
+  const R_h_15 = h_15 > 0 ? R_h_z_15 : R_h_z_15 * tmp_2_15;
+
+  // ── H·v: tangent along v of the forward pass through line 7: loss gaussian_nll(mu, t, sigma)
+  const tmp_1_0 = -(
+    v_mu_W[0] * h_0 +
+    v_mu_W[1] * h_1 +
+    v_mu_W[2] * h_2 +
+    v_mu_W[3] * h_3 +
+    v_mu_W[4] * h_4 +
+    v_mu_W[5] * h_5 +
+    v_mu_W[6] * h_6 +
+    v_mu_W[7] * h_7 +
+    v_mu_W[8] * h_8 +
+    v_mu_W[9] * h_9 +
+    v_mu_W[10] * h_10 +
+    v_mu_W[11] * h_11 +
+    v_mu_W[12] * h_12 +
+    v_mu_W[13] * h_13 +
+    v_mu_W[14] * h_14 +
+    v_mu_W[15] * h_15 +
+    (mu_W[0] * R_h_0 +
+      mu_W[1] * R_h_1 +
+      mu_W[2] * R_h_2 +
+      mu_W[3] * R_h_3 +
+      mu_W[4] * R_h_4 +
+      mu_W[5] * R_h_5 +
+      mu_W[6] * R_h_6 +
+      mu_W[7] * R_h_7 +
+      mu_W[8] * R_h_8 +
+      mu_W[9] * R_h_9 +
+      mu_W[10] * R_h_10 +
+      mu_W[11] * R_h_11 +
+      mu_W[12] * R_h_12 +
+      mu_W[13] * R_h_13 +
+      mu_W[14] * R_h_14 +
+      mu_W[15] * R_h_15) +
+    v_mu_b[0]
+  );
+  const tmp = 2 * (tmp_4 * v_sigma[0]);
+
+  // ── H·v: tangent along v of the backward pass through line 7: loss gaussian_nll(mu, t, sigma)
+  //    R{∂L/∂mu_z} = −(((−((1 / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2))) ⊙ (2·(t − mu_z)) + (1 / (2·(sigma^2))) ⊙ (2·(−R{mu_z})))
+  //    (H·v)_mu.b = R{∂L/∂mu_z}
+  const R_dmu_z_0 = -((-(tmp_6_0 * tmp) / tmp_8) * tmp_3_0 + tmp_6_0 * (2 * tmp_1_0));
+  Hv_mu_b[0] += R_dmu_z_0;
+
+  // ── H·v: tangent along v of the backward pass through line 6: layer mu = dense(h, 1, identity)
+  //    R{∂L/∂mu.W} = R{∂L/∂mu_z} hᵀ + ∂L/∂mu_z R{h}ᵀ
+  //    R{∂L/∂h} = v_mu.Wᵀ ∂L/∂mu_z + mu.Wᵀ R{∂L/∂mu_z}
+  //    (H·v)_mu.W = R{∂L/∂mu_z} hᵀ + ∂L/∂mu_z R{h}ᵀ
+  Hv_mu_W[0] += R_dmu_z_0 * h_0 + dmu_z_0 * R_h_0;
+  Hv_mu_W[1] += R_dmu_z_0 * h_1 + dmu_z_0 * R_h_1;
+  Hv_mu_W[2] += R_dmu_z_0 * h_2 + dmu_z_0 * R_h_2;
+  Hv_mu_W[3] += R_dmu_z_0 * h_3 + dmu_z_0 * R_h_3;
+  Hv_mu_W[4] += R_dmu_z_0 * h_4 + dmu_z_0 * R_h_4;
+  Hv_mu_W[5] += R_dmu_z_0 * h_5 + dmu_z_0 * R_h_5;
+  Hv_mu_W[6] += R_dmu_z_0 * h_6 + dmu_z_0 * R_h_6;
+  Hv_mu_W[7] += R_dmu_z_0 * h_7 + dmu_z_0 * R_h_7;
+  Hv_mu_W[8] += R_dmu_z_0 * h_8 + dmu_z_0 * R_h_8;
+  Hv_mu_W[9] += R_dmu_z_0 * h_9 + dmu_z_0 * R_h_9;
+  Hv_mu_W[10] += R_dmu_z_0 * h_10 + dmu_z_0 * R_h_10;
+  Hv_mu_W[11] += R_dmu_z_0 * h_11 + dmu_z_0 * R_h_11;
+  Hv_mu_W[12] += R_dmu_z_0 * h_12 + dmu_z_0 * R_h_12;
+  Hv_mu_W[13] += R_dmu_z_0 * h_13 + dmu_z_0 * R_h_13;
+  Hv_mu_W[14] += R_dmu_z_0 * h_14 + dmu_z_0 * R_h_14;
+  Hv_mu_W[15] += R_dmu_z_0 * h_15 + dmu_z_0 * R_h_15;
+  const R_dh_0 = v_mu_W[0] * dmu_z_0 + mu_W[0] * R_dmu_z_0;
+  const R_dh_1 = v_mu_W[1] * dmu_z_0 + mu_W[1] * R_dmu_z_0;
+  const R_dh_2 = v_mu_W[2] * dmu_z_0 + mu_W[2] * R_dmu_z_0;
+  const R_dh_3 = v_mu_W[3] * dmu_z_0 + mu_W[3] * R_dmu_z_0;
+  const R_dh_4 = v_mu_W[4] * dmu_z_0 + mu_W[4] * R_dmu_z_0;
+  const R_dh_5 = v_mu_W[5] * dmu_z_0 + mu_W[5] * R_dmu_z_0;
+  const R_dh_6 = v_mu_W[6] * dmu_z_0 + mu_W[6] * R_dmu_z_0;
+  const R_dh_7 = v_mu_W[7] * dmu_z_0 + mu_W[7] * R_dmu_z_0;
+  const R_dh_8 = v_mu_W[8] * dmu_z_0 + mu_W[8] * R_dmu_z_0;
+  const R_dh_9 = v_mu_W[9] * dmu_z_0 + mu_W[9] * R_dmu_z_0;
+  const R_dh_10 = v_mu_W[10] * dmu_z_0 + mu_W[10] * R_dmu_z_0;
+  const R_dh_11 = v_mu_W[11] * dmu_z_0 + mu_W[11] * R_dmu_z_0;
+  const R_dh_12 = v_mu_W[12] * dmu_z_0 + mu_W[12] * R_dmu_z_0;
+  const R_dh_13 = v_mu_W[13] * dmu_z_0 + mu_W[13] * R_dmu_z_0;
+  const R_dh_14 = v_mu_W[14] * dmu_z_0 + mu_W[14] * R_dmu_z_0;
+  const R_dh_15 = v_mu_W[15] * dmu_z_0 + mu_W[15] * R_dmu_z_0;
+
+  // ── H·v: tangent along v of the backward pass through line 5: layer h = dense(x, 16, elu)
+  //    R{∂L/∂h_z} = 𝟙[h > 0] ? R{∂L/∂h} : (R{∂L/∂h} ⊙ (h + 1) + ∂L/∂h ⊙ R{h})
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
+  const R_dh_z_0 = h_0 > 0 ? R_dh_0 : R_dh_0 * tmp_2_0 + mu_W[0] * dmu_z_0 * R_h_0;
+  const R_dh_z_1 = h_1 > 0 ? R_dh_1 : R_dh_1 * tmp_2_1 + mu_W[1] * dmu_z_0 * R_h_1;
+  const R_dh_z_2 = h_2 > 0 ? R_dh_2 : R_dh_2 * tmp_2_2 + mu_W[2] * dmu_z_0 * R_h_2;
+  const R_dh_z_3 = h_3 > 0 ? R_dh_3 : R_dh_3 * tmp_2_3 + mu_W[3] * dmu_z_0 * R_h_3;
+  const R_dh_z_4 = h_4 > 0 ? R_dh_4 : R_dh_4 * tmp_2_4 + mu_W[4] * dmu_z_0 * R_h_4;
+  const R_dh_z_5 = h_5 > 0 ? R_dh_5 : R_dh_5 * tmp_2_5 + mu_W[5] * dmu_z_0 * R_h_5;
+  const R_dh_z_6 = h_6 > 0 ? R_dh_6 : R_dh_6 * tmp_2_6 + mu_W[6] * dmu_z_0 * R_h_6;
+  const R_dh_z_7 = h_7 > 0 ? R_dh_7 : R_dh_7 * tmp_2_7 + mu_W[7] * dmu_z_0 * R_h_7;
+  const R_dh_z_8 = h_8 > 0 ? R_dh_8 : R_dh_8 * tmp_2_8 + mu_W[8] * dmu_z_0 * R_h_8;
+  const R_dh_z_9 = h_9 > 0 ? R_dh_9 : R_dh_9 * tmp_2_9 + mu_W[9] * dmu_z_0 * R_h_9;
+  const R_dh_z_10 = h_10 > 0 ? R_dh_10 : R_dh_10 * tmp_2_10 + mu_W[10] * dmu_z_0 * R_h_10;
+  const R_dh_z_11 = h_11 > 0 ? R_dh_11 : R_dh_11 * tmp_2_11 + mu_W[11] * dmu_z_0 * R_h_11;
+  const R_dh_z_12 = h_12 > 0 ? R_dh_12 : R_dh_12 * tmp_2_12 + mu_W[12] * dmu_z_0 * R_h_12;
+  const R_dh_z_13 = h_13 > 0 ? R_dh_13 : R_dh_13 * tmp_2_13 + mu_W[13] * dmu_z_0 * R_h_13;
+  const R_dh_z_14 = h_14 > 0 ? R_dh_14 : R_dh_14 * tmp_2_14 + mu_W[14] * dmu_z_0 * R_h_14;
+  const R_dh_z_15 = h_15 > 0 ? R_dh_15 : R_dh_15 * tmp_2_15 + mu_W[15] * dmu_z_0 * R_h_15;
+  Hv_h_b[0] += R_dh_z_0;
+  Hv_h_b[1] += R_dh_z_1;
+  Hv_h_b[2] += R_dh_z_2;
+  Hv_h_b[3] += R_dh_z_3;
+  Hv_h_b[4] += R_dh_z_4;
+  Hv_h_b[5] += R_dh_z_5;
+  Hv_h_b[6] += R_dh_z_6;
+  Hv_h_b[7] += R_dh_z_7;
+  Hv_h_b[8] += R_dh_z_8;
+  Hv_h_b[9] += R_dh_z_9;
+  Hv_h_b[10] += R_dh_z_10;
+  Hv_h_b[11] += R_dh_z_11;
+  Hv_h_b[12] += R_dh_z_12;
+  Hv_h_b[13] += R_dh_z_13;
+  Hv_h_b[14] += R_dh_z_14;
+  Hv_h_b[15] += R_dh_z_15;
+  Hv_h_W[0] += R_dh_z_0 * x[xo];
+  Hv_h_W[1] += R_dh_z_1 * x[xo];
+  Hv_h_W[2] += R_dh_z_2 * x[xo];
+  Hv_h_W[3] += R_dh_z_3 * x[xo];
+  Hv_h_W[4] += R_dh_z_4 * x[xo];
+  Hv_h_W[5] += R_dh_z_5 * x[xo];
+  Hv_h_W[6] += R_dh_z_6 * x[xo];
+  Hv_h_W[7] += R_dh_z_7 * x[xo];
+  Hv_h_W[8] += R_dh_z_8 * x[xo];
+  Hv_h_W[9] += R_dh_z_9 * x[xo];
+  Hv_h_W[10] += R_dh_z_10 * x[xo];
+  Hv_h_W[11] += R_dh_z_11 * x[xo];
+  Hv_h_W[12] += R_dh_z_12 * x[xo];
+  Hv_h_W[13] += R_dh_z_13 * x[xo];
+  Hv_h_W[14] += R_dh_z_14 * x[xo];
+  Hv_h_W[15] += R_dh_z_15 * x[xo];
+
+  // ── H·v: tangent along v of the backward pass through line 4: param sigma ~ constant(1)
+  //    R{∂L/∂sigma} = (−((1 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − mu_z)) ⊙ (−R{mu_z}) − ((((t − mu_z)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − mu_z)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − mu_z)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
+  //    (H·v)_sigma = (−((1 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − mu_z)) ⊙ (−R{mu_z}) − ((((t − mu_z)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − mu_z)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − mu_z)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
+  Hv_sigma[0] +=
+    -((1 / sigma[0]) * v_sigma[0]) / sigma[0] +
+    (-(((tmp_3_0 * tmp_1_0 - tmp_7_0 * tmp) / tmp_8 - tmp_5_0 * tmp) / tmp_8) * 2 * tmp_4 +
+      -tmp_5_0 * 2 * (2 * v_sigma[0]));
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -820,6 +1115,54 @@ export function lossBatchTrain(
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["sigma"]);
+  zeroAll(out["h.W"]);
+  zeroAll(out["h.b"]);
+  zeroAll(out["mu.W"]);
+  zeroAll(out["mu.b"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["sigma"]);
+  zeroAll(out["h.W"]);
+  zeroAll(out["h.b"]);
+  zeroAll(out["mu.W"]);
+  zeroAll(out["mu.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["sigma"], count);
+    scaleAll(out["h.W"], count);
+    scaleAll(out["h.b"], count);
+    scaleAll(out["mu.W"], count);
+    scaleAll(out["mu.b"], count);
+  }
   return lossTotal[0] / count;
 }
 

@@ -291,6 +291,119 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 2;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const o_W = params["o.W"];
+  const o_b = params["o.b"];
+  const v_h_W = v["h.W"];
+  const v_h_b = v["h.b"];
+  const v_o_W = v["o.W"];
+  const v_o_b = v["o.b"];
+  const Hv_o_b = out["o.b"];
+  const Hv_o_W = out["o.W"];
+  const Hv_h_b = out["h.b"];
+  const Hv_h_W = out["h.W"];
+  // ── layer h = dense(x, 4, tanh)  (xor.nn:4)
+  const h_0 = Math.tanh(h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_b[0]);
+  const h_1 = Math.tanh(h_W[2] * x[xo] + h_W[3] * x[xo + 1] + h_b[1]);
+  const h_2 = Math.tanh(h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_b[2]);
+  const h_3 = Math.tanh(h_W[6] * x[xo] + h_W[7] * x[xo + 1] + h_b[3]);
+
+  // ── y = o[0]  (xor.nn:6)
+  const o_z_0 = o_W[0] * h_0 + o_W[1] * h_1 + o_W[2] * h_2 + o_W[3] * h_3 + o_b[0];
+  const y = 1 / (1 + Math.exp(-o_z_0));
+
+  // ── loss binary_cross_entropy(y, t)  (xor.nn:8)
+  const L = Math.max(o_z_0, 0) + Math.log1p(Math.exp(-Math.abs(o_z_0))) - t[n] * o_z_0;
+
+  // ── backward through line 6: y = o[0]
+  //    ∂L/∂o_z_0 = y − t
+  //    ∂L/∂o.b = e[0]·∂L/∂o_z_0
+  const do_z_0 = y - t[n];
+
+  // ── backward through line 4: layer h = dense(x, 4, tanh)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
+  const tmp_4_0 = 1 - h_0 * h_0;
+  const tmp_4_1 = 1 - h_1 * h_1;
+  const tmp_4_2 = 1 - h_2 * h_2;
+  const tmp_4_3 = 1 - h_3 * h_3;
+
+  // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 4, tanh)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = (1 − (h ⊙ h)) ⊙ R{h_z}
+  const R_h_0 = tmp_4_0 * (v_h_W[0] * x[xo] + v_h_W[1] * x[xo + 1] + v_h_b[0]);
+  const R_h_1 = tmp_4_1 * (v_h_W[2] * x[xo] + v_h_W[3] * x[xo + 1] + v_h_b[1]);
+  const R_h_2 = tmp_4_2 * (v_h_W[4] * x[xo] + v_h_W[5] * x[xo + 1] + v_h_b[2]);
+  const R_h_3 = tmp_4_3 * (v_h_W[6] * x[xo] + v_h_W[7] * x[xo + 1] + v_h_b[3]);
+
+  // ── H·v: tangent along v of the forward pass through line 6: y = o[0]
+  //    R{o.b_0} = v_o.b[0]
+  //    R{o_z_0} = (v_o.W h)[0] + (o.W R{h})[0] + R{o.b_0}
+  //    R{y} = (y·(1 − y))·R{o_z_0}
+  const R_y =
+    y *
+    (1 - y) *
+    (v_o_W[0] * h_0 +
+      v_o_W[1] * h_1 +
+      v_o_W[2] * h_2 +
+      v_o_W[3] * h_3 +
+      (o_W[0] * R_h_0 + o_W[1] * R_h_1 + o_W[2] * R_h_2 + o_W[3] * R_h_3) +
+      v_o_b[0]);
+
+  // ── H·v: tangent along v of the backward pass through line 6: y = o[0]
+  //    R{∂L/∂o.b} = e[0]·R{y}
+  //    (H·v)_o.b = e[0]·R{y}
+  Hv_o_b[0] += R_y;
+
+  // ── H·v: tangent along v of the backward pass through line 5: layer o = dense(h, 1, sigmoid)
+  //    R{∂L/∂o.W} = R{∂L/∂o.b} hᵀ + ∂L/∂o.b R{h}ᵀ
+  //    R{∂L/∂h} = v_o.Wᵀ ∂L/∂o.b + o.Wᵀ R{∂L/∂o.b}
+  //    (H·v)_o.W = R{∂L/∂o.b} hᵀ + ∂L/∂o.b R{h}ᵀ
+  Hv_o_W[0] += R_y * h_0 + do_z_0 * R_h_0;
+  Hv_o_W[1] += R_y * h_1 + do_z_0 * R_h_1;
+  Hv_o_W[2] += R_y * h_2 + do_z_0 * R_h_2;
+  Hv_o_W[3] += R_y * h_3 + do_z_0 * R_h_3;
+
+  // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 4, tanh)
+  //    R{∂L/∂h_z} = R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
+  const tmp_0 = R_h_0 * h_0;
+  const tmp_1 = R_h_1 * h_1;
+  const tmp_2 = R_h_2 * h_2;
+  const tmp_3 = R_h_3 * h_3;
+  const R_dh_z_0 = (v_o_W[0] * do_z_0 + o_W[0] * R_y) * tmp_4_0 + o_W[0] * do_z_0 * -(tmp_0 + tmp_0);
+  const R_dh_z_1 = (v_o_W[1] * do_z_0 + o_W[1] * R_y) * tmp_4_1 + o_W[1] * do_z_0 * -(tmp_1 + tmp_1);
+  const R_dh_z_2 = (v_o_W[2] * do_z_0 + o_W[2] * R_y) * tmp_4_2 + o_W[2] * do_z_0 * -(tmp_2 + tmp_2);
+  const R_dh_z_3 = (v_o_W[3] * do_z_0 + o_W[3] * R_y) * tmp_4_3 + o_W[3] * do_z_0 * -(tmp_3 + tmp_3);
+  Hv_h_b[0] += R_dh_z_0;
+  Hv_h_b[1] += R_dh_z_1;
+  Hv_h_b[2] += R_dh_z_2;
+  Hv_h_b[3] += R_dh_z_3;
+  Hv_h_W[0] += R_dh_z_0 * x[xo];
+  Hv_h_W[1] += R_dh_z_0 * x[xo + 1];
+  Hv_h_W[2] += R_dh_z_1 * x[xo];
+  Hv_h_W[3] += R_dh_z_1 * x[xo + 1];
+  Hv_h_W[4] += R_dh_z_2 * x[xo];
+  Hv_h_W[5] += R_dh_z_2 * x[xo + 1];
+  Hv_h_W[6] += R_dh_z_3 * x[xo];
+  Hv_h_W[7] += R_dh_z_3 * x[xo + 1];
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -448,6 +561,51 @@ export function lossBatchTrain(
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["h.W"]);
+  zeroAll(out["h.b"]);
+  zeroAll(out["o.W"]);
+  zeroAll(out["o.b"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], tScalar.fill(targets["t"]), 0, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["h.W"]);
+  zeroAll(out["h.b"]);
+  zeroAll(out["o.W"]);
+  zeroAll(out["o.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["h.W"], count);
+    scaleAll(out["h.b"], count);
+    scaleAll(out["o.W"], count);
+    scaleAll(out["o.b"], count);
+  }
   return lossTotal[0] / count;
 }
 

@@ -309,6 +309,131 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 3;
+  const W = params["W"];
+  const c = params["c"];
+  const v_W = v["W"];
+  const v_c = v["c"];
+  const Hv_c = out["c"];
+  const Hv_W = out["W"];
+  // ── h = tanh(W @ x + c)  (fan-out.nn:6)
+  const h_0 = Math.tanh(W[0] * x[xo] + W[1] * x[xo + 1] + W[2] * x[xo + 2] + c[0]);
+  const h_1 = Math.tanh(W[3] * x[xo] + W[4] * x[xo + 1] + W[5] * x[xo + 2] + c[1]);
+  const h_2 = Math.tanh(W[6] * x[xo] + W[7] * x[xo + 1] + W[8] * x[xo + 2] + c[2]);
+
+  // ── g = h * h + 2 * h  (fan-out.nn:7)
+  const tmp_8_0 = h_0 * h_0;
+  const tmp_8_1 = h_1 * h_1;
+  const tmp_8_2 = h_2 * h_2;
+  const g_0 = tmp_8_0 + 2 * h_0;
+  const g_1 = tmp_8_1 + 2 * h_1;
+  const g_2 = tmp_8_2 + 2 * h_2;
+
+  // ── y = dot(g, h) + sum(h)  (fan-out.nn:8)
+  const y = g_0 * h_0 + g_1 * h_1 + g_2 * h_2 + (h_0 + h_1 + h_2);
+
+  // ── loss (y - t)^2  (fan-out.nn:9)
+  const tmp_7 = y - t[n];
+  const L = tmp_7 * tmp_7;
+
+  // ── backward through line 9: loss (y - t)^2
+  //    ∂L/∂y = 2·(y − t)
+  const dy = 2 * tmp_7;
+
+  // ── backward through line 8: y = dot(g, h) + sum(h)
+  //    ∂L/∂g = ∂L/∂y·𝟙 ⊙ h
+  const dg_0 = dy * h_0;
+  const dg_1 = dy * h_1;
+  const dg_2 = dy * h_2;
+
+  // ── backward through line 7: g = h * h + 2 * h
+  const tmp_6_0 = dg_0 * h_0;
+  const tmp_6_1 = dg_1 * h_1;
+  const tmp_6_2 = dg_2 * h_2;
+
+  // ── backward through line 6: h = tanh(W @ x + c)
+  //    ∂L/∂h = ∂L/∂y·𝟙 + ∂L/∂y·𝟙 ⊙ g + ∂L/∂g·2 + ∂L/∂g ⊙ h + ∂L/∂g ⊙ h
+  //    ∂L/∂c = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂W = ∂L/∂c xᵀ
+  const dh_0 = dy + dy * g_0 + dg_0 * 2 + tmp_6_0 + tmp_6_0;
+  const dh_1 = dy + dy * g_1 + dg_1 * 2 + tmp_6_1 + tmp_6_1;
+  const dh_2 = dy + dy * g_2 + dg_2 * 2 + tmp_6_2 + tmp_6_2;
+  const tmp_5_0 = 1 - tmp_8_0;
+  const tmp_5_1 = 1 - tmp_8_1;
+  const tmp_5_2 = 1 - tmp_8_2;
+
+  // ── H·v: tangent along v of the forward pass through line 6: h = tanh(W @ x + c)
+  //    R{h} = (1 − (h ⊙ h)) ⊙ (v_W x + v_c)
+  const R_h_0 = tmp_5_0 * (v_W[0] * x[xo] + v_W[1] * x[xo + 1] + v_W[2] * x[xo + 2] + v_c[0]);
+  const R_h_1 = tmp_5_1 * (v_W[3] * x[xo] + v_W[4] * x[xo + 1] + v_W[5] * x[xo + 2] + v_c[1]);
+  const R_h_2 = tmp_5_2 * (v_W[6] * x[xo] + v_W[7] * x[xo + 1] + v_W[8] * x[xo + 2] + v_c[2]);
+
+  // ── H·v: tangent along v of the forward pass through line 7: g = h * h + 2 * h
+  //    R{g} = R{h} ⊙ h + R{h} ⊙ h + 2·R{h}
+  const tmp_4_0 = R_h_0 * h_0;
+  const tmp_4_1 = R_h_1 * h_1;
+  const tmp_4_2 = R_h_2 * h_2;
+  const tmp_3_0 = tmp_4_0 + tmp_4_0;
+  const tmp_3_1 = tmp_4_1 + tmp_4_1;
+  const tmp_3_2 = tmp_4_2 + tmp_4_2;
+  const R_g_0 = tmp_3_0 + 2 * R_h_0;
+  const R_g_1 = tmp_3_1 + 2 * R_h_1;
+  const R_g_2 = tmp_3_2 + 2 * R_h_2;
+
+  // ── H·v: tangent along v of the backward pass through line 9: loss (y - t)^2
+  //    R{∂L/∂y} = 2·R{y}
+  const R_dy =
+    2 *
+    (R_g_0 * h_0 +
+      g_0 * R_h_0 +
+      (R_g_1 * h_1 + g_1 * R_h_1) +
+      (R_g_2 * h_2 + g_2 * R_h_2) +
+      (R_h_0 + R_h_1 + R_h_2));
+
+  // ── H·v: tangent along v of the backward pass through line 8: y = dot(g, h) + sum(h)
+  //    R{∂L/∂g} = R{∂L/∂y}·𝟙 ⊙ h + ∂L/∂y·𝟙 ⊙ R{h}
+  const R_dg_0 = R_dy * h_0 + dy * R_h_0;
+  const R_dg_1 = R_dy * h_1 + dy * R_h_1;
+  const R_dg_2 = R_dy * h_2 + dy * R_h_2;
+
+  // ── H·v: tangent along v of the backward pass through line 7: g = h * h + 2 * h
+  const tmp_0 = R_dg_0 * h_0 + dg_0 * R_h_0;
+  const tmp_1 = R_dg_1 * h_1 + dg_1 * R_h_1;
+  const tmp_2 = R_dg_2 * h_2 + dg_2 * R_h_2;
+
+  // ── H·v: tangent along v of the backward pass through line 6: h = tanh(W @ x + c)
+  //    R{∂L/∂h} = R{∂L/∂y}·𝟙 + R{∂L/∂y}·𝟙 ⊙ g + ∂L/∂y·𝟙 ⊙ R{g} + R{∂L/∂g}·2 + R{∂L/∂g} ⊙ h + ∂L/∂g ⊙ R{h} + R{∂L/∂g} ⊙ h + ∂L/∂g ⊙ R{h}
+  //    R{∂L/∂c} = R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))
+  //    R{∂L/∂W} = R{∂L/∂c} xᵀ
+  //    (H·v)_W = R{∂L/∂c} xᵀ
+  //    (H·v)_c = R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))
+  const R_dc_0 = (R_dy + (R_dy * g_0 + dy * R_g_0) + R_dg_0 * 2 + tmp_0 + tmp_0) * tmp_5_0 + dh_0 * -tmp_3_0;
+  const R_dc_1 = (R_dy + (R_dy * g_1 + dy * R_g_1) + R_dg_1 * 2 + tmp_1 + tmp_1) * tmp_5_1 + dh_1 * -tmp_3_1;
+  const R_dc_2 = (R_dy + (R_dy * g_2 + dy * R_g_2) + R_dg_2 * 2 + tmp_2 + tmp_2) * tmp_5_2 + dh_2 * -tmp_3_2;
+  Hv_c[0] += R_dc_0;
+  Hv_c[1] += R_dc_1;
+  Hv_c[2] += R_dc_2;
+  Hv_W[0] += R_dc_0 * x[xo];
+  Hv_W[1] += R_dc_0 * x[xo + 1];
+  Hv_W[2] += R_dc_0 * x[xo + 2];
+  Hv_W[3] += R_dc_1 * x[xo];
+  Hv_W[4] += R_dc_1 * x[xo + 1];
+  Hv_W[5] += R_dc_1 * x[xo + 2];
+  Hv_W[6] += R_dc_2 * x[xo];
+  Hv_W[7] += R_dc_2 * x[xo + 1];
+  Hv_W[8] += R_dc_2 * x[xo + 2];
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -456,6 +581,45 @@ export function lossBatchTrain(
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["W"]);
+  zeroAll(out["c"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], tScalar.fill(targets["t"]), 0, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["W"]);
+  zeroAll(out["c"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["W"], count);
+    scaleAll(out["c"], count);
+  }
   return lossTotal[0] / count;
 }
 

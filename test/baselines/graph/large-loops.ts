@@ -118,6 +118,20 @@ const dy_z_buf = new Float64Array(3);
 
 const dh_buf = new Float64Array(30);
 
+const R_dh_z_lanes_buf = new Float64Array(240);
+
+const tmp_lanes_buf = new Float64Array(240);
+
+const R_dy_z_lanes_buf = new Float64Array(24);
+
+const R_y_z_lanes_buf = new Float64Array(24);
+
+const R_h_lanes_buf = new Float64Array(240);
+
+const tmp_lanes_buf_1 = new Float64Array(240);
+
+const sum_lanes_buf_1 = new Float64Array(8);
+
 /** The per-sample loss functions add their loss here (a returned double would be boxed). */
 const lossTotal = new Float64Array(1);
 
@@ -747,6 +761,403 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lanes: number,
+  v: Params,
+  out: Params,
+): void {
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  const v_h_W = v["h.W"];
+  const v_h_b = v["h.b"];
+  const v_y_W = v["y.W"];
+  const v_y_b = v["y.b"];
+  const Hv_y_b = out["y.b"];
+  const Hv_y_W = out["y.W"];
+  const Hv_h_b = out["h.b"];
+  const Hv_h_W = out["h.W"];
+  // ── layer h = dense(x, 30, tanh)  (large-loops.nn:4)
+  for (let i = 0; i < 30; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 40;
+      let acc0 = 0,
+        acc1 = 0,
+        acc2 = 0,
+        acc3 = 0;
+      for (let j = 0; j < 40; j += 4) {
+        acc0 += h_W[i * 40 + j] * x[xo + j];
+        acc1 += h_W[i * 40 + j + 1] * x[xo + j + 1];
+        acc2 += h_W[i * 40 + j + 2] * x[xo + j + 2];
+        acc3 += h_W[i * 40 + j + 3] * x[xo + j + 3];
+      }
+      h_lanes_buf[s * 30 + i] = Math.tanh(acc0 + acc1 + acc2 + acc3 + h_b[i]);
+    }
+  }
+
+  // ── layer y = dense(h, 3, softmax)  (large-loops.nn:5)
+  for (let i = 0; i < 3; i++) {
+    for (let s = 0; s < lanes; s++) {
+      let acc0_1 = 0,
+        acc1_1 = 0,
+        acc2_1 = 0,
+        acc3_1 = 0;
+      for (let j = 0; j < 28; j += 4) {
+        acc0_1 += y_W[i * 30 + j] * h_lanes_buf[s * 30 + j];
+        acc1_1 += y_W[i * 30 + j + 1] * h_lanes_buf[s * 30 + j + 1];
+        acc2_1 += y_W[i * 30 + j + 2] * h_lanes_buf[s * 30 + j + 2];
+        acc3_1 += y_W[i * 30 + j + 3] * h_lanes_buf[s * 30 + j + 3];
+      }
+      y_z_lanes_buf[s * 3 + i] =
+        acc0_1 +
+        acc1_1 +
+        acc2_1 +
+        acc3_1 +
+        y_W[i * 30 + 28] * h_lanes_buf[s * 30 + 28] +
+        y_W[i * 30 + 29] * h_lanes_buf[s * 30 + 29] +
+        y_b[i];
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    const lse_max = Math.max(y_z_lanes_buf[s * 3], y_z_lanes_buf[s * 3 + 1], y_z_lanes_buf[s * 3 + 2]);
+    const lse_exp_0 = Math.exp(y_z_lanes_buf[s * 3] - lse_max);
+    const lse_exp_1 = Math.exp(y_z_lanes_buf[s * 3 + 1] - lse_max);
+    const lse_exp_2 = Math.exp(y_z_lanes_buf[s * 3 + 2] - lse_max);
+    const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+    lse_lanes_buf[s] = lse_max + Math.log(lse_sum);
+    y_lanes_buf[s * 3] = lse_exp_0 / lse_sum;
+    y_lanes_buf[s * 3 + 1] = lse_exp_1 / lse_sum;
+    y_lanes_buf[s * 3 + 2] = lse_exp_2 / lse_sum;
+  }
+
+  // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 3;
+    sum_lanes_buf_1[s] = t[to] + t[to + 1] + t[to + 2];
+  }
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 3;
+    L_lanes_buf[s] =
+      sum_lanes_buf_1[s] * lse_lanes_buf[s] -
+      (t[to] * y_z_lanes_buf[s * 3] +
+        t[to + 1] * y_z_lanes_buf[s * 3 + 1] +
+        t[to + 2] * y_z_lanes_buf[s * 3 + 2]);
+  }
+
+  // ── backward through line 5: layer y = dense(h, 3, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 3;
+    dy_z_lanes_buf[s * 3] = sum_lanes_buf_1[s] * y_lanes_buf[s * 3] - t[to];
+    dy_z_lanes_buf[s * 3 + 1] = sum_lanes_buf_1[s] * y_lanes_buf[s * 3 + 1] - t[to + 1];
+    dy_z_lanes_buf[s * 3 + 2] = sum_lanes_buf_1[s] * y_lanes_buf[s * 3 + 2] - t[to + 2];
+  }
+
+  // ── backward through line 4: layer h = dense(x, 30, tanh)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (1 − (h ⊙ h))
+  //    ∂L/∂h.W = 0.002·h.W + ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
+  for (let s = 0; s < lanes; s++) {
+    tmp_lanes_buf_1[s * 30] = 1 - h_lanes_buf[s * 30] * h_lanes_buf[s * 30];
+    tmp_lanes_buf_1[s * 30 + 1] = 1 - h_lanes_buf[s * 30 + 1] * h_lanes_buf[s * 30 + 1];
+    tmp_lanes_buf_1[s * 30 + 2] = 1 - h_lanes_buf[s * 30 + 2] * h_lanes_buf[s * 30 + 2];
+    tmp_lanes_buf_1[s * 30 + 3] = 1 - h_lanes_buf[s * 30 + 3] * h_lanes_buf[s * 30 + 3];
+    tmp_lanes_buf_1[s * 30 + 4] = 1 - h_lanes_buf[s * 30 + 4] * h_lanes_buf[s * 30 + 4];
+    tmp_lanes_buf_1[s * 30 + 5] = 1 - h_lanes_buf[s * 30 + 5] * h_lanes_buf[s * 30 + 5];
+    tmp_lanes_buf_1[s * 30 + 6] = 1 - h_lanes_buf[s * 30 + 6] * h_lanes_buf[s * 30 + 6];
+    tmp_lanes_buf_1[s * 30 + 7] = 1 - h_lanes_buf[s * 30 + 7] * h_lanes_buf[s * 30 + 7];
+    tmp_lanes_buf_1[s * 30 + 8] = 1 - h_lanes_buf[s * 30 + 8] * h_lanes_buf[s * 30 + 8];
+    tmp_lanes_buf_1[s * 30 + 9] = 1 - h_lanes_buf[s * 30 + 9] * h_lanes_buf[s * 30 + 9];
+    tmp_lanes_buf_1[s * 30 + 10] = 1 - h_lanes_buf[s * 30 + 10] * h_lanes_buf[s * 30 + 10];
+    tmp_lanes_buf_1[s * 30 + 11] = 1 - h_lanes_buf[s * 30 + 11] * h_lanes_buf[s * 30 + 11];
+    tmp_lanes_buf_1[s * 30 + 12] = 1 - h_lanes_buf[s * 30 + 12] * h_lanes_buf[s * 30 + 12];
+    tmp_lanes_buf_1[s * 30 + 13] = 1 - h_lanes_buf[s * 30 + 13] * h_lanes_buf[s * 30 + 13];
+    tmp_lanes_buf_1[s * 30 + 14] = 1 - h_lanes_buf[s * 30 + 14] * h_lanes_buf[s * 30 + 14];
+    tmp_lanes_buf_1[s * 30 + 15] = 1 - h_lanes_buf[s * 30 + 15] * h_lanes_buf[s * 30 + 15];
+    tmp_lanes_buf_1[s * 30 + 16] = 1 - h_lanes_buf[s * 30 + 16] * h_lanes_buf[s * 30 + 16];
+    tmp_lanes_buf_1[s * 30 + 17] = 1 - h_lanes_buf[s * 30 + 17] * h_lanes_buf[s * 30 + 17];
+    tmp_lanes_buf_1[s * 30 + 18] = 1 - h_lanes_buf[s * 30 + 18] * h_lanes_buf[s * 30 + 18];
+    tmp_lanes_buf_1[s * 30 + 19] = 1 - h_lanes_buf[s * 30 + 19] * h_lanes_buf[s * 30 + 19];
+    tmp_lanes_buf_1[s * 30 + 20] = 1 - h_lanes_buf[s * 30 + 20] * h_lanes_buf[s * 30 + 20];
+    tmp_lanes_buf_1[s * 30 + 21] = 1 - h_lanes_buf[s * 30 + 21] * h_lanes_buf[s * 30 + 21];
+    tmp_lanes_buf_1[s * 30 + 22] = 1 - h_lanes_buf[s * 30 + 22] * h_lanes_buf[s * 30 + 22];
+    tmp_lanes_buf_1[s * 30 + 23] = 1 - h_lanes_buf[s * 30 + 23] * h_lanes_buf[s * 30 + 23];
+    tmp_lanes_buf_1[s * 30 + 24] = 1 - h_lanes_buf[s * 30 + 24] * h_lanes_buf[s * 30 + 24];
+    tmp_lanes_buf_1[s * 30 + 25] = 1 - h_lanes_buf[s * 30 + 25] * h_lanes_buf[s * 30 + 25];
+    tmp_lanes_buf_1[s * 30 + 26] = 1 - h_lanes_buf[s * 30 + 26] * h_lanes_buf[s * 30 + 26];
+    tmp_lanes_buf_1[s * 30 + 27] = 1 - h_lanes_buf[s * 30 + 27] * h_lanes_buf[s * 30 + 27];
+    tmp_lanes_buf_1[s * 30 + 28] = 1 - h_lanes_buf[s * 30 + 28] * h_lanes_buf[s * 30 + 28];
+    tmp_lanes_buf_1[s * 30 + 29] = 1 - h_lanes_buf[s * 30 + 29] * h_lanes_buf[s * 30 + 29];
+  }
+
+  // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 30, tanh)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = (1 − (h ⊙ h)) ⊙ R{h_z}
+  for (let i = 0; i < 30; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 40;
+      let acc0_2 = 0,
+        acc1_2 = 0,
+        acc2_2 = 0,
+        acc3_2 = 0;
+      for (let j = 0; j < 40; j += 4) {
+        acc0_2 += v_h_W[i * 40 + j] * x[xo + j];
+        acc1_2 += v_h_W[i * 40 + j + 1] * x[xo + j + 1];
+        acc2_2 += v_h_W[i * 40 + j + 2] * x[xo + j + 2];
+        acc3_2 += v_h_W[i * 40 + j + 3] * x[xo + j + 3];
+      }
+      R_h_lanes_buf[s * 30 + i] =
+        tmp_lanes_buf_1[s * 30 + i] * (acc0_2 + acc1_2 + acc2_2 + acc3_2 + v_h_b[i]);
+    }
+  }
+
+  // ── H·v: tangent along v of the forward pass through line 5: layer y = dense(h, 3, softmax)
+  //    R{y_z} = v_y.W h + y.W R{h} + v_y.b
+  //    R{y} = y ⊙ (R{y_z} − (Σ (y ⊙ R{y_z})))
+  for (let i = 0; i < 3; i++) {
+    for (let s = 0; s < lanes; s++) {
+      let acc0_3 = 0,
+        acc1_3 = 0,
+        acc2_3 = 0,
+        acc3_3 = 0;
+      for (let j = 0; j < 28; j += 4) {
+        acc0_3 += v_y_W[i * 30 + j] * h_lanes_buf[s * 30 + j];
+        acc1_3 += v_y_W[i * 30 + j + 1] * h_lanes_buf[s * 30 + j + 1];
+        acc2_3 += v_y_W[i * 30 + j + 2] * h_lanes_buf[s * 30 + j + 2];
+        acc3_3 += v_y_W[i * 30 + j + 3] * h_lanes_buf[s * 30 + j + 3];
+      }
+      let acc0_4 = 0,
+        acc1_4 = 0,
+        acc2_4 = 0,
+        acc3_4 = 0;
+      for (let j = 0; j < 28; j += 4) {
+        acc0_4 += y_W[i * 30 + j] * R_h_lanes_buf[s * 30 + j];
+        acc1_4 += y_W[i * 30 + j + 1] * R_h_lanes_buf[s * 30 + j + 1];
+        acc2_4 += y_W[i * 30 + j + 2] * R_h_lanes_buf[s * 30 + j + 2];
+        acc3_4 += y_W[i * 30 + j + 3] * R_h_lanes_buf[s * 30 + j + 3];
+      }
+      R_y_z_lanes_buf[s * 3 + i] =
+        acc0_3 +
+        acc1_3 +
+        acc2_3 +
+        acc3_3 +
+        v_y_W[i * 30 + 28] * h_lanes_buf[s * 30 + 28] +
+        v_y_W[i * 30 + 29] * h_lanes_buf[s * 30 + 29] +
+        (acc0_4 +
+          acc1_4 +
+          acc2_4 +
+          acc3_4 +
+          y_W[i * 30 + 28] * R_h_lanes_buf[s * 30 + 28] +
+          y_W[i * 30 + 29] * R_h_lanes_buf[s * 30 + 29]) +
+        v_y_b[i];
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    sum_lanes_buf[s] =
+      y_lanes_buf[s * 3] * R_y_z_lanes_buf[s * 3] +
+      y_lanes_buf[s * 3 + 1] * R_y_z_lanes_buf[s * 3 + 1] +
+      y_lanes_buf[s * 3 + 2] * R_y_z_lanes_buf[s * 3 + 2];
+  }
+
+  // ── H·v: tangent along v of the backward pass through line 5: layer y = dense(h, 3, softmax)
+  //    R{∂L/∂y_z} = (Σ t)·R{y}
+  //    R{∂L/∂y.W} = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    R{∂L/∂h} = v_y.Wᵀ ∂L/∂y_z + y.Wᵀ R{∂L/∂y_z}
+  //    (H·v)_y.W = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    (H·v)_y.b = R{∂L/∂y_z}
+  for (let s = 0; s < lanes; s++) {
+    R_dy_z_lanes_buf[s * 3] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 3] * (R_y_z_lanes_buf[s * 3] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 3 + 1] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 3 + 1] * (R_y_z_lanes_buf[s * 3 + 1] - sum_lanes_buf[s]));
+    R_dy_z_lanes_buf[s * 3 + 2] =
+      sum_lanes_buf_1[s] * (y_lanes_buf[s * 3 + 2] * (R_y_z_lanes_buf[s * 3 + 2] - sum_lanes_buf[s]));
+  }
+  for (let s = 0; s < lanes; s++) {
+    Hv_y_b[0] += R_dy_z_lanes_buf[s * 3];
+    Hv_y_b[1] += R_dy_z_lanes_buf[s * 3 + 1];
+    Hv_y_b[2] += R_dy_z_lanes_buf[s * 3 + 2];
+  }
+  for (let i = 0; i < 3; i++) {
+    for (let s = 0; s < lanes; s++) {
+      for (let j = 0; j < 30; j++) {
+        Hv_y_W[i * 30 + j] +=
+          R_dy_z_lanes_buf[s * 3 + i] * h_lanes_buf[s * 30 + j] +
+          dy_z_lanes_buf[s * 3 + i] * R_h_lanes_buf[s * 30 + j];
+      }
+    }
+  }
+
+  // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 30, tanh)
+  //    R{∂L/∂h_z} = R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))
+  //    R{∂L/∂h.W} = 0.002·v_h.W + R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = 0.002·v_h.W + R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
+  for (let s = 0; s < lanes; s++) {
+    tmp_lanes_buf[s * 30] = R_h_lanes_buf[s * 30] * h_lanes_buf[s * 30];
+    tmp_lanes_buf[s * 30 + 1] = R_h_lanes_buf[s * 30 + 1] * h_lanes_buf[s * 30 + 1];
+    tmp_lanes_buf[s * 30 + 2] = R_h_lanes_buf[s * 30 + 2] * h_lanes_buf[s * 30 + 2];
+    tmp_lanes_buf[s * 30 + 3] = R_h_lanes_buf[s * 30 + 3] * h_lanes_buf[s * 30 + 3];
+    tmp_lanes_buf[s * 30 + 4] = R_h_lanes_buf[s * 30 + 4] * h_lanes_buf[s * 30 + 4];
+    tmp_lanes_buf[s * 30 + 5] = R_h_lanes_buf[s * 30 + 5] * h_lanes_buf[s * 30 + 5];
+    tmp_lanes_buf[s * 30 + 6] = R_h_lanes_buf[s * 30 + 6] * h_lanes_buf[s * 30 + 6];
+    tmp_lanes_buf[s * 30 + 7] = R_h_lanes_buf[s * 30 + 7] * h_lanes_buf[s * 30 + 7];
+    tmp_lanes_buf[s * 30 + 8] = R_h_lanes_buf[s * 30 + 8] * h_lanes_buf[s * 30 + 8];
+    tmp_lanes_buf[s * 30 + 9] = R_h_lanes_buf[s * 30 + 9] * h_lanes_buf[s * 30 + 9];
+    tmp_lanes_buf[s * 30 + 10] = R_h_lanes_buf[s * 30 + 10] * h_lanes_buf[s * 30 + 10];
+    tmp_lanes_buf[s * 30 + 11] = R_h_lanes_buf[s * 30 + 11] * h_lanes_buf[s * 30 + 11];
+    tmp_lanes_buf[s * 30 + 12] = R_h_lanes_buf[s * 30 + 12] * h_lanes_buf[s * 30 + 12];
+    tmp_lanes_buf[s * 30 + 13] = R_h_lanes_buf[s * 30 + 13] * h_lanes_buf[s * 30 + 13];
+    tmp_lanes_buf[s * 30 + 14] = R_h_lanes_buf[s * 30 + 14] * h_lanes_buf[s * 30 + 14];
+    tmp_lanes_buf[s * 30 + 15] = R_h_lanes_buf[s * 30 + 15] * h_lanes_buf[s * 30 + 15];
+    tmp_lanes_buf[s * 30 + 16] = R_h_lanes_buf[s * 30 + 16] * h_lanes_buf[s * 30 + 16];
+    tmp_lanes_buf[s * 30 + 17] = R_h_lanes_buf[s * 30 + 17] * h_lanes_buf[s * 30 + 17];
+    tmp_lanes_buf[s * 30 + 18] = R_h_lanes_buf[s * 30 + 18] * h_lanes_buf[s * 30 + 18];
+    tmp_lanes_buf[s * 30 + 19] = R_h_lanes_buf[s * 30 + 19] * h_lanes_buf[s * 30 + 19];
+    tmp_lanes_buf[s * 30 + 20] = R_h_lanes_buf[s * 30 + 20] * h_lanes_buf[s * 30 + 20];
+    tmp_lanes_buf[s * 30 + 21] = R_h_lanes_buf[s * 30 + 21] * h_lanes_buf[s * 30 + 21];
+    tmp_lanes_buf[s * 30 + 22] = R_h_lanes_buf[s * 30 + 22] * h_lanes_buf[s * 30 + 22];
+    tmp_lanes_buf[s * 30 + 23] = R_h_lanes_buf[s * 30 + 23] * h_lanes_buf[s * 30 + 23];
+    tmp_lanes_buf[s * 30 + 24] = R_h_lanes_buf[s * 30 + 24] * h_lanes_buf[s * 30 + 24];
+    tmp_lanes_buf[s * 30 + 25] = R_h_lanes_buf[s * 30 + 25] * h_lanes_buf[s * 30 + 25];
+    tmp_lanes_buf[s * 30 + 26] = R_h_lanes_buf[s * 30 + 26] * h_lanes_buf[s * 30 + 26];
+    tmp_lanes_buf[s * 30 + 27] = R_h_lanes_buf[s * 30 + 27] * h_lanes_buf[s * 30 + 27];
+    tmp_lanes_buf[s * 30 + 28] = R_h_lanes_buf[s * 30 + 28] * h_lanes_buf[s * 30 + 28];
+    tmp_lanes_buf[s * 30 + 29] = R_h_lanes_buf[s * 30 + 29] * h_lanes_buf[s * 30 + 29];
+  }
+  for (let i = 0; i < 30; i++) {
+    for (let s = 0; s < lanes; s++) {
+      let acc = 0;
+      for (let j = 0; j < 3; j++) {
+        acc += v_y_W[j * 30 + i] * dy_z_lanes_buf[s * 3 + j];
+      }
+      let acc_1 = 0;
+      for (let j = 0; j < 3; j++) {
+        acc_1 += y_W[j * 30 + i] * R_dy_z_lanes_buf[s * 3 + j];
+      }
+      let acc_2 = 0;
+      for (let j = 0; j < 3; j++) {
+        acc_2 += y_W[j * 30 + i] * dy_z_lanes_buf[s * 3 + j];
+      }
+      R_dh_z_lanes_buf[s * 30 + i] =
+        (acc + acc_1) * tmp_lanes_buf_1[s * 30 + i] +
+        acc_2 * -(tmp_lanes_buf[s * 30 + i] + tmp_lanes_buf[s * 30 + i]);
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    Hv_h_b[0] += R_dh_z_lanes_buf[s * 30];
+    Hv_h_b[1] += R_dh_z_lanes_buf[s * 30 + 1];
+    Hv_h_b[2] += R_dh_z_lanes_buf[s * 30 + 2];
+    Hv_h_b[3] += R_dh_z_lanes_buf[s * 30 + 3];
+    Hv_h_b[4] += R_dh_z_lanes_buf[s * 30 + 4];
+    Hv_h_b[5] += R_dh_z_lanes_buf[s * 30 + 5];
+    Hv_h_b[6] += R_dh_z_lanes_buf[s * 30 + 6];
+    Hv_h_b[7] += R_dh_z_lanes_buf[s * 30 + 7];
+    Hv_h_b[8] += R_dh_z_lanes_buf[s * 30 + 8];
+    Hv_h_b[9] += R_dh_z_lanes_buf[s * 30 + 9];
+    Hv_h_b[10] += R_dh_z_lanes_buf[s * 30 + 10];
+    Hv_h_b[11] += R_dh_z_lanes_buf[s * 30 + 11];
+    Hv_h_b[12] += R_dh_z_lanes_buf[s * 30 + 12];
+    Hv_h_b[13] += R_dh_z_lanes_buf[s * 30 + 13];
+    Hv_h_b[14] += R_dh_z_lanes_buf[s * 30 + 14];
+    Hv_h_b[15] += R_dh_z_lanes_buf[s * 30 + 15];
+    Hv_h_b[16] += R_dh_z_lanes_buf[s * 30 + 16];
+    Hv_h_b[17] += R_dh_z_lanes_buf[s * 30 + 17];
+    Hv_h_b[18] += R_dh_z_lanes_buf[s * 30 + 18];
+    Hv_h_b[19] += R_dh_z_lanes_buf[s * 30 + 19];
+    Hv_h_b[20] += R_dh_z_lanes_buf[s * 30 + 20];
+    Hv_h_b[21] += R_dh_z_lanes_buf[s * 30 + 21];
+    Hv_h_b[22] += R_dh_z_lanes_buf[s * 30 + 22];
+    Hv_h_b[23] += R_dh_z_lanes_buf[s * 30 + 23];
+    Hv_h_b[24] += R_dh_z_lanes_buf[s * 30 + 24];
+    Hv_h_b[25] += R_dh_z_lanes_buf[s * 30 + 25];
+    Hv_h_b[26] += R_dh_z_lanes_buf[s * 30 + 26];
+    Hv_h_b[27] += R_dh_z_lanes_buf[s * 30 + 27];
+    Hv_h_b[28] += R_dh_z_lanes_buf[s * 30 + 28];
+    Hv_h_b[29] += R_dh_z_lanes_buf[s * 30 + 29];
+  }
+  if (lanes === 8) {
+    const xo_0 = n * 40;
+    const xo_1 = (n + 1) * 40;
+    const xo_2 = (n + 2) * 40;
+    const xo_3 = (n + 3) * 40;
+    const xo_4 = (n + 4) * 40;
+    const xo_5 = (n + 5) * 40;
+    const xo_6 = (n + 6) * 40;
+    const xo_7 = (n + 7) * 40;
+    for (let i = 0; i < 30; i++) {
+      const d0 = R_dh_z_lanes_buf[i];
+      const d1 = R_dh_z_lanes_buf[i + 30];
+      const d2 = R_dh_z_lanes_buf[i + 60];
+      const d3 = R_dh_z_lanes_buf[i + 90];
+      const d4 = R_dh_z_lanes_buf[i + 120];
+      const d5 = R_dh_z_lanes_buf[i + 150];
+      const d6 = R_dh_z_lanes_buf[i + 180];
+      const d7 = R_dh_z_lanes_buf[i + 210];
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0 && d4 === 0 && d5 === 0 && d6 === 0 && d7 === 0)
+        continue;
+      for (let j = 0; j < 40; j++) {
+        Hv_h_W[i * 40 + j] +=
+          d0 * x[xo_0 + j] +
+          d1 * x[xo_1 + j] +
+          d2 * x[xo_2 + j] +
+          d3 * x[xo_3 + j] +
+          d4 * x[xo_4 + j] +
+          d5 * x[xo_5 + j] +
+          d6 * x[xo_6 + j] +
+          d7 * x[xo_7 + j];
+      }
+    }
+  } else {
+    for (let i = 0; i < 30; i++) {
+      for (let s = 0; s < lanes; s++) {
+        const xo = (n + s) * 40;
+        const d = R_dh_z_lanes_buf[s * 30 + i];
+        if (d === 0) continue;
+        for (let j = 0; j < 40; j++) {
+          Hv_h_W[i * 40 + j] += d * x[xo + j];
+        }
+      }
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
+}
+
+/** Adds H·v of the parameter-only terms to out; returns their value. */
+function regularizerHessianVector(params: Params, v: Params, out: Params): number {
+  const h_W = params["h.W"];
+  const v_h_W = v["h.W"];
+  const Hv_h_W = out["h.W"];
+  // ── loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)  (large-loops.nn:6)
+  let acc = 0;
+  for (let i = 0; i < 30; i++) {
+    for (let j = 0; j < 40; j++) {
+      acc += h_W[i * 40 + j] * h_W[i * 40 + j];
+    }
+  }
+  const R = 0.001 * acc;
+
+  // ── H·v: tangent along v of the backward pass through line 6: loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)
+  //    (H·v)_h.W = 0.002·v_h.W + R{∂L/∂h_z} xᵀ
+  for (let i = 0; i < 30; i++) {
+    for (let j = 0; j < 40; j++) {
+      Hv_h_W[i * 40 + j] += 0.002 * v_h_W[i * 40 + j];
+    }
+  }
+  return R;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -909,6 +1320,52 @@ export function lossBatchTrain(
   lossTotal[0] = 0;
   for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
   return lossTotal[0] / count + regularizerLoss(params);
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  out["h.W"].fill(0);
+  zeroAll(out["h.b"]);
+  out["y.W"].fill(0);
+  zeroAll(out["y.b"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, 1, v, out);
+  return lossTotal[0] + regularizerHessianVector(params, v, out);
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  out["h.W"].fill(0);
+  zeroAll(out["h.b"]);
+  out["y.W"].fill(0);
+  zeroAll(out["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 8)
+    sampleHessianVector(params, inputs["x"], targets["t"], n, Math.min(8, count - n), v, out);
+  if (count !== 1) {
+    scaleAll(out["h.W"], count);
+    scaleAll(out["h.b"], count);
+    scaleAll(out["y.W"], count);
+    scaleAll(out["y.b"], count);
+  }
+  return lossTotal[0] / count + regularizerHessianVector(params, v, out);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */

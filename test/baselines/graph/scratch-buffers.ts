@@ -110,6 +110,12 @@ const tmp_buf_2 = new Float64Array(80);
 
 const tmp_buf_3 = new Float64Array(80);
 
+const R_dy_lanes_buf = new Float64Array(640);
+
+const R_y_lanes_buf = new Float64Array(640);
+
+const tmp_lanes_buf_4 = new Float64Array(640);
+
 /** The per-sample loss functions add their loss here (a returned double would be boxed). */
 const lossTotal = new Float64Array(1);
 
@@ -602,6 +608,266 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  lanes: number,
+  v: Params,
+  out: Params,
+): void {
+  const W = params["W"];
+  const b = params["b"];
+  const sigma = params["sigma"];
+  const v_W = v["W"];
+  const v_b = v["b"];
+  const v_sigma = v["sigma"];
+  const Hv_b = out["b"];
+  const Hv_W = out["W"];
+  const Hv_sigma = out["sigma"];
+  // ── y = W @ x + b  (scratch-buffers.nn:8)
+  for (let i = 0; i < 80; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 80;
+      let acc0 = 0,
+        acc1 = 0,
+        acc2 = 0,
+        acc3 = 0;
+      for (let j = 0; j < 80; j += 4) {
+        acc0 += W[i * 80 + j] * x[xo + j];
+        acc1 += W[i * 80 + j + 1] * x[xo + j + 1];
+        acc2 += W[i * 80 + j + 2] * x[xo + j + 2];
+        acc3 += W[i * 80 + j + 3] * x[xo + j + 3];
+      }
+      y_lanes_buf[s * 80 + i] = acc0 + acc1 + acc2 + acc3 + b[i];
+    }
+  }
+
+  // ── loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma)  (scratch-buffers.nn:9)
+  for (let i = 0; i < 80; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const to = (n + s) * 80;
+      tmp_lanes_buf_4[s * 80 + i] = t[to + i] - y_lanes_buf[s * 80 + i];
+    }
+  }
+  const tmp_3 = 2 * (sigma[0] * sigma[0]);
+  const tmp_2 = 0.9189385332046727 + Math.log(sigma[0]);
+  for (let i = 0; i < 80; i++) {
+    for (let s = 0; s < lanes; s++) {
+      tmp_lanes_buf_3[s * 80 + i] = (tmp_lanes_buf_4[s * 80 + i] * tmp_lanes_buf_4[s * 80 + i]) / tmp_3;
+    }
+  }
+  for (let s = 0; s < lanes; s++) {
+    const to = (n + s) * 80;
+    let acc0_1 = 0,
+      acc1_1 = 0,
+      acc2_1 = 0,
+      acc3_1 = 0;
+    for (let i = 0; i < 80; i += 4) {
+      const tmp_4 = y_lanes_buf[s * 80 + i] - t[to + i];
+      acc0_1 += tmp_4 * tmp_4;
+      const tmp_5 = y_lanes_buf[s * 80 + i + 1] - t[to + i + 1];
+      acc1_1 += tmp_5 * tmp_5;
+      const tmp_6 = y_lanes_buf[s * 80 + i + 2] - t[to + i + 2];
+      acc2_1 += tmp_6 * tmp_6;
+      const tmp_7 = y_lanes_buf[s * 80 + i + 3] - t[to + i + 3];
+      acc3_1 += tmp_7 * tmp_7;
+    }
+    let acc0_2 = 0,
+      acc1_2 = 0,
+      acc2_2 = 0,
+      acc3_2 = 0;
+    for (let i = 0; i < 80; i += 4) {
+      const tmp_8 = 1 - t[to + i] * y_lanes_buf[s * 80 + i];
+      acc0_2 += 0 >= tmp_8 ? 0 : tmp_8;
+      const tmp_9 = 1 - t[to + i + 1] * y_lanes_buf[s * 80 + i + 1];
+      acc1_2 += 0 >= tmp_9 ? 0 : tmp_9;
+      const tmp_10 = 1 - t[to + i + 2] * y_lanes_buf[s * 80 + i + 2];
+      acc2_2 += 0 >= tmp_10 ? 0 : tmp_10;
+      const tmp_11 = 1 - t[to + i + 3] * y_lanes_buf[s * 80 + i + 3];
+      acc3_2 += 0 >= tmp_11 ? 0 : tmp_11;
+    }
+    let acc0_3 = 0,
+      acc1_3 = 0,
+      acc2_3 = 0,
+      acc3_3 = 0;
+    for (let i = 0; i < 80; i += 4) {
+      acc0_3 += tmp_2 + tmp_lanes_buf_3[s * 80 + i];
+      acc1_3 += tmp_2 + tmp_lanes_buf_3[s * 80 + i + 1];
+      acc2_3 += tmp_2 + tmp_lanes_buf_3[s * 80 + i + 2];
+      acc3_3 += tmp_2 + tmp_lanes_buf_3[s * 80 + i + 3];
+    }
+    L_lanes_buf[s] =
+      0.0125 * (acc0_1 + acc1_1 + acc2_1 + acc3_1) +
+      0.5 * (acc0_2 + acc1_2 + acc2_2 + acc3_2) +
+      (acc0_3 + acc1_3 + acc2_3 + acc3_3);
+  }
+
+  // ── backward through line 9: loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma)
+  for (let i = 0; i < 80; i++) {
+    tmp_buf[i] = 1 / tmp_3;
+  }
+  for (let i = 0; i < 80; i++) {
+    for (let s = 0; s < lanes; s++) {
+      tmp_lanes_buf_2[s * 80 + i] = tmp_lanes_buf_3[s * 80 + i] / tmp_3;
+    }
+  }
+  const tmp_1 = 2 * sigma[0];
+  for (let i = 0; i < 80; i++) {
+    for (let s = 0; s < lanes; s++) {
+      tmp_lanes_buf_1[s * 80 + i] = 2 * tmp_lanes_buf_4[s * 80 + i];
+    }
+  }
+
+  // ── H·v: tangent along v of the forward pass through line 8: y = W @ x + b
+  //    R{y} = v_W x + v_b
+  for (let i = 0; i < 80; i++) {
+    for (let s = 0; s < lanes; s++) {
+      const xo = (n + s) * 80;
+      let acc0_4 = 0,
+        acc1_4 = 0,
+        acc2_4 = 0,
+        acc3_4 = 0;
+      for (let j = 0; j < 80; j += 4) {
+        acc0_4 += v_W[i * 80 + j] * x[xo + j];
+        acc1_4 += v_W[i * 80 + j + 1] * x[xo + j + 1];
+        acc2_4 += v_W[i * 80 + j + 2] * x[xo + j + 2];
+        acc3_4 += v_W[i * 80 + j + 3] * x[xo + j + 3];
+      }
+      R_y_lanes_buf[s * 80 + i] = acc0_4 + acc1_4 + acc2_4 + acc3_4 + v_b[i];
+    }
+  }
+
+  // ── H·v: tangent along v of the forward pass through line 9: loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma)
+  for (let i = 0; i < 80; i++) {
+    for (let s = 0; s < lanes; s++) {
+      tmp_lanes_buf[s * 80 + i] = -R_y_lanes_buf[s * 80 + i];
+    }
+  }
+  const tmp = 2 * (tmp_1 * v_sigma[0]);
+
+  // ── H·v: tangent along v of the backward pass through line 8: y = W @ x + b
+  //    R{∂L/∂y} = 0.025·R{y} − (((−((1 / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2))) ⊙ (2·(t − y)) + (1 / (2·(sigma^2))) ⊙ (2·(−R{y})))
+  //    R{∂L/∂W} = R{∂L/∂y} xᵀ
+  //    (H·v)_W = R{∂L/∂y} xᵀ
+  //    (H·v)_b = R{∂L/∂y}
+  for (let i = 0; i < 80; i++) {
+    for (let s = 0; s < lanes; s++) {
+      R_dy_lanes_buf[s * 80 + i] =
+        0.025 * R_y_lanes_buf[s * 80 + i] -
+        ((-(tmp_buf[i] * tmp) / tmp_3) * tmp_lanes_buf_1[s * 80 + i] +
+          tmp_buf[i] * (2 * tmp_lanes_buf[s * 80 + i]));
+    }
+  }
+  for (let i = 0; i < 80; i++) {
+    for (let s = 0; s < lanes; s++) {
+      Hv_b[i] += R_dy_lanes_buf[s * 80 + i];
+    }
+  }
+  if (lanes === 8) {
+    const xo_0 = n * 80;
+    const xo_1 = (n + 1) * 80;
+    const xo_2 = (n + 2) * 80;
+    const xo_3 = (n + 3) * 80;
+    const xo_4 = (n + 4) * 80;
+    const xo_5 = (n + 5) * 80;
+    const xo_6 = (n + 6) * 80;
+    const xo_7 = (n + 7) * 80;
+    for (let i = 0; i < 80; i++) {
+      const d0 = R_dy_lanes_buf[i];
+      const d1 = R_dy_lanes_buf[i + 80];
+      const d2 = R_dy_lanes_buf[i + 160];
+      const d3 = R_dy_lanes_buf[i + 240];
+      const d4 = R_dy_lanes_buf[i + 320];
+      const d5 = R_dy_lanes_buf[i + 400];
+      const d6 = R_dy_lanes_buf[i + 480];
+      const d7 = R_dy_lanes_buf[i + 560];
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0 && d4 === 0 && d5 === 0 && d6 === 0 && d7 === 0)
+        continue;
+      for (let j = 0; j < 80; j++) {
+        Hv_W[i * 80 + j] +=
+          d0 * x[xo_0 + j] +
+          d1 * x[xo_1 + j] +
+          d2 * x[xo_2 + j] +
+          d3 * x[xo_3 + j] +
+          d4 * x[xo_4 + j] +
+          d5 * x[xo_5 + j] +
+          d6 * x[xo_6 + j] +
+          d7 * x[xo_7 + j];
+      }
+    }
+  } else {
+    for (let i = 0; i < 80; i++) {
+      for (let s = 0; s < lanes; s++) {
+        const xo = (n + s) * 80;
+        const d = R_dy_lanes_buf[s * 80 + i];
+        if (d === 0) continue;
+        for (let j = 0; j < 80; j++) {
+          Hv_W[i * 80 + j] += d * x[xo + j];
+        }
+      }
+    }
+  }
+
+  // ── H·v: tangent along v of the backward pass through line 7: param sigma ~ constant(1)
+  //    R{∂L/∂sigma} = (−((80 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − y)) ⊙ (−R{y}) − ((((t − y)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
+  //    (H·v)_sigma = (−((80 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − y)) ⊙ (−R{y}) − ((((t − y)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
+  for (let s = 0; s < lanes; s++) {
+    let acc0_5 = 0,
+      acc1_5 = 0,
+      acc2_5 = 0,
+      acc3_5 = 0;
+    for (let i = 0; i < 80; i += 4) {
+      acc0_5 += -(
+        ((tmp_lanes_buf_1[s * 80 + i] * tmp_lanes_buf[s * 80 + i] - tmp_lanes_buf_3[s * 80 + i] * tmp) /
+          tmp_3 -
+          tmp_lanes_buf_2[s * 80 + i] * tmp) /
+        tmp_3
+      );
+      acc1_5 += -(
+        ((tmp_lanes_buf_1[s * 80 + i + 1] * tmp_lanes_buf[s * 80 + i + 1] -
+          tmp_lanes_buf_3[s * 80 + i + 1] * tmp) /
+          tmp_3 -
+          tmp_lanes_buf_2[s * 80 + i + 1] * tmp) /
+        tmp_3
+      );
+      acc2_5 += -(
+        ((tmp_lanes_buf_1[s * 80 + i + 2] * tmp_lanes_buf[s * 80 + i + 2] -
+          tmp_lanes_buf_3[s * 80 + i + 2] * tmp) /
+          tmp_3 -
+          tmp_lanes_buf_2[s * 80 + i + 2] * tmp) /
+        tmp_3
+      );
+      acc3_5 += -(
+        ((tmp_lanes_buf_1[s * 80 + i + 3] * tmp_lanes_buf[s * 80 + i + 3] -
+          tmp_lanes_buf_3[s * 80 + i + 3] * tmp) /
+          tmp_3 -
+          tmp_lanes_buf_2[s * 80 + i + 3] * tmp) /
+        tmp_3
+      );
+    }
+    let acc0_6 = 0,
+      acc1_6 = 0,
+      acc2_6 = 0,
+      acc3_6 = 0;
+    for (let i = 0; i < 80; i += 4) {
+      acc0_6 += -tmp_lanes_buf_2[s * 80 + i];
+      acc1_6 += -tmp_lanes_buf_2[s * 80 + i + 1];
+      acc2_6 += -tmp_lanes_buf_2[s * 80 + i + 2];
+      acc3_6 += -tmp_lanes_buf_2[s * 80 + i + 3];
+    }
+    Hv_sigma[0] +=
+      -((80 / sigma[0]) * v_sigma[0]) / sigma[0] +
+      ((acc0_5 + acc1_5 + acc2_5 + acc3_5) * 2 * tmp_1 +
+        (acc0_6 + acc1_6 + acc2_6 + acc3_6) * 2 * (2 * v_sigma[0]));
+  }
+  for (let s = 0; s < lanes; s++) {
+    lossTotal[0] += L_lanes_buf[s];
+  }
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -757,6 +1023,49 @@ export function lossBatchTrain(
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
   for (let n = 0; n < count; n += 8) sampleLoss(params, inputs["x"], targets["t"], n, Math.min(8, count - n));
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  out["W"].fill(0);
+  out["b"].fill(0);
+  zeroAll(out["sigma"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, 1, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  out["W"].fill(0);
+  out["b"].fill(0);
+  zeroAll(out["sigma"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n += 8)
+    sampleHessianVector(params, inputs["x"], targets["t"], n, Math.min(8, count - n), v, out);
+  if (count !== 1) {
+    scaleAll(out["W"], count);
+    scaleAll(out["b"], count);
+    scaleAll(out["sigma"], count);
+  }
   return lossTotal[0] / count;
 }
 

@@ -259,6 +259,97 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 1;
+  const W1 = params["W1"];
+  const W2 = params["W2"];
+  const a = params["a"];
+  const b = params["b"];
+  const v_W1 = v["W1"];
+  const v_W2 = v["W2"];
+  const v_a = v["a"];
+  const v_b = v["b"];
+  const Hv_W2 = out["W2"];
+  const Hv_a = out["a"];
+  const Hv_b = out["b"];
+  const Hv_W1 = out["W1"];
+  // ── h = tanh(W1 @ x)  (update-order.nn:12)
+  const h_0 = Math.tanh(W1[0] * x[xo]);
+  const h_1 = Math.tanh(W1[1] * x[xo]);
+  const h_2 = Math.tanh(W1[2] * x[xo]);
+
+  // ── y = sigmoid(a * b * (W2 @ h))  (update-order.nn:13)
+  const tmp_15 = a[0] * b[0];
+  const tmp_14_0 = W2[0] * h_0 + W2[1] * h_1 + W2[2] * h_2;
+
+  // ── loss binary_cross_entropy(y[0], t)  (update-order.nn:14)
+  const tmp_13 = tmp_15 * tmp_14_0;
+  const L = Math.max(tmp_13, 0) + Math.log1p(Math.exp(-Math.abs(tmp_13))) - t[n] * tmp_13;
+
+  // ── backward through line 14: loss binary_cross_entropy(y[0], t)
+  const tmp_12 = 1 / (1 + Math.exp(-tmp_13));
+  const tmp_11 = tmp_12 - t[n];
+  const tmp_10 = tmp_11 * tmp_14_0;
+  const tmp_9 = tmp_11 * tmp_15;
+
+  // ── backward through line 12: h = tanh(W1 @ x)
+  //    ∂L/∂W1 = (∂L/∂h ⊙ (1 − (h ⊙ h))) xᵀ
+  const tmp_8_0 = 1 - h_0 * h_0;
+  const tmp_8_1 = 1 - h_1 * h_1;
+  const tmp_8_2 = 1 - h_2 * h_2;
+
+  // ── H·v: tangent along v of the forward pass through line 12: h = tanh(W1 @ x)
+  //    R{h} = (1 − (h ⊙ h)) ⊙ (v_W1 x)
+  const R_h_0 = tmp_8_0 * (v_W1[0] * x[xo]);
+  const R_h_1 = tmp_8_1 * (v_W1[1] * x[xo]);
+  const R_h_2 = tmp_8_2 * (v_W1[2] * x[xo]);
+
+  // ── H·v: tangent along v of the forward pass through line 13: y = sigmoid(a * b * (W2 @ h))
+  const tmp_7 = v_a[0] * b[0] + a[0] * v_b[0];
+
+  // ── H·v: tangent along v of the forward pass through line 14: loss binary_cross_entropy(y[0], t)
+  const tmp_6 =
+    v_W2[0] * h_0 + v_W2[1] * h_1 + v_W2[2] * h_2 + (W2[0] * R_h_0 + W2[1] * R_h_1 + W2[2] * R_h_2);
+
+  // ── H·v: tangent along v of the backward pass through line 14: loss binary_cross_entropy(y[0], t)
+  const tmp_5 = tmp_12 * (1 - tmp_12) * (tmp_7 * tmp_14_0 + tmp_15 * tmp_6);
+  const tmp_4 = tmp_5 * tmp_14_0 + tmp_11 * tmp_6;
+  const tmp_3 = tmp_5 * tmp_15 + tmp_11 * tmp_7;
+
+  // ── H·v: tangent along v of the backward pass through line 13: y = sigmoid(a * b * (W2 @ h))
+  //    R{∂L/∂W2} = (e[0]·((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·a·b + (σ(a·b·((W2 h)[0])) − t)·(v_a·b + a·v_b))) hᵀ + (e[0]·((σ(a·b·((W2 h)[0])) − t)·a·b)) R{h}ᵀ
+  //    R{∂L/∂h} = v_W2ᵀ (e[0]·((σ(a·b·((W2 h)[0])) − t)·a·b)) + W2ᵀ (e[0]·((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·a·b + (σ(a·b·((W2 h)[0])) − t)·(v_a·b + a·v_b)))
+  //    R{∂L/∂a} = ((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·((W2 h)[0]) + (σ(a·b·((W2 h)[0])) − t)·((v_W2 h)[0] + (W2 R{h})[0]))·b + ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·v_b
+  //    R{∂L/∂b} = ((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·((W2 h)[0]) + (σ(a·b·((W2 h)[0])) − t)·((v_W2 h)[0] + (W2 R{h})[0]))·a + ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·v_a
+  //    (H·v)_W2 = (e[0]·((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·a·b + (σ(a·b·((W2 h)[0])) − t)·(v_a·b + a·v_b))) hᵀ + (e[0]·((σ(a·b·((W2 h)[0])) − t)·a·b)) R{h}ᵀ
+  //    (H·v)_a = ((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·((W2 h)[0]) + (σ(a·b·((W2 h)[0])) − t)·((v_W2 h)[0] + (W2 R{h})[0]))·b + ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·v_b
+  //    (H·v)_b = ((((σ(a·b·((W2 h)[0])))·(1 − (σ(a·b·((W2 h)[0])))))·((v_a·b + a·v_b)·((W2 h)[0]) + a·b·((v_W2 h)[0] + (W2 R{h})[0])))·((W2 h)[0]) + (σ(a·b·((W2 h)[0])) − t)·((v_W2 h)[0] + (W2 R{h})[0]))·a + ((σ(a·b·((W2 h)[0])) − t)·((W2 h)[0]))·v_a
+  Hv_W2[0] += tmp_3 * h_0 + tmp_9 * R_h_0;
+  Hv_W2[1] += tmp_3 * h_1 + tmp_9 * R_h_1;
+  Hv_W2[2] += tmp_3 * h_2 + tmp_9 * R_h_2;
+  Hv_a[0] += tmp_4 * b[0] + tmp_10 * v_b[0];
+  Hv_b[0] += tmp_4 * a[0] + tmp_10 * v_a[0];
+
+  // ── H·v: tangent along v of the backward pass through line 12: h = tanh(W1 @ x)
+  //    R{∂L/∂W1} = (R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))) xᵀ
+  //    (H·v)_W1 = (R{∂L/∂h} ⊙ (1 − (h ⊙ h)) + ∂L/∂h ⊙ (−(R{h} ⊙ h + R{h} ⊙ h))) xᵀ
+  const tmp_0 = R_h_0 * h_0;
+  const tmp_1 = R_h_1 * h_1;
+  const tmp_2 = R_h_2 * h_2;
+  Hv_W1[0] += ((v_W2[0] * tmp_9 + W2[0] * tmp_3) * tmp_8_0 + W2[0] * tmp_9 * -(tmp_0 + tmp_0)) * x[xo];
+  Hv_W1[1] += ((v_W2[1] * tmp_9 + W2[1] * tmp_3) * tmp_8_1 + W2[1] * tmp_9 * -(tmp_1 + tmp_1)) * x[xo];
+  Hv_W1[2] += ((v_W2[2] * tmp_9 + W2[2] * tmp_3) * tmp_8_2 + W2[2] * tmp_9 * -(tmp_2 + tmp_2)) * x[xo];
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -418,6 +509,51 @@ export function lossBatchTrain(
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["W1"]);
+  zeroAll(out["W2"]);
+  zeroAll(out["a"]);
+  zeroAll(out["b"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], tScalar.fill(targets["t"]), 0, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["W1"]);
+  zeroAll(out["W2"]);
+  zeroAll(out["a"]);
+  zeroAll(out["b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["W1"], count);
+    scaleAll(out["W2"], count);
+    scaleAll(out["a"], count);
+    scaleAll(out["b"], count);
+  }
   return lossTotal[0] / count;
 }
 

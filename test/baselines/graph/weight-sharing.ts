@@ -410,6 +410,178 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 3;
+  const to = n * 3;
+  const W = params["W"];
+  const p = params["p"];
+  const v_W = v["W"];
+  const v_p = v["p"];
+  const Hv_p = out["p"];
+  const Hv_W = out["W"];
+  // ── h1 = prelu(W @ x, p)  (weight-sharing.nn:6)
+  const tmp_14_0 = W[0] * x[xo] + W[1] * x[xo + 1] + W[2] * x[xo + 2];
+  const tmp_14_1 = W[3] * x[xo] + W[4] * x[xo + 1] + W[5] * x[xo + 2];
+  const tmp_14_2 = W[6] * x[xo] + W[7] * x[xo + 1] + W[8] * x[xo + 2];
+  const tmp_13_0 = p[0] * tmp_14_0;
+  const tmp_13_1 = p[0] * tmp_14_1;
+  const tmp_13_2 = p[0] * tmp_14_2;
+  const h1_0 = tmp_13_0 >= tmp_14_0 ? tmp_13_0 : tmp_14_0;
+  const h1_1 = tmp_13_1 >= tmp_14_1 ? tmp_13_1 : tmp_14_1;
+  const h1_2 = tmp_13_2 >= tmp_14_2 ? tmp_13_2 : tmp_14_2;
+
+  // ── h2 = prelu(W @ h1, p)  (weight-sharing.nn:7)
+  const tmp_12_0 = W[0] * h1_0 + W[1] * h1_1 + W[2] * h1_2;
+  const tmp_12_1 = W[3] * h1_0 + W[4] * h1_1 + W[5] * h1_2;
+  const tmp_12_2 = W[6] * h1_0 + W[7] * h1_1 + W[8] * h1_2;
+  const tmp_11_0 = p[0] * tmp_12_0;
+  const tmp_11_1 = p[0] * tmp_12_1;
+  const tmp_11_2 = p[0] * tmp_12_2;
+  const h2_0 = tmp_11_0 >= tmp_12_0 ? tmp_11_0 : tmp_12_0;
+  const h2_1 = tmp_11_1 >= tmp_12_1 ? tmp_11_1 : tmp_12_1;
+  const h2_2 = tmp_11_2 >= tmp_12_2 ? tmp_11_2 : tmp_12_2;
+
+  // ── loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)  (weight-sharing.nn:8)
+  const dh2_0 = h2_0 - t[to];
+  const dh2_1 = h2_1 - t[to + 1];
+  const dh2_2 = h2_2 - t[to + 2];
+  const L = 0.5 * (dh2_0 * dh2_0 + dh2_1 * dh2_1 + dh2_2 * dh2_2);
+
+  // ── backward through line 7: h2 = prelu(W @ h1, p)
+  //    ∂L/∂h1 = Wᵀ (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p)
+  const tmp_10_0 = tmp_11_0 >= tmp_12_0 ? dh2_0 : 0;
+  const tmp_10_1 = tmp_11_1 >= tmp_12_1 ? dh2_1 : 0;
+  const tmp_10_2 = tmp_11_2 >= tmp_12_2 ? dh2_2 : 0;
+  const tmp_9_0 = (tmp_11_0 >= tmp_12_0 ? 0 : dh2_0) + tmp_10_0 * p[0];
+  const tmp_9_1 = (tmp_11_1 >= tmp_12_1 ? 0 : dh2_1) + tmp_10_1 * p[0];
+  const tmp_9_2 = (tmp_11_2 >= tmp_12_2 ? 0 : dh2_2) + tmp_10_2 * p[0];
+
+  // ── backward through line 6: h1 = prelu(W @ x, p)
+  const tmp_8_0 = tmp_13_0 >= tmp_14_0 ? W[0] * tmp_9_0 + W[3] * tmp_9_1 + W[6] * tmp_9_2 : 0;
+  const tmp_8_1 = tmp_13_1 >= tmp_14_1 ? W[1] * tmp_9_0 + W[4] * tmp_9_1 + W[7] * tmp_9_2 : 0;
+  const tmp_8_2 = tmp_13_2 >= tmp_14_2 ? W[2] * tmp_9_0 + W[5] * tmp_9_1 + W[8] * tmp_9_2 : 0;
+
+  // ── H·v: tangent along v of the forward pass through line 6: h1 = prelu(W @ x, p)
+  //    R{h1} = 𝟙[p·(W x) ≥ W x] ? (v_p·(W x) + p·(v_W x)) : (v_W x)
+  const tmp_7_0 = v_W[0] * x[xo] + v_W[1] * x[xo + 1] + v_W[2] * x[xo + 2];
+  const tmp_7_1 = v_W[3] * x[xo] + v_W[4] * x[xo + 1] + v_W[5] * x[xo + 2];
+  const tmp_7_2 = v_W[6] * x[xo] + v_W[7] * x[xo + 1] + v_W[8] * x[xo + 2];
+  const R_h1_0 = tmp_13_0 >= tmp_14_0 ? v_p[0] * tmp_14_0 + p[0] * tmp_7_0 : tmp_7_0;
+  const R_h1_1 = tmp_13_1 >= tmp_14_1 ? v_p[0] * tmp_14_1 + p[0] * tmp_7_1 : tmp_7_1;
+  const R_h1_2 = tmp_13_2 >= tmp_14_2 ? v_p[0] * tmp_14_2 + p[0] * tmp_7_2 : tmp_7_2;
+
+  // ── H·v: tangent along v of the forward pass through line 7: h2 = prelu(W @ h1, p)
+  //    R{h2} = 𝟙[p·(W h1) ≥ W h1] ? (v_p·(W h1) + p·(v_W h1 + W R{h1})) : (v_W h1 + W R{h1})
+  const tmp_6_0 =
+    v_W[0] * h1_0 + v_W[1] * h1_1 + v_W[2] * h1_2 + (W[0] * R_h1_0 + W[1] * R_h1_1 + W[2] * R_h1_2);
+  const tmp_6_1 =
+    v_W[3] * h1_0 + v_W[4] * h1_1 + v_W[5] * h1_2 + (W[3] * R_h1_0 + W[4] * R_h1_1 + W[5] * R_h1_2);
+  const tmp_6_2 =
+    v_W[6] * h1_0 + v_W[7] * h1_1 + v_W[8] * h1_2 + (W[6] * R_h1_0 + W[7] * R_h1_1 + W[8] * R_h1_2);
+  const R_h2_0 = tmp_11_0 >= tmp_12_0 ? v_p[0] * tmp_12_0 + p[0] * tmp_6_0 : tmp_6_0;
+  const R_h2_1 = tmp_11_1 >= tmp_12_1 ? v_p[0] * tmp_12_1 + p[0] * tmp_6_1 : tmp_6_1;
+  const R_h2_2 = tmp_11_2 >= tmp_12_2 ? v_p[0] * tmp_12_2 + p[0] * tmp_6_2 : tmp_6_2;
+
+  // ── H·v: tangent along v of the backward pass through line 7: h2 = prelu(W @ h1, p)
+  //    R{∂L/∂h1} = v_Wᵀ (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p) + Wᵀ (𝟙[p·(W h1) ≥ W h1] (else R{h2}) + (𝟙[p·(W h1) ≥ W h1] ⊙ R{h2})·p + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·v_p)
+  const tmp_5_0 = tmp_11_0 >= tmp_12_0 ? R_h2_0 : 0;
+  const tmp_5_1 = tmp_11_1 >= tmp_12_1 ? R_h2_1 : 0;
+  const tmp_5_2 = tmp_11_2 >= tmp_12_2 ? R_h2_2 : 0;
+  const tmp_4_0 = (tmp_11_0 >= tmp_12_0 ? 0 : R_h2_0) + (tmp_5_0 * p[0] + tmp_10_0 * v_p[0]);
+  const tmp_4_1 = (tmp_11_1 >= tmp_12_1 ? 0 : R_h2_1) + (tmp_5_1 * p[0] + tmp_10_1 * v_p[0]);
+  const tmp_4_2 = (tmp_11_2 >= tmp_12_2 ? 0 : R_h2_2) + (tmp_5_2 * p[0] + tmp_10_2 * v_p[0]);
+  const R_dh1_0 =
+    v_W[0] * tmp_9_0 +
+    v_W[3] * tmp_9_1 +
+    v_W[6] * tmp_9_2 +
+    (W[0] * tmp_4_0 + W[3] * tmp_4_1 + W[6] * tmp_4_2);
+  const R_dh1_1 =
+    v_W[1] * tmp_9_0 +
+    v_W[4] * tmp_9_1 +
+    v_W[7] * tmp_9_2 +
+    (W[1] * tmp_4_0 + W[4] * tmp_4_1 + W[7] * tmp_4_2);
+  const R_dh1_2 =
+    v_W[2] * tmp_9_0 +
+    v_W[5] * tmp_9_1 +
+    v_W[8] * tmp_9_2 +
+    (W[2] * tmp_4_0 + W[5] * tmp_4_1 + W[8] * tmp_4_2);
+
+  // ── H·v: tangent along v of the backward pass through line 6: h1 = prelu(W @ x, p)
+  const tmp_3_0 = tmp_13_0 >= tmp_14_0 ? R_dh1_0 : 0;
+  const tmp_3_1 = tmp_13_1 >= tmp_14_1 ? R_dh1_1 : 0;
+  const tmp_3_2 = tmp_13_2 >= tmp_14_2 ? R_dh1_2 : 0;
+  const tmp_0 = (tmp_13_0 >= tmp_14_0 ? 0 : R_dh1_0) + (tmp_3_0 * p[0] + tmp_8_0 * v_p[0]);
+  const tmp_1 = (tmp_13_1 >= tmp_14_1 ? 0 : R_dh1_1) + (tmp_3_1 * p[0] + tmp_8_1 * v_p[0]);
+  const tmp_2 = (tmp_13_2 >= tmp_14_2 ? 0 : R_dh1_2) + (tmp_3_2 * p[0] + tmp_8_2 * v_p[0]);
+
+  // ── H·v: tangent along v of the backward pass through line 5: param p ~ constant(0.25)
+  //    R{∂L/∂p} = Σ ((𝟙[p·(W h1) ≥ W h1] ⊙ R{h2}) ⊙ (W h1) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2) ⊙ (v_W h1 + W R{h1})) + Σ ((𝟙[p·(W x) ≥ W x] ⊙ R{∂L/∂h1}) ⊙ (W x) + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1) ⊙ (v_W x))
+  //    (H·v)_p = Σ ((𝟙[p·(W h1) ≥ W h1] ⊙ R{h2}) ⊙ (W h1) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2) ⊙ (v_W h1 + W R{h1})) + Σ ((𝟙[p·(W x) ≥ W x] ⊙ R{∂L/∂h1}) ⊙ (W x) + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1) ⊙ (v_W x))
+  Hv_p[0] +=
+    tmp_5_0 * tmp_12_0 +
+    tmp_10_0 * tmp_6_0 +
+    (tmp_5_1 * tmp_12_1 + tmp_10_1 * tmp_6_1) +
+    (tmp_5_2 * tmp_12_2 + tmp_10_2 * tmp_6_2) +
+    (tmp_3_0 * tmp_14_0 +
+      tmp_8_0 * tmp_7_0 +
+      (tmp_3_1 * tmp_14_1 + tmp_8_1 * tmp_7_1) +
+      (tmp_3_2 * tmp_14_2 + tmp_8_2 * tmp_7_2));
+
+  // ── H·v: tangent along v of the backward pass through line 4: param W[3, 3] ~ normal(0, 0.5)
+  //    R{∂L/∂W} = 0.002·v_W + (𝟙[p·(W h1) ≥ W h1] (else R{h2}) + (𝟙[p·(W h1) ≥ W h1] ⊙ R{h2})·p + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·v_p) h1ᵀ + (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p) R{h1}ᵀ + (𝟙[p·(W x) ≥ W x] (else R{∂L/∂h1}) + (𝟙[p·(W x) ≥ W x] ⊙ R{∂L/∂h1})·p + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1)·v_p) xᵀ
+  //    (H·v)_W = 0.002·v_W + (𝟙[p·(W h1) ≥ W h1] (else R{h2}) + (𝟙[p·(W h1) ≥ W h1] ⊙ R{h2})·p + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·v_p) h1ᵀ + (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p) R{h1}ᵀ + (𝟙[p·(W x) ≥ W x] (else R{∂L/∂h1}) + (𝟙[p·(W x) ≥ W x] ⊙ R{∂L/∂h1})·p + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1)·v_p) xᵀ
+  Hv_W[0] += tmp_4_0 * h1_0 + tmp_9_0 * R_h1_0 + tmp_0 * x[xo];
+  Hv_W[1] += tmp_4_0 * h1_1 + tmp_9_0 * R_h1_1 + tmp_0 * x[xo + 1];
+  Hv_W[2] += tmp_4_0 * h1_2 + tmp_9_0 * R_h1_2 + tmp_0 * x[xo + 2];
+  Hv_W[3] += tmp_4_1 * h1_0 + tmp_9_1 * R_h1_0 + tmp_1 * x[xo];
+  Hv_W[4] += tmp_4_1 * h1_1 + tmp_9_1 * R_h1_1 + tmp_1 * x[xo + 1];
+  Hv_W[5] += tmp_4_1 * h1_2 + tmp_9_1 * R_h1_2 + tmp_1 * x[xo + 2];
+  Hv_W[6] += tmp_4_2 * h1_0 + tmp_9_2 * R_h1_0 + tmp_2 * x[xo];
+  Hv_W[7] += tmp_4_2 * h1_1 + tmp_9_2 * R_h1_1 + tmp_2 * x[xo + 1];
+  Hv_W[8] += tmp_4_2 * h1_2 + tmp_9_2 * R_h1_2 + tmp_2 * x[xo + 2];
+  lossTotal[0] += L;
+}
+
+/** Adds H·v of the parameter-only terms to out; returns their value. */
+function regularizerHessianVector(params: Params, v: Params, out: Params): number {
+  const W = params["W"];
+  const v_W = v["W"];
+  const Hv_W = out["W"];
+  // ── loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)  (weight-sharing.nn:8)
+  const R =
+    0.001 *
+    (W[0] * W[0] +
+      W[1] * W[1] +
+      W[2] * W[2] +
+      W[3] * W[3] +
+      W[4] * W[4] +
+      W[5] * W[5] +
+      W[6] * W[6] +
+      W[7] * W[7] +
+      W[8] * W[8]);
+
+  // ── H·v: tangent along v of the backward pass through line 8: loss 0.5 * sumsq(h2 - t) + 0.001 * sumsq(W)
+  //    (H·v)_W = 0.002·v_W + (𝟙[p·(W h1) ≥ W h1] (else R{h2}) + (𝟙[p·(W h1) ≥ W h1] ⊙ R{h2})·p + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·v_p) h1ᵀ + (𝟙[p·(W h1) ≥ W h1] (else dh2) + (𝟙[p·(W h1) ≥ W h1] ⊙ dh2)·p) R{h1}ᵀ + (𝟙[p·(W x) ≥ W x] (else R{∂L/∂h1}) + (𝟙[p·(W x) ≥ W x] ⊙ R{∂L/∂h1})·p + (𝟙[p·(W x) ≥ W x] ⊙ ∂L/∂h1)·v_p) xᵀ
+  Hv_W[0] += 0.002 * v_W[0];
+  Hv_W[1] += 0.002 * v_W[1];
+  Hv_W[2] += 0.002 * v_W[2];
+  Hv_W[3] += 0.002 * v_W[3];
+  Hv_W[4] += 0.002 * v_W[4];
+  Hv_W[5] += 0.002 * v_W[5];
+  Hv_W[6] += 0.002 * v_W[6];
+  Hv_W[7] += 0.002 * v_W[7];
+  Hv_W[8] += 0.002 * v_W[8];
+  return R;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -561,6 +733,45 @@ export function lossBatchTrain(
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
   return lossTotal[0] / count + regularizerLoss(params);
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["W"]);
+  zeroAll(out["p"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, v, out);
+  return lossTotal[0] + regularizerHessianVector(params, v, out);
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["W"]);
+  zeroAll(out["p"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["W"], count);
+    scaleAll(out["p"], count);
+  }
+  return lossTotal[0] / count + regularizerHessianVector(params, v, out);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */

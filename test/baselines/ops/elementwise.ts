@@ -582,6 +582,304 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 3;
+  const to = n * 3;
+  const a = params["a"];
+  const s = params["s"];
+  const v_a = v["a"];
+  const v_s = v["s"];
+  const Hv_s = out["s"];
+  const Hv_a = out["a"];
+  // ── u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)  (elementwise.nn:6)
+  const tmp_37_0 = Math.sqrt(a[0]);
+  const tmp_37_1 = Math.sqrt(a[1]);
+  const tmp_37_2 = Math.sqrt(a[2]);
+  const tmp_36_0 = a[0] + 2;
+  const tmp_36_1 = a[1] + 2;
+  const tmp_36_2 = a[2] + 2;
+  const u_0 = Math.exp(0.3 * x[xo]) + tmp_37_0 + Math.log(tmp_36_0) + Math.abs(x[xo] - 0.1);
+  const u_1 = Math.exp(0.3 * x[xo + 1]) + tmp_37_1 + Math.log(tmp_36_1) + Math.abs(x[xo + 1] - 0.1);
+  const u_2 = Math.exp(0.3 * x[xo + 2]) + tmp_37_2 + Math.log(tmp_36_2) + Math.abs(x[xo + 2] - 0.1);
+
+  // ── v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)  (elementwise.nn:7)
+  const tmp_35_0 = u_0 * s[0];
+  const tmp_35_1 = u_1 * s[0];
+  const tmp_35_2 = u_2 * s[0];
+  const tmp_38 = x[xo] - a[0];
+  const tmp_34_0 = tmp_38 > 0 ? tmp_38 : 0.7 * Math.expm1(tmp_38);
+  const tmp_39 = x[xo + 1] - a[1];
+  const tmp_34_1 = tmp_39 > 0 ? tmp_39 : 0.7 * Math.expm1(tmp_39);
+  const tmp_40 = x[xo + 2] - a[2];
+  const tmp_34_2 = tmp_40 > 0 ? tmp_40 : 0.7 * Math.expm1(tmp_40);
+  const v_1_0 =
+    Math.max(tmp_35_0, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_35_0))) -
+    (x[xo] > 0 ? x[xo] : 0.2 * x[xo]) +
+    tmp_34_0;
+  const v_1_1 =
+    Math.max(tmp_35_1, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_35_1))) -
+    (x[xo + 1] > 0 ? x[xo + 1] : 0.2 * x[xo + 1]) +
+    tmp_34_1;
+  const v_1_2 =
+    Math.max(tmp_35_2, 0) +
+    Math.log1p(Math.exp(-Math.abs(tmp_35_2))) -
+    (x[xo + 2] > 0 ? x[xo + 2] : 0.2 * x[xo + 2]) +
+    tmp_34_2;
+
+  // ── w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)  (elementwise.nn:8)
+  const tmp_33_0 = Math.tanh(v_1_0);
+  const tmp_33_1 = Math.tanh(v_1_1);
+  const tmp_33_2 = Math.tanh(v_1_2);
+  const tmp_32_0 = 1 / (1 + Math.exp(-u_0));
+  const tmp_32_1 = 1 / (1 + Math.exp(-u_1));
+  const tmp_32_2 = 1 / (1 + Math.exp(-u_2));
+  const tmp_31_0 = 1 + a[0] * a[0];
+  const tmp_31_1 = 1 + a[1] * a[1];
+  const tmp_31_2 = 1 + a[2] * a[2];
+  const tmp_30_0 = (tmp_33_0 * tmp_32_0) / tmp_31_0;
+  const tmp_30_1 = (tmp_33_1 * tmp_32_1) / tmp_31_1;
+  const tmp_30_2 = (tmp_33_2 * tmp_32_2) / tmp_31_2;
+  const tmp_41 = x[xo] * a[0];
+  const tmp_29_0 = tmp_41 > 0 ? tmp_41 : 0;
+  const tmp_42 = x[xo + 1] * a[1];
+  const tmp_29_1 = tmp_42 > 0 ? tmp_42 : 0;
+  const tmp_43 = x[xo + 2] * a[2];
+  const tmp_29_2 = tmp_43 > 0 ? tmp_43 : 0;
+  const w_0 = tmp_30_0 + tmp_29_0 + x[xo];
+  const w_1 = tmp_30_1 + tmp_29_1 + x[xo + 1];
+  const w_2 = tmp_30_2 + tmp_29_2 + x[xo + 2];
+
+  // ── m = max(w, t) + min(w, 0.5 * t) + (w - t)^3 / 10  (elementwise.nn:9)
+  const tmp_28_0 = 0.5 * t[to];
+  const tmp_28_1 = 0.5 * t[to + 1];
+  const tmp_28_2 = 0.5 * t[to + 2];
+  const tmp_27_0 = w_0 - t[to];
+  const tmp_27_1 = w_1 - t[to + 1];
+  const tmp_27_2 = w_2 - t[to + 2];
+  const m_0 = (w_0 >= t[to] ? w_0 : t[to]) + (w_0 <= tmp_28_0 ? w_0 : tmp_28_0) + 0.1 * tmp_27_0 ** 3;
+  const m_1 = (w_1 >= t[to + 1] ? w_1 : t[to + 1]) + (w_1 <= tmp_28_1 ? w_1 : tmp_28_1) + 0.1 * tmp_27_1 ** 3;
+  const m_2 = (w_2 >= t[to + 2] ? w_2 : t[to + 2]) + (w_2 <= tmp_28_2 ? w_2 : tmp_28_2) + 0.1 * tmp_27_2 ** 3;
+
+  // ── loss sum(m^2) + sumabs(a)  (elementwise.nn:10)
+  const L = m_0 * m_0 + m_1 * m_1 + m_2 * m_2;
+
+  // ── backward through line 10: loss sum(m^2) + sumabs(a)
+  //    ∂L/∂m = 2·m
+  const dm_0 = 2 * m_0;
+  const dm_1 = 2 * m_1;
+  const dm_2 = 2 * m_2;
+
+  // ── backward through line 9: m = max(w, t) + min(w, 0.5 * t) + (w - t)^3 / 10
+  const tmp_26_0 = 0.2 * m_0;
+  const tmp_26_1 = 0.2 * m_1;
+  const tmp_26_2 = 0.2 * m_2;
+  const tmp_25_0 = 3 * (tmp_27_0 * tmp_27_0);
+  const tmp_25_1 = 3 * (tmp_27_1 * tmp_27_1);
+  const tmp_25_2 = 3 * (tmp_27_2 * tmp_27_2);
+
+  // ── backward through line 8: w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)
+  //    ∂L/∂w = 0.2·m ⊙ (3·((w − t)^2)) + 𝟙[0.5·t ≥ w] ⊙ ∂L/∂m + 𝟙[w ≥ t] ⊙ ∂L/∂m
+  //    ∂L/∂v = ((∂L/∂w / (1 + a^2)) ⊙ (σ(u))) ⊙ (1 − ((tanh(v)) ⊙ (tanh(v))))
+  const dw_0 = tmp_26_0 * tmp_25_0 + (tmp_28_0 >= w_0 ? dm_0 : 0) + (w_0 >= t[to] ? dm_0 : 0);
+  const dw_1 = tmp_26_1 * tmp_25_1 + (tmp_28_1 >= w_1 ? dm_1 : 0) + (w_1 >= t[to + 1] ? dm_1 : 0);
+  const dw_2 = tmp_26_2 * tmp_25_2 + (tmp_28_2 >= w_2 ? dm_2 : 0) + (w_2 >= t[to + 2] ? dm_2 : 0);
+  const tmp_24_0 = dw_0 / tmp_31_0;
+  const tmp_24_1 = dw_1 / tmp_31_1;
+  const tmp_24_2 = dw_2 / tmp_31_2;
+  const tmp_23_0 = (dw_0 * tmp_30_0) / tmp_31_0;
+  const tmp_23_1 = (dw_1 * tmp_30_1) / tmp_31_1;
+  const tmp_23_2 = (dw_2 * tmp_30_2) / tmp_31_2;
+  const tmp_22_0 = 2 * a[0];
+  const tmp_22_1 = 2 * a[1];
+  const tmp_22_2 = 2 * a[2];
+  const tmp_21_0 = tmp_24_0 * tmp_32_0;
+  const tmp_21_1 = tmp_24_1 * tmp_32_1;
+  const tmp_21_2 = tmp_24_2 * tmp_32_2;
+  const tmp_20_0 = tmp_24_0 * tmp_33_0;
+  const tmp_20_1 = tmp_24_1 * tmp_33_1;
+  const tmp_20_2 = tmp_24_2 * tmp_33_2;
+  const tmp_19_0 = 1 - tmp_32_0;
+  const tmp_19_1 = 1 - tmp_32_1;
+  const tmp_19_2 = 1 - tmp_32_2;
+  const tmp_18_0 = tmp_32_0 * tmp_19_0;
+  const tmp_18_1 = tmp_32_1 * tmp_19_1;
+  const tmp_18_2 = tmp_32_2 * tmp_19_2;
+  const tmp_17_0 = 1 - tmp_33_0 * tmp_33_0;
+  const tmp_17_1 = 1 - tmp_33_1 * tmp_33_1;
+  const tmp_17_2 = 1 - tmp_33_2 * tmp_33_2;
+  const dv_0 = tmp_21_0 * tmp_17_0;
+  const dv_1 = tmp_21_1 * tmp_17_1;
+  const dv_2 = tmp_21_2 * tmp_17_2;
+
+  // ── backward through line 7: v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)
+  //    ∂L/∂s = Σ ((∂L/∂v ⊙ (σ(u·s))) ⊙ u)
+  const tmp_16_0 = tmp_34_0 + 0.7;
+  const tmp_16_1 = tmp_34_1 + 0.7;
+  const tmp_16_2 = tmp_34_2 + 0.7;
+  const tmp_15_0 = 1 / (1 + Math.exp(-tmp_35_0));
+  const tmp_15_1 = 1 / (1 + Math.exp(-tmp_35_1));
+  const tmp_15_2 = 1 / (1 + Math.exp(-tmp_35_2));
+  const tmp_14_0 = dv_0 * tmp_15_0;
+  const tmp_14_1 = dv_1 * tmp_15_1;
+  const tmp_14_2 = dv_2 * tmp_15_2;
+
+  // ── backward through line 6: u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)
+  //    ∂L/∂u = ((∂L/∂w / (1 + a^2)) ⊙ (tanh(v))) ⊙ ((σ(u)) ⊙ (1 − (σ(u)))) + (∂L/∂v ⊙ (σ(u·s)))·s
+  const du_0 = tmp_20_0 * tmp_18_0 + tmp_14_0 * s[0];
+  const du_1 = tmp_20_1 * tmp_18_1 + tmp_14_1 * s[0];
+  const du_2 = tmp_20_2 * tmp_18_2 + tmp_14_2 * s[0];
+  const tmp_13_0 = 2 * tmp_37_0;
+  const tmp_13_1 = 2 * tmp_37_1;
+  const tmp_13_2 = 2 * tmp_37_2;
+
+  // ── H·v: tangent along v of the forward pass through line 6: u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)
+  //    R{u} = v_a / (2·(sqrt(a))) + v_a / (a + 2)
+  const tmp_12_0 = v_a[0] / tmp_13_0;
+  const tmp_12_1 = v_a[1] / tmp_13_1;
+  const tmp_12_2 = v_a[2] / tmp_13_2;
+  const R_u_0 = tmp_12_0 + v_a[0] / tmp_36_0;
+  const R_u_1 = tmp_12_1 + v_a[1] / tmp_36_1;
+  const R_u_2 = tmp_12_2 + v_a[2] / tmp_36_2;
+
+  // ── H·v: tangent along v of the forward pass through line 7: v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)
+  //    R{v} = (σ(u·s)) ⊙ (R{u}·s + u·v_s) + 𝟙[elu(x − a, 0.7) > 0] ? (−v_a) : ((−v_a) ⊙ (elu(x − a, 0.7) + 0.7))
+  const tmp_11_0 = R_u_0 * s[0] + u_0 * v_s[0];
+  const tmp_11_1 = R_u_1 * s[0] + u_1 * v_s[0];
+  const tmp_11_2 = R_u_2 * s[0] + u_2 * v_s[0];
+  const tmp_10_0 = -v_a[0];
+  const tmp_10_1 = -v_a[1];
+  const tmp_10_2 = -v_a[2];
+  const tmp_9_0 = tmp_34_0 > 0 ? tmp_10_0 : tmp_10_0 * tmp_16_0;
+  const tmp_9_1 = tmp_34_1 > 0 ? tmp_10_1 : tmp_10_1 * tmp_16_1;
+  const tmp_9_2 = tmp_34_2 > 0 ? tmp_10_2 : tmp_10_2 * tmp_16_2;
+
+  // ── H·v: tangent along v of the forward pass through line 8: w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)
+  //    R{w} = (((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v}) ⊙ (σ(u)) + (tanh(v)) ⊙ (((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u}) − ((((tanh(v)) ⊙ (σ(u))) / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2) + 𝟙[relu(x ⊙ a) > 0] ⊙ (x ⊙ v_a)
+  const tmp_8_0 = tmp_17_0 * (tmp_15_0 * tmp_11_0 + tmp_9_0);
+  const tmp_8_1 = tmp_17_1 * (tmp_15_1 * tmp_11_1 + tmp_9_1);
+  const tmp_8_2 = tmp_17_2 * (tmp_15_2 * tmp_11_2 + tmp_9_2);
+  const tmp_7_0 = tmp_18_0 * R_u_0;
+  const tmp_7_1 = tmp_18_1 * R_u_1;
+  const tmp_7_2 = tmp_18_2 * R_u_2;
+  const tmp_6_0 = tmp_22_0 * v_a[0];
+  const tmp_6_1 = tmp_22_1 * v_a[1];
+  const tmp_6_2 = tmp_22_2 * v_a[2];
+  const tmp_5_0 = (tmp_8_0 * tmp_32_0 + tmp_33_0 * tmp_7_0 - tmp_30_0 * tmp_6_0) / tmp_31_0;
+  const tmp_5_1 = (tmp_8_1 * tmp_32_1 + tmp_33_1 * tmp_7_1 - tmp_30_1 * tmp_6_1) / tmp_31_1;
+  const tmp_5_2 = (tmp_8_2 * tmp_32_2 + tmp_33_2 * tmp_7_2 - tmp_30_2 * tmp_6_2) / tmp_31_2;
+  const R_w_0 = tmp_5_0 + (tmp_29_0 > 0 ? x[xo] * v_a[0] : 0);
+  const R_w_1 = tmp_5_1 + (tmp_29_1 > 0 ? x[xo + 1] * v_a[1] : 0);
+  const R_w_2 = tmp_5_2 + (tmp_29_2 > 0 ? x[xo + 2] * v_a[2] : 0);
+
+  // ── H·v: tangent along v of the forward pass through line 9: m = max(w, t) + min(w, 0.5 * t) + (w - t)^3 / 10
+  //    R{m} = 𝟙[w ≥ t] ⊙ R{w} + 𝟙[0.5·t ≥ w] ⊙ R{w} + 0.1·((3·((w − t)^2)) ⊙ R{w})
+  const R_m_0 = (w_0 >= t[to] ? R_w_0 : 0) + (tmp_28_0 >= w_0 ? R_w_0 : 0) + 0.1 * (tmp_25_0 * R_w_0);
+  const R_m_1 = (w_1 >= t[to + 1] ? R_w_1 : 0) + (tmp_28_1 >= w_1 ? R_w_1 : 0) + 0.1 * (tmp_25_1 * R_w_1);
+  const R_m_2 = (w_2 >= t[to + 2] ? R_w_2 : 0) + (tmp_28_2 >= w_2 ? R_w_2 : 0) + 0.1 * (tmp_25_2 * R_w_2);
+
+  // ── H·v: tangent along v of the backward pass through line 10: loss sum(m^2) + sumabs(a)
+  //    R{∂L/∂m} = 2·R{m}
+  const R_dm_0 = 2 * R_m_0;
+  const R_dm_1 = 2 * R_m_1;
+  const R_dm_2 = 2 * R_m_2;
+
+  // ── H·v: tangent along v of the backward pass through line 8: w = tanh(v) * sigmoid(u) / (1 + a^2) + relu(x * a) + identity(x)
+  //    R{∂L/∂w} = 0.2·R{m} ⊙ (3·((w − t)^2)) + 0.2·m ⊙ (3·((2·(w − t)) ⊙ R{w})) + 𝟙[0.5·t ≥ w] ⊙ R{∂L/∂m} + 𝟙[w ≥ t] ⊙ R{∂L/∂m}
+  //    R{∂L/∂v} = (((R{∂L/∂w} − ((∂L/∂w / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2)) ⊙ (σ(u)) + (∂L/∂w / (1 + a^2)) ⊙ (((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u})) ⊙ (1 − ((tanh(v)) ⊙ (tanh(v)))) + ((∂L/∂w / (1 + a^2)) ⊙ (σ(u))) ⊙ (−(((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v}) ⊙ (tanh(v)) + ((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v}) ⊙ (tanh(v))))
+  const R_dw_0 =
+    0.2 * R_m_0 * tmp_25_0 +
+    tmp_26_0 * (3 * (2 * tmp_27_0 * R_w_0)) +
+    (tmp_28_0 >= w_0 ? R_dm_0 : 0) +
+    (w_0 >= t[to] ? R_dm_0 : 0);
+  const R_dw_1 =
+    0.2 * R_m_1 * tmp_25_1 +
+    tmp_26_1 * (3 * (2 * tmp_27_1 * R_w_1)) +
+    (tmp_28_1 >= w_1 ? R_dm_1 : 0) +
+    (w_1 >= t[to + 1] ? R_dm_1 : 0);
+  const R_dw_2 =
+    0.2 * R_m_2 * tmp_25_2 +
+    tmp_26_2 * (3 * (2 * tmp_27_2 * R_w_2)) +
+    (tmp_28_2 >= w_2 ? R_dm_2 : 0) +
+    (w_2 >= t[to + 2] ? R_dm_2 : 0);
+  const tmp_4_0 = (R_dw_0 - tmp_24_0 * tmp_6_0) / tmp_31_0;
+  const tmp_4_1 = (R_dw_1 - tmp_24_1 * tmp_6_1) / tmp_31_1;
+  const tmp_4_2 = (R_dw_2 - tmp_24_2 * tmp_6_2) / tmp_31_2;
+  const tmp_3_0 = tmp_8_0 * tmp_33_0;
+  const tmp_3_1 = tmp_8_1 * tmp_33_1;
+  const tmp_3_2 = tmp_8_2 * tmp_33_2;
+  const R_dv_0 = (tmp_4_0 * tmp_32_0 + tmp_24_0 * tmp_7_0) * tmp_17_0 + tmp_21_0 * -(tmp_3_0 + tmp_3_0);
+  const R_dv_1 = (tmp_4_1 * tmp_32_1 + tmp_24_1 * tmp_7_1) * tmp_17_1 + tmp_21_1 * -(tmp_3_1 + tmp_3_1);
+  const R_dv_2 = (tmp_4_2 * tmp_32_2 + tmp_24_2 * tmp_7_2) * tmp_17_2 + tmp_21_2 * -(tmp_3_2 + tmp_3_2);
+
+  // ── H·v: tangent along v of the backward pass through line 7: v = softplus(u * s) - leaky_relu(x, alpha = 0.2) + elu(x - a, alpha = 0.7)
+  //    R{∂L/∂s} = Σ ((R{∂L/∂v} ⊙ (σ(u·s)) + ∂L/∂v ⊙ (((σ(u·s)) ⊙ (1 − (σ(u·s)))) ⊙ (R{u}·s + u·v_s))) ⊙ u + (∂L/∂v ⊙ (σ(u·s))) ⊙ R{u})
+  //    (H·v)_s = Σ ((R{∂L/∂v} ⊙ (σ(u·s)) + ∂L/∂v ⊙ (((σ(u·s)) ⊙ (1 − (σ(u·s)))) ⊙ (R{u}·s + u·v_s))) ⊙ u + (∂L/∂v ⊙ (σ(u·s))) ⊙ R{u})
+  const tmp_0 = R_dv_0 * tmp_15_0 + dv_0 * (tmp_15_0 * (1 - tmp_15_0) * tmp_11_0);
+  const tmp_1 = R_dv_1 * tmp_15_1 + dv_1 * (tmp_15_1 * (1 - tmp_15_1) * tmp_11_1);
+  const tmp_2 = R_dv_2 * tmp_15_2 + dv_2 * (tmp_15_2 * (1 - tmp_15_2) * tmp_11_2);
+  Hv_s[0] +=
+    tmp_0 * u_0 + tmp_14_0 * R_u_0 + (tmp_1 * u_1 + tmp_14_1 * R_u_1) + (tmp_2 * u_2 + tmp_14_2 * R_u_2);
+
+  // ── H·v: tangent along v of the backward pass through line 6: u = exp(0.3 * x) + sqrt(a) + log(a + 2) + abs(x - 0.1)
+  //    R{∂L/∂u} = (((R{∂L/∂w} − ((∂L/∂w / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2)) ⊙ (tanh(v)) + (∂L/∂w / (1 + a^2)) ⊙ ((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v})) ⊙ ((σ(u)) ⊙ (1 − (σ(u)))) + ((∂L/∂w / (1 + a^2)) ⊙ (tanh(v))) ⊙ ((((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u}) ⊙ (1 − (σ(u))) + (σ(u)) ⊙ (−(((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u}))) + (R{∂L/∂v} ⊙ (σ(u·s)) + ∂L/∂v ⊙ (((σ(u·s)) ⊙ (1 − (σ(u·s)))) ⊙ (R{u}·s + u·v_s)))·s + (∂L/∂v ⊙ (σ(u·s)))·v_s
+  const R_du_0 =
+    (tmp_4_0 * tmp_33_0 + tmp_24_0 * tmp_8_0) * tmp_18_0 +
+    tmp_20_0 * (tmp_7_0 * tmp_19_0 + tmp_32_0 * -tmp_7_0) +
+    (tmp_0 * s[0] + tmp_14_0 * v_s[0]);
+  const R_du_1 =
+    (tmp_4_1 * tmp_33_1 + tmp_24_1 * tmp_8_1) * tmp_18_1 +
+    tmp_20_1 * (tmp_7_1 * tmp_19_1 + tmp_32_1 * -tmp_7_1) +
+    (tmp_1 * s[0] + tmp_14_1 * v_s[0]);
+  const R_du_2 =
+    (tmp_4_2 * tmp_33_2 + tmp_24_2 * tmp_8_2) * tmp_18_2 +
+    tmp_20_2 * (tmp_7_2 * tmp_19_2 + tmp_32_2 * -tmp_7_2) +
+    (tmp_2 * s[0] + tmp_14_2 * v_s[0]);
+
+  // ── H·v: tangent along v of the backward pass through line 4: param a[3] ~ uniform(0.5, 1.5)
+  //    R{∂L/∂a} = (𝟙[relu(x ⊙ a) > 0] ⊙ R{∂L/∂w}) ⊙ x + (−((R{∂L/∂w} ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2)) + ∂L/∂w ⊙ ((((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v}) ⊙ (σ(u)) + (tanh(v)) ⊙ (((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u}) − ((((tanh(v)) ⊙ (σ(u))) / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2)) − (((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2))) ⊙ 2·a + (−((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2))) ⊙ 2·v_a − (𝟙[elu(x − a, 0.7) > 0] ? R{∂L/∂v} : (R{∂L/∂v} ⊙ (elu(x − a, 0.7) + 0.7) + ∂L/∂v ⊙ (𝟙[elu(x − a, 0.7) > 0] ? (−v_a) : ((−v_a) ⊙ (elu(x − a, 0.7) + 0.7))))) + (R{∂L/∂u} − ((∂L/∂u / (a + 2)) ⊙ v_a)) / (a + 2) + (R{∂L/∂u} − ((∂L/∂u / (2·(sqrt(a)))) ⊙ (2·(v_a / (2·(sqrt(a))))))) / (2·(sqrt(a)))
+  //    (H·v)_a = (𝟙[relu(x ⊙ a) > 0] ⊙ R{∂L/∂w}) ⊙ x + (−((R{∂L/∂w} ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2)) + ∂L/∂w ⊙ ((((1 − ((tanh(v)) ⊙ (tanh(v)))) ⊙ R{v}) ⊙ (σ(u)) + (tanh(v)) ⊙ (((σ(u)) ⊙ (1 − (σ(u)))) ⊙ R{u}) − ((((tanh(v)) ⊙ (σ(u))) / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2)) − (((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2)) ⊙ (2·a ⊙ v_a))) / (1 + a^2))) ⊙ 2·a + (−((∂L/∂w ⊙ (((tanh(v)) ⊙ (σ(u))) / (1 + a^2))) / (1 + a^2))) ⊙ 2·v_a − (𝟙[elu(x − a, 0.7) > 0] ? R{∂L/∂v} : (R{∂L/∂v} ⊙ (elu(x − a, 0.7) + 0.7) + ∂L/∂v ⊙ (𝟙[elu(x − a, 0.7) > 0] ? (−v_a) : ((−v_a) ⊙ (elu(x − a, 0.7) + 0.7))))) + (R{∂L/∂u} − ((∂L/∂u / (a + 2)) ⊙ v_a)) / (a + 2) + (R{∂L/∂u} − ((∂L/∂u / (2·(sqrt(a)))) ⊙ (2·(v_a / (2·(sqrt(a))))))) / (2·(sqrt(a)))
+  Hv_a[0] +=
+    (tmp_29_0 > 0 ? R_dw_0 : 0) * x[xo] +
+    (-((R_dw_0 * tmp_30_0 + dw_0 * tmp_5_0 - tmp_23_0 * tmp_6_0) / tmp_31_0) * tmp_22_0 +
+      -tmp_23_0 * (2 * v_a[0])) -
+    (tmp_34_0 > 0 ? R_dv_0 : R_dv_0 * tmp_16_0 + dv_0 * tmp_9_0) +
+    (R_du_0 - (du_0 / tmp_36_0) * v_a[0]) / tmp_36_0 +
+    (R_du_0 - (du_0 / tmp_13_0) * (2 * tmp_12_0)) / tmp_13_0;
+  Hv_a[1] +=
+    (tmp_29_1 > 0 ? R_dw_1 : 0) * x[xo + 1] +
+    (-((R_dw_1 * tmp_30_1 + dw_1 * tmp_5_1 - tmp_23_1 * tmp_6_1) / tmp_31_1) * tmp_22_1 +
+      -tmp_23_1 * (2 * v_a[1])) -
+    (tmp_34_1 > 0 ? R_dv_1 : R_dv_1 * tmp_16_1 + dv_1 * tmp_9_1) +
+    (R_du_1 - (du_1 / tmp_36_1) * v_a[1]) / tmp_36_1 +
+    (R_du_1 - (du_1 / tmp_13_1) * (2 * tmp_12_1)) / tmp_13_1;
+  Hv_a[2] +=
+    (tmp_29_2 > 0 ? R_dw_2 : 0) * x[xo + 2] +
+    (-((R_dw_2 * tmp_30_2 + dw_2 * tmp_5_2 - tmp_23_2 * tmp_6_2) / tmp_31_2) * tmp_22_2 +
+      -tmp_23_2 * (2 * v_a[2])) -
+    (tmp_34_2 > 0 ? R_dv_2 : R_dv_2 * tmp_16_2 + dv_2 * tmp_9_2) +
+    (R_du_2 - (du_2 / tmp_36_2) * v_a[2]) / tmp_36_2 +
+    (R_du_2 - (du_2 / tmp_13_2) * (2 * tmp_12_2)) / tmp_13_2;
+  lossTotal[0] += L;
+}
+
+/** Adds H·v of the parameter-only terms to out; returns their value. */
+function regularizerHessianVector(params: Params, v: Params, out: Params): number {
+  const a = params["a"];
+  // ── loss sum(m^2) + sumabs(a)  (elementwise.nn:10)
+  const R = Math.abs(a[0]) + Math.abs(a[1]) + Math.abs(a[2]);
+  return R;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -733,6 +1031,45 @@ export function lossBatchTrain(
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
   return lossTotal[0] / count + regularizerLoss(params);
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["a"]);
+  zeroAll(out["s"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, v, out);
+  return lossTotal[0] + regularizerHessianVector(params, v, out);
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["a"]);
+  zeroAll(out["s"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["a"], count);
+    scaleAll(out["s"], count);
+  }
+  return lossTotal[0] / count + regularizerHessianVector(params, v, out);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */

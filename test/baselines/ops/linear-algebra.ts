@@ -400,6 +400,176 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 3;
+  const A = params["A"];
+  const B = params["B"];
+  const v_1 = params["v"];
+  const v_A = v["A"];
+  const v_B = v["B"];
+  const v_v = v["v"];
+  const Hv_v = out["v"];
+  const Hv_B = out["B"];
+  const Hv_A = out["A"];
+  // ── C = A @ B  (linear-algebra.nn:7)
+  const C_0 = A[0] * B[0] + A[1] * B[2] + A[2] * B[4];
+  const C_1 = A[0] * B[1] + A[1] * B[3] + A[2] * B[5];
+  const C_2 = A[3] * B[0] + A[4] * B[2] + A[5] * B[4];
+  const C_3 = A[3] * B[1] + A[4] * B[3] + A[5] * B[5];
+
+  // ── u = transpose(C) @ v + transpose(B) @ x  (linear-algebra.nn:8)
+  const u_0 = C_0 * v_1[0] + C_2 * v_1[1] + (B[0] * x[xo] + B[2] * x[xo + 1] + B[4] * x[xo + 2]);
+  const u_1 = C_1 * v_1[0] + C_3 * v_1[1] + (B[1] * x[xo] + B[3] * x[xo + 1] + B[5] * x[xo + 2]);
+
+  // ── q = outer(u, x)  (linear-algebra.nn:9)
+  const q_0 = u_0 * x[xo];
+  const q_1 = u_0 * x[xo + 1];
+  const q_2 = u_0 * x[xo + 2];
+  const q_3 = u_1 * x[xo];
+  const q_4 = u_1 * x[xo + 1];
+  const q_5 = u_1 * x[xo + 2];
+
+  // ── r = dot(A @ x, v) + q[1, 2] + C[0, 1]  (linear-algebra.nn:10)
+  const tmp_6_0 = A[0] * x[xo] + A[1] * x[xo + 1] + A[2] * x[xo + 2];
+  const tmp_6_1 = A[3] * x[xo] + A[4] * x[xo + 1] + A[5] * x[xo + 2];
+  const r = tmp_6_0 * v_1[0] + tmp_6_1 * v_1[1] + q_5 + C_1;
+
+  // ── loss (r - t)^2 + 0.01 * sumsq(B)  (linear-algebra.nn:11)
+  const tmp_5 = r - t[n];
+  const L = tmp_5 * tmp_5;
+
+  // ── backward through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
+  //    ∂L/∂r = 2·(r − t)
+  const dr = 2 * tmp_5;
+
+  // ── backward through line 9: q = outer(u, x)
+  //    ∂L/∂u = ∂L/∂q x
+  const du_0 = 0 * x[xo] + 0 * x[xo + 1] + 0 * x[xo + 2];
+  const du_1 = 0 * x[xo] + 0 * x[xo + 1] + dr * x[xo + 2];
+
+  // ── backward through line 7: C = A @ B
+  //    ∂L/∂C = e[0, 1]·∂L/∂r + (∂L/∂u vᵀ)ᵀ
+  const dC_0 = 0 + du_0 * v_1[0];
+  const dC_1 = dr + du_1 * v_1[0];
+  const dC_2 = 0 + du_0 * v_1[1];
+  const dC_3 = 0 + du_1 * v_1[1];
+
+  // ── H·v: tangent along v of the forward pass through line 7: C = A @ B
+  //    R{C} = v_A B + A v_B
+  const tmp_4_0 = v_A[0] * B[0] + v_A[1] * B[2] + v_A[2] * B[4];
+  const tmp_4_1 = v_A[0] * B[1] + v_A[1] * B[3] + v_A[2] * B[5];
+  const tmp_4_2 = v_A[3] * B[0] + v_A[4] * B[2] + v_A[5] * B[4];
+  const tmp_4_3 = v_A[3] * B[1] + v_A[4] * B[3] + v_A[5] * B[5];
+  const tmp_3_0 = A[0] * v_B[0] + A[1] * v_B[2] + A[2] * v_B[4];
+  const tmp_3_1 = A[0] * v_B[1] + A[1] * v_B[3] + A[2] * v_B[5];
+  const tmp_3_2 = A[3] * v_B[0] + A[4] * v_B[2] + A[5] * v_B[4];
+  const tmp_3_3 = A[3] * v_B[1] + A[4] * v_B[3] + A[5] * v_B[5];
+  const R_C_0 = tmp_4_0 + tmp_3_0;
+  const R_C_1 = tmp_4_1 + tmp_3_1;
+  const R_C_2 = tmp_4_2 + tmp_3_2;
+  const R_C_3 = tmp_4_3 + tmp_3_3;
+
+  // ── H·v: tangent along v of the forward pass through line 8: u = transpose(C) @ v + transpose(B) @ x
+  //    R{u} = R{C}ᵀ v + Cᵀ v_v + v_Bᵀ x
+  const R_u_0 =
+    R_C_0 * v_1[0] +
+    R_C_2 * v_1[1] +
+    (C_0 * v_v[0] + C_2 * v_v[1]) +
+    (v_B[0] * x[xo] + v_B[2] * x[xo + 1] + v_B[4] * x[xo + 2]);
+  const R_u_1 =
+    R_C_1 * v_1[0] +
+    R_C_3 * v_1[1] +
+    (C_1 * v_v[0] + C_3 * v_v[1]) +
+    (v_B[1] * x[xo] + v_B[3] * x[xo + 1] + v_B[5] * x[xo + 2]);
+
+  // ── H·v: tangent along v of the forward pass through line 10: r = dot(A @ x, v) + q[1, 2] + C[0, 1]
+  //    R{r} = Σ ((v_A x) ⊙ v + (A x) ⊙ v_v) + R{q}[1, 2] + (v_A B)[0, 1] + (A v_B)[0, 1]
+  const tmp_2_0 = v_A[0] * x[xo] + v_A[1] * x[xo + 1] + v_A[2] * x[xo + 2];
+  const tmp_2_1 = v_A[3] * x[xo] + v_A[4] * x[xo + 1] + v_A[5] * x[xo + 2];
+
+  // ── H·v: tangent along v of the backward pass through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
+  //    R{∂L/∂r} = 2·R{r}
+  const R_dr =
+    2 *
+    (tmp_2_0 * v_1[0] +
+      tmp_6_0 * v_v[0] +
+      (tmp_2_1 * v_1[1] + tmp_6_1 * v_v[1]) +
+      R_u_1 * x[xo + 2] +
+      (tmp_4_1 + tmp_3_1));
+
+  // ── H·v: tangent along v of the backward pass through line 10: r = dot(A @ x, v) + q[1, 2] + C[0, 1]
+  //    R{∂L/∂q} = e[1, 2]·R{∂L/∂r}
+  const tmp_0 = R_dr * v_1[0] + dr * v_v[0];
+  const tmp_1 = R_dr * v_1[1] + dr * v_v[1];
+
+  // ── H·v: tangent along v of the backward pass through line 9: q = outer(u, x)
+  //    R{∂L/∂u} = R{∂L/∂q} x
+  const R_du_0 = 0 * x[xo] + 0 * x[xo + 1] + 0 * x[xo + 2];
+  const R_du_1 = 0 * x[xo] + 0 * x[xo + 1] + R_dr * x[xo + 2];
+
+  // ── H·v: tangent along v of the backward pass through line 7: C = A @ B
+  //    R{∂L/∂C} = e[0, 1]·R{∂L/∂r} + (R{∂L/∂u} vᵀ + ∂L/∂u v_vᵀ)ᵀ
+  const R_dC_0 = 0 + (R_du_0 * v_1[0] + du_0 * v_v[0]);
+  const R_dC_1 = R_dr + (R_du_1 * v_1[0] + du_1 * v_v[0]);
+  const R_dC_2 = 0 + (R_du_0 * v_1[1] + du_0 * v_v[1]);
+  const R_dC_3 = 0 + (R_du_1 * v_1[1] + du_1 * v_v[1]);
+
+  // ── H·v: tangent along v of the backward pass through line 6: param v[2] ~ normal(0, 0.5)
+  //    R{∂L/∂v} = R{∂L/∂r}·𝟙 ⊙ (A x) + ∂L/∂r·𝟙 ⊙ (v_A x) + R{C} ∂L/∂u + C R{∂L/∂u}
+  //    (H·v)_v = R{∂L/∂r}·𝟙 ⊙ (A x) + ∂L/∂r·𝟙 ⊙ (v_A x) + R{C} ∂L/∂u + C R{∂L/∂u}
+  Hv_v[0] += R_dr * tmp_6_0 + dr * tmp_2_0 + (R_C_0 * du_0 + R_C_1 * du_1 + (C_0 * R_du_0 + C_1 * R_du_1));
+  Hv_v[1] += R_dr * tmp_6_1 + dr * tmp_2_1 + (R_C_2 * du_0 + R_C_3 * du_1 + (C_2 * R_du_0 + C_3 * R_du_1));
+
+  // ── H·v: tangent along v of the backward pass through line 5: param B[3, 2] ~ normal(0, 0.5)
+  //    R{∂L/∂B} = 0.02·v_B + (R{∂L/∂u} xᵀ)ᵀ + v_Aᵀ ∂L/∂C + Aᵀ R{∂L/∂C}
+  //    (H·v)_B = 0.02·v_B + (R{∂L/∂u} xᵀ)ᵀ + v_Aᵀ ∂L/∂C + Aᵀ R{∂L/∂C}
+  Hv_B[0] += R_du_0 * x[xo] + (v_A[0] * dC_0 + v_A[3] * dC_2 + (A[0] * R_dC_0 + A[3] * R_dC_2));
+  Hv_B[1] += R_du_1 * x[xo] + (v_A[0] * dC_1 + v_A[3] * dC_3 + (A[0] * R_dC_1 + A[3] * R_dC_3));
+  Hv_B[2] += R_du_0 * x[xo + 1] + (v_A[1] * dC_0 + v_A[4] * dC_2 + (A[1] * R_dC_0 + A[4] * R_dC_2));
+  Hv_B[3] += R_du_1 * x[xo + 1] + (v_A[1] * dC_1 + v_A[4] * dC_3 + (A[1] * R_dC_1 + A[4] * R_dC_3));
+  Hv_B[4] += R_du_0 * x[xo + 2] + (v_A[2] * dC_0 + v_A[5] * dC_2 + (A[2] * R_dC_0 + A[5] * R_dC_2));
+  Hv_B[5] += R_du_1 * x[xo + 2] + (v_A[2] * dC_1 + v_A[5] * dC_3 + (A[2] * R_dC_1 + A[5] * R_dC_3));
+
+  // ── H·v: tangent along v of the backward pass through line 4: param A[2, 3] ~ normal(0, 0.5)
+  //    R{∂L/∂A} = (R{∂L/∂r}·𝟙 ⊙ v + ∂L/∂r·𝟙 ⊙ v_v) xᵀ + R{∂L/∂C} Bᵀ + ∂L/∂C v_Bᵀ
+  //    (H·v)_A = (R{∂L/∂r}·𝟙 ⊙ v + ∂L/∂r·𝟙 ⊙ v_v) xᵀ + R{∂L/∂C} Bᵀ + ∂L/∂C v_Bᵀ
+  Hv_A[0] += tmp_0 * x[xo] + (R_dC_0 * B[0] + R_dC_1 * B[1] + (dC_0 * v_B[0] + dC_1 * v_B[1]));
+  Hv_A[1] += tmp_0 * x[xo + 1] + (R_dC_0 * B[2] + R_dC_1 * B[3] + (dC_0 * v_B[2] + dC_1 * v_B[3]));
+  Hv_A[2] += tmp_0 * x[xo + 2] + (R_dC_0 * B[4] + R_dC_1 * B[5] + (dC_0 * v_B[4] + dC_1 * v_B[5]));
+  Hv_A[3] += tmp_1 * x[xo] + (R_dC_2 * B[0] + R_dC_3 * B[1] + (dC_2 * v_B[0] + dC_3 * v_B[1]));
+  Hv_A[4] += tmp_1 * x[xo + 1] + (R_dC_2 * B[2] + R_dC_3 * B[3] + (dC_2 * v_B[2] + dC_3 * v_B[3]));
+  Hv_A[5] += tmp_1 * x[xo + 2] + (R_dC_2 * B[4] + R_dC_3 * B[5] + (dC_2 * v_B[4] + dC_3 * v_B[5]));
+  lossTotal[0] += L;
+}
+
+/** Adds H·v of the parameter-only terms to out; returns their value. */
+function regularizerHessianVector(params: Params, v: Params, out: Params): number {
+  const B = params["B"];
+  const v_B = v["B"];
+  const Hv_B = out["B"];
+  // ── loss (r - t)^2 + 0.01 * sumsq(B)  (linear-algebra.nn:11)
+  const R = 0.01 * (B[0] * B[0] + B[1] * B[1] + B[2] * B[2] + B[3] * B[3] + B[4] * B[4] + B[5] * B[5]);
+
+  // ── H·v: tangent along v of the backward pass through line 11: loss (r - t)^2 + 0.01 * sumsq(B)
+  //    R{∂L/∂r} = 2·R{r}
+  //    (H·v)_B = 0.02·v_B + (R{∂L/∂u} xᵀ)ᵀ + v_Aᵀ ∂L/∂C + Aᵀ R{∂L/∂C}
+  Hv_B[0] += 0.02 * v_B[0];
+  Hv_B[1] += 0.02 * v_B[1];
+  Hv_B[2] += 0.02 * v_B[2];
+  Hv_B[3] += 0.02 * v_B[3];
+  Hv_B[4] += 0.02 * v_B[4];
+  Hv_B[5] += 0.02 * v_B[5];
+  return R;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -556,6 +726,48 @@ export function lossBatchTrain(
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
   return lossTotal[0] / count + regularizerLoss(params);
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["A"]);
+  zeroAll(out["B"]);
+  zeroAll(out["v"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], tScalar.fill(targets["t"]), 0, v, out);
+  return lossTotal[0] + regularizerHessianVector(params, v, out);
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["A"]);
+  zeroAll(out["B"]);
+  zeroAll(out["v"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["A"], count);
+    scaleAll(out["B"], count);
+    scaleAll(out["v"], count);
+  }
+  return lossTotal[0] / count + regularizerHessianVector(params, v, out);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */

@@ -275,6 +275,93 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 2;
+  const to = n * 2;
+  const W = params["W"];
+  const b = params["b"];
+  const sigma = params["sigma"];
+  const v_W = v["W"];
+  const v_b = v["b"];
+  const v_sigma = v["sigma"];
+  const Hv_b = out["b"];
+  const Hv_W = out["W"];
+  const Hv_sigma = out["sigma"];
+  // ── y = W @ x + b  (losses.nn:7)
+  const y_0 = W[0] * x[xo] + W[1] * x[xo + 1] + b[0];
+  const y_1 = W[2] * x[xo] + W[3] * x[xo + 1] + b[1];
+
+  // ── loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma) + 0.1 * mean(y)  (losses.nn:8)
+  const tmp_9_0 = t[to] - y_0;
+  const tmp_9_1 = t[to + 1] - y_1;
+  const tmp_8 = 2 * (sigma[0] * sigma[0]);
+  const tmp_7 = 0.9189385332046727 + Math.log(sigma[0]);
+  const tmp_6_0 = (tmp_9_0 * tmp_9_0) / tmp_8;
+  const tmp_6_1 = (tmp_9_1 * tmp_9_1) / tmp_8;
+  const tmp_10 = y_0 - t[to];
+  const tmp_11 = y_1 - t[to + 1];
+  const tmp_12 = 1 - t[to] * y_0;
+  const tmp_13 = 1 - t[to + 1] * y_1;
+  const L =
+    0.5 * (tmp_10 * tmp_10 + tmp_11 * tmp_11) +
+    0.5 * ((0 >= tmp_12 ? 0 : tmp_12) + (0 >= tmp_13 ? 0 : tmp_13)) +
+    (tmp_7 + tmp_6_0 + (tmp_7 + tmp_6_1)) +
+    0.05 * (y_0 + y_1);
+
+  // ── backward through line 8: loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma) + 0.1 * mean(y)
+  const tmp_5_0 = 1 / tmp_8;
+  const tmp_5_1 = 1 / tmp_8;
+  const tmp_4_0 = tmp_6_0 / tmp_8;
+  const tmp_4_1 = tmp_6_1 / tmp_8;
+  const tmp_3 = 2 * sigma[0];
+  const tmp_2_0 = 2 * tmp_9_0;
+  const tmp_2_1 = 2 * tmp_9_1;
+
+  // ── H·v: tangent along v of the forward pass through line 7: y = W @ x + b
+  //    R{y} = v_W x + v_b
+  const R_y_0 = v_W[0] * x[xo] + v_W[1] * x[xo + 1] + v_b[0];
+  const R_y_1 = v_W[2] * x[xo] + v_W[3] * x[xo + 1] + v_b[1];
+
+  // ── H·v: tangent along v of the forward pass through line 8: loss mse(y, t) + 0.5 * hinge(y, t) + gaussian_nll(y, t, sigma) + 0.1 * mean(y)
+  const tmp_1_0 = -R_y_0;
+  const tmp_1_1 = -R_y_1;
+  const tmp = 2 * (tmp_3 * v_sigma[0]);
+
+  // ── H·v: tangent along v of the backward pass through line 7: y = W @ x + b
+  //    R{∂L/∂y} = R{y} − (((−((1 / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2))) ⊙ (2·(t − y)) + (1 / (2·(sigma^2))) ⊙ (2·(−R{y})))
+  //    R{∂L/∂W} = R{∂L/∂y} xᵀ
+  //    (H·v)_W = R{∂L/∂y} xᵀ
+  //    (H·v)_b = R{∂L/∂y}
+  const R_dy_0 = R_y_0 - ((-(tmp_5_0 * tmp) / tmp_8) * tmp_2_0 + tmp_5_0 * (2 * tmp_1_0));
+  const R_dy_1 = R_y_1 - ((-(tmp_5_1 * tmp) / tmp_8) * tmp_2_1 + tmp_5_1 * (2 * tmp_1_1));
+  Hv_b[0] += R_dy_0;
+  Hv_b[1] += R_dy_1;
+  Hv_W[0] += R_dy_0 * x[xo];
+  Hv_W[1] += R_dy_0 * x[xo + 1];
+  Hv_W[2] += R_dy_1 * x[xo];
+  Hv_W[3] += R_dy_1 * x[xo + 1];
+
+  // ── H·v: tangent along v of the backward pass through line 6: param sigma ~ constant(1)
+  //    R{∂L/∂sigma} = (−((2 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − y)) ⊙ (−R{y}) − ((((t − y)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
+  //    (H·v)_sigma = (−((2 / sigma)·v_sigma)) / sigma + ((Σ (−((((2·(t − y)) ⊙ (−R{y}) − ((((t − y)^2) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)) − (((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))·2·2·sigma·v_sigma)) / (2·(sigma^2)))))·2)·2·sigma + ((Σ (−((((t − y)^2) / (2·(sigma^2))) / (2·(sigma^2)))))·2)·2·v_sigma
+  Hv_sigma[0] +=
+    -((2 / sigma[0]) * v_sigma[0]) / sigma[0] +
+    ((-(((tmp_2_0 * tmp_1_0 - tmp_6_0 * tmp) / tmp_8 - tmp_4_0 * tmp) / tmp_8) +
+      -(((tmp_2_1 * tmp_1_1 - tmp_6_1 * tmp) / tmp_8 - tmp_4_1 * tmp) / tmp_8)) *
+      2 *
+      tmp_3 +
+      (-tmp_4_0 + -tmp_4_1) * 2 * (2 * v_sigma[0]));
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -429,6 +516,48 @@ export function lossBatchTrain(
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["W"]);
+  zeroAll(out["b"]);
+  zeroAll(out["sigma"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["W"]);
+  zeroAll(out["b"]);
+  zeroAll(out["sigma"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["W"], count);
+    scaleAll(out["b"], count);
+    scaleAll(out["sigma"], count);
+  }
   return lossTotal[0] / count;
 }
 

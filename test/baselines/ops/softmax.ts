@@ -474,6 +474,238 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 4;
+  const to = n * 3;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const z_W = params["z.W"];
+  const z_b = params["z.b"];
+  const v_h_W = v["h.W"];
+  const v_h_b = v["h.b"];
+  const v_z_W = v["z.W"];
+  const v_z_b = v["z.b"];
+  const Hv_z_b = out["z.b"];
+  const Hv_z_W = out["z.W"];
+  const Hv_h_b = out["h.b"];
+  const Hv_h_W = out["h.W"];
+  // ── layer h = dense(x, 5, softplus)  (softmax.nn:4)
+  const h_z_0 = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
+  const h_z_1 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
+  const h_z_2 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
+  const h_z_3 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
+  const h_z_4 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
+  const h_0 = Math.max(h_z_0, 0) + Math.log1p(Math.exp(-Math.abs(h_z_0)));
+  const h_1 = Math.max(h_z_1, 0) + Math.log1p(Math.exp(-Math.abs(h_z_1)));
+  const h_2 = Math.max(h_z_2, 0) + Math.log1p(Math.exp(-Math.abs(h_z_2)));
+  const h_3 = Math.max(h_z_3, 0) + Math.log1p(Math.exp(-Math.abs(h_z_3)));
+  const h_4 = Math.max(h_z_4, 0) + Math.log1p(Math.exp(-Math.abs(h_z_4)));
+
+  // ── layer z = dense(h, 3, identity)  (softmax.nn:5)
+  const z_z_0 = z_W[0] * h_0 + z_W[1] * h_1 + z_W[2] * h_2 + z_W[3] * h_3 + z_W[4] * h_4 + z_b[0];
+  const z_z_1 = z_W[5] * h_0 + z_W[6] * h_1 + z_W[7] * h_2 + z_W[8] * h_3 + z_W[9] * h_4 + z_b[1];
+  const z_z_2 = z_W[10] * h_0 + z_W[11] * h_1 + z_W[12] * h_2 + z_W[13] * h_3 + z_W[14] * h_4 + z_b[2];
+
+  // ── p = softmax(z)  (softmax.nn:6)
+  const lse_max = Math.max(z_z_0, z_z_1, z_z_2);
+  const lse_exp_0 = Math.exp(z_z_0 - lse_max);
+  const lse_exp_1 = Math.exp(z_z_1 - lse_max);
+  const lse_exp_2 = Math.exp(z_z_2 - lse_max);
+  const lse_sum = lse_exp_0 + lse_exp_1 + lse_exp_2;
+  const lse = lse_max + Math.log(lse_sum);
+  const p_0 = lse_exp_0 / lse_sum;
+  const p_1 = lse_exp_1 / lse_sum;
+  const p_2 = lse_exp_2 / lse_sum;
+  const tmp_6_0 = z_z_0 - lse;
+  const tmp_6_1 = z_z_1 - lse;
+  const tmp_6_2 = z_z_2 - lse;
+
+  // ── loss cross_entropy(p, t) + 0.1 * logsumexp(z) - 0.01 * sum(log_softmax(z))  (softmax.nn:8)
+  const sum_1 = t[to] + t[to + 1] + t[to + 2];
+  const L =
+    sum_1 * lse -
+    (t[to] * z_z_0 + t[to + 1] * z_z_1 + t[to + 2] * z_z_2) +
+    0.1 * lse -
+    0.01 * (tmp_6_0 + tmp_6_1 + tmp_6_2);
+
+  // ── backward through line 6: p = softmax(z)
+  //    ∂L/∂z.b = ∂L/∂z_z
+  const tmp_5 = 0.1 + sum_1 + 0.03;
+
+  // ── backward through line 5: layer z = dense(h, 3, identity)
+  //    ∂L/∂z_z = -0.01 − t + (0.1 + Σ t + 0.03)·p
+  //    ∂L/∂z.W = ∂L/∂z_z hᵀ
+  //    ∂L/∂h = z.Wᵀ ∂L/∂z_z
+  const dz_z_0 = -0.01 - t[to] + tmp_5 * p_0;
+  const dz_z_1 = -0.01 - t[to + 1] + tmp_5 * p_1;
+  const dz_z_2 = -0.01 - t[to + 2] + tmp_5 * p_2;
+
+  // ── backward through line 4: layer h = dense(x, 5, softplus)
+  //    ∂L/∂h_z = ∂L/∂h ⊙ (σ(h_z))
+  //    ∂L/∂h.W = ∂L/∂h_z xᵀ
+  //    ∂L/∂h.b = ∂L/∂h_z
+  const tmp_0 = 1 / (1 + Math.exp(-h_z_0));
+  const tmp_1 = 1 / (1 + Math.exp(-h_z_1));
+  const tmp_2 = 1 / (1 + Math.exp(-h_z_2));
+  const tmp_3 = 1 / (1 + Math.exp(-h_z_3));
+  const tmp_4 = 1 / (1 + Math.exp(-h_z_4));
+
+  // ── H·v: tangent along v of the forward pass through line 4: layer h = dense(x, 5, softplus)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = (σ(h_z)) ⊙ R{h_z}
+  const R_h_z_0 =
+    v_h_W[0] * x[xo] + v_h_W[1] * x[xo + 1] + v_h_W[2] * x[xo + 2] + v_h_W[3] * x[xo + 3] + v_h_b[0];
+  const R_h_z_1 =
+    v_h_W[4] * x[xo] + v_h_W[5] * x[xo + 1] + v_h_W[6] * x[xo + 2] + v_h_W[7] * x[xo + 3] + v_h_b[1];
+  const R_h_z_2 =
+    v_h_W[8] * x[xo] + v_h_W[9] * x[xo + 1] + v_h_W[10] * x[xo + 2] + v_h_W[11] * x[xo + 3] + v_h_b[2];
+  const R_h_z_3 =
+    v_h_W[12] * x[xo] + v_h_W[13] * x[xo + 1] + v_h_W[14] * x[xo + 2] + v_h_W[15] * x[xo + 3] + v_h_b[3];
+  const R_h_z_4 =
+    v_h_W[16] * x[xo] + v_h_W[17] * x[xo + 1] + v_h_W[18] * x[xo + 2] + v_h_W[19] * x[xo + 3] + v_h_b[4];
+  const R_h_0 = tmp_0 * R_h_z_0;
+  const R_h_1 = tmp_1 * R_h_z_1;
+  const R_h_2 = tmp_2 * R_h_z_2;
+  const R_h_3 = tmp_3 * R_h_z_3;
+  const R_h_4 = tmp_4 * R_h_z_4;
+
+  // ── H·v: tangent along v of the forward pass through line 5: layer z = dense(h, 3, identity)
+  //    R{z_z} = v_z.W h + z.W R{h} + v_z.b
+  const R_z_z_0 =
+    v_z_W[0] * h_0 +
+    v_z_W[1] * h_1 +
+    v_z_W[2] * h_2 +
+    v_z_W[3] * h_3 +
+    v_z_W[4] * h_4 +
+    (z_W[0] * R_h_0 + z_W[1] * R_h_1 + z_W[2] * R_h_2 + z_W[3] * R_h_3 + z_W[4] * R_h_4) +
+    v_z_b[0];
+  const R_z_z_1 =
+    v_z_W[5] * h_0 +
+    v_z_W[6] * h_1 +
+    v_z_W[7] * h_2 +
+    v_z_W[8] * h_3 +
+    v_z_W[9] * h_4 +
+    (z_W[5] * R_h_0 + z_W[6] * R_h_1 + z_W[7] * R_h_2 + z_W[8] * R_h_3 + z_W[9] * R_h_4) +
+    v_z_b[1];
+  const R_z_z_2 =
+    v_z_W[10] * h_0 +
+    v_z_W[11] * h_1 +
+    v_z_W[12] * h_2 +
+    v_z_W[13] * h_3 +
+    v_z_W[14] * h_4 +
+    (z_W[10] * R_h_0 + z_W[11] * R_h_1 + z_W[12] * R_h_2 + z_W[13] * R_h_3 + z_W[14] * R_h_4) +
+    v_z_b[2];
+
+  // ── H·v: tangent along v of the forward pass through line 6: p = softmax(z)
+  //    R{p} = p ⊙ (R{z_z} − (Σ (p ⊙ R{z_z})))
+  const sum = p_0 * R_z_z_0 + p_1 * R_z_z_1 + p_2 * R_z_z_2;
+
+  // ── H·v: tangent along v of the backward pass through line 6: p = softmax(z)
+  //    R{∂L/∂z_z} = (0.1 + Σ t + 0.03)·R{p}
+  //    (H·v)_z.b = R{∂L/∂z_z}
+  const R_dz_z_0 = tmp_5 * (p_0 * (R_z_z_0 - sum));
+  const R_dz_z_1 = tmp_5 * (p_1 * (R_z_z_1 - sum));
+  const R_dz_z_2 = tmp_5 * (p_2 * (R_z_z_2 - sum));
+  Hv_z_b[0] += R_dz_z_0;
+  Hv_z_b[1] += R_dz_z_1;
+  Hv_z_b[2] += R_dz_z_2;
+
+  // ── H·v: tangent along v of the backward pass through line 5: layer z = dense(h, 3, identity)
+  //    R{∂L/∂z.W} = R{∂L/∂z_z} hᵀ + ∂L/∂z_z R{h}ᵀ
+  //    R{∂L/∂h} = v_z.Wᵀ ∂L/∂z_z + z.Wᵀ R{∂L/∂z_z}
+  //    (H·v)_z.W = R{∂L/∂z_z} hᵀ + ∂L/∂z_z R{h}ᵀ
+  Hv_z_W[0] += R_dz_z_0 * h_0 + dz_z_0 * R_h_0;
+  Hv_z_W[1] += R_dz_z_0 * h_1 + dz_z_0 * R_h_1;
+  Hv_z_W[2] += R_dz_z_0 * h_2 + dz_z_0 * R_h_2;
+  Hv_z_W[3] += R_dz_z_0 * h_3 + dz_z_0 * R_h_3;
+  Hv_z_W[4] += R_dz_z_0 * h_4 + dz_z_0 * R_h_4;
+  Hv_z_W[5] += R_dz_z_1 * h_0 + dz_z_1 * R_h_0;
+  Hv_z_W[6] += R_dz_z_1 * h_1 + dz_z_1 * R_h_1;
+  Hv_z_W[7] += R_dz_z_1 * h_2 + dz_z_1 * R_h_2;
+  Hv_z_W[8] += R_dz_z_1 * h_3 + dz_z_1 * R_h_3;
+  Hv_z_W[9] += R_dz_z_1 * h_4 + dz_z_1 * R_h_4;
+  Hv_z_W[10] += R_dz_z_2 * h_0 + dz_z_2 * R_h_0;
+  Hv_z_W[11] += R_dz_z_2 * h_1 + dz_z_2 * R_h_1;
+  Hv_z_W[12] += R_dz_z_2 * h_2 + dz_z_2 * R_h_2;
+  Hv_z_W[13] += R_dz_z_2 * h_3 + dz_z_2 * R_h_3;
+  Hv_z_W[14] += R_dz_z_2 * h_4 + dz_z_2 * R_h_4;
+
+  // ── H·v: tangent along v of the backward pass through line 4: layer h = dense(x, 5, softplus)
+  //    R{∂L/∂h_z} = R{∂L/∂h} ⊙ (σ(h_z)) + ∂L/∂h ⊙ (((σ(h_z)) ⊙ (1 − (σ(h_z)))) ⊙ R{h_z})
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
+  const R_dh_z_0 =
+    (v_z_W[0] * dz_z_0 +
+      v_z_W[5] * dz_z_1 +
+      v_z_W[10] * dz_z_2 +
+      (z_W[0] * R_dz_z_0 + z_W[5] * R_dz_z_1 + z_W[10] * R_dz_z_2)) *
+      tmp_0 +
+    (z_W[0] * dz_z_0 + z_W[5] * dz_z_1 + z_W[10] * dz_z_2) * (tmp_0 * (1 - tmp_0) * R_h_z_0);
+  const R_dh_z_1 =
+    (v_z_W[1] * dz_z_0 +
+      v_z_W[6] * dz_z_1 +
+      v_z_W[11] * dz_z_2 +
+      (z_W[1] * R_dz_z_0 + z_W[6] * R_dz_z_1 + z_W[11] * R_dz_z_2)) *
+      tmp_1 +
+    (z_W[1] * dz_z_0 + z_W[6] * dz_z_1 + z_W[11] * dz_z_2) * (tmp_1 * (1 - tmp_1) * R_h_z_1);
+  const R_dh_z_2 =
+    (v_z_W[2] * dz_z_0 +
+      v_z_W[7] * dz_z_1 +
+      v_z_W[12] * dz_z_2 +
+      (z_W[2] * R_dz_z_0 + z_W[7] * R_dz_z_1 + z_W[12] * R_dz_z_2)) *
+      tmp_2 +
+    (z_W[2] * dz_z_0 + z_W[7] * dz_z_1 + z_W[12] * dz_z_2) * (tmp_2 * (1 - tmp_2) * R_h_z_2);
+  const R_dh_z_3 =
+    (v_z_W[3] * dz_z_0 +
+      v_z_W[8] * dz_z_1 +
+      v_z_W[13] * dz_z_2 +
+      (z_W[3] * R_dz_z_0 + z_W[8] * R_dz_z_1 + z_W[13] * R_dz_z_2)) *
+      tmp_3 +
+    (z_W[3] * dz_z_0 + z_W[8] * dz_z_1 + z_W[13] * dz_z_2) * (tmp_3 * (1 - tmp_3) * R_h_z_3);
+  const R_dh_z_4 =
+    (v_z_W[4] * dz_z_0 +
+      v_z_W[9] * dz_z_1 +
+      v_z_W[14] * dz_z_2 +
+      (z_W[4] * R_dz_z_0 + z_W[9] * R_dz_z_1 + z_W[14] * R_dz_z_2)) *
+      tmp_4 +
+    (z_W[4] * dz_z_0 + z_W[9] * dz_z_1 + z_W[14] * dz_z_2) * (tmp_4 * (1 - tmp_4) * R_h_z_4);
+  Hv_h_b[0] += R_dh_z_0;
+  Hv_h_b[1] += R_dh_z_1;
+  Hv_h_b[2] += R_dh_z_2;
+  Hv_h_b[3] += R_dh_z_3;
+  Hv_h_b[4] += R_dh_z_4;
+  Hv_h_W[0] += R_dh_z_0 * x[xo];
+  Hv_h_W[1] += R_dh_z_0 * x[xo + 1];
+  Hv_h_W[2] += R_dh_z_0 * x[xo + 2];
+  Hv_h_W[3] += R_dh_z_0 * x[xo + 3];
+  Hv_h_W[4] += R_dh_z_1 * x[xo];
+  Hv_h_W[5] += R_dh_z_1 * x[xo + 1];
+  Hv_h_W[6] += R_dh_z_1 * x[xo + 2];
+  Hv_h_W[7] += R_dh_z_1 * x[xo + 3];
+  Hv_h_W[8] += R_dh_z_2 * x[xo];
+  Hv_h_W[9] += R_dh_z_2 * x[xo + 1];
+  Hv_h_W[10] += R_dh_z_2 * x[xo + 2];
+  Hv_h_W[11] += R_dh_z_2 * x[xo + 3];
+  Hv_h_W[12] += R_dh_z_3 * x[xo];
+  Hv_h_W[13] += R_dh_z_3 * x[xo + 1];
+  Hv_h_W[14] += R_dh_z_3 * x[xo + 2];
+  Hv_h_W[15] += R_dh_z_3 * x[xo + 3];
+  Hv_h_W[16] += R_dh_z_4 * x[xo];
+  Hv_h_W[17] += R_dh_z_4 * x[xo + 1];
+  Hv_h_W[18] += R_dh_z_4 * x[xo + 2];
+  Hv_h_W[19] += R_dh_z_4 * x[xo + 3];
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -631,6 +863,51 @@ export function lossBatchTrain(
   void random; // the model has no dropout: training and inference are the same
   lossTotal[0] = 0;
   for (let n = 0; n < count; n++) sampleLoss(params, inputs["x"], targets["t"], n);
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["h.W"]);
+  zeroAll(out["h.b"]);
+  zeroAll(out["z.W"]);
+  zeroAll(out["z.b"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  zeroAll(out["h.W"]);
+  zeroAll(out["h.b"]);
+  zeroAll(out["z.W"]);
+  zeroAll(out["z.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["h.W"], count);
+    scaleAll(out["h.b"], count);
+    scaleAll(out["z.W"], count);
+    scaleAll(out["z.b"], count);
+  }
   return lossTotal[0] / count;
 }
 

@@ -92,7 +92,7 @@ function fillUniform(a: Float64Array, lo: number, hi: number, random: () => numb
 // ── scratch memory, allocated once: the functions below never allocate
 
 // ── WebAssembly: nnc's dense-layer kernels (SIMD128, f64x2), 12217 bytes, embedded below.
-// One memory of 129 pages (8.1 MiB), never grown: scratch buffers at fixed offsets, then an
+// One memory of 130 pages (8.1 MiB), never grown: scratch buffers at fixed offsets, then an
 // arena for the arrays createParams makes (the kernels use them in place). The module is ready when
 // its import resolves: it awaits the asynchronous instantiation at its top level.
 declare const WebAssembly: {
@@ -168,7 +168,7 @@ interface Kernels {
   copy(dst: number, src: number, n: number): void;
 }
 
-const wasmMemory = new WebAssembly.Memory({ initial: 129, maximum: 129 });
+const wasmMemory = new WebAssembly.Memory({ initial: 130, maximum: 130 });
 
 const kernels = (
   await WebAssembly.instantiate(
@@ -203,12 +203,16 @@ const dy_z_buf = new Float64Array(wasmMemory.buffer, 1936816, 10);
 const y_z_buf = new Float64Array(wasmMemory.buffer, 1936896, 10);
 const h_buf = new Float64Array(wasmMemory.buffer, 1936976, 128);
 const dh_buf = new Float64Array(wasmMemory.buffer, 1938000, 128);
+const R_dh_z_buf = new Float64Array(wasmMemory.buffer, 1939024, 128);
+const R_dy_z_buf = new Float64Array(wasmMemory.buffer, 1940048, 10);
+const R_y_z_buf = new Float64Array(wasmMemory.buffer, 1940128, 10);
+const R_h_buf = new Float64Array(wasmMemory.buffer, 1940208, 128);
 
-/** createParams' arena: [1939024, 8452304) bytes; zero-filled, never reused. */
-let arenaNext = 1939024;
+/** createParams' arena: [1941232, 8454512) bytes; zero-filled, never reused. */
+let arenaNext = 1941232;
 function arenaArray(length: number): Float64Array {
   const bytes = Math.ceil((length * 8) / 16) * 16;
-  if (arenaNext + bytes > 8452304) return new Float64Array(length);
+  if (arenaNext + bytes > 8454512) return new Float64Array(length);
   const a = new Float64Array(wasmMemory.buffer, arenaNext, length);
   arenaNext += bytes;
   return a;
@@ -852,6 +856,261 @@ function sampleSgdStep(
   lossTotal[0] += L;
 }
 
+/** Forward, backward and tangent pass for sample n: adds H·v, the Hessian of the loss (without parameter-only terms) times v, to out and the loss to lossTotal[0]. */
+function sampleHessianVector(
+  params: Params,
+  x: Float64Array,
+  t: Float64Array,
+  n: number,
+  v: Params,
+  out: Params,
+): void {
+  const xo = n * 784;
+  const to = n * 10;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const y_W = params["y.W"];
+  const y_b = params["y.b"];
+  const v_h_W = v["h.W"];
+  const v_h_b = v["h.b"];
+  const v_y_W = v["y.W"];
+  const v_y_b = v["y.b"];
+  const Hv_y_b = out["y.b"];
+  const Hv_y_W = out["y.W"];
+  const Hv_h_b = out["h.b"];
+  const Hv_h_W = out["h.W"];
+  // ── layer h = dense(x, 128, relu)  (mnist.nn:6)
+  for (let i = 0; i < 128; i++) {
+    let acc0 = 0,
+      acc1 = 0,
+      acc2 = 0,
+      acc3 = 0;
+    for (let j = 0; j < 784; j += 4) {
+      acc0 += h_W[i * 784 + j] * x[xo + j];
+      acc1 += h_W[i * 784 + j + 1] * x[xo + j + 1];
+      acc2 += h_W[i * 784 + j + 2] * x[xo + j + 2];
+      acc3 += h_W[i * 784 + j + 3] * x[xo + j + 3];
+    }
+    const tmp = acc0 + acc1 + acc2 + acc3 + h_b[i];
+    h_buf[i] = tmp > 0 ? tmp : 0;
+  }
+
+  // ── layer y = dense(h, 10, softmax)  (mnist.nn:7)
+  for (let i = 0; i < 10; i++) {
+    let acc0_1 = 0,
+      acc1_1 = 0,
+      acc2_1 = 0,
+      acc3_1 = 0;
+    for (let j = 0; j < 128; j += 4) {
+      acc0_1 += y_W[i * 128 + j] * h_buf[j];
+      acc1_1 += y_W[i * 128 + j + 1] * h_buf[j + 1];
+      acc2_1 += y_W[i * 128 + j + 2] * h_buf[j + 2];
+      acc3_1 += y_W[i * 128 + j + 3] * h_buf[j + 3];
+    }
+    y_z_buf[i] = acc0_1 + acc1_1 + acc2_1 + acc3_1 + y_b[i];
+  }
+  const lse_max = Math.max(
+    y_z_buf[0],
+    y_z_buf[1],
+    y_z_buf[2],
+    y_z_buf[3],
+    y_z_buf[4],
+    y_z_buf[5],
+    y_z_buf[6],
+    y_z_buf[7],
+    y_z_buf[8],
+    y_z_buf[9],
+  );
+  const lse_exp_0 = Math.exp(y_z_buf[0] - lse_max);
+  const lse_exp_1 = Math.exp(y_z_buf[1] - lse_max);
+  const lse_exp_2 = Math.exp(y_z_buf[2] - lse_max);
+  const lse_exp_3 = Math.exp(y_z_buf[3] - lse_max);
+  const lse_exp_4 = Math.exp(y_z_buf[4] - lse_max);
+  const lse_exp_5 = Math.exp(y_z_buf[5] - lse_max);
+  const lse_exp_6 = Math.exp(y_z_buf[6] - lse_max);
+  const lse_exp_7 = Math.exp(y_z_buf[7] - lse_max);
+  const lse_exp_8 = Math.exp(y_z_buf[8] - lse_max);
+  const lse_exp_9 = Math.exp(y_z_buf[9] - lse_max);
+  const lse_sum =
+    lse_exp_0 +
+    lse_exp_1 +
+    lse_exp_2 +
+    lse_exp_3 +
+    lse_exp_4 +
+    lse_exp_5 +
+    lse_exp_6 +
+    lse_exp_7 +
+    lse_exp_8 +
+    lse_exp_9;
+  const lse = lse_max + Math.log(lse_sum);
+  const y_0 = lse_exp_0 / lse_sum;
+  const y_1 = lse_exp_1 / lse_sum;
+  const y_2 = lse_exp_2 / lse_sum;
+  const y_3 = lse_exp_3 / lse_sum;
+  const y_4 = lse_exp_4 / lse_sum;
+  const y_5 = lse_exp_5 / lse_sum;
+  const y_6 = lse_exp_6 / lse_sum;
+  const y_7 = lse_exp_7 / lse_sum;
+  const y_8 = lse_exp_8 / lse_sum;
+  const y_9 = lse_exp_9 / lse_sum;
+
+  // ── loss cross_entropy(y, t)  (mnist.nn:8)
+  const sum_1 =
+    t[to] +
+    t[to + 1] +
+    t[to + 2] +
+    t[to + 3] +
+    t[to + 4] +
+    t[to + 5] +
+    t[to + 6] +
+    t[to + 7] +
+    t[to + 8] +
+    t[to + 9];
+  const L =
+    sum_1 * lse -
+    (t[to] * y_z_buf[0] +
+      t[to + 1] * y_z_buf[1] +
+      t[to + 2] * y_z_buf[2] +
+      t[to + 3] * y_z_buf[3] +
+      t[to + 4] * y_z_buf[4] +
+      t[to + 5] * y_z_buf[5] +
+      t[to + 6] * y_z_buf[6] +
+      t[to + 7] * y_z_buf[7] +
+      t[to + 8] * y_z_buf[8] +
+      t[to + 9] * y_z_buf[9]);
+
+  // ── backward through line 7: layer y = dense(h, 10, softmax)
+  //    ∂L/∂y_z = (Σ t)·y − t
+  //    ∂L/∂y.W = ∂L/∂y_z hᵀ
+  //    ∂L/∂h = y.Wᵀ ∂L/∂y_z
+  //    ∂L/∂y.b = ∂L/∂y_z
+  dy_z_buf[0] = sum_1 * y_0 - t[to];
+  dy_z_buf[1] = sum_1 * y_1 - t[to + 1];
+  dy_z_buf[2] = sum_1 * y_2 - t[to + 2];
+  dy_z_buf[3] = sum_1 * y_3 - t[to + 3];
+  dy_z_buf[4] = sum_1 * y_4 - t[to + 4];
+  dy_z_buf[5] = sum_1 * y_5 - t[to + 5];
+  dy_z_buf[6] = sum_1 * y_6 - t[to + 6];
+  dy_z_buf[7] = sum_1 * y_7 - t[to + 7];
+  dy_z_buf[8] = sum_1 * y_8 - t[to + 8];
+  dy_z_buf[9] = sum_1 * y_9 - t[to + 9];
+
+  // ── H·v: tangent along v of the forward pass through line 6: layer h = dense(x, 128, relu)
+  //    R{h_z} = v_h.W x + v_h.b
+  //    R{h} = 𝟙[h > 0] ⊙ R{h_z}
+  for (let i = 0; i < 128; i++) {
+    let acc0_2 = 0,
+      acc1_2 = 0,
+      acc2_2 = 0,
+      acc3_2 = 0;
+    for (let j = 0; j < 784; j += 4) {
+      acc0_2 += v_h_W[i * 784 + j] * x[xo + j];
+      acc1_2 += v_h_W[i * 784 + j + 1] * x[xo + j + 1];
+      acc2_2 += v_h_W[i * 784 + j + 2] * x[xo + j + 2];
+      acc3_2 += v_h_W[i * 784 + j + 3] * x[xo + j + 3];
+    }
+    R_h_buf[i] = h_buf[i] > 0 ? acc0_2 + acc1_2 + acc2_2 + acc3_2 + v_h_b[i] : 0;
+  }
+
+  // ── H·v: tangent along v of the forward pass through line 7: layer y = dense(h, 10, softmax)
+  //    R{y_z} = v_y.W h + y.W R{h} + v_y.b
+  //    R{y} = y ⊙ (R{y_z} − (Σ (y ⊙ R{y_z})))
+  for (let i = 0; i < 10; i++) {
+    let acc0_3 = 0,
+      acc1_3 = 0,
+      acc2_3 = 0,
+      acc3_3 = 0;
+    for (let j = 0; j < 128; j += 4) {
+      acc0_3 += v_y_W[i * 128 + j] * h_buf[j];
+      acc1_3 += v_y_W[i * 128 + j + 1] * h_buf[j + 1];
+      acc2_3 += v_y_W[i * 128 + j + 2] * h_buf[j + 2];
+      acc3_3 += v_y_W[i * 128 + j + 3] * h_buf[j + 3];
+    }
+    let acc0_4 = 0,
+      acc1_4 = 0,
+      acc2_4 = 0,
+      acc3_4 = 0;
+    for (let j = 0; j < 128; j += 4) {
+      acc0_4 += y_W[i * 128 + j] * R_h_buf[j];
+      acc1_4 += y_W[i * 128 + j + 1] * R_h_buf[j + 1];
+      acc2_4 += y_W[i * 128 + j + 2] * R_h_buf[j + 2];
+      acc3_4 += y_W[i * 128 + j + 3] * R_h_buf[j + 3];
+    }
+    R_y_z_buf[i] = acc0_3 + acc1_3 + acc2_3 + acc3_3 + (acc0_4 + acc1_4 + acc2_4 + acc3_4) + v_y_b[i];
+  }
+  const sum =
+    y_0 * R_y_z_buf[0] +
+    y_1 * R_y_z_buf[1] +
+    y_2 * R_y_z_buf[2] +
+    y_3 * R_y_z_buf[3] +
+    y_4 * R_y_z_buf[4] +
+    y_5 * R_y_z_buf[5] +
+    y_6 * R_y_z_buf[6] +
+    y_7 * R_y_z_buf[7] +
+    y_8 * R_y_z_buf[8] +
+    y_9 * R_y_z_buf[9];
+
+  // ── H·v: tangent along v of the backward pass through line 7: layer y = dense(h, 10, softmax)
+  //    R{∂L/∂y_z} = (Σ t)·R{y}
+  //    R{∂L/∂y.W} = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    R{∂L/∂h} = v_y.Wᵀ ∂L/∂y_z + y.Wᵀ R{∂L/∂y_z}
+  //    (H·v)_y.W = R{∂L/∂y_z} hᵀ + ∂L/∂y_z R{h}ᵀ
+  //    (H·v)_y.b = R{∂L/∂y_z}
+  R_dy_z_buf[0] = sum_1 * (y_0 * (R_y_z_buf[0] - sum));
+  R_dy_z_buf[1] = sum_1 * (y_1 * (R_y_z_buf[1] - sum));
+  R_dy_z_buf[2] = sum_1 * (y_2 * (R_y_z_buf[2] - sum));
+  R_dy_z_buf[3] = sum_1 * (y_3 * (R_y_z_buf[3] - sum));
+  R_dy_z_buf[4] = sum_1 * (y_4 * (R_y_z_buf[4] - sum));
+  R_dy_z_buf[5] = sum_1 * (y_5 * (R_y_z_buf[5] - sum));
+  R_dy_z_buf[6] = sum_1 * (y_6 * (R_y_z_buf[6] - sum));
+  R_dy_z_buf[7] = sum_1 * (y_7 * (R_y_z_buf[7] - sum));
+  R_dy_z_buf[8] = sum_1 * (y_8 * (R_y_z_buf[8] - sum));
+  R_dy_z_buf[9] = sum_1 * (y_9 * (R_y_z_buf[9] - sum));
+  Hv_y_b[0] += R_dy_z_buf[0];
+  Hv_y_b[1] += R_dy_z_buf[1];
+  Hv_y_b[2] += R_dy_z_buf[2];
+  Hv_y_b[3] += R_dy_z_buf[3];
+  Hv_y_b[4] += R_dy_z_buf[4];
+  Hv_y_b[5] += R_dy_z_buf[5];
+  Hv_y_b[6] += R_dy_z_buf[6];
+  Hv_y_b[7] += R_dy_z_buf[7];
+  Hv_y_b[8] += R_dy_z_buf[8];
+  Hv_y_b[9] += R_dy_z_buf[9];
+  for (let i = 0; i < 10; i++) {
+    for (let j = 0; j < 128; j++) {
+      Hv_y_W[i * 128 + j] += R_dy_z_buf[i] * h_buf[j] + dy_z_buf[i] * R_h_buf[j];
+    }
+  }
+
+  // ── H·v: tangent along v of the backward pass through line 6: layer h = dense(x, 128, relu)
+  //    R{∂L/∂h_z} = 𝟙[h > 0] ⊙ R{∂L/∂h}
+  //    R{∂L/∂h.W} = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.W = R{∂L/∂h_z} xᵀ
+  //    (H·v)_h.b = R{∂L/∂h_z}
+  for (let i = 0; i < 128; i++) {
+    let acc = 0;
+    for (let j = 0; j < 10; j++) {
+      acc += v_y_W[j * 128 + i] * dy_z_buf[j];
+    }
+    let acc_1 = 0;
+    for (let j = 0; j < 10; j++) {
+      acc_1 += y_W[j * 128 + i] * R_dy_z_buf[j];
+    }
+    R_dh_z_buf[i] = h_buf[i] > 0 ? acc + acc_1 : 0;
+  }
+  for (let i = 0; i < 128; i++) {
+    Hv_h_b[i] += R_dh_z_buf[i];
+  }
+  for (let i = 0; i < 128; i++) {
+    const d = R_dh_z_buf[i];
+    if (d === 0) continue;
+    for (let j = 0; j < 784; j++) {
+      Hv_h_W[i * 784 + j] += d * x[xo + j];
+    }
+  }
+  lossTotal[0] += L;
+}
+
 function zeroAll(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
@@ -1014,6 +1273,51 @@ export function lossBatchTrain(
   lossTotal[0] = 0;
   for (let n = 0; n < count; n += 32)
     sampleLoss(params, inputs["x"], targets["t"], n, Math.min(32, count - n));
+  return lossTotal[0] / count;
+}
+
+/**
+ * Overwrites out with H·v for one sample: the Hessian of its loss with respect to the parameters
+ * times the direction v (Params-shaped), without forming H; returns the loss. Of the inference-mode
+ * loss (dropout off). About the cost of two gradients. out must be another object than v and params.
+ */
+export function hessianVectorProduct(
+  params: Params,
+  inputs: Inputs,
+  targets: Targets,
+  v: Params,
+  out: Params,
+): number {
+  out["h.W"].fill(0);
+  out["h.b"].fill(0);
+  out["y.W"].fill(0);
+  zeroAll(out["y.b"]);
+  lossTotal[0] = 0;
+  sampleHessianVector(params, inputs["x"], targets["t"], 0, v, out);
+  return lossTotal[0];
+}
+
+/** Overwrites out with H·v of the mean loss over `count` samples (parameter-only terms once); returns that loss. */
+export function hessianVectorProductBatch(
+  params: Params,
+  inputs: BatchInputs,
+  targets: BatchTargets,
+  count: number,
+  v: Params,
+  out: Params,
+): number {
+  out["h.W"].fill(0);
+  out["h.b"].fill(0);
+  out["y.W"].fill(0);
+  zeroAll(out["y.b"]);
+  lossTotal[0] = 0;
+  for (let n = 0; n < count; n++) sampleHessianVector(params, inputs["x"], targets["t"], n, v, out);
+  if (count !== 1) {
+    scaleAll(out["h.W"], count);
+    scaleAll(out["h.b"], count);
+    scaleAll(out["y.W"], count);
+    scaleAll(out["y.b"], count);
+  }
   return lossTotal[0] / count;
 }
 
