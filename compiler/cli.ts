@@ -310,6 +310,8 @@ async function runExportPyTorch(file: string, o: ExportFlags): Promise<number> {
   checkOutputs(files.map((f) => ({ what: "the export", path: f.path })), [{ what: "the model", path: file }]);
   for (const f of files) writeFileAtomic(f.path, f.text);
   stdout(`wrote ${files.map((f) => f.path).join(" and ")}`);
+  const warning = ex.pyTorchWarning(file, model);
+  if (warning !== null) stderr(`nnc: warning: ${warning}`);
   return 0;
 }
 

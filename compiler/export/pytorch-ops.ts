@@ -78,6 +78,10 @@ export const TORCH_OPS: Record<OpKind, Translate> = {
   dropout_mask: () => {
     throw new Error("internal: the export emits dropout itself, not training-mode masks");
   },
+  // only in the graphs of nnc's Hessian-vector products, never in the model's
+  direction: () => {
+    throw new Error("internal: a Hessian-vector product's direction in the exported graph");
+  },
 
   neg: (c) => ({ text: `-${operand(c.args[0]!.expr, PREC.unary + 1)}`, prec: PREC.unary }),
   exp: fn("torch.exp"),

@@ -16,8 +16,17 @@ import type { Model, OptimizerConfig } from "../semantics/model.js";
 import { pyComment, pyDoc, pyNumber, pyString } from "./python.js";
 import type { RunConfig } from "../../runtime/cli-train.js";
 
+/** The second-order optimizers train.py does not have: torch.optim has no counterpart to port from. */
+const NOT_EXPORTED = (name: string) => ({
+  setup: "None",
+  code: undefined,
+  missing: `optimizer ${name} has no PyTorch counterpart in train.py: choose another optimizer in the train block and export again (model.py is complete as it is)`,
+});
+
 /** The update rules nnc's optimizers share with torch.optim, and the rules train.py writes out. */
-const OPTIMIZER_CODE: Record<OptimizerConfig["name"], (a: Readonly<Record<string, number>>) => { setup: string; code?: string }> = {
+const OPTIMIZER_CODE: Record<OptimizerConfig["name"], (a: Readonly<Record<string, number>>) => { setup: string; code?: string; missing?: string }> = {
+  newton: () => NOT_EXPORTED("newton"),
+  newton_cg: () => NOT_EXPORTED("newton_cg"),
   sgd: (a) => ({ setup: `torch.optim.SGD(params, lr=${pyNumber(a.lr!)})` }),
   // v ← μ v + g, θ ← θ − η (g + μ v): torch's Nesterov SGD is this rule
   nesterov: (a) => ({ setup: `torch.optim.SGD(params, lr=${pyNumber(a.lr!)}, momentum=${pyNumber(a.mu!)}, nesterov=True)` }),
@@ -125,6 +134,24 @@ function pyPath(dir: string, resolved: string | null, written: string | undefine
 const pyDict = (o: Readonly<Record<string, number | string>>) =>
   `{${Object.entries(o).map(([k, v]) => `${pyString(k)}: ${typeof v === "number" ? pyNumber(v) : pyString(v)}`).join(", ")}}`;
 
+/** A long message as adjacent string literals of at most ~90 characters, one per line. */
+function wrapString(text: string, indent: string): string {
+  const parts: string[] = [];
+  let rest = text;
+  while (rest.length > 90) {
+    const cut = rest.lastIndexOf(" ", 90);
+    parts.push(rest.slice(0, cut + 1));
+    rest = rest.slice(cut + 1);
+  }
+  parts.push(rest);
+  return parts.map((p) => `${indent}${pyString(p)}`).join("\n");
+}
+
+/** What train.py cannot do for this train block (printed by nnc export as a warning), or null. */
+export function trainPyLimitation(config: RunConfig): string | null {
+  return OPTIMIZER_CODE[config.optimizer.name](config.optimizer.args).missing ?? null;
+}
+
 /** train.py for a checked model and its resolved train block. */
 export function emitTrainPy(model: Model, o: TrainPyOptions): string {
   const c = o.config;
@@ -150,7 +177,9 @@ export function emitTrainPy(model: Model, o: TrainPyOptions): string {
     "",
     "",
     ...(opt.code ? [opt.code, "", ""] : []),
-    `def make_optimizer(params, lr):\n    return ${opt.setup.replace(/lr=[^,)]+/, "lr=lr")}`,
+    opt.missing === undefined
+      ? `def make_optimizer(params, lr):\n    return ${opt.setup.replace(/lr=[^,)]+/, "lr=lr")}`
+      : `def make_optimizer(params, lr):\n    sys.exit(\n${wrapString(`train.py: error: ${opt.missing}`, "        ")}\n    )`,
     "",
     "",
     COMMON,
@@ -553,7 +582,7 @@ const MAIN = String.raw`def main():
     parser.add_argument("--split", type=float, default=None, help="hold out this fraction for validation")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--batch", type=int, default=BATCH)
-    parser.add_argument("--lr", type=float, default=OPTIMIZER["lr"])
+    parser.add_argument("--lr", type=float, default=OPTIMIZER.get("lr"))
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--test", default=None, help="evaluate the final weights on this data file")
     parser.add_argument("-o", "--output", default=f"{MODEL_NAME}.safetensors", help="the weights (.safetensors)")

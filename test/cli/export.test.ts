@@ -42,6 +42,14 @@ describe("nnc export --format pytorch", () => {
     expect(readFileSync(join(dir, "xor-torch", "train.py"), "utf8")).toMatch(/return torch\.optim\.SGD\(params, lr=lr\)/);
   });
 
+  it("warns that train.py has no second-order optimizer, and train.py says so when run", () => {
+    writeFileSync(join(dir, "newton.nn"), 'input x[2]\ntarget t\nparam w[2]\nloss (dot(w, x) - t)^2\ntrain { data "xor.csv"; optimizer newton }\n');
+    const r = runCli(["export", "newton.nn", "--format", "pytorch", "-o", "newton"], dir);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("nnc: warning: optimizer newton has no PyTorch counterpart in train.py: choose another optimizer in the train block and export again (model.py is complete as it is)\n");
+    expect(readFileSync(join(dir, "newton", "train.py"), "utf8")).toMatch(/^ {4}sys\.exit\(\n {8}"train\.py: error: optimizer newton has no PyTorch counterpart/m);
+  });
+
   const fails = (args: string[], message: RegExp) => {
     const r = runCli(args, dir);
     expect(r.status).toBe(1);

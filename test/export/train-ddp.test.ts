@@ -12,7 +12,7 @@
  * and reach 96–97 % on the test file (docs/scale-out.md).
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { requireBuiltCli, runCli, scratchWithExamples } from "../helpers/cli.js";
@@ -61,11 +61,7 @@ describe("train.py: 2-process DDP training of the digits example", () => {
     expect(norm.mean.x).toHaveLength(64);
     expect(JSON.parse(w.metadata.training!).processes).toBe(2);
 
-    // nnc predict on the same weights: until nnc reads .safetensors itself (the safetensors
-    // branch), they go through nnc's JSON weights file, converted by this test's own reader
-    const params = Object.fromEntries(w.order.map((name) => [name, { shape: w.tensors[name]!.shape, values: Array.from(w.tensors[name]!.values) }]));
-    writeFileSync(join(dir, "digits.from-torch.json"), JSON.stringify({ format: w.metadata.format, model: w.metadata.model, params, normalization: norm, training: {}, metrics: {} }));
-    const predict = runCli(["predict", "digits.nn", "--weights", "digits.from-torch.json", "--data", "data/digits-test.csv", "-o", "predictions.csv"], dir);
+    const predict = runCli(["predict", "digits.nn", "--weights", "digits.safetensors", "--data", "data/digits-test.csv", "-o", "predictions.csv"], dir);
     expect(predict.status, predict.stderr).toBe(0);
     const scored = /^359 samples: loss ([\d.]+), accuracy ([\d.]+)%$/m.exec(predict.stdout + predict.stderr);
     expect(scored, predict.stdout).not.toBeNull();

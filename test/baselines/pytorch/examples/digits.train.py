@@ -403,7 +403,7 @@ def main():
     parser.add_argument("--split", type=float, default=None, help="hold out this fraction for validation")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--batch", type=int, default=BATCH)
-    parser.add_argument("--lr", type=float, default=OPTIMIZER["lr"])
+    parser.add_argument("--lr", type=float, default=OPTIMIZER.get("lr"))
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--test", default=None, help="evaluate the final weights on this data file")
     parser.add_argument("-o", "--output", default=f"{MODEL_NAME}.safetensors", help="the weights (.safetensors)")
