@@ -4,7 +4,7 @@
  * diagnostic and exit status 1; nothing writes a partial file; no stack trace reaches the user
  * (set NNC_DEBUG=1 to see one for an internal error).
  */
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { renderDiagnostics } from "./diagnostics/render.js";
@@ -261,15 +261,23 @@ async function compileAndLoad(
   return { model: result.model!, mod: await loadModule(result.ts) };
 }
 
+const EXPORT_FORMATS = ["pytorch", "onnx"] as const;
+
 interface ExportFlags {
-  format: "onnx";
+  format: (typeof EXPORT_FORMATS)[number];
   output: string;
   weights?: string;
   set?: Record<string, number>;
 }
 
+function exportFormat(value: string): ExportFlags["format"] {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${EXPORT_FORMATS.join(" or ")}`);
+  return value as ExportFlags["format"];
+}
+
 /** `nnc export`: the exporter of each format is loaded only when asked for. */
 async function runExport(file: string, o: ExportFlags): Promise<number> {
+  if (o.format === "pytorch") return runExportPyTorch(file, o);
   const onnx = await import("./export/onnx-cli.js");
   const { OnnxExportError } = await import("./export/onnx.js");
   let paths: import("./export/onnx-cli.js").OnnxExportPaths | undefined;
@@ -282,6 +290,39 @@ async function runExport(file: string, o: ExportFlags): Promise<number> {
     throw e;
   }
   return 0;
+}
+
+/** `--format pytorch -o DIR`: DIR/model.py and DIR/train.py (compiler/export/pytorch*.ts). */
+async function runExportPyTorch(file: string, o: ExportFlags): Promise<number> {
+  if (o.weights !== undefined) throw new UserError("nnc: error: --weights: the PyTorch export writes code; train.py makes the weights (or load a .safetensors file into Model with its state_dict names)");
+  const source = readSource(file);
+  const { diagnostics, model } = check(source, compileOptions(file, o));
+  if (report(file, source, diagnostics) || model === null) return 1;
+  const ex = await import("./export/index.js");
+  let files;
+  try {
+    files = ex.exportPyTorch(file, model, o.output, VERSION);
+  } catch (e) {
+    if (e instanceof ex.ExportError) throw new UserError(`nnc: error: ${file}: ${e.message}`);
+    throw e;
+  }
+  makeDirectory(o.output);
+  checkOutputs(files.map((f) => ({ what: "the export", path: f.path })), [{ what: "the model", path: file }]);
+  for (const f of files) writeFileAtomic(f.path, f.text);
+  stdout(`wrote ${files.map((f) => f.path).join(" and ")}`);
+  const warning = ex.pyTorchWarning(file, model);
+  if (warning !== null) stderr(`nnc: warning: ${warning}`);
+  return 0;
+}
+
+/** The output directory of an export, made if missing; a file there is an error. */
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UserError(`nnc: error: -o ${dir}: cannot make the directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  if (!statSync(dir).isDirectory()) throw new UserError(`nnc: error: -o ${dir}: not a directory`);
 }
 
 // messages carry file names and data cells: printed without their control characters
@@ -392,14 +433,11 @@ export function program(): Command {
   });
   cmd
     .command("export")
-    .description("write the model for another runtime: --format onnx writes the inference graph with the trained weights")
+    .description("write the model for another runtime: --format onnx writes the inference graph with the trained weights; --format pytorch writes DIR/model.py and DIR/train.py")
     .argument("<model.nn>", "the model source")
-    .requiredOption("--format <format>", "onnx", (v) => {
-      if (v !== "onnx") throw new InvalidArgumentError("expected onnx");
-      return v;
-    })
-    .requiredOption("-o, --output <file>", "the file to write ('-': stdout)")
-    .option("--weights <file>", "weights written by nnc train (default: <model>.weights.json next to the model, where nnc train writes them)")
+    .requiredOption("--format <format>", "pytorch or onnx", exportFormat)
+    .requiredOption("-o, --output <path>", "onnx: the file to write ('-': stdout); pytorch: the directory for model.py and train.py (made if missing)")
+    .option("--weights <file>", "onnx: weights written by nnc train (default: <model>.weights.json next to the model, where nnc train writes them)")
     .option("--set <name=value>", "override a `const` of the model (repeatable)", collectSet, {})
     .action(async (file: string, o: ExportFlags) => setExit(await runExport(file, o)));
   cmd

@@ -84,7 +84,7 @@ describe("nnc export --format onnx", () => {
   });
 
   it("an unknown format, or none", () => {
-    fails(["xor.nn", "--format", "tflite", "-o", "x.out"], /expected onnx/);
+    fails(["xor.nn", "--format", "tflite", "-o", "x.out"], /expected pytorch or onnx/);
     fails(["xor.nn", "-o", "x.out"], /required option '--format <format>' not specified/);
   });
 

@@ -31,3 +31,6 @@ export function baselineFiles(): string[] {
 
 /** The part of test/baselines that test/golden/schedule.test.ts owns. */
 export const SCHEDULES = "schedules";
+
+/** The part of test/baselines that test/golden/pytorch.test.ts owns: the PyTorch exports. */
+export const PYTORCH = "pytorch";

@@ -1,0 +1,525 @@
+"""
+Trains the model digits (model.py) as nnc train digits.nn does, data-parallel with PyTorch's
+DistributedDataParallel, and writes .safetensors weights that nnc predict reads.
+Exported by nnc 0.1.0 (nnc export --format pytorch).
+
+    torchrun --nproc_per_node=2 train.py -o digits.safetensors    # 2 processes (gloo, CPU)
+    python3 train.py -o digits.safetensors                        # 1 process
+    nnc predict digits.nn --weights digits.safetensors --data test.csv
+
+Each mini-batch is the one nnc train would take (the same seeded shuffle); every process computes
+the loss of its share of the batch, scaled so that DDP's average of the gradients is the gradient
+of the whole batch's objective (the mean loss plus the parameter-only terms once).
+The initial weights and the dropout masks come from torch's generator (torch.manual_seed(SEED)).
+"""
+import argparse
+import csv
+import gzip
+import io
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from model import INPUTS, MODEL_NAME, OUTPUTS, PARAMETERS, TARGETS, Model  # noqa: E402
+
+# The train block of digits.nn, with nnc train's defaults (paths relative to this file's directory).
+DATA = os.path.normpath(os.path.join(HERE, "../data/digits-train.csv"))
+VALIDATION = None
+SPLIT = 0.15
+OPTIMIZER = {"name": "adam", "lr": 0.003, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+SCHEDULE = {"name": "constant"}
+BATCH = 16
+EPOCHS = 100
+EARLY_STOPPING = {"patience": 10, "min_delta": 0}
+SEED = 1
+NORMALIZE = True
+
+
+class Adam(torch.optim.Optimizer):
+    """Adam as the notes (and nnc) write it, eps inside the root:
+    m <- b1 m + (1 - b1) g, v <- b2 v + (1 - b2) g^2,
+    theta <- theta - lr (m / (1 - b1^k)) / sqrt(v / (1 - b2^k) + eps).
+
+    torch's Adam adds eps outside the root: sqrt(v / (1 - b2^k)) + eps.
+    """
+
+    def __init__(self, params, lr, beta1, beta2, eps):
+        super().__init__(params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["beta1"], group["beta2"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(k=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["k"] += 1
+                m, v, k = state["m"], state["v"], state["k"]
+                m.mul_(b1).add_(p.grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                p.sub_(group["lr"] * (m / (1 - b1**k)) / torch.sqrt(v / (1 - b2**k) + group["eps"]))
+
+
+def make_optimizer(params, lr):
+    return Adam(params, lr=lr, beta1=0.9, beta2=0.999, eps=1e-8)
+
+
+class DataError(Exception):
+    pass
+
+
+def numel(shape):
+    return math.prod(shape)
+
+
+def column_names(name, shape):
+    """x for a scalar, x_0 ... x_{n-1} for a tensor (row-major), as nnc's CSV files name them."""
+    return [name] if len(shape) == 0 else [f"{name}_{i}" for i in range(numel(shape))]
+
+
+def one_hot_target(targets):
+    """The single vector target t[C] (C >= 2) that one integer class column may stand for."""
+    if len(targets) != 1:
+        return None
+    (name, shape), = targets.items()
+    return (name, shape[0]) if len(shape) == 1 and shape[0] >= 2 else None
+
+
+def read_csv(path, text, targets):
+    """A CSV file with a header: columns by name when every header cell is one of the model's
+    column names, else by position (inputs then targets, row-major); one class column may stand
+    for a one-hot target."""
+    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    if not rows:
+        raise DataError(f"{path}: the file is empty (a CSV data file starts with a header line)")
+    header = [c.strip().strip('"').strip() for c in rows[0]]
+    arrays = [(n, s, False) for n, s in INPUTS.items()] + [(n, s, True) for n, s in targets.items()]
+    hot = one_hot_target(targets)
+    known = {}
+    for name, shape, _ in arrays:
+        for i, col in enumerate(column_names(name, shape)):
+            known[col] = (name, i, 0)
+    if hot is not None:
+        known.setdefault(hot[0], (hot[0], 0, hot[1]))
+    if all(h in known for h in header) and len(set(header)) == len(header):
+        columns = [known[h] for h in header]
+        given = {(n, o) for n, o, classes in columns if not classes}
+        given |= {(n, o) for n, _, classes in columns if classes for o in range(classes)}
+        class_column = hot[0] if hot is not None else None
+        missing = [c for c, (n, o, _) in known.items() if (n, o) not in given and c != class_column]
+        if missing:
+            raise DataError(f"{path}: the header names the model's columns but lacks {', '.join(missing[:4])}")
+    else:
+        columns = []
+        for name, shape, _ in arrays:
+            columns += [(name, i, 0) for i in range(numel(shape))]
+        if hot is not None and len(header) == len(columns) - hot[1] + 1:
+            columns = [c for c in columns if c[0] != hot[0]] + [(hot[0], 0, hot[1])]
+        if len(header) != len(columns):
+            alternative = f" (or {len(columns) - hot[1] + 1} with a class column)" if hot is not None else ""
+            raise DataError(f"{path}: the model needs {len(columns)} columns{alternative}, the file has {len(header)}")
+    count = len(rows) - 1
+    out = {name: np.zeros((count, numel(shape))) for name, shape, _ in arrays}
+    for r, row in enumerate(rows[1:]):
+        if len(row) != len(columns):
+            raise DataError(f"{path}: row {r + 2} has {len(row)} cells, the header {len(columns)}")
+        for cell, (name, offset, classes) in zip(row, columns):
+            try:
+                v = float(cell.strip().strip('"'))
+            except ValueError:
+                raise DataError(f"{path}: row {r + 2}: '{cell}' is not a number") from None
+            if not math.isfinite(v):
+                raise DataError(f"{path}: row {r + 2}: '{cell}' is not a finite number")
+            if classes:
+                if v != int(v) or not 0 <= v < classes:
+                    raise DataError(f"{path}: row {r + 2}: class label '{cell}' is not in 0..{classes - 1}")
+                out[name][r, int(v)] = 1.0
+            else:
+                out[name][r, offset] = v
+    return count, out
+
+
+def read_idx(path):
+    """An MNIST IDX file (plain or gzipped): its dimensions and its unsigned bytes."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    magic = struct.unpack(">I", raw[:4])[0]
+    if magic not in (0x803, 0x801):
+        raise DataError(f"{path}: not an IDX file of MNIST's kind (magic {magic:#010x})")
+    ndims = magic & 0xFF
+    dims = struct.unpack(f">{ndims}I", raw[4:4 + 4 * ndims])
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndims)
+    if data.size != numel(dims):
+        raise DataError(f"{path}: the header says {dims}, the file holds {data.size} bytes of data")
+    return dims, data
+
+
+def read_idx_pair(path, targets):
+    """Images scaled to [0, 1] into the one input; labels (images-idx3 -> labels-idx1 in the
+    name) one-hot into a vector target, or the class into a scalar target."""
+    dims, pixels = read_idx(path)
+    (name, shape), = INPUTS.items()
+    out = {name: pixels.reshape(dims[0], -1).astype(np.float64) / 255}
+    if targets:
+        (tname, tshape), = targets.items()
+        labels_file = os.path.join(os.path.dirname(path), os.path.basename(path).replace("images-idx3", "labels-idx1"))
+        ldims, labels = read_idx(labels_file)
+        if ldims[0] != dims[0]:
+            raise DataError(f"{path}: {dims[0]} images but {ldims[0]} labels")
+        if len(tshape) == 0:
+            out[tname] = labels.astype(np.float64).reshape(-1, 1)
+        elif labels.size and int(labels.max()) >= tshape[0]:
+            raise DataError(f"{labels_file}: label {int(labels.max())} is out of range: {tname} has {tshape[0]} values")
+        else:
+            out[tname] = np.eye(tshape[0])[labels]
+    return dims[0], out
+
+
+def load(path, with_targets=True):
+    """A data file by its name and content, as nnc train reads it: {name: [N, ...] float64 tensors}."""
+    targets = TARGETS if with_targets else {}
+    name = os.path.basename(path)
+    if "labels-idx1" in name:
+        raise DataError(f"{path}: an IDX labels file; give the images file (the labels are found next to it)")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    zipped = head[:2] == b"\x1f\x8b"
+    if zipped:
+        with gzip.open(path, "rb") as f:
+            head = f.read(4)
+    csv_name = name.lower().endswith((".csv", ".csv.gz"))
+    if "images-idx3" in name or (not csv_name and head == b"\x00\x00\x08\x03"):
+        count, arrays = read_idx_pair(path, targets)
+    else:
+        with (gzip.open if zipped else open)(path, "rt", encoding="utf-8", newline="") as f:
+            count, arrays = read_csv(path, f.read(), targets)
+    shapes = {**INPUTS, **targets}
+    return count, {
+        k: torch.from_numpy(np.ascontiguousarray(v)).reshape((count,) + tuple(shapes[k])) for k, v in arrays.items()
+    }
+
+
+def mulberry32(seed):
+    """nnc's seeded generator (runtime/random.ts), uniform in [0, 1), bit for bit."""
+    s = seed & 0xFFFFFFFF
+
+    def draw():
+        nonlocal s
+        s = (s + 0x6D2B79F5) & 0xFFFFFFFF
+        t = ((s ^ (s >> 15)) * (s | 1)) & 0xFFFFFFFF
+        t ^= (t + ((t ^ (t >> 7)) * (t | 61))) & 0xFFFFFFFF
+        return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296
+
+    return draw
+
+
+def shuffled(count, seed):
+    """The permutation nnc draws: Fisher-Yates from the last element down."""
+    draw = mulberry32(seed)
+    order = list(range(count))
+    for i in range(count - 1, 0, -1):
+        j = math.floor(draw() * (i + 1))
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def split(count, fraction, seed):
+    """nnc's seeded split: validation gets round(fraction * count) samples; each part keeps the
+    file's order."""
+    order = shuffled(count, seed)
+    n_valid = math.floor(fraction * count + 0.5)
+    return sorted(order[n_valid:]), sorted(order[:n_valid])
+
+
+def subset(arrays, rows):
+    index = torch.tensor(rows, dtype=torch.long)
+    return {k: v[index] for k, v in arrays.items()}
+
+
+def normalization_of(inputs):
+    """Mean and population standard deviation of every input element; a constant element gets
+    std 1 (and its value as the mean)."""
+    mean, std = {}, {}
+    for name, x in inputs.items():
+        flat = x.reshape(len(x), -1)
+        m = flat.mean(0)
+        s = flat.std(0, unbiased=False)
+        constant = flat.min(0).values == flat.max(0).values
+        m = torch.where(constant, flat[0], m)
+        s = torch.where(constant | ~(s > 0) | ~torch.isfinite(s), torch.ones_like(s), s)
+        mean[name], std[name] = m.tolist(), s.tolist()
+    return {"mean": mean, "std": std}
+
+
+def normalized(inputs, norm):
+    if norm is None:
+        return inputs
+    out = {}
+    for name, x in inputs.items():
+        m = torch.tensor(norm["mean"][name], dtype=torch.float64)
+        s = torch.tensor(norm["std"][name], dtype=torch.float64)
+        out[name] = ((x.reshape(len(x), -1) - m) * (1 / s)).reshape(x.shape)
+    return out
+
+
+def learning_rate(epoch, base):
+    """The schedule's rate for a 0-based epoch (runtime/schedules.ts)."""
+    name, T = SCHEDULE["name"], EPOCHS
+    if name == "step":
+        return base * SCHEDULE["factor"] ** (epoch // SCHEDULE["every"])
+    if name == "cosine":
+        return 0.5 * base * (1 + math.cos(math.pi * min(epoch, T) / T))
+    if name == "linear":
+        return base * (1 - min(epoch, T) / T)
+    if name == "inverse_sqrt":
+        return base / math.sqrt(1 + epoch)
+    return base
+
+
+def scoring(targets):
+    """argmax for one one-hot target, threshold 0.5 for one 0/1 scalar, else None (loss only)."""
+    if len(TARGETS) != 1 or len(OUTPUTS) != 1:
+        return None
+    (tname, tshape), = TARGETS.items()
+    (oname, oshape), = OUTPUTS.items()
+    if numel(tshape) != numel(oshape):
+        return None
+    t = targets[tname].reshape(len(targets[tname]), -1)
+    if not bool(((t == 0) | (t == 1)).all()):
+        return None
+    if numel(tshape) >= 2:
+        return ("argmax", tname, oname) if bool((t.sum(1) == 1).all()) else None
+    return ("threshold", tname, oname)
+
+
+@torch.no_grad()
+def evaluate(model, inputs, targets, rank=0, world=1, chunk=4096):
+    """The loss (as nnc's evaluateBatch: mean over the samples plus the parameter-only terms) and
+    the accuracy, in inference mode. With several processes each scores the rows rank, rank +
+    world, ... and the sums are added up, so every process gets the same numbers."""
+    was_training = model.training
+    model.eval()
+    count = len(next(iter(targets.values())))
+    score = scoring(targets)
+    inputs = {k: v[rank::world] for k, v in inputs.items()}
+    targets = {k: v[rank::world] for k, v in targets.items()}
+    sums = torch.zeros(2, dtype=torch.float64)  # the loss, the correct predictions
+    for start in range(0, len(next(iter(targets.values()))), chunk):
+        x = {k: v[start:start + chunk] for k, v in inputs.items()}
+        t = {k: v[start:start + chunk] for k, v in targets.items()}
+        sums[0] += model.sample_losses(x, t).sum()
+        if score is not None:
+            kind, tname, oname = score
+            out = model(x)[oname].reshape(len(t[tname]), -1)
+            want = t[tname].reshape(len(t[tname]), -1)
+            if kind == "argmax":
+                sums[1] += (out.argmax(1) == want.argmax(1)).sum()
+            else:
+                sums[1] += ((out[:, 0] > 0.5) == (want[:, 0] > 0.5)).sum()
+    if world > 1:
+        dist.all_reduce(sums)
+    model.train(was_training)
+    loss = sums[0].item() / count + model.regularizer().item() if count else float("nan")
+    return {"loss": loss, "accuracy": sums[1].item() / count if score is not None and count else None}
+
+
+def describe(label, e):
+    acc = "" if e["accuracy"] is None else f"  acc {100 * e['accuracy']:5.1f}%"
+    return f"{label} loss {e['loss']:.4f}{acc}"
+
+
+def save_safetensors(path, model, metadata):
+    """The standard safetensors layout nnc reads: 8-byte little-endian header length, the JSON
+    header (tensors in the .nn file's order, then __metadata__ of strings), the float64 data."""
+    state = model.state_dict()
+    header, blobs, offset = {}, [], 0
+    for name, shape in PARAMETERS.items():
+        data = state[name].detach().to(torch.float64).contiguous().numpy().astype("<f8").tobytes()
+        header[name] = {"dtype": "F64", "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    header["__metadata__"] = metadata
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    partial = f"{path}.partial-{os.getpid()}"
+    with open(partial, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+    os.replace(partial, path)
+
+
+class Objective(torch.nn.Module):
+    """One process's share of a batch: world/count times the sum of its samples' losses, plus
+    the parameter-only terms. DDP averages the gradients over the processes, which gives the
+    gradient of the whole batch's objective (the mean loss plus the parameter-only terms once)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs, targets, count, world):
+        return self.model.sample_losses(inputs, targets).sum() * (world / count) + self.model.regularizer()
+
+
+def train_epoch(objective, optimizer, data, epoch, rank, world):
+    """One epoch of mini-batches in nnc's order; returns None, or a message when the gradient
+    stops being finite."""
+    inputs, targets, count = data
+    order = shuffled(count, SEED * 1000003 + epoch)
+    for step, start in enumerate(range(0, count, BATCH)):
+        rows = order[start:start + BATCH]
+        mine = rows[rank::world]
+        loss = objective(subset(inputs, mine), subset(targets, mine), len(rows), world)
+        optimizer.zero_grad()
+        loss.backward()
+        if not all(torch.isfinite(p.grad).all() for p in objective.parameters() if p.grad is not None):
+            return (f"training diverged at epoch {epoch + 1}, step {step + 1}: the gradient is not finite; "
+                    "try a smaller learning rate")
+        optimizer.step()
+    return None
+
+
+def main():
+    global EPOCHS, BATCH, SEED
+    parser = argparse.ArgumentParser(description=f"Train {MODEL_NAME} as nnc train does, data-parallel.")
+    parser.add_argument("--data", default=DATA, help="training data (CSV with a header, or MNIST IDX)")
+    parser.add_argument("--validation", default=None, help="validation data (instead of the split)")
+    parser.add_argument("--split", type=float, default=None, help="hold out this fraction for validation")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--batch", type=int, default=BATCH)
+    parser.add_argument("--lr", type=float, default=OPTIMIZER.get("lr"))
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--test", default=None, help="evaluate the final weights on this data file")
+    parser.add_argument("-o", "--output", default=f"{MODEL_NAME}.safetensors", help="the weights (.safetensors)")
+    args = parser.parse_args()
+    EPOCHS, BATCH, SEED = args.epochs, args.batch, args.seed
+    if args.data is None:
+        parser.error("the model's train block names no data file: give --data FILE")
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1:
+        dist.init_process_group("gloo")
+    say = print if rank == 0 else (lambda *a, **k: None)
+
+    try:
+        count, data = load(args.data)
+        valid = None
+        # a flag replaces the block's validation file or split, as nnc train's flags do
+        validation_file = VALIDATION if args.validation is None and args.split is None else args.validation
+        fraction = args.split if args.split is not None else (SPLIT if args.validation is None else None)
+        if validation_file is not None:
+            valid = load(validation_file)[1]
+        elif fraction is not None:
+            train_rows, valid_rows = split(count, fraction, SEED)
+            valid = subset(data, valid_rows)
+            data = subset(data, train_rows)
+            count = len(train_rows)
+    except (OSError, DataError) as e:
+        sys.exit(f"train.py: error: {e}")
+    inputs = {k: data[k] for k in INPUTS}
+    targets = {k: data[k] for k in TARGETS}
+    norm = normalization_of(inputs) if NORMALIZE else None
+    inputs = normalized(inputs, norm)
+    if valid is not None:
+        valid = ({k: valid[k] for k in INPUTS}, {k: valid[k] for k in TARGETS})
+        valid = (normalized(valid[0], norm), valid[1])
+
+    torch.manual_seed(SEED)
+    model = Model()
+    objective = Objective(model)
+    if world > 1:
+        objective = DistributedDataParallel(objective, find_unused_parameters=False)
+    torch.manual_seed(SEED * 7919 + rank)  # dropout masks: each process its own
+    optimizer = make_optimizer(model.parameters(), args.lr)
+    size = sum(p.numel() for p in model.parameters())
+    say(f"model {MODEL_NAME}: {size} parameters; {count} training samples from {args.data}; {world} process(es)")
+    say(f"optimizer {OPTIMIZER} · schedule {SCHEDULE['name']} · batch {BATCH} · {EPOCHS} epochs · seed {SEED}")
+    say(describe("initial: train", evaluate(model, inputs, targets, rank, world)))
+
+    best, bad_epochs, stopped, message, history = None, 0, "completed", None, []
+    last_good = [p.detach().clone() for p in model.parameters()]
+    for epoch in range(EPOCHS):
+        lr = learning_rate(epoch, args.lr)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        for keep, p in zip(last_good, model.parameters()):
+            keep.copy_(p.detach())
+        message = train_epoch(objective, optimizer, (inputs, targets, count), epoch, rank, world)
+        if message is not None or not all(torch.isfinite(p).all() for p in model.parameters()):
+            with torch.no_grad():
+                for keep, p in zip(last_good, model.parameters()):
+                    p.copy_(keep)
+            message = message or f"training diverged in epoch {epoch + 1}; kept the weights before it"
+            stopped = "diverged"
+            break
+        train_eval = evaluate(model, inputs, targets, rank, world)
+        valid_eval = evaluate(model, *valid, rank, world) if valid is not None else None
+        history.append({"epoch": epoch + 1, "lr": lr, "train": train_eval, "validation": valid_eval})
+        ref = (valid_eval or train_eval)["loss"]
+        if best is None or ref < best[1] - (EARLY_STOPPING or {}).get("min_delta", 0):
+            best, bad_epochs = (epoch + 1, ref, [p.detach().clone() for p in model.parameters()]), 0
+        else:
+            bad_epochs += 1
+        valid_text = f"   {describe('valid', valid_eval)}" if valid_eval else ""
+        say(f"epoch {epoch + 1}/{EPOCHS}  lr {lr:.4g}  {describe('train', train_eval)}{valid_text}")
+        if EARLY_STOPPING and valid is not None and bad_epochs >= EARLY_STOPPING["patience"]:
+            stopped = "early-stopping"
+            message = (
+                f"early stopping after epoch {epoch + 1}: no improvement of the validation loss for "
+                f"{bad_epochs} epochs; restored the weights of epoch {best[0]}"
+            )
+            break
+    if EARLY_STOPPING and valid is not None and best is not None and stopped != "diverged":
+        with torch.no_grad():
+            for keep, p in zip(best[2], model.parameters()):
+                p.copy_(keep)
+    if message:
+        say(message)
+
+    final = {"train": evaluate(model, inputs, targets, rank, world)}
+    final["validation"] = evaluate(model, *valid, rank, world) if valid is not None else None
+    valid_text = f"   {describe('valid', final['validation'])}" if valid is not None else ""
+    say(f"{describe('final: train', final['train'])}{valid_text}")
+    if args.test is not None and rank == 0:
+        test_count, test = load(args.test)
+        test_inputs = normalized({k: test[k] for k in INPUTS}, norm)
+        final["test"] = evaluate(model, test_inputs, {k: test[k] for k in TARGETS})
+        say(describe(f"test ({test_count} samples from {args.test}):", final["test"]))
+    if rank == 0:
+        training = {
+            "trainer": "pytorch", "processes": world, "data": args.data, "optimizer": OPTIMIZER, "schedule": SCHEDULE,
+            "batch": BATCH, "epochs": EPOCHS, "seed": SEED, "earlyStopping": EARLY_STOPPING, "normalize": NORMALIZE,
+        }
+        metrics = {"stopped": stopped, "epochs": len(history), "bestEpoch": best[0] if best else None, **final}
+        save_safetensors(args.output, model, {
+            "format": "nnc-weights/1",
+            "model": MODEL_NAME,
+            "normalization": json.dumps(norm),
+            "training": json.dumps(training),
+            "metrics": json.dumps(metrics),
+        })
+        say(f"weights → {args.output}")
+    if world > 1:
+        dist.destroy_process_group()
+    return 1 if stopped == "diverged" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""
+The model large-loops of large-loops.nn, exported by nnc 0.1.0 (nnc export --format pytorch).
+
+The computation of nnc's generated module in PyTorch: the same 4 parameters (1323 values) under
+the same names (the state_dict keys), shaped as in the .nn file (W[out, in], so a dense layer is
+x @ W.T + b for a batch), the same loss with its stable fused forms, in float64 by default.
+Tensors are batch-first: an input x[64] is a [B, 64] tensor; a scalar target is [B].
+
+    model = Model()
+    outputs = model(inputs)              # {"y": [B, 3]}
+    loss = model.loss(inputs, targets)   # the batch objective of nnc's gradientBatch
+"""
+import torch
+import torch.nn.functional as F
+
+MODEL_NAME = "large-loops"
+INPUTS = {
+    "x": (40,),
+}
+TARGETS = {
+    "t": (3,),
+}
+OUTPUTS = {
+    "y": (3,),
+}
+# in the .nn file's order, which is the order of the tensors in a weights file
+PARAMETERS = {
+    "h.W": (30, 40),
+    "h.b": (30,),
+    "y.W": (3, 30),
+    "y.b": (3,),
+}
+
+
+class Model(torch.nn.Module):
+    def __init__(self, dtype=torch.float64):
+        super().__init__()
+        self.dtype = dtype
+        # line 4: layer h = dense(x, 30, tanh)
+        self.h = torch.nn.Module()
+        self.h.W = torch.nn.Parameter(torch.empty((30, 40), dtype=dtype))
+        self.h.b = torch.nn.Parameter(torch.empty((30,), dtype=dtype))
+        # line 5: layer y = dense(h, 3, softmax)
+        self.y = torch.nn.Module()
+        self.y.W = torch.nn.Parameter(torch.empty((3, 30), dtype=dtype))
+        self.y.b = torch.nn.Parameter(torch.empty((3,), dtype=dtype))
+        self.reset_parameters()
+
+    @torch.no_grad()
+    def reset_parameters(self):
+        """The .nn file's initializers: the same distributions (not nnc's random numbers)."""
+        # h.W ~ xavier: √(2/(fan_in + fan_out)), fan_in = 40, fan_out = 30
+        torch.nn.init.normal_(self.h.W, 0.0, 0.1690308509457033)
+        self.h.b.zero_()
+        # y.W ~ xavier: √(2/(fan_in + fan_out)), fan_in = 30, fan_out = 3
+        torch.nn.init.normal_(self.y.W, 0.0, 0.24618298195866548)
+        self.y.b.zero_()
+
+    def forward(self, inputs: dict) -> dict:
+        """The outputs for a batch of inputs (dropout is active only in train() mode)."""
+        x = inputs["x"]  # [B, 40]
+        # line 4: layer h = dense(x, 30, tanh)
+        h_z = x @ self.h.W.T + self.h.b
+        h = torch.tanh(h_z)
+
+        # line 5: layer y = dense(h, 3, softmax)
+        y_z = h @ self.y.W.T + self.y.b
+        y = torch.exp(y_z - torch.logsumexp(y_z, 1)[:, None])
+        return {"y": y}
+
+    def sample_losses(self, inputs: dict, targets: dict) -> torch.Tensor:
+        """The loss of each sample without the parameter-only terms: a [B] tensor."""
+        x = inputs["x"]  # [B, 40]
+        t = targets["t"]  # [B, 3]
+        # line 4: layer h = dense(x, 30, tanh)
+        h_z = x @ self.h.W.T + self.h.b
+        h = torch.tanh(h_z)
+
+        # line 5: layer y = dense(h, 3, softmax)
+        y_z = h @ self.y.W.T + self.y.b
+
+        # line 6: loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)
+        losses = t.sum(1) * torch.logsumexp(y_z, 1) - (t * y_z).sum(1)
+        return losses
+
+    def regularizer(self) -> torch.Tensor:
+        """The parameter-only terms of the loss (weight decay): counted once per batch."""
+        # line 6: loss cross_entropy(y, t) + 1e-3 * sumsq(h.W)
+        penalty = 0.001 * (self.h.W ** 2).sum()
+        return penalty
+
+    def loss(self, inputs: dict, targets: dict) -> torch.Tensor:
+        """The batch objective: the mean of the samples' losses plus the parameter-only terms once."""
+        return self.sample_losses(inputs, targets).mean() + self.regularizer()
