@@ -45,20 +45,26 @@ export interface GradCheckResult {
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-export function gradCheck(mod: CompiledModule, options: GradCheckOptions = {}): GradCheckResult {
-  if (modulePrecision(mod) !== "f64")
-    throw new Error(`gradCheck: central differences need a float64 module, this one is ${modulePrecision(mod)}: use precisionCheck(module, the same model compiled for f64)`);
-  const seed = options.seed ?? 1;
-  const count = options.samples ?? 3;
+/**
+ * Where the checks look (gradCheck, hessianCheck): the initial parameters moved off the
+ * initializers' special points (zero biases, constant(1) scales), and `count` random samples,
+ * inputs in [−1, 1] and targets in [0.05, 0.95]; `random` draws on from the same stream.
+ */
+export function checkPoint(mod: CompiledModule, seed: number, count: number) {
   const random = mulberry32(seed);
   const params = mod.createParams();
   mod.initParams(params, seed);
-  // move off the initializers' special points (zero biases, constant(1) scales)
   for (const v of Object.values(params)) for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0.5 * (random() - 0.5);
   const batch = (shapes: Record<string, number[]>, lo: number, hi: number) =>
     Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, Float64Array.from({ length: count * size(s) }, () => lo + (hi - lo) * random())]));
-  const inputs = batch(mod.meta.inputs, -1, 1);
-  const targets = batch(mod.meta.targets, 0.05, 0.95);
+  return { random, params, inputs: batch(mod.meta.inputs, -1, 1), targets: batch(mod.meta.targets, 0.05, 0.95) };
+}
+
+export function gradCheck(mod: CompiledModule, options: GradCheckOptions = {}): GradCheckResult {
+  if (modulePrecision(mod) !== "f64")
+    throw new Error(`gradCheck: central differences need a float64 module, this one is ${modulePrecision(mod)}: use precisionCheck(module, the same model compiled for f64)`);
+  const count = options.samples ?? 3;
+  const { random, params, inputs, targets } = checkPoint(mod, options.seed ?? 1, count);
   const grad = mod.createParams();
   const loss = mod.gradientBatch(params, inputs, targets, count, grad);
   const results: ParamCheck[] = [];

@@ -15,7 +15,7 @@
  */
 import type { CompiledModule } from "./load-module.js";
 import { modulePrecision } from "./precision.js";
-import { mulberry32 } from "./random.js";
+import { checkPoint } from "./gradcheck.js";
 import type { FloatArray, ParamSet } from "./types.js";
 
 export interface HessianParamCheck {
@@ -52,24 +52,15 @@ export function batchHessianOf(mod: CompiledModule): CompiledModule["hessianVect
   return typeof f === "function" ? mod.hessianVectorProductBatch : null;
 }
 
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-3);
 
 export function hessianCheck(mod: CompiledModule, options: HessianCheckOptions = {}): HessianCheckResult {
   if (modulePrecision(mod) !== "f64") throw new Error(`hessianCheck: central differences need a float64 module, this one is ${modulePrecision(mod)}`);
   const hv = batchHessianOf(mod);
   if (hv === null) throw new Error("hessianCheck: the module exports no hessianVectorProductBatch");
-  const seed = options.seed ?? 1;
   const count = options.samples ?? 3;
   // parameters and samples drawn as gradCheck draws them
-  const random = mulberry32(seed);
-  const params = mod.createParams();
-  mod.initParams(params, seed);
-  for (const v of Object.values(params)) for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0.5 * (random() - 0.5);
-  const batch = (shapes: Record<string, number[]>, lo: number, hi: number) =>
-    Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, Float64Array.from({ length: count * size(s) }, () => lo + (hi - lo) * random())]));
-  const inputs = batch(mod.meta.inputs, -1, 1);
-  const targets = batch(mod.meta.targets, 0.05, 0.95);
+  const { random, params, inputs, targets } = checkPoint(mod, options.seed ?? 1, count);
   const direction = (): ParamSet => {
     const d = mod.createParams();
     for (const a of Object.values(d)) for (let i = 0; i < a.length; i++) a[i] = 2 * random() - 1;

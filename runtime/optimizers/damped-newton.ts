@@ -26,6 +26,7 @@
  * each move, so that it is exactly the rounded point the objective saw.
  */
 import { arrayLike } from "../precision.js";
+import { FlatLayout } from "./flat-layout.js";
 import { NncUsageError } from "../usage.js";
 import type { FloatArray, HessianVectorProduct, Objective, OptimizerState, ParamSet } from "../types.js";
 
@@ -62,6 +63,7 @@ export function checkDamping(who: string, damping: number): void {
 }
 
 export abstract class DampedNewton implements SecondOrder {
+  protected readonly layout: FlatLayout;
   protected readonly names: readonly string[];
   protected readonly offsets: readonly number[];
   protected readonly sizes: readonly number[];
@@ -98,15 +100,9 @@ export abstract class DampedNewton implements SecondOrder {
   ) {
     checkDamping(name, damping);
     this.lambda = damping;
-    this.names = Object.keys(params);
-    this.sizes = this.names.map((k) => params[k]!.length);
-    const offsets: number[] = [];
-    let n = 0;
-    for (const size of this.sizes) {
-      offsets.push(n);
-      n += size;
-    }
-    this.offsets = offsets;
+    this.layout = new FlatLayout(params);
+    ({ names: this.names, sizes: this.sizes, offsets: this.offsets } = this.layout);
+    const n = this.layout.length;
     this.n = n;
     this.x = new Float64Array(n);
     this.g = new Float64Array(n);
@@ -115,9 +111,7 @@ export abstract class DampedNewton implements SecondOrder {
     const first = this.names.length > 0 ? params[this.names[0]!]! : new Float64Array(0);
     const flatSet = (): [FloatArray, ParamSet] => {
       const flat = arrayLike(first, n);
-      const set: ParamSet = {};
-      this.names.forEach((k, j) => (set[k] = flat.subarray(offsets[j]!, offsets[j]! + this.sizes[j]!)));
-      return [flat, set];
+      return [flat, this.layout.views(flat)];
     };
     [this.gTrial, this.gradSet] = flatSet();
     [this.vFlat, this.vSet] = flatSet();
@@ -148,12 +142,12 @@ export abstract class DampedNewton implements SecondOrder {
   }
 
   iterate(params: ParamSet, f: Objective, hv: HessianVectorProduct): SecondOrderResult {
-    this.checkParams(params);
+    this.layout.check(params, this.name);
     this.evaluations = 0;
     this.products = 0;
     const { n, x, g, d } = this;
-    if (!this.cached || !this.atX(params)) {
-      this.read(params, x);
+    if (!this.cached || !this.layout.holds(params, this.x)) {
+      this.layout.read(params, x);
       this.fx = f(params, this.gradSet);
       this.evaluations++;
       g.set(this.gTrial);
@@ -201,7 +195,7 @@ export abstract class DampedNewton implements SecondOrder {
     }
 
     if (accepted === 0) {
-      this.write(params, x);
+      this.layout.write(params, x);
       // a step too small to move any coordinate: numerically at the minimum
       const converged = (step * 2 * maxAbs(d)) <= STEP_TOL * Math.max(1, maxAbs(x));
       return this.result(f0, gNorm, converged);
@@ -212,8 +206,8 @@ export abstract class DampedNewton implements SecondOrder {
       x[i] = x[i]! + si;
       moved = Math.max(moved, Math.abs(si));
     }
-    this.write(params, x);
-    this.read(params, x);
+    this.layout.write(params, x);
+    this.layout.read(params, x);
     g.set(this.gBest);
     this.fx = fBest;
     this.cached = true;
@@ -237,41 +231,9 @@ export abstract class DampedNewton implements SecondOrder {
 
   /** f(x + a d), the parameters set to that point; ∇f lands in gTrial */
   private phi(params: ParamSet, f: Objective, a: number): number {
-    const { x, d } = this;
-    for (let j = 0; j < this.names.length; j++) {
-      const p = params[this.names[j]!]!;
-      const off = this.offsets[j]!;
-      for (let i = 0; i < p.length; i++) p[i] = x[off + i]! + a * d[off + i]!;
-    }
+    this.layout.writeAlong(params, this.x, a, this.d);
     this.evaluations++;
     return f(params, this.gradSet);
-  }
-
-  protected read(params: ParamSet, into: Float64Array): void {
-    for (let j = 0; j < this.names.length; j++) into.set(params[this.names[j]!]!, this.offsets[j]!);
-  }
-
-  protected write(params: ParamSet, from: Float64Array): void {
-    for (let j = 0; j < this.names.length; j++) {
-      const off = this.offsets[j]!;
-      params[this.names[j]!]!.set(from.subarray(off, off + this.sizes[j]!));
-    }
-  }
-
-  private atX(params: ParamSet): boolean {
-    for (let j = 0; j < this.names.length; j++) {
-      const p = params[this.names[j]!]!;
-      const off = this.offsets[j]!;
-      for (let i = 0; i < p.length; i++) if (!Object.is(p[i], this.x[off + i])) return false;
-    }
-    return true;
-  }
-
-  private checkParams(params: ParamSet): void {
-    this.names.forEach((k, j) => {
-      const p = params[k];
-      if (p === undefined || p.length !== this.sizes[j]) throw new Error(`${this.name}: parameter '${k}' (${this.sizes[j]} values) is missing or has another size`);
-    });
   }
 
   /** extra buffers of the subclass's state, by kind, then by parameter name */

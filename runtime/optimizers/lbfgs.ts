@@ -31,6 +31,7 @@
  * read back after each move, so that it is exactly the rounded point the objective saw.
  */
 import { arrayLike } from "../precision.js";
+import { FlatLayout } from "./flat-layout.js";
 import type { FloatArray, Objective, OptimizerState, ParamSet } from "../types.js";
 
 export interface LbfgsOptions {
@@ -70,9 +71,8 @@ const GRADIENT_TOL = 1e-10;
 const STEP_TOL = 1e-12;
 
 class LbfgsOptimizer implements Lbfgs {
+  private readonly layout: FlatLayout;
   private readonly names: readonly string[];
-  private readonly offsets: readonly number[];
-  private readonly sizes: readonly number[];
   private readonly n: number;
   private readonly m: number;
   private readonly lr: number;
@@ -114,15 +114,9 @@ class LbfgsOptimizer implements Lbfgs {
     if (!(lr > 0 && Number.isFinite(lr))) throw new Error(`lbfgs: lr (the first trial step) must be positive, got ${lr}`);
     if (!(c1 > 0 && c1 < c2 && c2 < 1)) throw new Error(`lbfgs: the Wolfe constants need 0 < c1 < c2 < 1, got c1 = ${c1}, c2 = ${c2}`);
     if (!Number.isInteger(maxLineSearch) || maxLineSearch < 1) throw new Error(`lbfgs: maxLineSearch must be a positive integer, got ${maxLineSearch}`);
-    this.names = Object.keys(params);
-    this.sizes = this.names.map((k) => params[k]!.length);
-    const offsets: number[] = [];
-    let n = 0;
-    for (const size of this.sizes) {
-      offsets.push(n);
-      n += size;
-    }
-    this.offsets = offsets;
+    this.layout = new FlatLayout(params);
+    this.names = this.layout.names;
+    const n = this.layout.length;
     this.n = n;
     this.m = history;
     this.lr = lr;
@@ -135,9 +129,7 @@ class LbfgsOptimizer implements Lbfgs {
     const first = this.names.length > 0 ? params[this.names[0]!]! : new Float64Array(0);
     this.gTrial = arrayLike(first, n);
     this.gLo = new Float64Array(n);
-    const gradSet: ParamSet = {};
-    this.names.forEach((k, j) => (gradSet[k] = this.gTrial.subarray(offsets[j]!, offsets[j]! + this.sizes[j]!)));
-    this.gradSet = gradSet;
+    this.gradSet = this.layout.views(this.gTrial);
     this.S = new Float64Array(history * n);
     this.Y = new Float64Array(history * n);
     this.rho = new Float64Array(history);
@@ -145,13 +137,13 @@ class LbfgsOptimizer implements Lbfgs {
   }
 
   iterate(params: ParamSet, f: Objective): LbfgsResult {
-    this.checkParams(params);
+    this.layout.check(params, "lbfgs");
     this.evaluations = 0;
     const { n, x, g, d } = this;
 
     // 1. f and ∇f at the current point
-    if (!this.cached || !this.atX(params)) {
-      this.read(params, x);
+    if (!this.cached || !this.layout.holds(params, this.x)) {
+      this.layout.read(params, x);
       this.fx = f(params, this.gradSet);
       this.evaluations++;
       g.set(this.gTrial);
@@ -174,7 +166,7 @@ class LbfgsOptimizer implements Lbfgs {
     const first = this.count === 0 ? this.lr * Math.min(1, 1 / sumAbs(g)) : this.lr;
     const step = this.lineSearch(params, f, f0, slope, first);
     if (step === 0) {
-      this.write(params, x);
+      this.layout.write(params, x);
       const steepest = this.count === 0;
       this.count = 0;
       return { loss: f0, evaluations: this.evaluations, converged: steepest };
@@ -201,8 +193,8 @@ class LbfgsOptimizer implements Lbfgs {
       x[i] = x[i]! + si;
       moved = Math.max(moved, Math.abs(si));
     }
-    this.write(params, x);
-    this.read(params, x); // x is the point the parameters hold (rounded, for Float32Array parameters)
+    this.layout.write(params, x);
+    this.layout.read(params, x); // x is the point the parameters hold (rounded, for Float32Array parameters)
     g.set(gLo);
     this.fx = this.fLo;
     this.cached = true;
@@ -310,42 +302,9 @@ class LbfgsOptimizer implements Lbfgs {
 
   /** φ(a) = f(x + a d), the parameters set to that point; ∇f lands in gTrial */
   private phi(params: ParamSet, f: Objective, a: number): number {
-    const { x, d } = this;
-    for (let j = 0; j < this.names.length; j++) {
-      const p = params[this.names[j]!]!;
-      const off = this.offsets[j]!;
-      for (let i = 0; i < p.length; i++) p[i] = x[off + i]! + a * d[off + i]!;
-    }
+    this.layout.writeAlong(params, this.x, a, this.d);
     this.evaluations++;
     return f(params, this.gradSet);
-  }
-
-  private read(params: ParamSet, into: Float64Array): void {
-    for (let j = 0; j < this.names.length; j++) into.set(params[this.names[j]!]!, this.offsets[j]!);
-  }
-
-  private write(params: ParamSet, from: Float64Array): void {
-    for (let j = 0; j < this.names.length; j++) {
-      const off = this.offsets[j]!;
-      params[this.names[j]!]!.set(from.subarray(off, off + this.sizes[j]!));
-    }
-  }
-
-  /** are the parameters still exactly the point `x` (nobody moved them since the last iteration)? */
-  private atX(params: ParamSet): boolean {
-    for (let j = 0; j < this.names.length; j++) {
-      const p = params[this.names[j]!]!;
-      const off = this.offsets[j]!;
-      for (let i = 0; i < p.length; i++) if (!Object.is(p[i], this.x[off + i])) return false;
-    }
-    return true;
-  }
-
-  private checkParams(params: ParamSet): void {
-    this.names.forEach((k, j) => {
-      const p = params[k];
-      if (p === undefined || p.length !== this.sizes[j]) throw new Error(`lbfgs: parameter '${k}' (${this.sizes[j]} values) is missing or has another size`);
-    });
   }
 
   /** t, and the history oldest first as buffers.s / buffers.y keyed "0", "1", … (flattened in parameter order) */
