@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { csvHeaderWidth, loadByContent, parseCsv } from "../../runtime/data/index.js";
-import { DataError, type DataShape } from "../../runtime/types.js";
+import type { DataShape } from "../../runtime/types.js";
+import { dataError } from "../helpers/data-error.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "nnc-data-csv-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -16,15 +17,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const xor: DataShape = { inputs: { x: [2] }, targets: { t: [] } };
 const arr = (a: Float64Array | Float32Array | undefined) => Array.from(a ?? []);
 
-function dataError(f: () => unknown): DataError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error("expected a DataError");
-}
 
 /** parseCsv, and loadByContent on the same text in chunks of several sizes, agree; returns parseCsv's. */
 function parseEveryWay(text: string, shape: DataShape) {

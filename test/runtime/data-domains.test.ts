@@ -11,20 +11,12 @@ import { check } from "../../compiler/pipeline.js";
 import type { TargetDomain } from "../../compiler/semantics/model.js";
 import { targetViolation } from "../../runtime/data/domains.js";
 import { loadIdxPair, parseCsv } from "../../runtime/data/index.js";
-import { DataError, type DataShape } from "../../runtime/types.js";
+import type { DataShape } from "../../runtime/types.js";
+import { dataError } from "../helpers/data-error.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "nnc-data-domains-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function dataError(f: () => unknown): DataError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error("expected a DataError");
-}
 
 const domainsOf = (source: string) => {
   const { model, diagnostics } = check(source, { file: "m.nn" });

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { DATA_LIMITS, loadByContent, loadDataset, loadIdxPair, parseCsv, parseIdx, type DataLimits } from "../../runtime/data/index.js";
-import { DataError, type DataShape } from "../../runtime/types.js";
+import type { DataShape } from "../../runtime/types.js";
+import { dataError } from "../helpers/data-error.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "nnc-data-limits-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -19,15 +20,6 @@ const xor: DataShape = { inputs: { x: [2] }, targets: { t: [] } };
 const mnist: DataShape = { inputs: { x: [4] }, targets: { t: [3] } };
 const limits = (l: Partial<DataLimits>): DataLimits => ({ ...DATA_LIMITS, ...l });
 
-function dataError(f: () => unknown): DataError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error("expected a DataError");
-}
 
 /** An IDX file: magic, dims, bytes. */
 function idx(magic: number, dims: number[], data: number[]): Uint8Array {

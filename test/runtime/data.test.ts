@@ -17,7 +17,8 @@ import {
   splitDataset,
   subset,
 } from "../../runtime/data/index.js";
-import { DataError, type Dataset, type DataShape } from "../../runtime/types.js";
+import type { Dataset, DataShape } from "../../runtime/types.js";
+import { dataError } from "../helpers/data-error.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const examples = join(root, "examples/data");
@@ -26,16 +27,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const arr = (a: Float64Array | Float32Array | undefined) => Array.from(a ?? []);
 
-/** The DataError thrown by f (fails the test when nothing or something else is thrown). */
-function dataError(f: () => unknown): DataError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error("expected a DataError");
-}
 
 const xor: DataShape = { inputs: { x: [2] }, targets: { t: [] } };
 const cls: DataShape = { inputs: { x: [2] }, targets: { t: [3] } };
