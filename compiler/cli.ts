@@ -258,7 +258,7 @@ async function compileAndLoad(
   }
   const result = await compile(source, compileOptions(file, { ...o, target }));
   if (report(file, source, result.diagnostics) || result.ts === null) return null;
-  return { model: result.model!, mod: await loadModule(result.ts) };
+  return { model: result.model!, mod: await loadModule(result.ts), target: target ?? "ts" };
 }
 
 const EXPORT_FORMATS = ["pytorch", "onnx"] as const;
@@ -412,7 +412,7 @@ export function program(): Command {
       say,
       (model) => rt.checkTrainOutputs(file, model, o),
     );
-    setExit(loaded === null ? 1 : await rt.runTrain(file, loaded.model, loaded.mod, o, say, stderr));
+    setExit(loaded === null ? 1 : await rt.runTrain(file, loaded.model, loaded.mod, { ...o, target: loaded.target }, say, stderr));
   });
   common(
     cmd

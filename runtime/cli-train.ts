@@ -26,6 +26,7 @@ import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsa
 import { checkResume, loadWeights, saveWeights, toWeightsFile, weightsFormat, type WeightsFile } from "./weights.js";
 import { createSchedule } from "./schedules.js";
 import { defaultThreads } from "./threads/pool.js";
+import type { Target } from "../compiler/target.js";
 
 /** A mistake of the user's (bad flag, unreadable file): printed without a stack trace. */
 export class CliError extends Error {
@@ -51,6 +52,8 @@ export interface TrainFlags {
   checkpointSeconds?: number;
   /** threads computing each batch's gradient (default: defaultThreads, runtime/threads/pool.ts) */
   threads?: number;
+  /** the module's code target (the CLI's choice): the default threads depend on it */
+  target?: Target;
 }
 
 /** The files `nnc train` writes; null: not written. */
@@ -265,7 +268,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
   out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
-  const auto = flags.threads === undefined ? defaultThreads(mod, isFullBatch(cfg.optimizer.name) ? data.count : Math.min(cfg.batch, data.count), availableParallelism()) : null;
+  const auto = flags.threads === undefined ? defaultThreads(mod, isFullBatch(cfg.optimizer.name) ? data.count : Math.min(cfg.batch, data.count), availableParallelism(), flags.target) : null;
   const threads = flags.threads ?? auto!.threads;
   if (threads > 1) out(`threads ${threads}${auto ? `: ${auto.why} (--threads to choose)` : ""}`);
 

@@ -18,6 +18,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { UPDATE_RULES, type UpdateRule } from "../../compiler/codegen/update-rules.js";
+import type { Target } from "../../compiler/target.js";
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
 import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
 import { transpile, type CompiledModule } from "../load-module.js";
@@ -361,7 +362,11 @@ export interface ThreadsChoice {
  * MAX_DEFAULT_THREADS, and no more than a step's `rows` (the batch, or the data set for a
  * full-batch optimizer) give each thread its least share; 1 when a step is too small to share.
  */
-export function defaultThreads(mod: CompiledModule, rows: number, cores: number): ThreadsChoice {
+export function defaultThreads(mod: CompiledModule, rows: number, cores: number, target: Target = "ts"): ThreadsChoice {
+  // measured on 2 cores (docs/scale-out.md): the wasm target's per-step copies between the
+  // threads' memories left two threads no faster than one (mnist.nn, an epoch 3.4–3.5 s on one
+  // thread, 3.8–4.0 s on two), so it is not threaded unasked
+  if (target === "wasm") return { threads: 1, why: "the wasm target copies parameters and gradients between the threads' memories every step" };
   const params = Object.values(mod.meta.params).reduce((s, shape) => s + rowSize(shape), 0);
   const threads = Math.max(1, Math.min(cores, MAX_DEFAULT_THREADS, Math.floor(rows / MIN_ROWS_PER_THREAD), Math.floor((params * rows) / MIN_WORK_PER_THREAD)));
   const step = `${params} parameters × ${rows} samples a step`;
