@@ -13,7 +13,7 @@ import { DEFAULT_UNROLL, scheduleModule } from "./codegen/emit-module.js";
 import { explain, explainHessian, explainHessianIr, explainIr } from "./explain.js";
 import { checkOutputs, OutputError, writeFileAtomic } from "./io.js";
 import { printableLines } from "./diagnostics/printable.js";
-import { baseName, check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
+import { baseName, check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions, type Emit } from "./pipeline.js";
 import { printSchedule } from "./schedule/print.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
 import { isPrecision, PRECISIONS, TARGETS, type Precision, type Target } from "./target.js";
@@ -111,7 +111,7 @@ interface CommonOpts {
   precision?: Precision;
 }
 
-function compileOptions(file: string, o: CommonOpts, emit: "ts" | "js" = "ts"): CompileOptions {
+function compileOptions(file: string, o: CommonOpts, emit: Emit = "ts"): CompileOptions {
   return { file, set: o.set ?? {}, unroll: o.unroll ?? DEFAULT_UNROLL, emit, target: o.target ?? "ts", precision: o.precision ?? "f64" };
 }
 
@@ -129,12 +129,13 @@ async function runCompile(file: string, o: CommonOpts & { output?: string; emit:
   const paths = o.output === "-" ? [] : o.emit === "js" ? [`${base}.js`, `${base}.d.ts`] : [o.output ?? `${base}.ts`];
   checkOutputs(paths.map((path) => ({ what: "the output", path })), [{ what: "the model", path: file }]);
   const result = await compile(source, compileOptions(file, o, o.emit));
-  if (report(file, source, result.diagnostics) || result.ts === null) return 1;
-  if (o.output === "-") process.stdout.write(o.emit === "js" ? result.js!.js : result.ts);
+  const text = o.emit === "js" ? result.js : result.ts;
+  if (report(file, source, result.diagnostics) || text === null) return 1;
+  if (o.output === "-") process.stdout.write(text);
   else if (o.emit === "js") {
-    writeFileAtomic(paths[0]!, result.js!.js);
-    writeFileAtomic(paths[1]!, result.js!.dts);
-  } else writeFileAtomic(paths[0]!, result.ts);
+    writeFileAtomic(paths[0]!, text);
+    writeFileAtomic(paths[1]!, result.dts!);
+  } else writeFileAtomic(paths[0]!, text);
   return 0;
 }
 
@@ -144,9 +145,9 @@ async function runCheck(file: string, flags: CommonOpts & { seed: number; tolera
   if (flags.precision === "f32") return runCheckF32(file, { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f32 });
   const o = { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f64 };
   const source = readSource(file);
-  const result = await compile(source, compileOptions(file, o));
-  if (report(file, source, result.diagnostics) || result.ts === null) return 1;
-  const mod = await loadModule(result.ts);
+  const result = await compile(source, compileOptions(file, o, "memory"));
+  if (report(file, source, result.diagnostics) || result.js === null) return 1;
+  const mod = await loadModule(result.js);
   const r = gradCheck(mod, { seed: o.seed, samples: o.samples });
   const width = Math.max(9, ...r.params.map((p) => p.name.length));
   const lines = [`gradient check of ${result.model!.name}: central differences in float64, ${o.samples} samples, seed ${o.seed}`];
@@ -186,11 +187,11 @@ function hessianLines(mod: CompiledModule, name: string, o: { seed: number; samp
  */
 async function runCheckF32(file: string, o: CommonOpts & { seed: number; tolerance: number; samples: number }): Promise<number> {
   const source = readSource(file);
-  const result = await compile(source, compileOptions(file, o));
-  if (report(file, source, result.diagnostics) || result.ts === null) return 1;
-  const reference = await compile(source, { ...compileOptions(file, o), precision: "f64" });
-  const mod = await loadModule(result.ts);
-  const ref = await loadModule(reference.ts!);
+  const result = await compile(source, compileOptions(file, o, "memory"));
+  if (report(file, source, result.diagnostics) || result.js === null) return 1;
+  const reference = await compile(source, { ...compileOptions(file, o, "memory"), precision: "f64" });
+  const mod = await loadModule(result.js);
+  const ref = await loadModule(reference.js!);
   const fd = gradCheck(ref, { seed: o.seed, samples: o.samples });
   const r = precisionCheck(mod, ref, { seed: o.seed, samples: o.samples });
   const width = Math.max(9, ...r.params.map((p) => p.name.length));
@@ -256,9 +257,9 @@ async function compileAndLoad(
       say?.(`target ${choice.target}: ${choice.why} (--target to choose)`);
     }
   }
-  const result = await compile(source, compileOptions(file, { ...o, target }));
-  if (report(file, source, result.diagnostics) || result.ts === null) return null;
-  return { model: result.model!, mod: await loadModule(result.ts), target: target ?? "ts" };
+  const result = await compile(source, compileOptions(file, { ...o, target }, "memory"));
+  if (report(file, source, result.diagnostics) || result.js === null) return null;
+  return { model: result.model!, mod: await loadModule(result.js), target: target ?? "ts" };
 }
 
 const EXPORT_FORMATS = ["pytorch", "onnx"] as const;

@@ -1,8 +1,8 @@
 /**
- * Loads a generated module from its TypeScript source, in memory: transpiled to JavaScript and
- * imported from a data: URL. `nnc check` and the tests run emitted code this way.
+ * Loads a generated module from its JavaScript (what `compile` returns as `js`), in memory:
+ * imported from a data: URL. `nnc train/predict/check` and the tests run emitted code this way.
+ * No TypeScript at run time: the compiler prints the JavaScript module itself.
  */
-import ts from "typescript";
 import type { OptimizerConfig } from "../compiler/semantics/model.js";
 import type { Precision } from "../compiler/target.js";
 import type { FloatArray } from "./types.js";
@@ -58,17 +58,20 @@ export interface ModuleOptimizerState {
   readonly buffers: { readonly m?: Record<string, FloatArray>; readonly v?: Record<string, FloatArray>; readonly r?: Record<string, FloatArray> };
 }
 
-export function transpile(code: string): string {
-  return ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText;
-}
-
 /** Where each module loadModule made was imported from: the workers of `train({ threads })`
  * import it again from there (runtime/threads/pool.ts). */
 const moduleUrls = new WeakMap<object, string>();
 
-export async function loadModule(tsCode: string): Promise<CompiledModule> {
-  const js = transpile(tsCode);
-  const url = `data:text/javascript;base64,${Buffer.from(js).toString("base64")}`;
+/** base64 of the UTF-8 bytes of `text`, without Node's Buffer (the module may run in a browser's worker) */
+function base64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+export async function loadModule(js: string): Promise<CompiledModule> {
+  const url = `data:text/javascript;base64,${base64(js)}`;
   const mod = (await import(url)) as CompiledModule;
   moduleUrls.set(mod, url);
   return mod;

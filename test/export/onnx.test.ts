@@ -48,7 +48,7 @@ describe("onnxruntime predicts like the emitted module", () => {
     it(e.path, async () => {
       const r = await compile(e.source, { file: e.path, set: setOf(e.source) });
       const model = r.model!;
-      const mod = await loadModule(r.ts!);
+      const mod = await loadModule(r.js!);
       const params = randomParams(mod, 11);
       const count = 5;
       const raw = rawInputs(model, count, 12);
@@ -77,7 +77,7 @@ describe("onnxruntime predicts like the emitted module", () => {
 it("without a stored normalization, the graph takes the inputs as they are", async () => {
   const e = validModels().find((m) => m.path === "examples/iris.nn")!;
   const r = await compile(e.source, { file: e.path });
-  const mod = await loadModule(r.ts!);
+  const mod = await loadModule(r.js!);
   const params = randomParams(mod, 3);
   const raw = rawInputs(r.model!, 4, 4);
   const expected = { y: new Float64Array(4 * 3) };
@@ -90,7 +90,7 @@ describe("the graph reads like the model", () => {
   it("iris: the z-score, a Gemm per layer, a Softmax; DSL names; each node's .nn line", async () => {
     const e = validModels().find((m) => m.path === "examples/iris.nn")!;
     const r = await compile(e.source, { file: e.path });
-    const mod = await loadModule(r.ts!);
+    const mod = await loadModule(r.js!);
     const onnx = exportOnnx(r.model!, { params: randomParams(mod, 1), normalization: randomNormalization(r.model!, 2) }, PRODUCER);
     const m = decodeOnnx(onnx.bytes);
     expect(String(m.irVersion)).toBe("8");

@@ -84,7 +84,7 @@ beforeAll(async () => {
   for (const [k, e] of models.entries()) {
     const r = await compile(e.source, { file: e.path, set: setOf(e.source) });
     if (r.model === null) throw new Error(`${e.path} does not compile`);
-    const mod = await loadModule(r.ts!);
+    const mod = await loadModule(r.js!);
     const dir = join(root, String(k));
     mkdirSync(dir);
     for (const f of exportPyTorch(e.path, r.model!, dir, "test")) {

@@ -24,7 +24,7 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 async function build(entry: CorpusEntry, target: CompileOptions["target"], precision: Precision): Promise<{ mod: CompiledModule; ts: string }> {
   const r = await compile(entry.source, { file: entry.path, target, precision });
   expect(r.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
-  return { mod: await loadModule(r.ts!), ts: r.ts! };
+  return { mod: await loadModule(r.js!), ts: r.ts! };
 }
 
 function batch(T: typeof Float64Array | typeof Float32Array, shapes: Record<string, number[]>, random: () => number, lo: number, hi: number): Batch {

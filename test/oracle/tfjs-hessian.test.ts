@@ -55,7 +55,7 @@ const modules = new Map<string, Promise<{ model: Model; mod: CompiledModule }>>(
 function load(e: CorpusEntry, target: Target) {
   const key = `${target} ${e.path}`;
   if (!modules.has(key))
-    modules.set(key, compile(e.source, { file: e.path, target }).then(async (r) => ({ model: r.model!, mod: await loadModule(r.ts!) })));
+    modules.set(key, compile(e.source, { file: e.path, target }).then(async (r) => ({ model: r.model!, mod: await loadModule(r.js!) })));
   return modules.get(key)!;
 }
 

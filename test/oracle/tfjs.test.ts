@@ -23,7 +23,7 @@ describe.each(TARGETS)("gradients of --target %s agree with TensorFlow.js", (tar
     it(e.path, async () => {
       const r = await compile(e.source, { file: e.path, target });
       const model = r.model!;
-      const mod = await loadModule(r.ts!);
+      const mod = await loadModule(r.js!);
       const random = rng(11);
       const count = 3;
       const params = mod.createParams();

@@ -34,7 +34,7 @@ function example(name: string, precision: Precision): Promise<CompiledModule> {
       (async () => {
         const file = join(ROOT, "examples", name);
         const r = await compile(readFileSync(file, "utf8"), { file, precision });
-        return loadModule(r.ts!);
+        return loadModule(r.js!);
       })(),
     );
   return modules.get(key)!;

@@ -36,7 +36,7 @@ let xor32Weights: WeightsFile;
 
 async function load(name: string, precision: "f64" | "f32" = "f64") {
   const r = await compile(example(name), { file: name, precision });
-  return { mod: await loadModule(r.ts!), model: r.model! };
+  return { mod: await loadModule(r.js!), model: r.model! };
 }
 
 beforeAll(async () => {

@@ -31,7 +31,7 @@ let checkpointText = "";
 
 async function xor(precision: "f64" | "f32", source = XOR) {
   const r = await compile(source, { file: "xor.nn", precision });
-  return { mod: await loadModule(r.ts!), model: r.model! };
+  return { mod: await loadModule(r.js!), model: r.model! };
 }
 
 beforeAll(async () => {
