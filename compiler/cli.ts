@@ -9,17 +9,14 @@ import { dirname, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { renderDiagnostics } from "./diagnostics/render.js";
 import { Diagnostics, format } from "./diagnostics/diagnostic.js";
-import { DEFAULT_UNROLL, scheduleModule } from "./codegen/emit-module.js";
-import { explain, explainHessian, explainHessianIr, explainIr } from "./explain.js";
 import { checkOutputs, OutputError, writeFileAtomic } from "./io.js";
 import { printableLines } from "./diagnostics/printable.js";
-import { baseName, check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions, type Emit } from "./pipeline.js";
-import { printSchedule } from "./schedule/print.js";
+import type { CompileOptions, Emit } from "./pipeline.js";
+import { DEFAULT_UNROLL, MAX_SOURCE_LENGTH, MAX_UNROLL, VERSION } from "./settings.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
 import { isPrecision, PRECISIONS, TARGETS, type Precision, type Target } from "./target.js";
 import { chooseTarget } from "./choose-target.js";
 import { describeRule, fitsRule, NUMBER_RULES, parseFlagNumber, type NumberSetting } from "../runtime/usage.js";
-import { kernelLibrary } from "./codegen/wasm/library.js";
 import type { Model } from "./semantics/model.js";
 import { FULL_BATCH_OPTIMIZERS } from "./semantics/train-block.js";
 // the gradient checks import nothing heavy (no typescript): loaded with the CLI
@@ -27,9 +24,11 @@ import { CHECK_TOLERANCE as TOLERANCE, gradCheck, precisionCheck } from "../runt
 import { batchHessianOf, hessianCheck } from "../runtime/hessian-check.js";
 import type { CompiledModule } from "../runtime/load-module.js";
 
-// typescript (behind loadModule) takes most of a second to load: only commands that run a
-// module load it
+// only commands that run a module load the loader
 const loadModule = async (code: string) => (await import("../runtime/load-module.js")).loadModule(code);
+
+/** The compiler is loaded by the commands that compile (cli-compiler.ts): not by --version or --help. */
+const compiler = () => import("./cli-compiler.js");
 
 /** The training runtime is loaded only by `train` and `predict`. */
 const runtime = () => import("../runtime/cli-train.js");
@@ -123,6 +122,7 @@ function report(file: string, source: string, diags: { sorted(): readonly import
 }
 
 async function runCompile(file: string, o: CommonOpts & { output?: string; emit: "ts" | "js" }): Promise<number> {
+  const { compile, stem } = await compiler();
   const source = readSource(file);
   const base = o.output && o.output !== "-" ? o.output.replace(/\.(ts|js)$/, "") : join(dirname(file), stem(file));
   // '-' prints the module (the .js alone with --emit js); the files are checked before compiling
@@ -144,6 +144,7 @@ async function runCheck(file: string, flags: CommonOpts & { seed: number; tolera
     throw new UserError("nnc: error: --hessian compares with central differences, which need float64: drop --precision f32 (the f32 module's gradient is checked by nnc check --precision f32)");
   if (flags.precision === "f32") return runCheckF32(file, { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f32 });
   const o = { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f64 };
+  const { compile } = await compiler();
   const source = readSource(file);
   const result = await compile(source, compileOptions(file, o, "memory"));
   if (report(file, source, result.diagnostics) || result.js === null) return 1;
@@ -186,6 +187,7 @@ function hessianLines(mod: CompiledModule, name: string, o: { seed: number; samp
  * each tensor's scale), and the f64 module with central differences as usual.
  */
 async function runCheckF32(file: string, o: CommonOpts & { seed: number; tolerance: number; samples: number }): Promise<number> {
+  const { compile } = await compiler();
   const source = readSource(file);
   const result = await compile(source, compileOptions(file, o, "memory"));
   if (report(file, source, result.diagnostics) || result.js === null) return 1;
@@ -216,6 +218,7 @@ async function runCheckF32(file: string, o: CommonOpts & { seed: number; toleran
 async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule?: boolean; hessian?: boolean }): Promise<number> {
   if (o.ir && o.schedule) throw new UserError("nnc: error: --ir and --schedule print different things: give one of them");
   if (o.hessian && o.schedule) throw new UserError("nnc: error: --hessian and --schedule print different things: give one of them (--schedule shows sampleHessianVector's schedule too)");
+  const { baseName, check, explain, explainHessian, explainHessianIr, explainIr, kernelLibrary, plan, printSchedule, scheduleModule } = await compiler();
   const source = readSource(file);
   const { diagnostics, model } = check(source, compileOptions(file, o));
   if (report(file, source, diagnostics) || model === null) return 1;
@@ -245,6 +248,7 @@ async function compileAndLoad(
   /** runs before any work on the checked model: validates the paths the command will write */
   prepare?: (model: Model) => void,
 ) {
+  const { check, compile } = await compiler();
   const source = readSource(file);
   let target = o.target;
   if ((target === undefined && batch !== undefined) || prepare !== undefined) {
@@ -296,6 +300,7 @@ async function runExport(file: string, o: ExportFlags): Promise<number> {
 /** `--format pytorch -o DIR`: DIR/model.py and DIR/train.py (compiler/export/pytorch*.ts). */
 async function runExportPyTorch(file: string, o: ExportFlags): Promise<number> {
   if (o.weights !== undefined) throw new UserError("nnc: error: --weights: the PyTorch export writes code; train.py makes the weights (or load a .safetensors file into Model with its state_dict names)");
+  const { check } = await compiler();
   const source = readSource(file);
   const { diagnostics, model } = check(source, compileOptions(file, o));
   if (report(file, source, diagnostics) || model === null) return 1;

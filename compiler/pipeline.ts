@@ -10,6 +10,7 @@
  */
 import { basename } from "node:path";
 import { Diagnostics } from "./diagnostics/diagnostic.js";
+import { MAX_SOURCE_LENGTH, VERSION } from "./settings.js";
 import { DEFAULT_UNROLL, emitModule } from "./codegen/emit-module.js";
 import { formatDts, formatJs, formatTs } from "./codegen/format.js";
 import { declarationsOf } from "./codegen/declarations.js";
@@ -26,7 +27,7 @@ import type { Precision } from "./target.js";
 
 export { plan, type Plan };
 
-export const VERSION = "0.1.0";
+export { VERSION, MAX_SOURCE_LENGTH, MAX_UNROLL } from "./settings.js";
 
 export interface CompileOptions {
   /** the file name shown in diagnostics and comments */
@@ -59,15 +60,6 @@ export interface CompileResult {
   /** with emit "js": the declarations of the JavaScript module, formatted */
   readonly dts?: string;
 }
-
-/** The longest source accepted, in UTF-16 code units (NN5003): every stage is linear or close to
- * it in the source, but a file of megabytes is a mistake, not a model. */
-export const MAX_SOURCE_LENGTH = 1 << 20;
-
-/** The largest unroll threshold `nnc --unroll` accepts: one value of this much work already
- * compiles for ~25 s in ~1 GB; four times as much takes 80 s and 3.4 GB, near V8's default heap
- * limit (docs/limits.md). Unrolling pays only far below it (docs/performance.md). */
-export const MAX_UNROLL = 1 << 14;
 
 /** Front end only: parse and check; the model is null when there were errors. */
 export function check(source: string, options: CompileOptions): { diagnostics: Diagnostics; model: Model | null } {

@@ -42,8 +42,7 @@ export interface KernelLibrary {
   readonly memoryImport: { readonly module: string; readonly field: string };
 }
 
-/** the unroll threshold (work = elements × reduction length); the curve behind it is in docs/performance.md */
-export const DEFAULT_UNROLL = 64;
+export { DEFAULT_UNROLL } from "../settings.js";
 
 /** samples per call of the per-sample functions in lane mode (FunctionSpec.maxLanes); measured in docs/performance.md */
 export const LANES = 8;
