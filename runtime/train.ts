@@ -8,9 +8,8 @@
  * Everything random is derived from the seed and the epoch number, so a run resumed from a
  * checkpoint continues exactly as the uninterrupted run would have.
  */
-import { pathToFileURL } from "node:url";
 import type { OptimizerConfig, ScheduleConfig } from "../compiler/semantics/model.js";
-import { applyNormalization, computeNormalization } from "./data/index.js";
+import { applyNormalization, computeNormalization } from "./data/normalize.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, scoringFor, type Evaluation } from "./metrics.js";
 import { createFullBatch, createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
@@ -23,7 +22,8 @@ import { asUsage, checkDataset, checkModule, checkTrainOptions, NncUsageError } 
 import { checkResume, validateWeights, type WeightsFile } from "./weights.js";
 import { arrayOf, forModule, modulePrecision } from "./precision.js";
 import { mulberry32 } from "./random.js";
-import { ShardPool } from "./threads/pool.js";
+import type { ShardPool } from "./threads/pool.js";
+import { threadsProvider } from "./threads/provider.js";
 import { loadedFrom } from "./load-module.js";
 
 export interface TrainOptions {
@@ -173,7 +173,7 @@ function moduleUrlOf(mod: CompiledModule, options: TrainOptions): string {
   const given = options.moduleUrl;
   if (given === undefined) return loadedFrom(mod)!;
   if (given instanceof URL) return given.href;
-  return /^(file|data|https?):/.test(given) ? given : pathToFileURL(given).href;
+  return /^(file|data|https?):/.test(given) ? given : threadsProvider().fileUrl(given);
 }
 
 /** Trains the module; throws an NncUsageError (before any step) when an argument cannot be used. */
@@ -198,7 +198,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   // with threads (threads/pool.ts), the data, the parameters, the gradient and the optimizer's
   // state live in shared memory, and every step and evaluation is sharded
   const threads = Math.min(options.threads ?? 1, fullBatchRun ? prepared.count : Math.min(options.batch, prepared.count));
-  const pool = threads > 1 ? new ShardPool(mod, prepared, preparedValid, threads, options.batch, moduleUrlOf(mod, options), fullBatchRun ? null : options.optimizer) : null;
+  const pool = threads > 1 ? threadsProvider().start(mod, prepared, preparedValid, threads, options.batch, moduleUrlOf(mod, options), fullBatchRun ? null : options.optimizer) : null;
   if (pool) pools.push(pool);
   const trainSet = pool?.data ?? prepared;
   const validSet = pool ? pool.validation : preparedValid;

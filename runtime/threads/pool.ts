@@ -16,13 +16,14 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { UPDATE_RULES, type UpdateRule } from "../../compiler/codegen/update-rules.js";
 import type { Target } from "../../compiler/target.js";
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
 import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
 import type { CompiledModule } from "../load-module.js";
+import { provideThreads } from "./provider.js";
 import { scoreOutputs, type Evaluation, type Scoring } from "../metrics.js";
 import { createOptimizer } from "../optimizers/index.js";
 import { arrayOf, modulePrecision } from "../precision.js";
@@ -59,6 +60,9 @@ import {
 } from "./worker.js";
 
 const rowSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+// train() finds the pool here (threads/provider.ts): the runtime's core imports no worker_threads
+provideThreads({ start: (...args) => new ShardPool(...args), fileUrl: (path) => pathToFileURL(path).href });
 
 /** The worker's script: the compiled worker.js beside this file, or worker.ts transpiled when
  * running from the TypeScript sources (the tests: typescript is a devDependency, required only

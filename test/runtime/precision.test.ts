@@ -21,7 +21,8 @@ import { createLbfgs } from "../../runtime/optimizers/lbfgs.js";
 import { forModule } from "../../runtime/precision.js";
 import { train, type Checkpoint } from "../../runtime/train.js";
 import type { Dataset, FloatArray, ParamSet } from "../../runtime/types.js";
-import { loadWeights, saveWeights, toWeightsFile } from "../../runtime/weights.js";
+import { toWeightsFile } from "../../runtime/weights.js";
+import { loadWeights, saveWeights } from "../../runtime/node/weights-files.js";
 import { ROOT } from "../helpers/corpus.js";
 import { rng } from "../helpers/random.js";
 
