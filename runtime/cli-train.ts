@@ -275,7 +275,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
 
   // newton and newton_cg have no learning rate to report
   const hasLr = Object.hasOwn(OPTIMIZERS[cfg.optimizer.name], "lr");
-  const tty = process.stdout.isTTY === true;
+  // cli-progress draws on stderr: a bar only when stderr is a terminal (stdout may be a file)
+  const tty = process.stderr.isTTY === true;
   const bar = tty ? new cliProgress.SingleBar({ format: "  epoch {epoch} [{bar}] {value}/{total} batches", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let barEpoch = -1;
   let lastCheckpoint = performance.now();
@@ -349,7 +350,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     },
   }));
   if (bar && barEpoch !== -1) bar.stop();
-  if (result.message) out(result.message);
+  // a divergence is an error (exit 1): its message goes where errors go
+  if (result.message) (result.stopped === "diverged" ? warn : out)(result.message);
 
   const last = result.history[result.history.length - 1];
   const finalTrain = evaluate(mod, result.params, result.normalization ? applyNormalization(data, result.normalization) : data);

@@ -7,8 +7,20 @@
 type Prettier = typeof import("prettier");
 let prettier: Promise<Prettier> | undefined;
 
+/** prettier is an optional dependency (docs/packaging.md): without it, `nnc compile` says so. */
+function loadPrettier(): Promise<Prettier> {
+  return import("prettier").catch((e: unknown) => {
+    prettier = undefined; // asked again next time: it may have been installed since
+    const error = new Error(
+      `nnc: error: nnc compile formats the module with prettier, an optional dependency that is not installed (${(e as Error).message.split("\n")[0]}): install it with \`npm install prettier@3.6.2\` (train, predict and check do not need it)`,
+    );
+    error.name = "CliError"; // the CLI prints the message alone, exit 1
+    throw error;
+  });
+}
+
 async function format(code: string, parser: string, filepath: string): Promise<string> {
-  prettier ??= import("prettier");
+  prettier ??= loadPrettier();
   return (await prettier).format(code, { parser, filepath, printWidth: 110, trailingComma: "all" });
 }
 
