@@ -6,7 +6,8 @@
  *
  * Stable entry: `nnc/core` (dist/runtime/core.js); the playground bundles it.
  */
-export { train, type TrainOptions, type TrainResult, type EpochReport, type Checkpoint } from "./train.js";
+export { train, type TrainOptions, type TrainResult, type EpochReport, type Checkpoint, type StepReport } from "./train.js";
+export { trainer, trainAsync, type Trainer, type AsyncTrainOptions } from "./train-steps.js";
 export { scoringFor, type Evaluation, type Scoring } from "./metrics.js";
 export { evaluate, predictAll } from "./api.js";
 export { NncUsageError } from "./usage.js";

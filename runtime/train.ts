@@ -73,7 +73,8 @@ export interface TrainResult {
   readonly normalization: Normalization | null;
   readonly initial: Evaluation;
   readonly history: readonly EpochReport[];
-  readonly stopped: "completed" | "early-stopping" | "diverged";
+  /** "aborted": stopped by the caller between steps (trainer's stop, trainAsync's signal) */
+  readonly stopped: "completed" | "early-stopping" | "diverged" | "aborted";
   /** for early stopping: the epoch whose weights were restored; for divergence: what happened */
   readonly bestEpoch: number | null;
   readonly message: string | null;
@@ -151,7 +152,7 @@ class Batcher {
  * Checks everything `train` is given before it starts (usage.ts, weights.ts): a bad value throws
  * an NncUsageError naming the field (`options.epochs`, `data.inputs.x`, `options.resume: resume.epoch`).
  */
-function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainOptions): void {
+export function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainOptions): void {
   checkModule(mod);
   checkTrainOptions(options);
   checkDataset(mod, data, "data", 1);
@@ -182,13 +183,38 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   // the threads end however training does
   const pools: ShardPool[] = [];
   try {
-    return trainChecked(mod, data, options, pools);
+    // not stepwise: the loop never yields, and the first next() runs it to the end
+    const run = trainLoop(mod, data, options, pools, false).next();
+    if (!run.done) throw new Error("internal: the training loop yielded without being stepwise");
+    return run.value;
   } finally {
     for (const pool of pools) pool.close();
   }
 }
 
-function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions, pools: ShardPool[]): TrainResult {
+/** One step of training, as a Trainer (train-steps.ts) reports it. */
+export interface StepReport {
+  /** 1-based */
+  readonly epoch: number;
+  /** 1-based, within the epoch */
+  readonly step: number;
+  /** steps per epoch */
+  readonly steps: number;
+  /** the step's objective: the mean loss of its batch at the weights before the step (training mode) */
+  readonly loss: number;
+}
+
+/** What the driver of a stepwise loop sends: "stop" ends training at the weights it has. */
+export type StepCommand = "stop" | undefined;
+
+/**
+ * The training loop, the one implementation behind train() and the step-by-step Trainer
+ * (train-steps.ts). Stepwise, it yields null once it is ready (after the initial evaluation) and a
+ * StepReport after every step, and returns an "aborted" result when sent "stop"; otherwise it never
+ * yields. Arguments checked (checkTrainArguments); the threads it starts are pushed to `pools`,
+ * which the caller closes.
+ */
+export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOptions, pools: ShardPool[], stepwise: boolean): Generator<StepReport | null, TrainResult, StepCommand> {
   const normalization = options.resume ? options.resume.normalization : options.normalize === false ? null : computeNormalization(data);
   // normalized in float64, then converted once to the module's array type (Float32Array for f32)
   const prepared = forModule(normalization ? applyNormalization(data, normalization) : data, mod);
@@ -249,6 +275,10 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   const patienceSpent = () => options.earlyStopping != null && validSet != null && best !== null && badEpochs >= options.earlyStopping.patience;
   // the checkpoint of the epoch that stopped the run early: stop as that run did, do not train on
   if (resume && patienceSpent()) return earlyStop(firstEpoch);
+  // stopped by the caller between steps: the weights of the last step, all finite (a step that
+  // made them otherwise has ended the run as diverged)
+  const aborted = (where: string): TrainResult => ({ params: visible(), normalization, initial, history, stopped: "aborted", bestEpoch: null, message: `training stopped ${where}` });
+  if (stepwise && (yield null) === "stop") return aborted("before the first step");
 
   for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
     const started = performance.now();
@@ -318,6 +348,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
         };
       }
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
+      if (stepwise && (yield { epoch: epoch + 1, step: step + 1, steps: stepsPerEpoch, loss }) === "stop") return aborted(`after epoch ${epoch + 1}, step ${step + 1}`);
     }
     const trainEval = evaluateOn(0);
     const validEval = validSet ? evaluateOn(1) : null;
