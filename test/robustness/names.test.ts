@@ -252,7 +252,7 @@ describe("hostile file names through the built CLI", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** --emit js loads ts-morph (a second or more per run): a few stems take that path too */
+  /** --emit js (the compiler's JavaScript and .d.ts, formatted): a few stems take that path too */
   const EMIT_JS = new Set(['a"b', "a${b}c", "a\nb", "a\u2028b", "a\\b", "x\n}); " + PAYLOAD + "; ({"]);
 
   // every stem a Linux file name can hold (not '/'; a newline is allowed)
