@@ -14,8 +14,10 @@ export function declarationsOf(rawTs: string): string {
   let i = 0;
   while (i < lines.length && lines[i]!.startsWith("//")) out.push(lines[i++]!);
   out.push("");
-  /** the doc comment that ends on the line before `end` (exclusive), or none */
-  const docBefore = (end: number): string[] => {
+  /** the doc comment that ends just before line `end` (blank lines between: meta's has one), or none */
+  const docBefore = (declaration: number): string[] => {
+    let end = declaration;
+    while (end > 0 && lines[end - 1] === "") end--;
     if (end === 0 || !lines[end - 1]!.endsWith("*/")) return [];
     let start = end - 1;
     while (start > 0 && !lines[start]!.startsWith("/**")) start--;
