@@ -392,6 +392,7 @@ export function program(): Command {
       .option("--seed <n>", "seed for initialization, shuffling and dropout", ruled("seed"))
       .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", ruled("patience"))
       .option("--no-normalize", "do not z-score the inputs")
+      .option("--log-scale", "draw the loss plot's loss axis on a logarithmic scale")
       .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model; a name ending in .safetensors writes safetensors); '-' prints the weights JSON to stdout (messages go to stderr, and no checkpoint or loss curves are written unless --checkpoint is given)")
       .option("--checkpoint <file>", "checkpoint written after an epoch and at the end (default: beside the weights, <weights>.checkpoint.json)")
       .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", ruled("checkpointSeconds"))

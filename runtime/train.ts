@@ -43,6 +43,8 @@ export interface TrainOptions {
   readonly onEpoch?: (report: EpochReport) => void;
   /** called once before the first step with the loss at the initial weights */
   readonly onStart?: (initial: Evaluation) => void;
+  /** called after every step that kept finite weights, with the step's mini-batch loss */
+  readonly onStep?: (s: StepReport) => void;
   /** progress inside an epoch: batches done of total */
   readonly onProgress?: (epoch: number, done: number, total: number) => void;
   /** threads computing each batch's gradient, data-parallel (default 1; docs/scale-out.md) */
@@ -60,6 +62,16 @@ export interface EpochReport {
   readonly seconds: number;
   /** the best validation loss so far (early stopping's reference) */
   readonly best: boolean;
+}
+
+/** One optimizer step: its mini-batch loss (the batch objective before the step) and learning rate. */
+export interface StepReport {
+  /** 1-based */
+  readonly epoch: number;
+  /** 1-based, within the epoch */
+  readonly step: number;
+  readonly loss: number;
+  readonly lr: number;
 }
 
 export interface Checkpoint {
@@ -317,6 +329,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
           message: `training diverged at ${where}: ${what}; first parameter affected: ${first.replace(/\[.*/, "")} (${first}). Kept the last weights with a finite loss and gradient. Try a smaller learning rate.`,
         };
       }
+      options.onStep?.({ epoch: epoch + 1, step: step + 1, loss, lr });
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
     }
     const trainEval = evaluateOn(0);
