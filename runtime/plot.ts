@@ -21,11 +21,11 @@ const f1 = (v: number) => v.toFixed(1);
 
 // ── tick values ────────────────────────────────────────────────────────────────────────────
 
-/** The smallest of 1, 2, 5 × 10^k that is at least `raw` (> 0). */
+/** The 1, 2 or 5 × 10^k nearest `raw` (> 0) (Heckbert's "nice numbers", Graphics Gems 1990). */
 export function niceStep(raw: number): number {
   const e = Math.floor(Math.log10(raw));
   const f = raw / 10 ** e;
-  const m = f <= 1 + 1e-9 ? 1 : f <= 2 + 1e-9 ? 2 : f <= 5 + 1e-9 ? 5 : 10;
+  const m = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
   return clean(m * 10 ** e);
 }
 
