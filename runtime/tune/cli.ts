@@ -143,7 +143,7 @@ export async function runTune(
 
   const context: CommandContext = { modelFile, optimizer: cfg.optimizer.name, passOn, fixed, scheduleDiffers: cfg.schedule.name !== "constant" };
   out("");
-  out(`${result.trials.length} trials in ${result.seconds.toFixed(1)} s (budget ${flags.budget} s), best first (epochs: run (kept)):`);
+  out(`${result.trials.length} trial${result.trials.length === 1 ? "" : "s"} in ${result.seconds.toFixed(1)} s (budget ${flags.budget} s), best first (epochs: run (kept)):`);
   for (const line of finalTable(result, regNames)) out(`  ${line}`);
   const b = result.best;
   out("");

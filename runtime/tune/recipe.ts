@@ -47,6 +47,8 @@ export interface TuneSetup {
   readonly out: (line: string) => void;
   /** milliseconds; performance.now by default */
   readonly clock?: () => number;
+  /** rounds of step 7 at most (default ROUNDS) */
+  readonly rounds?: number;
 }
 
 export interface Metrics {
@@ -284,8 +286,10 @@ export async function tune(s: TuneSetup): Promise<TuneResult> {
   const trials: Trial[] = [];
   const done = new Set<string>();
 
-  const runTrial = async (phase: Trial["phase"], lr: number | null, set: Record<string, number>, epochs: number, deadline: number): Promise<Trial> => {
+  /** null: the time was up once its module was compiled (a new setting of the weights compiles one) */
+  const runTrial = async (phase: Trial["phase"], lr: number | null, set: Record<string, number>, epochs: number, deadline: number, force = false): Promise<Trial | null> => {
     const mod = await s.load({ ...s.fixed, ...set });
+    if (clock() > deadline && !force) return null;
     const optimizer: OptimizerConfig = lr === null ? s.optimizer : { name: s.optimizer.name, args: { ...s.optimizer.args, lr } };
     const steps: number[] = [];
     const history: Trial["history"][number][] = [];
@@ -348,12 +352,11 @@ export async function tune(s: TuneSetup): Promise<TuneResult> {
   s.out(`4. coarse grid: ${lrs.length} learning rate${lrs.length > 1 ? "s" : ""}${regNames.length > 0 ? ` × ${sets.length} regularization setting${sets.length > 1 ? "s" : ""}` : ""}, ${gridEpochs} epochs each`);
   let skipped = 0;
   const gridEnd = Math.min(at(1), Math.max(at(PHASES.gridEnd), clock() + 1000 * s.budget * PHASES.gridAtLeast));
-  for (const c of cells) {
-    if (clock() > gridEnd) {
-      skipped++;
-      continue;
-    }
-    await runTrial("grid", c.lr, c.set, gridEpochs, gridEnd);
+  for (const c of cells) if (clock() > gridEnd || (await runTrial("grid", c.lr, c.set, gridEpochs, gridEnd)) === null) skipped++;
+  // a budget spent before the grid began still gets one trial (of at least one epoch): there is a result to report
+  if (trials.length === 0) {
+    await runTrial("grid", cells[0]!.lr, cells[0]!.set, gridEpochs, gridEnd, true);
+    skipped--;
   }
   if (skipped > 0) s.out(`   ${skipped} of ${cells.length} grid cells not run: the grid's share of the budget was spent`);
 
@@ -368,8 +371,7 @@ export async function tune(s: TuneSetup): Promise<TuneResult> {
       const now = clock();
       if (now > end) break;
       // an equal share of what is left for each trial still to run in this round
-      await runTrial("refine", todo[i]!.lr, todo[i]!.set, s.epochs, now + (end - now) / (todo.length - i));
-      ran++;
+      if ((await runTrial("refine", todo[i]!.lr, todo[i]!.set, s.epochs, now + (end - now) / (todo.length - i))) !== null) ran++;
     }
     return ran;
   };
@@ -378,7 +380,7 @@ export async function tune(s: TuneSetup): Promise<TuneResult> {
   await refineRound(`5. refine the best ${top.length} for up to ${s.epochs} epochs (constant learning rate, early stopping with patience ${s.patience})`, top.map((t) => ({ lr: t.lr, set: { ...t.set } })));
 
   // ── 7. GOTO 5: the neighbours of the best refined trial ──
-  for (let round = 1; round <= ROUNDS; round++) {
+  for (let round = 1; round <= (s.rounds ?? ROUNDS); round++) {
     const best = ranked().find((t) => t.phase === "refine");
     if (best === undefined) break;
     const near: { lr: number | null; set: Record<string, number> }[] = [];

@@ -3,80 +3,8 @@
  * known series, the early-stopping marker, the log scale.
  */
 import { describe, expect, it } from "vitest";
+import { checkXml } from "../helpers/xml.js";
 import { formatTick, heatmapSvg, logTicks, movingAverage, movingAverageWindow, niceTicks, stepPoints, svgDocument, chartSvg, trainingPlotSvg } from "../../runtime/plot.js";
-
-/**
- * A strict XML well-formedness check, enough for SVG that nnc writes: one root element, every
- * element closed in order, attributes quoted and not repeated, and no `<` or bare `&` in text or
- * attribute values. Throws with the offset of the first fault.
- */
-export function checkXml(text: string): { root: string; elements: number } {
-  const stack: string[] = [];
-  let i = 0, root = "", elements = 0;
-  const name = /[A-Za-z_][\w.:-]*/y;
-  const fail = (why: string) => {
-    throw new Error(`not well-formed XML at ${i}: ${why}: …${text.slice(Math.max(0, i - 40), i + 40)}…`);
-  };
-  const checkText = (t: string) => {
-    if (t.includes("<")) fail("'<' in text");
-    for (const m of t.matchAll(/&/g)) if (!/^&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/.test(t.slice(m.index!))) fail("a bare '&'");
-  };
-  while (i < text.length) {
-    const lt = text.indexOf("<", i);
-    const chunk = lt < 0 ? text.slice(i) : text.slice(i, lt);
-    checkText(chunk);
-    if (stack.length === 0 && chunk.trim() !== "") fail("text outside the root element");
-    if (lt < 0) break;
-    i = lt;
-    if (text.startsWith("<?", i)) {
-      i = text.indexOf("?>", i) + 2;
-      if (i < 2) fail("an unclosed <?");
-      continue;
-    }
-    if (text.startsWith("<!--", i)) {
-      i = text.indexOf("-->", i) + 3;
-      if (i < 3) fail("an unclosed comment");
-      continue;
-    }
-    const closing = text[i + 1] === "/";
-    name.lastIndex = i + (closing ? 2 : 1);
-    const m = name.exec(text);
-    if (!m) fail("no element name");
-    const tag = m![0];
-    i = name.lastIndex;
-    if (closing) {
-      if (stack.pop() !== tag) fail(`</${tag}> closes another element`);
-      const gt = /\s*>/y;
-      gt.lastIndex = i;
-      if (!gt.exec(text)) fail("junk in a closing tag");
-      i = gt.lastIndex;
-      continue;
-    }
-    if (stack.length === 0 && root !== "") fail("a second root element");
-    if (root === "") root = tag;
-    elements++;
-    const seen = new Set<string>();
-    const attr = /\s+([A-Za-z_][\w.:-]*)\s*=\s*("([^"]*)"|'([^']*)')/y;
-    for (;;) {
-      attr.lastIndex = i;
-      const a = attr.exec(text);
-      if (!a) break;
-      if (seen.has(a[1]!)) fail(`attribute ${a[1]} twice`);
-      seen.add(a[1]!);
-      checkText(a[3] ?? a[4]!);
-      i = attr.lastIndex;
-    }
-    const end = /\s*(\/?)>/y;
-    end.lastIndex = i;
-    const e = end.exec(text);
-    if (!e) fail(`junk in <${tag}>`);
-    i = end.lastIndex;
-    if (e![1] !== "/") stack.push(tag);
-  }
-  if (stack.length > 0) fail(`<${stack[stack.length - 1]}> not closed`);
-  if (root === "") fail("no root element");
-  return { root, elements };
-}
 
 /** A tick set is nice when every tick is a whole multiple of one step of 1, 2 or 5 × 10^k. */
 function expectNice(ticks: readonly number[]): void {
@@ -92,6 +20,14 @@ function expectNice(ticks: readonly number[]): void {
     expect(formatTick(t).replace(/^-/, "").replace(/e.*/, "").replace(".", "").replace(/^0+/, "").length).toBeLessThanOrEqual(6);
   }
 }
+
+describe("the XML check the SVG tests rely on", () => {
+  it("refuses what is not well-formed", () => {
+    expect(checkXml('<svg a="1"><g/><text>x &amp; y</text></svg>').elements).toBe(3);
+    for (const bad of ["<svg><g></svg>", '<svg a="1" a="2"/>', "<svg>&x</svg>", "<svg>a < b</svg>", "<svg/><svg/>", "<svg>", 'text<svg/>', '<svg a=1/>'])
+      expect(() => checkXml(bad), bad).toThrow(/not well-formed/);
+  });
+});
 
 describe("tick values", () => {
   it("are rounded multiples of 1, 2 or 5 × 10^k that cover the data", () => {
