@@ -165,10 +165,17 @@ export function gridEpochsFor(epochs: number): number {
   return Math.max(Math.min(5, epochs), Math.ceil(epochs / 10));
 }
 
-/** Better first: not diverged; for classification the higher validation accuracy, then the lower validation data loss. */
+/**
+ * Better first: not diverged; refined before grid trials (the grid only screens: the notes pick
+ * from the models trained longer, step 5, and a few epochs at a high rate can win on a small
+ * validation set by a sample and lose on the test set); then, for classification, the higher
+ * validation accuracy; then the lower validation data loss.
+ */
 export function compareTrials(a: Trial, b: Trial): number {
   const bad = (t: Trial) => (t.stopped === "diverged" || !Number.isFinite(t.validation.dataLoss) ? 1 : 0);
   if (bad(a) !== bad(b)) return bad(a) - bad(b);
+  const screened = (t: Trial) => (t.phase === "grid" ? 1 : 0);
+  if (screened(a) !== screened(b)) return screened(a) - screened(b);
   const acc = (t: Trial) => t.validation.accuracy ?? -1;
   if (acc(a) !== acc(b)) return acc(b) - acc(a);
   if (a.validation.dataLoss !== b.validation.dataLoss) return (a.validation.dataLoss || 0) - (b.validation.dataLoss || 0);

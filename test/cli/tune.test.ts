@@ -50,12 +50,15 @@ describe("nnc tune", () => {
     expect(trials.length).toBeGreaterThan(0);
     // a line per trial
     for (const t of trials) expect(r.stdout).toMatch(new RegExp(`trial +${t.id} ${t.phase}`));
-    // the best is the best of the trials: no trial has a higher accuracy, or the same with a lower data loss
+    // the best is the best of the trials (of the refined ones when there are any: the grid screens):
+    // no trial has a higher accuracy, or the same with a lower data loss
     const best = trials.find((t) => t.id === json.best.trial)!;
     expect(best.lr).toBe(json.best.lr);
     expect(best.set).toEqual(json.best.set);
     expect(best.validation).toEqual(json.best.validation);
-    for (const t of trials.filter((t) => t.stopped !== "diverged")) {
+    const refined = trials.some((t) => t.phase === "refine" && t.stopped !== "diverged");
+    expect(best.phase).toBe(refined ? "refine" : "grid");
+    for (const t of trials.filter((t) => t.stopped !== "diverged" && (!refined || t.phase === "refine"))) {
       expect(t.validation.accuracy).toBeLessThanOrEqual(best.validation.accuracy);
       if (t.validation.accuracy === best.validation.accuracy) expect(t.validation.dataLoss).toBeGreaterThanOrEqual(best.validation.dataLoss);
     }

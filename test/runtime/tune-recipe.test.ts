@@ -42,11 +42,13 @@ describe("the grid's values", () => {
     expect([100, 20, 3, 2000].map(gridEpochsFor)).toEqual([10, 5, 3, 200]);
   });
   it("ranks by validation accuracy, then the validation data loss; diverged last", () => {
-    const t = (id: number, accuracy: number | null, dataLoss: number, stopped: Trial["stopped"] = "completed") =>
-      ({ id, stopped, validation: { loss: dataLoss + 1, dataLoss, accuracy } }) as unknown as Trial;
+    const t = (id: number, accuracy: number | null, dataLoss: number, stopped: Trial["stopped"] = "completed", phase: Trial["phase"] = "refine") =>
+      ({ id, stopped, phase, validation: { loss: dataLoss + 1, dataLoss, accuracy } }) as unknown as Trial;
     const ranked = [t(1, 0.9, 0.3), t(2, 0.95, 0.5), t(3, 0.95, 0.4), t(4, 1, 0.1, "diverged")].sort(compareTrials).map((x) => x.id);
     expect(ranked).toEqual([3, 2, 1, 4]);
     expect([t(1, null, 0.3), t(2, null, 0.2)].sort(compareTrials).map((x) => x.id)).toEqual([2, 1]);
+    // the grid screens: a refined trial comes first even when a grid trial scored higher
+    expect([t(1, 1, 0.1, "completed", "grid"), t(2, 0.9, 0.3)].sort(compareTrials).map((x) => x.id)).toEqual([2, 1]);
   });
 });
 
