@@ -396,7 +396,8 @@ export async function tune(s: TuneSetup): Promise<TuneResult> {
       const v = best.set[k]!;
       for (const w of v > 0 ? [roundNice(v / 3), roundNice(v * 3)] : [Math.min(...regValues[k]!.filter((x) => x > 0)) / 10]) near.push({ lr: best.lr, set: { ...best.set, [k]: w } });
     }
-    if ((await refineRound(`7. round ${round}: the neighbours of trial ${best.id} (lr ×½, ×2${regNames.length > 0 ? "; each weight ×⅓, ×3" : ""})`, near)) === 0) break;
+    const moves = [...(best.lr !== null ? ["lr ×½, ×2"] : []), ...(regNames.length > 0 ? ["each weight ×⅓, ×3"] : [])].join("; ");
+    if ((await refineRound(`7. round ${round}: the neighbours of trial ${best.id} (${moves})`, near)) === 0) break;
   }
 
   const best = ranked()[0]!;
@@ -405,6 +406,15 @@ export async function tune(s: TuneSetup): Promise<TuneResult> {
 
 export function trialLine(t: Trial, regText: (set: Readonly<Record<string, number>>) => string): string {
   const v = t.validation;
-  const why = t.stopped === "early-stopping" ? ` (early stop, kept epoch ${t.bestEpoch})` : t.stopped === "budget" ? ` (budget: cut after epoch ${t.epochs}, kept epoch ${t.bestEpoch})` : t.stopped === "diverged" ? " (diverged)" : "";
+  const why =
+    t.stopped === "early-stopping"
+      ? ` (early stop, kept epoch ${t.bestEpoch})`
+      : t.stopped === "budget"
+        ? ` (budget: cut after epoch ${t.epochs}, kept epoch ${t.bestEpoch})`
+        : t.stopped === "diverged"
+          ? " (diverged)"
+          : t.bestEpoch !== null && t.bestEpoch !== t.epochs
+            ? ` (kept epoch ${t.bestEpoch})`
+            : "";
   return `   trial ${String(t.id).padStart(2)} ${t.phase.padEnd(6)} lr ${showRate(t.lr).padEnd(8)} ${regText(t.set)}  ${t.epochs} epochs  valid loss ${fmt(v.loss)}${v.accuracy !== null ? ` acc ${pct(v.accuracy).padStart(6)}` : ""}  train loss ${fmt(t.train.loss)}  ${t.seconds.toFixed(1)}s${why}`;
 }

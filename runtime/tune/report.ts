@@ -46,7 +46,7 @@ export function finalTable(r: TuneResult, regNames: readonly string[]): string[]
     t.phase,
     showRate(t.lr),
     ...regNames.map((k) => String(t.set[k])),
-    `${t.epochs}${t.stopped === "early-stopping" || t.stopped === "budget" ? ` (${t.bestEpoch})` : ""}`,
+    `${t.epochs}${t.bestEpoch !== null && t.bestEpoch !== t.epochs ? ` (${t.bestEpoch})` : ""}`,
     fmt(t.validation.loss),
     fmt(t.validation.dataLoss),
     ...(r.classification ? [pct(t.validation.accuracy)] : []),
