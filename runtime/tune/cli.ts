@@ -118,6 +118,8 @@ export async function runTune(
 
   out(`tuning ${model.name}: ${data.count} training samples from ${cfg.data}; validation ${split !== null ? `split ${split} of it (${validation!.count} samples${cfg.split === null ? `: the train block names no validation data` : ""})` : `${validation!.count} samples from ${cfg.validation}`}`);
   out(`optimizer ${cfg.optimizer.name} · batch ${cfg.batch} · seed ${cfg.seed} · budget ${flags.budget} s · regularization weights: ${regNames.length > 0 ? regNames.map((k) => `${k} = ${regularization[k]}`).join(", ") : "none (no const is used only in parameter-only terms of the loss)"}`);
+  if (validation!.count < 100)
+    out(`note: ${validation!.count} validation sample${validation!.count === 1 ? "" : "s"}: one sample is ${(100 / validation!.count).toFixed(1)} % of the accuracy, so trials that close are not told apart by it (more validation data, or --split, resolves finer)`);
   let result;
   try {
     result = await tune({
