@@ -245,7 +245,7 @@ export interface TrainingPlot {
   readonly title: string;
   /** per epoch (1-based), in order */
   readonly epochs: readonly { readonly epoch: number; readonly train: number; readonly validation: number | null }[];
-  /** per step, in order (StepReport of train.ts) */
+  /** per step, in the order they ran (StepReport of train.ts) */
   readonly steps: readonly { readonly epoch: number; readonly step: number; readonly loss: number }[];
   /** the epoch whose weights early stopping restored, or null */
   readonly restoredEpoch: number | null;
@@ -253,13 +253,18 @@ export interface TrainingPlot {
 }
 
 /**
- * Step s of epoch e is drawn at e − 1 + s/S (S: that epoch's steps), so that it ends where the
- * epoch's own point is, at x = e.
+ * The k-th of the S steps reported for epoch e is drawn at e − 1 + k/S, so that an epoch's steps
+ * end where its own point is, at x = e (counted from the reports, whatever `step` numbers them by).
  */
 export function stepPoints(steps: TrainingPlot["steps"]): Point[] {
   const per = new Map<number, number>();
-  for (const s of steps) per.set(s.epoch, Math.max(per.get(s.epoch) ?? 0, s.step));
-  return steps.map((s) => [s.epoch - 1 + s.step / per.get(s.epoch)!, s.loss] as const);
+  for (const s of steps) per.set(s.epoch, (per.get(s.epoch) ?? 0) + 1);
+  const seen = new Map<number, number>();
+  return steps.map((s) => {
+    const k = (seen.get(s.epoch) ?? 0) + 1;
+    seen.set(s.epoch, k);
+    return [s.epoch - 1 + k / per.get(s.epoch)!, s.loss] as const;
+  });
 }
 
 /** The chart `nnc train` writes beside the weights (`<stem>.loss.svg`). */

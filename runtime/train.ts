@@ -64,14 +64,16 @@ export interface EpochReport {
   readonly best: boolean;
 }
 
-/** One optimizer step: its mini-batch loss (the batch objective before the step) and learning rate. */
+/** One training step, as `onStep` sees it. */
 export interface StepReport {
   /** 1-based */
-  readonly epoch: number;
-  /** 1-based, within the epoch */
-  readonly step: number;
-  readonly loss: number;
-  readonly lr: number;
+  epoch: number;
+  /** 1-based, counted over the whole run */
+  step: number;
+  /** the mean loss of the step's batch (training mode), at the weights before the update */
+  loss: number;
+  /** the learning rate of the step */
+  lr: number;
 }
 
 export interface Checkpoint {
@@ -329,7 +331,8 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
           message: `training diverged at ${where}: ${what}; first parameter affected: ${first.replace(/\[.*/, "")} (${first}). Kept the last weights with a finite loss and gradient. Try a smaller learning rate.`,
         };
       }
-      options.onStep?.({ epoch: epoch + 1, step: step + 1, loss, lr });
+      const global = epoch * stepsPerEpoch + step;
+      options.onStep?.({ epoch: epoch + 1, step: global + 1, loss, lr });
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
     }
     const trainEval = evaluateOn(0);

@@ -97,8 +97,8 @@ describe("the training plot", () => {
     const ticks = [...svg.matchAll(/class="ytick"[^>]*>([^<]+)</g)].map((m) => Number(m[1]));
     for (const t of ticks) expect([1, 2, 5]).toContain(Number((t / 10 ** Math.floor(Math.log10(t) + 1e-9)).toPrecision(6)));
   });
-  it("puts step s of epoch e at e − 1 + s/S", () => {
-    expect(stepPoints([{ epoch: 1, step: 1, loss: 3 }, { epoch: 1, step: 2, loss: 2 }, { epoch: 2, step: 1, loss: 1 }])).toEqual([[0.5, 3], [1, 2], [2, 1]]);
+  it("puts the k-th of an epoch's S steps at e − 1 + k/S", () => {
+    expect(stepPoints([{ epoch: 1, step: 1, loss: 3 }, { epoch: 1, step: 2, loss: 2 }, { epoch: 2, step: 3, loss: 1 }])).toEqual([[0.5, 3], [1, 2], [2, 1]]);
   });
   it("a report of several charts and a heat map is one well-formed SVG", () => {
     const heat = heatmapSvg({ title: "grid", rowLabel: "lr", colLabel: "lambda", rows: ["0.001", "0.01"], cols: ["0", "1e-4"], cells: [[0.9, 0.95], [null, NaN]], format: (v) => v.toFixed(2), better: "high" });
