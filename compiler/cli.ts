@@ -447,7 +447,7 @@ export function program(): Command {
       .option("--data <file>", "training data (default: the train block's)")
       .option("--validation <file>", "validation data (default: the train block's validation or split; else a split of 0.2 of the training data)")
       .option("--split <fraction>", "hold out this fraction of the training data for validation", ruled("split"))
-      .option("--budget <seconds>", "wall time for the whole recipe, in seconds (default 60)", budgetSeconds, 60)
+      .option("--budget <seconds>", "wall time for the whole recipe, in seconds", budgetSeconds, 60)
       .option("--epochs <n>", "the refined trials' length (default: the train block's epochs, or 20)", ruled("epochs"))
       .option("--batch <n>", "mini-batch size (default: the train block's)", ruled("batch"))
       .option("--seed <n>", "seed for initialization, shuffling, the split and dropout", ruled("seed"))
