@@ -168,7 +168,7 @@ export function gridEpochsFor(epochs: number): number {
 /**
  * Better first: not diverged; refined before grid trials (the grid only screens: the notes pick
  * from the models trained longer, step 5, and a few epochs at a high rate can win on a small
- * validation set by a sample and lose on the test set); then, for classification, the higher
+ * validation set and lose on the test set: docs/training.md, "Tuning"); then, for classification, the higher
  * validation accuracy; then the lower validation data loss.
  */
 export function compareTrials(a: Trial, b: Trial): number {
