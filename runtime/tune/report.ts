@@ -5,7 +5,8 @@
  * map), and the `nnc train` command that reproduces the best trial.
  */
 import { chartSvg, heatmapSvg, movingAverage, movingAverageWindow, svgDocument, type ChartSpec, type Point } from "../plot.js";
-import { compareTrials, showRate, type Trial, type TuneResult } from "./recipe.js";
+import { compareTrials, showRate } from "./grid.js";
+import type { Trial, TuneResult } from "./recipe.js";
 
 const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
 const pct = (x: number | null) => (x === null ? "—" : `${(100 * x).toFixed(1)}%`);

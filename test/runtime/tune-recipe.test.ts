@@ -13,7 +13,8 @@ import { evaluate } from "../../runtime/metrics.js";
 import { train } from "../../runtime/train.js";
 import type { Dataset } from "../../runtime/types.js";
 import { analyse } from "../../runtime/tune/lr-range.js";
-import { compareTrials, gridEpochsFor, gridRates, gridWeights, roundNice, tune, type Trial, type TuneSetup } from "../../runtime/tune/recipe.js";
+import { compareTrials, gridEpochsFor, gridRates, gridWeights, roundNice } from "../../runtime/tune/grid.js";
+import { tune, type Trial, type TuneSetup } from "../../runtime/tune/recipe.js";
 
 describe("the learning-rate range test's reading", () => {
   const lrs = Array.from({ length: 150 }, (_, i) => 1e-6 * 10 ** ((7 * i) / 149));
