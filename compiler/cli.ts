@@ -472,6 +472,7 @@ export function program(): Command {
       (model) => tuneCli.checkTuneOutputs(file, model, o),
     );
     if (loaded === null) return setExit(1);
+    const { compile } = await compiler();
     const source = readSource(file);
     // one module per setting of the consts, compiled once (the same target and precision)
     const modules = new Map<string, Promise<CompiledModule>>();
@@ -479,9 +480,9 @@ export function program(): Command {
       const key = JSON.stringify(Object.entries(set).sort());
       if (!modules.has(key))
         modules.set(key, (async () => {
-          const r = await compile(source, compileOptions(file, { ...o, set, target: loaded.target }));
-          if (r.ts === null) throw new UserError(renderDiagnostics(file, source, r.diagnostics.sorted()).trimEnd());
-          return loadModule(r.ts);
+          const r = await compile(source, compileOptions(file, { ...o, set, target: loaded.target }, "memory"));
+          if (r.js === null) throw new UserError(renderDiagnostics(file, source, r.diagnostics.sorted()).trimEnd());
+          return loadModule(r.js);
         })());
       return modules.get(key)!;
     };

@@ -66,11 +66,10 @@ export function trainer(mod: CompiledModule, data: Dataset, options: TrainOption
   };
 }
 
+/** TrainOptions' onStep reports each step's loss (the loop calls it, as in train()). */
 export interface AsyncTrainOptions extends TrainOptions {
   /** stops training before the next step once aborted; the result is "aborted", with the weights of the last step */
   readonly signal?: AbortSignal;
-  /** called after every step with its loss */
-  readonly onStep?: (report: StepReport) => void;
   /** the longest the loop runs before it yields to the event loop, in milliseconds (default 10; 0: after every step) */
   readonly sliceMs?: number;
 }
@@ -86,9 +85,7 @@ export async function trainAsync(mod: CompiledModule, data: Dataset, options: As
     let slice = performance.now();
     for (;;) {
       if (options.signal?.aborted) return t.stop()!;
-      const report = t.step();
-      if (report === null) return t.result!;
-      options.onStep?.(report);
+      if (t.step() === null) return t.result!;
       if (performance.now() - slice >= (options.sliceMs ?? 10)) {
         await pause.next();
         slice = performance.now();

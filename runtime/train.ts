@@ -206,25 +206,13 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   }
 }
 
-/** One step of training, as a Trainer (train-steps.ts) reports it. */
-export interface StepReport {
-  /** 1-based */
-  readonly epoch: number;
-  /** 1-based, within the epoch */
-  readonly step: number;
-  /** steps per epoch */
-  readonly steps: number;
-  /** the step's objective: the mean loss of its batch at the weights before the step (training mode) */
-  readonly loss: number;
-}
-
 /** What the driver of a stepwise loop sends: "stop" ends training at the weights it has. */
 export type StepCommand = "stop" | undefined;
 
 /**
  * The training loop, the one implementation behind train() and the step-by-step Trainer
- * (train-steps.ts). Stepwise, it yields null once it is ready (after the initial evaluation) and a
- * StepReport after every step, and returns an "aborted" result when sent "stop"; otherwise it never
+ * (train-steps.ts). Stepwise, it yields null once it is ready (after the initial evaluation) and
+ * each step's StepReport (onStep's) after the step, and returns an "aborted" result when sent "stop"; otherwise it never
  * yields. Arguments checked (checkTrainArguments); the threads it starts are pushed to `pools`,
  * which the caller closes.
  */
@@ -362,9 +350,10 @@ export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOpt
         };
       }
       const global = epoch * stepsPerEpoch + step;
-      options.onStep?.({ epoch: epoch + 1, step: global + 1, loss, lr });
+      const stepReport: StepReport = { epoch: epoch + 1, step: global + 1, loss, lr };
+      options.onStep?.(stepReport);
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
-      if (stepwise && (yield { epoch: epoch + 1, step: step + 1, steps: stepsPerEpoch, loss }) === "stop") return aborted(`after epoch ${epoch + 1}, step ${step + 1}`);
+      if (stepwise && (yield stepReport) === "stop") return aborted(`after epoch ${epoch + 1}, step ${step + 1} (${global + 1} in all)`);
     }
     const trainEval = evaluateOn(0);
     const validEval = validSet ? evaluateOn(1) : null;

@@ -61,10 +61,14 @@ describe("trainer: step by step", () => {
       expect(result.bestEpoch).toBe(whole.bestEpoch);
       expect(sameBits(result.params, whole.params)).toBe(true);
       expect(result.history.map((h) => [h.epoch, h.train.loss, h.validation?.loss])).toEqual(whole.history.map((h) => [h.epoch, h.train.loss, h.validation?.loss]));
-      // a report per step: every epoch's steps, numbered, with a finite loss
+      // a report per step: every epoch's steps, numbered over the run, with a finite loss
       const perEpoch = batch ? Math.ceil(data.count / batch) : 1;
       expect(reports.length).toBe(whole.history.length * perEpoch);
-      expect(reports.every((r, k) => r.epoch === Math.floor(k / perEpoch) + 1 && r.step === (k % perEpoch) + 1 && r.steps === perEpoch && Number.isFinite(r.loss))).toBe(true);
+      expect(reports.every((r, k) => r.epoch === Math.floor(k / perEpoch) + 1 && r.step === k + 1 && Number.isFinite(r.loss))).toBe(true);
+      // the reports are onStep's
+      const seen: StepReport[] = [];
+      stepped(mod, data, { ...options, onStep: (r) => seen.push(r) });
+      expect(seen).toEqual(reports);
     });
 
   it("reports the loss of each step's batch: a step's loss is lossBatchTrain at the weights before it", async () => {
@@ -86,7 +90,7 @@ describe("trainer: step by step", () => {
     for (let k = 0; k < 9; k++) a.step();
     const stopped = a.stop()!;
     expect(stopped.stopped).toBe("aborted");
-    expect(stopped.message).toBe("training stopped after epoch 2, step 1");
+    expect(stopped.message).toBe("training stopped after epoch 2, step 1 (9 in all)");
     expect(a.step()).toBeNull();
     expect(a.stop()).toBe(stopped);
     // the same 9 steps taken by train() itself: one epoch and a step of a second are 8 + 1 steps
