@@ -83,14 +83,23 @@ export async function compile(source: string, options: CompileOptions): Promise<
   const precision = options.precision ?? "f64";
   const kernels = target === "wasm" ? await kernelLibrary(precision) : undefined;
   const emit = (lang: Lang) => emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels, precision, lang });
-  const js = emit("js");
   switch (options.emit ?? "ts") {
     case "memory":
-      return { diagnostics, model, ts: null, js };
+      return { diagnostics, model, ts: null, js: emit("js") };
     case "js":
-      return { diagnostics, model, ts: null, js: await formatJs(js), dts: await formatDts(declarationsOf(emit("ts"))) };
-    case "ts":
-      return { diagnostics, model, ts: await formatTs(emit("ts")), js };
+      return { diagnostics, model, ts: null, js: await formatJs(emit("js")), dts: await formatDts(declarationsOf(emit("ts"))) };
+    case "ts": {
+      // the JavaScript module printed when asked for (the tests load it; nnc compile does not)
+      let js: string | undefined;
+      return {
+        diagnostics,
+        model,
+        ts: await formatTs(emit("ts")),
+        get js() {
+          return (js ??= emit("js"));
+        },
+      };
+    }
   }
 }
 
