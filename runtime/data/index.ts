@@ -121,4 +121,5 @@ function pairedLabels(imagesFile: string, needed: boolean): string | null {
   );
 }
 
-export { applyNormalization, computeNormalization, splitDataset, subset } from "./normalize.js";
+export { applyNormalization, computeNormalization } from "./normalize.js";
+export { splitDataset, subset } from "./subsets.js";
