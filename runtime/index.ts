@@ -5,7 +5,8 @@
 export { train, type TrainOptions, type TrainResult, type EpochReport, type Checkpoint } from "./train.js";
 export { defaultThreads, type ThreadsChoice } from "./threads/pool.js";
 export { scoringFor, type Evaluation, type Scoring } from "./metrics.js";
-export { evaluate, predictAll } from "./api.js";
+export { evaluate, predictAll, predictEnsemble } from "./api.js";
+export type { EnsembleMember, EnsembleOptions, EnsembleResult, EnsembleEvaluation, MemberEvaluation } from "./ensemble.js";
 export { NncUsageError } from "./usage.js";
 export { modelIdentity } from "./identity.js";
 export { loadDataset, computeNormalization, applyNormalization, splitDataset, subset } from "./data/index.js";
