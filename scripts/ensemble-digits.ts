@@ -63,8 +63,11 @@ function accuracy(report: string): { correct: number; total: number } {
 const pct = (a: { correct: number; total: number }) => `${((100 * a.correct) / a.total).toFixed(2)}% (${a.correct}/${a.total})`;
 const mean = (xs: { correct: number; total: number }[]) => (100 * xs.reduce((s, a) => s + a.correct / a.total, 0)) / xs.length;
 
+/** The test accuracy, and for an ensemble the nll of each member and of the ensemble (its report's lines). */
 function predict(weights: string[], out: string) {
-  return accuracy(nnc(["predict", model, ...weights.flatMap((w) => ["--weights", rel(w)]), "--data", test, "-o", rel(join(dir, out))]));
+  const report = nnc(["predict", model, ...weights.flatMap((w) => ["--weights", rel(w)]), "--data", test, "-o", rel(join(dir, out))]);
+  const nll = [...report.matchAll(/^ {2}(member \d+|ensemble).*nll (\S+)/gm)].map((m) => Number(m[2]));
+  return { ...accuracy(report), members: nll.slice(0, -1), nll: nll.at(-1) ?? null };
 }
 
 // 1. one model per seed, each alone on the test set
@@ -84,7 +87,7 @@ const snapshots = /--snapshots/.test(help)
       const { epochs, period, snapshots: k } = SNAPSHOT;
       nnc(["train", model, "--seed", String(s), "--epochs", String(epochs), "--schedule", `cosine_restarts(period = ${period})`, "--patience", "100000", "--snapshots", String(k), "-o", rel(w)]);
       const snaps = Array.from({ length: k }, (_, i) => w.replace(/\.json$/, `.snap${i + 1}.json`));
-      return { seed: s, last: predict([snaps[k - 1]!], `predictions.snap-last.seed${s}.csv`), ensemble: predict(snaps, `predictions.snapshots.seed${s}.csv`) };
+      return { seed: s, last: predict([snaps[k - 1]!], `predictions.snap-last.seed${s}.csv`), ensemble: predict(snaps, `predictions.snapshots.seed${s}.csv`), final: predict([w], `predictions.cosine-restarts.seed${s}.csv`) };
     })
   : null;
 
@@ -92,8 +95,10 @@ console.log(`\ndigits (${model}), test set ${test}; weights and predictions in $
 for (const m of single) console.log(`  seed ${m.seed}: single model ${pct(m.test)}`);
 console.log(`  single model, mean of ${seeds.length} seeds: ${mean(single.map((m) => m.test)).toFixed(2)}%`);
 console.log(`  ensemble of the ${seeds.length} seeds: ${pct(ensemble)}`);
+console.log(`  test nll (−mean log p of the true class): single models ${ensemble.members.map((v) => v.toFixed(4)).join(", ")} (mean ${(ensemble.members.reduce((a, b) => a + b, 0) / ensemble.members.length).toFixed(4)}); ensemble ${ensemble.nll?.toFixed(4)}`);
 if (snapshots === null) console.log(`  snapshot ensemble: not run (this nnc train has no --snapshots)`);
 else {
-  for (const s of snapshots) console.log(`  seed ${s.seed}: cosine_restarts(period = ${SNAPSHOT.period}), ${SNAPSHOT.epochs} epochs: last snapshot alone ${pct(s.last)}, snapshot ensemble of ${SNAPSHOT.snapshots} ${pct(s.ensemble)}`);
-  console.log(`  snapshot ensemble, mean of ${seeds.length} seeds: ${mean(snapshots.map((s) => s.ensemble)).toFixed(2)}% (last snapshot alone: ${mean(snapshots.map((s) => s.last)).toFixed(2)}%)`);
+  for (const s of snapshots)
+    console.log(`  seed ${s.seed}: cosine_restarts(period = ${SNAPSHOT.period}), ${SNAPSHOT.epochs} epochs: the run's weights ${pct(s.final)}, last snapshot alone ${pct(s.last)}, snapshot ensemble of ${SNAPSHOT.snapshots} ${pct(s.ensemble)} (nll ${s.ensemble.nll?.toFixed(4)}; the snapshots alone ${s.ensemble.members.map((v) => v.toFixed(4)).join(", ")})`);
+  console.log(`  snapshot ensemble, mean of ${seeds.length} seeds: ${mean(snapshots.map((s) => s.ensemble)).toFixed(2)}% (the runs' weights alone: ${mean(snapshots.map((s) => s.final)).toFixed(2)}%, last snapshot alone: ${mean(snapshots.map((s) => s.last)).toFixed(2)}%)`);
 }
