@@ -146,6 +146,8 @@ export function probabilityOutput(outputs: Record<string, FloatArray>, count: nu
   const o = outputs[scoring.output]!;
   for (let i = 0; i < o.length; i++) if (!(o[i]! >= 0 && o[i]! <= 1)) return false;
   if (scoring.kind === "threshold") return true;
+  // any other scoring (labels ±1 scored by sign) reads scores, not probabilities
+  if (scoring.kind !== "argmax") return false;
   const c = scoring.classes;
   for (let r = 0; r < count; r++) {
     let s = 0;
@@ -157,7 +159,7 @@ export function probabilityOutput(outputs: Record<string, FloatArray>, count: nu
 
 /** −mean log p(target) of probability outputs; null when the output is not probabilities. */
 export function nll(outputs: Record<string, FloatArray>, data: Dataset, scoring: Scoring): number | null {
-  if (scoring === null || !probabilityOutput(outputs, data.count, scoring)) return null;
+  if (scoring === null || (scoring.kind !== "argmax" && scoring.kind !== "threshold") || !probabilityOutput(outputs, data.count, scoring)) return null;
   const o = outputs[scoring.output]!;
   const t = data.targets[scoring.target]!;
   const log = (p: number) => Math.log(Math.max(p, SMALLEST_PROBABILITY));
