@@ -9,7 +9,8 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/corpus.js";
-import { hasStackTrace, requireBuiltCli, runCli, scratchWithExamples, type CliResult } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import { CLI, hasStackTrace, requireBuiltCli, scratchWithExamples, type CliResult } from "../helpers/cli.js";
 
 let dir = "";
 const DROPOUT = `# digits with dropout on the hidden layer
@@ -31,13 +32,26 @@ const ok = (r: CliResult) => {
   return r;
 };
 
-beforeAll(() => {
+/** runCli, but without blocking the test worker for the minutes these runs take (vitest's RPC times out) */
+function runCli(args: readonly string[], cwd: string): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NNC_DEBUG: "", NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", fail);
+    child.on("close", (status) => done({ status, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
   requireBuiltCli();
   dir = scratchWithExamples("nnc-ensemble-");
   cpSync(join(ROOT, "examples", "data"), join(dir, "data"), { recursive: true, filter: (src) => !src.includes("mnist") });
   writeFileSync(join(dir, "dropout.nn"), DROPOUT);
-  for (const seed of ["1", "2", "3"]) ok(runCli(["train", "digits.nn", "--epochs", "3", "--seed", seed, "-o", `d${seed}.json`], dir));
-  for (const seed of ["1", "2"]) ok(runCli(["train", "dropout.nn", "--epochs", "3", "--seed", seed, "-o", `m${seed}.json`], dir));
+  for (const seed of ["1", "2", "3"]) ok(await runCli(["train", "digits.nn", "--epochs", "3", "--seed", seed, "-o", `d${seed}.json`], dir));
+  for (const seed of ["1", "2"]) ok(await runCli(["train", "dropout.nn", "--epochs", "3", "--seed", seed, "-o", `m${seed}.json`], dir));
 }, 300_000); // five short trainings
 
 afterAll(() => {
@@ -63,9 +77,10 @@ function expectCleanFailure(r: CliResult, message: RegExp): void {
 }
 
 describe("an ensemble of weights files", () => {
-  it("writes the mean of the members' predictions and reports each member's metrics as predict does for it alone", () => {
-    const singles = ["d1.json", "d2.json", "d3.json"].map((w, i) => ok(predict("digits.nn", "--weights", w, "-o", `p${i + 1}.csv`)));
-    const r = ok(predict("digits.nn", "--weights", "d1.json", "--weights", "d2.json", "--weights", "d3.json", "-o", "ensemble.csv"));
+  it("writes the mean of the members' predictions and reports each member's metrics as predict does for it alone", async () => {
+    const singles: CliResult[] = [];
+    for (const i of [1, 2, 3]) singles.push(ok(await predict("digits.nn", "--weights", `d${i}.json`, "-o", `p${i}.csv`)));
+    const r = ok(await predict("digits.nn", "--weights", "d1.json", "--weights", "d2.json", "--weights", "d3.json", "-o", "ensemble.csv"));
     expect(r.stdout).toMatch(/ensemble of 3 members: the predictions are the mean of their outputs \(y: softmax probabilities, averaged before the argmax\)/);
     const members = [1, 2, 3].map((i) => csv(`p${i}.csv`));
     const ensemble = csv("ensemble.csv");
@@ -87,18 +102,18 @@ describe("an ensemble of weights files", () => {
     expect(r.stdout).toMatch(/confusion matrix of the ensemble/);
   });
 
-  it("refuses a file given twice, weights of another graph, and weights of another model", () => {
-    expectCleanFailure(predict("digits.nn", "--weights", "d1.json", "--weights", "./d1.json"), /--weights \.\/d1\.json is given twice \(as d1\.json\)/);
-    expectCleanFailure(predict("digits.nn", "--set", "lambda=0.01", "--weights", "d1.json", "--weights", "d2.json"), /--weights d1\.json: written for another graph of model digits .*other --set values/);
-    expectCleanFailure(predict("digits.nn", "--weights", "d1.json", "--weights", "m1.json"), /m1\.json.*h\.W/);
+  it("refuses a file given twice, weights of another graph, and weights of another model", async () => {
+    expectCleanFailure(await predict("digits.nn", "--weights", "d1.json", "--weights", "./d1.json"), /--weights \.\/d1\.json is given twice \(as d1\.json\)/);
+    expectCleanFailure(await predict("digits.nn", "--set", "lambda=0.01", "--weights", "d1.json", "--weights", "d2.json"), /--weights d1\.json: written for another graph of model digits .*other --set values/);
+    expectCleanFailure(await predict("digits.nn", "--weights", "d1.json", "--weights", "m1.json"), /m1\.json.*h\.W/);
   });
 });
 
 describe("--mc-dropout", () => {
-  it("writes each output's mean and, in _std columns, its standard deviation, reproducibly from --seed", () => {
-    const a = ok(predict("dropout.nn", "--weights", "m1.json", "--mc-dropout", "8", "--seed", "3", "-o", "mc-a.csv"));
-    ok(predict("dropout.nn", "--weights", "m1.json", "--mc-dropout", "8", "--seed", "3", "-o", "mc-b.csv"));
-    ok(predict("dropout.nn", "--weights", "m1.json", "--mc-dropout", "8", "--seed", "4", "-o", "mc-c.csv"));
+  it("writes each output's mean and, in _std columns, its standard deviation, reproducibly from --seed", async () => {
+    const a = ok(await predict("dropout.nn", "--weights", "m1.json", "--mc-dropout", "8", "--seed", "3", "-o", "mc-a.csv"));
+    ok(await predict("dropout.nn", "--weights", "m1.json", "--mc-dropout", "8", "--seed", "3", "-o", "mc-b.csv"));
+    ok(await predict("dropout.nn", "--weights", "m1.json", "--mc-dropout", "8", "--seed", "4", "-o", "mc-c.csv"));
     expect(readFileSync(join(dir, "mc-b.csv"), "utf8")).toBe(readFileSync(join(dir, "mc-a.csv"), "utf8"));
     expect(readFileSync(join(dir, "mc-c.csv"), "utf8")).not.toBe(readFileSync(join(dir, "mc-a.csv"), "utf8"));
     const { header, rows } = csv("mc-a.csv");
@@ -111,22 +126,22 @@ describe("--mc-dropout", () => {
     expect(rows.some((row) => row.slice(10, 20).some((v) => v > 0))).toBe(true);
     expect(a.stdout).toMatch(/MC dropout: 8 passes with dropout active \(seed 3\)/);
     // the member's line is predict's (dropout off); the MC mean is scored beside it
-    const single = ok(predict("dropout.nn", "--weights", "m1.json"));
+    const single = ok(await predict("dropout.nn", "--weights", "m1.json"));
     expect(a.stdout).toContain(`dropout off (predict): ${/(loss \S+, accuracy \S+%)/.exec(single.stderr)![1]}`);
     expect(a.stdout).toMatch(/MC dropout, the mean of 8 passes: accuracy \d+\.\d%, nll /);
   });
 
-  it("with several --weights: the mean and deviation over every member's passes, member i from seed + i", () => {
-    const r = ok(predict("dropout.nn", "--weights", "m1.json", "--weights", "m2.json", "--mc-dropout", "4", "-o", "mc-2.csv"));
+  it("with several --weights: the mean and deviation over every member's passes, member i from seed + i", async () => {
+    const r = ok(await predict("dropout.nn", "--weights", "m1.json", "--weights", "m2.json", "--mc-dropout", "4", "-o", "mc-2.csv"));
     expect(r.stdout).toMatch(/4 passes with dropout active for each of 2 members \(seeds 1…2, one per member\); the predictions are the mean over all 8 passes/);
     expect(r.stdout).toMatch(/member 2 {2}m2\.json {2}dropout off \(predict\): loss .*MC mean: accuracy/);
     expect(r.stdout).toMatch(/ensemble, the mean of all 8 passes: accuracy/);
     expect(csv("mc-2.csv").header.length).toBe(21);
   });
 
-  it("is refused for a model without dropout, for fewer than 2 passes, and --seed is refused without it", () => {
-    expectCleanFailure(predict("digits.nn", "--weights", "d1.json", "--mc-dropout", "5"), /--mc-dropout 5: model digits has no dropout/);
-    expectCleanFailure(predict("dropout.nn", "--weights", "m1.json", "--mc-dropout", "1"), /'--mc-dropout <N>' argument '1' is invalid\. expected an integer from 2 to 100000/);
-    expectCleanFailure(predict("digits.nn", "--weights", "d1.json", "--seed", "4"), /--seed 4 without --mc-dropout/);
+  it("is refused for a model without dropout, for fewer than 2 passes, and --seed is refused without it", async () => {
+    expectCleanFailure(await predict("digits.nn", "--weights", "d1.json", "--mc-dropout", "5"), /--mc-dropout 5: model digits has no dropout/);
+    expectCleanFailure(await predict("dropout.nn", "--weights", "m1.json", "--mc-dropout", "1"), /'--mc-dropout <N>' argument '1' is invalid\. expected an integer from 2 to 100000/);
+    expectCleanFailure(await predict("digits.nn", "--weights", "d1.json", "--seed", "4"), /--seed 4 without --mc-dropout/);
   });
 });
