@@ -96,13 +96,13 @@ export function ensemblePredict(mod: CompiledModule, members: readonly EnsembleM
   members.forEach((member, i) => {
     const own = forModule(member.normalization ? applyNormalization(data, member.normalization) : data, mod);
     const out = Object.fromEntries(outs.map(([k, s]) => [k, arrayOf(modulePrecision(mod), data.count * size(s))]));
-    mod.predictBatch(member.params, own.inputs, own.count, out);
-    let mcMean: Record<string, Float64Array> | null = null;
+    if (!mc || withTargets) mod.predictBatch(member.params, own.inputs, own.count, out);
     if (mc) {
-      mcMean = doubles();
+      const mcMean = doubles();
       const random = mod.createRandom(mc.seed + i);
-      const pass = out; // predictBatch's outputs are scored below, before this reuse
+      // the nll of predict's outputs, before their array holds the passes
       const inference = withTargets ? nll(out, data, scoring) : null;
+      const pass = out;
       for (let p = 0; p < mc.passes; p++) {
         mod.predictBatchTrain(member.params, own.inputs, own.count, pass, random);
         passes++;
