@@ -16,7 +16,7 @@ import { DEFAULT_UNROLL, MAX_SOURCE_LENGTH, MAX_UNROLL, VERSION } from "./settin
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
 import { isPrecision, PRECISIONS, TARGETS, type Precision, type Target } from "./target.js";
 import { chooseTarget } from "./choose-target.js";
-import { describeRule, fitsRule, NUMBER_RULES, parseFlagNumber, type NumberSetting } from "../runtime/usage.js";
+import { describeRule, fitsRule, MC_SEED, NUMBER_RULES, parseFlagNumber, type NumberSetting } from "../runtime/usage.js";
 import type { Model } from "./semantics/model.js";
 import { FULL_BATCH_OPTIMIZERS } from "./semantics/train-block.js";
 // the gradient checks import nothing heavy (no typescript): loaded with the CLI
@@ -433,17 +433,22 @@ export function program(): Command {
       .command("predict")
       .description("predict with trained weights; with targets in the data, also loss, accuracy and a confusion matrix")
       .argument("<model.nn>", "the model source")
-      .requiredOption("--weights <file>", "weights written by nnc train (.json, or .safetensors)")
+      .requiredOption("--weights <file>", "weights written by nnc train (.json, or .safetensors); repeat it for an ensemble: the mean of the models' outputs (probabilities for softmax and sigmoid outputs), with each member's metrics", (v: string, previous?: string[]) => [...(previous ?? []), v])
       .requiredOption("--data <file>", "data: CSV (inputs, optionally targets) or MNIST IDX")
       .option("-o, --output <file>", "write the predictions (CSV) here instead of stdout ('-': stdout)")
       .option("--allow-non-finite", "exit 0 even when some predictions are NaN or infinite (they are counted and reported either way; without this flag the exit status is 1)")
+      .option("--mc-dropout <N>", `MC dropout: average N passes with dropout active (${describeRule(NUMBER_RULES.mcPasses)}); the CSV gets each output's mean and, in <output>_std columns, its standard deviation`, ruled("mcPasses"))
+      .option("--seed <n>", `seed of --mc-dropout's masks (default ${MC_SEED}; member i of an ensemble draws from seed + i)`, ruled("seed"))
       .addOption(precision()),
   ).action(async (file: string, o: CommonOpts & PredictFlags) => {
+    if (o.seed !== undefined && o.mcDropout === undefined) throw new UserError(`nnc: error: --seed ${o.seed} without --mc-dropout: predict draws nothing at random; give --mc-dropout N, or drop --seed`);
     const rt = await runtime();
     rt.checkPredictOutputs(file, o);
+    const ensemble = o.weights.length > 1 || o.mcDropout !== undefined ? await import("../runtime/cli-ensemble.js") : null;
     // the whole data set is one batch for predictBatch
     const loaded = await compileAndLoad(file, o, () => ({ batch: Infinity }));
-    setExit(loaded === null ? 1 : await rt.runPredict(loaded.model, loaded.mod, o, stdout, stderr));
+    if (loaded === null) return setExit(1);
+    setExit(ensemble !== null ? await ensemble.runEnsemblePredict(loaded.model, loaded.mod, o, stdout, stderr) : await rt.runPredict(loaded.model, loaded.mod, o, stdout, stderr));
   });
   common(
     cmd

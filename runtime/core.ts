@@ -9,7 +9,8 @@
 export { train, type TrainOptions, type TrainResult, type EpochReport, type Checkpoint, type StepReport } from "./train.js";
 export { trainer, trainAsync, type Trainer, type AsyncTrainOptions } from "./train-steps.js";
 export { scoringFor, type Evaluation, type Scoring } from "./metrics.js";
-export { evaluate, predictAll } from "./api.js";
+export { evaluate, predictAll, predictEnsemble } from "./api.js";
+export type { EnsembleMember, EnsembleOptions, EnsembleResult, EnsembleEvaluation, MemberEvaluation } from "./ensemble.js";
 export { NncUsageError } from "./usage.js";
 export { modelIdentity, canonicalGraph } from "./identity.js";
 export { sha256Hex } from "./sha256.js";

@@ -35,6 +35,10 @@ export interface CompiledModule {
   gradientTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray | number>, targets: Record<string, FloatArray | number>, grad: Record<string, FloatArray>, random: () => number): number;
   lossBatchTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, random: () => number): number;
   gradientBatchTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, grad: Record<string, FloatArray>, random: () => number): number;
+  /** predict in training mode: dropout active, masks drawn from `random` (MC dropout); predict's result without dropout */
+  predictTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray | number>, random: () => number): Record<string, FloatArray | number>;
+  /** predictBatch in training mode, sample after sample from `random`; predictBatch's result without dropout */
+  predictBatchTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, count: number, outputs: Record<string, FloatArray>, random: () => number): void;
   /** lossBatch and predictBatch in one forward pass */
   evaluateBatch(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, outputs: Record<string, FloatArray>): number;
   /** one step of plain SGD in training mode; grad is scratch; `random` only when meta.hasDropout */

@@ -69,7 +69,7 @@ const PUBLIC = [
   "createParams", "initParams", "createRandom", "predict", "predictBatch", "loss", "gradient", "lossBatch", "gradientBatch",
   "lossTrain", "gradientTrain", "lossBatchTrain", "gradientBatchTrain",
   "samplePredict", "sampleLoss", "sampleGradient", "regularizerLoss", "regularizerGradient",
-  "sampleLossTrain", "sampleGradientTrain", "fillNormal", "fillUniform", "scaleAll", "zeroAll", "predictions", "lossTotal",
+  "sampleLossTrain", "sampleGradientTrain", "samplePredictTrain", "predictTrain", "predictBatchTrain", "fillNormal", "fillUniform", "scaleAll", "zeroAll", "predictions", "lossTotal",
   "sgdStep", "sampleSgdStep", "sgdApply", "evaluateBatch", "sampleEvaluate",
   "hessianVectorProduct", "hessianVectorProductBatch", "sampleHessianVector", "regularizerHessianVector",
   ...OPTIMIZER_STEP_NAMES,
@@ -475,6 +475,18 @@ ${zeroOut}
 ${scaleOut}
   }
   return lossTotal[0] / count${regHv};
+}
+
+/** predict in training mode (dropout active, masks drawn from \`random\`): one draw for MC dropout. The returned object is reused by the next call. */
+export function predictTrain(params: Params, inputs: Inputs, random: () => number): Outputs {${unusedRandom}
+  ${m.hasDropout ? `samplePredictTrain(params, ${[...ins(false), "0", ...outBufs, "random"].join(", ")});` : `samplePredict(params, ${[...ins(false), "0", ...(this.laned.has("samplePredict") ? ["1"] : []), ...outBufs].join(", ")});`}
+${copyScalars}
+  return predictions;
+}
+
+/** predictBatch in training mode (dropout active, masks drawn from \`random\`, sample after sample). */
+export function predictBatchTrain(params: Params, inputs: BatchInputs, count: number, outputs: BatchOutputs, random: () => number): void {${unusedRandom}
+  ${m.hasDropout ? this.each("samplePredictTrain", [...ins(true)], [...m.outputs.map((o) => `outputs[${literal(o.name)}]`), "random"]) : this.each("samplePredict", [...ins(true)], m.outputs.map((o) => `outputs[${literal(o.name)}]`))}
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from \`random\`). */

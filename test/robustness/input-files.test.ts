@@ -204,7 +204,7 @@ function resumeFrom(file: string, print: (line: string) => void): Promise<number
 }
 
 function predictWith(weightsFile: string, dataFile: string, out: (line: string) => void): Promise<number> {
-  return runPredict(model, mod, { weights: weightsFile, data: dataFile, output: `${fresh("predictions")}.csv` }, out, out);
+  return runPredict(model, mod, { weights: [weightsFile], data: dataFile, output: `${fresh("predictions")}.csv` }, out, out);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -314,7 +314,7 @@ describe("source text in comments cannot break out", () => {
       expect(Object.keys(mod).sort()).toEqual(
         [
           "createParams", "createRandom", "evaluateBatch", "gradient", "gradientBatch", "gradientBatchTrain", "gradientTrain", "initParams",
-          "loss", "lossBatch", "lossBatchTrain", "lossTrain", "meta", "predict", "predictBatch", "sgdStep",
+          "loss", "lossBatch", "lossBatchTrain", "lossTrain", "meta", "predict", "predictBatch", "predictBatchTrain", "predictTrain", "sgdStep",
           "createOptimizerState", "optimizerStep", "hessianVectorProduct", "hessianVectorProductBatch",
         ].sort(),
       );
