@@ -3,7 +3,7 @@
  * initParams, the private per-sample functions the plan decided (plan/plan.ts), each emitted by
  * emit-function.ts, and the public per-sample, batch and training-mode entry points around them.
  */
-import { numel, type Shape } from "../ir/shape.js";
+import { fans, numel, type Shape } from "../ir/shape.js";
 import type { Plan } from "../plan/plan.js";
 import type { Schedule } from "../schedule/types.js";
 import type { InitSpec, Model, ParamInfo } from "../semantics/model.js";
@@ -495,8 +495,7 @@ function zeroGrad(p: ParamInfo, array = "grad"): string {
 
 function initLine(p: ParamInfo): string {
   const target = `params[${literal(p.name)}]`;
-  const fanIn = p.shape.length === 0 ? 1 : p.shape[p.shape.length - 1]!;
-  const fanOut = p.shape.length === 2 ? p.shape[0]! : 1;
+  const { fanIn, fanOut } = fans(p.shape);
   const spec: InitSpec = p.init;
   switch (spec.kind) {
     case "zeros":

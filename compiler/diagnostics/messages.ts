@@ -47,7 +47,7 @@ export const messages = {
   NN3008: "the exponent of '^' must be a constant",
   NN3009: "an index must be a non-negative integer constant",
   NN3010: "a dimension must be a positive integer, found {0}",
-  NN3011: "at most 2 dimensions are supported, found {0}",
+  NN3011: "at most 4 dimensions are supported, found {0}",
   NN3012: "{0} must be a number",
   NN3013: "'{0}': the dropout probability must be a constant in [0, 1), found {1}",
   NN3014: "division by zero in a constant expression",

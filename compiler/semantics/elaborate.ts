@@ -8,7 +8,7 @@ import { Diagnostics } from "../diagnostics/diagnostic.js";
 import { LineMap, type Span } from "../diagnostics/span.js";
 import type { Graph, NodeId } from "../ir/graph.js";
 import { newGraph } from "../optimize/new-graph.js";
-import { broadcastShapes, matmulShape, numel, showShape, type Shape } from "../ir/shape.js";
+import { broadcastShapes, matmulShape, MAX_RANK, numel, showShape, type Shape } from "../ir/shape.js";
 import type { Arg, Binary, Call, Expr, Ident, Program, Stmt } from "../syntax/ast.js";
 import { ACTIVATIONS, BUILTINS, RELU_LIKE, type Builtin } from "./builtins.js";
 import type { InitSpec, Model, OutputInfo, ParamInfo, TargetDomain, TensorInfo } from "./model.js";
@@ -245,8 +245,8 @@ class Elaborator {
 
   /** `[4, 2]` → [4, 2]; dims must be positive integer constants. */
   dims(dims: readonly Expr[], name: Ident): Shape | null {
-    if (dims.length > 2) {
-      this.diags.error("NN3011", dims[2]!.span, dims.length);
+    if (dims.length > MAX_RANK) {
+      this.diags.error("NN3011", dims[MAX_RANK]!.span, dims.length);
       return null;
     }
     const shape: number[] = [];

@@ -208,14 +208,28 @@ loss (sum(A @ x) + sum(P @ x) + dot(w, x) + s * sum(u) - t)^2`;
     cross_entropy: (m, add) => add("cross_entropy", [add("sigmoid", [x(m)]), add("relu", [x(m)])]),
     binary_cross_entropy: (m, add) => add("binary_cross_entropy", [add("sigmoid", [x(m)]), add("sigmoid", [add("neg", [x(m)])])]),
     dropout: (m, add) => add("dropout", [x(m)], { num: 0.5 }),
+    // the image ops' ONNX mappings are the convx branch's (until then `nnc export` says "not exported yet")
+    conv2d: () => null,
+    conv2d_backward_input: () => null,
+    conv2d_backward_weight: () => null,
+    maxpool: () => null,
+    maxpool_backward: () => null,
+    maxpool_gather: () => null,
+    avgpool: () => null,
+    avgpool_backward: () => null,
+    slice: () => null,
+    unslice: () => null,
+    concat: () => null,
+    reshape: () => null,
   };
 
+  const NOT_YET = ["conv2d", "conv2d_backward_input", "conv2d_backward_weight", "maxpool", "maxpool_backward", "maxpool_gather", "avgpool", "avgpool_backward", "slice", "unslice", "concat", "reshape"];
   for (const [op, build] of Object.entries(CASES) as [OpKind, Build][])
     it(op, async () => {
       const g = model!.graph.copy();
       const m: Model = { ...model!, graph: g };
       const root = build(m, (kind, inputs, attrs = {}) => g.add(kind, inputs, attrs));
-      if (root === null) return expect(["target", "dropout_mask", "direction"]).toContain(op);
+      if (root === null) return expect(["target", "dropout_mask", "direction", ...NOT_YET]).toContain(op);
       const outputs = [{ name: `out_${op}`, node: root }];
       const random = rng(5);
       const params = Object.fromEntries(m.params.map((p) => [p.name, Float64Array.from({ length: numel(p.shape) }, () => 2 * random() - 1)]));
