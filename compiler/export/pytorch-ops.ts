@@ -10,6 +10,7 @@
  * A `Record<OpKind, …>` makes a missing op a type error.
  */
 import type { Node } from "../ir/graph.js";
+import { convAttrs, sliceAxes } from "../ir/conv.js";
 import type { OpKind } from "../ir/op-kinds.js";
 import { ExportError } from "./pytorch.js";
 import { atom, infix, numberExpr, operand, PREC, pyTuple, type PyExpr } from "./python.js";
@@ -70,10 +71,16 @@ const where = (cmp: string, pick: (a: string[]) => [string, string, string, stri
   return call("torch.where", `${x} ${cmp} ${y}`, a, b);
 };
 
-/** an op whose PyTorch mapping is still to be written: the export stops with a message, exit 1 */
-const notYet: Translate = (c) => {
-  throw new ExportError(`${c.node.op} is not exported yet`);
+/** only in nnc's gradient and tangent graphs: the export writes the forward graph, torch.autograd the rest */
+const adjointOnly: Translate = (c) => {
+  throw new Error(`internal: the adjoint op '${c.node.op}' in the exported forward graph`);
 };
+
+/** `x[:, 0:3, 1, 2:5]`: start:stop per axis, an index for a dropped one, `:` for the batch axis */
+function sliceText(v: Value, node: Node): string {
+  const parts = sliceAxes(node.at).map((a) => (a.drop ? `${a.start}` : `${a.start}:${a.stop}`));
+  return `${operand(v.expr, PREC.atom)}[${[...(v.batched ? [":"] : []), ...parts].join(", ")}]`;
+}
 
 export const TORCH_OPS: Record<OpKind, Translate> = {
   // leaves are bound by the emitter (inputs, targets, parameters, constants)
@@ -163,18 +170,51 @@ export const TORCH_OPS: Record<OpKind, Translate> = {
   },
   // identity in eval(); in train() each element 0 with probability p, else scaled by 1/(1 − p), as nnc's masks
   dropout: (c) => call("F.dropout", c.args[0]!.expr.text, numberExpr(c.node.num).text, "self.training"),
-  conv2d: notYet,
-  conv2d_backward_input: notYet,
-  conv2d_backward_weight: notYet,
-  maxpool: notYet,
-  maxpool_backward: notYet,
-  maxpool_gather: notYet,
-  avgpool: notYet,
-  avgpool_backward: notYet,
-  slice: notYet,
-  unslice: notYet,
-  concat: notYet,
-  reshape: notYet,
+  // the image ops: one image is [C, H, W], a batch [B, C, H, W], as torch's functions take them
+  conv2d: (c) => {
+    const [x, w] = c.args as [Value, Value];
+    if (w.batched) throw new ExportError(`a convolution whose kernel depends on the sample (line ${c.node.origin?.line ?? "?"}) has no F.conv2d form`);
+    const { stride, top, left, bottom, right } = convAttrs(c.node.at);
+    const symmetric = top === bottom && left === right;
+    // F.conv2d pads symmetrically: other paddings are an F.pad first (left, right, top, bottom)
+    const input = symmetric || top + left + bottom + right === 0 ? x.expr.text : `F.pad(${x.expr.text}, (${left}, ${right}, ${top}, ${bottom}))`;
+    const options = [...(stride !== 1 ? [`stride=${stride}`] : []), ...(symmetric && (top || left) ? [`padding=(${top}, ${left})`] : [])];
+    return call("F.conv2d", input, w.expr.text, ...options);
+  },
+  conv2d_backward_input: adjointOnly,
+  conv2d_backward_weight: adjointOnly,
+  // ties: F.max_pool2d keeps the first maximum of the window, as nnc does
+  maxpool: (c) => call("F.max_pool2d", c.args[0]!.expr.text, String(c.node.at[0]!)),
+  maxpool_backward: adjointOnly,
+  maxpool_gather: adjointOnly,
+  avgpool: (c) => call("F.avg_pool2d", c.args[0]!.expr.text, String(c.node.at[0]!)),
+  avgpool_backward: adjointOnly,
+  slice: (c) => atom(sliceText(c.args[0]!, c.node)),
+  // zeros around the box (F.pad pads the last axes first: (before, after) from the last axis back)
+  unslice: (c) => {
+    const v = c.args[0]!;
+    const axes = sliceAxes(c.node.at);
+    let text = v.expr.text;
+    axes.forEach((a, d) => {
+      if (a.drop) text = `${operand(atom(text), PREC.atom)}.unsqueeze(${d + (v.batched ? 1 : 0)})`;
+    });
+    const pads = [...axes.keys()].reverse().flatMap((d) => [axes[d]!.start, c.node.shape[d]! - axes[d]!.stop]);
+    return call("F.pad", text, pyTuple(pads));
+  },
+  // a shared part gets the batch axis of a batched one
+  concat: (c) => {
+    const first = c.args.find((a) => a.batched);
+    const parts = c.args.map((a) =>
+      first === undefined || a.batched ? a.expr.text : `${operand(a.expr, PREC.atom)}.expand(len(${first.expr.text})${", -1".repeat(a.rank)})`,
+    );
+    return call("torch.cat", `(${parts.join(", ")}${parts.length === 1 ? "," : ""})`, `dim=${c.node.at[0]! + (c.batched ? 1 : 0)}`);
+  },
+  // flatten keeps the batch axis
+  reshape: (c) => {
+    const v = c.args[0]!;
+    if (v.batched && c.node.shape.length === 1) return method(v, "flatten", "1");
+    return method(v, "reshape", ...(v.batched ? ["-1"] : []), ...c.node.shape.map(String));
+  },
 };
 
 function leaf(): PyExpr {
