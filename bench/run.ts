@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: training-step throughput of nnc's emitted modules (both targets, ts and wasm)
  * against a hand-written generic JavaScript MLP (bench/generic.ts) and TensorFlow.js (CPU and WASM
- * backends), on the networks A–D of docs/performance.md and the CNN of examples/mnist-cnn.nn (bench/conv-row.ts), in one run. Also: compile time and
- * emitted size per network and target, and the heap allocated per call of nnc's sgdStep and
- * gradientBatch.
+ * backends), on the networks A–D of docs/performance.md and the CNN of examples/mnist-cnn.nn
+ * (bench/conv-row.ts), in one run. Also: compile time and emitted size per network and target,
+ * and the heap allocated per call of nnc's sgdStep and gradientBatch.
  *
  * One training step = forward + backward + plain SGD update on one batch. In each network/batch
  * cell every implementation is warmed up, then all are timed in interleaved rounds (one loop of a
