@@ -13,7 +13,7 @@ import { commentText, literal, NameTable } from "./names.js";
 import { OPTIMIZER_STEP_NAMES, optimizerStepCode } from "./optimizer-step.js";
 import type { Target } from "../target.js";
 import { layoutMemory } from "./wasm/memory.js";
-import { WASM_NAMES, wasmPrelude } from "./wasm/prelude.js";
+import { CONV_SCRATCH, WASM_NAMES, wasmPrelude } from "./wasm/prelude.js";
 
 export interface EmitOptions {
   /** the .nn file name shown in comments */
@@ -37,6 +37,8 @@ export interface KernelLibrary {
   readonly signatures: readonly string[];
   readonly description: string;
   readonly memoryImport: { readonly module: string; readonly field: string };
+  /** bytes of scratch the convolution kernels need (codegen/wasm/conv.ts): the region `conv_scratch` */
+  readonly convScratchBytes?: number;
 }
 
 /** the unroll threshold (work = elements × reduction length); the curve behind it is in docs/performance.md */
@@ -128,7 +130,9 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
   let scratch: string[];
   if (target === "wasm") {
     if (options.kernels === undefined) throw new Error("internal: the wasm target without its kernel library");
-    const layout = layoutMemory(precision, bufferDecls.map((b) => ({ name: b.name, length: b.size })), model.params.map((p) => numel(p.shape)));
+    const convScratch = Math.ceil((options.kernels.convScratchBytes ?? 0) / (precision === "f64" ? 8 : 4));
+    const regions = [...bufferDecls.map((b) => ({ name: b.name, length: b.size })), ...(convScratch > 0 ? [{ name: CONV_SCRATCH, length: convScratch }] : [])];
+    const layout = layoutMemory(precision, regions, model.params.map((p) => numel(p.shape)));
     scratch = [wasmPrelude({ layout, bytes: options.kernels.bytes, kernelSignatures: options.kernels.signatures, description: options.kernels.description, memoryImport: options.kernels.memoryImport })];
   } else scratch = bufferDecls.map((b) => `const ${b.name} = new ${F}(${b.size});`);
   return [
