@@ -12,7 +12,7 @@ import { compute, elem, num, paren } from "./expressions.js";
 import { add, flat, type Ix } from "./indexing.js";
 import { forEachElement, store } from "./loops.js";
 import { printLogSumExp, printSweep } from "./patterns.js";
-import { placementHead, placementTail, printDense, printStage } from "./kernels.js";
+import { placementHead, placementTail, printConv, printDense, printStage } from "./kernels.js";
 import { Printer } from "./printer.js";
 
 /** What the TypeScript backend made of one function. */
@@ -84,6 +84,9 @@ function printSteps(p: Printer): string[] {
       case "dense":
         printDense(p, out, step);
         break;
+      case "conv":
+        printConv(p, out, step);
+        break;
       case "node":
         printNode(p, out, step);
         break;
@@ -116,6 +119,7 @@ function headerNode(step: Step): NodeId | null {
   switch (step.kind) {
     case "node":
     case "dense":
+    case "conv":
     case "logsumexp":
       return step.node;
     case "stage":
