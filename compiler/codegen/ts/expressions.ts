@@ -9,6 +9,7 @@ import { numel, type Shape } from "../../ir/shape.js";
 import { add, flat, indices, type Ix } from "./indexing.js";
 import { laneOffset, read, wrapLoops } from "./loops.js";
 import type { Printer } from "./printer.js";
+import { computeImage } from "./image.js";
 
 /** a loop reduction of at least MIN_SPLIT_REDUCTION terms keeps DOT_WAYS partial sums (see reduceSplit) */
 const DOT_WAYS = 4;
@@ -88,8 +89,11 @@ export function compute(p: Printer, sink: string[], node: Node, idx: readonly Ix
           return `${paren(xlogy(p, s, t, q))} + ${paren(xlogy(p, s, `1 - ${t}`, `1 - ${q}`))}`;
         }),
       )}`;
-    default:
-      throw new Error(`internal: cannot inline ${node.op}`);
+    default: {
+      const image = computeImage(p, sink, node, idx);
+      if (image === null) throw new Error(`internal: cannot inline ${node.op}`);
+      return image;
+    }
   }
 }
 
