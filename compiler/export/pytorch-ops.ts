@@ -9,10 +9,10 @@
  * overflow-free form nnc evaluates, cross-entropies use xlogy (0 · log 0 = 0).
  * A `Record<OpKind, …>` makes a missing op a type error.
  */
-import type { Node } from "../ir/graph.js";
+import type { Graph, Node } from "../ir/graph.js";
 import { convAttrs, sliceAxes } from "../ir/conv.js";
 import type { OpKind } from "../ir/op-kinds.js";
-import { ExportError } from "./pytorch.js";
+import { ExportError, paramExpr } from "./pytorch.js";
 import { atom, infix, numberExpr, operand, PREC, pyTuple, type PyExpr } from "./python.js";
 
 /** What the translation knows of a value: its per-sample rank and whether it has a batch axis. */
@@ -26,6 +26,8 @@ export interface Value {
 
 export interface OpContext {
   readonly node: Node;
+  /** the graph of the node, for the translations that read a pattern (a conv layer's bias) */
+  readonly graph: Graph;
   readonly args: readonly Value[];
   /** the result has a batch axis */
   readonly batched: boolean;
@@ -75,6 +77,14 @@ const where = (cmp: string, pick: (a: string[]) => [string, string, string, stri
 const adjointOnly: Translate = (c) => {
   throw new Error(`internal: the adjoint op '${c.node.op}' in the exported forward graph`);
 };
+
+/** the bias b of reshape(outer(b, 1)) to [f, h, w] (language §11's conv layer), or null */
+function channelBias(c: OpContext): Value | null {
+  const o = c.graph.node(c.node.inputs[0]!);
+  if (c.node.shape.length !== 3 || o.op !== "outer" || !c.graph.isConst(o.inputs[1]!, 1) || c.args[0]!.batched) return null;
+  const b = c.graph.node(o.inputs[0]!);
+  return b.op === "param" && b.shape.length === 1 ? { expr: paramExpr(b.ref), rank: 1, batched: false } : null;
+}
 
 /** `x[:, 0:3, 1, 2:5]`: start:stop per axis, an index for a dropped one, `:` for the batch axis */
 function sliceText(v: Value, node: Node): string {
@@ -135,6 +145,8 @@ export const TORCH_OPS: Record<OpKind, Translate> = {
   transpose: (c) => (c.args[0]!.batched ? method(c.args[0]!, "transpose", "1", "2") : atom(`${operand(c.args[0]!.expr, PREC.atom)}.T`)),
   outer: (c) => {
     const [u, v] = c.args as [Value, Value];
+    // u 𝟙ᵀ (a conv layer's bias over the positions): u broadcast along the rows
+    if (!u.batched && !v.batched && c.graph.isConst(c.node.inputs[1]!, 1)) return atom(`${operand(u.expr, PREC.atom)}[:, None].expand(${c.node.shape.join(", ")})`);
     if (!u.batched && !v.batched) return call("torch.outer", u.expr.text, v.expr.text);
     return infix(method(u, "unsqueeze", "-1"), "*", method(v, "unsqueeze", "-2"), PREC.mul);
   },
@@ -209,9 +221,12 @@ export const TORCH_OPS: Record<OpKind, Translate> = {
     );
     return call("torch.cat", `(${parts.join(", ")}${parts.length === 1 ? "," : ""})`, `dim=${c.node.at[0]! + (c.batched ? 1 : 0)}`);
   },
-  // flatten keeps the batch axis
+  // flatten keeps the batch axis; a conv layer's bias spread over the positions, reshape(outer(b, 1)),
+  // is b broadcast: b[:, None, None].expand(f, h, w)
   reshape: (c) => {
     const v = c.args[0]!;
+    const b = channelBias(c);
+    if (b !== null) return atom(`${operand(b.expr, PREC.atom)}[:, None, None].expand(${c.node.shape.join(", ")})`);
     if (v.batched && c.node.shape.length === 1) return method(v, "flatten", "1");
     return method(v, "reshape", ...(v.batched ? ["-1"] : []), ...c.node.shape.map(String));
   },
