@@ -6,6 +6,13 @@
  * It starts from nnc's parameters (converted from nnc's layouts: conv W[out, in, k, k], dense
  * W[out, in], images [C, H, W] per sample) and reports its gradient in nnc's layouts, so the
  * benchmark can check that both compute the same network before timing them.
+ *
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel (tf.conv2d's weight gradient throws
+ * "Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'"), so the convolution is a
+ * tf.customGrad whose weight gradient is itself a tf.conv2d (XNNPACK's): ∂W[u, v, c, o] =
+ * Σ_{n,i,j} x[n, i·s + u, j·s + v, c]·δ[n, i, j, o] is the convolution of x with the batch and
+ * channel axes swapped ([C, H, W, N]) by δ as a kernel ([OH, OW, N, O], dilated by the stride).
+ * The input gradient is tf.conv2dTranspose (Conv2DBackpropInput, which the backend has).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { TfBatch, TfTrainer } from "./tfjs.js";
@@ -30,6 +37,30 @@ function convKernel(W: Float64Array, O: number, C: number, k: number): Float32Ar
   const out = new Float32Array(W.length);
   for (let o = 0; o < O; o++) for (let c = 0; c < C; c++) for (let u = 0; u < k; u++) for (let v = 0; v < k; v++) out[((u * k + v) * C + c) * O + o] = W[((o * C + c) * k + u) * k + v]!;
   return out;
+}
+
+/** tf.conv2d (NHWC, explicit padding) with the weight gradient as a convolution (see above) */
+function convolution(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pads: readonly [number, number, number, number]): tf.Tensor4D {
+  const [top, left, bottom, right] = pads;
+  const padding: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [top, bottom], [left, right], [0, 0]];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x4, w4, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([x4, w4]);
+    return {
+      value: tf.conv2d(x4, w4, stride, padding),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sw] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const d = dy as tf.Tensor4D;
+        const dx = tf.conv2dTranspose(d, sw, sx.shape, stride, padding);
+        const [k1, k2] = [sw.shape[0], sw.shape[1]];
+        // [C, H, W, N] ⋆ [OH, OW, N, O] (dilated by the stride) → [C, ≥k, ≥k, O] → [k, k, C, O]
+        const g = tf.conv2d(tf.transpose(sx, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(d, [1, 2, 0, 3]) as tf.Tensor4D, 1, padding, "NHWC", stride);
+        const dw = tf.transpose(tf.slice(g, [0, 0, 0, 0], [-1, k1, k2, -1]), [1, 2, 0, 3]);
+        return [dx, dw];
+      },
+    };
+  });
+  return f(x, w);
 }
 
 export function createTfCnnTrainer(spec: CnnSpec, params: Record<string, Float64Array>, batches: readonly TfBatch[], count: number, lr: number): TfTrainer {
@@ -101,7 +132,7 @@ export function createTfCnnTrainer(spec: CnnSpec, params: Record<string, Float64
     for (const l of spec.layers) {
       if (l.kind === "conv") {
         const [top, left, bottom, right] = l.pads;
-        a = tf.add(tf.conv2d(a as tf.Tensor4D, vars.get(`${l.name}.W`)!.v as tf.Tensor4D, l.stride, [[0, 0], [top, bottom], [left, right], [0, 0]]), vars.get(`${l.name}.b`)!.v);
+        a = tf.add(convolution(a as tf.Tensor4D, vars.get(`${l.name}.W`)!.v as tf.Tensor4D, l.stride, [top, left, bottom, right]), vars.get(`${l.name}.b`)!.v);
         if (l.relu) a = tf.relu(a);
       } else if (l.kind === "maxpool") a = tf.maxPool(a as tf.Tensor4D, l.k, l.k, "valid");
       else if (l.kind === "avgpool") a = tf.avgPool(a as tf.Tensor4D, l.k, l.k, "valid");
