@@ -49,7 +49,7 @@ export function computeImage(p: Printer, sink: string[], node: Node, idx: readon
     case "concat":
       return concat(p, sink, node, idx);
     case "reshape":
-      return elemFlat(p, sink, node.inputs[0]!, flat(node.shape, idx));
+      return reshape(p, sink, node, idx);
     default:
       return null;
   }
@@ -307,6 +307,19 @@ function concat(p: Printer, sink: string[], node: Node, idx: readonly Ix[]): str
   let text = paren(elem(p, sink, parts[parts.length - 1]!.x, at(parts[parts.length - 1]!.x, parts[parts.length - 1]!.start)));
   for (let k = parts.length - 2; k >= 0; k--) text = `${i} < ${parts[k]!.stop} ? ${paren(elem(p, sink, parts[k]!.x, at(parts[k]!.x, parts[k]!.start)))} : ${text}`;
   return text;
+}
+
+/**
+ * A reshape that splits the last axis of its input (b 𝟙ᵀ [f, h·w] as [f, h, w], a channel bias)
+ * keeps the leading indices; any other reads the input at the flat index.
+ */
+function reshape(p: Printer, sink: string[], node: Node, idx: readonly Ix[]): string {
+  const x = node.inputs[0]!;
+  const from = p.g.shape(x);
+  const lead = from.length - 1;
+  if (lead > 0 && !p.schedule.storage.has(x) && node.shape.length > lead && from.slice(0, lead).every((d, k) => d === node.shape[k]))
+    return elem(p, sink, x, [...idx.slice(0, lead), flat(node.shape.slice(lead), idx.slice(lead))]);
+  return elemFlat(p, sink, x, flat(node.shape, idx));
 }
 
 /**
