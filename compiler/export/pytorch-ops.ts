@@ -31,6 +31,8 @@ export interface OpContext {
   readonly args: readonly Value[];
   /** the result has a batch axis */
   readonly batched: boolean;
+  /** the batch size's name, bound at the top of the method on first use */
+  readonly batch: () => string;
   /** marks a helper of model.py as used (softplus, unindex) */
   readonly helper: (name: "softplus" | "unindex") => void;
 }
@@ -86,9 +88,9 @@ function channelBias(c: OpContext): Value | null {
   return b.op === "param" && b.shape.length === 1 ? { expr: paramExpr(b.ref), rank: 1, batched: false } : null;
 }
 
-/** `x[:, 0:3, 1, 2:5]`: start:stop per axis, an index for a dropped one, `:` for the batch axis */
-function sliceText(v: Value, node: Node): string {
-  const parts = sliceAxes(node.at).map((a) => (a.drop ? `${a.start}` : `${a.start}:${a.stop}`));
+/** `x[:, 0:3, 1, :]`: start:stop per axis, an index for a dropped one, `:` for a whole axis and the batch axis */
+function sliceText(v: Value, node: Node, full: readonly number[]): string {
+  const parts = sliceAxes(node.at).map((a, d) => (a.drop ? `${a.start}` : a.start === 0 && a.stop === full[d] ? ":" : `${a.start}:${a.stop}`));
   return `${operand(v.expr, PREC.atom)}[${[...(v.batched ? [":"] : []), ...parts].join(", ")}]`;
 }
 
@@ -201,7 +203,7 @@ export const TORCH_OPS: Record<OpKind, Translate> = {
   maxpool_gather: adjointOnly,
   avgpool: (c) => call("F.avg_pool2d", c.args[0]!.expr.text, String(c.node.at[0]!)),
   avgpool_backward: adjointOnly,
-  slice: (c) => atom(sliceText(c.args[0]!, c.node)),
+  slice: (c) => atom(sliceText(c.args[0]!, c.node, c.graph.shape(c.node.inputs[0]!))),
   // zeros around the box (F.pad pads the last axes first: (before, after) from the last axis back)
   unslice: (c) => {
     const v = c.args[0]!;
@@ -215,11 +217,11 @@ export const TORCH_OPS: Record<OpKind, Translate> = {
   },
   // a shared part gets the batch axis of a batched one
   concat: (c) => {
-    const first = c.args.find((a) => a.batched);
-    const parts = c.args.map((a) =>
-      first === undefined || a.batched ? a.expr.text : `${operand(a.expr, PREC.atom)}.expand(len(${first.expr.text})${", -1".repeat(a.rank)})`,
-    );
-    return call("torch.cat", `(${parts.join(", ")}${parts.length === 1 ? "," : ""})`, `dim=${c.node.at[0]! + (c.batched ? 1 : 0)}`);
+    const parts = c.args.map((a) => (!c.batched || a.batched ? a.expr.text : `${operand(a.expr, PREC.atom)}.expand(${c.batch()}${", -1".repeat(a.rank)})`));
+    const dim = `dim=${c.node.at[0]! + (c.batched ? 1 : 0)}`;
+    const line = `torch.cat((${parts.join(", ")}${parts.length === 1 ? "," : ""}), ${dim})`;
+    // a long one is a list of one part per line (inside a method: parts at 12 spaces, as model.py is laid out)
+    return line.length <= 90 ? atom(line) : atom(`torch.cat([\n${parts.map((t) => `            ${t},\n`).join("")}        ], ${dim})`);
   },
   // flatten keeps the batch axis; a conv layer's bias spread over the positions, reshape(outer(b, 1)),
   // is b broadcast: b[:, None, None].expand(f, h, w)

@@ -16,7 +16,7 @@ import { emitModelPy } from "../../compiler/export/pytorch.js";
 import { compile } from "../../compiler/pipeline.js";
 import { loadModule } from "../../runtime/load-module.js";
 import { mulberry32 } from "../../runtime/random.js";
-import { exportableModels, setOf } from "../helpers/corpus.js";
+import { setOf, validModels } from "../helpers/corpus.js";
 import { TORCH_PYTHON, torchProblem } from "../helpers/torch.js";
 
 const CHECKER = join(import.meta.dirname, "check_pytorch.py");
@@ -71,7 +71,7 @@ const EXTRA = [
       "layer y = dense(h, 3, softmax)\noutput z\nloss cross_entropy(y, t)\n",
   },
 ];
-const models = [...exportableModels(), ...EXTRA];
+const models = [...validModels(), ...EXTRA];
 let results: Result[] = [];
 let expected: { params: string[]; outputs: string[] }[] = [];
 const layout: { file: string; problems: string[] }[] = [];
