@@ -149,6 +149,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   });
   const t = convolutionTable(rows);
   process.stdout.write(`${t.text}\n`);
-  const md = `# Convolution row: mnist-cnn, batch ${CNN_BATCH}\n\nnnc (float64, ts and wasm targets, sgdStep) against TensorFlow.js on its WASM backend (float32), same network, same run; load average ${loadavg()[0]!.toFixed(2)} at the end (the machine is shared).\n\n${t.markdown}\n`;
+  const md = `# Convolution row: mnist-cnn, batch ${CNN_BATCH}\n\nnnc (float64, ts and wasm targets, sgdStep) against TensorFlow.js on its WASM backend (float32; its convolution's weight gradient a tf.conv2d, as tfjs-backend-wasm has no Conv2DBackpropFilter), same network, same run; load average ${loadavg()[0]!.toFixed(2)} at the end (the machine is shared).\n\n${t.markdown}\n`;
   if (!quick) writeFileSync(join(ROOT!, "bench", "results", "conv-row.md"), md);
 }

@@ -124,7 +124,7 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
     `// ${commentText(model.lossText)}`,
     `// The batch functions minimize the mean of the loss over the batch; parameter-only terms count once.`,
     `// Parameter tensors are row-major ${F}s; W[out, in], so z = W @ x.`,
-    ...(target === "wasm" ? [`// Target wasm: the dense layers of the batch functions run as WebAssembly SIMD kernels (see below).`] : []),
+    ...(target === "wasm" ? [`// Target wasm: the dense layers${options.kernels?.convScratchBytes ? " and convolutions" : ""} of the batch functions run as WebAssembly SIMD kernels (see below).`] : []),
     ...(precision === "f32" ? [`// Single precision: parameters, data, outputs and scratch are Float32Arrays, so every store into them rounds to float32;`, `// arithmetic between stores is double, and so is the loss summed over a batch (lossTotal).`] : []),
   ].join("\n");
   let scratch: string[];
