@@ -89,7 +89,8 @@ describe.each((["f64", "f32"] as const).flatMap((precision) => validModels().map
     const inputs = batch(T, b.meta.inputs, random, -1, 1);
     const targets = batch(T, b.meta.targets, random, 0.05, 0.95);
     const looped = /kernels\.dense_/.test(wasm.ts);
-    const big = Object.values(b.meta.params).some((s) => size(s) > 50000);
+    // many weights, or convolutions (the ts module's are slow: mnist-cnn's 67 counts took over a minute): sampled counts
+    const big = Object.values(b.meta.params).some((s) => size(s) > 50000) || /kernels\.conv_/.test(wasm.ts);
     const counts = looped && !big ? Array.from({ length: MAX }, (_, k) => k + 1) : [1, 3, WASM_LANES, WASM_LANES + 3, MAX];
     for (const [where, p] of [["createParams", inside(a, params)], ["plain arrays", outside(params)]] as const) {
       const ga = a.createParams();
