@@ -50,3 +50,11 @@ export function setOf(source: string): Record<string, number> {
   return out;
 }
 
+/**
+ * Models written with §11's image ops (conv2d, pooling, flatten, concat, slices). The Hessian
+ * oracle (tfjs-hessian.test.ts) leaves them out: its nested tapes through tfjs's convolution and
+ * pooling gradients are not set up yet.
+ */
+export function usesImageOps(e: CorpusEntry): boolean {
+  return /\b(conv2d|maxpool|avgpool|flatten|concat)\s*\(|\[[^\]\n]*:/.test(e.source.replace(/#.*$/gm, ""));
+}
