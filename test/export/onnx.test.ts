@@ -87,6 +87,28 @@ it("without a stored normalization, the graph takes the inputs as they are", asy
 });
 
 describe("the graph reads like the model", () => {
+  it("mnist-cnn: each convolution one MatMul of its W over the patches of the padded image, MaxPool, the layers' names", async () => {
+    const e = validModels().find((m) => m.path === "examples/mnist-cnn.nn")!;
+    const r = await compile(e.source, { file: e.path });
+    const mod = await loadModule(r.ts!);
+    const m = decodeOnnx(exportOnnx(r.model!, { params: randomParams(mod, 1), normalization: null }, PRODUCER).bytes);
+    expect(m.graph.initializer.filter((t) => t.name.includes(".")).map((t) => [t.name, t.dims.map(String)])).toEqual([
+      ["c1.W", ["8", "1", "3", "3"]],
+      ["c1.b", ["8"]],
+      ["c2.W", ["16", "8", "3", "3"]],
+      ["c2.b", ["16"]],
+      ["y.W", ["10", "784"]],
+      ["y.b", ["10"]],
+    ]);
+    const ops = m.graph.node.map((n) => n.opType);
+    const count = (op: string) => ops.filter((o) => o === op).length;
+    // 9 taps per convolution, one MatMul each, the images padded once, two pools, one dense layer
+    expect([count("Slice"), count("MatMul"), count("Pad"), count("MaxPool"), count("Gemm"), count("Softmax")]).toEqual([18, 2, 2, 2, 1, 1]);
+    // the MatMuls' left operands: the kernels as [O, C·k²] matrices
+    const producer = (name: string) => m.graph.node.find((n) => n.output.includes(name))!;
+    expect(m.graph.node.filter((n) => n.opType === "MatMul").map((n) => producer(n.input[0]!).input[0])).toEqual(["c1.W", "c2.W"]);
+    expect(m.graph.node.filter((n) => n.opType === "MaxPool").map((n) => n.docString)).toEqual(["line 8: layer p1 = maxpool(c1, 2)", "line 10: layer p2 = maxpool(c2, 2)"]);
+  });
   it("iris: the z-score, a Gemm per layer, a Softmax; DSL names; each node's .nn line", async () => {
     const e = validModels().find((m) => m.path === "examples/iris.nn")!;
     const r = await compile(e.source, { file: e.path });
