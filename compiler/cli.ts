@@ -233,7 +233,7 @@ async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule
   if (o.schedule) {
     // the schedules compile prints from, with the same options
     const target = o.target ?? "ts";
-    const kernels = target === "wasm" ? await kernelLibrary(o.precision ?? "f64") : undefined;
+    const kernels = target === "wasm" ? await kernelLibrary(o.precision ?? "f64", planned) : undefined;
     const schedules = scheduleModule(model, planned, { file: baseName(file), unroll: o.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels });
     process.stdout.write(schedules.map(printSchedule).join("\n"));
     return 0;
