@@ -9,9 +9,10 @@ import cliProgress from "cli-progress";
 import { once } from "node:events";
 import { availableParallelism } from "node:os";
 import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
-import type { Model, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
-import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
-import { applyNormalization, csvHeaderWidth, loadDataset, splitDataset } from "./data/index.js";
+import type { AugmentConfig, Model, NormalizeMethod, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
+import { augmentFlag, normalizeFlag, OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
+import { applyNormalization, csvHeaderWidth, idxImageGeometry, loadDataset, splitDataset } from "./data/index.js";
+import type { ImageGeometry } from "./data/augment.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
 import { forModule, modulePrecision } from "./precision.js";
@@ -46,7 +47,9 @@ export interface TrainFlags {
   output?: string;
   checkpoint?: string;
   resume?: string;
-  normalize?: boolean;
+  /** false for --no-normalize, else --normalize's text */
+  normalize?: boolean | string;
+  augment?: string;
   patience?: number;
   /** least seconds between checkpoints (default 5; 0 = after every epoch) */
   checkpointSeconds?: number;
@@ -110,7 +113,8 @@ export interface RunConfig {
   readonly epochs: number;
   readonly seed: number;
   readonly earlyStopping: TrainConfig["earlyStopping"] | null;
-  readonly normalize: boolean;
+  readonly normalize: NormalizeMethod;
+  readonly augment: AugmentConfig | null;
 }
 
 /** The train block, with paths relative to the .nn file, overridden by flags (paths relative to cwd). */
@@ -147,8 +151,23 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     epochs: flags.epochs ?? block.epochs ?? (isFullBatch(optimizer.name) ? 100 : 10),
     seed: flags.seed ?? block.seed ?? 1,
     earlyStopping: es,
-    normalize: flags.normalize === false ? false : block.normalize !== "none",
+    normalize: flags.normalize === false ? "none" : typeof flags.normalize === "string" ? flagValue(normalizeFlag(flags.normalize)) : block.normalize ?? "zscore",
+    augment: flags.augment !== undefined ? flagValue(augmentFlag(flags.augment)) : block.augment ?? null,
   };
+}
+
+/** A parsed flag's value, or its error message as a CliError. */
+function flagValue<T>(v: T | string): T {
+  if (typeof v === "string") throw new CliError(`nnc: error: ${v}`);
+  return v;
+}
+
+/** An IDX file's image size for the model's one input when it is declared as a vector (augmentation's layout). */
+function imageLayouts(mod: CompiledModule, file: string): Record<string, ImageGeometry> {
+  const inputs = Object.entries(mod.meta.inputs);
+  if (inputs.length !== 1 || inputs[0]![1].length !== 1) return {};
+  const g = asCliError(() => idxImageGeometry(file));
+  return g ? { [inputs[0]![0]]: g } : {};
 }
 
 /** The data file in the module's layout, its targets checked against the losses' domains. */
@@ -168,6 +187,10 @@ const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0
 function evalText(label: string, e: Evaluation | null): string {
   if (e === null) return "";
   return `${label} loss ${fmt(e.loss)}${e.accuracy !== null ? `  acc ${pct(e.accuracy).padStart(6)}` : ""}${e.rmse !== null ? `  rmse ${fmt(e.rmse)}` : ""}`;
+}
+
+function describeNormalize(m: NormalizeMethod): string {
+  return m === "zscore" ? "" : m === "none" ? " · inputs not normalized" : ` · normalize ${typeof m === "string" ? m : `pca(${m.components})`}`;
 }
 
 function describeOptimizer(o: OptimizerConfig): string {
@@ -266,10 +289,11 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
   out(`model ${mod.meta.name}: ${nParams} parameters${f32}; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
-  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
+  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${describeNormalize(cfg.normalize)}${cfg.augment ? ` · augment shift(pixels = ${cfg.augment.args.pixels})` : ""}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
   const auto = flags.threads === undefined ? defaultThreads(mod, isFullBatch(cfg.optimizer.name) ? data.count : Math.min(cfg.batch, data.count), availableParallelism(), flags.target) : null;
-  const threads = flags.threads ?? auto!.threads;
+  // augmentation runs on one thread (train.ts)
+  const threads = flags.threads ?? (cfg.augment ? 1 : auto!.threads);
   if (threads > 1) out(`threads ${threads}${auto ? `: ${auto.why} (--threads to choose)` : ""}`);
 
   // newton and newton_cg have no learning rate to report
@@ -303,6 +327,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     validation,
     earlyStopping: cfg.earlyStopping ?? null,
     normalize: cfg.normalize,
+    augment: cfg.augment,
+    images: cfg.augment ? imageLayouts(mod, cfg.data) : {},
     resume,
     threads,
     onStart: (initial) => {

@@ -9,8 +9,9 @@
  * checkpoint continues exactly as the uninterrupted run would have.
  */
 import { pathToFileURL } from "node:url";
-import type { OptimizerConfig, ScheduleConfig } from "../compiler/semantics/model.js";
-import { applyNormalization, computeNormalization } from "./data/index.js";
+import type { AugmentConfig, NormalizeMethod, OptimizerConfig, ScheduleConfig } from "../compiler/semantics/model.js";
+import { applyNormalization, fitNormalization } from "./data/index.js";
+import { createShiftAugmenter, type ImageGeometry } from "./data/augment.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, scoringFor, type Evaluation } from "./metrics.js";
 import { createFullBatch, createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
@@ -34,8 +35,12 @@ export interface TrainOptions {
   readonly seed: number;
   readonly validation?: Dataset | null;
   readonly earlyStopping?: { readonly patience: number; readonly minDelta: number } | null;
-  /** z-score the inputs with training statistics (default true) */
-  readonly normalize?: boolean;
+  /** how to normalize the inputs with training statistics: true (default) is "zscore", false "none" (docs/data.md) */
+  readonly normalize?: boolean | NormalizeMethod;
+  /** random transformations of the training batches' image inputs, fresh per epoch (docs/data.md) */
+  readonly augment?: AugmentConfig | null;
+  /** the image layout of inputs declared as vectors, e.g. { x: { channels: 1, height: 28, width: 28 } } for an IDX file's x[784] */
+  readonly images?: Readonly<Record<string, ImageGeometry>>;
   /** called after every epoch with the state to write as a checkpoint */
   readonly onCheckpoint?: (state: Checkpoint) => void;
   /** a checkpoint to continue from */
@@ -164,6 +169,8 @@ function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainO
     validateWeights(options.resume, mod, "options.resume");
     checkResume(options.resume, mod, options, "options.resume");
   }
+  if (options.augment && ((options.threads ?? 1) > 1 || isFullBatch(options.optimizer.name)))
+    throw new NncUsageError("options.augment", (options.threads ?? 1) > 1 ? "augmentation runs on one thread: drop threads, or the augmentation" : `augmentation changes each mini-batch, and ${options.optimizer.name} takes full-batch steps: use a first-order optimizer, or drop the augmentation`);
   if ((options.threads ?? 1) > 1 && options.moduleUrl === undefined && loadedFrom(mod) === undefined)
     throw new NncUsageError("options.threads", "the threads import the module themselves: load it with loadModule, or give its file's URL as options.moduleUrl");
 }
@@ -189,7 +196,8 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
 }
 
 function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions, pools: ShardPool[]): TrainResult {
-  const normalization = options.resume ? options.resume.normalization : options.normalize === false ? null : computeNormalization(data);
+  const method: NormalizeMethod = options.normalize === false ? "none" : options.normalize === true || options.normalize === undefined ? "zscore" : options.normalize;
+  const normalization = options.resume ? options.resume.normalization : asUsage("options.normalize", () => fitNormalization(data, method));
   // normalized in float64, then converted once to the module's array type (Float32Array for f32)
   const prepared = forModule(normalization ? applyNormalization(data, normalization) : data, mod);
   const validation = options.validation && normalization ? applyNormalization(options.validation, normalization) : options.validation ?? null;
@@ -238,6 +246,8 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
 
   const batch = Math.max(1, Math.min(options.batch, trainSet.count));
   const batcher = pool ? null : new Batcher(mod, trainSet, batch);
+  // shifted images are made from the raw training data, then normalized (data/augment.ts)
+  const augmenter = options.augment ? asUsage("options.augment", () => createShiftAugmenter(options.augment!, options.seed, data, mod.meta.inputs, options.images ?? {}, normalization)) : null;
   const order = pool?.order ?? new Uint32Array(trainSet.count);
   const lastGood = copyParams(params);
   const stepsPerEpoch = fullBatch ? 1 : Math.ceil(trainSet.count / batch);
@@ -256,6 +266,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
     const shuffle = mulberry32(options.seed * 1000003 + epoch);
     const epochSeed = options.seed * 7919 + epoch;
     const random = mod.createRandom(epochSeed);
+    augmenter?.startEpoch(epoch);
     for (let i = 0; i < order.length; i++) order[i] = i;
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(shuffle() * (i + 1));
@@ -276,6 +287,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
         const start = step * batch;
         count = Math.min(batch, trainSet.count - start);
         batcher?.fill(order, start, count);
+        augmenter?.fill(order, start, count, batcher!.inputs);
         if (pool) {
           // the shards update the parameters and scan them (their sum is finite)
           loss = pool.trainStep(start, count, lr, epochSeed, start);

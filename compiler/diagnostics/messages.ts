@@ -53,7 +53,7 @@ export const messages = {
   NN3014: "division by zero in a constant expression",
   NN3101: "{0} can overflow or lose all precision for large inputs; write {1} (computed stably)",
   // ── train block ─────────────────────────────────────────────────────
-  NN4001: "unknown setting '{0}' in 'train': expected data, validation, split, optimizer, schedule, batch, epochs, early_stopping, seed or normalize",
+  NN4001: "unknown setting '{0}' in 'train': expected data, validation, split, optimizer, schedule, batch, epochs, early_stopping, seed, normalize or augment",
   NN4002: "unknown optimizer '{0}': expected sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton or newton_cg",
   NN4003: "unknown schedule '{0}': expected constant, step, cosine, linear or inverse_sqrt",
   NN4004: "'{0}' must be {1}",
