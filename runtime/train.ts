@@ -159,8 +159,10 @@ class Batcher {
 function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainOptions): void {
   checkModule(mod);
   checkTrainOptions(options);
-  checkDataset(mod, data, "data", 1);
-  if (options.validation !== undefined && options.validation !== null) checkDataset(mod, options.validation, "options.validation", 1);
+  // under pca(k) the data has its own width, which the projection reduces to the model's k
+  const asData = asUsage("options.normalize", () => dataModule(mod, options, data));
+  checkDataset(asData, data, "data", 1);
+  if (options.validation !== undefined && options.validation !== null) checkDataset(asData, options.validation, "options.validation", 1);
   // the optimizer's and the schedule's own checks of their arguments (β in [0, 1), a step's factor);
   // the optimizer made for no parameters allocates nothing
   asUsage("options.optimizer", () => (isFullBatch(options.optimizer.name) ? createFullBatchOptimizer(options.optimizer, {}) : createOptimizer(options.optimizer, {})));
@@ -173,6 +175,29 @@ function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainO
     throw new NncUsageError("options.augment", (options.threads ?? 1) > 1 ? "augmentation runs on one thread: drop threads, or the augmentation" : `augmentation changes each mini-batch, and ${options.optimizer.name} takes full-batch steps: use a first-order optimizer, or drop the augmentation`);
   if ((options.threads ?? 1) > 1 && options.moduleUrl === undefined && loadedFrom(mod) === undefined)
     throw new NncUsageError("options.threads", "the threads import the module themselves: load it with loadModule, or give its file's URL as options.moduleUrl");
+}
+
+/**
+ * The module as the data sees it: under pca(k) (or resuming a run that used it) the one input is
+ * as wide as the data or the stored projection says; otherwise the module itself. Throws when
+ * pca(k) does not fit the model (docs/data.md): one input, a vector of exactly k elements.
+ */
+function dataModule(mod: CompiledModule, options: TrainOptions, data: Dataset): CompiledModule {
+  const stored = options.resume?.normalization;
+  const inputs = Object.entries(mod.meta.inputs);
+  if (stored?.projection && stored.method !== "zscore")
+    return { ...mod, meta: { ...mod.meta, inputs: Object.fromEntries(inputs.map(([name, shape]) => [name, [stored.mean[name]?.length ?? 0]])) } };
+  const m = options.normalize;
+  if (typeof m !== "object" || m === null) return mod;
+  const declared = inputs.map(([n, sh]) => `${n}[${sh.join(", ")}]`).join(", ");
+  if (inputs.length !== 1 || inputs[0]![1].length !== 1 || inputs[0]![1][0] !== m.components)
+    throw new Error(`pca(${m.components}) feeds the model ${m.components} features of one input, so the model must have one input declared [${m.components}]; it has ${declared}`);
+  const [name] = inputs[0]!;
+  const values = (data as Partial<Dataset> | null)?.inputs?.[name];
+  const count = (data as Partial<Dataset> | null)?.count;
+  // the data's width, when it has one (else checkDataset says what is wrong with it)
+  const width = values && typeof count === "number" && count > 0 && Number.isInteger(values.length / count) ? values.length / count : m.components;
+  return { ...mod, meta: { ...mod.meta, inputs: { [name]: [width] } } };
 }
 
 /** The module's URL for the threads: options.moduleUrl (a URL, or a path) or where loadModule imported it from. */

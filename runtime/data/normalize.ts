@@ -23,7 +23,7 @@ import { symmetricEigen } from "./eigen.js";
 export const MAX_COVARIANCE_FEATURES = 4096;
 
 /** The default ε of whiten and zca, relative to the mean eigenvalue (the mean variance per element). */
-export const WHITEN_EPSILON = 1e-10;
+export const WHITEN_EPSILON = 1e-14;
 
 const rowSize = (values: FloatArray, count: number): number => (count === 0 ? 0 : values.length / count);
 
