@@ -10,7 +10,7 @@ import { once } from "node:events";
 import { availableParallelism } from "node:os";
 import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
 import type { AugmentConfig, Model, NormalizeMethod, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
-import { augmentFlag, normalizeFlag, OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
+import { augmentFlag, normalizeFlag, OPTIMIZERS, SCHEDULES, type FlagValue } from "../compiler/semantics/train-block.js";
 import { applyNormalization, csvHeaderWidth, idxImageGeometry, loadDataset, splitDataset } from "./data/index.js";
 import type { ImageGeometry } from "./data/augment.js";
 import type { CompiledModule } from "./load-module.js";
@@ -21,7 +21,7 @@ import { createOptimizer } from "./optimizers/index.js";
 import { newtonSizeError } from "./optimizers/newton.js";
 import { lossCurvesSvg, terminalChart } from "./plot.js";
 import { train, type EpochReport } from "./train.js";
-import { DataError, type Dataset } from "./types.js";
+import { DataError, type Dataset, type Normalization } from "./types.js";
 import { modelIdentity } from "./identity.js";
 import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
 import { checkResume, loadWeights, saveWeights, toWeightsFile, weightsFormat, type WeightsFile } from "./weights.js";
@@ -157,9 +157,9 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
 }
 
 /** A parsed flag's value, or its error message as a CliError. */
-function flagValue<T>(v: T | string): T {
-  if (typeof v === "string") throw new CliError(`nnc: error: ${v}`);
-  return v;
+function flagValue<T>(v: FlagValue<T>): T {
+  if ("error" in v) throw new CliError(`nnc: error: ${v.error}`);
+  return v.value;
 }
 
 /** An IDX file's image size for the model's one input when it is declared as a vector (augmentation's layout). */
@@ -170,11 +170,11 @@ function imageLayouts(mod: CompiledModule, file: string): Record<string, ImageGe
   return g ? { [inputs[0]![0]]: g } : {};
 }
 
-/** The data file in the module's layout, its targets checked against the losses' domains. */
-function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false): Dataset {
+/** The data file in the module's layout (its inputs as wide as `inputs` says, when given), its targets checked against the losses' domains. */
+function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false, inputs: Record<string, number[]> = mod.meta.inputs): Dataset {
   if (!existsSync(file)) throw new CliError(`nnc: error NN9001: cannot read '${file}': ENOENT`);
   try {
-    return loadDataset(file, { inputs: mod.meta.inputs, targets: inputsOnly ? {} : mod.meta.targets, targetDomains });
+    return loadDataset(file, { inputs, targets: inputsOnly ? {} : mod.meta.targets, targetDomains });
   } catch (e) {
     if (e instanceof DataError) throw new CliError(`nnc: error: ${e.message}`);
     throw e;
@@ -268,9 +268,12 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   // the model's identity, recorded in the weights and the checkpoint (identity.ts)
   const graph = modelIdentity(model);
   const resume = flags.resume ? readCheckpoint(flags.resume, mod, cfg, graph, out) : null;
-  let data = load(cfg.data, mod, model.targetDomains);
+  // pca(k): the data's input is wider than the model's k (resuming: as wide as the stored projection)
+  const stored = resume?.normalization;
+  const inputs = stored?.projection && stored.method !== "zscore" ? rawInputs(mod, stored) : typeof cfg.normalize === "object" ? pcaInputs(mod, cfg.data, cfg.normalize.components) : mod.meta.inputs;
+  let data = load(cfg.data, mod, model.targetDomains, false, inputs);
   if (data.count === 0) throw new CliError(`nnc: error: ${cfg.data}: no samples to train on`);
-  let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod, model.targetDomains) : null;
+  let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod, model.targetDomains, false, inputs) : null;
   if (validation?.count === 0) throw new CliError(`nnc: error: ${cfg.validation}: no validation samples`);
   if (cfg.split !== null) {
     const parts = splitDataset(data, cfg.split, cfg.seed);
@@ -458,9 +461,11 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
   } catch (e) {
     throw new CliError(`nnc: error: ${(e as Error).message}`);
   }
-  const inputSize = Object.values(mod.meta.inputs).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  // the data's inputs as wide as the stored normalization reads them (pca(k): wider than the model's)
+  const inputs = rawInputs(mod, weights.file.normalization);
+  const inputSize = Object.values(inputs).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
   const withTargets = !looksInputsOnly(flags.data, inputSize);
-  let data = load(flags.data, mod, model.targetDomains, !withTargets);
+  let data = load(flags.data, mod, model.targetDomains, !withTargets, inputs);
   if (weights.file.normalization) data = applyNormalization(data, weights.file.normalization);
   data = forModule(data, mod); // once, for predictAll and evaluate (Float32Arrays for an f32 module)
   const outputs = predictAll(mod, weights.params, data);
@@ -533,6 +538,33 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
 }
 
 /** A CSV whose header has exactly as many columns as the model has input values. */
+/** The inputs as the data holds them for this normalization: as wide as its projection's columns, else as the model declares them. */
+function rawInputs(mod: CompiledModule, norm: Normalization | null): Record<string, number[]> {
+  if (!norm?.projection || norm.method === "zscore") return mod.meta.inputs;
+  return Object.fromEntries(Object.entries(mod.meta.inputs).map(([name, shape]) => [name, norm.projection![name] ? [norm.mean[name]!.length] : shape]));
+}
+
+/**
+ * The data's width for pca(k) (docs/data.md): an IDX file's rows × columns; a CSV file's columns
+ * but the targets', where a target that can be read from a class column takes one column (the
+ * model's one input must be declared [k]: train() says so when it is not).
+ */
+function pcaInputs(mod: CompiledModule, file: string, k: number): Record<string, number[]> {
+  const inputs = Object.keys(mod.meta.inputs);
+  const shape = mod.meta.inputs[inputs[0]!];
+  if (inputs.length !== 1 || shape!.length !== 1 || shape![0] !== k)
+    throw new CliError(`nnc: error: normalize pca(${k}) feeds the model ${k} features of one input, so the model must have one input declared [${k}]; it has ${Object.entries(mod.meta.inputs).map(([n, sh]) => `${n}[${sh.join(", ")}]`).join(", ")}`);
+  const idx = asCliError(() => idxImageGeometry(file));
+  if (idx) return { [inputs[0]!]: [idx.height * idx.width] };
+  const width = existsSync(file) ? csvHeaderWidth(file) : null;
+  if (width === null) throw new CliError(`nnc: error: normalize pca(${k}): ${file}: cannot tell how many input columns it has (pca(k) reads the data wider than the model's input: give a plain .csv file with a header, or an IDX images file)`);
+  const targets = Object.values(mod.meta.targets);
+  const classColumn = targets.length === 1 && targets[0]!.length === 1 && targets[0]![0]! >= 2;
+  const targetColumns = classColumn ? 1 : targets.reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  if (width - targetColumns < 1) throw new CliError(`nnc: error: normalize pca(${k}): ${file} has ${width} columns, and the targets take ${targetColumns}: no input columns are left`);
+  return { [inputs[0]!]: [width - targetColumns] };
+}
+
 function looksInputsOnly(file: string, inputSize: number): boolean {
   if (!/\.csv$/i.test(file)) return false;
   try {

@@ -191,26 +191,29 @@ function parseCallText(text: string): { name: string; args: [string | null, numb
   return { name: m[1]!, args };
 }
 
-/** `--normalize METHOD`: the method, or an error message saying what is expected. */
-export function normalizeFlag(text: string): NormalizeMethod | string {
+/** A flag's parsed value, or the message saying what is expected. */
+export type FlagValue<T> = { readonly value: T } | { readonly error: string };
+
+/** `--normalize METHOD`. */
+export function normalizeFlag(text: string): FlagValue<NormalizeMethod> {
   const c = parseCallText(text);
-  const expected = `--normalize ${text}: expected ${NORMALIZE_METHODS}`;
+  const expected = { error: `--normalize ${text}: expected ${NORMALIZE_METHODS}` };
   if (c === null) return expected;
-  if (c.args.length === 0 && (c.name === "zscore" || c.name === "none" || c.name === "whiten" || c.name === "zca")) return c.name;
+  if (c.args.length === 0 && (c.name === "zscore" || c.name === "none" || c.name === "whiten" || c.name === "zca")) return { value: c.name };
   if (c.name !== "pca") return expected;
   const [arg] = c.args;
   if (c.args.length !== 1 || (arg![0] !== null && arg![0] !== "components") || !Number.isInteger(arg![1]) || arg![1] < 1)
-    return `--normalize ${text}: pca takes one argument, the number of components kept: a positive whole number, e.g. pca(32)`;
-  return { name: "pca", components: arg![1] };
+    return { error: `--normalize ${text}: pca takes one argument, the number of components kept: a positive whole number, e.g. pca(32)` };
+  return { value: { name: "pca", components: arg![1] } };
 }
 
-/** `--augment SPEC` ("shift", "shift(3)", "shift(pixels = 3)" or "none"): the augmentation (null for none), or an error message. */
-export function augmentFlag(text: string): AugmentConfig | null | string {
+/** `--augment SPEC` ("shift", "shift(3)", "shift(pixels = 3)" or "none": null). */
+export function augmentFlag(text: string): FlagValue<AugmentConfig | null> {
   const c = parseCallText(text);
-  if (c !== null && c.name === "none" && c.args.length === 0) return null;
-  if (c === null || c.name !== "shift") return `--augment ${text}: expected shift(pixels = 2) or none`;
-  if (c.args.length > 1 || (c.args[0] && c.args[0][0] !== null && c.args[0][0] !== "pixels")) return `--augment ${text}: shift takes one argument, pixels`;
+  if (c !== null && c.name === "none" && c.args.length === 0) return { value: null };
+  if (c === null || c.name !== "shift") return { error: `--augment ${text}: expected shift(pixels = 2) or none` };
+  if (c.args.length > 1 || (c.args[0] && c.args[0][0] !== null && c.args[0][0] !== "pixels")) return { error: `--augment ${text}: shift takes one argument, pixels` };
   const pixels = c.args[0]?.[1] ?? AUGMENTATIONS.shift.pixels!;
-  if (!Number.isInteger(pixels) || pixels < 0 || pixels > MAX_SHIFT_PIXELS) return `--augment ${text}: pixels must be a whole number from 0 to ${MAX_SHIFT_PIXELS}`;
-  return { name: "shift", args: { pixels } };
+  if (!Number.isInteger(pixels) || pixels < 0 || pixels > MAX_SHIFT_PIXELS) return { error: `--augment ${text}: pixels must be a whole number from 0 to ${MAX_SHIFT_PIXELS}` };
+  return { value: { name: "shift", args: { pixels } } };
 }
