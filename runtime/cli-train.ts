@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
 import type { AugmentConfig, Model, NormalizeMethod, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
 import { augmentFlag, normalizeFlag, OPTIMIZERS, SCHEDULES, type FlagValue } from "../compiler/semantics/train-block.js";
-import { applyNormalization, csvHeaderWidth, idxImageGeometry, loadDataset, splitDataset } from "./data/index.js";
+import { applyNormalization, csvHeaderNames, csvHeaderWidth, idxImageGeometry, loadDataset, splitDataset } from "./data/index.js";
 import type { ImageGeometry } from "./data/augment.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
@@ -166,8 +166,18 @@ function flagValue<T>(v: FlagValue<T>): T {
 function imageLayouts(mod: CompiledModule, file: string): Record<string, ImageGeometry> {
   const inputs = Object.entries(mod.meta.inputs);
   if (inputs.length !== 1 || inputs[0]![1].length !== 1) return {};
-  const g = asCliError(() => idxImageGeometry(file));
+  const g = dataCall(() => idxImageGeometry(file));
   return g ? { [inputs[0]![0]]: g } : {};
+}
+
+/** A look into a data file; what is wrong with it is the user's, as a CliError. */
+function dataCall<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof DataError) throw new CliError(`nnc: error: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The data file in the module's layout (its inputs as wide as `inputs` says, when given), its targets checked against the losses' domains. */
@@ -554,12 +564,16 @@ function pcaInputs(mod: CompiledModule, file: string, k: number): Record<string,
   const shape = mod.meta.inputs[inputs[0]!];
   if (inputs.length !== 1 || shape!.length !== 1 || shape![0] !== k)
     throw new CliError(`nnc: error: normalize pca(${k}) feeds the model ${k} features of one input, so the model must have one input declared [${k}]; it has ${Object.entries(mod.meta.inputs).map(([n, sh]) => `${n}[${sh.join(", ")}]`).join(", ")}`);
-  const idx = asCliError(() => idxImageGeometry(file));
+  if (!existsSync(file)) return mod.meta.inputs; // loading says so
+  const idx = dataCall(() => idxImageGeometry(file));
   if (idx) return { [inputs[0]!]: [idx.height * idx.width] };
-  const width = existsSync(file) ? csvHeaderWidth(file) : null;
-  if (width === null) throw new CliError(`nnc: error: normalize pca(${k}): ${file}: cannot tell how many input columns it has (pca(k) reads the data wider than the model's input: give a plain .csv file with a header, or an IDX images file)`);
+  const header = dataCall(() => csvHeaderNames(file));
+  const width = header?.length ?? null;
+  if (width === null || header === null) throw new CliError(`nnc: error: normalize pca(${k}): ${file}: cannot tell how many input columns it has (pca(k) reads the data wider than the model's input: give a plain .csv file with a header, or an IDX images file)`);
   const targets = Object.values(mod.meta.targets);
-  const classColumn = targets.length === 1 && targets[0]!.length === 1 && targets[0]![0]! >= 2;
+  const [target] = Object.keys(mod.meta.targets);
+  // one class column, unless the header names the target's one-hot columns t_0 …
+  const classColumn = targets.length === 1 && targets[0]!.length === 1 && targets[0]![0]! >= 2 && !header.includes(`${target}_0`);
   const targetColumns = classColumn ? 1 : targets.reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
   if (width - targetColumns < 1) throw new CliError(`nnc: error: normalize pca(${k}): ${file} has ${width} columns, and the targets take ${targetColumns}: no input columns are left`);
   return { [inputs[0]!]: [width - targetColumns] };

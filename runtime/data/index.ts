@@ -92,6 +92,11 @@ export function loadByContent(file: string, shape: DataShape, chunkBytes: number
  * be a data file loadDataset would read (a regular file within the limits), else a DataError.
  */
 export function csvHeaderWidth(file: string, limits: DataLimits = DATA_LIMITS): number | null {
+  return csvHeaderNames(file, limits)?.length ?? null;
+}
+
+/** The cells of a CSV file's header, as csvHeaderWidth finds it, or null. */
+export function csvHeaderNames(file: string, limits: DataLimits = DATA_LIMITS): string[] | null {
   const { fd } = openDataFile(file, limits);
   try {
     const buf = Buffer.alloc(65536);
@@ -102,7 +107,7 @@ export function csvHeaderWidth(file: string, limits: DataLimits = DATA_LIMITS): 
     const first = lines.findIndex((l) => l.trim() !== "");
     if (first < 0) return null;
     try {
-      return splitQuoted(lines[first]!, file, first + 1).length;
+      return splitQuoted(lines[first]!, file, first + 1).map((c) => c.trim());
     } catch {
       return null; // a quoted line break, or a malformed header: loading will say
     }

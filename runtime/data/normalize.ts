@@ -19,8 +19,9 @@ import { arrayLike } from "../precision.js";
 import type { Dataset, FloatArray, Normalization } from "../types.js";
 import { symmetricEigen } from "./eigen.js";
 
-/** The most elements an input may have for pca/whiten/zca: the D × D covariance and its eigenvectors are dense. */
-export const MAX_COVARIANCE_FEATURES = 4096;
+/** The most elements an input may have for pca/whiten/zca: the D × D covariance and its eigenvectors are dense, and a D × D projection
+ * (≈ 20 bytes a number as JSON text) must fit safetensors' 100 MB header and the 256 MiB weights limit. */
+export const MAX_COVARIANCE_FEATURES = 2048;
 
 /** The default ε of whiten and zca, relative to the mean eigenvalue (the mean variance per element). */
 export const WHITEN_EPSILON = 1e-14;
