@@ -274,6 +274,9 @@ function readCheckpoint(path: string, mod: CompiledModule, cfg: RunConfig, graph
 export async function runTrain(modelFile: string, model: Model, mod: CompiledModule, flags: TrainFlags, out: (s: string) => void, warn: (s: string) => void = out): Promise<number> {
   const cfg = resolveConfig(modelFile, model.train, flags);
   checkRunConfig(modelFile, cfg, flags, mod);
+  if (cfg.augment && (flags.threads ?? 1) > 1) throw new CliError(`nnc: error: --threads ${flags.threads}: augmentation runs on one thread: drop --threads, or the augmentation (--augment none)`);
+  if (cfg.augment && isFullBatch(cfg.optimizer.name))
+    throw new CliError(`nnc: error: augment shift(pixels = ${cfg.augment.args.pixels}) changes each mini-batch, and ${cfg.optimizer.name} takes full-batch steps: use a first-order optimizer, or --augment none`);
   const outputs = checkTrainOutputs(modelFile, model, flags);
   // the model's identity, recorded in the weights and the checkpoint (identity.ts)
   const graph = modelIdentity(model);

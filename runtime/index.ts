@@ -8,7 +8,7 @@ export { scoringFor, type Evaluation, type Scoring } from "./metrics.js";
 export { evaluate, predictAll } from "./api.js";
 export { NncUsageError } from "./usage.js";
 export { modelIdentity } from "./identity.js";
-export { loadDataset, computeNormalization, applyNormalization, fitNormalization, splitDataset, subset } from "./data/index.js";
+export { loadDataset, computeNormalization, applyNormalization, fitNormalization, idxImageGeometry, splitDataset, subset } from "./data/index.js";
 export { symmetricEigen, type SymmetricEigen } from "./data/eigen.js";
 export type { ImageGeometry } from "./data/augment.js";
 export { createOptimizer } from "./optimizers/index.js";
