@@ -216,5 +216,5 @@ export function checkTrainOptions(options: unknown): void {
   const aug = options.augment;
   if (aug !== undefined && aug !== null && !(isObject(aug) && aug.name === "shift" && isObject(aug.args) && Number.isInteger(aug.args.pixels) && (aug.args.pixels as number) >= 0))
     throw new NncUsageError("options.augment", `expected null or { name: "shift", args: { pixels } } (pixels a whole number ≥ 0), got ${shown(aug)}`);
-  for (const key of ["onCheckpoint", "onEpoch", "onStart", "onProgress"]) optionalFunction(options, key);
+  for (const key of ["onCheckpoint", "onEpoch", "onStart", "onProgress", "onStep"]) optionalFunction(options, key);
 }
