@@ -9,9 +9,10 @@ import cliProgress from "cli-progress";
 import { once } from "node:events";
 import { availableParallelism } from "node:os";
 import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
-import type { Model, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
-import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
-import { applyNormalization, csvHeaderWidth, loadDataset, splitDataset } from "./data/index.js";
+import type { AugmentConfig, Model, NormalizeMethod, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
+import { augmentFlag, normalizeFlag, OPTIMIZERS, SCHEDULES, type FlagValue } from "../compiler/semantics/train-block.js";
+import { applyNormalization, csvHeaderNames, csvHeaderWidth, idxImageGeometry, loadDataset, splitDataset } from "./data/index.js";
+import type { ImageGeometry } from "./data/augment.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation, type Scoring } from "./metrics.js";
 import { forModule, modulePrecision } from "./precision.js";
@@ -20,7 +21,7 @@ import { createOptimizer } from "./optimizers/index.js";
 import { newtonSizeError } from "./optimizers/newton.js";
 import { terminalChart, trainingPlotSvg } from "./plot.js";
 import { train, type EpochReport, type StepReport } from "./train.js";
-import { DataError, type Dataset, type FloatArray } from "./types.js";
+import { DataError, type Dataset, type FloatArray, type Normalization } from "./types.js";
 import { modelIdentity } from "./identity.js";
 import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
 import { checkResume, toWeightsFile, weightsFormat, type WeightsFile } from "./weights.js";
@@ -47,7 +48,9 @@ export interface TrainFlags {
   output?: string;
   checkpoint?: string;
   resume?: string;
-  normalize?: boolean;
+  /** false for --no-normalize, else --normalize's text */
+  normalize?: boolean | string;
+  augment?: string;
   patience?: number;
   /** least seconds between checkpoints (default 5; 0 = after every epoch) */
   checkpointSeconds?: number;
@@ -113,7 +116,8 @@ export interface RunConfig {
   readonly epochs: number;
   readonly seed: number;
   readonly earlyStopping: TrainConfig["earlyStopping"] | null;
-  readonly normalize: boolean;
+  readonly normalize: NormalizeMethod;
+  readonly augment: AugmentConfig | null;
 }
 
 /** The train block, with paths relative to the .nn file, overridden by flags (paths relative to cwd). */
@@ -150,15 +154,40 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     epochs: flags.epochs ?? block.epochs ?? (isFullBatch(optimizer.name) ? 100 : 10),
     seed: flags.seed ?? block.seed ?? 1,
     earlyStopping: es,
-    normalize: flags.normalize === false ? false : block.normalize !== "none",
+    normalize: flags.normalize === false ? "none" : typeof flags.normalize === "string" ? flagValue(normalizeFlag(flags.normalize)) : block.normalize ?? "zscore",
+    augment: flags.augment !== undefined ? flagValue(augmentFlag(flags.augment)) : block.augment ?? null,
   };
 }
 
-/** The data file in the module's layout, its targets checked against the losses' domains. */
-export function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false): Dataset {
+/** A parsed flag's value, or its error message as a CliError. */
+function flagValue<T>(v: FlagValue<T>): T {
+  if ("error" in v) throw new CliError(`nnc: error: ${v.error}`);
+  return v.value;
+}
+
+/** An IDX file's image size for the model's one input when it is declared as a vector (augmentation's layout). */
+function imageLayouts(mod: CompiledModule, file: string): Record<string, ImageGeometry> {
+  const inputs = Object.entries(mod.meta.inputs);
+  if (inputs.length !== 1 || inputs[0]![1].length !== 1) return {};
+  const g = dataCall(() => idxImageGeometry(file));
+  return g ? { [inputs[0]![0]]: g } : {};
+}
+
+/** A look into a data file; what is wrong with it is the user's, as a CliError. */
+function dataCall<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof DataError) throw new CliError(`nnc: error: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The data file in the module's layout (its inputs as wide as `inputs` says, when given), its targets checked against the losses' domains. */
+export function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false, inputs: Record<string, number[]> = mod.meta.inputs): Dataset {
   if (!existsSync(file)) throw new CliError(`nnc: error NN9001: cannot read '${file}': ENOENT`);
   try {
-    return loadDataset(file, { inputs: mod.meta.inputs, targets: inputsOnly ? {} : mod.meta.targets, targetDomains });
+    return loadDataset(file, { inputs, targets: inputsOnly ? {} : mod.meta.targets, targetDomains });
   } catch (e) {
     if (e instanceof DataError) throw new CliError(`nnc: error: ${e.message}`);
     throw e;
@@ -171,6 +200,10 @@ export const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && 
 function evalText(label: string, e: Evaluation | null): string {
   if (e === null) return "";
   return `${label} loss ${fmt(e.loss)}${e.accuracy !== null ? `  acc ${pct(e.accuracy).padStart(6)}` : ""}${e.rmse !== null ? `  rmse ${fmt(e.rmse)}` : ""}`;
+}
+
+function describeNormalize(m: NormalizeMethod): string {
+  return m === "zscore" ? "" : m === "none" ? " · inputs not normalized" : ` · normalize ${typeof m === "string" ? m : `pca(${m.components})`}`;
 }
 
 function describeOptimizer(o: OptimizerConfig): string {
@@ -244,13 +277,19 @@ function readCheckpoint(path: string, mod: CompiledModule, cfg: RunConfig, graph
 export async function runTrain(modelFile: string, model: Model, mod: CompiledModule, flags: TrainFlags, out: (s: string) => void, warn: (s: string) => void = out): Promise<number> {
   const cfg = resolveConfig(modelFile, model.train, flags);
   checkRunConfig(modelFile, cfg, flags, mod);
+  if (cfg.augment && (flags.threads ?? 1) > 1) throw new CliError(`nnc: error: --threads ${flags.threads}: augmentation runs on one thread: drop --threads, or the augmentation (--augment none)`);
+  if (cfg.augment && isFullBatch(cfg.optimizer.name))
+    throw new CliError(`nnc: error: augment shift(pixels = ${cfg.augment.args.pixels}) changes each mini-batch, and ${cfg.optimizer.name} takes full-batch steps: use a first-order optimizer, or --augment none`);
   const outputs = checkTrainOutputs(modelFile, model, flags);
   // the model's identity, recorded in the weights and the checkpoint (identity.ts)
   const graph = modelIdentity(model);
   const resume = flags.resume ? readCheckpoint(flags.resume, mod, cfg, graph, out) : null;
-  let data = load(cfg.data, mod, model.targetDomains);
+  // pca(k): the data's input is wider than the model's k (resuming: as wide as the stored projection)
+  const stored = resume?.normalization;
+  const inputs = stored?.projection && stored.method !== "zscore" ? rawInputs(mod, stored) : typeof cfg.normalize === "object" ? pcaInputs(mod, cfg.data, cfg.normalize.components) : mod.meta.inputs;
+  let data = load(cfg.data, mod, model.targetDomains, false, inputs);
   if (data.count === 0) throw new CliError(`nnc: error: ${cfg.data}: no samples to train on`);
-  let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod, model.targetDomains) : null;
+  let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod, model.targetDomains, false, inputs) : null;
   if (validation?.count === 0) throw new CliError(`nnc: error: ${cfg.validation}: no validation samples`);
   if (cfg.split !== null) {
     const parts = splitDataset(data, cfg.split, cfg.seed);
@@ -269,10 +308,11 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
   out(`model ${mod.meta.name}: ${nParams} parameters${f32}; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
-  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
+  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${describeNormalize(cfg.normalize)}${cfg.augment ? ` · augment shift(pixels = ${cfg.augment.args.pixels})` : ""}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
   const auto = flags.threads === undefined ? defaultThreads(mod, isFullBatch(cfg.optimizer.name) ? data.count : Math.min(cfg.batch, data.count), availableParallelism(), flags.target) : null;
-  const threads = flags.threads ?? auto!.threads;
+  // augmentation runs on one thread (train.ts)
+  const threads = flags.threads ?? (cfg.augment ? 1 : auto!.threads);
   if (threads > 1) out(`threads ${threads}${auto ? `: ${auto.why} (--threads to choose)` : ""}`);
 
   // newton and newton_cg have no learning rate to report
@@ -309,6 +349,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     validation,
     earlyStopping: cfg.earlyStopping ?? null,
     normalize: cfg.normalize,
+    augment: cfg.augment,
+    images: cfg.augment ? imageLayouts(mod, cfg.data) : {},
     resume,
     threads,
     onStep: (s) => void steps.push(s),
@@ -453,9 +495,11 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
   } catch (e) {
     throw new CliError(`nnc: error: ${(e as Error).message}`);
   }
-  const inputSize = Object.values(mod.meta.inputs).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  // the data's inputs as wide as the stored normalization reads them (pca(k): wider than the model's)
+  const inputs = rawInputs(mod, weights.file.normalization);
+  const inputSize = Object.values(inputs).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
   const withTargets = !looksInputsOnly(flags.data, inputSize);
-  let data = load(flags.data, mod, model.targetDomains, !withTargets);
+  let data = load(flags.data, mod, model.targetDomains, !withTargets, inputs);
   if (weights.file.normalization) data = applyNormalization(data, weights.file.normalization);
   data = forModule(data, mod); // once, for predictAll and evaluate (Float32Arrays for an f32 module)
   const outputs = predictAll(mod, weights.params, data);
@@ -562,6 +606,37 @@ export function finishPredict(path: string | null, count: number, nonFinite: Non
 }
 
 /** A CSV whose header has exactly as many columns as the model has input values. */
+/** The inputs as the data holds them for this normalization: as wide as its projection's columns, else as the model declares them. */
+function rawInputs(mod: CompiledModule, norm: Normalization | null): Record<string, number[]> {
+  if (!norm?.projection || norm.method === "zscore") return mod.meta.inputs;
+  return Object.fromEntries(Object.entries(mod.meta.inputs).map(([name, shape]) => [name, norm.projection![name] ? [norm.mean[name]!.length] : shape]));
+}
+
+/**
+ * The data's width for pca(k) (docs/data.md): an IDX file's rows × columns; a CSV file's columns
+ * but the targets', where a target that can be read from a class column takes one column (the
+ * model's one input must be declared [k]: train() says so when it is not).
+ */
+function pcaInputs(mod: CompiledModule, file: string, k: number): Record<string, number[]> {
+  const inputs = Object.keys(mod.meta.inputs);
+  const shape = mod.meta.inputs[inputs[0]!];
+  if (inputs.length !== 1 || shape!.length !== 1 || shape![0] !== k)
+    throw new CliError(`nnc: error: normalize pca(${k}) feeds the model ${k} features of one input, so the model must have one input declared [${k}]; it has ${Object.entries(mod.meta.inputs).map(([n, sh]) => `${n}[${sh.join(", ")}]`).join(", ")}`);
+  if (!existsSync(file)) return mod.meta.inputs; // loading says so
+  const idx = dataCall(() => idxImageGeometry(file));
+  if (idx) return { [inputs[0]!]: [idx.height * idx.width] };
+  const header = dataCall(() => csvHeaderNames(file));
+  const width = header?.length ?? null;
+  if (width === null || header === null) throw new CliError(`nnc: error: normalize pca(${k}): ${file}: cannot tell how many input columns it has (pca(k) reads the data wider than the model's input: give a plain .csv file with a header, or an IDX images file)`);
+  const targets = Object.values(mod.meta.targets);
+  const [target] = Object.keys(mod.meta.targets);
+  // one class column, unless the header names the target's one-hot columns t_0 …
+  const classColumn = targets.length === 1 && targets[0]!.length === 1 && targets[0]![0]! >= 2 && !header.includes(`${target}_0`);
+  const targetColumns = classColumn ? 1 : targets.reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  if (width - targetColumns < 1) throw new CliError(`nnc: error: normalize pca(${k}): ${file} has ${width} columns, and the targets take ${targetColumns}: no input columns are left`);
+  return { [inputs[0]!]: [width - targetColumns] };
+}
+
 export function looksInputsOnly(file: string, inputSize: number): boolean {
   if (!/\.csv$/i.test(file)) return false;
   try {

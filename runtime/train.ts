@@ -8,8 +8,9 @@
  * Everything random is derived from the seed and the epoch number, so a run resumed from a
  * checkpoint continues exactly as the uninterrupted run would have.
  */
-import type { OptimizerConfig, ScheduleConfig } from "../compiler/semantics/model.js";
-import { applyNormalization, computeNormalization } from "./data/normalize.js";
+import type { AugmentConfig, NormalizeMethod, OptimizerConfig, ScheduleConfig } from "../compiler/semantics/model.js";
+import { applyNormalization, fitNormalization } from "./data/normalize.js";
+import { createShiftAugmenter, type ImageGeometry } from "./data/augment.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, scoringFor, type Evaluation } from "./metrics.js";
 import { createFullBatch, createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
@@ -34,8 +35,12 @@ export interface TrainOptions {
   readonly seed: number;
   readonly validation?: Dataset | null;
   readonly earlyStopping?: { readonly patience: number; readonly minDelta: number } | null;
-  /** z-score the inputs with training statistics (default true) */
-  readonly normalize?: boolean;
+  /** how to normalize the inputs with training statistics: true (default) is "zscore", false "none" (docs/data.md) */
+  readonly normalize?: boolean | NormalizeMethod;
+  /** random transformations of the training batches' image inputs, fresh per epoch (docs/data.md) */
+  readonly augment?: AugmentConfig | null;
+  /** the image layout of inputs declared as vectors, e.g. { x: { channels: 1, height: 28, width: 28 } } for an IDX file's x[784] */
+  readonly images?: Readonly<Record<string, ImageGeometry>>;
   /** called after every epoch with the state to write as a checkpoint */
   readonly onCheckpoint?: (state: Checkpoint) => void;
   /** a checkpoint to continue from */
@@ -169,8 +174,10 @@ class Batcher {
 export function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainOptions): void {
   checkModule(mod);
   checkTrainOptions(options);
-  checkDataset(mod, data, "data", 1);
-  if (options.validation !== undefined && options.validation !== null) checkDataset(mod, options.validation, "options.validation", 1);
+  // under pca(k) the data has its own width, which the projection reduces to the model's k
+  const asData = asUsage("options.normalize", () => dataModule(mod, options, data));
+  checkDataset(asData, data, "data", 1);
+  if (options.validation !== undefined && options.validation !== null) checkDataset(asData, options.validation, "options.validation", 1);
   // the optimizer's and the schedule's own checks of their arguments (β in [0, 1), a step's factor);
   // the optimizer made for no parameters allocates nothing
   asUsage("options.optimizer", () => (isFullBatch(options.optimizer.name) ? createFullBatchOptimizer(options.optimizer, {}) : createOptimizer(options.optimizer, {})));
@@ -179,8 +186,33 @@ export function checkTrainArguments(mod: CompiledModule, data: Dataset, options:
     validateWeights(options.resume, mod, "options.resume");
     checkResume(options.resume, mod, options, "options.resume");
   }
+  if (options.augment && ((options.threads ?? 1) > 1 || isFullBatch(options.optimizer.name)))
+    throw new NncUsageError("options.augment", (options.threads ?? 1) > 1 ? "augmentation runs on one thread: drop threads, or the augmentation" : `augmentation changes each mini-batch, and ${options.optimizer.name} takes full-batch steps: use a first-order optimizer, or drop the augmentation`);
   if ((options.threads ?? 1) > 1 && options.moduleUrl === undefined && loadedFrom(mod) === undefined)
     throw new NncUsageError("options.threads", "the threads import the module themselves: load it with loadModule, or give its file's URL as options.moduleUrl");
+}
+
+/**
+ * The module as the data sees it: under pca(k) (or resuming a run that used it) the one input is
+ * as wide as the data or the stored projection says; otherwise the module itself. Throws when
+ * pca(k) does not fit the model (docs/data.md): one input, a vector of exactly k elements.
+ */
+function dataModule(mod: CompiledModule, options: TrainOptions, data: Dataset): CompiledModule {
+  const stored = options.resume?.normalization;
+  const inputs = Object.entries(mod.meta.inputs);
+  if (stored?.projection && stored.method !== "zscore")
+    return { ...mod, meta: { ...mod.meta, inputs: Object.fromEntries(inputs.map(([name, shape]) => [name, [stored.mean[name]?.length ?? 0]])) } };
+  const m = options.normalize;
+  if (typeof m !== "object" || m === null) return mod;
+  const declared = inputs.map(([n, sh]) => `${n}[${sh.join(", ")}]`).join(", ");
+  if (inputs.length !== 1 || inputs[0]![1].length !== 1 || inputs[0]![1][0] !== m.components)
+    throw new Error(`pca(${m.components}) feeds the model ${m.components} features of one input, so the model must have one input declared [${m.components}]; it has ${declared}`);
+  const [name] = inputs[0]!;
+  const values = (data as Partial<Dataset> | null)?.inputs?.[name];
+  const count = (data as Partial<Dataset> | null)?.count;
+  // the data's width, when it has one (else checkDataset says what is wrong with it)
+  const width = values && typeof count === "number" && count > 0 && Number.isInteger(values.length / count) ? values.length / count : m.components;
+  return { ...mod, meta: { ...mod.meta, inputs: { [name]: [width] } } };
 }
 
 /** The module's URL for the threads: options.moduleUrl (a URL, or a path) or where loadModule imported it from. */
@@ -217,7 +249,8 @@ export type StepCommand = "stop" | undefined;
  * which the caller closes.
  */
 export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOptions, pools: ShardPool[], stepwise: boolean): Generator<StepReport | null, TrainResult, StepCommand> {
-  const normalization = options.resume ? options.resume.normalization : options.normalize === false ? null : computeNormalization(data);
+  const method: NormalizeMethod = options.normalize === false ? "none" : options.normalize === true || options.normalize === undefined ? "zscore" : options.normalize;
+  const normalization = options.resume ? options.resume.normalization : asUsage("options.normalize", () => fitNormalization(data, method));
   // normalized in float64, then converted once to the module's array type (Float32Array for f32)
   const prepared = forModule(normalization ? applyNormalization(data, normalization) : data, mod);
   const validation = options.validation && normalization ? applyNormalization(options.validation, normalization) : options.validation ?? null;
@@ -266,6 +299,8 @@ export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOpt
 
   const batch = Math.max(1, Math.min(options.batch, trainSet.count));
   const batcher = pool ? null : new Batcher(mod, trainSet, batch);
+  // shifted images are made from the raw training data, then normalized (data/augment.ts)
+  const augmenter = options.augment ? asUsage("options.augment", () => createShiftAugmenter(options.augment!, options.seed, data, mod.meta.inputs, options.images ?? {}, normalization)) : null;
   const order = pool?.order ?? new Uint32Array(trainSet.count);
   const lastGood = copyParams(params);
   const stepsPerEpoch = fullBatch ? 1 : Math.ceil(trainSet.count / batch);
@@ -288,6 +323,7 @@ export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOpt
     const shuffle = mulberry32(options.seed * 1000003 + epoch);
     const epochSeed = options.seed * 7919 + epoch;
     const random = mod.createRandom(epochSeed);
+    augmenter?.startEpoch(epoch);
     for (let i = 0; i < order.length; i++) order[i] = i;
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(shuffle() * (i + 1));
@@ -308,6 +344,7 @@ export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOpt
         const start = step * batch;
         count = Math.min(batch, trainSet.count - start);
         batcher?.fill(order, start, count);
+        augmenter?.fill(order, start, count, batcher!.inputs);
         if (pool) {
           // the shards update the parameters and scan them (their sum is finite)
           loss = pool.trainStep(start, count, lr, epochSeed, start);

@@ -215,6 +215,11 @@ export function checkTrainOptions(options: unknown): void {
   if (options.threads !== undefined) checkNumber("options.threads", options.threads, "threads");
   const url = options.moduleUrl;
   if (url !== undefined && typeof url !== "string" && !(url instanceof URL)) throw new NncUsageError("options.moduleUrl", `expected the URL or path of the compiled module (a string or URL), got ${shown(url)}`);
-  if (options.normalize !== undefined && typeof options.normalize !== "boolean") throw new NncUsageError("options.normalize", `expected true or false, got ${shown(options.normalize)}`);
+  const norm = options.normalize;
+  if (norm !== undefined && typeof norm !== "boolean" && !["zscore", "none", "whiten", "zca"].includes(norm as string) && !(isObject(norm) && norm.name === "pca" && Number.isInteger(norm.components) && (norm.components as number) > 0))
+    throw new NncUsageError("options.normalize", `expected true, false, "zscore", "none", "whiten", "zca" or { name: "pca", components: k } (k a positive integer), got ${shown(norm)}`);
+  const aug = options.augment;
+  if (aug !== undefined && aug !== null && !(isObject(aug) && aug.name === "shift" && isObject(aug.args) && Number.isInteger(aug.args.pixels) && (aug.args.pixels as number) >= 0))
+    throw new NncUsageError("options.augment", `expected null or { name: "shift", args: { pixels } } (pixels a whole number ≥ 0), got ${shown(aug)}`);
   for (const key of ["onCheckpoint", "onEpoch", "onStart", "onProgress", "onStep"]) optionalFunction(options, key);
 }

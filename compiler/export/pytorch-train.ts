@@ -149,7 +149,21 @@ function wrapString(text: string, indent: string): string {
 
 /** What train.py cannot do for this train block (printed by nnc export as a warning), or null. */
 export function trainPyLimitation(config: RunConfig): string | null {
-  return OPTIMIZER_CODE[config.optimizer.name](config.optimizer.args).missing ?? null;
+  return OPTIMIZER_CODE[config.optimizer.name](config.optimizer.args).missing ?? preprocessingMissing(config);
+}
+
+/**
+ * train.py z-scores or leaves the inputs as they are; pca(k), whiten and zca (an eigen-decomposition
+ * that must match nnc's signs and ε to give the same weights) and augmentation are nnc train's only.
+ */
+function preprocessingMissing(c: RunConfig): string | null {
+  const n = c.normalize;
+  const missing = [
+    ...(n !== "zscore" && n !== "none" ? [`normalize ${typeof n === "string" ? n : `pca(${n.components})`}`] : []),
+    ...(c.augment ? [`augment shift(pixels = ${c.augment.args.pixels})`] : []),
+  ];
+  if (missing.length === 0) return null;
+  return `${missing.join(" and ")} ${missing.length > 1 ? "have" : "has"} no counterpart in train.py (it z-scores the inputs or leaves them as they are, without augmentation): train with nnc train, or drop ${missing.length > 1 ? "them" : "it"} from the train block and export again (model.py is complete as it is)`;
 }
 
 /** train.py for a checked model and its resolved train block. */
@@ -167,13 +181,15 @@ export function emitTrainPy(model: Model, o: TrainPyOptions): string {
     `EPOCHS = ${c.epochs}`,
     `EARLY_STOPPING = ${c.earlyStopping ? pyDict({ patience: c.earlyStopping.patience, min_delta: c.earlyStopping.minDelta }) : "None"}`,
     `SEED = ${c.seed}`,
-    `NORMALIZE = ${c.normalize ? "True" : "False"}`,
+    `NORMALIZE = ${c.normalize === "zscore" ? "True" : "False"}`,
   ].join("\n");
+  const unsupported = preprocessingMissing(c);
   const lbfgs = c.optimizer.name === "lbfgs";
   return [
     header(model, o),
     IMPORTS,
     config,
+    ...(unsupported === null ? [] : ["", "", `sys.exit(\n${wrapString(`train.py: error: ${unsupported}`, "    ")}\n)`]),
     "",
     "",
     ...(opt.code ? [opt.code, "", ""] : []),

@@ -47,8 +47,23 @@ export interface TrainConfig {
   readonly epochs?: number;
   readonly earlyStopping?: { readonly patience: number; readonly minDelta: number };
   readonly seed?: number;
-  /** z-score the inputs with training statistics (default), or leave them as they are */
-  readonly normalize?: "zscore" | "none";
+  /** how the inputs are transformed with training statistics (default z-score; docs/data.md) */
+  readonly normalize?: NormalizeMethod;
+  /** random transformations of the training images, fresh per epoch (docs/data.md) */
+  readonly augment?: AugmentConfig;
+}
+
+/**
+ * `normalize zscore | none | pca(k) | whiten | zca`: z-scores per element, the inputs as they are,
+ * the centred inputs projected on their k leading principal components, or decorrelated to unit
+ * variance (PCA whitening, ZCA whitening).
+ */
+export type NormalizeMethod = "zscore" | "none" | "whiten" | "zca" | { readonly name: "pca"; readonly components: number };
+
+/** `augment shift(pixels = 2)`: random translations of image inputs. */
+export interface AugmentConfig {
+  readonly name: "shift";
+  readonly args: { readonly pixels: number };
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Validates a `train { … }` block into a TrainConfig (section 5 of the language). */
 import type { Diagnostics } from "../diagnostics/diagnostic.js";
 import type { Arg, Expr, TrainBlock, TrainSetting } from "../syntax/ast.js";
-import type { OptimizerConfig, ScheduleConfig, TrainConfig } from "./model.js";
+import type { AugmentConfig, NormalizeMethod, OptimizerConfig, ScheduleConfig, TrainConfig } from "./model.js";
 
 /** Optimizers, their arguments in positional order, and the defaults of the lecture notes. */
 export const OPTIMIZERS: Readonly<Record<OptimizerConfig["name"], Readonly<Record<string, number>>>> = {
@@ -26,6 +26,14 @@ export const SCHEDULES: Readonly<Record<ScheduleConfig["name"], Readonly<Record<
   linear: {},
   inverse_sqrt: {},
 };
+
+/** The augmentations, their arguments and defaults (runtime/data/augment.ts). */
+export const AUGMENTATIONS: Readonly<Record<AugmentConfig["name"], Readonly<Record<string, number>>>> = {
+  shift: { pixels: 2 },
+};
+
+/** The largest shift: more than this moves most of any image out of the frame. */
+export const MAX_SHIFT_PIXELS = 64;
 
 export function checkTrainBlock(block: TrainBlock, diags: Diagnostics): TrainConfig {
   const out: Record<string, unknown> = {};
@@ -67,9 +75,16 @@ export function checkTrainBlock(block: TrainBlock, diags: Diagnostics): TrainCon
         break;
       }
       case "normalize": {
-        const v = s.value;
-        if (v?.kind === "name" && (v.name === "zscore" || v.name === "none")) out.normalize = v.name;
-        else diags.error("NN4004", v?.span ?? s.key.span, "normalize", "zscore or none");
+        const m = normalizeMethod(s, diags);
+        if (m !== null) out.normalize = m;
+        break;
+      }
+      case "augment": {
+        const c = namedCall(s, diags, AUGMENTATIONS, "NN4004");
+        if (c === null) break;
+        const pixels = c.args.pixels!;
+        if (Number.isInteger(pixels) && pixels >= 0 && pixels <= MAX_SHIFT_PIXELS) out.augment = c as AugmentConfig;
+        else diags.error("NN4004", s.value!.span, "shift's pixels", `a whole number of pixels from 0 to ${MAX_SHIFT_PIXELS}`);
         break;
       }
       case "early_stopping": {
@@ -83,6 +98,24 @@ export function checkTrainBlock(block: TrainBlock, diags: Diagnostics): TrainCon
   }
   if (out.validation !== undefined && out.split !== undefined) diags.error("NN4006", block.span);
   return out as TrainConfig;
+}
+
+export const NORMALIZE_METHODS = "zscore, none, pca(k), whiten or zca";
+
+/** `normalize zscore | none | whiten | zca | pca(k)` (k a positive integer, positional or `components = k`). */
+function normalizeMethod(s: TrainSetting, diags: Diagnostics): NormalizeMethod | null {
+  const v = s.value;
+  if (v?.kind === "name" && (v.name === "zscore" || v.name === "none" || v.name === "whiten" || v.name === "zca")) return v.name;
+  if (v?.kind === "call" && v.callee.name === "pca") {
+    const args = bindKeywords("pca", v.args, { components: NaN }, diags);
+    if (args === null) return null;
+    const k = args.components!;
+    if (Number.isInteger(k) && k > 0) return { name: "pca", components: k };
+    diags.error("NN4004", v.span, "pca's components", "a positive whole number, e.g. pca(32): the number of principal components kept");
+    return null;
+  }
+  diags.error("NN4004", v?.span ?? s.key.span, "normalize", NORMALIZE_METHODS);
+  return null;
 }
 
 function stringValue(s: TrainSetting, diags: Diagnostics): string | null {
@@ -104,15 +137,17 @@ function literal(e: Expr): number | null {
   return null;
 }
 
-function namedCall<N extends string>(s: TrainSetting, diags: Diagnostics, table: Readonly<Record<N, Readonly<Record<string, number>>>>, code: "NN4002" | "NN4003"): { name: N; args: Record<string, number> } | null {
+function namedCall<N extends string>(s: TrainSetting, diags: Diagnostics, table: Readonly<Record<N, Readonly<Record<string, number>>>>, code: "NN4002" | "NN4003" | "NN4004"): { name: N; args: Record<string, number> } | null {
   const v = s.value;
   const name = v?.kind === "name" ? v.name : v?.kind === "call" ? v.callee.name : null;
+  const example = code === "NN4002" ? "an optimizer such as adam(lr = 0.001)" : code === "NN4003" ? "a schedule such as cosine" : "an augmentation such as shift(pixels = 2)";
   if (v === null || name === null) {
-    diags.error("NN4004", v?.span ?? s.key.span, s.key.name, code === "NN4002" ? "an optimizer such as adam(lr = 0.001)" : "a schedule such as cosine");
+    diags.error("NN4004", v?.span ?? s.key.span, s.key.name, example);
     return null;
   }
   if (!Object.hasOwn(table, name)) {
-    diags.error(code, v.span, name);
+    if (code === "NN4004") diags.error(code, v.span, s.key.name, example);
+    else diags.error(code, v.span, name);
     return null;
   }
   const defaults = table[name as N];
@@ -141,4 +176,44 @@ function bindKeywords(fn: string, args: readonly Arg[], defaults: Readonly<Recor
     out[key] = v;
   });
   return ok ? out : null;
+}
+
+/** `name` or `name(a, key = b)` as a flag gives it: the name and its arguments (positional ones by index), or null. */
+function parseCallText(text: string): { name: string; args: [string | null, number][] } | null {
+  const m = /^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$/.exec(text);
+  if (!m) return null;
+  const args: [string | null, number][] = [];
+  for (const part of m[2]?.trim() ? m[2].split(",") : []) {
+    const a = /^\s*(?:([A-Za-z_]\w*)\s*=\s*)?([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$/.exec(part);
+    if (!a) return null;
+    args.push([a[1] ?? null, Number(a[2])]);
+  }
+  return { name: m[1]!, args };
+}
+
+/** A flag's parsed value, or the message saying what is expected. */
+export type FlagValue<T> = { readonly value: T } | { readonly error: string };
+
+/** `--normalize METHOD`. */
+export function normalizeFlag(text: string): FlagValue<NormalizeMethod> {
+  const c = parseCallText(text);
+  const expected = { error: `--normalize ${text}: expected ${NORMALIZE_METHODS}` };
+  if (c === null) return expected;
+  if (c.args.length === 0 && (c.name === "zscore" || c.name === "none" || c.name === "whiten" || c.name === "zca")) return { value: c.name };
+  if (c.name !== "pca") return expected;
+  const [arg] = c.args;
+  if (c.args.length !== 1 || (arg![0] !== null && arg![0] !== "components") || !Number.isInteger(arg![1]) || arg![1] < 1)
+    return { error: `--normalize ${text}: pca takes one argument, the number of components kept: a positive whole number, e.g. pca(32)` };
+  return { value: { name: "pca", components: arg![1] } };
+}
+
+/** `--augment SPEC` ("shift", "shift(3)", "shift(pixels = 3)" or "none": null). */
+export function augmentFlag(text: string): FlagValue<AugmentConfig | null> {
+  const c = parseCallText(text);
+  if (c !== null && c.name === "none" && c.args.length === 0) return { value: null };
+  if (c === null || c.name !== "shift") return { error: `--augment ${text}: expected shift(pixels = 2) or none` };
+  if (c.args.length > 1 || (c.args[0] && c.args[0][0] !== null && c.args[0][0] !== "pixels")) return { error: `--augment ${text}: shift takes one argument, pixels` };
+  const pixels = c.args[0]?.[1] ?? AUGMENTATIONS.shift.pixels!;
+  if (!Number.isInteger(pixels) || pixels < 0 || pixels > MAX_SHIFT_PIXELS) return { error: `--augment ${text}: pixels must be a whole number from 0 to ${MAX_SHIFT_PIXELS}` };
+  return { value: { name: "shift", args: { pixels } } };
 }
