@@ -54,8 +54,8 @@ export interface ModuleOptimizerState {
   readonly name: string;
   t: number;
   lr: number;
-  /** the state arrays by kind (m, v, r), each Params-shaped */
-  readonly buffers: { readonly m?: Record<string, FloatArray>; readonly v?: Record<string, FloatArray>; readonly r?: Record<string, FloatArray> };
+  /** the state arrays by kind (m, v, r, g2, dx2), each Params-shaped */
+  readonly buffers: Readonly<Partial<Record<"m" | "v" | "r" | "g2" | "dx2", Record<string, FloatArray>>>>;
 }
 
 export function transpile(code: string): string {

@@ -16,7 +16,8 @@ import { evaluate, scoringFor, type Evaluation } from "./metrics.js";
 import { createFullBatch, createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
 import { Sgd } from "./optimizers/sgd.js";
-import { createSchedule } from "./schedules.js";
+import { createSchedule, cycleAt, isPerStep } from "./schedules.js";
+import { OPTIMIZERS } from "../compiler/semantics/train-block.js";
 import { createFusedState, fusedStateJson } from "./fused-step.js";
 import type { Dataset, FloatArray, Normalization, OptimizerState, ParamSet } from "./types.js";
 import { asUsage, checkDataset, checkModule, checkTrainOptions, NncUsageError } from "./usage.js";
@@ -45,6 +46,14 @@ export interface TrainOptions {
   readonly onStart?: (initial: Evaluation) => void;
   /** progress inside an epoch: batches done of total */
   readonly onProgress?: (epoch: number, done: number, total: number) => void;
+  /** called after every step (mini-batch, or full-batch iteration) that kept finite weights */
+  readonly onStep?: (s: StepReport) => void;
+  /**
+   * Snapshot ensembles (cyclic and cosine_restarts schedules): the weights at the end of each of
+   * the last `snapshots` cycles that end by the last epoch, given to `onSnapshot`.
+   */
+  readonly snapshots?: number;
+  readonly onSnapshot?: (s: Snapshot) => void;
   /** threads computing each batch's gradient, data-parallel (default 1; docs/scale-out.md) */
   readonly threads?: number;
   /** where the threads import the module from; needed with `threads` > 1 unless loadModule made it */
@@ -60,6 +69,30 @@ export interface EpochReport {
   readonly seconds: number;
   /** the best validation loss so far (early stopping's reference) */
   readonly best: boolean;
+}
+
+/** One training step, as `onStep` sees it. */
+export interface StepReport {
+  /** 1-based */
+  epoch: number;
+  /** 1-based, counted over the whole run */
+  step: number;
+  /** the mean loss of the step's batch (training mode), at the weights before the update */
+  loss: number;
+  /** the learning rate of the step */
+  lr: number;
+}
+
+/** The weights at the end of a schedule cycle (snapshot ensembles). */
+export interface Snapshot {
+  /** 1-based, 1 … snapshots: the earliest of the saved cycles is 1 */
+  readonly index: number;
+  /** 1-based: the cycle of the schedule that ended */
+  readonly cycle: number;
+  /** the epoch (1-based) and step (1-based, over the run) that ended it */
+  readonly epoch: number;
+  readonly step: number;
+  readonly params: ParamSet;
 }
 
 export interface Checkpoint {
@@ -159,7 +192,8 @@ function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainO
   // the optimizer's and the schedule's own checks of their arguments (β in [0, 1), a step's factor);
   // the optimizer made for no parameters allocates nothing
   asUsage("options.optimizer", () => (isFullBatch(options.optimizer.name) ? createFullBatchOptimizer(options.optimizer, {}) : createOptimizer(options.optimizer, {})));
-  asUsage("options.schedule", () => createSchedule(options.schedule, options.optimizer.args.lr ?? 0.01, options.epochs));
+  asUsage("options.schedule", () => createSchedule(options.schedule, baseLrOf(options.optimizer), options.epochs));
+  if (options.snapshots !== undefined) asUsage("options.snapshots", () => snapshotCycles(options.schedule, options.epochs, options.snapshots!, null));
   if (options.resume !== undefined && options.resume !== null) {
     validateWeights(options.resume, mod, "options.resume");
     checkResume(options.resume, mod, options, "options.resume");
@@ -167,6 +201,29 @@ function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainO
   if ((options.threads ?? 1) > 1 && options.moduleUrl === undefined && loadedFrom(mod) === undefined)
     throw new NncUsageError("options.threads", "the threads import the module themselves: load it with loadModule, or give its file's URL as options.moduleUrl");
 }
+
+/** The rate a schedule starts from: the optimizer's lr, or its default (adam's 0.001, adadelta's 1). */
+function baseLrOf(o: TrainOptions["optimizer"]): number {
+  return o.args.lr ?? OPTIMIZERS[o.name].lr ?? 0.01;
+}
+
+/**
+ * The cycles whose end is saved for a snapshot ensemble: the last `k` of those that end by
+ * `epochs` (cycleAt, schedules.ts, says where a cycle ends). With the steps per epoch known, a
+ * cycle shorter than one step is refused: two cycles would end at the same step.
+ */
+export function snapshotCycles(schedule: TrainOptions["schedule"], epochs: number, k: number, stepsPerEpoch: number | null): { first: number; completed: number } {
+  if (!Number.isInteger(k) || k < 1) throw new Error(`snapshots must be a positive integer, got ${k}`);
+  const name = schedule?.name ?? "constant";
+  if (!isPerStep(schedule)) throw new Error(`snapshots ${k} needs a schedule with cycles to take them at the end of (cyclic or cosine_restarts), and the schedule is ${name}`);
+  const completed = cycleAt(schedule, epochs)!.cycle;
+  if (completed < k) throw new Error(`snapshots ${k} needs ${k} cycles of the schedule to end by epoch ${epochs}, and ${completed} do (${describeCycles(schedule!)}): train longer, shorten the period, or take fewer snapshots`);
+  if (stepsPerEpoch !== null && cycleAt(schedule, 1 / stepsPerEpoch)!.cycle > 0)
+    throw new Error(`snapshots: a cycle of ${describeCycles(schedule!)} is shorter than one step (${stepsPerEpoch} steps per epoch): lengthen the period`);
+  return { first: completed - k, completed };
+}
+
+const describeCycles = (s: NonNullable<TrainOptions["schedule"]>) => `${s.name}(${Object.entries(s.args).map(([a, v]) => `${a} = ${v}`).join(", ")})`;
 
 /** The module's URL for the threads: options.moduleUrl (a URL, or a path) or where loadModule imported it from. */
 function moduleUrlOf(mod: CompiledModule, options: TrainOptions): string {
@@ -222,7 +279,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   // plain SGD runs as the module's sgdStep: the same update, made inside the backward pass for a
   // batch of one, so that no gradient is written and read back (docs/generated-module.md)
   const fusedSgd = optimizer instanceof Sgd ? optimizer : null;
-  const baseLr = options.optimizer.args.lr ?? 0.01;
+  const baseLr = baseLrOf(options.optimizer);
   const lrAt = asUsage("options.schedule", () => createSchedule(options.schedule, baseLr, options.epochs));
 
   const resume = options.resume?.resume;
@@ -241,6 +298,10 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   const order = pool?.order ?? new Uint32Array(trainSet.count);
   const lastGood = copyParams(params);
   const stepsPerEpoch = fullBatch ? 1 : Math.ceil(trainSet.count / batch);
+  const perStep = isPerStep(options.schedule);
+  // snapshot ensembles: the cycle of each step's start; a step whose successor starts a later cycle ends one
+  const snapshots = options.snapshots !== undefined ? asUsage("options.snapshots", () => snapshotCycles(options.schedule, options.epochs, options.snapshots!, stepsPerEpoch)) : null;
+  const cycleOfStep = (global: number) => cycleAt(options.schedule, Math.floor(global / stepsPerEpoch) + (global % stepsPerEpoch) / stepsPerEpoch)!.cycle;
 
   const earlyStop = (epoch: number): TrainResult => {
     for (const [k, v] of Object.entries(best!.params)) params[k]!.set(v);
@@ -252,7 +313,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
 
   for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
     const started = performance.now();
-    const lr = lrAt(epoch);
+    const epochLr = lrAt(epoch);
     const shuffle = mulberry32(options.seed * 1000003 + epoch);
     const epochSeed = options.seed * 7919 + epoch;
     const random = mod.createRandom(epochSeed);
@@ -264,6 +325,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
       order[j] = t;
     }
     for (let step = 0; step < stepsPerEpoch; step++) {
+      const lr = perStep ? lrAt(epoch, step / stepsPerEpoch) : epochLr;
       // lastGood holds the latest weights whose loss and gradient were finite
       copyInto(lastGood, params);
       let loss: number;
@@ -317,6 +379,13 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
           message: `training diverged at ${where}: ${what}; first parameter affected: ${first.replace(/\[.*/, "")} (${first}). Kept the last weights with a finite loss and gradient. Try a smaller learning rate.`,
         };
       }
+      const global = epoch * stepsPerEpoch + step;
+      options.onStep?.({ epoch: epoch + 1, step: global + 1, loss, lr });
+      if (snapshots !== null && options.onSnapshot) {
+        const ended = cycleOfStep(global + 1) > cycleOfStep(global) ? cycleOfStep(global) : -1;
+        if (ended >= snapshots.first && ended < snapshots.completed)
+          options.onSnapshot({ index: ended - snapshots.first + 1, cycle: ended + 1, epoch: epoch + 1, step: global + 1, params: copyParams(params) });
+      }
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
     }
     const trainEval = evaluateOn(0);
@@ -327,7 +396,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
       best = { epoch: epoch + 1, loss: ref, params: copyParams(params) };
       badEpochs = 0;
     } else badEpochs++;
-    const report: EpochReport = { epoch: epoch + 1, lr, train: trainEval, validation: validEval, seconds: (performance.now() - started) / 1000, best: improved };
+    const report: EpochReport = { epoch: epoch + 1, lr: epochLr, train: trainEval, validation: validEval, seconds: (performance.now() - started) / 1000, best: improved };
     history.push(report);
     options.onEpoch?.(report);
     options.onCheckpoint?.({

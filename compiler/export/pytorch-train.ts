@@ -32,6 +32,9 @@ const OPTIMIZER_CODE: Record<OptimizerConfig["name"], (a: Readonly<Record<string
   nesterov: (a) => ({ setup: `torch.optim.SGD(params, lr=${pyNumber(a.lr!)}, momentum=${pyNumber(a.mu!)}, nesterov=True)` }),
   // r ← r + g², θ ← θ − η g / (√r + ε): torch's Adagrad (no lr decay, r₀ = 0) is this rule
   adagrad: (a) => ({ setup: `torch.optim.Adagrad(params, lr=${pyNumber(a.lr!)}, eps=${pyNumber(a.eps!)})` }),
+  // E[g²] ← ρE[g²] + (1−ρ)g², Δθ = √(E[Δθ²] + ε)/√(E[g²] + ε)·g, E[Δθ²] ← ρE[Δθ²] + (1−ρ)Δθ², θ ← θ − ηΔθ:
+  // torch's Adadelta (no weight decay) is this rule
+  adadelta: (a) => ({ setup: `torch.optim.Adadelta(params, lr=${pyNumber(a.lr!)}, rho=${pyNumber(a.rho!)}, eps=${pyNumber(a.eps!)})` }),
   momentum: (a) => ({
     setup: `Momentum(params, lr=${pyNumber(a.lr!)}, gamma=${pyNumber(a.gamma!)})`,
     code: String.raw`class Momentum(torch.optim.Optimizer):
