@@ -17,7 +17,7 @@ import { createFullBatch, createFullBatchOptimizer, isFullBatch } from "./full-b
 import { createOptimizer } from "./optimizers/index.js";
 import { Sgd } from "./optimizers/sgd.js";
 import { createSchedule, cycleAt, isPerStep } from "./schedules.js";
-import { OPTIMIZERS } from "../compiler/semantics/train-block.js";
+import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
 import { createFusedState, fusedStateJson } from "./fused-step.js";
 import type { Dataset, FloatArray, Normalization, OptimizerState, ParamSet } from "./types.js";
 import { asUsage, checkDataset, checkModule, checkTrainOptions, NncUsageError } from "./usage.js";
@@ -218,7 +218,9 @@ export function snapshotCycles(schedule: TrainOptions["schedule"], epochs: numbe
   if (!isPerStep(schedule)) throw new Error(`snapshots ${k} needs a schedule with cycles to take them at the end of (cyclic or cosine_restarts), and the schedule is ${name}`);
   const completed = cycleAt(schedule, epochs)!.cycle;
   if (completed < k) throw new Error(`snapshots ${k} needs ${k} cycles of the schedule to end by epoch ${epochs}, and ${completed} do (${describeCycles(schedule!)}): train longer, shorten the period, or take fewer snapshots`);
-  if (stepsPerEpoch !== null && cycleAt(schedule, 1 / stepsPerEpoch)!.cycle > 0)
+  // the first cycle is the shortest (mult ≥ 1)
+  const period = schedule!.args.period ?? SCHEDULES[schedule!.name].period!;
+  if (stepsPerEpoch !== null && period * stepsPerEpoch < 1 - 1e-9)
     throw new Error(`snapshots: a cycle of ${describeCycles(schedule!)} is shorter than one step (${stepsPerEpoch} steps per epoch): lengthen the period`);
   return { first: completed - k, completed };
 }

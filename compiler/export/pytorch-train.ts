@@ -435,9 +435,29 @@ def normalized(inputs, norm):
     return out
 
 
-def learning_rate(epoch, base):
-    """The schedule's rate for a 0-based epoch (runtime/schedules.ts)."""
+def cycle_at(t):
+    """The cycle (0-based) of a cyclic schedule that time t (epochs) falls in, and the position u in
+    [0, 1) inside it (runtime/schedules.ts, cycleAt)."""
+    period, mult = SCHEDULE["period"], SCHEDULE.get("mult", 1)
+    if mult == 1:
+        q = t / period
+        cycle = math.floor(q + 1e-9)
+        return cycle, min(1.0, max(0.0, q - cycle))
+    cycle = math.floor(math.log1p(t * (mult - 1) / period) / math.log(mult) + 1e-9)
+    start = period * (mult**cycle - 1) / (mult - 1)
+    return cycle, min(1.0, max(0.0, (t - start) / (period * mult**cycle)))
+
+
+def learning_rate(t, base):
+    """The schedule's rate at t = epochs done, with the fraction of the current epoch's steps
+    (runtime/schedules.ts): the cyclic schedules change every step, the others every epoch."""
     name, T = SCHEDULE["name"], EPOCHS
+    if name == "cyclic":
+        lo, hi = SCHEDULE["min_lr"], SCHEDULE["max_lr"]
+        return lo + (hi - lo) * (1 - abs(2 * cycle_at(t)[1] - 1))
+    if name == "cosine_restarts":
+        return 0.5 * base * (1 + math.cos(math.pi * cycle_at(t)[1]))
+    epoch = math.floor(t)
     if name == "step":
         return base * SCHEDULE["factor"] ** (epoch // SCHEDULE["every"])
     if name == "cosine":
@@ -535,7 +555,7 @@ class Objective(torch.nn.Module):
     def forward(self, inputs, targets, count, world):
         return self.model.sample_losses(inputs, targets).sum() * (world / count) + self.model.regularizer()`;
 
-const TRAIN_MINIBATCH = String.raw`def train_epoch(objective, optimizer, data, epoch, rank, world):
+const TRAIN_MINIBATCH = String.raw`def train_epoch(objective, optimizer, scheduler, data, epoch, rank, world):
     """One epoch of mini-batches in nnc's order; returns None, or a message when the gradient
     stops being finite."""
     inputs, targets, count = data
@@ -550,9 +570,10 @@ const TRAIN_MINIBATCH = String.raw`def train_epoch(objective, optimizer, data, e
             return (f"training diverged at epoch {epoch + 1}, step {step + 1}: the gradient is not finite; "
                     "try a smaller learning rate")
         optimizer.step()
+        scheduler.step()
     return None`;
 
-const TRAIN_LBFGS = String.raw`def train_epoch(objective, optimizer, data, epoch, rank, world):
+const TRAIN_LBFGS = String.raw`def train_epoch(objective, optimizer, scheduler, data, epoch, rank, world):
     """One full-batch L-BFGS iteration; every process evaluates its share of the data. As nnc's,
     it minimizes the deterministic objective of inference mode (dropout off): a line search needs
     the same function at every evaluation."""
@@ -572,6 +593,7 @@ const TRAIN_LBFGS = String.raw`def train_epoch(objective, optimizer, data, epoch
         return total
 
     loss = optimizer.step(closure)
+    scheduler.step()
     objective.train()
     if not torch.isfinite(loss):
         return f"training diverged at epoch {epoch + 1}: the loss is {loss.item()}; try a smaller lr"
@@ -593,6 +615,8 @@ const MAIN = String.raw`def main():
     EPOCHS, BATCH, SEED = args.epochs, args.batch, args.seed
     if args.data is None:
         parser.error("the model's train block names no data file: give --data FILE")
+    if args.lr is not None and not args.lr > 0:
+        parser.error(f"--lr must be positive, got {args.lr}")
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -630,6 +654,9 @@ const MAIN = String.raw`def main():
         objective = DistributedDataParallel(objective, find_unused_parameters=FIND_UNUSED)
     torch.manual_seed(SEED * 7919 + rank)  # dropout masks: each process its own
     optimizer = make_optimizer(model.parameters(), args.lr)
+    # the schedule's rate at every step (a step: a mini-batch, or an L-BFGS iteration)
+    steps = 1 if OPTIMIZER["name"] == "lbfgs" else -(-count // BATCH)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate(step / steps, args.lr) / args.lr)
     size = sum(p.numel() for p in model.parameters())
     say(f"model {MODEL_NAME}: {size} parameters; {count} training samples from {args.data}; {world} process(es)")
     say(f"optimizer {OPTIMIZER} · schedule {SCHEDULE['name']} · batch {BATCH} · {EPOCHS} epochs · seed {SEED}")
@@ -638,12 +665,10 @@ const MAIN = String.raw`def main():
     best, bad_epochs, stopped, message, history = None, 0, "completed", None, []
     last_good = [p.detach().clone() for p in model.parameters()]
     for epoch in range(EPOCHS):
-        lr = learning_rate(epoch, args.lr)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        lr = optimizer.param_groups[0]["lr"]
         for keep, p in zip(last_good, model.parameters()):
             keep.copy_(p.detach())
-        message = train_epoch(objective, optimizer, (inputs, targets, count), epoch, rank, world)
+        message = train_epoch(objective, optimizer, scheduler, (inputs, targets, count), epoch, rank, world)
         if message is not None or not all(torch.isfinite(p).all() for p in model.parameters()):
             with torch.no_grad():
                 for keep, p in zip(last_good, model.parameters()):
