@@ -3,14 +3,14 @@
  * a progress bar (only on a terminal), a line per epoch, the initial-loss sanity check of the
  * notes, loss curves as SVG next to the weights, a terminal chart, and the weights file.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import cliProgress from "cli-progress";
 import { once } from "node:events";
 import { availableParallelism } from "node:os";
-import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
+import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named, type OutputFile } from "../compiler/io.js";
 import type { Model, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
-import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
+import { OPTIMIZERS, parseNamedCall, SCHEDULES } from "../compiler/semantics/train-block.js";
 import { applyNormalization, csvHeaderWidth, loadDataset, splitDataset } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
@@ -19,7 +19,7 @@ import { createFullBatchOptimizer, hessianVectorProductOf, isFullBatch } from ".
 import { createOptimizer } from "./optimizers/index.js";
 import { newtonSizeError } from "./optimizers/newton.js";
 import { lossCurvesSvg, terminalChart } from "./plot.js";
-import { train, type EpochReport } from "./train.js";
+import { snapshotCycles, train, type EpochReport, type StepReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
 import { modelIdentity } from "./identity.js";
 import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
@@ -48,6 +48,8 @@ export interface TrainFlags {
   resume?: string;
   normalize?: boolean;
   patience?: number;
+  /** snapshot ensembles: the weights at the end of each of the last K schedule cycles */
+  snapshots?: number;
   /** least seconds between checkpoints (default 5; 0 = after every epoch) */
   checkpointSeconds?: number;
   /** threads computing each batch's gradient (default: defaultThreads, runtime/threads/pool.ts) */
@@ -62,6 +64,10 @@ export interface TrainOutputs {
   readonly weights: string;
   readonly plot: string | null;
   readonly checkpoint: string | null;
+  /** the per-step and per-epoch losses, JSON lines (docs/training.md) */
+  readonly history: string | null;
+  /** snapshot ensembles: the file of snapshot i (1-based) is snapshots[i − 1] */
+  readonly snapshots: readonly string[];
 }
 
 /**
@@ -69,7 +75,7 @@ export interface TrainOutputs {
  * `w.loss.svg`). Weights sent to stdout (`-o -`) or to a device (`-o /dev/null`) have no
  * "beside": then only a checkpoint given with --checkpoint is written, and no loss curves.
  */
-export function trainOutputs(modelFile: string, modelName: string, flags: TrainFlags): TrainOutputs {
+export function trainOutputs(modelFile: string, modelName: string, flags: TrainFlags, snapshots: number | null = null): TrainOutputs {
   if (flags.checkpoint === "-") throw new CliError("nnc: error: --checkpoint -: a checkpoint is a file for --resume to read, not a stream; give a file name");
   // safetensors holds tensors and strings: the optimizer state and history of a checkpoint stay JSON
   for (const [flag, path] of [["--checkpoint", flags.checkpoint], ["--resume", flags.resume]] as const)
@@ -78,17 +84,27 @@ export function trainOutputs(modelFile: string, modelName: string, flags: TrainF
   const weights = flags.output ?? join(dirname(modelFile), `${modelName}.weights.json`);
   const beside = weights !== "-" && !isStream(weights);
   const base = weights.replace(/\.json$/, "").replace(/\.safetensors$/i, "").replace(/\.weights$/, "");
-  return { weights, plot: beside ? `${base}.loss.svg` : null, checkpoint: flags.checkpoint ?? (beside ? `${base}.checkpoint.json` : null) };
+  if (snapshots !== null && !beside) throw new CliError(`nnc: error: snapshots are written beside the weights (<weights>.snap1.json, …), and the weights go to ${weights === "-" ? "stdout" : weights}: give -o FILE`);
+  const ext = weightsFormat(weights) === "safetensors" ? ".safetensors" : ".json";
+  return {
+    weights,
+    plot: beside ? `${base}.loss.svg` : null,
+    checkpoint: flags.checkpoint ?? (beside ? `${base}.checkpoint.json` : null),
+    history: beside ? `${base}.history.jsonl` : null,
+    snapshots: Array.from({ length: snapshots ?? 0 }, (_, i) => `${base}.snap${i + 1}${ext}`),
+  };
 }
 
 /** Validates every file `nnc train` will write, before any data is read (io.ts, checkOutputs). */
 export function checkTrainOutputs(modelFile: string, model: Model, flags: TrainFlags): TrainOutputs {
   const cfg = resolveConfig(modelFile, model.train, flags);
-  const outputs = trainOutputs(modelFile, model.name, flags);
+  const outputs = trainOutputs(modelFile, model.name, flags, cfg.snapshots);
   const written: Named[] = [];
   if (outputs.weights !== "-") written.push({ what: "the weights (-o)", path: outputs.weights });
   if (outputs.checkpoint !== null) written.push({ what: flags.checkpoint !== undefined ? "--checkpoint" : "the checkpoint", path: outputs.checkpoint });
   if (outputs.plot !== null) written.push({ what: "the loss curves", path: outputs.plot });
+  if (outputs.history !== null) written.push({ what: "the loss history", path: outputs.history });
+  outputs.snapshots.forEach((path, i) => written.push({ what: `snapshot ${i + 1}`, path }));
   const read: Named[] = [
     { what: "the model", path: modelFile },
     { what: "the data", path: cfg.data },
@@ -111,6 +127,35 @@ export interface RunConfig {
   readonly seed: number;
   readonly earlyStopping: TrainConfig["earlyStopping"] | null;
   readonly normalize: boolean;
+  readonly snapshots: number | null;
+}
+
+/**
+ * `--optimizer` or `--schedule` over the block's setting: "name" or "name(args)". Every flag
+ * replaces only what it names (docs/training.md, "Flags over the train block"): the same name keeps
+ * all the block's arguments; another name keeps the arguments the block wrote that it also takes
+ * (lr from momentum(lr = 0.1) for sgd), the rest its defaults; the arguments in the flag win.
+ * `kept` lists what came from the block.
+ */
+export function overrideNamed<N extends string>(
+  flag: "--optimizer" | "--schedule",
+  text: string,
+  table: Readonly<Record<N, Readonly<Record<string, number>>>>,
+  block: { readonly name: N; readonly args: Readonly<Record<string, number>> } | undefined,
+  written: readonly string[] | undefined,
+): { name: N; args: Record<string, number>; kept: string[] } {
+  const parsed = parseNamedCall(text, table, flag === "--optimizer" ? "optimizer" : "schedule");
+  if (typeof parsed === "string") throw new CliError(`nnc: error: ${flag} ${text}: ${parsed}`);
+  const defaults = table[parsed.name];
+  const fromBlock: Record<string, number> = {};
+  if (block !== undefined)
+    for (const [k, v] of Object.entries(block.args))
+      if (Object.hasOwn(defaults, k) && !Object.hasOwn(parsed.args, k) && (block.name === parsed.name || (written ?? Object.keys(block.args)).includes(k))) fromBlock[k] = v;
+  const args = { ...defaults, ...fromBlock, ...parsed.args };
+  const missing = Object.keys(args).filter((k) => Number.isNaN(args[k]));
+  if (missing.length > 0) throw new CliError(`nnc: error: ${flag} ${text}: ${parsed.name} needs ${missing.map((k) => `'${k}'`).join(" and ")} (no default): write ${parsed.name}(${Object.keys(defaults).map((k) => `${k} = …`).join(", ")})`);
+  const kept = block !== undefined && block.name !== parsed.name ? Object.keys(fromBlock) : [];
+  return { name: parsed.name, args, kept };
 }
 
 /** The train block, with paths relative to the .nn file, overridden by flags (paths relative to cwd). */
@@ -120,17 +165,16 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
   if (data === undefined) throw new CliError(`nnc: ${modelFile} has no 'data' in its train block: give --data FILE`);
   let optimizer: OptimizerConfig = block.optimizer ?? { name: "sgd", args: { ...OPTIMIZERS.sgd } };
   if (flags.optimizer !== undefined) {
-    if (!Object.hasOwn(OPTIMIZERS, flags.optimizer)) throw new CliError(`nnc: unknown optimizer '${flags.optimizer}': expected ${Object.keys(OPTIMIZERS).join(", ")}`);
-    const name = flags.optimizer as OptimizerConfig["name"];
-    optimizer = { name, args: { ...OPTIMIZERS[name], ...(name === block.optimizer?.name ? block.optimizer.args : {}) } };
+    const { name, args } = overrideNamed("--optimizer", flags.optimizer, OPTIMIZERS, block.optimizer, block.written?.optimizer);
+    optimizer = { name, args };
   }
   if (flags.lr !== undefined && !Object.hasOwn(OPTIMIZERS[optimizer.name], "lr"))
     throw new CliError(`nnc: --lr does not apply to optimizer ${optimizer.name}, which has no learning rate (its step comes from a line search): drop --lr`);
   if (flags.lr !== undefined) optimizer = { name: optimizer.name, args: { ...optimizer.args, lr: flags.lr } };
   let schedule: ScheduleConfig = block.schedule ?? { name: "constant", args: {} };
   if (flags.schedule !== undefined) {
-    if (!Object.hasOwn(SCHEDULES, flags.schedule)) throw new CliError(`nnc: unknown schedule '${flags.schedule}': expected ${Object.keys(SCHEDULES).join(", ")}`);
-    schedule = { name: flags.schedule as ScheduleConfig["name"], args: { ...SCHEDULES[flags.schedule as ScheduleConfig["name"]] } };
+    const { name, args } = overrideNamed("--schedule", flags.schedule, SCHEDULES, block.schedule, block.written?.schedule);
+    schedule = { name, args };
   }
   if (flags.validation !== undefined && flags.split !== undefined)
     throw new CliError(`nnc: error: --validation and --split both choose the validation data: give one of them`);
@@ -148,6 +192,7 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     seed: flags.seed ?? block.seed ?? 1,
     earlyStopping: es,
     normalize: flags.normalize === false ? false : block.normalize !== "none",
+    snapshots: flags.snapshots ?? block.snapshots ?? null,
   };
 }
 
@@ -174,12 +219,37 @@ function describeOptimizer(o: OptimizerConfig): string {
   return `${o.name}(${Object.entries(o.args).map(([k, v]) => `${k} = ${v}`).join(", ")})`;
 }
 
-/** The notes' first sanity check: softmax over C classes starts near log C. */
-function expectedInitialLoss(mod: CompiledModule, data: Dataset): string {
+/** `cosine`, or with arguments `cyclic(min_lr = 0.01, max_lr = 0.1, period = 4)` */
+function describeSchedule(s: ScheduleConfig): string {
+  return Object.keys(s.args).length === 0 ? s.name : describeOptimizer(s as unknown as OptimizerConfig);
+}
+
+/** What a flag kept of the train block, or did not do, said once before training. */
+function overrideNotes(block: TrainConfig, flags: TrainFlags, cfg: RunConfig): string[] {
+  const notes: string[] = [];
+  const kept = (flag: "--optimizer" | "--schedule", text: string | undefined, from: OptimizerConfig | ScheduleConfig | undefined, got: OptimizerConfig | ScheduleConfig) => {
+    if (text === undefined || from === undefined || from.name === got.name) return;
+    const names = flag === "--optimizer" ? overrideNamed(flag, text, OPTIMIZERS, block.optimizer, block.written?.optimizer).kept : overrideNamed(flag, text, SCHEDULES, block.schedule, block.written?.schedule).kept;
+    if (names.length > 0) notes.push(`${flag} ${text} keeps ${names.map((k) => `${k} = ${got.args[k]}`).join(", ")} of the train block's ${describeOptimizer(from as OptimizerConfig)}`);
+  };
+  kept("--optimizer", flags.optimizer, block.optimizer, cfg.optimizer);
+  kept("--schedule", flags.schedule, block.schedule, cfg.schedule);
+  if (cfg.schedule.name === "cyclic" && Object.hasOwn(OPTIMIZERS[cfg.optimizer.name], "lr"))
+    notes.push(`the cyclic schedule sets the rate itself (min_lr ${cfg.schedule.args.min_lr} to max_lr ${cfg.schedule.args.max_lr}): the optimizer's lr${flags.lr !== undefined ? " (--lr)" : ""} is not used`);
+  return notes;
+}
+
+/**
+ * The notes' first sanity check: with regularization off, softmax over C classes starts near log C.
+ * The data term is compared, and the regularizer (weight decay) is reported beside it.
+ */
+function initialLossText(mod: CompiledModule, data: Dataset, loss: number, regularizer: number | null): string {
   const s = scoringFor(mod, data);
-  if (s === null) return "";
-  const c = s.kind === "argmax" ? s.classes : 2;
-  return ` (expected ≈ log ${c} = ${Math.log(c).toFixed(4)} for ${c} classes with near-uniform initial outputs)`;
+  // hinge's ±1 labels have no log C to expect
+  const c = s === null || s.kind === "sign" ? null : s.kind === "argmax" ? s.classes : 2;
+  const expected = c === null ? "" : ` (expected ≈ log ${c} = ${Math.log(c).toFixed(4)} for ${c} classes with near-uniform initial outputs)`;
+  if (regularizer === null || regularizer === 0) return `initial loss ${fmt(loss)}${expected}`;
+  return `initial loss ${fmt(loss)}: data term ${fmt(loss - regularizer)}${expected} + regularization ${fmt(regularizer)}`;
 }
 
 /**
@@ -216,15 +286,23 @@ function checkRunConfig(modelFile: string, cfg: RunConfig, flags: TrainFlags, mo
   });
   check(flags.schedule !== undefined ? "--schedule" : `${modelFile}: train block`, () => {
     checkScheduleConfig(cfg.schedule);
-    asUsage("schedule", () => createSchedule(cfg.schedule, opt.args.lr ?? 0.01, cfg.epochs));
+    asUsage("schedule", () => createSchedule(cfg.schedule, opt.args.lr ?? OPTIMIZERS[opt.name].lr ?? 0.01, cfg.epochs));
   });
+  if (cfg.snapshots !== null) {
+    const k = cfg.snapshots;
+    check(source("snapshots", "snapshots"), () => {
+      checkNumber("", k, "snapshots");
+      asUsage("snapshots", () => snapshotCycles(cfg.schedule, cfg.epochs, k, null));
+    });
+  }
 }
 
-/** `run`, with an NncUsageError (a value the library refuses) as a user error: exit 1, not an internal error. */
-function asCliError<T>(run: () => T): T {
+/** `run`, with an NncUsageError (a value the library refuses) as a user error: exit 1, not an internal error. `cleanup` runs when it throws. */
+function asCliError<T>(run: () => T, cleanup?: () => void): T {
   try {
     return run();
   } catch (e) {
+    cleanup?.();
     if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${e.message}`);
     throw e;
   }
@@ -266,7 +344,11 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
   out(`model ${mod.meta.name}: ${nParams} parameters${f32}; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
-  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
+  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${describeSchedule(cfg.schedule)} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
+  for (const note of overrideNotes(model.train, flags, cfg)) out(`note: ${note}`);
+  if (cfg.earlyStopping && !validation)
+    warn(`nnc: warning: early stopping (patience ${cfg.earlyStopping.patience}) watches the validation loss, and there is no validation data: all ${cfg.epochs} epochs run; give --validation FILE or --split 0.2 (or 'validation'/'split' in the train block)`);
+  if (cfg.snapshots !== null) out(`snapshots: the weights at the end of each of the last ${cfg.snapshots} cycles of ${describeSchedule(cfg.schedule)} → ${outputs.snapshots[0]}${cfg.snapshots > 1 ? ` … ${outputs.snapshots[cfg.snapshots - 1]}` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
   const auto = flags.threads === undefined ? defaultThreads(mod, isFullBatch(cfg.optimizer.name) ? data.count : Math.min(cfg.batch, data.count), availableParallelism(), flags.target) : null;
   const threads = flags.threads ?? auto!.threads;
@@ -293,6 +375,10 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     pending = null;
     checkpointWritten = true;
   };
+  // the loss history: JSON lines streamed to a temporary file, renamed over the path at the end
+  const history = outputs.history !== null ? openHistory(outputs.history, resume?.resume?.epoch ?? 0) : null;
+  const snapshotsWritten: string[] = [];
+  const snapshotsFailed: string[] = [];
   // what reaches train() has been checked above; a value that still fails its checks is the user's
   const result = asCliError(() => train(mod, data, {
     epochs: cfg.epochs,
@@ -305,9 +391,22 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     normalize: cfg.normalize,
     resume,
     threads,
-    onStart: (initial) => {
+    ...(cfg.snapshots !== null ? { snapshots: cfg.snapshots } : {}),
+    onStep: (r: StepReport) => history?.add(JSON.stringify(r)),
+    onSnapshot: (snap) => {
+      const path = outputs.snapshots[snap.index - 1]!;
+      const file = toWeightsFile(mod, snap.params, { normalization: snap.normalization, training: configJson(cfg, mod), metrics: { snapshot: { index: snap.index, cycle: snap.cycle, epoch: snap.epoch, step: snap.step } }, graph });
+      try {
+        saveWeights(path, file, modulePrecision(mod) === "f32" ? "F32" : "F64");
+        snapshotsWritten.push(path);
+      } catch (e) {
+        if (!(e instanceof WriteError)) throw e;
+        snapshotsFailed.push(e.message);
+      }
+    },
+    onStart: (initial, regularizer) => {
       if (!resume) initialLoss = initial.loss;
-      out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : `initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`);
+      out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : initialLossText(mod, data, initial.loss, regularizer));
     },
     onProgress: (epoch, done, total) => {
       if (!bar) return;
@@ -319,6 +418,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
       bar.update(done, { epoch });
     },
     onEpoch: (r: EpochReport) => {
+      const score = (e: EpochReport["train"] | null) => e && { loss: e.loss, accuracy: e.accuracy, rmse: e.rmse };
+      history?.add(JSON.stringify({ epoch: r.epoch, lr: r.lr, train: score(r.train), validation: score(r.validation), seconds: r.seconds, best: r.best }));
       if (bar && barEpoch !== -1) {
         bar.stop();
         barEpoch = -1;
@@ -346,9 +447,13 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
         checkpointWarned = true;
       }
     },
-  }));
+  }), () => history?.abort());
   if (bar && barEpoch !== -1) bar.stop();
   if (result.message) out(result.message);
+  // a resumed run took the earlier snapshots before the checkpoint
+  const taken = resume ? countWritten(outputs.snapshots) : snapshotsWritten.length + snapshotsFailed.length;
+  if (cfg.snapshots !== null && taken < cfg.snapshots)
+    warn(`nnc: warning: ${taken} of the ${cfg.snapshots} snapshots were taken: training stopped (${result.stopped === "diverged" ? "diverged" : "early stopping"}) before the last cycles ended`);
 
   const last = result.history[result.history.length - 1];
   const finalTrain = evaluate(mod, result.params, result.normalization ? applyNormalization(data, result.normalization) : data);
@@ -385,10 +490,54 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const plot = outputs.plot;
   if (plot !== null) attempt(`loss curves → ${plot}`, () => (writeFileAtomic(plot, lossCurvesSvg(`${mod.meta.name}: loss by epoch`, series)), true));
   attempt(`checkpoint → ${outputs.checkpoint}`, () => (writeCheckpoint(), checkpointWritten));
+  if (history !== null) attempt(`loss history → ${outputs.history}`, () => (history.commit(), true));
+  if (snapshotsWritten.length > 0) written.push(`snapshots → ${snapshotsWritten.length === 1 ? snapshotsWritten[0] : `${snapshotsWritten[0]} … ${snapshotsWritten[snapshotsWritten.length - 1]}`}`);
+  failed.push(...snapshotsFailed);
   if (written.length > 0) out(written.join("   "));
   for (const f of failed) warn(`nnc: error NN9002: ${f}`);
   if (result.history.length > 1 && result.stopped !== "diverged") out(terminalChart(series));
   return result.stopped === "diverged" || failed.length > 0 ? 1 : 0;
+}
+
+/** The snapshot files that exist (a resumed run took the earlier ones). */
+function countWritten(paths: readonly string[]): number {
+  return paths.filter((p) => existsSync(p)).length;
+}
+
+/**
+ * The loss history (`<weights>.history.jsonl`, docs/training.md): one JSON object a line, written
+ * to a temporary file as training goes (never held whole in memory) and renamed over the path by
+ * `commit`. A resumed run starts with the lines of the epochs its checkpoint had done.
+ */
+function openHistory(path: string, resumedEpoch: number): { add(line: string): void; commit(): void; abort(): void } {
+  let kept = "";
+  if (resumedEpoch > 0 && existsSync(path)) {
+    try {
+      for (const line of readFileSync(path, "utf8").split("\n")) {
+        const epoch = /^\{"epoch":(\d+)/.exec(line)?.[1];
+        if (epoch !== undefined && Number(epoch) <= resumedEpoch) kept += line + "\n";
+      }
+    } catch {
+      kept = ""; // unreadable: the resumed run's history starts at the checkpoint
+    }
+  }
+  const file: OutputFile = openOutput(path);
+  let chunk = kept;
+  const flush = () => {
+    file.write(chunk);
+    chunk = "";
+  };
+  return {
+    add(line) {
+      chunk += line + "\n";
+      if (chunk.length >= CHUNK) flush();
+    },
+    commit() {
+      flush();
+      file.commit();
+    },
+    abort: () => file.abort(),
+  };
 }
 
 function configJson(cfg: RunConfig, mod: CompiledModule): Record<string, unknown> {

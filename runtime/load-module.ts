@@ -46,6 +46,8 @@ export interface CompiledModule {
   /** the state of a fused optimizer step: `lr` may change between steps (a schedule sets it) */
   createOptimizerState(optimizer: { name: OptimizerConfig["name"] } & Record<string, number | string>): ModuleOptimizerState;
   /** one step of the state's optimizer on `count` samples, in training mode; grad holds the gradient afterwards */
+  /** the loss's parameter-only terms (weight decay); absent from modules an earlier nnc emitted */
+  regularizer?(params: Record<string, FloatArray>): number;
   optimizerStep(params: Record<string, FloatArray>, state: ModuleOptimizerState, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, grad: Record<string, FloatArray>, random?: () => number): number;
 }
 

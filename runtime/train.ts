@@ -42,8 +42,11 @@ export interface TrainOptions {
   /** a checkpoint to continue from */
   readonly resume?: WeightsFile | null;
   readonly onEpoch?: (report: EpochReport) => void;
-  /** called once before the first step with the loss at the initial weights */
-  readonly onStart?: (initial: Evaluation) => void;
+  /**
+   * called once before the first step with the loss at the initial weights, and the part of it
+   * the loss's parameter-only terms (weight decay) make (null: the module does not say)
+   */
+  readonly onStart?: (initial: Evaluation, regularizer: number | null) => void;
   /** progress inside an epoch: batches done of total */
   readonly onProgress?: (epoch: number, done: number, total: number) => void;
   /** called after every step (mini-batch, or full-batch iteration) that kept finite weights */
@@ -93,6 +96,8 @@ export interface Snapshot {
   readonly epoch: number;
   readonly step: number;
   readonly params: ParamSet;
+  /** the input normalization the weights go with, as in the result */
+  readonly normalization: Normalization | null;
 }
 
 export interface Checkpoint {
@@ -271,7 +276,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   const visible = () => (pool ? copyParams(params) : params);
   const evaluateOn = (set: 0 | 1) => (pool ? pool.evaluate(params, set, scoring) : evaluate(mod, params, set === 0 ? trainSet : validSet!, scoring));
   const initial = evaluateOn(0);
-  options.onStart?.(initial);
+  options.onStart?.(initial, mod.regularizer ? mod.regularizer(params) : null);
 
   // lbfgs, newton, newton_cg: one iteration per epoch on the whole training set (with threads, the
   // objective's gradient sharded; newton's Hessian-vector products on this thread)
@@ -386,7 +391,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
       if (snapshots !== null && options.onSnapshot) {
         const ended = cycleOfStep(global + 1) > cycleOfStep(global) ? cycleOfStep(global) : -1;
         if (ended >= snapshots.first && ended < snapshots.completed)
-          options.onSnapshot({ index: ended - snapshots.first + 1, cycle: ended + 1, epoch: epoch + 1, step: global + 1, params: copyParams(params) });
+          options.onSnapshot({ index: ended - snapshots.first + 1, cycle: ended + 1, epoch: epoch + 1, step: global + 1, params: copyParams(params), normalization });
       }
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
     }

@@ -48,6 +48,8 @@ export const NUMBER_RULES = {
   samples: { integer: true, min: 1, max: 10_000 },
   tolerance: { integer: false, min: 0, above: true, max: Number.MAX_VALUE },
   history: { integer: true, min: 1, max: 1000 },
+  // each snapshot is a weights file
+  snapshots: { integer: true, min: 1, max: 1000 },
   // each thread holds a gradient and an instance of the module (docs/scale-out.md)
   threads: { integer: true, min: 1, max: 64 },
 } as const satisfies Record<string, NumberRule>;
@@ -211,5 +213,6 @@ export function checkTrainOptions(options: unknown): void {
   const url = options.moduleUrl;
   if (url !== undefined && typeof url !== "string" && !(url instanceof URL)) throw new NncUsageError("options.moduleUrl", `expected the URL or path of the compiled module (a string or URL), got ${shown(url)}`);
   if (options.normalize !== undefined && typeof options.normalize !== "boolean") throw new NncUsageError("options.normalize", `expected true or false, got ${shown(options.normalize)}`);
-  for (const key of ["onCheckpoint", "onEpoch", "onStart", "onProgress"]) optionalFunction(options, key);
+  if (options.snapshots !== undefined) checkNumber("options.snapshots", options.snapshots, "snapshots");
+  for (const key of ["onCheckpoint", "onEpoch", "onStart", "onProgress", "onStep", "onSnapshot"]) optionalFunction(options, key);
 }
