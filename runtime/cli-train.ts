@@ -133,9 +133,9 @@ export interface RunConfig {
 /**
  * `--optimizer` or `--schedule` over the block's setting: "name" or "name(args)". Every flag
  * replaces only what it names (docs/training.md, "Flags over the train block"): the same name keeps
- * all the block's arguments; another name keeps the arguments the block wrote that it also takes
- * (lr from momentum(lr = 0.1) for sgd), the rest its defaults; the arguments in the flag win.
- * `kept` lists what came from the block.
+ * all the block's arguments; another name keeps the arguments the block wrote that mean the same
+ * there (`carries`: lr from momentum(lr = 0.1) for sgd), the rest its defaults; the arguments in
+ * the flag win. `kept` lists what came from the block.
  */
 export function overrideNamed<N extends string>(
   flag: "--optimizer" | "--schedule",
@@ -143,6 +143,7 @@ export function overrideNamed<N extends string>(
   table: Readonly<Record<N, Readonly<Record<string, number>>>>,
   block: { readonly name: N; readonly args: Readonly<Record<string, number>> } | undefined,
   written: readonly string[] | undefined,
+  carries: (from: N, to: N, key: string) => boolean = () => true,
 ): { name: N; args: Record<string, number>; kept: string[] } {
   const parsed = parseNamedCall(text, table, flag === "--optimizer" ? "optimizer" : "schedule");
   if (typeof parsed === "string") throw new CliError(`nnc: error: ${flag} ${text}: ${parsed}`);
@@ -150,7 +151,7 @@ export function overrideNamed<N extends string>(
   const fromBlock: Record<string, number> = {};
   if (block !== undefined)
     for (const [k, v] of Object.entries(block.args))
-      if (Object.hasOwn(defaults, k) && !Object.hasOwn(parsed.args, k) && (block.name === parsed.name || (written ?? Object.keys(block.args)).includes(k))) fromBlock[k] = v;
+      if (Object.hasOwn(defaults, k) && !Object.hasOwn(parsed.args, k) && (block.name === parsed.name || ((written ?? Object.keys(block.args)).includes(k) && carries(block.name, parsed.name, k)))) fromBlock[k] = v;
   const args = { ...defaults, ...fromBlock, ...parsed.args };
   const missing = Object.keys(args).filter((k) => Number.isNaN(args[k]));
   if (missing.length > 0) throw new CliError(`nnc: error: ${flag} ${text}: ${parsed.name} needs ${missing.map((k) => `'${k}'`).join(" and ")} (no default): write ${parsed.name}(${Object.keys(defaults).map((k) => `${k} = …`).join(", ")})`);
@@ -159,13 +160,23 @@ export function overrideNamed<N extends string>(
 }
 
 /** The train block, with paths relative to the .nn file, overridden by flags (paths relative to cwd). */
+/**
+ * The optimizers whose lr is a learning rate, θ moving by lr times a direction: a written lr carries
+ * from one to another. adadelta's lr only scales its own step size (default 1), and L-BFGS's is its
+ * line search's first trial step (default 1): an lr for adam would cripple either. Their other
+ * arguments (eps inside or outside a root, γ of a momentum or of a square average) differ too.
+ */
+const LEARNING_RATE_OPTIMIZERS: readonly OptimizerConfig["name"][] = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
+const carriesOptimizerArg = (from: OptimizerConfig["name"], to: OptimizerConfig["name"], key: string) =>
+  key === "lr" && LEARNING_RATE_OPTIMIZERS.includes(from) && LEARNING_RATE_OPTIMIZERS.includes(to);
+
 export function resolveConfig(modelFile: string, block: TrainConfig, flags: TrainFlags): RunConfig {
   const rel = (p: string) => (isAbsolute(p) ? p : join(dirname(modelFile), p));
   const data = flags.data ?? (block.data !== undefined ? rel(block.data) : undefined);
   if (data === undefined) throw new CliError(`nnc: ${modelFile} has no 'data' in its train block: give --data FILE`);
   let optimizer: OptimizerConfig = block.optimizer ?? { name: "sgd", args: { ...OPTIMIZERS.sgd } };
   if (flags.optimizer !== undefined) {
-    const { name, args } = overrideNamed("--optimizer", flags.optimizer, OPTIMIZERS, block.optimizer, block.written?.optimizer);
+    const { name, args } = overrideNamed("--optimizer", flags.optimizer, OPTIMIZERS, block.optimizer, block.written?.optimizer, carriesOptimizerArg);
     optimizer = { name, args };
   }
   if (flags.lr !== undefined && !Object.hasOwn(OPTIMIZERS[optimizer.name], "lr"))
@@ -229,7 +240,7 @@ function overrideNotes(block: TrainConfig, flags: TrainFlags, cfg: RunConfig): s
   const notes: string[] = [];
   const kept = (flag: "--optimizer" | "--schedule", text: string | undefined, from: OptimizerConfig | ScheduleConfig | undefined, got: OptimizerConfig | ScheduleConfig) => {
     if (text === undefined || from === undefined || from.name === got.name) return;
-    const names = flag === "--optimizer" ? overrideNamed(flag, text, OPTIMIZERS, block.optimizer, block.written?.optimizer).kept : overrideNamed(flag, text, SCHEDULES, block.schedule, block.written?.schedule).kept;
+    const names = flag === "--optimizer" ? overrideNamed(flag, text, OPTIMIZERS, block.optimizer, block.written?.optimizer, carriesOptimizerArg).kept : overrideNamed(flag, text, SCHEDULES, block.schedule, block.written?.schedule).kept;
     if (names.length > 0) notes.push(`${flag} ${text} keeps ${names.map((k) => `${k} = ${got.args[k]}`).join(", ")} of the train block's ${describeOptimizer(from as OptimizerConfig)}`);
   };
   kept("--optimizer", flags.optimizer, block.optimizer, cfg.optimizer);

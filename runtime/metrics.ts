@@ -12,6 +12,18 @@ export interface Evaluation {
   readonly confusion: number[][] | null;
   /** regression (one output shaped like the one target): root-mean-square error; else null */
   readonly rmse: number | null;
+  /** every output value is finite (weights can have a finite loss and still predict ±Infinity, e.g. hinge's max(0, 1 − t·y) at y = +∞) */
+  readonly outputsFinite?: boolean;
+}
+
+function allFinite(outputs: Record<string, FloatArray>): boolean {
+  for (const o of Object.values(outputs)) {
+    // a sum of finite values is finite unless it overflows, which is as unusable
+    let sum = 0;
+    for (let i = 0; i < o.length; i++) sum += o[i]!;
+    if (!Number.isFinite(sum)) return false;
+  }
+  return true;
 }
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -80,7 +92,8 @@ export function evaluate(mod: CompiledModule, params: ParamSet, data: Dataset, s
 
 /** The evaluation of outputs evaluateBatch wrote for `data` (in the module's array type), with its loss. */
 export function scoreOutputs(mod: CompiledModule, data: Dataset, loss: number, outputs: Record<string, FloatArray>, scoring: Scoring): Evaluation {
-  if (scoring === null) return { loss, accuracy: null, confusion: null, rmse: rmse(mod, outputs, data) };
+  const outputsFinite = allFinite(outputs);
+  if (scoring === null) return { loss, accuracy: null, confusion: null, rmse: rmse(mod, outputs, data), outputsFinite };
   const out = outputs[scoring.output]!;
   const t = data.targets[scoring.target]!;
   const classes = scoring.kind === "argmax" ? scoring.classes : 2;
@@ -94,7 +107,7 @@ export function scoreOutputs(mod: CompiledModule, data: Dataset, loss: number, o
     confusion[actual]![predicted]! += 1;
     if (actual === predicted) correct++;
   }
-  return { loss, accuracy: data.count > 0 ? correct / data.count : NaN, confusion, rmse: null };
+  return { loss, accuracy: data.count > 0 ? correct / data.count : NaN, confusion, rmse: null, outputsFinite };
 }
 
 function rmse(mod: CompiledModule, outputs: Record<string, FloatArray>, data: Dataset): number | null {

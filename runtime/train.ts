@@ -304,6 +304,17 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   const batcher = pool ? null : new Batcher(mod, trainSet, batch);
   const order = pool?.order ?? new Uint32Array(trainSet.count);
   const lastGood = copyParams(params);
+  // the latest weights whose whole training set evaluated to a finite loss and finite outputs:
+  // the end of the last good epoch (or the start). A batch's finite loss does not make weights
+  // usable: hinge's loss is 0 at an output of +Infinity.
+  const safe = copyParams(params);
+  let safeEpoch = firstEpoch;
+  const usable = (e: Evaluation) => Number.isFinite(e.loss) && e.outputsFinite !== false;
+  const diverged = (message: string): TrainResult => ({ params: visible(), normalization, initial, history, stopped: "diverged", bestEpoch: null, message });
+  const fallBack = () => {
+    copyInto(params, safe);
+    return safeEpoch === 0 ? "the initial weights" : `the weights of epoch ${safeEpoch}`;
+  };
   const stepsPerEpoch = fullBatch ? 1 : Math.ceil(trainSet.count / batch);
   const perStep = isPerStep(options.schedule);
   // snapshot ensembles: the cycle of each step's start; a step whose successor starts a later cycle ends one
@@ -376,15 +387,10 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
         const where = `epoch ${epoch + 1}, step ${step + 1} (${epoch * stepsPerEpoch + step + 1} in all)`;
         const what = bad === "loss" ? `the loss is ${loss}` : `${bad} became ${bad.includes("[") ? "non-finite" : ""}`;
         const first = bad === "loss" ? (firstNonFinite(grad) ?? firstLarge(grad)) : bad;
-        return {
-          params: visible(),
-          normalization,
-          initial,
-          history,
-          stopped: "diverged",
-          bestEpoch: null,
-          message: `training diverged at ${where}: ${what}; first parameter affected: ${first.replace(/\[.*/, "")} (${first}). Kept the last weights with a finite loss and gradient. Try a smaller learning rate.`,
-        };
+        // the step's weights had a finite loss on its batch; on the whole training set they may not
+        const check = evaluateOn(0);
+        const kept = usable(check) ? "the last weights with a finite loss and gradient" : `${fallBack()}: the weights before the step have ${Number.isFinite(check.loss) ? "non-finite outputs" : `a training loss of ${check.loss}`}`;
+        return diverged(`training diverged at ${where}: ${what}; first parameter affected: ${first.replace(/\[.*/, "")} (${first}). Kept ${kept}. Try a smaller learning rate.`);
       }
       const global = epoch * stepsPerEpoch + step;
       options.onStep?.({ epoch: epoch + 1, step: global + 1, loss, lr });
@@ -396,6 +402,12 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
     }
     const trainEval = evaluateOn(0);
+    if (!usable(trainEval)) {
+      const what = Number.isFinite(trainEval.loss) ? "the predictions on the training set are not finite" : `the training loss is ${trainEval.loss}`;
+      return diverged(`training diverged in epoch ${epoch + 1}: at its end ${what}; kept ${fallBack()}. Try a smaller learning rate.`);
+    }
+    copyInto(safe, params);
+    safeEpoch = epoch + 1;
     const validEval = validSet ? evaluateOn(1) : null;
     const ref = validEval?.loss ?? trainEval.loss;
     const improved = best === null || ref < best.loss - (options.earlyStopping?.minDelta ?? 0);
