@@ -404,7 +404,9 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
     const trainEval = evaluateOn(0);
     if (!usable(trainEval)) {
       const what = Number.isFinite(trainEval.loss) ? "the predictions on the training set are not finite" : `the training loss is ${trainEval.loss}`;
-      return diverged(`training diverged in epoch ${epoch + 1}: at its end ${what}; kept ${fallBack()}. Try a smaller learning rate.`);
+      const first = firstNonFinite(params) ?? firstLarge(params);
+      const where = `epoch ${epoch + 1}, step ${stepsPerEpoch} (${(epoch + 1) * stepsPerEpoch} in all)`;
+      return diverged(`training diverged at ${where}: after it ${what}; first parameter affected: ${first.replace(/\[.*/, "")} (${first}, the largest in magnitude). Kept ${fallBack()}. Try a smaller learning rate.`);
     }
     copyInto(safe, params);
     safeEpoch = epoch + 1;

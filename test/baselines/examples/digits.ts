@@ -1473,6 +1473,11 @@ export function evaluateBatch(
   return lossTotal[0] / count + regularizerLoss(params);
 }
 
+/** The parameter-only terms of the loss (weight decay), which every loss above adds once: the initial-loss check reports them apart from the data term. */
+export function regularizer(params: Params): number {
+  return regularizerLoss(params);
+}
+
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
   lossTotal[0] = 0;

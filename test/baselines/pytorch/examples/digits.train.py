@@ -311,7 +311,8 @@ def learning_rate(t, base):
 
 
 def scoring(targets):
-    """argmax for one one-hot target, threshold 0.5 for one 0/1 scalar, else None (loss only)."""
+    """argmax for one one-hot target, threshold 0.5 for one 0/1 scalar, the sign for one -1/+1
+    scalar (hinge's labels), else None (loss only): runtime/metrics.ts."""
     if len(TARGETS) != 1 or len(OUTPUTS) != 1:
         return None
     (tname, tshape), = TARGETS.items()
@@ -319,6 +320,8 @@ def scoring(targets):
     if numel(tshape) != numel(oshape):
         return None
     t = targets[tname].reshape(len(targets[tname]), -1)
+    if numel(tshape) == 1 and len(t) > 0 and bool(((t == -1) | (t == 1)).all()):
+        return ("sign", tname, oname)
     if not bool(((t == 0) | (t == 1)).all()):
         return None
     if numel(tshape) >= 2:
@@ -349,7 +352,8 @@ def evaluate(model, inputs, targets, rank=0, world=1, chunk=4096):
             if kind == "argmax":
                 sums[1] += (out.argmax(1) == want.argmax(1)).sum()
             else:
-                sums[1] += ((out[:, 0] > 0.5) == (want[:, 0] > 0.5)).sum()
+                cut = 0 if kind == "sign" else 0.5
+                sums[1] += ((out[:, 0] > cut) == (want[:, 0] > cut)).sum()
     if world > 1:
         dist.all_reduce(sums)
     model.train(was_training)
