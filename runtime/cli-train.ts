@@ -3,7 +3,7 @@
  * a progress bar (only on a terminal), a line per epoch, the initial-loss sanity check of the
  * notes, loss curves as SVG next to the weights, a terminal chart, and the weights file.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import cliProgress from "cli-progress";
 import { once } from "node:events";
@@ -385,9 +385,10 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     saveWeights(outputs.checkpoint, pending);
     pending = null;
     checkpointWritten = true;
+    history?.sync();
   };
   // the loss history: JSON lines streamed to a temporary file, renamed over the path at the end
-  const history = outputs.history !== null ? openHistory(outputs.history, resume?.resume?.epoch ?? 0) : null;
+  const history = outputs.history !== null ? openHistory(outputs.history, resume?.resume ?? null, (s) => out(`note: ${s}`)) : null;
   const snapshotsWritten: string[] = [];
   const snapshotsFailed: string[] = [];
   // what reaches train() has been checked above; a value that still fails its checks is the user's
@@ -429,8 +430,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
       bar.update(done, { epoch });
     },
     onEpoch: (r: EpochReport) => {
-      const score = (e: EpochReport["train"] | null) => e && { loss: e.loss, accuracy: e.accuracy, rmse: e.rmse };
-      history?.add(JSON.stringify({ epoch: r.epoch, lr: r.lr, train: score(r.train), validation: score(r.validation), seconds: r.seconds, best: r.best }));
+      history?.add(epochHistoryLine(r));
       if (bar && barEpoch !== -1) {
         bar.stop();
         barEpoch = -1;
@@ -515,25 +515,43 @@ function countWritten(paths: readonly string[]): number {
   return paths.filter((p) => existsSync(p)).length;
 }
 
+/** The loss history file, written as training goes; `sync` makes what it holds so far visible. */
+interface History {
+  add(line: string): void;
+  /** after a checkpoint is written: the file then holds the lines up to the checkpoint's epoch */
+  sync(): void;
+  commit(): void;
+  abort(): void;
+}
+
 /**
  * The loss history (`<weights>.history.jsonl`, docs/training.md): one JSON object a line, written
  * to a temporary file as training goes (never held whole in memory) and renamed over the path by
- * `commit`. A resumed run starts with the lines of the epochs its checkpoint had done.
+ * `commit`, and by `sync` whenever a checkpoint is written, so that a killed run leaves the
+ * history of its checkpoint. A resumed run starts from those lines when the file's epoch lines
+ * are the checkpoint's (the same losses), else from the checkpoint's epochs alone (`note`).
  */
-function openHistory(path: string, resumedEpoch: number): { add(line: string): void; commit(): void; abort(): void } {
-  let kept = "";
-  if (resumedEpoch > 0 && existsSync(path)) {
+function openHistory(path: string, checkpoint: WeightsFile["resume"] | null, note: (s: string) => void): History {
+  let chunk = "";
+  if (checkpoint) {
+    const done = checkpoint.epoch;
+    const reports = checkpoint.history as EpochReport[];
+    let kept: string[] = [];
     try {
-      for (const line of readFileSync(path, "utf8").split("\n")) {
-        const epoch = /^\{"epoch":(\d+)/.exec(line)?.[1];
-        if (epoch !== undefined && Number(epoch) <= resumedEpoch) kept += line + "\n";
-      }
+      if (existsSync(path)) kept = readFileSync(path, "utf8").split("\n").filter((line) => Number(/^\{"epoch":(\d+)/.exec(line)?.[1] ?? Infinity) <= done);
     } catch {
-      kept = ""; // unreadable: the resumed run's history starts at the checkpoint
+      kept = []; // unreadable: rebuilt from the checkpoint below
     }
+    // the file's epoch lines must be this checkpoint's run: the same training losses
+    const epochs = kept.filter((l) => l.includes('"train":')).map((l) => JSON.parse(l) as { train: { loss: number | null } });
+    const same = epochs.length === reports.length && epochs.every((e, i) => e.train.loss === (Number.isFinite(reports[i]!.train.loss) ? reports[i]!.train.loss : null));
+    if (!same) {
+      kept = reports.map(epochHistoryLine);
+      note(`${path} does not hold the steps before the checkpoint: the resumed history starts with its ${reports.length} epoch lines`);
+    }
+    chunk = kept.map((l) => l + "\n").join("");
   }
-  const file: OutputFile = openOutput(path);
-  let chunk = kept;
+  let file: OutputFile = openOutput(path);
   const flush = () => {
     file.write(chunk);
     chunk = "";
@@ -543,12 +561,31 @@ function openHistory(path: string, resumedEpoch: number): { add(line: string): v
       chunk += line + "\n";
       if (chunk.length >= CHUNK) flush();
     },
+    sync() {
+      flush();
+      file.commit();
+      // the next temporary file starts as a copy of what was committed, in pieces
+      file = openOutput(path);
+      const fd = openSync(path, "r");
+      try {
+        const piece = Buffer.alloc(1 << 20);
+        for (let n; (n = readSync(fd, piece, 0, piece.length, null)) > 0; ) file.write(piece.subarray(0, n));
+      } finally {
+        closeSync(fd);
+      }
+    },
     commit() {
       flush();
       file.commit();
     },
     abort: () => file.abort(),
   };
+}
+
+/** A history line of an epoch (docs/training.md, "The loss history"). */
+function epochHistoryLine(r: EpochReport): string {
+  const score = (e: EpochReport["train"] | null) => e && { loss: e.loss, accuracy: e.accuracy, rmse: e.rmse };
+  return JSON.stringify({ epoch: r.epoch, lr: r.lr, train: score(r.train), validation: score(r.validation), seconds: r.seconds, best: r.best });
 }
 
 function configJson(cfg: RunConfig, mod: CompiledModule): Record<string, unknown> {

@@ -95,6 +95,17 @@ describe("what nnc train writes and says", () => {
     expect(epochs[0].validation).toBeNull();
   });
 
+  it("a resumed run's history is the uninterrupted run's (the file is brought up to date with every checkpoint)", () => {
+    const cyclic = ["--schedule", "cyclic(min_lr = 0.01, max_lr = 0.2, period = 2)", "--checkpoint-seconds", "0"];
+    expect(runCli(["train", "iris-m.nn", ...cyclic, "-o", "straight.json"], dir).status).toBe(0);
+    expect(runCli(["train", "iris-m.nn", ...cyclic, "--epochs", "2", "-o", "part.json"], dir).status).toBe(0);
+    const resumed = runCli(["train", "iris-m.nn", ...cyclic, "-o", "part.json", "--resume", "part.checkpoint.json"], dir);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const lines = (file: string) => readFileSync(join(dir, file), "utf8").trim().split("\n").map((l) => ({ ...JSON.parse(l), seconds: 0 }));
+    expect(lines("part.history.jsonl")).toEqual(lines("straight.history.jsonl"));
+    expect(lines("part.history.jsonl")).toHaveLength(24);
+  });
+
   it("snapshots 2 under cyclic(period = 2) for 4 epochs: the ends of cycles 1 and 2, the last one the final weights", () => {
     const r = runCli(["train", "iris-m.nn", "--schedule", "cyclic(min_lr = 0.01, max_lr = 0.2, period = 2)", "--snapshots", "2", "-o", "s.json", "--checkpoint-seconds", "0"], dir);
     expect(r.status, r.stderr).toBe(0);
