@@ -316,6 +316,8 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
     return safeEpoch === 0 ? "the initial weights" : `the weights of epoch ${safeEpoch}`;
   };
   const stepsPerEpoch = fullBatch ? 1 : Math.ceil(trainSet.count / batch);
+  // the full-batch objective is the training set's loss in inference mode, as evaluated
+  let fullBatchLoss = initial.loss;
   const perStep = isPerStep(options.schedule);
   // snapshot ensembles: the cycle of each step's start; a step whose successor starts a later cycle ends one
   const snapshots = options.snapshots !== undefined ? asUsage("options.snapshots", () => snapshotCycles(options.schedule, options.epochs, options.snapshots!, stepsPerEpoch)) : null;
@@ -349,8 +351,12 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
       let loss: number;
       let bad: string | null;
       let count = trainSet.count;
+      // the loss at the weights before the step, for onStep (a full-batch iteration returns the one after)
+      let before = NaN;
       if (fullBatch) {
+        before = fullBatchLoss;
         loss = fullBatch.iterate(params);
+        fullBatchLoss = loss;
         bad = !Number.isFinite(loss) ? "loss" : firstNonFinite(params);
       } else {
         const start = step * batch;
@@ -393,7 +399,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
         return diverged(`training diverged at ${where}: ${what}; first parameter affected: ${first.replace(/\[.*/, "")} (${first}). Kept ${kept}. Try a smaller learning rate.`);
       }
       const global = epoch * stepsPerEpoch + step;
-      options.onStep?.({ epoch: epoch + 1, step: global + 1, loss, lr });
+      options.onStep?.({ epoch: epoch + 1, step: global + 1, loss: fullBatch ? before : loss, lr });
       if (snapshots !== null && options.onSnapshot) {
         const ended = cycleOfStep(global + 1) > cycleOfStep(global) ? cycleOfStep(global) : -1;
         if (ended >= snapshots.first && ended < snapshots.completed)

@@ -138,3 +138,16 @@ describe("the module's regularizer", () => {
     expect(mod.regularizer!(p)).toBeCloseTo(0.01 * sumsq, 14);
   });
 });
+
+describe("onStep with a full-batch optimizer", () => {
+  it("one step an epoch, its loss the objective before the iteration: the previous epoch's training loss", async () => {
+    const { mod, data } = await iris();
+    const steps: StepReport[] = [];
+    const r = train(mod, data, { epochs: 3, batch: 10, optimizer: { name: "lbfgs", args: {} }, seed: 1, onStep: (s) => steps.push(s) });
+    expect(steps.map((s) => s.step)).toEqual([1, 2, 3]);
+    expect(steps[0]!.loss).toBe(r.initial.loss);
+    expect(steps[1]!.loss).toBeCloseTo(r.history[0]!.train.loss, 12);
+    expect(steps[2]!.loss).toBeCloseTo(r.history[1]!.train.loss, 12);
+    expect(steps[2]!.loss).toBeLessThan(steps[0]!.loss);
+  });
+});
