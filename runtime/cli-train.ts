@@ -18,7 +18,7 @@ import { forModule, modulePrecision } from "./precision.js";
 import { createFullBatchOptimizer, hessianVectorProductOf, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
 import { newtonSizeError } from "./optimizers/newton.js";
-import { lossCurvesSvg, terminalChart } from "./plot.js";
+import { terminalChart, trainingPlotSvg } from "./plot.js";
 import { snapshotCycles, train, type EpochReport, type StepReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
 import { modelIdentity } from "./identity.js";
@@ -56,6 +56,8 @@ export interface TrainFlags {
   threads?: number;
   /** the module's code target (the CLI's choice): the default threads depend on it */
   target?: Target;
+  /** the loss plot's loss axis logarithmic */
+  logScale?: boolean;
 }
 
 /** The files `nnc train` writes; null: not written. */
@@ -208,7 +210,7 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
 }
 
 /** The data file in the module's layout, its targets checked against the losses' domains. */
-function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false): Dataset {
+export function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false): Dataset {
   if (!existsSync(file)) throw new CliError(`nnc: error NN9001: cannot read '${file}': ENOENT`);
   try {
     return loadDataset(file, { inputs: mod.meta.inputs, targets: inputsOnly ? {} : mod.meta.targets, targetDomains });
@@ -380,6 +382,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   let pending: WeightsFile | null = null;
   let checkpointWritten = false;
   let checkpointWarned = false;
+  // the per-step losses for the plot (a number and two small integers a step)
+  const steps: StepReport[] = [];
   const writeCheckpoint = () => {
     if (pending === null || outputs.checkpoint === null) return;
     saveWeights(outputs.checkpoint, pending);
@@ -404,7 +408,10 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     resume,
     threads,
     ...(cfg.snapshots !== null ? { snapshots: cfg.snapshots } : {}),
-    onStep: (r: StepReport) => history?.add(JSON.stringify(r)),
+    onStep: (r: StepReport) => {
+      steps.push(r);
+      history?.add(JSON.stringify(r));
+    },
     onSnapshot: (snap) => {
       const path = outputs.snapshots[snap.index - 1]!;
       const file = toWeightsFile(mod, snap.params, { normalization: snap.normalization, training: configJson(cfg, mod), metrics: { snapshot: { index: snap.index, cycle: snap.cycle, epoch: snap.epoch, step: snap.step } }, graph });
@@ -499,7 +506,15 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     written.push("weights → stdout");
   } else attempt(`weights → ${outputs.weights}`, () => (saveWeights(outputs.weights, weights, modulePrecision(mod) === "f32" ? "F32" : "F64"), true));
   const plot = outputs.plot;
-  if (plot !== null) attempt(`loss curves → ${plot}`, () => (writeFileAtomic(plot, lossCurvesSvg(`${mod.meta.name}: loss by epoch`, series)), true));
+  const plotted = () =>
+    trainingPlotSvg({
+      title: `${mod.meta.name}: loss`,
+      epochs: result.history.map((h) => ({ epoch: h.epoch, train: h.train.loss, validation: h.validation?.loss ?? null })),
+      steps,
+      restoredEpoch: result.stopped === "early-stopping" || (result.stopped === "completed" && cfg.earlyStopping && validation) ? result.bestEpoch : null,
+      logScale: flags.logScale === true,
+    });
+  if (plot !== null) attempt(`loss curves → ${plot}`, () => (writeFileAtomic(plot, plotted()), true));
   attempt(`checkpoint → ${outputs.checkpoint}`, () => (writeCheckpoint(), checkpointWritten));
   if (history !== null) attempt(`loss history → ${outputs.history}`, () => (history.commit(), true));
   if (snapshotsWritten.length > 0) written.push(`snapshots → ${snapshotsWritten.length === 1 ? snapshotsWritten[0] : `${snapshotsWritten[0]} … ${snapshotsWritten[snapshotsWritten.length - 1]}`}`);
