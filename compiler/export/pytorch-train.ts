@@ -152,7 +152,10 @@ function wrapString(text: string, indent: string): string {
 
 /** What train.py cannot do for this train block (printed by nnc export as a warning), or null. */
 export function trainPyLimitation(config: RunConfig): string | null {
-  return OPTIMIZER_CODE[config.optimizer.name](config.optimizer.args).missing ?? null;
+  const missing = OPTIMIZER_CODE[config.optimizer.name](config.optimizer.args).missing;
+  if (missing !== undefined) return missing;
+  if (config.snapshots !== null) return `train.py does not save snapshot ensembles (snapshots ${config.snapshots}): it trains with the schedule and writes the final weights; nnc train writes the snapshots`;
+  return null;
 }
 
 /** train.py for a checked model and its resolved train block. */

@@ -153,7 +153,7 @@ describe("what nnc train writes and says", () => {
   });
 
   it("says full batch for the full-batch optimizers, whatever the block's batch", () => {
-    for (const opt of ["newton_cg(iterations = 5)"]) {
+    for (const opt of ["lbfgs", "newton_cg(iterations = 5)"]) {
       const r = runCli(["train", "iris-m.nn", "--optimizer", opt, "--epochs", "2", "-o", "fb.json"], dir);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/ · full batch · 2 epochs/);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { check } from "../../compiler/pipeline.js";
 import { parseNamedCall, OPTIMIZERS, SCHEDULES } from "../../compiler/semantics/train-block.js";
-import { CliError, resolveConfig, type TrainFlags } from "../../runtime/cli-train.js";
+import { CliError, resolveConfig, trainOutputs, type TrainFlags } from "../../runtime/cli-train.js";
 
 function run(block: string, flags: TrainFlags) {
   const source = `input x\ntarget t\nparam w\nloss (w * x - t)^2\ntrain { data "d.csv"; ${block} }\n`;
@@ -71,6 +71,13 @@ describe("--schedule over the block's schedule", () => {
     expect(refused("", { schedule: "cyclic(0.01, 0.1)" })).toMatch(/cyclic needs 'period' \(no default\): write cyclic\(min_lr = …, max_lr = …, period = …\)/);
     expect(refused("", { schedule: "cosine_restarts" })).toMatch(/cosine_restarts needs 'period'/);
     expect(refused("", { schedule: "warm" })).toMatch(/unknown schedule 'warm': expected constant, step, cosine, linear, inverse_sqrt, cyclic, cosine_restarts/);
+  });
+
+  it("snapshot files sit beside the weights, in the weights' format", () => {
+    expect(trainOutputs("dir/m.nn", "m", {}, 2).snapshots).toEqual(["dir/m.snap1.json", "dir/m.snap2.json"]);
+    expect(trainOutputs("m.nn", "m", { output: "run/w.safetensors" }, 3).snapshots).toEqual(["run/w.snap1.safetensors", "run/w.snap2.safetensors", "run/w.snap3.safetensors"]);
+    expect(trainOutputs("m.nn", "m", { output: "w.json" }, null).snapshots).toEqual([]);
+    expect(trainOutputs("m.nn", "m", { output: "w.json" }, null).history).toBe("w.history.jsonl");
   });
 
   it("--snapshots replaces the block's snapshots", () => {
