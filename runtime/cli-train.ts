@@ -228,13 +228,13 @@ function evalText(label: string, e: Evaluation | null): string {
   return `${label} loss ${fmt(e.loss)}${e.accuracy !== null ? `  acc ${pct(e.accuracy).padStart(6)}` : ""}${e.rmse !== null ? `  rmse ${fmt(e.rmse)}` : ""}`;
 }
 
-function describeOptimizer(o: OptimizerConfig): string {
+function describeOptimizer(o: { readonly name: string; readonly args: Readonly<Record<string, number>> }): string {
   return `${o.name}(${Object.entries(o.args).map(([k, v]) => `${k} = ${v}`).join(", ")})`;
 }
 
 /** `cosine`, or with arguments `cyclic(min_lr = 0.01, max_lr = 0.1, period = 4)` */
 function describeSchedule(s: ScheduleConfig): string {
-  return Object.keys(s.args).length === 0 ? s.name : describeOptimizer(s as unknown as OptimizerConfig);
+  return Object.keys(s.args).length === 0 ? s.name : describeOptimizer(s);
 }
 
 /** What a flag kept of the train block, or did not do, said once before training. */
@@ -243,7 +243,7 @@ function overrideNotes(block: TrainConfig, flags: TrainFlags, cfg: RunConfig): s
   const kept = (flag: "--optimizer" | "--schedule", text: string | undefined, from: OptimizerConfig | ScheduleConfig | undefined, got: OptimizerConfig | ScheduleConfig) => {
     if (text === undefined || from === undefined || from.name === got.name) return;
     const names = flag === "--optimizer" ? overrideNamed(flag, text, OPTIMIZERS, block.optimizer, block.written?.optimizer, carriesOptimizerArg).kept : overrideNamed(flag, text, SCHEDULES, block.schedule, block.written?.schedule).kept;
-    if (names.length > 0) notes.push(`${flag} ${text} keeps ${names.map((k) => `${k} = ${got.args[k]}`).join(", ")} of the train block's ${describeOptimizer(from as OptimizerConfig)}`);
+    if (names.length > 0) notes.push(`${flag} ${text} keeps ${names.map((k) => `${k} = ${got.args[k]}`).join(", ")} of the train block's ${describeOptimizer(from)}`);
   };
   kept("--optimizer", flags.optimizer, block.optimizer, cfg.optimizer);
   kept("--schedule", flags.schedule, block.schedule, cfg.schedule);
