@@ -400,8 +400,9 @@ export function program(): Command {
       .option("--epochs <n>", "epochs", ruled("epochs"))
       .option("--batch <n>", "mini-batch size", ruled("batch"))
       .option("--lr <rate>", "learning rate", ruled("lr"))
-      .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton or newton_cg")
-      .option("--schedule <name>", "constant, step, cosine, linear or inverse_sqrt")
+      .option("--optimizer <name(args)>", "sgd, momentum, nesterov, adagrad, rmsprop, adam, adadelta, lbfgs, newton or newton_cg, with arguments if you like: \"adam(lr = 0.01)\"; arguments not given keep the train block's (docs/training.md)")
+      .option("--schedule <name(args)>", "constant, step, cosine, linear, inverse_sqrt, cyclic(min_lr, max_lr, period) or cosine_restarts(period, mult = 1), e.g. \"cosine_restarts(period = 5)\"")
+      .option("--snapshots <k>", "snapshot ensemble: save the weights at the end of each of the last k cycles of a cyclic or cosine_restarts schedule (<weights>.snap1.json, …)", ruled("snapshots"))
       .option("--seed <n>", "seed for initialization, shuffling and dropout", ruled("seed"))
       .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", ruled("patience"))
       .option("--normalize <method>", "zscore, none, pca(k), whiten or zca, fitted on the training data (docs/data.md)")
@@ -422,7 +423,8 @@ export function program(): Command {
       file,
       o,
       (model) => {
-        const optimizer = o.optimizer ?? model.train.optimizer?.name ?? "sgd";
+        // "adam(lr = 0.01)": the name (runtime/cli-train.ts checks the rest)
+        const optimizer = o.optimizer?.replace(/\(.*$/s, "").trim() ?? model.train.optimizer?.name ?? "sgd";
         return { batch: (FULL_BATCH_OPTIMIZERS as readonly string[]).includes(optimizer) ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
       },
       say,

@@ -72,7 +72,7 @@ const PUBLIC = [
   "lossTrain", "gradientTrain", "lossBatchTrain", "gradientBatchTrain",
   "samplePredict", "sampleLoss", "sampleGradient", "regularizerLoss", "regularizerGradient",
   "sampleLossTrain", "sampleGradientTrain", "samplePredictTrain", "predictTrain", "predictBatchTrain", "fillNormal", "fillUniform", "scaleAll", "zeroAll", "predictions", "lossTotal",
-  "sgdStep", "sampleSgdStep", "sgdApply", "evaluateBatch", "sampleEvaluate",
+  "sgdStep", "sampleSgdStep", "sgdApply", "evaluateBatch", "sampleEvaluate", "regularizer",
   "hessianVectorProduct", "hessianVectorProductBatch", "sampleHessianVector", "regularizerHessianVector",
   ...OPTIMIZER_STEP_NAMES,
   ...WASM_NAMES,
@@ -399,6 +399,11 @@ export function evaluateBatch(${this.sig(`params: Params, inputs: BatchInputs, t
   lossTotal[0] = 0;
   ${this.each("sampleEvaluate", [...ins(true), ...tgs(true)], m.outputs.map((o) => `outputs[${literal(o.name)}]`))}
   return lossTotal[0] / count${reg(false)};
+}
+
+/** The parameter-only terms of the loss (weight decay), which every loss above adds once: ${this.hasRegularizer ? "the initial-loss check reports them apart from the data term" : "this loss has none"}. */
+export function regularizer(${this.sig("params: Params")})${this.sp.type("number")} {
+  ${this.hasRegularizer ? "return regularizerLoss(params);" : "void params;\n  return 0;"}
 }
 
 /** The loss of one sample. */
