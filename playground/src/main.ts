@@ -1,0 +1,291 @@
+/**
+ * The playground page: the editor (CodeMirror 6, .nn highlighting, the compiler's diagnostics as
+ * lint), the emitted module and `nnc explain` beside it, training in a worker with a live loss
+ * chart, a pad to draw a digit for a trained digits model, and downloads. The compiler runs in
+ * compiler-worker.ts, training in train-worker.ts; this thread only draws.
+ */
+import { javascript } from "@codemirror/lang-javascript";
+import { EditorState, type Extension } from "@codemirror/state";
+import { EditorView } from "@codemirror/view";
+import { linter, lintGutter, type Diagnostic as LintDiagnostic } from "@codemirror/lint";
+import { basicSetup } from "codemirror";
+import type { CompiledModule } from "../../runtime/load-module.js";
+import type { Normalization } from "../../runtime/types.js";
+import { toWeightsFile } from "../../runtime/weights.js";
+import { LossChart } from "./chart.js";
+import { DigitPad, drawPixels, GRID } from "./digit-pad.js";
+import { nnLanguage } from "./nn-language.js";
+import type { Compiled, CompileRequest, CompileResponse, PageDiagnostic, TrainMessage, TrainRequest } from "./protocol.js";
+
+interface Examples {
+  readonly models: readonly { readonly file: string; readonly source: string }[];
+  readonly data: Readonly<Record<string, string>>;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = (text: string) => ($("status").textContent = text);
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)} %`);
+const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
+
+// ── the compiler worker: one request at a time per kind; a newer request makes older answers stale
+const compiler = new Worker(new URL("./compiler.js", import.meta.url), { type: "module" });
+let requestId = 0;
+const waiting = new Map<number, (r: CompileResponse) => void>();
+compiler.onmessage = (e: MessageEvent<CompileResponse>) => {
+  waiting.get(e.data.id)?.(e.data);
+  waiting.delete(e.data.id);
+};
+function ask(kind: CompileRequest["kind"], source: string): Promise<CompileResponse> {
+  const id = ++requestId;
+  return new Promise((resolve) => {
+    waiting.set(id, resolve);
+    compiler.postMessage({ id, kind, source, file: fileName } satisfies CompileRequest);
+  });
+}
+
+let fileName = "xor.nn";
+let examples: Examples = { models: [], data: {} };
+let compiled: Compiled | null = null;
+let compiledSource: string | null = null;
+
+// ── the views
+const readOnly = (parent: HTMLElement, extra: Extension[]) =>
+  new EditorView({ parent, state: EditorState.create({ doc: "", extensions: [basicSetup, EditorState.readOnly.of(true), EditorView.editable.of(false), ...extra] }) });
+const moduleView = readOnly($("module"), [javascript({ typescript: true })]);
+const explainView = readOnly($("explain"), [EditorView.lineWrapping]);
+const setText = (view: EditorView, text: string) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+
+function showDiagnostics(list: readonly PageDiagnostic[]): void {
+  const ul = $("diagnostics");
+  ul.replaceChildren(
+    ...list.map((d) => {
+      const li = document.createElement("li");
+      li.className = d.severity;
+      li.dataset.line = String(d.line);
+      li.textContent = `${fileName}${d.placed ? `:${d.line}:${d.col}` : ""}: ${d.severity} ${d.code}: ${d.message}`;
+      return li;
+    }),
+  );
+}
+
+/** The editor's lint: the front end's diagnostics (milliseconds), then a full compile of the same text. */
+const nnLint = linter(
+  async (view) => {
+    const source = view.state.doc.toString();
+    const r = await ask("check", source);
+    if (view.state.doc.toString() !== source) return [];
+    showDiagnostics(r.diagnostics);
+    scheduleCompile(source, r.diagnostics.some((d) => d.severity === "error"));
+    return r.diagnostics.map((d): LintDiagnostic => ({ from: Math.min(d.from, source.length), to: Math.min(d.to, source.length), severity: d.severity, message: `${d.code}: ${d.message}`, source: "nnc" }));
+  },
+  { delay: 250 },
+);
+
+const editor = new EditorView({
+  parent: $("editor"),
+  state: EditorState.create({ doc: "", extensions: [basicSetup, nnLanguage, nnLint, lintGutter()] }),
+});
+
+async function scheduleCompile(source: string, hasErrors: boolean): Promise<void> {
+  if (hasErrors) {
+    setBusy("compile", false);
+    status(`${fileName}: fix the errors to see the module`);
+    return;
+  }
+  if (source === compiledSource) return;
+  setBusy("compile", true);
+  status(`compiling ${fileName}…`);
+  const r = await ask("compile", source);
+  if (editor.state.doc.toString() !== source) return; // a newer edit compiles next
+  setBusy("compile", false);
+  if (r.kind !== "compile") return;
+  if (r.failure) {
+    status(r.failure);
+    console.warn(r.failure);
+    return;
+  }
+  if (r.compiled === null) return;
+  compiled = r.compiled;
+  compiledSource = source;
+  setText(moduleView, compiled.ts);
+  setText(explainView, compiled.explain);
+  $("module-title").textContent = `${stem()}.ts — the emitted module (${compiled.ts.split("\n").length - 1} lines)`;
+  $<HTMLButtonElement>("download-module").disabled = false;
+  $<HTMLButtonElement>("train").disabled = compiled.config === null;
+  status(compiled.config === null ? `${fileName}: compiled; it has no train block data to train on` : `${fileName}: compiled`);
+  document.body.dataset.compiled = String(requestId);
+}
+
+const busy = new Set<string>();
+function setBusy(what: string, on: boolean): void {
+  if (on) busy.add(what);
+  else busy.delete(what);
+  document.body.dataset.busy = [...busy].join(" ");
+}
+
+const stem = () => fileName.replace(/\.nn$/, "");
+
+function load(file: string): void {
+  const model = examples.models.find((m) => m.file === file);
+  if (!model) return;
+  fileName = file;
+  compiledSource = null;
+  compiled = null;
+  $<HTMLButtonElement>("download-module").disabled = true;
+  $<HTMLButtonElement>("train").disabled = true;
+  editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: model.source } });
+}
+
+function download(name: string, text: string, type: string): void {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+// ── training
+const chart = new LossChart($("chart"));
+let trainer: Worker | null = null;
+interface Trained {
+  readonly compiled: Compiled;
+  readonly mod: CompiledModule;
+  readonly params: Record<string, Float64Array>;
+  readonly normalization: Normalization | null;
+  readonly weightsJson: string;
+}
+let trained: Trained | null = null;
+
+function stopTraining(note: string | null): void {
+  trainer?.terminate();
+  trainer = null;
+  setBusy("train", false);
+  $<HTMLButtonElement>("train").disabled = compiled === null || compiled.config === null;
+  $<HTMLButtonElement>("stop").disabled = true;
+  if (note !== null) $("train-message").textContent = note;
+}
+
+function startTraining(): void {
+  if (compiled === null || compiled.config === null) return;
+  stopTraining(null);
+  const run = compiled;
+  chart.reset();
+  $("train-message").textContent = "";
+  $("epoch").textContent = "–";
+  $("train-acc").textContent = "–";
+  $("valid-acc").textContent = "–";
+  $("avg-loss").textContent = "–";
+  setBusy("train", true);
+  $<HTMLButtonElement>("train").disabled = true;
+  $<HTMLButtonElement>("stop").disabled = false;
+  const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  trainer = w;
+  w.onerror = (e) => stopTraining(`the training worker failed: ${e.message}`);
+  w.onmessage = async (e: MessageEvent<TrainMessage>) => {
+    if (w !== trainer) return;
+    const m = e.data;
+    if (m.kind === "start") {
+      $("train-message").textContent = `${m.trainCount} training samples${m.validationCount ? `, ${m.validationCount} for validation` : ""}; ${m.stepsPerEpoch} steps per epoch; initial loss ${fmt(m.initial.loss)}`;
+    } else if (m.kind === "steps") {
+      chart.addSteps(m.losses);
+      $("avg-loss").textContent = fmt(chart.average!);
+    } else if (m.kind === "epoch") {
+      $("epoch").textContent = `${m.epoch} / ${m.epochs}`;
+      $("train-acc").textContent = pct(m.train.accuracy);
+      $("valid-acc").textContent = pct(m.validation?.accuracy);
+      if (m.validation) chart.addValidation(m.validation.loss);
+    } else if (m.kind === "error") {
+      stopTraining(m.message);
+    } else {
+      const metrics = m.metrics as { train: { accuracy: number | null; loss: number }; validation: { accuracy: number | null; loss: number } | null };
+      $("train-acc").textContent = pct(metrics.train.accuracy);
+      $("valid-acc").textContent = pct(metrics.validation?.accuracy);
+      $("final").textContent = `final: train loss ${fmt(metrics.train.loss)}, accuracy ${pct(metrics.train.accuracy)}${metrics.validation ? `; validation loss ${fmt(metrics.validation.loss)}, accuracy ${pct(metrics.validation.accuracy)}` : ""}`;
+      await finished(run, m);
+      stopTraining(m.message ?? `done: ${m.stopped}`);
+    }
+  };
+  w.postMessage({ js: run.js, config: run.config!, targetDomains: run.targetDomains, files: examples.data } satisfies TrainRequest);
+}
+
+/** The weights file `nnc train` writes (runtime/weights.ts, toWeightsFile), and the module for the pad. */
+async function finished(run: Compiled, m: Extract<TrainMessage, { kind: "done" }>): Promise<void> {
+  const url = URL.createObjectURL(new Blob([run.js], { type: "text/javascript" }));
+  const mod = (await import(/* @vite-ignore */ url)) as CompiledModule;
+  URL.revokeObjectURL(url);
+  const params = Object.fromEntries(Object.entries(m.params).map(([k, v]) => [k, Float64Array.from(v)]));
+  const weights = toWeightsFile(mod, params, { normalization: m.normalization, training: { ...run.config, precision: "f64" }, metrics: m.metrics, graph: run.graph });
+  trained = { compiled: run, mod, params, normalization: m.normalization, weightsJson: JSON.stringify(weights) + "\n" };
+  $<HTMLButtonElement>("download-weights").disabled = false;
+  $("pad-model").textContent = padInput(mod) ? `model ${mod.meta.name}, trained here` : `model ${mod.meta.name} does not take 64 pixels: train digits.nn to use the pad`;
+  classify();
+}
+
+// ── the digit pad
+/** The input and output the pad uses: one input of 64 values, the first vector output. */
+function padInput(mod: CompiledModule): { input: string; output: string } | null {
+  const inputs = Object.entries(mod.meta.inputs);
+  const output = Object.entries(mod.meta.outputs).find(([, s]) => s.length === 1 && s[0]! > 1);
+  if (inputs.length !== 1 || inputs[0]![1].reduce((a, b) => a * b, 1) !== GRID * GRID || !output) return null;
+  return { input: inputs[0]![0], output: output[0] };
+}
+
+const pad = new DigitPad($("pad"), () => classify());
+function classify(): void {
+  const pixels = pad.pixels();
+  drawPixels($("pad-preview"), pixels);
+  $("pad-preview").dataset.pixels = Array.from(pixels).join(",");
+  const ul = $("probabilities");
+  const io = trained && padInput(trained.mod);
+  if (!trained || !io || pixels.every((v) => v === 0)) {
+    ul.replaceChildren();
+    return;
+  }
+  const x = Float64Array.from(pixels);
+  const norm = trained.normalization;
+  if (norm) {
+    const mean = norm.mean[io.input]!;
+    const std = norm.std[io.input]!;
+    for (let i = 0; i < x.length; i++) x[i] = (x[i]! - mean[i]!) / std[i]!;
+  }
+  const y = trained.mod.predict(trained.params, { [io.input]: x })[io.output] as Float64Array;
+  const p = Array.from(y);
+  const top = p.indexOf(Math.max(...p));
+  ul.replaceChildren(
+    ...p.map((v, k) => {
+      const li = document.createElement("li");
+      li.dataset.class = String(k);
+      li.dataset.p = String(v);
+      if (k === top) li.className = "top";
+      li.innerHTML = `<span class="k">${k}</span><span class="bar" style="width:${(100 * v).toFixed(1)}%"></span><span class="v">${(100 * v).toFixed(1)} %</span>`;
+      return li;
+    }),
+  );
+  $("pad-answer").textContent = `${top}`;
+}
+
+// ── wiring
+$("train").addEventListener("click", startTraining);
+$("stop").addEventListener("click", () => stopTraining("stopped"));
+$("download-module").addEventListener("click", () => compiled && download(`${stem()}.ts`, compiled.ts, "text/typescript"));
+$("download-weights").addEventListener("click", () => trained && download(`${trained.compiled.name}.weights.json`, trained.weightsJson, "application/json"));
+$("pad-clear").addEventListener("click", () => {
+  pad.clear();
+  $("pad-answer").textContent = "";
+  classify();
+});
+$<HTMLSelectElement>("example").addEventListener("change", (e) => load((e.target as HTMLSelectElement).value));
+
+examples = (await (await fetch(new URL("./examples.json", import.meta.url))).json()) as Examples;
+$("example").replaceChildren(
+  ...examples.models.map((m) => {
+    const o = document.createElement("option");
+    o.value = o.textContent = m.file;
+    return o;
+  }),
+);
+const first = new URLSearchParams(location.search).get("example") ?? "xor.nn";
+$<HTMLSelectElement>("example").value = first;
+load(first);
+classify();
+document.body.dataset.ready = "true";
