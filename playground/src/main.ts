@@ -92,7 +92,10 @@ async function scheduleCompile(source: string, hasErrors: boolean): Promise<void
     status(`${fileName}: fix the errors to see the module`);
     return;
   }
-  if (source === compiledSource) return;
+  if (source === compiledSource) {
+    status(`${fileName}: compiled`);
+    return;
+  }
   setBusy("compile", true);
   status(`compiling ${fileName}…`);
   const r = await ask("compile", source);
@@ -170,6 +173,7 @@ function startTraining(): void {
   stopTraining(null);
   const run = compiled;
   chart.reset();
+  $("chart").dataset.steps = "0";
   $("train-message").textContent = "";
   $("epoch").textContent = "–";
   $("train-acc").textContent = "–";
@@ -188,6 +192,7 @@ function startTraining(): void {
       $("train-message").textContent = `${m.trainCount} training samples${m.validationCount ? `, ${m.validationCount} for validation` : ""}; ${m.stepsPerEpoch} steps per epoch; initial loss ${fmt(m.initial.loss)}`;
     } else if (m.kind === "steps") {
       chart.addSteps(m.losses);
+      $("chart").dataset.steps = String(chart.count);
       $("avg-loss").textContent = fmt(chart.average!);
     } else if (m.kind === "epoch") {
       $("epoch").textContent = `${m.epoch} / ${m.epochs}`;

@@ -6,8 +6,9 @@
  */
 import * as estree from "prettier/plugins/estree";
 import * as typescript from "prettier/plugins/typescript";
+import type { Options, Plugin } from "prettier";
 import * as standalone from "prettier/standalone";
 
-export function format(source: string, options: standalone.Options): Promise<string> {
-  return standalone.format(source, { ...options, plugins: [typescript, estree] });
+export function format(source: string, options: Options): Promise<string> {
+  return standalone.format(source, { ...options, plugins: [typescript, estree as Plugin] }); // estree.d.ts declares no exports
 }
