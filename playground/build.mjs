@@ -91,9 +91,9 @@ function examples() {
     .filter((f) => f.endsWith(".nn"))
     .sort()
     .map((file) => ({ file, source: readFileSync(join(dir, file), "utf8") }));
-  // the data the playground can train on: small CSV files (MNIST's 11 MB are not shipped to a page)
+  // the data the playground can train on: the small CSV files (MNIST's 11 MB are not shipped to a page)
   const data = {};
-  for (const name of ["xor.csv", "iris.csv", "digits-train.csv", "digits-test.csv"]) data[`data/${name}`] = readFileSync(join(dir, "data", name), "utf8");
+  for (const name of ["xor.csv", "iris.csv", "iris-petals.csv", "digits-train.csv", "digits-test.csv", "breast_cancer.csv"]) data[`data/${name}`] = readFileSync(join(dir, "data", name), "utf8");
   return { models, data };
 }
 

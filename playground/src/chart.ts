@@ -56,6 +56,19 @@ export class LossChart {
     });
   }
 
+  private legend(g: CanvasRenderingContext2D, x: number, y: number): void {
+    const items: [string, (x: number, y: number) => void][] = [
+      ["loss of each step", (x, y) => ((g.strokeStyle = "rgba(31, 119, 180, 0.35)"), g.beginPath(), g.moveTo(x, y), g.lineTo(x + 18, y), g.stroke())],
+      [`moving average (${WINDOW} steps)`, (x, y) => ((g.strokeStyle = "#1f4e79"), (g.lineWidth = 1.6), g.beginPath(), g.moveTo(x, y), g.lineTo(x + 18, y), g.stroke(), (g.lineWidth = 1))],
+    ];
+    if (this.validation.length > 0) items.push(["validation, per epoch", (x, y) => ((g.fillStyle = "#d62728"), g.beginPath(), g.arc(x + 9, y, 2.2, 0, 2 * Math.PI), g.fill())]);
+    items.forEach(([text, mark], i) => {
+      mark(x, y + 14 * i);
+      g.fillStyle = "#444";
+      g.fillText(text, x + 24, y + 14 * i + 4);
+    });
+  }
+
   private draw(): void {
     const c = this.canvas;
     const dpr = window.devicePixelRatio || 1;
@@ -128,6 +141,7 @@ export class LossChart {
     }
     g.stroke();
     g.lineWidth = 1;
+    this.legend(g, w - pad.right - 190, pad.top + 4);
     g.fillStyle = "#d62728";
     for (const v of this.validation) {
       if (!Number.isFinite(v.loss)) continue;

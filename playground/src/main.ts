@@ -25,6 +25,9 @@ interface Examples {
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = (text: string) => ($("status").textContent = text);
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)} %`);
+/** accuracy for a classifier, rmse for a regression (runtime/metrics.ts scores one or the other) */
+const score = (e: { accuracy: number | null; rmse: number | null } | null | undefined, named = false) =>
+  e?.accuracy != null ? `${named ? "accuracy " : ""}${pct(e.accuracy)}` : e?.rmse != null ? `rmse ${fmt(e.rmse)}` : "–";
 const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
 
 // ── the compiler worker: one request at a time per kind; a newer request makes older answers stale
@@ -196,16 +199,17 @@ function startTraining(): void {
       $("avg-loss").textContent = fmt(chart.average!);
     } else if (m.kind === "epoch") {
       $("epoch").textContent = `${m.epoch} / ${m.epochs}`;
-      $("train-acc").textContent = pct(m.train.accuracy);
-      $("valid-acc").textContent = pct(m.validation?.accuracy);
+      $("train-acc").textContent = score(m.train);
+      $("valid-acc").textContent = score(m.validation);
       if (m.validation) chart.addValidation(m.validation.loss);
     } else if (m.kind === "error") {
       stopTraining(m.message);
     } else {
-      const metrics = m.metrics as { train: { accuracy: number | null; loss: number }; validation: { accuracy: number | null; loss: number } | null };
-      $("train-acc").textContent = pct(metrics.train.accuracy);
-      $("valid-acc").textContent = pct(metrics.validation?.accuracy);
-      $("final").textContent = `final: train loss ${fmt(metrics.train.loss)}, accuracy ${pct(metrics.train.accuracy)}${metrics.validation ? `; validation loss ${fmt(metrics.validation.loss)}, accuracy ${pct(metrics.validation.accuracy)}` : ""}`;
+      type Scored = { accuracy: number | null; rmse: number | null; loss: number };
+      const metrics = m.metrics as { train: Scored; validation: Scored | null };
+      $("train-acc").textContent = score(metrics.train);
+      $("valid-acc").textContent = score(metrics.validation);
+      $("final").textContent = `final: train loss ${fmt(metrics.train.loss)}, ${score(metrics.train, true)}${metrics.validation ? `; validation loss ${fmt(metrics.validation.loss)}, ${score(metrics.validation, true)}` : ""}`;
       await finished(run, m);
       stopTraining(m.message ?? `done: ${m.stopped}`);
     }

@@ -54,6 +54,7 @@ async function run(req: TrainRequest): Promise<void> {
     validation = parts.validation;
   }
   const losses: number[] = [];
+  let stepped = false;
   let sent = performance.now();
   const flush = () => {
     if (losses.length > 0) post({ kind: "steps", losses: losses.splice(0) });
@@ -72,9 +73,14 @@ async function run(req: TrainRequest): Promise<void> {
     onStart: (initial) => post({ kind: "start", initial, trainCount: data.count, validationCount: validation?.count ?? 0, stepsPerEpoch }),
     // about 20 messages a second, whatever the speed of the steps
     onProgress: () => {
+      stepped ||= losses.length > 0;
       if (performance.now() - sent > 50) flush();
     },
     onEpoch: (r) => {
+      // full-batch optimizers (lbfgs, newton, newton_cg) take one step per epoch through the
+      // module's batch functions: their step's loss is the epoch's
+      if (losses.length === 0 && !stepped) losses.push(r.train.loss);
+      stepped = false;
       flush();
       post({ kind: "epoch", epoch: r.epoch, epochs: cfg.epochs, train: r.train, validation: r.validation });
     },
