@@ -185,6 +185,7 @@ function startTraining(): void {
   setBusy("train", true);
   $<HTMLButtonElement>("train").disabled = true;
   $<HTMLButtonElement>("stop").disabled = false;
+  const started = performance.now();
   const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   trainer = w;
   w.onerror = (e) => stopTraining(`the training worker failed: ${e.message}`);
@@ -211,7 +212,8 @@ function startTraining(): void {
       $("valid-acc").textContent = score(metrics.validation);
       $("final").textContent = `final: train loss ${fmt(metrics.train.loss)}, ${score(metrics.train, true)}${metrics.validation ? `; validation loss ${fmt(metrics.validation.loss)}, ${score(metrics.validation, true)}` : ""}`;
       await finished(run, m);
-      stopTraining(m.message ?? `done: ${m.stopped}`);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      stopTraining(`${m.message ?? `done: ${m.stopped}`} (${seconds} s)`);
     }
   };
   w.postMessage({ js: run.js, config: run.config!, targetDomains: run.targetDomains, files: examples.data } satisfies TrainRequest);
