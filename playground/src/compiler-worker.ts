@@ -79,7 +79,8 @@ self.onmessage = async (e: MessageEvent<CompileRequest>) => {
     response = await answer(e.data);
   } catch (err) {
     // an internal error of nnc: shown in the page as such, never swallowed
-    response = { id: e.data.id, kind: "compile", diagnostics: [], compiled: null, failure: `internal error: ${(err as Error).stack ?? err}` };
+    const failure = `nnc: internal error (a bug in nnc, not in the model): ${(err as Error).stack ?? err}`;
+    response = e.data.kind === "check" ? { id: e.data.id, kind: "check", diagnostics: [], failure } : { id: e.data.id, kind: "compile", diagnostics: [], compiled: null, failure };
   }
   self.postMessage(response);
 };

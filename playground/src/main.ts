@@ -34,6 +34,8 @@ const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0
 const compiler = new Worker(new URL("./compiler.js", import.meta.url), { type: "module" });
 let requestId = 0;
 const waiting = new Map<number, (r: CompileResponse) => void>();
+// a worker that dies (out of memory) answers nothing more: say so rather than wait in silence
+compiler.onerror = (e) => status(`the compiler's worker stopped: ${e.message}; reload the page`);
 compiler.onmessage = (e: MessageEvent<CompileResponse>) => {
   waiting.get(e.data.id)?.(e.data);
   waiting.delete(e.data.id);
@@ -77,6 +79,11 @@ const nnLint = linter(
     const source = view.state.doc.toString();
     const r = await ask("check", source);
     if (view.state.doc.toString() !== source) return [];
+    if (r.failure) {
+      status(r.failure);
+      console.warn(r.failure);
+      return [];
+    }
     showDiagnostics(r.diagnostics);
     scheduleCompile(source, r.diagnostics.some((d) => d.severity === "error"));
     return r.diagnostics.map((d): LintDiagnostic => ({ from: Math.min(d.from, source.length), to: Math.min(d.to, source.length), severity: d.severity, message: `${d.code}: ${d.message}`, source: "nnc" }));
@@ -295,7 +302,8 @@ $("example").replaceChildren(
     return o;
   }),
 );
-const first = new URLSearchParams(location.search).get("example") ?? "xor.nn";
+const asked = new URLSearchParams(location.search).get("example");
+const first = examples.models.some((m) => m.file === asked) ? asked! : "xor.nn";
 $<HTMLSelectElement>("example").value = first;
 load(first);
 classify();

@@ -49,7 +49,7 @@ export interface Compiled {
 }
 
 export type CompileResponse =
-  | { readonly id: number; readonly kind: "check"; readonly diagnostics: PageDiagnostic[] }
+  | { readonly id: number; readonly kind: "check"; readonly diagnostics: PageDiagnostic[]; readonly failure?: string }
   | { readonly id: number; readonly kind: "compile"; readonly diagnostics: PageDiagnostic[]; readonly compiled: Compiled | null; readonly failure?: string };
 
 export interface TrainRequest {
