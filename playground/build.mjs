@@ -18,7 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const out = join(root, "dist", "playground");
+const defaultOut = join(root, "dist", "playground");
 
 /** A module whose every named export throws when called: code that the page never runs may import it. */
 const unavailable = (module, names) =>
@@ -97,7 +97,8 @@ function examples() {
   return { models, data };
 }
 
-export async function buildPlayground({ quiet = false } = {}) {
+/** Builds the site into `out` (default dist/playground/, emptied first). */
+export async function buildPlayground({ quiet = false, out = defaultOut } = {}) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const common = {

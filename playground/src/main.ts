@@ -97,6 +97,8 @@ const editor = new EditorView({
 });
 
 async function scheduleCompile(source: string, hasErrors: boolean): Promise<void> {
+  // the views and buttons show the last module that compiled: marked stale until the text compiles
+  stale(hasErrors || source !== compiledSource);
   if (hasErrors) {
     setBusy("compile", false);
     status(`${fileName}: fix the errors to see the module`);
@@ -120,13 +122,18 @@ async function scheduleCompile(source: string, hasErrors: boolean): Promise<void
   if (r.compiled === null) return;
   compiled = r.compiled;
   compiledSource = source;
+  stale(false);
   setText(moduleView, compiled.ts);
   setText(explainView, compiled.explain);
   $("module-title").textContent = `${stem()}.ts — the emitted module (${compiled.ts.split("\n").length - 1} lines)`;
-  $<HTMLButtonElement>("download-module").disabled = false;
-  $<HTMLButtonElement>("train").disabled = compiled.config === null;
   status(compiled.config === null ? `${fileName}: compiled; it has no train block data to train on` : `${fileName}: compiled`);
   document.body.dataset.compiled = String(requestId);
+}
+
+function stale(on: boolean): void {
+  for (const id of ["module-pane", "explain-pane"]) $(id).classList.toggle("stale", on);
+  $<HTMLButtonElement>("download-module").disabled = on || compiled === null;
+  $<HTMLButtonElement>("train").disabled = on || trainer !== null || compiled?.config == null;
 }
 
 const busy = new Set<string>();
@@ -173,7 +180,7 @@ function stopTraining(note: string | null): void {
   trainer?.terminate();
   trainer = null;
   setBusy("train", false);
-  $<HTMLButtonElement>("train").disabled = compiled === null || compiled.config === null;
+  $<HTMLButtonElement>("train").disabled = compiled === null || compiled.config === null || $("module-pane").classList.contains("stale");
   $<HTMLButtonElement>("stop").disabled = true;
   if (note !== null) $("train-message").textContent = note;
 }

@@ -1,6 +1,7 @@
 /**
  * The playground (playground/, docs/playground.md) in headless Chromium: the static site is built
- * once (playground/build.mjs, as `npm run playground:build` does), served from 127.0.0.1 and driven
+ * once (playground/build.mjs, as `npm run playground:build` does, into a temporary directory),
+ * served from 127.0.0.1 and driven
  * like a user would — typing in the editor, clicking train, drawing on the pad, downloading.
  *
  * The CLI comparisons run dist/compiler/cli.js: `npm run build` first (as for the CLI tests).
@@ -38,12 +39,12 @@ beforeAll(async () => {
   // build.mjs and serve.mjs are the scripts npm runs (plain ES modules, no types)
   const { buildPlayground } = await import(pathToFileURL(join(ROOT, "playground/build.mjs")).href);
   const { serve } = await import(pathToFileURL(join(ROOT, "playground/serve.mjs")).href);
-  const site = await buildPlayground({ quiet: true });
+  scratch = mkdtempSync(join(tmpdir(), "nnc-playground-"));
+  const site = await buildPlayground({ quiet: true, out: join(scratch, "site") });
   server = await serve(site.dir, 0);
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // as test/helpers/browser.ts launches it: root has no user namespace sandbox; /dev/shm is small in containers
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, timeout: TIMEOUT, args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"] });
-  scratch = mkdtempSync(join(tmpdir(), "nnc-playground-"));
 }, 120_000);
 
 afterAll(async () => {
