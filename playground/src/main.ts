@@ -12,6 +12,7 @@ import { basicSetup } from "codemirror";
 import type { CompiledModule } from "../../runtime/load-module.js";
 import type { Normalization } from "../../runtime/types.js";
 import { toWeightsFile } from "../../runtime/weights.js";
+import { applyNormalization } from "../../runtime/data/index.js";
 import { LossChart } from "./chart.js";
 import { DigitPad, drawPixels, GRID } from "./digit-pad.js";
 import { nnLanguage } from "./nn-language.js";
@@ -266,13 +267,9 @@ function classify(): void {
     ul.replaceChildren();
     return;
   }
-  const x = Float64Array.from(pixels);
-  const norm = trained.normalization;
-  if (norm) {
-    const mean = norm.mean[io.input]!;
-    const std = norm.std[io.input]!;
-    for (let i = 0; i < x.length; i++) x[i] = (x[i]! - mean[i]!) / std[i]!;
-  }
+  // one sample, normalized as `nnc predict` normalizes its data
+  const sample = { count: 1, inputs: { [io.input]: Float64Array.from(pixels) }, targets: {} };
+  const x = (trained.normalization ? applyNormalization(sample, trained.normalization) : sample).inputs[io.input]!;
   const y = trained.mod.predict(trained.params, { [io.input]: x })[io.output] as Float64Array;
   const p = Array.from(y);
   const top = p.indexOf(Math.max(...p));
