@@ -31,7 +31,7 @@ const score = (e: { accuracy: number | null; rmse: number | null } | null | unde
   e?.accuracy != null ? `${named ? "accuracy " : ""}${pct(e.accuracy)}` : e?.rmse != null ? `rmse ${fmt(e.rmse)}` : "–";
 const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
 
-// ── the compiler worker: one request at a time per kind; a newer request makes older answers stale
+// ── the compiler worker answers in order; a caller drops an answer for text that has changed since
 const compiler = new Worker(new URL("./compiler.js", import.meta.url), { type: "module" });
 let requestId = 0;
 const waiting = new Map<number, (r: CompileResponse) => void>();
