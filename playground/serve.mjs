@@ -15,7 +15,13 @@ const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; ch
 /** A static file server for `dir` (the tests and the screenshot script start one too). */
 export function serve(dir = root, port = 8080, host = "127.0.0.1") {
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+    } catch {
+      res.writeHead(400, { "content-type": "text/plain" }).end("bad request");
+      return;
+    }
     const file = resolve(dir, `.${path.endsWith("/") ? `${path}index.html` : path}`);
     // nothing outside the site, whatever the URL says
     if ((file !== dir && !file.startsWith(dir + sep)) || !existsSync(file) || !statSync(file).isFile()) {
