@@ -94,6 +94,13 @@ function unrollThreshold(value: string): number {
   return v;
 }
 
+/** `nnc tune --budget`: seconds of wall time, more than 0 and at most a week. */
+function budgetSeconds(value: string): number {
+  const v = parseFlagNumber(value);
+  if (!(v > 0 && v <= 7 * 24 * 3600)) throw new InvalidArgumentError("expected seconds of wall time: a number greater than 0 and at most 604800 (a week)");
+  return v;
+}
+
 function targetName(value: string): Target {
   if (!(TARGETS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${TARGETS.join(" or ")}`);
   return value as Target;
@@ -392,6 +399,7 @@ export function program(): Command {
       .option("--seed <n>", "seed for initialization, shuffling and dropout", ruled("seed"))
       .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", ruled("patience"))
       .option("--no-normalize", "do not z-score the inputs")
+      .option("--log-scale", "draw the loss plot's loss axis on a logarithmic scale")
       .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model; a name ending in .safetensors writes safetensors); '-' prints the weights JSON to stdout (messages go to stderr, and no checkpoint or loss curves are written unless --checkpoint is given)")
       .option("--checkpoint <file>", "checkpoint written after an epoch and at the end (default: beside the weights, <weights>.checkpoint.json)")
       .option("--checkpoint-seconds <s>", "least seconds between checkpoints (default 5; 0: after every epoch)", ruled("checkpointSeconds"))
@@ -430,6 +438,48 @@ export function program(): Command {
     // the whole data set is one batch for predictBatch
     const loaded = await compileAndLoad(file, o, () => ({ batch: Infinity }));
     setExit(loaded === null ? 1 : await rt.runPredict(loaded.model, loaded.mod, o, stdout, stderr));
+  });
+  common(
+    cmd
+      .command("tune")
+      .description("the notes' practical recipe: initial loss with regularization off, overfit a small sample, a learning-rate range test, a coarse grid of learning rate × regularization weights, the best refined longer; writes <model>.tune.json and <model>.tune.svg and prints the nnc train command of the best trial (docs/training.md, Tuning)")
+      .argument("<model.nn>", "the model source")
+      .option("--data <file>", "training data (default: the train block's)")
+      .option("--validation <file>", "validation data (default: the train block's validation or split; else a split of 0.2 of the training data)")
+      .option("--split <fraction>", "hold out this fraction of the training data for validation", ruled("split"))
+      .option("--budget <seconds>", "wall time for the whole recipe, in seconds", budgetSeconds, 60)
+      .option("--epochs <n>", "the refined trials' length (default: the train block's epochs, or 20)", ruled("epochs"))
+      .option("--batch <n>", "mini-batch size (default: the train block's)", ruled("batch"))
+      .option("--seed <n>", "seed for initialization, shuffling, the split and dropout", ruled("seed"))
+      .option("--log-scale", "draw the report's loss axes on a logarithmic scale")
+      .addOption(precision()),
+  ).action(async (file: string, o: CommonOpts & import("../runtime/tune/cli.js").TuneFlags) => {
+    const tuneCli = await import("../runtime/tune/cli.js");
+    const loaded = await compileAndLoad(
+      file,
+      o,
+      (model) => {
+        const optimizer = model.train.optimizer?.name ?? "sgd";
+        return { batch: (FULL_BATCH_OPTIMIZERS as readonly string[]).includes(optimizer) ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
+      },
+      stdout,
+      (model) => tuneCli.checkTuneOutputs(file, model, o),
+    );
+    if (loaded === null) return setExit(1);
+    const source = readSource(file);
+    // one module per setting of the consts, compiled once (the same target and precision)
+    const modules = new Map<string, Promise<CompiledModule>>();
+    const compileWith = (set: Record<string, number>) => {
+      const key = JSON.stringify(Object.entries(set).sort());
+      if (!modules.has(key))
+        modules.set(key, (async () => {
+          const r = await compile(source, compileOptions(file, { ...o, set, target: loaded.target }));
+          if (r.ts === null) throw new UserError(renderDiagnostics(file, source, r.diagnostics.sorted()).trimEnd());
+          return loadModule(r.ts);
+        })());
+      return modules.get(key)!;
+    };
+    setExit(await tuneCli.runTune(file, source, loaded.model, loaded.mod, loaded.target, compileWith, o, stdout, stderr));
   });
   cmd
     .command("export")

@@ -18,8 +18,8 @@ import { forModule, modulePrecision } from "./precision.js";
 import { createFullBatchOptimizer, hessianVectorProductOf, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
 import { newtonSizeError } from "./optimizers/newton.js";
-import { lossCurvesSvg, terminalChart } from "./plot.js";
-import { train, type EpochReport } from "./train.js";
+import { terminalChart, trainingPlotSvg } from "./plot.js";
+import { train, type EpochReport, type StepReport } from "./train.js";
 import { DataError, type Dataset } from "./types.js";
 import { modelIdentity } from "./identity.js";
 import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
@@ -54,6 +54,8 @@ export interface TrainFlags {
   threads?: number;
   /** the module's code target (the CLI's choice): the default threads depend on it */
   target?: Target;
+  /** the loss plot's loss axis logarithmic */
+  logScale?: boolean;
 }
 
 /** The files `nnc train` writes; null: not written. */
@@ -152,7 +154,7 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
 }
 
 /** The data file in the module's layout, its targets checked against the losses' domains. */
-function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false): Dataset {
+export function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false): Dataset {
   if (!existsSync(file)) throw new CliError(`nnc: error NN9001: cannot read '${file}': ENOENT`);
   try {
     return loadDataset(file, { inputs: mod.meta.inputs, targets: inputsOnly ? {} : mod.meta.targets, targetDomains });
@@ -287,6 +289,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   let pending: WeightsFile | null = null;
   let checkpointWritten = false;
   let checkpointWarned = false;
+  // the per-step losses for the plot (a number and two small integers a step)
+  const steps: StepReport[] = [];
   const writeCheckpoint = () => {
     if (pending === null || outputs.checkpoint === null) return;
     saveWeights(outputs.checkpoint, pending);
@@ -305,6 +309,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     normalize: cfg.normalize,
     resume,
     threads,
+    onStep: (s) => void steps.push(s),
     onStart: (initial) => {
       if (!resume) initialLoss = initial.loss;
       out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : `initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`);
@@ -383,7 +388,15 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     written.push("weights → stdout");
   } else attempt(`weights → ${outputs.weights}`, () => (saveWeights(outputs.weights, weights, modulePrecision(mod) === "f32" ? "F32" : "F64"), true));
   const plot = outputs.plot;
-  if (plot !== null) attempt(`loss curves → ${plot}`, () => (writeFileAtomic(plot, lossCurvesSvg(`${mod.meta.name}: loss by epoch`, series)), true));
+  const plotted = () =>
+    trainingPlotSvg({
+      title: `${mod.meta.name}: loss`,
+      epochs: result.history.map((h) => ({ epoch: h.epoch, train: h.train.loss, validation: h.validation?.loss ?? null })),
+      steps,
+      restoredEpoch: result.stopped === "early-stopping" || (result.stopped === "completed" && cfg.earlyStopping && validation) ? result.bestEpoch : null,
+      logScale: flags.logScale === true,
+    });
+  if (plot !== null) attempt(`loss curves → ${plot}`, () => (writeFileAtomic(plot, plotted()), true));
   attempt(`checkpoint → ${outputs.checkpoint}`, () => (writeCheckpoint(), checkpointWritten));
   if (written.length > 0) out(written.join("   "));
   for (const f of failed) warn(`nnc: error NN9002: ${f}`);

@@ -43,6 +43,8 @@ export interface TrainOptions {
   readonly onEpoch?: (report: EpochReport) => void;
   /** called once before the first step with the loss at the initial weights */
   readonly onStart?: (initial: Evaluation) => void;
+  /** called after every step that kept finite weights, with the step's mini-batch loss */
+  readonly onStep?: (s: StepReport) => void;
   /** progress inside an epoch: batches done of total */
   readonly onProgress?: (epoch: number, done: number, total: number) => void;
   /** threads computing each batch's gradient, data-parallel (default 1; docs/scale-out.md) */
@@ -60,6 +62,18 @@ export interface EpochReport {
   readonly seconds: number;
   /** the best validation loss so far (early stopping's reference) */
   readonly best: boolean;
+}
+
+/** One training step, as `onStep` sees it. */
+export interface StepReport {
+  /** 1-based */
+  epoch: number;
+  /** 1-based, counted over the whole run */
+  step: number;
+  /** the mean loss of the step's batch (training mode), at the weights before the update */
+  loss: number;
+  /** the learning rate of the step */
+  lr: number;
 }
 
 export interface Checkpoint {
@@ -317,6 +331,8 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
           message: `training diverged at ${where}: ${what}; first parameter affected: ${first.replace(/\[.*/, "")} (${first}). Kept the last weights with a finite loss and gradient. Try a smaller learning rate.`,
         };
       }
+      const global = epoch * stepsPerEpoch + step;
+      options.onStep?.({ epoch: epoch + 1, step: global + 1, loss, lr });
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
     }
     const trainEval = evaluateOn(0);

@@ -211,5 +211,5 @@ export function checkTrainOptions(options: unknown): void {
   const url = options.moduleUrl;
   if (url !== undefined && typeof url !== "string" && !(url instanceof URL)) throw new NncUsageError("options.moduleUrl", `expected the URL or path of the compiled module (a string or URL), got ${shown(url)}`);
   if (options.normalize !== undefined && typeof options.normalize !== "boolean") throw new NncUsageError("options.normalize", `expected true or false, got ${shown(options.normalize)}`);
-  for (const key of ["onCheckpoint", "onEpoch", "onStart", "onProgress"]) optionalFunction(options, key);
+  for (const key of ["onCheckpoint", "onEpoch", "onStart", "onProgress", "onStep"]) optionalFunction(options, key);
 }
