@@ -2,7 +2,7 @@
  * Training in a Web Worker: the emitted module (its JavaScript, imported from a blob: URL) trained
  * by runtime/train.ts — the same loop, optimizers, schedules, normalization, early stopping and
  * metrics as `nnc train` — on the data embedded in the page. The worker posts the initial loss,
- * the per-step losses (in bunches), a report per epoch and the final weights. The page stops a run
+ * the per-step losses (train's onStep, in bunches), a report per epoch and the final weights. The page stops a run
  * by terminating the worker: train() is synchronous, and a worker's thread is the page's to end.
  */
 import { splitDataset } from "../../runtime/data/index.js";
@@ -16,24 +16,6 @@ import { NncUsageError } from "../../runtime/usage.js";
 import type { TrainMessage, TrainRequest } from "./protocol.js";
 
 const post = (m: TrainMessage) => self.postMessage(m);
-
-/**
- * The module with its step functions' losses recorded: train() reports progress per batch but not
- * the batch's loss, which the chart plots. The wrapper returns exactly what the module returns.
- * (Replace with the runtime's per-step report once the step-by-step loop of issue #15 lands.)
- */
-function recordingLosses(mod: CompiledModule, losses: number[]): CompiledModule {
-  const wrapped: CompiledModule = { ...mod };
-  for (const name of ["sgdStep", "optimizerStep", "gradientBatchTrain"] as const) {
-    const f = mod[name] as (...args: unknown[]) => number;
-    (wrapped as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-      const loss = f(...args);
-      losses.push(loss);
-      return loss;
-    };
-  }
-  return wrapped;
-}
 
 function load(req: TrainRequest, file: string, mod: CompiledModule): Dataset<Float64Array> {
   const text = req.files[file];
@@ -54,14 +36,13 @@ async function run(req: TrainRequest): Promise<void> {
     validation = parts.validation;
   }
   const losses: number[] = [];
-  let stepped = false;
   let sent = performance.now();
   const flush = () => {
     if (losses.length > 0) post({ kind: "steps", losses: losses.splice(0) });
     sent = performance.now();
   };
   const stepsPerEpoch = Math.ceil(data.count / Math.max(1, Math.min(cfg.batch, data.count)));
-  const result = train(recordingLosses(mod, losses), data, {
+  const result = train(mod, data, {
     epochs: cfg.epochs,
     batch: cfg.batch,
     optimizer: cfg.optimizer,
@@ -71,16 +52,13 @@ async function run(req: TrainRequest): Promise<void> {
     earlyStopping: cfg.earlyStopping,
     normalize: cfg.normalize,
     onStart: (initial) => post({ kind: "start", initial, trainCount: data.count, validationCount: validation?.count ?? 0, stepsPerEpoch }),
-    // about 20 messages a second, whatever the speed of the steps
-    onProgress: () => {
-      stepped ||= losses.length > 0;
+    // every step's batch loss (a full-batch optimizer's one step per epoch too), posted about 20
+    // times a second whatever the speed of the steps
+    onStep: ({ loss }) => {
+      losses.push(loss);
       if (performance.now() - sent > 50) flush();
     },
     onEpoch: (r) => {
-      // full-batch optimizers (lbfgs, newton, newton_cg) take one step per epoch through the
-      // module's batch functions: their step's loss is the epoch's
-      if (losses.length === 0 && !stepped) losses.push(r.train.loss);
-      stepped = false;
       flush();
       post({ kind: "epoch", epoch: r.epoch, epochs: cfg.epochs, train: r.train, validation: r.validation });
     },
