@@ -234,11 +234,11 @@ let instances = 0;
 /**
  * A module instance of its own: its own compiled code and, on the wasm target, its own memory
  * and createParams arena (which holds a few parameter sets only). loadModule imports the
- * transpiled source from a data: URL, which the loader caches, so each instance gets a distinct
+ * module's JavaScript from a data: URL, which the loader caches, so each instance gets a distinct
  * trailing comment.
  */
-export function loadInstance(ts: string): Promise<CompiledModule> {
-  return loadModule(`${ts}\n// instance ${++instances}\n`);
+export function loadInstance(js: string): Promise<CompiledModule> {
+  return loadModule(`${js}\n// instance ${++instances}\n`);
 }
 
 /**

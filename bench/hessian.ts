@@ -46,8 +46,8 @@ for (const net of NETWORKS) {
   if (ONLY !== null && !ONLY.has(net.id)) continue;
   const source = readFileSync(join(ROOT!, "bench", "models", net.file), "utf8");
   const r = await compile(source, { file: net.file });
-  if (r.ts === null) fail(`${net.file} does not compile`);
-  const m = await loadInstance(r.ts);
+  if (r.js === null) fail(`${net.file} does not compile`);
+  const m = await loadInstance(r.js);
   const data = makeData(net);
   for (const count of BATCHES) {
     const batches = batchesOf(net, data, count);

@@ -284,8 +284,8 @@ async function nncItems(): Promise<Item[]> {
   for (const net of NETS) {
     const file = join(ROOT, "bench", "models", `${net.name.toLowerCase()}.nn`);
     const r = await compile(readFileSync(file, "utf8"), { file });
-    if (!r.ts) throw new Error(`${file} does not compile`);
-    const m = await loadModule(r.ts);
+    if (!r.js) throw new Error(`${file} does not compile`);
+    const m = await loadModule(r.js);
     const params = m.createParams();
     m.initParams(params, 1);
     const grad = m.createParams();

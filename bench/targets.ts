@@ -87,8 +87,8 @@ async function main(): Promise<void> {
     const sources = {} as Record<Target, string>;
     for (const target of TARGETS) {
       const result = await compile(source, { file: net.file, target });
-      if (result.ts === null) fail(`${net.file} does not compile for ${target}`);
-      sources[target] = result.ts;
+      if (result.js === null) fail(`${net.file} does not compile for ${target}`);
+      sources[target] = result.js;
     }
     if (/kernels\.dense_forward\(/.test(sources.wasm)) kernelNetworks.add(net.id);
     const one = oneSampleStep(sources.ts);

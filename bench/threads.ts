@@ -85,8 +85,8 @@ export async function benchThreads(threads = THREADS): Promise<ThreadsRow[]> {
   for (const target of ["ts", "wasm"] as const) {
     const r = await compile(source, { file: net.file, target });
     // a module instance per way: their wasm arenas stay apart
-    const one = oneThread(await loadInstance(r.ts!), x, t);
-    const many = pooled(await loadInstance(r.ts!), x, t, threads);
+    const one = oneThread(await loadInstance(r.js!), x, t);
+    const many = pooled(await loadInstance(r.js!), x, t, threads);
     try {
       for (let i = 0; i < 6; i++) {
         one.step(i);

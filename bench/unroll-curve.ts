@@ -83,7 +83,7 @@ for (const cell of CELLS) {
   const steps: (() => void)[] = [];
   for (const unroll of THRESHOLDS) {
     const r = await compile(source, { file: `${cell.net}.nn`, unroll });
-    steps.push(stepper(await loadModule(r.ts!), cell.batch));
+    steps.push(stepper(await loadModule(r.js!), cell.batch));
   }
   for (const step of steps) {
     const t0 = performance.now();

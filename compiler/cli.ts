@@ -9,17 +9,14 @@ import { dirname, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { renderDiagnostics } from "./diagnostics/render.js";
 import { Diagnostics, format } from "./diagnostics/diagnostic.js";
-import { DEFAULT_UNROLL, scheduleModule } from "./codegen/emit-module.js";
-import { explain, explainHessian, explainHessianIr, explainIr } from "./explain.js";
 import { checkOutputs, OutputError, writeFileAtomic } from "./io.js";
 import { printableLines } from "./diagnostics/printable.js";
-import { baseName, check, compile, MAX_SOURCE_LENGTH, MAX_UNROLL, plan, stem, VERSION, type CompileOptions } from "./pipeline.js";
-import { printSchedule } from "./schedule/print.js";
+import type { CompileOptions, Emit } from "./pipeline.js";
+import { DEFAULT_UNROLL, MAX_SOURCE_LENGTH, MAX_UNROLL, VERSION } from "./settings.js";
 import type { PredictFlags, TrainFlags } from "../runtime/cli-train.js";
 import { isPrecision, PRECISIONS, TARGETS, type Precision, type Target } from "./target.js";
 import { chooseTarget } from "./choose-target.js";
-import { describeRule, fitsRule, NUMBER_RULES, parseFlagNumber, type NumberSetting } from "../runtime/usage.js";
-import { kernelLibrary } from "./codegen/wasm/library.js";
+import { describeRule, fitsRule, MC_SEED, NUMBER_RULES, parseFlagNumber, type NumberSetting } from "../runtime/usage.js";
 import type { Model } from "./semantics/model.js";
 import { FULL_BATCH_OPTIMIZERS } from "./semantics/train-block.js";
 // the gradient checks import nothing heavy (no typescript): loaded with the CLI
@@ -27,9 +24,11 @@ import { CHECK_TOLERANCE as TOLERANCE, gradCheck, precisionCheck } from "../runt
 import { batchHessianOf, hessianCheck } from "../runtime/hessian-check.js";
 import type { CompiledModule } from "../runtime/load-module.js";
 
-// typescript (behind loadModule) takes most of a second to load: only commands that run a
-// module load it
+// only commands that run a module load the loader
 const loadModule = async (code: string) => (await import("../runtime/load-module.js")).loadModule(code);
+
+/** The compiler is loaded by the commands that compile (cli-compiler.ts): not by --version or --help. */
+const compiler = () => import("./cli-compiler.js");
 
 /** The training runtime is loaded only by `train` and `predict`. */
 const runtime = () => import("../runtime/cli-train.js");
@@ -118,7 +117,7 @@ interface CommonOpts {
   precision?: Precision;
 }
 
-function compileOptions(file: string, o: CommonOpts, emit: "ts" | "js" = "ts"): CompileOptions {
+function compileOptions(file: string, o: CommonOpts, emit: Emit = "ts"): CompileOptions {
   return { file, set: o.set ?? {}, unroll: o.unroll ?? DEFAULT_UNROLL, emit, target: o.target ?? "ts", precision: o.precision ?? "f64" };
 }
 
@@ -130,18 +129,20 @@ function report(file: string, source: string, diags: { sorted(): readonly import
 }
 
 async function runCompile(file: string, o: CommonOpts & { output?: string; emit: "ts" | "js" }): Promise<number> {
+  const { compile, stem } = await compiler();
   const source = readSource(file);
   const base = o.output && o.output !== "-" ? o.output.replace(/\.(ts|js)$/, "") : join(dirname(file), stem(file));
   // '-' prints the module (the .js alone with --emit js); the files are checked before compiling
   const paths = o.output === "-" ? [] : o.emit === "js" ? [`${base}.js`, `${base}.d.ts`] : [o.output ?? `${base}.ts`];
   checkOutputs(paths.map((path) => ({ what: "the output", path })), [{ what: "the model", path: file }]);
   const result = await compile(source, compileOptions(file, o, o.emit));
-  if (report(file, source, result.diagnostics) || result.ts === null) return 1;
-  if (o.output === "-") process.stdout.write(o.emit === "js" ? result.js!.js : result.ts);
+  const text = o.emit === "js" ? result.js : result.ts;
+  if (report(file, source, result.diagnostics) || text === null) return 1;
+  if (o.output === "-") process.stdout.write(text);
   else if (o.emit === "js") {
-    writeFileAtomic(paths[0]!, result.js!.js);
-    writeFileAtomic(paths[1]!, result.js!.dts);
-  } else writeFileAtomic(paths[0]!, result.ts);
+    writeFileAtomic(paths[0]!, text);
+    writeFileAtomic(paths[1]!, result.dts!);
+  } else writeFileAtomic(paths[0]!, text);
   return 0;
 }
 
@@ -150,10 +151,11 @@ async function runCheck(file: string, flags: CommonOpts & { seed: number; tolera
     throw new UserError("nnc: error: --hessian compares with central differences, which need float64: drop --precision f32 (the f32 module's gradient is checked by nnc check --precision f32)");
   if (flags.precision === "f32") return runCheckF32(file, { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f32 });
   const o = { ...flags, tolerance: flags.tolerance ?? TOLERANCE.f64 };
+  const { compile } = await compiler();
   const source = readSource(file);
-  const result = await compile(source, compileOptions(file, o));
-  if (report(file, source, result.diagnostics) || result.ts === null) return 1;
-  const mod = await loadModule(result.ts);
+  const result = await compile(source, compileOptions(file, o, "memory"));
+  if (report(file, source, result.diagnostics) || result.js === null) return 1;
+  const mod = await loadModule(result.js);
   const r = gradCheck(mod, { seed: o.seed, samples: o.samples });
   const width = Math.max(9, ...r.params.map((p) => p.name.length));
   const lines = [`gradient check of ${result.model!.name}: central differences in float64, ${o.samples} samples, seed ${o.seed}`];
@@ -192,12 +194,13 @@ function hessianLines(mod: CompiledModule, name: string, o: { seed: number; samp
  * each tensor's scale), and the f64 module with central differences as usual.
  */
 async function runCheckF32(file: string, o: CommonOpts & { seed: number; tolerance: number; samples: number }): Promise<number> {
+  const { compile } = await compiler();
   const source = readSource(file);
-  const result = await compile(source, compileOptions(file, o));
-  if (report(file, source, result.diagnostics) || result.ts === null) return 1;
-  const reference = await compile(source, { ...compileOptions(file, o), precision: "f64" });
-  const mod = await loadModule(result.ts);
-  const ref = await loadModule(reference.ts!);
+  const result = await compile(source, compileOptions(file, o, "memory"));
+  if (report(file, source, result.diagnostics) || result.js === null) return 1;
+  const reference = await compile(source, { ...compileOptions(file, o, "memory"), precision: "f64" });
+  const mod = await loadModule(result.js);
+  const ref = await loadModule(reference.js!);
   const fd = gradCheck(ref, { seed: o.seed, samples: o.samples });
   const r = precisionCheck(mod, ref, { seed: o.seed, samples: o.samples });
   const width = Math.max(9, ...r.params.map((p) => p.name.length));
@@ -222,6 +225,7 @@ async function runCheckF32(file: string, o: CommonOpts & { seed: number; toleran
 async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule?: boolean; hessian?: boolean }): Promise<number> {
   if (o.ir && o.schedule) throw new UserError("nnc: error: --ir and --schedule print different things: give one of them");
   if (o.hessian && o.schedule) throw new UserError("nnc: error: --hessian and --schedule print different things: give one of them (--schedule shows sampleHessianVector's schedule too)");
+  const { baseName, check, explain, explainHessian, explainHessianIr, explainIr, kernelLibrary, plan, printSchedule, scheduleModule } = await compiler();
   const source = readSource(file);
   const { diagnostics, model } = check(source, compileOptions(file, o));
   if (report(file, source, diagnostics) || model === null) return 1;
@@ -251,6 +255,7 @@ async function compileAndLoad(
   /** runs before any work on the checked model: validates the paths the command will write */
   prepare?: (model: Model) => void,
 ) {
+  const { check, compile } = await compiler();
   const source = readSource(file);
   let target = o.target;
   if ((target === undefined && batch !== undefined) || prepare !== undefined) {
@@ -263,9 +268,9 @@ async function compileAndLoad(
       say?.(`target ${choice.target}: ${choice.why} (--target to choose)`);
     }
   }
-  const result = await compile(source, compileOptions(file, { ...o, target }));
-  if (report(file, source, result.diagnostics) || result.ts === null) return null;
-  return { model: result.model!, mod: await loadModule(result.ts), target: target ?? "ts" };
+  const result = await compile(source, compileOptions(file, { ...o, target }, "memory"));
+  if (report(file, source, result.diagnostics) || result.js === null) return null;
+  return { model: result.model!, mod: await loadModule(result.js), target: target ?? "ts" };
 }
 
 const EXPORT_FORMATS = ["pytorch", "onnx"] as const;
@@ -302,6 +307,7 @@ async function runExport(file: string, o: ExportFlags): Promise<number> {
 /** `--format pytorch -o DIR`: DIR/model.py and DIR/train.py (compiler/export/pytorch*.ts). */
 async function runExportPyTorch(file: string, o: ExportFlags): Promise<number> {
   if (o.weights !== undefined) throw new UserError("nnc: error: --weights: the PyTorch export writes code; train.py makes the weights (or load a .safetensors file into Model with its state_dict names)");
+  const { check } = await compiler();
   const source = readSource(file);
   const { diagnostics, model } = check(source, compileOptions(file, o));
   if (report(file, source, diagnostics) || model === null) return 1;
@@ -427,17 +433,22 @@ export function program(): Command {
       .command("predict")
       .description("predict with trained weights; with targets in the data, also loss, accuracy and a confusion matrix")
       .argument("<model.nn>", "the model source")
-      .requiredOption("--weights <file>", "weights written by nnc train (.json, or .safetensors)")
+      .requiredOption("--weights <file>", "weights written by nnc train (.json, or .safetensors); repeat it for an ensemble: the mean of the models' outputs (probabilities for softmax and sigmoid outputs), with each member's metrics", (v: string, previous?: string[]) => [...(previous ?? []), v])
       .requiredOption("--data <file>", "data: CSV (inputs, optionally targets) or MNIST IDX")
       .option("-o, --output <file>", "write the predictions (CSV) here instead of stdout ('-': stdout)")
       .option("--allow-non-finite", "exit 0 even when some predictions are NaN or infinite (they are counted and reported either way; without this flag the exit status is 1)")
+      .option("--mc-dropout <N>", `MC dropout: average N passes with dropout active (${describeRule(NUMBER_RULES.mcPasses)}); the CSV gets each output's mean and, in <output>_std columns, its standard deviation`, ruled("mcPasses"))
+      .option("--seed <n>", `seed of --mc-dropout's masks (default ${MC_SEED}; member i of an ensemble draws from seed + i)`, ruled("seed"))
       .addOption(precision()),
   ).action(async (file: string, o: CommonOpts & PredictFlags) => {
+    if (o.seed !== undefined && o.mcDropout === undefined) throw new UserError(`nnc: error: --seed ${o.seed} without --mc-dropout: predict draws nothing at random; give --mc-dropout N, or drop --seed`);
     const rt = await runtime();
     rt.checkPredictOutputs(file, o);
+    const ensemble = o.weights.length > 1 || o.mcDropout !== undefined ? await import("../runtime/cli-ensemble.js") : null;
     // the whole data set is one batch for predictBatch
     const loaded = await compileAndLoad(file, o, () => ({ batch: Infinity }));
-    setExit(loaded === null ? 1 : await rt.runPredict(loaded.model, loaded.mod, o, stdout, stderr));
+    if (loaded === null) return setExit(1);
+    setExit(ensemble !== null ? await ensemble.runEnsemblePredict(loaded.model, loaded.mod, o, stdout, stderr) : await rt.runPredict(loaded.model, loaded.mod, o, stdout, stderr));
   });
   common(
     cmd
@@ -466,6 +477,7 @@ export function program(): Command {
       (model) => tuneCli.checkTuneOutputs(file, model, o),
     );
     if (loaded === null) return setExit(1);
+    const { compile } = await compiler();
     const source = readSource(file);
     // one module per setting of the consts, compiled once (the same target and precision)
     const modules = new Map<string, Promise<CompiledModule>>();
@@ -473,9 +485,9 @@ export function program(): Command {
       const key = JSON.stringify(Object.entries(set).sort());
       if (!modules.has(key))
         modules.set(key, (async () => {
-          const r = await compile(source, compileOptions(file, { ...o, set, target: loaded.target }));
-          if (r.ts === null) throw new UserError(renderDiagnostics(file, source, r.diagnostics.sorted()).trimEnd());
-          return loadModule(r.ts);
+          const r = await compile(source, compileOptions(file, { ...o, set, target: loaded.target }, "memory"));
+          if (r.js === null) throw new UserError(renderDiagnostics(file, source, r.diagnostics.sorted()).trimEnd());
+          return loadModule(r.js);
         })());
       return modules.get(key)!;
     };

@@ -2,7 +2,7 @@
  * The compiler, one line per stage:
  *   source ─parse→ AST ─elaborate→ model (IR graph + interface) ─stability warnings→
  *   ─plan→ the module's functions: specialized, differentiated graphs and their sinks
- *   ─emit→ TypeScript ─format→ module
+ *   ─emit→ TypeScript (or JavaScript) ─format→ module
  * Every stage reports into one Diagnostics collector; nothing the user can cause is thrown. No
  * stage changes its input. The IR verifier runs after every stage that makes a graph (elaboration
  * here; each specialization and differentiation inside plan): a broken graph is a bug in nnc,
@@ -10,8 +10,11 @@
  */
 import { basename } from "node:path";
 import { Diagnostics } from "./diagnostics/diagnostic.js";
+import { MAX_SOURCE_LENGTH, VERSION } from "./settings.js";
 import { DEFAULT_UNROLL, emitModule } from "./codegen/emit-module.js";
-import { formatTs } from "./codegen/format.js";
+import { formatDts, formatJs, formatTs } from "./codegen/format.js";
+import { declarationsOf } from "./codegen/declarations.js";
+import type { Lang } from "./codegen/lang.js";
 import { assertValid } from "./ir/verify.js";
 import { plan, type Plan } from "./plan/plan.js";
 import type { Model } from "./semantics/model.js";
@@ -24,7 +27,7 @@ import type { Precision } from "./target.js";
 
 export { plan, type Plan };
 
-export const VERSION = "0.1.0";
+export { VERSION, MAX_SOURCE_LENGTH, MAX_UNROLL } from "./settings.js";
 
 export interface CompileOptions {
   /** the file name shown in diagnostics and comments */
@@ -33,30 +36,30 @@ export interface CompileOptions {
   readonly defaultName?: string;
   readonly set?: Readonly<Record<string, number>>;
   readonly unroll?: number;
-  readonly emit?: "ts" | "js";
+  /**
+   * ts (default): the formatted TypeScript module, and the JavaScript one as printed; js: the
+   * formatted JavaScript module and its declarations (`--emit js`); memory: the JavaScript module
+   * as printed, nothing formatted (what `nnc train/predict/check` load: no prettier).
+   */
+  readonly emit?: Emit;
   /** ts (default) or wasm: dense layers as WebAssembly SIMD kernels (docs/wasm.md) */
   readonly target?: Target;
   /** the module's numbers: f64 (default) or f32 (every array a Float32Array) */
   readonly precision?: Precision;
 }
 
+export type Emit = "ts" | "js" | "memory";
+
 export interface CompileResult {
   readonly diagnostics: Diagnostics;
   readonly model: Model | null;
-  /** the formatted TypeScript module; null when there were errors */
+  /** the formatted TypeScript module (emit "ts"); null when there were errors or with another emit */
   readonly ts: string | null;
-  /** with emit: "js" */
-  readonly js?: { readonly js: string; readonly dts: string };
+  /** the JavaScript module, what loadModule takes: formatted with emit "js"; null when there were errors */
+  readonly js: string | null;
+  /** with emit "js": the declarations of the JavaScript module, formatted */
+  readonly dts?: string;
 }
-
-/** The longest source accepted, in UTF-16 code units (NN5003): every stage is linear or close to
- * it in the source, but a file of megabytes is a mistake, not a model. */
-export const MAX_SOURCE_LENGTH = 1 << 20;
-
-/** The largest unroll threshold `nnc --unroll` accepts: one value of this much work already
- * compiles for ~25 s in ~1 GB; four times as much takes 80 s and 3.4 GB, near V8's default heap
- * limit (docs/limits.md). Unrolling pays only far below it (docs/performance.md). */
-export const MAX_UNROLL = 1 << 14;
 
 /** Front end only: parse and check; the model is null when there were errors. */
 export function check(source: string, options: CompileOptions): { diagnostics: Diagnostics; model: Model | null } {
@@ -74,19 +77,30 @@ export function check(source: string, options: CompileOptions): { diagnostics: D
 
 export async function compile(source: string, options: CompileOptions): Promise<CompileResult> {
   const { diagnostics, model } = check(source, options);
-  if (model === null) return { diagnostics, model, ts: null };
+  if (model === null) return { diagnostics, model, ts: null, js: null };
   const planned = plan(model);
   const target = options.target ?? "ts";
   const precision = options.precision ?? "f64";
   const kernels = target === "wasm" ? await kernelLibrary(precision) : undefined;
-  const raw = emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels, precision });
-  const ts = await formatTs(raw);
-  if (options.emit === "js") {
-    // ts-morph (with its own TypeScript) is loaded only for --emit js
-    const { emitJs } = await import("./codegen/emit-js.js");
-    return { diagnostics, model, ts, js: emitJs(ts, stem(options.file)) };
+  const emit = (lang: Lang) => emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels, precision, lang });
+  switch (options.emit ?? "ts") {
+    case "memory":
+      return { diagnostics, model, ts: null, js: emit("js") };
+    case "js":
+      return { diagnostics, model, ts: null, js: await formatJs(emit("js")), dts: await formatDts(declarationsOf(emit("ts"))) };
+    case "ts": {
+      // the JavaScript module printed when asked for (the tests load it; nnc compile does not)
+      let js: string | undefined;
+      return {
+        diagnostics,
+        model,
+        ts: await formatTs(emit("ts")),
+        get js() {
+          return (js ??= emit("js"));
+        },
+      };
+    }
   }
-  return { diagnostics, model, ts };
 }
 
 /** The file's name without its directory, by the rules of this platform: on POSIX only `/`

@@ -8,7 +8,8 @@
 import { checkOutputs } from "../compiler/io.js";
 import { CliError } from "./cli-train.js";
 import { NncUsageError } from "./usage.js";
-import { readWeights, saveWeights, validateWeights, validateWeightsAlone, weightsFormat, type WeightsFile, type WeightsModule } from "./weights.js";
+import { validateWeights, validateWeightsAlone, weightsFormat, type WeightsFile, type WeightsModule } from "./weights.js";
+import { readWeights, saveWeights } from "./node/weights-files.js";
 
 /** Both paths must name their format: a conversion to "JSON by default" would hide a typo. */
 function checkExtension(what: string, path: string): void {

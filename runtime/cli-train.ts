@@ -13,17 +13,18 @@ import type { Model, OptimizerConfig, ScheduleConfig, TrainConfig } from "../com
 import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
 import { applyNormalization, csvHeaderWidth, loadDataset, splitDataset } from "./data/index.js";
 import type { CompiledModule } from "./load-module.js";
-import { evaluate, predictAll, scoringFor, type Evaluation } from "./metrics.js";
+import { evaluate, predictAll, scoringFor, type Evaluation, type Scoring } from "./metrics.js";
 import { forModule, modulePrecision } from "./precision.js";
 import { createFullBatchOptimizer, hessianVectorProductOf, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
 import { newtonSizeError } from "./optimizers/newton.js";
 import { terminalChart, trainingPlotSvg } from "./plot.js";
 import { train, type EpochReport, type StepReport } from "./train.js";
-import { DataError, type Dataset } from "./types.js";
+import { DataError, type Dataset, type FloatArray } from "./types.js";
 import { modelIdentity } from "./identity.js";
 import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
-import { checkResume, loadWeights, saveWeights, toWeightsFile, weightsFormat, type WeightsFile } from "./weights.js";
+import { checkResume, toWeightsFile, weightsFormat, type WeightsFile } from "./weights.js";
+import { loadWeights, saveWeights } from "./node/weights-files.js";
 import { createSchedule } from "./schedules.js";
 import { defaultThreads } from "./threads/pool.js";
 import type { Target } from "../compiler/target.js";
@@ -164,8 +165,8 @@ export function load(file: string, mod: CompiledModule, targetDomains: Model["ta
   }
 }
 
-const pct = (x: number | null) => (x === null ? "" : `${(100 * x).toFixed(1)}%`);
-const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
+export const pct = (x: number | null) => (x === null ? "" : `${(100 * x).toFixed(1)}%`);
+export const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
 
 function evalText(label: string, e: Evaluation | null): string {
   if (e === null) return "";
@@ -276,7 +277,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
 
   // newton and newton_cg have no learning rate to report
   const hasLr = Object.hasOwn(OPTIMIZERS[cfg.optimizer.name], "lr");
-  const tty = process.stdout.isTTY === true;
+  // cli-progress draws on stderr: a bar only when stderr is a terminal (stdout may be a file)
+  const tty = process.stderr.isTTY === true;
   const bar = tty ? new cliProgress.SingleBar({ format: "  epoch {epoch} [{bar}] {value}/{total} batches", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let barEpoch = -1;
   let lastCheckpoint = performance.now();
@@ -353,7 +355,8 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     },
   }));
   if (bar && barEpoch !== -1) bar.stop();
-  if (result.message) out(result.message);
+  // a divergence is an error (exit 1): its message goes where errors go
+  if (result.message) (result.stopped === "diverged" ? warn : out)(result.message);
 
   const last = result.history[result.history.length - 1];
   const finalTrain = evaluate(mod, result.params, result.normalization ? applyNormalization(data, result.normalization) : data);
@@ -409,15 +412,20 @@ function configJson(cfg: RunConfig, mod: CompiledModule): Record<string, unknown
 }
 
 export interface PredictFlags {
-  weights: string;
+  /** one file, or several: an ensemble (cli-ensemble.ts) */
+  weights: string[];
   data: string;
   /** '-' or absent: stdout */
   output?: string;
   /** exit 0 even when predictions are NaN or infinite */
   allowNonFinite?: boolean;
+  /** MC dropout: passes with dropout active (cli-ensemble.ts) */
+  mcDropout?: number;
+  /** the seed of MC dropout's masks */
+  seed?: number;
 }
 
-const predictionsPath = (flags: PredictFlags) => (flags.output === undefined || flags.output === "-" ? null : flags.output);
+export const predictionsPath = (flags: PredictFlags) => (flags.output === undefined || flags.output === "-" ? null : flags.output);
 
 /** Validates the file `nnc predict` will write, before anything is read (io.ts, checkOutputs). */
 export function checkPredictOutputs(modelFile: string, flags: PredictFlags): void {
@@ -425,13 +433,13 @@ export function checkPredictOutputs(modelFile: string, flags: PredictFlags): voi
   if (path === null) return;
   checkOutputs([{ what: "the predictions (-o)", path }], [
     { what: "the model", path: modelFile },
-    { what: "--weights", path: flags.weights },
+    ...flags.weights.map((w) => ({ what: "--weights", path: w })),
     { what: "--data", path: flags.data },
   ]);
 }
 
 /** Writes to stdout, waiting while a slow reader's pipe is full: output is streamed, not held. */
-async function writeStdout(text: string): Promise<void> {
+export async function writeStdout(text: string): Promise<void> {
   if (!process.stdout.write(text)) await once(process.stdout, "drain");
 }
 
@@ -441,7 +449,7 @@ const CHUNK = 1 << 16;
 export async function runPredict(model: Model, mod: CompiledModule, flags: PredictFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   let weights;
   try {
-    weights = loadWeights(flags.weights, mod);
+    weights = loadWeights(flags.weights[0]!, mod);
   } catch (e) {
     throw new CliError(`nnc: error: ${(e as Error).message}`);
   }
@@ -451,31 +459,71 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
   if (weights.file.normalization) data = applyNormalization(data, weights.file.normalization);
   data = forModule(data, mod); // once, for predictAll and evaluate (Float32Arrays for an f32 module)
   const outputs = predictAll(mod, weights.params, data);
-  const names = Object.entries(mod.meta.outputs);
-  const header = names.flatMap(([k, s]) => {
-    const n = s.reduce((a, b) => a * b, 1);
-    return s.length === 0 ? [k] : Array.from({ length: n }, (_, i) => `${k}_${i}`);
-  });
   const scoring = withTargets ? scoringFor(mod, data) : null;
-  // streamed: to a temporary renamed at the end (the old file stays until then), or to stdout
   const path = predictionsPath(flags);
+  const written = await writePredictions(mod, path, data.count, outputs, null, scoring);
+  const report = path !== null ? out : err;
+  if (withTargets) {
+    const e = evaluate(mod, weights.params, data);
+    report(`${data.count} samples: loss ${fmt(e.loss)}${e.accuracy !== null ? `, accuracy ${pct(e.accuracy)}` : ""}${e.rmse !== null ? `, rmse ${fmt(e.rmse)}` : ""}`);
+    if (e.confusion) reportConfusion(e.confusion, report);
+  }
+  return finishPredict(path, data.count, written, flags, out, err);
+}
+
+/** The confusion matrix as `nnc predict` prints it. */
+export function reportConfusion(confusion: number[][], report: (s: string) => void, of = ""): void {
+  report(`confusion matrix${of} (rows: actual class, columns: predicted class):`);
+  const w = Math.max(3, ...confusion.flat().map((v) => String(v).length));
+  report("      " + confusion.map((_, i) => String(i).padStart(w)).join(" "));
+  confusion.forEach((row, i) => report(`  ${String(i).padStart(3)} ${row.map((v) => String(v).padStart(w)).join(" ")}`));
+}
+
+/** Rows (counted from 1) whose written values are not all finite: the first few, and how many. */
+export interface NonFinite {
+  readonly rows: number[];
+  readonly count: number;
+}
+
+/**
+ * Writes the predictions as CSV: a column per output element (`y_0 … y_9`, or `y` for a scalar),
+ * with `std` (MC dropout) a `_std` column after all of them for each (`y_0_std …`), and for an
+ * argmax scoring the predicted `class`. Streamed: to a temporary renamed at the end (the old file
+ * stays until then), or to stdout.
+ */
+export async function writePredictions(
+  mod: CompiledModule,
+  path: string | null,
+  count: number,
+  outputs: Record<string, FloatArray>,
+  std: Record<string, FloatArray> | null,
+  scoring: Scoring,
+): Promise<NonFinite> {
+  const names = Object.entries(mod.meta.outputs);
+  const columns = (suffix: string) =>
+    names.flatMap(([k, s]) => {
+      const n = s.reduce((a, b) => a * b, 1);
+      return s.length === 0 ? [`${k}${suffix}`] : Array.from({ length: n }, (_, i) => `${k}_${i}${suffix}`);
+    });
+  const header = [...columns(""), ...(std !== null ? columns("_std") : [])];
   const file = path === null ? null : openOutput(path);
   const emit = async (text: string) => (file !== null ? file.write(text) : await writeStdout(text));
   const nonFinite: number[] = []; // the first few rows, counted from 1
   let nonFiniteCount = 0;
   try {
     let chunk = header.join(",") + (scoring?.kind === "argmax" ? ",class" : "") + "\n";
-    for (let r = 0; r < data.count; r++) {
+    for (let r = 0; r < count; r++) {
       const cells: string[] = [];
       let finite = true;
-      for (const [k, s] of names) {
-        const n = s.reduce((a, b) => a * b, 1);
-        for (let i = 0; i < n; i++) {
-          const v = outputs[k]![r * n + i]!;
-          if (!Number.isFinite(v)) finite = false;
-          cells.push(String(v));
+      for (const values of std !== null ? [outputs, std] : [outputs])
+        for (const [k, s] of names) {
+          const n = s.reduce((a, b) => a * b, 1);
+          for (let i = 0; i < n; i++) {
+            const v = values[k]![r * n + i]!;
+            if (!Number.isFinite(v)) finite = false;
+            cells.push(String(v));
+          }
         }
-      }
       if (scoring?.kind === "argmax") {
         const o = outputs[scoring.output]!;
         let best = 0;
@@ -495,22 +543,16 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
     file?.abort();
     throw e;
   }
-  const report = path !== null ? out : err;
-  if (withTargets) {
-    const e = evaluate(mod, weights.params, data);
-    report(`${data.count} samples: loss ${fmt(e.loss)}${e.accuracy !== null ? `, accuracy ${pct(e.accuracy)}` : ""}${e.rmse !== null ? `, rmse ${fmt(e.rmse)}` : ""}`);
-    if (e.confusion) {
-      report("confusion matrix (rows: actual class, columns: predicted class):");
-      const w = Math.max(3, ...e.confusion.flat().map((v) => String(v).length));
-      report("      " + e.confusion.map((_, i) => String(i).padStart(w)).join(" "));
-      e.confusion.forEach((row, i) => report(`  ${String(i).padStart(3)} ${row.map((v) => String(v).padStart(w)).join(" ")}`));
-    }
-  }
+  return { rows: nonFinite, count: nonFiniteCount };
+}
+
+/** Where the predictions went, and the exit status: 1 when some are not finite (unless --allow-non-finite). */
+export function finishPredict(path: string | null, count: number, nonFinite: NonFinite, flags: PredictFlags, out: (s: string) => void, err: (s: string) => void): number {
   if (path !== null) out(`predictions → ${path}`);
-  if (nonFiniteCount === 0) return 0;
+  if (nonFinite.count === 0) return 0;
   // written all the same (the other rows are good); the exit status says the run is not clean
-  const which = `${nonFinite.join(", ")}${nonFiniteCount > nonFinite.length ? ", …" : ""}`;
-  const what = `${nonFiniteCount} of ${data.count} predictions are not finite (NaN or ±Infinity): sample${nonFiniteCount > 1 ? "s" : ""} ${which} (counted from 1); inputs far outside the range of the training data overflow`;
+  const which = `${nonFinite.rows.join(", ")}${nonFinite.count > nonFinite.rows.length ? ", …" : ""}`;
+  const what = `${nonFinite.count} of ${count} predictions are not finite (NaN or ±Infinity): sample${nonFinite.count > 1 ? "s" : ""} ${which} (counted from 1); inputs far outside the range of the training data overflow`;
   if (flags.allowNonFinite) {
     err(`nnc: warning: ${what}`);
     return 0;
@@ -520,7 +562,7 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
 }
 
 /** A CSV whose header has exactly as many columns as the model has input values. */
-function looksInputsOnly(file: string, inputSize: number): boolean {
+export function looksInputsOnly(file: string, inputSize: number): boolean {
   if (!/\.csv$/i.test(file)) return false;
   try {
     return csvHeaderWidth(file) === inputSize;

@@ -10,9 +10,9 @@
  * the checkpoint), the target, precision and unroll threshold (how the same function is emitted),
  * and source line numbers. The graph is the elaborated one, before code generation.
  */
-import { createHash } from "node:crypto";
 import { reachable } from "../compiler/ir/walk.js";
 import type { Model } from "../compiler/semantics/model.js";
+import { sha256Hex } from "./sha256.js";
 
 export function canonicalGraph(model: Model): string {
   const g = model.graph;
@@ -38,5 +38,5 @@ export function canonicalGraph(model: Model): string {
 
 /** "sha256:" and the hash of canonicalGraph, as a weights file's `graph` field holds it. */
 export function modelIdentity(model: Model): string {
-  return `sha256:${createHash("sha256").update(canonicalGraph(model)).digest("hex")}`;
+  return `sha256:${sha256Hex(canonicalGraph(model))}`;
 }

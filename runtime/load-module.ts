@@ -1,8 +1,8 @@
 /**
- * Loads a generated module from its TypeScript source, in memory: transpiled to JavaScript and
- * imported from a data: URL. `nnc check` and the tests run emitted code this way.
+ * Loads a generated module from its JavaScript (what `compile` returns as `js`), in memory:
+ * imported from a data: URL. `nnc train/predict/check` and the tests run emitted code this way.
+ * No TypeScript at run time: the compiler prints the JavaScript module itself.
  */
-import ts from "typescript";
 import type { OptimizerConfig } from "../compiler/semantics/model.js";
 import type { Precision } from "../compiler/target.js";
 import type { FloatArray } from "./types.js";
@@ -35,6 +35,10 @@ export interface CompiledModule {
   gradientTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray | number>, targets: Record<string, FloatArray | number>, grad: Record<string, FloatArray>, random: () => number): number;
   lossBatchTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, random: () => number): number;
   gradientBatchTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, grad: Record<string, FloatArray>, random: () => number): number;
+  /** predict in training mode: dropout active, masks drawn from `random` (MC dropout); predict's result without dropout */
+  predictTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray | number>, random: () => number): Record<string, FloatArray | number>;
+  /** predictBatch in training mode, sample after sample from `random`; predictBatch's result without dropout */
+  predictBatchTrain(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, count: number, outputs: Record<string, FloatArray>, random: () => number): void;
   /** lossBatch and predictBatch in one forward pass */
   evaluateBatch(params: Record<string, FloatArray>, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, outputs: Record<string, FloatArray>): number;
   /** one step of plain SGD in training mode; grad is scratch; `random` only when meta.hasDropout */
@@ -58,17 +62,20 @@ export interface ModuleOptimizerState {
   readonly buffers: { readonly m?: Record<string, FloatArray>; readonly v?: Record<string, FloatArray>; readonly r?: Record<string, FloatArray> };
 }
 
-export function transpile(code: string): string {
-  return ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText;
-}
-
 /** Where each module loadModule made was imported from: the workers of `train({ threads })`
  * import it again from there (runtime/threads/pool.ts). */
 const moduleUrls = new WeakMap<object, string>();
 
-export async function loadModule(tsCode: string): Promise<CompiledModule> {
-  const js = transpile(tsCode);
-  const url = `data:text/javascript;base64,${Buffer.from(js).toString("base64")}`;
+/** base64 of the UTF-8 bytes of `text`, without Node's Buffer (the module may run in a browser's worker) */
+function base64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+export async function loadModule(js: string): Promise<CompiledModule> {
+  const url = `data:text/javascript;base64,${base64(js)}`;
   const mod = (await import(url)) as CompiledModule;
   moduleUrls.set(mod, url);
   return mod;

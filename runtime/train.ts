@@ -8,9 +8,8 @@
  * Everything random is derived from the seed and the epoch number, so a run resumed from a
  * checkpoint continues exactly as the uninterrupted run would have.
  */
-import { pathToFileURL } from "node:url";
 import type { OptimizerConfig, ScheduleConfig } from "../compiler/semantics/model.js";
-import { applyNormalization, computeNormalization } from "./data/index.js";
+import { applyNormalization, computeNormalization } from "./data/normalize.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, scoringFor, type Evaluation } from "./metrics.js";
 import { createFullBatch, createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
@@ -23,7 +22,8 @@ import { asUsage, checkDataset, checkModule, checkTrainOptions, NncUsageError } 
 import { checkResume, validateWeights, type WeightsFile } from "./weights.js";
 import { arrayOf, forModule, modulePrecision } from "./precision.js";
 import { mulberry32 } from "./random.js";
-import { ShardPool } from "./threads/pool.js";
+import type { ShardPool } from "./threads/pool.js";
+import { threadsProvider } from "./threads/provider.js";
 import { loadedFrom } from "./load-module.js";
 
 export interface TrainOptions {
@@ -87,7 +87,8 @@ export interface TrainResult {
   readonly normalization: Normalization | null;
   readonly initial: Evaluation;
   readonly history: readonly EpochReport[];
-  readonly stopped: "completed" | "early-stopping" | "diverged";
+  /** "aborted": stopped by the caller between steps (trainer's stop, trainAsync's signal) */
+  readonly stopped: "completed" | "early-stopping" | "diverged" | "aborted";
   /** for early stopping: the epoch whose weights were restored; for divergence: what happened */
   readonly bestEpoch: number | null;
   readonly message: string | null;
@@ -165,7 +166,7 @@ class Batcher {
  * Checks everything `train` is given before it starts (usage.ts, weights.ts): a bad value throws
  * an NncUsageError naming the field (`options.epochs`, `data.inputs.x`, `options.resume: resume.epoch`).
  */
-function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainOptions): void {
+export function checkTrainArguments(mod: CompiledModule, data: Dataset, options: TrainOptions): void {
   checkModule(mod);
   checkTrainOptions(options);
   checkDataset(mod, data, "data", 1);
@@ -187,7 +188,7 @@ function moduleUrlOf(mod: CompiledModule, options: TrainOptions): string {
   const given = options.moduleUrl;
   if (given === undefined) return loadedFrom(mod)!;
   if (given instanceof URL) return given.href;
-  return /^(file|data|https?):/.test(given) ? given : pathToFileURL(given).href;
+  return /^(file|data|https?):/.test(given) ? given : threadsProvider().fileUrl(given);
 }
 
 /** Trains the module; throws an NncUsageError (before any step) when an argument cannot be used. */
@@ -196,13 +197,26 @@ export function train(mod: CompiledModule, data: Dataset, options: TrainOptions)
   // the threads end however training does
   const pools: ShardPool[] = [];
   try {
-    return trainChecked(mod, data, options, pools);
+    // not stepwise: the loop never yields, and the first next() runs it to the end
+    const run = trainLoop(mod, data, options, pools, false).next();
+    if (!run.done) throw new Error("internal: the training loop yielded without being stepwise");
+    return run.value;
   } finally {
     for (const pool of pools) pool.close();
   }
 }
 
-function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions, pools: ShardPool[]): TrainResult {
+/** What the driver of a stepwise loop sends: "stop" ends training at the weights it has. */
+export type StepCommand = "stop" | undefined;
+
+/**
+ * The training loop, the one implementation behind train() and the step-by-step Trainer
+ * (train-steps.ts). Stepwise, it yields null once it is ready (after the initial evaluation) and
+ * each step's StepReport (onStep's) after the step, and returns an "aborted" result when sent "stop"; otherwise it never
+ * yields. Arguments checked (checkTrainArguments); the threads it starts are pushed to `pools`,
+ * which the caller closes.
+ */
+export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOptions, pools: ShardPool[], stepwise: boolean): Generator<StepReport | null, TrainResult, StepCommand> {
   const normalization = options.resume ? options.resume.normalization : options.normalize === false ? null : computeNormalization(data);
   // normalized in float64, then converted once to the module's array type (Float32Array for f32)
   const prepared = forModule(normalization ? applyNormalization(data, normalization) : data, mod);
@@ -212,7 +226,7 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   // with threads (threads/pool.ts), the data, the parameters, the gradient and the optimizer's
   // state live in shared memory, and every step and evaluation is sharded
   const threads = Math.min(options.threads ?? 1, fullBatchRun ? prepared.count : Math.min(options.batch, prepared.count));
-  const pool = threads > 1 ? new ShardPool(mod, prepared, preparedValid, threads, options.batch, moduleUrlOf(mod, options), fullBatchRun ? null : options.optimizer) : null;
+  const pool = threads > 1 ? threadsProvider().start(mod, prepared, preparedValid, threads, options.batch, moduleUrlOf(mod, options), fullBatchRun ? null : options.optimizer) : null;
   if (pool) pools.push(pool);
   const trainSet = pool?.data ?? prepared;
   const validSet = pool ? pool.validation : preparedValid;
@@ -263,6 +277,10 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
   const patienceSpent = () => options.earlyStopping != null && validSet != null && best !== null && badEpochs >= options.earlyStopping.patience;
   // the checkpoint of the epoch that stopped the run early: stop as that run did, do not train on
   if (resume && patienceSpent()) return earlyStop(firstEpoch);
+  // stopped by the caller between steps: the weights of the last step, all finite (a step that
+  // made them otherwise has ended the run as diverged)
+  const aborted = (where: string): TrainResult => ({ params: visible(), normalization, initial, history, stopped: "aborted", bestEpoch: null, message: `training stopped ${where}` });
+  if (stepwise && (yield null) === "stop") return aborted("before the first step");
 
   for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
     const started = performance.now();
@@ -332,8 +350,10 @@ function trainChecked(mod: CompiledModule, data: Dataset, options: TrainOptions,
         };
       }
       const global = epoch * stepsPerEpoch + step;
-      options.onStep?.({ epoch: epoch + 1, step: global + 1, loss, lr });
+      const stepReport: StepReport = { epoch: epoch + 1, step: global + 1, loss, lr };
+      options.onStep?.(stepReport);
       options.onProgress?.(epoch + 1, step + 1, stepsPerEpoch);
+      if (stepwise && (yield stepReport) === "stop") return aborted(`after epoch ${epoch + 1}, step ${step + 1} (${global + 1} in all)`);
     }
     const trainEval = evaluateOn(0);
     const validEval = validSet ? evaluateOn(1) : null;

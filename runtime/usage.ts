@@ -50,7 +50,12 @@ export const NUMBER_RULES = {
   history: { integer: true, min: 1, max: 1000 },
   // each thread holds a gradient and an instance of the module (docs/scale-out.md)
   threads: { integer: true, min: 1, max: 64 },
+  // MC dropout's passes per member: a standard deviation needs two; each pass is a forward pass over the data
+  mcPasses: { integer: true, min: 2, max: 100_000 },
 } as const satisfies Record<string, NumberRule>;
+
+/** The seed of MC dropout's masks when none is given (`nnc predict --mc-dropout` without --seed). */
+export const MC_SEED = 1;
 
 export type NumberSetting = keyof typeof NUMBER_RULES;
 

@@ -10,9 +10,7 @@
  * bad one is a WeightsError naming the file, the field and what was expected and found
  * (docs/limits.md, "Weights files and checkpoints").
  */
-import { readFileSync, statSync } from "node:fs";
 import type { OptimizerConfig } from "../compiler/semantics/model.js";
-import { writeFileAtomic } from "../compiler/io.js";
 import type { CompiledModule } from "./load-module.js";
 import { createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
@@ -56,16 +54,6 @@ export function toWeightsFile(mod: CompiledModule, params: ParamSet, rest: Omit<
 /** The format of a weights file, by its extension: `.safetensors`, or else nnc's JSON. */
 export type WeightsFormat = "json" | "safetensors";
 export const weightsFormat = (path: string): WeightsFormat => (/\.safetensors$/i.test(path) ? "safetensors" : "json");
-
-/**
- * Writes weights by the path's extension (weightsFormat), atomically. In safetensors, `dtype` is
- * the tensors' (F64 holds every JSON number exactly; F32 only the values of an f32 module), and a
- * checkpoint's `resume` is left out: checkpoints are JSON.
- */
-export function saveWeights(path: string, w: WeightsFile, dtype: WriteDtype = "F64"): void {
-  if (w.resume !== undefined && weightsFormat(path) === "safetensors") throw new WeightsError(path, "resume", "a checkpoint is written as JSON (.json): safetensors cannot hold its optimizer state and history");
-  writeFileAtomic(path, weightsFormat(path) === "safetensors" ? toSafetensors(w, dtype) : JSON.stringify(w) + "\n");
-}
 
 /**
  * A weights file as safetensors: a tensor per parameter (its DSL name and shape, in the file's
@@ -186,34 +174,24 @@ function foundNumber(v: unknown): string {
   return shown(v);
 }
 
-/** Reads a weights file or checkpoint and checks it against the module (see validateWeights). */
-export function loadWeights(path: string, mod: WeightsModule): { file: WeightsFile; params: ParamSet } {
-  const { raw, fields } = readWeights(path);
-  return validateWeights(raw, mod, path, fields);
-}
-
 /**
- * Reads a weights file by its extension (weightsFormat): the parsed JSON, or the safetensors file
- * as the same object (fromSafetensors), with the names of its fields for messages. Not checked
- * against a model: validateWeights does that.
+ * A weights file's bytes, by the format of its name (weightsFormat): the parsed JSON, or the
+ * safetensors file as the same object (fromSafetensors), with the names of its fields for
+ * messages. Not checked against a model: validateWeights does that. (Reading the file is Node's:
+ * runtime/node/weights-files.ts.)
  */
-export function readWeights(path: string): { raw: unknown; fields: WeightsFields } {
-  let bytes: Buffer;
-  try {
-    const size = statSync(path).size;
-    if (size > MAX_WEIGHTS_BYTES) throw new WeightsError(path, "", `the file has ${size} bytes; the limit for a weights file is ${MAX_WEIGHTS_BYTES} bytes (256 MiB)`);
-    bytes = readFileSync(path);
-  } catch (e) {
-    if (e instanceof WeightsError) throw e;
-    throw new WeightsError(path, "", `cannot read weights: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+export function parseWeights(bytes: Uint8Array, path: string): { raw: unknown; fields: WeightsFields } {
   if (weightsFormat(path) === "safetensors") return { raw: fromSafetensors(bytes, path), fields: SAFETENSORS_FIELDS };
   try {
-    return { raw: JSON.parse(bytes.toString("utf8")), fields: JSON_FIELDS };
+    // ignoreBOM keeps a byte order mark, as Buffer#toString did: JSON.parse rejects it, as before
+    return { raw: JSON.parse(new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes)), fields: JSON_FIELDS };
   } catch (e) {
     // V8's message quotes the text around the error: the file's bytes, escaped
     // safetensors: a header length that fits the file (JSON text's first 8 bytes make a huge one), then '{'
-    const binary = bytes.length >= 9 && bytes[8] === 0x7b && bytes.readBigUInt64LE(0) <= BigInt(bytes.length - 8) ? " (it looks like safetensors: a header length, then '{'; name it .safetensors)" : "";
+    const binary =
+      bytes.length >= 9 && bytes[8] === 0x7b && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true) <= BigInt(bytes.length - 8)
+        ? " (it looks like safetensors: a header length, then '{'; name it .safetensors)"
+        : "";
     throw new WeightsError(path, "", `not valid JSON: ${escapeControls((e as Error).message)}${binary}`);
   }
 }

@@ -113,7 +113,7 @@ const colors = ["#d62728", "#ff7f0e", "#1f77b4", "#7f7f7f"];
 for (const problem of problems) {
   const file = join(root, problem.model);
   const compiled = await compile(readFileSync(file, "utf8"), { file });
-  const mod = await loadModule(compiled.ts!);
+  const mod = await loadModule(compiled.js!);
   const raw = loadDataset(join(root, problem.data), { inputs: mod.meta.inputs, targets: mod.meta.targets });
   const data = applyNormalization(raw, computeNormalization(raw)); // as nnc train does
   const series = [];

@@ -7,6 +7,7 @@ import { scheduleFunction } from "../schedule/schedule.js";
 import type { FunctionSpec, ModuleContext } from "../schedule/input.js";
 import type { Schedule } from "../schedule/types.js";
 import { printFunction, type EmittedFunction } from "./ts/function.js";
+import type { Lang } from "./lang.js";
 
 export type { FunctionSpec, ModuleContext } from "../schedule/input.js";
 export type { EmittedFunction } from "./ts/function.js";
@@ -14,7 +15,7 @@ export type { Sink } from "../plan/sinks.js";
 export { num } from "./ts/expressions.js";
 
 /** The function's code, and the schedule it was printed from (`nnc explain --schedule`). */
-export function emitFunction(spec: FunctionSpec, mod: ModuleContext): EmittedFunction & { readonly schedule: Schedule } {
+export function emitFunction(spec: FunctionSpec, mod: ModuleContext, lang: Lang = "ts"): EmittedFunction & { readonly schedule: Schedule } {
   const schedule = scheduleFunction(spec, mod);
-  return { ...printFunction(schedule), schedule };
+  return { ...printFunction(schedule, lang), schedule };
 }

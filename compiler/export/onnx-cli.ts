@@ -6,7 +6,8 @@ import { basename, dirname, join } from "node:path";
 import { checkOutputs, writeFileAtomic } from "../io.js";
 import type { Model } from "../semantics/model.js";
 import type { CompiledModule } from "../../runtime/load-module.js";
-import { loadWeights, WeightsError } from "../../runtime/weights.js";
+import { WeightsError } from "../../runtime/weights.js";
+import { loadWeights } from "../../runtime/node/weights-files.js";
 import { exportOnnx, OnnxExportError, OPSET } from "./onnx.js";
 
 export interface OnnxExportFlags {

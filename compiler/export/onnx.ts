@@ -145,6 +145,11 @@ const unsupported: Lower = (cx) => {
   throw new OnnxExportError(`the op '${cx.node.op}' of ${where(cx.node)} cannot be exported to ONNX (it has no place in the inference graph)`);
 };
 
+/** an op whose ONNX mapping is still to be written: the export stops with a message, exit 1 */
+const notYet: Lower = (cx) => {
+  throw new OnnxExportError(`${cx.node.op} is not exported yet (${where(cx.node)})`);
+};
+
 /** Each IR op as ONNX ops. A new op is a compile error here until it has its mapping. */
 const LOWER: Record<OpKind, Lower> = {
   // leaves are values of their own (see `leaf` below); these have none in an inference graph
@@ -240,6 +245,18 @@ const LOWER: Record<OpKind, Lower> = {
   },
   // the identity in inference mode (specialize removes it; kept for completeness)
   dropout: (cx) => cx.arg(0).name,
+  conv2d: notYet,
+  conv2d_backward_input: notYet,
+  conv2d_backward_weight: notYet,
+  maxpool: notYet,
+  maxpool_backward: notYet,
+  maxpool_gather: notYet,
+  avgpool: notYet,
+  avgpool_backward: notYet,
+  slice: notYet,
+  unslice: notYet,
+  concat: notYet,
+  reshape: notYet,
 };
 
 function where(n: Node): string {

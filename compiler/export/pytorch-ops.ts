@@ -11,6 +11,7 @@
  */
 import type { Node } from "../ir/graph.js";
 import type { OpKind } from "../ir/op-kinds.js";
+import { ExportError } from "./pytorch.js";
 import { atom, infix, numberExpr, operand, PREC, pyTuple, type PyExpr } from "./python.js";
 
 /** What the translation knows of a value: its per-sample rank and whether it has a batch axis. */
@@ -67,6 +68,11 @@ const binop = (op: string, prec: number): Translate => (c) => {
 const where = (cmp: string, pick: (a: string[]) => [string, string, string, string]): Translate => (c) => {
   const [x, y, a, b] = pick(lined(c));
   return call("torch.where", `${x} ${cmp} ${y}`, a, b);
+};
+
+/** an op whose PyTorch mapping is still to be written: the export stops with a message, exit 1 */
+const notYet: Translate = (c) => {
+  throw new ExportError(`${c.node.op} is not exported yet`);
 };
 
 export const TORCH_OPS: Record<OpKind, Translate> = {
@@ -157,6 +163,18 @@ export const TORCH_OPS: Record<OpKind, Translate> = {
   },
   // identity in eval(); in train() each element 0 with probability p, else scaled by 1/(1 − p), as nnc's masks
   dropout: (c) => call("F.dropout", c.args[0]!.expr.text, numberExpr(c.node.num).text, "self.training"),
+  conv2d: notYet,
+  conv2d_backward_input: notYet,
+  conv2d_backward_weight: notYet,
+  maxpool: notYet,
+  maxpool_backward: notYet,
+  maxpool_gather: notYet,
+  avgpool: notYet,
+  avgpool_backward: notYet,
+  slice: notYet,
+  unslice: notYet,
+  concat: notYet,
+  reshape: notYet,
 };
 
 function leaf(): PyExpr {

@@ -11,7 +11,7 @@
  * parameter `W` of a plain submodule `h`.
  */
 import type { Graph, NodeId } from "../ir/graph.js";
-import { numel } from "../ir/shape.js";
+import { fans, numel } from "../ir/shape.js";
 import { reachable } from "../ir/walk.js";
 import { splitLoss } from "../plan/split-loss.js";
 import type { Model, ParamInfo } from "../semantics/model.js";
@@ -163,8 +163,7 @@ const HELPERS: Record<"softplus" | "unindex", string> = {
 /** A parameter's initializer: its statement, after a comment for the derived ones. */
 function initLines(p: ParamInfo): string[] {
   const target = paramExpr(p.name).text;
-  const fanIn = p.shape.length === 0 ? 1 : p.shape[p.shape.length - 1]!;
-  const fanOut = p.shape.length === 2 ? p.shape[0]! : 1;
+  const { fanIn, fanOut } = fans(p.shape);
   const normal = (std: number, why: string) => [`# ${why}`, `torch.nn.init.normal_(${target}, 0.0, ${pyNumber(std)})`];
   const s = p.init;
   switch (s.kind) {

@@ -5,4 +5,7 @@ export type OpKind =
   | "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "tanh" | "sigmoid" | "relu" | "softplus" | "leaky_relu" | "elu" | "pow"
   | "add" | "sub" | "mul" | "div" | "max" | "min" | "gt_select" | "ge_select"
   | "matmul" | "transpose" | "outer" | "sum" | "broadcast" | "index" | "unindex" | "logsumexp"
-  | "cross_entropy" | "binary_cross_entropy" | "dropout";
+  | "cross_entropy" | "binary_cross_entropy" | "dropout"
+  | "conv2d" | "conv2d_backward_input" | "conv2d_backward_weight"
+  | "maxpool" | "maxpool_backward" | "maxpool_gather" | "avgpool" | "avgpool_backward"
+  | "slice" | "unslice" | "concat" | "reshape";

@@ -27,6 +27,11 @@
 import type { Graph, Node, NodeId } from "./graph.js";
 import type { OpKind } from "./op-kinds.js";
 import { broadcastShapes, matmulShape, numel, strides, type Shape } from "./shape.js";
+import {
+  avgpoolBackwardEval, avgpoolEval, concatEval, concatPart, concatShape, conv2dBackwardInputEval, conv2dBackwardWeightEval,
+  conv2dEval, conv2dShape, convAttrs, maxpoolBackwardEval, maxpoolEval, maxpoolGatherEval, poolShape, sliceAt, sliceAxes,
+  sliceEval, sliceShape, unsliceEval,
+} from "./conv.js";
 
 export type { OpKind };
 export type Thunk = () => NodeId;
@@ -165,6 +170,160 @@ function flatIndex(shape: Shape, at: readonly number[]): number {
   const st = strides(shape);
   return at.reduce((s, v, i) => s + v * st[i]!, 0);
 }
+
+/** a shape rule's failure: an internal error (the elaborator reports the user's mistakes first) */
+function must(s: Shape | null, what: string): Shape {
+  if (s === null) throw new Error(`internal: ${what}`);
+  return s;
+}
+
+/** the tangent of a bilinear op B(a, b): B(ȧ, b) + B(a, ḃ) */
+const bilinear: TangentRule = (g, n, [da, db]) => {
+  const [a, b] = n.inputs as [NodeId, NodeId];
+  const attrs = { at: n.at, shape: n.shape };
+  return plus(g, da == null ? null : g.add(n.op, [da, b], attrs), db == null ? null : g.add(n.op, [a, db], attrs));
+};
+
+/**
+ * The image ops (their attributes and numeric meaning: ir/conv.ts). The three convolution ops are
+ * one bilinear sum y[o,p,q] = Σ x[c, ps+u−top, qs+v−left] W[o,c,u,v] read three ways, so each one's
+ * adjoints are the other two: the weight sharing of the notes, ∂W summed over every position.
+ */
+const IMAGE_OPS = {
+  /** y = conv2d(x[C,H,W], W[O,C,kh,kw]): a cross-correlation with stride and zero padding */
+  conv2d: {
+    kind: "structural",
+    doc: "conv2d(x, W)",
+    shape: ([x, w], n) => must(conv2dShape(x!, w!, convAttrs(n.at)), `conv2d of ${JSON.stringify([x, w])} with ${n.at}`),
+    eval: ([x, w], n) => conv2dEval(x!, w!, convAttrs(n.at), n.shape),
+    // δx = full-corr(δ, rot180(W)) (the transpose of the convolution in x); ∂W = corr(x, δ), summed over positions
+    grad: (g, n, adj) => {
+      const [x, w] = n.inputs as [NodeId, NodeId];
+      return [
+        () => g.add("conv2d_backward_input", [adj, w], { at: n.at, shape: g.shape(x) }),
+        () => g.add("conv2d_backward_weight", [x, adj], { at: n.at, shape: g.shape(w) }),
+      ];
+    },
+    tangent: bilinear,
+  },
+  /** conv2d's transpose in x: z = Σ δ[o,p,q] W[o,c,u,v] at x's position (ps+u−top, qs+v−left); shape attr = x's */
+  conv2d_backward_input: {
+    kind: "structural",
+    doc: "full-corr(δ, rot180(W))",
+    shape: (_i, n) => n.shape!,
+    eval: ([d, w], n) => conv2dBackwardInputEval(d!, w!, convAttrs(n.at), n.shape),
+    // ⟨z̄, Bᵢ(δ, W)⟩ = ⟨conv2d(z̄, W), δ⟩: δ̄ = conv2d(z̄, W), W̄ = corr(z̄, δ)
+    grad: (g, n, adj) => {
+      const [d, w] = n.inputs as [NodeId, NodeId];
+      return [() => g.add("conv2d", [adj, w], { at: n.at }), () => g.add("conv2d_backward_weight", [adj, d], { at: n.at, shape: g.shape(w) })];
+    },
+    tangent: bilinear,
+  },
+  /** conv2d's transpose in W: ∂W[o,c,u,v] = Σ_{p,q} x[c, ps+u−top, qs+v−left] δ[o,p,q]; shape attr = W's */
+  conv2d_backward_weight: {
+    kind: "structural",
+    doc: "corr(x, δ)",
+    shape: (_i, n) => n.shape!,
+    eval: ([x, d], n) => conv2dBackwardWeightEval(x!, d!, convAttrs(n.at), n.shape),
+    // ⟨z̄, B_w(x, δ)⟩ = ⟨conv2d(x, z̄), δ⟩: x̄ = Bᵢ(δ, z̄), δ̄ = conv2d(x, z̄)
+    grad: (g, n, adj) => {
+      const [x, d] = n.inputs as [NodeId, NodeId];
+      return [() => g.add("conv2d_backward_input", [d, adj], { at: n.at, shape: g.shape(x) }), () => g.add("conv2d", [x, adj], { at: n.at })];
+    },
+    tangent: bilinear,
+  },
+  /** the max of each k×k window (stride k, valid) */
+  maxpool: {
+    kind: "structural",
+    doc: "maxpool(x, k)",
+    shape: ([x], n) => must(poolShape(x!, n.at[0]!), `maxpool of ${JSON.stringify(x)} by ${n.at[0]}`),
+    eval: ([x], n) => maxpoolEval(x!, n.at[0]!),
+    // δ goes to each window's arg-max (ties: the first in row-major order)
+    grad: (g, n, adj) => [() => g.add("maxpool_backward", [n.inputs[0]!, adj], { at: n.at })],
+    // the tangent of the max is the tangent of the element that attains it
+    tangent: (g, n, [dx]) => (dx == null ? null : g.add("maxpool_gather", [n.inputs[0]!, dx], { at: n.at })),
+  },
+  /** maxpool_backward(x, δ): δ of each window at its arg-max in x, zeros elsewhere (x's shape) */
+  maxpool_backward: {
+    kind: "structural",
+    doc: "δ routed to the arg-max",
+    shape: ([x]) => x!,
+    eval: ([x, d], n) => maxpoolBackwardEval(x!, d!, n.at[0]!),
+    // linear in δ; the arg-max is piecewise constant in x: no gradient, no tangent through it
+    grad: (g, n, adj) => [null, () => g.add("maxpool_gather", [n.inputs[0]!, adj], { at: n.at })],
+    tangent: (g, n, [, dd]) => (dd == null ? null : g.add("maxpool_backward", [n.inputs[0]!, dd], { at: n.at })),
+  },
+  /** maxpool_gather(x, z): z read at each window's arg-max in x (the pooled shape) */
+  maxpool_gather: {
+    kind: "structural",
+    doc: "z at the arg-max",
+    shape: ([x], n) => must(poolShape(x!, n.at[0]!), `maxpool_gather of ${JSON.stringify(x)} by ${n.at[0]}`),
+    eval: ([x, z], n) => maxpoolGatherEval(x!, z!, n.at[0]!),
+    grad: (g, n, adj) => [null, () => g.add("maxpool_backward", [n.inputs[0]!, adj], { at: n.at })],
+    tangent: (g, n, [, dz]) => (dz == null ? null : g.add("maxpool_gather", [n.inputs[0]!, dz], { at: n.at })),
+  },
+  /** the mean of each k×k window (stride k, valid) */
+  avgpool: {
+    kind: "structural",
+    doc: "avgpool(x, k)",
+    shape: ([x], n) => must(poolShape(x!, n.at[0]!), `avgpool of ${JSON.stringify(x)} by ${n.at[0]}`),
+    eval: ([x], n) => avgpoolEval(x!, n.at[0]!),
+    // δ/k² spread over each window
+    grad: (g, n, adj) => [() => g.add("avgpool_backward", [adj], { at: n.at, shape: g.shape(n.inputs[0]!) })],
+    tangent: (g, n, [dx]) => linear(g, n, dx),
+  },
+  /** avgpool's adjoint: each δ/k² over its window, zeros past the last window (shape attr = x's) */
+  avgpool_backward: {
+    kind: "structural",
+    doc: "δ/k² over the window",
+    shape: (_i, n) => n.shape!,
+    eval: ([d], n) => avgpoolBackwardEval(d!, n.at[0]!, n.shape),
+    grad: (g, n, adj) => [() => g.add("avgpool", [adj], { at: n.at })],
+    tangent: (g, n, [dx]) => linear(g, n, dx),
+  },
+  /** x[start:stop, i, …]: a box of x, the indexed axes dropped */
+  slice: {
+    kind: "structural",
+    doc: "x[a:b, …]",
+    shape: ([x], n) => must(sliceShape(x!, sliceAxes(n.at)), `slice of ${JSON.stringify(x)} by ${n.at}`),
+    eval: ([x], n) => sliceEval(x!, sliceAxes(n.at)),
+    // the slice's δ scattered into zeros
+    grad: (g, n, adj) => [() => g.add("unslice", [adj], { at: n.at, shape: g.shape(n.inputs[0]!) })],
+    tangent: (g, n, [dx]) => linear(g, n, dx),
+  },
+  /** the slice's adjoint: d placed at the box of a zero tensor (shape attr = the full shape) */
+  unslice: {
+    kind: "structural",
+    doc: "x scattered into zeros",
+    shape: (_i, n) => n.shape!,
+    eval: ([d], n) => unsliceEval(d!, sliceAxes(n.at), n.shape),
+    grad: (g, n, adj) => [() => g.add("slice", [adj], { at: n.at })],
+    tangent: (g, n, [dx]) => linear(g, n, dx),
+  },
+  /** the inputs side by side along axis at[0] */
+  concat: {
+    kind: "structural",
+    doc: "concat(a, b, …)",
+    shape: (xs, n) => must(concatShape(xs, n.at[0]!), `concat of ${JSON.stringify(xs)} on ${n.at[0]}`),
+    eval: (xs, n) => concatEval(xs, n.at[0]!, n.shape),
+    // δ split: each input gets its own part
+    grad: (g, n, adj) => {
+      const shapes = n.inputs.map((i) => g.shape(i));
+      return n.inputs.map((_, k) => () => g.add("slice", [adj], { at: sliceAt(concatPart(shapes, n.at[0]!, k)) }));
+    },
+    tangent: (g, n, dots) =>
+      dots.every((d) => d == null) ? null : g.add("concat", n.inputs.map((x, k) => dots[k] ?? g.c(0, g.shape(x))), { at: n.at }),
+  },
+  /** the same elements, row-major, in another shape (flatten) */
+  reshape: {
+    kind: "structural",
+    doc: "reshape",
+    shape: ([x], n) => (numel(x!) === numel(n.shape!) ? n.shape! : must(null, `reshape of ${JSON.stringify(x)} to ${JSON.stringify(n.shape)}`)),
+    eval: ([x]) => x!.data.slice(),
+    grad: (g, n, adj) => [() => g.add("reshape", [adj], { shape: g.shape(n.inputs[0]!) })],
+    tangent: (g, n, [dx]) => linear(g, n, dx),
+  },
+} satisfies Record<string, StructuralDef>;
 
 export const OPS: Record<OpKind, OpDef> = {
   // ── leaves ─────────────────────────────────────────────────────────
@@ -383,7 +542,9 @@ export const OPS: Record<OpKind, OpDef> = {
     grad: (_g, _n, adj) => [() => adj],
     tangent: (_g, _n, [dx]) => dx ?? null,
   },
+  ...IMAGE_OPS,
 };
+
 
 export function opDef(op: OpKind): OpDef {
   return OPS[op];

@@ -36,3 +36,18 @@ export function strides(shape: Shape): number[] {
   for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
   return s;
 }
+
+/** The highest rank a tensor may have (language §11: [channels, height, width] per sample, conv weights [o, i, kh, kw]). */
+export const MAX_RANK = 4;
+
+/**
+ * fan_in and fan_out of a parameter, for the initializers: a matrix W[out, in] has fan_in = in and
+ * fan_out = out; a convolution's W[o, i, kh, kw] fan_in = i·kh·kw and fan_out = o·kh·kw (PyTorch's
+ * rule: the receptive field counts); a vector's fan_in is its length.
+ */
+export function fans(shape: Shape): { fanIn: number; fanOut: number } {
+  if (shape.length === 0) return { fanIn: 1, fanOut: 1 };
+  if (shape.length === 1) return { fanIn: shape[0]!, fanOut: 1 };
+  const field = numel(shape.slice(2));
+  return { fanIn: shape[1]! * field, fanOut: shape[0]! * field };
+}

@@ -147,6 +147,16 @@ export const RULES: readonly RewriteRule[] = [
       return g.add(n.op, inputs, { num: n.num }); // named by its statement, if it has one
     },
   },
+  // conv2d(0, W) → 0, slice(0) → 0, …: the image ops are linear in the inputs named here (the
+  // convolutions in each), so a zero there is a zero result — a zero tangent or adjoint stays a constant
+  {
+    name: "image-zero",
+    ops: ["conv2d", "conv2d_backward_input", "conv2d_backward_weight", "maxpool_backward", "maxpool_gather", "avgpool", "avgpool_backward", "slice", "unslice", "reshape", "concat"],
+    apply: (g, op, x, attrs) => {
+      const linearIn = op.startsWith("conv2d") ? x : op.startsWith("maxpool") ? [x[1]!] : op === "concat" ? (x.every((i) => isC(g, i, 0)) ? [x[0]!] : []) : [x[0]!];
+      return linearIn.some((i) => isC(g, i, 0)) ? g.c(0, shapeOf(g, op, x, attrs)) : null;
+    },
+  },
   // unindex(0) → 0
   { name: "unindex-zero", ops: ["unindex"], apply: (g, _op, [a], attrs) => (isC(g, a, 0) ? g.c(0, attrs.shape) : null) },
   // log(exp(x)) → x: with softmax lowered to exp(a − logsumexp(a)), log(softmax(a)) becomes the

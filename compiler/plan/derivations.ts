@@ -239,6 +239,28 @@ class MathPrinter {
       case "leaky_relu":
       case "elu":
         return `${n.op}(${this.expr(n.inputs[0]!)}, ${n.num})`;
+      // the convolution's backward pass (ir/ops.ts): δ_in = full-corr(δ, rot180(W)), ∂W = corr(x, δ) summed over positions
+      case "conv2d":
+        return `conv2d(${this.expr(n.inputs[0]!)}, ${this.expr(n.inputs[1]!)}${convNote(n.at)})`;
+      case "conv2d_backward_input":
+        return `full-corr(${this.expr(n.inputs[0]!)}, rot180(${this.expr(n.inputs[1]!)})${convNote(n.at)})`;
+      case "conv2d_backward_weight":
+        return `corr(${this.expr(n.inputs[0]!)}, ${this.expr(n.inputs[1]!)}${convNote(n.at)})`;
+      case "maxpool_backward":
+        return `${this.wrap(n.inputs[1]!)} at argmax${n.at[0]}×${n.at[0]}(${this.expr(n.inputs[0]!)})`;
+      case "maxpool_gather":
+        return `${this.wrap(n.inputs[1]!)}[argmax${n.at[0]}×${n.at[0]}(${this.expr(n.inputs[0]!)})]`;
+      case "avgpool_backward":
+        return `spread${n.at[0]}×${n.at[0]}(${this.expr(n.inputs[0]!)}) / ${n.at[0]! * n.at[0]!}`;
+      case "maxpool":
+      case "avgpool":
+        return `${n.op}${n.at[0]}×${n.at[0]}(${this.expr(n.inputs[0]!)})`;
+      case "slice":
+        return `${a(0)}[${sliceNote(n.at)}]`;
+      case "unslice":
+        return `scatter[${sliceNote(n.at)}](${this.expr(n.inputs[0]!)})`;
+      case "reshape":
+        return `${a(0)} as [${n.shape.join(", ")}]`;
       default:
         return `${n.op}(${n.inputs.map((i) => this.expr(i)).join(", ")})`;
     }
@@ -273,4 +295,18 @@ class MathPrinter {
     const s = this.expr(id);
     return /^[\p{L}\p{N}_.∂/\[\], ·ᵀ{}]*$/u.test(s) && !/[ ]/.test(s) ? s : `(${s})`;
   }
+}
+
+/** ", stride 2, pad 1" for a convolution's attributes that are not the defaults */
+function convNote(at: readonly number[]): string {
+  const [stride, top, left, bottom, right] = at;
+  const pad = top === left && left === bottom && bottom === right ? `${top}` : `${top},${left},${bottom},${right}`;
+  return `${stride !== 1 ? `, stride ${stride}` : ""}${pad !== "0" ? `, pad ${pad}` : ""}`;
+}
+
+/** `0, 0:14, :`-style text of a slice's attributes (ir/conv.ts) */
+function sliceNote(at: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i + 2 < at.length; i += 3) parts.push(at[i + 2] === 1 ? `${at[i]}` : `${at[i]}:${at[i + 1]}`);
+  return parts.join(", ");
 }

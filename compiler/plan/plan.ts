@@ -5,7 +5,8 @@
  *
  *   split the loss      per-sample terms | parameter-only terms (split-loss.ts), on a copy
  *   specialize          the inference graph (dropout = identity) and, with dropout, the training
- *                       graph (dropout = a mask drawn per sample) (specialize.ts)
+ *                       graphs of the loss and of the outputs (dropout = a mask drawn per sample)
+ *                       (specialize.ts)
  *   differentiate       ∂L/∂θ of the per-sample loss L in each, and ∂R/∂θ of the parameter-only
  *                       part R in the inference graph (autodiff/backprop.ts)
  *   twice               H·v of L and of R, the tangent of those gradients along v, in a copy of
@@ -187,6 +188,19 @@ export function plan(model: Model): Plan {
       grad: true,
       random: true,
       sinks: [...accumulate(gradsT), { kind: "return", node: lossT }],
+    });
+    // the outputs in training mode, for MC dropout (an average over masks): a graph of their own,
+    // so the loss functions' graph stays as it was
+    const trainOut = specialized(src, outputs, "training");
+    fns.push({
+      ...base,
+      name: "samplePredictTrain",
+      doc: "samplePredict in training mode: dropout active, masks drawn from random.",
+      graph: trainOut.graph,
+      samples: inputsOnly,
+      random: true,
+      sinks: model.outputs.map((o) => ({ kind: "output", node: trainOut.map.get(o.node)!, name: o.name })),
+      returns: "void",
     });
   }
 

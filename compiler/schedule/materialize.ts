@@ -15,7 +15,9 @@ import { reachable } from "../ir/walk.js";
 import type { Materialized, Start } from "./facts.js";
 
 /** ops that are views of their input: cheap to recompute at every read, never stored */
-const VIEWS = new Set(["broadcast", "transpose", "index", "unindex", "dropout"]);
+const VIEWS = new Set(["broadcast", "transpose", "index", "unindex", "dropout", "slice", "unslice", "concat", "reshape"]);
+/** image ops that read each input element many times (a window, a kernel's taps, an arg-max): their tensor inputs are stored */
+const WINDOWED = new Set(["conv2d", "conv2d_backward_input", "conv2d_backward_weight", "maxpool", "maxpool_backward", "maxpool_gather", "avgpool", "avgpool_backward"]);
 
 /**
  * Inlined expressions nest at most this many operations deep: a printer recurses through inlined
@@ -83,6 +85,7 @@ function readsPerElement(g: Graph, node: Node, k: number): number {
     case "broadcast":
       return numel(node.shape);
     default:
+      if (WINDOWED.has(node.op)) return 2;
       return OPS[node.op].kind === "elementwise" && g.shape(input).length === 0 ? numel(node.shape) : 1;
   }
 }

@@ -38,6 +38,24 @@ function reductionLength(g: Graph, node: Node): number {
   switch (node.op) {
     case "matmul":
       return g.shape(node.inputs[0]!)[1]!;
+    // the taps of one output element
+    case "conv2d": {
+      const w = g.shape(node.inputs[1]!);
+      return w[1]! * w[2]! * w[3]!;
+    }
+    case "conv2d_backward_input": {
+      const w = g.shape(node.inputs[1]!);
+      return Math.max(1, Math.ceil((w[0]! * w[2]! * w[3]!) / (node.at[0]! * node.at[0]!)));
+    }
+    case "conv2d_backward_weight": {
+      const d = g.shape(node.inputs[1]!);
+      return d[1]! * d[2]!;
+    }
+    case "maxpool":
+    case "avgpool":
+    case "maxpool_gather":
+    case "maxpool_backward":
+      return node.at[0]! * node.at[0]!;
     case "sum":
     case "logsumexp":
     case "cross_entropy":

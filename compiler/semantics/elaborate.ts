@@ -8,11 +8,12 @@ import { Diagnostics } from "../diagnostics/diagnostic.js";
 import { LineMap, type Span } from "../diagnostics/span.js";
 import type { Graph, NodeId } from "../ir/graph.js";
 import { newGraph } from "../optimize/new-graph.js";
-import { broadcastShapes, matmulShape, numel, showShape, type Shape } from "../ir/shape.js";
+import { broadcastShapes, matmulShape, MAX_RANK, numel, showShape, type Shape } from "../ir/shape.js";
 import type { Arg, Binary, Call, Expr, Ident, Program, Stmt } from "../syntax/ast.js";
 import { ACTIVATIONS, BUILTINS, RELU_LIKE, type Builtin } from "./builtins.js";
 import type { InitSpec, Model, OutputInfo, ParamInfo, TargetDomain, TensorInfo } from "./model.js";
 import { checkTrainBlock } from "./train-block.js";
+import { conv2dLayer, IMAGE_FUNCTIONS, imageCall, sliceOrIndex } from "./image.js";
 import { reachable } from "../ir/walk.js";
 
 /** Sizes beyond which the emitted code or the memory it needs would not be reasonable. */
@@ -245,8 +246,8 @@ class Elaborator {
 
   /** `[4, 2]` → [4, 2]; dims must be positive integer constants. */
   dims(dims: readonly Expr[], name: Ident): Shape | null {
-    if (dims.length > 2) {
-      this.diags.error("NN3011", dims[2]!.span, dims.length);
+    if (dims.length > MAX_RANK) {
+      this.diags.error("NN3011", dims[MAX_RANK]!.span, dims.length);
       return null;
     }
     const shape: number[] = [];
@@ -365,9 +366,18 @@ class Elaborator {
     return out;
   }
 
+  withinLimits(what: string, n: number, span: Span): boolean {
+    if (n <= LIMITS.maxElements) return true;
+    this.diags.error("NN5002", span, what, n, LIMITS.maxElements);
+    return false;
+  }
+
   layer(name: Ident, e: Expr): NodeId | null {
+    if (e.kind === "call" && e.callee.name === "conv2d") return conv2dLayer(this, name, e);
+    // pooling, flatten and concat have no parameters: as a layer they are the expression (§11)
+    if (e.kind === "call" && IMAGE_FUNCTIONS.has(e.callee.name)) return this.expr(e);
     if (e.kind !== "call" || e.callee.name !== "dense") {
-      this.diags.error("NN1004", e.span, "'dense(input, units, activation)'", describe(e, this.source));
+      this.diags.error("NN1004", e.span, "'dense(input, units, activation)' or 'conv2d(input, filters, kernel, activation)'", describe(e, this.source));
       return null;
     }
     const vals = this.bindArgs("dense", [{ name: "input" }, { name: "units", constant: {} }, { name: "activation" }, { name: "init" }], withDefaultInit(e), e.span);
@@ -444,9 +454,13 @@ class Elaborator {
         for (let i = spine.length - 1; i >= 0; i--) a = this.binary(spine[i]!, a);
         return a;
       }
+      case "range":
+        diags.error("NN3021", e.span);
+        return null;
       case "index": {
         const a = this.expr(e.target);
         if (a === null) return null;
+        if (e.indices.some((i) => i.kind === "range")) return sliceOrIndex(this, e, a);
         const shape = g.shape(a);
         if (e.indices.length !== shape.length) {
           diags.error("NN3005", e.span, e.indices.length, showShape(shape));
@@ -507,6 +521,7 @@ class Elaborator {
       this.diags.error("NN1004", e.span, "'layer NAME = dense(…)'", "'dense' in an expression");
       return null;
     }
+    if (IMAGE_FUNCTIONS.has(name)) return imageCall(this, e);
     const f = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
     if (f === undefined) {
       this.diags.error("NN2007", e.callee.span, name);

@@ -12,7 +12,7 @@ export interface Ident {
 
 // ── expressions ────────────────────────────────────────────────────────
 
-export type Expr = NumberLit | StringLit | NameRef | Unary | Binary | Call | Index | ErrorExpr;
+export type Expr = NumberLit | StringLit | NameRef | Unary | Binary | Call | Index | Range | ErrorExpr;
 
 export interface NumberLit {
   readonly kind: "number";
@@ -71,6 +71,14 @@ export interface Index {
   readonly kind: "index";
   readonly target: Expr;
   readonly indices: readonly Expr[];
+  readonly span: Span;
+}
+
+/** `start:stop` inside `x[…]` (either side may be left out: `:` is the whole axis); only there. */
+export interface Range {
+  readonly kind: "range";
+  readonly start: Expr | null;
+  readonly stop: Expr | null;
   readonly span: Span;
 }
 

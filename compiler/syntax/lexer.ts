@@ -18,7 +18,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   "train",
 ]);
 
-export type Punct = "(" | ")" | "[" | "]" | "{" | "}" | "," | "=" | "~" | "+" | "-" | "*" | "/" | "@" | "^" | "." | ";";
+export type Punct = "(" | ")" | "[" | "]" | "{" | "}" | "," | "=" | "~" | "+" | "-" | "*" | "/" | "@" | "^" | "." | ";" | ":";
 
 export type TokenKind = "ident" | "keyword" | "number" | "string" | Punct | "newline" | "eof";
 
@@ -31,7 +31,7 @@ export interface Token {
   readonly value?: number;
 }
 
-const PUNCT: ReadonlySet<string> = new Set(["(", ")", "[", "]", "{", "}", ",", "=", "~", "+", "-", "*", "/", "@", "^", ".", ";"]);
+const PUNCT: ReadonlySet<string> = new Set(["(", ")", "[", "]", "{", "}", ",", "=", "~", "+", "-", "*", "/", "@", "^", ".", ";", ":"]);
 
 const VALID_NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const EXPONENT_PREFIX = /^(?:\d+\.?\d*|\.\d+)[eE]$/;

@@ -490,12 +490,22 @@ class Parser {
     return args;
   }
 
-  /** `[ expr, … ]`, for dimensions and indices. */
+  /** `e`, `a:b`, `a:`, `:b` or `:` */
+  private rangeOrExpr(): Expr {
+    const begin = this.peek().span.start;
+    const start = this.at(":") ? null : this.expr();
+    if (!this.at(":")) return start!;
+    this.next(); // ':'
+    const stop = this.at(",") || this.at("]") ? null : this.expr();
+    return { kind: "range", start, stop, span: span(begin, this.prevEnd) };
+  }
+
+  /** `[ expr, … ]`, for dimensions and indices; an index may be a range `start:stop` (§11). */
   private bracketList(): Expr[] {
     this.next(); // '['
     const items: Expr[] = [];
     for (;;) {
-      items.push(this.expr());
+      items.push(this.rangeOrExpr());
       if (!this.accept(",")) break;
     }
     this.expect("]", "',' or ']'");

@@ -20,10 +20,9 @@
  * Every problem is a {@link DataError} whose row is the 1-based line number in the file (the
  * header is row 1; blank lines are skipped but still counted) and whose column is 1-based.
  */
-import { StringDecoder } from "node:string_decoder";
 import { DataError, type Dataset, type DataShape } from "../types.js";
 import { targetViolation, type TargetDomain } from "./domains.js";
-import { DATA_LIMITS, type DataLimits } from "./files.js";
+import { DATA_LIMITS, type DataLimits } from "./limits.js";
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -511,13 +510,23 @@ export interface CsvBytesParser {
   end(): Dataset<Float64Array>;
 }
 
+/** UTF-8 bytes → text, a character split between chunks kept for the next (StringDecoder's shape). */
+export interface Utf8Decoder {
+  write(bytes: Uint8Array): string;
+  end(): string;
+}
+
+/** The decoder of the runtime's core: TextDecoder, streaming; it keeps a byte-order mark, for the
+ * parser to remove as parseCsv does. On Node, data/index.ts passes a StringDecoder instead, whose
+ * strings are ordinary ones (TextDecoder's piled up as external memory until a full GC). */
+export function textDecoder(): Utf8Decoder {
+  const d = new TextDecoder("utf-8", { ignoreBOM: true });
+  return { write: (bytes) => d.decode(bytes, { stream: true }), end: () => d.decode() };
+}
+
 /** `size` is the total in bytes if known (else 0): it only predicts the row count. */
-export function csvBytesParser(file: string, shape: DataShape, size = 0, limits: DataLimits = DATA_LIMITS): CsvBytesParser {
+export function csvBytesParser(file: string, shape: DataShape, size = 0, limits: DataLimits = DATA_LIMITS, decoder: Utf8Decoder = textDecoder()): CsvBytesParser {
   const parser = new CsvParser(file, shape, size, limits);
-  // StringDecoder decodes exactly as Buffer#toString (invalid bytes become U+FFFD alike), into
-  // ordinary strings (TextDecoder's piled up as external memory until a full GC), and keeps a
-  // byte-order mark, for the parser to remove as parseCsv does
-  const decoder = new StringDecoder("utf8");
   return {
     write: (bytes) => parser.push(decoder.write(bytes)),
     end: () => {
@@ -531,8 +540,8 @@ export function csvBytesParser(file: string, shape: DataShape, size = 0, limits:
  * Parses UTF-8 CSV that arrives in chunks of bytes, e.g. a file read piece by piece. The result
  * is parseCsv's on the decoded text, errors included.
  */
-export function parseCsvBytes(chunks: Iterable<Uint8Array>, file: string, shape: DataShape, size = 0, limits: DataLimits = DATA_LIMITS): Dataset<Float64Array> {
-  const parser = csvBytesParser(file, shape, size, limits);
+export function parseCsvBytes(chunks: Iterable<Uint8Array>, file: string, shape: DataShape, size = 0, limits: DataLimits = DATA_LIMITS, decoder?: Utf8Decoder): Dataset<Float64Array> {
+  const parser = csvBytesParser(file, shape, size, limits, decoder);
   for (const chunk of chunks) parser.write(chunk);
   return parser.end();
 }

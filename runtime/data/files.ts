@@ -8,28 +8,9 @@ import * as zlib from "node:zlib";
 import { constants, gunzipSync } from "node:zlib";
 import { Gunzip } from "fflate";
 import { DataError } from "../types.js";
+import { showBytes, type DataLimits } from "./limits.js";
 
-export interface DataLimits {
-  /** characters in one CSV record (a line, or the lines of a quoted value holding line breaks) */
-  readonly lineChars: number;
-  /** bytes of input: a plain file's size, or what a gzipped file inflates to */
-  readonly inputBytes: number;
-  /** numbers in the loaded data set, inputs and targets together (8 bytes each as Float64) */
-  readonly values: number;
-}
-
-const MiB = 2 ** 20;
-
-export const DATA_LIMITS: DataLimits = {
-  lineChars: 16 * MiB,
-  inputBytes: 2048 * MiB,
-  values: 2 ** 28,
-};
-
-/** "16 MiB" for a power-of-two multiple of 1 MiB, else the exact number with separators. */
-export function showBytes(n: number): string {
-  return n >= MiB && n % MiB === 0 ? `${n / MiB} MiB` : `${n.toLocaleString("en-US")} bytes`;
-}
+export { DATA_LIMITS, isGzip, showBytes, type DataLimits } from "./limits.js";
 
 /** Runs a file operation, turning its failure into a DataError. */
 export function io<T>(file: string, op: () => T): T {
@@ -77,8 +58,6 @@ export function readDataFile(file: string, limits: DataLimits): Uint8Array {
 export function fileSize(fd: number, file: string): number {
   return io(file, () => fstatSync(fd)).size;
 }
-
-export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
 /** Compressed bytes inflated per step: at most ~1032 times as many come out, so ≤ 8 MiB. */
 const GZIP_STEP = 8 * 1024;

@@ -1,15 +1,15 @@
 /**
- * Data sets for training and prediction: loading (CSV, gzipped CSV, MNIST IDX), z-score
- * normalization, seeded train/validation splits and subsets.
+ * Data sets for training and prediction on Node: loading files (CSV, gzipped CSV, MNIST IDX); the
+ * in-memory part (z-score normalization, seeded train/validation splits and subsets) is
+ * normalize.ts's, re-exported here.
  */
 import { closeSync, existsSync, readSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { arrayLike } from "../precision.js";
-import { DataError, type Dataset, type DataShape, type FloatArray, type Normalization } from "../types.js";
+import { StringDecoder } from "node:string_decoder";
+import { DataError, type Dataset, type DataShape } from "../types.js";
 import { csvBytesParser, parseCsvBytes, splitQuoted } from "./csv.js";
 import { DATA_LIMITS, fileSize, gunzipChunks, gunzipHead, io, isGzip, openDataFile, type DataLimits } from "./files.js";
 import { IDX_IMAGES_MAGIC, loadIdxPair } from "./idx.js";
-import { mulberry32 } from "../random.js";
 
 export { columnNames, parseCsv } from "./csv.js";
 export { loadIdxPair, parseIdx, type IdxFile } from "./idx.js";
@@ -71,14 +71,14 @@ export function loadByContent(file: string, shape: DataShape, chunkBytes: number
     const start = head.subarray(0, io(file, () => readSync(fd, head, 0, head.length, 0))); // at 0: the file position stays
     if (isGzip(start)) {
       if (!csvName && isIdxImages(gunzipHead(start, 4, file))) return idx();
-      const parser = csvBytesParser(file, shape, 0, limits);
+      const parser = csvBytesParser(file, shape, 0, limits, new StringDecoder("utf8"));
       gunzipChunks(fileChunks(fd, file, chunkBytes), file, limits, (piece) => {
         for (const s of slices(piece, chunkBytes)) parser.write(s);
       });
       return parser.end();
     }
     if (!csvName && isIdxImages(start)) return idx();
-    return parseCsvBytes(fileChunks(fd, file, chunkBytes), file, shape, size, limits);
+    return parseCsvBytes(fileChunks(fd, file, chunkBytes), file, shape, size, limits, new StringDecoder("utf8"));
   } finally {
     closeSync(fd);
   }
@@ -121,104 +121,5 @@ function pairedLabels(imagesFile: string, needed: boolean): string | null {
   );
 }
 
-const rowSize = (values: FloatArray, count: number): number => (count === 0 ? 0 : values.length / count);
-
-/**
- * z-score statistics of every input element over this data: mean and (population) standard
- * deviation. A constant element gets std 1, so applying the normalization only centres it.
- */
-export function computeNormalization(ds: Dataset): Normalization {
-  const mean: Record<string, number[]> = {};
-  const std: Record<string, number[]> = {};
-  for (const [name, values] of Object.entries(ds.inputs)) {
-    const n = ds.count;
-    const width = rowSize(values, n);
-    const m = new Float64Array(width);
-    const lo = new Float64Array(width).fill(Infinity);
-    const hi = new Float64Array(width).fill(-Infinity);
-    for (let r = 0; r < n; r++)
-      for (let k = 0; k < width; k++) {
-        const v = values[r * width + k]!;
-        m[k] = m[k]! + v;
-        if (v < lo[k]!) lo[k] = v;
-        if (v > hi[k]!) hi[k] = v;
-      }
-    for (let k = 0; k < width; k++) m[k] = n > 0 ? m[k]! / n : 0;
-    const ss = new Float64Array(width);
-    for (let r = 0; r < n; r++)
-      for (let k = 0; k < width; k++) {
-        const d = values[r * width + k]! - m[k]!;
-        ss[k] = ss[k]! + d * d;
-      }
-    const s: number[] = [];
-    for (let k = 0; k < width; k++) {
-      const sd = n > 0 ? Math.sqrt(ss[k]! / n) : 0;
-      s.push(n === 0 || lo[k] === hi[k] || !(sd > 0) || !Number.isFinite(sd) ? 1 : sd);
-      // a constant element is centred exactly on its value
-      if (n > 0 && lo[k] === hi[k]) m[k] = lo[k]!;
-    }
-    mean[name] = Array.from(m);
-    std[name] = s;
-  }
-  return { mean, std };
-}
-
-/** New input arrays (x − mean) / std, per element, of the inputs' array type; targets are shared, not copied. */
-export function applyNormalization<A extends FloatArray>(ds: Dataset<A>, norm: Normalization): Dataset<A> {
-  const inputs: Record<string, A> = {};
-  for (const [name, values] of Object.entries(ds.inputs)) {
-    const mean = norm.mean[name];
-    const std = norm.std[name];
-    const width = rowSize(values, ds.count);
-    if (!mean || !std) throw new Error(`the normalization has no statistics for the input '${name}'`);
-    if (ds.count > 0 && (mean.length !== width || std.length !== width))
-      throw new Error(`the normalization of '${name}' has ${mean.length} values, but the input has ${width} per sample`);
-    const inv = std.map((s) => 1 / s);
-    const out = arrayLike(values, values.length);
-    for (let r = 0; r < ds.count; r++)
-      for (let k = 0; k < width; k++) out[r * width + k] = (values[r * width + k]! - mean[k]!) * inv[k]!;
-    inputs[name] = out;
-  }
-  return { count: ds.count, inputs, targets: ds.targets };
-}
-
-
-/** A copy of the given samples, in the given order. */
-export function subset<A extends FloatArray>(ds: Dataset<A>, indices: ArrayLike<number>): Dataset<A> {
-  const n = indices.length;
-  for (let i = 0; i < n; i++) {
-    const r = indices[i]!;
-    if (!Number.isInteger(r) || r < 0 || r >= ds.count) throw new RangeError(`subset: index ${r} is outside 0..${ds.count - 1}`);
-  }
-  const pick = (m: Record<string, A>): Record<string, A> =>
-    Object.fromEntries(
-      Object.entries(m).map(([k, values]) => {
-        const width = rowSize(values, ds.count);
-        const out = arrayLike(values, n * width);
-        for (let i = 0; i < n; i++) out.set(values.subarray(indices[i]! * width, (indices[i]! + 1) * width), i * width);
-        return [k, out];
-      }),
-    );
-  return { count: n, inputs: pick(ds.inputs), targets: pick(ds.targets) };
-}
-
-/**
- * A seeded random split: validation gets round(fraction · count) samples, training the rest;
- * each part keeps the file's order. The same data, fraction and seed always give the same split.
- */
-export function splitDataset<A extends FloatArray>(ds: Dataset<A>, fraction: number, seed: number): { train: Dataset<A>; validation: Dataset<A> } {
-  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`split fraction must be in [0, 1), got ${fraction}`);
-  const order = new Uint32Array(ds.count);
-  for (let i = 0; i < ds.count; i++) order[i] = i;
-  const rand = mulberry32(seed);
-  for (let i = ds.count - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  const nValid = Math.round(fraction * ds.count);
-  const validation = order.slice(0, nValid).sort();
-  const train = order.slice(nValid).sort();
-  return { train: subset(ds, train), validation: subset(ds, validation) };
-}
+export { applyNormalization, computeNormalization } from "./normalize.js";
+export { splitDataset, subset } from "./subsets.js";

@@ -15,13 +15,15 @@
  * loss and accuracy after each epoch) are sharded the same way.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { UPDATE_RULES, type UpdateRule } from "../../compiler/codegen/update-rules.js";
 import type { Target } from "../../compiler/target.js";
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
 import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
-import { transpile, type CompiledModule } from "../load-module.js";
+import type { CompiledModule } from "../load-module.js";
+import { provideThreads } from "./provider.js";
 import { scoreOutputs, type Evaluation, type Scoring } from "../metrics.js";
 import { createOptimizer } from "../optimizers/index.js";
 import { arrayOf, modulePrecision } from "../precision.js";
@@ -59,12 +61,18 @@ import {
 
 const rowSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+// train() finds the pool here (threads/provider.ts): the runtime's core imports no worker_threads
+provideThreads({ start: (...args) => new ShardPool(...args), fileUrl: (path) => pathToFileURL(path).href });
+
 /** The worker's script: the compiled worker.js beside this file, or worker.ts transpiled when
- * running from the TypeScript sources (the tests). */
+ * running from the TypeScript sources (the tests: typescript is a devDependency, required only
+ * on this path, so the built package never loads it). */
 function workerScript(): URL {
   const built = new URL("./worker.js", import.meta.url);
   if (built.protocol !== "file:" || existsSync(fileURLToPath(built))) return built;
-  transpiled ??= transpile(readFileSync(new URL("./worker.ts", import.meta.url), "utf8"));
+  const ts = createRequire(import.meta.url)("typescript") as typeof import("typescript");
+  const source = readFileSync(new URL("./worker.ts", import.meta.url), "utf8");
+  transpiled ??= ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText;
   return new URL(`data:text/javascript;base64,${Buffer.from(transpiled).toString("base64")}`);
 }
 let transpiled: string | undefined;

@@ -9,7 +9,6 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
 import type { Target } from "../../compiler/target.js";
-import { transpile } from "../../runtime/load-module.js";
 import { openBrowser, useBrowser } from "../helpers/browser.js";
 import { rng } from "../helpers/random.js";
 
@@ -20,12 +19,12 @@ async function importInNode(js: string): Promise<any> {
   return import(`data:text/javascript;base64,${Buffer.from(js).toString("base64")}`);
 }
 
-/** The module's JavaScript as a browser would receive it: the emitted TypeScript, types stripped. */
+/** The module's JavaScript as a browser would receive it: the compiler's JavaScript module. */
 async function moduleJs(example: string, target: Target = "ts"): Promise<string> {
   const path = `examples/${example}.nn`;
   const r = await compile(readFileSync(path, "utf8"), { file: path, target });
   expect(r.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
-  return transpile(r.ts!);
+  return r.js!;
 }
 
 interface BatchArg {

@@ -4,6 +4,7 @@
  * explain, their flags) and section 8 (diagnostics, exit status, no partial output, no stack
  * trace) of the language contract.
  */
+import { transpile } from "../helpers/type-check.js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -180,8 +181,8 @@ describe("nnc compile", () => {
     expect(loops.stdout.match(CONSTANT_LOOP)?.length ?? 0).toBeGreaterThan(0);
     expect(loops.stdout).toMatch(/for \(let \w+ = 0; \w+ < 4; \w+\+\+\)/); // the 4 hidden units
     // the looped module computes the same loss and gradient
-    const a = await loadModule(unrolled.stdout);
-    const b = await loadModule(loops.stdout);
+    const a = await loadModule(transpile(unrolled.stdout));
+    const b = await loadModule(transpile(loops.stdout));
     const params = a.createParams();
     a.initParams(params, 5);
     const inputs = { x: Float64Array.of(0.3, -0.7, 1, 1) };

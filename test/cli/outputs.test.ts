@@ -183,7 +183,9 @@ describe("the checkpoint a run announces", () => {
 
   it("is not announced when no epoch completed (divergence in the first step)", () => {
     const r = runCli(["train", "regression.nn", "--lr", "1e10", "-o", "diverged.json"], dir);
-    expect(r.stdout).toMatch(/training diverged at epoch 1, step \d+ /);
+    // an error: on stderr, not among the progress lines on stdout
+    expect(r.stderr).toMatch(/training diverged at epoch 1, step \d+ /);
+    expect(r.stdout).not.toMatch(/training diverged/);
     expect(r.status).toBe(1);
     expect(r.stdout).not.toMatch(/checkpoint →/);
     expect(existsSync(join(dir, "diverged.checkpoint.json"))).toBe(false);

@@ -79,7 +79,7 @@ describe("nnc train", () => {
   it("stops on divergence with the step and parameter named, and exit 1", () => {
     const r = runCli(["train", "xor.nn", "--lr", "1e308", "--epochs", "5", "-o", "div.weights.json"], dir);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/diverged at epoch \d+, step \d+.*first parameter affected: [ho]\.[Wb]/);
+    expect(r.stderr).toMatch(/diverged at epoch \d+, step \d+.*first parameter affected: [ho]\.[Wb]/);
   });
 
   it("--precision f32 trains XOR to 100% (Float32Array parameters) and predicts with its weights", () => {

@@ -15,7 +15,7 @@ import type { Model } from "../../compiler/semantics/model.js";
 import { applyNormalization } from "../../runtime/data/index.js";
 import { loadModule } from "../../runtime/load-module.js";
 import type { Normalization } from "../../runtime/types.js";
-import { setOf, validModels } from "../helpers/corpus.js";
+import { exportableModels, setOf, validModels } from "../helpers/corpus.js";
 import { decodeOnnx, runOnnx } from "../helpers/onnxruntime.js";
 import { randomParams, rng } from "../helpers/random.js";
 
@@ -44,11 +44,11 @@ const feeds = (model: Model, raw: Record<string, Float64Array>, count: number) =
 
 describe("onnxruntime predicts like the emitted module", () => {
   const worst: Record<string, number> = {};
-  for (const e of validModels())
+  for (const e of exportableModels())
     it(e.path, async () => {
       const r = await compile(e.source, { file: e.path, set: setOf(e.source) });
       const model = r.model!;
-      const mod = await loadModule(r.ts!);
+      const mod = await loadModule(r.js!);
       const params = randomParams(mod, 11);
       const count = 5;
       const raw = rawInputs(model, count, 12);
@@ -77,7 +77,7 @@ describe("onnxruntime predicts like the emitted module", () => {
 it("without a stored normalization, the graph takes the inputs as they are", async () => {
   const e = validModels().find((m) => m.path === "examples/iris.nn")!;
   const r = await compile(e.source, { file: e.path });
-  const mod = await loadModule(r.ts!);
+  const mod = await loadModule(r.js!);
   const params = randomParams(mod, 3);
   const raw = rawInputs(r.model!, 4, 4);
   const expected = { y: new Float64Array(4 * 3) };
@@ -90,7 +90,7 @@ describe("the graph reads like the model", () => {
   it("iris: the z-score, a Gemm per layer, a Softmax; DSL names; each node's .nn line", async () => {
     const e = validModels().find((m) => m.path === "examples/iris.nn")!;
     const r = await compile(e.source, { file: e.path });
-    const mod = await loadModule(r.ts!);
+    const mod = await loadModule(r.js!);
     const onnx = exportOnnx(r.model!, { params: randomParams(mod, 1), normalization: randomNormalization(r.model!, 2) }, PRODUCER);
     const m = decodeOnnx(onnx.bytes);
     expect(String(m.irVersion)).toBe("8");
@@ -208,14 +208,28 @@ loss (sum(A @ x) + sum(P @ x) + dot(w, x) + s * sum(u) - t)^2`;
     cross_entropy: (m, add) => add("cross_entropy", [add("sigmoid", [x(m)]), add("relu", [x(m)])]),
     binary_cross_entropy: (m, add) => add("binary_cross_entropy", [add("sigmoid", [x(m)]), add("sigmoid", [add("neg", [x(m)])])]),
     dropout: (m, add) => add("dropout", [x(m)], { num: 0.5 }),
+    // the image ops' ONNX mappings are the convx branch's (until then `nnc export` says "not exported yet")
+    conv2d: () => null,
+    conv2d_backward_input: () => null,
+    conv2d_backward_weight: () => null,
+    maxpool: () => null,
+    maxpool_backward: () => null,
+    maxpool_gather: () => null,
+    avgpool: () => null,
+    avgpool_backward: () => null,
+    slice: () => null,
+    unslice: () => null,
+    concat: () => null,
+    reshape: () => null,
   };
 
+  const NOT_YET = ["conv2d", "conv2d_backward_input", "conv2d_backward_weight", "maxpool", "maxpool_backward", "maxpool_gather", "avgpool", "avgpool_backward", "slice", "unslice", "concat", "reshape"];
   for (const [op, build] of Object.entries(CASES) as [OpKind, Build][])
     it(op, async () => {
       const g = model!.graph.copy();
       const m: Model = { ...model!, graph: g };
       const root = build(m, (kind, inputs, attrs = {}) => g.add(kind, inputs, attrs));
-      if (root === null) return expect(["target", "dropout_mask", "direction"]).toContain(op);
+      if (root === null) return expect(["target", "dropout_mask", "direction", ...NOT_YET]).toContain(op);
       const outputs = [{ name: `out_${op}`, node: root }];
       const random = rng(5);
       const params = Object.fromEntries(m.params.map((p) => [p.name, Float64Array.from({ length: numel(p.shape) }, () => 2 * random() - 1)]));

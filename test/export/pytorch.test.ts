@@ -16,7 +16,7 @@ import { emitModelPy } from "../../compiler/export/pytorch.js";
 import { compile } from "../../compiler/pipeline.js";
 import { loadModule } from "../../runtime/load-module.js";
 import { mulberry32 } from "../../runtime/random.js";
-import { setOf, validModels } from "../helpers/corpus.js";
+import { exportableModels, setOf } from "../helpers/corpus.js";
 import { TORCH_PYTHON, torchProblem } from "../helpers/torch.js";
 
 const CHECKER = join(import.meta.dirname, "check_pytorch.py");
@@ -58,7 +58,7 @@ const EXTRA = [
   },
   { path: "param-only.nn", source: "input x[2]\ntarget t\nparam a[2] ~ normal(0, 1)\nb = exp(a)\noutput b\nloss sumsq(a - 1)\n" },
 ];
-const models = [...validModels(), ...EXTRA];
+const models = [...exportableModels(), ...EXTRA];
 let results: Result[] = [];
 let expected: { params: string[]; outputs: string[] }[] = [];
 const layout: { file: string; problems: string[] }[] = [];
@@ -84,7 +84,7 @@ beforeAll(async () => {
   for (const [k, e] of models.entries()) {
     const r = await compile(e.source, { file: e.path, set: setOf(e.source) });
     if (r.model === null) throw new Error(`${e.path} does not compile`);
-    const mod = await loadModule(r.ts!);
+    const mod = await loadModule(r.js!);
     const dir = join(root, String(k));
     mkdirSync(dir);
     for (const f of exportPyTorch(e.path, r.model!, dir, "test")) {

@@ -7,7 +7,7 @@
  * array type differs) and type-checked; one of them is a golden file of its own.
  */
 import { describe, expect, it } from "vitest";
-import { typeCheck } from "../../compiler/codegen/emit-js.js";
+import { typeCheck } from "../helpers/type-check.js";
 import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
 import { compile } from "../../compiler/pipeline.js";
 import { gradCheck, precisionCheck } from "../../runtime/gradcheck.js";
@@ -28,7 +28,7 @@ describe("golden modules", () => {
       const again = await compile(e.source, { file: e.path, set: setOf(e.source) });
       expect(again.ts).toBe(r.ts);
       // it loads, and its gradient is right
-      const mod = await loadModule(r.ts!);
+      const mod = await loadModule(r.js!);
       const check = gradCheck(mod, { seed: 3, elements: 40 });
       expect(check.worst, JSON.stringify(check.params)).toBeLessThan(1e-6);
       expect(typeCheck(r.ts!).errors).toEqual([]);
@@ -46,7 +46,7 @@ describe("golden modules, --target wasm", () => {
       expect(r.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
       if (WASM_GOLDEN.has(e.key)) compareBaseline(`wasm/${e.key}.ts`, r.ts!);
       expect((await compile(e.source, options)).ts).toBe(r.ts);
-      const mod = await loadModule(r.ts!);
+      const mod = await loadModule(r.js!);
       const check = gradCheck(mod, { seed: 3, elements: 40 });
       expect(check.worst, JSON.stringify(check.params)).toBeLessThan(1e-6);
       expect(typeCheck(r.ts!).errors).toEqual([]);
@@ -89,11 +89,11 @@ describe("golden modules in f32 (--precision f32)", () => {
       const f64 = await compile(e.source, options);
       expect(r.ts).toBe(asF32(f64.ts!));
       if (F32_GOLDEN.has(e.key)) compareBaseline(`${f32Key(e.key)}.ts`, r.ts!);
-      const mod = await loadModule(r.ts!);
+      const mod = await loadModule(r.js!);
       expect(mod.meta.precision).toBe("f32");
       for (const v of Object.values(mod.createParams())) expect(v).toBeInstanceOf(Float32Array);
       // its gradient is the f64 module's to float32 accuracy (test/module/f32.test.ts measures it closely)
-      expect(precisionCheck(mod, await loadModule(f64.ts!), { seed: 3 }).worst).toBeLessThan(1e-3);
+      expect(precisionCheck(mod, await loadModule(f64.js!), { seed: 3 }).worst).toBeLessThan(1e-3);
       expect(typeCheck(r.ts!).errors).toEqual([]);
     });
 });

@@ -55,5 +55,36 @@ export const CASES: Partial<Record<OpKind, Case[]>> = {
   cross_entropy: [{ shapes: [V, V], domain: [[0.1, 1], [0, 1]] }],
   binary_cross_entropy: [{ shapes: [V, V], domain: [[0.1, 0.9], [0, 1]] }],
   dropout: [{ shapes: [V], attrs: { num: 0.5 } }],
+  // [stride, top, left, bottom, right]: valid, "same" 3×3, strided with uneven padding, a stride that leaves a remainder
+  conv2d: [
+    { shapes: [[2, 4, 4], [3, 2, 3, 3]], attrs: { at: [1, 0, 0, 0, 0] } },
+    { shapes: [[1, 4, 5], [2, 1, 3, 3]], attrs: { at: [1, 1, 1, 1, 1] } },
+    { shapes: [[2, 5, 6], [2, 2, 2, 2]], attrs: { at: [2, 0, 1, 1, 0] } },
+    { shapes: [[1, 6, 6], [1, 1, 3, 2]], attrs: { at: [2, 0, 0, 0, 0] } },
+  ],
+  conv2d_backward_input: [
+    { shapes: [[3, 2, 2], [3, 2, 3, 3]], attrs: { at: [1, 0, 0, 0, 0], shape: [2, 4, 4] } },
+    { shapes: [[2, 3, 3], [2, 2, 2, 2]], attrs: { at: [2, 0, 1, 1, 0], shape: [2, 5, 6] } },
+  ],
+  conv2d_backward_weight: [
+    { shapes: [[2, 4, 4], [3, 2, 2]], attrs: { at: [1, 0, 0, 0, 0], shape: [3, 2, 3, 3] } },
+    { shapes: [[1, 4, 5], [2, 4, 5]], attrs: { at: [1, 1, 1, 1, 1], shape: [2, 1, 3, 3] } },
+    { shapes: [[2, 5, 6], [2, 3, 3]], attrs: { at: [2, 0, 1, 1, 0], shape: [2, 2, 2, 2] } },
+  ],
+  // random points: no ties in a window (almost surely), so the arg-max is stable under the differences
+  maxpool: [{ shapes: [[2, 4, 4]], attrs: { at: [2] } }, { shapes: [[1, 5, 7]], attrs: { at: [3] } }],
+  maxpool_backward: [{ shapes: [[2, 4, 4], [2, 2, 2]], attrs: { at: [2] }, constant: [0] }, { shapes: [[1, 5, 7], [1, 1, 2]], attrs: { at: [3] }, constant: [0] }],
+  maxpool_gather: [{ shapes: [[2, 4, 4], [2, 4, 4]], attrs: { at: [2] }, constant: [0] }],
+  avgpool: [{ shapes: [[2, 4, 4]], attrs: { at: [2] } }, { shapes: [[1, 5, 7]], attrs: { at: [3] } }],
+  avgpool_backward: [{ shapes: [[1, 1, 2]], attrs: { at: [3], shape: [1, 5, 7] } }],
+  // [start, stop, drop] per axis
+  slice: [
+    { shapes: [[2, 4, 3]], attrs: { at: [0, 1, 1, 1, 3, 0, 0, 3, 0] } },
+    { shapes: [[2, 3, 2, 2]], attrs: { at: [0, 2, 0, 1, 2, 1, 0, 2, 0, 1, 2, 1] } },
+    { shapes: [M], attrs: { at: [1, 2, 0, 0, 2, 0] } },
+  ],
+  unslice: [{ shapes: [[2, 3]], attrs: { at: [0, 1, 1, 1, 3, 0, 0, 3, 0], shape: [2, 4, 3] } }],
+  concat: [{ shapes: [V, [2], V] , attrs: { at: [0] } }, { shapes: [[2, 2, 3], [2, 1, 3]], attrs: { at: [1] } }],
+  reshape: [{ shapes: [[2, 3, 2]], attrs: { shape: [12] } }, { shapes: [[6]], attrs: { shape: [1, 2, 3] } }],
 };
 

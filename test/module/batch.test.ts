@@ -22,7 +22,7 @@ async function build(entry: CorpusEntry, set: CompileOptions["set"] = {}): Promi
   const r = await compile(entry.source, { file: entry.path, set });
   const errors = r.diagnostics.list.filter((d) => d.severity === "error");
   expect(errors, `${entry.path} does not compile`).toEqual([]);
-  return loadModule(r.ts!);
+  return loadModule(r.js!);
 }
 
 function randomBatch(shapes: Record<string, number[]>, random: () => number, lo: number, hi: number): Batch {
@@ -332,7 +332,7 @@ describe.each(models.map((e) => [e.path, e] as const))("%s with --unroll 0 (loop
   it("has the default build's gradientBatch, lossBatch, gradient, predictBatch and sgdStep", async () => {
     const looped = await compile(entry.source, { file: entry.path, unroll: 0 });
     expect(looped.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
-    const m0 = await loadModule(looped.ts!);
+    const m0 = await loadModule(looped.js!);
     const m = await build(entry);
     const f = fixture(m, 21);
     const g = m.createParams();

@@ -39,7 +39,7 @@ const maxAbs = (v: FloatArray, floor = 0) => {
 async function build(entry: CorpusEntry, precision: Precision): Promise<CompiledModule> {
   const r = await compile(entry.source, { file: entry.path, set: setOf(entry.source), precision });
   expect(r.diagnostics.list.filter((d) => d.severity === "error"), `${entry.path} does not compile`).toEqual([]);
-  return loadModule(r.ts!);
+  return loadModule(r.js!);
 }
 
 /** a batch of float32 values, as Float32Arrays (f32) and the same numbers as Float64Arrays (f64) */

@@ -26,7 +26,7 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 async function build(entry: CorpusEntry, target: CompileOptions["target"] = "ts", precision: Precision = "f64"): Promise<CompiledModule> {
   const r = await compile(entry.source, { file: entry.path, set: setOf(entry.source), target, precision });
   expect(r.diagnostics.list.filter((d) => d.severity === "error"), `${entry.path} does not compile`).toEqual([]);
-  return loadModule(r.ts!);
+  return loadModule(r.js!);
 }
 
 interface Fixture {

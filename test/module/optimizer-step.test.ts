@@ -22,7 +22,7 @@ type Params = Record<string, FloatArray>;
 async function build(path: string): Promise<CompiledModule> {
   const entry = validModels().find((e) => e.path === path)!;
   const r = await compile(entry.source, { file: entry.path });
-  return loadModule(r.ts!);
+  return loadModule(r.js!);
 }
 
 const copy = (p: Params): Params => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Float64Array.from(v)]));

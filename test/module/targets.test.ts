@@ -24,7 +24,7 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 async function build(entry: CorpusEntry, target: CompileOptions["target"], precision: Precision): Promise<{ mod: CompiledModule; ts: string }> {
   const r = await compile(entry.source, { file: entry.path, target, precision });
   expect(r.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
-  return { mod: await loadModule(r.ts!), ts: r.ts! };
+  return { mod: await loadModule(r.js!), ts: r.ts! };
 }
 
 function batch(T: typeof Float64Array | typeof Float32Array, shapes: Record<string, number[]>, random: () => number, lo: number, hi: number): Batch {
@@ -67,7 +67,15 @@ function inside(mod: CompiledModule, p: Params): Params {
 /** f64: rounding of another summation order; f32: float32 rounding of the stored values, relative to each tensor's scale */
 const TOLERANCE: Record<Precision, { rel: number; step: number }> = { f64: { rel: 1e-10, step: 1e-8 }, f32: { rel: 2e-4, step: 2e-3 } };
 
-describe.each((["f64", "f32"] as const).flatMap((precision) => validModels().map((e) => [e.path, precision, e] as const)))("%s, %s: --target wasm gives what --target ts gives", (_path, precision, entry) => {
+/**
+ * mnist-cnn is left out for time (every count up to 2 × 32 + 3 of a CNN: 320 s on the loaded 2-core
+ * machine, against the 60 s limit); its conv steps print the same JavaScript on both targets until
+ * the convx branch's kernel, conv-strided and test/cases/ops/images.nn check them on both, and
+ * golden.test.ts checks its wasm module's gradient against finite differences.
+ */
+const models = validModels().filter((e) => e.key !== "examples/mnist-cnn");
+
+describe.each((["f64", "f32"] as const).flatMap((precision) => models.map((e) => [e.path, precision, e] as const)))("%s, %s: --target wasm gives what --target ts gives", (_path, precision, entry) => {
   const REL = TOLERANCE[precision].rel;
   const STEP = TOLERANCE[precision].step;
   const T = precision === "f32" ? Float32Array : Float64Array;

@@ -10,7 +10,7 @@ import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 async function load(source: string, file = "m.nn"): Promise<CompiledModule> {
   const r = await compile(source, { file });
   expect(r.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
-  return loadModule(r.ts!);
+  return loadModule(r.js!);
 }
 
 function allFinite(set: Record<string, Float64Array | Float32Array>): boolean {

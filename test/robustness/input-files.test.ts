@@ -63,7 +63,7 @@ beforeAll(async () => {
   const source = readFileSync(modelFile, "utf8");
   const r = await compile(source, { file: modelFile });
   model = r.model!;
-  mod = await loadModule(r.ts!);
+  mod = await loadModule(r.js!);
   // iris cut to 30 rows, 10 of each class, so that a mutation often hits the header or a row that
   // matters and the seeded 0.2 split still has every class
   const lines = readFileSync(join(ROOT, "examples", "data", "iris.csv"), "utf8").trimEnd().split("\n");
@@ -204,7 +204,7 @@ function resumeFrom(file: string, print: (line: string) => void): Promise<number
 }
 
 function predictWith(weightsFile: string, dataFile: string, out: (line: string) => void): Promise<number> {
-  return runPredict(model, mod, { weights: weightsFile, data: dataFile, output: `${fresh("predictions")}.csv` }, out, out);
+  return runPredict(model, mod, { weights: [weightsFile], data: dataFile, output: `${fresh("predictions")}.csv` }, out, out);
 }
 
 // ---------------------------------------------------------------------------------------------

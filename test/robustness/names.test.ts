@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as acorn from "acorn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { typeCheck } from "../../compiler/codegen/emit-js.js";
+import { transpile, typeCheck } from "../helpers/type-check.js";
 import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
 import { compile } from "../../compiler/pipeline.js";
 import { gradCheck } from "../../runtime/gradcheck.js";
-import { loadModule, transpile, type CompiledModule } from "../../runtime/load-module.js";
+import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import { hasStackTrace, requireBuiltCli, runCli } from "../helpers/cli.js";
 import { hvCheck } from "../helpers/hessian.js";
 import { walk, type AnyNode } from "../helpers/acorn.js";
@@ -134,7 +134,7 @@ describe("hostile identifiers in every role", () => {
           continue;
         }
         try {
-          const mod = await loadModule(r.ts);
+          const mod = await loadModule(r.js!);
           checkSurface(mod, role, name);
           const g = gradCheck(mod);
           if (!(g.worst < 1e-6)) problems.push(`${name}: gradient check worst ${g.worst}`);
@@ -152,7 +152,7 @@ describe("hostile identifiers in every role", () => {
       const r = await compile(model(role, ACCEPTED), { file: "all.nn" });
       expect(r.diagnostics.list.filter((d) => d.severity === "error")).toEqual([]);
       expect(typeCheck(r.ts!).errors).toEqual([]);
-      const mod = await loadModule(r.ts!);
+      const mod = await loadModule(r.js!);
       for (const name of ACCEPTED) checkSurface(mod, role, name);
       expect(gradCheck(mod).worst).toBeLessThan(1e-6);
       expect(hvCheck(mod)).toBeLessThan(1e-6);
@@ -199,7 +199,7 @@ const EXPECTED_STRINGS = ["h.W", "h.b", "x", "t", "y", "f64"];
 let vocabulary: ReadonlySet<string> = new Set();
 beforeAll(async () => {
   const neutral = await compile(MODEL, { file: "neutral.nn" });
-  const program = acorn.parse(transpile(neutral.ts!), { ecmaVersion: "latest", sourceType: "module" });
+  const program = acorn.parse(neutral.js!, { ecmaVersion: "latest", sourceType: "module" });
   vocabulary = new Set([...walk(program)].filter((n) => n.type === "Literal" && typeof n.value === "string" && n.value !== "neutral").map((n) => n.value as string));
 });
 const IDENT = /^[A-Za-z_$][\w$]*$/;
@@ -233,10 +233,10 @@ describe("hostile file names become the model name, as a string", () => {
       const options = stem.includes("/") ? { file: "hostile.nn", defaultName: stem } : { file: `models/${stem}.nn` };
       const r = await compile(MODEL, options);
       expect(r.ts).not.toBeNull();
-      const mod = await loadModule(r.ts!);
+      const mod = await loadModule(r.js!);
       expect(mod.meta.name).toBe(stem);
       expect((globalThis as Record<string, unknown>).nncPwned).toBeUndefined();
-      expect(staticProblems(transpile(r.ts!), stem)).toEqual([]);
+      expect(staticProblems(r.js!, stem)).toEqual([]);
       expect(typeCheck(r.ts!).errors).toEqual([]);
       expect(gradCheck(mod).worst).toBeLessThan(1e-6);
     });
@@ -252,7 +252,7 @@ describe("hostile file names through the built CLI", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** --emit js loads ts-morph (a second or more per run): a few stems take that path too */
+  /** --emit js (the compiler's JavaScript and .d.ts, formatted): a few stems take that path too */
   const EMIT_JS = new Set(['a"b', "a${b}c", "a\nb", "a\u2028b", "a\\b", "x\n}); " + PAYLOAD + "; ({"]);
 
   // every stem a Linux file name can hold (not '/'; a newline is allowed)
@@ -267,7 +267,7 @@ describe("hostile file names through the built CLI", () => {
       const out = join(dir, `${stem}.ts`);
       expect(existsSync(out)).toBe(true);
       const ts = readFileSync(out, "utf8");
-      const mod = await loadModule(ts);
+      const mod = await loadModule(transpile(ts));
       expect(mod.meta.name).toBe(stem);
       expect(staticProblems(transpile(ts), stem)).toEqual([]);
       rmSync(out);
@@ -309,12 +309,12 @@ describe("source text in comments cannot break out", () => {
       for (const line of ts.split("\n")) if (line.trimStart().startsWith("//")) expect(line).not.toMatch(/[\r\u2028\u2029]/);
       expect(staticProblems(transpile(ts), "c")).toEqual([]);
       expect(typeCheck(ts).errors).toEqual([]);
-      const mod = await loadModule(ts);
+      const mod = await loadModule(transpile(ts));
       expect((globalThis as Record<string, unknown>).nncPwned).toBeUndefined();
       expect(Object.keys(mod).sort()).toEqual(
         [
           "createParams", "createRandom", "evaluateBatch", "gradient", "gradientBatch", "gradientBatchTrain", "gradientTrain", "initParams",
-          "loss", "lossBatch", "lossBatchTrain", "lossTrain", "meta", "predict", "predictBatch", "sgdStep",
+          "loss", "lossBatch", "lossBatchTrain", "lossTrain", "meta", "predict", "predictBatch", "predictBatchTrain", "predictTrain", "sgdStep",
           "createOptimizerState", "optimizerStep", "hessianVectorProduct", "hessianVectorProductBatch",
         ].sort(),
       );

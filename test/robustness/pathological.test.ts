@@ -198,7 +198,7 @@ describe("pathological sources through compile()", () => {
         expect(errors, text).toEqual([]);
         expect(r.ts).not.toBeNull();
         if (c.gradient) {
-          const mod = await loadModule(r.ts!);
+          const mod = await loadModule(r.js!);
           expect(gradCheck(mod).worst).toBeLessThan(1e-6);
         }
         return;

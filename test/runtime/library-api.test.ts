@@ -65,7 +65,7 @@ describe("library API", () => {
 
   it("trains and evaluates through the library entry point", async () => {
     const r = await compile(readFileSync(join(ROOT, "examples/xor.nn"), "utf8"), { file: "xor.nn" });
-    const mod = await loadModule(r.ts!);
+    const mod = await loadModule(r.js!);
     const data = { count: 4, inputs: { x: Float64Array.of(0, 0, 0, 1, 1, 0, 1, 1) }, targets: { t: Float64Array.of(0, 1, 1, 0) } };
     const result = train(mod, data, { epochs: 1000, batch: 4, optimizer: { name: "sgd", args: { lr: 0.5 } }, seed: 1, normalize: false });
     const e = evaluate(mod, result.params, data);

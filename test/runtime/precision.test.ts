@@ -21,7 +21,8 @@ import { createLbfgs } from "../../runtime/optimizers/lbfgs.js";
 import { forModule } from "../../runtime/precision.js";
 import { train, type Checkpoint } from "../../runtime/train.js";
 import type { Dataset, FloatArray, ParamSet } from "../../runtime/types.js";
-import { loadWeights, saveWeights, toWeightsFile } from "../../runtime/weights.js";
+import { toWeightsFile } from "../../runtime/weights.js";
+import { loadWeights, saveWeights } from "../../runtime/node/weights-files.js";
 import { ROOT } from "../helpers/corpus.js";
 import { rng } from "../helpers/random.js";
 
@@ -34,7 +35,7 @@ function example(name: string, precision: Precision): Promise<CompiledModule> {
       (async () => {
         const file = join(ROOT, "examples", name);
         const r = await compile(readFileSync(file, "utf8"), { file, precision });
-        return loadModule(r.ts!);
+        return loadModule(r.js!);
       })(),
     );
   return modules.get(key)!;

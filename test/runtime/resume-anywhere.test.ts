@@ -28,7 +28,7 @@ const OPTIMIZERS: OptimizerConfig["name"][] = ["sgd", "momentum", "nesterov", "a
 
 async function module(precision: "f64" | "f32"): Promise<CompiledModule> {
   const r = await compile(SOURCE, { file: "resume.nn", precision });
-  return loadModule(r.ts!);
+  return loadModule(r.js!);
 }
 
 describe("resuming from the checkpoint of any epoch", () => {

@@ -19,7 +19,8 @@ import { bfloat16, decodeSafetensors, encodeSafetensors, half, MAX_HEADER_BYTES 
 import { train } from "../../runtime/train.js";
 import type { Dataset } from "../../runtime/types.js";
 import { NncUsageError } from "../../runtime/usage.js";
-import { fromSafetensors, loadWeights, MAX_WEIGHTS_BYTES, readWeights, SAFETENSORS_FIELDS, saveWeights, toSafetensors, toWeightsFile, validateWeightsAlone, WeightsError, type WeightsFile } from "../../runtime/weights.js";
+import { fromSafetensors, MAX_WEIGHTS_BYTES, SAFETENSORS_FIELDS, toSafetensors, toWeightsFile, validateWeightsAlone, WeightsError, type WeightsFile } from "../../runtime/weights.js";
+import { loadWeights, readWeights, saveWeights } from "../../runtime/node/weights-files.js";
 import { ROOT } from "../helpers/corpus.js";
 import { rng } from "../helpers/random.js";
 
@@ -36,7 +37,7 @@ let xor32Weights: WeightsFile;
 
 async function load(name: string, precision: "f64" | "f32" = "f64") {
   const r = await compile(example(name), { file: name, precision });
-  return { mod: await loadModule(r.ts!), model: r.model! };
+  return { mod: await loadModule(r.js!), model: r.model! };
 }
 
 beforeAll(async () => {

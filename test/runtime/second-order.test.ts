@@ -145,7 +145,7 @@ describe("conjugate gradient", () => {
 async function example(name: string, edit: (source: string) => string = (s) => s): Promise<CompiledModule> {
   const file = join(ROOT, "examples", name);
   const r = await compile(edit(readFileSync(file, "utf8")), { file });
-  return loadModule(r.ts!);
+  return loadModule(r.js!);
 }
 
 function data(mod: CompiledModule, csv: string): Dataset {

@@ -15,7 +15,7 @@ import type { OptimizerConfig } from "../../compiler/semantics/model.js";
 import type { Precision } from "../../compiler/target.js";
 import { compile } from "../../compiler/pipeline.js";
 import { loadDataset, subset } from "../../runtime/data/index.js";
-import { loadModule, transpile, type CompiledModule } from "../../runtime/load-module.js";
+import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
 import { defaultThreads, MAX_DEFAULT_THREADS, ShardPool } from "../../runtime/threads/pool.js";
 import { train, type Checkpoint, type TrainOptions, type TrainResult } from "../../runtime/train.js";
@@ -29,8 +29,8 @@ const TARGETS = ["ts", "wasm"] as const;
 
 async function moduleOf(source: string, target: "ts" | "wasm", precision: Precision = "f64"): Promise<CompiledModule> {
   const r = await compile(source, { file: "model.nn", target, precision });
-  if (r.ts === null) throw new Error("the test model does not compile");
-  return loadModule(r.ts);
+  if (r.js === null) throw new Error("the test model does not compile");
+  return loadModule(r.js);
 }
 
 const digitsSource = readFileSync(join(ROOT, "examples", "digits.nn"), "utf8");
@@ -190,7 +190,7 @@ describe("train({ threads }): the module, bad values, failures, the end of the w
     const r = await compile(digitsSource, { file: "digits.nn", target: "wasm" });
     const dir = mkdtempSync(join(tmpdir(), "nnc-threads-"));
     const file = join(dir, "digits.mjs");
-    writeFileSync(file, transpile(r.ts!));
+    writeFileSync(file, r.js!);
     const mod = (await import(pathToFileURL(file).href)) as CompiledModule;
     const options = { epochs: 1, batch: 50, optimizer: optimizer("adam", 0.003), seed: 7 };
     let error: unknown;

@@ -18,7 +18,7 @@ import { ROOT } from "../helpers/corpus.js";
 async function example(name: string, set: Record<string, number> = {}): Promise<CompiledModule> {
   const file = join(ROOT, "examples", name);
   const r = await compile(readFileSync(file, "utf8"), { file, set });
-  return loadModule(r.ts!);
+  return loadModule(r.js!);
 }
 
 /** Element i of parameter k as initParams(seed 5) sets it (the runs below use seed 5). */

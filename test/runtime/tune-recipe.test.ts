@@ -58,7 +58,7 @@ describe("a whole run (iris with weight decay)", () => {
   const modules = new Map<string, Promise<CompiledModule>>();
   const load = (set: Readonly<Record<string, number>>) => {
     const key = JSON.stringify(set);
-    if (!modules.has(key)) modules.set(key, compile(source, { file: "iris.nn", set }).then((r) => loadModule(r.ts!)));
+    if (!modules.has(key)) modules.set(key, compile(source, { file: "iris.nn", set }).then((r) => loadModule(r.js!)));
     return modules.get(key)!;
   };
   let data: { train: Dataset; validation: Dataset };

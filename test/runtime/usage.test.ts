@@ -17,7 +17,7 @@ const xorData: Dataset = { count: 4, inputs: { x: Float64Array.of(0, 0, 0, 1, 1,
 const ok: TrainOptions = { epochs: 2, batch: 2, optimizer: { name: "sgd", args: { lr: 0.5 } }, seed: 1 };
 
 beforeAll(async () => {
-  const load = async (name: string) => loadModule((await compile(readFileSync(join(ROOT, "examples", name), "utf8"), { file: name })).ts!);
+  const load = async (name: string) => loadModule((await compile(readFileSync(join(ROOT, "examples", name), "utf8"), { file: name })).js!);
   mod = await load("xor.nn");
   iris = await load("iris.nn");
 });

@@ -14,7 +14,8 @@ import { loadModule, type CompiledModule } from "../../runtime/load-module.js";
 import { train, type Checkpoint, type TrainOptions } from "../../runtime/train.js";
 import type { Dataset } from "../../runtime/types.js";
 import { NncUsageError } from "../../runtime/usage.js";
-import { checkResume, loadWeights, MAX_WEIGHTS_BYTES, saveWeights, toWeightsFile, validateWeights, WeightsError, type WeightsFile } from "../../runtime/weights.js";
+import { checkResume, MAX_WEIGHTS_BYTES, toWeightsFile, validateWeights, WeightsError, type WeightsFile } from "../../runtime/weights.js";
+import { loadWeights, saveWeights } from "../../runtime/node/weights-files.js";
 import { ROOT } from "../helpers/corpus.js";
 
 const XOR = readFileSync(join(ROOT, "examples", "xor.nn"), "utf8");
@@ -31,7 +32,7 @@ let checkpointText = "";
 
 async function xor(precision: "f64" | "f32", source = XOR) {
   const r = await compile(source, { file: "xor.nn", precision });
-  return { mod: await loadModule(r.ts!), model: r.model! };
+  return { mod: await loadModule(r.js!), model: r.model! };
 }
 
 beforeAll(async () => {

@@ -51,6 +51,8 @@ function sexp(e: Expr): string {
       return `(${e.callee.name}${e.args.map((a) => " " + (a.name ? `${a.name.name}=` : "") + sexp(a.value)).join("")})`;
     case "index":
       return `([] ${sexp(e.target)}${e.indices.map((i) => " " + sexp(i)).join("")})`;
+    case "range":
+      return `(: ${e.start ? sexp(e.start) : "_"} ${e.stop ? sexp(e.stop) : "_"})`;
     case "error":
       return "<error>";
   }
@@ -231,6 +233,13 @@ describe("parser: expressions", () => {
     expect(sexp(exprOf("softmax(v)[0]"))).toBe("([] (softmax v) 0)");
     expect(sexp(exprOf(".5 + 1e-4 + 2.5E+3"))).toBe("(+ (+ 0.5 0.0001) 2500)");
     expect(sexp(exprOf('"a\\"b\\\\c"'))).toBe(JSON.stringify('a"b\\c'));
+  });
+
+  it("parses slices: start:stop, open ends, ':' alone, mixed with indices (§11)", () => {
+    expect(sexp(exprOf("x[0, 0:14, :]"))).toBe("([] x 0 (: 0 14) (: _ _))");
+    expect(sexp(exprOf("c1.W[:, :, 0, 0]"))).toBe("([] c1.W (: _ _) (: _ _) 0 0)");
+    expect(sexp(exprOf("v[2:, :n + 1]"))).toBe("([] v (: 2 _) (: _ (+ n 1)))");
+    expect(codes("y = x[0:2:3]")).toEqual(["NN1004"]);
   });
 
   it("makes a dotted name one NameRef", () => {

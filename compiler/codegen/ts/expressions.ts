@@ -9,6 +9,7 @@ import { numel, type Shape } from "../../ir/shape.js";
 import { add, flat, indices, type Ix } from "./indexing.js";
 import { laneOffset, read, wrapLoops } from "./loops.js";
 import type { Printer } from "./printer.js";
+import { computeImage } from "./image.js";
 
 /** a loop reduction of at least MIN_SPLIT_REDUCTION terms keeps DOT_WAYS partial sums (see reduceSplit) */
 const DOT_WAYS = 4;
@@ -69,11 +70,11 @@ export function compute(p: Printer, sink: string[], node: Node, idx: readonly Ix
       return `${f} === ${at} ? ${paren(elem(p, sink, a!, []))} : 0`;
     }
     case "outer":
-      return `${paren(elem(p, sink, a!, [idx[0]!]))} * ${paren(elem(p, sink, b!, [idx[1]!]))}`;
+      return product(elem(p, sink, a!, [idx[0]!]), elem(p, sink, b!, [idx[1]!]));
     case "matmul": {
       const k = g.shape(a!)[1]!;
       const vec = g.shape(b!).length === 1;
-      return reduce(p, sink, [k], (s, [l]) => `${paren(elem(p, s, a!, [idx[0]!, l!]))} * ${paren(elem(p, s, b!, vec ? [l!] : [l!, idx[1]!]))}`);
+      return reduce(p, sink, [k], (s, [l]) => product(elem(p, s, a!, [idx[0]!, l!]), elem(p, s, b!, vec ? [l!] : [l!, idx[1]!])));
     }
     case "sum":
       return reduce(p, sink, g.shape(a!), (s, ix) => elem(p, s, a!, ix));
@@ -88,9 +89,17 @@ export function compute(p: Printer, sink: string[], node: Node, idx: readonly Ix
           return `${paren(xlogy(p, s, t, q))} + ${paren(xlogy(p, s, `1 - ${t}`, `1 - ${q}`))}`;
         }),
       )}`;
-    default:
-      throw new Error(`internal: cannot inline ${node.op}`);
+    default: {
+      const image = computeImage(p, sink, node, idx);
+      if (image === null) throw new Error(`internal: cannot inline ${node.op}`);
+      return image;
+    }
   }
+}
+
+/** a · b, where a factor 1 (a channel bias b 𝟙ᵀ, its gradient δ 𝟙) is left out */
+function product(a: string, b: string): string {
+  return b === "1" ? a : a === "1" ? b : `${paren(a)} * ${paren(b)}`;
 }
 
 /** An expression used more than once: a temporary unless it is atomic. */

@@ -14,6 +14,7 @@ import { forEachElement, store } from "./loops.js";
 import { printLogSumExp, printSweep } from "./patterns.js";
 import { placementHead, placementTail, printDense, printStage } from "./kernels.js";
 import { Printer } from "./printer.js";
+import { spelling, type Lang } from "../lang.js";
 
 /** What the TypeScript backend made of one function. */
 export interface EmittedFunction {
@@ -24,20 +25,21 @@ export interface EmittedFunction {
   readonly accumulated: readonly string[];
 }
 
-export function printFunction(s: Schedule): EmittedFunction {
+export function printFunction(s: Schedule, lang: Lang = "ts"): EmittedFunction {
   const p = new Printer(s);
   const body = printSteps(p);
   const { spec, bindings: b } = s;
-  const args = ["params: Params"];
+  const { param, type } = spelling(lang);
+  const args = [param("params", "Params")];
   const F = arrayType(s.precision);
-  for (const a of b.samples) args.push(`${a.array}: ${F}`);
-  if (spec.samples.length > 0) args.push(`${b.sampleIndex}: number`);
-  if (s.lanes !== null) args.push(`${s.lanes.arg}: number`);
-  if (b.lr !== null) args.push(`${b.lr}: number`);
-  for (const o of b.outputs) args.push(`${o.array}: ${F}`);
-  if (spec.grad) args.push("grad: Params");
-  if (spec.hessian === true) args.push("v: Params", `${b.accumulator}: Params`);
-  if (b.random !== null) args.push(`${b.random}: () => number`);
+  for (const a of b.samples) args.push(param(a.array, F));
+  if (spec.samples.length > 0) args.push(param(b.sampleIndex, "number"));
+  if (s.lanes !== null) args.push(param(s.lanes.arg, "number"));
+  if (b.lr !== null) args.push(param(b.lr, "number"));
+  for (const o of b.outputs) args.push(param(o.array, F));
+  if (spec.grad) args.push(param("grad", "Params"));
+  if (spec.hessian === true) args.push(param("v", "Params"), param(b.accumulator, "Params"));
+  if (b.random !== null) args.push(param(b.random, "() => number"));
   const head: string[] = [];
   // in lane mode each lane loop declares the offsets it reads
   if (s.lanes === null) for (const a of p.samples.values()) if (a.offset !== null) head.push(`const ${a.offset} = ${b.sampleIndex} * ${numel(a.shape)};`);
@@ -47,7 +49,7 @@ export function printFunction(s: Schedule): EmittedFunction {
   for (const [param, alias] of p.gradAlias) head.push(`const ${alias} = ${b.accumulator}[${JSON.stringify(param)}];`);
   head.push(...placed);
   const returns = spec.lossCell !== undefined ? "void" : spec.returns;
-  const code = `/** ${spec.doc} */\nfunction ${spec.name}(${args.join(", ")}): ${returns} {\n${[...head, ...body].join("\n")}\n}\n`;
+  const code = `/** ${spec.doc} */\nfunction ${spec.name}(${args.join(", ")})${type(returns)} {\n${[...head, ...body].join("\n")}\n}\n`;
   return { code, lanes: s.lanes !== null, accumulated: spec.update === true ? s.accumulated : [] };
 }
 

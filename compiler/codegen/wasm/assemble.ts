@@ -9,14 +9,13 @@
  * immediate offsets), so it was measured rather than assumed: see docs/performance.md,
  * "WebAssembly kernels". The emitted modules depend on neither: they are plain bytes.
  */
-import wabtInit from "wabt";
-
-type Wabt = Awaited<ReturnType<typeof wabtInit>>;
+type Wabt = Awaited<ReturnType<typeof import("wabt")>>;
 let wabtPromise: Promise<Wabt> | undefined;
 
-/** wabt's module is an Emscripten instance: created once per process, on first use. */
+/** wabt's module is an Emscripten instance: created once per process, on first use (and
+ * imported then: nothing that does not assemble WebAssembly loads its 5.5 MB). */
 function loadWabt(): Promise<Wabt> {
-  wabtPromise ??= wabtInit();
+  wabtPromise ??= import("wabt").then((m) => m.default());
   return wabtPromise;
 }
 

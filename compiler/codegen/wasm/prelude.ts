@@ -10,6 +10,7 @@
  * "./mnist.js"` resolves to ready functions in Node and in browsers alike, with no init call.
  */
 import { BYTES, type MemoryLayout } from "./memory.js";
+import { spelling, type Lang } from "../lang.js";
 
 export const ARRAY_TYPE = { f64: "Float64Array", f32: "Float32Array" } as const;
 
@@ -23,8 +24,8 @@ const WEBASSEMBLY_TYPES = `declare const WebAssembly: {
   instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: object } }>;
 };`;
 
-const BASE64_DECODER = `/** base64 → bytes, without atob (not in every runtime's type library). */
-function decodeBase64(text: string): Uint8Array {
+const base64Decoder = (sig: (list: string) => string, type: (t: string) => string) => `/** base64 → bytes, without atob (not in every runtime's type library). */
+function decodeBase64(${sig("text: string")})${type("Uint8Array")} {
   const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const value = new Uint8Array(128);
   for (let i = 0; i < 64; i++) value[digits.charCodeAt(i)] = i;
@@ -48,10 +49,13 @@ export interface PreludeInput {
   readonly description: string;
   /** the import object's module and field names of the memory */
   readonly memoryImport: { readonly module: string; readonly field: string };
+  /** ts (default) or js (lang.ts) */
+  readonly lang?: Lang;
 }
 
 export function wasmPrelude(input: PreludeInput): string {
   const { layout, bytes } = input;
+  const { params: sig, type, as, only } = spelling(input.lang);
   const T = ARRAY_TYPE[layout.precision];
   const size = BYTES[layout.precision];
   const views = layout.regions.map((r) => `const ${r.name} = new ${T}(wasmMemory.buffer, ${r.offset}, ${r.length});`);
@@ -62,16 +66,16 @@ export function wasmPrelude(input: PreludeInput): string {
       `// One memory of ${layout.pages} pages (${((layout.pages * 65536) / 1048576).toFixed(1)} MiB), never grown: scratch buffers at fixed offsets, then an`,
       `// arena for the arrays createParams makes (the kernels use them in place). The module is ready when`,
       `// its import resolves: it awaits the asynchronous instantiation at its top level.`,
-      WEBASSEMBLY_TYPES,
+      ...only(WEBASSEMBLY_TYPES),
     ].join("\n"),
-    BASE64_DECODER,
-    `interface Kernels {\n${input.kernelSignatures.map((s) => `  ${s}`).join("\n")}\n}`,
+    base64Decoder(sig, type),
+    ...only(`interface Kernels {\n${input.kernelSignatures.map((s) => `  ${s}`).join("\n")}\n}`),
     `const wasmMemory = new WebAssembly.Memory({ initial: ${layout.pages}, maximum: ${layout.pages} });`,
-    `const kernels = (await WebAssembly.instantiate(decodeBase64(${JSON.stringify(base64)}), { ${input.memoryImport.module}: { ${input.memoryImport.field}: wasmMemory } })).instance.exports as Kernels;`,
+    `const kernels = (await WebAssembly.instantiate(decodeBase64(${JSON.stringify(base64)}), { ${input.memoryImport.module}: { ${input.memoryImport.field}: wasmMemory } })).instance.exports${as("Kernels")};`,
     [`// the scratch buffers: views of the kernels' memory`, ...views].join("\n"),
     `/** createParams' arena: [${layout.arenaStart}, ${layout.arenaEnd}) bytes; zero-filled, never reused. */
 let arenaNext = ${layout.arenaStart};
-function arenaArray(length: number): ${T} {
+function arenaArray(${sig("length: number")})${type(T)} {
   const bytes = Math.ceil((length * ${size}) / 16) * 16;
   if (arenaNext + bytes > ${layout.arenaEnd}) return new ${T}(length);
   const a = new ${T}(wasmMemory.buffer, arenaNext, length);
@@ -80,14 +84,14 @@ function arenaArray(length: number): ${T} {
 }`,
     `/** The byte offset at which the kernels find \`a\`: its own when it lives in the module's memory,
  * else that of its copy in \`stage\` (copied here; a gradient is copied back by \`leaveMemory\`). */
-function inMemory(a: ${T}, stage: ${T}): number {
+function inMemory(${sig(`a: ${T}, stage: ${T}`)})${type("number")} {
   if (a.buffer === wasmMemory.buffer) return a.byteOffset;
   stage.set(a);
   return stage.byteOffset;
 }
 
 /** After the kernels wrote \`a\`'s staged copy: back into \`a\` when \`a\` lives elsewhere. */
-function leaveMemory(a: ${T}, stage: ${T}): void {
+function leaveMemory(${sig(`a: ${T}, stage: ${T}`)})${type("void")} {
   if (a.buffer !== wasmMemory.buffer) a.set(stage);
 }`,
   ].join("\n\n");

@@ -1647,6 +1647,26 @@ export function hessianVectorProductBatch(
   return lossTotal[0] / count + regularizerHessianVector(params, v, out);
 }
 
+/** predict in training mode (dropout active, masks drawn from `random`): one draw for MC dropout. The returned object is reused by the next call. */
+export function predictTrain(params: Params, inputs: Inputs, random: () => number): Outputs {
+  void random; // the model has no dropout: training and inference are the same
+  samplePredict(params, inputs["x"], 0, yPrediction);
+
+  return predictions;
+}
+
+/** predictBatch in training mode (dropout active, masks drawn from `random`, sample after sample). */
+export function predictBatchTrain(
+  params: Params,
+  inputs: BatchInputs,
+  count: number,
+  outputs: BatchOutputs,
+  random: () => number,
+): void {
+  void random; // the model has no dropout: training and inference are the same
+  for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["y"]);
+}
+
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
 export function gradientBatchTrain(
   params: Params,

@@ -479,6 +479,26 @@ export function hessianVectorProductBatch(
   return lossTotal[0] / count + regularizerHessianVector(params, v, out);
 }
 
+/** predict in training mode (dropout active, masks drawn from `random`): one draw for MC dropout. The returned object is reused by the next call. */
+export function predictTrain(params: Params, inputs: Inputs, random: () => number): Outputs {
+  void random; // the model has no dropout: training and inference are the same
+  samplePredict(params, xScalar.fill(inputs["x"]), 0, RPrediction);
+  predictions["R"] = RPrediction[0];
+  return predictions;
+}
+
+/** predictBatch in training mode (dropout active, masks drawn from `random`, sample after sample). */
+export function predictBatchTrain(
+  params: Params,
+  inputs: BatchInputs,
+  count: number,
+  outputs: BatchOutputs,
+  random: () => number,
+): void {
+  void random; // the model has no dropout: training and inference are the same
+  for (let n = 0; n < count; n++) samplePredict(params, inputs["x"], n, outputs["R"]);
+}
+
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
 export function gradientBatchTrain(
   params: Params,

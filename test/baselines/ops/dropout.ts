@@ -453,6 +453,57 @@ function sampleGradientTrain(
   lossTotal[0] += L;
 }
 
+/** samplePredict in training mode: dropout active, masks drawn from random. */
+function samplePredictTrain(
+  params: Params,
+  x: Float64Array,
+  n: number,
+  yOut: Float64Array,
+  random: () => number,
+): void {
+  const xo = n * 4;
+  const h_W = params["h.W"];
+  const h_b = params["h.b"];
+  const o_W = params["o.W"];
+  const o_b = params["o.b"];
+  // ── layer h = dense(x, 6, relu)  (dropout.nn:4)
+  const tmp = h_W[0] * x[xo] + h_W[1] * x[xo + 1] + h_W[2] * x[xo + 2] + h_W[3] * x[xo + 3] + h_b[0];
+  const h_0 = tmp > 0 ? tmp : 0;
+  const tmp_1 = h_W[4] * x[xo] + h_W[5] * x[xo + 1] + h_W[6] * x[xo + 2] + h_W[7] * x[xo + 3] + h_b[1];
+  const h_1 = tmp_1 > 0 ? tmp_1 : 0;
+  const tmp_2 = h_W[8] * x[xo] + h_W[9] * x[xo + 1] + h_W[10] * x[xo + 2] + h_W[11] * x[xo + 3] + h_b[2];
+  const h_2 = tmp_2 > 0 ? tmp_2 : 0;
+  const tmp_3 = h_W[12] * x[xo] + h_W[13] * x[xo + 1] + h_W[14] * x[xo + 2] + h_W[15] * x[xo + 3] + h_b[3];
+  const h_3 = tmp_3 > 0 ? tmp_3 : 0;
+  const tmp_4 = h_W[16] * x[xo] + h_W[17] * x[xo + 1] + h_W[18] * x[xo + 2] + h_W[19] * x[xo + 3] + h_b[4];
+  const h_4 = tmp_4 > 0 ? tmp_4 : 0;
+  const tmp_5 = h_W[20] * x[xo] + h_W[21] * x[xo + 1] + h_W[22] * x[xo + 2] + h_W[23] * x[xo + 3] + h_b[5];
+  const h_5 = tmp_5 > 0 ? tmp_5 : 0;
+
+  // ── d = dropout(h, 0.5)  (dropout.nn:5)
+  const mask_0 = random() < 0.5 ? 0 : 2;
+  const mask_1 = random() < 0.5 ? 0 : 2;
+  const mask_2 = random() < 0.5 ? 0 : 2;
+  const mask_3 = random() < 0.5 ? 0 : 2;
+  const mask_4 = random() < 0.5 ? 0 : 2;
+  const mask_5 = random() < 0.5 ? 0 : 2;
+  const d_0 = h_0 * mask_0;
+  const d_1 = h_1 * mask_1;
+  const d_2 = h_2 * mask_2;
+  const d_3 = h_3 * mask_3;
+  const d_4 = h_4 * mask_4;
+  const d_5 = h_5 * mask_5;
+
+  // ── y = o[0]  (dropout.nn:7)
+  const y =
+    1 /
+    (1 +
+      Math.exp(
+        -(o_W[0] * d_0 + o_W[1] * d_1 + o_W[2] * d_2 + o_W[3] * d_3 + o_W[4] * d_4 + o_W[5] * d_5 + o_b[0]),
+      ));
+  yOut[n] = y;
+}
+
 /** One sample's forward and backward pass with θ ← θ − lr · ∂loss/∂θ made in place, each parameter once nothing reads it any more; adds the loss (at the old θ) to lossTotal[0]. */
 function sampleSgdStep(
   params: Params,
@@ -914,6 +965,24 @@ export function hessianVectorProductBatch(
     scaleAll(out["o.b"], count);
   }
   return lossTotal[0] / count;
+}
+
+/** predict in training mode (dropout active, masks drawn from `random`): one draw for MC dropout. The returned object is reused by the next call. */
+export function predictTrain(params: Params, inputs: Inputs, random: () => number): Outputs {
+  samplePredictTrain(params, inputs["x"], 0, yPrediction, random);
+  predictions["y"] = yPrediction[0];
+  return predictions;
+}
+
+/** predictBatch in training mode (dropout active, masks drawn from `random`, sample after sample). */
+export function predictBatchTrain(
+  params: Params,
+  inputs: BatchInputs,
+  count: number,
+  outputs: BatchOutputs,
+  random: () => number,
+): void {
+  for (let n = 0; n < count; n++) samplePredictTrain(params, inputs["x"], n, outputs["y"], random);
 }
 
 /** gradientBatch in training mode (dropout active, masks drawn from `random`). */
