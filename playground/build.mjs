@@ -9,8 +9,8 @@
  *   examples.json           examples/*.nn and the data files they train on, embedded at build time
  *
  * Bundled by esbuild. The compiler and the runtime are imported from their sources unchanged; what
- * they import that a browser has not (Node's modules, the Node builds of prettier and TypeScript,
- * wabt, ts-morph) is replaced by the plugin below, each replacement with the reason it is safe.
+ * the compiler imports that a browser has not (node:path, node:fs, wabt; prettier's Node build) is
+ * replaced by the plugin below, each replacement with the reason it is safe.
  */
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -27,50 +27,26 @@ const unavailable = (module, names) =>
     .join("\n");
 
 /**
- * What the compiler and the runtime import that does not exist in a browser. Until the runtime's
- * core imports nothing from `node:` (issue #15, part 2, branch `lean`), these stand in; every entry
- * says which code imports it and why that code never runs in the page.
+ * What the compiler imports that a browser has not or the page does not ship. The runtime's core
+ * imports nothing from `node:` (the page imports runtime/data/csv.ts, normalize.ts and subsets.ts,
+ * not data/index.ts, whose file loaders read from disk). Every entry says which code imports it
+ * and why that code never runs in the page; a function of a stub throws if it is ever called.
  */
 const STUBS = {
   // compiler/pipeline.ts: baseName(file) → basename. The page's files are bare names ("xor.nn"),
-  // so POSIX basename is exact. runtime/data/index.ts's dirname/join name files on disk: not called.
+  // so POSIX basename is exact.
   "node:path": `
     export function basename(p) { const s = p.replace(/\\/+$/, ""); return s.slice(s.lastIndexOf("/") + 1); }
     ${unavailable("node:path", ["dirname", "join", "resolve", "relative", "isAbsolute"])}`,
-  // runtime/data/files.ts, data/index.ts, weights.ts, threads/pool.ts: reading files from disk;
-  // compiler/io.ts (imported by weights.ts for saveWeights): writing them. The page parses embedded
-  // CSV text with parseCsv and makes the weights file with toWeightsFile and JSON.stringify.
-  "node:fs": `export const constants = {};\n${unavailable("node:fs", [
-    "accessSync", "closeSync", "existsSync", "fstatSync", "fsyncSync", "openSync", "readdirSync", "readFileSync", "readSync", "renameSync", "statSync", "unlinkSync", "writeSync",
-  ])}`,
-  // runtime/data/files.ts: gzip for .csv.gz and IDX files; the embedded data is plain CSV.
-  // (files.ts reads zlib.crc32 at call time, inside a function the page never calls.)
-  "node:zlib": `export const constants = {};\n${unavailable("node:zlib", ["gunzipSync", "crc32"])}`,
-  // runtime/data/csv.ts: StringDecoder decodes CSV bytes streamed from a file (csvBytesParser);
-  // the page uses parseCsv on text.
-  "node:string_decoder": `export class StringDecoder { constructor() { throw new Error("the playground runs in a browser: node:string_decoder is not available there"); } }`,
-  // runtime/train.ts: pathToFileURL for options.moduleUrl with threads > 1; the worker trains on one
-  // thread. runtime/threads/pool.ts: fileURLToPath, for the same threads.
-  "node:url": unavailable("node:url", ["pathToFileURL", "fileURLToPath"]),
-  // runtime/threads/pool.ts: node:worker_threads for train({ threads > 1 }); never constructed here.
-  "node:worker_threads": `export const isMainThread = true; export const workerData = null;\nexport class Worker { constructor() { throw new Error("the playground runs in a browser: node:worker_threads is not available there"); } }`,
-  // runtime/identity.ts: modelIdentity hashes with node:crypto; the page hashes the same
-  // canonicalGraph text with crypto.subtle (playground/src/identity.ts).
-  "node:crypto": unavailable("node:crypto", ["createHash", "randomBytes"]),
-  // runtime/load-module.ts: TypeScript's transpileModule for loadModule / transpile, which the page
-  // does not call (it strips the module's types itself: playground/src/strip-types.ts).
-  typescript: `export default { ScriptTarget: {}, ModuleKind: {}, transpileModule() { throw new Error("the playground runs in a browser: TypeScript is not bundled"); } };`,
-  // compiler/codegen/wasm/assemble.ts: wabt assembles --target wasm's kernels; the playground
-  // compiles to --target ts only.
+  // compiler/codegen/wasm/prebuilt.ts reads --target wasm's prebuilt kernels from disk, and
+  // wasm/assemble.ts assembles them with wabt: the playground compiles --target ts only.
+  "node:fs": unavailable("node:fs", ["readFileSync"]),
   wabt: `export default function wabtInit() { throw new Error("the playground compiles --target ts only: wabt is not bundled"); }`,
-  // compiler/codegen/emit-js.ts (imported by pipeline.ts only for emit: "js"): ts-morph brings a
-  // second TypeScript; the page never asks for emit: "js".
-  "ts-morph": `export const ts = {}; export class Project { constructor() { throw new Error("the playground does not bundle ts-morph"); } }`,
 };
 
 /**
- * compiler/codegen/format.ts does `import * as prettier from "prettier"` and calls
- * prettier.format(code, options). In the page "prettier" is playground/src/prettier.ts: the
+ * compiler/codegen/format.ts imports "prettier" (on first use) and calls prettier.format(code,
+ * options). In the page "prettier" is playground/src/prettier.ts: the
  * standalone build with its TypeScript and estree plugins, the same version (package.json pins it),
  * called with format.ts's own options — so the page formats byte for byte as `nnc compile` does.
  */

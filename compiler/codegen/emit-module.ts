@@ -478,14 +478,14 @@ ${scaleOut}
 }
 
 /** predict in training mode (dropout active, masks drawn from \`random\`): one draw for MC dropout. The returned object is reused by the next call. */
-export function predictTrain(params: Params, inputs: Inputs, random: () => number): Outputs {${unusedRandom}
+export function predictTrain(${this.sig(`params: Params, inputs: Inputs, random: () => number`)})${this.sp.type("Outputs")} {${unusedRandom}
   ${m.hasDropout ? `samplePredictTrain(params, ${[...ins(false), "0", ...outBufs, "random"].join(", ")});` : `samplePredict(params, ${[...ins(false), "0", ...(this.laned.has("samplePredict") ? ["1"] : []), ...outBufs].join(", ")});`}
 ${copyScalars}
   return predictions;
 }
 
 /** predictBatch in training mode (dropout active, masks drawn from \`random\`, sample after sample). */
-export function predictBatchTrain(params: Params, inputs: BatchInputs, count: number, outputs: BatchOutputs, random: () => number): void {${unusedRandom}
+export function predictBatchTrain(${this.sig(`params: Params, inputs: BatchInputs, count: number, outputs: BatchOutputs, random: () => number`)})${this.sp.type("void")} {${unusedRandom}
   ${m.hasDropout ? this.each("samplePredictTrain", [...ins(true)], [...m.outputs.map((o) => `outputs[${literal(o.name)}]`), "random"]) : this.each("samplePredict", [...ins(true)], m.outputs.map((o) => `outputs[${literal(o.name)}]`))}
 }
 

@@ -11,9 +11,8 @@ import { check, compile, plan } from "../../compiler/pipeline.js";
 import type { Model } from "../../compiler/semantics/model.js";
 import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
 import { isFullBatch } from "../../runtime/full-batch.js";
-import { canonicalGraph } from "../../runtime/identity.js";
+import { modelIdentity } from "../../runtime/identity.js";
 import type { CompileRequest, CompileResponse, PageDiagnostic, RunConfig } from "./protocol.js";
-import { stripTypes } from "./strip-types.js";
 
 function pageDiagnostics(source: string, list: readonly Diagnostic[]): PageDiagnostic[] {
   const lines = new LineMap(source);
@@ -44,12 +43,6 @@ function runConfig(model: Model): RunConfig | null {
   };
 }
 
-/** runtime/identity.ts's modelIdentity, hashed with the browser's SHA-256 instead of node:crypto. */
-async function identity(model: Model): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalGraph(model))));
-  return `sha256:${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
-
 async function answer(req: CompileRequest): Promise<CompileResponse> {
   const options = { file: req.file };
   if (req.kind === "check") return { id: req.id, kind: "check", diagnostics: pageDiagnostics(req.source, check(req.source, options).diagnostics.sorted()) };
@@ -63,10 +56,10 @@ async function answer(req: CompileRequest): Promise<CompileResponse> {
     diagnostics,
     compiled: {
       ts: result.ts,
-      js: await stripTypes(result.ts),
+      js: result.js!,
       explain: explain(model, plan(model)),
       name: model.name,
-      graph: await identity(model),
+      graph: modelIdentity(model),
       targetDomains: model.targetDomains,
       config: runConfig(model),
     },

@@ -12,7 +12,7 @@ import { basicSetup } from "codemirror";
 import type { CompiledModule } from "../../runtime/load-module.js";
 import type { Normalization } from "../../runtime/types.js";
 import { toWeightsFile } from "../../runtime/weights.js";
-import { applyNormalization } from "../../runtime/data/index.js";
+import { applyNormalization } from "../../runtime/data/normalize.js";
 import { LossChart } from "./chart.js";
 import { DigitPad, drawPixels, GRID } from "./digit-pad.js";
 import { nnLanguage } from "./nn-language.js";

@@ -36,7 +36,7 @@ export interface RunConfig {
 export interface Compiled {
   /** the module, formatted: what `nnc compile` writes */
   readonly ts: string;
-  /** the same module with its types blanked out (strip-types.ts): what the training worker imports */
+  /** the same module as JavaScript, printed by the compiler: what the training worker imports */
   readonly js: string;
   /** `nnc explain` */
   readonly explain: string;

@@ -5,11 +5,11 @@
  * the per-step losses (train's onStep, in bunches), a report per epoch and the final weights. The page stops a run
  * by terminating the worker: train() is synchronous, and a worker's thread is the page's to end.
  */
-import { splitDataset } from "../../runtime/data/index.js";
+import { splitDataset } from "../../runtime/data/subsets.js";
 import { parseCsv } from "../../runtime/data/csv.js";
 import type { CompiledModule } from "../../runtime/load-module.js";
 import { evaluate } from "../../runtime/metrics.js";
-import { applyNormalization } from "../../runtime/data/index.js";
+import { applyNormalization } from "../../runtime/data/normalize.js";
 import { train } from "../../runtime/train.js";
 import { DataError, type Dataset } from "../../runtime/types.js";
 import { NncUsageError } from "../../runtime/usage.js";
