@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: training-step throughput of nnc's emitted modules (both targets, ts and wasm)
  * against a hand-written generic JavaScript MLP (bench/generic.ts) and TensorFlow.js (CPU and WASM
- * backends), on the networks A–D of docs/performance.md, in one run. Also: compile time and
- * emitted size per network and target, and the heap allocated per call of nnc's sgdStep and
- * gradientBatch.
+ * backends), on the networks A–D of docs/performance.md and the CNN of examples/mnist-cnn.nn
+ * (bench/conv-row.ts), in one run. Also: compile time and emitted size per network and target,
+ * and the heap allocated per call of nnc's sgdStep and gradientBatch.
  *
  * One training step = forward + backward + plain SGD update on one batch. In each network/batch
  * cell every implementation is warmed up, then all are timed in interleaved rounds (one loop of a
@@ -11,7 +11,7 @@
  * samples/s is the median over the rounds, ratios the median of the per-round ratios. Results: a
  * table on stdout, bench/results/latest.json and bench/results/latest.md.
  *
- * Options: --quick (short loops, for checking the harness), --only A,B (networks).
+ * Options: --quick (short loops, for checking the harness), --only A,B (networks; CNN: the convolution row).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -56,6 +56,7 @@ import {
   type Network,
   type Timing,
 } from "./harness.js";
+import { benchConvolution, convolutionTable } from "./conv-row.js";
 import { benchThreads, threadsTable } from "./threads.js";
 import { backendInfo, createTfTrainer, numTensors, useBackend, type TfBackend, type TfTrainer } from "./tfjs.js";
 
@@ -503,6 +504,11 @@ async function main(): Promise<void> {
   const threadRows = ONLY === null || ONLY.has("C") ? await benchThreads() : [];
   const threads = threadsTable(threadRows);
   if (threadRows.length > 0) process.stdout.write(`\nThreads (train({ threads }), docs/scale-out.md)\n${threads.text}\n`);
+  // the convolution row (bench/conv-row.ts): examples/mnist-cnn.nn at batch 32, nnc against tfjs-wasm
+  log("\nconvolution: mnist-cnn, batch 32, nnc (ts, wasm) vs tfjs-wasm");
+  const convRows = ONLY === null || ONLY.has("CNN") ? await benchConvolution({ js: JS_TIMING, tfjs: TF_TIMING, rounds: ROUNDS }) : [];
+  const conv = convolutionTable(convRows);
+  if (convRows.length > 0) process.stdout.write(`\nConvolution (examples/mnist-cnn.nn, batch 32)\n${conv.text}\n`);
 
   const outDir = join(ROOT!, "bench", "results");
   mkdirSync(outDir, { recursive: true });
@@ -524,11 +530,14 @@ async function main(): Promise<void> {
     })),
     heap: heapRows,
     threads: threadRows,
+    convolution: convRows,
     verification: verifications,
     totalSeconds,
   };
   writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(join(outDir, "latest.md"), threadRows.length > 0 ? `${report.markdown}\n## Threads: network C, batch 128, 1 vs 2 threads (docs/scale-out.md)\n\n${threads.markdown}\n` : report.markdown);
+  const threadsMd = threadRows.length > 0 ? `\n## Threads: network C, batch 128, 1 vs 2 threads (docs/scale-out.md)\n\n${threads.markdown}\n` : "";
+  const convMd = convRows.length > 0 ? `\n## Convolution: examples/mnist-cnn.nn, batch 32 (nnc float64, tfjs-wasm float32)\n\n${conv.markdown}\n` : "";
+  writeFileSync(join(outDir, "latest.md"), `${report.markdown}${threadsMd}${convMd}`);
   log(`\nwrote bench/results/latest.json and bench/results/latest.md (${totalSeconds.toFixed(0)} s in all)`);
 }
 

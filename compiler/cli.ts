@@ -233,7 +233,7 @@ async function runExplain(file: string, o: CommonOpts & { ir?: boolean; schedule
   if (o.schedule) {
     // the schedules compile prints from, with the same options
     const target = o.target ?? "ts";
-    const kernels = target === "wasm" ? await kernelLibrary(o.precision ?? "f64") : undefined;
+    const kernels = target === "wasm" ? await kernelLibrary(o.precision ?? "f64", planned) : undefined;
     const schedules = scheduleModule(model, planned, { file: baseName(file), unroll: o.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels });
     process.stdout.write(schedules.map(printSchedule).join("\n"));
     return 0;
@@ -400,11 +400,14 @@ export function program(): Command {
       .option("--epochs <n>", "epochs", ruled("epochs"))
       .option("--batch <n>", "mini-batch size", ruled("batch"))
       .option("--lr <rate>", "learning rate", ruled("lr"))
-      .option("--optimizer <name>", "sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton or newton_cg")
-      .option("--schedule <name>", "constant, step, cosine, linear or inverse_sqrt")
+      .option("--optimizer <name(args)>", "sgd, momentum, nesterov, adagrad, rmsprop, adam, adadelta, lbfgs, newton or newton_cg, with arguments if you like: \"adam(lr = 0.01)\"; arguments not given keep the train block's (docs/training.md)")
+      .option("--schedule <name(args)>", "constant, step, cosine, linear, inverse_sqrt, cyclic(min_lr, max_lr, period) or cosine_restarts(period, mult = 1), e.g. \"cosine_restarts(period = 5)\"")
+      .option("--snapshots <k>", "snapshot ensemble: save the weights at the end of each of the last k cycles of a cyclic or cosine_restarts schedule (<weights>.snap1.json, …)", ruled("snapshots"))
       .option("--seed <n>", "seed for initialization, shuffling and dropout", ruled("seed"))
       .option("--patience <n>", "early stopping: epochs without improvement of the validation loss", ruled("patience"))
-      .option("--no-normalize", "do not z-score the inputs")
+      .option("--normalize <method>", "zscore, none, pca(k), whiten or zca, fitted on the training data (docs/data.md)")
+      .option("--no-normalize", "do not normalize the inputs (--normalize none)")
+      .option("--augment <spec>", "shift(pixels = 2): random translations of the image inputs, fresh per epoch; none: off")
       .option("--log-scale", "draw the loss plot's loss axis on a logarithmic scale")
       .option("-o, --output <file>", "weights file (default: <model>.weights.json next to the model; a name ending in .safetensors writes safetensors); '-' prints the weights JSON to stdout (messages go to stderr, and no checkpoint or loss curves are written unless --checkpoint is given)")
       .option("--checkpoint <file>", "checkpoint written after an epoch and at the end (default: beside the weights, <weights>.checkpoint.json)")
@@ -420,7 +423,8 @@ export function program(): Command {
       file,
       o,
       (model) => {
-        const optimizer = o.optimizer ?? model.train.optimizer?.name ?? "sgd";
+        // "adam(lr = 0.01)": the name (runtime/cli-train.ts checks the rest)
+        const optimizer = o.optimizer?.replace(/\(.*$/s, "").trim() ?? model.train.optimizer?.name ?? "sgd";
         return { batch: (FULL_BATCH_OPTIMIZERS as readonly string[]).includes(optimizer) ? Infinity : (o.batch ?? model.train.batch ?? 32), optimizer };
       },
       say,

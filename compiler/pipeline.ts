@@ -81,7 +81,7 @@ export async function compile(source: string, options: CompileOptions): Promise<
   const planned = plan(model);
   const target = options.target ?? "ts";
   const precision = options.precision ?? "f64";
-  const kernels = target === "wasm" ? await kernelLibrary(precision) : undefined;
+  const kernels = target === "wasm" ? await kernelLibrary(precision, planned) : undefined;
   const emit = (lang: Lang) => emitModule(model, planned, { file: baseName(options.file), unroll: options.unroll ?? DEFAULT_UNROLL, version: VERSION, target, kernels, precision, lang });
   switch (options.emit ?? "ts") {
     case "memory":

@@ -3,15 +3,16 @@
  * a progress bar (only on a terminal), a line per epoch, the initial-loss sanity check of the
  * notes, loss curves as SVG next to the weights, a terminal chart, and the weights file.
  */
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import cliProgress from "cli-progress";
 import { once } from "node:events";
 import { availableParallelism } from "node:os";
-import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named } from "../compiler/io.js";
-import type { Model, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
-import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
-import { applyNormalization, csvHeaderWidth, loadDataset, splitDataset } from "./data/index.js";
+import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named, type OutputFile } from "../compiler/io.js";
+import type { AugmentConfig, Model, NormalizeMethod, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
+import { augmentFlag, normalizeFlag, OPTIMIZERS, parseNamedCall, SCHEDULES, type FlagValue } from "../compiler/semantics/train-block.js";
+import { applyNormalization, csvHeaderNames, csvHeaderWidth, idxImageGeometry, loadDataset, splitDataset } from "./data/index.js";
+import type { ImageGeometry } from "./data/augment.js";
 import type { CompiledModule } from "./load-module.js";
 import { evaluate, predictAll, scoringFor, type Evaluation, type Scoring } from "./metrics.js";
 import { forModule, modulePrecision } from "./precision.js";
@@ -19,8 +20,8 @@ import { createFullBatchOptimizer, hessianVectorProductOf, isFullBatch } from ".
 import { createOptimizer } from "./optimizers/index.js";
 import { newtonSizeError } from "./optimizers/newton.js";
 import { terminalChart, trainingPlotSvg } from "./plot.js";
-import { train, type EpochReport, type StepReport } from "./train.js";
-import { DataError, type Dataset, type FloatArray } from "./types.js";
+import { snapshotCycles, train, type EpochReport, type StepReport } from "./train.js";
+import { DataError, type Dataset, type FloatArray, type Normalization } from "./types.js";
 import { modelIdentity } from "./identity.js";
 import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
 import { checkResume, toWeightsFile, weightsFormat, type WeightsFile } from "./weights.js";
@@ -47,8 +48,12 @@ export interface TrainFlags {
   output?: string;
   checkpoint?: string;
   resume?: string;
-  normalize?: boolean;
+  /** false for --no-normalize, else --normalize's text */
+  normalize?: boolean | string;
+  augment?: string;
   patience?: number;
+  /** snapshot ensembles: the weights at the end of each of the last K schedule cycles */
+  snapshots?: number;
   /** least seconds between checkpoints (default 5; 0 = after every epoch) */
   checkpointSeconds?: number;
   /** threads computing each batch's gradient (default: defaultThreads, runtime/threads/pool.ts) */
@@ -65,6 +70,10 @@ export interface TrainOutputs {
   readonly weights: string;
   readonly plot: string | null;
   readonly checkpoint: string | null;
+  /** the per-step and per-epoch losses, JSON lines (docs/training.md) */
+  readonly history: string | null;
+  /** snapshot ensembles: the file of snapshot i (1-based) is snapshots[i − 1] */
+  readonly snapshots: readonly string[];
 }
 
 /**
@@ -72,7 +81,7 @@ export interface TrainOutputs {
  * `w.loss.svg`). Weights sent to stdout (`-o -`) or to a device (`-o /dev/null`) have no
  * "beside": then only a checkpoint given with --checkpoint is written, and no loss curves.
  */
-export function trainOutputs(modelFile: string, modelName: string, flags: TrainFlags): TrainOutputs {
+export function trainOutputs(modelFile: string, modelName: string, flags: TrainFlags, snapshots: number | null = null): TrainOutputs {
   if (flags.checkpoint === "-") throw new CliError("nnc: error: --checkpoint -: a checkpoint is a file for --resume to read, not a stream; give a file name");
   // safetensors holds tensors and strings: the optimizer state and history of a checkpoint stay JSON
   for (const [flag, path] of [["--checkpoint", flags.checkpoint], ["--resume", flags.resume]] as const)
@@ -81,17 +90,27 @@ export function trainOutputs(modelFile: string, modelName: string, flags: TrainF
   const weights = flags.output ?? join(dirname(modelFile), `${modelName}.weights.json`);
   const beside = weights !== "-" && !isStream(weights);
   const base = weights.replace(/\.json$/, "").replace(/\.safetensors$/i, "").replace(/\.weights$/, "");
-  return { weights, plot: beside ? `${base}.loss.svg` : null, checkpoint: flags.checkpoint ?? (beside ? `${base}.checkpoint.json` : null) };
+  if (snapshots !== null && !beside) throw new CliError(`nnc: error: snapshots are written beside the weights (<weights>.snap1.json, …), and the weights go to ${weights === "-" ? "stdout" : weights}: give -o FILE`);
+  const ext = weightsFormat(weights) === "safetensors" ? ".safetensors" : ".json";
+  return {
+    weights,
+    plot: beside ? `${base}.loss.svg` : null,
+    checkpoint: flags.checkpoint ?? (beside ? `${base}.checkpoint.json` : null),
+    history: beside ? `${base}.history.jsonl` : null,
+    snapshots: Array.from({ length: snapshots ?? 0 }, (_, i) => `${base}.snap${i + 1}${ext}`),
+  };
 }
 
 /** Validates every file `nnc train` will write, before any data is read (io.ts, checkOutputs). */
 export function checkTrainOutputs(modelFile: string, model: Model, flags: TrainFlags): TrainOutputs {
   const cfg = resolveConfig(modelFile, model.train, flags);
-  const outputs = trainOutputs(modelFile, model.name, flags);
+  const outputs = trainOutputs(modelFile, model.name, flags, cfg.snapshots);
   const written: Named[] = [];
   if (outputs.weights !== "-") written.push({ what: "the weights (-o)", path: outputs.weights });
   if (outputs.checkpoint !== null) written.push({ what: flags.checkpoint !== undefined ? "--checkpoint" : "the checkpoint", path: outputs.checkpoint });
   if (outputs.plot !== null) written.push({ what: "the loss curves", path: outputs.plot });
+  if (outputs.history !== null) written.push({ what: "the loss history", path: outputs.history });
+  outputs.snapshots.forEach((path, i) => written.push({ what: `snapshot ${i + 1}`, path }));
   const read: Named[] = [
     { what: "the model", path: modelFile },
     { what: "the data", path: cfg.data },
@@ -113,27 +132,67 @@ export interface RunConfig {
   readonly epochs: number;
   readonly seed: number;
   readonly earlyStopping: TrainConfig["earlyStopping"] | null;
-  readonly normalize: boolean;
+  readonly normalize: NormalizeMethod;
+  readonly augment: AugmentConfig | null;
+  readonly snapshots: number | null;
+}
+
+/**
+ * `--optimizer` or `--schedule` over the block's setting: "name" or "name(args)". Every flag
+ * replaces only what it names (docs/training.md, "Flags over the train block"): the same name keeps
+ * all the block's arguments; another name keeps the arguments the block wrote that mean the same
+ * there (`carries`: lr from momentum(lr = 0.1) for sgd), the rest its defaults; the arguments in
+ * the flag win. `kept` lists what came from the block.
+ */
+export function overrideNamed<N extends string>(
+  flag: "--optimizer" | "--schedule",
+  text: string,
+  table: Readonly<Record<N, Readonly<Record<string, number>>>>,
+  block: { readonly name: N; readonly args: Readonly<Record<string, number>> } | undefined,
+  written: readonly string[] | undefined,
+  carries: (from: N, to: N, key: string) => boolean = () => true,
+): { name: N; args: Record<string, number>; kept: string[] } {
+  const parsed = parseNamedCall(text, table, flag === "--optimizer" ? "optimizer" : "schedule");
+  if (typeof parsed === "string") throw new CliError(`nnc: error: ${flag} ${text}: ${parsed}`);
+  const defaults = table[parsed.name];
+  const fromBlock: Record<string, number> = {};
+  if (block !== undefined)
+    for (const [k, v] of Object.entries(block.args))
+      if (Object.hasOwn(defaults, k) && !Object.hasOwn(parsed.args, k) && (block.name === parsed.name || ((written ?? Object.keys(block.args)).includes(k) && carries(block.name, parsed.name, k)))) fromBlock[k] = v;
+  const args = { ...defaults, ...fromBlock, ...parsed.args };
+  const missing = Object.keys(args).filter((k) => Number.isNaN(args[k]));
+  if (missing.length > 0) throw new CliError(`nnc: error: ${flag} ${text}: ${parsed.name} needs ${missing.map((k) => `'${k}'`).join(" and ")} (no default): write ${parsed.name}(${Object.keys(defaults).map((k) => `${k} = …`).join(", ")})`);
+  const kept = block !== undefined && block.name !== parsed.name ? Object.keys(fromBlock) : [];
+  return { name: parsed.name, args, kept };
 }
 
 /** The train block, with paths relative to the .nn file, overridden by flags (paths relative to cwd). */
+/**
+ * The optimizers whose lr is a learning rate, θ moving by lr times a direction: a written lr carries
+ * from one to another. adadelta's lr only scales its own step size (default 1), and L-BFGS's is its
+ * line search's first trial step (default 1): an lr for adam would cripple either. Their other
+ * arguments (eps inside or outside a root, γ of a momentum or of a square average) differ too.
+ */
+const LEARNING_RATE_OPTIMIZERS: readonly OptimizerConfig["name"][] = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
+const carriesOptimizerArg = (from: OptimizerConfig["name"], to: OptimizerConfig["name"], key: string) =>
+  key === "lr" && LEARNING_RATE_OPTIMIZERS.includes(from) && LEARNING_RATE_OPTIMIZERS.includes(to);
+
 export function resolveConfig(modelFile: string, block: TrainConfig, flags: TrainFlags): RunConfig {
   const rel = (p: string) => (isAbsolute(p) ? p : join(dirname(modelFile), p));
   const data = flags.data ?? (block.data !== undefined ? rel(block.data) : undefined);
   if (data === undefined) throw new CliError(`nnc: ${modelFile} has no 'data' in its train block: give --data FILE`);
   let optimizer: OptimizerConfig = block.optimizer ?? { name: "sgd", args: { ...OPTIMIZERS.sgd } };
   if (flags.optimizer !== undefined) {
-    if (!Object.hasOwn(OPTIMIZERS, flags.optimizer)) throw new CliError(`nnc: unknown optimizer '${flags.optimizer}': expected ${Object.keys(OPTIMIZERS).join(", ")}`);
-    const name = flags.optimizer as OptimizerConfig["name"];
-    optimizer = { name, args: { ...OPTIMIZERS[name], ...(name === block.optimizer?.name ? block.optimizer.args : {}) } };
+    const { name, args } = overrideNamed("--optimizer", flags.optimizer, OPTIMIZERS, block.optimizer, block.written?.optimizer, carriesOptimizerArg);
+    optimizer = { name, args };
   }
   if (flags.lr !== undefined && !Object.hasOwn(OPTIMIZERS[optimizer.name], "lr"))
     throw new CliError(`nnc: --lr does not apply to optimizer ${optimizer.name}, which has no learning rate (its step comes from a line search): drop --lr`);
   if (flags.lr !== undefined) optimizer = { name: optimizer.name, args: { ...optimizer.args, lr: flags.lr } };
   let schedule: ScheduleConfig = block.schedule ?? { name: "constant", args: {} };
   if (flags.schedule !== undefined) {
-    if (!Object.hasOwn(SCHEDULES, flags.schedule)) throw new CliError(`nnc: unknown schedule '${flags.schedule}': expected ${Object.keys(SCHEDULES).join(", ")}`);
-    schedule = { name: flags.schedule as ScheduleConfig["name"], args: { ...SCHEDULES[flags.schedule as ScheduleConfig["name"]] } };
+    const { name, args } = overrideNamed("--schedule", flags.schedule, SCHEDULES, block.schedule, block.written?.schedule);
+    schedule = { name, args };
   }
   if (flags.validation !== undefined && flags.split !== undefined)
     throw new CliError(`nnc: error: --validation and --split both choose the validation data: give one of them`);
@@ -150,15 +209,41 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     epochs: flags.epochs ?? block.epochs ?? (isFullBatch(optimizer.name) ? 100 : 10),
     seed: flags.seed ?? block.seed ?? 1,
     earlyStopping: es,
-    normalize: flags.normalize === false ? false : block.normalize !== "none",
+    normalize: flags.normalize === false ? "none" : typeof flags.normalize === "string" ? flagValue(normalizeFlag(flags.normalize)) : block.normalize ?? "zscore",
+    augment: flags.augment !== undefined ? flagValue(augmentFlag(flags.augment)) : block.augment ?? null,
+    snapshots: flags.snapshots ?? block.snapshots ?? null,
   };
 }
 
-/** The data file in the module's layout, its targets checked against the losses' domains. */
-export function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false): Dataset {
+/** A parsed flag's value, or its error message as a CliError. */
+function flagValue<T>(v: FlagValue<T>): T {
+  if ("error" in v) throw new CliError(`nnc: error: ${v.error}`);
+  return v.value;
+}
+
+/** An IDX file's image size for the model's one input when it is declared as a vector (augmentation's layout). */
+function imageLayouts(mod: CompiledModule, file: string): Record<string, ImageGeometry> {
+  const inputs = Object.entries(mod.meta.inputs);
+  if (inputs.length !== 1 || inputs[0]![1].length !== 1) return {};
+  const g = dataCall(() => idxImageGeometry(file));
+  return g ? { [inputs[0]![0]]: g } : {};
+}
+
+/** A look into a data file; what is wrong with it is the user's, as a CliError. */
+function dataCall<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof DataError) throw new CliError(`nnc: error: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The data file in the module's layout (its inputs as wide as `inputs` says, when given), its targets checked against the losses' domains. */
+export function load(file: string, mod: CompiledModule, targetDomains: Model["targetDomains"], inputsOnly = false, inputs: Record<string, number[]> = mod.meta.inputs): Dataset {
   if (!existsSync(file)) throw new CliError(`nnc: error NN9001: cannot read '${file}': ENOENT`);
   try {
-    return loadDataset(file, { inputs: mod.meta.inputs, targets: inputsOnly ? {} : mod.meta.targets, targetDomains });
+    return loadDataset(file, { inputs, targets: inputsOnly ? {} : mod.meta.targets, targetDomains });
   } catch (e) {
     if (e instanceof DataError) throw new CliError(`nnc: error: ${e.message}`);
     throw e;
@@ -173,16 +258,45 @@ function evalText(label: string, e: Evaluation | null): string {
   return `${label} loss ${fmt(e.loss)}${e.accuracy !== null ? `  acc ${pct(e.accuracy).padStart(6)}` : ""}${e.rmse !== null ? `  rmse ${fmt(e.rmse)}` : ""}`;
 }
 
-function describeOptimizer(o: OptimizerConfig): string {
+function describeNormalize(m: NormalizeMethod): string {
+  return m === "zscore" ? "" : m === "none" ? " · inputs not normalized" : ` · normalize ${typeof m === "string" ? m : `pca(${m.components})`}`;
+}
+
+function describeOptimizer(o: { readonly name: string; readonly args: Readonly<Record<string, number>> }): string {
   return `${o.name}(${Object.entries(o.args).map(([k, v]) => `${k} = ${v}`).join(", ")})`;
 }
 
-/** The notes' first sanity check: softmax over C classes starts near log C. */
-function expectedInitialLoss(mod: CompiledModule, data: Dataset): string {
+/** `cosine`, or with arguments `cyclic(min_lr = 0.01, max_lr = 0.1, period = 4)` */
+function describeSchedule(s: ScheduleConfig): string {
+  return Object.keys(s.args).length === 0 ? s.name : describeOptimizer(s);
+}
+
+/** What a flag kept of the train block, or did not do, said once before training. */
+function overrideNotes(block: TrainConfig, flags: TrainFlags, cfg: RunConfig): string[] {
+  const notes: string[] = [];
+  const kept = (flag: "--optimizer" | "--schedule", text: string | undefined, from: OptimizerConfig | ScheduleConfig | undefined, got: OptimizerConfig | ScheduleConfig) => {
+    if (text === undefined || from === undefined || from.name === got.name) return;
+    const names = flag === "--optimizer" ? overrideNamed(flag, text, OPTIMIZERS, block.optimizer, block.written?.optimizer, carriesOptimizerArg).kept : overrideNamed(flag, text, SCHEDULES, block.schedule, block.written?.schedule).kept;
+    if (names.length > 0) notes.push(`${flag} ${text} keeps ${names.map((k) => `${k} = ${got.args[k]}`).join(", ")} of the train block's ${describeOptimizer(from)}`);
+  };
+  kept("--optimizer", flags.optimizer, block.optimizer, cfg.optimizer);
+  kept("--schedule", flags.schedule, block.schedule, cfg.schedule);
+  if (cfg.schedule.name === "cyclic" && Object.hasOwn(OPTIMIZERS[cfg.optimizer.name], "lr"))
+    notes.push(`the cyclic schedule sets the rate itself (min_lr ${cfg.schedule.args.min_lr} to max_lr ${cfg.schedule.args.max_lr}): the optimizer's lr${flags.lr !== undefined ? " (--lr)" : ""} is not used`);
+  return notes;
+}
+
+/**
+ * The notes' first sanity check: with regularization off, softmax over C classes starts near log C.
+ * The data term is compared, and the regularizer (weight decay) is reported beside it.
+ */
+function initialLossText(mod: CompiledModule, data: Dataset, loss: number, regularizer: number | null): string {
   const s = scoringFor(mod, data);
-  if (s === null) return "";
-  const c = s.kind === "argmax" ? s.classes : 2;
-  return ` (expected ≈ log ${c} = ${Math.log(c).toFixed(4)} for ${c} classes with near-uniform initial outputs)`;
+  // hinge's ±1 labels have no log C to expect
+  const c = s === null || s.kind === "sign" ? null : s.kind === "argmax" ? s.classes : 2;
+  const expected = c === null ? "" : ` (expected ≈ log ${c} = ${Math.log(c).toFixed(4)} for ${c} classes with near-uniform initial outputs)`;
+  if (regularizer === null || regularizer === 0) return `initial loss ${fmt(loss)}${expected}`;
+  return `initial loss ${fmt(loss)}: data term ${fmt(loss - regularizer)}${expected} + regularization ${fmt(regularizer)}`;
 }
 
 /**
@@ -219,15 +333,23 @@ function checkRunConfig(modelFile: string, cfg: RunConfig, flags: TrainFlags, mo
   });
   check(flags.schedule !== undefined ? "--schedule" : `${modelFile}: train block`, () => {
     checkScheduleConfig(cfg.schedule);
-    asUsage("schedule", () => createSchedule(cfg.schedule, opt.args.lr ?? 0.01, cfg.epochs));
+    asUsage("schedule", () => createSchedule(cfg.schedule, opt.args.lr ?? OPTIMIZERS[opt.name].lr ?? 0.01, cfg.epochs));
   });
+  if (cfg.snapshots !== null) {
+    const k = cfg.snapshots;
+    check(source("snapshots", "snapshots"), () => {
+      checkNumber("", k, "snapshots");
+      asUsage("snapshots", () => snapshotCycles(cfg.schedule, cfg.epochs, k, null));
+    });
+  }
 }
 
-/** `run`, with an NncUsageError (a value the library refuses) as a user error: exit 1, not an internal error. */
-function asCliError<T>(run: () => T): T {
+/** `run`, with an NncUsageError (a value the library refuses) as a user error: exit 1, not an internal error. `cleanup` runs when it throws. */
+function asCliError<T>(run: () => T, cleanup?: () => void): T {
   try {
     return run();
   } catch (e) {
+    cleanup?.();
     if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${e.message}`);
     throw e;
   }
@@ -244,13 +366,19 @@ function readCheckpoint(path: string, mod: CompiledModule, cfg: RunConfig, graph
 export async function runTrain(modelFile: string, model: Model, mod: CompiledModule, flags: TrainFlags, out: (s: string) => void, warn: (s: string) => void = out): Promise<number> {
   const cfg = resolveConfig(modelFile, model.train, flags);
   checkRunConfig(modelFile, cfg, flags, mod);
+  if (cfg.augment && (flags.threads ?? 1) > 1) throw new CliError(`nnc: error: --threads ${flags.threads}: augmentation runs on one thread: drop --threads, or the augmentation (--augment none)`);
+  if (cfg.augment && isFullBatch(cfg.optimizer.name))
+    throw new CliError(`nnc: error: augment shift(pixels = ${cfg.augment.args.pixels}) changes each mini-batch, and ${cfg.optimizer.name} takes full-batch steps: use a first-order optimizer, or --augment none`);
   const outputs = checkTrainOutputs(modelFile, model, flags);
   // the model's identity, recorded in the weights and the checkpoint (identity.ts)
   const graph = modelIdentity(model);
   const resume = flags.resume ? readCheckpoint(flags.resume, mod, cfg, graph, out) : null;
-  let data = load(cfg.data, mod, model.targetDomains);
+  // pca(k): the data's input is wider than the model's k (resuming: as wide as the stored projection)
+  const stored = resume?.normalization;
+  const inputs = stored?.projection && stored.method !== "zscore" ? rawInputs(mod, stored) : typeof cfg.normalize === "object" ? pcaInputs(mod, cfg.data, cfg.normalize.components) : mod.meta.inputs;
+  let data = load(cfg.data, mod, model.targetDomains, false, inputs);
   if (data.count === 0) throw new CliError(`nnc: error: ${cfg.data}: no samples to train on`);
-  let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod, model.targetDomains) : null;
+  let validation: Dataset | null = cfg.validation ? load(cfg.validation, mod, model.targetDomains, false, inputs) : null;
   if (validation?.count === 0) throw new CliError(`nnc: error: ${cfg.validation}: no validation samples`);
   if (cfg.split !== null) {
     const parts = splitDataset(data, cfg.split, cfg.seed);
@@ -269,10 +397,15 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
   const f32 = modulePrecision(mod) === "f32" ? " in float32 (--precision f32: Float32Array parameters and data, double arithmetic between stores)" : "";
   out(`model ${mod.meta.name}: ${nParams} parameters${f32}; ${data.count} training samples from ${cfg.data}`);
   if (validation) out(`validation: ${validation.count} samples ${cfg.split !== null ? `(split ${cfg.split} of the data)` : `from ${cfg.validation}`}`);
-  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${cfg.schedule.name} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${cfg.normalize ? "" : " · inputs not normalized"}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
+  out(`optimizer ${describeOptimizer(cfg.optimizer)} · schedule ${describeSchedule(cfg.schedule)} · ${isFullBatch(cfg.optimizer.name) ? "full batch" : `batch ${cfg.batch}`} · ${cfg.epochs} epochs · seed ${cfg.seed}${describeNormalize(cfg.normalize)}${cfg.augment ? ` · augment shift(pixels = ${cfg.augment.args.pixels})` : ""}${cfg.earlyStopping && validation ? ` · early stopping (patience ${cfg.earlyStopping.patience})` : ""}`);
+  for (const note of overrideNotes(model.train, flags, cfg)) out(`note: ${note}`);
+  if (cfg.earlyStopping && !validation)
+    warn(`nnc: warning: early stopping (patience ${cfg.earlyStopping.patience}) watches the validation loss, and there is no validation data: all ${cfg.epochs} epochs run; give --validation FILE or --split 0.2 (or 'validation'/'split' in the train block)`);
+  if (cfg.snapshots !== null) out(`snapshots: the weights at the end of each of the last ${cfg.snapshots} cycles of ${describeSchedule(cfg.schedule)} → ${outputs.snapshots[0]}${cfg.snapshots > 1 ? ` … ${outputs.snapshots[cfg.snapshots - 1]}` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
   const auto = flags.threads === undefined ? defaultThreads(mod, isFullBatch(cfg.optimizer.name) ? data.count : Math.min(cfg.batch, data.count), availableParallelism(), flags.target) : null;
-  const threads = flags.threads ?? auto!.threads;
+  // augmentation runs on one thread (train.ts)
+  const threads = flags.threads ?? (cfg.augment ? 1 : auto!.threads);
   if (threads > 1) out(`threads ${threads}${auto ? `: ${auto.why} (--threads to choose)` : ""}`);
 
   // newton and newton_cg have no learning rate to report
@@ -298,7 +431,12 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     saveWeights(outputs.checkpoint, pending);
     pending = null;
     checkpointWritten = true;
+    history?.sync();
   };
+  // the loss history: JSON lines streamed to a temporary file, renamed over the path at the end
+  const history = outputs.history !== null ? openHistory(outputs.history, resume?.resume ?? null, (s) => out(`note: ${s}`)) : null;
+  const snapshotsWritten: string[] = [];
+  const snapshotsFailed: string[] = [];
   // what reaches train() has been checked above; a value that still fails its checks is the user's
   const result = asCliError(() => train(mod, data, {
     epochs: cfg.epochs,
@@ -309,12 +447,29 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     validation,
     earlyStopping: cfg.earlyStopping ?? null,
     normalize: cfg.normalize,
+    augment: cfg.augment,
+    images: cfg.augment ? imageLayouts(mod, cfg.data) : {},
     resume,
     threads,
-    onStep: (s) => void steps.push(s),
-    onStart: (initial) => {
+    ...(cfg.snapshots !== null ? { snapshots: cfg.snapshots } : {}),
+    onStep: (r: StepReport) => {
+      steps.push(r);
+      history?.add(JSON.stringify(r));
+    },
+    onSnapshot: (snap) => {
+      const path = outputs.snapshots[snap.index - 1]!;
+      const file = toWeightsFile(mod, snap.params, { normalization: snap.normalization, training: configJson(cfg, mod), metrics: { snapshot: { index: snap.index, cycle: snap.cycle, epoch: snap.epoch, step: snap.step } }, graph });
+      try {
+        saveWeights(path, file, modulePrecision(mod) === "f32" ? "F32" : "F64");
+        snapshotsWritten.push(path);
+      } catch (e) {
+        if (!(e instanceof WriteError)) throw e;
+        snapshotsFailed.push(e.message);
+      }
+    },
+    onStart: (initial, regularizer) => {
       if (!resume) initialLoss = initial.loss;
-      out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : `initial loss ${fmt(initial.loss)}${expectedInitialLoss(mod, data)}`);
+      out(resume ? `loss at the checkpoint ${fmt(initial.loss)}` : initialLossText(mod, data, initial.loss, regularizer));
     },
     onProgress: (epoch, done, total) => {
       if (!bar) return;
@@ -326,6 +481,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
       bar.update(done, { epoch });
     },
     onEpoch: (r: EpochReport) => {
+      history?.add(epochHistoryLine(r));
       if (bar && barEpoch !== -1) {
         bar.stop();
         barEpoch = -1;
@@ -353,10 +509,14 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
         checkpointWarned = true;
       }
     },
-  }));
+  }), () => history?.abort());
   if (bar && barEpoch !== -1) bar.stop();
   // a divergence is an error (exit 1): its message goes where errors go
   if (result.message) (result.stopped === "diverged" ? warn : out)(result.message);
+  // a resumed run took the earlier snapshots before the checkpoint
+  const taken = resume ? countWritten(outputs.snapshots) : snapshotsWritten.length + snapshotsFailed.length;
+  if (cfg.snapshots !== null && taken < cfg.snapshots)
+    warn(`nnc: warning: ${taken} of the ${cfg.snapshots} snapshots were taken: training stopped (${result.stopped === "diverged" ? "diverged" : "early stopping"}) before the last cycles ended`);
 
   const last = result.history[result.history.length - 1];
   const finalTrain = evaluate(mod, result.params, result.normalization ? applyNormalization(data, result.normalization) : data);
@@ -401,10 +561,91 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     });
   if (plot !== null) attempt(`loss curves → ${plot}`, () => (writeFileAtomic(plot, plotted()), true));
   attempt(`checkpoint → ${outputs.checkpoint}`, () => (writeCheckpoint(), checkpointWritten));
+  if (history !== null) attempt(`loss history → ${outputs.history}`, () => (history.commit(), true));
+  if (snapshotsWritten.length > 0) written.push(`snapshots → ${snapshotsWritten.length === 1 ? snapshotsWritten[0] : `${snapshotsWritten[0]} … ${snapshotsWritten[snapshotsWritten.length - 1]}`}`);
+  failed.push(...snapshotsFailed);
   if (written.length > 0) out(written.join("   "));
   for (const f of failed) warn(`nnc: error NN9002: ${f}`);
   if (result.history.length > 1 && result.stopped !== "diverged") out(terminalChart(series));
   return result.stopped === "diverged" || failed.length > 0 ? 1 : 0;
+}
+
+/** The snapshot files that exist (a resumed run took the earlier ones). */
+function countWritten(paths: readonly string[]): number {
+  return paths.filter((p) => existsSync(p)).length;
+}
+
+/** The loss history file, written as training goes; `sync` makes what it holds so far visible. */
+interface History {
+  add(line: string): void;
+  /** after a checkpoint is written: the file then holds the lines up to the checkpoint's epoch */
+  sync(): void;
+  commit(): void;
+  abort(): void;
+}
+
+/**
+ * The loss history (`<weights>.history.jsonl`, docs/training.md): one JSON object a line, written
+ * to a temporary file as training goes (never held whole in memory) and renamed over the path by
+ * `commit`, and by `sync` whenever a checkpoint is written, so that a killed run leaves the
+ * history of its checkpoint. A resumed run starts from those lines when the file's epoch lines
+ * are the checkpoint's (the same losses), else from the checkpoint's epochs alone (`note`).
+ */
+function openHistory(path: string, checkpoint: WeightsFile["resume"] | null, note: (s: string) => void): History {
+  let chunk = "";
+  if (checkpoint) {
+    const done = checkpoint.epoch;
+    const reports = checkpoint.history as EpochReport[];
+    let kept: string[] = [];
+    try {
+      if (existsSync(path)) kept = readFileSync(path, "utf8").split("\n").filter((line) => Number(/^\{"epoch":(\d+)/.exec(line)?.[1] ?? Infinity) <= done);
+    } catch {
+      kept = []; // unreadable: rebuilt from the checkpoint below
+    }
+    // the file's epoch lines must be this checkpoint's run: the same training losses
+    const epochs = kept.filter((l) => l.includes('"train":')).map((l) => JSON.parse(l) as { train: { loss: number | null } });
+    const same = epochs.length === reports.length && epochs.every((e, i) => e.train.loss === (Number.isFinite(reports[i]!.train.loss) ? reports[i]!.train.loss : null));
+    if (!same) {
+      kept = reports.map(epochHistoryLine);
+      note(`${path} does not hold the steps before the checkpoint: the resumed history starts with its ${reports.length} epoch lines`);
+    }
+    chunk = kept.map((l) => l + "\n").join("");
+  }
+  let file: OutputFile = openOutput(path);
+  const flush = () => {
+    file.write(chunk);
+    chunk = "";
+  };
+  return {
+    add(line) {
+      chunk += line + "\n";
+      if (chunk.length >= CHUNK) flush();
+    },
+    sync() {
+      flush();
+      file.commit();
+      // the next temporary file starts as a copy of what was committed, in pieces
+      file = openOutput(path);
+      const fd = openSync(path, "r");
+      try {
+        const piece = Buffer.alloc(1 << 20);
+        for (let n; (n = readSync(fd, piece, 0, piece.length, null)) > 0; ) file.write(piece.subarray(0, n));
+      } finally {
+        closeSync(fd);
+      }
+    },
+    commit() {
+      flush();
+      file.commit();
+    },
+    abort: () => file.abort(),
+  };
+}
+
+/** A history line of an epoch (docs/training.md, "The loss history"). */
+function epochHistoryLine(r: EpochReport): string {
+  const score = (e: EpochReport["train"] | null) => e && { loss: e.loss, accuracy: e.accuracy, rmse: e.rmse };
+  return JSON.stringify({ epoch: r.epoch, lr: r.lr, train: score(r.train), validation: score(r.validation), seconds: r.seconds, best: r.best });
 }
 
 function configJson(cfg: RunConfig, mod: CompiledModule): Record<string, unknown> {
@@ -453,9 +694,11 @@ export async function runPredict(model: Model, mod: CompiledModule, flags: Predi
   } catch (e) {
     throw new CliError(`nnc: error: ${(e as Error).message}`);
   }
-  const inputSize = Object.values(mod.meta.inputs).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  // the data's inputs as wide as the stored normalization reads them (pca(k): wider than the model's)
+  const inputs = rawInputs(mod, weights.file.normalization);
+  const inputSize = Object.values(inputs).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
   const withTargets = !looksInputsOnly(flags.data, inputSize);
-  let data = load(flags.data, mod, model.targetDomains, !withTargets);
+  let data = load(flags.data, mod, model.targetDomains, !withTargets, inputs);
   if (weights.file.normalization) data = applyNormalization(data, weights.file.normalization);
   data = forModule(data, mod); // once, for predictAll and evaluate (Float32Arrays for an f32 module)
   const outputs = predictAll(mod, weights.params, data);
@@ -562,6 +805,37 @@ export function finishPredict(path: string | null, count: number, nonFinite: Non
 }
 
 /** A CSV whose header has exactly as many columns as the model has input values. */
+/** The inputs as the data holds them for this normalization: as wide as its projection's columns, else as the model declares them. */
+function rawInputs(mod: CompiledModule, norm: Normalization | null): Record<string, number[]> {
+  if (!norm?.projection || norm.method === "zscore") return mod.meta.inputs;
+  return Object.fromEntries(Object.entries(mod.meta.inputs).map(([name, shape]) => [name, norm.projection![name] ? [norm.mean[name]!.length] : shape]));
+}
+
+/**
+ * The data's width for pca(k) (docs/data.md): an IDX file's rows × columns; a CSV file's columns
+ * but the targets', where a target that can be read from a class column takes one column (the
+ * model's one input must be declared [k]: train() says so when it is not).
+ */
+function pcaInputs(mod: CompiledModule, file: string, k: number): Record<string, number[]> {
+  const inputs = Object.keys(mod.meta.inputs);
+  const shape = mod.meta.inputs[inputs[0]!];
+  if (inputs.length !== 1 || shape!.length !== 1 || shape![0] !== k)
+    throw new CliError(`nnc: error: normalize pca(${k}) feeds the model ${k} features of one input, so the model must have one input declared [${k}]; it has ${Object.entries(mod.meta.inputs).map(([n, sh]) => `${n}[${sh.join(", ")}]`).join(", ")}`);
+  if (!existsSync(file)) return mod.meta.inputs; // loading says so
+  const idx = dataCall(() => idxImageGeometry(file));
+  if (idx) return { [inputs[0]!]: [idx.height * idx.width] };
+  const header = dataCall(() => csvHeaderNames(file));
+  const width = header?.length ?? null;
+  if (width === null || header === null) throw new CliError(`nnc: error: normalize pca(${k}): ${file}: cannot tell how many input columns it has (pca(k) reads the data wider than the model's input: give a plain .csv file with a header, or an IDX images file)`);
+  const targets = Object.values(mod.meta.targets);
+  const [target] = Object.keys(mod.meta.targets);
+  // one class column, unless the header names the target's one-hot columns t_0 …
+  const classColumn = targets.length === 1 && targets[0]!.length === 1 && targets[0]![0]! >= 2 && !header.includes(`${target}_0`);
+  const targetColumns = classColumn ? 1 : targets.reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  if (width - targetColumns < 1) throw new CliError(`nnc: error: normalize pca(${k}): ${file} has ${width} columns, and the targets take ${targetColumns}: no input columns are left`);
+  return { [inputs[0]!]: [width - targetColumns] };
+}
+
 export function looksInputsOnly(file: string, inputSize: number): boolean {
   if (!/\.csv$/i.test(file)) return false;
   try {

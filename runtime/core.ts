@@ -14,7 +14,9 @@ export type { EnsembleMember, EnsembleOptions, EnsembleResult, EnsembleEvaluatio
 export { NncUsageError } from "./usage.js";
 export { modelIdentity, canonicalGraph } from "./identity.js";
 export { sha256Hex } from "./sha256.js";
-export { computeNormalization, applyNormalization } from "./data/normalize.js";
+export { computeNormalization, applyNormalization, fitNormalization } from "./data/normalize.js";
+export { symmetricEigen, type SymmetricEigen } from "./data/eigen.js";
+export type { ImageGeometry } from "./data/augment.js";
 export { splitDataset, subset } from "./data/subsets.js";
 export { parseCsv, parseCsvBytes, csvBytesParser, columnNames, type CsvBytesParser, type Utf8Decoder } from "./data/csv.js";
 export { DATA_LIMITS, type DataLimits } from "./data/limits.js";

@@ -6,5 +6,5 @@
  */
 export * from "./core.js";
 export { defaultThreads, type ThreadsChoice } from "./threads/pool.js";
-export { loadDataset } from "./data/index.js";
+export { loadDataset, idxImageGeometry } from "./data/index.js";
 export { loadWeights, saveWeights, readWeights } from "./node/weights-files.js";

@@ -50,6 +50,8 @@ export interface CompiledModule {
   /** the state of a fused optimizer step: `lr` may change between steps (a schedule sets it) */
   createOptimizerState(optimizer: { name: OptimizerConfig["name"] } & Record<string, number | string>): ModuleOptimizerState;
   /** one step of the state's optimizer on `count` samples, in training mode; grad holds the gradient afterwards */
+  /** the loss's parameter-only terms (weight decay); absent from modules an earlier nnc emitted */
+  regularizer?(params: Record<string, FloatArray>): number;
   optimizerStep(params: Record<string, FloatArray>, state: ModuleOptimizerState, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, grad: Record<string, FloatArray>, random?: () => number): number;
 }
 
@@ -58,8 +60,8 @@ export interface ModuleOptimizerState {
   readonly name: string;
   t: number;
   lr: number;
-  /** the state arrays by kind (m, v, r), each Params-shaped */
-  readonly buffers: { readonly m?: Record<string, FloatArray>; readonly v?: Record<string, FloatArray>; readonly r?: Record<string, FloatArray> };
+  /** the state arrays by kind (m, v, r, g2, dx2), each Params-shaped */
+  readonly buffers: Readonly<Partial<Record<"m" | "v" | "r" | "g2" | "dx2", Record<string, FloatArray>>>>;
 }
 
 /** Where each module loadModule made was imported from: the workers of `train({ threads })`

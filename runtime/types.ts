@@ -42,10 +42,21 @@ export interface Dataset<A extends FloatArray = FloatArray> {
   readonly targets: Record<string, A>;
 }
 
-/** z-score standardization of the inputs, from training statistics, per input element. */
+/**
+ * The inputs' normalization, fitted on the training data (data/normalize.ts, docs/weights.md):
+ * per input, y = projection · ((x − mean) / std), the projection the identity when absent.
+ */
 export interface Normalization {
   readonly mean: Record<string, number[]>;
   readonly std: Record<string, number[]>;
+  /** absent (files before it existed) or "zscore": no projection, std per element; otherwise std is all 1 */
+  readonly method?: "zscore" | "pca" | "whiten" | "zca";
+  /** per input, the rows of the matrix applied to the centred input: k rows for pca(k), D for whiten and zca */
+  readonly projection?: Record<string, number[][]>;
+  /** per input, the training covariance's eigenvalues, descending (all D of them) */
+  readonly eigenvalues?: Record<string, number[]>;
+  /** whiten and zca: the ε added to every eigenvalue before 1/√(λ + ε) */
+  readonly epsilon?: number;
 }
 
 /** What the data loaders need to know about the model. */

@@ -48,6 +48,8 @@ export const NUMBER_RULES = {
   samples: { integer: true, min: 1, max: 10_000 },
   tolerance: { integer: false, min: 0, above: true, max: Number.MAX_VALUE },
   history: { integer: true, min: 1, max: 1000 },
+  // each snapshot is a weights file
+  snapshots: { integer: true, min: 1, max: 1000 },
   // each thread holds a gradient and an instance of the module (docs/scale-out.md)
   threads: { integer: true, min: 1, max: 64 },
   // MC dropout's passes per member: a standard deviation needs two; each pass is a forward pass over the data
@@ -215,6 +217,12 @@ export function checkTrainOptions(options: unknown): void {
   if (options.threads !== undefined) checkNumber("options.threads", options.threads, "threads");
   const url = options.moduleUrl;
   if (url !== undefined && typeof url !== "string" && !(url instanceof URL)) throw new NncUsageError("options.moduleUrl", `expected the URL or path of the compiled module (a string or URL), got ${shown(url)}`);
-  if (options.normalize !== undefined && typeof options.normalize !== "boolean") throw new NncUsageError("options.normalize", `expected true or false, got ${shown(options.normalize)}`);
-  for (const key of ["onCheckpoint", "onEpoch", "onStart", "onProgress", "onStep"]) optionalFunction(options, key);
+  if (options.snapshots !== undefined) checkNumber("options.snapshots", options.snapshots, "snapshots");
+  const norm = options.normalize;
+  if (norm !== undefined && typeof norm !== "boolean" && !["zscore", "none", "whiten", "zca"].includes(norm as string) && !(isObject(norm) && norm.name === "pca" && Number.isInteger(norm.components) && (norm.components as number) > 0))
+    throw new NncUsageError("options.normalize", `expected true, false, "zscore", "none", "whiten", "zca" or { name: "pca", components: k } (k a positive integer), got ${shown(norm)}`);
+  const aug = options.augment;
+  if (aug !== undefined && aug !== null && !(isObject(aug) && aug.name === "shift" && isObject(aug.args) && Number.isInteger(aug.args.pixels) && (aug.args.pixels as number) >= 0))
+    throw new NncUsageError("options.augment", `expected null or { name: "shift", args: { pixels } } (pixels a whole number ≥ 0), got ${shown(aug)}`);
+  for (const key of ["onCheckpoint", "onEpoch", "onStart", "onProgress", "onStep", "onSnapshot"]) optionalFunction(options, key);
 }

@@ -15,6 +15,7 @@ import type { CompiledModule } from "./load-module.js";
 import { createFullBatchOptimizer, isFullBatch } from "./full-batch.js";
 import { createOptimizer } from "./optimizers/index.js";
 import type { Normalization, OptimizerState, ParamSet } from "./types.js";
+import { MAX_COVARIANCE_FEATURES } from "./data/normalize.js";
 import { describeShapes, escapeControls, NncUsageError, NUMBER_RULES, shown } from "./usage.js";
 import { decodeSafetensors, encodeSafetensors, type WriteDtype } from "./safetensors.js";
 
@@ -214,12 +215,14 @@ export function validateWeightsAlone(raw: unknown, file: string, fields: Weights
     return { name, shape: shape as number[], length: isObject(p) && Array.isArray(p.values) ? p.values.length : 0 };
   });
   const norm = isObject(w.normalization) && isObject(w.normalization.mean) ? w.normalization.mean : {};
+  const projection = isObject(w.normalization) && isObject(w.normalization.projection) && w.normalization.method !== "zscore" ? w.normalization.projection : {};
   // objects from entries: a name such as "__proto__" is an own property, as JSON.parse made it
   const self: WeightsModule = {
     meta: {
       name: typeof w.model === "string" ? w.model : "",
       params: Object.fromEntries(entries.map((e) => [e.name, e.shape])),
-      inputs: Object.fromEntries(Object.entries(norm).map(([name, m]) => [name, [Array.isArray(m) ? m.length : 0]])),
+      // the model's input sizes: the projection's rows (pca(k): k), else one per mean
+      inputs: Object.fromEntries(Object.entries(norm).map(([name, m]) => [name, [Array.isArray(projection[name]) ? projection[name].length : Array.isArray(m) ? m.length : 0]])),
     },
     createParams: () => Object.fromEntries(entries.map((e) => [e.name, new Float64Array(e.length)])),
   };
@@ -294,12 +297,42 @@ function readParams(
   }
 }
 
-/** null, or { mean, std } with, per input of the model, as many values as it has elements. */
+/**
+ * null, or { mean, std } with, per input of the model, as many values as it has elements; with a
+ * `method` of pca, whiten or zca (data/normalize.ts) also a `projection` per input, as many rows
+ * as the input has elements and as many columns as `mean` has values (the data's width, which
+ * pca(k) reduces to the model's k), plus `eigenvalues` and, for whiten and zca, `epsilon`.
+ */
 function checkNormalization(value: unknown, mod: WeightsModule, field: string, fail: (field: string, detail: string) => never): void {
   if (value === null) return;
   const inputs = mod.meta.inputs;
   if (!isObject(value)) fail(field, `expected null or { mean, std }, found ${shown(value)}`);
   const norm = value as Record<string, unknown>;
+  const method = norm.method ?? "zscore";
+  if (!["zscore", "pca", "whiten", "zca"].includes(method as string)) fail(`${field}.method`, `expected "zscore", "pca", "whiten" or "zca" (or no method: z-scores), found ${shown(method)}`);
+  const projected = method !== "zscore";
+  const projections = projected ? norm.projection : undefined;
+  if (projected && !isObject(projections)) fail(`${field}.projection`, `expected an object of matrices by input name (${describeShapes(inputs)}) for method ${shown(method)}, found ${shown(projections)}`);
+  if (projected) for (const name of Object.keys(projections as object)) if (!Object.hasOwn(inputs, name)) fail(`${field}.projection${key(name)}`, `model ${shown(mod.meta.name)} has no input ${shown(name)} (its inputs: ${describeShapes(inputs)})`);
+  // per input, the data's width: the projection's columns, else the model's size
+  const widths: Record<string, number> = {};
+  for (const [name, shape] of Object.entries(inputs)) {
+    const n = size(shape);
+    widths[name] = n;
+    if (!projected) continue;
+    const g = `${field}.projection${key(name)}`;
+    const rows = Object.hasOwn(projections as object, name) ? (projections as Record<string, unknown>)[name] : undefined;
+    if (!Array.isArray(rows) || rows.length !== n) fail(g, `expected ${n} rows (one per element of ${name}${showShape(shape)}), found ${Array.isArray(rows) ? `${rows.length}` : shown(rows)}`);
+    const cols = Array.isArray((rows as unknown[])[0]) ? ((rows as unknown[][])[0]!.length) : -1;
+    if (!(cols >= 1 && cols <= MAX_COVARIANCE_FEATURES)) fail(`${g}[0]`, `expected an array of 1 to ${MAX_COVARIANCE_FEATURES} numbers, found ${shown((rows as unknown[])[0])}`);
+    (rows as unknown[]).forEach((row, r) => {
+      if (!Array.isArray(row) || row.length !== cols) fail(`${g}[${r}]`, `expected ${cols} numbers (as many as row 0), found ${Array.isArray(row) ? row.length : shown(row)}`);
+      (row as unknown[]).forEach((v, c) => {
+        if (typeof v !== "number" || !Number.isFinite(v)) fail(`${g}[${r}][${c}]`, `expected a finite number, found ${foundNumber(v)}`);
+      });
+    });
+    widths[name] = cols;
+  }
   for (const part of ["mean", "std"] as const) {
     const f = `${field}.${part}`;
     const byName = norm[part];
@@ -309,10 +342,11 @@ function checkNormalization(value: unknown, mod: WeightsModule, field: string, f
     for (const [name, shape] of Object.entries(inputs)) {
       const g = `${f}${key(name)}`;
       const a = Object.hasOwn(given, name) ? given[name] : undefined;
-      const n = size(shape);
-      if (!Array.isArray(a)) fail(g, `expected an array of ${n} numbers (one per element of ${name}${showShape(shape)}), found ${shown(a)}`);
+      const n = widths[name]!;
+      const what = projected ? `one per column of the projection of ${name}` : `one per element of ${name}${showShape(shape)}`;
+      if (!Array.isArray(a)) fail(g, `expected an array of ${n} numbers (${what}), found ${shown(a)}`);
       const list = a as unknown[];
-      if (list.length !== n) fail(g, `expected ${n} values (one per element of ${name}${showShape(shape)}), found ${list.length}`);
+      if (list.length !== n) fail(g, `expected ${n} values (${what}), found ${list.length}`);
       list.forEach((v, i) => {
         if (typeof v !== "number" || !Number.isFinite(v)) fail(`${g}[${i}]`, `expected a finite number, found ${foundNumber(v)}`);
         // z-scoring divides by it: 0 or a negative or subnormal deviation would make the inputs non-finite or flip them
@@ -321,6 +355,11 @@ function checkNormalization(value: unknown, mod: WeightsModule, field: string, f
       });
     }
   }
+  // descriptive: what the projection was made from
+  if (norm.eigenvalues !== undefined && !(isObject(norm.eigenvalues) && Object.values(norm.eigenvalues).every((l) => Array.isArray(l) && l.every((v) => typeof v === "number" && Number.isFinite(v)))))
+    fail(`${field}.eigenvalues`, `expected an object of arrays of finite numbers by input name, found ${shown(norm.eigenvalues)}`);
+  if (norm.epsilon !== undefined && !(typeof norm.epsilon === "number" && norm.epsilon >= 0 && Number.isFinite(norm.epsilon)))
+    fail(`${field}.epsilon`, `expected a finite number ≥ 0, found ${shown(norm.epsilon)}`);
 }
 
 const isInt = (v: unknown, min: number, max: number): v is number => typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;

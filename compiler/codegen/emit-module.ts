@@ -13,7 +13,7 @@ import { commentText, literal, NameTable } from "./names.js";
 import { OPTIMIZER_STEP_NAMES, optimizerStepCode } from "./optimizer-step.js";
 import type { Target } from "../target.js";
 import { layoutMemory } from "./wasm/memory.js";
-import { WASM_NAMES, wasmPrelude } from "./wasm/prelude.js";
+import { CONV_SCRATCH, WASM_NAMES, wasmPrelude } from "./wasm/prelude.js";
 import { spelling, type Lang, type Spelling } from "./lang.js";
 
 export interface EmitOptions {
@@ -40,6 +40,8 @@ export interface KernelLibrary {
   readonly signatures: readonly string[];
   readonly description: string;
   readonly memoryImport: { readonly module: string; readonly field: string };
+  /** bytes of scratch the convolution kernels need (codegen/wasm/conv.ts): the region `conv_scratch` */
+  readonly convScratchBytes?: number;
 }
 
 export { DEFAULT_UNROLL } from "../settings.js";
@@ -70,7 +72,7 @@ const PUBLIC = [
   "lossTrain", "gradientTrain", "lossBatchTrain", "gradientBatchTrain",
   "samplePredict", "sampleLoss", "sampleGradient", "regularizerLoss", "regularizerGradient",
   "sampleLossTrain", "sampleGradientTrain", "samplePredictTrain", "predictTrain", "predictBatchTrain", "fillNormal", "fillUniform", "scaleAll", "zeroAll", "predictions", "lossTotal",
-  "sgdStep", "sampleSgdStep", "sgdApply", "evaluateBatch", "sampleEvaluate",
+  "sgdStep", "sampleSgdStep", "sgdApply", "evaluateBatch", "sampleEvaluate", "regularizer",
   "hessianVectorProduct", "hessianVectorProductBatch", "sampleHessianVector", "regularizerHessianVector",
   ...OPTIMIZER_STEP_NAMES,
   ...WASM_NAMES,
@@ -125,13 +127,15 @@ export function emitModule(model: Model, plan: Plan, options: EmitOptions): stri
     `// ${commentText(model.lossText)}`,
     `// The batch functions minimize the mean of the loss over the batch; parameter-only terms count once.`,
     `// Parameter tensors are row-major ${F}s; W[out, in], so z = W @ x.`,
-    ...(target === "wasm" ? [`// Target wasm: the dense layers of the batch functions run as WebAssembly SIMD kernels (see below).`] : []),
+    ...(target === "wasm" ? [`// Target wasm: the dense layers${options.kernels?.convScratchBytes ? " and convolutions" : ""} of the batch functions run as WebAssembly SIMD kernels (see below).`] : []),
     ...(precision === "f32" ? [`// Single precision: parameters, data, outputs and scratch are Float32Arrays, so every store into them rounds to float32;`, `// arithmetic between stores is double, and so is the loss summed over a batch (lossTotal).`] : []),
   ].join("\n");
   let scratch: string[];
   if (target === "wasm") {
     if (options.kernels === undefined) throw new Error("internal: the wasm target without its kernel library");
-    const layout = layoutMemory(precision, bufferDecls.map((b) => ({ name: b.name, length: b.size })), model.params.map((p) => numel(p.shape)));
+    const convScratch = Math.ceil((options.kernels.convScratchBytes ?? 0) / (precision === "f64" ? 8 : 4));
+    const regions = [...bufferDecls.map((b) => ({ name: b.name, length: b.size })), ...(convScratch > 0 ? [{ name: CONV_SCRATCH, length: convScratch }] : [])];
+    const layout = layoutMemory(precision, regions, model.params.map((p) => numel(p.shape)));
     scratch = [wasmPrelude({ lang: sp.lang, layout, bytes: options.kernels.bytes, kernelSignatures: options.kernels.signatures, description: options.kernels.description, memoryImport: options.kernels.memoryImport })];
   } else scratch = bufferDecls.map((b) => `const ${b.name} = new ${F}(${b.size});`);
   return [
@@ -395,6 +399,11 @@ export function evaluateBatch(${this.sig(`params: Params, inputs: BatchInputs, t
   lossTotal[0] = 0;
   ${this.each("sampleEvaluate", [...ins(true), ...tgs(true)], m.outputs.map((o) => `outputs[${literal(o.name)}]`))}
   return lossTotal[0] / count${reg(false)};
+}
+
+/** The parameter-only terms of the loss (weight decay), which every loss above adds once: ${this.hasRegularizer ? "the initial-loss check reports them apart from the data term" : "this loss has none"}. */
+export function regularizer(${this.sig("params: Params")})${this.sp.type("number")} {
+  ${this.hasRegularizer ? "return regularizerLoss(params);" : "void params;\n  return 0;"}
 }
 
 /** The loss of one sample. */

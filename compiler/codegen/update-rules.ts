@@ -105,4 +105,20 @@ export const UPDATE_RULES: readonly UpdateRule[] = [
     ],
     kernel: "adam_update",
   },
+  {
+    name: "adadelta",
+    equations: "E[g²] ← ρ E[g²] + (1 − ρ) g²;  Δθ = √(E[Δθ²] + ε) / √(E[g²] + ε) · g;  E[Δθ²] ← ρ E[Δθ²] + (1 − ρ) Δθ²;  θ ← θ − η Δθ",
+    hyper: ["rho", "eps"],
+    ranges: { rho: UNIT, eps: ["x > 0", "> 0"] },
+    state: ["g2", "dx2"],
+    perStep: [],
+    perElement: [
+      "const gi = g[i];",
+      "const g2i = rho * g2[i] + (1 - rho) * gi * gi;",
+      "const dxi = (Math.sqrt(dx2[i] + eps) / Math.sqrt(g2i + eps)) * gi;",
+      "g2[i] = g2i;",
+      "dx2[i] = rho * dx2[i] + (1 - rho) * dxi * dxi;",
+      "p[i] -= lr * dxi;",
+    ],
+  },
 ];

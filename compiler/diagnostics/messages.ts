@@ -61,12 +61,13 @@ export const messages = {
   NN3101: "{0} can overflow or lose all precision for large inputs; write {1} (computed stably)",
   NN3102: "'{0}': {1} leaves the last {2} of the input {3} unread (as PyTorch does: the output is {4}); pad or crop the input to use them",
   // ── train block ─────────────────────────────────────────────────────
-  NN4001: "unknown setting '{0}' in 'train': expected data, validation, split, optimizer, schedule, batch, epochs, early_stopping, seed or normalize",
-  NN4002: "unknown optimizer '{0}': expected sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton or newton_cg",
-  NN4003: "unknown schedule '{0}': expected constant, step, cosine, linear or inverse_sqrt",
+  NN4001: "unknown setting '{0}' in 'train': expected data, validation, split, optimizer, schedule, batch, epochs, early_stopping, seed, snapshots, normalize or augment",
+  NN4002: "unknown optimizer '{0}': expected sgd, momentum, nesterov, adagrad, rmsprop, adam, adadelta, lbfgs, newton or newton_cg",
+  NN4003: "unknown schedule '{0}': expected constant, step, cosine, linear, inverse_sqrt, cyclic or cosine_restarts",
   NN4004: "'{0}' must be {1}",
   NN4005: "'{0}' is set twice in 'train'",
   NN4006: "'validation' and 'split' cannot both be given",
+  NN4009: "'{0}' needs the argument '{1}' (it has no default)",
   // ── limits ──────────────────────────────────────────────────────────
   NN5001: "expression nested too deeply (more than {0} levels)",
   NN5002: "'{0}' has {1} elements; the limit is {2}",

@@ -48,6 +48,10 @@ export function runExportOnnx(modelFile: string, model: Model, mod: CompiledModu
     const implicit = paths.weights === defaultWeights(modelFile, model) ? " (the default: where nnc train writes them; give --weights)" : "";
     throw new OnnxExportError(`${(e as Error).message}${implicit}`);
   }
+  // the graph z-scores; a projection (pca, whiten, zca) would need its MatMul, and is refused rather than dropped
+  const method = weights.file.normalization?.method;
+  if (method !== undefined && method !== "zscore")
+    throw new OnnxExportError(`${paths.weights}: the weights' inputs are normalized with ${method} (a projection of the data), which the ONNX export does not write into the graph: export weights trained with normalize zscore or none`);
   const onnx = exportOnnx(model, { params: weights.params, normalization: weights.file.normalization ?? null }, { name: "nnc", version, source: basename(modelFile) });
   if (paths.output === "-") process.stdout.write(onnx.bytes);
   else writeFileAtomic(paths.output, onnx.bytes);

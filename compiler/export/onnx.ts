@@ -12,6 +12,7 @@
  * mapping and its choices.
  */
 import type { Graph, Node, NodeId } from "../ir/graph.js";
+import { convAttrs, sliceAxes } from "../ir/conv.js";
 import type { OpKind } from "../ir/op-kinds.js";
 import { numel, strides, type Shape } from "../ir/shape.js";
 import { inferenceMode, specialize } from "../plan/specialize.js";
@@ -145,11 +146,6 @@ const unsupported: Lower = (cx) => {
   throw new OnnxExportError(`the op '${cx.node.op}' of ${where(cx.node)} cannot be exported to ONNX (it has no place in the inference graph)`);
 };
 
-/** an op whose ONNX mapping is still to be written: the export stops with a message, exit 1 */
-const notYet: Lower = (cx) => {
-  throw new OnnxExportError(`${cx.node.op} is not exported yet (${where(cx.node)})`);
-};
-
 /** Each IR op as ONNX ops. A new op is a compile error here until it has its mapping. */
 const LOWER: Record<OpKind, Lower> = {
   // leaves are values of their own (see `leaf` below); these have none in an inference graph
@@ -245,19 +241,98 @@ const LOWER: Record<OpKind, Lower> = {
   },
   // the identity in inference mode (specialize removes it; kept for completeness)
   dropout: (cx) => cx.arg(0).name,
-  conv2d: notYet,
-  conv2d_backward_input: notYet,
-  conv2d_backward_weight: notYet,
-  maxpool: notYet,
-  maxpool_backward: notYet,
-  maxpool_gather: notYet,
-  avgpool: notYet,
-  avgpool_backward: notYet,
-  slice: notYet,
-  unslice: notYet,
-  concat: notYet,
-  reshape: notYet,
+  // the image ops. onnxruntime has Conv and AveragePool for float32 only: in float64 a convolution
+  // is spelt out as its k² strided slices of the padded input stacked into patches and one MatMul
+  // with W as an [O, C·k²] matrix (im2col), an average pool as a sum over the window axes / k².
+  // MaxPool runs in float64 and is used as it is (valid windows, stride k: its defaults).
+  conv2d: (cx) => {
+    const [x, w] = [cx.arg(0), cx.arg(1)];
+    const { stride: s, top, left, bottom, right } = convAttrs(cx.node.at);
+    const [, C, , k] = w.shape as [number, number, number, number];
+    const [O, OH, OW] = cx.node.shape as [number, number, number];
+    let image = withBatch(cx, x);
+    if (top || left || bottom || right) image = cx.emit("Pad", [image, cx.b.ints("pads", [0, 0, top, left, 0, 0, bottom, right])]);
+    const taps: string[] = [];
+    for (let u = 0; u < k; u++)
+      for (let v = 0; v < k; v++) {
+        const tap = cx.emit("Slice", [image, cx.b.ints("starts", [u, v]), cx.b.ints("ends", [u + s * (OH - 1) + 1, v + s * (OW - 1) + 1]), cx.b.ints("axes", [2, 3]), cx.b.ints("steps", [s, s])]);
+        taps.push(cx.emit("Unsqueeze", [tap, cx.b.ints("axes", [2])]));
+      }
+    // [N, C, k², OH, OW] → [N, C·k², OH·OW]: rows in W's (c, u, v) order
+    const patches = cx.emit("Reshape", [taps.length === 1 ? taps[0]! : cx.emit("Concat", taps, { axis: { int: 2 } }), cx.b.ints("shape", [0, C * k * k, OH * OW])]);
+    const matrix = cx.emit("Reshape", [w.name, cx.b.ints("shape", w.batched ? [0, O, C * k * k] : [O, C * k * k])]);
+    const y = cx.emit("Reshape", [cx.emit("MatMul", [matrix, patches]), cx.b.ints("shape", [-1, O, OH, OW])]);
+    return x.batched || w.batched ? y : cx.emit("Squeeze", [y, cx.b.ints("axes", [0])]);
+  },
+  conv2d_backward_input: unsupported,
+  conv2d_backward_weight: unsupported,
+  maxpool: (cx) => {
+    const x = cx.arg(0);
+    const k = cx.node.at[0]!;
+    const y = cx.emit("MaxPool", [withBatch(cx, x)], { kernel_shape: { ints: [k, k] }, strides: { ints: [k, k] } });
+    return x.batched ? y : cx.emit("Squeeze", [y, cx.b.ints("axes", [0])]);
+  },
+  maxpool_backward: unsupported,
+  maxpool_gather: unsupported,
+  // Σ of the window / k², as nnc computes it: the whole windows, their rows and columns as axes of their own
+  avgpool: (cx) => {
+    const x = cx.arg(0);
+    const k = cx.node.at[0]!;
+    const [C, H, W] = x.shape as [number, number, number];
+    const [, OH, OW] = cx.node.shape as [number, number, number];
+    let image = withBatch(cx, x);
+    if (H !== OH * k || W !== OW * k) image = cx.emit("Slice", [image, cx.b.ints("starts", [0, 0]), cx.b.ints("ends", [OH * k, OW * k]), cx.b.ints("axes", [2, 3])]);
+    const windows = cx.emit("Reshape", [image, cx.b.ints("shape", [-1, C, OH, k, OW, k])]);
+    const sum = cx.emit("ReduceSum", [windows, cx.b.ints("axes", [3, 5])], { keepdims: { int: 0 } });
+    const y = cx.emit("Div", [sum, cx.b.double(k * k)]);
+    return x.batched ? y : cx.emit("Squeeze", [y, cx.b.ints("axes", [0])]);
+  },
+  avgpool_backward: unsupported,
+  slice: (cx) => {
+    const x = cx.arg(0);
+    const axes = sliceAxes(cx.node.at);
+    const shift = x.batched ? 1 : 0;
+    const cut = axes.map((a, d) => ({ ...a, d })).filter((a) => a.start !== 0 || a.stop !== x.shape[a.d] || a.drop);
+    const box = cx.emit("Slice", [
+      x.name,
+      cx.b.ints("starts", cut.map((a) => a.start)),
+      cx.b.ints("ends", cut.map((a) => a.stop)),
+      cx.b.ints("axes", cut.map((a) => a.d + shift)),
+    ]);
+    const dropped = cut.filter((a) => a.drop).map((a) => a.d + shift);
+    return dropped.length === 0 ? box : cx.emit("Squeeze", [box, cx.b.ints("axes", dropped)]);
+  },
+  // the slice's adjoint, zeros around the box: the dropped axes back, then Pad
+  unslice: (cx) => {
+    const x = cx.arg(0);
+    const axes = sliceAxes(cx.node.at);
+    const shift = x.batched ? 1 : 0;
+    const dropped = axes.flatMap((a, d) => (a.drop ? [d + shift] : []));
+    const box = dropped.length === 0 ? x.name : cx.emit("Unsqueeze", [x.name, cx.b.ints("axes", dropped)]);
+    const before = axes.map((a) => a.start), after = axes.map((a, d) => cx.node.shape[d]! - a.stop);
+    return cx.emit("Pad", [box, cx.b.ints("pads", shift ? [0, ...before, 0, ...after] : [...before, ...after])]);
+  },
+  // a batched concatenation gives its unbatched parts the batch axis (Concat does not broadcast)
+  concat: (cx) => {
+    const args = cx.node.inputs.map((_, k) => cx.arg(k));
+    const batched = args.find((a) => a.batched);
+    const parts = args.map((a) => {
+      if (batched === undefined || a.batched) return a.name;
+      const n = cx.emit("Shape", [batched.name], { start: { int: 0 }, end: { int: 1 } });
+      return cx.emit("Expand", [a.name, cx.emit("Concat", [n, cx.b.ints("shape", a.shape)], { axis: { int: 0 } })]);
+    });
+    return cx.emit("Concat", parts, { axis: { int: cx.node.at[0]! + (batched ? 1 : 0) } });
+  },
+  reshape: (cx) => {
+    const x = cx.arg(0);
+    return cx.emit("Reshape", [x.name, cx.b.ints("shape", x.batched ? [-1, ...cx.node.shape] : [...cx.node.shape])]);
+  },
 };
+
+/** an image [C, H, W] as ONNX's image ops take it, [N, C, H, W]: a batch of one when it has none */
+function withBatch(cx: Lowering, v: Value): string {
+  return v.batched ? v.name : cx.emit("Unsqueeze", [v.name, cx.b.ints("axes", [0])]);
+}
 
 function where(n: Node): string {
   return n.origin ? `line ${n.origin.line} (${n.origin.text})` : "the model";

@@ -9,9 +9,10 @@
  * overflow-free form nnc evaluates, cross-entropies use xlogy (0 · log 0 = 0).
  * A `Record<OpKind, …>` makes a missing op a type error.
  */
-import type { Node } from "../ir/graph.js";
+import type { Graph, Node } from "../ir/graph.js";
+import { convAttrs, sliceAxes } from "../ir/conv.js";
 import type { OpKind } from "../ir/op-kinds.js";
-import { ExportError } from "./pytorch.js";
+import { ExportError, paramExpr } from "./pytorch.js";
 import { atom, infix, numberExpr, operand, PREC, pyTuple, type PyExpr } from "./python.js";
 
 /** What the translation knows of a value: its per-sample rank and whether it has a batch axis. */
@@ -25,9 +26,13 @@ export interface Value {
 
 export interface OpContext {
   readonly node: Node;
+  /** the graph of the node, for the translations that read a pattern (a conv layer's bias) */
+  readonly graph: Graph;
   readonly args: readonly Value[];
   /** the result has a batch axis */
   readonly batched: boolean;
+  /** the batch size's name, bound at the top of the method on first use */
+  readonly batch: () => string;
   /** marks a helper of model.py as used (softplus, unindex) */
   readonly helper: (name: "softplus" | "unindex") => void;
 }
@@ -70,10 +75,24 @@ const where = (cmp: string, pick: (a: string[]) => [string, string, string, stri
   return call("torch.where", `${x} ${cmp} ${y}`, a, b);
 };
 
-/** an op whose PyTorch mapping is still to be written: the export stops with a message, exit 1 */
-const notYet: Translate = (c) => {
-  throw new ExportError(`${c.node.op} is not exported yet`);
+/** only in nnc's gradient and tangent graphs: the export writes the forward graph, torch.autograd the rest */
+const adjointOnly: Translate = (c) => {
+  throw new Error(`internal: the adjoint op '${c.node.op}' in the exported forward graph`);
 };
+
+/** the bias b of reshape(outer(b, 1)) to [f, h, w] (language §11's conv layer), or null */
+function channelBias(c: OpContext): Value | null {
+  const o = c.graph.node(c.node.inputs[0]!);
+  if (c.node.shape.length !== 3 || o.op !== "outer" || !c.graph.isConst(o.inputs[1]!, 1) || c.args[0]!.batched) return null;
+  const b = c.graph.node(o.inputs[0]!);
+  return b.op === "param" && b.shape.length === 1 ? { expr: paramExpr(b.ref), rank: 1, batched: false } : null;
+}
+
+/** `x[:, 0:3, 1, :]`: start:stop per axis, an index for a dropped one, `:` for a whole axis and the batch axis */
+function sliceText(v: Value, node: Node, full: readonly number[]): string {
+  const parts = sliceAxes(node.at).map((a, d) => (a.drop ? `${a.start}` : a.start === 0 && a.stop === full[d] ? ":" : `${a.start}:${a.stop}`));
+  return `${operand(v.expr, PREC.atom)}[${[...(v.batched ? [":"] : []), ...parts].join(", ")}]`;
+}
 
 export const TORCH_OPS: Record<OpKind, Translate> = {
   // leaves are bound by the emitter (inputs, targets, parameters, constants)
@@ -128,6 +147,8 @@ export const TORCH_OPS: Record<OpKind, Translate> = {
   transpose: (c) => (c.args[0]!.batched ? method(c.args[0]!, "transpose", "1", "2") : atom(`${operand(c.args[0]!.expr, PREC.atom)}.T`)),
   outer: (c) => {
     const [u, v] = c.args as [Value, Value];
+    // u 𝟙ᵀ (a conv layer's bias over the positions): u broadcast along the rows
+    if (!u.batched && !v.batched && c.graph.isConst(c.node.inputs[1]!, 1)) return atom(`${operand(u.expr, PREC.atom)}[:, None].expand(${c.node.shape.join(", ")})`);
     if (!u.batched && !v.batched) return call("torch.outer", u.expr.text, v.expr.text);
     return infix(method(u, "unsqueeze", "-1"), "*", method(v, "unsqueeze", "-2"), PREC.mul);
   },
@@ -163,18 +184,54 @@ export const TORCH_OPS: Record<OpKind, Translate> = {
   },
   // identity in eval(); in train() each element 0 with probability p, else scaled by 1/(1 − p), as nnc's masks
   dropout: (c) => call("F.dropout", c.args[0]!.expr.text, numberExpr(c.node.num).text, "self.training"),
-  conv2d: notYet,
-  conv2d_backward_input: notYet,
-  conv2d_backward_weight: notYet,
-  maxpool: notYet,
-  maxpool_backward: notYet,
-  maxpool_gather: notYet,
-  avgpool: notYet,
-  avgpool_backward: notYet,
-  slice: notYet,
-  unslice: notYet,
-  concat: notYet,
-  reshape: notYet,
+  // the image ops: one image is [C, H, W], a batch [B, C, H, W], as torch's functions take them
+  conv2d: (c) => {
+    const [x, w] = c.args as [Value, Value];
+    if (w.batched) throw new ExportError(`a convolution whose kernel depends on the sample (line ${c.node.origin?.line ?? "?"}) has no F.conv2d form`);
+    const { stride, top, left, bottom, right } = convAttrs(c.node.at);
+    const symmetric = top === bottom && left === right;
+    // F.conv2d pads symmetrically: other paddings are an F.pad first (left, right, top, bottom)
+    const input = symmetric || top + left + bottom + right === 0 ? x.expr.text : `F.pad(${x.expr.text}, (${left}, ${right}, ${top}, ${bottom}))`;
+    const options = [...(stride !== 1 ? [`stride=${stride}`] : []), ...(symmetric && (top || left) ? [`padding=(${top}, ${left})`] : [])];
+    return call("F.conv2d", input, w.expr.text, ...options);
+  },
+  conv2d_backward_input: adjointOnly,
+  conv2d_backward_weight: adjointOnly,
+  // ties: F.max_pool2d keeps the first maximum of the window, as nnc does
+  maxpool: (c) => call("F.max_pool2d", c.args[0]!.expr.text, String(c.node.at[0]!)),
+  maxpool_backward: adjointOnly,
+  maxpool_gather: adjointOnly,
+  avgpool: (c) => call("F.avg_pool2d", c.args[0]!.expr.text, String(c.node.at[0]!)),
+  avgpool_backward: adjointOnly,
+  slice: (c) => atom(sliceText(c.args[0]!, c.node, c.graph.shape(c.node.inputs[0]!))),
+  // zeros around the box (F.pad pads the last axes first: (before, after) from the last axis back)
+  unslice: (c) => {
+    const v = c.args[0]!;
+    const axes = sliceAxes(c.node.at);
+    let text = v.expr.text;
+    axes.forEach((a, d) => {
+      if (a.drop) text = `${operand(atom(text), PREC.atom)}.unsqueeze(${d + (v.batched ? 1 : 0)})`;
+    });
+    const pads = [...axes.keys()].reverse().flatMap((d) => [axes[d]!.start, c.node.shape[d]! - axes[d]!.stop]);
+    return call("F.pad", text, pyTuple(pads));
+  },
+  // a shared part gets the batch axis of a batched one
+  concat: (c) => {
+    const parts = c.args.map((a) => (!c.batched || a.batched ? a.expr.text : `${operand(a.expr, PREC.atom)}.expand(${c.batch()}${", -1".repeat(a.rank)})`));
+    const dim = `dim=${c.node.at[0]! + (c.batched ? 1 : 0)}`;
+    const line = `torch.cat((${parts.join(", ")}${parts.length === 1 ? "," : ""}), ${dim})`;
+    // a long one is a list of one part per line (inside a method: parts at 12 spaces, as model.py is laid out)
+    return line.length <= 90 ? atom(line) : atom(`torch.cat([\n${parts.map((t) => `            ${t},\n`).join("")}        ], ${dim})`);
+  },
+  // flatten keeps the batch axis; a conv layer's bias spread over the positions, reshape(outer(b, 1)),
+  // is b broadcast: b[:, None, None].expand(f, h, w)
+  reshape: (c) => {
+    const v = c.args[0]!;
+    const b = channelBias(c);
+    if (b !== null) return atom(`${operand(b.expr, PREC.atom)}[:, None, None].expand(${c.node.shape.join(", ")})`);
+    if (v.batched && c.node.shape.length === 1) return method(v, "flatten", "1");
+    return method(v, "reshape", ...(v.batched ? ["-1"] : []), ...c.node.shape.map(String));
+  },
 };
 
 function leaf(): PyExpr {

@@ -32,6 +32,9 @@ const OPTIMIZER_CODE: Record<OptimizerConfig["name"], (a: Readonly<Record<string
   nesterov: (a) => ({ setup: `torch.optim.SGD(params, lr=${pyNumber(a.lr!)}, momentum=${pyNumber(a.mu!)}, nesterov=True)` }),
   // r ← r + g², θ ← θ − η g / (√r + ε): torch's Adagrad (no lr decay, r₀ = 0) is this rule
   adagrad: (a) => ({ setup: `torch.optim.Adagrad(params, lr=${pyNumber(a.lr!)}, eps=${pyNumber(a.eps!)})` }),
+  // E[g²] ← ρE[g²] + (1−ρ)g², Δθ = √(E[Δθ²] + ε)/√(E[g²] + ε)·g, E[Δθ²] ← ρE[Δθ²] + (1−ρ)Δθ², θ ← θ − ηΔθ:
+  // torch's Adadelta (no weight decay) is this rule
+  adadelta: (a) => ({ setup: `torch.optim.Adadelta(params, lr=${pyNumber(a.lr!)}, rho=${pyNumber(a.rho!)}, eps=${pyNumber(a.eps!)})` }),
   momentum: (a) => ({
     setup: `Momentum(params, lr=${pyNumber(a.lr!)}, gamma=${pyNumber(a.gamma!)})`,
     code: String.raw`class Momentum(torch.optim.Optimizer):
@@ -149,7 +152,24 @@ function wrapString(text: string, indent: string): string {
 
 /** What train.py cannot do for this train block (printed by nnc export as a warning), or null. */
 export function trainPyLimitation(config: RunConfig): string | null {
-  return OPTIMIZER_CODE[config.optimizer.name](config.optimizer.args).missing ?? null;
+  const missing = OPTIMIZER_CODE[config.optimizer.name](config.optimizer.args).missing;
+  if (missing !== undefined) return missing;
+  if (config.snapshots !== null) return `train.py does not save snapshot ensembles (snapshots ${config.snapshots}): it trains with the schedule and writes the final weights; nnc train writes the snapshots`;
+  return preprocessingMissing(config);
+}
+
+/**
+ * train.py z-scores or leaves the inputs as they are; pca(k), whiten and zca (an eigen-decomposition
+ * that must match nnc's signs and ε to give the same weights) and augmentation are nnc train's only.
+ */
+function preprocessingMissing(c: RunConfig): string | null {
+  const n = c.normalize;
+  const missing = [
+    ...(n !== "zscore" && n !== "none" ? [`normalize ${typeof n === "string" ? n : `pca(${n.components})`}`] : []),
+    ...(c.augment ? [`augment shift(pixels = ${c.augment.args.pixels})`] : []),
+  ];
+  if (missing.length === 0) return null;
+  return `${missing.join(" and ")} ${missing.length > 1 ? "have" : "has"} no counterpart in train.py (it z-scores the inputs or leaves them as they are, without augmentation): train with nnc train, or drop ${missing.length > 1 ? "them" : "it"} from the train block and export again (model.py is complete as it is)`;
 }
 
 /** train.py for a checked model and its resolved train block. */
@@ -167,13 +187,15 @@ export function emitTrainPy(model: Model, o: TrainPyOptions): string {
     `EPOCHS = ${c.epochs}`,
     `EARLY_STOPPING = ${c.earlyStopping ? pyDict({ patience: c.earlyStopping.patience, min_delta: c.earlyStopping.minDelta }) : "None"}`,
     `SEED = ${c.seed}`,
-    `NORMALIZE = ${c.normalize ? "True" : "False"}`,
+    `NORMALIZE = ${c.normalize === "zscore" ? "True" : "False"}`,
   ].join("\n");
+  const unsupported = preprocessingMissing(c);
   const lbfgs = c.optimizer.name === "lbfgs";
   return [
     header(model, o),
     IMPORTS,
     config,
+    ...(unsupported === null ? [] : ["", "", `sys.exit(\n${wrapString(`train.py: error: ${unsupported}`, "    ")}\n)`]),
     "",
     "",
     ...(opt.code ? [opt.code, "", ""] : []),
@@ -432,9 +454,29 @@ def normalized(inputs, norm):
     return out
 
 
-def learning_rate(epoch, base):
-    """The schedule's rate for a 0-based epoch (runtime/schedules.ts)."""
+def cycle_at(t):
+    """The cycle (0-based) of a cyclic schedule that time t (epochs) falls in, and the position u in
+    [0, 1) inside it (runtime/schedules.ts, cycleAt)."""
+    period, mult = SCHEDULE["period"], SCHEDULE.get("mult", 1)
+    if mult == 1:
+        q = t / period
+        cycle = math.floor(q + 1e-9)
+        return cycle, min(1.0, max(0.0, q - cycle))
+    cycle = math.floor(math.log1p(t * (mult - 1) / period) / math.log(mult) + 1e-9)
+    start = period * (mult**cycle - 1) / (mult - 1)
+    return cycle, min(1.0, max(0.0, (t - start) / (period * mult**cycle)))
+
+
+def learning_rate(t, base):
+    """The schedule's rate at t = epochs done, with the fraction of the current epoch's steps
+    (runtime/schedules.ts): the cyclic schedules change every step, the others every epoch."""
     name, T = SCHEDULE["name"], EPOCHS
+    if name == "cyclic":
+        lo, hi = SCHEDULE["min_lr"], SCHEDULE["max_lr"]
+        return lo + (hi - lo) * (1 - abs(2 * cycle_at(t)[1] - 1))
+    if name == "cosine_restarts":
+        return 0.5 * base * (1 + math.cos(math.pi * cycle_at(t)[1]))
+    epoch = math.floor(t)
     if name == "step":
         return base * SCHEDULE["factor"] ** (epoch // SCHEDULE["every"])
     if name == "cosine":
@@ -447,7 +489,8 @@ def learning_rate(epoch, base):
 
 
 def scoring(targets):
-    """argmax for one one-hot target, threshold 0.5 for one 0/1 scalar, else None (loss only)."""
+    """argmax for one one-hot target, threshold 0.5 for one 0/1 scalar, the sign for one -1/+1
+    scalar (hinge's labels), else None (loss only): runtime/metrics.ts."""
     if len(TARGETS) != 1 or len(OUTPUTS) != 1:
         return None
     (tname, tshape), = TARGETS.items()
@@ -455,6 +498,8 @@ def scoring(targets):
     if numel(tshape) != numel(oshape):
         return None
     t = targets[tname].reshape(len(targets[tname]), -1)
+    if numel(tshape) == 1 and len(t) > 0 and bool(((t == -1) | (t == 1)).all()):
+        return ("sign", tname, oname)
     if not bool(((t == 0) | (t == 1)).all()):
         return None
     if numel(tshape) >= 2:
@@ -485,7 +530,8 @@ def evaluate(model, inputs, targets, rank=0, world=1, chunk=4096):
             if kind == "argmax":
                 sums[1] += (out.argmax(1) == want.argmax(1)).sum()
             else:
-                sums[1] += ((out[:, 0] > 0.5) == (want[:, 0] > 0.5)).sum()
+                cut = 0 if kind == "sign" else 0.5
+                sums[1] += ((out[:, 0] > cut) == (want[:, 0] > cut)).sum()
     if world > 1:
         dist.all_reduce(sums)
     model.train(was_training)
@@ -532,7 +578,7 @@ class Objective(torch.nn.Module):
     def forward(self, inputs, targets, count, world):
         return self.model.sample_losses(inputs, targets).sum() * (world / count) + self.model.regularizer()`;
 
-const TRAIN_MINIBATCH = String.raw`def train_epoch(objective, optimizer, data, epoch, rank, world):
+const TRAIN_MINIBATCH = String.raw`def train_epoch(objective, optimizer, scheduler, data, epoch, rank, world):
     """One epoch of mini-batches in nnc's order; returns None, or a message when the gradient
     stops being finite."""
     inputs, targets, count = data
@@ -547,9 +593,10 @@ const TRAIN_MINIBATCH = String.raw`def train_epoch(objective, optimizer, data, e
             return (f"training diverged at epoch {epoch + 1}, step {step + 1}: the gradient is not finite; "
                     "try a smaller learning rate")
         optimizer.step()
+        scheduler.step()
     return None`;
 
-const TRAIN_LBFGS = String.raw`def train_epoch(objective, optimizer, data, epoch, rank, world):
+const TRAIN_LBFGS = String.raw`def train_epoch(objective, optimizer, scheduler, data, epoch, rank, world):
     """One full-batch L-BFGS iteration; every process evaluates its share of the data. As nnc's,
     it minimizes the deterministic objective of inference mode (dropout off): a line search needs
     the same function at every evaluation."""
@@ -569,6 +616,7 @@ const TRAIN_LBFGS = String.raw`def train_epoch(objective, optimizer, data, epoch
         return total
 
     loss = optimizer.step(closure)
+    scheduler.step()
     objective.train()
     if not torch.isfinite(loss):
         return f"training diverged at epoch {epoch + 1}: the loss is {loss.item()}; try a smaller lr"
@@ -590,6 +638,8 @@ const MAIN = String.raw`def main():
     EPOCHS, BATCH, SEED = args.epochs, args.batch, args.seed
     if args.data is None:
         parser.error("the model's train block names no data file: give --data FILE")
+    if args.lr is not None and not args.lr > 0:
+        parser.error(f"--lr must be positive, got {args.lr}")
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -627,6 +677,9 @@ const MAIN = String.raw`def main():
         objective = DistributedDataParallel(objective, find_unused_parameters=FIND_UNUSED)
     torch.manual_seed(SEED * 7919 + rank)  # dropout masks: each process its own
     optimizer = make_optimizer(model.parameters(), args.lr)
+    # the schedule's rate at every step (a step: a mini-batch, or an L-BFGS iteration)
+    steps = 1 if OPTIMIZER["name"] == "lbfgs" else -(-count // BATCH)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate(step / steps, args.lr) / args.lr)
     size = sum(p.numel() for p in model.parameters())
     say(f"model {MODEL_NAME}: {size} parameters; {count} training samples from {args.data}; {world} process(es)")
     say(f"optimizer {OPTIMIZER} · schedule {SCHEDULE['name']} · batch {BATCH} · {EPOCHS} epochs · seed {SEED}")
@@ -635,12 +688,10 @@ const MAIN = String.raw`def main():
     best, bad_epochs, stopped, message, history = None, 0, "completed", None, []
     last_good = [p.detach().clone() for p in model.parameters()]
     for epoch in range(EPOCHS):
-        lr = learning_rate(epoch, args.lr)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        lr = optimizer.param_groups[0]["lr"]
         for keep, p in zip(last_good, model.parameters()):
             keep.copy_(p.detach())
-        message = train_epoch(objective, optimizer, (inputs, targets, count), epoch, rank, world)
+        message = train_epoch(objective, optimizer, scheduler, (inputs, targets, count), epoch, rank, world)
         if message is not None or not all(torch.isfinite(p).all() for p in model.parameters()):
             with torch.no_grad():
                 for keep, p in zip(last_good, model.parameters()):

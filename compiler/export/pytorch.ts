@@ -53,7 +53,7 @@ function checkParamNames(model: Model): void {
 }
 
 /** How a method's code reads a parameter: `self.h.W`, or by name when a part is a Python keyword. */
-function paramExpr(name: string): PyExpr {
+export function paramExpr(name: string): PyExpr {
   return atom(name.split(".").some(isPyKeyword) ? `self.get_parameter(${pyString(name)})` : `self.${name}`);
 }
 
@@ -117,7 +117,7 @@ function emitBody(g: Graph, roots: readonly NodeId[], batched: Uint8Array, first
       let args = n.inputs.map((i) => values.get(i)!);
       // dropout draws a mask per sample: a value of the parameters alone first gets its batch axis
       if (n.op === "dropout" && !args[0]!.batched) args = [{ expr: expandToBatch(args[0]!, n.shape, batch()), rank, batched: true }];
-      expr = TORCH_OPS[n.op]({ node: n, args, batched: isBatched, helper });
+      expr = TORCH_OPS[n.op]({ node: n, graph: g, args, batched: isBatched, helper, batch });
     }
     const bind = n.op !== "const" && n.op !== "param" && (uses[id]! > 1 || n.name !== null || expr.text.length > INLINE_MAX);
     if (!bind) {

@@ -73,6 +73,18 @@ export interface DenseKernel {
   readonly relu: boolean;
 }
 
+/** A convolution kernel call (kernels.ts): see ConvStep (types.ts); `weight` and `bias` name parameters. */
+export interface ConvKernel {
+  readonly pass: "forward" | "data" | "weight";
+  readonly node: NodeId;
+  readonly kernels: string;
+  readonly input: NodeId;
+  readonly delta: NodeId | null;
+  readonly weight: string;
+  readonly bias: string | null;
+  readonly relu: boolean;
+}
+
 /** kernels.ts: nothing outside lane mode on the wasm target */
 export interface Kerneled extends Laned {
   /** forward kernels, by the node they compute (stored) */
@@ -80,6 +92,10 @@ export interface Kerneled extends Laned {
   /** sweeps made by the weight-gradient and backward-data kernels, by the sweep's node, with the
    * bias parameter whose gradient Σ δ the weight kernel adds too (its sink is then swept) */
   readonly kernelSweeps: ReadonlyMap<NodeId, { readonly bias: string | null }>;
+  /** convolution kernels: forward and input-gradient calls by the stored node they compute */
+  readonly convs: ReadonlyMap<NodeId, ConvKernel>;
+  /** weight-gradient calls by the accumulate sink they replace (the sink is then swept) */
+  readonly convSinks: ReadonlyMap<Sink, ConvKernel>;
   /** sample inputs the kernels read: copied, for the block's lanes, into a per-lane buffer */
   readonly staged: ReadonlySet<NodeId>;
   /** the parameters the kernels read (W, b) and those whose gradient they write, in first-use order */

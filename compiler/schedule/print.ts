@@ -52,6 +52,11 @@ export function printSchedule(s: Schedule): string {
         const sum = `${step.weight} ${label(step.x)}${step.bias === null ? "" : ` + ${step.bias}`}`;
         return ["dense", label(step.node), step.relu ? `relu(${sum})` : sum, "kernel", storage(step.storage), "per lane"];
       }
+      case "conv": {
+        if (step.pass === "weight") return ["conv", step.weight, `+= Σ ${g.node(step.node).op}(${label(step.input)}, ${label(step.delta!)})`, "kernel", step.kernels, "per lane"];
+        const what = step.pass === "data" ? `${g.node(step.node).op}(${label(step.input)}, ${step.weight})` : `conv2d(${label(step.input)}, ${step.weight})${step.bias === null ? "" : ` + ${step.bias}`}`;
+        return ["conv", label(step.node), step.relu ? `relu(${what})` : what, "kernel", storage(step.storage!), step.kernels, "per lane"];
+      }
       case "node":
         return ["node", label(step.node), g.node(step.node).op, step.mode, storage(step.storage), ...lane(step.perLane)];
       case "logsumexp": {

@@ -41,6 +41,11 @@ function rootsOf(g: Graph, step: Step): readonly NodeId[] {
       const { weight, bias } = step;
       return g.nodes.filter((n) => n.op === "param" && (n.ref === weight || n.ref === bias)).map((n) => n.id);
     }
+    case "conv": {
+      // the kernels read W and b; the images are in their buffers
+      const { weight, bias } = step;
+      return step.pass === "weight" ? [] : g.nodes.filter((n) => n.op === "param" && (n.ref === weight || n.ref === bias)).map((n) => n.id);
+    }
     case "sweep":
       return step.back === null ? [step.delta, step.b] : [step.delta, step.b, step.back.weight];
     case "sink":

@@ -7,7 +7,7 @@
  */
 import type { NodeId } from "../ir/graph.js";
 import type { Sink } from "../plan/sinks.js";
-import type { Fused, Ordered, Sweep } from "./facts.js";
+import type { ConvKernel, Fused, Ordered, Sweep } from "./facts.js";
 import type { BufferStorage, Mode, SinkStep, Step } from "./types.js";
 
 export function orderSteps(f: Fused): Ordered {
@@ -26,6 +26,8 @@ export function orderSteps(f: Fused): Ordered {
     if (f.stored.has(id) && !byLse.has(id)) steps.push(sweep !== undefined ? sweepStep(f, sweep, id) : nodeStep(f, id));
     for (const s of sinksAt.get(id) ?? []) {
       if (g.isConst(s.node, 0)) continue;
+      const conv = f.convSinks.get(s);
+      if (conv !== undefined) steps.push(convStep(f, conv));
       if (f.swept.has(s)) {
         if (sweep?.sink === s && sweep.back === null) steps.push(sweepStep(f, sweep, id));
         continue;
@@ -54,12 +56,18 @@ function nodeStep(f: Fused, id: NodeId): Step {
     const param = (n: NodeId) => f.graph.node(n).ref;
     return { kind: "dense", node: id, storage: bufferOf(f, id), x: dense.x, weight: param(dense.weight), bias: dense.bias === null ? null : param(dense.bias), relu: dense.relu };
   }
+  const conv = f.convs.get(id);
+  if (conv !== undefined) return convStep(f, conv);
   const mode: Mode = f.unrolled.get(id)! ? "unrolled" : "loop";
   const storage = f.storage.get(id)!;
   const perLane = f.lanes > 0 && f.perSample[id] === 1;
   if (f.graph.node(id).op !== "logsumexp") return { kind: "node", node: id, mode, storage, perLane };
   const softmax = f.softmaxOf.get(id);
   return { kind: "logsumexp", node: id, mode, storage, softmax: softmax === undefined ? null : { node: softmax, storage: f.storage.get(softmax)! }, perLane };
+}
+
+function convStep(f: Fused, c: ConvKernel): Step {
+  return { kind: "conv", pass: c.pass, node: c.node, storage: c.pass === "weight" ? null : bufferOf(f, c.node), kernels: c.kernels, input: c.input, delta: c.delta, weight: c.weight, bias: c.bias, relu: c.relu };
 }
 
 function sweepStep(f: Fused, sw: Sweep, at: NodeId): Step {

@@ -36,7 +36,7 @@ export type BufferStorage = Extract<Storage, { kind: "buffer" }>;
  * One step of the function, in emission order. `perLane`: in lane mode, the step runs once per
  * lane (inside its outermost loop, or around it when unrolled); false outside lane mode.
  */
-export type Step = StageStep | NodeStep | DenseStep | LogSumExpStep | SweepStep | SinkStep | UpdateStep | ReturnStep;
+export type Step = StageStep | NodeStep | DenseStep | ConvStep | LogSumExpStep | SweepStep | SinkStep | UpdateStep | ReturnStep;
 
 /** Copies a sample input, for the block's lanes, into a per-lane buffer the kernels read (kernels.ts). */
 export interface StageStep {
@@ -54,6 +54,27 @@ export interface DenseStep {
   readonly node: NodeId;
   readonly storage: BufferStorage;
   readonly x: NodeId;
+  readonly weight: string;
+  readonly bias: string | null;
+  readonly relu: boolean;
+}
+
+/**
+ * A convolution's pass for every lane in one kernel call (kernels.ts; codegen/wasm/conv.ts), the
+ * kernels named after the convolution's geometry (codegen/wasm/conv-layers.ts). Always per lane.
+ *  - forward: node = conv2d(input, W) (+ b per channel) (then relu), into its buffer
+ *  - data: node = conv2d_backward_input(input = δ, W), into its buffer
+ *  - weight: ∂W += Σ over lanes conv2d_backward_weight(input = x, delta) — an accumulate sink's
+ *    node, whose sink the kernel replaces (no storage)
+ */
+export interface ConvStep {
+  readonly kind: "conv";
+  readonly pass: "forward" | "data" | "weight";
+  readonly node: NodeId;
+  readonly storage: BufferStorage | null;
+  readonly kernels: string;
+  readonly input: NodeId;
+  readonly delta: NodeId | null;
   readonly weight: string;
   readonly bias: string | null;
   readonly relu: boolean;

@@ -27,12 +27,12 @@ export interface OutputInfo {
 }
 
 export interface OptimizerConfig {
-  readonly name: "sgd" | "momentum" | "nesterov" | "adagrad" | "rmsprop" | "adam" | "lbfgs" | "newton" | "newton_cg";
+  readonly name: "sgd" | "momentum" | "nesterov" | "adagrad" | "rmsprop" | "adam" | "adadelta" | "lbfgs" | "newton" | "newton_cg";
   readonly args: Readonly<Record<string, number>>;
 }
 
 export interface ScheduleConfig {
-  readonly name: "constant" | "step" | "cosine" | "linear" | "inverse_sqrt";
+  readonly name: "constant" | "step" | "cosine" | "linear" | "inverse_sqrt" | "cyclic" | "cosine_restarts";
   readonly args: Readonly<Record<string, number>>;
 }
 
@@ -47,8 +47,30 @@ export interface TrainConfig {
   readonly epochs?: number;
   readonly earlyStopping?: { readonly patience: number; readonly minDelta: number };
   readonly seed?: number;
-  /** z-score the inputs with training statistics (default), or leave them as they are */
-  readonly normalize?: "zscore" | "none";
+  /** snapshot ensembles: save the weights at the end of each of the last K schedule cycles */
+  readonly snapshots?: number;
+  /**
+   * The arguments written in the block (the others are defaults): a flag that changes the
+   * optimizer or schedule keeps these, and only these (docs/training.md, "Flags over the block").
+   */
+  readonly written?: { readonly optimizer?: readonly string[]; readonly schedule?: readonly string[] };
+  /** how the inputs are transformed with training statistics (default z-score; docs/data.md) */
+  readonly normalize?: NormalizeMethod;
+  /** random transformations of the training images, fresh per epoch (docs/data.md) */
+  readonly augment?: AugmentConfig;
+}
+
+/**
+ * `normalize zscore | none | pca(k) | whiten | zca`: z-scores per element, the inputs as they are,
+ * the centred inputs projected on their k leading principal components, or decorrelated to unit
+ * variance (PCA whitening, ZCA whitening).
+ */
+export type NormalizeMethod = "zscore" | "none" | "whiten" | "zca" | { readonly name: "pca"; readonly components: number };
+
+/** `augment shift(pixels = 2)`: random translations of image inputs. */
+export interface AugmentConfig {
+  readonly name: "shift";
+  readonly args: { readonly pixels: number };
 }
 
 /**

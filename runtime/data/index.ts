@@ -10,10 +10,12 @@ import { DataError, type Dataset, type DataShape } from "../types.js";
 import { csvBytesParser, parseCsvBytes, splitQuoted } from "./csv.js";
 import { DATA_LIMITS, fileSize, gunzipChunks, gunzipHead, io, isGzip, openDataFile, type DataLimits } from "./files.js";
 import { IDX_IMAGES_MAGIC, loadIdxPair } from "./idx.js";
+import type { ImageGeometry } from "./augment.js";
 
 export { columnNames, parseCsv } from "./csv.js";
 export { loadIdxPair, parseIdx, type IdxFile } from "./idx.js";
 export { DATA_LIMITS, type DataLimits } from "./files.js";
+export { applyNormalization, computeNormalization, fitNormalization, NormalizationError, rowTransform } from "./normalize.js";
 
 const IMAGES_PART = "images-idx3";
 const LABELS_PART = "labels-idx1";
@@ -90,6 +92,11 @@ export function loadByContent(file: string, shape: DataShape, chunkBytes: number
  * be a data file loadDataset would read (a regular file within the limits), else a DataError.
  */
 export function csvHeaderWidth(file: string, limits: DataLimits = DATA_LIMITS): number | null {
+  return csvHeaderNames(file, limits)?.length ?? null;
+}
+
+/** The cells of a CSV file's header, as csvHeaderWidth finds it, or null. */
+export function csvHeaderNames(file: string, limits: DataLimits = DATA_LIMITS): string[] | null {
   const { fd } = openDataFile(file, limits);
   try {
     const buf = Buffer.alloc(65536);
@@ -100,10 +107,29 @@ export function csvHeaderWidth(file: string, limits: DataLimits = DATA_LIMITS): 
     const first = lines.findIndex((l) => l.trim() !== "");
     if (first < 0) return null;
     try {
-      return splitQuoted(lines[first]!, file, first + 1).length;
+      return splitQuoted(lines[first]!, file, first + 1).map((c) => c.trim());
     } catch {
       return null; // a quoted line break, or a malformed header: loading will say
     }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The image size an IDX images file's header gives ({ channels: 1, height: rows, width: columns }),
+ * or null for any other file: the layout augmentation needs for an input declared as a vector.
+ */
+export function idxImageGeometry(file: string, limits: DataLimits = DATA_LIMITS): ImageGeometry | null {
+  if (/\.csv(\.gz)?$/i.test(basename(file))) return null;
+  const { fd } = openDataFile(file, limits);
+  try {
+    const buf = new Uint8Array(4096);
+    let head: Uint8Array = buf.subarray(0, io(file, () => readSync(fd, buf, 0, buf.length, 0)));
+    if (isGzip(head)) head = gunzipHead(head, 16, file);
+    if (head.length < 16 || !isIdxImages(head)) return null;
+    const view = new DataView(head.buffer, head.byteOffset, 16);
+    return { channels: 1, height: view.getUint32(8, false), width: view.getUint32(12, false) };
   } finally {
     closeSync(fd);
   }
@@ -121,5 +147,4 @@ function pairedLabels(imagesFile: string, needed: boolean): string | null {
   );
 }
 
-export { applyNormalization, computeNormalization } from "./normalize.js";
 export { splitDataset, subset } from "./subsets.js";

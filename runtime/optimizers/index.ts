@@ -9,6 +9,7 @@
  */
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
 import type { Optimizer, ParamSet } from "../types.js";
+import { Adadelta } from "./adadelta.js";
 import { Adagrad } from "./adagrad.js";
 import { Adam } from "./adam.js";
 import { Momentum } from "./momentum.js";
@@ -36,6 +37,8 @@ export function createOptimizer(config: OptimizerConfig, params: ParamSet): Opti
       return new RmsProp(config, params);
     case "adam":
       return new Adam(config, params);
+    case "adadelta":
+      return new Adadelta(config, params);
     case "lbfgs":
       throw new Error("lbfgs is not a first-order optimizer: it needs the full-batch objective for its line search; use createLbfgs(params, options).iterate(params, objective)");
     case "newton":
@@ -43,7 +46,7 @@ export function createOptimizer(config: OptimizerConfig, params: ParamSet): Opti
       throw new Error(`${config.name} is not a first-order optimizer: it needs the full-batch objective and Hessian-vector products; use create${config.name === "newton" ? "Newton" : "NewtonCg"}(params, options).iterate(params, objective, hessianVectorProduct)`);
     default: {
       const name: never = config.name;
-      throw new Error(`unknown optimizer '${String(name)}': expected sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton or newton_cg`);
+      throw new Error(`unknown optimizer '${String(name)}': expected sgd, momentum, nesterov, adagrad, rmsprop, adam, adadelta, lbfgs, newton or newton_cg`);
     }
   }
 }

@@ -93,6 +93,9 @@ export async function runTune(
   if (flags.precision !== undefined) passOn.push("--precision", flags.precision);
   if (flags.unroll !== undefined) passOn.push("--unroll", String(flags.unroll));
 
+  // normalize pca(k) reads the data wider than the model (cli-train.ts), which the trials do not do; augmentation they skip
+  if (typeof cfg.normalize === "object") throw new CliError(`nnc: error: nnc tune does not run normalize pca(${cfg.normalize.components}) trials: tune with zscore, none, whiten or zca, then train with pca`);
+  if (cfg.augment) out(`note: the train block's augment shift(pixels = ${cfg.augment.args.pixels}) is not applied in the trials: nnc tune compares the settings without augmentation`);
   let data = load(cfg.data, mod, model.targetDomains);
   if (data.count === 0) throw new CliError(`nnc: error: ${cfg.data}: no samples to tune on`);
   let validation = cfg.validation !== null ? load(cfg.validation, mod, model.targetDomains) : null;

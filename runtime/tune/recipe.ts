@@ -15,9 +15,9 @@
  * for a trial reproduces it exactly. A trial the budget cuts short after epoch k is the run of
  * `--epochs k` (early stopping restores the same best epoch either way).
  */
-import type { OptimizerConfig } from "../../compiler/semantics/model.js";
+import type { NormalizeMethod, OptimizerConfig } from "../../compiler/semantics/model.js";
 import { FULL_BATCH_OPTIMIZERS } from "../../compiler/semantics/train-block.js";
-import { applyNormalization, computeNormalization, subset } from "../data/index.js";
+import { applyNormalization, fitNormalization, subset } from "../data/index.js";
 import type { CompiledModule } from "../load-module.js";
 import { evaluate, scoringFor } from "../metrics.js";
 import { mulberry32 } from "../random.js";
@@ -40,7 +40,7 @@ export interface TuneSetup {
   readonly patience: number;
   readonly minDelta: number;
   readonly seed: number;
-  readonly normalize: boolean;
+  readonly normalize: NormalizeMethod;
   readonly train: Dataset;
   readonly validation: Dataset;
   /** seconds of wall time */
@@ -149,7 +149,7 @@ export async function tune(s: TuneSetup): Promise<TuneResult> {
   const written = await s.load({ ...s.fixed, ...s.regularization });
   const scoring = scoringFor(zero, s.train);
   const classification = scoring !== null;
-  const normalization = s.normalize ? computeNormalization(s.train) : null;
+  const normalization = fitNormalization(s.train, s.normalize);
   const prepared = normalization ? applyNormalization(s.train, normalization) : s.train;
   const hasLr = !(FULL_BATCH_OPTIMIZERS as readonly string[]).includes(s.optimizer.name);
   const regNames = Object.keys(s.regularization);

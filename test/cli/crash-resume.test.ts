@@ -192,7 +192,7 @@ describe("SIGKILL anywhere in nnc train, then --resume", () => {
     console.log(`fixed points: ${log.join("; ")}`);
     expect(readFileSync(join(dir, WEIGHTS)).equals(reference), log.join("\n")).toBe(true);
     // every temporary file of the killed writers is gone or is one of theirs, never a partial checkpoint
-    for (const f of readdirSync(dir)) expect(f).toMatch(/^(iris\.nn|data|run\.(weights|checkpoint)\.json|run\.loss\.svg|\.run\..*\.tmp)$/);
+    for (const f of readdirSync(dir)) expect(f).toMatch(/^(iris\.nn|data|run\.(weights|checkpoint)\.json|run\.loss\.svg|run\.history\.jsonl|\.run\..*\.tmp)$/);
   }, 200_000);
 
   it("after the last epoch's checkpoint of a run that completes, before its weights: --resume writes the same weights", async () => {

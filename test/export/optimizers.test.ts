@@ -16,7 +16,7 @@ import { mulberry32 } from "../../runtime/random.js";
 import { TORCH_PYTHON, torchProblem } from "../helpers/torch.js";
 
 const CHECKER = join(import.meta.dirname, "check_optimizers.py");
-const OPTIMIZERS = ["sgd(lr = 0.1)", "momentum(lr = 0.1, gamma = 0.8)", "nesterov(lr = 0.1, mu = 0.7)", "adagrad(lr = 0.1, eps = 1e-6)", "rmsprop(lr = 0.01, gamma = 0.85, eps = 1e-4)", "adam(lr = 0.01, beta1 = 0.8, beta2 = 0.9, eps = 1e-4)"];
+const OPTIMIZERS = ["sgd(lr = 0.1)", "momentum(lr = 0.1, gamma = 0.8)", "nesterov(lr = 0.1, mu = 0.7)", "adagrad(lr = 0.1, eps = 1e-6)", "rmsprop(lr = 0.01, gamma = 0.85, eps = 1e-4)", "adam(lr = 0.01, beta1 = 0.8, beta2 = 0.9, eps = 1e-4)", "adadelta(lr = 0.5, rho = 0.8, eps = 1e-3)"];
 const STEPS = 4;
 const LR = 0.05;
 

@@ -16,7 +16,7 @@ import { emitModelPy } from "../../compiler/export/pytorch.js";
 import { compile } from "../../compiler/pipeline.js";
 import { loadModule } from "../../runtime/load-module.js";
 import { mulberry32 } from "../../runtime/random.js";
-import { exportableModels, setOf } from "../helpers/corpus.js";
+import { setOf, validModels } from "../helpers/corpus.js";
 import { TORCH_PYTHON, torchProblem } from "../helpers/torch.js";
 
 const CHECKER = join(import.meta.dirname, "check_pytorch.py");
@@ -57,8 +57,21 @@ const EXTRA = [
       "loss cross_entropy(p, t) + binary_cross_entropy(q, s) + 0.1 * sum(M * M) + mean(transpose(M) @ W)\n",
   },
   { path: "param-only.nn", source: "input x[2]\ntarget t\nparam a[2] ~ normal(0, 1)\nb = exp(a)\noutput b\nloss sumsq(a - 1)\n" },
+  // the image ops: F.conv2d with symmetric padding and with F.pad first (an even kernel's "same"),
+  // strides, the expression form on a sliced kernel, both poolings with leftovers, slices with
+  // indices, concatenation along each axis with a shared part (expanded to the batch), flatten
+  {
+    path: "image-ops.nn",
+    source:
+      "input x[2, 9, 8]\ntarget t[3]\nparam K[3, 4, 3, 3] ~ normal(0, 0.3)\nparam P[1, 5, 4] ~ normal(0, 0.5)\n" +
+      'layer c1 = conv2d(x, 4, 2, relu, stride = 2, padding = "same")\nlayer c2 = conv2d(x, 3, 3, tanh, padding = "same")\n' +
+      "z = conv2d(c1, K[:, 0:4, :, :], stride = 1, padding = 1)\nm = maxpool(c2, 2)\na = avgpool(c2, 3)\n" +
+      "u = concat(flatten(z[0:2, 1:4, :]), z[2, 0, :], flatten(m))\ns = concat(P, c1[1:2, :, :], axis = 0)\n" +
+      "h = concat(u, flatten(a), flatten(s))\n" +
+      "layer y = dense(h, 3, softmax)\noutput z\nloss cross_entropy(y, t)\n",
+  },
 ];
-const models = [...exportableModels(), ...EXTRA];
+const models = [...validModels(), ...EXTRA];
 let results: Result[] = [];
 let expected: { params: string[]; outputs: string[] }[] = [];
 const layout: { file: string; problems: string[] }[] = [];

@@ -8,11 +8,9 @@ import { describe, expect, it } from "vitest";
 import { exportPyTorch } from "../../compiler/export/index.js";
 import { check } from "../../compiler/pipeline.js";
 import { baselineFiles, compareBaseline, PYTORCH } from "../helpers/baselines.js";
-import { ROOT, setOf, usesImageOps, validModels } from "../helpers/corpus.js";
+import { ROOT, setOf, validModels } from "../helpers/corpus.js";
 
-const models = validModels().filter((e) => !usesImageOps(e));
-/** the image ops' PyTorch mappings are still to come (corpus.ts, usesImageOps): the export says so */
-const notYet = validModels().filter(usesImageOps);
+const models = validModels();
 /** the models whose train.py is a golden file too */
 const TRAIN_GOLDEN = new Set(["examples/digits"]);
 
@@ -24,12 +22,6 @@ describe("golden PyTorch exports", () => {
       const files = exportPyTorch(join(ROOT, e.path), model!, join(ROOT, e.path, "..", "torch"), "0.1.0");
       compareBaseline(`${PYTORCH}/${e.key}.model.py`, files.find((f) => f.path.endsWith("model.py"))!.text);
       if (TRAIN_GOLDEN.has(e.key)) compareBaseline(`${PYTORCH}/${e.key}.train.py`, files.find((f) => f.path.endsWith("train.py"))!.text);
-    });
-
-  for (const e of notYet)
-    it(`${e.path}: not exported yet`, () => {
-      const { model } = check(e.source, { file: e.path, set: setOf(e.source) });
-      expect(() => exportPyTorch(join(ROOT, e.path), model!, join(ROOT, e.path, "..", "torch"), "0.1.0")).toThrow(/is not exported yet/);
     });
 
   it("every baseline has a case", () => {

@@ -9,6 +9,7 @@ import { Diagnostics } from "../../compiler/diagnostics/diagnostic.js";
 import type { Model } from "../../compiler/semantics/model.js";
 import type { Expr, Program } from "../../compiler/syntax/ast.js";
 import { parse } from "../../compiler/syntax/parser.js";
+import * as image from "./tfjs-image.js";
 
 type Env = Map<string, tf.Tensor>;
 
@@ -99,6 +100,10 @@ function runProgram(program: Program, env: Env, fs: Formulations): tf.Tensor {
     else if (s.kind === "layer") {
       const call = s.value;
       if (call.kind !== "call") throw new Error("layer without dense");
+      if (call.callee.name !== "dense") {
+        env.set(s.name.name, imageLayer(s.name.name, call, env, fs));
+        continue;
+      }
       const pos = call.args.filter((a) => a.name === null).map((a) => a.value);
       const x = evalExpr(pos[0]!, env, fs);
       const act = (pos[2] ?? call.args.find((a) => a.name?.name === "activation")!.value) as Expr & { kind: "name" };
@@ -110,6 +115,26 @@ function runProgram(program: Program, env: Env, fs: Formulations): tf.Tensor {
     } else if (s.kind === "loss") loss = evalExpr(s.value, env, fs);
   }
   return loss!;
+}
+
+/** language §11's layers: conv2d(input, filters, kernel, activation, stride = 1, padding = "valid"), maxpool, avgpool */
+function imageLayer(name: string, call: Expr & { kind: "call" }, env: Env, fs: Formulations): tf.Tensor {
+  const pos = call.args.filter((a) => a.name === null).map((a) => a.value);
+  const kw = (k: string) => call.args.find((a) => a.name?.name === k)?.value;
+  const x = evalExpr(pos[0]!, env, fs);
+  if (call.callee.name !== "conv2d") return image[call.callee.name as "maxpool" | "avgpool"](x, num(pos[1] ?? kw("k")!, env, fs));
+  const stride = pos[4] ?? kw("stride");
+  const z = image.conv2d(x, env.get(`${name}.W`)!, stride ? num(stride, env, fs) : 1, paddingOf(pos[5] ?? kw("padding"), env, fs));
+  const zb = tf.add(z, env.get(`${name}.b`)!.reshape([-1, 1, 1]));
+  const act = (pos[3] ?? kw("activation")) as Expr & { kind: "name" };
+  const own = fs[act.name];
+  return own ? own({ tensor: () => zb, number: (_i, _n, fallback) => fallback }) : activation(act.name, zb);
+}
+
+function paddingOf(e: Expr | undefined, env: Env, fs: Formulations): image.Padding {
+  if (e === undefined) return "valid";
+  if (e.kind === "string") return e.value as "valid" | "same";
+  return num(e, env, fs);
 }
 
 function matvec(A: tf.Tensor, x: tf.Tensor): tf.Tensor {
@@ -188,8 +213,11 @@ function evalExpr(e: Expr, env: Env, fs: Formulations): tf.Tensor {
     }
     case "index": {
       const a = evalExpr(e.target, env, fs);
-      const at = e.indices.map((i) => num(i, env, fs));
-      return tf.slice(a, at, at.map(() => 1)).reshape([]);
+      // per axis an index (the axis dropped) or a range start:stop (either side may be left out)
+      return image.slice(
+        a,
+        e.indices.map((i) => (i.kind === "range" ? { start: i.start && num(i.start, env, fs), stop: i.stop && num(i.stop, env, fs) } : { index: num(i, env, fs) })),
+      );
     }
     case "call": {
       const pos = e.args.filter((a) => a.name === null).map((a) => a.value);
@@ -207,6 +235,19 @@ function evalExpr(e: Expr, env: Env, fs: Formulations): tf.Tensor {
       const own = fs[f];
       if (own) return own({ tensor: arg, number: constArg });
       switch (f) {
+        case "conv2d": {
+          const stride = pos[2] ?? kw("stride");
+          return image.conv2d(arg(0, "input"), arg(1, "filters"), stride ? num(stride, env, fs) : 1, paddingOf(pos[3] ?? kw("padding"), env, fs));
+        }
+        case "maxpool":
+        case "avgpool":
+          return image[f](arg(0, "input"), constArg(1, "k", NaN));
+        case "flatten":
+          return tf.reshape(arg(0, "input"), [-1]);
+        case "concat": {
+          const axis = kw("axis");
+          return tf.concat(pos.map((p) => evalExpr(p, env, fs)), axis ? num(axis, env, fs) : 0);
+        }
         case "leaky_relu":
           return activation(f, arg(0, "a"), constArg(1, "alpha", 0.01));
         case "elu":

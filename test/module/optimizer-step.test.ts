@@ -14,7 +14,7 @@ import { rng } from "../helpers/random.js";
 import type { FloatArray } from "../../runtime/types.js";
 
 const MODELS = ["examples/xor.nn", "examples/digits.nn", "test/cases/ops/dropout.nn", "examples/regression.nn"];
-const NAMES = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"] as const;
+const NAMES = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adadelta"] as const;
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 type Params = Record<string, FloatArray>;
@@ -79,6 +79,9 @@ describe("optimizerStep = gradientBatch + the runtime's update rule", () => {
     expect(() => mod.createOptimizerState({ name: "adam", beta1: 1 })).toThrow(/beta1 must be in \[0, 1\), got 1/);
     expect(() => mod.createOptimizerState({ name: "sgd", lr: -1 })).toThrow(/lr must be > 0/);
     expect(() => mod.createOptimizerState({ name: "rmsprop", eps: Number.NaN })).toThrow(/finite number/);
+    expect(() => mod.createOptimizerState({ name: "adadelta", eps: 0 })).toThrow(/eps must be > 0, got 0/);
+    const d = mod.createOptimizerState({ name: "adadelta" }) as unknown as Record<string, number>;
+    expect([d.lr, d.rho, d.eps]).toEqual([1, 0.95, 1e-6]);
     const s = mod.createOptimizerState({ name: "adam", lr: 0.01 }) as unknown as Record<string, number>;
     expect([s.lr, s.beta1, s.beta2, s.eps, s.t]).toEqual([0.01, 0.9, 0.999, 1e-8, 0]);
   });

@@ -38,7 +38,7 @@ beforeAll(async () => {
 });
 
 // MNIST-sized examples are left out: tfjs interprets per sample, and nested tapes of 100k parameters are slow
-// and the image models until the oracle has conv2d, pooling, slices and concat (the convx branch; helpers/corpus.ts)
+// and the image models (helpers/corpus.ts, usesImageOps: the second-order oracle through tfjs's image ops is not set up)
 const models = validModels().filter((e) => !/mnist/.test(e.path) && !usesImageOps(e));
 
 /** A random point and direction of one model, every number rounded to float32 so that both sides see the same ones. */

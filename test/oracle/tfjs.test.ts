@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TARGETS } from "../../compiler/target.js";
 import { compile } from "../../compiler/pipeline.js";
 import { loadModule } from "../../runtime/load-module.js";
-import { usesImageOps, validModels } from "../helpers/corpus.js";
+import { validModels } from "../helpers/corpus.js";
 import { rng } from "../helpers/random.js";
 import { oracleGradient, tfReady } from "../helpers/tfjs-oracle.js";
 
@@ -15,9 +15,8 @@ beforeAll(async () => {
   await tfReady();
 });
 
-// the MNIST-sized example is left to the finite-difference check: tfjs per-sample loops are slow;
-// the oracle's conv2d, pooling, slices and concat are the convx branch's (helpers/corpus.ts, usesImageOps)
-const models = validModels().filter((e) => !e.path.endsWith("mnist.nn") && !usesImageOps(e));
+// the MNIST-sized example is left to the finite-difference check: tfjs per-sample loops are slow
+const models = validModels().filter((e) => !e.path.endsWith("mnist.nn"));
 
 describe.each(TARGETS)("gradients of --target %s agree with TensorFlow.js", (target) => {
   for (const e of models)

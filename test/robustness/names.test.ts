@@ -315,7 +315,7 @@ describe("source text in comments cannot break out", () => {
         [
           "createParams", "createRandom", "evaluateBatch", "gradient", "gradientBatch", "gradientBatchTrain", "gradientTrain", "initParams",
           "loss", "lossBatch", "lossBatchTrain", "lossTrain", "meta", "predict", "predictBatch", "predictBatchTrain", "predictTrain", "sgdStep",
-          "createOptimizerState", "optimizerStep", "hessianVectorProduct", "hessianVectorProductBatch",
+          "createOptimizerState", "optimizerStep", "hessianVectorProduct", "hessianVectorProductBatch", "regularizer",
         ].sort(),
       );
       expect(gradCheck(mod).worst).toBeLessThan(1e-6);

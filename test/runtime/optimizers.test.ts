@@ -105,6 +105,30 @@ describe("update rules against hand-computed steps (θ₀ = (1, −2), g = (0.5,
     expectClose(trajectory("adam", { beta1: 0.9, beta2: 0.999, eps: e }), [t1, t2, t3], 12);
   });
 
+  it("adadelta (Zeiler 2012): E[g²] ← ρE[g²] + (1−ρ)g², Δ = √(E[Δ²] + ε)/√(E[g²] + ε)·g, E[Δ²] ← ρE[Δ²] + (1−ρ)Δ², θ ← θ − ηΔ (ρ = 0.9, ε = 0.01, η = 0.5)", () => {
+    // step 1 by hand: E[g²] = 0.1·(0.25, 1) = (0.025, 0.1), E[Δ²] = 0, so Δ = 0.1·g/√(E[g²] + 0.01)
+    const d1 = [(0.1 * 0.5) / Math.sqrt(0.035), (0.1 * -1) / Math.sqrt(0.11)];
+    expect(d1[0]).toBeCloseTo(0.2672612419, 9);
+    const got = trajectory("adadelta", { rho: 0.9, eps: 0.01 }, 0.5);
+    expectClose(got.slice(0, 1), [[1 - 0.5 * d1[0]!, -2 - 0.5 * d1[1]!]], 15);
+    // steps 2 and 3: E[Δ²] = 0.1·Δ₁² = (0.0071428…, 0.0090909…) now sets the scale of the step
+    expectClose(got, [
+      [0.8663693790437879, -1.8492443277111181],
+      [0.7978371005917776, -1.9303804608474309],
+      [0.8958825161931699, -1.9524955089585971],
+    ]);
+  });
+
+  it("adadelta takes no learning rate: lr defaults to 1 and needs ε > 0 (E[Δ²] starts at 0)", () => {
+    const params = { theta: Float64Array.of(1) };
+    const opt = createOptimizer({ name: "adadelta", args: {} }, params);
+    opt.step(params, { theta: Float64Array.of(2) }, 1);
+    // Δ = √1e-6/√(0.05·4 + 1e-6)·2
+    expect(params.theta[0]).toBeCloseTo(1 - (1e-3 * 2) / Math.sqrt(0.2 + 1e-6), 15);
+    expect(() => createOptimizer({ name: "adadelta", args: { eps: 0 } }, params)).toThrow(/eps must be > 0, got 0/);
+    expect(() => createOptimizer({ name: "adadelta", args: { rho: 1 } }, params)).toThrow(/rho must be in \[0, 1\), got 1/);
+  });
+
   it("uses the learning rate passed to step (the schedule's), not the configured one", () => {
     const params = { theta: Float64Array.from(THETA0) };
     const opt = createOptimizer({ name: "sgd", args: { lr: 123 } }, params);
@@ -169,6 +193,7 @@ const ALL: [FirstOrder, Record<string, number>][] = [
   ["adagrad", { lr: 0.1, eps: 1e-8 }],
   ["rmsprop", { lr: 0.01, gamma: 0.9, eps: 1e-8 }],
   ["adam", { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 }],
+  ["adadelta", { lr: 1, rho: 0.95, eps: 1e-6 }],
 ];
 
 describe("state() / restore()", () => {

@@ -24,7 +24,7 @@ layer y = dense(d, 3, softmax)
 loss cross_entropy(y, t)
 `;
 
-const OPTIMIZERS: OptimizerConfig["name"][] = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "lbfgs"];
+const OPTIMIZERS: OptimizerConfig["name"][] = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adadelta", "lbfgs"];
 
 async function module(precision: "f64" | "f32"): Promise<CompiledModule> {
   const r = await compile(SOURCE, { file: "resume.nn", precision });

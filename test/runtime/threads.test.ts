@@ -64,7 +64,7 @@ function relativeDiff(a: ParamSet, b: ParamSet): number {
 
 const optimizer = (name: OptimizerConfig["name"], lr: number): OptimizerConfig => ({ name, args: { ...OPTIMIZERS[name], lr } });
 
-const LRS: Record<string, number> = { sgd: 0.1, momentum: 0.05, nesterov: 0.05, adagrad: 0.05, rmsprop: 0.003, adam: 0.003, lbfgs: 1 };
+const LRS: Record<string, number> = { sgd: 0.1, momentum: 0.05, nesterov: 0.05, adagrad: 0.05, rmsprop: 0.003, adam: 0.003, adadelta: 1, lbfgs: 1 };
 
 function agreeAcrossThreads(mod: CompiledModule, data: Dataset, options: Omit<TrainOptions, "threads">, tolerance: number): TrainResult[] {
   const runs = [1, 2, 3].map((threads) => train(mod, data, { ...options, threads }));

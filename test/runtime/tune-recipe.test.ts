@@ -66,7 +66,7 @@ describe("a whole run (iris with weight decay)", () => {
   beforeAll(async () => {
     const mod = await load({ lambda: 1e-3 });
     data = splitDataset(loadDataset("examples/data/iris.csv", { inputs: mod.meta.inputs, targets: mod.meta.targets }), 0.2, 7);
-    base = { load, fixed: {}, regularization: { lambda: 1e-3 }, optimizer: { name: "adam", args: { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 } }, batch: 16, epochs: 20, patience: 10, minDelta: 0, seed: 7, normalize: true, ...data };
+    base = { load, fixed: {}, regularization: { lambda: 1e-3 }, optimizer: { name: "adam", args: { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 } }, batch: 16, epochs: 20, patience: 10, minDelta: 0, seed: 7, normalize: "zscore", ...data };
   });
 
   /** train() with the trial's settings, as `nnc train` runs its command; the validation loss it ends with */

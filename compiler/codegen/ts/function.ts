@@ -12,7 +12,7 @@ import { compute, elem, num, paren } from "./expressions.js";
 import { add, flat, type Ix } from "./indexing.js";
 import { forEachElement, store } from "./loops.js";
 import { printLogSumExp, printSweep } from "./patterns.js";
-import { placementHead, placementTail, printDense, printStage } from "./kernels.js";
+import { placementHead, placementTail, printConv, printDense, printStage } from "./kernels.js";
 import { Printer } from "./printer.js";
 import { spelling, type Lang } from "../lang.js";
 
@@ -86,6 +86,9 @@ function printSteps(p: Printer): string[] {
       case "dense":
         printDense(p, out, step);
         break;
+      case "conv":
+        printConv(p, out, step);
+        break;
       case "node":
         printNode(p, out, step);
         break;
@@ -118,6 +121,7 @@ function headerNode(step: Step): NodeId | null {
   switch (step.kind) {
     case "node":
     case "dense":
+    case "conv":
     case "logsumexp":
       return step.node;
     case "stage":

@@ -5,7 +5,8 @@
  * of lanes into the kernels' memory. The kernels' semantics are in codegen/wasm/kernels.ts.
  */
 import { numel } from "../../ir/shape.js";
-import type { BufferStorage, DenseStep, Placement, StageStep, SweepStep } from "../../schedule/types.js";
+import type { BufferStorage, ConvStep, DenseStep, Placement, StageStep, SweepStep } from "../../schedule/types.js";
+import { CONV_SCRATCH } from "../wasm/prelude.js";
 import type { Printer } from "./printer.js";
 
 /** the local holding where the kernels find a parameter's (or its gradient's) array */
@@ -45,6 +46,31 @@ export function printDense(p: Printer, out: string[], step: DenseStep): void {
   out.push(`// ${p.g.node(step.node).name ?? "z"} = ${step.relu ? `relu(${sum})` : sum}, every lane: WebAssembly SIMD kernel`);
   const args = [offset(buffer(p, step.x)), at(p, step.weight, false), step.bias === null ? "0" : at(p, step.bias, false), offset(step.storage), p.schedule.lanes!.arg, m, k, step.relu ? 1 : 0];
   out.push(`kernels.dense_forward(${args.join(", ")});`);
+}
+
+/** a convolution's pass for every lane: one call of the layer's kernels (codegen/wasm/conv.ts) */
+export function printConv(p: Printer, out: string[], step: ConvStep): void {
+  const lanes = p.schedule.lanes!.arg;
+  const scratch = `${CONV_SCRATCH}.byteOffset`;
+  const label = (id: number) => p.g.node(id).name ?? p.g.node(id).ref ?? `%${id}`;
+  const input = offset(buffer(p, step.input));
+  switch (step.pass) {
+    case "forward": {
+      const sum = `conv2d(${label(step.input)}, ${step.weight})${step.bias === null ? "" : ` + ${step.bias}`}`;
+      out.push(`// ${p.g.node(step.node).name ?? "z"} = ${step.relu ? `relu(${sum})` : sum}, every lane: WebAssembly SIMD kernel`);
+      const args = [input, at(p, step.weight, false), step.bias === null ? "0" : at(p, step.bias, false), offset(step.storage!), lanes, step.relu ? 1 : 0, scratch];
+      out.push(`kernels.${step.kernels}_forward(${args.join(", ")});`);
+      return;
+    }
+    case "data":
+      out.push(`// ${p.g.node(step.node).name ?? "δx"} = full correlation of ${label(step.input)} with ${step.weight} flipped, every lane: WebAssembly SIMD kernel`);
+      out.push(`kernels.${step.kernels}_backward_data(${[input, at(p, step.weight, false), offset(step.storage!), lanes, 0, scratch].join(", ")});`);
+      return;
+    case "weight":
+      out.push(`// ∂${step.weight} += Σ over the lanes of the correlation of ${label(step.input)} and ${label(step.delta!)}: WebAssembly SIMD kernel`);
+      out.push(`kernels.${step.kernels}_backward_weight(${[offset(buffer(p, step.delta!)), input, at(p, step.weight, true), 0, lanes, scratch].join(", ")});`);
+      return;
+  }
 }
 
 /** ∂W += Σ δ bᵀ (and ∂bias += Σ δ), and Wᵀδ, over every lane: kernel calls */

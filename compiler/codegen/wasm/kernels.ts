@@ -155,7 +155,8 @@ const BLOCKING: KernelBlocking = {
 
 export const DEFAULT_BLOCKING: Record<Precision, KernelBlocking> = { f64: BLOCKING, f32: BLOCKING };
 
-interface Prec {
+/** A precision's WebAssembly types (exported for the convolution kernels, conv.ts). */
+export interface Prec {
   t: Precision;
   v: "f64x2" | "f32x4";
   lanes: number;
@@ -163,24 +164,24 @@ interface Prec {
   splat: string;
 }
 
-const PRECISIONS: Record<Precision, Prec> = {
+export const PRECISIONS: Record<Precision, Prec> = {
   f64: { t: "f64", v: "f64x2", lanes: 2, bytes: 8, splat: "v128.load64_splat" },
   f32: { t: "f32", v: "f32x4", lanes: 4, bytes: 4, splat: "v128.load32_splat" },
 };
 
-// ── tiny WAT builders (folded expressions) ───────────────────────────────────────────────────
+// ── tiny WAT builders (folded expressions; conv.ts uses them too) ───────────────────────────
 
-const get = (n: string) => `(local.get $${n})`;
-const set = (n: string, e: string) => `(local.set $${n} ${e})`;
-const i32 = (c: number) => `(i32.const ${c | 0})`;
-const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
-const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
-const off = (o: number) => (o === 0 ? "" : ` offset=${o}`);
-const bump = (n: string, by: string | number) => set(n, add(get(n), typeof by === "number" ? i32(by) : by));
-const V128_ZERO = "(v128.const i32x4 0 0 0 0)";
+export const get = (n: string) => `(local.get $${n})`;
+export const set = (n: string, e: string) => `(local.set $${n} ${e})`;
+export const i32 = (c: number) => `(i32.const ${c | 0})`;
+export const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
+export const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
+export const off = (o: number) => (o === 0 ? "" : ` offset=${o}`);
+export const bump = (n: string, by: string | number) => set(n, add(get(n), typeof by === "number" ? i32(by) : by));
+export const V128_ZERO = "(v128.const i32x4 0 0 0 0)";
 
 /** What the tile emitters write into: a function, or a prefixed scope of one (an inlined tile). */
-interface Emitter {
+export interface Emitter {
   /** declares (once) a local of that name in this scope and returns its full name; a parameter
    *  of the function of that name is returned as it is */
   local(name: string, type: string): string;
@@ -189,7 +190,7 @@ interface Emitter {
   whileLoop(cond: string, body: () => void): void;
 }
 
-class Fn implements Emitter {
+export class Fn implements Emitter {
   private readonly locals = new Map<string, string>();
   private readonly body: string[] = [];
   private depth = 2;

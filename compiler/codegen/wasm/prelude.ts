@@ -14,8 +14,11 @@ import { spelling, type Lang } from "../lang.js";
 
 export const ARRAY_TYPE = { f64: "Float64Array", f32: "Float32Array" } as const;
 
+/** the convolution kernels' scratch region (conv.ts), a view of the memory like the scratch buffers */
+export const CONV_SCRATCH = "conv_scratch";
+
 /** The module-level names the prelude declares. */
-export const WASM_NAMES = ["WebAssembly", "decodeBase64", "Kernels", "wasmMemory", "kernels", "arenaNext", "arenaArray", "inMemory", "leaveMemory"];
+export const WASM_NAMES = ["WebAssembly", "decodeBase64", "Kernels", "wasmMemory", "kernels", "arenaNext", "arenaArray", "inMemory", "leaveMemory", CONV_SCRATCH];
 
 /** The WebAssembly API the module uses, declared in the module's own scope: the emitted code
  * type-checks under `lib: es2022` alone, and the declaration shadows no global of the user's. */

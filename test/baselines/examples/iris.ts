@@ -1084,6 +1084,12 @@ export function evaluateBatch(
   return lossTotal[0] / count;
 }
 
+/** The parameter-only terms of the loss (weight decay), which every loss above adds once: this loss has none. */
+export function regularizer(params: Params): number {
+  void params;
+  return 0;
+}
+
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
   lossTotal[0] = 0;
@@ -1301,7 +1307,8 @@ export type OptimizerSpec =
   | { name: "nesterov"; lr?: number; mu?: number }
   | { name: "adagrad"; lr?: number; eps?: number }
   | { name: "rmsprop"; lr?: number; gamma?: number; eps?: number }
-  | { name: "adam"; lr?: number; beta1?: number; beta2?: number; eps?: number };
+  | { name: "adam"; lr?: number; beta1?: number; beta2?: number; eps?: number }
+  | { name: "adadelta"; lr?: number; rho?: number; eps?: number };
 
 /** The notes' defaults of every hyperparameter. */
 const OPTIMIZER_DEFAULTS: Record<OptimizerSpec["name"], Record<string, number>> = {
@@ -1311,16 +1318,18 @@ const OPTIMIZER_DEFAULTS: Record<OptimizerSpec["name"], Record<string, number>> 
   adagrad: { lr: 0.01, eps: 1e-8 },
   rmsprop: { lr: 0.001, gamma: 0.9, eps: 1e-8 },
   adam: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+  adadelta: { lr: 1, rho: 0.95, eps: 0.000001 },
 };
 
 /** The state arrays of each optimizer, one Params-shaped set per kind. */
-const OPTIMIZER_STATE: Record<OptimizerSpec["name"], readonly ("m" | "v" | "r")[]> = {
+const OPTIMIZER_STATE: Record<OptimizerSpec["name"], readonly ("m" | "v" | "r" | "g2" | "dx2")[]> = {
   sgd: [],
   momentum: ["m"],
   nesterov: ["v"],
   adagrad: ["r"],
   rmsprop: ["v"],
   adam: ["m", "v"],
+  adadelta: ["g2", "dx2"],
 };
 
 const OPTIMIZER_RANGES: Record<string, (x: number) => boolean> = {
@@ -1332,6 +1341,8 @@ const OPTIMIZER_RANGES: Record<string, (x: number) => boolean> = {
   "adam.beta1": (x: number) => x >= 0 && x < 1,
   "adam.beta2": (x: number) => x >= 0 && x < 1,
   "adam.eps": (x: number) => x >= 0,
+  "adadelta.rho": (x: number) => x >= 0 && x < 1,
+  "adadelta.eps": (x: number) => x > 0,
 };
 
 const OPTIMIZER_RANGE_WORDS: Record<string, string> = {
@@ -1343,6 +1354,8 @@ const OPTIMIZER_RANGE_WORDS: Record<string, string> = {
   "adam.beta1": "in [0, 1)",
   "adam.beta2": "in [0, 1)",
   "adam.eps": "≥ 0",
+  "adadelta.rho": "in [0, 1)",
+  "adadelta.eps": "> 0",
 };
 
 /**
@@ -1358,7 +1371,8 @@ export interface OptimizerState {
   readonly eps: number;
   readonly beta1: number;
   readonly beta2: number;
-  readonly buffers: { m?: Params; v?: Params; r?: Params };
+  readonly rho: number;
+  readonly buffers: { m?: Params; v?: Params; r?: Params; g2?: Params; dx2?: Params };
 }
 
 /** A fresh state for `optimizer`: step count 0, zero-filled moments. Throws on an unknown name or a hyperparameter out of range. */
@@ -1397,6 +1411,7 @@ export function createOptimizerState(optimizer: OptimizerSpec): OptimizerState {
     eps: values.eps ?? 0,
     beta1: values.beta1 ?? 0,
     beta2: values.beta2 ?? 0,
+    rho: values.rho ?? 0,
     buffers,
   };
 }
@@ -1467,6 +1482,26 @@ function adamApply(
     m[i] = mi;
     v[i] = vi;
     p[i] -= (lr * (mi * c1)) / Math.sqrt(vi * c2 + eps);
+  }
+}
+
+/** adadelta: E[g²] ← ρ E[g²] + (1 − ρ) g²;  Δθ = √(E[Δθ²] + ε) / √(E[g²] + ε) · g;  E[Δθ²] ← ρ E[Δθ²] + (1 − ρ) Δθ²;  θ ← θ − η Δθ */
+function adadeltaApply(
+  p: Float64Array,
+  g: Float64Array,
+  g2: Float64Array,
+  dx2: Float64Array,
+  lr: number,
+  rho: number,
+  eps: number,
+): void {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const g2i = rho * g2[i] + (1 - rho) * gi * gi;
+    const dxi = (Math.sqrt(dx2[i] + eps) / Math.sqrt(g2i + eps)) * gi;
+    g2[i] = g2i;
+    dx2[i] = rho * dx2[i] + (1 - rho) * dxi * dxi;
+    p[i] -= lr * dxi;
   }
 }
 
@@ -1557,6 +1592,45 @@ function optimizerUpdate(params: Params, grad: Params, s: OptimizerState): void 
         s.eps,
         c1,
         c2,
+      );
+      return;
+    }
+    case "adadelta": {
+      adadeltaApply(
+        params["h.W"],
+        grad["h.W"],
+        s.buffers.g2!["h.W"],
+        s.buffers.dx2!["h.W"],
+        s.lr,
+        s.rho,
+        s.eps,
+      );
+      adadeltaApply(
+        params["h.b"],
+        grad["h.b"],
+        s.buffers.g2!["h.b"],
+        s.buffers.dx2!["h.b"],
+        s.lr,
+        s.rho,
+        s.eps,
+      );
+      adadeltaApply(
+        params["y.W"],
+        grad["y.W"],
+        s.buffers.g2!["y.W"],
+        s.buffers.dx2!["y.W"],
+        s.lr,
+        s.rho,
+        s.eps,
+      );
+      adadeltaApply(
+        params["y.b"],
+        grad["y.b"],
+        s.buffers.g2!["y.b"],
+        s.buffers.dx2!["y.b"],
+        s.lr,
+        s.rho,
+        s.eps,
       );
       return;
     }

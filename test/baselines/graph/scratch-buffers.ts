@@ -908,6 +908,12 @@ export function evaluateBatch(
   return lossTotal[0] / count;
 }
 
+/** The parameter-only terms of the loss (weight decay), which every loss above adds once: this loss has none. */
+export function regularizer(params: Params): number {
+  void params;
+  return 0;
+}
+
 /** The loss of one sample. */
 export function loss(params: Params, inputs: Inputs, targets: Targets): number {
   lossTotal[0] = 0;
@@ -1120,7 +1126,8 @@ export type OptimizerSpec =
   | { name: "nesterov"; lr?: number; mu?: number }
   | { name: "adagrad"; lr?: number; eps?: number }
   | { name: "rmsprop"; lr?: number; gamma?: number; eps?: number }
-  | { name: "adam"; lr?: number; beta1?: number; beta2?: number; eps?: number };
+  | { name: "adam"; lr?: number; beta1?: number; beta2?: number; eps?: number }
+  | { name: "adadelta"; lr?: number; rho?: number; eps?: number };
 
 /** The notes' defaults of every hyperparameter. */
 const OPTIMIZER_DEFAULTS: Record<OptimizerSpec["name"], Record<string, number>> = {
@@ -1130,16 +1137,18 @@ const OPTIMIZER_DEFAULTS: Record<OptimizerSpec["name"], Record<string, number>> 
   adagrad: { lr: 0.01, eps: 1e-8 },
   rmsprop: { lr: 0.001, gamma: 0.9, eps: 1e-8 },
   adam: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+  adadelta: { lr: 1, rho: 0.95, eps: 0.000001 },
 };
 
 /** The state arrays of each optimizer, one Params-shaped set per kind. */
-const OPTIMIZER_STATE: Record<OptimizerSpec["name"], readonly ("m" | "v" | "r")[]> = {
+const OPTIMIZER_STATE: Record<OptimizerSpec["name"], readonly ("m" | "v" | "r" | "g2" | "dx2")[]> = {
   sgd: [],
   momentum: ["m"],
   nesterov: ["v"],
   adagrad: ["r"],
   rmsprop: ["v"],
   adam: ["m", "v"],
+  adadelta: ["g2", "dx2"],
 };
 
 const OPTIMIZER_RANGES: Record<string, (x: number) => boolean> = {
@@ -1151,6 +1160,8 @@ const OPTIMIZER_RANGES: Record<string, (x: number) => boolean> = {
   "adam.beta1": (x: number) => x >= 0 && x < 1,
   "adam.beta2": (x: number) => x >= 0 && x < 1,
   "adam.eps": (x: number) => x >= 0,
+  "adadelta.rho": (x: number) => x >= 0 && x < 1,
+  "adadelta.eps": (x: number) => x > 0,
 };
 
 const OPTIMIZER_RANGE_WORDS: Record<string, string> = {
@@ -1162,6 +1173,8 @@ const OPTIMIZER_RANGE_WORDS: Record<string, string> = {
   "adam.beta1": "in [0, 1)",
   "adam.beta2": "in [0, 1)",
   "adam.eps": "≥ 0",
+  "adadelta.rho": "in [0, 1)",
+  "adadelta.eps": "> 0",
 };
 
 /**
@@ -1177,7 +1190,8 @@ export interface OptimizerState {
   readonly eps: number;
   readonly beta1: number;
   readonly beta2: number;
-  readonly buffers: { m?: Params; v?: Params; r?: Params };
+  readonly rho: number;
+  readonly buffers: { m?: Params; v?: Params; r?: Params; g2?: Params; dx2?: Params };
 }
 
 /** A fresh state for `optimizer`: step count 0, zero-filled moments. Throws on an unknown name or a hyperparameter out of range. */
@@ -1216,6 +1230,7 @@ export function createOptimizerState(optimizer: OptimizerSpec): OptimizerState {
     eps: values.eps ?? 0,
     beta1: values.beta1 ?? 0,
     beta2: values.beta2 ?? 0,
+    rho: values.rho ?? 0,
     buffers,
   };
 }
@@ -1289,6 +1304,26 @@ function adamApply(
   }
 }
 
+/** adadelta: E[g²] ← ρ E[g²] + (1 − ρ) g²;  Δθ = √(E[Δθ²] + ε) / √(E[g²] + ε) · g;  E[Δθ²] ← ρ E[Δθ²] + (1 − ρ) Δθ²;  θ ← θ − η Δθ */
+function adadeltaApply(
+  p: Float64Array,
+  g: Float64Array,
+  g2: Float64Array,
+  dx2: Float64Array,
+  lr: number,
+  rho: number,
+  eps: number,
+): void {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const g2i = rho * g2[i] + (1 - rho) * gi * gi;
+    const dxi = (Math.sqrt(dx2[i] + eps) / Math.sqrt(g2i + eps)) * gi;
+    g2[i] = g2i;
+    dx2[i] = rho * dx2[i] + (1 - rho) * dxi * dxi;
+    p[i] -= lr * dxi;
+  }
+}
+
 function optimizerUpdate(params: Params, grad: Params, s: OptimizerState): void {
   switch (s.name) {
     case "sgd": {
@@ -1359,6 +1394,20 @@ function optimizerUpdate(params: Params, grad: Params, s: OptimizerState): void 
         s.eps,
         c1,
         c2,
+      );
+      return;
+    }
+    case "adadelta": {
+      adadeltaApply(params["W"], grad["W"], s.buffers.g2!["W"], s.buffers.dx2!["W"], s.lr, s.rho, s.eps);
+      adadeltaApply(params["b"], grad["b"], s.buffers.g2!["b"], s.buffers.dx2!["b"], s.lr, s.rho, s.eps);
+      adadeltaApply(
+        params["sigma"],
+        grad["sigma"],
+        s.buffers.g2!["sigma"],
+        s.buffers.dx2!["sigma"],
+        s.lr,
+        s.rho,
+        s.eps,
       );
       return;
     }
