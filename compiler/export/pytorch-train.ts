@@ -679,7 +679,9 @@ const MAIN = String.raw`def main():
     optimizer = make_optimizer(model.parameters(), args.lr)
     # the schedule's rate at every step (a step: a mini-batch, or an L-BFGS iteration)
     steps = 1 if OPTIMIZER["name"] == "lbfgs" else -(-count // BATCH)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate(step / steps, args.lr) / args.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: learning_rate(step / steps, args.lr) / args.lr
+    )
     size = sum(p.numel() for p in model.parameters())
     say(f"model {MODEL_NAME}: {size} parameters; {count} training samples from {args.data}; {world} process(es)")
     say(f"optimizer {OPTIMIZER} · schedule {SCHEDULE['name']} · batch {BATCH} · {EPOCHS} epochs · seed {SEED}")

@@ -17,7 +17,7 @@ import { ROOT } from "../helpers/corpus.js";
 
 async function build(source: string, set: Record<string, number> = {}): Promise<CompiledModule> {
   const r = await compile(source, { file: "m.nn", set });
-  return loadModule(r.ts!);
+  return loadModule(r.js!);
 }
 
 const IRIS = `input x[4]
