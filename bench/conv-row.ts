@@ -27,6 +27,7 @@ export const MNIST_CNN: CnnSpec = {
     { kind: "maxpool", k: 2 },
     { kind: "conv", name: "c2", filters: 16, kernel: 3, stride: 1, pads: [1, 1, 1, 1], relu: true },
     { kind: "maxpool", k: 2 },
+    { kind: "dense", name: "h", out: 64, relu: true },
     { kind: "dense", name: "y", out: 10, relu: false },
   ],
   classes: 10,

@@ -97,17 +97,19 @@ describe("the graph reads like the model", () => {
       ["c1.b", ["8"]],
       ["c2.W", ["16", "8", "3", "3"]],
       ["c2.b", ["16"]],
-      ["y.W", ["10", "784"]],
+      ["h.W", ["64", "784"]],
+      ["h.b", ["64"]],
+      ["y.W", ["10", "64"]],
       ["y.b", ["10"]],
     ]);
     const ops = m.graph.node.map((n) => n.opType);
     const count = (op: string) => ops.filter((o) => o === op).length;
-    // 9 taps per convolution, one MatMul each, the images padded once, two pools, one dense layer
-    expect([count("Slice"), count("MatMul"), count("Pad"), count("MaxPool"), count("Gemm"), count("Softmax")]).toEqual([18, 2, 2, 2, 1, 1]);
+    // 9 taps per convolution, one MatMul each, the images padded once, two pools, two dense layers
+    expect([count("Slice"), count("MatMul"), count("Pad"), count("MaxPool"), count("Gemm"), count("Softmax")]).toEqual([18, 2, 2, 2, 2, 1]);
     // the MatMuls' left operands: the kernels as [O, C·k²] matrices
     const producer = (name: string) => m.graph.node.find((n) => n.output.includes(name))!;
     expect(m.graph.node.filter((n) => n.opType === "MatMul").map((n) => producer(n.input[0]!).input[0])).toEqual(["c1.W", "c2.W"]);
-    expect(m.graph.node.filter((n) => n.opType === "MaxPool").map((n) => n.docString)).toEqual(["line 8: layer p1 = maxpool(c1, 2)", "line 10: layer p2 = maxpool(c2, 2)"]);
+    expect(m.graph.node.filter((n) => n.opType === "MaxPool").map((n) => n.docString)).toEqual(["line 9: layer p1 = maxpool(c1, 2)", "line 11: layer p2 = maxpool(c2, 2)"]);
   });
   it("iris: the z-score, a Gemm per layer, a Softmax; DSL names; each node's .nn line", async () => {
     const e = validModels().find((m) => m.path === "examples/iris.nn")!;
