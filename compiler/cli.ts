@@ -268,7 +268,17 @@ async function compileAndLoad(
       say?.(`target ${choice.target}: ${choice.why} (--target to choose)`);
     }
   }
-  const result = await compile(source, compileOptions(file, { ...o, target }, "memory"));
+  let result;
+  try {
+    result = await compile(source, compileOptions(file, { ...o, target }, "memory"));
+  } catch (e) {
+    // the wasm target nnc chose needs wabt for this model's kernels (an optional dependency): the ts target does not
+    const { isWabtMissing } = await import("./codegen/wasm/assemble.js");
+    if (!(o.target === undefined && target === "wasm" && isWabtMissing(e))) throw e;
+    say?.("target ts instead: wabt, which assembles this model's WebAssembly kernels, is not installed (npm install wabt@1.0.39 for the wasm target)");
+    target = "ts";
+    result = await compile(source, compileOptions(file, { ...o, target }, "memory"));
+  }
   if (report(file, source, result.diagnostics) || result.js === null) return null;
   return { model: result.model!, mod: await loadModule(result.js), target: target ?? "ts" };
 }

@@ -13,10 +13,28 @@ type Wabt = Awaited<ReturnType<typeof import("wabt")>>;
 let wabtPromise: Promise<Wabt> | undefined;
 
 /** wabt's module is an Emscripten instance: created once per process, on first use (and
- * imported then: nothing that does not assemble WebAssembly loads its 5.5 MB). */
+ * imported then: nothing that does not assemble WebAssembly loads its 5.5 MB). wabt is an
+ * optional dependency (docs/packaging.md): the dense kernels are prebuilt, so only a model whose
+ * kernels are not (a convolution's, assembled for its shapes) needs it at run time. */
 function loadWabt(): Promise<Wabt> {
-  wabtPromise ??= import("wabt").then((m) => m.default());
+  wabtPromise ??= import("wabt").then(
+    (m) => m.default(),
+    (e: unknown) => {
+      wabtPromise = undefined; // asked again next time: it may have been installed since
+      const error = new Error(
+        `nnc: error: --target wasm assembles this model's kernels with wabt, an optional dependency that is not installed (${(e as Error).message.split("\n")[0]}): install it with \`npm install wabt@1.0.39\`, or use --target ts`,
+      );
+      error.name = "CliError"; // the CLI prints the message alone, exit 1
+      (error as Error & { missing?: string }).missing = "wabt";
+      throw error;
+    },
+  );
   return wabtPromise;
+}
+
+/** Whether `e` says wabt is not installed (the CLI then falls back to the ts target it did not choose by hand). */
+export function isWabtMissing(e: unknown): boolean {
+  return e instanceof Error && (e as Error & { missing?: string }).missing === "wabt";
 }
 
 /**
