@@ -197,17 +197,32 @@ function bindKeywords(fn: string, args: readonly Arg[], defaults: Readonly<Recor
   return ok ? out : null;
 }
 
-/** `name` or `name(a, key = b)` as a flag gives it: the name and its arguments (positional ones by index), or null. */
-function parseCallText(text: string): { name: string; args: [string | null, number][] } | null {
-  const m = /^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$/.exec(text);
-  if (!m) return null;
-  const args: [string | null, number][] = [];
-  for (const part of m[2]?.trim() ? m[2].split(",") : []) {
-    const a = /^\s*(?:([A-Za-z_]\w*)\s*=\s*)?([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$/.exec(part);
-    if (!a) return null;
-    args.push([a[1] ?? null, Number(a[2])]);
+/**
+ * `name` or `name(a, key = b)` as a flag gives it: the name and each argument's keyword (null when
+ * positional) and text, or null when it is not of that form. The one reading of a call on the
+ * command line (--optimizer, --schedule, --normalize, --augment); each checks the values itself.
+ */
+function splitCall(text: string): { name: string; args: [string | null, string][] } | null {
+  const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$/s.exec(text);
+  if (m === null) return null;
+  const args: [string | null, string][] = [];
+  for (const part of m[2] === undefined || m[2].trim() === "" ? [] : m[2].split(",")) {
+    const a = /^\s*(?:([A-Za-z_][A-Za-z0-9_]*)\s*=)?\s*([^=]*?)\s*$/.exec(part);
+    if (a === null) return null;
+    args.push([a[1] ?? null, a[2]!]);
   }
   return { name: m[1]!, args };
+}
+
+/** A number as a flag writes it, or NaN. */
+const flagNumber = (text: string): number => (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : NaN);
+
+/** splitCall with every argument a number, or null. */
+function parseCallText(text: string): { name: string; args: [string | null, number][] } | null {
+  const c = splitCall(text);
+  if (c === null) return null;
+  const args = c.args.map(([k, v]) => [k, flagNumber(v)] as [string | null, number]);
+  return args.every(([, v]) => Number.isFinite(v)) ? { name: c.name, args } : null;
 }
 
 /** A flag's parsed value, or the message saying what is expected. */
@@ -243,21 +258,19 @@ export function augmentFlag(text: string): FlagValue<AugmentConfig | null> {
  * saying what is wrong. Defaults and the train block's arguments are the caller's (cli-train.ts).
  */
 export function parseNamedCall<N extends string>(text: string, table: Readonly<Record<N, Readonly<Record<string, number>>>>, what: string): { name: N; args: Record<string, number> } | string {
-  const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$/s.exec(text);
-  if (m === null) return `'${text}' is not ${what === "optimizer" ? "an optimizer such as adam or adam(lr = 0.01)" : "a schedule such as cosine or cosine_restarts(period = 5)"}`;
-  const name = m[1]!;
+  const c = splitCall(text);
+  if (c === null) return `'${text}' is not ${what === "optimizer" ? "an optimizer such as adam or adam(lr = 0.01)" : "a schedule such as cosine or cosine_restarts(period = 5)"}`;
+  const name = c.name;
   if (!Object.hasOwn(table, name)) return `unknown ${what} '${name}': expected ${Object.keys(table).join(", ")}`;
   const known = Object.keys(table[name as N]);
   const args: Record<string, number> = {};
-  const parts = m[2] === undefined || m[2].trim() === "" ? [] : m[2].split(",");
-  for (const [i, part] of parts.entries()) {
-    const a = /^\s*(?:([A-Za-z_][A-Za-z0-9_]*)\s*=)?\s*([^=]*?)\s*$/.exec(part);
-    const key = a?.[1] ?? known[i];
-    if (a === null || key === undefined) return `${what} ${name}: argument ${i + 1} ('${part.trim()}'): ${name} takes ${known.length === 0 ? "no arguments" : known.join(", ")}`;
+  for (const [i, [keyword, raw]] of c.args.entries()) {
+    const key = keyword ?? known[i];
+    if (key === undefined) return `${what} ${name}: argument ${i + 1} ('${raw}'): ${name} takes ${known.length === 0 ? "no arguments" : known.join(", ")}`;
     if (!known.includes(key)) return `${what} ${name} has no argument '${key}'${known.length > 0 ? ` (its arguments: ${known.join(", ")})` : ""}`;
     if (Object.hasOwn(args, key)) return `${what} ${name}: '${key}' is given twice`;
-    const value = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(a[2]!) ? Number(a[2]) : NaN;
-    if (!Number.isFinite(value)) return `${what} ${name}: ${key} must be a number, got '${a[2]}'`;
+    const value = flagNumber(raw);
+    if (!Number.isFinite(value)) return `${what} ${name}: ${key} must be a number, got '${raw}'`;
     args[key] = value;
   }
   return { name: name as N, args };
