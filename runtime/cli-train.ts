@@ -10,7 +10,7 @@ import { once } from "node:events";
 import { availableParallelism } from "node:os";
 import { checkOutputs, isStream, openOutput, WriteError, writeFileAtomic, type Named, type OutputFile } from "../compiler/io.js";
 import type { AugmentConfig, Model, NormalizeMethod, OptimizerConfig, ScheduleConfig, TrainConfig } from "../compiler/semantics/model.js";
-import { augmentFlag, normalizeFlag, OPTIMIZERS, parseNamedCall, SCHEDULES, type FlagValue } from "../compiler/semantics/train-block.js";
+import { augmentFlag, normalizeFlag, OPTIMIZERS, parseNamedCall, SCHEDULES, TRAIN_DEFAULTS, type FlagValue } from "../compiler/semantics/train-block.js";
 import { applyNormalization, csvHeaderNames, csvHeaderWidth, idxImageGeometry, loadDataset, splitDataset } from "./data/index.js";
 import type { ImageGeometry } from "./data/augment.js";
 import type { CompiledModule } from "./load-module.js";
@@ -181,7 +181,7 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
   const rel = (p: string) => (isAbsolute(p) ? p : join(dirname(modelFile), p));
   const data = flags.data ?? (block.data !== undefined ? rel(block.data) : undefined);
   if (data === undefined) throw new CliError(`nnc: ${modelFile} has no 'data' in its train block: give --data FILE`);
-  let optimizer: OptimizerConfig = block.optimizer ?? { name: "sgd", args: { ...OPTIMIZERS.sgd } };
+  let optimizer: OptimizerConfig = block.optimizer ?? TRAIN_DEFAULTS.optimizer();
   if (flags.optimizer !== undefined) {
     const { name, args } = overrideNamed("--optimizer", flags.optimizer, OPTIMIZERS, block.optimizer, block.written?.optimizer, carriesOptimizerArg);
     optimizer = { name, args };
@@ -189,7 +189,7 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
   if (flags.lr !== undefined && !Object.hasOwn(OPTIMIZERS[optimizer.name], "lr"))
     throw new CliError(`nnc: --lr does not apply to optimizer ${optimizer.name}, which has no learning rate (its step comes from a line search): drop --lr`);
   if (flags.lr !== undefined) optimizer = { name: optimizer.name, args: { ...optimizer.args, lr: flags.lr } };
-  let schedule: ScheduleConfig = block.schedule ?? { name: "constant", args: {} };
+  let schedule: ScheduleConfig = block.schedule ?? TRAIN_DEFAULTS.schedule();
   if (flags.schedule !== undefined) {
     const { name, args } = overrideNamed("--schedule", flags.schedule, SCHEDULES, block.schedule, block.written?.schedule);
     schedule = { name, args };
@@ -205,11 +205,11 @@ export function resolveConfig(modelFile: string, block: TrainConfig, flags: Trai
     split: split ?? null,
     optimizer,
     schedule,
-    batch: flags.batch ?? block.batch ?? 32,
-    epochs: flags.epochs ?? block.epochs ?? (isFullBatch(optimizer.name) ? 100 : 10),
-    seed: flags.seed ?? block.seed ?? 1,
+    batch: flags.batch ?? block.batch ?? TRAIN_DEFAULTS.batch,
+    epochs: flags.epochs ?? block.epochs ?? TRAIN_DEFAULTS.epochs(optimizer.name),
+    seed: flags.seed ?? block.seed ?? TRAIN_DEFAULTS.seed,
     earlyStopping: es,
-    normalize: flags.normalize === false ? "none" : typeof flags.normalize === "string" ? flagValue(normalizeFlag(flags.normalize)) : block.normalize ?? "zscore",
+    normalize: flags.normalize === false ? "none" : typeof flags.normalize === "string" ? flagValue(normalizeFlag(flags.normalize)) : block.normalize ?? TRAIN_DEFAULTS.normalize,
     augment: flags.augment !== undefined ? flagValue(augmentFlag(flags.augment)) : block.augment ?? null,
     snapshots: flags.snapshots ?? block.snapshots ?? null,
   };

@@ -21,6 +21,20 @@ export const OPTIMIZERS: Readonly<Record<OptimizerConfig["name"], Readonly<Recor
 /** The optimizers that take one iteration per epoch on the whole training set (runtime/full-batch.ts). */
 export const FULL_BATCH_OPTIMIZERS = ["lbfgs", "newton", "newton_cg"] as const satisfies readonly OptimizerConfig["name"][];
 
+/**
+ * What `nnc train` uses where the train block and the flags are silent: the one place for these
+ * (runtime/cli-train.ts's resolveConfig puts the flags on top; the playground trains with them).
+ */
+export const TRAIN_DEFAULTS = {
+  optimizer: (): OptimizerConfig => ({ name: "sgd", args: { ...OPTIMIZERS.sgd } }),
+  schedule: (): ScheduleConfig => ({ name: "constant", args: {} }),
+  batch: 32,
+  /** a full-batch optimizer's epoch is one iteration */
+  epochs: (optimizer: OptimizerConfig["name"]): number => ((FULL_BATCH_OPTIMIZERS as readonly string[]).includes(optimizer) ? 100 : 10),
+  seed: 1,
+  normalize: "zscore" as NormalizeMethod,
+} as const;
+
 /** An argument without a default, in OPTIMIZERS and SCHEDULES: it must be written. */
 export const REQUIRED = NaN;
 

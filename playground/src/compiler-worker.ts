@@ -9,8 +9,7 @@ import type { Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
 import { explain } from "../../compiler/explain.js";
 import { check, compile, plan } from "../../compiler/pipeline.js";
 import type { Model } from "../../compiler/semantics/model.js";
-import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
-import { isFullBatch } from "../../runtime/full-batch.js";
+import { TRAIN_DEFAULTS } from "../../compiler/semantics/train-block.js";
 import { modelIdentity } from "../../runtime/identity.js";
 import type { CompileRequest, CompileResponse, PageDiagnostic, RunConfig } from "./protocol.js";
 
@@ -28,18 +27,18 @@ function pageDiagnostics(source: string, list: readonly Diagnostic[]): PageDiagn
 function runConfig(model: Model): RunConfig | null {
   const block = model.train;
   if (block.data === undefined) return null;
-  const optimizer = block.optimizer ?? { name: "sgd" as const, args: { ...OPTIMIZERS.sgd } };
+  const optimizer = block.optimizer ?? TRAIN_DEFAULTS.optimizer();
   return {
     data: block.data,
     validation: block.validation ?? null,
     split: block.split ?? null,
     optimizer,
-    schedule: block.schedule ?? { name: "constant", args: {} },
-    batch: block.batch ?? 32,
-    epochs: block.epochs ?? (isFullBatch(optimizer.name) ? 100 : 10),
-    seed: block.seed ?? 1,
+    schedule: block.schedule ?? TRAIN_DEFAULTS.schedule(),
+    batch: block.batch ?? TRAIN_DEFAULTS.batch,
+    epochs: block.epochs ?? TRAIN_DEFAULTS.epochs(optimizer.name),
+    seed: block.seed ?? TRAIN_DEFAULTS.seed,
     earlyStopping: block.earlyStopping ?? null,
-    normalize: block.normalize !== "none",
+    normalize: block.normalize ?? TRAIN_DEFAULTS.normalize,
   };
 }
 

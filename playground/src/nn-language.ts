@@ -9,7 +9,7 @@ import { KEYWORDS } from "../../compiler/syntax/lexer.js";
 import { ACTIVATIONS, BUILTINS } from "../../compiler/semantics/builtins.js";
 import { OPTIMIZERS, SCHEDULES } from "../../compiler/semantics/train-block.js";
 
-const SETTINGS = new Set(["data", "validation", "split", "optimizer", "schedule", "batch", "epochs", "early_stopping", "seed", "normalize"]);
+const SETTINGS = new Set(["data", "validation", "split", "optimizer", "schedule", "batch", "epochs", "early_stopping", "seed", "snapshots", "normalize", "augment"]);
 const FUNCTIONS = new Set<string>([...Object.keys(BUILTINS), ...ACTIVATIONS, ...Object.keys(OPTIMIZERS), ...Object.keys(SCHEDULES)]);
 
 export const nnLanguage = StreamLanguage.define<{ inTrain: boolean }>({

@@ -1,5 +1,5 @@
 /** The messages between the page and its two workers (compiler-worker.ts, train-worker.ts). */
-import type { OptimizerConfig, ScheduleConfig, TargetDomain } from "../../compiler/semantics/model.js";
+import type { NormalizeMethod, OptimizerConfig, ScheduleConfig, TargetDomain } from "../../compiler/semantics/model.js";
 import type { Evaluation } from "../../runtime/metrics.js";
 import type { Normalization } from "../../runtime/types.js";
 
@@ -30,7 +30,7 @@ export interface RunConfig {
   readonly epochs: number;
   readonly seed: number;
   readonly earlyStopping: { readonly patience: number; readonly minDelta: number } | null;
-  readonly normalize: boolean;
+  readonly normalize: NormalizeMethod;
 }
 
 export interface Compiled {
