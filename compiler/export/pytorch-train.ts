@@ -771,7 +771,8 @@ const MAIN = String.raw`def main():
         best, stopped, message = saved["best"], saved["stopped"], saved["message"]
         say(f"resumed from {args.resume} after epoch {start}")
     last_good = [p.detach().clone() for p in model.parameters()]
-    for epoch in range(start, EPOCHS if stopped == "completed" else start):
+    end = EPOCHS if stopped == "completed" else start  # a checkpoint of an early stop resumes to the same stop
+    for epoch in range(start, end):
         lr = optimizer.param_groups[0]["lr"]
         torch.manual_seed(SEED * 7919 + 1000003 * epoch + rank)  # dropout masks: each process, each epoch its own
         for keep, p in zip(last_good, model.parameters()):

@@ -16,7 +16,7 @@ import { mulberry32 } from "../../runtime/random.js";
 import { readSafetensors } from "../helpers/safetensors.js";
 import { TORCH_PYTHON, torchProblem } from "../helpers/torch.js";
 
-const MODEL = (name: string, hidden: number) => `model ${name}
+const MODEL = (name: string, hidden: number, extra = "") => `model ${name}
 input x[4]
 target t
 layer h = dense(x, ${hidden}, relu)
@@ -25,15 +25,15 @@ layer o = dense(d, 1, sigmoid)
 y = o[0]
 output y
 loss binary_cross_entropy(y, t)
-train { data "d.csv"; split 0.25; optimizer adam(lr = 0.02); schedule step(every = 1, factor = 0.7); batch 8; epochs 3 }
+train { data "d.csv"; split 0.25; optimizer adam(lr = 0.02); schedule step(every = 1, factor = 0.7); batch 8; epochs 3${extra} }
 `;
 
 let root = "";
-const exported = (name: string, hidden: number) => {
+const exported = (name: string, hidden: number, extra = "") => {
   const dir = join(root, name);
   const file = join(root, `${name}.nn`);
-  writeFileSync(file, MODEL(name, hidden));
-  const { model, diagnostics } = check(MODEL(name, hidden), { file });
+  writeFileSync(file, MODEL(name, hidden, extra));
+  const { model, diagnostics } = check(MODEL(name, hidden, extra), { file });
   if (!model) throw new Error(JSON.stringify(diagnostics));
   spawnSync("mkdir", ["-p", dir]);
   for (const f of exportPyTorch(file, model, dir, "test")) writeFileSync(f.path, f.text);
@@ -85,6 +85,21 @@ describe("train.py --checkpoint and --resume", () => {
     expect(existsSync(join(root, "unused.pt"))).toBe(false);
     const a = weights("whole.safetensors");
     const b = weights("again.safetensors");
+    for (const name of Object.keys(a)) expect(Array.from(b[name]!.values)).toEqual(Array.from(a[name]!.values));
+  }, 60_000);
+
+  it("a checkpoint of an early stop resumes to the same stop and the same restored weights", () => {
+    // min_delta 10: no epoch improves on the first, so patience 1 stops the run after epoch 2 of 3
+    const stopping = exported("stopping", 6, "; early_stopping(patience = 1, min_delta = 10)");
+    const whole = train(stopping, "-o", "stop.safetensors", "--checkpoint", "stop.pt");
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(whole.stdout).toMatch(/early stopping after epoch 2: .* restored the weights of epoch 1/);
+    const again = train(stopping, "--resume", "stop.pt", "-o", "stop-again.safetensors");
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/^epoch /m);
+    expect(again.stdout).toMatch(/early stopping after epoch 2: .* restored the weights of epoch 1/);
+    const a = weights("stop.safetensors");
+    const b = weights("stop-again.safetensors");
     for (const name of Object.keys(a)) expect(Array.from(b[name]!.values)).toEqual(Array.from(a[name]!.values));
   }, 60_000);
 
