@@ -421,8 +421,11 @@ def write_checkpoint(path, state):
     tensors = []
     text = json.dumps(packed({"format": "nnc-train.py-checkpoint/1", "identity": identity(), **state}, tensors))
     partial = f"{path}.partial-{os.getpid()}"
-    torch.save({"state": text, "tensors": tensors}, partial)
-    os.replace(partial, path)
+    try:
+        torch.save({"state": text, "tensors": tensors}, partial)
+        os.replace(partial, path)
+    except OSError as e:
+        sys.exit(f"train.py: error: cannot write the checkpoint {path}: {e}")
 
 
 def read_checkpoint(path, settings):
@@ -431,19 +434,19 @@ def read_checkpoint(path, settings):
     try:
         file = torch.load(path, map_location="cpu", weights_only=True)
         saved = unpacked(json.loads(file["state"]), file["tensors"])
+        if saved["format"] != "nnc-train.py-checkpoint/1" or not saved["epoch"] >= 1:
+            raise ValueError(f"format {saved['format']}, epoch {saved['epoch']}")
+        theirs, mine = {"model": saved["identity"]["model"], "parameters": saved["identity"]["parameters"]}, identity()
+        changed = [k for k in settings if saved["settings"].get(k) != settings[k]]
     except FileNotFoundError:
         sys.exit(f"train.py: error: --resume {path}: no such file")
-    except Exception as e:  # a truncated or foreign file: zip, unpickler, JSON and key errors alike
+    except Exception as e:  # a truncated or foreign file: zip, unpickler, JSON, key and type errors alike
         sys.exit(f"train.py: error: --resume {path}: not a train.py checkpoint ({type(e).__name__}: {e})")
-    if not isinstance(saved, dict) or saved.get("format") != "nnc-train.py-checkpoint/1":
-        sys.exit(f"train.py: error: --resume {path}: not a train.py checkpoint")
-    theirs, mine = saved["identity"], identity()
     if theirs != mine:
         sys.exit(
             f"train.py: error: --resume {path}: the checkpoint is of model {theirs['model']} with parameters "
             f"{theirs['parameters']}; this is {mine['model']} with {mine['parameters']}"
         )
-    changed = [k for k in settings if saved["settings"].get(k) != settings[k]]
     if changed:
         was = ", ".join(f"{k} {saved['settings'].get(k)}" for k in changed)
         sys.exit(f"train.py: error: --resume {path}: the checkpoint was trained with {was}; resume with the same flags")
@@ -563,10 +566,10 @@ def main():
             model.load_state_dict(saved["model"])
             optimizer.load_state_dict(saved["optimizer"])
             scheduler.load_state_dict(saved["scheduler"])
-        except (KeyError, ValueError, RuntimeError) as e:
-            sys.exit(f"train.py: error: --resume {args.resume}: the checkpoint's state does not fit: {e}")
-        start, history, bad_epochs = saved["epoch"], saved["history"], saved["bad_epochs"]
-        best, stopped, message = saved["best"], saved["stopped"], saved["message"]
+            start, history, bad_epochs = saved["epoch"], saved["history"], saved["bad_epochs"]
+            best, stopped, message = saved["best"], saved["stopped"], saved["message"]
+        except (KeyError, ValueError, RuntimeError, TypeError) as e:
+            sys.exit(f"train.py: error: --resume {args.resume}: the checkpoint's state does not fit: {e!r}")
         say(f"resumed from {args.resume} after epoch {start}")
     last_good = [p.detach().clone() for p in model.parameters()]
     end = EPOCHS if stopped == "completed" else start  # a checkpoint of an early stop resumes to the same stop
