@@ -388,6 +388,76 @@ def save_safetensors(path, model, metadata):
     os.replace(partial, path)
 
 
+def identity():
+    """What a checkpoint must be of: this model, with these parameter shapes."""
+    return {"model": MODEL_NAME, "parameters": {name: list(shape) for name, shape in PARAMETERS.items()}}
+
+
+def packed(obj, tensors):
+    """obj as JSON, its tensors moved to the list tensors (dicts as pairs: optimizer state has int
+    keys). A checkpoint is then JSON and tensors, which torch.load reads without unpickling code."""
+    if isinstance(obj, torch.Tensor):
+        tensors.append(obj)
+        return {"tensor": len(tensors) - 1}
+    if isinstance(obj, dict):
+        return {"dict": [[k, packed(v, tensors)] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        return [packed(v, tensors) for v in obj]
+    return obj
+
+
+def unpacked(obj, tensors):
+    if isinstance(obj, list):
+        return [unpacked(v, tensors) for v in obj]
+    if isinstance(obj, dict):
+        return tensors[obj["tensor"]] if "tensor" in obj else {k: unpacked(v, tensors) for k, v in obj["dict"]}
+    return obj
+
+
+def write_checkpoint(path, state):
+    """The state after an epoch, written beside the final file and renamed over it: a run killed
+    mid-write leaves the previous checkpoint whole. The shuffle and the dropout masks are functions
+    of the seed and the epoch, so the epoch is all the randomness a resumed run needs."""
+    tensors = []
+    text = json.dumps(packed({"format": "nnc-train.py-checkpoint/1", "identity": identity(), **state}, tensors))
+    partial = f"{path}.partial-{os.getpid()}"
+    try:
+        torch.save({"state": text, "tensors": tensors}, partial)
+        os.replace(partial, path)
+    except OSError as e:
+        sys.exit(f"train.py: error: cannot write the checkpoint {path}: {e}")
+
+
+def read_checkpoint(path, settings):
+    """A checkpoint of this model and these settings whose epoch the run has not passed
+    (docs/scale-out.md), or exit 1 saying what is wrong."""
+    try:
+        file = torch.load(path, map_location="cpu", weights_only=True)
+        saved = unpacked(json.loads(file["state"]), file["tensors"])
+        if saved["format"] != "nnc-train.py-checkpoint/1" or not saved["epoch"] >= 1:
+            raise ValueError(f"format {saved['format']}, epoch {saved['epoch']}")
+        theirs, mine = {"model": saved["identity"]["model"], "parameters": saved["identity"]["parameters"]}, identity()
+        changed = [k for k in settings if saved["settings"].get(k) != settings[k]]
+    except FileNotFoundError:
+        sys.exit(f"train.py: error: --resume {path}: no such file")
+    except Exception as e:  # a truncated or foreign file: zip, unpickler, JSON, key and type errors alike
+        sys.exit(f"train.py: error: --resume {path}: not a train.py checkpoint ({type(e).__name__}: {e})")
+    if theirs != mine:
+        sys.exit(
+            f"train.py: error: --resume {path}: the checkpoint is of model {theirs['model']} with parameters "
+            f"{theirs['parameters']}; this is {mine['model']} with {mine['parameters']}"
+        )
+    if changed:
+        was = ", ".join(f"{k} {saved['settings'].get(k)}" for k in changed)
+        sys.exit(f"train.py: error: --resume {path}: the checkpoint was trained with {was}; resume with the same flags")
+    if saved["epoch"] > EPOCHS:
+        sys.exit(
+            f"train.py: error: --resume {path}: the checkpoint is after epoch {saved['epoch']} and the run has only "
+            f"{EPOCHS} epochs (ask for at least {saved['epoch']} epochs)"
+        )
+    return saved
+
+
 class Objective(torch.nn.Module):
     """One process's share of a batch: world/count times the sum of its samples' losses, plus
     the parameter-only terms. DDP averages the gradients over the processes, which gives the
@@ -432,7 +502,10 @@ def main():
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--test", default=None, help="evaluate the final weights on this data file")
     parser.add_argument("-o", "--output", default=f"{MODEL_NAME}.safetensors", help="the weights (.safetensors)")
+    parser.add_argument("--checkpoint", default=None, help="written after every epoch (default <output>.checkpoint.pt)")
+    parser.add_argument("--resume", default=None, help="continue after the epoch of this checkpoint")
     args = parser.parse_args()
+    checkpoint_path = args.checkpoint or os.path.splitext(args.output)[0] + ".checkpoint.pt"
     EPOCHS, BATCH, SEED = args.epochs, args.batch, args.seed
     if args.data is None:
         parser.error("the model's train block names no data file: give --data FILE")
@@ -473,7 +546,6 @@ def main():
     objective = Objective(model)
     if world > 1:
         objective = DistributedDataParallel(objective, find_unused_parameters=False)
-    torch.manual_seed(SEED * 7919 + rank)  # dropout masks: each process its own
     optimizer = make_optimizer(model.parameters(), args.lr)
     # the schedule's rate at every step (a step: a mini-batch, or an L-BFGS iteration)
     steps = 1 if OPTIMIZER["name"] == "lbfgs" else -(-count // BATCH)
@@ -486,9 +558,24 @@ def main():
     say(describe("initial: train", evaluate(model, inputs, targets, rank, world)))
 
     best, bad_epochs, stopped, message, history = None, 0, "completed", None, []
+    settings = {"optimizer": OPTIMIZER, "schedule": SCHEDULE, "lr": args.lr, "batch": BATCH, "seed": SEED}
+    start = 0
+    if args.resume is not None:
+        saved = read_checkpoint(args.resume, settings)
+        try:
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            scheduler.load_state_dict(saved["scheduler"])
+            start, history, bad_epochs = saved["epoch"], saved["history"], saved["bad_epochs"]
+            best, stopped, message = saved["best"], saved["stopped"], saved["message"]
+        except (KeyError, ValueError, RuntimeError, TypeError) as e:
+            sys.exit(f"train.py: error: --resume {args.resume}: the checkpoint's state does not fit: {e!r}")
+        say(f"resumed from {args.resume} after epoch {start}")
     last_good = [p.detach().clone() for p in model.parameters()]
-    for epoch in range(EPOCHS):
+    end = EPOCHS if stopped == "completed" else start  # a checkpoint of an early stop resumes to the same stop
+    for epoch in range(start, end):
         lr = optimizer.param_groups[0]["lr"]
+        torch.manual_seed(SEED * 7919 + 1000003 * epoch + rank)  # dropout masks: each process, each epoch its own
         for keep, p in zip(last_good, model.parameters()):
             keep.copy_(p.detach())
         message = train_epoch(objective, optimizer, scheduler, (inputs, targets, count), epoch, rank, world)
@@ -515,6 +602,13 @@ def main():
                 f"early stopping after epoch {epoch + 1}: no improvement of the validation loss for "
                 f"{bad_epochs} epochs; restored the weights of epoch {best[0]}"
             )
+        if rank == 0:
+            write_checkpoint(checkpoint_path, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "epoch": epoch + 1, "history": history, "bad_epochs": bad_epochs, "best": best, "stopped": stopped,
+                "message": message, "settings": settings,
+            })
+        if stopped != "completed":
             break
     if EARLY_STOPPING and valid is not None and best is not None and stopped != "diverged":
         with torch.no_grad():
