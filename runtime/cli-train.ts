@@ -612,29 +612,47 @@ function openHistory(path: string, checkpoint: WeightsFile["resume"] | null, not
     chunk = kept.map((l) => l + "\n").join("");
   }
   let file: OutputFile = openOutput(path);
+  // a write that fails mid-run (the directory removed, a full disk) ends the history, not the
+  // training: the failure is kept and named with the other outputs at the end (commit)
+  let failed: WriteError | null = null;
+  const guard = (what: () => void) => {
+    if (failed !== null) return;
+    try {
+      what();
+    } catch (e) {
+      if (!(e instanceof WriteError)) throw e;
+      failed = e;
+      file.abort();
+    }
+  };
   const flush = () => {
     file.write(chunk);
     chunk = "";
   };
   return {
     add(line) {
+      if (failed !== null) return;
       chunk += line + "\n";
-      if (chunk.length >= CHUNK) flush();
+      if (chunk.length >= CHUNK) guard(flush);
     },
     sync() {
-      flush();
-      file.commit();
-      // the next temporary file starts as a copy of what was committed, in pieces
-      file = openOutput(path);
-      const fd = openSync(path, "r");
-      try {
-        const piece = Buffer.alloc(1 << 20);
-        for (let n; (n = readSync(fd, piece, 0, piece.length, null)) > 0; ) file.write(piece.subarray(0, n));
-      } finally {
-        closeSync(fd);
-      }
+      guard(() => {
+        flush();
+        file.commit();
+        // the next temporary file starts as a copy of what was committed, in pieces
+        file = openOutput(path);
+        const fd = openSync(path, "r");
+        try {
+          const piece = Buffer.alloc(1 << 20);
+          for (let n; (n = readSync(fd, piece, 0, piece.length, null)) > 0; ) file.write(piece.subarray(0, n));
+        } finally {
+          closeSync(fd);
+        }
+      });
+      if (failed !== null) throw failed;
     },
     commit() {
+      if (failed !== null) throw failed;
       flush();
       file.commit();
     },

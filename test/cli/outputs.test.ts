@@ -83,7 +83,7 @@ describe("a write that fails after the check (the directory removed mid-run)", (
       if (/^epoch +1\//m.test(stdout) && existsSync(join(dir, "gone"))) rmSync(join(dir, "gone"), { recursive: true });
     });
     const status = await new Promise<number | null>((done) => child.on("close", done));
-    expect(stdout).toMatch(/^epoch 40\/40/m); // the training went on to the end
+    expect(stdout, `status ${status}, stderr: ${stderr}`).toMatch(/^epoch 40\/40/m); // the training went on to the end
     expect(status).toBe(1);
     expect(stderr.match(/warning: checkpoint not written/g)).toHaveLength(1);
     expect(stderr).toContain("cannot write 'gone/w.checkpoint.json': ENOENT (no such directory); training goes on");

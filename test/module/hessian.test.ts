@@ -83,7 +83,11 @@ function expectClose(actual: Params, expected: Params, rel: number, what: string
  * be close to that element of one of them (each with its own scale).
  */
 function expectCloseToOne(actual: Params, candidates: readonly Params[], rel: number, what: string): void {
-  const scales = candidates.map((c) => Math.max(0, ...Object.values(c).flatMap((e) => Array.from(e, Math.abs))));
+  const scales = candidates.map((c) => {
+    let scale = 0;
+    for (const e of Object.values(c)) for (const x of e) scale = Math.max(scale, Math.abs(x));
+    return scale;
+  });
   for (const [k, a] of Object.entries(actual)) {
     for (let i = 0; i < a.length; i++) {
       const close = candidates.some((c, j) => Math.abs(a[i]! - c[k]![i]!) <= rel * Math.max(Math.abs(a[i]!), Math.abs(c[k]![i]!), scales[j]!, 1e-300));
