@@ -52,6 +52,8 @@ export interface CompiledModule {
   /** one step of the state's optimizer on `count` samples, in training mode; grad holds the gradient afterwards */
   /** the loss's parameter-only terms (weight decay); absent from modules an earlier nnc emitted */
   regularizer?(params: Record<string, FloatArray>): number;
+  /** a --target wasm module's: the bytes its copy in a thread of train({ threads }) needs for its scratch buffers (runtime/threads/) */
+  readonly threadScratchBytes?: number;
   optimizerStep(params: Record<string, FloatArray>, state: ModuleOptimizerState, inputs: Record<string, FloatArray>, targets: Record<string, FloatArray>, count: number, grad: Record<string, FloatArray>, random?: () => number): number;
 }
 

@@ -42,6 +42,8 @@ export function declarationsOf(rawTs: string): string {
       let j = i;
       while (lines[j] !== "} = {") j++;
       decl = [`export declare const meta: {`, ...lines.slice(i + 1, j), "};"];
+    } else if (/^export const \w+ = \d+;$/.test(line)) {
+      decl = [`export declare const ${line.slice("export const ".length, line.indexOf(" ="))}: number;`];
     } else throw new Error(`internal: the declarations do not know this export: ${line}`);
     out.push(...doc, ...decl, "");
   }

@@ -53,11 +53,15 @@ import {
   STEP_SCALARS,
   STEP_SET,
   STEP_START,
+  viewOf,
   waitAtLeast,
   type ShardModule,
   type ShardSetup,
+  type SharedArray,
   type SharedSet,
+  type ThreadMemory,
 } from "./worker.js";
+import { NncUsageError } from "../usage.js";
 
 const rowSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -101,7 +105,9 @@ export class ShardPool {
   private readonly slots: Float64Array;
   private readonly message: SharedArrayBuffer;
   private readonly outputs: Record<string, FloatArray>[] = [];
-  private readonly shard: Shard;
+  /** the shard the main thread runs (0), or null when the workers run every shard (the shared wasm memory) */
+  private readonly shard: Shard | null;
+  private readonly placed: boolean;
   /** random numbers one sample's training-mode gradient draws (dropout masks) */
   private readonly drawsPerSample: number;
   private readonly rule: { readonly scalars: readonly ((s: Record<string, number>) => number)[]; readonly s: Record<string, number> } | null;
@@ -123,19 +129,47 @@ export class ShardPool {
     optimizer: OptimizerConfig | null,
   ) {
     const precision = modulePrecision(mod);
-    const buffer = (n: number, bytes: number) => new SharedArrayBuffer(bytes * Math.max(1, n));
-    const view = (b: SharedArrayBuffer, f64 = false): FloatArray => (precision === "f32" && !f64 ? new Float32Array(b) : new Float64Array(b));
+    const bytes = precision === "f32" ? 4 : 8;
     const sizesOf = (shapes: Record<string, number[]>) => Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, rowSize(s)]));
     const paramSizes = sizesOf(mod.meta.params);
     const sizes = { ...sizesOf(mod.meta.inputs), ...sizesOf(mod.meta.targets), ...sizesOf(mod.meta.outputs) };
-    const bytes = precision === "f32" ? 4 : 8;
-    const sharedParams = (f64 = false) => Object.fromEntries(Object.entries(paramSizes).map(([k, n]) => [k, buffer(n, f64 ? 8 : bytes)]));
-    const views = (m: Record<string, SharedArrayBuffer>, f64 = false) => Object.fromEntries(Object.entries(m).map(([k, b]) => [k, view(b, f64)])) as ParamSet;
+    const buffer = (n: number, size: number) => new SharedArrayBuffer(size * Math.max(1, n));
+    // A --target wasm module that can take a place in a shared memory (it exports
+    // threadScratchBytes: codegen/wasm/prelude.ts) computes there, in every thread: the parameters,
+    // the gradients and the optimizer's state are laid out in one WebAssembly memory, then each
+    // thread's scratch buffers. The main thread's module has a memory of its own, so it runs no
+    // shard: it starts the steps and waits.
+    const placed = mod.threadScratchBytes !== undefined;
+    let at = 16; // byte 0 means "absent" to the kernels
+    const place = (n: number, size: number): SharedArray => {
+      const a = { byteOffset: at, length: n };
+      at += Math.ceil((Math.max(1, n) * size) / 16) * 16;
+      return a;
+    };
+    const array = (n: number, size: number): SharedArray => (placed ? place(n, size) : { buffer: buffer(n, size), byteOffset: 0, length: n });
+    const paramArrays = (f64 = false) => Object.fromEntries(Object.entries(paramSizes).map(([k, n]) => [k, array(n, f64 ? 8 : bytes)]));
+    const rule = optimizer === null ? null : (UPDATE_RULES.find((r) => r.name === optimizer.name) ?? null);
+    if (optimizer !== null && rule === null) throw new Error(`threads: optimizer ${optimizer.name} has no element-wise update rule to share (compiler/codegen/update-rules.ts)`);
+    const hyperOf = (key: string) => optimizer!.args[key] ?? OPTIMIZERS[optimizer!.name][key]!;
+    const params = paramArrays();
+    const grads = Array.from({ length: threads }, () => paramArrays());
+    const state = (rule?.state ?? []).map(() => paramArrays(true));
+    let memory: ThreadMemory | null = null;
+    if (placed) {
+      const scratchStart = at;
+      const scratchBytes = Math.ceil(mod.threadScratchBytes! / 16) * 16;
+      const pages = Math.ceil((scratchStart + threads * scratchBytes) / 65536);
+      if (pages > 65536) throw new NncUsageError("options.threads", `${threads} threads of this model need ${((pages * 65536) / 2 ** 30).toFixed(1)} GiB of WebAssembly memory, more than its 4 GiB: use fewer threads or --target ts`);
+      memory = { memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }), scratchStart, scratchBytes };
+    }
+    const resolve = { memory, precision };
+    const views = (m: Record<string, SharedArray>, f64 = false) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, viewOf(resolve, a, f64)])) as ParamSet;
 
     const sets: SharedSet[] = [];
     const share = (d: Dataset): Dataset => {
-      const copy = (m: Record<string, FloatArray>) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, buffer(a.length, bytes)]));
-      const set: SharedSet = { count: d.count, inputs: copy(d.inputs), targets: copy(d.targets), outputs: Object.fromEntries(Object.keys(mod.meta.outputs).map((k) => [k, buffer(d.count * sizes[k]!, bytes)])) };
+      const own = (n: number): SharedArray => ({ buffer: buffer(n, bytes), byteOffset: 0, length: n });
+      const copy = (m: Record<string, FloatArray>) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, own(a.length)]));
+      const set: SharedSet = { count: d.count, inputs: copy(d.inputs), targets: copy(d.targets), outputs: Object.fromEntries(Object.keys(mod.meta.outputs).map((k) => [k, own(d.count * sizes[k]!)])) };
       const inputs = views(set.inputs), targets = views(set.targets);
       for (const k in inputs) inputs[k]!.set(d.inputs[k]!);
       for (const k in targets) targets[k]!.set(d.targets[k]!);
@@ -146,9 +180,6 @@ export class ShardPool {
     this.data = share(data);
     this.validation = validation && share(validation);
 
-    const rule = optimizer === null ? null : (UPDATE_RULES.find((r) => r.name === optimizer.name) ?? null);
-    if (optimizer !== null && rule === null) throw new Error(`threads: optimizer ${optimizer.name} has no element-wise update rule to share (compiler/codegen/update-rules.ts)`);
-    const hyperOf = (key: string) => optimizer!.args[key] ?? OPTIMIZERS[optimizer!.name][key]!;
     const setup: ShardSetup = {
       role: "nnc-shard",
       index: 0,
@@ -160,13 +191,15 @@ export class ShardPool {
       slots: buffer(SLOT_CELLS * threads, 8),
       message: buffer(MESSAGE_BYTES, 1),
       order: buffer(data.count, 4),
-      params: sharedParams(),
-      grads: Array.from({ length: threads }, () => sharedParams()),
-      state: (rule?.state ?? []).map(() => sharedParams(true)),
+      memory,
+      params,
+      grads,
+      state,
       sets,
       sizes,
       maxRows: Math.ceil(Math.min(maxBatch, data.count) / threads),
       update: rule && updateSource(rule),
+      kernel: placed ? (rule?.kernel ?? null) : null,
       hyper: rule?.hyper.map(hyperOf) ?? [],
       scalars: rule?.perStep.length ?? 0,
     };
@@ -177,13 +210,14 @@ export class ShardPool {
     this.order = new Uint32Array(setup.order);
     this.params = views(setup.params);
     this.grad = views(setup.grads[0]!);
+    this.placed = placed;
     this.rule = rule && {
       scalars: rule.perStep.map(([, expr]) => new Function("s", `return ${expr};`) as (s: Record<string, number>) => number),
       s: Object.fromEntries([...rule.hyper.map((h) => [h, hyperOf(h)] as const), ["t", 0] as const]),
     };
     this.optimizer = rule && new PooledOptimizer(optimizer!, this.params, rule.state.map((_, j) => views(setup.state[j]!, true)), this.rule!.s);
 
-    this.shard = new Shard(mod as unknown as ShardModule, setup);
+    this.shard = placed ? null : new Shard(mod as unknown as ShardModule, setup);
     let draws = 0;
     if (mod.meta.hasDropout) {
       // counted on one sample (the masks do not depend on the values): each shard's stream is cut
@@ -196,7 +230,7 @@ export class ShardPool {
 
     try {
       const script = workerScript();
-      for (let k = 1; k < threads; k++) {
+      for (let k = placed ? 0 : 1; k < threads; k++) {
         const worker = new Worker(script, { workerData: { ...setup, index: k } satisfies ShardSetup });
         // never what keeps the process alive: close() ends them, and so does the process's exit
         worker.unref();
@@ -277,7 +311,7 @@ export class ShardPool {
     Atomics.store(this.control, DONE, 0);
     Atomics.add(this.control, GEN, 1);
     Atomics.notify(this.control, GEN);
-    this.shard.run();
+    this.shard?.run();
     this.await();
   }
 
@@ -293,7 +327,8 @@ export class ShardPool {
 
   /** Waits until every worker has finished (or started, after the constructor); throws a shard's failure. */
   private await(): void {
-    waitAtLeast(this.control, DONE, this.workers.length);
+    // with no shard of its own the main thread sleeps at once: a spin would take a core from the workers
+    waitAtLeast(this.control, DONE, this.workers.length, this.placed ? 0 : undefined);
     const failed = Atomics.load(this.control, FAILED);
     if (failed !== 0) {
       const length = new DataView(this.message).getUint32(MESSAGE_BYTES - 4);

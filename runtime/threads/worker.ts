@@ -11,6 +11,13 @@
  * finite sum: no NaN or infinity appeared). Every element is summed in the same order whatever
  * thread does it, and the update is element-wise: the result does not depend on who does what.
  *
+ * On the wasm target every thread computes in one WebAssembly memory that they share: the
+ * parameters, the shards' gradients and the optimizer's state live there once, and each thread's
+ * copy of the module keeps its scratch buffers at its own offset (the module takes its place from
+ * `globalThis[Symbol.for("nnc.thread")]` when imported: codegen/wasm/prelude.ts). Nothing is
+ * copied between memories per step, and the reduction and the update run as the module's SIMD
+ * kernels on the thread's slice.
+ *
  * The file imports nothing of nnc's own: run from the TypeScript sources (the tests), pool.ts
  * transpiles it and starts it from a data: URL, where relative imports cannot resolve. The update
  * rule therefore arrives as source text (pool.ts makes it from compiler/codegen/update-rules.ts).
@@ -46,9 +53,9 @@ export const MESSAGE_BYTES = 4096;
  * microseconds, and the other threads of a step usually arrive within that */
 const SPIN_MS = 0.05;
 
-/** Waits until control[cell] ≥ least: polls for SPIN_MS, then sleeps in Atomics.wait. */
-export function waitAtLeast(control: Int32Array, cell: number, least: number): void {
-  const until = performance.now() + SPIN_MS;
+/** Waits until control[cell] ≥ least: polls for `spinMs`, then sleeps in Atomics.wait. */
+export function waitAtLeast(control: Int32Array, cell: number, least: number, spinMs = SPIN_MS): void {
+  const until = performance.now() + spinMs;
   let value = Atomics.load(control, cell);
   while (value < least && performance.now() < until) value = Atomics.load(control, cell);
   while (value < least) {
@@ -71,13 +78,43 @@ function waitChange(control: Int32Array, cell: number, seen: number): number {
 
 type FloatArray = Float64Array | Float32Array;
 type Arrays = Record<string, FloatArray>;
-type Shared = Record<string, SharedArrayBuffer>;
+
+/** An array in shared memory: a SharedArrayBuffer of its own, or (no buffer) a place in the threads' WebAssembly memory. */
+export interface SharedArray {
+  readonly buffer?: SharedArrayBuffer;
+  readonly byteOffset: number;
+  readonly length: number;
+}
+type Shared = Record<string, SharedArray>;
 
 export interface SharedSet {
   readonly count: number;
   readonly inputs: Shared;
   readonly targets: Shared;
   readonly outputs: Shared;
+}
+
+/** The WebAssembly memory the threads share, and where each thread's copy of the module keeps its scratch buffers. */
+export interface ThreadMemory {
+  readonly memory: WebAssembly.Memory;
+  /** shard k's copy from byte scratchStart + k · scratchBytes */
+  readonly scratchStart: number;
+  readonly scratchBytes: number;
+}
+
+/** What a thread leaves the module before importing it (codegen/wasm/prelude.ts's ThreadPlace); the module sets `kernels`. */
+interface ThreadPlace {
+  readonly memory: WebAssembly.Memory;
+  readonly base: number;
+  shareMemory(bytes: Uint8Array): Uint8Array;
+  kernels?: ShardKernels;
+}
+
+/** The module's kernels a thread uses for its slice (codegen/wasm/kernels.ts): byte offsets, element counts. */
+export interface ShardKernels {
+  scale_add(D: number, A: number, B: number, n: number, a: number, b: number): void;
+  sum(P: number, n: number): number;
+  [update: string]: (...args: number[]) => number | void;
 }
 
 /** Everything a shard works on: shared memory, and what it means. */
@@ -92,6 +129,8 @@ export interface ShardSetup {
   readonly slots: SharedArrayBuffer;
   readonly message: SharedArrayBuffer;
   readonly order: SharedArrayBuffer;
+  /** the wasm target's shared memory (f64 modules that export threadScratchBytes), else null */
+  readonly memory: ThreadMemory | null;
   readonly params: Shared;
   /** each shard's gradient; the reduced gradient is written into the first */
   readonly grads: readonly Shared[];
@@ -105,6 +144,8 @@ export interface ShardSetup {
   readonly maxRows: number;
   /** `(p, g, ...state, from, to, lr, ...hyper, ...scalars) => void` (pool.ts, updateSource), or null: no update (a full-batch optimizer's objective) */
   readonly update: string | null;
+  /** the module's SIMD kernel for the same update (update-rules.ts), used in the shared memory; else null */
+  readonly kernel: string | null;
   readonly hyper: readonly number[];
   readonly scalars: number;
 }
@@ -152,9 +193,10 @@ export class Shard {
   constructor(
     private readonly mod: ShardModule,
     private readonly setup: ShardSetup,
+    /** the module's kernels on the shared memory (setup.memory), or null */
+    private readonly kernels: ShardKernels | null = null,
   ) {
-    const make = (b: SharedArrayBuffer, f64 = false) => (setup.precision === "f32" && !f64 ? new Float32Array(b) : new Float64Array(b));
-    const views = (m: Shared, f64 = false) => Object.fromEntries(Object.entries(m).map(([k, b]) => [k, make(b, f64)])) as Arrays;
+    const views = (m: Shared, f64 = false) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, viewOf(setup, a, f64)])) as Arrays;
     this.control = new Int32Array(setup.control);
     this.step = new Float64Array(setup.step);
     this.slots = new Float64Array(setup.slots);
@@ -166,9 +208,11 @@ export class Shard {
     this.names = Object.keys(this.sharedParams);
     this.byName = Object.fromEntries(this.names.map((k) => [k, this.grads.map((g) => g[k]!)]));
     // createParams' arrays are views into a larger buffer on the wasm target: the module's memory,
-    // where its kernels work in place (docs/wasm.md). There the parameters are copied in and the
-    // gradient out once per step; elsewhere the shared arrays are used as they are.
-    const local = mod.createParams();
+    // where its kernels work in place (docs/wasm.md). A copy of the module placed in the threads'
+    // shared memory computes on the shared arrays as they are; one with a memory of its own (the
+    // main thread's) has the parameters copied in and the gradient out once per step. On the ts
+    // target the shared arrays are used as they are.
+    const local = setup.memory === null ? mod.createParams() : {};
     this.inMemory = Object.values(local).some((a) => a.byteOffset !== 0 || a.buffer.byteLength !== a.byteLength);
     this.params = this.inMemory ? local : this.sharedParams;
     this.grad = this.inMemory ? mod.createParams() : this.grads[setup.index]!;
@@ -209,7 +253,7 @@ export class Shard {
       for (const [src, dst, size] of this.gather)
         for (let r = 0; r < rows; r++) {
           const from = this.order[start + first + r]! * size;
-          for (let j = 0; j < size; j++) dst[r * size + j] = src[from + j]!;
+          dst.set(src.subarray(from, from + size), r * size);
         }
       const random = this.mod.meta.hasDropout ? this.mod.createRandom(this.slots[at + SLOT_SEED]!) : this.noRandom;
       loss = this.mod.gradientBatchTrain(this.params, this.batchInputs, this.batchTargets, rows, this.grad, random);
@@ -244,8 +288,9 @@ export class Shard {
       w[k] = (shardStart(count, s.threads, k + 1) - shardStart(count, s.threads, k)) / count;
       if (w[k] !== 0) last = k;
     }
-    const update = op === OP_TRAIN ? this.update : null;
-    const args = this.args;
+    const train = op === OP_TRAIN;
+    // in the shared memory of an f64 module, the module's SIMD kernels: the same arithmetic
+    const simd = this.kernels !== null && s.precision === "f64" ? this.kernels : null;
     let sum = 0;
     for (const name of this.names) {
       const g0 = this.grads[0]![name]!;
@@ -254,6 +299,18 @@ export class Shard {
       // Σₖ (nₖ / n) gₖ in shard order, in double: the shards' weights add up to 1, so the
       // parameter-only terms each shard's mean includes come out once
       const gs = this.byName[name]!;
+      const p = this.sharedParams[name]!;
+      if (simd !== null) {
+        // (w₀g₀ + w₁g₁) + w₂g₂ + …, each pass rounded once: the bits of the loop below
+        const skip = from * 8, G = g0.byteOffset + skip, n = to - from;
+        if (last >= 1) simd.scale_add(G, G, gs[1]!.byteOffset + skip, n, w[0]!, w[1]!);
+        for (let k = 2; k <= last; k++) simd.scale_add(G, G, gs[k]!.byteOffset + skip, n, 1, w[k]!);
+        if (!train) continue;
+        if (s.kernel !== null) this.updateKernel(simd, name, p.byteOffset + skip, G, n);
+        else this.updateSlice(p, g0, name, from, to);
+        sum += simd.sum(p.byteOffset + skip, n);
+        continue;
+      }
       const w0 = w[0]!;
       if (last === 1) {
         const g1 = gs[1]!, w1 = w[1]!;
@@ -264,21 +321,43 @@ export class Shard {
           for (let k = 1; k <= last; k++) v += w[k]! * gs[k]![i]!;
           g0[i] = v;
         }
-      if (update === null) continue;
-      const p = this.sharedParams[name]!;
-      let a = 0;
-      args[a++] = p;
-      args[a++] = g0;
-      for (const kind of this.state) args[a++] = kind[name];
-      args[a++] = from;
-      args[a++] = to;
-      args[a++] = this.step[STEP_LR];
-      for (const h of s.hyper) args[a++] = h;
-      for (let c = 0; c < s.scalars; c++) args[a++] = this.step[STEP_SCALARS + c];
-      update.apply(null, args);
+      if (!train || this.update === null) continue;
+      this.updateSlice(p, g0, name, from, to);
       for (let i = from; i < to; i++) sum += p[i]!;
     }
     this.slots[s.index * SLOT_CELLS + SLOT_SUM] = sum;
+  }
+
+  /** The update rule's JavaScript on [from, to) of one tensor. */
+  private updateSlice(p: FloatArray, g: FloatArray, name: string, from: number, to: number): void {
+    const s = this.setup;
+    const args = this.args;
+    let a = 0;
+    args[a++] = p;
+    args[a++] = g;
+    for (const kind of this.state) args[a++] = kind[name];
+    args[a++] = from;
+    args[a++] = to;
+    args[a++] = this.step[STEP_LR];
+    for (const h of s.hyper) args[a++] = h;
+    for (let c = 0; c < s.scalars; c++) args[a++] = this.step[STEP_SCALARS + c];
+    this.update!.apply(null, args);
+  }
+
+  /** The update rule's SIMD kernel on n elements of one tensor from byte offsets P and G (the state at the same element). */
+  private updateKernel(simd: ShardKernels, name: string, P: number, G: number, n: number): void {
+    const s = this.setup;
+    const args = this.args;
+    const shift = P - this.sharedParams[name]!.byteOffset;
+    let a = 0;
+    args[a++] = P;
+    args[a++] = G;
+    for (const kind of this.state) args[a++] = kind[name]!.byteOffset + shift;
+    args[a++] = n;
+    args[a++] = this.step[STEP_LR];
+    for (const h of s.hyper) args[a++] = h;
+    for (let c = 0; c < s.scalars; c++) args[a++] = this.step[STEP_SCALARS + c];
+    simd[s.kernel!]!.apply(null, args as number[]);
   }
 
   /** Both phases, a failure of either recorded for the main thread (the barrier is passed anyway). */
@@ -308,12 +387,91 @@ export function fail(setup: ShardSetup, control: Int32Array, e: unknown): void {
   new DataView(setup.message).setUint32(MESSAGE_BYTES - 4, written);
 }
 
+/** A view of a shared array: of its own buffer, or of the threads' WebAssembly memory (the state arrays are Float64 whatever the precision). */
+export function viewOf(setup: Pick<ShardSetup, "memory" | "precision">, a: SharedArray, f64 = false): FloatArray {
+  const buffer = a.buffer ?? setup.memory!.memory.buffer;
+  return setup.precision === "f32" && !f64 ? new Float32Array(buffer, a.byteOffset, a.length) : new Float64Array(buffer, a.byteOffset, a.length);
+}
+
+/**
+ * The kernels' bytes with their memory import declared shared, which a shared memory requires:
+ * the import's limits (flags 0 or 1: not shared) become flags 3, the same minimum, at most 65536
+ * pages (4 GiB, any memory the pool makes). The rest of the binary is unchanged; only the import
+ * section's size grows.
+ */
+export function shareMemoryImport(bytes: Uint8Array): Uint8Array {
+  let at = 8; // magic and version
+  const uleb = (): number => {
+    let value = 0, shift = 0, byte: number;
+    do {
+      byte = bytes[at++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return value;
+  };
+  const encode = (value: number): number[] => {
+    const out: number[] = [];
+    do {
+      let byte = value & 0x7f;
+      value = Math.floor(value / 128);
+      if (value !== 0) byte |= 0x80;
+      out.push(byte);
+    } while (value !== 0);
+    return out;
+  };
+  while (at < bytes.length) {
+    const id = bytes[at++]!;
+    const sizeAt = at;
+    const size = uleb();
+    const start = at;
+    if (id !== 2) {
+      at += size;
+      continue;
+    }
+    const count = uleb();
+    for (let i = 0; i < count; i++) {
+      for (let name = 0; name < 2; name++) {
+        const length = uleb(); // the module's and the field's names
+        at += length;
+      }
+      const kind = bytes[at++]!;
+      if (kind === 0x00) uleb(); // a function: its type index
+      else if (kind === 0x01) {
+        at++; // a table: its element type, then limits
+        const flags = bytes[at++]!;
+        uleb();
+        if (flags & 1) uleb();
+      } else if (kind === 0x03) at += 2; // a global: value type, mutability
+      else if (kind === 0x02) {
+        const limitsAt = at;
+        const flags = bytes[at++]!;
+        const min = uleb();
+        if (flags & 1) uleb();
+        const limits = [0x03, ...encode(min), ...encode(65536)];
+        const section = [...bytes.subarray(start, limitsAt), ...limits, ...bytes.subarray(at, start + size)];
+        return Uint8Array.from([...bytes.subarray(0, sizeAt), ...encode(section.length), ...section, ...bytes.subarray(start + size)]);
+      } else break;
+    }
+    break;
+  }
+  throw new Error("the module's kernels import no memory to share");
+}
+
 async function work(setup: ShardSetup): Promise<void> {
   const control = new Int32Array(setup.control);
   const step = new Float64Array(setup.step);
   let shard: Shard;
   try {
-    shard = new Shard((await import(setup.moduleUrl)) as ShardModule, setup);
+    let place: ThreadPlace | undefined;
+    if (setup.memory !== null) {
+      const { memory, scratchStart, scratchBytes } = setup.memory;
+      place = { memory, base: scratchStart + setup.index * scratchBytes, shareMemory: shareMemoryImport };
+      (globalThis as unknown as Record<symbol, ThreadPlace>)[Symbol.for("nnc.thread")] = place;
+    }
+    const mod = (await import(setup.moduleUrl)) as ShardModule;
+    if (place !== undefined && place.kernels === undefined) throw new Error("the module did not take its place in the threads' shared memory (an older nnc's module?)");
+    shard = new Shard(mod, setup, place?.kernels ?? null);
   } catch (e) {
     fail(setup, control, e);
   }

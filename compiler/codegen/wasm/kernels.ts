@@ -50,6 +50,11 @@
  * - `relu_backward(D, Y, n)`: `D[e] = Y[e] > 0 ? D[e] : 0` for e < n (Y the relu's output; turns
  *   ∂L/∂relu(z) into ∂L/∂z in place).
  * - `zero(P, n)`: `P[e] = 0`; `copy(dst, src, n)`: `dst[e] = src[e]` (regions must not overlap).
+ * - `scale_add(D, A, B, n, a, b)`: `D[e] = a·A[e] + b·B[e]` (two roundings, no fused multiply-add:
+ *   the bits of JavaScript's `a * A[e] + b * B[e]`; D may be A). The threads of train({ threads })
+ *   reduce the shards' gradients with it (runtime/threads/worker.ts).
+ * - `sum(P, n)`: Σ P[e] in an unspecified order: finite exactly when every P[e] is finite and the
+ *   sum does not overflow (the threads' divergence check).
  *
  * ## Blocking (see docs/performance.md, "WebAssembly kernels")
  *
@@ -81,6 +86,8 @@ export const KERNEL_EXPORTS = [
   "relu_backward",
   "zero",
   "copy",
+  "scale_add",
+  "sum",
 ] as const;
 export type KernelExport = (typeof KERNEL_EXPORTS)[number];
 
@@ -94,6 +101,8 @@ export interface KernelFunctions {
   relu_backward(D: number, Y: number, n: number): void;
   zero(P: number, n: number): void;
   copy(dst: number, src: number, n: number): void;
+  scale_add(D: number, A: number, B: number, n: number, a: number, b: number): void;
+  sum(P: number, n: number): number;
 }
 
 /** KernelFunctions as TypeScript text, for the interface the emitted module declares (keep the two alike). */
@@ -106,6 +115,8 @@ export const KERNEL_SIGNATURES: readonly string[] = [
   "relu_backward(D: number, Y: number, n: number): void;",
   "zero(P: number, n: number): void;",
   "copy(dst: number, src: number, n: number): void;",
+  "scale_add(D: number, A: number, B: number, n: number, a: number, b: number): void;",
+  "sum(P: number, n: number): number;",
 ];
 
 /** Element size in bytes. */
@@ -198,6 +209,7 @@ export class Fn implements Emitter {
   constructor(
     private readonly header: string,
     private readonly params: [string, string][],
+    private readonly result?: string,
   ) {}
   local(name: string, type: string): string {
     if (this.params.some(([n]) => n === name)) return name;
@@ -238,7 +250,7 @@ export class Fn implements Emitter {
   text(): string {
     const ps = this.params.map(([n, t]) => `(param $${n} ${t})`).join(" ");
     return [
-      `  (func ${this.header} ${ps}`,
+      `  (func ${this.header} ${ps}${this.result === undefined ? "" : ` (result ${this.result})`}`,
       ...[...this.locals].map(([n, t]) => `    (local $${n} ${t})`),
       ...this.body,
       "  )",
@@ -697,6 +709,32 @@ function helpers(p: Prec): string[] {
       (o) => f.emit(`(v128.store${off(o)} ${get("dst")} (v128.load${off(o)} ${get("src")}))`),
       () => f.emit(`(${t}.store ${get("dst")} (${t}.load ${get("src")}))`),
     );
+    out.push(f.text());
+  }
+  {
+    const f = new Fn(`$scale_add (export "scale_add")`, [["D", "i32"], ["A", "i32"], ["B", "i32"], ["n", "i32"], ["a", t], ["b", t]]);
+    f.local("av", "v128");
+    f.local("bv", "v128");
+    f.emit(set("av", `(${v}.splat ${get("a")})`), set("bv", `(${v}.splat ${get("b")})`));
+    elementwise(
+      f, p, ["D", "A", "B"],
+      (o) => f.emit(`(v128.store${off(o)} ${get("D")} (${v}.add (${v}.mul ${get("av")} (v128.load${off(o)} ${get("A")})) (${v}.mul ${get("bv")} (v128.load${off(o)} ${get("B")}))))`),
+      () => f.emit(`(${t}.store ${get("D")} (${t}.add (${t}.mul ${get("a")} (${t}.load ${get("A")})) (${t}.mul ${get("b")} (${t}.load ${get("B")}))))`),
+    );
+    out.push(f.text());
+  }
+  {
+    const f = new Fn(`$sum (export "sum")`, [["P", "i32"], ["n", "i32"]], t);
+    f.local("sv", "v128");
+    f.local("s", t);
+    f.emit(set("sv", "(v128.const i32x4 0 0 0 0)"));
+    elementwise(
+      f, p, ["P"],
+      (o) => f.emit(set("sv", `(${v}.add ${get("sv")} (v128.load${off(o)} ${get("P")}))`)),
+      () => f.emit(set("s", `(${t}.add ${get("s")} (${t}.load ${get("P")}))`)),
+    );
+    const lanes = Array.from({ length: p.lanes }, (_, l) => `(${v}.extract_lane ${l} ${get("sv")})`);
+    f.emit(lanes.reduce((acc, lane) => `(${t}.add ${acc} ${lane})`, get("s")));
     out.push(f.text());
   }
   return out;

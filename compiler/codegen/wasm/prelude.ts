@@ -18,12 +18,16 @@ export const ARRAY_TYPE = { f64: "Float64Array", f32: "Float32Array" } as const;
 export const CONV_SCRATCH = "conv_scratch";
 
 /** The module-level names the prelude declares. */
-export const WASM_NAMES = ["WebAssembly", "decodeBase64", "Kernels", "wasmMemory", "kernels", "arenaNext", "arenaArray", "inMemory", "leaveMemory", CONV_SCRATCH];
+export const WASM_NAMES = ["WebAssembly", "WebAssemblyMemory", "ThreadPlace", "decodeBase64", "Kernels", "thread", "wasmMemory", "base", "kernelBytes", "kernels", "arenaNext", "arenaEnd", "arenaArray", "inMemory", "leaveMemory", "threadScratchBytes", CONV_SCRATCH];
+
+/** The key under which a thread of train({ threads }) leaves the module its place (runtime/threads/worker.ts). */
+export const THREAD_PLACE_KEY = "nnc.thread";
 
 /** The WebAssembly API the module uses, declared in the module's own scope: the emitted code
  * type-checks under `lib: es2022` alone, and the declaration shadows no global of the user's. */
-const WEBASSEMBLY_TYPES = `declare const WebAssembly: {
-  Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
+const WEBASSEMBLY_TYPES = `type WebAssemblyMemory = { readonly buffer: ArrayBuffer };
+declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number; maximum: number }) => WebAssemblyMemory;
   instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: object } }>;
 };`;
 
@@ -61,7 +65,7 @@ export function wasmPrelude(input: PreludeInput): string {
   const { params: sig, type, as, only } = spelling(input.lang);
   const T = ARRAY_TYPE[layout.precision];
   const size = BYTES[layout.precision];
-  const views = layout.regions.map((r) => `const ${r.name} = new ${T}(wasmMemory.buffer, ${r.offset}, ${r.length});`);
+  const views = layout.regions.map((r) => `const ${r.name} = new ${T}(wasmMemory.buffer, base + ${r.offset}, ${r.length});`);
   const base64 = Buffer.from(bytes).toString("base64");
   return [
     [
@@ -73,14 +77,34 @@ export function wasmPrelude(input: PreludeInput): string {
     ].join("\n"),
     base64Decoder(sig, type),
     ...only(`interface Kernels {\n${input.kernelSignatures.map((s) => `  ${s}`).join("\n")}\n}`),
-    `const wasmMemory = new WebAssembly.Memory({ initial: ${layout.pages}, maximum: ${layout.pages} });`,
-    `const kernels = (await WebAssembly.instantiate(decodeBase64(${JSON.stringify(base64)}), { ${input.memoryImport.module}: { ${input.memoryImport.field}: wasmMemory } })).instance.exports${as("Kernels")};`,
+    ...only(`interface ThreadPlace {
+  readonly memory: WebAssemblyMemory;
+  readonly base: number;
+  shareMemory(bytes: Uint8Array): Uint8Array;
+  kernels?: Kernels;
+}`),
+    `/**
+ * In a thread of train({ threads }) (runtime/threads/worker.ts, docs/scale-out.md), the thread leaves
+ * this module its place before importing it: one memory that all the threads share, where the
+ * parameters and gradients live once, and this copy's scratch buffers from \`base\`; the kernels are
+ * then instantiated on that memory (their bytes with the memory import declared shared), and handed
+ * back to the thread for its part of the update. Imported any other way, the module makes its own memory.
+ */
+const thread = (globalThis${as("unknown")}${as("Record<symbol, ThreadPlace | undefined>")})[Symbol.for(${JSON.stringify(THREAD_PLACE_KEY)})];
+const wasmMemory = thread?.memory ?? new WebAssembly.Memory({ initial: ${layout.pages}, maximum: ${layout.pages} });
+const base = thread?.base ?? 0;
+const kernelBytes = decodeBase64(${JSON.stringify(base64)});
+const kernels = (await WebAssembly.instantiate(thread?.shareMemory(kernelBytes) ?? kernelBytes, { ${input.memoryImport.module}: { ${input.memoryImport.field}: wasmMemory } })).instance.exports${as("Kernels")};
+if (thread !== undefined) thread.kernels = kernels;`,
+    `/** The bytes a copy of this module needs in a thread of train({ threads }): its scratch buffers, from its base. */
+export const threadScratchBytes = ${layout.arenaStart};`,
     [`// the scratch buffers: views of the kernels' memory`, ...views].join("\n"),
-    `/** createParams' arena: [${layout.arenaStart}, ${layout.arenaEnd}) bytes; zero-filled, never reused. */
-let arenaNext = ${layout.arenaStart};
+    `/** createParams' arena: [${layout.arenaStart}, ${layout.arenaEnd}) bytes, none in a thread; zero-filled, never reused. */
+let arenaNext = base + ${layout.arenaStart};
+const arenaEnd = thread === undefined ? ${layout.arenaEnd} : arenaNext;
 function arenaArray(${sig("length: number")})${type(T)} {
   const bytes = Math.ceil((length * ${size}) / 16) * 16;
-  if (arenaNext + bytes > ${layout.arenaEnd}) return new ${T}(length);
+  if (arenaNext + bytes > arenaEnd) return new ${T}(length);
   const a = new ${T}(wasmMemory.buffer, arenaNext, length);
   arenaNext += bytes;
   return a;
