@@ -400,8 +400,10 @@ export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOpt
     }
     for (let step = 0; step < stepsPerEpoch; step++) {
       const lr = perStep ? lrAt(epoch, step / stepsPerEpoch) : epochLr;
-      // lastGood holds the latest weights whose loss and gradient were finite
-      copyInto(lastGood, params);
+      // lastGood holds the latest weights whose loss and gradient were finite; a pool's threads
+      // copy them (pool.before) in parallel, each its slice, before they update it
+      const sharded = pool !== null && !fullBatch;
+      if (!sharded) copyInto(lastGood, params);
       let loss: number;
       let bad: string | null;
       let count = trainSet.count;
@@ -442,7 +444,7 @@ export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOpt
         }
       }
       if (bad !== null) {
-        copyInto(params, lastGood);
+        copyInto(params, sharded ? pool.before : lastGood);
         // sgdStep stores no gradient; the message names the first parameter whose gradient is bad
         if (fusedSgd) mod.gradientBatchTrain(params, batcher!.inputs, batcher!.targets, count, grad, random);
         const where = `epoch ${epoch + 1}, step ${step + 1} (${epoch * stepsPerEpoch + step + 1} in all)`;

@@ -95,6 +95,8 @@ export class ShardPool {
   readonly order: Uint32Array;
   /** the parameters the shards read and update */
   readonly params: ParamSet;
+  /** the parameters before the last training step: the shards copy their slices before updating them */
+  readonly before: ParamSet;
   /** the last step's gradient (or objective's) */
   readonly grad: ParamSet;
   /** the first-order optimizer whose rule the shards apply, its state in shared memory; null for L-BFGS */
@@ -152,6 +154,7 @@ export class ShardPool {
     if (optimizer !== null && rule === null) throw new Error(`threads: optimizer ${optimizer.name} has no element-wise update rule to share (compiler/codegen/update-rules.ts)`);
     const hyperOf = (key: string) => optimizer!.args[key] ?? OPTIMIZERS[optimizer!.name][key]!;
     const params = paramArrays();
+    const before = paramArrays();
     const grads = Array.from({ length: threads }, () => paramArrays());
     const state = (rule?.state ?? []).map(() => paramArrays(true));
     let memory: ThreadMemory | null = null;
@@ -193,6 +196,7 @@ export class ShardPool {
       order: buffer(data.count, 4),
       memory,
       params,
+      before,
       grads,
       state,
       sets,
@@ -209,6 +213,7 @@ export class ShardPool {
     this.message = setup.message;
     this.order = new Uint32Array(setup.order);
     this.params = views(setup.params);
+    this.before = views(setup.before);
     this.grad = views(setup.grads[0]!);
     this.placed = placed;
     this.rule = rule && {

@@ -132,6 +132,8 @@ export interface ShardSetup {
   /** the wasm target's shared memory (f64 modules that export threadScratchBytes), else null */
   readonly memory: ThreadMemory | null;
   readonly params: Shared;
+  /** the parameters before the last training step (each shard copies its slice before updating it) */
+  readonly before: Shared;
   /** each shard's gradient; the reduced gradient is written into the first */
   readonly grads: readonly Shared[];
   /** the optimizer's state arrays (Float64), by kind, in the update's argument order */
@@ -172,6 +174,7 @@ export class Shard {
   private readonly slots: Float64Array;
   private readonly order: Uint32Array;
   private readonly sharedParams: Arrays;
+  private readonly before: Arrays;
   private readonly grads: Arrays[];
   /** the shards' gradients of each parameter, in shard order */
   private readonly byName: Record<string, FloatArray[]>;
@@ -202,6 +205,7 @@ export class Shard {
     this.slots = new Float64Array(setup.slots);
     this.order = new Uint32Array(setup.order);
     this.sharedParams = views(setup.params);
+    this.before = views(setup.before);
     this.grads = setup.grads.map((g) => views(g));
     this.state = setup.state.map((s) => views(s, true));
     this.sets = setup.sets.map((s) => ({ count: s.count, inputs: views(s.inputs), targets: views(s.targets), outputs: views(s.outputs) }));
@@ -306,6 +310,7 @@ export class Shard {
         if (last >= 1) simd.scale_add(G, G, gs[1]!.byteOffset + skip, n, w[0]!, w[1]!);
         for (let k = 2; k <= last; k++) simd.scale_add(G, G, gs[k]!.byteOffset + skip, n, 1, w[k]!);
         if (!train) continue;
+        this.before[name]!.set(p.subarray(from, to), from);
         if (s.kernel !== null) this.updateKernel(simd, name, p.byteOffset + skip, G, n);
         else this.updateSlice(p, g0, name, from, to);
         sum += simd.sum(p.byteOffset + skip, n);
@@ -322,6 +327,7 @@ export class Shard {
           g0[i] = v;
         }
       if (!train || this.update === null) continue;
+      this.before[name]!.set(p.subarray(from, to), from);
       this.updateSlice(p, g0, name, from, to);
       for (let i = from; i < to; i++) sum += p[i]!;
     }
