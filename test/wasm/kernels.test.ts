@@ -313,6 +313,35 @@ for (const precision of ["f64", "f32"] as const) {
       }
     });
 
+    it("scale_add: a·A + b·B with two roundings (JavaScript's bits in f64), in place too; sum: finite exactly when every element is", () => {
+      const random = rng(13);
+      const fround = precision === "f32" ? Math.fround : (x: number) => x;
+      for (const n of [0, 1, 2, 3, 5, 7, 8, 9, 17, 1003]) {
+        const A = new Arena(lib, n % 2);
+        const pA = A.alloc(n), pB = A.alloc(n), pD = A.alloc(n + 1);
+        const Av = A.fill(pA, n, random), Bv = A.fill(pB, n, random);
+        const sentinel = A.fill(pD, n + 1, random)[n]!;
+        const [a, b] = [fround(0.3), fround(1 / 3)] as [number, number];
+        lib.fns.scale_add(pD, pA, pB, n, a, b);
+        const want = Av.map((x, i) => fround(fround(fround(a * x) + fround(b * Bv[i]!))));
+        expect(A.read(pD, n)).toEqual(want);
+        expect(A.read(pD + n * ELEMENT_BYTES[precision], 1)[0]).toBe(sentinel);
+        lib.fns.scale_add(pA, pA, pB, n, 1, b); // D = A: the reduction's later passes
+        expect(A.read(pA, n)).toEqual(Av.map((x, i) => fround(x + fround(b * Bv[i]!))));
+        const values = A.read(pB, n);
+        const total = lib.fns.sum(pB, n);
+        expect(Math.abs(total - values.reduce((s, x) => s + x, 0))).toBeLessThan(1e-5 * Math.max(1, n));
+        if (n > 0) {
+          for (const bad of [NaN, Infinity, -Infinity]) {
+            A.view(pB, n)[n - 1 - (n >> 1)] = bad;
+            expect(Number.isFinite(lib.fns.sum(pB, n))).toBe(false);
+            A.view(pB, n).set(values);
+          }
+          expect(Number.isFinite(lib.fns.sum(pB, n))).toBe(true);
+        }
+      }
+    });
+
     it("other blockings compute the same (smaller and larger tiles, other loop orders)", async () => {
       const variants: Partial<KernelBlocking>[] = [
         { forwardRows: [1], forwardOuts: [1], forwardUnroll: 1, dataRows: [1], dataCols: [1], dataUnroll: 1, weightOuts: [1], weightCols: [1], inlineTiles: false },
