@@ -47,21 +47,32 @@ interface Way {
   close(): void;
 }
 
-/** The step `nnc train` runs for SGD on one thread: sgdStep on the batch's rows (views). */
+/** Steps timed per call: `nnc train` hands the threads runs of this many steps (ShardPool.trainSteps). */
+const RUN = 16;
+
+/** The steps `nnc train` runs for SGD on one thread: sgdStep on the batch's rows (views), RUN of them a call. */
 function oneThread(mod: CompiledModule, x: Float64Array, t: Float64Array): Way {
   const params = mod.createParams();
   mod.initParams(params, SEED);
   const grad = mod.createParams();
   const batches = [0, 1].map((j) => ({ inputs: { x: x.subarray(j * BATCH * 784, (j + 1) * BATCH * 784) }, targets: { t: t.subarray(j * BATCH * 10, (j + 1) * BATCH * 10) } }));
-  return { params, step: (i) => void mod.sgdStep(params, batches[i % 2]!.inputs, batches[i % 2]!.targets, BATCH, LR, grad), close: () => {} };
+  const step = (s: number) => void mod.sgdStep(params, batches[s % 2]!.inputs, batches[s % 2]!.targets, BATCH, LR, grad);
+  return {
+    params,
+    step: (i) => {
+      for (let s = 0; s < RUN; s++) step(i * RUN + s);
+    },
+    close: () => {},
+  };
 }
 
-/** The step of train({ threads }): the shards' gradients, then the shards' SGD update of their slices. */
+/** The steps of train({ threads }), RUN a call: the shards' gradients, then the shards' SGD update of their slices. */
 function pooled(mod: CompiledModule, x: Float64Array, t: Float64Array, threads: number): Way {
   const pool = new ShardPool(mod, { count: POOL, inputs: { x }, targets: { t } }, null, threads, BATCH, loadedFrom(mod)!, { name: "sgd", args: { lr: LR } });
   mod.initParams(pool.params, SEED);
   for (let i = 0; i < POOL; i++) pool.order[i] = i;
-  return { params: pool.params, step: (i) => void pool.trainStep((i % 2) * BATCH, BATCH, LR, 0, 0), close: () => pool.close() };
+  const run = Array.from({ length: RUN }, (_, s) => ({ start: (s % 2) * BATCH, count: BATCH, lr: LR }));
+  return { params: pool.params, step: () => void pool.trainSteps(run, 0), close: () => pool.close() };
 }
 
 function relDiff(a: ParamSet, b: ParamSet): number {
@@ -88,16 +99,14 @@ export async function benchThreads(threads = THREADS): Promise<ThreadsRow[]> {
     const one = oneThread(await loadInstance(r.js!), x, t);
     const many = pooled(await loadInstance(r.js!), x, t, threads);
     try {
-      for (let i = 0; i < 6; i++) {
-        one.step(i);
-        many.step(i);
-      }
+      one.step(0);
+      many.step(0);
       const agreement = relDiff(many.params, one.params);
       const contestants: Contestant<"one" | "many">[] = [
         { impl: "one", prepare: async () => {}, step: one.step, sync: () => {}, settings: SETTINGS },
         { impl: "many", prepare: async () => {}, step: many.step, sync: () => {}, settings: SETTINGS },
       ];
-      const timing = await timeInterleaved(contestants, BATCH, ROUNDS);
+      const timing = await timeInterleaved(contestants, BATCH * RUN, ROUNDS);
       const ratios = pairedRatios(timing.get("many")!, timing.get("one")!);
       rows.push({ target, threads, one: timing.get("one")!.samplesPerSec, many: timing.get("many")!.samplesPerSec, ratio: median(ratios), ratios, agreement });
       log(`  C batch ${BATCH} ${target}: 1 thread ${fmtRate(timing.get("one")!.samplesPerSec)}/s, ${threads} threads ${fmtRate(timing.get("many")!.samplesPerSec)}/s, ${fmtRange(ratios)}`);

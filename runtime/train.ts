@@ -398,6 +398,8 @@ export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOpt
       order[i] = order[j]!;
       order[j] = t;
     }
+    // the pool's last run of steps: [runAt, runAt + runTaken)
+    let runAt = 0, runTaken = 0;
     for (let step = 0; step < stepsPerEpoch; step++) {
       const lr = perStep ? lrAt(epoch, step / stepsPerEpoch) : epochLr;
       // lastGood holds the latest weights whose loss and gradient were finite; a pool's threads
@@ -420,9 +422,20 @@ export function* trainLoop(mod: CompiledModule, data: Dataset, options: TrainOpt
         batcher?.fill(order, start, count);
         augmenter?.fill(order, start, count, batcher!.inputs);
         if (pool) {
-          // the shards update the parameters and scan them (their sum is finite)
-          loss = pool.trainStep(start, count, lr, epochSeed, start);
-          bad = !Number.isFinite(loss) ? "loss" : pool.finite() ? null : (firstNonFinite(grad) ?? firstNonFinite(params));
+          // the threads take a run of steps back to back (threads/pool.ts): up to the epoch's end,
+          // one at a time where each step is handed out (the stepwise trainer, snapshots); they
+          // update the parameters, scan them (their sum is finite) and stop at a bad step
+          if (step >= runAt + runTaken) {
+            const k = stepwise || snapshots !== null ? 1 : Math.min(pool.stepsPerRun, stepsPerEpoch - step);
+            const run = Array.from({ length: k }, (_, j) => {
+              const at = (step + j) * batch;
+              return { start: at, count: Math.min(batch, trainSet.count - at), lr: perStep ? lrAt(epoch, (step + j) / stepsPerEpoch) : epochLr };
+            });
+            runAt = step;
+            runTaken = pool.trainSteps(run, epochSeed);
+          }
+          loss = pool.stepLoss(step - runAt);
+          bad = !Number.isFinite(loss) ? "loss" : pool.stepFinite(step - runAt) ? null : (firstNonFinite(grad) ?? firstNonFinite(params));
         } else if (fusedSgd) {
           loss = mod.sgdStep(params, batcher!.inputs, batcher!.targets, count, lr, grad, random);
           fusedSgd.stepTaken();

@@ -211,6 +211,16 @@ class PublicApi {
     for (const o of model.outputs) this.outputBuffers.set(o.name, names.fresh(`${o.name}Prediction`));
   }
 
+  /** scaleAll: a batch gradient's division by the count; in an f64 wasm module, the scale kernel (SIMD) when the array lives in the kernels' memory (the same bits) */
+  private scaleAll(): string {
+    const kernel = this.alloc === "arenaArray" && this.precision === "f64";
+    return `/** Multiplies by 1/count${kernel ? " (the scale kernel when a lives in the kernels' memory: the same products)" : ""}; takes the integer count because a double passed to a call V8 does not inline is boxed. */
+function scaleAll(${this.sig(`a: ${this.F}, count: number`)})${this.sp.type("void")} {
+  const s = 1 / count;
+${kernel ? "  if (a.buffer === wasmMemory.buffer) kernels.scale(a.byteOffset, a.length, s);\n  else " : "  "}for (let i = 0; i < a.length; i++) a[i] *= s;
+}`;
+  }
+
   /** the module's array type */
   get F(): ArrayTypeName {
     return arrayType(this.precision);
@@ -376,11 +386,7 @@ ${lines.join("\n")}
   for (let i = 0; i < a.length; i++) a[i] = 0;
 }
 
-/** Multiplies by 1/count; takes the integer count because a double passed to a call V8 does not inline is boxed. */
-function scaleAll(${this.sig(`a: ${this.F}, count: number`)})${this.sp.type("void")} {
-  const s = 1 / count;
-  for (let i = 0; i < a.length; i++) a[i] *= s;
-}
+${this.scaleAll()}
 
 /** The outputs for one sample. The returned object is reused by the next call. */
 export function predict(${this.sig(`params: Params, inputs: Inputs`)})${this.sp.type("Outputs")} {

@@ -53,6 +53,11 @@ import {
   STEP_SCALARS,
   STEP_SET,
   STEP_START,
+  STEP_STEPS,
+  STEPS_PER_RUN,
+  stepFinite,
+  stepLoss,
+  MAX_SCALARS,
   viewOf,
   waitAtLeast,
   type ShardModule,
@@ -113,7 +118,10 @@ export class ShardPool {
   /** random numbers one sample's training-mode gradient draws (dropout masks) */
   private readonly drawsPerSample: number;
   private readonly rule: { readonly scalars: readonly ((s: Record<string, number>) => number)[]; readonly s: Record<string, number> } | null;
-  private finiteSum = 0;
+  /** the most steps of a training run (trainSteps) */
+  readonly stepsPerRun = STEPS_PER_RUN;
+  /** steps the last training run took */
+  private taken = 1;
   private closed = false;
 
   /**
@@ -151,6 +159,7 @@ export class ShardPool {
     const array = (n: number, size: number): SharedArray => (placed ? place(n, size) : { buffer: buffer(n, size), byteOffset: 0, length: n });
     const paramArrays = (f64 = false) => Object.fromEntries(Object.entries(paramSizes).map(([k, n]) => [k, array(n, f64 ? 8 : bytes)]));
     const rule = optimizer === null ? null : (UPDATE_RULES.find((r) => r.name === optimizer.name) ?? null);
+    if (rule !== null && rule.perStep.length > MAX_SCALARS) throw new Error(`internal: ${rule.name} has more per-step scalars than a step record holds`);
     if (optimizer !== null && rule === null) throw new Error(`threads: optimizer ${optimizer.name} has no element-wise update rule to share (compiler/codegen/update-rules.ts)`);
     const hyperOf = (key: string) => optimizer!.args[key] ?? OPTIMIZERS[optimizer!.name][key]!;
     const params = paramArrays();
@@ -190,8 +199,8 @@ export class ShardPool {
       moduleUrl,
       precision,
       control: buffer(CONTROL_CELLS, 4),
-      step: buffer(STEP_CELLS, 8),
-      slots: buffer(SLOT_CELLS * threads, 8),
+      step: buffer(STEP_CELLS * STEPS_PER_RUN, 8),
+      slots: buffer(SLOT_CELLS * threads * STEPS_PER_RUN, 8),
       message: buffer(MESSAGE_BYTES, 1),
       order: buffer(data.count, 4),
       memory,
@@ -249,29 +258,57 @@ export class ShardPool {
   }
 
   /**
-   * One training step on the batch order[start … start + count): the mean loss at the parameters
-   * before the step (training mode), which the step then updates, leaving the batch's gradient in
-   * `grad`. Dropout masks are those one thread draws from `createRandom(seed)` after `position`
-   * samples of the epoch.
+   * Training steps back to back (at most STEPS_PER_RUN): step j on the batch order[start … start +
+   * count) at learning rate lr, each on the parameters the one before left. The threads take them
+   * without waking the main thread between steps. Returns the steps taken: all of them, or up to and
+   * including the first whose loss or parameters are not finite (`stepFinite`). Afterwards
+   * `stepLoss(j)` is step j's mean loss at the parameters before it (training mode), `grad` the
+   * last step's gradient and `before` the parameters before it. Dropout masks are those one thread
+   * draws from `createRandom(seed)` after `start` samples of the epoch.
    */
-  trainStep(start: number, count: number, lr: number, seed: number, position: number): number {
+  trainSteps(steps: readonly { readonly start: number; readonly count: number; readonly lr: number }[], seed: number): number {
     const rule = this.rule!;
+    const optimizer = this.optimizer as PooledOptimizer;
+    if (steps.length < 1 || steps.length > STEPS_PER_RUN) throw new Error(`internal: a run of ${steps.length} steps`);
+    steps.forEach(({ start, count, lr }, j) => {
+      const r = j * STEP_CELLS;
+      this.step[r + STEP_START] = start;
+      this.step[r + STEP_COUNT] = count;
+      this.step[r + STEP_LR] = lr;
+      rule.s.t = optimizer.t + j + 1;
+      for (let c = 0; c < rule.scalars.length; c++) this.step[r + STEP_SCALARS + c] = rule.scalars[c]!(rule.s);
+      for (let k = 0; k < this.threads; k++) this.slots[(j * this.threads + k) * SLOT_CELLS + SLOT_SEED] = skipSeed(seed, (start + shardStart(count, this.threads, k)) * this.drawsPerSample);
+    });
     this.step[STEP_OP] = OP_TRAIN;
-    this.step[STEP_START] = start;
-    this.step[STEP_COUNT] = count;
-    this.step[STEP_LR] = lr;
-    rule.s.t = (this.optimizer as PooledOptimizer).t += 1;
-    for (let c = 0; c < rule.scalars.length; c++) this.step[STEP_SCALARS + c] = rule.scalars[c]!(rule.s);
-    for (let k = 0; k < this.threads; k++) this.slots[k * SLOT_CELLS + SLOT_SEED] = skipSeed(seed, (position + shardStart(count, this.threads, k)) * this.drawsPerSample);
+    this.step[STEP_STEPS] = steps.length;
     this.run();
-    this.finiteSum = 0;
-    for (let k = 0; k < this.threads; k++) this.finiteSum += this.slots[k * SLOT_CELLS + SLOT_SUM]!;
-    return this.loss(count);
+    let taken = 1;
+    while (taken < steps.length && this.stepFinite(taken - 1)) taken++;
+    optimizer.t += taken;
+    rule.s.t = optimizer.t;
+    this.taken = taken;
+    return taken;
   }
 
-  /** Whether the last step left every parameter finite. */
+  /** One training step (trainSteps of one): its mean loss before the step. */
+  trainStep(start: number, count: number, lr: number, seed: number): number {
+    this.trainSteps([{ start, count, lr }], seed);
+    return this.stepLoss(0);
+  }
+
+  /** The mean loss of step j of the last run, at the parameters before it. */
+  stepLoss(j: number): number {
+    return stepLoss(this.step, this.slots, j, this.threads);
+  }
+
+  /** Whether step j of the last run left a finite loss and every parameter finite. */
+  stepFinite(j: number): boolean {
+    return stepFinite(this.step, this.slots, j, this.threads);
+  }
+
+  /** Whether the last step taken left every parameter finite. */
   finite(): boolean {
-    return Number.isFinite(this.finiteSum);
+    return this.stepFinite(this.taken - 1);
   }
 
   /** The full-batch objective (mean loss over the data set, inference mode); its gradient into `grad`. */
@@ -281,7 +318,7 @@ export class ShardPool {
     this.step[STEP_COUNT] = this.data.count;
     this.run();
     for (const k in grad) grad[k]!.set(this.grad[k]!);
-    return this.loss(this.data.count);
+    return this.stepLoss(0);
   }
 
   /** Loss and scores of `params` on the training data (set 0) or the validation data (set 1). */
@@ -292,7 +329,7 @@ export class ShardPool {
     this.step[STEP_COUNT] = data.count;
     this.step[STEP_SET] = set;
     this.run();
-    return scoreOutputs(this.mod, data, this.loss(data.count), this.outputs[set]!, scoring);
+    return scoreOutputs(this.mod, data, this.stepLoss(0), this.outputs[set]!, scoring);
   }
 
   /** Ends the workers; the pool cannot be used afterwards. */
@@ -318,16 +355,6 @@ export class ShardPool {
     Atomics.notify(this.control, GEN);
     this.shard?.run();
     this.await();
-  }
-
-  /** Σₖ (nₖ / count) Lₖ over the shards' mean losses, in shard order. */
-  private loss(count: number): number {
-    let loss = 0;
-    for (let k = 0; k < this.threads; k++) {
-      const rows = shardStart(count, this.threads, k + 1) - shardStart(count, this.threads, k);
-      if (rows > 0) loss += (rows / count) * this.slots[k * SLOT_CELLS + SLOT_LOSS]!;
-    }
-    return loss;
   }
 
   /** Waits until every worker has finished (or started, after the constructor); throws a shard's failure. */

@@ -30,15 +30,22 @@ export const DONE = 1; // workers finished with the current step (or started, be
 export const FAILED = 2; // 1 + the index of the first shard that failed, else 0
 export const ARRIVED = 3; // shards past the first phase of the step (the barrier)
 export const CONTROL_CELLS = 4;
-/** Float64 cells of the step buffer, written by the main thread before each step */
-export const STEP_OP = 0;
+/**
+ * Float64 cells of each step's record in the step buffer, written by the main thread before a run.
+ * A training run is up to STEPS_PER_RUN steps, which the threads take back to back, synchronized
+ * among themselves (the main thread is woken once a run, not once a step); other runs are one step.
+ */
+export const STEP_OP = 0; // the run's operation (record 0)
 export const STEP_START = 1; // the batch's first position in the order
 export const STEP_COUNT = 2; // rows of the batch (or of the data set)
 export const STEP_SET = 3; // the data set to evaluate
 export const STEP_LR = 4;
 export const STEP_SCALARS = 5; // the update rule's per-step scalars (Adam's bias corrections), in order
-export const STEP_CELLS = 8;
-/** Float64 cells per shard of the slot buffer: its dropout seed (in), its loss and finite sum (out) */
+export const MAX_SCALARS = 3;
+export const STEP_STEPS = 8; // steps in the run (record 0)
+export const STEP_CELLS = 9;
+export const STEPS_PER_RUN = 16;
+/** Float64 cells per step and shard of the slot buffer: its dropout seed (in), its loss and finite sum (out) */
 export const SLOT_SEED = 0;
 export const SLOT_LOSS = 1;
 export const SLOT_SUM = 2;
@@ -52,6 +59,9 @@ export const MESSAGE_BYTES = 4096;
 /** how long a thread polls a cell before it sleeps on it: a futex wakeup costs tens of
  * microseconds, and the other threads of a step usually arrive within that */
 const SPIN_MS = 0.05;
+/** at a barrier between the phases of a run every thread is computing (the main thread sleeps): a
+ * longer spin costs no one a core, and a futex wakeup would cost each step */
+const BARRIER_SPIN_MS = 1;
 
 /** Waits until control[cell] ≥ least: polls for `spinMs`, then sleeps in Atomics.wait. */
 export function waitAtLeast(control: Int32Array, cell: number, least: number, spinMs = SPIN_MS): void {
@@ -192,6 +202,8 @@ export class Shard {
   private readonly args: unknown[];
   private readonly weights: Float64Array;
   private readonly noRandom = () => 0;
+  /** the step record the update reads its learning rate and scalars from */
+  private record = 0;
 
   constructor(
     private readonly mod: ShardModule,
@@ -239,13 +251,14 @@ export class Shard {
   }
 
   /** The first phase: this shard's gradient (or outputs), into shared memory. */
-  compute(): void {
+  compute(j: number): void {
     const s = this.setup;
     const op = this.step[STEP_OP]!;
-    const count = this.step[STEP_COUNT]!;
+    const r = j * STEP_CELLS;
+    const count = this.step[r + STEP_COUNT]!;
     const first = shardStart(count, s.threads, s.index);
     const rows = shardStart(count, s.threads, s.index + 1) - first;
-    const at = s.index * SLOT_CELLS;
+    const at = (j * s.threads + s.index) * SLOT_CELLS;
     if (rows === 0) {
       this.slots[at + SLOT_LOSS] = 0;
       return;
@@ -253,7 +266,7 @@ export class Shard {
     if (this.inMemory) for (const k of this.names) this.params[k]!.set(this.sharedParams[k]!);
     let loss: number;
     if (op === OP_TRAIN) {
-      const start = this.step[STEP_START]!;
+      const start = this.step[r + STEP_START]!;
       for (const [src, dst, size] of this.gather)
         for (let r = 0; r < rows; r++) {
           const from = this.order[start + first + r]! * size;
@@ -273,19 +286,21 @@ export class Shard {
     this.slots[at + SLOT_LOSS] = loss;
   }
 
-  /** Waits until every shard has finished its first phase. */
-  barrier(): void {
+  /** Waits until every shard has reached barrier `b` (1, 2, … within a run): the threads alone keep a run's steps in order. */
+  barrier(b: number): void {
     Atomics.add(this.control, ARRIVED, 1);
     Atomics.notify(this.control, ARRIVED);
-    waitAtLeast(this.control, ARRIVED, this.setup.threads);
+    waitAtLeast(this.control, ARRIVED, b * this.setup.threads, BARRIER_SPIN_MS);
   }
 
   /** The second phase on this shard's slice of every tensor: the reduction, then the update. */
-  reduceAndUpdate(): void {
+  reduceAndUpdate(j: number): void {
     const s = this.setup;
     const op = this.step[STEP_OP]!;
     if (op === OP_EVALUATE) return;
-    const count = this.step[STEP_COUNT]!;
+    const r = j * STEP_CELLS;
+    this.record = r;
+    const count = this.step[r + STEP_COUNT]!;
     const w = this.weights;
     let last = 0;
     for (let k = 0; k < s.threads; k++) {
@@ -331,7 +346,7 @@ export class Shard {
       this.updateSlice(p, g0, name, from, to);
       for (let i = from; i < to; i++) sum += p[i]!;
     }
-    this.slots[s.index * SLOT_CELLS + SLOT_SUM] = sum;
+    this.slots[(j * s.threads + s.index) * SLOT_CELLS + SLOT_SUM] = sum;
   }
 
   /** The update rule's JavaScript on [from, to) of one tensor. */
@@ -344,9 +359,9 @@ export class Shard {
     for (const kind of this.state) args[a++] = kind[name];
     args[a++] = from;
     args[a++] = to;
-    args[a++] = this.step[STEP_LR];
+    args[a++] = this.step[this.record + STEP_LR];
     for (const h of s.hyper) args[a++] = h;
-    for (let c = 0; c < s.scalars; c++) args[a++] = this.step[STEP_SCALARS + c];
+    for (let c = 0; c < s.scalars; c++) args[a++] = this.step[this.record + STEP_SCALARS + c];
     this.update!.apply(null, args);
   }
 
@@ -360,27 +375,56 @@ export class Shard {
     args[a++] = G;
     for (const kind of this.state) args[a++] = kind[name]!.byteOffset + shift;
     args[a++] = n;
-    args[a++] = this.step[STEP_LR];
+    args[a++] = this.step[this.record + STEP_LR];
     for (const h of s.hyper) args[a++] = h;
-    for (let c = 0; c < s.scalars; c++) args[a++] = this.step[STEP_SCALARS + c];
+    for (let c = 0; c < s.scalars; c++) args[a++] = this.step[this.record + STEP_SCALARS + c];
     simd[s.kernel!]!.apply(null, args as number[]);
   }
 
-  /** Both phases, a failure of either recorded for the main thread (the barrier is passed anyway). */
+  /**
+   * A run: its steps, each in both phases, with barriers between them. A failure is recorded for
+   * the main thread and the barriers are passed anyway; a step whose loss or parameters are not
+   * finite ends a training run (every thread reads the same cells after the barrier, so all stop
+   * there).
+   */
   run(): void {
-    try {
-      this.compute();
-    } catch (e) {
-      fail(this.setup, this.control, e);
-    }
-    this.barrier();
-    if (Atomics.load(this.control, FAILED) !== 0) return;
-    try {
-      this.reduceAndUpdate();
-    } catch (e) {
-      fail(this.setup, this.control, e);
+    const steps = this.step[STEP_OP] === OP_TRAIN ? this.step[STEP_STEPS]! : 1;
+    for (let j = 0; j < steps; j++) {
+      try {
+        this.compute(j);
+      } catch (e) {
+        fail(this.setup, this.control, e);
+      }
+      this.barrier(2 * j + 1);
+      if (Atomics.load(this.control, FAILED) !== 0) return;
+      try {
+        this.reduceAndUpdate(j);
+      } catch (e) {
+        fail(this.setup, this.control, e);
+      }
+      if (j === steps - 1) return; // the main thread's wait is the last barrier
+      this.barrier(2 * j + 2);
+      if (Atomics.load(this.control, FAILED) !== 0 || !stepFinite(this.step, this.slots, j, this.setup.threads)) return;
     }
   }
+}
+
+/** Σₖ (nₖ / count) Lₖ over the shards' mean losses of step j, in shard order. */
+export function stepLoss(step: Float64Array, slots: Float64Array, j: number, threads: number): number {
+  const count = step[j * STEP_CELLS + STEP_COUNT]!;
+  let loss = 0;
+  for (let k = 0; k < threads; k++) {
+    const rows = shardStart(count, threads, k + 1) - shardStart(count, threads, k);
+    if (rows > 0) loss += (rows / count) * slots[(j * threads + k) * SLOT_CELLS + SLOT_LOSS]!;
+  }
+  return loss;
+}
+
+/** Whether step j left a finite loss and finite parameters (the shards' sums of their slices). */
+export function stepFinite(step: Float64Array, slots: Float64Array, j: number, threads: number): boolean {
+  let sum = 0;
+  for (let k = 0; k < threads; k++) sum += slots[(j * threads + k) * SLOT_CELLS + SLOT_SUM]!;
+  return Number.isFinite(sum) && Number.isFinite(stepLoss(step, slots, j, threads));
 }
 
 /** The first failure's message is kept: the others' would overwrite it. */

@@ -313,7 +313,7 @@ for (const precision of ["f64", "f32"] as const) {
       }
     });
 
-    it("scale_add: a·A + b·B with two roundings (JavaScript's bits in f64), in place too; sum: finite exactly when every element is", () => {
+    it("scale_add: a·A + b·B with two roundings (JavaScript's bits in f64), in place too; scale: P·s; sum: finite exactly when every element is", () => {
       const random = rng(13);
       const fround = precision === "f32" ? Math.fround : (x: number) => x;
       for (const n of [0, 1, 2, 3, 5, 7, 8, 9, 17, 1003]) {
@@ -328,6 +328,9 @@ for (const precision of ["f64", "f32"] as const) {
         expect(A.read(pD + n * ELEMENT_BYTES[precision], 1)[0]).toBe(sentinel);
         lib.fns.scale_add(pA, pA, pB, n, 1, b); // D = A: the reduction's later passes
         expect(A.read(pA, n)).toEqual(Av.map((x, i) => fround(x + fround(b * Bv[i]!))));
+        lib.fns.scale(pD, n, 1 / 3);
+        expect(A.read(pD, n)).toEqual(want.map((x) => fround(x * fround(1 / 3))));
+        expect(A.read(pD + n * ELEMENT_BYTES[precision], 1)[0]).toBe(sentinel);
         const values = A.read(pB, n);
         const total = lib.fns.sum(pB, n);
         expect(Math.abs(total - values.reduce((s, x) => s + x, 0))).toBeLessThan(1e-5 * Math.max(1, n));

@@ -53,6 +53,7 @@
  * - `scale_add(D, A, B, n, a, b)`: `D[e] = a·A[e] + b·B[e]` (two roundings, no fused multiply-add:
  *   the bits of JavaScript's `a * A[e] + b * B[e]`; D may be A). The threads of train({ threads })
  *   reduce the shards' gradients with it (runtime/threads/worker.ts).
+ * - `scale(P, n, s)`: `P[e] *= s` (the emitted module's scaleAll of a batch gradient by 1/count).
  * - `sum(P, n)`: Σ P[e] in an unspecified order: finite exactly when every P[e] is finite and the
  *   sum does not overflow (the threads' divergence check).
  *
@@ -87,6 +88,7 @@ export const KERNEL_EXPORTS = [
   "zero",
   "copy",
   "scale_add",
+  "scale",
   "sum",
 ] as const;
 export type KernelExport = (typeof KERNEL_EXPORTS)[number];
@@ -102,6 +104,7 @@ export interface KernelFunctions {
   zero(P: number, n: number): void;
   copy(dst: number, src: number, n: number): void;
   scale_add(D: number, A: number, B: number, n: number, a: number, b: number): void;
+  scale(P: number, n: number, s: number): void;
   sum(P: number, n: number): number;
 }
 
@@ -116,6 +119,7 @@ export const KERNEL_SIGNATURES: readonly string[] = [
   "zero(P: number, n: number): void;",
   "copy(dst: number, src: number, n: number): void;",
   "scale_add(D: number, A: number, B: number, n: number, a: number, b: number): void;",
+  "scale(P: number, n: number, s: number): void;",
   "sum(P: number, n: number): number;",
 ];
 
@@ -724,15 +728,29 @@ function helpers(p: Prec): string[] {
     out.push(f.text());
   }
   {
-    const f = new Fn(`$sum (export "sum")`, [["P", "i32"], ["n", "i32"]], t);
+    const f = new Fn(`$scale (export "scale")`, [["P", "i32"], ["n", "i32"], ["s", t]]);
     f.local("sv", "v128");
-    f.local("s", t);
-    f.emit(set("sv", "(v128.const i32x4 0 0 0 0)"));
+    f.emit(set("sv", `(${v}.splat ${get("s")})`));
     elementwise(
       f, p, ["P"],
-      (o) => f.emit(set("sv", `(${v}.add ${get("sv")} (v128.load${off(o)} ${get("P")}))`)),
+      (o) => f.emit(`(v128.store${off(o)} ${get("P")} (${v}.mul (v128.load${off(o)} ${get("P")}) ${get("sv")}))`),
+      () => f.emit(`(${t}.store ${get("P")} (${t}.mul (${t}.load ${get("P")}) ${get("s")}))`),
+    );
+    out.push(f.text());
+  }
+  {
+    // two accumulators, one per vector of an iteration: the adds of one do not wait for the other's
+    const f = new Fn(`$sum (export "sum")`, [["P", "i32"], ["n", "i32"]], t);
+    f.local("sv", "v128");
+    f.local("sw", "v128");
+    f.local("s", t);
+    f.emit(set("sv", "(v128.const i32x4 0 0 0 0)"), set("sw", "(v128.const i32x4 0 0 0 0)"));
+    elementwise(
+      f, p, ["P"],
+      (o) => f.emit(o === 0 ? set("sv", `(${v}.add ${get("sv")} (v128.load ${get("P")}))`) : set("sw", `(${v}.add ${get("sw")} (v128.load${off(o)} ${get("P")}))`)),
       () => f.emit(set("s", `(${t}.add ${get("s")} (${t}.load ${get("P")}))`)),
     );
+    f.emit(set("sv", `(${v}.add ${get("sv")} ${get("sw")})`));
     const lanes = Array.from({ length: p.lanes }, (_, l) => `(${v}.extract_lane ${l} ${get("sv")})`);
     f.emit(lanes.reduce((acc, lane) => `(${t}.add ${acc} ${lane})`, get("s")));
     out.push(f.text());
