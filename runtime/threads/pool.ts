@@ -24,6 +24,7 @@ import type { OptimizerConfig } from "../../compiler/semantics/model.js";
 import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
 import type { CompiledModule } from "../load-module.js";
 import { provideThreads } from "./provider.js";
+import type { SupervisorMessage, SupervisorSetup } from "./supervisor.js";
 import { scoreOutputs, type Evaluation, type Scoring } from "../metrics.js";
 import { createOptimizer } from "../optimizers/index.js";
 import { arrayOf, modulePrecision } from "../precision.js";
@@ -64,18 +65,18 @@ const rowSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 // train() finds the pool here (threads/provider.ts): the runtime's core imports no worker_threads
 provideThreads({ start: (...args) => new ShardPool(...args), fileUrl: (path) => pathToFileURL(path).href });
 
-/** The worker's script: the compiled worker.js beside this file, or worker.ts transpiled when
- * running from the TypeScript sources (the tests: typescript is a devDependency, required only
- * on this path, so the built package never loads it). */
-function workerScript(): URL {
-  const built = new URL("./worker.js", import.meta.url);
+/** A thread's script: the compiled worker.js (supervisor.js) beside this file, or worker.ts
+ * (supervisor.ts) transpiled when running from the TypeScript sources (the tests: typescript is a
+ * devDependency, required only on this path, so the built package never loads it). */
+function workerScript(name: "worker" | "supervisor"): URL {
+  const built = new URL(`./${name}.js`, import.meta.url);
   if (built.protocol !== "file:" || existsSync(fileURLToPath(built))) return built;
   const ts = createRequire(import.meta.url)("typescript") as typeof import("typescript");
-  const source = readFileSync(new URL("./worker.ts", import.meta.url), "utf8");
-  transpiled ??= ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText;
-  return new URL(`data:text/javascript;base64,${Buffer.from(transpiled).toString("base64")}`);
+  const source = readFileSync(new URL(`./${name}.ts`, import.meta.url), "utf8");
+  const js = (transpiled[name] ??= ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText);
+  return new URL(`data:text/javascript;base64,${Buffer.from(js).toString("base64")}`);
 }
-let transpiled: string | undefined;
+const transpiled: Partial<Record<string, string>> = {};
 
 /** The update rule as a function of one slice: (p, g, ...state, from, to, lr, ...hyper, ...scalars). */
 function updateSource(rule: UpdateRule): string {
@@ -95,7 +96,9 @@ export class ShardPool {
   readonly grad: ParamSet;
   /** the first-order optimizer whose rule the shards apply, its state in shared memory; null for L-BFGS */
   readonly optimizer: Optimizer | null;
+  /** the Worker that owns each worker's thread (shard k at k − 1): the supervisor, whose children they are */
   private readonly workers: Worker[] = [];
+  private supervisor: Worker | null = null;
   private readonly control: Int32Array;
   private readonly step: Float64Array;
   private readonly slots: Float64Array;
@@ -195,12 +198,20 @@ export class ShardPool {
     this.drawsPerSample = draws;
 
     try {
-      const script = workerScript();
-      for (let k = 1; k < threads; k++) {
-        const worker = new Worker(script, { workerData: { ...setup, index: k } satisfies ShardSetup });
-        // never what keeps the process alive: close() ends them, and so does the process's exit
-        worker.unref();
-        this.workers.push(worker);
+      // the workers are the supervisor's children: it sees them end, which this thread, waiting
+      // synchronously, cannot (supervisor.ts)
+      const supervisor = new Worker(workerScript("supervisor"), { workerData: { role: "nnc-supervisor", script: workerScript("worker").href, setup } satisfies SupervisorSetup });
+      // never what keeps the process alive: close() ends it and its children, and so does the process's exit
+      supervisor.unref();
+      this.supervisor = supervisor;
+      for (let k = 1; k < threads; k++) this.workers.push(supervisor);
+      // the startup alone is bounded (a step is not: it takes what it takes): a supervisor that
+      // cannot start, or a module whose import never ends, would leave DONE short for ever
+      const deadline = performance.now() + ShardPool.startupMs;
+      for (let done = Atomics.load(this.control, DONE); done < threads - 1; done = Atomics.load(this.control, DONE)) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw new Error(`the training threads did not start within ${ShardPool.startupMs / 1000} s`);
+        Atomics.wait(this.control, DONE, done, left);
       }
       this.await();
     } catch (e) {
@@ -256,15 +267,27 @@ export class ShardPool {
     return scoreOutputs(this.mod, data, this.loss(data.count), this.outputs[set]!, scoring);
   }
 
-  /** Ends the workers; the pool cannot be used afterwards. */
+  /** Ends the workers (and their supervisor); the pool cannot be used afterwards. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.step[STEP_OP] = OP_EXIT;
     Atomics.add(this.control, GEN, 1);
     Atomics.notify(this.control, GEN);
-    for (const w of this.workers) void w.terminate();
+    // a worker left at the barrier by a sibling's end passes it and sees OP_EXIT
+    Atomics.add(this.control, ARRIVED, this.threads);
+    Atomics.notify(this.control, ARRIVED);
+    // its children end with it, however they are blocked
+    void this.supervisor?.terminate();
   }
+
+  /** For tests: ends worker k's thread from outside (as an out-of-memory kill would), through the supervisor. */
+  terminateThread(k: number): void {
+    this.supervisor?.postMessage({ terminate: k } satisfies SupervisorMessage);
+  }
+
+  /** how long the constructor waits for the threads to start, in ms (tests shorten it) */
+  static startupMs = 60_000;
 
   private load(params: ParamSet): void {
     if (params !== this.params) for (const k in params) this.params[k]!.set(params[k]!);
