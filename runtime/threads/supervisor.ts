@@ -60,7 +60,8 @@ async function supervise({ script, setup }: SupervisorSetup): Promise<void> {
   for (let k = 1; k < setup.threads; k++) {
     try {
       const child = new Worker(new URL(script), { workerData: { ...setup, index: k } satisfies Shards.ShardSetup });
-      child.on("error", (e) => ended(k, e));
+      // Node's own errors (ERR_WORKER_OUT_OF_MEMORY) by their message: their stack is Node's
+      child.on("error", (e: Error & { code?: unknown }) => ended(k, typeof e.code === "string" ? String(e) : e));
       child.on("exit", (code) => ended(k, `the thread ended unexpectedly (exit code ${code})`));
       children[k] = child;
     } catch (e) {

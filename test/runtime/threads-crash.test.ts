@@ -126,14 +126,14 @@ interface Outcome {
 }
 
 /** Runs the child on the module `code` makes; it must end within the bound, and print its outcome. */
-async function crash(target: "ts" | "wasm", code: Sabotage, spec: { threads?: number; terminate?: number; startupMs?: number } = {}): Promise<Outcome> {
+async function crash(target: "ts" | "wasm", code: Sabotage, spec: { threads?: number; terminate?: number; startupMs?: number; node?: string[] } = {}): Promise<Outcome> {
   if (!existsSync(join(DIST, "runtime", "threads", "supervisor.js")))
     throw new Error(`${DIST} has no runtime/threads/supervisor.js: build first with \`npx tsc -p tsconfig.build.json\` (npm test does this before vitest)`);
   const module = await moduleFile(target, "sabotaged", code);
   const plain = await moduleFile(target, "plain");
-  const { threads, ...rest } = spec;
+  const { threads, node, ...rest } = spec;
   const arg = JSON.stringify({ module, plain, options: { ...options, threads: threads ?? 2 }, ...rest });
-  const r = spawnSync(process.execPath, [childFile, pathToFileURL(DIST).href, arg], { encoding: "utf8", timeout: 45_000 });
+  const r = spawnSync(process.execPath, [...(node ?? []), childFile, pathToFileURL(DIST).href, arg], { encoding: "utf8", timeout: 45_000 });
   if (r.error) throw new Error(`the child did not end (a hang): ${r.error.message}\n${r.stderr}`);
   expect(r.stderr).toBe("");
   expect(r.status).toBe(0);
@@ -158,6 +158,13 @@ describe("train({ threads }): a thread that ends without a word is an error, nev
       const { message } = await crash(target, { inMain: "globalThis.endThread();" }, { threads: 3, terminate: 2 });
       expect(message).toBe("training thread 2 failed: the thread ended unexpectedly (exit code 1)");
     }, 60_000);
+
+  it("a worker that runs out of memory (the child's heaps bounded to 64 MB: a worker's is the process's)", async () => {
+    const inWorker = "const heap = []; for (;;) heap.push({ a: [heap.length] });";
+    const { message } = await crash("wasm", { inWorker }, { node: ["--max-old-space-size=64"] });
+    // Node's message, without Node's stack
+    expect(message).toBe("training thread 1 failed: Error [ERR_WORKER_OUT_OF_MEMORY]: Worker terminated due to reaching memory limit: JS heap out of memory");
+  }, 60_000);
 
   it("an uncaught asynchronous throw in a worker as the module loads", async () => {
     const top = `if (!testIsMain) { setTimeout(() => { throw new Error("thrown later"); }, 0); await new Promise((resolve) => setTimeout(resolve, 200)); }`;
