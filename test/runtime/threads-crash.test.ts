@@ -1,9 +1,10 @@
 /**
  * train({ threads }) when a worker thread ends without running JavaScript (runtime/threads/
  * supervisor.ts, docs/scale-out.md): `process.exit` in a module's code, a thread terminated from
- * outside, an uncaught asynchronous throw while the module loads, an import that never settles or
- * never ends. Each is an error naming the thread, never a hang; every thread of the pool ends; the
- * same process then trains with threads again, to one thread's result.
+ * outside (during a step or between two), out of memory, an uncaught asynchronous throw while the
+ * module loads, an import that never settles or never ends. Each is an error naming the thread,
+ * never a hang; every thread of the pool ends; the same process then trains with threads again, to
+ * one thread's result.
  *
  * Each case runs in a child process on the built package (dist/, as the CLI tests): a hang blocks
  * the training thread synchronously, where no timer of vitest's can fire, so the bound that turns
@@ -63,9 +64,13 @@ let pool;
 provideThreads({ ...original, start: (...args) => (pool = original.start(...args)) });
 globalThis.endThread = () => pool.terminateThread(spec.terminate);
 if (spec.startupMs) ShardPool.startupMs = spec.startupMs;
+// between the 1st and 2nd step: the thread is ended, and the supervisor given time to see it
+// before the main thread starts the next step
+const between = { onStep: (s) => s.step === 1 && (globalThis.endThread(), spin(300)) };
+const spin = (ms) => { for (const until = performance.now() + ms; performance.now() < until; ); };
 let message = null;
 try {
-  train(mod, data, spec.options);
+  train(mod, data, { ...spec.options, ...(spec.between ? between : {}) });
 } catch (e) {
   message = e.message;
 }
@@ -126,7 +131,7 @@ interface Outcome {
 }
 
 /** Runs the child on the module `code` makes; it must end within the bound, and print its outcome. */
-async function crash(target: "ts" | "wasm", code: Sabotage, spec: { threads?: number; terminate?: number; startupMs?: number; node?: string[] } = {}): Promise<Outcome> {
+async function crash(target: "ts" | "wasm", code: Sabotage, spec: { threads?: number; terminate?: number; between?: boolean; startupMs?: number; node?: string[] } = {}): Promise<Outcome> {
   if (!existsSync(join(DIST, "runtime", "threads", "supervisor.js")))
     throw new Error(`${DIST} has no runtime/threads/supervisor.js: build first with \`npx tsc -p tsconfig.build.json\` (npm test does this before vitest)`);
   const module = await moduleFile(target, "sabotaged", code);
@@ -158,6 +163,11 @@ describe("train({ threads }): a thread that ends without a word is an error, nev
       const { message } = await crash(target, { inMain: "globalThis.endThread();" }, { threads: 3, terminate: 2 });
       expect(message).toBe("training thread 2 failed: the thread ended unexpectedly (exit code 1)");
     }, 60_000);
+
+  it("a worker terminated between two steps (the supervisor's release outlasts the main thread's reset of the counters)", async () => {
+    const { message } = await crash("ts", {}, { terminate: 1, between: true });
+    expect(message).toBe("training thread 1 failed: the thread ended unexpectedly (exit code 1)");
+  }, 60_000);
 
   it("a worker that runs out of memory (the child's heaps bounded to 64 MB: a worker's is the process's)", async () => {
     const inWorker = "const heap = []; for (;;) heap.push({ a: [heap.length] });";
