@@ -1,6 +1,8 @@
 /**
  * Data-parallel training over worker threads (`train({ threads })`, docs/scale-out.md, "Every core
- * of one machine"). The main thread runs shard 0 and threads − 1 workers run the others
+ * of one machine"). On the ts target the main thread runs shard 0 and threads − 1 workers run the
+ * others; on the wasm target threads workers run every shard in one shared WebAssembly memory and
+ * the main thread starts the runs and waits
  * (worker.ts), each with the same generated module. The parameters, the optimizer's state, the
  * data, the batch order, the shards' gradients and the outputs of an evaluation live in
  * SharedArrayBuffers; a step is started and awaited through Atomics on a control buffer, so no
@@ -24,6 +26,7 @@ import type { OptimizerConfig } from "../../compiler/semantics/model.js";
 import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
 import type { CompiledModule } from "../load-module.js";
 import { provideThreads } from "./provider.js";
+import type { SupervisorMessage, SupervisorSetup } from "./supervisor.js";
 import { scoreOutputs, type Evaluation, type Scoring } from "../metrics.js";
 import { createOptimizer } from "../optimizers/index.js";
 import { arrayOf, modulePrecision } from "../precision.js";
@@ -73,18 +76,18 @@ const rowSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 // train() finds the pool here (threads/provider.ts): the runtime's core imports no worker_threads
 provideThreads({ start: (...args) => new ShardPool(...args), fileUrl: (path) => pathToFileURL(path).href });
 
-/** The worker's script: the compiled worker.js beside this file, or worker.ts transpiled when
- * running from the TypeScript sources (the tests: typescript is a devDependency, required only
- * on this path, so the built package never loads it). */
-function workerScript(): URL {
-  const built = new URL("./worker.js", import.meta.url);
+/** A thread's script: the compiled worker.js (supervisor.js) beside this file, or worker.ts
+ * (supervisor.ts) transpiled when running from the TypeScript sources (the tests: typescript is a
+ * devDependency, required only on this path, so the built package never loads it). */
+function workerScript(name: "worker" | "supervisor"): URL {
+  const built = new URL(`./${name}.js`, import.meta.url);
   if (built.protocol !== "file:" || existsSync(fileURLToPath(built))) return built;
   const ts = createRequire(import.meta.url)("typescript") as typeof import("typescript");
-  const source = readFileSync(new URL("./worker.ts", import.meta.url), "utf8");
-  transpiled ??= ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText;
-  return new URL(`data:text/javascript;base64,${Buffer.from(transpiled).toString("base64")}`);
+  const source = readFileSync(new URL(`./${name}.ts`, import.meta.url), "utf8");
+  const js = (transpiled[name] ??= ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText);
+  return new URL(`data:text/javascript;base64,${Buffer.from(js).toString("base64")}`);
 }
-let transpiled: string | undefined;
+const transpiled: Partial<Record<string, string>> = {};
 
 /** The update rule as a function of one slice: (p, g, ...state, from, to, lr, ...hyper, ...scalars). */
 function updateSource(rule: UpdateRule): string {
@@ -106,7 +109,8 @@ export class ShardPool {
   readonly grad: ParamSet;
   /** the first-order optimizer whose rule the shards apply, its state in shared memory; null for L-BFGS */
   readonly optimizer: Optimizer | null;
-  private readonly workers: Worker[] = [];
+  /** the thread that starts and watches the workers (supervisor.ts), whose children they are */
+  private supervisor: Worker | null = null;
   private readonly control: Int32Array;
   private readonly step: Float64Array;
   private readonly slots: Float64Array;
@@ -115,6 +119,8 @@ export class ShardPool {
   /** the shard the main thread runs (0), or null when the workers run every shard (the shared wasm memory) */
   private readonly shard: Shard | null;
   private readonly placed: boolean;
+  /** the shard the first worker runs: 1 when the main thread runs shard 0, else 0 */
+  private readonly firstWorker: number;
   /** random numbers one sample's training-mode gradient draws (dropout masks) */
   private readonly drawsPerSample: number;
   private readonly rule: { readonly scalars: readonly ((s: Record<string, number>) => number)[]; readonly s: Record<string, number> } | null;
@@ -125,7 +131,7 @@ export class ShardPool {
   private closed = false;
 
   /**
-   * Starts threads − 1 workers and waits until each has loaded the module. `moduleUrl` is where
+   * Starts the workers (threads − 1, or threads on the wasm target) and waits until each has loaded the module. `moduleUrl` is where
    * the workers import it from (a data: or file: URL); `maxBatch` the largest training batch;
    * `optimizer` the first-order optimizer to apply (null: gradients only, for L-BFGS).
    */
@@ -225,6 +231,7 @@ export class ShardPool {
     this.before = views(setup.before);
     this.grad = views(setup.grads[0]!);
     this.placed = placed;
+    this.firstWorker = placed ? 0 : 1;
     this.rule = rule && {
       scalars: rule.perStep.map(([, expr]) => new Function("s", `return ${expr};`) as (s: Record<string, number>) => number),
       s: Object.fromEntries([...rule.hyper.map((h) => [h, hyperOf(h)] as const), ["t", 0] as const]),
@@ -243,12 +250,19 @@ export class ShardPool {
     this.drawsPerSample = draws;
 
     try {
-      const script = workerScript();
-      for (let k = placed ? 0 : 1; k < threads; k++) {
-        const worker = new Worker(script, { workerData: { ...setup, index: k } satisfies ShardSetup });
-        // never what keeps the process alive: close() ends them, and so does the process's exit
-        worker.unref();
-        this.workers.push(worker);
+      // the workers are the supervisor's children: it sees them end, which this thread, waiting
+      // synchronously, cannot (supervisor.ts)
+      const supervisor = new Worker(workerScript("supervisor"), { workerData: { role: "nnc-supervisor", script: workerScript("worker").href, setup, first: this.firstWorker } satisfies SupervisorSetup });
+      // never what keeps the process alive: close() ends it and its children, and so does the process's exit
+      supervisor.unref();
+      this.supervisor = supervisor;
+      // the startup alone is bounded (a step is not: it takes what it takes): a supervisor that
+      // cannot start, or a module whose import never ends, would leave DONE short for ever
+      const deadline = performance.now() + ShardPool.startupMs;
+      for (let done = Atomics.load(this.control, DONE); done < threads - this.firstWorker; done = Atomics.load(this.control, DONE)) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw new Error(`the training threads did not start within ${ShardPool.startupMs / 1000} s`);
+        Atomics.wait(this.control, DONE, done, left);
       }
       this.await();
     } catch (e) {
@@ -332,15 +346,27 @@ export class ShardPool {
     return scoreOutputs(this.mod, data, this.stepLoss(0), this.outputs[set]!, scoring);
   }
 
-  /** Ends the workers; the pool cannot be used afterwards. */
+  /** Ends the workers (and their supervisor); the pool cannot be used afterwards. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.step[STEP_OP] = OP_EXIT;
     Atomics.add(this.control, GEN, 1);
     Atomics.notify(this.control, GEN);
-    for (const w of this.workers) void w.terminate();
+    // a worker left at the barrier by a sibling's end passes it and sees OP_EXIT
+    Atomics.add(this.control, ARRIVED, this.threads);
+    Atomics.notify(this.control, ARRIVED);
+    // its children end with it, however they are blocked
+    void this.supervisor?.terminate();
   }
+
+  /** For tests: ends worker k's thread from outside (as an out-of-memory kill would), through the supervisor. */
+  terminateThread(k: number): void {
+    this.supervisor?.postMessage({ terminate: k } satisfies SupervisorMessage);
+  }
+
+  /** how long the constructor waits for the threads to start, in ms (tests shorten it) */
+  static startupMs = 60_000;
 
   private load(params: ParamSet): void {
     if (params !== this.params) for (const k in params) this.params[k]!.set(params[k]!);
@@ -360,7 +386,7 @@ export class ShardPool {
   /** Waits until every worker has finished (or started, after the constructor); throws a shard's failure. */
   private await(): void {
     // with no shard of its own the main thread sleeps at once: a spin would take a core from the workers
-    waitAtLeast(this.control, DONE, this.workers.length, this.placed ? 0 : undefined);
+    waitAtLeast(this.control, DONE, this.threads - this.firstWorker, this.placed ? 0 : undefined);
     const failed = Atomics.load(this.control, FAILED);
     if (failed !== 0) {
       const length = new DataView(this.message).getUint32(MESSAGE_BYTES - 4);

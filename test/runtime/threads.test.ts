@@ -6,7 +6,7 @@
  * behave as with one thread; bad values are refused; the workers end; the CLI's --threads.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -217,13 +217,17 @@ describe("train({ threads }): the module, bad values, failures, the end of the w
 
   it("ends its workers when closed", async () => {
     const mod = await moduleOf(digitsSource, "wasm");
+    const threadsNow = () => readdirSync("/proc/self/task").length;
+    const before = threadsNow();
     const pool = new ShardPool(mod, small, null, 3, 50, (await import("../../runtime/load-module.js")).loadedFrom(mod)!, optimizer("adam", 0.01));
-    const workers = (pool as unknown as { workers: import("node:worker_threads").Worker[] }).workers;
-    // on the wasm target every shard runs in a worker, in the threads' shared memory
-    expect(workers.length).toBe(3);
-    const exits = workers.map((w) => new Promise<number>((resolve) => w.once("exit", resolve)));
+    // on the wasm target every shard runs in a worker, in the threads' shared memory, and one more thread supervises them
+    expect(threadsNow()).toBeGreaterThanOrEqual(before + 4);
+    const supervisor = (pool as unknown as { supervisor: import("node:worker_threads").Worker }).supervisor;
+    const exit = new Promise<number>((resolve) => supervisor.once("exit", resolve));
     pool.close();
-    await Promise.all(exits);
+    await exit;
+    for (let waited = 0; threadsNow() > before && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(threadsNow()).toBe(before);
     const params = mod.createParams();
     expect(() => pool.objective(params, mod.createParams())).toThrow(/closed/);
   });
