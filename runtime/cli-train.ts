@@ -403,7 +403,7 @@ export async function runTrain(modelFile: string, model: Model, mod: CompiledMod
     warn(`nnc: warning: early stopping (patience ${cfg.earlyStopping.patience}) watches the validation loss, and there is no validation data: all ${cfg.epochs} epochs run; give --validation FILE or --split 0.2 (or 'validation'/'split' in the train block)`);
   if (cfg.snapshots !== null) out(`snapshots: the weights at the end of each of the last ${cfg.snapshots} cycles of ${describeSchedule(cfg.schedule)} → ${outputs.snapshots[0]}${cfg.snapshots > 1 ? ` … ${outputs.snapshots[cfg.snapshots - 1]}` : ""}`);
   if (resume) out(`resuming from ${flags.resume} after epoch ${resume.resume!.epoch}`);
-  const auto = flags.threads === undefined ? defaultThreads(mod, isFullBatch(cfg.optimizer.name) ? data.count : Math.min(cfg.batch, data.count), availableParallelism(), flags.target) : null;
+  const auto = flags.threads === undefined ? defaultThreads(mod, isFullBatch(cfg.optimizer.name) ? data.count : Math.min(cfg.batch, data.count), availableParallelism()) : null;
   // augmentation runs on one thread (train.ts)
   const threads = flags.threads ?? (cfg.augment ? 1 : auto!.threads);
   if (threads > 1) out(`threads ${threads}${auto ? `: ${auto.why} (--threads to choose)` : ""}`);

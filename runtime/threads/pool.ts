@@ -21,7 +21,6 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { UPDATE_RULES, type UpdateRule } from "../../compiler/codegen/update-rules.js";
-import type { Target } from "../../compiler/target.js";
 import type { OptimizerConfig } from "../../compiler/semantics/model.js";
 import { OPTIMIZERS } from "../../compiler/semantics/train-block.js";
 import type { CompiledModule } from "../load-module.js";
@@ -440,12 +439,10 @@ class PooledOptimizer implements Optimizer {
 
 /**
  * What a thread must get of a step before `nnc train` starts it unasked (docs/scale-out.md): at
- * least MIN_ROWS_PER_THREAD samples — below that, on the wasm target, the per-step work that does
- * not shrink with the shard (copying the parameters into the module's memory and the gradient
- * out, the update rule in JavaScript) outweighs the part of the gradient saved (mnist.nn at batch
- * 32 on 2 threads: a step 1.19× faster, 16 samples a thread) — and at least MIN_WORK_PER_THREAD
- * parameters × samples, so that a small model's short steps (tens of microseconds) are not spent
- * starting and awaiting threads.
+ * least MIN_ROWS_PER_THREAD samples — below that the work a thread repeats whatever its share
+ * (zeroing and scaling its gradient, its slice of the reduction and the update) outweighs the part
+ * of the gradient saved — and at least MIN_WORK_PER_THREAD parameters × samples, so that a small
+ * model's short steps (tens of microseconds) are not spent synchronizing threads.
  */
 export const MIN_ROWS_PER_THREAD = 16;
 export const MIN_WORK_PER_THREAD = 2 ** 20;
@@ -463,11 +460,7 @@ export interface ThreadsChoice {
  * MAX_DEFAULT_THREADS, and no more than a step's `rows` (the batch, or the data set for a
  * full-batch optimizer) give each thread its least share; 1 when a step is too small to share.
  */
-export function defaultThreads(mod: CompiledModule, rows: number, cores: number, target: Target = "ts"): ThreadsChoice {
-  // measured on 2 cores (docs/scale-out.md): the wasm target's per-step copies between the
-  // threads' memories left two threads no faster than one (mnist.nn, an epoch 3.4–3.5 s on one
-  // thread, 3.8–4.0 s on two), so it is not threaded unasked
-  if (target === "wasm") return { threads: 1, why: "the wasm target copies parameters and gradients between the threads' memories every step" };
+export function defaultThreads(mod: CompiledModule, rows: number, cores: number): ThreadsChoice {
   const params = Object.values(mod.meta.params).reduce((s, shape) => s + rowSize(shape), 0);
   const threads = Math.max(1, Math.min(cores, MAX_DEFAULT_THREADS, Math.floor(rows / MIN_ROWS_PER_THREAD), Math.floor((params * rows) / MIN_WORK_PER_THREAD)));
   const step = `${params} parameters × ${rows} samples a step`;

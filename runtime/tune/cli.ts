@@ -115,7 +115,7 @@ export async function runTune(
   const epochs = flags.epochs ?? model.train.epochs ?? DEFAULT_EPOCHS;
   const patience = model.train.earlyStopping?.patience ?? DEFAULT_PATIENCE;
   const full = (FULL_BATCH_OPTIMIZERS as readonly string[]).includes(cfg.optimizer.name);
-  const threads = defaultThreads(mod, full ? data.count : Math.min(cfg.batch, data.count), availableParallelism(), target);
+  const threads = defaultThreads(mod, full ? data.count : Math.min(cfg.batch, data.count), availableParallelism());
   // the trials run on one thread; a train run that would take more gets --threads 1, to agree to the last bit
   if (threads.threads > 1) passOn.push("--threads", "1");
 

@@ -244,9 +244,6 @@ describe("the default number of threads (nnc train without --threads)", () => {
     expect(defaultThreads(mnist, 16, 2).threads).toBe(1);
     expect(defaultThreads(mnist, 32, 2).threads).toBe(2);
     expect(defaultThreads(mnist, 128, 2).threads).toBe(2);
-    // the wasm target is threaded only when asked (its per-step copies did not pay on 2 cores)
-    expect(defaultThreads(mnist, 128, 2, "wasm").threads).toBe(1);
-    expect(defaultThreads(mnist, 128, 64, "wasm").threads).toBe(1);
     expect(defaultThreads(mnist, 128, 1).threads).toBe(1);
     expect(defaultThreads(mnist, 48, 64).threads).toBe(3);
     expect(defaultThreads(mnist, 128, 64).threads).toBe(MAX_DEFAULT_THREADS);
