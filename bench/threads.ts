@@ -1,10 +1,11 @@
 /**
- * `npm run bench:threads` (and the threads row of `npm run bench`): a training step of network C
+ * `npm run bench:threads` (and the threads row of `npm run bench`): training steps of network C
  * (784-128-10, MNIST-sized) at batch 128 on one thread and on 2 (train({ threads }),
  * runtime/threads/pool.ts), both targets, timed in interleaved rounds with paired ratios
- * (harness.ts). One thread is the step `nnc train` runs for plain SGD (the module's sgdStep);
- * 2 threads are the pool's step: sharded gradients, then each thread's reduction and update of
- * its slice of the parameters.
+ * (harness.ts), 16 steps a call on both sides. One thread is the step `nnc train` runs for plain
+ * SGD (the module's sgdStep); 2 threads are the pool's run of 16 steps: sharded gradients, then
+ * each thread's reduction and update of its slice of the parameters, the threads meeting at
+ * barriers between the steps.
  * Before timing, the two ways' parameters after the same steps are compared (they differ by
  * rounding only). Results: a table on stderr and bench/results/threads.md.
  *
