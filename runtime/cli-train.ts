@@ -23,7 +23,7 @@ import { terminalChart, trainingPlotSvg } from "./plot.js";
 import { snapshotCycles, train, type EpochReport, type StepReport } from "./train.js";
 import { DataError, type Dataset, type FloatArray, type Normalization } from "./types.js";
 import { modelIdentity } from "./identity.js";
-import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncUsageError, type NumberSetting } from "./usage.js";
+import { asUsage, checkNumber, checkOptimizerConfig, checkScheduleConfig, NncResourceError, NncUsageError, type NumberSetting } from "./usage.js";
 import { checkResume, toWeightsFile, weightsFormat, type WeightsFile } from "./weights.js";
 import { loadWeights, saveWeights } from "./node/weights-files.js";
 import { createSchedule } from "./schedules.js";
@@ -351,6 +351,7 @@ function asCliError<T>(run: () => T, cleanup?: () => void): T {
   } catch (e) {
     cleanup?.();
     if (e instanceof NncUsageError) throw new CliError(`nnc: error: ${e.message}`);
+    if (e instanceof NncResourceError) throw new CliError(`nnc: error: ${e.message}${/training thread/.test(e.message) ? " (the threads share the process's memory: try fewer --threads, or --threads 1)" : ""}`);
     throw e;
   }
 }

@@ -11,7 +11,7 @@ export { trainer, trainAsync, type Trainer, type AsyncTrainOptions } from "./tra
 export { scoringFor, type Evaluation, type Scoring } from "./metrics.js";
 export { evaluate, predictAll, predictEnsemble } from "./api.js";
 export type { EnsembleMember, EnsembleOptions, EnsembleResult, EnsembleEvaluation, MemberEvaluation } from "./ensemble.js";
-export { NncUsageError } from "./usage.js";
+export { NncResourceError, NncUsageError } from "./usage.js";
 export { modelIdentity, canonicalGraph } from "./identity.js";
 export { sha256Hex } from "./sha256.js";
 export { computeNormalization, applyNormalization, fitNormalization } from "./data/normalize.js";

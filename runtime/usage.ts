@@ -10,6 +10,14 @@ import { OPTIMIZERS, SCHEDULES } from "../compiler/semantics/train-block.js";
 import type { CompiledModule } from "./load-module.js";
 import type { Dataset, ParamSet } from "./types.js";
 
+/**
+ * What the machine could not give a run — memory, a thread that the system ended — as opposed to a
+ * bad value (NncUsageError) or a bug: the command line reports it as an error (exit 1).
+ */
+export class NncResourceError extends Error {
+  override readonly name: string = "NncResourceError";
+}
+
 /** A value given to nnc that it cannot use; `field` names it as the caller wrote it. */
 export class NncUsageError extends Error {
   override readonly name: string = "NncUsageError";

@@ -35,6 +35,7 @@ import {
   ARRIVED,
   CONTROL_CELLS,
   DONE,
+  ENDED,
   FAILED,
   GEN,
   MESSAGE_BYTES,
@@ -68,7 +69,7 @@ import {
   type SharedSet,
   type ThreadMemory,
 } from "./worker.js";
-import { NncUsageError } from "../usage.js";
+import { NncResourceError, NncUsageError } from "../usage.js";
 
 const rowSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -177,7 +178,13 @@ export class ShardPool {
       const scratchBytes = Math.ceil(mod.threadScratchBytes! / 16) * 16;
       const pages = Math.ceil((scratchStart + threads * scratchBytes) / 65536);
       if (pages > 65536) throw new NncUsageError("options.threads", `${threads} threads of this model need ${((pages * 65536) / 2 ** 30).toFixed(1)} GiB of WebAssembly memory, more than its 4 GiB: use fewer threads or --target ts`);
-      memory = { memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }), scratchStart, scratchBytes };
+      let shared: WebAssembly.Memory;
+      try {
+        shared = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+      } catch (e) {
+        throw new NncResourceError(`could not allocate the ${((pages * 65536) / 2 ** 20).toFixed(0)} MiB of WebAssembly memory ${threads} threads of this model share (${(e as Error).message}): use fewer threads or --target ts`);
+      }
+      memory = { memory: shared, scratchStart, scratchBytes };
     }
     const resolve = { memory, precision };
     const views = (m: Record<string, SharedArray>, f64 = false) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, viewOf(resolve, a, f64)])) as ParamSet;
@@ -260,7 +267,7 @@ export class ShardPool {
       const deadline = performance.now() + ShardPool.startupMs;
       for (let done = Atomics.load(this.control, DONE); done < threads - this.firstWorker; done = Atomics.load(this.control, DONE)) {
         const left = deadline - performance.now();
-        if (left <= 0) throw new Error(`the training threads did not start within ${ShardPool.startupMs / 1000} s`);
+        if (left <= 0) throw new NncResourceError(`the training threads did not start within ${ShardPool.startupMs / 1000} s`);
         Atomics.wait(this.control, DONE, done, left);
       }
       this.await();
@@ -390,7 +397,9 @@ export class ShardPool {
     if (failed !== 0) {
       const length = new DataView(this.message).getUint32(MESSAGE_BYTES - 4);
       const text = new TextDecoder().decode(new Uint8Array(this.message).slice(0, length));
-      throw new Error(`training thread ${failed - 1} failed: ${text}`);
+      // a thread the system ended (out of memory, killed) is the machine's limit; an exception in one is a bug
+      const ended = Atomics.load(this.control, ENDED) === 1;
+      throw new (ended ? NncResourceError : Error)(`training thread ${failed - 1} failed: ${text}`);
     }
   }
 }

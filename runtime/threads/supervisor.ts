@@ -50,10 +50,14 @@ async function supervise({ script, setup, first }: SupervisorSetup): Promise<voi
     Atomics.notify(control, shards.DONE);
     Atomics.notify(control, shards.ARRIVED);
   };
-  const ended = (k: number, why: unknown) => {
+  /** `byTheSystem`: the thread was ended (exit, Node's own error such as out of memory), not by an exception of its code */
+  const ended = (k: number, why: unknown, byTheSystem: boolean) => {
     if (closing()) return;
     // the first failure's message is kept (a child that threw has already written its own)
+    const first = Atomics.load(control, shards.FAILED) === 0;
     shards.fail({ ...setup, index: k }, control, why);
+    // the kind of the failure reported: this one's, if it is the first
+    if (byTheSystem && first && Atomics.load(control, shards.FAILED) === k + 1) Atomics.store(control, shards.ENDED, 1);
     release();
     repeat ??= setInterval(release, RELEASE_EVERY_MS);
   };
@@ -63,11 +67,11 @@ async function supervise({ script, setup, first }: SupervisorSetup): Promise<voi
     try {
       const child = new Worker(new URL(script), { workerData: { ...setup, index: k } satisfies Shards.ShardSetup });
       // Node's own errors (ERR_WORKER_OUT_OF_MEMORY) by their message: their stack is Node's
-      child.on("error", (e: Error & { code?: unknown }) => ended(k, typeof e.code === "string" ? String(e) : e));
-      child.on("exit", (code) => ended(k, `the thread ended unexpectedly (exit code ${code})`));
+      child.on("error", (e: Error & { code?: unknown }) => (typeof e.code === "string" ? ended(k, String(e), true) : ended(k, e, false)));
+      child.on("exit", (code) => ended(k, `the thread ended unexpectedly (exit code ${code})`, true));
       children[k] = child;
     } catch (e) {
-      ended(k, e);
+      ended(k, e, true);
     }
   }
   parentPort!.on("message", (m: SupervisorMessage) => void children[m.terminate]?.terminate());

@@ -29,7 +29,8 @@ export const GEN = 0; // the step's number: the main thread increments it to sta
 export const DONE = 1; // workers finished with the current step (or started, before the first)
 export const FAILED = 2; // 1 + the index of the first shard that failed, else 0
 export const ARRIVED = 3; // shards past the first phase of the step (the barrier)
-export const CONTROL_CELLS = 4;
+export const ENDED = 4; // 1 when the failure in FAILED is a thread that ended (supervisor.ts), not an exception
+export const CONTROL_CELLS = 5;
 /**
  * Float64 cells of each step's record in the step buffer, written by the main thread before a run.
  * A training run is up to STEPS_PER_RUN steps, which the threads take back to back, synchronized
