@@ -203,6 +203,8 @@ export class Shard {
   private readonly args: unknown[];
   private readonly weights: Float64Array;
   private readonly noRandom = () => 0;
+  /** the update's kernel that also keeps the old values and sums the new (`sgd_update_keep`) */
+  private readonly keepKernel: string | null;
   /** the step record the update reads its learning rate and scalars from */
   private record = 0;
 
@@ -246,9 +248,11 @@ export class Shard {
     this.batchInputs = batch(train.inputs);
     this.batchTargets = batch(train.targets);
     this.update = setup.update === null ? null : (new Function(`return ${setup.update}`)() as (...args: unknown[]) => void);
-    // the update's arguments: p, g, the state arrays, from, to, lr, the hyperparameters, the scalars
+    // the update's arguments: p, g, the state arrays, from, to (the kernel: B, n), lr, the hyperparameters, the scalars
     this.args = new Array(2 + setup.state.length + 3 + setup.hyper.length + setup.scalars);
     this.weights = new Float64Array(setup.threads);
+    const keep = setup.kernel === null ? null : `${setup.kernel}_keep`;
+    this.keepKernel = keep !== null && typeof kernels?.[keep] === "function" ? keep : null;
   }
 
   /** The first phase: this shard's gradient (or outputs), into shared memory. */
@@ -326,10 +330,13 @@ export class Shard {
         if (last >= 1) simd.scale_add(G, G, gs[1]!.byteOffset + skip, n, w[0]!, w[1]!);
         for (let k = 2; k <= last; k++) simd.scale_add(G, G, gs[k]!.byteOffset + skip, n, 1, w[k]!);
         if (!train) continue;
-        this.before[name]!.set(p.subarray(from, to), from);
-        if (s.kernel !== null) this.updateKernel(simd, name, p.byteOffset + skip, G, n);
-        else this.updateSlice(p, g0, name, from, to);
-        sum += simd.sum(p.byteOffset + skip, n);
+        // the last good weights, the update and the sum in one pass (the module's *_keep kernel)
+        if (this.keepKernel !== null) sum += this.updateKernel(simd, name, p.byteOffset + skip, G, this.before[name]!.byteOffset + skip, n);
+        else {
+          this.before[name]!.set(p.subarray(from, to), from);
+          this.updateSlice(p, g0, name, from, to);
+          sum += simd.sum(p.byteOffset + skip, n);
+        }
         continue;
       }
       const w0 = w[0]!;
@@ -366,8 +373,11 @@ export class Shard {
     this.update!.apply(null, args);
   }
 
-  /** The update rule's SIMD kernel on n elements of one tensor from byte offsets P and G (the state at the same element). */
-  private updateKernel(simd: ShardKernels, name: string, P: number, G: number, n: number): void {
+  /**
+   * The update rule's SIMD kernel, its `_keep` form, on n elements of one tensor from byte offsets P
+   * and G (the state at the same element): P's old values to B; returns Σ of the new P.
+   */
+  private updateKernel(simd: ShardKernels, name: string, P: number, G: number, B: number, n: number): number {
     const s = this.setup;
     const args = this.args;
     const shift = P - this.sharedParams[name]!.byteOffset;
@@ -375,11 +385,12 @@ export class Shard {
     args[a++] = P;
     args[a++] = G;
     for (const kind of this.state) args[a++] = kind[name]!.byteOffset + shift;
+    args[a++] = B;
     args[a++] = n;
     args[a++] = this.step[this.record + STEP_LR];
     for (const h of s.hyper) args[a++] = h;
     for (let c = 0; c < s.scalars; c++) args[a++] = this.step[this.record + STEP_SCALARS + c];
-    simd[s.kernel!]!.apply(null, args as number[]);
+    return simd[this.keepKernel!]!.apply(null, args as number[]) as number;
   }
 
   /**

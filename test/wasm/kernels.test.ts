@@ -313,6 +313,42 @@ for (const precision of ["f64", "f32"] as const) {
       }
     });
 
+    it("sgd_update_keep, adam_update_keep: the same update bit for bit, the old P kept in B, the new P summed", () => {
+      const random = rng(14);
+      const fround = precision === "f32" ? Math.fround : (x: number) => x;
+      for (const n of [0, 1, 2, 3, 5, 7, 8, 9, 17, 1003]) {
+        const A = new Arena(lib, n % 2);
+        const pP = A.alloc(n), pG = A.alloc(n), pM = A.alloc(n), pV = A.alloc(n), pB = A.alloc(n + 1);
+        const pP2 = A.alloc(n), pM2 = A.alloc(n), pV2 = A.alloc(n);
+        const P = A.fill(pP, n, random), M = A.fill(pM, n, random);
+        A.fill(pG, n, random);
+        const V = A.fill(pV, n, random).map(Math.abs);
+        A.view(pV, n).set(V);
+        const sentinel = A.fill(pB, n + 1, random)[n]!;
+        for (const [at, v] of [[pP2, P], [pM2, M], [pV2, V]] as const) A.view(at, n).set(v);
+        const lr = fround(0.01);
+        lib.fns.sgd_update(pP, pG, n, lr);
+        const summed = lib.fns.sgd_update_keep(pP2, pG, pB, n, lr);
+        expect(A.read(pP2, n)).toEqual(A.read(pP, n));
+        expect(A.read(pB, n)).toEqual(P);
+        expect(A.read(pB + n * ELEMENT_BYTES[precision], 1)[0]).toBe(sentinel);
+        const newP = A.read(pP, n);
+        expect(Math.abs(summed - newP.reduce((a, b) => a + b, 0))).toBeLessThan(1e-5 * Math.max(1, n));
+        const scalars = [0.001, 0.9, 0.999, 1e-8, 1 / (1 - 0.9 ** 3), 1 / (1 - 0.999 ** 3)].map(fround) as [number, number, number, number, number, number];
+        lib.fns.adam_update(pP, pG, pM, pV, n, ...scalars);
+        const summedAdam = lib.fns.adam_update_keep(pP2, pG, pM2, pV2, pB, n, ...scalars);
+        expect(A.read(pP2, n)).toEqual(A.read(pP, n));
+        expect(A.read(pM2, n)).toEqual(A.read(pM, n));
+        expect(A.read(pV2, n)).toEqual(A.read(pV, n));
+        expect(A.read(pB, n)).toEqual(newP);
+        expect(Math.abs(summedAdam - A.read(pP, n).reduce((a, b) => a + b, 0))).toBeLessThan(1e-5 * Math.max(1, n));
+        if (n > 0) {
+          A.view(pG, n)[n >> 1] = NaN;
+          expect(Number.isFinite(lib.fns.sgd_update_keep(pP2, pG, pB, n, lr))).toBe(false);
+        }
+      }
+    });
+
     it("scale_add: a·A + b·B with two roundings (JavaScript's bits in f64), in place too; scale: P·s; sum: finite exactly when every element is", () => {
       const random = rng(13);
       const fround = precision === "f32" ? Math.fround : (x: number) => x;

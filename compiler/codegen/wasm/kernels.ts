@@ -47,6 +47,10 @@
  *   order of operations of the emitted `adamApply` (update-rules.ts), so an f64 module gives the
  *   same bits either way: `m = β₁M + (1 − β₁)G`, `v = (1 − β₂)G·G + β₂V` as `β₂V + ((1 − β₂)G)G`,
  *   `M = m`, `V = v`, `P -= (lr·(m·c1)) / √(v·c2 + eps)`.
+ * - `sgd_update_keep(P, G, B, n, lr)`, `adam_update_keep(P, G, M, V, B, n, …)`: the same update,
+ *   bit for bit, also writing P's old values to B and returning Σ of the new P (in an unspecified
+ *   order, as `sum`): the last good weights, the update and the divergence check of a slice in one
+ *   pass (train({ threads })).
  * - `relu_backward(D, Y, n)`: `D[e] = Y[e] > 0 ? D[e] : 0` for e < n (Y the relu's output; turns
  *   ∂L/∂relu(z) into ∂L/∂z in place).
  * - `zero(P, n)`: `P[e] = 0`; `copy(dst, src, n)`: `dst[e] = src[e]` (regions must not overlap).
@@ -84,6 +88,8 @@ export const KERNEL_EXPORTS = [
   "dense_backward_weight",
   "sgd_update",
   "adam_update",
+  "sgd_update_keep",
+  "adam_update_keep",
   "relu_backward",
   "zero",
   "copy",
@@ -100,6 +106,8 @@ export interface KernelFunctions {
   dense_backward_weight(D: number, X: number, dW: number, db: number, rows: number, m: number, k: number): void;
   sgd_update(P: number, G: number, n: number, lr: number): void;
   adam_update(P: number, G: number, M: number, V: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
+  sgd_update_keep(P: number, G: number, B: number, n: number, lr: number): number;
+  adam_update_keep(P: number, G: number, M: number, V: number, B: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): number;
   relu_backward(D: number, Y: number, n: number): void;
   zero(P: number, n: number): void;
   copy(dst: number, src: number, n: number): void;
@@ -115,6 +123,8 @@ export const KERNEL_SIGNATURES: readonly string[] = [
   "dense_backward_weight(D: number, X: number, dW: number, db: number, rows: number, m: number, k: number): void;",
   "sgd_update(P: number, G: number, n: number, lr: number): void;",
   "adam_update(P: number, G: number, M: number, V: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;",
+  "sgd_update_keep(P: number, G: number, B: number, n: number, lr: number): number;",
+  "adam_update_keep(P: number, G: number, M: number, V: number, B: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): number;",
   "relu_backward(D: number, Y: number, n: number): void;",
   "zero(P: number, n: number): void;",
   "copy(dst: number, src: number, n: number): void;",
@@ -646,48 +656,98 @@ function elementwise(
   });
 }
 
+/**
+ * An update kernel's frame: its name (`_keep` added when `keep`), its parameters — P, G, the state
+ * arrays, with `keep` B (where P's old values go), n, then the scalars — and, with `keep`, a sum of
+ * the new P in two vector accumulators and a scalar one, returned (train({ threads })'s slice: the
+ * last good weights, the update and the divergence check in one pass).
+ */
+function updateFrame(p: Prec, name: string, state: string[], scalars: string[], keep: boolean): { f: Fn; store: (o: number, vec: boolean, value: string) => void; finish: () => void } {
+  const { t, v } = p;
+  const full = keep ? `${name}_keep` : name;
+  const f = new Fn(`$${full} (export "${full}")`, [["P", "i32"], ["G", "i32"], ...state.map((k): [string, string] => [k, "i32"]), ...(keep ? [["B", "i32"] as [string, string]] : []), ["n", "i32"], ...scalars.map((k): [string, string] => [k, t])], keep ? t : undefined);
+  if (keep) {
+    f.local("sv", "v128");
+    f.local("sw", "v128");
+    f.local("s", t);
+    f.local("pv", "v128");
+    f.local("q", t);
+    f.emit(set("sv", V128_ZERO), set("sw", V128_ZERO));
+  }
+  /** P (at offset o) ← value, which reads P's old value only through `(local.get $pv)` / `$q` when keep */
+  const store = (o: number, vec: boolean, value: string) => {
+    if (!vec) {
+      if (keep) f.emit(`(${t}.store ${get("B")} ${get("q")})`, set("q", value), `(${t}.store ${get("P")} ${get("q")})`, set("s", `(${t}.add ${get("s")} ${get("q")})`));
+      else f.emit(`(${t}.store ${get("P")} ${value})`);
+      return;
+    }
+    if (!keep) return f.emit(`(v128.store${off(o)} ${get("P")} ${value})`);
+    const acc = o === 0 ? "sv" : "sw";
+    f.emit(`(v128.store${off(o)} ${get("B")} ${get("pv")})`, set("pv", value), `(v128.store${off(o)} ${get("P")} ${get("pv")})`, set(acc, `(${v}.add ${get(acc)} ${get("pv")})`));
+  };
+  const finish = () => {
+    if (!keep) return;
+    f.emit(set("sv", `(${v}.add ${get("sv")} ${get("sw")})`));
+    const lanes = Array.from({ length: p.lanes }, (_, l) => `(${v}.extract_lane ${l} ${get("sv")})`);
+    f.emit(lanes.reduce((acc, lane) => `(${t}.add ${acc} ${lane})`, get("s")));
+  };
+  return { f, store, finish };
+}
+
+function sgdUpdate(p: Prec, keep: boolean): string {
+  const { t, v } = p;
+  const { f, store, finish } = updateFrame(p, "sgd_update", [], ["lr"], keep);
+  f.local("lv", "v128");
+  f.emit(set("lv", `(${v}.splat ${get("lr")})`));
+  // P's old value: loaded once into $pv / $q when keep (B gets it), else read in place
+  const old = (o: number, vec: boolean) => (keep ? get(vec ? "pv" : "q") : vec ? `(v128.load${off(o)} ${get("P")})` : `(${t}.load ${get("P")})`);
+  const load = (o: number, vec: boolean) => keep && f.emit(set(vec ? "pv" : "q", vec ? `(v128.load${off(o)} ${get("P")})` : `(${t}.load ${get("P")})`));
+  elementwise(
+    f, p, keep ? ["P", "G", "B"] : ["P", "G"],
+    (o) => (load(o, true), store(o, true, `(${v}.sub ${old(o, true)} (${v}.mul ${get("lv")} (v128.load${off(o)} ${get("G")})))`)),
+    () => (load(0, false), store(0, false, `(${t}.sub ${old(0, false)} (${t}.mul ${get("lr")} (${t}.load ${get("G")})))`)),
+  );
+  finish();
+  return f.text();
+}
+
+function adamUpdate(p: Prec, keep: boolean): string {
+  const { t, v } = p;
+  const scalars = ["lr", "beta1", "beta2", "eps", "c1", "c2"];
+  const { f, store, finish } = updateFrame(p, "adam_update", ["M", "V"], scalars, keep);
+  // the scalars and 1 − β as vectors, once
+  for (const k of [...scalars, "a1", "a2"]) f.local(`${k}v`, "v128");
+  for (const k of ["a1", "a2", "g", "m", "w"]) f.local(k, t);
+  f.local("gv", "v128");
+  f.local("mv", "v128");
+  f.local("wv", "v128");
+  f.emit(set("a1", `(${t}.sub (${t}.const 1) ${get("beta1")})`), set("a2", `(${t}.sub (${t}.const 1) ${get("beta2")})`));
+  for (const k of [...scalars, "a1", "a2"]) f.emit(set(`${k}v`, `(${v}.splat ${get(k)})`));
+  const step = (o: number, vec: boolean) => {
+    const T = vec ? v : t;
+    const ld = (ptr: string) => (vec ? `(v128.load${off(o)} ${get(ptr)})` : `(${t}.load ${get(ptr)})`);
+    const st = (ptr: string, e: string) => (vec ? `(v128.store${off(o)} ${get(ptr)} ${e})` : `(${t}.store ${get(ptr)} ${e})`);
+    const k = (name: string) => get(vec ? `${name}v` : name);
+    const g = vec ? "gv" : "g";
+    const m = vec ? "mv" : "m";
+    const w = vec ? "wv" : "w";
+    f.emit(set(g, ld("G")));
+    f.emit(set(m, `(${T}.add (${T}.mul ${k("beta1")} ${ld("M")}) (${T}.mul ${k("a1")} ${get(g)}))`));
+    f.emit(set(w, `(${T}.add (${T}.mul ${k("beta2")} ${ld("V")}) (${T}.mul (${T}.mul ${k("a2")} ${get(g)}) ${get(g)}))`));
+    f.emit(st("M", get(m)), st("V", get(w)));
+    if (keep) f.emit(set(vec ? "pv" : "q", ld("P")));
+    const old = keep ? get(vec ? "pv" : "q") : ld("P");
+    store(o, vec, `(${T}.sub ${old} (${T}.div (${T}.mul ${k("lr")} (${T}.mul ${get(m)} ${k("c1")})) (${T}.sqrt (${T}.add (${T}.mul ${get(w)} ${k("c2")}) ${k("eps")}))))`);
+  };
+  elementwise(f, p, keep ? ["P", "G", "M", "V", "B"] : ["P", "G", "M", "V"], (o) => step(o, true), () => step(0, false));
+  finish();
+  return f.text();
+}
+
 function helpers(p: Prec): string[] {
   const { t, v } = p;
   const out: string[] = [];
-  {
-    const f = new Fn(`$sgd_update (export "sgd_update")`, [["P", "i32"], ["G", "i32"], ["n", "i32"], ["lr", t]]);
-    f.local("lv", "v128");
-    f.emit(set("lv", `(${v}.splat ${get("lr")})`));
-    elementwise(
-      f, p, ["P", "G"],
-      (o) => f.emit(`(v128.store${off(o)} ${get("P")} (${v}.sub (v128.load${off(o)} ${get("P")}) (${v}.mul ${get("lv")} (v128.load${off(o)} ${get("G")}))))`),
-      () => f.emit(`(${t}.store ${get("P")} (${t}.sub (${t}.load ${get("P")}) (${t}.mul ${get("lr")} (${t}.load ${get("G")}))))`),
-    );
-    out.push(f.text());
-  }
-  {
-    const scalars = ["lr", "beta1", "beta2", "eps", "c1", "c2"];
-    const f = new Fn(`$adam_update (export "adam_update")`, [["P", "i32"], ["G", "i32"], ["M", "i32"], ["V", "i32"], ["n", "i32"], ...scalars.map((k): [string, string] => [k, t])]);
-    // the scalars and 1 − β as vectors, once
-    for (const k of [...scalars, "a1", "a2"]) f.local(`${k}v`, "v128");
-    for (const k of ["a1", "a2", "g", "m", "w"]) f.local(k, t);
-    f.local("gv", "v128");
-    f.local("mv", "v128");
-    f.local("wv", "v128");
-    f.emit(set("a1", `(${t}.sub (${t}.const 1) ${get("beta1")})`), set("a2", `(${t}.sub (${t}.const 1) ${get("beta2")})`));
-    for (const k of [...scalars, "a1", "a2"]) f.emit(set(`${k}v`, `(${v}.splat ${get(k)})`));
-    const step = (o: number, vec: boolean) => {
-      const T = vec ? v : t;
-      const ld = (ptr: string) => (vec ? `(v128.load${off(o)} ${get(ptr)})` : `(${t}.load ${get(ptr)})`);
-      const st = (ptr: string, e: string) => (vec ? `(v128.store${off(o)} ${get(ptr)} ${e})` : `(${t}.store ${get(ptr)} ${e})`);
-      const k = (name: string) => get(vec ? `${name}v` : name);
-      const g = vec ? "gv" : "g";
-      const m = vec ? "mv" : "m";
-      const w = vec ? "wv" : "w";
-      f.emit(set(g, ld("G")));
-      f.emit(set(m, `(${T}.add (${T}.mul ${k("beta1")} ${ld("M")}) (${T}.mul ${k("a1")} ${get(g)}))`));
-      f.emit(set(w, `(${T}.add (${T}.mul ${k("beta2")} ${ld("V")}) (${T}.mul (${T}.mul ${k("a2")} ${get(g)}) ${get(g)}))`));
-      f.emit(st("M", get(m)), st("V", get(w)));
-      f.emit(st("P", `(${T}.sub ${ld("P")} (${T}.div (${T}.mul ${k("lr")} (${T}.mul ${get(m)} ${k("c1")})) (${T}.sqrt (${T}.add (${T}.mul ${get(w)} ${k("c2")}) ${k("eps")}))))`));
-    };
-    elementwise(f, p, ["P", "G", "M", "V"], (o) => step(o, true), () => step(0, false));
-    out.push(f.text());
-  }
+  for (const keep of [false, true]) out.push(sgdUpdate(p, keep), adamUpdate(p, keep));
   {
     const f = new Fn(`$relu_backward (export "relu_backward")`, [["D", "i32"], ["Y", "i32"], ["n", "i32"]]);
     elementwise(
