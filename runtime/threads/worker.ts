@@ -61,8 +61,10 @@ export const MESSAGE_BYTES = 4096;
  * microseconds, and the other threads of a step usually arrive within that */
 const SPIN_MS = 0.05;
 /** at a barrier between the phases of a run every thread is computing (the main thread sleeps): a
- * longer spin costs no one a core, and a futex wakeup would cost each step */
-const BARRIER_SPIN_MS = 1;
+ * longer spin costs no one a core and saves a futex wakeup (tens of microseconds) at most barriers,
+ * whose waits are the threads' imbalance; on a machine without a free core it is a quarter of a
+ * millisecond lost, not a time slice */
+const BARRIER_SPIN_MS = 0.25;
 
 /** Waits until control[cell] ≥ least: polls for `spinMs`, then sleeps in Atomics.wait. */
 export function waitAtLeast(control: Int32Array, cell: number, least: number, spinMs = SPIN_MS): void {
