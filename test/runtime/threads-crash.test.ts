@@ -11,7 +11,7 @@
  * a regression into a failed test rather than a hung run is the child's (spawnSync's timeout).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -24,14 +24,8 @@ import { ROOT } from "../helpers/corpus.js";
 const TARGETS = ["ts", "wasm"] as const;
 const DIST = join(ROOT, "dist");
 
-const xorSource = `input x[2]
-target t
-layer h = dense(x, 4, tanh)
-layer o = dense(h, 1, sigmoid)
-y = o[0]
-output y
-loss binary_cross_entropy(y, t)
-`;
+/** the example's model; its train block is not used (the child trains with `options`) */
+const xorSource = readFileSync(join(ROOT, "examples", "xor.nn"), "utf8");
 
 /** one step an epoch, on xor's four samples twice (the child's data set) */
 const options: TrainOptions = { epochs: 4, batch: 8, optimizer: { name: "sgd", args: { ...OPTIMIZERS.sgd, lr: 0.5 } }, seed: 1, threads: 2 };
