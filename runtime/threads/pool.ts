@@ -126,8 +126,6 @@ export class ShardPool {
   private readonly rule: { readonly scalars: readonly ((s: Record<string, number>) => number)[]; readonly s: Record<string, number> } | null;
   /** the most steps of a training run (trainSteps) */
   readonly stepsPerRun = STEPS_PER_RUN;
-  /** steps the last training run took */
-  private taken = 1;
   private closed = false;
 
   /**
@@ -306,14 +304,7 @@ export class ShardPool {
     while (taken < steps.length && this.stepFinite(taken - 1)) taken++;
     optimizer.t += taken;
     rule.s.t = optimizer.t;
-    this.taken = taken;
     return taken;
-  }
-
-  /** One training step (trainSteps of one): its mean loss before the step. */
-  trainStep(start: number, count: number, lr: number, seed: number): number {
-    this.trainSteps([{ start, count, lr }], seed);
-    return this.stepLoss(0);
   }
 
   /** The mean loss of step j of the last run, at the parameters before it. */
@@ -324,11 +315,6 @@ export class ShardPool {
   /** Whether step j of the last run left a finite loss and every parameter finite. */
   stepFinite(j: number): boolean {
     return stepFinite(this.step, this.slots, j, this.threads);
-  }
-
-  /** Whether the last step taken left every parameter finite. */
-  finite(): boolean {
-    return this.stepFinite(this.taken - 1);
   }
 
   /** The full-batch objective (mean loss over the data set, inference mode); its gradient into `grad`. */
@@ -427,7 +413,7 @@ class PooledOptimizer implements Optimizer {
   }
 
   step(): void {
-    throw new Error("a pool's optimizer is applied by its shards (ShardPool.trainStep)");
+    throw new Error("a pool's optimizer is applied by its shards (ShardPool.trainSteps)");
   }
 
   state(): OptimizerState {

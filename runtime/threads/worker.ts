@@ -207,8 +207,6 @@ export class Shard {
   private readonly noRandom = () => 0;
   /** the update's kernel that also keeps the old values and sums the new (`sgd_update_keep`) */
   private readonly keepKernel: string | null;
-  /** the step record the update reads its learning rate and scalars from */
-  private record = 0;
 
   constructor(
     private readonly mod: ShardModule,
@@ -306,7 +304,6 @@ export class Shard {
     const op = this.step[STEP_OP]!;
     if (op === OP_EVALUATE) return;
     const r = j * STEP_CELLS;
-    this.record = r;
     const count = this.step[r + STEP_COUNT]!;
     const w = this.weights;
     let last = 0;
@@ -333,10 +330,10 @@ export class Shard {
         for (let k = 2; k <= last; k++) simd.scale_add(G, G, gs[k]!.byteOffset + skip, n, 1, w[k]!);
         if (!train) continue;
         // the last good weights, the update and the sum in one pass (the module's *_keep kernel)
-        if (this.keepKernel !== null) sum += this.updateKernel(simd, name, p.byteOffset + skip, G, this.before[name]!.byteOffset + skip, n);
+        if (this.keepKernel !== null) sum += this.updateKernel(simd, r, name, p.byteOffset + skip, G, this.before[name]!.byteOffset + skip, n);
         else {
           this.before[name]!.set(p.subarray(from, to), from);
-          this.updateSlice(p, g0, name, from, to);
+          this.updateSlice(r, p, g0, name, from, to);
           sum += simd.sum(p.byteOffset + skip, n);
         }
         continue;
@@ -353,15 +350,14 @@ export class Shard {
         }
       if (!train || this.update === null) continue;
       this.before[name]!.set(p.subarray(from, to), from);
-      this.updateSlice(p, g0, name, from, to);
+      this.updateSlice(r, p, g0, name, from, to);
       for (let i = from; i < to; i++) sum += p[i]!;
     }
     this.slots[(j * s.threads + s.index) * SLOT_CELLS + SLOT_SUM] = sum;
   }
 
-  /** The update rule's JavaScript on [from, to) of one tensor. */
-  private updateSlice(p: FloatArray, g: FloatArray, name: string, from: number, to: number): void {
-    const s = this.setup;
+  /** The update rule's JavaScript on [from, to) of one tensor, at step record r. */
+  private updateSlice(r: number, p: FloatArray, g: FloatArray, name: string, from: number, to: number): void {
     const args = this.args;
     let a = 0;
     args[a++] = p;
@@ -369,18 +365,24 @@ export class Shard {
     for (const kind of this.state) args[a++] = kind[name];
     args[a++] = from;
     args[a++] = to;
-    args[a++] = this.step[this.record + STEP_LR];
-    for (const h of s.hyper) args[a++] = h;
-    for (let c = 0; c < s.scalars; c++) args[a++] = this.step[this.record + STEP_SCALARS + c];
+    this.stepArgs(a, r);
     this.update!.apply(null, args);
+  }
+
+  /** The update's last arguments from `a` on: the learning rate, the hyperparameters and the per-step scalars of step record r. */
+  private stepArgs(a: number, r: number): void {
+    const s = this.setup;
+    const args = this.args;
+    args[a++] = this.step[r + STEP_LR];
+    for (const h of s.hyper) args[a++] = h;
+    for (let c = 0; c < s.scalars; c++) args[a++] = this.step[r + STEP_SCALARS + c];
   }
 
   /**
    * The update rule's SIMD kernel, its `_keep` form, on n elements of one tensor from byte offsets P
    * and G (the state at the same element): P's old values to B; returns Σ of the new P.
    */
-  private updateKernel(simd: ShardKernels, name: string, P: number, G: number, B: number, n: number): number {
-    const s = this.setup;
+  private updateKernel(simd: ShardKernels, r: number, name: string, P: number, G: number, B: number, n: number): number {
     const args = this.args;
     const shift = P - this.sharedParams[name]!.byteOffset;
     let a = 0;
@@ -389,9 +391,7 @@ export class Shard {
     for (const kind of this.state) args[a++] = kind[name]!.byteOffset + shift;
     args[a++] = B;
     args[a++] = n;
-    args[a++] = this.step[this.record + STEP_LR];
-    for (const h of s.hyper) args[a++] = h;
-    for (let c = 0; c < s.scalars; c++) args[a++] = this.step[this.record + STEP_SCALARS + c];
+    this.stepArgs(a, r);
     return simd[this.keepKernel!]!.apply(null, args as number[]) as number;
   }
 
