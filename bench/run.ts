@@ -57,7 +57,7 @@ import {
   type Timing,
 } from "./harness.js";
 import { benchConvolution, convolutionTable } from "./conv-row.js";
-import { benchThreads, threadsTable } from "./threads.js";
+import { threadsInOwnProcess, threadsTable } from "./threads.js";
 import { backendInfo, createTfTrainer, numTensors, useBackend, type TfBackend, type TfTrainer } from "./tfjs.js";
 
 // ── configuration
@@ -504,7 +504,7 @@ async function main(): Promise<void> {
   process.stdout.write(report.text);
   // the threads row (bench/threads.ts): network C at batch 128, 1 against 2 threads
   log("\nthreads: network C, batch 128, 1 vs 2 threads");
-  const threadRows = ONLY === null || ONLY.has("C") ? await benchThreads() : [];
+  const threadRows = ONLY === null || ONLY.has("C") ? threadsInOwnProcess(QUICK) : [];
   const threads = threadsTable(threadRows);
   if (threadRows.length > 0) process.stdout.write(`\nThreads (train({ threads }), docs/scale-out.md)\n${threads.text}\n`);
   // the convolution row (bench/conv-row.ts): examples/mnist-cnn.nn at batch 32, nnc against tfjs-wasm
